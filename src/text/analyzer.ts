@@ -1,0 +1,47 @@
+/**
+ * The text-analysis stage's contract. Every later stage (store keyword index, encoders,
+ * pair features) sees product text only through an `AnalyzedText`.
+ */
+
+/** A number with a unit found in text, canonicalised (`500毫升` → {value: 500, unit: 'ml'}). */
+export interface Quantity {
+  value: number;
+  /** Canonical unit: ml, l, g, kg, gb, tb, mb, mp, mah, w, v, hz, ghz, mm, cm, m, inch, … */
+  unit: string;
+  /** The text as it appeared. */
+  raw: string;
+}
+
+export interface AnalyzedText {
+  /** NFKC, case-folded, optionally traditional→simplified. */
+  normalized: string;
+  /** Content words in order: Chinese words from jieba, English words, numbers; stop words removed. */
+  tokens: string[];
+  /** Model numbers / product codes, canonical (lower case, no separators): `DSC-W120/P` → `dscw120p`. */
+  modelNumbers: string[];
+  quantities: Quantity[];
+  /** Clothing sizes (XL, M, 38…) found as standalone size tokens, upper case. */
+  sizes: string[];
+}
+
+export interface TextAnalyzerOptions {
+  /** Convert traditional Chinese to simplified before segmentation. */
+  traditionalToSimplified: boolean;
+  /** Drop stop words (Chinese and English). */
+  removeStopWords: boolean;
+  /** Extra words for the Chinese segmenter (brands, product words); one per entry. */
+  userWords: readonly string[];
+}
+
+export const DEFAULT_TEXT_ANALYZER_OPTIONS = {
+  traditionalToSimplified: true,
+  removeStopWords: true,
+  userWords: [],
+} as const satisfies TextAnalyzerOptions;
+
+export interface TextAnalyzer {
+  readonly options: TextAnalyzerOptions;
+  analyze(text: string): AnalyzedText;
+  /** Shortcut for `analyze(text).tokens`. */
+  tokenize(text: string): string[];
+}
