@@ -1,0 +1,76 @@
+/**
+ * How a product is serialised and fingerprinted in the store. The content hash is what decides
+ * added/updated/unchanged on ingest and keys the embedding cache, so it must not depend on the
+ * order keys happened to have in the source file.
+ */
+import { createHash } from 'node:crypto';
+import { PRODUCT_FIELDS, categoryLevels, type Product } from '../catalog/product.ts';
+import type { TextAnalyzer } from '../text/analyzer.ts';
+import { ANALYZED_FIELDS, type AnalyzedField, type AnalyzedProduct } from './store.ts';
+
+/** JSON with fields in `PRODUCT_FIELDS` order, attributes sorted by key, absent fields left out. */
+export function canonicalProductJson(product: Product): string {
+  const out: Record<string, unknown> = {};
+  for (const field of PRODUCT_FIELDS) {
+    const value = product[field];
+    if (value === undefined) continue;
+    if (field === 'attributes') {
+      const attrs = value as Record<string, string>;
+      const sorted: Record<string, string> = {};
+      for (const k of Object.keys(attrs).sort()) sorted[k] = attrs[k]!;
+      out[field] = sorted;
+    } else {
+      out[field] = value;
+    }
+  }
+  return JSON.stringify(out);
+}
+
+/** SHA-1 (hex, first 32 chars) of the canonical JSON: a fingerprint, not a security boundary. */
+export function contentHashOfJson(canonicalJson: string): string {
+  return createHash('sha1').update(canonicalJson).digest('hex').slice(0, 32);
+}
+
+export function productContentHash(product: Product): string {
+  return contentHashOfJson(canonicalProductJson(product));
+}
+
+/** The text of each analysed field, as handed to the analyser. */
+export function productFieldTexts(product: Product): Record<AnalyzedField, string> {
+  return {
+    title: product.title,
+    brand: product.brand ?? '',
+    tags: product.tags.join(' \n '),
+    category: categoryLevels(product.category).join(' \n '),
+    description: product.description ?? '',
+    attributes: Object.values(product.attributes).join(' \n '),
+  };
+}
+
+/** Analyses every text field separately (so the keyword index can weigh fields) and unions the extracted facts. */
+export function analyzeProduct(product: Product, analyzer: TextAnalyzer): AnalyzedProduct {
+  const texts = productFieldTexts(product);
+  const tokens = {} as Record<AnalyzedField, string[]>;
+  const modelNumbers = new Set<string>();
+  const sizes = new Set<string>();
+  const quantities: AnalyzedProduct['quantities'] = [];
+  const seenQuantities = new Set<string>();
+  for (const field of ANALYZED_FIELDS) {
+    const text = texts[field];
+    if (text.length === 0) {
+      tokens[field] = [];
+      continue;
+    }
+    const a = analyzer.analyze(text);
+    tokens[field] = a.tokens;
+    for (const m of a.modelNumbers) modelNumbers.add(m);
+    for (const s of a.sizes) sizes.add(s);
+    for (const q of a.quantities) {
+      const qk = `${q.value}${q.unit}`;
+      if (seenQuantities.has(qk)) continue;
+      seenQuantities.add(qk);
+      quantities.push(q);
+    }
+  }
+  return { tokens, modelNumbers: [...modelNumbers], quantities, sizes: [...sizes] };
+}

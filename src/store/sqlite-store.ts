@@ -1,0 +1,527 @@
+/**
+ * The product store on SQLite (better-sqlite3): one file, WAL journal so readers never block the
+ * writer, `synchronous=NORMAL` (a power cut can lose the last commits but never corrupts the file),
+ * FTS5 for the keyword index.
+ *
+ * The keyword index is a contentless FTS5 table (`contentless_delete=1`) whose rowid is the product
+ * key: the text is already kept in `products.analyzed`, so FTS5 only stores its inverted index.
+ * Its columns hold our analyser's tokens joined by spaces, so FTS5's `unicode61` tokenizer splits
+ * exactly where jieba and the English rules did (a Chinese word stays one FTS5 token).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { categoryLevels, type Product } from '../catalog/product.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
+import { canonicalProductJson, contentHashOfJson } from './product-record.ts';
+import {
+  ANALYZED_FIELDS,
+  DEFAULT_PRODUCT_STORE_OPTIONS,
+  KEYWORD_COLUMN_WEIGHTS,
+  STORE_SCHEMA_VERSION,
+  type AnalyzedProduct,
+  type KeywordHit,
+  type KeywordSearchOptions,
+  type PairLabel,
+  type ProductStore,
+  type ProductStoreOptions,
+  type StoredProduct,
+  type StoredVector,
+  type StoreStats,
+  type UpsertItem,
+  type UpsertResult,
+  type VectorInput,
+} from './store.ts';
+
+/** Keyword queries keep at most this many distinct tokens: longer OR queries cost time and add little. */
+export const MAX_KEYWORD_QUERY_TOKENS = 64;
+/** Rows per `IN (…)` lookup; well under SQLite's bound-parameter limit. */
+const LOOKUP_CHUNK = 500;
+
+const SCHEMA_V1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE products (
+  key INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  content_hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  category TEXT,
+  price REAL,
+  in_stock INTEGER,
+  json TEXT NOT NULL,
+  analyzed TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE keyword_index USING fts5(
+  ${ANALYZED_FIELDS.join(', ')},
+  content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE labels (
+  left_id TEXT NOT NULL,
+  right_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  label REAL NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (left_id, right_id, source)
+) WITHOUT ROWID;
+CREATE INDEX labels_by_right ON labels (right_id);
+CREATE TABLE vectors (
+  encoder_id TEXT NOT NULL,
+  key INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (encoder_id, key)
+) WITHOUT ROWID;
+CREATE INDEX vectors_by_hash ON vectors (encoder_id, content_hash);
+`;
+
+const SCHEMA_VERSION_KEY = 'schema_version';
+const BM25_WEIGHTS = ANALYZED_FIELDS.map((f) => KEYWORD_COLUMN_WEIGHTS[f]).join(', ');
+
+interface ProductRow {
+  key: number;
+  id: string;
+  content_hash: string;
+  updated_at: number;
+  json: string;
+}
+
+function rowToStored(row: ProductRow): StoredProduct {
+  return { product: JSON.parse(row.json) as Product, key: row.key, contentHash: row.content_hash, updatedAt: row.updated_at };
+}
+
+function blobToVector(blob: Buffer): Float32Array {
+  // Copy: a Buffer from SQLite need not be 4-byte aligned.
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+function vectorToBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** FTS5 query: every token quoted (so `-`, `:`, `OR`, `*` in a token are text, not syntax), OR'ed. */
+export function toFtsOrQuery(tokens: readonly string[]): string {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const raw of tokens) {
+    const t = raw.trim();
+    // A token with no letter or digit is empty to unicode61 and would be an empty phrase.
+    if (t.length === 0 || !/[\p{L}\p{N}]/u.test(t) || seen.has(t)) continue;
+    seen.add(t);
+    parts.push(`"${t.replaceAll('"', '""')}"`);
+    if (parts.length >= MAX_KEYWORD_QUERY_TOKENS) break;
+  }
+  return parts.join(' OR ');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function storeError(message: string, cause: unknown, file?: string): never {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  throw createError('STORE_ERROR', `${message}: ${detail}`, file ? { file } : undefined);
+}
+
+function openDatabase(opts: ProductStoreOptions): Database.Database {
+  const inMemory = opts.path === ':memory:';
+  if (!inMemory) {
+    if (opts.readonly && !fs.existsSync(opts.path)) {
+      throw createError('FILE_NOT_FOUND', `no store at ${opts.path} (run \`prodsim ingest\` first)`, { file: opts.path });
+    }
+    fs.mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(opts.path, { readonly: opts.readonly ?? false });
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    // 64 MB page cache: the keyword index's B-trees stay hot during a big ingest.
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+  } catch (e) {
+    storeError(`cannot open store ${opts.path}`, e, opts.path);
+  }
+  return db;
+}
+
+function ensureSchema(db: Database.Database, file: string, readonly: boolean): number {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+  if (tables.length === 0) {
+    if (readonly) throw createError('STORE_ERROR', `store ${file} is empty`, { file });
+    db.transaction(() => {
+      db.exec(SCHEMA_V1);
+      db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?)`).run(SCHEMA_VERSION_KEY, String(STORE_SCHEMA_VERSION));
+    })();
+    return STORE_SCHEMA_VERSION;
+  }
+  if (!tables.includes('meta')) {
+    throw createError('STORE_ERROR', `${file} is a SQLite file but not a prodsim store (no meta table)`, { file });
+  }
+  const raw = db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(SCHEMA_VERSION_KEY) as string | undefined;
+  const version = Number(raw);
+  if (!Number.isInteger(version)) {
+    throw createError('STORE_ERROR', `store ${file} has no valid schema version`, { file, received: String(raw) });
+  }
+  if (version > STORE_SCHEMA_VERSION) {
+    throw createError(
+      'STORE_ERROR',
+      `store ${file} has schema version ${version}, newer than this prodsim understands (${STORE_SCHEMA_VERSION}); upgrade prodsim`,
+      { file, expected: `<= ${STORE_SCHEMA_VERSION}`, received: String(version) },
+    );
+  }
+  // Version 1 is the first schema: migrations from older versions go here when there are any.
+  return version;
+}
+
+export function createProductStore(options: Partial<ProductStoreOptions> = {}): ProductStore {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_PRODUCT_STORE_OPTIONS), 'createProductStore');
+  const opts: ProductStoreOptions = { ...DEFAULT_PRODUCT_STORE_OPTIONS, ...options };
+  const db = openDatabase(opts);
+  let schemaVersion: number;
+  try {
+    schemaVersion = ensureSchema(db, opts.path, opts.readonly ?? false);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+
+  const stmt = {
+    findById: db.prepare(`SELECT key, content_hash FROM products WHERE id = ?`),
+    insertProduct: db.prepare(
+      `INSERT INTO products (id, content_hash, updated_at, category, price, in_stock, json, analyzed)
+       VALUES (@id, @hash, @now, @category, @price, @inStock, @json, @analyzed) RETURNING key`,
+    ),
+    updateProduct: db.prepare(
+      `UPDATE products SET content_hash = @hash, updated_at = @now, category = @category, price = @price,
+       in_stock = @inStock, json = @json, analyzed = @analyzed WHERE key = @key`,
+    ),
+    insertKeywords: db.prepare(
+      `INSERT INTO keyword_index (rowid, ${ANALYZED_FIELDS.join(', ')}) VALUES (?, ${ANALYZED_FIELDS.map(() => '?').join(', ')})`,
+    ),
+    deleteKeywords: db.prepare(`DELETE FROM keyword_index WHERE rowid = ?`),
+    deleteProduct: db.prepare(`DELETE FROM products WHERE key = ?`),
+    deleteVectorsOf: db.prepare(`DELETE FROM vectors WHERE key = ?`),
+    getProduct: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE id = ?`),
+    getAnalyzed: db.prepare(`SELECT analyzed FROM products WHERE id = ?`).pluck(),
+    iterate: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products ORDER BY key`),
+    count: db.prepare(`SELECT count(*) FROM products`).pluck(),
+    idToKey: db.prepare(`SELECT key FROM products WHERE id = ?`).pluck(),
+    keyToId: db.prepare(`SELECT id FROM products WHERE key = ?`).pluck(),
+    putLabel: db.prepare(
+      `INSERT INTO labels (left_id, right_id, source, label, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (left_id, right_id, source) DO UPDATE SET label = excluded.label, created_at = excluded.created_at`,
+    ),
+    vectorDim: db.prepare(`SELECT dim FROM vectors WHERE encoder_id = ? LIMIT 1`).pluck(),
+    keyAndHash: db.prepare(`SELECT key, content_hash FROM products WHERE id = ?`),
+    putVector: db.prepare(
+      `INSERT OR REPLACE INTO vectors (encoder_id, key, content_hash, dim, vector) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    getVector: db.prepare(
+      `SELECT v.vector FROM vectors v JOIN products p ON p.key = v.key
+       WHERE v.encoder_id = ? AND p.id = ? AND v.content_hash = p.content_hash`,
+    ).pluck(),
+    cachedVector: db.prepare(`SELECT vector FROM vectors WHERE encoder_id = ? AND content_hash = ? LIMIT 1`).pluck(),
+    vectorsFor: db.prepare(
+      `SELECT p.id, p.key, v.content_hash, v.vector FROM vectors v JOIN products p ON p.key = v.key
+       WHERE v.encoder_id = ? AND v.content_hash = p.content_hash ORDER BY v.key`,
+    ),
+    getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
+    setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+  };
+
+  function writeKeywords(key: number, analyzed: AnalyzedProduct): void {
+    stmt.insertKeywords.run(key, ...ANALYZED_FIELDS.map((f) => analyzed.tokens[f].join(' ')));
+  }
+
+  const upsertTx = db.transaction((batch: readonly UpsertItem[]): UpsertResult[] => {
+    const now = Date.now();
+    const results: UpsertResult[] = [];
+    for (const { product, analyzed } of batch) {
+      const json = canonicalProductJson(product);
+      const hash = contentHashOfJson(json);
+      const existing = stmt.findById.get(product.id) as { key: number; content_hash: string } | undefined;
+      if (existing && existing.content_hash === hash) {
+        results.push({ id: product.id, key: existing.key, status: 'unchanged', contentHash: hash });
+        continue;
+      }
+      const levels = categoryLevels(product.category);
+      const row = {
+        id: product.id,
+        hash,
+        now,
+        category: levels.length > 0 ? levels.join('/') : null,
+        price: product.price ?? null,
+        inStock: product.inStock === undefined ? null : product.inStock ? 1 : 0,
+        json,
+        analyzed: JSON.stringify(analyzed),
+      };
+      if (existing) {
+        stmt.updateProduct.run({ ...row, key: existing.key });
+        stmt.deleteKeywords.run(existing.key);
+        writeKeywords(existing.key, analyzed);
+        results.push({ id: product.id, key: existing.key, status: 'updated', contentHash: hash });
+      } else {
+        const key = (stmt.insertProduct.get(row) as { key: number }).key;
+        writeKeywords(key, analyzed);
+        results.push({ id: product.id, key, status: 'added', contentHash: hash });
+      }
+    }
+    return results;
+  });
+
+  const deleteTx = db.transaction((ids: readonly string[]): number => {
+    let n = 0;
+    for (const id of ids) {
+      const key = stmt.idToKey.get(id) as number | undefined;
+      if (key === undefined) continue;
+      stmt.deleteKeywords.run(key);
+      stmt.deleteVectorsOf.run(key);
+      stmt.deleteProduct.run(key);
+      n++;
+    }
+    return n;
+  });
+
+  const putLabelsTx = db.transaction((labels: readonly PairLabel[]): number => {
+    const now = Date.now();
+    for (const l of labels) {
+      if (!Number.isFinite(l.label)) {
+        throw createError('INVALID_ARGUMENT', `label for (${l.leftId}, ${l.rightId}) is not a finite number`, {
+          field: 'label',
+          received: String(l.label),
+        });
+      }
+      stmt.putLabel.run(l.leftId, l.rightId, l.source, l.label, l.createdAt ?? now);
+    }
+    return labels.length;
+  });
+
+  const putVectorsTx = db.transaction((encoderId: string, vectors: readonly VectorInput[]) => {
+    let dim = stmt.vectorDim.get(encoderId) as number | undefined;
+    for (const v of vectors) {
+      dim ??= v.vector.length;
+      if (v.vector.length !== dim) {
+        throw createError('DIM_MISMATCH', `encoder ${encoderId}: stored vectors have dimension ${dim}, got ${v.vector.length} for ${v.id}`, {
+          expected: String(dim),
+          received: String(v.vector.length),
+        });
+      }
+      const row = stmt.keyAndHash.get(v.id) as { key: number } | undefined;
+      if (!row) throw createError('PRODUCT_NOT_FOUND', `cannot store a vector for unknown product ${v.id}`, { field: 'id', received: v.id });
+      stmt.putVector.run(encoderId, row.key, v.contentHash, dim, vectorToBlob(v.vector));
+    }
+  });
+
+  const keywordStatements = new Map<string, Database.Statement>();
+
+  function keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): KeywordHit[] {
+    const { k, filter = {} } = options;
+    if (!Number.isInteger(k) || k < 1) {
+      throw createError('INVALID_ARGUMENT', `keywordSearch: k must be a positive integer`, { field: 'k', received: String(k) });
+    }
+    const match = toFtsOrQuery(queryTokens);
+    if (match.length === 0) return [];
+    const where: string[] = ['keyword_index MATCH @match'];
+    const params: Record<string, unknown> = { match, k };
+    const prefixLevels = categoryLevels(filter.categoryPrefix);
+    if (prefixLevels.length > 0) {
+      const prefix = prefixLevels.join('/');
+      where.push(`(p.category = @cat OR substr(p.category, 1, @catLen) = @catSlash)`);
+      params.cat = prefix;
+      params.catSlash = `${prefix}/`;
+      params.catLen = [...`${prefix}/`].length;
+    }
+    if (filter.minPrice !== undefined) {
+      where.push('p.price >= @minPrice');
+      params.minPrice = filter.minPrice;
+    }
+    if (filter.maxPrice !== undefined) {
+      where.push('p.price <= @maxPrice');
+      params.maxPrice = filter.maxPrice;
+    }
+    if (filter.inStock !== undefined) {
+      where.push('p.in_stock = @inStock');
+      params.inStock = filter.inStock ? 1 : 0;
+    }
+    const sql = `SELECT p.id AS id, p.key AS key, bm25(keyword_index, ${BM25_WEIGHTS}) AS rank
+      FROM keyword_index JOIN products p ON p.key = keyword_index.rowid
+      WHERE ${where.join(' AND ')} ORDER BY rank LIMIT @k`;
+    let st = keywordStatements.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      keywordStatements.set(sql, st);
+    }
+    const rows = st.all(params) as { id: string; key: number; rank: number }[];
+    // SQLite's bm25() is "lower is better" (negative); flip it so higher is better everywhere.
+    return rows.map((r) => ({ id: r.id, key: r.key, score: -r.rank }));
+  }
+
+  function fileSize(p: string): number {
+    try {
+      return fs.statSync(p).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  const store: ProductStore = {
+    path: opts.path,
+    upsertProducts(batch) {
+      if (batch.length === 0) return [];
+      try {
+        return upsertTx(batch);
+      } catch (e) {
+        if (isProdsimError(e)) throw e;
+        return storeError('upsert failed', e, opts.path);
+      }
+    },
+    deleteProducts: (ids) => deleteTx(ids),
+    getProduct(id) {
+      const row = stmt.getProduct.get(id) as ProductRow | undefined;
+      return row ? rowToStored(row) : undefined;
+    },
+    getProducts(ids) {
+      const byId = new Map<string, StoredProduct>();
+      for (const part of chunks(ids, LOOKUP_CHUNK)) {
+        const rows = db
+          .prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE id IN (${part.map(() => '?').join(',')})`)
+          .all(...part) as ProductRow[];
+        for (const r of rows) byId.set(r.id, rowToStored(r));
+      }
+      const out: StoredProduct[] = [];
+      for (const id of ids) {
+        const p = byId.get(id);
+        if (p) out.push(p);
+      }
+      return out;
+    },
+    getAnalyzed(id) {
+      const raw = stmt.getAnalyzed.get(id) as string | undefined;
+      return raw === undefined ? undefined : (JSON.parse(raw) as AnalyzedProduct);
+    },
+    contentHashes(ids) {
+      const out = new Map<string, string>();
+      for (const part of chunks(ids, LOOKUP_CHUNK)) {
+        const rows = db
+          .prepare(`SELECT id, content_hash FROM products WHERE id IN (${part.map(() => '?').join(',')})`)
+          .all(...part) as { id: string; content_hash: string }[];
+        for (const r of rows) out.set(r.id, r.content_hash);
+      }
+      return out;
+    },
+    *iterateProducts() {
+      for (const row of stmt.iterate.iterate() as IterableIterator<ProductRow>) yield rowToStored(row);
+    },
+    count: () => stmt.count.get() as number,
+    idToKey: (id) => stmt.idToKey.get(id) as number | undefined,
+    keyToId: (key) => stmt.keyToId.get(key) as string | undefined,
+    keywordSearch,
+
+    putLabels: (labels) => putLabelsTx(labels),
+    getLabels(options = {}) {
+      rejectUnknownKeys(options, ['source', 'id'], 'getLabels');
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (options.source !== undefined) {
+        where.push('source = @source');
+        params.source = options.source;
+      }
+      if (options.id !== undefined) {
+        where.push('(left_id = @id OR right_id = @id)');
+        params.id = options.id;
+      }
+      const rows = db
+        .prepare(
+          `SELECT left_id, right_id, source, label, created_at FROM labels ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY created_at, left_id, right_id`,
+        )
+        .all(params) as { left_id: string; right_id: string; source: string; label: number; created_at: number }[];
+      return rows.map((r) => ({ leftId: r.left_id, rightId: r.right_id, label: r.label, source: r.source, createdAt: r.created_at }));
+    },
+    deleteLabels(options = {}) {
+      rejectUnknownKeys(options, ['source'], 'deleteLabels');
+      const info =
+        options.source === undefined
+          ? db.prepare(`DELETE FROM labels`).run()
+          : db.prepare(`DELETE FROM labels WHERE source = ?`).run(options.source);
+      return info.changes;
+    },
+    countLabels(source) {
+      return (
+        source === undefined
+          ? db.prepare(`SELECT count(*) FROM labels`).pluck().get()
+          : db.prepare(`SELECT count(*) FROM labels WHERE source = ?`).pluck().get(source)
+      ) as number;
+    },
+
+    putVectors(encoderId, vectors) {
+      if (vectors.length > 0) putVectorsTx(encoderId, vectors);
+    },
+    getVector(encoderId, id) {
+      const blob = stmt.getVector.get(encoderId, id) as Buffer | undefined;
+      return blob ? blobToVector(blob) : undefined;
+    },
+    getCachedVector(encoderId, contentHash) {
+      const blob = stmt.cachedVector.get(encoderId, contentHash) as Buffer | undefined;
+      return blob ? blobToVector(blob) : undefined;
+    },
+    cachedHashes(encoderId, hashes) {
+      const out = new Set<string>();
+      for (const part of chunks(hashes, LOOKUP_CHUNK)) {
+        const rows = db
+          .prepare(`SELECT DISTINCT content_hash FROM vectors WHERE encoder_id = ? AND content_hash IN (${part.map(() => '?').join(',')})`)
+          .pluck()
+          .all(encoderId, ...part) as string[];
+        for (const h of rows) out.add(h);
+      }
+      return out;
+    },
+    *vectorsFor(encoderId) {
+      const rows = stmt.vectorsFor.iterate(encoderId) as IterableIterator<{ id: string; key: number; content_hash: string; vector: Buffer }>;
+      for (const r of rows) yield { id: r.id, key: r.key, contentHash: r.content_hash, vector: blobToVector(r.vector) } satisfies StoredVector;
+    },
+
+    getMeta: (key) => stmt.getMeta.get(key) as string | undefined,
+    setMeta(key, value) {
+      if (key === SCHEMA_VERSION_KEY) {
+        throw createError('INVALID_ARGUMENT', `meta key "${SCHEMA_VERSION_KEY}" is managed by the store`, { field: 'key' });
+      }
+      stmt.setMeta.run(key, value);
+    },
+    stats(): StoreStats {
+      const products = store.count();
+      const vectors: StoreStats['vectors'] = {};
+      const rows = db.prepare(`SELECT encoder_id, count(*) AS n, max(dim) AS dim FROM vectors GROUP BY encoder_id`).all() as {
+        encoder_id: string;
+        n: number;
+        dim: number;
+      }[];
+      for (const r of rows) vectors[r.encoder_id] = { count: r.n, dimension: r.dim };
+      const sizeBytes =
+        opts.path === ':memory:'
+          ? (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number)
+          : fileSize(opts.path) + fileSize(`${opts.path}-wal`);
+      return {
+        path: opts.path,
+        schemaVersion,
+        products,
+        labels: store.countLabels(),
+        vectors,
+        sizeBytes,
+        bytesPerProduct: products > 0 ? Math.round(sizeBytes / products) : 0,
+      };
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,172 @@
+/**
+ * The store stage's contract. The store is the system of record: products, their analysed text,
+ * a keyword index, pair labels, dense vectors (which double as the embedding cache) and index
+ * metadata all live in one embedded database file, so one file is one consistent state.
+ *
+ * The ANN index (`src/store/ann/`) is built from this store and addresses products by the
+ * numeric `key` the store gives them (`idToKey` / `keyToId`): keys are never reused, so an ANN
+ * index built earlier can never point at a different product after a delete.
+ */
+import type { Product } from '../catalog/product.ts';
+import type { Quantity } from '../text/analyzer.ts';
+
+/** Bump when the on-disk schema changes; `openProductStore` refuses stores from a newer version. */
+export const STORE_SCHEMA_VERSION = 1;
+
+/** Text fields the store analyses and keeps tokens for (attributes: values only, keys are noise). */
+export const ANALYZED_FIELDS = ['title', 'brand', 'tags', 'category', 'description', 'attributes'] as const;
+export type AnalyzedField = (typeof ANALYZED_FIELDS)[number];
+
+/** What the text analyser made of one product, field by field; kept so later stages need not re-analyse. */
+export interface AnalyzedProduct {
+  tokens: Record<AnalyzedField, string[]>;
+  /** Union over all fields, in first-seen order, deduplicated. */
+  modelNumbers: string[];
+  quantities: Quantity[];
+  sizes: string[];
+}
+
+/**
+ * BM25 column weights of the keyword index. A title hit says more about what a product is than a
+ * description hit; brand and category hits are strong but short fields; tags sit between.
+ * They are visible so a ranking can be explained and tuned.
+ */
+export const KEYWORD_COLUMN_WEIGHTS = {
+  title: 4.0,
+  brand: 3.0,
+  tags: 2.0,
+  category: 2.0,
+  description: 1.0,
+  attributes: 1.5,
+} as const satisfies Record<AnalyzedField, number>;
+
+export type UpsertStatus = 'added' | 'updated' | 'unchanged';
+
+export interface UpsertItem {
+  product: Product;
+  analyzed: AnalyzedProduct;
+}
+
+export interface UpsertResult {
+  id: string;
+  key: number;
+  status: UpsertStatus;
+  contentHash: string;
+}
+
+export interface StoredProduct {
+  product: Product;
+  key: number;
+  contentHash: string;
+  /** Milliseconds since the epoch of the last write that changed the product. */
+  updatedAt: number;
+}
+
+export interface KeywordFilter {
+  /** Category path prefix by whole levels: `服装/女装` matches `服装/女装/连衣裙`, not `服装/女装鞋`. */
+  categoryPrefix?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  inStock?: boolean;
+}
+
+export interface KeywordSearchOptions {
+  k: number;
+  filter?: KeywordFilter;
+}
+
+export interface KeywordHit {
+  id: string;
+  key: number;
+  /** Negated SQLite bm25 with `KEYWORD_COLUMN_WEIGHTS`: higher is better, not bounded. */
+  score: number;
+}
+
+/** A human or derived judgement on a pair of products (1 = same product, 0 = different; graded values allowed). */
+export interface PairLabel {
+  leftId: string;
+  rightId: string;
+  label: number;
+  /** Where it came from: `manual`, a benchmark name, a file… One label per (left, right, source). */
+  source: string;
+  /** Milliseconds since the epoch; filled in when absent. */
+  createdAt?: number;
+}
+
+export interface StoredVector {
+  id: string;
+  key: number;
+  contentHash: string;
+  vector: Float32Array;
+}
+
+export interface VectorInput {
+  id: string;
+  /** The content hash the vector was computed from (the cache key together with the encoder id). */
+  contentHash: string;
+  vector: Float32Array;
+}
+
+export interface StoreStats {
+  path: string;
+  schemaVersion: number;
+  products: number;
+  labels: number;
+  /** Per encoder id: number of stored vectors and their dimension. */
+  vectors: Record<string, { count: number; dimension: number }>;
+  /** Database file plus write-ahead log, in bytes. */
+  sizeBytes: number;
+  bytesPerProduct: number;
+}
+
+export interface ProductStore {
+  readonly path: string;
+  /** One transaction for the whole batch; the last item wins when an id repeats within a batch. */
+  upsertProducts(batch: readonly UpsertItem[]): UpsertResult[];
+  /** Deletes products with their analysed text, keyword-index rows and vectors; returns how many existed. */
+  deleteProducts(ids: readonly string[]): number;
+  getProduct(id: string): StoredProduct | undefined;
+  /** In the order asked; ids not found are left out. */
+  getProducts(ids: readonly string[]): StoredProduct[];
+  getAnalyzed(id: string): AnalyzedProduct | undefined;
+  /** Current content hash of each id that exists (for skipping unchanged records before analysis). */
+  contentHashes(ids: readonly string[]): Map<string, string>;
+  /** Streams all products in key order without holding them in memory. */
+  iterateProducts(): IterableIterator<StoredProduct>;
+  count(): number;
+  idToKey(id: string): number | undefined;
+  keyToId(key: number): string | undefined;
+  keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): KeywordHit[];
+
+  putLabels(labels: readonly PairLabel[]): number;
+  getLabels(options?: { source?: string; id?: string }): PairLabel[];
+  deleteLabels(options?: { source?: string }): number;
+  countLabels(source?: string): number;
+
+  /** Stores vectors for products (replacing that encoder's previous vector of each product). */
+  putVectors(encoderId: string, vectors: readonly VectorInput[]): void;
+  /** The product's vector, only if it was computed from the product's current content. */
+  getVector(encoderId: string, id: string): Float32Array | undefined;
+  /** Embedding cache: any stored vector of that encoder computed from content with this hash. */
+  getCachedVector(encoderId: string, contentHash: string): Float32Array | undefined;
+  /** Which of these content hashes already have a vector for the encoder. */
+  cachedHashes(encoderId: string, contentHashes: readonly string[]): Set<string>;
+  /** Streams the current (not stale) vectors of an encoder in key order. */
+  vectorsFor(encoderId: string): IterableIterator<StoredVector>;
+
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  stats(): StoreStats;
+  close(): void;
+}
+
+export interface ProductStoreOptions {
+  /** Database file; `:memory:` for a throw-away store. Parent folders are created. */
+  path: string;
+  readonly?: boolean;
+}
+
+export const DEFAULT_PRODUCT_STORE_OPTIONS = {
+  path: './.prodsim/store.db',
+  readonly: false,
+} as const satisfies ProductStoreOptions;

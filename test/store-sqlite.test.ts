@@ -1,0 +1,253 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Product } from '../src/catalog/product.ts';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+import { analyzeProduct, createProductStore, productContentHash, type ProductStore } from '../src/store/index.ts';
+import { isProdsimError } from '../src/errors.ts';
+
+const analyzer = createTextAnalyzer();
+
+function product(id: string, extra: Partial<Product> = {}): Product {
+  return { id, title: `product ${id}`, tags: [], images: [], attributes: {}, ...extra };
+}
+
+function item(p: Product) {
+  return { product: p, analyzed: analyzeProduct(p, analyzer) };
+}
+
+function tempStore(): { store: ProductStore; dir: string; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-store-'));
+  const file = path.join(dir, 'sub', 'store.db');
+  return { store: createProductStore({ path: file }), dir, file };
+}
+
+const CATALOG: Product[] = [
+  product('dress-red', {
+    title: '红色连衣裙 夏季 雪纺',
+    brand: '优衣库',
+    category: '服装/女装/连衣裙',
+    tags: ['红色', '雪纺'],
+    price: 199,
+    inStock: true,
+    description: '轻薄透气的夏季连衣裙',
+  }),
+  product('dress-blue', {
+    title: '蓝色连衣裙 长款',
+    category: '服装/女装/连衣裙',
+    tags: ['蓝色'],
+    price: 299,
+    inStock: false,
+    description: '适合秋季的连衣裙',
+  }),
+  product('shoe', {
+    title: '女装鞋 红色 高跟鞋',
+    category: '服装/女装鞋',
+    tags: ['红色'],
+    price: 399,
+    inStock: true,
+  }),
+  product('phone', {
+    title: 'Apple iPhone 15 Pro 256GB black',
+    brand: 'Apple',
+    category: 'Electronics/Phones',
+    tags: ['smartphone'],
+    price: 999,
+    inStock: true,
+    description: 'A phone with a good camera',
+  }),
+  product('case', {
+    title: 'Phone case for iPhone',
+    category: 'Electronics/Accessories',
+    tags: ['case'],
+    price: 19,
+    inStock: true,
+    description: 'Fits iPhone 15 Pro and other Apple phones',
+  }),
+];
+
+test('upsert reports added / updated / unchanged by content hash, and unchanged writes nothing', () => {
+  const { store, dir } = tempStore();
+  try {
+    const first = store.upsertProducts(CATALOG.map(item));
+    assert.deepEqual(first.map((r) => r.status), ['added', 'added', 'added', 'added', 'added']);
+    assert.equal(store.count(), 5);
+    const before = store.getProduct('phone')!;
+    assert.equal(before.contentHash, productContentHash(CATALOG[3]!));
+
+    // Same content, keys in another order: still unchanged.
+    const reordered = CATALOG.map((p) => Object.fromEntries(Object.entries(p).reverse()) as unknown as Product);
+    const second = store.upsertProducts(reordered.map(item));
+    assert.ok(second.every((r) => r.status === 'unchanged'), JSON.stringify(second));
+    assert.equal(store.getProduct('phone')!.updatedAt, before.updatedAt);
+
+    const changed = { ...CATALOG[3]!, price: 899 };
+    const third = store.upsertProducts([item(changed), item(product('new-one'))]);
+    assert.deepEqual(third.map((r) => [r.id, r.status]), [['phone', 'updated'], ['new-one', 'added']]);
+    assert.equal(third[0]!.key, before.key, 'an update keeps the numeric key');
+    assert.equal(store.getProduct('phone')!.product.price, 899);
+    assert.equal(store.count(), 6);
+    assert.deepEqual(store.getProducts(['shoe', 'missing', 'phone']).map((p) => p.product.id), ['shoe', 'phone']);
+    assert.equal(store.keyToId(before.key), 'phone');
+    assert.equal(store.idToKey('phone'), before.key);
+    const analyzed = store.getAnalyzed('dress-red')!;
+    assert.ok(analyzed.tokens.title.includes('连衣裙'), JSON.stringify(analyzed.tokens.title));
+    assert.deepEqual([...store.iterateProducts()].map((p) => p.product.id), ['dress-red', 'dress-blue', 'shoe', 'phone', 'case', 'new-one']);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keyword search ranks the better match first, Chinese and English', () => {
+  const { store, dir } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    const zh = store.keywordSearch(analyzer.tokenize('红色连衣裙'), { k: 10 });
+    assert.equal(zh[0]?.id, 'dress-red', JSON.stringify(zh));
+    assert.ok(zh.some((h) => h.id === 'dress-blue'), 'OR semantics: one shared token is enough');
+    assert.ok(zh.every((h, i) => i === 0 || h.score <= zh[i - 1]!.score), 'scores descend');
+
+    const en = store.keywordSearch(analyzer.tokenize('apple iphone'), { k: 10 });
+    assert.equal(en[0]?.id, 'phone', JSON.stringify(en));
+    assert.ok(en.some((h) => h.id === 'case'));
+
+    // Tokens that look like FTS5 syntax are plain text.
+    assert.deepEqual(store.keywordSearch(['"', 'OR', 'NEAR(', '*', '-'], { k: 5 }), []);
+    assert.deepEqual(store.keywordSearch([], { k: 5 }), []);
+    // A quote inside a token is escaped, not a syntax error; the phrase "iphone case" matches the case.
+    assert.deepEqual(store.keywordSearch(['iphone"case'], { k: 5 }).map((h) => h.id), []);
+    assert.deepEqual(store.keywordSearch(['for iphone'], { k: 5 }).map((h) => h.id), ['case']);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keyword filters: category prefix by whole levels, price range, in stock', () => {
+  const { store, dir } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    const q = analyzer.tokenize('红色 连衣裙 女装鞋');
+    const ids = (filter: Parameters<ProductStore['keywordSearch']>[1]['filter']) =>
+      store.keywordSearch(q, { k: 10, filter }).map((h) => h.id).sort();
+    assert.deepEqual(ids({}), ['dress-blue', 'dress-red', 'shoe']);
+    assert.deepEqual(ids({ categoryPrefix: '服装/女装' }), ['dress-blue', 'dress-red']);
+    assert.deepEqual(ids({ categoryPrefix: ' 服装 / 女装鞋 ' }), ['shoe']);
+    assert.deepEqual(ids({ categoryPrefix: '服装' }), ['dress-blue', 'dress-red', 'shoe']);
+    assert.deepEqual(ids({ minPrice: 250 }), ['dress-blue', 'shoe']);
+    assert.deepEqual(ids({ minPrice: 250, maxPrice: 300 }), ['dress-blue']);
+    assert.deepEqual(ids({ inStock: true }), ['dress-red', 'shoe']);
+    assert.deepEqual(ids({ inStock: false }), ['dress-blue']);
+    assert.throws(() => store.keywordSearch(q, { k: 0 }), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('delete removes the product, its keyword-index row and vectors; keys are not reused', () => {
+  const { store, dir, file } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    const key = store.idToKey('phone')!;
+    const countFts = (db: Database.Database) => db.prepare(`SELECT count(*) FROM keyword_index WHERE rowid = ?`).pluck().get(key);
+    const before = new Database(file, { readonly: true });
+    assert.equal(countFts(before), 1, 'the keyword-index row exists before the delete');
+    before.close();
+    store.putVectors('enc-a', [{ id: 'phone', contentHash: store.getProduct('phone')!.contentHash, vector: new Float32Array([1, 0, 0]) }]);
+    assert.equal(store.deleteProducts(['phone', 'nope']), 1);
+    assert.equal(store.getProduct('phone'), undefined);
+    assert.equal(store.count(), 4);
+    const hits = store.keywordSearch(['apple'], { k: 10 }).map((h) => h.id);
+    assert.deepEqual(hits, ['case'], 'the deleted product is gone from the keyword index');
+    assert.equal(store.stats().vectors['enc-a'], undefined);
+    store.close();
+    const raw = new Database(file, { readonly: true });
+    const ftsRows = countFts(raw);
+    raw.close();
+    assert.equal(ftsRows, 0);
+    const reopened = createProductStore({ path: file });
+    const [again] = reopened.upsertProducts([item(CATALOG[3]!)]);
+    assert.equal(again!.status, 'added');
+    assert.notEqual(again!.key, key, 'a deleted key is never handed out again');
+    reopened.close();
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('vectors: cache by content hash, stale vectors hidden, dimension checked', () => {
+  const { store, dir } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    const h = (id: string) => store.getProduct(id)!.contentHash;
+    store.putVectors('enc', [
+      { id: 'phone', contentHash: h('phone'), vector: new Float32Array([0.6, 0.8]) },
+      { id: 'case', contentHash: h('case'), vector: new Float32Array([1, 0]) },
+    ]);
+    assert.deepEqual([...store.getVector('enc', 'phone')!], [Math.fround(0.6), Math.fround(0.8)]);
+    assert.deepEqual([...store.getCachedVector('enc', h('case'))!], [1, 0]);
+    assert.equal(store.getVector('other', 'phone'), undefined);
+    assert.deepEqual([...store.cachedHashes('enc', [h('phone'), h('shoe')])], [h('phone')]);
+    assert.deepEqual([...store.vectorsFor('enc')].map((v) => v.id), ['phone', 'case']);
+    store.upsertProducts([item({ ...CATALOG[3]!, title: 'Apple iPhone 16' })]);
+    assert.equal(store.getVector('enc', 'phone'), undefined, 'a vector of old content is stale');
+    assert.deepEqual([...store.vectorsFor('enc')].map((v) => v.id), ['case']);
+    assert.throws(
+      () => store.putVectors('enc', [{ id: 'shoe', contentHash: h('shoe'), vector: new Float32Array(3) }]),
+      (e) => isProdsimError(e) && e.code === 'DIM_MISMATCH',
+    );
+    assert.throws(
+      () => store.putVectors('enc', [{ id: 'ghost', contentHash: 'x', vector: new Float32Array(2) }]),
+      (e) => isProdsimError(e) && e.code === 'PRODUCT_NOT_FOUND',
+    );
+    assert.deepEqual(store.stats().vectors, { enc: { count: 2, dimension: 2 } });
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('labels, meta, stats and schema version', () => {
+  const { store, dir, file } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    store.putLabels([
+      { leftId: 'phone', rightId: 'case', label: 0, source: 'manual' },
+      { leftId: 'dress-red', rightId: 'dress-blue', label: 0, source: 'manual' },
+      { leftId: 'phone', rightId: 'case', label: 1, source: 'bench' },
+    ]);
+    store.putLabels([{ leftId: 'phone', rightId: 'case', label: 0.5, source: 'manual' }]);
+    assert.equal(store.countLabels(), 3);
+    assert.equal(store.countLabels('manual'), 2);
+    assert.deepEqual(
+      store.getLabels({ id: 'case', source: 'manual' }).map((l) => [l.leftId, l.rightId, l.label]),
+      [['phone', 'case', 0.5]],
+    );
+    assert.equal(store.deleteLabels({ source: 'bench' }), 1);
+    store.setMeta('ann.enc', '{"built":1}');
+    assert.equal(store.getMeta('ann.enc'), '{"built":1}');
+    assert.equal(store.getMeta('missing'), undefined);
+    assert.throws(() => store.setMeta('schema_version', '9'));
+    const s = store.stats();
+    assert.equal(s.products, 5);
+    assert.equal(s.labels, 2);
+    assert.equal(s.schemaVersion, 1);
+    assert.ok(s.sizeBytes > 0 && s.bytesPerProduct > 0);
+    store.close();
+
+    const raw = new Database(file);
+    raw.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();
+    raw.close();
+    assert.throws(() => createProductStore({ path: file }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && /newer/.test(e.message));
+    assert.throws(() => createProductStore({ path: file, bogus: 1 } as never), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
