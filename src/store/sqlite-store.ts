@@ -241,7 +241,9 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     stmt.insertKeywords.run(key, ...ANALYZED_FIELDS.map((f) => analyzed.tokens[f].join(' ')));
   }
 
-  const upsertTx = db.transaction((batch: readonly UpsertItem[]): UpsertResult[] => {
+  const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
+
+  const upsertTx = db.transaction((batch: readonly UpsertItem[], reindex: boolean): UpsertResult[] => {
     const now = Date.now();
     const results: UpsertResult[] = [];
     for (const { product, analyzed } of batch) {
@@ -249,6 +251,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       const hash = contentHashOfJson(json);
       const existing = stmt.findById.get(product.id) as { key: number; content_hash: string } | undefined;
       if (existing && existing.content_hash === hash) {
+        if (reindex) {
+          reindexProduct.run(JSON.stringify(analyzed), existing.key);
+          stmt.deleteKeywords.run(existing.key);
+          writeKeywords(existing.key, analyzed);
+        }
         results.push({ id: product.id, key: existing.key, status: 'unchanged', contentHash: hash });
         continue;
       }
@@ -374,10 +381,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
   const store: ProductStore = {
     path: opts.path,
-    upsertProducts(batch) {
+    upsertProducts(batch, upsertOptions = {}) {
+      rejectUnknownKeys(upsertOptions, ['reindex'], 'upsertProducts');
       if (batch.length === 0) return [];
       try {
-        return upsertTx(batch);
+        return upsertTx(batch, upsertOptions.reindex ?? false);
       } catch (e) {
         if (isProdsimError(e)) throw e;
         return storeError('upsert failed', e, opts.path);
@@ -488,6 +496,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       const rows = stmt.vectorsFor.iterate(encoderId) as IterableIterator<{ id: string; key: number; content_hash: string; vector: Buffer }>;
       for (const r of rows) yield { id: r.id, key: r.key, contentHash: r.content_hash, vector: blobToVector(r.vector) } satisfies StoredVector;
     },
+
+    transaction: (fn) => db.transaction(fn)(),
 
     getMeta: (key) => stmt.getMeta.get(key) as string | undefined,
     setMeta(key, value) {

@@ -47,6 +47,10 @@ export interface UpsertItem {
   analyzed: AnalyzedProduct;
 }
 
+export interface UpsertOptions {
+  reindex?: boolean;
+}
+
 export interface UpsertResult {
   id: string;
   key: number;
@@ -121,8 +125,12 @@ export interface StoreStats {
 
 export interface ProductStore {
   readonly path: string;
-  /** One transaction for the whole batch; the last item wins when an id repeats within a batch. */
-  upsertProducts(batch: readonly UpsertItem[]): UpsertResult[];
+  /**
+   * One transaction for the whole batch; the last item wins when an id repeats within a batch.
+   * The content hash decides: an unchanged product is not written, unless `reindex` asks to rewrite
+   * its analysed text and keyword-index row (after an analyser change; its status stays `unchanged`).
+   */
+  upsertProducts(batch: readonly UpsertItem[], options?: UpsertOptions): UpsertResult[];
   /** Deletes products with their analysed text, keyword-index rows and vectors; returns how many existed. */
   deleteProducts(ids: readonly string[]): number;
   getProduct(id: string): StoredProduct | undefined;
@@ -153,6 +161,12 @@ export interface ProductStore {
   cachedHashes(encoderId: string, contentHashes: readonly string[]): Set<string>;
   /** Streams the current (not stale) vectors of an encoder in key order. */
   vectorsFor(encoderId: string): IterableIterator<StoredVector>;
+
+  /**
+   * Runs `fn` in one transaction (nested calls become savepoints): lets a caller commit products
+   * and their vectors together, so a crash leaves both or neither.
+   */
+  transaction<T>(fn: () => T): T;
 
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
