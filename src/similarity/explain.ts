@@ -1,0 +1,132 @@
+/**
+ * Explanations of fused similarity results: a readable per-field table for the CLI and a plain
+ * JSON form (no `undefined`, no typed arrays) for the HTTP API and files.
+ *
+ *   brand        ███████░░░ 0.70 × 0.20 = 0.14   苹果 ≡ Apple (alias of apple)
+ *
+ * The multiplier is the normalised weight (what the score really used); when a field is missing,
+ * the profile's own weight is shown in parentheses so the renormalisation is visible.
+ */
+import { rejectUnknownKeys } from '../errors.ts';
+import type { FieldEvidence } from './field-similarities/types.ts';
+import type { FusionResult, SimilarityResult } from './fusion.ts';
+
+export interface FormatExplanationOptions {
+  /** Characters of the score bar. */
+  barWidth: number;
+  /** Decimals of scores, weights and contributions. */
+  digits: number;
+  /** Show each field's evidence summary after its line. */
+  evidence: boolean;
+  /** Longest evidence summary shown, in characters. */
+  maxEvidenceLength: number;
+}
+
+export const DEFAULT_FORMAT_EXPLANATION_OPTIONS = {
+  barWidth: 10,
+  digits: 2,
+  evidence: true,
+  maxEvidenceLength: 100,
+} as const satisfies FormatExplanationOptions;
+
+export function scoreBar(score: number, width: number): string {
+  const filled = Math.max(0, Math.min(width, Math.round(score * width)));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+function clip(s: string, n: number): string {
+  const chars = [...s];
+  return chars.length <= n ? s : `${chars.slice(0, n - 1).join('')}…`;
+}
+
+function isSimilarityResult(r: FusionResult): r is SimilarityResult {
+  return 'matched' in r && 'a' in r;
+}
+
+export function formatExplanation(result: FusionResult | SimilarityResult, options: Partial<FormatExplanationOptions> = {}): string {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_FORMAT_EXPLANATION_OPTIONS), 'formatExplanation');
+  const o: FormatExplanationOptions = { ...DEFAULT_FORMAT_EXPLANATION_OPTIONS, ...options };
+  const n = (x: number) => x.toFixed(o.digits);
+  const lines: string[] = [];
+  const head = isSimilarityResult(result) ? `${result.a} ↔ ${result.b}  ` : '';
+  const total = result.score === undefined ? 'no score (every weighted field is missing)' : `score ${result.score.toFixed(3)}`;
+  lines.push(`${head}${total}  profile ${result.profile}  coverage ${Math.round(result.coverage * 100)}%`);
+  const nameWidth = Math.max(5, ...result.fields.map((f) => f.field.length));
+  for (const f of result.fields) {
+    const name = f.field.padEnd(nameWidth);
+    if (f.missing || f.score === undefined) {
+      lines.push(`  ${name} ${'·'.repeat(o.barWidth)} missing (weight ${n(f.weight)} renormalised away)`);
+      continue;
+    }
+    const reweighted = Math.abs(f.normalizedWeight - f.weight) > 1e-9 ? ` (w ${n(f.weight)})` : '';
+    const ev = o.evidence && f.evidence?.summary ? `   ${clip(f.evidence.summary, o.maxEvidenceLength)}` : '';
+    lines.push(`  ${name} ${scoreBar(f.score, o.barWidth)} ${n(f.score)} × ${n(f.normalizedWeight)} = ${n(f.contribution)}${reweighted}${ev}`);
+  }
+  if (result.missingFields.length > 0) {
+    lines.push(
+      `missing: ${result.missingFields.join(', ')}; the other weights were renormalised to sum to 1 (the score rests on ${Math.round(result.coverage * 100)}% of the profile's weight)`,
+    );
+  }
+  if (isSimilarityResult(result)) {
+    if (result.matched.modelNumbers.length > 0) lines.push(`matched model numbers: ${result.matched.modelNumbers.join(', ')}`);
+    if (result.matched.tokens.length > 0) lines.push(`matched title tokens: ${result.matched.tokens.join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** JSON-safe value: typed arrays → arrays, bigint → decimal string, undefined keys dropped. */
+function plain(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    return out;
+  }
+  return value;
+}
+
+export interface ExplanationFieldJSON {
+  field: string;
+  score: number | null;
+  weight: number;
+  normalizedWeight: number;
+  contribution: number;
+  missing: boolean;
+  evidence: (FieldEvidence & Record<string, unknown>) | null;
+}
+
+export interface ExplanationJSON {
+  a?: string;
+  b?: string;
+  score: number | null;
+  profile: string;
+  coverage: number;
+  fields: ExplanationFieldJSON[];
+  missingFields: string[];
+  matched?: { tokens: string[]; modelNumbers: string[] };
+}
+
+/** The plain JSON form: missing scores are `null`, never absent and never 0. */
+export function explanationToJSON(result: FusionResult | SimilarityResult): ExplanationJSON {
+  return {
+    ...(isSimilarityResult(result) ? { a: result.a, b: result.b } : {}),
+    score: result.score ?? null,
+    profile: result.profile,
+    coverage: result.coverage,
+    fields: result.fields.map((f) => ({
+      field: f.field,
+      score: f.score ?? null,
+      weight: f.weight,
+      normalizedWeight: f.normalizedWeight,
+      contribution: f.contribution,
+      missing: f.missing,
+      evidence: f.evidence ? (plain(f.evidence) as FieldEvidence & Record<string, unknown>) : null,
+    })),
+    missingFields: [...result.missingFields],
+    ...(isSimilarityResult(result) ? { matched: { tokens: [...result.matched.tokens], modelNumbers: [...result.matched.modelNumbers] } } : {}),
+  };
+}

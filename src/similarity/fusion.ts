@@ -1,0 +1,221 @@
+/**
+ * Fusion: one score from field similarities, as a weighted mean whose weights come from a named
+ * profile. A field missing on either side (its similarity is `undefined`) is not scored 0: its
+ * weight is left out and the other weights are renormalised to sum to 1, and the result lists the
+ * field as missing. Contributions are score × normalised weight and the fused score is their sum
+ * (computed as that sum, so they add up exactly).
+ */
+import { createError, rejectUnknownKeys } from '../errors.ts';
+import { defaultFieldSimilarities, FIELD_NAMES, isFieldName, representationModelNumbers, type FieldName, type FieldSimilarityTable } from './fields.ts';
+import { canonicalModelNumber } from './field-similarities/model-number.ts';
+import type { FieldEvidence, FieldSimilarity } from './field-similarities/types.ts';
+import type { ProductRepresentation } from './representation.ts';
+
+export type MissingFieldPolicy = 'renormalize';
+
+export interface FusionProfile {
+  readonly name: string;
+  readonly description?: string;
+  /** Non-negative weights; fields absent or at 0 are not compared. They need not sum to 1. */
+  readonly weights: Readonly<Partial<Record<FieldName, number>>>;
+  readonly missing: MissingFieldPolicy;
+  /** Where the weights come from (`built-in`, `learned: logistic regression on …`). */
+  readonly source?: string;
+}
+
+export interface FieldContribution {
+  field: FieldName;
+  /** `undefined` when the field is missing on either side. */
+  score: number | undefined;
+  /** The profile's weight. */
+  weight: number;
+  /** weight / Σ weights of the fields present; 0 for a missing field. */
+  normalizedWeight: number;
+  /** score × normalizedWeight; 0 for a missing field. */
+  contribution: number;
+  missing: boolean;
+  evidence: FieldEvidence | undefined;
+}
+
+export interface FusionResult {
+  /** Σ contributions; `undefined` when every weighted field is missing (no evidence at all). */
+  score: number | undefined;
+  fields: FieldContribution[];
+  missingFields: FieldName[];
+  /** Σ weights of the fields present / Σ all weights: how much of the profile the score rests on. */
+  coverage: number;
+  profile: string;
+}
+
+export type FieldScores = Partial<Record<FieldName, FieldSimilarity | undefined>>;
+
+function checkWeights(name: string, weights: Record<string, unknown>): Partial<Record<FieldName, number>> {
+  const out: Partial<Record<FieldName, number>> = {};
+  let total = 0;
+  for (const [field, w] of Object.entries(weights)) {
+    if (!isFieldName(field)) {
+      throw createError('UNKNOWN_OPTION', `profile "${name}": unknown field "${field}" (known: ${FIELD_NAMES.join(', ')})`, { field });
+    }
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+      throw createError('INVALID_ARGUMENT', `profile "${name}": weight of ${field} must be a finite number ≥ 0`, {
+        field,
+        expected: 'number ≥ 0',
+        received: String(w),
+      });
+    }
+    out[field] = w;
+    total += w;
+  }
+  if (!(total > 0)) throw createError('INVALID_ARGUMENT', `profile "${name}": at least one weight must be > 0`, { field: 'weights' });
+  return out;
+}
+
+/**
+ * A profile from weights computed elsewhere (learned by the learning stage, read from a config
+ * file): validated (known fields, finite, ≥ 0, not all 0) and frozen.
+ */
+export function profileFromWeights(
+  name: string,
+  weights: Readonly<Record<string, number>>,
+  options: { description?: string; source?: string } = {},
+): FusionProfile {
+  rejectUnknownKeys(options, ['description', 'source'], 'profileFromWeights');
+  const checked = checkWeights(name, weights);
+  return Object.freeze({
+    name,
+    ...(options.description ? { description: options.description } : {}),
+    weights: Object.freeze(checked),
+    missing: 'renormalize' as const,
+    source: options.source ?? 'given weights',
+  });
+}
+
+/**
+ * Built-in profiles. Weights sum to 1 for readability (fusion does not require it).
+ * - default: a bit of everything, text first.
+ * - similarStyle: looks alike and sits in the same place of the tree; brand and model number do
+ *   not count (a similar dress from another brand is a good answer).
+ * - sameProduct: the identity fields (model number, brand, title words, attributes, price,
+ *   quantities such as 128GB) decide; looks count little because shops use different photos.
+ */
+export const PROFILES = Object.freeze({
+  default: profileFromWeights(
+    'default',
+    {
+      titleDense: 0.2,
+      titleLexical: 0.15,
+      descriptionDense: 0.05,
+      tags: 0.1,
+      brand: 0.1,
+      category: 0.1,
+      price: 0.05,
+      image: 0.1,
+      modelNumber: 0.1,
+      attributes: 0.05,
+    },
+    { description: 'general similarity, text first', source: 'built-in' },
+  ),
+  similarStyle: profileFromWeights(
+    'similarStyle',
+    { image: 0.35, category: 0.25, tags: 0.2, titleDense: 0.15, attributes: 0.05 },
+    { description: 'looks alike: image, category, tags, title meaning', source: 'built-in' },
+  ),
+  sameProduct: profileFromWeights(
+    'sameProduct',
+    { modelNumber: 0.3, brand: 0.15, titleLexical: 0.2, attributes: 0.1, price: 0.1, quantities: 0.1, image: 0.05 },
+    { description: 'the same item: model number, brand, title words, attributes, price', source: 'built-in' },
+  ),
+});
+
+export type ProfileName = keyof typeof PROFILES;
+
+export function getProfile(name: string): FusionProfile {
+  if (!Object.hasOwn(PROFILES, name)) {
+    throw createError('INVALID_ARGUMENT', `unknown similarity profile "${name}" (known: ${Object.keys(PROFILES).join(', ')})`, {
+      field: 'profile',
+      received: name,
+    });
+  }
+  return PROFILES[name as ProfileName];
+}
+
+/** The fields a profile compares (weight > 0), in the profile's order. */
+export function profileFields(profile: FusionProfile): FieldName[] {
+  return (Object.keys(profile.weights) as FieldName[]).filter((f) => (profile.weights[f] ?? 0) > 0);
+}
+
+export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionResult {
+  const fields = profileFields(profile);
+  let presentWeight = 0;
+  let totalWeight = 0;
+  for (const f of fields) {
+    const w = profile.weights[f]!;
+    totalWeight += w;
+    const s = fieldScores[f];
+    if (s === undefined) continue;
+    if (typeof s.score !== 'number' || !(s.score >= 0 && s.score <= 1)) {
+      throw createError('INTERNAL', `field similarity ${f} returned ${s.score}, expected a number in [0, 1]`, { field: f });
+    }
+    presentWeight += w;
+  }
+  const out: FieldContribution[] = [];
+  let score = 0;
+  for (const f of fields) {
+    const w = profile.weights[f]!;
+    const s = fieldScores[f];
+    if (s === undefined) {
+      out.push({ field: f, score: undefined, weight: w, normalizedWeight: 0, contribution: 0, missing: true, evidence: undefined });
+      continue;
+    }
+    const normalizedWeight = w / presentWeight;
+    const contribution = s.score * normalizedWeight;
+    score += contribution;
+    out.push({ field: f, score: s.score, weight: w, normalizedWeight, contribution, missing: false, evidence: s.evidence });
+  }
+  return {
+    score: presentWeight > 0 ? score : undefined,
+    fields: out,
+    missingFields: out.filter((c) => c.missing).map((c) => c.field),
+    coverage: totalWeight > 0 ? presentWeight / totalWeight : 0,
+    profile: profile.name,
+  };
+}
+
+export interface CompareOptions {
+  /** A profile or the name of a built-in one; `default` when absent. */
+  profile: FusionProfile | ProfileName;
+  /** Replacements for some field similarities (an injected tag similarity, a learned text scorer…). */
+  fieldSimilarities: Partial<FieldSimilarityTable>;
+}
+
+export interface SimilarityResult extends FusionResult {
+  a: string;
+  b: string;
+  /** Title tokens and model numbers (canonical) both products have, whatever the profile. */
+  matched: { tokens: string[]; modelNumbers: string[] };
+}
+
+/** Computes every field the profile weighs, then fuses them. */
+export function compareProducts(a: ProductRepresentation, b: ProductRepresentation, options: Partial<CompareOptions> = {}): SimilarityResult {
+  rejectUnknownKeys(options, ['profile', 'fieldSimilarities'], 'compareProducts');
+  const profile = typeof options.profile === 'string' ? getProfile(options.profile) : (options.profile ?? PROFILES.default);
+  const overrides = options.fieldSimilarities ?? {};
+  for (const k of Object.keys(overrides)) {
+    if (!isFieldName(k)) throw createError('UNKNOWN_OPTION', `compareProducts: unknown field similarity "${k}"`, { field: k });
+  }
+  const table = defaultFieldSimilarities();
+  const scores: FieldScores = {};
+  for (const f of profileFields(profile)) scores[f] = (overrides[f] ?? table[f])(a, b);
+  const fused = fuse(scores, profile);
+  const tokensB = new Set(b.text.title.tokens);
+  const codesB = new Set(representationModelNumbers(b).map(canonicalModelNumber));
+  return {
+    a: a.product.id,
+    b: b.product.id,
+    ...fused,
+    matched: {
+      tokens: [...new Set(a.text.title.tokens.filter((t) => tokensB.has(t)))],
+      modelNumbers: [...new Set(representationModelNumbers(a).map(canonicalModelNumber).filter((c) => c.length > 0 && codesB.has(c)))],
+    },
+  };
+}
