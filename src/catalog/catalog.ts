@@ -4,7 +4,8 @@
  */
 import type { Product, ProductField } from './product.ts';
 
-export type CatalogFormat = 'csv' | 'json' | 'jsonl';
+/** `tsv` is CSV with tabs; files ending in `.gz` are decompressed on the fly. */
+export type CatalogFormat = 'csv' | 'tsv' | 'json' | 'jsonl';
 
 /** A bad record: where it is and what was expected, enough for a person to fix the file. */
 export interface RecordIssue {
@@ -16,6 +17,12 @@ export interface RecordIssue {
   expected?: string;
   received?: string;
   message: string;
+  /**
+   * `syntax`: the record could not be parsed at all (bad JSON line, broken CSV quoting, wrong column count);
+   * `validation`: it parsed but a field is missing or has the wrong type. Strict mode throws
+   * PARSE_ERROR for the first and INVALID_RECORD for the second.
+   */
+  reason?: 'syntax' | 'validation';
 }
 
 export type CatalogEntry =
@@ -31,11 +38,33 @@ export interface ReadCatalogOptions {
   mapping: FieldMapping;
   /** Stop at the first bad record with an INVALID_RECORD error instead of reporting and skipping it. */
   strict: boolean;
-  /** Currency for records that give a price without one. */
+  /** Currency for records that give a price without one (and without a currency sign). */
   defaultCurrency?: string;
+  /**
+   * Also recognise common other names for unmapped fields (`sku`/`product_id` → id, `name`/`商品名称` → title,
+   * `价格` → price…); an explicit mapping and the field's own name always win over a guessed one.
+   */
+  guessFieldNames?: boolean;
+  /** Keep source columns that map to no field as extra attributes (never overriding the record's own attributes). */
+  extraFieldsAsAttributes?: boolean;
+  /** CSV field delimiter (default `,`; `\t` for tsv). */
+  delimiter?: string;
 }
 
 export const DEFAULT_READ_CATALOG_OPTIONS = {
   mapping: {},
   strict: false,
+  defaultCurrency: 'CNY',
+  guessFieldNames: true,
+  extraFieldsAsAttributes: false,
 } as const satisfies ReadCatalogOptions;
+
+export const READ_CATALOG_OPTION_KEYS = [
+  'format',
+  'mapping',
+  'strict',
+  'defaultCurrency',
+  'guessFieldNames',
+  'extraFieldsAsAttributes',
+  'delimiter',
+] as const satisfies readonly (keyof ReadCatalogOptions)[];

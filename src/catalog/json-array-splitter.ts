@@ -1,0 +1,183 @@
+/**
+ * Streams the elements of a JSON catalog without holding the whole document: either a top-level array
+ * (`[{…}, {…}]`) or an object with a `products` array (`{"products": [{…}], …}`). A small character
+ * scanner tracks strings and nesting and cuts out each element's text, which is then parsed on its own,
+ * so one malformed element (a trailing comma, a bad escape) costs only that element.
+ */
+import { createError } from '../errors.ts';
+
+export type JsonElement =
+  | { kind: 'element'; text: string; line: number }
+  /** The file ended inside an element or before the array was closed. */
+  | { kind: 'truncated'; line: number; message: string };
+
+const QUOTE = 34; // "
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const COMMA = 44;
+const COLON = 58;
+const NEWLINE = 10;
+
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff;
+
+/** The key under a top-level object that holds the products. */
+export const PRODUCTS_KEY = 'products';
+
+/**
+ * Yields each element of the products array with the 1-based line where it starts.
+ * Throws PARSE_ERROR when the document is neither an array nor an object with a `products` array.
+ */
+export async function* splitJsonProducts(chunks: AsyncIterable<string>, file: string): AsyncGenerator<JsonElement> {
+  let line = 1;
+  const stack: number[] = [];
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  let rootIsObject = false;
+  /** Stack depth inside the products array; 0 until it is found. */
+  let targetDepth = 0;
+  let targetClosed = false;
+  // key tracking at depth 1 of a root object
+  let expectKey = false;
+  let keyCapture: string[] | undefined;
+  let keyStart = 0;
+  let lastKey: string | undefined;
+  let awaitingProducts = false;
+  // element capture
+  let capture: string[] | undefined;
+  let captureStart = 0;
+  let captureLine = 0;
+  let captureIsString = false;
+  let captureIsPrimitive = false;
+
+  const structureError = (message: string): never => {
+    throw createError('PARSE_ERROR', `${file}:${line}: ${message}`, { file, line });
+  };
+
+  for await (const chunk of chunks) {
+    captureStart = 0;
+    keyStart = 0;
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c === NEWLINE) line++;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) {
+          inString = false;
+          if (keyCapture) {
+            keyCapture.push(chunk.slice(keyStart, i + 1));
+            try {
+              lastKey = JSON.parse(keyCapture.join('')) as string;
+            } catch {
+              lastKey = undefined;
+            }
+            keyCapture = undefined;
+          } else if (capture && captureIsString) {
+            capture.push(chunk.slice(captureStart, i + 1));
+            yield { kind: 'element', text: capture.join(''), line: captureLine };
+            capture = undefined;
+          }
+        }
+        continue;
+      }
+      if (capture && captureIsPrimitive) {
+        if (c === COMMA || c === CLOSE_BRACKET || isSpace(c)) {
+          capture.push(chunk.slice(captureStart, i));
+          yield { kind: 'element', text: capture.join(''), line: captureLine };
+          capture = undefined;
+        } else continue;
+      }
+      if (isSpace(c)) continue;
+      const inTarget = targetDepth > 0 && !targetClosed && stack.length === targetDepth;
+
+      if (!started) {
+        started = true;
+        if (c === OPEN_BRACKET) {
+          stack.push(c);
+          targetDepth = 1;
+        } else if (c === OPEN_BRACE) {
+          stack.push(c);
+          rootIsObject = true;
+          expectKey = true;
+        } else structureError(`expected a JSON array of products or an object with a "${PRODUCTS_KEY}" array`);
+        continue;
+      }
+      if (awaitingProducts) {
+        awaitingProducts = false;
+        if (c !== OPEN_BRACKET) structureError(`"${PRODUCTS_KEY}" must be an array`);
+        stack.push(c);
+        targetDepth = stack.length;
+        continue;
+      }
+      if (inTarget && !capture && c !== COMMA && c !== CLOSE_BRACKET) {
+        capture = [];
+        captureStart = i;
+        captureLine = line;
+        captureIsString = c === QUOTE;
+        captureIsPrimitive = c !== QUOTE && c !== OPEN_BRACE && c !== OPEN_BRACKET;
+        if (captureIsPrimitive) continue;
+      }
+      switch (c) {
+        case QUOTE:
+          inString = true;
+          if (rootIsObject && stack.length === 1 && expectKey) {
+            keyCapture = [];
+            keyStart = i;
+            expectKey = false;
+          }
+          break;
+        case OPEN_BRACE:
+        case OPEN_BRACKET:
+          stack.push(c);
+          break;
+        case CLOSE_BRACE:
+        case CLOSE_BRACKET: {
+          const open = stack.pop();
+          if (open === undefined || (open === OPEN_BRACE) !== (c === CLOSE_BRACE)) {
+            structureError(`unbalanced "${String.fromCharCode(c)}"`);
+          }
+          if (targetDepth > 0 && !targetClosed && stack.length === targetDepth - 1) {
+            targetClosed = true;
+            if (!rootIsObject) return; // a root array is done; nothing after it matters
+          } else if (capture && stack.length === targetDepth) {
+            capture.push(chunk.slice(captureStart, i + 1));
+            yield { kind: 'element', text: capture.join(''), line: captureLine };
+            capture = undefined;
+          }
+          if (stack.length === 0) {
+            if (targetDepth === 0) structureError(`the top-level object has no "${PRODUCTS_KEY}" array`);
+            return;
+          }
+          break;
+        }
+        case COMMA:
+          if (rootIsObject && stack.length === 1) expectKey = true;
+          break;
+        case COLON:
+          if (rootIsObject && stack.length === 1 && lastKey === PRODUCTS_KEY && targetDepth === 0) awaitingProducts = true;
+          lastKey = undefined;
+          break;
+        default:
+          break;
+      }
+    }
+    if (capture) capture.push(chunk.slice(captureStart));
+    if (keyCapture) keyCapture.push(chunk.slice(keyStart));
+  }
+
+  if (!started) structureError('the file is empty; expected a JSON array of products');
+  if (capture) {
+    if (captureIsPrimitive) yield { kind: 'element', text: capture.join(''), line: captureLine };
+    else {
+      yield { kind: 'truncated', line: captureLine, message: 'the file ends inside this record (truncated file?)' };
+      return;
+    }
+  }
+  if (targetDepth === 0) structureError(`the top-level object has no "${PRODUCTS_KEY}" array`);
+  if (!targetClosed) yield { kind: 'truncated', line, message: 'the file ends before the products array is closed (truncated file?)' };
+}
