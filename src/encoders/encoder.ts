@@ -53,3 +53,47 @@ export function l2normalize(v: Float32Array): Float32Array {
   for (let i = 0; i < v.length; i++) v[i]! *= inv;
   return v;
 }
+
+/**
+ * A table of word vectors (pretrained GloVe, the Chinese→English CEDICT bridge, or vectors trained
+ * on the catalog). Sentence encoders (SIF) combine word vectors through this interface only.
+ */
+export interface WordVectors {
+  /** Identifies the table and its weights; part of the ids of encoders built on it. */
+  readonly id: string;
+  readonly dimension: number;
+  /** The vector of a word (not normalised), or undefined when the word is unknown. */
+  vector(word: string): Float32Array | undefined;
+  /**
+   * Estimated unigram probability p(w) of a word in general text (for SIF weights), or undefined
+   * when the table has no estimate for it.
+   */
+  probability(word: string): number | undefined;
+}
+
+/** A word and its cosine similarity to a query vector. */
+export interface WordNeighbour {
+  word: string;
+  similarity: number;
+}
+
+/** Cosine similarity of two dense vectors of equal length (0 when either is zero). */
+export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) {
+    throw createError('DIM_MISMATCH', `cosine of vectors of dimension ${a.length} and ${b.length}`, {
+      expected: String(a.length),
+      received: String(b.length),
+    });
+  }
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}

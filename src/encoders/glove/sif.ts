@@ -1,0 +1,256 @@
+/**
+ * SIF sentence embeddings ("A Simple but Tough-to-Beat Baseline for Sentence Embeddings",
+ * Arora, Liang & Ma, ICLR 2017), over any `WordVectors` table.
+ *
+ *   v(s) = (1/|s|) Σ_{w∈s} a / (a + p(w)) · v(w)        smooth inverse frequency weighting
+ *   v(s) ← v(s) − u uᵀ v(s)                               remove the common component
+ *
+ * `a` (default 1e-3, the paper's recommended range is 1e-4…1e-3) sets how hard frequent words are
+ * damped: a word with p(w) = a gets weight 0.5, p(w) ≪ a gets ~1. p(w) blends the catalog's own
+ * token frequencies (after `fit`) with the table's prior estimate (GloVe: Zipf from the frequency
+ * rank; Chinese: jieba dictionary counts):
+ *   p(w) = λ · count_catalog(w) / N_catalog + (1 − λ) · p_prior(w),  λ = N_catalog / (N_catalog + priorStrength)
+ * so a small catalog barely moves the prior and a large one dominates it.
+ * u is the first principal (singular) vector of the fitted corpus' weighted averages (uncentred,
+ * as in the paper's code). Outputs are L2-normalised; a text with no known word gives a zero vector.
+ */
+import { createHash } from 'node:crypto';
+import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { l2normalize, type DenseEncoder, type WordVectors } from '../encoder.ts';
+import type { TextAnalyzer } from '../../text/analyzer.ts';
+import { createTextAnalyzer } from '../../text/text-analyzer.ts';
+
+export interface SifOptions {
+  /** SIF smoothing parameter a in a / (a + p(w)). */
+  a: number;
+  /** How many principal components `fit` removes (the paper uses 1). */
+  removeComponents: number;
+  /** Catalog size (in tokens) at which catalog frequencies and the prior count equally. */
+  priorStrength: number;
+  /** p(w) for a word that has a vector but no frequency estimate anywhere (treated as rare). */
+  unknownProbability: number;
+  /** Tokenizer; default `createTextAnalyzer()`. */
+  analyzer: TextAnalyzer | undefined;
+  /** Prefix of the encoder id (e.g. 'glove-sif'). */
+  name: string;
+}
+
+export const DEFAULT_SIF_OPTIONS = {
+  a: 1e-3,
+  removeComponents: 1,
+  priorStrength: 10_000,
+  unknownProbability: 1e-6,
+  analyzer: undefined,
+  name: 'sif',
+} as const satisfies SifOptions;
+
+/** Fitted state: catalog token counts and the removed components. Plain JSON. */
+export interface SifState {
+  version: 1;
+  a: number;
+  priorStrength: number;
+  catalogTotal: number;
+  catalogCounts: Record<string, number>;
+  components: number[][];
+}
+
+export interface SifEncoder extends DenseEncoder<string> {
+  readonly wordVectors: WordVectors;
+  readonly a: number;
+  /** Learns catalog frequencies and the common component(s) from a corpus. Changes `id`. */
+  fit(texts: readonly string[]): void;
+  /** SIF weight a / (a + p(w)) of a token. */
+  weight(token: string): number;
+  /** p(w) used for a token. */
+  probability(token: string): number;
+  /** Encodes already tokenized text (synchronous). */
+  encodeTokens(tokens: readonly string[]): Float32Array;
+  /** Weighted average before component removal and normalisation (for analysis and tests). */
+  weightedAverage(tokens: readonly string[]): Float32Array;
+  /** The removed components (unit vectors); empty before `fit`. */
+  readonly components: readonly Float32Array[];
+  toJSON(): SifState;
+  /** Restores a state saved with `toJSON` (the same word vectors must be used). */
+  load(state: SifState): void;
+}
+
+export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifOptions> = {}): SifEncoder {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_SIF_OPTIONS), 'createSifEncoder');
+  const opts: SifOptions = { ...DEFAULT_SIF_OPTIONS, ...options };
+  if (!(opts.a > 0)) throw createError('INVALID_ARGUMENT', `SIF parameter a must be > 0, got ${opts.a}`, { field: 'a' });
+  const analyzer = opts.analyzer ?? createTextAnalyzer();
+  const dimension = wordVectors.dimension;
+
+  let catalogCounts = new Map<string, number>();
+  let catalogTotal = 0;
+  let components: Float32Array[] = [];
+  let stateHash = '';
+
+  function probability(token: string): number {
+    const prior = wordVectors.probability(token) ?? opts.unknownProbability;
+    if (catalogTotal === 0) return prior;
+    const lambda = catalogTotal / (catalogTotal + opts.priorStrength);
+    return lambda * ((catalogCounts.get(token) ?? 0) / catalogTotal) + (1 - lambda) * prior;
+  }
+
+  function weight(token: string): number {
+    return opts.a / (opts.a + probability(token));
+  }
+
+  function weightedAverage(tokens: readonly string[]): Float32Array {
+    const out = new Float32Array(dimension);
+    let n = 0;
+    for (const token of tokens) {
+      const v = wordVectors.vector(token);
+      if (!v) continue;
+      const w = weight(token);
+      for (let d = 0; d < dimension; d++) out[d]! += w * v[d]!;
+      n++;
+    }
+    if (n > 1) for (let d = 0; d < dimension; d++) out[d]! /= n;
+    return out;
+  }
+
+  function removeComponents(v: Float32Array): Float32Array {
+    for (const u of components) {
+      let dot = 0;
+      for (let d = 0; d < dimension; d++) dot += u[d]! * v[d]!;
+      for (let d = 0; d < dimension; d++) v[d]! -= dot * u[d]!;
+    }
+    return v;
+  }
+
+  function encodeTokens(tokens: readonly string[]): Float32Array {
+    return l2normalize(removeComponents(weightedAverage(tokens)));
+  }
+
+  function updateHash(): void {
+    stateHash = catalogTotal === 0 && components.length === 0 ? '' : hashState(toJSON());
+  }
+
+  function toJSON(): SifState {
+    const counts: Record<string, number> = {};
+    for (const [k, v] of [...catalogCounts].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) counts[k] = v;
+    return {
+      version: 1,
+      a: opts.a,
+      priorStrength: opts.priorStrength,
+      catalogTotal,
+      catalogCounts: counts,
+      components: components.map((u) => Array.from(u)),
+    };
+  }
+
+  function load(state: SifState): void {
+    if (state.version !== 1) throw createError('PARSE_ERROR', `SIF state version ${String(state.version)} is not supported`, { field: 'version' });
+    for (const u of state.components) {
+      if (u.length !== dimension) throw createError('DIM_MISMATCH', `SIF state component has dimension ${u.length}, word vectors ${dimension}`, { expected: String(dimension), received: String(u.length) });
+    }
+    opts.a = state.a;
+    opts.priorStrength = state.priorStrength;
+    catalogTotal = state.catalogTotal;
+    catalogCounts = new Map(Object.entries(state.catalogCounts));
+    components = state.components.map((u) => Float32Array.from(u));
+    updateHash();
+  }
+
+  function fit(texts: readonly string[]): void {
+    const tokenized = texts.map((t) => analyzer.tokenize(t));
+    catalogCounts = new Map();
+    catalogTotal = 0;
+    for (const tokens of tokenized) {
+      for (const t of tokens) {
+        catalogCounts.set(t, (catalogCounts.get(t) ?? 0) + 1);
+        catalogTotal++;
+      }
+    }
+    components = [];
+    const rows = tokenized.map((tokens) => weightedAverage(tokens)).filter((v) => v.some((x) => x !== 0));
+    for (let c = 0; c < opts.removeComponents && rows.length > 0; c++) {
+      const u = principalDirection(rows, dimension);
+      if (!u) break;
+      components.push(u);
+      // Deflate so the next component is orthogonal to this one.
+      for (const r of rows) {
+        let dot = 0;
+        for (let d = 0; d < dimension; d++) dot += u[d]! * r[d]!;
+        for (let d = 0; d < dimension; d++) r[d]! -= dot * u[d]!;
+      }
+    }
+    updateHash();
+  }
+
+  return {
+    kind: 'dense',
+    get id() {
+      const baseId = `${opts.name}(${wordVectors.id};a=${opts.a})`;
+      return stateHash ? `${baseId}:${stateHash}` : baseId;
+    },
+    dimension,
+    modality: 'text',
+    normalized: true,
+    wordVectors,
+    get a() {
+      return opts.a;
+    },
+    get components() {
+      return components;
+    },
+    fit,
+    weight,
+    probability,
+    encodeTokens,
+    weightedAverage,
+    toJSON,
+    load,
+    async encode(batch) {
+      return batch.map((text) => encodeTokens(analyzer.tokenize(text)));
+    },
+  };
+}
+
+/** First eigenvector of XᵀX (the first right singular vector of X) by power iteration. */
+export function principalDirection(rows: readonly Float32Array[], dimension: number, iterations = 100): Float32Array | undefined {
+  const cov = new Float64Array(dimension * dimension);
+  for (const r of rows) {
+    for (let i = 0; i < dimension; i++) {
+      const ri = r[i]!;
+      if (ri === 0) continue;
+      const base = i * dimension;
+      for (let j = 0; j < dimension; j++) cov[base + j]! += ri * r[j]!;
+    }
+  }
+  let v = new Float64Array(dimension);
+  // Start from the mean direction: it is close to the top singular vector for uncentred data.
+  for (const r of rows) for (let i = 0; i < dimension; i++) v[i]! += r[i]!;
+  if (!normalize64(v)) v.fill(1 / Math.sqrt(dimension));
+  for (let it = 0; it < iterations; it++) {
+    const next = new Float64Array(dimension);
+    for (let i = 0; i < dimension; i++) {
+      let s = 0;
+      const base = i * dimension;
+      for (let j = 0; j < dimension; j++) s += cov[base + j]! * v[j]!;
+      next[i] = s;
+    }
+    if (!normalize64(next)) return undefined;
+    let delta = 0;
+    for (let i = 0; i < dimension; i++) delta += Math.abs(next[i]! - v[i]!);
+    v = next;
+    if (delta < 1e-9) break;
+  }
+  return Float32Array.from(v);
+}
+
+function normalize64(v: Float64Array): boolean {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  if (s === 0) return false;
+  const inv = 1 / Math.sqrt(s);
+  for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  return true;
+}
+
+/** Short content hash of a JSON-serialisable state, for encoder ids. */
+export function hashState(state: unknown): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 12);
+}
