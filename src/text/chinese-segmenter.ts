@@ -1,7 +1,46 @@
 import { createRequire } from 'node:module';
 import type { Jieba as JiebaType } from '@node-rs/jieba';
+import { readWordList } from './word-lists.ts';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Chinese word segmentation with jieba (@node-rs/jieba), default dictionary plus the shipped
+ * e-commerce dictionary (dictionaries/ecommerce-zh.txt) plus the analyser's `userWords`.
+ * The analyser sends only runs of Han characters here (Latin words, numbers and quantities are
+ * tokenised by the analyser itself), with HMM on so unknown words such as new brand names still
+ * come out as words rather than single characters.
+ */
+
+/**
+ * Frequency given to dictionary words that have none: high enough that jieba keeps 包臀裙, 粗跟,
+ * 内搭 whole against the default dictionary's split, low enough not to take over unrelated text.
+ */
+export const DEFAULT_USER_WORD_FREQUENCY = 50000;
+
+const HAS_LATIN_OR_DIGIT = /[a-z0-9]/i;
+
+/** `word [freq]` lines of the shipped dictionary, read once per process. */
+export const ECOMMERCE_DICTIONARY: readonly string[] = readWordList('ecommerce-zh.txt');
+
+/**
+ * Words of a dictionary that contain Latin letters or digits (t恤, u盘, polo衫). The analyser splits
+ * text into Han runs before segmentation, so jieba never sees them whole; the analyser matches
+ * them as atomic tokens instead.
+ */
+export function mixedScriptWords(entries: readonly string[]): string[] {
+  return entries.map(entryWord).filter((w) => HAS_LATIN_OR_DIGIT.test(w)).map((w) => w.toLowerCase());
+}
+
+function entryWord(entry: string): string {
+  return entry.split(/\s+/)[0] ?? '';
+}
+
+function dictionaryLine(entry: string): string | undefined {
+  const [word, freq] = entry.split(/\s+/);
+  if (!word || HAS_LATIN_OR_DIGIT.test(word)) return undefined;
+  return `${word} ${freq !== undefined && /^\d+$/.test(freq) ? freq : DEFAULT_USER_WORD_FREQUENCY}`;
+}
 
 /**
  * jieba loads its 5 MB dictionary once per process; analysers share one instance per
@@ -16,10 +55,12 @@ export function loadJieba(userWords: readonly string[]): JiebaType {
   const { Jieba } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
   const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
   const jieba = Jieba.withDict(dict);
-  if (userWords.length > 0) {
-    // Frequency high enough that jieba keeps the word whole (钢化膜, 高腰…).
-    jieba.loadDict(Buffer.from(userWords.map((w) => `${w} 100000`).join('\n')));
+  const lines: string[] = [];
+  for (const entry of [...ECOMMERCE_DICTIONARY, ...userWords]) {
+    const line = dictionaryLine(entry.trim());
+    if (line) lines.push(line);
   }
+  if (lines.length > 0) jieba.loadDict(Buffer.from(lines.join('\n')));
   instances.set(key, jieba);
   return jieba;
 }

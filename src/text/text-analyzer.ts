@@ -1,28 +1,230 @@
-import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type TextAnalyzer, type TextAnalyzerOptions } from './analyzer.ts';
-import { loadJieba } from './chinese-segmenter.ts';
+import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type Quantity, type TextAnalyzer, type TextAnalyzerOptions } from './analyzer.ts';
+import { ECOMMERCE_DICTIONARY, loadJieba, mixedScriptWords } from './chinese-segmenter.ts';
+import { CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
+import { normalizeText } from './normalize.ts';
+import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
+import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
+import { isStopWord } from './stop-words.ts';
 import { rejectUnknownKeys } from '../errors.ts';
 
-/** NFKC folds full-width letters and digits to ASCII; case folding follows. */
-export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+export { normalizeText } from './normalize.ts';
+
+/**
+ * The product-title analyser. One pass of one precompiled regex over the normalised text splits
+ * it into, in order of precedence:
+ *   1. mixed Latin+Han product words from the dictionaries (t恤, u盘, polo衫), kept whole;
+ *   2. quantities (16gb, 7.2 mp, 500毫升, 1200万像素) → one canonical token (`16gb`, `500ml`, `12mp`);
+ *   3. numeric sizes with 码 (42码, 35-40码) → token `42码`, size `42`;
+ *   4. Latin/digit words, joined by - / . _ + & , ' (wh-1000xm5, dsc-w120/p, men's, 7.2);
+ *   5. runs of Han characters, segmented by jieba in one call per title.
+ *
+ * Decisions about Latin/digit words (documented here because other stages rely on them):
+ *   - a word that is a model number becomes ONE token, its canonical form without separators
+ *     (WH-1000XM5 and WH1000XM5 → `wh1000xm5`), and is listed in `modelNumbers`;
+ *   - decimals stay whole (`7.2`), thousands lose their commas (1,000 → `1000`);
+ *   - any other joined word is split at its separators (noise-cancelling → noise, cancelling;
+ *     s-xl → s, xl; 10/100 → 10, 100), each part analysed alone;
+ *   - possessive 's is dropped (men's → men), other apostrophes removed (o'neill → oneill);
+ *   - `w/` (with) before a word is dropped (w/ps2 → ps2);
+ *   - sizes become canonical lower-case tokens (xxl → `2xl`) and are listed upper case in `sizes`.
+ * Stop words are removed from words only, never from quantities, sizes or model numbers.
+ */
+
+/** Latin, Greek, Cyrillic, kana, Hangul letters and digits: everything that is a "word" but not Han. */
+const WORD_CHAR = String.raw`[a-z0-9\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\uac00-\ud7af]`;
+const WORD_SOURCE = String.raw`${WORD_CHAR}+(?:[-./_+&,']${WORD_CHAR}+)*(?:'s)?`;
+const HAN_RUN_SOURCE = String.raw`\p{Script=Han}+`;
+
+/** Group numbers in the master regex. */
+const G_MIXED = 1;
+const G_QTY_NUMBER = 2;
+const G_QTY_UNIT = 3;
+const G_SIZE_FIRST = 4;
+const G_SIZE_SECOND = 5;
+const G_WORD = 6;
+const G_HAN = 7;
+
+const HAS_SEPARATOR = /[-./_+&,']/;
+const DECIMAL = /^\d+\.\d+$/;
+const THOUSANDS = /^\d{1,3}(?:,\d{3})+$/;
+const SPLIT_PARTS = /[-./_+&,']+/;
+/** 2x500ml, 6x330ml: a count of packs of one quantity. */
+const MULTIPACK = /^(\d{1,3})x(\d.*)$/;
+
+/**
+ * Spellings of one product word that sellers use interchangeably (体恤 and T桖 for T恤, usually to
+ * dodge keyword filters); the canonical spelling becomes the token.
+ */
+const TOKEN_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['体恤', 't恤'], ['体桖', 't恤'], ['t桖', 't恤'], ['t恤衫', 't恤'], ['体恤衫', 't恤'],
+]);
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-const HAN = /\p{Script=Han}/u;
+function buildMasterPattern(mixedWords: readonly string[]): RegExp {
+  const sorted = [...new Set(mixedWords)].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  // A mixed word starting with a letter must not continue a Latin word (shirt恤 is not t恤).
+  const mixed = sorted.length > 0 ? String.raw`(?<![a-z0-9])(${sorted.join('|')})` : '(?!)()';
+  return new RegExp(`${mixed}|${QUANTITY_SOURCE}|${NUMERIC_SIZE_SOURCE}|(${WORD_SOURCE})|(${HAN_RUN_SOURCE})`, 'gu');
+}
+
+/** Collects one title's results; `push*` methods dedupe the extracted fields. */
+interface Collector {
+  tokens: string[];
+  modelNumbers: string[];
+  quantities: Quantity[];
+  sizes: string[];
+  removeStopWords: boolean;
+}
+
+function pushUnique(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
+function pushQuantity(c: Collector, q: Quantity): void {
+  const token = quantityToken(q);
+  c.tokens.push(token);
+  if (!c.quantities.some((x) => x.value === q.value && x.unit === q.unit)) c.quantities.push(q);
+}
+
+function pushWord(c: Collector, word: string): void {
+  if (word.length === 0) return;
+  if (c.removeStopWords && isStopWord(word)) return;
+  c.tokens.push(word);
+}
+
+/** One part of a Latin/digit word, without separators. */
+function analyzePart(c: Collector, part: string): void {
+  if (part.length === 0) return;
+  const size = canonicalSize(part);
+  if (size !== undefined) {
+    c.tokens.push(size.toLowerCase());
+    pushUnique(c.sizes, size);
+    return;
+  }
+  const q = parseQuantityToken(part);
+  if (q) return pushQuantity(c, q);
+  const pack = MULTIPACK.exec(part);
+  if (pack) {
+    const each = parseQuantityToken(pack[2] ?? '');
+    if (each) {
+      pushQuantity(c, each);
+      pushQuantity(c, { value: Number(pack[1]), unit: 'pack', raw: part });
+      return;
+    }
+  }
+  const code = canonicalModelNumber(part);
+  if (code !== undefined) {
+    c.tokens.push(code);
+    pushUnique(c.modelNumbers, code);
+    return;
+  }
+  pushWord(c, part);
+}
+
+function analyzeWord(c: Collector, raw: string): void {
+  let word = raw;
+  if (word.endsWith("'s")) word = word.slice(0, -2);
+  if (word.includes("'")) word = word.replaceAll("'", '');
+  if (word.startsWith('w/') && word.length > 2) word = word.slice(2);
+  if (!HAS_SEPARATOR.test(word)) return analyzePart(c, word);
+  if (DECIMAL.test(word)) return void c.tokens.push(word);
+  if (THOUSANDS.test(word)) return void c.tokens.push(word.replaceAll(',', ''));
+  const code = canonicalModelNumber(word);
+  if (code !== undefined) {
+    c.tokens.push(code);
+    pushUnique(c.modelNumbers, code);
+    return;
+  }
+  const q = parseQuantityToken(word);
+  if (q) return pushQuantity(c, q);
+  const joined = word.replace(CODE_SEPARATORS, '');
+  if (isTechnicalTerm(joined)) return void c.tokens.push(joined);
+  for (const part of word.split(SPLIT_PARTS)) analyzePart(c, part);
+}
+
+function analyzeHanWord(c: Collector, word: string): void {
+  const w = TOKEN_ALIASES.get(word) ?? word;
+  const size = canonicalSize(w);
+  if (size !== undefined) pushUnique(c.sizes, size);
+  pushWord(c, w);
+}
 
 export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): TextAnalyzer {
   rejectUnknownKeys(options, Object.keys(DEFAULT_TEXT_ANALYZER_OPTIONS), 'createTextAnalyzer');
   const opts: TextAnalyzerOptions = { ...DEFAULT_TEXT_ANALYZER_OPTIONS, ...options };
   const jieba = loadJieba(opts.userWords);
+  // Built once per analyser (the mixed words depend on userWords), reused by every call.
+  const pattern = buildMasterPattern(mixedScriptWords([...ECOMMERCE_DICTIONARY, ...opts.userWords]));
+  const normalizeOptions = { traditionalToSimplified: opts.traditionalToSimplified };
 
   function analyze(text: string): AnalyzedText {
-    const normalized = normalizeText(text);
-    const tokens: string[] = [];
-    for (const piece of jieba.cut(normalized, true)) {
-      const t = piece.trim();
-      if (t.length === 0) continue;
-      if (HAN.test(t) || /[\p{L}\p{N}]/u.test(t)) tokens.push(t);
+    const normalized = normalizeText(text, normalizeOptions);
+    const c: Collector = { tokens: [], modelNumbers: [], quantities: [], sizes: [], removeStopWords: opts.removeStopWords };
+    // First pass: everything but Han runs goes straight to the collector; Han runs are queued
+    // (their place in `tokens` remembered) and segmented together in one jieba call.
+    const hanRuns: string[] = [];
+    const hanSlots: number[] = [];
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(normalized); m !== null; m = pattern.exec(normalized)) {
+      const mixed = m[G_MIXED];
+      if (mixed !== undefined) {
+        analyzeHanWord(c, mixed);
+        continue;
+      }
+      const qtyNumber = m[G_QTY_NUMBER];
+      if (qtyNumber !== undefined) {
+        const q = parseQuantity(qtyNumber, m[G_QTY_UNIT] ?? '', m[0]);
+        if (q) pushQuantity(c, q);
+        else analyzeWord(c, m[0]); // 5g: network generation, kept as a word
+        continue;
+      }
+      const sizeFirst = m[G_SIZE_FIRST];
+      if (sizeFirst !== undefined) {
+        for (const s of [sizeFirst, m[G_SIZE_SECOND]]) {
+          if (s === undefined) continue;
+          const size = canonicalNumericSize(s);
+          c.tokens.push(`${size}码`);
+          pushUnique(c.sizes, size);
+        }
+        continue;
+      }
+      const word = m[G_WORD];
+      if (word !== undefined) {
+        analyzeWord(c, word);
+        continue;
+      }
+      const han = m[G_HAN];
+      if (han !== undefined) {
+        hanRuns.push(han);
+        hanSlots.push(c.tokens.length);
+      }
     }
-    return { normalized, tokens, modelNumbers: [], quantities: [], sizes: [] };
+    if (hanRuns.length > 0) {
+      // Runs are joined by a space: jieba never joins across whitespace and returns each space
+      // as its own token, which marks where one run's words end.
+      const segmented = jieba.cut(hanRuns.join(' '), true);
+      const firstPass = c.tokens;
+      c.tokens = [];
+      let from = 0;
+      let run = 0;
+      const flushUpTo = (slot: number): void => {
+        for (; from < slot; from++) c.tokens.push(firstPass[from]!);
+      };
+      flushUpTo(hanSlots[0]!);
+      for (const w of segmented) {
+        if (w === ' ') {
+          run++;
+          flushUpTo(hanSlots[run] ?? firstPass.length);
+          continue;
+        }
+        analyzeHanWord(c, w);
+      }
+      flushUpTo(firstPass.length);
+    }
+    return { normalized, tokens: c.tokens, modelNumbers: c.modelNumbers, quantities: c.quantities, sizes: c.sizes };
   }
 
   return { options: opts, analyze, tokenize: (text) => analyze(text).tokens };

@@ -1,0 +1,191 @@
+import type { Quantity } from './analyzer.ts';
+
+/**
+ * Numbers with units in product titles, in English and Chinese. A title says 500ml, 500 ML,
+ * 500毫升 or 0.5L for the same bottle; matching and search need one spelling, so every alias maps
+ * to one canonical unit (and, for aliases like 万像素 or 斤, a factor). Magnitudes are not changed
+ * between units of one family (2tb stays 2 tb); `toBaseUnit` does that when a comparison needs it.
+ */
+
+interface UnitAlias {
+  /** Canonical unit. */
+  unit: string;
+  /** Multiply the written number by this to get the value in `unit` (1200万像素 → 12 mp). */
+  factor: number;
+}
+
+/** Canonical unit → its spellings. Latin spellings are lower case (text is case-folded first). */
+const UNIT_SPELLINGS: readonly (readonly [unit: string, factor: number, spellings: readonly string[]])[] = [
+  // storage and bandwidth
+  ['kb', 1, ['kb']],
+  ['mb', 1, ['mb', 'mbyte', 'mbytes']],
+  ['gb', 1, ['gb', 'gbyte', 'gbytes', 'gig', 'gigs', 'gigabyte', 'gigabytes']],
+  ['tb', 1, ['tb', 'tbyte', 'terabyte', 'terabytes']],
+  ['mbps', 1, ['mbps', 'mb/s']],
+  ['gbps', 1, ['gbps', 'gb/s']],
+  // camera
+  ['mp', 1, ['mp', 'mpx', 'megapixel', 'megapixels', 'mega pixel', 'mega pixels', '百万像素']],
+  ['mp', 0.01, ['万像素']],
+  // volume
+  ['ml', 1, ['ml', 'milliliter', 'milliliters', 'millilitre', 'millilitres', '毫升']],
+  ['l', 1, ['l', 'ltr', 'liter', 'liters', 'litre', 'litres', '升', '公升']],
+  ['floz', 1, ['fl oz', 'fl. oz', 'floz']],
+  // mass; 斤 is the market jin, exactly 500 g
+  ['g', 1, ['g', 'gram', 'grams', 'gr', '克']],
+  ['kg', 1, ['kg', 'kgs', 'kilogram', 'kilograms', '千克', '公斤']],
+  ['kg', 0.5, ['斤']],
+  ['lb', 1, ['lb', 'lbs', 'pound', 'pounds']],
+  ['oz', 1, ['oz', 'ounce', 'ounces']],
+  // electricity
+  ['mah', 1, ['mah', '毫安', '毫安时']],
+  ['wh', 1, ['wh']],
+  ['w', 1, ['w', 'watt', 'watts', '瓦']],
+  ['kw', 1, ['kw', 'kilowatt', 'kilowatts', '千瓦']],
+  ['v', 1, ['v', 'volt', 'volts', '伏']],
+  ['a', 1, ['amp', 'amps', 'ampere', 'amperes']],
+  ['hz', 1, ['hz', 'hertz', '赫兹']],
+  ['khz', 1, ['khz']],
+  ['mhz', 1, ['mhz']],
+  ['ghz', 1, ['ghz']],
+  // 匹 is the air-conditioner "horsepower" class (1.5匹 ≈ 3.5 kW of cooling)
+  ['hp', 1, ['hp', '匹']],
+  ['rpm', 1, ['rpm']],
+  // length; 寸 on a TV or screen means inch, 公分 is cm
+  ['mm', 1, ['mm', 'millimeter', 'millimeters', 'millimetre', 'millimetres', '毫米']],
+  ['cm', 1, ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres', '厘米', '公分']],
+  ['m', 1, ['m', 'meter', 'meters', 'metre', 'metres', '米']],
+  ['km', 1, ['km', '公里']],
+  ['inch', 1, ['"', "''", 'inch', 'inches', '英寸', '寸']],
+  ['ft', 1, ['ft', 'feet', 'foot']],
+  // counts: pieces, packs, pairs (a 2-pack is a different listing from a single item)
+  ['pcs', 1, ['pcs', 'pc', 'piece', 'pieces', '个', '件', '片', '只', '支', '粒', '枚']],
+  ['pack', 1, ['pack', 'packs', 'pk', '瓶', '盒', '袋', '包', '罐', '箱']],
+  ['pair', 1, ['pair', 'pairs', '双']],
+];
+
+const UNIT_BY_SPELLING: ReadonlyMap<string, UnitAlias> = new Map(
+  UNIT_SPELLINGS.flatMap(([unit, factor, spellings]) => spellings.map((s) => [s, { unit, factor }] as const)),
+);
+
+/**
+ * Han units that start common words when a number precedes them: 3个月 (months), 2升级 (upgrade),
+ * 米色 (beige), 克拉 (carat), 包邮 (free shipping), 支持 (supports), 双人 (double bed)…
+ */
+const HAN_UNIT_NOT_BEFORE: Readonly<Record<string, string>> = {
+  个: '月|人|性',
+  升: '级|降|华',
+  米: '色|饭|粉|白|黄|奇|兰',
+  克: '拉|隆|力|斯',
+  包: '邮|臀|装|括|裹',
+  支: '持|架',
+  双: '人|层|面|色|肩|开|排|卡',
+  只: '要|是|能',
+  片: '场',
+  寸: '照',
+};
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+const IS_HAN = /\p{Script=Han}/u;
+
+function unitAlternation(): string {
+  const spellings = [...UNIT_BY_SPELLING.keys()].sort((a, b) => b.length - a.length);
+  return spellings
+    .map((s) => {
+      if (IS_HAN.test(s)) {
+        const not = HAN_UNIT_NOT_BEFORE[s];
+        return not ? `${escapeRegExp(s)}(?!${not})` : escapeRegExp(s);
+      }
+      // A Latin unit must end the word: 16gb, but not 16gbx or the 46v of kdl-46v5100.
+      return /[a-z]$/.test(s) ? `${escapeRegExp(s)}(?![a-z0-9])` : escapeRegExp(s);
+    })
+    .join('|');
+}
+
+/** Thousands with commas (1,000) or a plain or decimal number (7.2). */
+const NUMBER_SOURCE = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?`;
+
+/**
+ * Regex source (two capture groups: number, unit) for a quantity inside a longer text.
+ * The number may not continue a word or another number (a2849, 1.2.3, kdl-46v), except after
+ * `2x` (2x500ml, a pack of two). Between number and unit: nothing, one space, or a hyphen
+ * (375-watt, 12-inch).
+ */
+export const QUANTITY_SOURCE =
+  String.raw`(?<![\p{N}.,_\-])(?<![a-wyz\u00df-\u00f6\u00f8-\u024f])(?<!(?<!\d)x)(${NUMBER_SOURCE})(?:\s|-)?(${unitAlternation()})`;
+
+const QUANTITY_TOKEN = new RegExp(String.raw`^(${NUMBER_SOURCE})-?(${unitAlternation()})$`, 'u');
+const QUANTITY_GLOBAL = new RegExp(QUANTITY_SOURCE, 'gu');
+
+/** Whole powers of two that phone and memory titles write with a bare g (8g+256g, 128g). */
+const STORAGE_SIZES_WRITTEN_AS_G = new Set([8, 16, 32, 64, 128, 256, 512, 1024]);
+/** 3g/4g/5g right after nothing else is a mobile network generation, not grams. */
+const NETWORK_GENERATIONS = new Set(['3g', '4g', '5g']);
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+/**
+ * Canonical quantity from a number and a unit as written, or undefined when the pair is not a
+ * quantity after all. `g` alone is ambiguous in Chinese titles: 5g手机 is the network and
+ * 128g is storage (grams of that round size are rare in titles), so those are not grams.
+ */
+export function parseQuantity(numberText: string, unitText: string, raw: string): Quantity | undefined {
+  const spelling = unitText.replace(/\s+/g, ' ');
+  const alias = UNIT_BY_SPELLING.get(spelling);
+  if (!alias) return undefined;
+  const written = Number(numberText.replace(/,/g, ''));
+  if (!Number.isFinite(written)) return undefined;
+  let unit = alias.unit;
+  if (spelling === 'g' && raw.length === numberText.length + 1) {
+    if (NETWORK_GENERATIONS.has(raw)) return undefined;
+    if (STORAGE_SIZES_WRITTEN_AS_G.has(written)) unit = 'gb';
+  }
+  return { value: round(written * alias.factor), unit, raw };
+}
+
+/** A whole token that is a quantity (`16gb`, `375-watt`, `500毫升`), else undefined. */
+export function parseQuantityToken(token: string): Quantity | undefined {
+  const m = QUANTITY_TOKEN.exec(token);
+  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
+  return parseQuantity(m[1], m[2], token);
+}
+
+/** All quantities in a normalised text (lower case, NFKC), in order. */
+export function extractQuantities(normalized: string): Quantity[] {
+  const out: Quantity[] = [];
+  QUANTITY_GLOBAL.lastIndex = 0;
+  for (let m = QUANTITY_GLOBAL.exec(normalized); m !== null; m = QUANTITY_GLOBAL.exec(normalized)) {
+    const q = parseQuantity(m[1] ?? '', m[2] ?? '', m[0]);
+    if (q) out.push(q);
+  }
+  return out;
+}
+
+/** The token a quantity becomes in `tokens`, the same for every spelling: 500毫升 and 500 ML → `500ml`. */
+export function quantityToken(q: Quantity): string {
+  return `${q.value}${q.unit}`;
+}
+
+/**
+ * Base unit of each family, to compare 0.5l with 500ml or 2tb with 2000gb. Storage uses the
+ * decimal factors drive makers print; oz is taken as mass (fl oz has its own unit).
+ */
+const BASE_UNITS: Readonly<Record<string, readonly [base: string, factor: number]>> = {
+  kb: ['gb', 1e-6], mb: ['gb', 1e-3], gb: ['gb', 1], tb: ['gb', 1000],
+  mbps: ['mbps', 1], gbps: ['mbps', 1000],
+  ml: ['ml', 1], l: ['ml', 1000], floz: ['ml', 29.5735],
+  g: ['g', 1], kg: ['g', 1000], lb: ['g', 453.592], oz: ['g', 28.3495],
+  w: ['w', 1], kw: ['w', 1000],
+  hz: ['hz', 1], khz: ['hz', 1e3], mhz: ['hz', 1e6], ghz: ['hz', 1e9],
+  mm: ['mm', 1], cm: ['mm', 10], m: ['mm', 1000], km: ['mm', 1e6], inch: ['mm', 25.4], ft: ['mm', 304.8],
+};
+
+/** The quantity in its family's base unit (`{1.5, 'l'}` → `{1500, 'ml'}`); other units unchanged. */
+export function toBaseUnit(q: Pick<Quantity, 'value' | 'unit'>): { value: number; unit: string } {
+  const base = BASE_UNITS[q.unit];
+  return base ? { value: round(q.value * base[1]), unit: base[0] } : { value: q.value, unit: q.unit };
+}
