@@ -30,7 +30,7 @@ export const PRODUCTS_KEY = 'products';
  * Yields each element of the products array with the 1-based line where it starts.
  * Throws PARSE_ERROR when the document is neither an array nor an object with a `products` array.
  */
-export async function* splitJsonProducts(chunks: AsyncIterable<string>, file: string): AsyncGenerator<JsonElement> {
+export async function* splitJsonProducts(chunks: AsyncIterable<string> | Iterable<string>, file: string): AsyncGenerator<JsonElement> {
   let line = 1;
   const stack: number[] = [];
   let inString = false;
