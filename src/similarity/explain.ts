@@ -52,6 +52,7 @@ export function formatExplanation(result: FusionResult | SimilarityResult, optio
   const total = result.score === undefined ? 'no score (every weighted field is missing)' : `score ${result.score.toFixed(3)}`;
   lines.push(`${head}${total}  profile ${result.profile}  coverage ${Math.round(result.coverage * 100)}%`);
   const nameWidth = Math.max(5, ...result.fields.map((f) => f.field.length));
+  lines.push(`  ${'field'.padEnd(nameWidth)} ${'score'.padEnd(o.barWidth + 2 + o.digits + 1)} × weight = contribution   (w: profile weight before renormalising)`);
   for (const f of result.fields) {
     const name = f.field.padEnd(nameWidth);
     if (f.missing || f.score === undefined) {

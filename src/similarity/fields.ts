@@ -5,7 +5,7 @@
 import { rejectUnknownKeys } from '../errors.ts';
 import { REPRESENTATION_KEYS, type ProductRepresentation } from './representation.ts';
 import { canonicalAttributeKey, createAttributesSimilarity, type AttributesSimilarityOptions } from './field-similarities/attributes.ts';
-import { createBrandSimilarity, type BrandSimilarityOptions } from './field-similarities/brand.ts';
+import { createBrandSimilarity, createBrandTokenCanonicalizer, type BrandSimilarityOptions } from './field-similarities/brand.ts';
 import { categorySimilarity } from './field-similarities/category.ts';
 import { createImageSimilarity, type ImageSimilarityOptions } from './field-similarities/image.ts';
 import { createModelNumberSimilarity, type ModelNumberSimilarityOptions } from './field-similarities/model-number.ts';
@@ -53,6 +53,8 @@ export interface FieldSimilarityOptions {
   /** How cosine in [−1, 1] becomes a score in [0, 1] for dense text fields. */
   denseMapping: UnitMapping;
   lexicalMeasure: LexicalMeasure;
+  /** Map brand names in titles to one form before lexical comparison (苹果 and apple count as one token). */
+  canonicalizeBrandTokens: boolean;
   /** Which `dense` / `sparse` keys of a representation hold each field's vector. */
   keys: typeof REPRESENTATION_KEYS;
 }
@@ -66,6 +68,7 @@ export const DEFAULT_FIELD_SIMILARITY_OPTIONS = {
   image: {},
   denseMapping: 'clamp',
   lexicalMeasure: 'jaccard',
+  canonicalizeBrandTokens: true,
   keys: REPRESENTATION_KEYS,
 } as const satisfies FieldSimilarityOptions;
 
@@ -103,6 +106,11 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
   const tags = createTagsSimilarity(opts.tags);
   const attributes = createAttributesSimilarity(opts.attributes);
   const image = createImageSimilarity(opts.image);
+  const brandAliasOptions = {
+    ...(opts.brand.aliases ? { aliases: opts.brand.aliases } : {}),
+    ...(opts.brand.useBuiltInAliases !== undefined ? { useBuiltInAliases: opts.brand.useBuiltInAliases } : {}),
+  };
+  const canonicalToken = opts.canonicalizeBrandTokens ? createBrandTokenCanonicalizer(brandAliasOptions) : (t: string) => t;
   const sparseOf = (r: ProductRepresentation, k: string) => r.sparse[k];
   const lexical = (ta: ProductRepresentation['text']['title'] | undefined, sa: ReturnType<typeof sparseOf>) => ({
     ...(ta ? { text: ta } : {}),
@@ -112,7 +120,7 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
   return Object.freeze({
     titleDense: (a, b) => denseTextSimilarity(a.dense[keys.titleDense], b.dense[keys.titleDense], opts.denseMapping),
     titleLexical: (a, b) =>
-      lexicalTextSimilarity(lexical(a.text.title, sparseOf(a, keys.titleSparse)), lexical(b.text.title, sparseOf(b, keys.titleSparse)), opts.lexicalMeasure),
+      lexicalTextSimilarity(lexical(a.text.title, sparseOf(a, keys.titleSparse)), lexical(b.text.title, sparseOf(b, keys.titleSparse)), opts.lexicalMeasure, canonicalToken),
     descriptionDense: (a, b) => denseTextSimilarity(a.dense[keys.descriptionDense], b.dense[keys.descriptionDense], opts.denseMapping),
     descriptionLexical: (a, b) => {
       if (!a.text.description || !b.text.description) return undefined;
@@ -120,6 +128,7 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
         lexical(a.text.description, sparseOf(a, keys.descriptionSparse)),
         lexical(b.text.description, sparseOf(b, keys.descriptionSparse)),
         opts.lexicalMeasure,
+        canonicalToken,
       );
     },
     tags: (a, b) => tags(a.product.tags, b.product.tags),

@@ -207,6 +207,7 @@ export function compareProducts(a: ProductRepresentation, b: ProductRepresentati
   const scores: FieldScores = {};
   for (const f of profileFields(profile)) scores[f] = (overrides[f] ?? table[f])(a, b);
   const fused = fuse(scores, profile);
+  // Matched tokens as written (before any brand canonicalisation): what a person can find in both titles.
   const tokensB = new Set(b.text.title.tokens);
   const codesB = new Set(representationModelNumbers(b).map(canonicalModelNumber));
   return {

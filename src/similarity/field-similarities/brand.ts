@@ -185,6 +185,25 @@ export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> =
   };
 }
 
+/**
+ * Token → canonical brand id for tokens the alias table knows (`苹果` → `apple`, `huawei` → `huawei`),
+ * other tokens unchanged: lets lexical title similarity see that `苹果 iPhone` and `Apple iPhone`
+ * share a word. Built on the same table as brand similarity.
+ */
+export function createBrandTokenCanonicalizer(options: Pick<Partial<BrandSimilarityOptions>, 'aliases' | 'useBuiltInAliases'> = {}): (token: string) => string {
+  const table = [...((options.useBuiltInAliases ?? true) ? builtInBrandAliases() : []), ...(options.aliases ?? [])];
+  const byKey = new Map<string, string>();
+  for (const entry of table) {
+    for (const form of [entry.canonical, ...entry.forms]) {
+      const k = brandKey(form);
+      // Very short Latin forms (`mi`, `ua`, `nb`) are too ambiguous inside titles.
+      if (k.length === 0 || (/^[a-z0-9]+$/u.test(k) && k.length < 3)) continue;
+      if (!byKey.has(k)) byKey.set(k, entry.canonical);
+    }
+  }
+  return (token) => byKey.get(token) ?? byKey.get(brandKey(token)) ?? token;
+}
+
 let defaultBrandSimilarity: BrandSimilarityFn | undefined;
 
 /** Brand similarity with the built-in alias table and default options. */

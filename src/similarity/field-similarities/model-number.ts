@@ -116,7 +116,7 @@ export function createModelNumberSimilarity(options: Partial<ModelNumberSimilari
     const pairs = all.filter((p) => p.relation !== 'unrelated');
     const base = { matched, pairs, codesA, codesB };
     if (matched.length > 0) {
-      return { score: 1, evidence: { ...base, kind: 'exact', summary: `same model number ${matched.join(', ')}` } };
+      return { score: 1, evidence: { summary: `same model number ${matched.join(', ')}`, kind: 'exact', ...base } };
     }
     const partial = pairs
       .filter((p) => p.relation === 'prefix' || p.relation === 'spelling')
@@ -124,19 +124,19 @@ export function createModelNumberSimilarity(options: Partial<ModelNumberSimilari
     if (partial) {
       return {
         score: partial.score,
-        evidence: { ...base, kind: 'partial', best: partial, summary: `${partial.a} ~ ${partial.b} (${partial.relation}, ${round(partial.score, 2)})` },
+        evidence: { summary: `${partial.a} ~ ${partial.b} (${partial.relation}, ${round(partial.score, 2)})`, kind: 'partial', best: partial, ...base },
       };
     }
     const conflict = pairs.find((p) => p.relation === 'conflict');
     if (conflict) {
       return {
         score: 0,
-        evidence: { ...base, kind: 'conflict', best: conflict, summary: `conflict: ${conflict.a} vs ${conflict.b} (same family, other variant)` },
+        evidence: { summary: `conflict: ${conflict.a} vs ${conflict.b} (same family, other variant)`, kind: 'conflict', best: conflict, ...base },
       };
     }
     return {
       score: opts.unrelatedScore,
-      evidence: { ...base, kind: 'different', summary: `different model numbers ${codesA.join(', ')} vs ${codesB.join(', ')}` },
+      evidence: { summary: `different model numbers ${codesA.join(', ')} vs ${codesB.join(', ')}`, kind: 'different', ...base },
     };
   };
 }

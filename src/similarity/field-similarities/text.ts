@@ -44,13 +44,18 @@ export interface LexicalInput {
   sparse?: SparseVector;
 }
 
+/**
+ * `canonicalizeToken` maps tokens before comparing (e.g. brand names to one form, see
+ * `createBrandTokenCanonicalizer`); matched tokens are reported in canonical form.
+ */
 export function lexicalTextSimilarity(
   a: LexicalInput,
   b: LexicalInput,
   measure: LexicalMeasure = 'jaccard',
+  canonicalizeToken: (token: string) => string = (t) => t,
 ): FieldSimilarity<LexicalTextEvidence> | undefined {
-  const ta = new Set(a.text?.tokens ?? []);
-  const tb = new Set(b.text?.tokens ?? []);
+  const ta = new Set((a.text?.tokens ?? []).map(canonicalizeToken));
+  const tb = new Set((b.text?.tokens ?? []).map(canonicalizeToken));
   const matchedTokens = [...ta].filter((t) => tb.has(t));
   const onlyA = [...ta].filter((t) => !tb.has(t));
   const onlyB = [...tb].filter((t) => !ta.has(t));

@@ -1,0 +1,197 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  fuse,
+  compareProducts,
+  profileFromWeights,
+  getProfile,
+  PROFILES,
+  FIELD_NAMES,
+  formatExplanation,
+  explanationToJSON,
+  createTagsSimilarity,
+  type FieldName,
+  type FieldScores,
+  type ProductRepresentation,
+} from '../src/similarity/index.ts';
+import type { Product } from '../src/catalog/product.ts';
+import type { AnalyzedText, Quantity } from '../src/text/analyzer.ts';
+import { isProdsimError } from '../src/errors.ts';
+
+/** Deterministic PRNG (mulberry32) so a failing property run can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const fieldScore = (score: number) => ({ score, evidence: { summary: `s=${score}` } });
+
+test('contributions add up exactly to the fused score (property over random inputs)', () => {
+  const rand = rng(20261124);
+  for (let run = 0; run < 500; run++) {
+    const weights: Record<string, number> = {};
+    for (const f of FIELD_NAMES) if (rand() < 0.6) weights[f] = rand() < 0.1 ? 0 : rand() * 3;
+    if (!Object.values(weights).some((w) => w > 0)) weights.brand = 1;
+    const profile = profileFromWeights(`random-${run}`, weights);
+    const scores: FieldScores = {};
+    for (const f of FIELD_NAMES) if (rand() < 0.7) scores[f] = fieldScore(rand() < 0.1 ? 0 : rand() < 0.1 ? 1 : rand());
+    const r = fuse(scores, profile);
+    const present = r.fields.filter((f) => !f.missing);
+    if (present.length === 0) {
+      assert.equal(r.score, undefined);
+      continue;
+    }
+    assert.ok(r.score !== undefined);
+    assert.equal(r.fields.reduce((s, f) => s + f.contribution, 0), r.score, `run ${run}: contributions sum to the score`);
+    const nw = present.reduce((s, f) => s + f.normalizedWeight, 0);
+    assert.ok(Math.abs(nw - 1) < 1e-12, `run ${run}: normalised weights of present fields sum to 1 (${nw})`);
+    const lo = Math.min(...present.map((f) => f.score!));
+    const hi = Math.max(...present.map((f) => f.score!));
+    assert.ok(r.score >= lo - 1e-12 && r.score <= hi + 1e-12, `run ${run}: a weighted mean stays within the field scores`);
+    for (const f of r.fields) {
+      if (f.missing) assert.equal(f.contribution, 0);
+      else assert.equal(f.contribution, f.score! * f.normalizedWeight);
+    }
+  }
+});
+
+test('missing fields renormalise the weights, are listed, and the explanation says so', () => {
+  const profile = profileFromWeights('t', { brand: 0.5, price: 0.3, image: 0.2 });
+  const r = fuse({ brand: fieldScore(1), image: fieldScore(0.5), price: undefined }, profile);
+  assert.deepEqual(r.missingFields, ['price']);
+  const byField = Object.fromEntries(r.fields.map((f) => [f.field, f]));
+  assert.equal(byField.price!.missing, true);
+  assert.equal(byField.price!.score, undefined);
+  assert.ok(Math.abs(byField.brand!.normalizedWeight - 0.5 / 0.7) < 1e-12);
+  assert.ok(Math.abs(r.score! - (0.5 * 1 + 0.2 * 0.5) / 0.7) < 1e-12);
+  assert.ok(Math.abs(r.coverage - 0.7) < 1e-12);
+  // missing is not 0: scoring price as 0 would give a lower score
+  const asZero = fuse({ brand: fieldScore(1), image: fieldScore(0.5), price: fieldScore(0) }, profile);
+  assert.ok(asZero.score! < r.score!);
+
+  const text = formatExplanation(r);
+  assert.match(text, /^ {2}price\s+·+ missing/m);
+  assert.match(text, /missing: price; the other weights were renormalised/);
+  assert.match(text, /brand\s+█{10} 1\.00 × 0\.71 = 0\.71 \(w 0\.50\)/);
+  const json = explanationToJSON(r);
+  const price = json.fields.find((f) => f.field === 'price')!;
+  assert.equal(price.score, null);
+  assert.equal(price.missing, true);
+  assert.deepEqual(json.missingFields, ['price']);
+  assert.deepEqual(JSON.parse(JSON.stringify(json)), json, 'the JSON form survives a round trip');
+
+  const none = fuse({}, profile);
+  assert.equal(none.score, undefined);
+  assert.equal(explanationToJSON(none).score, null);
+  assert.match(formatExplanation(none), /no score/);
+});
+
+test('profiles are frozen, explicit, validated; learned weights arrive as a profile', () => {
+  for (const p of Object.values(PROFILES)) {
+    assert.ok(Object.isFrozen(p) && Object.isFrozen(p.weights));
+    assert.equal(p.missing, 'renormalize');
+    assert.ok(Math.abs(Object.values(p.weights).reduce((s, w) => s + (w ?? 0), 0) - 1) < 1e-9, `${p.name} weights sum to 1`);
+  }
+  assert.ok(PROFILES.similarStyle.weights.image! > (PROFILES.similarStyle.weights.modelNumber ?? 0));
+  assert.ok(PROFILES.sameProduct.weights.modelNumber! > (PROFILES.sameProduct.weights.image ?? 0));
+  assert.equal(getProfile('sameProduct'), PROFILES.sameProduct);
+  assert.throws(() => getProfile('nope'), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
+  assert.throws(() => profileFromWeights('x', { colour: 1 }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+  assert.throws(() => profileFromWeights('x', { brand: -1 }), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
+  assert.throws(() => profileFromWeights('x', { brand: 0 }), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
+  const learned = profileFromWeights('learned', { brand: 2, titleLexical: 6 }, { source: 'logistic regression' });
+  const r = fuse({ brand: fieldScore(1), titleLexical: fieldScore(0.5) }, learned);
+  assert.ok(Math.abs(r.score! - (2 + 3) / 8) < 1e-12);
+  assert.throws(() => fuse({ brand: fieldScore(1.5) }, learned), (e) => isProdsimError(e) && e.code === 'INTERNAL');
+});
+
+// --- whole-product comparisons --------------------------------------------------------------
+
+function text(tokens: string[], modelNumbers: string[] = [], quantities: Quantity[] = []): AnalyzedText {
+  return { normalized: tokens.join(' '), tokens, modelNumbers, quantities, sizes: [] };
+}
+
+function rep(product: Partial<Product> & { id: string; title: string }, t: AnalyzedText, extra: Partial<ProductRepresentation> = {}): ProductRepresentation {
+  return {
+    product: { tags: [], images: [], attributes: {}, ...product },
+    text: { title: t },
+    dense: {},
+    sparse: {},
+    ...extra,
+  };
+}
+
+const gb = (v: number): Quantity => ({ value: v, unit: 'gb', raw: `${v}GB` });
+const vec = (...x: number[]) => new Float32Array(x);
+
+// A: a Samsung phone. B: the same phone from an English shop (other photo, other category tree).
+// C: another brand's phone that looks alike and sits in the same category with the same tags.
+const A = rep(
+  { id: 'A', title: '三星 Galaxy S21 Ultra 5G 256GB 幻夜黑', brand: '三星', category: '数码/手机/智能手机', price: 6999, currency: 'CNY', tags: ['旗舰', '5G', '曲面屏'], attributes: { 颜色: '黑色', 容量: '256GB' } },
+  text(['三星', 'galaxy', 's21', 'ultra', '5g', '256gb', '幻夜', '黑'], ['sm-g9980'], [gb(256)]),
+  { dense: { title: vec(1, 0.2, 0, 0), image: vec(1, 0, 0.1, 0) } },
+);
+const B = rep(
+  { id: 'B', title: 'Samsung Galaxy S21 Ultra SM-G9980 256GB Phantom Black', brand: 'Samsung', category: 'Electronics/Cell Phones', price: 999, currency: 'USD', tags: ['flagship'], attributes: { color: 'black', storage: '256 GB' } },
+  text(['samsung', 'galaxy', 's21', 'ultra', 'smg9980', '256gb', 'phantom', 'black'], ['SM-G9980'], [gb(256)]),
+  { dense: { title: vec(0.8, 0.5, 0.2, 0.1), image: vec(0.2, 1, 0, 0.3) } },
+);
+const C = rep(
+  { id: 'C', title: '小米11 Ultra 5G 256GB 黑色 曲面屏旗舰', brand: '小米', category: '数码/手机/智能手机', price: 5999, currency: 'CNY', tags: ['旗舰', '5G', '曲面屏'], attributes: { 颜色: '黑色', 容量: '256GB' } },
+  text(['小米', '11', 'ultra', '5g', '256gb', '黑色', '曲面屏', '旗舰'], ['m2102k1c'], [gb(256)]),
+  { dense: { title: vec(0.95, 0.25, 0.05, 0), image: vec(0.98, 0.05, 0.12, 0) } },
+);
+
+test('the sameProduct profile ranks the same-product pair above the same-style pair', () => {
+  const ab = compareProducts(A, B, { profile: 'sameProduct' });
+  const ac = compareProducts(A, C, { profile: 'sameProduct' });
+  assert.ok(ab.score! > ac.score!, `same product ${ab.score} > same style ${ac.score}`);
+  assert.deepEqual(ab.matched.modelNumbers, ['smg9980']);
+  assert.ok(ab.matched.tokens.includes('galaxy'));
+  const brand = ab.fields.find((f) => f.field === 'brand')!;
+  assert.equal(brand.score, 1, '三星 ≡ Samsung');
+  assert.match(formatExplanation(ab), /matched model numbers: smg9980/);
+});
+
+test('the similarStyle profile ranks the same-style pair above the same-product pair', () => {
+  const ab = compareProducts(A, B, { profile: PROFILES.similarStyle });
+  const ac = compareProducts(A, C, { profile: PROFILES.similarStyle });
+  assert.ok(ac.score! > ab.score!, `same style ${ac.score} > same product ${ab.score}`);
+  const fields = ac.fields.map((f) => f.field);
+  assert.deepEqual(fields, ['image', 'category', 'tags', 'titleDense', 'attributes']);
+  assert.equal(ac.missingFields.length, 0);
+});
+
+test('compareProducts: default profile, injected field similarities, missing image listed', () => {
+  const noImage = { ...C, dense: { title: C.dense.title! } };
+  const r = compareProducts(A, noImage);
+  assert.equal(r.profile, 'default');
+  assert.ok(r.missingFields.includes('image'));
+  assert.ok(r.missingFields.includes('descriptionDense'));
+  assert.ok(!r.fields.some((f) => f.field === 'quantities'), 'default profile does not weigh quantities');
+  assert.equal(r.fields.reduce((s, f) => s + f.contribution, 0), r.score);
+
+  const before = compareProducts(A, B, { profile: 'similarStyle' }).fields.find((f) => f.field === 'tags')!.score!;
+  const tags = createTagsSimilarity({ tagSimilarity: (x, y) => (x === y || (x === '旗舰' && y === 'flagship') || (x === 'flagship' && y === '旗舰') ? 1 : 0) });
+  const after = compareProducts(A, B, {
+    profile: 'similarStyle',
+    fieldSimilarities: { tags: (a, b) => tags(a.product.tags, b.product.tags) },
+  }).fields.find((f) => f.field === 'tags')!.score!;
+  assert.ok(after > before, `injected tag similarity is used (${before} → ${after})`);
+  assert.throws(() => compareProducts(A, B, { fieldSimilarities: { colour: () => undefined } as never }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+});
+
+test('title lexical similarity counts brand names in either language as one token', () => {
+  const x = rep({ id: 'x', title: '苹果 iPhone 15' }, text(['苹果', 'iphone', '15']));
+  const y = rep({ id: 'y', title: 'Apple iPhone 15' }, text(['apple', 'iphone', '15']));
+  const only = profileFromWeights('lex', { titleLexical: 1 } satisfies Partial<Record<FieldName, number>>);
+  const r = compareProducts(x, y, { profile: only });
+  assert.equal(r.score, 1);
+  assert.deepEqual(r.matched.tokens, ['iphone', '15'], 'matched tokens are reported as written');
+});
