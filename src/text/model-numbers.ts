@@ -36,10 +36,31 @@ const RESOLUTION = /^(?:\d{3,4}[pi]|[1-8]k)$/;
 const ORDINAL = /^\d+(?:st|nd|rd|th)$/;
 /** Wi-Fi standards: 802.11n, 802.11ac → 80211n. */
 const WIFI_STANDARD = /^80211[a-z]{1,2}$/;
-/** A count and an English word joined by a hyphen: 8-port, 2-way, 3-year, 4-pack, 10-piece. */
-const NUMBER_HYPHEN_WORD = /^\d+-[a-z]{2,}$/;
+/**
+ * A count and an English word joined by a hyphen: 8-port, 2-way, 3-year, 10-cup. One or two
+ * digits only: with three or more digits it is usually a code (Griffin 4046-trpautoc), except
+ * before the few words below (360-degree, 500-sheet).
+ */
+const COUNT_HYPHEN_WORD = /^\d{1,2}-[a-z]{2,}$/;
+const LONG_COUNT_HYPHEN_WORD = /^\d+-(?:degrees?|pages?|sheets?|count|pieces?|threads?|miles?|hours?|days?|years?|watts?|volts?)$/;
+/**
+ * Digits-only part numbers joined by hyphens (Garmin 010-10815, Logitech 963293-0403, Microsoft
+ * 021-07746): at least 7 digits in all and at least two groups of 2+ digits. Plain numbers, ranges
+ * (18-200) and fractions (33-1/3) are shorter; dates (2020-11-05) are excluded explicitly.
+ */
+const DIGIT_PART_NUMBER = /^\d{2,}(?:-\d{2,})+$/;
+const DATE = /^(?:19|20)\d{2}-\d{1,2}-\d{1,2}$/;
+/** A quantity followed by plain words: 16gb-black, 5m-cable. */
+const QUANTITY_THEN_WORDS = /^\d+(?:\.\d+)?[a-z]{1,5}(?:[-/][a-z]+)+$/;
 /** A number running into a word: 100base, 3ways. Codes like 32cpij lose out; accepted. */
 const NUMBER_THEN_WORD = /^\d+[a-z]{4,}$/;
+/**
+ * Years and seasons glued to letters (2020t, 2020ins, lily2020, chic2020, 19ss, 18fw) and body
+ * measurements glued to numbers or sizes (145cm150, 7cm2020, xs150cm): Taobao titles are full
+ * of them and none is a product code. Narrow on purpose: s320, dcc2000, vf2012 are real codes.
+ */
+const YEAR_OR_SEASON = /^(?:20[12]\d[a-z]{1,4}|[a-z]{3,}20[12]\d|\d{2}(?:ss|aw|fw))$/;
+const MEASUREMENT_RUN = /^(?:\d{1,3}(?:cm|mm|kg)\d{2,4}|(?:x{0,4}[sl]|m|\dx[sl])\d{2,3}(?:cm|kg))$/;
 const HAS_LETTER = /[a-z]/;
 const HAS_DIGIT = /\d/;
 
@@ -49,16 +70,21 @@ export const MODEL_NUMBER_MAX_LENGTH = 24;
 
 /**
  * The canonical model number of a lower-case word (`wh-1000xm5` → `wh1000xm5`), or undefined when
- * the word is not one: no letter or no digit (plain numbers, years, 33-1/3), a quantity (16gb,
+ * the word is not one: no digit, digits only (plain numbers, years, 33-1/3; hyphenated part
+ * numbers of 7+ digits excepted), a quantity (16gb,
  * 375-watt), a size (3xl), an ordinal, a resolution, a standard or format (mp3, usb3, 802.11n), a
  * count+word (8-port), or a length outside 3..24 after removing separators.
  */
 export function canonicalModelNumber(word: string): string | undefined {
   const joined = word.replace(CODE_SEPARATORS, '');
   if (joined.length < MODEL_NUMBER_MIN_LENGTH || joined.length > MODEL_NUMBER_MAX_LENGTH) return undefined;
-  if (!HAS_LETTER.test(joined) || !HAS_DIGIT.test(joined)) return undefined;
-  if (isTechnicalTerm(joined) || ORDINAL.test(joined)) return undefined;
-  if (NUMBER_HYPHEN_WORD.test(word) || NUMBER_THEN_WORD.test(joined)) return undefined;
+  if (!HAS_DIGIT.test(joined)) return undefined;
+  if (!HAS_LETTER.test(joined)) {
+    return DIGIT_PART_NUMBER.test(word) && joined.length >= 7 && !DATE.test(word) ? joined : undefined;
+  }
+  if (isTechnicalTerm(joined) || ORDINAL.test(joined) || YEAR_OR_SEASON.test(joined) || MEASUREMENT_RUN.test(joined)) return undefined;
+  if (COUNT_HYPHEN_WORD.test(word) || LONG_COUNT_HYPHEN_WORD.test(word)) return undefined;
+  if (joined.length === word.length ? NUMBER_THEN_WORD.test(joined) : QUANTITY_THEN_WORDS.test(word)) return undefined;
   if (canonicalSize(joined) !== undefined) return undefined;
   if (parseQuantityToken(word) !== undefined || parseQuantityToken(joined) !== undefined) return undefined;
   return joined;

@@ -98,8 +98,9 @@ function unitAlternation(): string {
         const not = HAN_UNIT_NOT_BEFORE[s];
         return not ? `${escapeRegExp(s)}(?!${not})` : escapeRegExp(s);
       }
-      // A Latin unit must end the word: 16gb, but not 16gbx or the 46v of kdl-46v5100.
-      return /[a-z]$/.test(s) ? `${escapeRegExp(s)}(?![a-z0-9])` : escapeRegExp(s);
+      // A Latin unit must end the word: 16gb, but not 16gbx, the 46v of kdl-46v5100 or the 79g of
+      // the part number 79g-00007.
+      return /[a-z]$/.test(s) ? `${escapeRegExp(s)}(?![a-z0-9]|-[a-z0-9])` : escapeRegExp(s);
     })
     .join('|');
 }

@@ -48,6 +48,10 @@ const HAS_SEPARATOR = /[-./_+&,']/;
 const DECIMAL = /^\d+\.\d+$/;
 const THOUSANDS = /^\d{1,3}(?:,\d{3})+$/;
 const SPLIT_PARTS = /[-./_+&,']+/;
+/** A slash-separated piece that is a plain word of 3+ letters (rice in srtmb10/rice). */
+const SLASHED_WORD = /(?:^|\/)[a-z]{3,}(?:\/|$)/;
+/** A range with one unit: 18-200mm, 55-200mm (zoom lenses), 100-240v. */
+const QUANTITY_RANGE = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)([a-z]+)$/;
 /** 2x500ml, 6x330ml: a count of packs of one quantity. */
 const MULTIPACK = /^(\d{1,3})x(\d.*)$/;
 
@@ -56,7 +60,7 @@ const MULTIPACK = /^(\d{1,3})x(\d.*)$/;
  * dodge keyword filters); the canonical spelling becomes the token.
  */
 const TOKEN_ALIASES: ReadonlyMap<string, string> = new Map([
-  ['体恤', 't恤'], ['体桖', 't恤'], ['t桖', 't恤'], ['t恤衫', 't恤'], ['体恤衫', 't恤'],
+  ['体恤', 't恤'], ['体桖', 't恤'], ['t桖', 't恤'], ['t血', 't恤'], ['t裇', 't恤'], ['t恤衫', 't恤'], ['体恤衫', 't恤'],
 ]);
 
 function escapeRegExp(s: string): string {
@@ -132,6 +136,28 @@ function analyzeWord(c: Collector, raw: string): void {
   if (!HAS_SEPARATOR.test(word)) return analyzePart(c, word);
   if (DECIMAL.test(word)) return void c.tokens.push(word);
   if (THOUSANDS.test(word)) return void c.tokens.push(word.replaceAll(',', ''));
+  // A slash next to a plain word separates words, not code parts: srtmb10/rice/cooker.
+  if (word.includes('/') && SLASHED_WORD.test(word)) {
+    for (const piece of word.split('/')) analyzeWord(c, piece);
+    return;
+  }
+  const range = QUANTITY_RANGE.exec(word);
+  if (range) {
+    const high = parseQuantityToken(`${range[2]}${range[3]}`);
+    const low = parseQuantityToken(`${range[1]}${range[3]}`);
+    if (low && high) {
+      pushQuantity(c, { ...low, raw: word });
+      pushQuantity(c, { ...high, raw: word });
+      return;
+    }
+  }
+  const parts = word.split(SPLIT_PARTS);
+  let quantityParts = 0;
+  for (const part of parts) if (parseQuantityToken(part)) quantityParts++;
+  if (quantityParts >= 2) {
+    for (const part of parts) analyzePart(c, part);
+    return;
+  }
   const code = canonicalModelNumber(word);
   if (code !== undefined) {
     c.tokens.push(code);
@@ -142,7 +168,7 @@ function analyzeWord(c: Collector, raw: string): void {
   if (q) return pushQuantity(c, q);
   const joined = word.replace(CODE_SEPARATORS, '');
   if (isTechnicalTerm(joined)) return void c.tokens.push(joined);
-  for (const part of word.split(SPLIT_PARTS)) analyzePart(c, part);
+  for (const part of parts) analyzePart(c, part);
 }
 
 function analyzeHanWord(c: Collector, word: string): void {
