@@ -1,0 +1,114 @@
+/**
+ * Combining pretrained and catalog-trained sentence vectors.
+ *
+ * `createCombinedEncoder` concatenates the L2-normalised outputs of several dense encoders, part i
+ * scaled by √(w_i / Σw), and L2-normalises the result. With every part non-zero, the cosine of two
+ * combined vectors is then exactly the weighted mean of the parts' cosines:
+ *     cos(x, y) = Σ_i w_i · cos_i(x, y) / Σ_i w_i
+ * so the weights read as "how much each view counts". A part that is zero for a text (no known
+ * word) drops out of that text's vector, and the other parts carry it.
+ *
+ * Default weights for `createCatalogCombinedEncoder`: pretrained (GloVe + CEDICT) 0.5, catalog 0.5.
+ */
+import { createHash } from 'node:crypto';
+import { createError, rejectUnknownKeys } from '../../errors.ts';
+import type { DenseEncoder, WordVectors } from '../encoder.ts';
+import { createSifEncoder, type SifEncoder, type SifOptions } from '../glove/sif.ts';
+
+export interface CombinedPart {
+  /** Label shown in ids and explanations ('pretrained', 'catalog', …). */
+  name: string;
+  encoder: DenseEncoder<string>;
+  weight: number;
+}
+
+export interface CombinedEncoder extends DenseEncoder<string> {
+  readonly parts: readonly Readonly<CombinedPart>[];
+  /** Normalised weights (sum 1), in part order. */
+  readonly weights: readonly number[];
+}
+
+export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedEncoder {
+  if (parts.length === 0) throw createError('INVALID_ARGUMENT', 'createCombinedEncoder: at least one part is needed', { field: 'parts' });
+  for (const p of parts) {
+    rejectUnknownKeys(p, ['name', 'encoder', 'weight'], 'createCombinedEncoder part');
+    if (!(p.weight >= 0)) throw createError('INVALID_ARGUMENT', `createCombinedEncoder: weight of "${p.name}" must be ≥ 0`, { field: 'weight', received: String(p.weight) });
+  }
+  const total = parts.reduce((s, p) => s + p.weight, 0);
+  if (!(total > 0)) throw createError('INVALID_ARGUMENT', 'createCombinedEncoder: weights sum to 0', { field: 'weight' });
+  const weights = parts.map((p) => p.weight / total);
+  const scales = weights.map((w) => Math.sqrt(w));
+  const dimension = parts.reduce((s, p) => s + p.encoder.dimension, 0);
+  return {
+    kind: 'dense',
+    // Parts' ids are live (a SIF encoder's id changes when it is fitted), so the id is computed.
+    get id() {
+      const desc = parts.map((p, i) => `${p.name}=${weights[i]!.toFixed(4)}:${p.encoder.id}`).join('|');
+      return `combined:${createHash('sha256').update(desc).digest('hex').slice(0, 12)}`;
+    },
+    dimension,
+    modality: 'text',
+    normalized: true,
+    parts,
+    weights,
+    async encode(batch) {
+      const outs = await Promise.all(parts.map((p) => p.encoder.encode(batch)));
+      return batch.map((_, b) => {
+        const v = new Float32Array(dimension);
+        let offset = 0;
+        let norm = 0;
+        parts.forEach((p, i) => {
+          const part = outs[i]![b]!;
+          if (part.length !== p.encoder.dimension) {
+            throw createError('DIM_MISMATCH', `combined encoder part "${p.name}": expected ${p.encoder.dimension}, got ${part.length}`, { expected: String(p.encoder.dimension), received: String(part.length) });
+          }
+          let s = 0;
+          for (let d = 0; d < part.length; d++) s += part[d]! * part[d]!;
+          if (s > 0) {
+            const f = scales[i]! / Math.sqrt(s);
+            for (let d = 0; d < part.length; d++) v[offset + d] = part[d]! * f;
+            norm += weights[i]!;
+          }
+          offset += p.encoder.dimension;
+        });
+        if (norm > 0 && norm < 1) {
+          const f = 1 / Math.sqrt(norm);
+          for (let d = 0; d < dimension; d++) v[d]! *= f;
+        }
+        return v;
+      });
+    },
+  };
+}
+
+/** A SIF sentence encoder over catalog-trained word vectors (p(w) = catalog frequency). */
+export function createCatalogSifEncoder(vectors: WordVectors, options: Partial<Omit<SifOptions, 'name'>> = {}): SifEncoder {
+  // The vectors' own frequencies are the catalog's, so no separate prior blending is needed.
+  return createSifEncoder(vectors, { name: 'catalog-sif', priorStrength: 0, ...options });
+}
+
+export interface CatalogCombinedOptions {
+  /** Weight of the pretrained (GloVe + CEDICT) view. */
+  pretrainedWeight: number;
+  /** Weight of the catalog-trained view. */
+  catalogWeight: number;
+}
+
+export const DEFAULT_CATALOG_COMBINED_OPTIONS = {
+  pretrainedWeight: 0.5,
+  catalogWeight: 0.5,
+} as const satisfies CatalogCombinedOptions;
+
+/** Pretrained sentence encoder ⊕ catalog sentence encoder, with explicit weights. */
+export function createCatalogCombinedEncoder(
+  pretrained: DenseEncoder<string>,
+  catalog: DenseEncoder<string>,
+  options: Partial<CatalogCombinedOptions> = {},
+): CombinedEncoder {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_CATALOG_COMBINED_OPTIONS), 'createCatalogCombinedEncoder');
+  const opts: CatalogCombinedOptions = { ...DEFAULT_CATALOG_COMBINED_OPTIONS, ...options };
+  return createCombinedEncoder([
+    { name: 'pretrained', encoder: pretrained, weight: opts.pretrainedWeight },
+    { name: 'catalog', encoder: catalog, weight: opts.catalogWeight },
+  ]);
+}

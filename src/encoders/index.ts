@@ -1,0 +1,84 @@
+/**
+ * Public API of the encoders stage. Each encoder family adds its own block of exports.
+ */
+export * from './encoder.ts';
+export * from './cache.ts';
+
+// Lexical (sparse TF-IDF over words and character n-grams)
+export {
+  fitLexicalEncoder,
+  lexicalEncoderFromJSON,
+  sparseCosine,
+  DEFAULT_LEXICAL_OPTIONS,
+  type LexicalEncoder,
+  type LexicalOptions,
+  type LexicalModelJSON,
+} from './lexical/lexical-encoder.ts';
+
+// GloVe word vectors, SIF sentence encoder
+export {
+  loadGloveVectors,
+  readGloveBinary,
+  convertGloveSource,
+  gloveBinaryPath,
+  zipfProbability,
+  DEFAULT_GLOVE_OPTIONS,
+  type GloveVectors,
+  type GloveOptions,
+  type GloveStorage,
+} from './glove/glove-vectors.ts';
+export {
+  createSifEncoder,
+  principalDirection,
+  hashState,
+  DEFAULT_SIF_OPTIONS,
+  type SifEncoder,
+  type SifOptions,
+  type SifState,
+} from './glove/sif.ts';
+export {
+  createGloveEncoder,
+  createBilingualWordVectors,
+  DEFAULT_GLOVE_ENCODER_OPTIONS,
+  type GloveEncoder,
+  type GloveEncoderOptions,
+} from './glove/glove-encoder.ts';
+
+// Chinese words in the GloVe space through CC-CEDICT
+export {
+  createCedictBridge,
+  loadCedictGlossTable,
+  cedictGlossTablePath,
+  extractSenses,
+  senseWords,
+  jiebaProbability,
+  DEFAULT_CEDICT_BRIDGE_OPTIONS,
+  MAX_STORED_SENSES,
+  type CedictBridge,
+  type CedictBridgeOptions,
+  type CedictGlossTable,
+} from './cedict/cedict-bridge.ts';
+
+// Word vectors trained on the catalog (PPMI + randomized SVD), combined encoders
+export {
+  trainCatalogVectors,
+  catalogVectorsFromJSON,
+  randomizedSvd,
+  jacobiEigen,
+  DEFAULT_CATALOG_VECTOR_OPTIONS,
+  type CatalogVectors,
+  type CatalogVectorOptions,
+  type CatalogVectorsJSON,
+  type CsrMatrix,
+} from './catalog-vectors/catalog-vectors.ts';
+export {
+  createCombinedEncoder,
+  createCatalogSifEncoder,
+  createCatalogCombinedEncoder,
+  DEFAULT_CATALOG_COMBINED_OPTIONS,
+  type CombinedEncoder,
+  type CombinedPart,
+  type CatalogCombinedOptions,
+} from './catalog-vectors/combined-encoder.ts';
+
+// Transformer and image encoders: exports added below by their owner.
