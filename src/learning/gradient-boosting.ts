@@ -1,0 +1,286 @@
+/**
+ * Gradient-boosted decision trees for binary classification (log loss), small and
+ * deterministic: quantile histogram splits, depth-limited level-wise trees, shrinkage,
+ * seeded row subsampling, and early stopping on a validation set. Trees capture feature
+ * interactions a linear model cannot ("model numbers agree AND brands agree").
+ */
+import { createError, rejectUnknownKeys } from '../errors.ts';
+import { sigmoid } from './logistic-regression.ts';
+
+export interface GradientBoostingOptions {
+  trees: number;
+  maxDepth: number;
+  learningRate: number;
+  /** Histogram bins per feature (at most 255). */
+  bins: number;
+  /** L2 penalty on leaf values. */
+  lambda: number;
+  /** Smallest summed hessian allowed in a child. */
+  minChildWeight: number;
+  /** Share of rows sampled for each tree. */
+  subsample: number;
+  /** Stop when validation log loss has not improved for this many trees (needs a validation set). */
+  earlyStoppingRounds: number;
+  seed: number;
+}
+
+export const DEFAULT_GBDT_OPTIONS = {
+  trees: 1500,
+  maxDepth: 3,
+  learningRate: 0.05,
+  bins: 64,
+  lambda: 1,
+  minChildWeight: 1,
+  subsample: 0.8,
+  earlyStoppingRounds: 150,
+  seed: 42,
+} as const satisfies GradientBoostingOptions;
+
+/** A tree as flat arrays; node 0 is the root; leaves have feature −1. */
+export interface BoostedTree {
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  value: number[];
+}
+
+export interface GradientBoostingModel {
+  kind: 'gbdt';
+  featureNames: string[];
+  baseScore: number;
+  trees: BoostedTree[];
+  /** Summed split gain per feature: what the trees relied on. */
+  importance: number[];
+}
+
+/** Mulberry32: small, fast, seedable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Bin edges at quantiles of the distinct values; value v goes to the first bin whose edge ≥ v. */
+function binEdges(values: Float64Array, bins: number): number[] {
+  const sorted = Float64Array.from(values).sort();
+  const distinct: number[] = [];
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+  if (distinct.length <= bins) return distinct.slice(0, -1).map((v, i) => (v + distinct[i + 1]!) / 2);
+  const edges: number[] = [];
+  for (let b = 1; b < bins; b++) {
+    const v = sorted[Math.floor((b * sorted.length) / bins)]!;
+    if (edges.length === 0 || v > edges[edges.length - 1]!) edges.push(v);
+  }
+  return edges;
+}
+
+function binOf(edges: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v <= edges[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+export function predictGradientBoostingLogit(model: GradientBoostingModel, row: ArrayLike<number>): number {
+  let s = model.baseScore;
+  for (const t of model.trees) {
+    let node = 0;
+    while (t.feature[node]! >= 0) node = row[t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
+    s += t.value[node]!;
+  }
+  return s;
+}
+
+export function predictGradientBoosting(model: GradientBoostingModel, row: ArrayLike<number>): number {
+  return sigmoid(predictGradientBoostingLogit(model, row));
+}
+
+function logLoss(logits: Float64Array, labels: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const p = Math.min(1 - 1e-12, Math.max(1e-12, sigmoid(logits[i]!)));
+    s -= labels[i]! >= 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return s / logits.length;
+}
+
+/** Gradient and hessian sums per (feature, bin) over the given rows; returns the totals. Kept small so V8 optimises it. */
+function buildHistograms(
+  members: readonly number[],
+  grad: Float64Array,
+  hess: Float64Array,
+  binnedRows: Uint8Array,
+  d: number,
+  maxBins: number,
+  histG: Float64Array,
+  histH: Float64Array,
+): [number, number] {
+  histG.fill(0);
+  histH.fill(0);
+  let G = 0;
+  let H = 0;
+  for (let m = 0; m < members.length; m++) {
+    const i = members[m]!;
+    const g = grad[i]!;
+    const h = hess[i]!;
+    G += g;
+    H += h;
+    const base = i * d;
+    for (let j = 0; j < d; j++) {
+      const b = j * maxBins + binnedRows[base + j]!;
+      histG[b] = histG[b]! + g;
+      histH[b] = histH[b]! + h;
+    }
+  }
+  return [G, H];
+}
+
+export interface GradientBoostingData {
+  rows: readonly Float64Array[];
+  labels: ArrayLike<number>;
+}
+
+export function fitGradientBoosting(
+  train: GradientBoostingData,
+  featureNames: readonly string[],
+  options: Partial<GradientBoostingOptions> = {},
+  valid?: GradientBoostingData,
+  onTree?: (done: number, total: number) => void,
+): GradientBoostingModel {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_GBDT_OPTIONS), 'fitGradientBoosting');
+  const opts: GradientBoostingOptions = { ...DEFAULT_GBDT_OPTIONS, ...options };
+  const n = train.rows.length;
+  const d = featureNames.length;
+  if (n === 0) throw createError('INVALID_ARGUMENT', 'gradient boosting: no training rows');
+  if (opts.bins > 255 || opts.bins < 2) throw createError('INVALID_ARGUMENT', 'gradient boosting: bins must be in 2..255');
+  const y = Float64Array.from({ length: n }, (_, i) => (train.labels[i]! >= 1 ? 1 : 0));
+  // Binning, column-major.
+  const edges: number[][] = [];
+  const binned: Uint8Array[] = [];
+  for (let j = 0; j < d; j++) {
+    const col = Float64Array.from(train.rows, (r) => r[j]!);
+    const e = binEdges(col, opts.bins);
+    edges.push(e);
+    binned.push(Uint8Array.from(col, (v) => binOf(e, v)));
+  }
+  const binnedRows = new Uint8Array(n * d);
+  for (let j = 0; j < d; j++) {
+    const col = binned[j]!;
+    for (let i = 0; i < n; i++) binnedRows[i * d + j] = col[i]!;
+  }
+  const positives = y.reduce((a, b) => a + b, 0);
+  const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
+  const baseScore = Math.log(prior / (1 - prior));
+  const logits = new Float64Array(n).fill(baseScore);
+  const validLogits = valid ? new Float64Array(valid.rows.length).fill(baseScore) : undefined;
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const rand = seededRandom(opts.seed);
+  const trees: BoostedTree[] = [];
+  const importance = new Array<number>(d).fill(0);
+  let bestLoss = Number.POSITIVE_INFINITY;
+  let bestTrees = 0;
+  const nodeOf = new Int32Array(n);
+  const maxBins = opts.bins;
+  const histG = new Float64Array(d * maxBins);
+  const histH = new Float64Array(d * maxBins);
+
+  for (let round = 0; round < opts.trees; round++) {
+    for (let i = 0; i < n; i++) {
+      const p = sigmoid(logits[i]!);
+      grad[i] = p - y[i]!;
+      hess[i] = Math.max(p * (1 - p), 1e-16);
+    }
+    const sample: number[] = [];
+    for (let i = 0; i < n; i++) if (opts.subsample >= 1 || rand() < opts.subsample) sample.push(i);
+    const tree: BoostedTree = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0] };
+    for (const i of sample) nodeOf[i] = 0;
+    let frontier = [0];
+    for (let depth = 0; depth < opts.maxDepth && frontier.length > 0; depth++) {
+      const next: number[] = [];
+      for (const node of frontier) {
+        const members = sample.filter((i) => nodeOf[i] === node);
+        const [G, H] = buildHistograms(members, grad, hess, binnedRows, d, maxBins, histG, histH);
+        const parentScore = (G * G) / (H + opts.lambda);
+        let bestGain = 1e-9;
+        let bestFeature = -1;
+        let bestBin = -1;
+        for (let j = 0; j < d; j++) {
+          let gl = 0;
+          let hl = 0;
+          const nb = edges[j]!.length; // bins 0..nb; splitting after bin b for b < nb
+          for (let b = 0; b < nb; b++) {
+            gl += histG[j * maxBins + b]!;
+            hl += histH[j * maxBins + b]!;
+            const gr = G - gl;
+            const hr = H - hl;
+            if (hl < opts.minChildWeight || hr < opts.minChildWeight) continue;
+            const gain = (gl * gl) / (hl + opts.lambda) + (gr * gr) / (hr + opts.lambda) - parentScore;
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestFeature = j;
+              bestBin = b;
+            }
+          }
+        }
+        tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
+        if (bestFeature < 0) continue;
+        importance[bestFeature]! += bestGain;
+        const l = tree.feature.length;
+        const r = l + 1;
+        tree.feature[node] = bestFeature;
+        tree.threshold[node] = edges[bestFeature]![bestBin]!;
+        tree.left[node] = l;
+        tree.right[node] = r;
+        for (const k of [l, r]) {
+          tree.feature[k] = -1;
+          tree.threshold[k] = 0;
+          tree.left[k] = -1;
+          tree.right[k] = -1;
+          tree.value[k] = 0;
+        }
+        for (const i of members) nodeOf[i] = binned[bestFeature]![i]! <= bestBin ? l : r;
+        next.push(l, r);
+      }
+      frontier = next;
+    }
+    // Leaves at the last level get their values from their members' gradients.
+    for (const node of frontier) {
+      let G = 0;
+      let H = 0;
+      for (const i of sample) if (nodeOf[i] === node) {
+        G += grad[i]!;
+        H += hess[i]!;
+      }
+      tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
+    }
+    trees.push(tree);
+    const model: GradientBoostingModel = { kind: 'gbdt', featureNames: [...featureNames], baseScore, trees: [tree], importance };
+    for (let i = 0; i < n; i++) logits[i]! += predictGradientBoostingLogit(model, train.rows[i]!) - baseScore;
+    if (valid && validLogits) {
+      for (let i = 0; i < valid.rows.length; i++) validLogits[i]! += predictGradientBoostingLogit(model, valid.rows[i]!) - baseScore;
+      const loss = logLoss(validLogits, valid.labels);
+      if (loss < bestLoss - 1e-7) {
+        bestLoss = loss;
+        bestTrees = trees.length;
+      } else if (trees.length - bestTrees >= opts.earlyStoppingRounds) {
+        onTree?.(opts.trees, opts.trees);
+        break;
+      }
+    } else {
+      bestTrees = trees.length;
+    }
+    onTree?.(round + 1, opts.trees);
+  }
+  return { kind: 'gbdt', featureNames: [...featureNames], baseScore, trees: trees.slice(0, bestTrees), importance };
+}

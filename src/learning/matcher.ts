@@ -1,0 +1,251 @@
+/**
+ * A matcher: fitted pair features + a classifier giving a match probability + a decision
+ * threshold chosen on validation pairs to maximise F1. `trainMatcher` learns one from
+ * labelled pairs, `applyMatcher` scores pairs, `saveMatcherModel`/`loadMatcherModel` keep it
+ * in a JSON model file, `toFusionProfile` exports the linear weights the applications use.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createError, rejectUnknownKeys } from '../errors.ts';
+import type { TextAnalyzer } from '../text/analyzer.ts';
+import { createTextAnalyzer } from '../text/text-analyzer.ts';
+import type { LabeledPair, PairRecord } from './pairs.ts';
+import { createPairFeatureExtractor, fitPairFeatures, type PairFeatureExtractor, type PairFeatureOptions, type PairFeatureState } from './pair-features.ts';
+import { fitLogisticRegression, predictLogistic, rawUnitWeights, type LogisticModel, type LogisticRegressionOptions } from './logistic-regression.ts';
+import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingModel, type GradientBoostingOptions } from './gradient-boosting.ts';
+import { bestF1Threshold, pairMetricsAt, prAuc, reliability, type PairMetrics, type ReliabilitySummary } from './metrics.ts';
+
+export type ClassifierKind = 'logistic' | 'gbdt' | 'ensemble';
+
+export interface TrainMatcherOptions {
+  /** `gbdt` (default): boosted trees; `logistic`: linear; `ensemble`: mean of both probabilities. */
+  classifier: ClassifierKind;
+  /** Records to fit IDF on (both catalogs); defaults to every record in the pairs. */
+  records: readonly PairRecord[] | undefined;
+  features: Partial<PairFeatureOptions>;
+  logistic: Partial<LogisticRegressionOptions>;
+  gbdt: Partial<GradientBoostingOptions>;
+  /** Called as work progresses: stage name, done, total. */
+  onProgress: ((stage: TrainingStage, done: number, total: number) => void) | undefined;
+  /** Gives dense vectors for records (the `dense` feature group). */
+  denseLookup: ((record: PairRecord) => Float32Array | undefined) | undefined;
+}
+
+export type TrainingStage = 'fit-features' | 'featurize-train' | 'featurize-valid' | 'logistic' | 'gbdt' | 'threshold';
+
+export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
+  classifier: 'gbdt',
+  records: undefined,
+  features: {},
+  logistic: {},
+  gbdt: {},
+  onProgress: undefined,
+  denseLookup: undefined,
+} as const satisfies TrainMatcherOptions;
+
+export const MATCHER_MODEL_VERSION = 1;
+
+export interface MatcherModel {
+  format: 'prodsim-matcher';
+  version: number;
+  classifier: ClassifierKind;
+  features: PairFeatureState;
+  featureNames: string[];
+  logistic: LogisticModel;
+  gbdt: GradientBoostingModel | undefined;
+  /** Probability at or above which a pair is a match (chosen on validation pairs). */
+  threshold: number;
+  training: {
+    trainPairs: number;
+    validPairs: number;
+    trainPositives: number;
+    validMetrics: (PairMetrics & { prAuc: number }) | undefined;
+    validReliability: ReliabilitySummary | undefined;
+    seconds: number;
+  };
+}
+
+export interface Matcher {
+  readonly model: MatcherModel;
+  readonly extractor: PairFeatureExtractor;
+  /** Match probability of each pair. */
+  score(pairs: readonly LabeledPair[]): Float64Array;
+  scoreFeatures(rows: readonly Float64Array[]): Float64Array;
+}
+
+function labelsOf(pairs: readonly LabeledPair[], where: string): Uint8Array {
+  return Uint8Array.from(pairs, (p, i) => {
+    if (p.label === undefined) throw createError('INVALID_ARGUMENT', `${where}: pair ${i + 1} has no label`, { line: i + 1, field: 'label' });
+    return p.label;
+  });
+}
+
+export function recordsOfPairs(pairs: readonly LabeledPair[]): PairRecord[] {
+  const seen = new Set<PairRecord>();
+  const keys = new Set<string>();
+  const out: PairRecord[] = [];
+  for (const p of pairs) {
+    for (const r of [p.left, p.right]) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      const k = JSON.stringify(r);
+      if (keys.has(k)) continue;
+      keys.add(k);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor): Matcher {
+  const scoreFeatures = (rows: readonly Float64Array[]) =>
+    Float64Array.from(rows, (r) => {
+      if (model.classifier === 'logistic' || !model.gbdt) return predictLogistic(model.logistic, r);
+      if (model.classifier === 'gbdt') return predictGradientBoosting(model.gbdt, r);
+      return (predictLogistic(model.logistic, r) + predictGradientBoosting(model.gbdt, r)) / 2;
+    });
+  return {
+    model,
+    extractor,
+    scoreFeatures,
+    score: (pairs) => scoreFeatures(extractor.featurizeAll(pairs)),
+  };
+}
+
+/**
+ * Learns a matcher from labelled training pairs. With validation pairs, the threshold maximises
+ * F1 on them and boosting stops early on their log loss; without, the threshold is 0.5.
+ */
+export function trainMatcher(
+  train: readonly LabeledPair[],
+  valid: readonly LabeledPair[] = [],
+  options: Partial<TrainMatcherOptions> = {},
+  analyzer: TextAnalyzer = createTextAnalyzer(),
+): Matcher {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_TRAIN_MATCHER_OPTIONS), 'trainMatcher');
+  const opts: TrainMatcherOptions = { ...DEFAULT_TRAIN_MATCHER_OPTIONS, ...options };
+  if (train.length === 0) throw createError('INVALID_ARGUMENT', 'trainMatcher: no training pairs');
+  const started = performance.now();
+  const yTrain = labelsOf(train, 'training pairs');
+  const yValid = labelsOf(valid, 'validation pairs');
+  const positives = yTrain.reduce((a, b) => a + b, 0);
+  if (positives === 0 || positives === train.length) {
+    throw createError('INVALID_ARGUMENT', 'trainMatcher: training pairs need both matches and non-matches');
+  }
+  const progress = opts.onProgress;
+  progress?.('fit-features', 0, 1);
+  const records = opts.records ?? recordsOfPairs([...train, ...valid]);
+  const extractor = fitPairFeatures(records, opts.features, analyzer);
+  if (opts.denseLookup) extractor.setDenseLookup(opts.denseLookup);
+  progress?.('fit-features', 1, 1);
+  const xTrain = extractor.featurizeAll(train, (d, t) => progress?.('featurize-train', d, t));
+  const xValid = extractor.featurizeAll(valid, (d, t) => progress?.('featurize-valid', d, t));
+  const names = [...extractor.names];
+  progress?.('logistic', 0, 1);
+  const logistic = fitLogisticRegression(xTrain, yTrain, names, opts.logistic);
+  progress?.('logistic', 1, 1);
+  const gbdt =
+    opts.classifier === 'logistic'
+      ? undefined
+      : fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, opts.gbdt, valid.length > 0 ? { rows: xValid, labels: yValid } : undefined, (d, t) =>
+          progress?.('gbdt', d, t),
+        );
+  const model: MatcherModel = {
+    format: 'prodsim-matcher',
+    version: MATCHER_MODEL_VERSION,
+    classifier: opts.classifier,
+    features: extractor.toState(),
+    featureNames: names,
+    logistic,
+    gbdt,
+    threshold: 0.5,
+    training: { trainPairs: train.length, validPairs: valid.length, trainPositives: positives, validMetrics: undefined, validReliability: undefined, seconds: 0 },
+  };
+  const matcher = buildMatcher(model, extractor);
+  progress?.('threshold', 0, 1);
+  if (valid.length > 0) {
+    const scores = matcher.scoreFeatures(xValid);
+    const choice = bestF1Threshold(scores, yValid);
+    if (Number.isFinite(choice.threshold)) model.threshold = choice.threshold;
+    model.training.validMetrics = { ...pairMetricsAt(scores, yValid, model.threshold), prAuc: prAuc(scores, yValid) };
+    model.training.validReliability = reliability(scores, yValid);
+  }
+  progress?.('threshold', 1, 1);
+  model.training.seconds = (performance.now() - started) / 1000;
+  return matcher;
+}
+
+/** Rebuilds a matcher from a model (e.g. one read from a file). */
+export function matcherFromModel(model: MatcherModel, analyzer: TextAnalyzer = createTextAnalyzer()): Matcher {
+  if (model.format !== 'prodsim-matcher') throw createError('UNSUPPORTED_FORMAT', 'not a prodsim matcher model');
+  if (model.version !== MATCHER_MODEL_VERSION) {
+    throw createError('UNSUPPORTED_FORMAT', `matcher model version ${model.version} is not supported (expected ${MATCHER_MODEL_VERSION})`);
+  }
+  return buildMatcher(model, createPairFeatureExtractor(model.features, analyzer));
+}
+
+export interface AppliedPair {
+  leftId: string | undefined;
+  rightId: string | undefined;
+  probability: number;
+  match: boolean;
+  label: 0 | 1 | undefined;
+}
+
+/** Scores pairs and decides each with the model's threshold (or the one given). */
+export function applyMatcher(matcher: Matcher, pairs: readonly LabeledPair[], threshold = matcher.model.threshold): AppliedPair[] {
+  const scores = matcher.score(pairs);
+  return pairs.map((p, i) => ({ leftId: p.leftId, rightId: p.rightId, probability: scores[i]!, match: scores[i]! >= threshold, label: p.label }));
+}
+
+export function saveMatcherModel(model: MatcherModel, path: string): void {
+  writeFileSync(path, JSON.stringify(model));
+}
+
+export function loadMatcherModel(path: string): MatcherModel {
+  if (!existsSync(path)) throw createError('MODEL_NOT_FOUND', `no matcher model at ${path}`, { file: path });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw createError('PARSE_ERROR', `matcher model is not valid JSON: ${(e as Error).message}`, { file: path });
+  }
+  const m = parsed as MatcherModel;
+  if (m?.format !== 'prodsim-matcher') throw createError('UNSUPPORTED_FORMAT', 'file is not a prodsim matcher model', { file: path });
+  return m;
+}
+
+/**
+ * A fusion profile: the learned logistic weights in raw feature units, the bias and the decision
+ * threshold on the probability, so an application can compute
+ * `p = σ(bias + Σ weight·feature)` and compare it with `threshold` without this module.
+ */
+export interface FusionProfile {
+  format: 'prodsim-fusion-profile';
+  version: 1;
+  source: string;
+  features: { name: string; weight: number }[];
+  bias: number;
+  /** Threshold on the logistic probability maximising F1 on the validation pairs. */
+  threshold: number;
+}
+
+export function toFusionProfile(matcher: Matcher, validPairs: readonly LabeledPair[] = [], source = 'trainMatcher'): FusionProfile {
+  const { weights, bias } = rawUnitWeights(matcher.model.logistic);
+  let threshold = 0.5;
+  if (validPairs.length > 0) {
+    const rows = matcher.extractor.featurizeAll(validPairs);
+    const scores = Float64Array.from(rows, (r) => predictLogistic(matcher.model.logistic, r));
+    const choice = bestF1Threshold(scores, labelsOf(validPairs, 'validation pairs'));
+    if (Number.isFinite(choice.threshold)) threshold = choice.threshold;
+  } else if (matcher.model.classifier === 'logistic') {
+    threshold = matcher.model.threshold;
+  }
+  return {
+    format: 'prodsim-fusion-profile',
+    version: 1,
+    source,
+    features: matcher.model.featureNames.map((name, j) => ({ name, weight: weights[j]! })),
+    bias,
+    threshold,
+  };
+}
