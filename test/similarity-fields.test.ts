@@ -18,6 +18,7 @@ import {
   denseTextSimilarity,
   lexicalTextSimilarity,
   quantitiesSimilarity,
+  idfTokenWeights,
 } from '../src/similarity/index.ts';
 import { isProdsimError } from '../src/errors.ts';
 
@@ -59,6 +60,9 @@ test('brand: normalisation of case, shop and company suffixes, combined forms', 
   // missing is not 0
   assert.equal(brandSimilarity(undefined, 'Apple'), undefined);
   assert.equal(brandSimilarity('  ', 'Apple'), undefined);
+  // placeholder brands mean "no brand", not a brand that matches every other placeholder
+  assert.equal(brandSimilarity('other/其他', 'other/其他'), undefined);
+  assert.equal(brandSimilarity('无品牌', 'MLB'), undefined);
   // extra aliases
   const custom = createBrandSimilarity({ aliases: [{ canonical: 'bestore', forms: ['良品铺子'] }] });
   assert.equal(custom('良品铺子', 'Bestore')?.score, 1);
@@ -200,6 +204,19 @@ test('text: dense cosine and lexical overlap with matched tokens', () => {
   close(lexicalTextSimilarity({ text: { tokens: ['a', 'b'] } }, { text: { tokens: ['a', 'c', 'd'] } }, 'dice')?.score, 2 / 5);
   close(lexicalTextSimilarity({ text: { tokens: ['a', 'b'] } }, { text: { tokens: ['a', 'c', 'd'] } }, 'overlap')?.score, 1 / 2);
   assert.equal(lexicalTextSimilarity({ text: { tokens: [] } }, { text: { tokens: ['a'] } }), undefined);
+});
+
+test('text: IDF-weighted lexical similarity counts rare shared words more than common ones', () => {
+  // 新款 is in every document, iphone in one of four
+  const idf = idfTokenWeights([['新款', 'iphone'], ['新款', '连衣裙'], ['新款', '衬衫'], ['新款', '裤子']]);
+  close(idf('新款'), Math.log(1 + 4 / 5));
+  close(idf('iphone'), Math.log(1 + 4 / 2));
+  const shareCommon = lexicalTextSimilarity({ text: { tokens: ['新款', 'iphone'] } }, { text: { tokens: ['新款', '衬衫'] } }, { tokenWeight: idf })!;
+  const shareRare = lexicalTextSimilarity({ text: { tokens: ['新款', 'iphone'] } }, { text: { tokens: ['iphone', '衬衫'] } }, { tokenWeight: idf })!;
+  // unweighted both are 1/3; weighted, sharing the rare word scores higher
+  assert.ok(shareRare.score > shareCommon.score, `${shareRare.score} > ${shareCommon.score}`);
+  close(shareCommon.score, idf('新款') / (idf('新款') + idf('iphone') + idf('衬衫')));
+  assert.match(shareRare.evidence.summary, /^weighted jaccard/);
 });
 
 test('quantities: units compared after conversion, sizes compared as sizes', () => {

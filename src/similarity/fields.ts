@@ -12,7 +12,7 @@ import { createModelNumberSimilarity, type ModelNumberSimilarityOptions } from '
 import { createPriceSimilarity, type PriceSimilarityOptions } from './field-similarities/price.ts';
 import { quantitiesSimilarity } from './field-similarities/quantities.ts';
 import { createTagsSimilarity, type TagsSimilarityOptions } from './field-similarities/tags.ts';
-import { denseTextSimilarity, lexicalTextSimilarity, type LexicalMeasure } from './field-similarities/text.ts';
+import { denseTextSimilarity, lexicalTextSimilarity, type LexicalMeasure, type TokenWeightFn } from './field-similarities/text.ts';
 import type { FieldSimilarity } from './field-similarities/types.ts';
 import type { UnitMapping } from './metrics.ts';
 import type { ImageFeatures } from './representation.ts';
@@ -55,6 +55,8 @@ export interface FieldSimilarityOptions {
   lexicalMeasure: LexicalMeasure;
   /** Map brand names in titles to one form before lexical comparison (苹果 and apple count as one token). */
   canonicalizeBrandTokens: boolean;
+  /** Token weights for lexical similarity (IDF from the store, `idfTokenWeights`); unweighted when absent. */
+  tokenWeight?: TokenWeightFn;
   /** Which `dense` / `sparse` keys of a representation hold each field's vector. */
   keys: typeof REPRESENTATION_KEYS;
 }
@@ -97,7 +99,7 @@ function representationImage(r: ProductRepresentation, key: string): ImageFeatur
 }
 
 export function createFieldSimilarities(options: Partial<FieldSimilarityOptions> = {}): FieldSimilarityTable {
-  rejectUnknownKeys(options, Object.keys(DEFAULT_FIELD_SIMILARITY_OPTIONS), 'createFieldSimilarities');
+  rejectUnknownKeys(options, [...Object.keys(DEFAULT_FIELD_SIMILARITY_OPTIONS), 'tokenWeight'], 'createFieldSimilarities');
   const opts: FieldSimilarityOptions = { ...DEFAULT_FIELD_SIMILARITY_OPTIONS, ...options };
   const keys = opts.keys;
   const brand = createBrandSimilarity(opts.brand);
@@ -111,6 +113,7 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
     ...(opts.brand.useBuiltInAliases !== undefined ? { useBuiltInAliases: opts.brand.useBuiltInAliases } : {}),
   };
   const canonicalToken = opts.canonicalizeBrandTokens ? createBrandTokenCanonicalizer(brandAliasOptions) : (t: string) => t;
+  const lexicalOptions = { measure: opts.lexicalMeasure, canonicalizeToken: canonicalToken, ...(opts.tokenWeight ? { tokenWeight: opts.tokenWeight } : {}) };
   const sparseOf = (r: ProductRepresentation, k: string) => r.sparse[k];
   const lexical = (ta: ProductRepresentation['text']['title'] | undefined, sa: ReturnType<typeof sparseOf>) => ({
     ...(ta ? { text: ta } : {}),
@@ -120,15 +123,14 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
   return Object.freeze({
     titleDense: (a, b) => denseTextSimilarity(a.dense[keys.titleDense], b.dense[keys.titleDense], opts.denseMapping),
     titleLexical: (a, b) =>
-      lexicalTextSimilarity(lexical(a.text.title, sparseOf(a, keys.titleSparse)), lexical(b.text.title, sparseOf(b, keys.titleSparse)), opts.lexicalMeasure, canonicalToken),
+      lexicalTextSimilarity(lexical(a.text.title, sparseOf(a, keys.titleSparse)), lexical(b.text.title, sparseOf(b, keys.titleSparse)), lexicalOptions),
     descriptionDense: (a, b) => denseTextSimilarity(a.dense[keys.descriptionDense], b.dense[keys.descriptionDense], opts.denseMapping),
     descriptionLexical: (a, b) => {
       if (!a.text.description || !b.text.description) return undefined;
       return lexicalTextSimilarity(
         lexical(a.text.description, sparseOf(a, keys.descriptionSparse)),
         lexical(b.text.description, sparseOf(b, keys.descriptionSparse)),
-        opts.lexicalMeasure,
-        canonicalToken,
+        lexicalOptions,
       );
     },
     tags: (a, b) => tags(a.product.tags, b.product.tags),

@@ -109,6 +109,19 @@ export function brandForms(brand: string): string[] {
   return [...new Set([whole, ...parts].filter((k) => k.length > 0))];
 }
 
+/** Values catalogs put in the brand field when there is no brand: they mean "missing", not a brand. */
+export const PLACEHOLDER_BRAND_KEYS: ReadonlySet<string> = new Set(
+  ['other', 'others', '其他', '其它', '无', '无品牌', '没有', '暂无', 'none', 'na', 'n/a', 'null', 'unknown', 'generic', 'unbranded', 'nobrand', 'no brand', '未知', '不详', '杂牌', '通用'].map(brandKey),
+);
+
+/** Forms of a brand value, without placeholders; empty when the value only says "no brand". */
+function meaningfulForms(brand: string): string[] {
+  const forms = brandForms(brand);
+  const kept = forms.filter((k) => !PLACEHOLDER_BRAND_KEYS.has(k));
+  // `other/其他` has the whole-value form `other其他`: drop it when every part is a placeholder.
+  return kept.length > 0 && forms.length > 1 && kept.length === 1 && kept[0] === forms[0] ? [] : kept;
+}
+
 export type BrandSimilarityFn = (a: string | undefined, b: string | undefined) => FieldSimilarity<BrandEvidence> | undefined;
 
 export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> = {}): BrandSimilarityFn {
@@ -136,8 +149,8 @@ export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> =
 
   return function brandSimilarity(a, b) {
     if (a === undefined || b === undefined) return undefined;
-    const formsA = brandForms(a);
-    const formsB = brandForms(b);
+    const formsA = meaningfulForms(a);
+    const formsB = meaningfulForms(b);
     if (formsA.length === 0 || formsB.length === 0) return undefined;
     const canonicalA = resolve(formsA);
     const canonicalB = resolve(formsB);

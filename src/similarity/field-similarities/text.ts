@@ -6,7 +6,8 @@
  *   (negative cosine → 0 by default); `undefined` if either vector is missing or zero.
  * - lexical: cosine of sparse vectors (BM25 / tf-idf) when both sides have one, else a set measure
  *   on the analyzer's tokens: `jaccard` |A∩B|/|A∪B| (default), `dice` 2|A∩B|/(|A|+|B|), or
- *   `overlap` |A∩B|/min(|A|,|B|). Matched tokens are always reported, whatever the measure.
+ *   `overlap` |A∩B|/min(|A|,|B|); with `tokenWeight` (IDF) the counts become sums of token
+ *   weights. Matched tokens are always reported, whatever the measure.
  *   `undefined` if either text is missing or has no tokens.
  */
 import type { AnalyzedText } from '../../text/analyzer.ts';
@@ -44,16 +45,46 @@ export interface LexicalInput {
   sparse?: SparseVector;
 }
 
+/** Weight of a token for lexical similarity (e.g. IDF from the store's corpus statistics). */
+export type TokenWeightFn = (token: string) => number;
+
 /**
- * `canonicalizeToken` maps tokens before comparing (e.g. brand names to one form, see
- * `createBrandTokenCanonicalizer`); matched tokens are reported in canonical form.
+ * IDF weights from tokenised documents: ln(1 + N / (1 + df)). Unseen tokens get the weight of a
+ * token seen once less than that (df = 0), the rarest: a word no other product uses is distinctive.
+ */
+export function idfTokenWeights(documents: Iterable<readonly string[]>): TokenWeightFn {
+  const df = new Map<string, number>();
+  let n = 0;
+  for (const doc of documents) {
+    n++;
+    for (const t of new Set(doc)) df.set(t, (df.get(t) ?? 0) + 1);
+  }
+  return (token) => Math.log(1 + n / (1 + (df.get(token) ?? 0)));
+}
+
+export interface LexicalOptions {
+  measure: LexicalMeasure;
+  /** Maps tokens before comparing (brand names to one form, see `createBrandTokenCanonicalizer`). */
+  canonicalizeToken: (token: string) => string;
+  /**
+   * Token weights: the set measures become weighted (Σ w over shared tokens instead of a count),
+   * so uninformative words (新款, 2020, 女) count less than rare ones. Unweighted when absent.
+   */
+  tokenWeight?: TokenWeightFn;
+}
+
+/**
+ * Matched tokens are reported in canonical form. With sparse vectors on both sides their cosine
+ * is the score and the token sets only explain it.
  */
 export function lexicalTextSimilarity(
   a: LexicalInput,
   b: LexicalInput,
-  measure: LexicalMeasure = 'jaccard',
-  canonicalizeToken: (token: string) => string = (t) => t,
+  measureOrOptions: LexicalMeasure | Partial<LexicalOptions> = 'jaccard',
 ): FieldSimilarity<LexicalTextEvidence> | undefined {
+  const o = typeof measureOrOptions === 'string' ? { measure: measureOrOptions } : measureOrOptions;
+  const measure = o.measure ?? 'jaccard';
+  const canonicalizeToken = o.canonicalizeToken ?? ((t: string) => t);
   const ta = new Set((a.text?.tokens ?? []).map(canonicalizeToken));
   const tb = new Set((b.text?.tokens ?? []).map(canonicalizeToken));
   const matchedTokens = [...ta].filter((t) => tb.has(t));
@@ -69,9 +100,18 @@ export function lexicalTextSimilarity(
     }
   }
   if (ta.size === 0 || tb.size === 0) return undefined;
-  const inter = matchedTokens.length;
-  const score =
-    measure === 'jaccard' ? inter / (ta.size + tb.size - inter) : measure === 'dice' ? (2 * inter) / (ta.size + tb.size) : inter / Math.min(ta.size, tb.size);
-  const summary = `${measure}: ${inter} shared of ${ta.size} / ${tb.size} tokens; ${shown}`;
+  const w = o.tokenWeight ?? (() => 1);
+  const sum = (ts: Iterable<string>) => {
+    let s = 0;
+    for (const t of ts) s += Math.max(0, w(t));
+    return s;
+  };
+  const inter = sum(matchedTokens);
+  const wa = sum(ta);
+  const wb = sum(tb);
+  const denom = measure === 'jaccard' ? wa + wb - inter : measure === 'dice' ? (wa + wb) / 2 : Math.min(wa, wb);
+  const score = denom > 0 ? Math.min(1, inter / denom) : 0;
+  const weighted = o.tokenWeight ? 'weighted ' : '';
+  const summary = `${weighted}${measure}: ${matchedTokens.length} shared of ${ta.size} / ${tb.size} tokens; ${shown}`;
   return { score, evidence: { summary, measure, matchedTokens, onlyA, onlyB } };
 }
