@@ -282,21 +282,32 @@ function multiplyTransposed(A: CsrMatrix, Y: Float32Array, l: number): Float32Ar
   return Z;
 }
 
-/** Orthonormalises the l columns of an n × l row-major matrix in place (modified Gram–Schmidt). */
+/**
+ * Orthonormalises the l columns of an n × l row-major matrix in place (modified Gram–Schmidt, two
+ * passes for float32 stability). A column that is (numerically) in the span of the previous ones
+ * becomes zero instead of amplified rounding noise, which would break orthogonality.
+ */
 function orthonormalizeColumns(Q: Float32Array, n: number, l: number): void {
   const col = new Float64Array(n);
   for (let c = 0; c < l; c++) {
-    for (let i = 0; i < n; i++) col[i] = Q[i * l + c]!;
-    for (let prev = 0; prev < c; prev++) {
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += col[i]! * Q[i * l + prev]!;
-      for (let i = 0; i < n; i++) col[i]! -= dot * Q[i * l + prev]!;
+    let norm0 = 0;
+    for (let i = 0; i < n; i++) {
+      col[i] = Q[i * l + c]!;
+      norm0 += col[i]! * col[i]!;
+    }
+    norm0 = Math.sqrt(norm0);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let prev = 0; prev < c; prev++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += col[i]! * Q[i * l + prev]!;
+        if (dot === 0) continue;
+        for (let i = 0; i < n; i++) col[i]! -= dot * Q[i * l + prev]!;
+      }
     }
     let norm = 0;
     for (let i = 0; i < n; i++) norm += col[i]! * col[i]!;
     norm = Math.sqrt(norm);
-    // A (numerically) dependent column becomes zero: it then contributes a zero singular value.
-    const inv = norm > 1e-10 ? 1 / norm : 0;
+    const inv = norm > 1e-5 * norm0 && norm > 1e-20 ? 1 / norm : 0;
     for (let i = 0; i < n; i++) Q[i * l + c] = col[i]! * inv;
   }
 }
