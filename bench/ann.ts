@@ -1,0 +1,364 @@
+/**
+ * ANN benchmark (`npm run bench:ann`): prodsim's index vs usearch called directly vs hnswlib-node vs exact
+ * search, on generated clustered unit vectors, side by side in one process.
+ *
+ *   npm run bench:ann -- --cases 100000x384,100000x100 [--queries 1000] [--threads 2]
+ *
+ * Each run merges its cases into docs/benchmarks/ann.json (by case id) and rewrites docs/benchmarks/ann.md
+ * from it, so cases can be run one at a time.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Index as UsearchIndex, type MetricKind, type ScalarKind } from 'usearch';
+import hnswlib from 'hnswlib-node';
+import { createAnnIndex, createExactIndex, makeCentres, pointsAround, recallAtK, type AnnMatch } from '../src/store/ann/index.ts';
+
+const K = 10;
+const M = 16;
+const EF_CONSTRUCTION = 128;
+const EF_SEARCH = 64;
+const EF_WIDE = 256;
+const SPREAD = 0.8;
+const POINTS_PER_CLUSTER = 100;
+const WARMUP_QUERIES = 20;
+
+const { values: args } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '100000x384,100000x100' },
+    queries: { type: 'string', default: '1000' },
+    threads: { type: 'string', default: '2' },
+    'no-extra': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs/benchmarks' },
+    /** Records a case as not run, with the reason: `--skip '1000000x384:why'`. */
+    skip: { type: 'string', multiple: true, default: [] },
+  },
+});
+const THREADS = Number(args.threads);
+/** Reads node_modules/<name>/package.json directly (usearch's `exports` hides its package.json). */
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join('node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface ContenderResult {
+  name: string;
+  config: string;
+  buildSeconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  qps: number;
+  recallAt10: number;
+  /** Bytes on disk per vector: the index file (for prodsim: the usearch file only). */
+  indexBytesPerVector: number;
+  /** Bytes on disk per vector, all files the contender needs (prodsim: + Float32 sidecar). */
+  totalBytesPerVector: number;
+  notes?: string;
+}
+
+interface CaseResult {
+  id: string;
+  n: number;
+  dimension: number;
+  queries: number;
+  clusters: number;
+  ranAt: string;
+  commit: string;
+  loadAverageAtStart: number[];
+  results: ContenderResult[];
+  ratiosProdsimOverUsearch: Record<string, number>;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function timeQueries(q: number, run: (i: number) => AnnMatch[]): { results: AnnMatch[][]; p50: number; p99: number; qps: number } {
+  for (let i = 0; i < Math.min(WARMUP_QUERIES, q); i++) run(i);
+  const times: number[] = [];
+  const results: AnnMatch[][] = [];
+  const start = performance.now();
+  for (let i = 0; i < q; i++) {
+    const t = performance.now();
+    results.push(run(i));
+    times.push(performance.now() - t);
+  }
+  const total = performance.now() - start;
+  times.sort((a, b) => a - b);
+  return { results, p50: percentile(times, 0.5), p99: percentile(times, 0.99), qps: (q / total) * 1000 };
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function fileBytes(paths: string[]): number {
+  return paths.reduce((s, p) => s + (existsSync(p) ? statSync(p).size : 0), 0);
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: string, commit: string): CaseResult {
+  const clusters = Math.max(10, Math.round(n / POINTS_PER_CLUSTER));
+  log(`case ${n}×${dim}: generating ${n} vectors in ${clusters} clusters, ${queries} queries`);
+  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const centres = makeCentres(dim, clusters, 42);
+  const data = pointsAround(centres, dim, n, SPREAD, 43).vectors;
+  const qv = pointsAround(centres, dim, queries, SPREAD, 44).vectors;
+  const query = (i: number): Float32Array => qv.subarray(i * dim, (i + 1) * dim);
+  const keys = new Float64Array(n).map((_, i) => i);
+  const bigKeys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  const results: ContenderResult[] = [];
+
+  // ---- exact (ground truth) ----
+  let t = performance.now();
+  const exact = createExactIndex({ dimension: dim, metric: 'cos' });
+  exact.add(keys, data);
+  const exactBuild = (performance.now() - t) / 1000;
+  log('exact: searching (ground truth)');
+  const ex = timeQueries(queries, (i) => exact.search(query(i), K));
+  const truth = ex.results;
+  const exactPath = join(tmp, 'exact.vectors');
+  exact.save(exactPath);
+  const exactBytes = fileBytes([exactPath]) / n;
+  results.push({
+    name: 'exact', config: 'brute force, Float32, JS loop', buildSeconds: exactBuild,
+    p50Ms: ex.p50, p99Ms: ex.p99, qps: ex.qps, recallAt10: 1, indexBytesPerVector: exactBytes, totalBytesPerVector: exactBytes,
+  });
+  rmSync(exactPath);
+
+  // ---- prodsim (f16, same HNSW parameters as usearch direct) ----
+  const prodsimRun = (name: string, quantization: 'f16' | 'i8', rescore: number): void => {
+    log(`${name}: building`);
+    gc();
+    t = performance.now();
+    const ann = createAnnIndex({ dimension: dim, metric: 'cos', quantization, connectivity: M, expansionAdd: EF_CONSTRUCTION, expansionSearch: EF_SEARCH, rescore, addThreads: THREADS });
+    ann.add(keys, data);
+    const build = (performance.now() - t) / 1000;
+    log(`${name}: built in ${build.toFixed(1)} s, searching`);
+    const r = timeQueries(queries, (i) => ann.search(query(i), K));
+    const path = join(tmp, `${name}.usearch`);
+    ann.save(path);
+    const [indexFile, sidecar] = ann.filesFor(path);
+    const config = `${quantization}, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}${rescore ? `, rescore ${rescore}` : ''}, ${THREADS} build threads`;
+    results.push({
+      name, config, buildSeconds: build, p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K),
+      indexBytesPerVector: fileBytes([indexFile!]) / n, totalBytesPerVector: fileBytes([indexFile!, sidecar!]) / n,
+      notes: 'total includes the Float32 sidecar (rescoring, exact filtered search)',
+    });
+    const w = timeQueries(queries, (i) => ann.search(query(i), K, { ef: EF_WIDE }));
+    results.push({
+      name: `${name} ef${EF_WIDE}`, config: `same index, search { ef: ${EF_WIDE} }`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: results.at(-1)!.indexBytesPerVector, totalBytesPerVector: results.at(-1)!.totalBytesPerVector,
+    });
+    rmSync(indexFile!);
+    rmSync(sidecar!);
+  };
+  prodsimRun('prodsim', 'f16', 0);
+  gc();
+
+  // ---- usearch called directly (same parameters) ----
+  {
+    log('usearch-direct: building');
+    t = performance.now();
+    const ix = new UsearchIndex({ dimensions: dim, metric: 'cos' as MetricKind, quantization: 'f16' as ScalarKind, connectivity: M, expansion_add: EF_CONSTRUCTION, expansion_search: EF_SEARCH, multi: false });
+    ix.add(bigKeys, data, THREADS);
+    const build = (performance.now() - t) / 1000;
+    log(`usearch-direct: built in ${build.toFixed(1)} s, searching`);
+    const toMatches = (keysOut: BigUint64Array, dist: Float32Array, k: number): AnnMatch[] => {
+      const out: AnnMatch[] = [];
+      for (let j = 0; j < Math.min(k, keysOut.length); j++) out.push({ key: Number(keysOut[j]!), similarity: 1 - dist[j]! });
+      return out;
+    };
+    const r = timeQueries(queries, (i) => {
+      const m = ix.search(query(i), K, 1);
+      return toMatches(m.keys, m.distances, K);
+    });
+    const path = join(tmp, 'direct.usearch');
+    ix.save(path);
+    const bytes = fileBytes([path]) / n;
+    results.push({
+      name: 'usearch-direct', config: `f16, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, ${THREADS} build threads`, buildSeconds: build,
+      p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+    });
+    const w = timeQueries(queries, (i) => {
+      const m = ix.search(query(i), EF_WIDE, 1);
+      return toMatches(m.keys, m.distances, K);
+    });
+    results.push({
+      name: `usearch-direct ef${EF_WIDE}`, config: `same index, search(q, ${EF_WIDE}) → best ${K}`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+    });
+    rmSync(path);
+  }
+  gc();
+
+  // ---- hnswlib-node ----
+  {
+    log('hnswlib: building');
+    t = performance.now();
+    const h = new hnswlib.HierarchicalNSW('cosine', dim);
+    h.initIndex({ maxElements: n, m: M, efConstruction: EF_CONSTRUCTION, randomSeed: 100 });
+    for (let i = 0; i < n; i++) h.addPoint(Array.from(data.subarray(i * dim, (i + 1) * dim)), i);
+    const build = (performance.now() - t) / 1000;
+    log(`hnswlib: built in ${build.toFixed(1)} s, searching`);
+    const qArrays = Array.from({ length: queries }, (_, i) => Array.from(query(i)));
+    const run = (i: number): AnnMatch[] => {
+      const r = h.searchKnn(qArrays[i]!, K);
+      return r.neighbors.map((key, j) => ({ key, similarity: 1 - r.distances[j]! }));
+    };
+    h.setEf(EF_SEARCH);
+    const r = timeQueries(queries, run);
+    const path = join(tmp, 'hnswlib.bin');
+    h.writeIndexSync(path);
+    const bytes = fileBytes([path]) / n;
+    results.push({
+      name: 'hnswlib-node', config: `f32, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, 1 build thread (addPoint takes number[])`, buildSeconds: build,
+      p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+    });
+    h.setEf(EF_WIDE);
+    const w = timeQueries(queries, run);
+    results.push({
+      name: `hnswlib-node ef${EF_WIDE}`, config: `same index, setEf(${EF_WIDE})`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+    });
+    rmSync(path);
+  }
+  gc();
+
+  if (extra) prodsimRun('prodsim i8+rescore', 'i8', 50);
+
+  const p = results.find((r) => r.name === 'prodsim')!;
+  const u = results.find((r) => r.name === 'usearch-direct')!;
+  const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+  return {
+    id: `${n}x${dim}`,
+    n,
+    dimension: dim,
+    queries,
+    clusters,
+    ranAt: new Date().toISOString(),
+    commit,
+    loadAverageAtStart,
+    results,
+    ratiosProdsimOverUsearch: {
+      buildSeconds: ratio(p.buildSeconds, u.buildSeconds),
+      p50Ms: ratio(p.p50Ms, u.p50Ms),
+      p99Ms: ratio(p.p99Ms, u.p99Ms),
+      qps: ratio(p.qps, u.qps),
+      recallAt10: ratio(p.recallAt10, u.recallAt10),
+      indexBytesPerVector: ratio(p.indexBytesPerVector, u.indexBytesPerVector),
+      totalBytesPerVector: ratio(p.totalBytesPerVector, u.totalBytesPerVector),
+    },
+  };
+}
+
+interface Report {
+  machine: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  cases: CaseResult[];
+  skipped: { id: string; reason: string }[];
+}
+
+const fmt = (x: number, digits = 2): string => (x >= 100 ? x.toFixed(0) : x.toFixed(digits));
+
+function renderMarkdown(r: Report): string {
+  const lines: string[] = [];
+  lines.push('# ANN benchmark', '');
+  lines.push('Generated by `npm run bench:ann` (bench/ann.ts); do not edit by hand — rerun it. Raw figures: `ann.json`.', '');
+  lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, usearch ${r.machine.usearch}, hnswlib-node ${r.machine.hnswlib}. The 2 cores are shared with other work, so timings carry noise (load average at the start of each case is listed).`, '');
+  lines.push(
+    `Data: clustered unit vectors (${POINTS_PER_CLUSTER} points per cluster on average, noise norm ${SPREAD}), queries drawn from the same clusters; metric cos; k = ${K}; one query at a time on one thread. ` +
+      `Recall@10 is measured against the exact search in the same run. Memory per vector = file size on disk / n.`,
+    '',
+  );
+  for (const c of r.cases) {
+    lines.push(`## ${c.n.toLocaleString('en')} vectors × ${c.dimension} dimensions`, '');
+    lines.push(`${c.queries} queries, ${c.clusters} clusters, commit \`${c.commit}\`, run ${c.ranAt}, load average at start ${c.loadAverageAtStart.join(' / ')}.`, '');
+    lines.push('| contender | config | build s | p50 ms | p99 ms | QPS | recall@10 | index B/vector | total B/vector |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const x of c.results) {
+      lines.push(
+        `| ${x.name} | ${x.config} | ${x.buildSeconds ? fmt(x.buildSeconds, 1) : '—'} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ${fmt(x.qps, 0)} | ${x.recallAt10.toFixed(4)} | ${fmt(x.indexBytesPerVector, 0)} | ${fmt(x.totalBytesPerVector, 0)} |`,
+      );
+    }
+    const q = c.ratiosProdsimOverUsearch;
+    lines.push('');
+    lines.push(
+      `prodsim / usearch-direct: build ×${q.buildSeconds}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
+      '',
+    );
+  }
+  if (r.skipped.length > 0) {
+    lines.push('## Not run', '');
+    for (const s of r.skipped) lines.push(`- ${s.id}: ${s.reason}`);
+    lines.push('');
+  }
+  lines.push('## Reading the table', '');
+  lines.push(
+    '- prodsim wraps the same usearch index; its per-query overhead is the JS wrapper (query normalisation, key conversion, result objects). With a filter it adds over-fetching or an exact scan (see `src/store/ann/usearch-index.ts`).',
+    '- prodsim\'s "total" adds the Float32 sidecar it keeps beside the index for exact rescoring and exact filtered search (4 × dimension bytes per vector); pass `vectorLookup` to do without it.',
+    '- `ef256` rows reuse the same index with a wider search: usearch 2.25\'s JS binding cannot change `expansion_search` after construction, so prodsim (and the direct call) ask for 256 candidates and keep the best 10, which is what `expansion = max(expansion_search, wanted)` inside usearch makes equivalent.',
+    '- hnswlib-node builds on one thread (its `addPoint` takes one `number[]` at a time), usearch on the listed number of threads.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function main(): void {
+  const outDir = args.out!;
+  mkdirSync(outDir, { recursive: true });
+  const jsonPath = join(outDir, 'ann.json');
+  const previous: Report | undefined = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Report) : undefined;
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const report: Report = {
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+      usearch: packageVersion('usearch'),
+      hnswlib: packageVersion('hnswlib-node'),
+    },
+    parameters: { k: K, connectivity: M, efConstruction: EF_CONSTRUCTION, efSearch: EF_SEARCH, efWide: EF_WIDE, buildThreads: THREADS, spread: SPREAD, pointsPerCluster: POINTS_PER_CLUSTER },
+    cases: previous?.cases ?? [],
+    skipped: previous?.skipped ?? [],
+  };
+  for (const s of args.skip ?? []) {
+    const [id, ...why] = s.split(':');
+    report.skipped = [...report.skipped.filter((x) => x.id !== id), { id: id!, reason: why.join(':') }];
+  }
+  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'ann.md'), renderMarkdown(report));
+  const tmp = mkdtempSync(join(tmpdir(), 'prodsim-bench-ann-'));
+  try {
+    for (const spec of (args.cases ?? '').split(',').filter(Boolean)) {
+      const [n, dim] = spec.split('x').map(Number) as [number, number];
+      const queries = Number(args.queries);
+      const result = runCase(n, dim, queries, !args['no-extra'], tmp, commit);
+      report.cases = [...report.cases.filter((c) => c.id !== result.id), result].sort((a, b) => a.n - b.n || b.dimension - a.dimension);
+      report.skipped = report.skipped.filter((s) => s.id !== result.id);
+      writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
+      writeFileSync(join(outDir, 'ann.md'), renderMarkdown(report));
+      log(`case ${result.id} written to ${jsonPath}`);
+      gc();
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
