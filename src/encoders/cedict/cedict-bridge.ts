@@ -74,7 +74,9 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
   function fromEntry(word: string) {
     const hit = entryCache.get(word);
     if (hit !== undefined) return hit;
-    const senses = (table.senses(word) ?? []).slice(0, opts.maxSenses);
+    // The analyser lower-cases, CEDICT writes T恤, V领, U盘 in upper case.
+    const found = table.senses(word) ?? (/[a-z]/.test(word) ? table.senses(word.toUpperCase()) : undefined);
+    const senses = (found ?? []).slice(0, opts.maxSenses);
     const vector = new Float32Array(dimension);
     const glosses: { word: string; weight: number }[] = [];
     let totalSenseWeight = 0;
