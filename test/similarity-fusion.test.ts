@@ -10,6 +10,7 @@ import {
   formatExplanation,
   explanationToJSON,
   createTagsSimilarity,
+  rankByFusedScore,
   type FieldName,
   type FieldScores,
   type ProductRepresentation,
@@ -194,4 +195,12 @@ test('title lexical similarity counts brand names in either language as one toke
   const r = compareProducts(x, y, { profile: only });
   assert.equal(r.score, 1);
   assert.deepEqual(r.matched.tokens, ['iphone', '15'], 'matched tokens are reported as written');
+});
+
+test('rankByFusedScore puts the right neighbour first for each profile, unscored candidates last', () => {
+  const empty = rep({ id: 'E', title: '?' }, text([]));
+  assert.deepEqual(rankByFusedScore(A, [empty, C, B], { profile: 'sameProduct' }).map((r) => r.b), ['B', 'C', 'E']);
+  assert.deepEqual(rankByFusedScore(A, [B, empty, C], { profile: 'similarStyle' }).map((r) => r.b), ['C', 'B', 'E']);
+  const last = rankByFusedScore(A, [empty, C], { profile: 'similarStyle' }).at(-1)!;
+  assert.equal(last.score, undefined);
 });

@@ -220,3 +220,23 @@ export function compareProducts(a: ProductRepresentation, b: ProductRepresentati
     },
   };
 }
+
+/**
+ * Compares an anchor with candidates (e.g. ANN neighbours) and sorts them by fused score, best
+ * first. Ties keep the candidates' order; candidates without any score (every weighted field
+ * missing) come last, never in front of a scored one.
+ */
+export function rankByFusedScore(
+  anchor: ProductRepresentation,
+  candidates: readonly ProductRepresentation[],
+  options: Partial<CompareOptions> = {},
+): SimilarityResult[] {
+  const results = candidates.map((c, i) => ({ r: compareProducts(anchor, c, options), i }));
+  results.sort((x, y) => {
+    const sx = x.r.score;
+    const sy = y.r.score;
+    if (sx === undefined || sy === undefined) return sx === sy ? x.i - y.i : sx === undefined ? 1 : -1;
+    return sy - sx || x.i - y.i;
+  });
+  return results.map((x) => x.r);
+}

@@ -111,7 +111,7 @@ export function brandForms(brand: string): string[] {
 
 /** Values catalogs put in the brand field when there is no brand: they mean "missing", not a brand. */
 export const PLACEHOLDER_BRAND_KEYS: ReadonlySet<string> = new Set(
-  ['other', 'others', '其他', '其它', '无', '无品牌', '没有', '暂无', 'none', 'na', 'n/a', 'null', 'unknown', 'generic', 'unbranded', 'nobrand', 'no brand', '未知', '不详', '杂牌', '通用'].map(brandKey),
+  ['other', 'others', '其他', '其它', '无', '无品牌', '没有', '暂无', 'none', 'na', 'n/a', 'null', 'unknown', 'generic', 'unbranded', 'nobrand', 'no brand', '未知', '不详', '杂牌', '通用', '自主品牌', '自有品牌', '无牌', 'oem', 'noname', 'no name'].map(brandKey),
 );
 
 /** Forms of a brand value, without placeholders; empty when the value only says "no brand". */
