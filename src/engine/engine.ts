@@ -1,0 +1,163 @@
+/**
+ * The library API: one object over a store that ingests catalogs and answers every application.
+ * CLI and HTTP server are thin shells over it (through the task registry in `tasks.ts`).
+ *
+ *   const engine = await createEngine({ storePath: './shop.db' });
+ *   await engine.ingest('catalog.jsonl');
+ *   const { items } = await engine.similar({ id: 'p1', k: 5 });
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Product } from '../catalog/product.ts';
+import type { ReadCatalogOptions } from '../catalog/catalog.ts';
+import type { DenseEncoder } from '../encoders/encoder.ts';
+import { createGloveEncoder, DEFAULT_GLOVE_ENCODER_OPTIONS } from '../encoders/glove/glove-encoder.ts';
+import { createImageFeatureExtractor } from '../encoders/image/features.ts';
+import { createError, rejectUnknownKeys } from '../errors.ts';
+import { createProductStore } from '../store/sqlite-store.ts';
+import type { ProductStore, StoreStats } from '../store/store.ts';
+import type { AnnQuantization } from '../store/ann/ann-index.ts';
+import { createTextAnalyzer } from '../text/text-analyzer.ts';
+import type { TextAnalyzerOptions } from '../text/analyzer.ts';
+import { createCatalogIndex, type CatalogIndex, type RefreshProgress, type RefreshSummary } from '../tasks/catalog-index.ts';
+import { refreshImageFeatures, storedImageFeatures, type ImageRefreshSummary } from '../tasks/image-features.ts';
+import { ingestCatalog, type IngestProgress, type IngestSummary } from '../tasks/ingest.ts';
+import { priceReference, type PriceReference, type PriceReferenceOptions } from '../tasks/price-reference.ts';
+import { coldStartNeighbours, recommend, type ColdStartOptions, type RecommendOptions, type RecommendResult } from '../tasks/recommend.ts';
+import { searchProducts, type PairScorer, type SearchOptions, type SearchResult } from '../tasks/search.ts';
+import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
+import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
+
+export interface EngineOptions {
+  /** SQLite file of the store; `:memory:` for a throw-away engine. */
+  storePath: string;
+  /** Where converted GloVe / CEDICT tables are cached (shared by all stores of a machine). */
+  cacheDir: string;
+  /** The dense text encoder: default GloVe + CC-CEDICT with SIF, fitted on the catalog. */
+  textEncoder: DenseEncoder<string> | undefined;
+  /** Optional (query, text) scorer for `search` with `rerank: 'cross-encoder'`. */
+  crossEncoder: PairScorer | undefined;
+  /** Compute colour histograms and perceptual hashes of product images (sharp). */
+  images: boolean;
+  analyzer: Partial<TextAnalyzerOptions>;
+  quantization: AnnQuantization;
+  readonly: boolean;
+}
+
+export const DEFAULT_ENGINE_OPTIONS = {
+  storePath: './.prodsim/store.db',
+  cacheDir: DEFAULT_GLOVE_ENCODER_OPTIONS.cacheDir,
+  textEncoder: undefined,
+  crossEncoder: undefined,
+  images: true,
+  analyzer: {},
+  quantization: 'f16',
+  readonly: false,
+} as const satisfies EngineOptions;
+
+export interface EngineIngestOptions {
+  readOptions: Partial<ReadCatalogOptions>;
+  batchSize: number;
+  force: boolean;
+  onProgress: ((p: IngestProgress) => void) | undefined;
+  onRefreshProgress: ((p: RefreshProgress) => void) | undefined;
+  /** Refit the text space on the catalog even if it drifted little. */
+  refit: boolean;
+}
+
+export interface EngineIngestSummary extends IngestSummary {
+  representations: RefreshSummary;
+  images: ImageRefreshSummary | undefined;
+}
+
+export interface Engine {
+  readonly options: Readonly<EngineOptions>;
+  readonly store: ProductStore;
+  readonly catalog: CatalogIndex;
+  ingest(file: string, options?: Partial<EngineIngestOptions>): Promise<EngineIngestSummary>;
+  /** Brings vectors, image features and the ANN index up to date with the store. */
+  refresh(options?: { refit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<{ representations: RefreshSummary; images: ImageRefreshSummary | undefined }>;
+  deleteProducts(ids: readonly string[]): number;
+  getProduct(id: string): Product | undefined;
+  similar(options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult>;
+  search(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>): Promise<SearchResult>;
+  recommend(options: Pick<RecommendOptions, 'history'> & Partial<RecommendOptions>): Promise<RecommendResult>;
+  coldStart(options: Pick<ColdStartOptions, 'product'> & Partial<ColdStartOptions>): Promise<{ source: ProductSummary; items: ScoredProduct[] }>;
+  price(options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference>;
+  stats(): StoreStats;
+  close(): void;
+}
+
+const IMAGE_BASE_DIR_KEY = 'images.baseDir';
+
+export async function createEngine(options: Partial<EngineOptions> = {}): Promise<Engine> {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_ENGINE_OPTIONS), 'createEngine');
+  const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  const analyzer = createTextAnalyzer(opts.analyzer);
+  const store = createProductStore({ path: opts.storePath, readonly: opts.readonly });
+  const textEncoder = opts.textEncoder ?? (await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }));
+  const indexDir = opts.storePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(opts.storePath)}.index`;
+  const catalog = createCatalogIndex({
+    store,
+    analyzer,
+    textEncoder,
+    indexDir,
+    quantization: opts.quantization,
+    imageFeatures: opts.images ? (product) => storedImageFeatures(store, product) : undefined,
+  });
+
+  async function refresh({ refit = false, onProgress }: { refit?: boolean; onProgress?: (p: RefreshProgress) => void } = {}) {
+    const representations = await catalog.refresh({ forceRefit: refit, ...(onProgress ? { onProgress } : {}) });
+    let images: ImageRefreshSummary | undefined;
+    if (opts.images) {
+      const baseDir = store.getMeta(IMAGE_BASE_DIR_KEY);
+      images = await refreshImageFeatures(store, createImageFeatureExtractor(baseDir ? { baseDir } : {}));
+    }
+    return { representations, images };
+  }
+
+  const engine: Engine = {
+    options: opts,
+    store,
+    catalog,
+
+    async ingest(file, ingestOptions = {}) {
+      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
+      const summary = await ingestCatalog({
+        store,
+        analyzer,
+        source: file,
+        readOptions: ingestOptions.readOptions ?? {},
+        ...(ingestOptions.batchSize !== undefined ? { batchSize: ingestOptions.batchSize } : {}),
+        ...(ingestOptions.force !== undefined ? { force: ingestOptions.force } : {}),
+        onProgress: ingestOptions.onProgress,
+      });
+      // Relative image paths in a catalog are relative to the catalog file.
+      store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
+      const refreshed = await refresh({
+        refit: ingestOptions.refit ?? false,
+        ...(ingestOptions.onRefreshProgress ? { onProgress: ingestOptions.onRefreshProgress } : {}),
+      });
+      return { ...summary, ...refreshed };
+    },
+
+    refresh,
+
+    deleteProducts(ids) {
+      const n = store.deleteProducts(ids);
+      if (n > 0) catalog.invalidate();
+      return n;
+    },
+
+    getProduct: (id) => store.getProduct(id)?.product,
+    similar: (o) => findSimilar(catalog, o),
+    search: (o) => searchProducts(catalog, o, opts.crossEncoder),
+    recommend: (o) => recommend(catalog, o),
+    coldStart: (o) => coldStartNeighbours(catalog, o),
+    price: (o) => priceReference(catalog, o),
+    stats: () => store.stats(),
+    close: () => store.close(),
+  };
+  return engine;
+}

@@ -1,0 +1,251 @@
+/**
+ * The runtime view of an ingested catalog that every application reads: the store, the analyser,
+ * the text space (dense encoder fitted on the catalog), the ANN index over product vectors, and
+ * product representations for the similarity core. `refresh()` brings vectors and the index up to
+ * date after an ingest; reads open the index lazily and rebuild it from the store when stale.
+ */
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Product } from '../catalog/product.ts';
+import { DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
+import { createError } from '../errors.ts';
+import type { AnnIndex, AnnQuantization } from '../store/ann/ann-index.ts';
+import { openOrRebuildIndex } from '../store/ann/persisted-index.ts';
+import type { KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
+import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
+import type { TextAnalyzer } from '../text/analyzer.ts';
+import { matchesFilter, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
+import { fitTextSpaceIfNeeded, productText, restoreTextState, type FitDecision } from './text-space.ts';
+
+export interface CatalogIndexOptions {
+  store: ProductStore;
+  analyzer: TextAnalyzer;
+  textEncoder: DenseEncoder<string>;
+  /** Folder for ANN index files (beside the store). */
+  indexDir: string;
+  /** Storage of the HNSW index; candidates are rescored with full-precision vectors. */
+  quantization: AnnQuantization;
+  /** Candidates rescored exactly after the HNSW search. */
+  rescore: number;
+  /** Image features of a product (from the image stage), when images are configured. */
+  imageFeatures: ((product: Product) => ImageFeatures | undefined) | undefined;
+}
+
+export const DEFAULT_CATALOG_INDEX_OPTIONS = {
+  quantization: 'f16',
+  rescore: 50,
+  imageFeatures: undefined,
+} as const satisfies Partial<CatalogIndexOptions>;
+
+export interface RefreshProgress {
+  stage: 'fit' | 'encode' | 'index';
+  done: number;
+  total: number;
+}
+
+export interface RefreshSummary {
+  fit: FitDecision;
+  encoderId: string;
+  encoded: number;
+  cached: number;
+  index: { rebuilt: boolean; reason: string; size: number };
+  durationMs: number;
+}
+
+export interface NeighbourHit {
+  id: string;
+  key: number;
+  similarity: number;
+}
+
+export interface CatalogIndex {
+  readonly store: ProductStore;
+  readonly analyzer: TextAnalyzer;
+  readonly textEncoder: DenseEncoder<string>;
+  refresh(options?: { forceRefit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<RefreshSummary>;
+  /** The stored product as the similarity core sees it; undefined when the id is unknown. */
+  represent(id: string): ProductRepresentation | undefined;
+  /** A product that is not (or not yet) in the store: cold start, another shop's catalog. */
+  representExternal(product: Product): Promise<ProductRepresentation>;
+  representMany(products: readonly Product[]): Promise<ProductRepresentation[]>;
+  getStored(id: string): StoredProduct | undefined;
+  encodeText(text: string): Promise<Float32Array>;
+  /** Nearest products to a vector, passing the filter, without the excluded ids. */
+  nearest(vector: Float32Array, k: number, options?: { filter?: ProductFilter; exclude?: ReadonlySet<string> }): Promise<NeighbourHit[]>;
+  /** BM25 keyword hits over pre-segmented text, passing the filter. */
+  keyword(tokens: readonly string[], k: number, filter?: ProductFilter): KeywordHit[];
+  /** Marks vectors as changed (after deletes) so the ANN index is rebuilt on next use. */
+  invalidate(): void;
+}
+
+const VECTORS_VERSION_KEY = 'vectors.version';
+const REPRESENTATION_CACHE_SIZE = 5_000;
+
+export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): CatalogIndex {
+  const opts: CatalogIndexOptions = { ...DEFAULT_CATALOG_INDEX_OPTIONS, ...options };
+  const { store, analyzer, textEncoder } = opts;
+  restoreTextState(store, textEncoder);
+  let ann: AnnIndex | undefined;
+  const representations = new Map<string, ProductRepresentation>();
+
+  function bumpVersion(): void {
+    store.setMeta(VECTORS_VERSION_KEY, randomUUID());
+    ann = undefined;
+    representations.clear();
+  }
+
+  /** Loads the persisted index, or rebuilds it from the store's vectors when missing or stale. */
+  async function openIndex(): Promise<{ index: AnnIndex; rebuilt: boolean; reason: string }> {
+    if (ann) return { index: ann, rebuilt: false, reason: 'open' };
+    const encoderId = textEncoder.id;
+    const result = await openOrRebuildIndex({
+      path: join(opts.indexDir, 'text.usearch'),
+      manifestExpect: {
+        dimension: textEncoder.dimension,
+        metric: 'cos',
+        quantization: opts.quantization,
+        encoderId,
+        storeVersion: store.getMeta(VECTORS_VERSION_KEY) ?? 'none',
+      },
+      indexOptions: { rescore: opts.rescore },
+      rebuild: async function* () {
+        for (const v of store.vectorsFor(encoderId)) yield { key: v.key, vector: v.vector };
+      },
+    });
+    ann = result.index;
+    return result;
+  }
+
+  async function encodeTexts(texts: readonly string[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += DEFAULT_BATCH_SIZE) out.push(...(await textEncoder.encode(texts.slice(i, i + DEFAULT_BATCH_SIZE))));
+    return out;
+  }
+
+  function build(product: Product, titleVector: Float32Array | undefined): ProductRepresentation {
+    const image = opts.imageFeatures?.(product);
+    return representProduct(product, analyzer, { dense: titleVector ? { title: titleVector } : {}, ...(image ? { image } : {}) });
+  }
+
+  function remember(id: string, r: ProductRepresentation): void {
+    if (representations.size >= REPRESENTATION_CACHE_SIZE) representations.delete(representations.keys().next().value!);
+    representations.set(id, r);
+  }
+
+  const index: CatalogIndex = {
+    store,
+    analyzer,
+    textEncoder,
+
+    async refresh({ forceRefit = false, onProgress } = {}) {
+      const started = performance.now();
+      onProgress?.({ stage: 'fit', done: 0, total: 1 });
+      const fit = fitTextSpaceIfNeeded(store, textEncoder, forceRefit);
+      const encoderId = textEncoder.id;
+      const total = store.count();
+      let encoded = 0;
+      let cached = 0;
+      let pending: { product: Product; contentHash: string }[] = [];
+      const flush = async () => {
+        if (pending.length === 0) return;
+        const have = store.cachedHashes(encoderId, pending.map((p) => p.contentHash));
+        const todo = pending.filter((p) => !have.has(p.contentHash));
+        cached += pending.length - todo.length;
+        // A cached vector computed for the same content under another product id is reused as is.
+        const reused = pending.filter((p) => have.has(p.contentHash));
+        const vectors = await encodeTexts(todo.map((p) => productText(p.product, textEncoder)));
+        store.transaction(() => {
+          store.putVectors(encoderId, [
+            ...todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })),
+            ...reused.flatMap((p) => {
+              if (store.getVector(encoderId, p.product.id)) return [];
+              const v = store.getCachedVector(encoderId, p.contentHash);
+              return v ? [{ id: p.product.id, contentHash: p.contentHash, vector: v }] : [];
+            }),
+          ]);
+        });
+        encoded += todo.length;
+        pending = [];
+        onProgress?.({ stage: 'encode', done: encoded + cached, total });
+      };
+      for (const stored of store.iterateProducts()) {
+        pending.push({ product: stored.product, contentHash: stored.contentHash });
+        if (pending.length >= 512) await flush();
+      }
+      await flush();
+      if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
+      onProgress?.({ stage: 'index', done: 0, total: 1 });
+      ann = undefined;
+      const built = await openIndex();
+      onProgress?.({ stage: 'index', done: 1, total: 1 });
+      return {
+        fit,
+        encoderId,
+        encoded,
+        cached,
+        index: { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size },
+        durationMs: performance.now() - started,
+      };
+    },
+
+    represent(id) {
+      const hit = representations.get(id);
+      if (hit) return hit;
+      const stored = store.getProduct(id);
+      if (!stored) return undefined;
+      const r = build(stored.product, store.getVector(textEncoder.id, id));
+      remember(id, r);
+      return r;
+    },
+
+    async representExternal(product) {
+      const [vector] = await encodeTexts([productText(product, textEncoder)]);
+      return build(product, vector);
+    },
+
+    async representMany(products) {
+      const vectors = await encodeTexts(products.map((p) => productText(p, textEncoder)));
+      return products.map((p, i) => build(p, vectors[i]));
+    },
+
+    getStored: (id) => store.getProduct(id),
+
+    async encodeText(text) {
+      const [v] = await encodeTexts([text]);
+      if (!v) throw createError('INTERNAL', 'text encoder returned no vector');
+      return v;
+    },
+
+    async nearest(vector, k, { filter, exclude } = {}) {
+      const { index: annIndex } = await openIndex();
+      const products = new Map<number, Product | undefined>();
+      const productOf = (key: number) => {
+        if (!products.has(key)) {
+          const id = store.keyToId(key);
+          products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
+        }
+        return products.get(key);
+      };
+      const passes = (key: number) => {
+        const p = productOf(key);
+        return p !== undefined && !exclude?.has(p.id) && matchesFilter(p, filter);
+      };
+      const needFilter = !isEmptyFilter(filter) || (exclude?.size ?? 0) > 0;
+      const matches = annIndex.search(vector, k, needFilter ? { filter: passes } : {});
+      return matches.flatMap((m) => {
+        const id = store.keyToId(m.key);
+        return id === undefined ? [] : [{ id, key: m.key, similarity: m.similarity }];
+      });
+    },
+
+    keyword(tokens, k, filter) {
+      const hits = store.keywordSearch(tokens, { k: filter?.brand === undefined ? k : k * 4, ...(toKeywordFilter(filter) ? { filter: toKeywordFilter(filter)! } : {}) });
+      if (filter?.brand === undefined) return hits;
+      // Brand aliases cannot be expressed in SQL; checked here on the over-fetched hits.
+      return hits.filter((h) => matchesFilter(store.getProduct(h.id)!.product, filter)).slice(0, k);
+    },
+
+    invalidate: bumpVersion,
+  };
+  return index;
+}

@@ -1,0 +1,91 @@
+/**
+ * Image features of stored products, computed once per content hash (the store's vector table is the
+ * cache) and read back for the similarity core. A product whose image is broken, missing or too large
+ * keeps everything else: the failure is reported and its image field is simply missing.
+ */
+import type { Product } from '../catalog/product.ts';
+import type { ImageFeatureExtractor, ImageFailure } from '../encoders/image/features.ts';
+import type { ProductStore, VectorInput } from '../store/store.ts';
+import type { ImageFeatures } from '../similarity/representation.ts';
+
+/** Vector-table ids: the histogram as is, and each 64-bit hash as 64 floats of 0/1 (lossless in Float32). */
+export const IMAGE_HISTOGRAM_ID = 'image:histogram:v1';
+export const IMAGE_PHASH_ID = 'image:phash:v1';
+export const IMAGE_DHASH_ID = 'image:dhash:v1';
+
+export function hexToBits(hex: string): Float32Array {
+  const bits = new Float32Array(hex.length * 4);
+  for (let i = 0; i < hex.length; i++) {
+    const nibble = parseInt(hex[i]!, 16);
+    for (let b = 0; b < 4; b++) bits[i * 4 + b] = (nibble >> (3 - b)) & 1;
+  }
+  return bits;
+}
+
+export function bitsToHex(bits: Float32Array): string {
+  let hex = '';
+  for (let i = 0; i < bits.length; i += 4) {
+    hex += (((bits[i]! ? 8 : 0) | (bits[i + 1]! ? 4 : 0) | (bits[i + 2]! ? 2 : 0) | (bits[i + 3]! ? 1 : 0)) as number).toString(16);
+  }
+  return hex;
+}
+
+export interface ImageRefreshSummary {
+  withImages: number;
+  computed: number;
+  cached: number;
+  failed: ImageFailure[];
+}
+
+/** Computes features for products whose first image has none for their current content. */
+export async function refreshImageFeatures(
+  store: ProductStore,
+  extractor: ImageFeatureExtractor,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImageRefreshSummary> {
+  const summary: ImageRefreshSummary = { withImages: 0, computed: 0, cached: 0, failed: [] };
+  const todo: { product: Product; contentHash: string }[] = [];
+  for (const { product, contentHash } of store.iterateProducts()) {
+    if (product.images.length === 0) continue;
+    summary.withImages++;
+    if (store.getVector(IMAGE_HISTOGRAM_ID, product.id)) summary.cached++;
+    else todo.push({ product, contentHash });
+  }
+  const BATCH = 32;
+  for (let i = 0; i < todo.length; i += BATCH) {
+    const batch = todo.slice(i, i + BATCH);
+    const results = await extractor.extractMany(batch.map((t) => t.product.images[0]!));
+    const hist: VectorInput[] = [];
+    const phash: VectorInput[] = [];
+    const dhash: VectorInput[] = [];
+    for (let j = 0; j < batch.length; j++) {
+      const r = results[j]!;
+      const { product, contentHash } = batch[j]!;
+      if (!r.ok) {
+        summary.failed.push(r.error);
+        continue;
+      }
+      hist.push({ id: product.id, contentHash, vector: r.features.histogram });
+      phash.push({ id: product.id, contentHash, vector: hexToBits(r.features.phash) });
+      dhash.push({ id: product.id, contentHash, vector: hexToBits(r.features.dhash) });
+      summary.computed++;
+    }
+    store.transaction(() => {
+      store.putVectors(IMAGE_HISTOGRAM_ID, hist);
+      store.putVectors(IMAGE_PHASH_ID, phash);
+      store.putVectors(IMAGE_DHASH_ID, dhash);
+    });
+    onProgress?.(Math.min(i + BATCH, todo.length), todo.length);
+  }
+  return summary;
+}
+
+/** The stored image features of a product, as the similarity core reads them. */
+export function storedImageFeatures(store: ProductStore, product: Product): ImageFeatures | undefined {
+  if (product.images.length === 0) return undefined;
+  const histogram = store.getVector(IMAGE_HISTOGRAM_ID, product.id);
+  if (!histogram) return undefined;
+  const phash = store.getVector(IMAGE_PHASH_ID, product.id);
+  const dhash = store.getVector(IMAGE_DHASH_ID, product.id);
+  return { histogram, ...(phash ? { phash: bitsToHex(phash) } : {}), ...(dhash ? { dhash: bitsToHex(dhash) } : {}) };
+}

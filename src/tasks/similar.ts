@@ -1,0 +1,82 @@
+/**
+ * Similar items and substitutes. Candidates come from two retrievers (dense ANN over the text space
+ * and BM25 over the title's tokens), then every candidate is scored field by field by the
+ * similarity core with the chosen profile, so each answer carries its explanation.
+ */
+import { categoryLevels } from '../catalog/product.ts';
+import { createError } from '../errors.ts';
+import { compareProducts, getProfile, type FusionProfile } from '../similarity/fusion.ts';
+import type { CatalogIndex } from './catalog-index.ts';
+import { validateFilter, type ProductFilter } from './product-filter.ts';
+import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
+
+export interface SimilarOptions {
+  id: string;
+  k: number;
+  filter: ProductFilter;
+  /** In-stock items of the same category that can replace this one (typically out of stock). */
+  substitutes: boolean;
+  profile: string | FusionProfile;
+  /** Candidates taken from each retriever per result wanted. */
+  candidateFactor: number;
+}
+
+export const DEFAULT_SIMILAR_OPTIONS = {
+  k: 10,
+  filter: {},
+  substitutes: false,
+  profile: 'default',
+  candidateFactor: 5,
+} as const satisfies Omit<SimilarOptions, 'id'>;
+
+/**
+ * Levels of the category path a substitute must share: `服装/女装/连衣裙` keeps other dresses; a
+ * product with a shorter path keeps its whole path.
+ */
+export const SUBSTITUTE_CATEGORY_LEVELS = 3;
+
+export interface SimilarResult {
+  source: ProductSummary;
+  profile: string;
+  filter: ProductFilter;
+  items: ScoredProduct[];
+  candidates: { dense: number; keyword: number; scored: number };
+}
+
+export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult> {
+  const opts: SimilarOptions = { ...DEFAULT_SIMILAR_OPTIONS, ...options };
+  validateFilter(opts.filter);
+  const target = index.represent(opts.id);
+  if (!target) throw createError('PRODUCT_NOT_FOUND', `no product with id "${opts.id}"`, { field: 'id', received: opts.id });
+  const profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+
+  const filter: ProductFilter = { ...opts.filter };
+  if (opts.substitutes) {
+    filter.inStock = true;
+    const levels = categoryLevels(target.product.category).slice(0, SUBSTITUTE_CATEGORY_LEVELS);
+    if (filter.category === undefined && levels.length > 0) filter.category = levels.join('/');
+  }
+
+  const want = Math.max(opts.k * opts.candidateFactor, 20);
+  const exclude = new Set([opts.id]);
+  const dense = target.dense.title ? await index.nearest(target.dense.title, want, { filter, exclude }) : [];
+  const keyword = index.keyword(target.text.title.tokens, want + 1, filter).filter((h) => h.id !== opts.id);
+  const ids = [...new Set([...dense.map((h) => h.id), ...keyword.map((h) => h.id)])];
+
+  const items: ScoredProduct[] = [];
+  for (const id of ids) {
+    const candidate = index.represent(id);
+    if (!candidate) continue;
+    const result = compareProducts(target, candidate, { profile });
+    if (result.score === undefined) continue;
+    items.push(scoredProduct(candidate.product, result));
+  }
+  items.sort((a, b) => b.score - a.score || a.product.id.localeCompare(b.product.id));
+  return {
+    source: summarizeProduct(target.product),
+    profile: profile.name,
+    filter,
+    items: items.slice(0, opts.k),
+    candidates: { dense: dense.length, keyword: keyword.length, scored: items.length },
+  };
+}
