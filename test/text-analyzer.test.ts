@@ -1,9 +1,142 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+import { createTextAnalyzer } from '../src/text/index.ts';
+
+const analyzer = createTextAnalyzer();
 
 test('segments Chinese and keeps English words, folding full-width and case', () => {
-  const analyzer = createTextAnalyzer();
-  const { tokens } = analyzer.analyze('苹果手机 ＩＰｈｏｎｅ 15');
+  const { tokens, normalized } = analyzer.analyze('苹果手机 ＩＰｈｏｎｅ 15');
+  assert.equal(normalized, '苹果手机 iphone 15');
   assert.deepEqual(tokens, ['苹果', '手机', 'iphone', '15']);
+});
+
+test('keeps e-commerce product words whole that default jieba splits', () => {
+  const cases: [string, string[]][] = [
+    ['iPhone15钢化膜全屏覆盖', ['钢化膜']],
+    ['显瘦高腰牛仔裤女', ['显瘦', '高腰', '牛仔裤', '女']],
+    ['夏季碎花连衣裙', ['连衣裙']],
+    ['华为蓝牙耳机 充电宝 数据线 手机壳', ['华为', '蓝牙耳机', '充电宝', '数据线', '手机壳']],
+    ['韩版百搭包臀裙内搭', ['百搭', '包臀裙', '内搭']],
+    ['粗跟高跟鞋 坡跟凉拖', ['粗跟', '高跟鞋', '坡跟', '凉拖']],
+  ];
+  for (const [title, words] of cases) {
+    const { tokens } = analyzer.analyze(title);
+    for (const w of words) assert.ok(tokens.includes(w), `${title}: expected ${w} in ${JSON.stringify(tokens)}`);
+  }
+});
+
+test('keeps brand names whole', () => {
+  const brands = ['华为', '小米', '耐克', '阿迪达斯', '优衣库', '索尼', '佳能', '美的', '苹果', '三星', '李宁', '安踏', '海尔', '格力', '联想', '戴尔'];
+  for (const brand of brands) {
+    const { tokens } = analyzer.analyze(`${brand}官方旗舰店正品新款`);
+    assert.equal(tokens[0], brand, `${brand}: ${JSON.stringify(tokens)}`);
+  }
+  // A boosted 美的 must not eat the 美 of 甜美 / 完美.
+  assert.deepEqual(analyzer.tokenize('甜美的连衣裙'), ['甜美', '连衣裙']);
+});
+
+test('mixed Latin + Han product words stay whole, look-alike spellings fold to one', () => {
+  assert.deepEqual(analyzer.tokenize('短袖T恤女'), ['短袖', 't恤', '女']);
+  assert.deepEqual(analyzer.tokenize('丅恤 体恤 T桖'), ['t恤', 't恤', 't恤']);
+  assert.ok(analyzer.tokenize('32G U盘').includes('u盘'));
+  assert.ok(analyzer.tokenize('V领A字裙').includes('a字裙'));
+});
+
+test('converts traditional to simplified (on by default, off on request)', () => {
+  const { normalized, tokens } = analyzer.analyze('連衣裙 顯瘦高腰牛仔褲 藍牙耳機');
+  assert.equal(normalized, '连衣裙 显瘦高腰牛仔裤 蓝牙耳机');
+  assert.deepEqual(tokens, ['连衣裙', '显瘦', '高腰', '牛仔裤', '蓝牙耳机']);
+  const keep = createTextAnalyzer({ traditionalToSimplified: false });
+  assert.equal(keep.analyze('連衣裙').normalized, '連衣裙');
+});
+
+test('English: possessives, stop words, hyphenated words, decimals', () => {
+  assert.deepEqual(analyzer.tokenize("Men's Running Shoes for the Road"), ['men', 'running', 'shoes', 'road']);
+  assert.deepEqual(analyzer.tokenize('Noise-Cancelling Over-Ear Headphones'), ['noise', 'cancelling', 'over', 'ear', 'headphones']);
+  assert.deepEqual(analyzer.tokenize('Onkyo 7.1 Channel Receiver'), ['onkyo', '7.1', 'channel', 'receiver']);
+  // Words that tell products apart are not stop words.
+  assert.deepEqual(analyzer.tokenize('iPad Pro Max Mini Plus No Logo'), ['ipad', 'pro', 'max', 'mini', 'plus', 'no', 'logo']);
+  assert.deepEqual(analyzer.tokenize('男 女 大 小 的 了'), ['男', '女', '大', '小']);
+});
+
+test('stop-word removal can be switched off', () => {
+  const all = createTextAnalyzer({ removeStopWords: false });
+  assert.deepEqual(all.tokenize('case for the iPhone 的'), ['case', 'for', 'the', 'iphone', '的']);
+});
+
+test('extracts model numbers in canonical form and uses it as the token', () => {
+  const cases: [string, string[]][] = [
+    ['Sony Cyber-shot DSC-W120/P Digital Camera', ['dscw120p']],
+    ['Samsung Galaxy S21 Ultra SM-G9910 5G', ['s21', 'smg9910']],
+    ['Sony WH-1000XM5 Wireless Headphones', ['wh1000xm5']],
+    ['Sony Bravia KDL-46V5100 46" LCD HDTV', ['kdl46v5100']],
+    ['Apple MacBook Air A2849', ['a2849']],
+    ['Logitech MX-500 Optical Mouse', ['mx500']],
+    ['ASUS ROG Strix RTX4090 OC', ['rtx4090']],
+    ['Garmin 010-10815-00 suction cup mount', ['0101081500']],
+    ['索尼WH-1000XM5头戴式蓝牙耳机', ['wh1000xm5']],
+  ];
+  for (const [title, expected] of cases) {
+    const r = analyzer.analyze(title);
+    assert.deepEqual(r.modelNumbers, expected, title);
+    for (const m of expected) assert.ok(r.tokens.includes(m), `${title}: token ${m}`);
+  }
+  assert.deepEqual(analyzer.analyze('WH1000XM5').modelNumbers, analyzer.analyze('wh-1000xm5').modelNumbers);
+});
+
+test('does not take numbers, years, units, sizes or formats for model numbers', () => {
+  const titles = [
+    '2020新款 夏季 iPhone 15 128GB',
+    'Seagate 16GB 2 TB 7200 rpm 1080p 4K mp3 USB3 802.11n',
+    'XXL 3XL 2XL 1st 2nd 8-port 3-year warranty',
+    '145cm150矮个子女装 lily2020 2020ins 19ss',
+    'Sony 50mm f/1.8 lens 13x18 photo paper',
+  ];
+  for (const t of titles) assert.deepEqual(analyzer.analyze(t).modelNumbers, [], t);
+});
+
+test('extracts quantities with canonical units in English and Chinese', () => {
+  const q = (text: string) => analyzer.analyze(text).quantities.map((x) => [x.value, x.unit]);
+  assert.deepEqual(q('Kingston 16GB USB, 2 TB HDD'), [[16, 'gb'], [2, 'tb']]);
+  assert.deepEqual(q('7.2 megapixel, 12MP, 1200万像素'), [[7.2, 'mp'], [12, 'mp']]);
+  assert.deepEqual(q('农夫山泉 500ml 500毫升 1.5L 2升'), [[500, 'ml'], [1.5, 'l'], [2, 'l']]);
+  assert.deepEqual(q('2kg 3公斤 5千克 2斤 250g 250克'), [[2, 'kg'], [3, 'kg'], [5, 'kg'], [1, 'kg'], [250, 'g']]);
+  assert.deepEqual(q('充电宝 5000mAh 10000毫安 65W 快充'), [[5000, 'mah'], [10000, 'mah'], [65, 'w']]);
+  assert.deepEqual(q('120Hz 3.2GHz 15.6" 15.6 inch 55英寸 65寸'), [[120, 'hz'], [3.2, 'ghz'], [15.6, 'inch'], [55, 'inch'], [65, 'inch']]);
+  assert.deepEqual(q('10cm 10厘米 5mm 5毫米 1.5米'), [[10, 'cm'], [5, 'mm'], [1.5, 'm']]);
+  assert.deepEqual(q('375-watt inverter, 1,000 watts'), [[375, 'w'], [1000, 'w']]);
+  assert.deepEqual(q('Nikon 18-200mm zoom lens'), [[18, 'mm'], [200, 'mm']]);
+  // 5G is the network, 128G is storage, 3个月 is not three pieces.
+  assert.deepEqual(q('华为5G手机 8G+128G 保修3个月'), [[8, 'gb'], [128, 'gb']]);
+});
+
+test('quantity tokens are the same for every spelling', () => {
+  const a = analyzer.tokenize('牛奶 250毫升 x 24');
+  const b = analyzer.tokenize('milk 250 ML x 24');
+  assert.ok(a.includes('250ml') && b.includes('250ml'));
+  assert.ok(analyzer.tokenize('1200万像素').includes('12mp'));
+  assert.deepEqual(analyzer.analyze('2x500ml').quantities.map((x) => [x.value, x.unit]), [[500, 'ml'], [2, 'pack']]);
+});
+
+test('extracts clothing and shoe sizes', () => {
+  const s = (text: string) => analyzer.analyze(text).sizes;
+  assert.deepEqual(s('Men T-Shirt Size XL'), ['XL']);
+  assert.deepEqual(s('连衣裙 S M L XXL 3XL'), ['S', 'M', 'L', '2XL', '3XL']);
+  assert.deepEqual(s('大码女装 s-4xl'), ['S', '4XL']);
+  assert.deepEqual(s('运动鞋 42码'), ['42']);
+  assert.deepEqual(s('运动鞋 42 码'), ['42']);
+  assert.deepEqual(s('帆布鞋 35-40码'), ['35', '40']);
+  assert.deepEqual(s('宽松T恤 均码'), ['FREE']);
+  // The l of 1.5l and the m of 5m are units, the s of men's is a possessive: no sizes.
+  assert.deepEqual(s("1.5L bottle, 5 m cable, men's shoes"), []);
+  assert.ok(analyzer.tokenize('xxl').includes('2xl'));
+});
+
+test('rejects unknown options', () => {
+  assert.throws(() => createTextAnalyzer({ stopWords: false } as never), /unknown option/);
+});
+
+test('user words are segmented whole', () => {
+  const custom = createTextAnalyzer({ userWords: ['极光紫'] });
+  assert.ok(custom.tokenize('极光紫手机壳').includes('极光紫'));
 });

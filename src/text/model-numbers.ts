@@ -26,7 +26,7 @@ const NOT_MODEL_NUMBERS: ReadonlySet<string> = new Set([
   'ddr2', 'ddr3', 'ddr4', 'ddr5', 'lpddr4', 'lpddr4x', 'lpddr5', 'lpddr5x', 'gddr5', 'gddr6', 'gddr6x',
   'win7', 'win8', 'win10', 'win11', 'x64', 'x86', 'ios16', 'ios17',
   'ip67', 'ip68', 'ipx4', 'ipx5', 'ipx7', 'ipx8',
-  'a4', 'a3', 'a5', 'b5',
+  'a4', 'a3', 'a5', 'b5', 'm2',
   'f2', 'f1', 'uv400', 'n95', 'kn95', 'ffp2',
 ]);
 
@@ -34,6 +34,11 @@ const NOT_MODEL_NUMBERS: ReadonlySet<string> = new Set([
 const RESOLUTION = /^(?:\d{3,4}[pi]|[1-8]k)$/;
 /** 1st, 2nd, 3rd, 24th. */
 const ORDINAL = /^\d+(?:st|nd|rd|th)$/;
+/**
+ * Words that are measurements written without a unit word, kept whole as a token by the analyser
+ * and never model numbers: apertures (f/1.8, f2.8) and dimensions (13x18, 27.5x2.40, 1200x1200).
+ */
+export const APERTURE_OR_DIMENSIONS = /^(?:f\/?\d{1,2}(?:\.\d{1,2})?|\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?){1,2}[a-z]{0,2})$/;
 /** Wi-Fi standards: 802.11n, 802.11ac → 80211n. */
 const WIFI_STANDARD = /^80211[a-z]{1,2}$/;
 /**
@@ -76,6 +81,7 @@ export const MODEL_NUMBER_MAX_LENGTH = 24;
  * count+word (8-port), or a length outside 3..24 after removing separators.
  */
 export function canonicalModelNumber(word: string): string | undefined {
+  if (APERTURE_OR_DIMENSIONS.test(word)) return undefined;
   const joined = word.replace(CODE_SEPARATORS, '');
   if (joined.length < MODEL_NUMBER_MIN_LENGTH || joined.length > MODEL_NUMBER_MAX_LENGTH) return undefined;
   if (!HAS_DIGIT.test(joined)) return undefined;
@@ -86,6 +92,7 @@ export function canonicalModelNumber(word: string): string | undefined {
   if (COUNT_HYPHEN_WORD.test(word) || LONG_COUNT_HYPHEN_WORD.test(word)) return undefined;
   if (joined.length === word.length ? NUMBER_THEN_WORD.test(joined) : QUANTITY_THEN_WORDS.test(word)) return undefined;
   if (canonicalSize(joined) !== undefined) return undefined;
+  if (word.length !== joined.length && word.split(CODE_SEPARATORS).every((p) => canonicalSize(p) !== undefined)) return undefined; // s-4xl
   if (parseQuantityToken(word) !== undefined || parseQuantityToken(joined) !== undefined) return undefined;
   return joined;
 }

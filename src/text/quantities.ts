@@ -120,6 +120,7 @@ export const QUANTITY_SOURCE =
 const QUANTITY_TOKEN = new RegExp(String.raw`^(${NUMBER_SOURCE})-?(${unitAlternation()})$`, 'u');
 const QUANTITY_GLOBAL = new RegExp(QUANTITY_SOURCE, 'gu');
 
+const LONE_LETTER_UNITS = new Set(['l', 'm', 'g']);
 /** Whole powers of two that phone and memory titles write with a bare g (8g+256g, 128g). */
 const STORAGE_SIZES_WRITTEN_AS_G = new Set([8, 16, 32, 64, 128, 256, 512, 1024]);
 /** 3g/4g/5g right after nothing else is a mobile network generation, not grams. */
@@ -141,10 +142,14 @@ export function parseQuantity(numberText: string, unitText: string, raw: string)
   const written = Number(numberText.replace(/,/g, ''));
   if (!Number.isFinite(written)) return undefined;
   let unit = alias.unit;
-  if (spelling === 'g' && raw.length === numberText.length + 1) {
+  const glued = raw.length === numberText.length + spelling.length;
+  if (spelling === 'g' && glued) {
     if (NETWORK_GENERATIONS.has(raw)) return undefined;
     if (STORAGE_SIZES_WRITTEN_AS_G.has(written)) unit = 'gb';
   }
+  // Catalyst 2960L-style names: a single-letter unit glued to a 4+ digit whole number is a model
+  // name far more often than 2960 litres.
+  if (unit === alias.unit && LONE_LETTER_UNITS.has(spelling) && glued && /^\d{4,}$/.test(numberText)) return undefined;
   return { value: round(written * alias.factor), unit, raw };
 }
 

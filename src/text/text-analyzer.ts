@@ -1,6 +1,6 @@
 import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type Quantity, type TextAnalyzer, type TextAnalyzerOptions } from './analyzer.ts';
 import { ECOMMERCE_DICTIONARY, loadJieba, mixedScriptWords } from './chinese-segmenter.ts';
-import { CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
+import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
 import { normalizeText } from './normalize.ts';
 import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
 import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
@@ -21,7 +21,8 @@ export { normalizeText } from './normalize.ts';
  * Decisions about Latin/digit words (documented here because other stages rely on them):
  *   - a word that is a model number becomes ONE token, its canonical form without separators
  *     (WH-1000XM5 and WH1000XM5 → `wh1000xm5`), and is listed in `modelNumbers`;
- *   - decimals stay whole (`7.2`), thousands lose their commas (1,000 → `1000`);
+ *   - decimals stay whole (`7.2`), thousands lose their commas (1,000 → `1000`), apertures and
+ *     dimensions stay whole (f/1.8 → `f1.8`, 13x18, 27.5x2.40);
  *   - any other joined word is split at its separators (noise-cancelling → noise, cancelling;
  *     s-xl → s, xl; 10/100 → 10, 100), each part analysed alone;
  *   - possessive 's is dropped (men's → men), other apostrophes removed (o'neill → oneill);
@@ -119,6 +120,7 @@ function analyzePart(c: Collector, part: string): void {
       return;
     }
   }
+  if (APERTURE_OR_DIMENSIONS.test(part)) return void c.tokens.push(part);
   const code = canonicalModelNumber(part);
   if (code !== undefined) {
     c.tokens.push(code);
@@ -134,6 +136,7 @@ function analyzeWord(c: Collector, raw: string): void {
   if (word.includes("'")) word = word.replaceAll("'", '');
   if (word.startsWith('w/') && word.length > 2) word = word.slice(2);
   if (!HAS_SEPARATOR.test(word)) return analyzePart(c, word);
+  if (APERTURE_OR_DIMENSIONS.test(word)) return void c.tokens.push(word.replace('/', ''));
   if (DECIMAL.test(word)) return void c.tokens.push(word);
   if (THOUSANDS.test(word)) return void c.tokens.push(word.replaceAll(',', ''));
   // A slash next to a plain word separates words, not code parts: srtmb10/rice/cooker.
