@@ -87,6 +87,18 @@ export function labToRgb([L, a, b]: Lab): Rgb {
   return [enc(R), enc(G), enc(B)];
 }
 
+/** CIELAB of every pixel, as a flat [L, a, b, L, a, b, …] array (computed once per image). */
+export function labPixels(rgb: Uint8Array, pixels: number): Float32Array {
+  const out = new Float32Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const [L, a, b] = rgbToLab(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
+    out[p * 3] = L;
+    out[p * 3 + 1] = a;
+    out[p * 3 + 2] = b;
+  }
+  return out;
+}
+
 export function deltaE(a: Lab, b: Lab): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
@@ -103,7 +115,7 @@ export const MIN_FOREGROUND_FRACTION = 0.05;
 /** Pixels of product edge dropped with the background (on the colorSize thumbnail). */
 export const BACKGROUND_EDGE_DILATION = 1;
 
-export function backgroundMask(rgb: Uint8Array, width: number, height: number): Uint8Array | undefined {
+export function backgroundMask(rgb: Uint8Array, width: number, height: number, lab = labPixels(rgb, width * height)): Uint8Array | undefined {
   const n = width * height;
   if (width < 3 || height < 3) return undefined;
   const border: number[] = [];
@@ -113,9 +125,14 @@ export function backgroundMask(rgb: Uint8Array, width: number, height: number): 
     const vals = border.map((p) => rgb[p * 3 + c]!).sort((a, b) => a - b);
     return vals[vals.length >> 1]!;
   };
-  const bg = rgbToLab(median(0), median(1), median(2));
-  const labAt = (p: number) => rgbToLab(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
-  const near = (p: number) => deltaE(labAt(p), bg) < BACKGROUND_MAX_DELTA_E;
+  const [bL, bA, bB] = rgbToLab(median(0), median(1), median(2));
+  const limit2 = BACKGROUND_MAX_DELTA_E * BACKGROUND_MAX_DELTA_E;
+  const near = (p: number) => {
+    const dL = lab[p * 3]! - bL;
+    const da = lab[p * 3 + 1]! - bA;
+    const db = lab[p * 3 + 2]! - bB;
+    return dL * dL + da * da + db * db < limit2;
+  };
   let uniform = 0;
   for (const p of border) if (near(p)) uniform++;
   if (uniform / border.length < BACKGROUND_BORDER_UNIFORMITY) return undefined;
@@ -260,67 +277,89 @@ const hex = (rgb: Rgb) => '#' + rgb.map((c) => c.toString(16).padStart(2, '0')).
  * deterministically (farthest-point from the mean), 12 Lloyd iterations; near clusters merged,
  * small ones dropped; sorted by share.
  */
-export function dominantColours(rgb: Uint8Array, width: number, height: number, mask?: Uint8Array): DominantColour[] {
-  const pts: Lab[] = [];
-  for (let p = 0; p < width * height; p++) if (!mask?.[p]) pts.push(rgbToLab(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!));
-  if (pts.length === 0) return [];
+export function dominantColours(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  mask?: Uint8Array,
+  lab = labPixels(rgb, width * height),
+): DominantColour[] {
+  // foreground pixels' Lab, flat
+  let n = 0;
+  for (let p = 0; p < width * height; p++) if (!mask?.[p]) n++;
+  if (n === 0) return [];
+  const pts = new Float32Array(n * 3);
+  for (let p = 0, i = 0; p < width * height; p++) {
+    if (mask?.[p]) continue;
+    pts[i * 3] = lab[p * 3]!;
+    pts[i * 3 + 1] = lab[p * 3 + 1]!;
+    pts[i * 3 + 2] = lab[p * 3 + 2]!;
+    i++;
+  }
+  const d2 = (i: number, c: Lab) => {
+    const x = pts[i * 3]! - c[0];
+    const y = pts[i * 3 + 1]! - c[1];
+    const z = pts[i * 3 + 2]! - c[2];
+    return x * x + y * y + z * z;
+  };
+  const point = (i: number): Lab => [pts[i * 3]!, pts[i * 3 + 1]!, pts[i * 3 + 2]!];
   const mean: Lab = [0, 0, 0];
-  for (const q of pts) for (let c = 0; c < 3; c++) mean[c]! += q[c]! / pts.length;
-  const centres: Lab[] = [];
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) mean[c]! += pts[i * 3 + c]! / n;
   // farthest-point seeding, starting from the point nearest the mean
-  let first = pts[0]!;
+  let first = 0;
   let firstD = Infinity;
-  for (const q of pts) {
-    const d = deltaE(q, mean);
+  for (let i = 0; i < n; i++) {
+    const d = d2(i, mean);
     if (d < firstD) {
       firstD = d;
-      first = q;
+      first = i;
     }
   }
-  centres.push([...first]);
-  const minD = pts.map((q) => deltaE(q, first));
+  const centres: Lab[] = [point(first)];
+  const minD = new Float64Array(n);
+  for (let i = 0; i < n; i++) minD[i] = d2(i, centres[0]!);
   while (centres.length < DOMINANT_K) {
     let idx = -1;
-    let far = 0;
-    minD.forEach((d, i) => {
-      if (d > far) {
-        far = d;
+    let far = 1; // squared ΔE: stop when every point is within ΔE 1 of a centre
+    for (let i = 0; i < n; i++) {
+      if (minD[i]! > far) {
+        far = minD[i]!;
         idx = i;
       }
-    });
-    if (idx < 0 || far < 1) break;
-    const c = pts[idx]!;
-    centres.push([...c]);
-    pts.forEach((q, i) => (minD[i] = Math.min(minD[i]!, deltaE(q, c))));
+    }
+    if (idx < 0) break;
+    const c = point(idx);
+    centres.push(c);
+    for (let i = 0; i < n; i++) minD[i] = Math.min(minD[i]!, d2(i, c));
   }
-  const assign = new Int32Array(pts.length);
+  const assign = new Int32Array(n).fill(-1);
   for (let iter = 0; iter < 12; iter++) {
     let moved = false;
-    pts.forEach((q, i) => {
+    for (let i = 0; i < n; i++) {
       let best = 0;
       let bestD = Infinity;
-      centres.forEach((c, k) => {
-        const d = deltaE(q, c);
+      for (let k = 0; k < centres.length; k++) {
+        const d = d2(i, centres[k]!);
         if (d < bestD) {
           bestD = d;
           best = k;
         }
-      });
+      }
       if (assign[i] !== best) moved = true;
       assign[i] = best;
-    });
+    }
+    if (!moved) break;
     const sums = centres.map(() => [0, 0, 0, 0]);
-    pts.forEach((q, i) => {
+    for (let i = 0; i < n; i++) {
       const s = sums[assign[i]!]!;
-      s[0]! += q[0];
-      s[1]! += q[1];
-      s[2]! += q[2];
+      s[0]! += pts[i * 3]!;
+      s[1]! += pts[i * 3 + 1]!;
+      s[2]! += pts[i * 3 + 2]!;
       s[3]! += 1;
-    });
+    }
     sums.forEach((s, k) => {
       if (s[3]! > 0) centres[k] = [s[0]! / s[3]!, s[1]! / s[3]!, s[2]! / s[3]!];
     });
-    if (!moved && iter > 0) break;
   }
   let clusters = centres.map((c, k) => ({ lab: c, count: 0, k }));
   assign.forEach((k) => clusters[k]!.count++);
@@ -336,7 +375,7 @@ export function dominantColours(rgb: Uint8Array, width: number, height: number, 
     } else merged.push({ ...c, lab: [...c.lab] as Lab });
   }
   return merged
-    .map((c) => ({ c, fraction: c.count / pts.length }))
+    .map((c) => ({ c, fraction: c.count / n }))
     .filter(({ fraction }) => fraction >= DOMINANT_MIN_FRACTION)
     .sort((a, b) => b.fraction - a.fraction)
     .map(({ c, fraction }) => {

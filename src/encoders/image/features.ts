@@ -6,8 +6,8 @@
  * indexed on its other fields. Limits (bytes, pixels, time) are checked before and during decoding
  * (`limitInputPixels` stops decompression bombs inside libvips).
  *
- * Each image is decoded once, shrunk to at most 256 px (JPEG shrink-on-load makes this cheap), and
- * every feature is computed from that small copy.
+ * Each image is decoded once by sharp, shrunk to at most 256 px (JPEG shrink-on-load makes this
+ * cheap), and every feature is computed from that small copy in JS (resample.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { backgroundMask, colorHistogram, dominantColours, HISTOGRAM_SPACE, type DominantColour } from './color.ts';
+import { backgroundMask, colorHistogram, dominantColours, labPixels, HISTOGRAM_SPACE, type DominantColour } from './color.ts';
 import { dhashFromGrey9x8, phashFromGrey32 } from './hashes.ts';
+import { areaResize, fitInside, toGrey, toUint8 } from './resample.ts';
 
 /** A file path (relative to baseDir), a `file://` or http(s) URL, or the image bytes. */
 export type ImageInput = string | Uint8Array;
@@ -213,19 +214,15 @@ export function createImageFeatureExtractor(options: Partial<ImageFeatureOptions
     } catch (e) {
       return fail(sharpErrorCode(e), `could not decode image: ${errorText(e)}`);
     }
-    const rawIn = { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } };
-    const small = await sharp(base.data, rawIn)
-      .resize(o.colorSize, o.colorSize, { fit: 'inside' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const grey32 = await sharp(base.data, rawIn).greyscale().resize(32, 32, { fit: 'fill' }).extractChannel(0).raw().toBuffer();
-    const grey9x8 = await sharp(base.data, rawIn).greyscale().resize(9, 8, { fit: 'fill' }).extractChannel(0).raw().toBuffer();
-
-    const { width: w, height: h } = small.info;
-    const rgb = toRgb(small.data, small.info.channels, w * h);
-    const mask = o.backgroundRemoval ? backgroundMask(rgb, w, h) : undefined;
+    const { width: bw, height: bh } = base.info;
+    const baseRgb = toRgb(base.data, base.info.channels, bw * bh);
+    const [w, h] = fitInside(bw, bh, o.colorSize);
+    const rgb = w === bw && h === bh ? baseRgb : toUint8(areaResize(baseRgb, bw, bh, 3, w, h));
+    const grey = toGrey(baseRgb, bw * bh);
+    const grey32 = areaResize(grey, bw, bh, 1, 32, 32);
+    const grey9x8 = areaResize(grey, bw, bh, 1, 9, 8);
+    const lab = labPixels(rgb, w * h);
+    const mask = o.backgroundRemoval ? backgroundMask(rgb, w, h, lab) : undefined;
     let kept = w * h;
     if (mask) for (let p = 0; p < w * h; p++) if (mask[p]) kept--;
     const rotated = (meta.orientation ?? 1) >= 5;
@@ -235,7 +232,7 @@ export function createImageFeatureExtractor(options: Partial<ImageFeatureOptions
       format: meta.format ?? 'unknown',
       histogram: colorHistogram(rgb, w, h, mask),
       histogramSpace: HISTOGRAM_SPACE,
-      dominantColors: dominantColours(rgb, w, h, mask),
+      dominantColors: dominantColours(rgb, w, h, mask, lab),
       phash: phashFromGrey32(grey32),
       dhash: dhashFromGrey9x8(grey9x8),
       backgroundRemoved: mask !== undefined,
