@@ -142,7 +142,20 @@ test('model numbers: exact, partial, conflict, missing', () => {
   assert.equal(spelling.evidence.kind, 'partial');
   assert.ok(spelling.score > 0.5 && spelling.score < 1);
 
-  // a shared code wins over a conflicting one
+  // same shape, other number, even when the leading run differs
+  assert.equal(modelNumberSimilarity(['26AV502U'], ['32AV502U'])?.evidence.kind, 'conflict');
+  assert.equal(modelNumberSimilarity(['TX-SR806B'], ['TX-SR706'])?.evidence.kind, 'conflict');
+  // letters-only differences are partial, a different number is not "spelling"
+  assert.equal(modelNumberSimilarity(['KX-TSC14W'], ['KX-TSC14B'])?.evidence.kind, 'partial');
+  const digitsOnly = modelNumberSimilarity(['0101072303'], ['0101082303'])!;
+  assert.equal(digitsOnly.score, 0);
+  assert.notEqual(digitsOnly.evidence.kind, 'partial');
+  // a shared short spec code (6ms) does not outweigh a conflict between the real codes
+  const spec = modelNumberSimilarity(['ln46a850', '6ms'], ['ln46a650', '6ms'])!;
+  assert.equal(spec.score, 0);
+  assert.equal(spec.evidence.kind, 'conflict');
+  assert.match(spec.evidence.summary, /shared only 6ms/);
+  // a shared code wins over a conflicting one of the same length
   assert.equal(modelNumberSimilarity(['smg9910', 'smg9960'], ['smg9960'])?.score, 1);
   assert.equal(modelNumberSimilarity(['abc123'], ['xyz789'])?.evidence.kind, 'different');
   assert.equal(modelNumberSimilarity([], ['smg9910']), undefined);

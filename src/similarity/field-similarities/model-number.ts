@@ -6,15 +6,19 @@
  * - **exact**: equal codes → 1.
  * - **prefix**: the shorter code's runs are a prefix of the longer's (`smg9910` / `smg9910zkd`:
  *   same model, a colour/region suffix) → min(maxPartialScore, shorter / longer length).
- * - **conflict**: same run structure, same first run, and a digit run differs (`smg9910` vs
- *   `smg9960`, `iphone14` vs `iphone15`, `wh1000xm4` vs `wh1000xm5`): the same family, another
- *   variant → 0. This is strong evidence of *different* products, hence 0, not "partial".
- * - **spelling**: otherwise, edit similarity 1 − lev / longer length when ≥ minSpellingSimilarity
- *   (letter-only differences such as `dscw120p` / `dscw120b`) → min(maxPartialScore, similarity).
+ * - **conflict**: the same shape (letter/digit runs of the same kinds over the shorter code's runs),
+ *   the same family (same first run, or edit similarity ≥ minFamilySimilarity) and a digit run that
+ *   differs (`smg9910` vs `smg9960`, `iphone14` vs `iphone15`, `26av502u` vs `32av502u`): another
+ *   variant or model of one family → 0. This is evidence of *different* products, hence 0.
+ * - **spelling**: the same digits in the same order and edit similarity 1 − lev / longer length
+ *   ≥ minSpellingSimilarity (letter-only differences such as `dscw120p` / `dscw120b`)
+ *   → min(maxPartialScore, similarity).
  * - **unrelated**: anything else.
  *
- * Product score: 1 if any code is shared; else the best prefix/spelling score; else 0 with
- * evidence `conflict` when a conflicting pair exists; else `unrelatedScore` (0) with `different`.
+ * Product score: 1 if a code is shared, unless a conflict between codes longer than every shared
+ * code exists (a shared `6ms` or `s550` is a spec, not the product's code: `ln46a850` vs
+ * `ln46a650` decides → 0 `conflict`); else the best prefix/spelling score; else 0 `conflict` when
+ * a conflicting pair exists; else `unrelatedScore` (0) with `different`.
  * `undefined` when either product has no usable code.
  */
 import { rejectUnknownKeys } from '../../errors.ts';
@@ -49,6 +53,8 @@ export interface ModelNumberSimilarityOptions {
   /** A partial match never scores above this, so it stays below an exact match. */
   maxPartialScore: number;
   minSpellingSimilarity: number;
+  /** Codes of the same shape whose leading runs differ are one family above this edit similarity. */
+  minFamilySimilarity: number;
   /** Score when both have codes and no pair is related at all. */
   unrelatedScore: number;
 }
@@ -58,6 +64,7 @@ export const DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS = {
   requireDigit: true,
   maxPartialScore: 0.9,
   minSpellingSimilarity: 0.75,
+  minFamilySimilarity: 0.5,
   unrelatedScore: 0,
 } as const satisfies ModelNumberSimilarityOptions;
 
@@ -80,13 +87,22 @@ export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimil
   if (shortRuns.length < longRuns.length && shortRuns.every((r, i) => r === longRuns[i]) && shortCode.length >= 4) {
     return { a, b, relation: 'prefix', score: Math.min(opts.maxPartialScore, shortCode.length / longCode.length) };
   }
-  if (ra.length >= 2 && ra.length === rb.length && ra[0] === rb[0]) {
-    const sameKinds = ra.every((r, i) => isDigits(r) === isDigits(rb[i]!));
-    const digitDiffers = ra.some((r, i) => r !== rb[i] && isDigits(r));
-    if (sameKinds && digitDiffers) return { a, b, relation: 'conflict', score: 0 };
+  const sim = editSimilarity(a, b);
+  const m = Math.min(ra.length, rb.length);
+  if (m >= 2) {
+    const head = ra.slice(0, m);
+    const sameKinds = head.every((r, i) => isDigits(r) === isDigits(rb[i]!));
+    const digitDiffers = head.some((r, i) => isDigits(r) && r !== rb[i]);
+    // Same family: the same shape and either the same leading run or mostly the same characters
+    // (`26av502u` / `32av502u`); a different number in it makes it another model.
+    const family = ra[0] === rb[0] || sim >= opts.minFamilySimilarity;
+    if (sameKinds && digitDiffers && family) return { a, b, relation: 'conflict', score: 0 };
   }
-  const s = editSimilarity(a, b);
-  if (s >= opts.minSpellingSimilarity) return { a, b, relation: 'spelling', score: Math.min(opts.maxPartialScore, s) };
+  // Letter-only differences (`dscw120p` / `dscw120b`): same digits in the same order.
+  const digits = (c: string) => (c.match(/\p{N}+/gu) ?? []).join('|');
+  if (sim >= opts.minSpellingSimilarity && digits(a) === digits(b)) {
+    return { a, b, relation: 'spelling', score: Math.min(opts.maxPartialScore, sim) };
+  }
   return { a, b, relation: 'unrelated', score: opts.unrelatedScore };
 }
 
@@ -115,8 +131,24 @@ export function createModelNumberSimilarity(options: Partial<ModelNumberSimilari
     for (const x of codesA) for (const y of codesB) all.push(compareModelNumbers(x, y, opts));
     const pairs = all.filter((p) => p.relation !== 'unrelated');
     const base = { matched, pairs, codesA, codesB };
-    if (matched.length > 0) {
+    const conflicts = pairs.filter((p) => p.relation === 'conflict');
+    const longestShared = Math.max(0, ...matched.map((c) => c.length));
+    // A shared short code (`6ms`, `s550`: often a spec, not the product's code) does not outweigh
+    // a conflict between longer codes (`ln46a850` vs `ln46a650`).
+    const strongConflict = matched.length > 0 ? conflicts.find((p) => Math.min(p.a.length, p.b.length) > longestShared) : undefined;
+    if (matched.length > 0 && !strongConflict) {
       return { score: 1, evidence: { summary: `same model number ${matched.join(', ')}`, kind: 'exact', ...base } };
+    }
+    if (strongConflict) {
+      return {
+        score: 0,
+        evidence: {
+          summary: `conflict: ${strongConflict.a} vs ${strongConflict.b} (same family, other variant)${matched.length ? `; shared only ${matched.join(', ')}` : ''}`,
+          kind: 'conflict',
+          best: strongConflict,
+          ...base,
+        },
+      };
     }
     const partial = pairs
       .filter((p) => p.relation === 'prefix' || p.relation === 'spelling')
