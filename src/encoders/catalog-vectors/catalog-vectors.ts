@@ -207,7 +207,7 @@ function buildCatalogVectors(
   const hash = createHash('sha256').update(words.join('\n')).update(vectorBytes).digest('hex').slice(0, 12);
   const json = (): CatalogVectorsJSON => ({ version: 1, options: opts, words, counts, totalTokens, dimension, vectors: vectorBytes.toString('base64') });
   return {
-    id: `catalog-vectors:${hash}`,
+    id: `catalog-vectors-v1:${hash}`,
     dimension,
     words,
     singularValues,
@@ -288,27 +288,32 @@ function multiplyTransposed(A: CsrMatrix, Y: Float32Array, l: number): Float32Ar
  * becomes zero instead of amplified rounding noise, which would break orthogonality.
  */
 function orthonormalizeColumns(Q: Float32Array, n: number, l: number): void {
-  const col = new Float64Array(n);
+  // Work on contiguous column copies: the row-major layout would stride through memory.
+  const cols: Float64Array[] = [];
   for (let c = 0; c < l; c++) {
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = Q[i * l + c]!;
     let norm0 = 0;
-    for (let i = 0; i < n; i++) {
-      col[i] = Q[i * l + c]!;
-      norm0 += col[i]! * col[i]!;
-    }
+    for (let i = 0; i < n; i++) norm0 += col[i]! * col[i]!;
     norm0 = Math.sqrt(norm0);
     for (let pass = 0; pass < 2; pass++) {
-      for (let prev = 0; prev < c; prev++) {
+      for (const prev of cols) {
         let dot = 0;
-        for (let i = 0; i < n; i++) dot += col[i]! * Q[i * l + prev]!;
+        for (let i = 0; i < n; i++) dot += col[i]! * prev[i]!;
         if (dot === 0) continue;
-        for (let i = 0; i < n; i++) col[i]! -= dot * Q[i * l + prev]!;
+        for (let i = 0; i < n; i++) col[i]! -= dot * prev[i]!;
       }
     }
     let norm = 0;
     for (let i = 0; i < n; i++) norm += col[i]! * col[i]!;
     norm = Math.sqrt(norm);
     const inv = norm > 1e-5 * norm0 && norm > 1e-20 ? 1 / norm : 0;
-    for (let i = 0; i < n; i++) Q[i * l + c] = col[i]! * inv;
+    for (let i = 0; i < n; i++) col[i]! *= inv;
+    cols.push(col);
+  }
+  for (let c = 0; c < l; c++) {
+    const col = cols[c]!;
+    for (let i = 0; i < n; i++) Q[i * l + c] = col[i]!;
   }
 }
 

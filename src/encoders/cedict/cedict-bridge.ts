@@ -137,7 +137,7 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
   }
 
   return {
-    id: `cedict-bridge(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
+    id: `cedict-bridge-v1(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
     dimension,
     vector(word) {
       if (!HAN.test(word)) return undefined;

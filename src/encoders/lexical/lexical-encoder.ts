@@ -177,7 +177,7 @@ function buildEncoder(model: LexicalModelJSON, analyzer: TextAnalyzer): LexicalE
 
   return {
     kind: 'sparse',
-    id: `lexical-tfidf:${hash}`,
+    id: `lexical-tfidf-v1:${hash}`,
     modality: 'text',
     options: opts,
     vocabularySize: model.features.length,
