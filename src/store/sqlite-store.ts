@@ -194,14 +194,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   }
 
   const stmt = {
-    findById: db.prepare(`SELECT key, content_hash FROM products WHERE id = ?`),
     insertProduct: db.prepare(
-      `INSERT INTO products (id, content_hash, updated_at, category, price, in_stock, json, analyzed)
-       VALUES (@id, @hash, @now, @category, @price, @inStock, @json, @analyzed) RETURNING key`,
+      `INSERT INTO products (id, content_hash, updated_at, category, price, in_stock, json, analyzed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     updateProduct: db.prepare(
-      `UPDATE products SET content_hash = @hash, updated_at = @now, category = @category, price = @price,
-       in_stock = @inStock, json = @json, analyzed = @analyzed WHERE key = @key`,
+      `UPDATE products SET content_hash = ?, updated_at = ?, category = ?, price = ?, in_stock = ?, json = ?, analyzed = ? WHERE key = ?`,
     ),
     insertKeywords: db.prepare(
       `INSERT INTO keyword_index (rowid, ${ANALYZED_FIELDS.join(', ')}) VALUES (?, ${ANALYZED_FIELDS.map(() => '?').join(', ')})`,
@@ -243,13 +240,33 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
   const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
 
+  /** `SELECT … WHERE id IN (?, …)` statements by arity, so batch lookups reuse prepared statements. */
+  const inStatements = new Map<string, Database.Statement>();
+  function selectByIds<Row>(columns: string, ids: readonly string[]): Row[] {
+    const out: Row[] = [];
+    for (const part of chunks(ids, LOOKUP_CHUNK)) {
+      const sql = `SELECT ${columns} FROM products WHERE id IN (${part.map(() => '?').join(',')})`;
+      let st = inStatements.get(sql);
+      if (!st) {
+        st = db.prepare(sql);
+        if (inStatements.size < 64) inStatements.set(sql, st);
+      }
+      out.push(...(st.all(...part) as Row[]));
+    }
+    return out;
+  }
+
   const upsertTx = db.transaction((batch: readonly UpsertItem[], reindex: boolean): UpsertResult[] => {
     const now = Date.now();
     const results: UpsertResult[] = [];
+    // One lookup for the batch; kept current as the batch is written, so a repeated id sees its earlier record.
+    const existingById = new Map<string, { key: number; content_hash: string }>();
+    const ids = [...new Set(batch.map((b) => b.product.id))];
+    for (const r of selectByIds<{ id: string; key: number; content_hash: string }>('id, key, content_hash', ids)) existingById.set(r.id, r);
     for (const { product, analyzed } of batch) {
       const json = canonicalProductJson(product);
       const hash = contentHashOfJson(json);
-      const existing = stmt.findById.get(product.id) as { key: number; content_hash: string } | undefined;
+      const existing = existingById.get(product.id);
       if (existing && existing.content_hash === hash) {
         if (reindex) {
           reindexProduct.run(JSON.stringify(analyzed), existing.key);
@@ -260,24 +277,20 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         continue;
       }
       const levels = categoryLevels(product.category);
-      const row = {
-        id: product.id,
-        hash,
-        now,
-        category: levels.length > 0 ? levels.join('/') : null,
-        price: product.price ?? null,
-        inStock: product.inStock === undefined ? null : product.inStock ? 1 : 0,
-        json,
-        analyzed: JSON.stringify(analyzed),
-      };
+      const category = levels.length > 0 ? levels.join('/') : null;
+      const price = product.price ?? null;
+      const inStock = product.inStock === undefined ? null : product.inStock ? 1 : 0;
+      const analyzedJson = JSON.stringify(analyzed);
       if (existing) {
-        stmt.updateProduct.run({ ...row, key: existing.key });
+        stmt.updateProduct.run(hash, now, category, price, inStock, json, analyzedJson, existing.key);
         stmt.deleteKeywords.run(existing.key);
         writeKeywords(existing.key, analyzed);
+        existing.content_hash = hash;
         results.push({ id: product.id, key: existing.key, status: 'updated', contentHash: hash });
       } else {
-        const key = (stmt.insertProduct.get(row) as { key: number }).key;
+        const key = Number(stmt.insertProduct.run(product.id, hash, now, category, price, inStock, json, analyzedJson).lastInsertRowid);
         writeKeywords(key, analyzed);
+        existingById.set(product.id, { key, content_hash: hash });
         results.push({ id: product.id, key, status: 'added', contentHash: hash });
       }
     }
@@ -398,12 +411,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     },
     getProducts(ids) {
       const byId = new Map<string, StoredProduct>();
-      for (const part of chunks(ids, LOOKUP_CHUNK)) {
-        const rows = db
-          .prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE id IN (${part.map(() => '?').join(',')})`)
-          .all(...part) as ProductRow[];
-        for (const r of rows) byId.set(r.id, rowToStored(r));
-      }
+      for (const r of selectByIds<ProductRow>('key, id, content_hash, updated_at, json', ids)) byId.set(r.id, rowToStored(r));
       const out: StoredProduct[] = [];
       for (const id of ids) {
         const p = byId.get(id);
@@ -417,12 +425,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     },
     contentHashes(ids) {
       const out = new Map<string, string>();
-      for (const part of chunks(ids, LOOKUP_CHUNK)) {
-        const rows = db
-          .prepare(`SELECT id, content_hash FROM products WHERE id IN (${part.map(() => '?').join(',')})`)
-          .all(...part) as { id: string; content_hash: string }[];
-        for (const r of rows) out.set(r.id, r.content_hash);
-      }
+      for (const r of selectByIds<{ id: string; content_hash: string }>('id, content_hash', ids)) out.set(r.id, r.content_hash);
       return out;
     },
     *iterateProducts() {

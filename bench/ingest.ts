@@ -1,0 +1,240 @@
+/**
+ * Ingest benchmark (`npm run bench:ingest -- --n 1000000`): generates a synthetic bilingual catalog
+ * as JSONL in a temp folder, ingests it into a fresh store (no dense encoders), and reports
+ * products/s overall and per stage, store size per product, peak RSS, the time of a second,
+ * unchanged ingest of the same file, and keyword-search latency on the result.
+ * Writes docs/benchmarks/ingest.json and docs/benchmarks/ingest.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Product } from '../src/catalog/product.ts';
+import { createProductStore } from '../src/store/index.ts';
+import { ingestCatalog, type IngestSummary } from '../src/tasks/ingest.ts';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    'batch-size': { type: 'string', default: '1000' },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks') },
+    queries: { type: 'string', default: '300' },
+  },
+});
+const N = Number(args.n);
+const BATCH = Number(args['batch-size']);
+
+// --- A deterministic synthetic catalog: Chinese and English products with realistic field shapes. ---
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+
+const ZH_COLOURS = ['红色', '黑色', '白色', '蓝色', '灰色', '粉色', '米色', '军绿色', '酒红色', '藏青色'];
+const ZH_ADJ = ['新款', '夏季', '冬季', '加厚', '轻薄', '宽松', '修身', '透气', '防水', '大容量', '便携', '韩版', '复古', '简约'];
+const ZH_THINGS: [string, string][] = [
+  ['连衣裙', '服装/女装/连衣裙'],
+  ['羽绒服', '服装/女装/羽绒服'],
+  ['牛仔裤', '服装/男装/裤子'],
+  ['运动鞋', '鞋靴/运动鞋'],
+  ['双肩包', '箱包/双肩包'],
+  ['保温杯', '家居/水杯'],
+  ['手机壳', '数码/手机配件'],
+  ['蓝牙耳机', '数码/耳机'],
+  ['机械键盘', '电脑/外设'],
+  ['电饭煲', '家电/厨房电器'],
+  ['洗面奶', '美妆/洁面'],
+  ['猫粮', '宠物/猫粮'],
+];
+const ZH_BRANDS = ['优衣库', '李宁', '安踏', '小米', '华为', '美的', '九阳', '欧莱雅', '罗技', '森马', '波司登', '膳魔师'];
+const EN_ADJ = ['new', 'lightweight', 'waterproof', 'wireless', 'slim', 'classic', 'portable', 'premium', 'stainless', 'organic'];
+const EN_THINGS: [string, string][] = [
+  ['running shoes', 'Shoes/Running'],
+  ['backpack', 'Bags/Backpacks'],
+  ['headphones', 'Electronics/Audio'],
+  ['mechanical keyboard', 'Computers/Peripherals'],
+  ['water bottle', 'Home/Kitchen'],
+  ['phone case', 'Electronics/Accessories'],
+  ['t-shirt', 'Clothing/Men/Tops'],
+  ['rice cooker', 'Appliances/Kitchen'],
+];
+const EN_BRANDS = ['Nike', 'Sony', 'Logitech', 'Apple', 'Samsung', 'Anker', 'Adidas', 'Philips', 'Thermos', 'Xiaomi'];
+const SIZES = ['S', 'M', 'L', 'XL', 'XXL'];
+
+function syntheticProduct(i: number): Product {
+  const r = rng(i * 2654435761);
+  const zh = r() < 0.7;
+  const sku = `${pick(r, ['A', 'B', 'K', 'X', 'MX'])}${Math.floor(r() * 9000 + 1000)}-${Math.floor(r() * 90 + 10)}`;
+  if (zh) {
+    const [thing, category] = pick(r, ZH_THINGS);
+    const colour = pick(r, ZH_COLOURS);
+    const brand = pick(r, ZH_BRANDS);
+    const adj = [pick(r, ZH_ADJ), pick(r, ZH_ADJ)];
+    return {
+      id: `zh-${i}`,
+      title: `${brand} ${adj[0]}${colour}${thing} ${adj[1]} ${sku}`,
+      description: `${brand}${thing}，${colour}，${adj.join('、')}设计，适合日常通勤和旅行使用。型号${sku}，品质保证，七天无理由退换。`,
+      tags: [colour, adj[0]!, thing],
+      brand,
+      category,
+      price: Math.round(r() * 200000) / 100,
+      currency: 'CNY',
+      images: [`images/${i}.jpg`],
+      attributes: { 颜色: colour, 尺码: pick(r, SIZES), 型号: sku },
+      inStock: r() < 0.85,
+    };
+  }
+  const [thing, category] = pick(r, EN_THINGS);
+  const brand = pick(r, EN_BRANDS);
+  const adj = pick(r, EN_ADJ);
+  return {
+    id: `en-${i}`,
+    title: `${brand} ${adj} ${thing} ${sku}`,
+    description: `The ${brand} ${thing} is ${adj} and built for everyday use. Model ${sku}. Free returns within 30 days.`,
+    tags: [adj, thing.split(' ')[0]!],
+    brand,
+    category,
+    price: Math.round(r() * 50000) / 100,
+    currency: 'USD',
+    images: [`images/${i}.jpg`],
+    attributes: { colour: pick(r, ['black', 'white', 'blue', 'red']), model: sku },
+    inStock: r() < 0.85,
+  };
+}
+
+async function writeCatalog(file: string, n: number): Promise<number> {
+  const out = fs.createWriteStream(file);
+  const CHUNK = 5000;
+  for (let start = 0; start < n; start += CHUNK) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(n, start + CHUNK); i++) lines.push(JSON.stringify(syntheticProduct(i)));
+    if (!out.write(lines.join('\n') + '\n')) await new Promise<void>((res) => out.once("drain", () => res()));
+  }
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+  return fs.statSync(file).size;
+}
+
+const perSecond = (count: number, ms: number) => (ms > 0 ? Math.round((count / ms) * 1000) : 0);
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-ingest-'));
+  const catalog = path.join(dir, 'catalog.jsonl');
+  const storePath = path.join(dir, 'store.db');
+  try {
+    let t = performance.now();
+    const catalogBytes = await writeCatalog(catalog, N);
+    const generateMs = performance.now() - t;
+    console.error(`generated ${N.toLocaleString()} products (${(catalogBytes / 1e6).toFixed(0)} MB) in ${(generateMs / 1000).toFixed(1)} s`);
+
+    const analyzer = createTextAnalyzer();
+    const store = createProductStore({ path: storePath });
+    let lastReport = 0;
+    const first: IngestSummary = await ingestCatalog({
+      store,
+      analyzer,
+      source: catalog,
+      batchSize: BATCH,
+      onProgress: (p) => {
+        if (p.elapsedMs - lastReport > 10_000) {
+          lastReport = p.elapsedMs;
+          console.error(`  ${p.read.toLocaleString()} read, ${perSecond(p.read, p.elapsedMs).toLocaleString()}/s, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+        }
+      },
+    });
+    const afterFirst = store.stats();
+    console.error(`ingested in ${(first.durationMs / 1000).toFixed(1)} s: ${first.productsPerSecond.toLocaleString()} products/s`);
+
+    t = performance.now();
+    const second = await ingestCatalog({ store, analyzer, source: catalog, batchSize: BATCH });
+    const secondMs = performance.now() - t;
+    console.error(`re-ingest (unchanged) in ${(secondMs / 1000).toFixed(1)} s`);
+
+    // Keyword search on the result: queries made of real product words.
+    const nq = Number(args.queries);
+    const latencies: number[] = [];
+    let hits = 0;
+    for (let q = 0; q < nq; q++) {
+      const p = syntheticProduct((q * 7919) % N);
+      const tokens = analyzer.tokenize(p.title).slice(0, 4);
+      const s = performance.now();
+      const res = store.keywordSearch(tokens, { k: 10 });
+      latencies.push(performance.now() - s);
+      if (res.some((h) => h.id === p.id)) hits++;
+    }
+    store.close();
+
+    const stageMs = first.stageMs;
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+      n: N,
+      batchSize: BATCH,
+      catalogBytes,
+      generateMs: Math.round(generateMs),
+      ingest: {
+        durationMs: first.durationMs,
+        productsPerSecond: first.productsPerSecond,
+        added: first.added,
+        skipped: first.skippedCount,
+        stageMs,
+        /** Products/s each stage alone would sustain (its own time only). */
+        stageProductsPerSecond: {
+          parse: perSecond(first.read, stageMs.parse),
+          analyse: perSecond(first.read, stageMs.analyse),
+          store: perSecond(first.read, stageMs.store),
+        },
+      },
+      reingestUnchanged: { durationMs: Math.round(secondMs), productsPerSecond: perSecond(second.read, secondMs), unchanged: second.unchanged, written: second.added + second.updated },
+      store: { sizeBytes: afterFirst.sizeBytes, bytesPerProduct: afterFirst.bytesPerProduct, products: afterFirst.products },
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      keywordSearch: {
+        queries: nq,
+        k: 10,
+        p50Ms: Math.round(percentile(latencies, 50) * 100) / 100,
+        p95Ms: Math.round(percentile(latencies, 95) * 100) / 100,
+        selfFoundAt10: Math.round((hits / nq) * 1000) / 1000,
+      },
+    };
+    fs.mkdirSync(args.out!, { recursive: true });
+    fs.writeFileSync(path.join(args.out!, 'ingest.json'), JSON.stringify(report, null, 2) + '\n');
+    const md = `# Ingest benchmark
+
+\`npm run bench:ingest -- --n ${N}\` on ${report.date.slice(0, 10)}: ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, load average at the end ${report.machine.loadAverageAtEnd.join(' / ')} (the machine is shared, so figures are conservative).
+
+Synthetic bilingual catalog (70% Chinese, 30% English; title, description, tags, brand, category path, price, attributes), ${N.toLocaleString()} products, ${(catalogBytes / 1e6).toFixed(0)} MB of JSONL. Ingest = streamed read and validation, analysis of six text fields (jieba + English rules), one SQLite transaction per ${BATCH} products (products, analysed text, FTS5 keyword index). No dense encoders.
+
+| figure | value |
+| --- | --- |
+| ingest, overall | ${report.ingest.productsPerSecond.toLocaleString()} products/s (${(first.durationMs / 1000).toFixed(1)} s) |
+| stage time: parse / analyse / store | ${(stageMs.parse / 1000).toFixed(1)} s / ${(stageMs.analyse / 1000).toFixed(1)} s / ${(stageMs.store / 1000).toFixed(1)} s |
+| stage alone: parse / analyse / store | ${report.ingest.stageProductsPerSecond.parse.toLocaleString()} / ${report.ingest.stageProductsPerSecond.analyse.toLocaleString()} / ${report.ingest.stageProductsPerSecond.store.toLocaleString()} products/s |
+| re-ingest of the unchanged file | ${report.reingestUnchanged.productsPerSecond.toLocaleString()} products/s (${(secondMs / 1000).toFixed(1)} s, ${report.reingestUnchanged.written} written) |
+| store size | ${(report.store.sizeBytes / 2 ** 20).toFixed(0)} MiB, ${report.store.bytesPerProduct.toLocaleString()} bytes per product |
+| peak RSS | ${report.peakRssMiB} MiB |
+| keyword search (OR of 4 title tokens, k=10) | p50 ${report.keywordSearch.p50Ms} ms, p95 ${report.keywordSearch.p95Ms} ms; the product itself in the top 10 for ${(report.keywordSearch.selfFoundAt10 * 100).toFixed(1)}% of ${nq} queries |
+
+Raw figures: \`docs/benchmarks/ingest.json\`.
+`;
+    fs.writeFileSync(path.join(args.out!, 'ingest.md'), md);
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    if (args.keep) console.error(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
