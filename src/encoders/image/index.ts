@@ -21,3 +21,12 @@ export {
   type DominantColour,
 } from './color.ts';
 export { createImageHistogramEncoder, histogramToVector, type ImageHistogramEncoder } from './histogram-encoder.ts';
+export {
+  createImageReader,
+  IMAGE_READER_DEFAULTS,
+  type DecodedImage,
+  type DecodeResult,
+  type ImageReader,
+  type ImageReaderOptions,
+} from './reader.ts';
+export { featuresOf, FEATURE_DECODE_SIZE } from './features.ts';
