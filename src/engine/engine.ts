@@ -28,6 +28,17 @@ import { coldStartNeighbours, recommend, type ColdStartOptions, type RecommendOp
 import { searchProducts, type PairScorer, type SearchOptions, type SearchResult } from '../tasks/search.ts';
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
+import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
+import { loadProducts } from '../tasks/load-products.ts';
+import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
+import type { RecordIssue } from '../catalog/catalog.ts';
+
+/** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
+export type CatalogSource = string | readonly Product[];
+
+export interface EngineMatchResult extends MatchResult {
+  issues: RecordIssue[];
+}
 
 export interface EngineOptions {
   /** SQLite file of the store; `:memory:` for a throw-away engine. */
@@ -85,6 +96,12 @@ export interface Engine {
   recommend(options: Pick<RecommendOptions, 'history'> & Partial<RecommendOptions>): Promise<RecommendResult>;
   coldStart(options: Pick<ColdStartOptions, 'product'> & Partial<ColdStartOptions>): Promise<{ source: ProductSummary; items: ScoredProduct[] }>;
   price(options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference>;
+  tagSimilarity(a: string, b: string, options?: Partial<TagSimilarityOptions>): Promise<TagPairScore>;
+  tagGroups(options?: Partial<TagGroupsOptions>): Promise<TagGroup[]>;
+  /** Matches two catalogs (files or product lists); neither is written to the store. */
+  match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions>): Promise<EngineMatchResult>;
+  /** Duplicate groups in a catalog; without one, in the store. */
+  dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>>): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   stats(): StoreStats;
   close(): void;
 }
@@ -115,6 +132,29 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       images = await refreshImageFeatures(store, createImageFeatureExtractor(baseDir ? { baseDir } : {}));
     }
     return { representations, images };
+  }
+
+  /**
+   * Vectors of another encoder id (a new version of the text space, a changed configuration) are
+   * not this encoder's: re-encode on open rather than answer from a half-empty index.
+   */
+  if (!opts.readonly && store.count() > 0 && (store.stats().vectors[textEncoder.id]?.count ?? 0) < store.count()) {
+    await refresh();
+  }
+
+  async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
+    if (typeof source !== 'string') return { products: source, issues: [] };
+    const loaded = await loadProducts(source);
+    return { products: loaded.products, issues: loaded.issues };
+  }
+
+  function storedRepresentations() {
+    const reps = [];
+    for (const { product } of store.iterateProducts()) {
+      const r = catalog.represent(product.id);
+      if (r) reps.push(r);
+    }
+    return reps;
   }
 
   const engine: Engine = {
@@ -156,6 +196,21 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     recommend: (o) => recommend(catalog, o),
     coldStart: (o) => coldStartNeighbours(catalog, o),
     price: (o) => priceReference(catalog, o),
+    tagSimilarity: (a, b, o) => tagSimilarity(catalog, a, b, o),
+    tagGroups: (o) => groupTags(catalog, o),
+
+    async match(left, right, matchOptions = {}) {
+      const [l, r] = await Promise.all([productsOf(left), productsOf(right)]);
+      const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), matchOptions);
+      return { ...result, issues: [...l.issues, ...r.issues] };
+    },
+
+    async dedup(source, dedupOptions = {}) {
+      if (source === undefined) return { ...(await findDuplicates(storedRepresentations(), dedupOptions)), issues: [] };
+      const { products, issues } = await productsOf(source);
+      return { ...(await findDuplicates(await catalog.representMany(products), dedupOptions)), issues };
+    },
+
     stats: () => store.stats(),
     close: () => store.close(),
   };

@@ -1,0 +1,238 @@
+/**
+ * Catalog ↔ catalog matching (the same product in two shops) and deduplication inside one catalog.
+ *
+ * 1. Blocking: for each left product, candidates from the right catalog by dense similarity in the
+ *    text space (cross-language twins meet there) and by IDF-weighted shared tokens and model numbers
+ *    (exact codes meet there).
+ * 2. Scoring: each candidate pair is scored field by field with the `sameProduct` profile (or a
+ *    learned profile), or by a trained matcher's probability when one is given.
+ * 3. Decision: a threshold, then optionally a one-to-one assignment (greedy by descending score: each
+ *    product takes part in at most one pair; a ½-approximation of the best total, exact when scores
+ *    are well separated, and far cheaper than the Hungarian algorithm on large catalogs).
+ */
+import type { Product } from '../catalog/product.ts';
+import { createError } from '../errors.ts';
+import { createExactIndex } from '../store/ann/exact-index.ts';
+import { createAnnIndex } from '../store/ann/usearch-index.ts';
+import type { AnnIndex } from '../store/ann/ann-index.ts';
+import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
+import { compareProducts, getProfile, type FusionProfile } from '../similarity/fusion.ts';
+import { representationModelNumbers } from '../similarity/fields.ts';
+import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
+import type { ProductRepresentation } from '../similarity/representation.ts';
+import { summarizeProduct, type ProductSummary } from './result-item.ts';
+
+/** Scores pairs with a trained model: one match probability per pair. */
+export type PairProbability = (pairs: readonly { left: Product; right: Product }[]) => Float64Array | Promise<Float64Array>;
+
+export interface MatchOptions {
+  /** Dense and lexical candidates per left product. */
+  blockK: number;
+  threshold: number;
+  oneToOne: boolean;
+  profile: string | FusionProfile;
+  /** When given, decides instead of the fused score (the explanation still shows the fields). */
+  probability: PairProbability | undefined;
+  /** Above this many right products the dense blocking uses HNSW instead of exact search. */
+  exactBlockingLimit: number;
+  onProgress: ((done: number, total: number) => void) | undefined;
+}
+
+export const DEFAULT_MATCH_OPTIONS = {
+  blockK: 10,
+  threshold: 0.6,
+  oneToOne: true,
+  profile: 'sameProduct',
+  probability: undefined,
+  exactBlockingLimit: 20_000,
+  onProgress: undefined,
+} as const satisfies MatchOptions;
+
+export interface MatchedPair {
+  left: ProductSummary;
+  right: ProductSummary;
+  score: number;
+  /** The fused field score (equal to `score` without a trained matcher). */
+  fusedScore: number;
+  explanation: ExplanationJSON;
+}
+
+export interface MatchResult {
+  pairs: MatchedPair[];
+  stats: {
+    left: number;
+    right: number;
+    candidatePairs: number;
+    aboveThreshold: number;
+    matched: number;
+    threshold: number;
+    oneToOne: boolean;
+    scorer: string;
+  };
+}
+
+/** IDF-weighted inverted index over titles' tokens and model numbers of one side. */
+function lexicalBlocker(reps: readonly ProductRepresentation[]) {
+  const postings = new Map<string, number[]>();
+  const keysOf = (r: ProductRepresentation) =>
+    new Set([...r.text.title.tokens, ...representationModelNumbers(r).map((c) => `#${canonicalModelNumber(c)}`)]);
+  reps.forEach((r, i) => {
+    for (const k of keysOf(r)) {
+      const list = postings.get(k);
+      if (list) list.push(i);
+      else postings.set(k, [i]);
+    }
+  });
+  const n = reps.length;
+  // Model numbers weigh double: a shared code says more than any shared word.
+  const idf = (k: string, df: number) => Math.log(1 + n / df) * (k.startsWith('#') ? 2 : 1);
+  return (r: ProductRepresentation, k: number): number[] => {
+    const scores = new Map<number, number>();
+    for (const key of keysOf(r)) {
+      const list = postings.get(key);
+      // Keys in over a fifth of the catalog do not discriminate and make candidate lists explode.
+      if (!list || list.length > Math.max(50, n / 5)) continue;
+      const w = idf(key, list.length);
+      for (const i of list) scores.set(i, (scores.get(i) ?? 0) + w);
+    }
+    return [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k).map(([i]) => i);
+  };
+}
+
+function denseBlocker(reps: readonly ProductRepresentation[], exactLimit: number): ((r: ProductRepresentation, k: number) => number[]) | undefined {
+  const first = reps.find((r) => r.dense.title);
+  if (!first) return undefined;
+  const dimension = first.dense.title!.length;
+  const index: AnnIndex = reps.length <= exactLimit ? createExactIndex({ dimension }) : createAnnIndex({ dimension, quantization: 'f16', rescore: 50 });
+  const keys: number[] = [];
+  const rows: Float32Array[] = [];
+  reps.forEach((r, i) => {
+    if (r.dense.title) {
+      keys.push(i);
+      rows.push(r.dense.title);
+    }
+  });
+  if (keys.length > 0) index.add(keys, rows);
+  return (r, k) => (r.dense.title ? index.search(r.dense.title, k).map((m) => m.key) : []);
+}
+
+export async function matchCatalogs(
+  left: readonly ProductRepresentation[],
+  right: readonly ProductRepresentation[],
+  options: Partial<MatchOptions> & { sameCatalog?: boolean } = {},
+): Promise<MatchResult> {
+  const opts: MatchOptions = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
+    throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
+  }
+  const profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+  const dense = denseBlocker(right, opts.exactBlockingLimit);
+  const lexical = lexicalBlocker(right);
+
+  const candidates: [number, number][] = [];
+  const seen = new Set<string>();
+  left.forEach((l, i) => {
+    const js = new Set([...(dense?.(l, opts.blockK + 1) ?? []), ...lexical(l, opts.blockK + 1)]);
+    for (const j of js) {
+      if (options.sameCatalog) {
+        if (j === i) continue;
+        // Within one catalog a pair is unordered: keep it once.
+        const key = i < j ? `${i}:${j}` : `${j}:${i}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      candidates.push([i, j]);
+    }
+    opts.onProgress?.(i + 1, left.length);
+  });
+
+  const fusedResults = candidates.map(([i, j]) => compareProducts(left[i]!, right[j]!, { profile }));
+  const probabilities = opts.probability
+    ? await opts.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
+    : undefined;
+  const scored = candidates.map(([i, j], c) => ({
+    i,
+    j,
+    fused: fusedResults[c]!.score ?? 0,
+    score: probabilities ? probabilities[c]! : (fusedResults[c]!.score ?? 0),
+    result: fusedResults[c]!,
+  }));
+  const above = scored.filter((s) => s.score >= opts.threshold).sort((a, b) => b.score - a.score || a.i - b.i || a.j - b.j);
+
+  let kept = above;
+  if (opts.oneToOne) {
+    const usedLeft = new Set<number>();
+    const usedRight = new Set<number>();
+    kept = above.filter((s) => {
+      if (usedLeft.has(s.i) || usedRight.has(s.j)) return false;
+      usedLeft.add(s.i);
+      usedRight.add(s.j);
+      return true;
+    });
+  }
+  return {
+    pairs: kept.map((s) => ({
+      left: summarizeProduct(left[s.i]!.product),
+      right: summarizeProduct(right[s.j]!.product),
+      score: s.score,
+      fusedScore: s.fused,
+      explanation: explanationToJSON(s.result),
+    })),
+    stats: {
+      left: left.length,
+      right: right.length,
+      candidatePairs: candidates.length,
+      aboveThreshold: above.length,
+      matched: kept.length,
+      threshold: opts.threshold,
+      oneToOne: opts.oneToOne,
+      scorer: opts.probability ? 'trained matcher' : `fused profile ${profile.name}`,
+    },
+  };
+}
+
+export interface DuplicateGroup {
+  ids: string[];
+  products: ProductSummary[];
+  /** Lowest score of the pairs that joined the group. */
+  minScore: number;
+  pairs: { a: string; b: string; score: number }[];
+}
+
+/** Duplicate groups inside one catalog: pairs above the threshold, joined transitively (union–find). */
+export async function findDuplicates(
+  reps: readonly ProductRepresentation[],
+  options: Partial<Omit<MatchOptions, 'oneToOne'>> = {},
+): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] }> {
+  const { pairs, stats } = await matchCatalogs(reps, reps, { ...options, oneToOne: false, sameCatalog: true });
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== undefined && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  for (const p of pairs) {
+    parent.set(p.left.id, find(p.left.id));
+    parent.set(p.right.id, find(p.right.id));
+    const [a, b] = [find(p.left.id), find(p.right.id)];
+    if (a !== b) parent.set(b, a);
+  }
+  const byRoot = new Map<string, DuplicateGroup>();
+  const summaries = new Map(reps.map((r) => [r.product.id, summarizeProduct(r.product)]));
+  for (const p of pairs) {
+    const root = find(p.left.id);
+    let g = byRoot.get(root);
+    if (!g) byRoot.set(root, (g = { ids: [], products: [], minScore: 1, pairs: [] }));
+    g.pairs.push({ a: p.left.id, b: p.right.id, score: p.score });
+    g.minScore = Math.min(g.minScore, p.score);
+    for (const id of [p.left.id, p.right.id]) {
+      if (!g.ids.includes(id)) {
+        g.ids.push(id);
+        g.products.push(summaries.get(id)!);
+      }
+    }
+  }
+  const groups = [...byRoot.values()].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
+  return { groups, stats: { ...stats, matched: groups.length } };
+}
