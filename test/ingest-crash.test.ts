@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { createProductStore, productContentHash } from '../src/store/index.ts';
 import { ingestCatalog } from '../src/tasks/ingest.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
-import { generatedProduct, jsonlTestReader, writeGeneratedCatalog } from './fixtures/ingest-catalog.ts';
+import { generatedProduct, writeGeneratedCatalog } from './fixtures/ingest-catalog.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'fixtures', 'ingest-kill-child.ts');
@@ -64,7 +64,7 @@ test('an ingest killed with SIGKILL leaves a consistent store that a re-ingest c
         assert.equal(store.keywordSearch([`sku${i}`], { k: 1 })[0]?.id, `p${i}`);
       }
 
-      const again = await ingestCatalog({ store, analyzer, source: catalog, reader: jsonlTestReader, batchSize: 2_000 });
+      const again = await ingestCatalog({ store, analyzer, source: catalog, batchSize: 2_000 });
       assert.equal(again.unchanged, committed);
       assert.equal(again.added, TOTAL - committed);
       assert.equal(again.updated, 0);

@@ -1,14 +1,10 @@
 /**
- * The catalog reader ingest uses. The catalog stage's `readCatalog` streams a file as products and
- * issues; ingest takes it through this seam so tests can feed records directly.
+ * The catalog reader ingest uses: the catalog stage's `readCatalog` unless a caller (a test, an
+ * importer from another source) hands ingest its own stream of entries.
  */
 import type { CatalogEntry, ReadCatalogOptions } from '../catalog/catalog.ts';
+import { readCatalog } from '../catalog/read-catalog.ts';
 
 export type CatalogReader = (path: string, options: Partial<ReadCatalogOptions>) => AsyncIterable<CatalogEntry>;
 
-export async function defaultCatalogReader(): Promise<CatalogReader> {
-  // Loaded lazily: the catalog stage's reader module is being written in parallel.
-  const specifier = '../catalog/read-catalog.ts';
-  const mod = (await import(specifier)) as { readCatalog: CatalogReader };
-  return mod.readCatalog;
-}
+export const defaultCatalogReader: CatalogReader = readCatalog;

@@ -171,7 +171,7 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     progress();
   }
 
-  const reader = opts.reader ?? (await defaultCatalogReader());
+  const reader = opts.reader ?? defaultCatalogReader;
   const entries = reader(opts.source, opts.readOptions)[Symbol.asyncIterator]();
   try {
     for (;;) {
