@@ -112,10 +112,11 @@ const NUMBER_SOURCE = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?`;
  * Regex source (two capture groups: number, unit) for a quantity inside a longer text.
  * The number may not continue a word or another number (a2849, 1.2.3, kdl-46v), except after
  * `2x` (2x500ml, a pack of two). Between number and unit: nothing, one space, or a hyphen
- * (375-watt, 12-inch).
+ * (375-watt, 12-inch). The leading (?=\d) makes the usual case (no digit here) fail before the
+ * look-behinds run.
  */
 export const QUANTITY_SOURCE =
-  String.raw`(?<![\p{N}.,_\-])(?<![a-wyz\u00df-\u00f6\u00f8-\u024f])(?<!(?<!\d)x)(${NUMBER_SOURCE})(?:\s|-)?(${unitAlternation()})`;
+  String.raw`(?=\d)(?<![\p{N}.,_\-])(?<![a-wyz\u00df-\u00f6\u00f8-\u024f])(?<!(?<!\d)x)(${NUMBER_SOURCE})(?:\s|-)?(${unitAlternation()})`;
 
 const QUANTITY_TOKEN = new RegExp(String.raw`^(${NUMBER_SOURCE})-?(${unitAlternation()})$`, 'u');
 const QUANTITY_GLOBAL = new RegExp(QUANTITY_SOURCE, 'gu');

@@ -26,7 +26,7 @@ export function canonicalSize(token: string): string | undefined {
  * 16–50, waist sizes 24–40, some brands use 100–190 (height in cm). Capture groups: first size,
  * optional second size of a range.
  */
-export const NUMERIC_SIZE_SOURCE = String.raw`(?<![\p{N}.])(\d{2,3}(?:\.5)?)(?:\s?[-~至到]\s?(\d{2,3}(?:\.5)?))?\s?码`;
+export const NUMERIC_SIZE_SOURCE = String.raw`(?=\d)(?<![\p{N}.])(\d{2,3}(?:\.5)?)(?:\s?[-~至到]\s?(\d{2,3}(?:\.5)?))?\s?码`;
 
 /** Canonical form of a numeric size: the number without a trailing .0. */
 export function canonicalNumericSize(text: string): string {
