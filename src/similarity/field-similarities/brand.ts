@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { editSimilarity, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { editSimilarity, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface BrandAlias {
   canonical: string;
@@ -74,7 +74,9 @@ const COMPANY_SUFFIX =
   /((科技|技术|电子|电器|数码|实业|贸易)?(股份)?有限(责任)?公司|集团|公司|\binc\b\.?|\bcorp(oration)?\b\.?|\bco\b\.?,?\s*\bltd\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bgmbh\b|\bco\b\.?)$/u;
 
 /** NFKC, lower case, accents removed, shop and company suffixes removed, trimmed. */
-export function normalizeBrand(brand: string): string {
+export const normalizeBrand: (brand: string) => string = memoizeString(normalizeBrandUncached);
+
+function normalizeBrandUncached(brand: string): string {
   let s = brand.normalize('NFKC').toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC').trim();
   for (let i = 0; i < 3; i++) {
     const before = s;
@@ -88,12 +90,13 @@ export function normalizeBrand(brand: string): string {
 }
 
 /** The comparison key of one brand form: normalised, with everything but letters and digits removed. */
-export function brandKey(brand: string): string {
-  return normalizeBrand(brand).replace(/[^\p{L}\p{N}]+/gu, '');
-}
+export const brandKey: (brand: string) => string = memoizeString((brand) => normalizeBrand(brand).replace(/[^\p{L}\p{N}]+/gu, ''));
 
 /** Catalogs often write both forms in one field: `苹果（Apple）`, `Apple/苹果`, `华为 HUAWEI`. */
-export function brandForms(brand: string): string[] {
+/** Frozen (the array is shared between calls). */
+export const brandForms: (brand: string) => readonly string[] = memoizeString((b) => Object.freeze(brandFormsUncached(b)));
+
+function brandFormsUncached(brand: string): string[] {
   const whole = brandKey(brand);
   const parts = brand
     .normalize('NFKC')

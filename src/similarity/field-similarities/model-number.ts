@@ -22,7 +22,7 @@
  * `undefined` when either product has no usable code.
  */
 import { rejectUnknownKeys } from '../../errors.ts';
-import { editSimilarity, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { editSimilarity, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type ModelNumberRelation = 'exact' | 'prefix' | 'spelling' | 'conflict' | 'unrelated';
 export type ModelNumberMatchKind = 'exact' | 'partial' | 'conflict' | 'different';
@@ -69,13 +69,9 @@ export const DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS = {
 } as const satisfies ModelNumberSimilarityOptions;
 
 /** `DSC-W120/P` → `dscw120p`. Same canonical form as the text analyzer's `modelNumbers`. */
-export function canonicalModelNumber(raw: string): string {
-  return raw.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
-}
+export const canonicalModelNumber: (raw: string) => string = memoizeString((raw) => raw.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ''));
 
-function runs(code: string): string[] {
-  return code.match(/\p{N}+|[^\p{N}]+/gu) ?? [];
-}
+const runs = memoizeString((code: string): string[] => code.match(/\p{N}+|[^\p{N}]+/gu) ?? []);
 
 const isDigits = (s: string) => /^\p{N}+$/u.test(s);
 

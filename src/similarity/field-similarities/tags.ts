@@ -24,7 +24,8 @@ export interface TagsSimilarityOptions {
 }
 
 export function normalizeTag(tag: string): string {
-  return normalizeValue(tag).replace(/^#+/u, '').trim();
+  const v = normalizeValue(tag);
+  return v.startsWith('#') ? v.replace(/^#+/u, '').trim() : v;
 }
 
 export const exactTagSimilarity: TagSimilarityFn = (a, b) => (a === b ? 1 : 0);
