@@ -36,9 +36,10 @@ const RESOLUTION = /^(?:\d{3,4}[pi]|[1-8]k)$/;
 const ORDINAL = /^\d+(?:st|nd|rd|th)$/;
 /**
  * Words that are measurements written without a unit word, kept whole as a token by the analyser
- * and never model numbers: apertures (f/1.8, f2.8) and dimensions (13x18, 27.5x2.40, 1200x1200).
+ * and never model numbers: apertures (f/1.8, f2.8), dimensions (13x18, 27.5x2.40, 1200x1200) and
+ * screen resolutions with a decimal (2.8k).
  */
-export const APERTURE_OR_DIMENSIONS = /^(?:f\/?\d{1,2}(?:\.\d{1,2})?|\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?){1,2}[a-z]{0,2})$/;
+export const APERTURE_OR_DIMENSIONS = /^(?:f\/?\d{1,2}(?:\.\d{1,2})?|\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?){1,2}[a-z]{0,2}|\d\.\dk)$/;
 /** Wi-Fi standards: 802.11n, 802.11ac → 80211n. */
 const WIFI_STANDARD = /^80211[a-z]{1,2}$/;
 /**
