@@ -128,6 +128,7 @@ const gloveLoadMs = performance.now() - t0;
 void gloveLoad;
 
 const rows: Row[] = [];
+const sensitivity: { corpus: string; a: number; auc: number }[] = [];
 for (const corpus of [loadAbtBuy(), loadTaobao()]) {
   console.error(`${corpus.name}: ${corpus.texts.length} texts, ${corpus.pairs.length} pairs`);
   const tokensPerText = corpus.texts.reduce((s, t) => s + analyzer.tokenize(t).length, 0) / corpus.texts.length;
@@ -151,6 +152,18 @@ for (const corpus of [loadAbtBuy(), loadTaobao()]) {
   const gloveFit = performance.now() - t0;
   const gloveFittedWarm = await timeEncode((b) => glove.encode(b), corpus.texts);
   rows.push({ corpus: corpus.name, encoder: 'GloVe+CEDICT SIF, fitted (catalog p(w), 1 PC removed)', fitMs: gloveFit, coldPerSec: NaN, warmPerSec: gloveFittedWarm, auc: await denseAuc(glove, corpus.pairs), dimension: '100' });
+
+  // Without the CEDICT bridge Chinese tokens have no vector: shows what the bridge contributes.
+  const englishOnly = await createGloveEncoder({ analyzer, chinese: false });
+  englishOnly.fit(corpus.texts);
+  rows.push({ corpus: corpus.name, encoder: 'GloVe SIF without CEDICT bridge, fitted', fitMs: NaN, coldPerSec: NaN, warmPerSec: NaN, auc: await denseAuc(englishOnly, corpus.pairs), dimension: '100' });
+
+  // Sensitivity to SIF's a (fitted).
+  for (const a of [1e-4, 1e-3, 1e-2, 1e-1]) {
+    const enc = await createGloveEncoder({ analyzer, a });
+    enc.fit(corpus.texts);
+    sensitivity.push({ corpus: corpus.name, a, auc: await denseAuc(enc, corpus.pairs) });
+  }
 
   // Catalog vectors
   t0 = performance.now();
@@ -188,6 +201,12 @@ machine is shared, so throughputs are indicative). One process, one thread.
 | corpus | encoder | dim | fit ms | cold texts/s | warm texts/s | AUC |
 | --- | --- | --- | ---: | ---: | ---: | ---: |
 ${rows.map((r) => `| ${r.corpus} | ${r.encoder} | ${r.dimension} | ${fmt(r.fitMs)} | ${fmt(r.coldPerSec)} | ${fmt(r.warmPerSec)} | ${r.auc.toFixed(3)} |`).join('\n')}
+
+## SIF parameter a (GloVe+CEDICT SIF, fitted): pair AUC
+
+| corpus | ${[...new Set(sensitivity.map((x) => x.a))].map((a) => `a = ${a}`).join(' | ')} |
+| --- | ${[...new Set(sensitivity.map((x) => x.a))].map(() => '---:').join(' | ')} |
+${[...new Set(sensitivity.map((x) => x.corpus))].map((c) => `| ${c} | ${sensitivity.filter((x) => x.corpus === c).map((x) => x.auc.toFixed(3)).join(' | ')} |`).join('\n')}
 `;
 mkdirSync(args.out, { recursive: true });
 writeFileSync(join(args.out, 'encoders.md'), md);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cosineSimilarity } from '../src/encoders/encoder.ts';
 import { createGloveEncoder } from '../src/encoders/glove/glove-encoder.ts';
-import { convertGloveSource, readGloveBinary, zipfProbability } from '../src/encoders/glove/glove-vectors.ts';
+import { convertGloveSource, loadGloveVectors, readGloveBinary, zipfProbability } from '../src/encoders/glove/glove-vectors.ts';
 import { extractSenses, senseWords } from '../src/encoders/cedict/cedict-bridge.ts';
 
 const encoderPromise = createGloveEncoder();
@@ -23,7 +23,7 @@ async function cos(a: string, b: string): Promise<number> {
 
 test('GloVe nearest words of "dress" are clothing words', async () => {
   const { glove } = await encoderPromise;
-  const near = glove.nearestWords(glove.vector('dress')!, 12, { exclude: ['dress'] }).map((n) => n.word);
+  const near = glove.nearestWords(glove.vector('dress')!, 12, { exclude: ['dress'], maxRank: 50_000 }).map((n) => n.word);
   const clothing = ['dresses', 'gown', 'gowns', 'skirt', 'jacket', 'pants', 'attire', 'outfits', 'clothes', 'shirt', 'blouse', 'wear'];
   const found = near.filter((w) => clothing.includes(w));
   assert.ok(found.length >= 4, `neighbours of dress: ${near.join(', ')}`);
@@ -53,9 +53,9 @@ test('cosine(苹果手机, "Apple iPhone") > cosine(华为手机, "Apple iPhone"
 test('Chinese words land near their English meaning (连衣裙 → dress, 牛仔裤 → jeans)', async () => {
   const { glove, bridge } = await encoderPromise;
   assert.ok(bridge);
-  const dressNear = glove.nearestWords(bridge.vector('连衣裙')!, 5).map((n) => n.word);
+  const dressNear = glove.nearestWords(bridge.vector('连衣裙')!, 5, { maxRank: 50_000 }).map((n) => n.word);
   assert.ok(dressNear.includes('dress'), dressNear.join(', '));
-  const jeansNear = glove.nearestWords(bridge.vector('牛仔裤')!, 3).map((n) => n.word);
+  const jeansNear = glove.nearestWords(bridge.vector('牛仔裤')!, 3, { maxRank: 50_000 }).map((n) => n.word);
   assert.ok(jeansNear.includes('jeans'), jeansNear.join(', '));
   assert.ok((await cos('连衣裙', 'dress')) > (await cos('连衣裙', 'laptop')));
 });
@@ -157,6 +157,22 @@ test('converter parses the wink JSON layout (escaped keys, index check) into flo
       assert.equal(g.nearestWords(Float32Array.from([0, 2, 0]), 1)[0]!.word, '"');
       assert.ok(Math.abs(g.probability('the')! - zipfProbability(0, 3)) < 1e-12);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unwritable cache dir gives a typed error, not a crash deep in fs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prodsim-glove-'));
+  try {
+    const src = join(dir, 'mini.json');
+    writeFileSync(src, JSON.stringify({ dimensions: 1, words: ['a'], vectors: { a: [1, 1, 0] }, wordIndex: 2 }));
+    const blocker = join(dir, 'file');
+    writeFileSync(blocker, 'not a folder');
+    assert.throws(
+      () => loadGloveVectors({ cacheDir: join(blocker, 'sub'), sourcePath: src }),
+      (e: unknown) => (e as { code?: string }).code === 'ENCODER_UNAVAILABLE',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -283,11 +283,11 @@ function multiplyTransposed(A: CsrMatrix, Y: Float32Array, l: number): Float32Ar
 }
 
 /**
- * Orthonormalises the l columns of an n × l row-major matrix in place (modified Gram–Schmidt, two
- * passes for float32 stability). A column that is (numerically) in the span of the previous ones
+ * Orthonormalises the l columns of an n × l row-major matrix in place (modified Gram–Schmidt; a
+ * second pass restores orthogonality lost to float32 rounding, needed for the final basis only). A column that is (numerically) in the span of the previous ones
  * becomes zero instead of amplified rounding noise, which would break orthogonality.
  */
-function orthonormalizeColumns(Q: Float32Array, n: number, l: number): void {
+function orthonormalizeColumns(Q: Float32Array, n: number, l: number, passes = 2): void {
   // Work on contiguous column copies: the row-major layout would stride through memory.
   const cols: Float64Array[] = [];
   for (let c = 0; c < l; c++) {
@@ -296,7 +296,7 @@ function orthonormalizeColumns(Q: Float32Array, n: number, l: number): void {
     let norm0 = 0;
     for (let i = 0; i < n; i++) norm0 += col[i]! * col[i]!;
     norm0 = Math.sqrt(norm0);
-    for (let pass = 0; pass < 2; pass++) {
+    for (let pass = 0; pass < passes; pass++) {
       for (const prev of cols) {
         let dot = 0;
         for (let i = 0; i < n; i++) dot += col[i]! * prev[i]!;
@@ -346,12 +346,12 @@ export function randomizedSvd(A: CsrMatrix, k: number, oversampling: number, pow
     if (i + 1 < omega.length) omega[i + 1] = r * Math.sin(2 * Math.PI * u2);
   }
   let Q = multiply(A, omega, l);
-  orthonormalizeColumns(Q, A.rows, l);
+  orthonormalizeColumns(Q, A.rows, l, powerIterations === 0 ? 2 : 1);
   for (let it = 0; it < powerIterations; it++) {
     const Z = multiplyTransposed(A, Q, l);
-    orthonormalizeColumns(Z, A.cols, l);
+    orthonormalizeColumns(Z, A.cols, l, 1);
     Q = multiply(A, Z, l);
-    orthonormalizeColumns(Q, A.rows, l);
+    orthonormalizeColumns(Q, A.rows, l, it === powerIterations - 1 ? 2 : 1);
   }
   // Bᵀ = Aᵀ Q (cols × l); G = B Bᵀ = (Bᵀ)ᵀ Bᵀ (l × l)
   const Bt = multiplyTransposed(A, Q, l);

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../../errors.ts';
 import type { WordVectors } from '../encoder.ts';
 
 const require = createRequire(import.meta.url);
@@ -244,7 +244,14 @@ export async function loadCedictGlossTable(options: { cacheDir?: string } = {}):
   const path = cedictGlossTablePath(cacheDir);
   const cached = tables.get(path);
   if (cached) return cached;
-  if (!existsSync(path)) await buildCedictGlossTable(path);
+  if (!existsSync(path)) {
+    try {
+      await buildCedictGlossTable(path);
+    } catch (e) {
+      if (isProdsimError(e)) throw e;
+      throw createError('ENCODER_UNAVAILABLE', `CEDICT bridge: cannot write ${path} (${(e as Error).message}); pass a writable cacheDir`, { file: path });
+    }
+  }
   // One line per headword: word TAB sense TAB sense…, each sense its English words joined by spaces.
   // Lines are split only when a word is looked up, so loading is one pass of indexOf.
   let text: string;

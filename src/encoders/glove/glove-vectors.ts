@@ -17,7 +17,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../../errors.ts';
 import type { WordNeighbour, WordVectors } from '../encoder.ts';
 
 const require = createRequire(import.meta.url);
@@ -193,7 +193,15 @@ export function loadGloveVectors(options: Partial<GloveOptions> = {}): GloveVect
   const binaryPath = gloveBinaryPath(opts.cacheDir, opts.storage);
   const cached = loaded.get(binaryPath);
   if (cached) return cached;
-  if (!existsSync(binaryPath)) convertGloveSource(resolveSource(opts.sourcePath), binaryPath, opts.storage);
+  if (!existsSync(binaryPath)) {
+    const source = resolveSource(opts.sourcePath);
+    try {
+      convertGloveSource(source, binaryPath, opts.storage);
+    } catch (e) {
+      if (isProdsimError(e)) throw e;
+      throw createError('ENCODER_UNAVAILABLE', `GloVe vectors: cannot write ${binaryPath} (${(e as Error).message}); pass a writable cacheDir`, { file: binaryPath });
+    }
+  }
   const table = readGloveBinary(binaryPath);
   loaded.set(binaryPath, table);
   return table;
@@ -238,19 +246,19 @@ export function readGloveBinary(binaryPath: string): GloveVectors {
   const index = new Map<string, number>();
   for (let i = 0; i < words.length; i++) index.set(words[i]!, i);
 
-  // Row norms for cosine in nearestWords, computed on first use (loading stays fast).
-  let normsCache: Float32Array | undefined;
-  function rowNorms(): Float32Array {
-    if (normsCache) return normsCache;
-    const norms = new Float32Array(size);
-    for (let r = 0; r < size; r++) {
+  // Row norms for cosine in nearestWords, computed on first use and only as far as scanned
+  // (loading stays fast; a maxRank-limited scan touches only the frequent words).
+  const norms = new Float32Array(size);
+  let normsUpTo = 0;
+  function rowNorms(limit: number): Float32Array {
+    for (let r = normsUpTo; r < limit; r++) {
       let s = 0;
       const base = r * dimension;
       if (f32) for (let d = 0; d < dimension; d++) s += f32[base + d]! * f32[base + d]!;
       else for (let d = 0; d < dimension; d++) s += i8![base + d]! * i8![base + d]!;
       norms[r] = f32 ? Math.sqrt(s) : Math.sqrt(s) * scales![r]!;
     }
-    normsCache = norms;
+    normsUpTo = Math.max(normsUpTo, limit);
     return norms;
   }
 
@@ -273,9 +281,9 @@ export function readGloveBinary(binaryPath: string): GloveVectors {
     for (let d = 0; d < dimension; d++) qn += vec[d]! * vec[d]!;
     if (qn === 0 || k <= 0) return [];
     qn = Math.sqrt(qn);
-    const norms = rowNorms();
     const exclude = new Set(options.exclude ?? []);
     const limit = Math.min(size, options.maxRank ?? size);
+    rowNorms(limit);
     const best: WordNeighbour[] = [];
     let worst = -Infinity;
     for (let r = 0; r < limit; r++) {
