@@ -30,3 +30,11 @@ export {
   type ImageReaderOptions,
 } from './reader.ts';
 export { featuresOf, FEATURE_DECODE_SIZE } from './features.ts';
+export {
+  createClipEncoders,
+  clipProjectionDim,
+  CLIP_DEFAULTS,
+  type ClipEncoders,
+  type ClipImageEncoder,
+  type ClipOptions,
+} from './clip.ts';
