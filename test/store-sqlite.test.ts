@@ -251,3 +251,24 @@ test('labels, meta, stats and schema version', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('batch key mapping, iteration with analysed text, document frequencies', () => {
+  const { store, dir } = tempStore();
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    const keys = store.idsToKeys(['shoe', 'nope', 'phone']);
+    assert.equal(keys[1], undefined);
+    assert.equal(keys[0], store.idToKey('shoe'));
+    assert.deepEqual(store.keysToIds([keys[2]!, 999_999, keys[0]!]), ['phone', undefined, 'shoe']);
+    const all = [...store.iterateProducts({ withAnalyzed: true })];
+    assert.equal(all.length, 5);
+    assert.ok(all[0]!.analyzed!.tokens.title.includes('连衣裙'));
+    const df = store.documentFrequencies(['连衣裙', 'iphone', 'absent']);
+    assert.equal(df.get('连衣裙'), 2);
+    assert.equal(df.get('iphone'), 2, 'counted once per product whatever the field');
+    assert.equal(df.get('absent'), 0);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

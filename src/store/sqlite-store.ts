@@ -193,6 +193,9 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     throw e;
   }
 
+  // Term statistics of the keyword index; a temp table so it also works on read-only connections.
+  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab USING fts5vocab(main, keyword_index, 'row')`);
+
   const stmt = {
     insertProduct: db.prepare(
       `INSERT INTO products (id, content_hash, updated_at, category, price, in_stock, json, analyzed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -209,6 +212,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     getProduct: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE id = ?`),
     getAnalyzed: db.prepare(`SELECT analyzed FROM products WHERE id = ?`).pluck(),
     iterate: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products ORDER BY key`),
+    iterateAnalyzed: db.prepare(`SELECT key, id, content_hash, updated_at, json, analyzed FROM products ORDER BY key`),
+    documentFrequency: db.prepare(`SELECT doc FROM keyword_vocab WHERE term = ?`).pluck(),
     count: db.prepare(`SELECT count(*) FROM products`).pluck(),
     idToKey: db.prepare(`SELECT key FROM products WHERE id = ?`).pluck(),
     keyToId: db.prepare(`SELECT id FROM products WHERE key = ?`).pluck(),
@@ -428,12 +433,40 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       for (const r of selectByIds<{ id: string; content_hash: string }>('id, content_hash', ids)) out.set(r.id, r.content_hash);
       return out;
     },
-    *iterateProducts() {
-      for (const row of stmt.iterate.iterate() as IterableIterator<ProductRow>) yield rowToStored(row);
+    *iterateProducts(options = {}) {
+      rejectUnknownKeys(options, ['withAnalyzed'], 'iterateProducts');
+      if (options.withAnalyzed) {
+        for (const row of stmt.iterateAnalyzed.iterate() as IterableIterator<ProductRow & { analyzed: string }>) {
+          yield { ...rowToStored(row), analyzed: JSON.parse(row.analyzed) as AnalyzedProduct };
+        }
+      } else {
+        for (const row of stmt.iterate.iterate() as IterableIterator<ProductRow>) yield rowToStored(row);
+      }
     },
     count: () => stmt.count.get() as number,
     idToKey: (id) => stmt.idToKey.get(id) as number | undefined,
     keyToId: (key) => stmt.keyToId.get(key) as string | undefined,
+    idsToKeys(ids) {
+      const byId = new Map<string, number>();
+      for (const r of selectByIds<{ id: string; key: number }>('id, key', ids)) byId.set(r.id, r.key);
+      return ids.map((id) => byId.get(id));
+    },
+    keysToIds(keys) {
+      const byKey = new Map<number, string>();
+      for (const part of chunks(keys, LOOKUP_CHUNK)) {
+        const rows = db.prepare(`SELECT key, id FROM products WHERE key IN (${part.map(() => '?').join(',')})`).all(...part) as { key: number; id: string }[];
+        for (const r of rows) byKey.set(r.key, r.id);
+      }
+      return keys.map((k) => byKey.get(k));
+    },
+    documentFrequencies(tokens) {
+      const out = new Map<string, number>();
+      for (const t of tokens) {
+        if (out.has(t)) continue;
+        out.set(t, (stmt.documentFrequency.get(t) as number | undefined) ?? 0);
+      }
+      return out;
+    },
     keywordSearch,
 
     putLabels: (labels) => putLabelsTx(labels),

@@ -139,11 +139,22 @@ export interface ProductStore {
   getAnalyzed(id: string): AnalyzedProduct | undefined;
   /** Current content hash of each id that exists (for skipping unchanged records before analysis). */
   contentHashes(ids: readonly string[]): Map<string, string>;
-  /** Streams all products in key order without holding them in memory. */
-  iterateProducts(): IterableIterator<StoredProduct>;
+  /**
+   * Streams all products in key order without holding them in memory (`withAnalyzed` adds the
+   * analysed text). The connection is busy while iterating: finish or `return()` before writing.
+   */
+  iterateProducts(options?: { withAnalyzed?: boolean }): IterableIterator<StoredProduct & { analyzed?: AnalyzedProduct }>;
   count(): number;
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
+  /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
+  idsToKeys(ids: readonly string[]): (number | undefined)[];
+  keysToIds(keys: readonly number[]): (string | undefined)[];
+  /**
+   * In how many products each token occurs in the keyword index (for IDF weights and query pruning).
+   * Approximate right after deletes: the index drops deleted rows from its counts as it merges.
+   */
+  documentFrequencies(tokens: readonly string[]): Map<string, number>;
   keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): KeywordHit[];
 
   putLabels(labels: readonly PairLabel[]): number;
