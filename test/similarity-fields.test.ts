@@ -5,6 +5,7 @@ import {
   createBrandSimilarity,
   normalizeBrand,
   categorySimilarity,
+  createCategorySimilarity,
   priceSimilarity,
   createPriceSimilarity,
   DEFAULT_CURRENCY_RATES,
@@ -81,6 +82,14 @@ test('category: shared prefix depth / max depth', () => {
   close(r.score, 2 / 4);
   assert.deepEqual(r.evidence.sharedPath, ['a', 'b']);
   assert.equal(categorySimilarity(undefined, '服装'), undefined);
+  // an injected level similarity compares trees written in two languages
+  const names: Record<string, string> = { 服装: 'apparel', 女装: 'women', 连衣裙: 'dresses' };
+  const crossLanguage = createCategorySimilarity({ levelSimilarity: (x, y) => ((names[x] ?? x).toLowerCase() === (names[y] ?? y).toLowerCase() ? 1 : 0) });
+  close(crossLanguage('服装/女装/连衣裙', 'Apparel/Women/Skirts')?.score, 2 / 3);
+  close(categorySimilarity('服装/女装/连衣裙', 'Apparel/Women/Skirts')?.score, 0);
+  const soft = createCategorySimilarity({ levelSimilarity: (x, y) => (x === y ? 1 : 0.6) });
+  close(soft('a/b/c', 'a/x/y')?.score, (1 + 0.6 + 0.6) / 3);
+  close(createCategorySimilarity({ levelSimilarity: (x, y) => (x === y ? 1 : 0.6), minLevelSimilarity: 0.7 })('a/b/c', 'a/x/y')?.score, 1 / 3);
   assert.equal(categorySimilarity('', '服装'), undefined);
 });
 

@@ -11,6 +11,8 @@ import {
   explanationToJSON,
   createTagsSimilarity,
   rankByFusedScore,
+  computeFieldScores,
+  representProduct,
   type FieldName,
   type FieldScores,
   type ProductRepresentation,
@@ -18,6 +20,7 @@ import {
 import type { Product } from '../src/catalog/product.ts';
 import type { AnalyzedText, Quantity } from '../src/text/analyzer.ts';
 import { isProdsimError } from '../src/errors.ts';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
 /** Deterministic PRNG (mulberry32) so a failing property run can be replayed. */
 function rng(seed: number): () => number {
@@ -203,4 +206,33 @@ test('rankByFusedScore puts the right neighbour first for each profile, unscored
   assert.deepEqual(rankByFusedScore(A, [B, empty, C], { profile: 'similarStyle' }).map((r) => r.b), ['C', 'B', 'E']);
   const last = rankByFusedScore(A, [empty, C], { profile: 'similarStyle' }).at(-1)!;
   assert.equal(last.score, undefined);
+});
+
+test('computeFieldScores gives every field, missing ones as undefined', () => {
+  const scores = computeFieldScores(A, B);
+  assert.deepEqual(Object.keys(scores).sort(), [...FIELD_NAMES].sort());
+  assert.equal(scores.brand?.score, 1);
+  assert.equal(scores.descriptionLexical, undefined);
+  assert.deepEqual(Object.keys(computeFieldScores(A, B, { fields: ['price'] })), ['price']);
+  assert.throws(() => computeFieldScores(A, B, { fields: ['colour' as FieldName] }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+});
+
+test('with the real text analyzer: codes and quantities from titles reach the model-number and quantity fields', () => {
+  const analyzer = createTextAnalyzer();
+  const p = (id: string, title: string, brand: string): Product => ({ id, title, brand, tags: [], images: [], attributes: {} });
+  const sonyA = representProduct(p('s1', 'Sony Cyber-shot DSC-W120/P 7.2MP 数码相机 粉色', 'Sony'), analyzer);
+  const sonyB = representProduct(p('s2', '索尼 DSCW120 卡片机 pink 720万像素', '索尼'), analyzer);
+  const sony = compareProducts(sonyA, sonyB, { profile: 'sameProduct' });
+  const byField = Object.fromEntries(sony.fields.map((f) => [f.field, f]));
+  assert.ok(byField.modelNumber!.score! > 0.5, `DSC-W120/P ~ DSCW120: ${byField.modelNumber!.evidence?.summary}`);
+  assert.equal(byField.brand!.score, 1);
+  assert.ok(byField.titleLexical!.score! > 0, '索尼 and sony count as one title word');
+
+  const s21Ultra = representProduct(p('g1', '三星 Galaxy S21 Ultra SM-G9980 256GB', '三星'), analyzer);
+  const s21 = representProduct(p('g2', 'Samsung Galaxy S21 SM-G9910 128GB', 'Samsung'), analyzer);
+  const galaxy = compareProducts(s21Ultra, s21, { profile: 'sameProduct' });
+  const g = Object.fromEntries(galaxy.fields.map((f) => [f.field, f]));
+  assert.equal(g.modelNumber!.score, 0, `SM-G9980 vs SM-G9910: ${g.modelNumber!.evidence?.summary}`);
+  assert.equal(g.quantities!.score, 0, '256GB vs 128GB');
+  assert.ok(sony.score! > galaxy.score!, `same camera ${sony.score} > two Galaxy models ${galaxy.score}`);
 });

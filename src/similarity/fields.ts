@@ -6,7 +6,7 @@ import { rejectUnknownKeys } from '../errors.ts';
 import { REPRESENTATION_KEYS, type ProductRepresentation } from './representation.ts';
 import { canonicalAttributeKey, createAttributesSimilarity, type AttributesSimilarityOptions } from './field-similarities/attributes.ts';
 import { createBrandSimilarity, createBrandTokenCanonicalizer, type BrandSimilarityOptions } from './field-similarities/brand.ts';
-import { categorySimilarity } from './field-similarities/category.ts';
+import { createCategorySimilarity, type CategorySimilarityOptions } from './field-similarities/category.ts';
 import { createImageSimilarity, type ImageSimilarityOptions } from './field-similarities/image.ts';
 import { createModelNumberSimilarity, type ModelNumberSimilarityOptions } from './field-similarities/model-number.ts';
 import { createPriceSimilarity, type PriceSimilarityOptions } from './field-similarities/price.ts';
@@ -45,6 +45,7 @@ export type FieldSimilarityTable = Record<FieldName, RepresentationFieldSimilari
 
 export interface FieldSimilarityOptions {
   brand: Partial<BrandSimilarityOptions>;
+  category: Partial<CategorySimilarityOptions>;
   price: Partial<PriceSimilarityOptions>;
   modelNumber: Partial<ModelNumberSimilarityOptions>;
   tags: Partial<TagsSimilarityOptions>;
@@ -63,6 +64,7 @@ export interface FieldSimilarityOptions {
 
 export const DEFAULT_FIELD_SIMILARITY_OPTIONS = {
   brand: {},
+  category: {},
   price: {},
   modelNumber: {},
   tags: {},
@@ -103,6 +105,7 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
   const opts: FieldSimilarityOptions = { ...DEFAULT_FIELD_SIMILARITY_OPTIONS, ...options };
   const keys = opts.keys;
   const brand = createBrandSimilarity(opts.brand);
+  const category = createCategorySimilarity(opts.category);
   const price = createPriceSimilarity(opts.price);
   const modelNumber = createModelNumberSimilarity(opts.modelNumber);
   const tags = createTagsSimilarity(opts.tags);
@@ -135,7 +138,7 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
     },
     tags: (a, b) => tags(a.product.tags, b.product.tags),
     brand: (a, b) => brand(representationBrand(a), representationBrand(b)),
-    category: (a, b) => categorySimilarity(a.product.category, b.product.category),
+    category: (a, b) => category(a.product.category, b.product.category),
     price: (a, b) => price(a.product, b.product),
     image: (a, b) => image(representationImage(a, keys.imageDense), representationImage(b, keys.imageDense)),
     modelNumber: (a, b) => modelNumber(representationModelNumbers(a), representationModelNumbers(b)),

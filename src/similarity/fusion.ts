@@ -195,17 +195,34 @@ export interface SimilarityResult extends FusionResult {
   matched: { tokens: string[]; modelNumbers: string[] };
 }
 
+/**
+ * Field similarities of two products for the given fields (all fields by default), without
+ * fusing: the input of weight learning and of per-field evaluations.
+ */
+export function computeFieldScores(
+  a: ProductRepresentation,
+  b: ProductRepresentation,
+  options: { fields?: readonly FieldName[]; fieldSimilarities?: Partial<FieldSimilarityTable> } = {},
+): FieldScores {
+  rejectUnknownKeys(options, ['fields', 'fieldSimilarities'], 'computeFieldScores');
+  const overrides = options.fieldSimilarities ?? {};
+  for (const k of [...Object.keys(overrides), ...(options.fields ?? [])]) {
+    if (!isFieldName(k)) throw createError('UNKNOWN_OPTION', `unknown field "${k}" (known: ${FIELD_NAMES.join(', ')})`, { field: k });
+  }
+  const table = defaultFieldSimilarities();
+  const scores: FieldScores = {};
+  for (const f of options.fields ?? FIELD_NAMES) scores[f] = (overrides[f] ?? table[f])(a, b);
+  return scores;
+}
+
 /** Computes every field the profile weighs, then fuses them. */
 export function compareProducts(a: ProductRepresentation, b: ProductRepresentation, options: Partial<CompareOptions> = {}): SimilarityResult {
   rejectUnknownKeys(options, ['profile', 'fieldSimilarities'], 'compareProducts');
   const profile = typeof options.profile === 'string' ? getProfile(options.profile) : (options.profile ?? PROFILES.default);
-  const overrides = options.fieldSimilarities ?? {};
-  for (const k of Object.keys(overrides)) {
-    if (!isFieldName(k)) throw createError('UNKNOWN_OPTION', `compareProducts: unknown field similarity "${k}"`, { field: k });
-  }
-  const table = defaultFieldSimilarities();
-  const scores: FieldScores = {};
-  for (const f of profileFields(profile)) scores[f] = (overrides[f] ?? table[f])(a, b);
+  const scores = computeFieldScores(a, b, {
+    fields: profileFields(profile),
+    ...(options.fieldSimilarities ? { fieldSimilarities: options.fieldSimilarities } : {}),
+  });
   const fused = fuse(scores, profile);
   // Matched tokens as written (before any brand canonicalisation): what a person can find in both titles.
   const tokensB = new Set(b.text.title.tokens);
