@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cosineSimilarity } from '../src/encoders/encoder.ts';
 import { createGloveEncoder } from '../src/encoders/glove/glove-encoder.ts';
 import { convertGloveSource, loadGloveVectors, readGloveBinary, zipfProbability } from '../src/encoders/glove/glove-vectors.ts';
-import { extractSenses, senseWords } from '../src/encoders/cedict/cedict-bridge.ts';
+import { createCedictBridge, extractSenses, senseWords } from '../src/encoders/cedict/cedict-bridge.ts';
 
 const encoderPromise = createGloveEncoder();
 
@@ -176,4 +176,29 @@ test('an unwritable cache dir gives a typed error, not a crash deep in fs', () =
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('bridge weights senses 1/(k+1) and gloss words by SIF weight; characters as fallback', () => {
+  const vectors: Record<string, number[]> = { apple: [1, 0], banana: [0, 1], the: [5, 5] };
+  const glove = {
+    id: 'toy',
+    dimension: 2,
+    vector: (w: string) => (vectors[w] ? Float32Array.from(vectors[w]!) : undefined),
+    probability: (w: string) => (w === 'the' ? 0.05 : vectors[w] ? 1e-6 : undefined),
+  };
+  const senses: Record<string, string[][]> = { 果: [['apple'], ['banana']], 香: [['banana']], 词: [['the', 'apple']] };
+  const table = { source: 'toy', size: 3, senses: (w: string) => senses[w] };
+  const bridge = createCedictBridge(glove, table);
+  const v = bridge.vector('果')!;
+  // (1·apple + ½·banana) / 1.5
+  assert.ok(Math.abs(v[0]! - 2 / 3) < 1e-6 && Math.abs(v[1]! - 1 / 3) < 1e-6, Array.from(v).join(','));
+  // "the" (p = 0.05) weighs a/(a+p) ≈ 0.02 against apple's ≈ 1
+  const w = bridge.vector('词')!;
+  assert.ok(w[0]! > 0.9 && w[1]! < 0.15, Array.from(w).join(','));
+  // unknown word → average of its characters
+  assert.equal(bridge.source('果香'), 'characters');
+  const f = bridge.vector('果香')!;
+  assert.ok(Math.abs(f[0]! - 1 / 3) < 1e-6 && Math.abs(f[1]! - 2 / 3) < 1e-6, Array.from(f).join(','));
+  assert.equal(bridge.vector('无'), undefined);
+  assert.equal(bridge.source('无'), 'none');
 });
