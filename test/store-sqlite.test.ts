@@ -195,6 +195,8 @@ test('vectors: cache by content hash, stale vectors hidden, dimension checked', 
     assert.equal(store.getVector('other', 'phone'), undefined);
     assert.deepEqual([...store.cachedHashes('enc', [h('phone'), h('shoe')])], [h('phone')]);
     assert.deepEqual([...store.vectorsFor('enc')].map((v) => v.id), ['phone', 'case']);
+    assert.deepEqual(store.vectorEncodersOf('phone'), ['enc']);
+    assert.deepEqual(store.vectorEncodersOf('shoe'), []);
     store.upsertProducts([item({ ...CATALOG[3]!, title: 'Apple iPhone 16' })]);
     assert.equal(store.getVector('enc', 'phone'), undefined, 'a vector of old content is stale');
     assert.deepEqual([...store.vectorsFor('enc')].map((v) => v.id), ['case']);

@@ -73,6 +73,7 @@ CREATE TABLE vectors (
   PRIMARY KEY (encoder_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX vectors_by_hash ON vectors (encoder_id, content_hash);
+CREATE INDEX vectors_by_key ON vectors (key);
 `;
 
 const SCHEMA_VERSION_KEY = 'schema_version';
@@ -193,6 +194,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     throw e;
   }
 
+  // Stores made before this index joined schema version 1 get it on their first writable open.
+  if (!opts.readonly) db.exec(`CREATE INDEX IF NOT EXISTS vectors_by_key ON vectors (key)`);
   // Term statistics of the keyword index; a temp table so it also works on read-only connections.
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab USING fts5vocab(main, keyword_index, 'row')`);
 
@@ -229,6 +232,10 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     getVector: db.prepare(
       `SELECT v.vector FROM vectors v JOIN products p ON p.key = v.key
        WHERE v.encoder_id = ? AND p.id = ? AND v.content_hash = p.content_hash`,
+    ).pluck(),
+    encodersWithVector: db.prepare(
+      `SELECT v.encoder_id FROM vectors v JOIN products p ON p.key = v.key
+       WHERE p.id = ? AND v.content_hash = p.content_hash ORDER BY v.encoder_id`,
     ).pluck(),
     cachedVector: db.prepare(`SELECT vector FROM vectors WHERE encoder_id = ? AND content_hash = ? LIMIT 1`).pluck(),
     vectorsFor: db.prepare(
@@ -513,6 +520,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       const blob = stmt.getVector.get(encoderId, id) as Buffer | undefined;
       return blob ? blobToVector(blob) : undefined;
     },
+    vectorEncodersOf: (id) => stmt.encodersWithVector.all(id) as string[],
     getCachedVector(encoderId, contentHash) {
       const blob = stmt.cachedVector.get(encoderId, contentHash) as Buffer | undefined;
       return blob ? blobToVector(blob) : undefined;

@@ -166,6 +166,8 @@ export interface ProductStore {
   putVectors(encoderId: string, vectors: readonly VectorInput[]): void;
   /** The product's vector, only if it was computed from the product's current content. */
   getVector(encoderId: string, id: string): Float32Array | undefined;
+  /** Encoder ids that have a current vector of this product. */
+  vectorEncodersOf(id: string): string[];
   /** Embedding cache: any stored vector of that encoder computed from content with this hash. */
   getCachedVector(encoderId: string, contentHash: string): Float32Array | undefined;
   /** Which of these content hashes already have a vector for the encoder. */

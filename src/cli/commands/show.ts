@@ -19,7 +19,7 @@ export const showCommand: CliCommand = {
           const stored = store.getProduct(id);
           if (!stored) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}" in ${globals.store}`, { field: 'id', received: id });
           const analyzed = store.getAnalyzed(id);
-          const vectors = Object.keys(store.stats().vectors).filter((enc) => store.getVector(enc, id) !== undefined);
+          const vectors = store.vectorEncodersOf(id);
           const result = {
             id,
             key: stored.key,
