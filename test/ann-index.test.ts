@@ -235,6 +235,40 @@ test('similarity conversion agrees with exact search for cos, ip and l2sq', () =
   }
 });
 
+test('vectorLookup: no Float32 sidecar, rescoring and exact filtered search read vectors from the caller', () => {
+  const n = 5_000;
+  let lookups = 0;
+  const lookup = (key: number): Float32Array | undefined => {
+    lookups++;
+    const row = keyToRow.get(key);
+    return row === undefined ? undefined : data.vectors.subarray(row * DIM, (row + 1) * DIM);
+  };
+  const index = createAnnIndex({ dimension: DIM, metric: 'cos', quantization: 'i8', rescore: 30, addThreads: 2, vectorLookup: lookup });
+  index.add(keys.slice(0, n), data.vectors.subarray(0, n * DIM));
+  const small = createExactIndex({ dimension: DIM, metric: 'cos' });
+  small.add(keys.slice(0, n), data.vectors.subarray(0, n * DIM));
+  const got = Array.from({ length: 50 }, (_, i) => index.search(query(i), K));
+  const want = Array.from({ length: 50 }, (_, i) => small.search(query(i), K));
+  assert.ok(recallAtK(got, want, K) >= 0.98);
+  assert.ok(lookups >= 50 * 30, `rescoring used the lookup (${lookups} calls)`);
+  const filter = (key: number): boolean => clusterOf(key) === 7;
+  const report = index.searchDetailed(query(7), K, { filter });
+  assert.equal(report.strategy, 'exact-filtered');
+  assert.deepEqual(report.matches.map((m) => m.key), small.search(query(7), K, { filter }).map((m) => m.key));
+  const dir = mkdtempSync(join(tmpdir(), 'prodsim-ann-'));
+  try {
+    const path = join(dir, 'lookup.usearch');
+    index.save(path);
+    // The sidecar holds keys only: 96-byte header + 8 bytes per key.
+    assert.equal(readFileSync(path + '.vectors').length, 96 + 8 * n);
+    const reloaded = createAnnIndex({ dimension: DIM, metric: 'cos', quantization: 'i8', rescore: 30, vectorLookup: lookup });
+    reloaded.load(path);
+    assert.deepEqual(reloaded.search(query(3), K), index.search(query(3), K));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad input is rejected with catalogue errors', () => {
   assert.throws(() => createAnnIndex({ dimension: DIM, quantisation: 'f16' } as never), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
   assert.throws(() => f16.search(new Float32Array(3), K), (e) => isProdsimError(e) && e.code === 'DIM_MISMATCH');

@@ -121,6 +121,9 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
   const searchDetailed = (query: Float32Array, k: number, opts: AnnSearchOptions = {}): AnnSearchReport => {
     assertQuery(query, d, k);
     rejectUnknownKeys(opts, ['filter', 'ef'], 'AnnIndex.search');
+    if (opts.ef !== undefined && (!Number.isInteger(opts.ef) || opts.ef < 1)) {
+      throw createError('INVALID_ARGUMENT', `search: ef must be a positive integer, got ${opts.ef}`, { field: 'ef' });
+    }
     const filter = opts.filter;
     const n = table.size;
     const report = (matches: AnnMatch[], extra: Partial<AnnSearchReport>): AnnSearchReport => ({
