@@ -32,6 +32,13 @@ const NOT_MODEL_NUMBERS: ReadonlySet<string> = new Set([
 
 /** Video resolutions and pixel densities: 1080p, 720p, 2160p, 1080i, 4k, 8k. */
 const RESOLUTION = /^(?:\d{3,4}[pi]|[1-8]k)$/;
+/**
+ * Specification values shared by whole product families, found as "shared model numbers" between
+ * different products in WDC Products: memory generations and speeds (ddr3l, pc312800, cl16), SD card
+ * classes (c10, class10, u3, v30), CPU sockets (am4, lga1700), bus widths, pins, channels, tyre
+ * TPI, PCIe generations, thousands (10k rpm).
+ */
+const SPEC_VALUE = /^(?:(?:lp)?ddr\d[lx]?|pc\d{1,2}l?\d{4,5}|cl\d{1,2}|c(?:lass)?10|[uv]\d{1,2}|am[2-5]|lga\d{3,4}|\d{2,4}bit|\d{2,3}pin|\d{1,2}ch|\d{2,3}tpi|gen\d(?:x\d{1,2})?|\d{1,3}k)$/;
 /** 1st, 2nd, 3rd, 24th. */
 const ORDINAL = /^\d+(?:st|nd|rd|th)$/;
 /**
@@ -99,9 +106,9 @@ export function canonicalModelNumber(word: string): string | undefined {
 }
 
 /**
- * True for a joined letter+digit word that names a format, standard or resolution (mp3, usb3,
- * 80211n, 1080p, 4k). The analyser keeps such a word as one token instead of splitting it.
+ * True for a joined letter+digit word that names a format, standard, resolution or specification
+ * value (mp3, usb3, 80211n, 1080p, 4k, ddr4, c10, am4). The analyser keeps such a word as one token instead of splitting it.
  */
 export function isTechnicalTerm(joined: string): boolean {
-  return NOT_MODEL_NUMBERS.has(joined) || RESOLUTION.test(joined) || WIFI_STANDARD.test(joined);
+  return NOT_MODEL_NUMBERS.has(joined) || RESOLUTION.test(joined) || WIFI_STANDARD.test(joined) || SPEC_VALUE.test(joined);
 }

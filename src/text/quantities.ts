@@ -42,6 +42,8 @@ const UNIT_SPELLINGS: readonly (readonly [unit: string, factor: number, spelling
   ['w', 1, ['w', 'watt', 'watts', '瓦']],
   ['kw', 1, ['kw', 'kilowatt', 'kilowatts', '千瓦']],
   ['v', 1, ['v', 'volt', 'volts', '伏']],
+  ['va', 1, ['va']],
+  ['kva', 1, ['kva']],
   ['a', 1, ['amp', 'amps', 'ampere', 'amperes']],
   ['hz', 1, ['hz', 'hertz', '赫兹']],
   ['khz', 1, ['khz']],
@@ -55,7 +57,7 @@ const UNIT_SPELLINGS: readonly (readonly [unit: string, factor: number, spelling
   ['cm', 1, ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres', '厘米', '公分']],
   ['m', 1, ['m', 'meter', 'meters', 'metre', 'metres', '米']],
   ['km', 1, ['km', '公里']],
-  ['inch', 1, ['"', "''", 'inch', 'inches', '英寸', '寸']],
+  ['inch', 1, ['"', "''", 'inch', 'inches', 'in', '英寸', '寸']],
   ['ft', 1, ['ft', 'feet', 'foot']],
   // counts: pieces, packs, pairs (a 2-pack is a different listing from a single item)
   ['pcs', 1, ['pcs', 'pc', 'piece', 'pieces', '个', '件', '片', '只', '支', '粒', '枚']],
@@ -144,6 +146,8 @@ export function parseQuantity(numberText: string, unitText: string, raw: string)
   if (!Number.isFinite(written)) return undefined;
   let unit = alias.unit;
   const glued = raw.length === numberText.length + spelling.length;
+  // "in" is an inch only glued to the number (2.5in); "fits 15 in a bag" is not.
+  if (spelling === 'in' && !glued) return undefined;
   if (spelling === 'g' && glued) {
     if (NETWORK_GENERATIONS.has(raw)) return undefined;
     if (STORAGE_SIZES_WRITTEN_AS_G.has(written)) unit = 'gb';

@@ -207,7 +207,8 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
       if (qtyNumber !== undefined) {
         const q = parseQuantity(qtyNumber, m[G_QTY_UNIT] ?? '', m[0]);
         if (q) pushQuantity(c, q);
-        else analyzeWord(c, m[0]); // 5g: network generation, kept as a word
+        // Not a quantity after all (5g the network, 2960l the model, "15 in"): analyse as words.
+        else for (const piece of m[0].split(' ')) analyzeWord(c, piece);
         continue;
       }
       const sizeFirst = m[G_SIZE_FIRST];
