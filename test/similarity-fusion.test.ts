@@ -89,6 +89,7 @@ test('missing fields renormalise the weights, are listed, and the explanation sa
   assert.equal(price.missing, true);
   assert.deepEqual(json.missingFields, ['price']);
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json, 'the JSON form survives a round trip');
+  assert.equal(formatExplanation(JSON.parse(JSON.stringify(json))), text, 'the JSON form prints like the result');
 
   const none = fuse({}, profile);
   assert.equal(none.score, undefined);
@@ -161,6 +162,7 @@ test('the sameProduct profile ranks the same-product pair above the same-style p
   const brand = ab.fields.find((f) => f.field === 'brand')!;
   assert.equal(brand.score, 1, '三星 ≡ Samsung');
   assert.match(formatExplanation(ab), /matched model numbers: smg9980/);
+  assert.equal(formatExplanation(explanationToJSON(ab)), formatExplanation(ab));
 });
 
 test('the similarStyle profile ranks the same-style pair above the same-product pair', () => {

@@ -9,6 +9,7 @@
  */
 import { rejectUnknownKeys } from '../errors.ts';
 import type { FieldEvidence } from './field-similarities/types.ts';
+import { isFieldName, type FieldName } from './fields.ts';
 import type { FusionResult, SimilarityResult } from './fusion.ts';
 
 export interface FormatExplanationOptions {
@@ -43,7 +44,12 @@ function isSimilarityResult(r: FusionResult): r is SimilarityResult {
   return 'matched' in r && 'a' in r;
 }
 
-export function formatExplanation(result: FusionResult | SimilarityResult, options: Partial<FormatExplanationOptions> = {}): string {
+/** Prints a result or its JSON form (as returned by the HTTP API and `explanationToJSON`). */
+export function formatExplanation(
+  resultOrJSON: FusionResult | SimilarityResult | ExplanationJSON,
+  options: Partial<FormatExplanationOptions> = {},
+): string {
+  const result = isExplanationJSON(resultOrJSON) ? explanationFromJSON(resultOrJSON) : resultOrJSON;
   rejectUnknownKeys(options, Object.keys(DEFAULT_FORMAT_EXPLANATION_OPTIONS), 'formatExplanation');
   const o: FormatExplanationOptions = { ...DEFAULT_FORMAT_EXPLANATION_OPTIONS, ...options };
   const n = (x: number) => x.toFixed(o.digits);
@@ -130,4 +136,31 @@ export function explanationToJSON(result: FusionResult | SimilarityResult): Expl
     missingFields: [...result.missingFields],
     ...(isSimilarityResult(result) ? { matched: { tokens: [...result.matched.tokens], modelNumbers: [...result.matched.modelNumbers] } } : {}),
   };
+}
+
+function isExplanationJSON(r: FusionResult | ExplanationJSON): r is ExplanationJSON {
+  return r.score === null || r.fields.some((f) => f.score === null || f.evidence === null);
+}
+
+/** The JSON form back into a result (null → undefined), e.g. to print an API answer. */
+export function explanationFromJSON(e: ExplanationJSON): FusionResult | SimilarityResult {
+  const fused: FusionResult = {
+    score: e.score ?? undefined,
+    profile: e.profile,
+    coverage: e.coverage,
+    missingFields: e.missingFields.filter(isFieldName),
+    fields: e.fields
+      .filter((f): f is ExplanationFieldJSON & { field: FieldName } => isFieldName(f.field))
+      .map((f) => ({
+        field: f.field,
+        score: f.score ?? undefined,
+        weight: f.weight,
+        normalizedWeight: f.normalizedWeight,
+        contribution: f.contribution,
+        missing: f.missing,
+        evidence: f.evidence ?? undefined,
+      })),
+  };
+  if (e.a === undefined || e.b === undefined) return fused;
+  return { ...fused, a: e.a, b: e.b, matched: e.matched ?? { tokens: [], modelNumbers: [] } };
 }
