@@ -208,8 +208,9 @@ test('image: hashes, histograms and embeddings with explicit component weights',
   const h1 = new Float32Array([0.5, 0.5, 0]);
   const h2 = new Float32Array([0.5, 0, 0.5]);
   const r = imageSimilarity({ histogram: h1, phash: '00000000000000ff' }, { histogram: h2, phash: '0000000000000000' })!;
-  // histogram 0.5 (weight 0.2), phash 0.75 (weight 0.1): renormalised over 0.3
-  close(r.score, (0.5 * 0.2 + 0.75 * 0.1) / 0.3);
+  // histogram 0.5 (weight 0.3), phash 0.75 (weight 0.05): renormalised over 0.35
+  close(r.score, (0.5 * 0.3 + 0.75 * 0.05) / 0.35);
+  assert.ok(r.evidence.components.every((c) => c.weight > 0 && c.weight < 1));
   assert.deepEqual(r.evidence.components.map((c) => c.component), ['histogram', 'phash']);
   close(imageSimilarity({ embedding: new Float32Array([1, 0]) }, { embedding: new Float32Array([1, 1]) })?.score, Math.SQRT1_2, 1e-6);
   assert.equal(imageSimilarity({ phash: 'ff' }, { histogram: h1 }), undefined);

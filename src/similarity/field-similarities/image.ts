@@ -35,8 +35,14 @@ export interface ImageSimilarityOptions {
   hashBits: number;
 }
 
+/**
+ * Measured on 800 Fashion Product Images (20k random pairs, AUC for "same article type and same
+ * colour"): histogram alone 0.701, pHash alone 0.471, dHash alone 0.421, histogram/pHash/dHash at
+ * 0.5/0.25/0.25 0.604, at 0.75/0.125/0.125 (the default without an embedding) 0.670. Hashes find near-duplicate photos (same
+ * product, another shop) but say little about style, so colour carries most of the weight.
+ */
 export const DEFAULT_IMAGE_SIMILARITY_OPTIONS = {
-  componentWeights: { embedding: 0.6, histogram: 0.2, phash: 0.1, dhash: 0.1 },
+  componentWeights: { embedding: 0.6, histogram: 0.3, phash: 0.05, dhash: 0.05 },
   hashBits: 64,
 } as const satisfies ImageSimilarityOptions;
 
