@@ -91,6 +91,8 @@ test('does not take numbers, years, units, sizes or formats for model numbers', 
     'XXL 3XL 2XL 1st 2nd 8-port 3-year warranty',
     '145cm150矮个子女装 lily2020 2020ins 19ss',
     'Sony 50mm f/1.8 lens 13x18 photo paper',
+    'Crucial DDR3L PC3-12800 CL10, Kingston C10 U3 V30, Socket AM4, 10K rpm, 8ch DVR, 2.8K OLED',
+    'fits 15 in a bag',
   ];
   for (const t of titles) assert.deepEqual(analyzer.analyze(t).modelNumbers, [], t);
 });
@@ -105,6 +107,9 @@ test('extracts quantities with canonical units in English and Chinese', () => {
   assert.deepEqual(q('120Hz 3.2GHz 15.6" 15.6 inch 55英寸 65寸'), [[120, 'hz'], [3.2, 'ghz'], [15.6, 'inch'], [55, 'inch'], [65, 'inch']]);
   assert.deepEqual(q('10cm 10厘米 5mm 5毫米 1.5米'), [[10, 'cm'], [5, 'mm'], [1.5, 'm']]);
   assert.deepEqual(q('375-watt inverter, 1,000 watts'), [[375, 'w'], [1000, 'w']]);
+  assert.deepEqual(q('APC 1000VA UPS, 2.5in drive'), [[1000, 'va'], [2.5, 'inch']]);
+  assert.deepEqual(q('笔记本电脑 16G 1T固态'), [[16, 'gb'], [1, 'tb']]);
+  assert.deepEqual(q('Toddler T-Shirt 2T'), []);
   assert.deepEqual(q('Nikon 18-200mm zoom lens'), [[18, 'mm'], [200, 'mm']]);
   // 5G is the network, 128G is storage, 3个月 is not three pieces.
   assert.deepEqual(q('华为5G手机 8G+128G 保修3个月'), [[8, 'gb'], [128, 'gb']]);
@@ -130,6 +135,14 @@ test('extracts clothing and shoe sizes', () => {
   // The l of 1.5l and the m of 5m are units, the s of men's is a possessive: no sizes.
   assert.deepEqual(s("1.5L bottle, 5 m cable, men's shoes"), []);
   assert.ok(analyzer.tokenize('xxl').includes('2xl'));
+});
+
+test('empty and punctuation-only text give empty results', () => {
+  for (const text of ['', '   ', '【】！!—…', '\u3000']) {
+    const { normalized, ...rest } = analyzer.analyze(text);
+    assert.deepEqual(rest, { tokens: [], modelNumbers: [], quantities: [], sizes: [] }, JSON.stringify(text));
+  }
+  assert.equal(analyzer.analyze('\u3000 ').normalized, '');
 });
 
 test('rejects unknown options', () => {

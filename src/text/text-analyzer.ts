@@ -53,6 +53,9 @@ const SPLIT_PARTS = /[-./_+&,']+/;
 const SLASHED_WORD = /(?:^|\/)[a-z]{3,}(?:\/|$)/;
 /** A range with one unit: 18-200mm, 55-200mm (zoom lenses), 100-240v. */
 const QUANTITY_RANGE = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)([a-z]+)$/;
+/** 1t, 2t, 4t, 8t, 16t: drive sizes as Chinese titles write them. */
+const TERABYTES_AS_T = /^(?:1|2|4|8|16)t$/;
+const HAN = /\p{Script=Han}/u;
 /** 2x500ml, 6x330ml: a count of packs of one quantity. */
 const MULTIPACK = /^(\d{1,3})x(\d.*)$/;
 
@@ -82,6 +85,8 @@ interface Collector {
   quantities: Quantity[];
   sizes: string[];
   removeStopWords: boolean;
+  /** The title has Han characters: 1t/2t there mean terabytes (1T固态硬盘), not toddler sizes 2T–5T. */
+  chinese: boolean;
 }
 
 function pushUnique(list: string[], value: string): void {
@@ -111,6 +116,7 @@ function analyzePart(c: Collector, part: string): void {
   }
   const q = parseQuantityToken(part);
   if (q) return pushQuantity(c, q);
+  if (c.chinese && TERABYTES_AS_T.test(part)) return pushQuantity(c, { value: Number(part.slice(0, -1)), unit: 'tb', raw: part });
   const pack = MULTIPACK.exec(part);
   if (pack) {
     const each = parseQuantityToken(pack[2] ?? '');
@@ -191,7 +197,7 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
 
   function analyze(text: string): AnalyzedText {
     const normalized = normalizeText(text, normalizeOptions);
-    const c: Collector = { tokens: [], modelNumbers: [], quantities: [], sizes: [], removeStopWords: opts.removeStopWords };
+    const c: Collector = { tokens: [], modelNumbers: [], quantities: [], sizes: [], removeStopWords: opts.removeStopWords, chinese: HAN.test(normalized) };
     // First pass: everything but Han runs goes straight to the collector; Han runs are queued
     // (their place in `tokens` remembered) and segmented together in one jieba call.
     const hanRuns: string[] = [];
