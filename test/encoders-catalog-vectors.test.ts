@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cosineSimilarity, type DenseEncoder } from '../src/encoders/encoder.ts';
+import { cosineSimilarity, type DenseEncoder, type WordVectors } from '../src/encoders/encoder.ts';
+import { createSifEncoder } from '../src/encoders/glove/sif.ts';
+import { createCatalogAwareEncoder } from '../src/encoders/catalog-vectors/catalog-aware-encoder.ts';
 import { catalogVectorsFromJSON, jacobiEigen, randomizedSvd, trainCatalogVectors, type CsrMatrix } from '../src/encoders/catalog-vectors/catalog-vectors.ts';
 import { createCatalogSifEncoder, createCombinedEncoder } from '../src/encoders/catalog-vectors/combined-encoder.ts';
 
@@ -140,4 +142,46 @@ test('combined encoder: cosine is the weighted mean of the parts’ cosines', as
   ]);
   assert.notEqual(other.id, enc.id);
   assert.throws(() => createCombinedEncoder([{ name: 'p', encoder: p, weight: -1 }]), /must be ≥ 0/);
+});
+
+/** A toy pretrained space: each word gets a random direction seeded by its characters. */
+function toyWordVectors(): WordVectors {
+  return {
+    id: 'toy-words',
+    dimension: 16,
+    vector(word) {
+      let seed = 17;
+      for (const ch of word) seed = (seed * 31 + ch.codePointAt(0)!) % 2147483647;
+      const r = rng(seed);
+      return Float32Array.from({ length: 16 }, () => r() - 0.5);
+    },
+    probability: () => 1e-5,
+  };
+}
+
+test('catalog-aware encoder: fit trains the catalog part; state round-trips; tiny catalogs leave it off', async () => {
+  const texts = syntheticCorpus().map((d) => d.join(' '));
+  const enc = createCatalogAwareEncoder(createSifEncoder(toyWordVectors()), { catalog: { dimension: 8 }, minCatalogVocabulary: 10 });
+  assert.equal(enc.dimension, 16 + 8);
+  const idBefore = enc.id;
+  enc.fit(texts);
+  assert.ok(enc.catalogVectors, 'catalog part is on');
+  assert.notEqual(enc.id, idBefore);
+  const probe = ['红色 连衣裙 雪纺', '碎花 裙子 收腰', '华为 手机 5g'];
+  const [a, b, c] = await enc.encode(probe);
+  assert.equal(a!.length, 24);
+  // The toy pretrained space knows nothing (random directions); the catalog part brings the topics.
+  assert.ok(cosineSimilarity(a!, b!) > cosineSimilarity(a!, c!), `${cosineSimilarity(a!, b!)} vs ${cosineSimilarity(a!, c!)}`);
+
+  const restored = createCatalogAwareEncoder(createSifEncoder(toyWordVectors()), { catalog: { dimension: 8 }, minCatalogVocabulary: 10 });
+  restored.load(JSON.parse(JSON.stringify(enc.toJSON())));
+  assert.equal(restored.id, enc.id);
+  const [a2] = await restored.encode([probe[0]!]);
+  assert.ok(cosineSimilarity(a!, a2!) > 0.999);
+
+  const tiny = createCatalogAwareEncoder(createSifEncoder(toyWordVectors()), { catalog: { dimension: 8 }, minCatalogVocabulary: 10 });
+  tiny.fit(['红色 连衣裙', '华为 手机']);
+  assert.equal(tiny.catalogVectors, undefined);
+  const [t] = await tiny.encode(['红色 连衣裙']);
+  assert.ok(t!.subarray(16).every((x) => x === 0), 'catalog part is zero');
 });

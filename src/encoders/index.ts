@@ -80,5 +80,12 @@ export {
   type CombinedPart,
   type CatalogCombinedOptions,
 } from './catalog-vectors/combined-encoder.ts';
+export {
+  createCatalogAwareEncoder,
+  DEFAULT_CATALOG_AWARE_OPTIONS,
+  type CatalogAwareEncoder,
+  type CatalogAwareOptions,
+  type CatalogAwareState,
+} from './catalog-vectors/catalog-aware-encoder.ts';
 
 // Transformer and image encoders: exports added below by their owner.

@@ -1,0 +1,170 @@
+/**
+ * A fittable text encoder that joins a pretrained SIF encoder (GloVe + CEDICT) and word vectors
+ * trained on the catalog, with the same `fit` / `toJSON` / `load` shape as a SIF encoder so it can
+ * be fitted on a catalog and have its state kept in a store.
+ *
+ * Output: [√w_p · pretrained, √w_c · catalog] (each part L2-normalised, the whole re-normalised), so
+ * cos = w_p · cos_pretrained + w_c · cos_catalog (weights summing to 1) when both parts are non-zero;
+ * see combined-encoder.ts. The catalog part has a fixed width (`catalog.dimension`, zero-padded
+ * when the catalog supports fewer SVD dimensions) so the output dimension never changes.
+ * Before `fit`, or when the catalog is too small (fewer than `minCatalogVocabulary` words seen
+ * ≥ `catalog.minCount` times), the catalog part is zero and the encoder behaves as the pretrained one.
+ */
+import { createHash } from 'node:crypto';
+import { createError, rejectUnknownKeys } from '../../errors.ts';
+import type { DenseEncoder } from '../encoder.ts';
+import type { TextAnalyzer } from '../../text/analyzer.ts';
+import type { SifEncoder, SifState } from '../glove/sif.ts';
+import { catalogVectorsFromJSON, DEFAULT_CATALOG_VECTOR_OPTIONS, trainCatalogVectors, type CatalogVectorOptions, type CatalogVectors, type CatalogVectorsJSON } from './catalog-vectors.ts';
+import { createCatalogSifEncoder, createCombinedEncoder, DEFAULT_CATALOG_COMBINED_OPTIONS, type CombinedEncoder } from './combined-encoder.ts';
+
+export interface CatalogAwareOptions {
+  /** Weight of the pretrained view in the cosine. */
+  pretrainedWeight: number;
+  /** Weight of the catalog-trained view in the cosine. */
+  catalogWeight: number;
+  /** Options of the catalog word vectors (dimension = width of the catalog part). */
+  catalog: Partial<CatalogVectorOptions>;
+  /** Below this vocabulary the catalog part stays off (vectors from a few titles are noise). */
+  minCatalogVocabulary: number;
+  analyzer: TextAnalyzer | undefined;
+}
+
+export const DEFAULT_CATALOG_AWARE_OPTIONS = {
+  pretrainedWeight: DEFAULT_CATALOG_COMBINED_OPTIONS.pretrainedWeight,
+  catalogWeight: DEFAULT_CATALOG_COMBINED_OPTIONS.catalogWeight,
+  catalog: {},
+  minCatalogVocabulary: 50,
+  analyzer: undefined,
+} as const satisfies CatalogAwareOptions;
+
+export interface CatalogAwareState {
+  version: 1;
+  kind: 'catalog-aware';
+  pretrained: SifState;
+  /** Absent when the catalog part is off. */
+  catalogVectors?: CatalogVectorsJSON;
+  catalogSif?: SifState;
+}
+
+export interface CatalogAwareEncoder extends DenseEncoder<string> {
+  readonly pretrained: SifEncoder;
+  /** The catalog word vectors, once fitted (undefined when the catalog part is off). */
+  readonly catalogVectors: CatalogVectors | undefined;
+  readonly weights: { pretrained: number; catalog: number };
+  fit(texts: readonly string[]): void;
+  toJSON(): CatalogAwareState;
+  load(state: CatalogAwareState): void;
+}
+
+export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Partial<CatalogAwareOptions> = {}): CatalogAwareEncoder {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_CATALOG_AWARE_OPTIONS), 'createCatalogAwareEncoder');
+  const opts: CatalogAwareOptions = { ...DEFAULT_CATALOG_AWARE_OPTIONS, ...options };
+  const catalogOptions: CatalogVectorOptions = { ...DEFAULT_CATALOG_VECTOR_OPTIONS, ...opts.catalog };
+  const width = catalogOptions.dimension;
+  let vectors: CatalogVectors | undefined;
+  let catalogSif: SifEncoder | undefined;
+  let combined: CombinedEncoder | undefined;
+
+  /** Pads the catalog SIF output to the fixed width. */
+  function paddedCatalog(sif: SifEncoder): DenseEncoder<string> {
+    return {
+      kind: 'dense',
+      get id() {
+        return `${sif.id}/pad${width}`;
+      },
+      dimension: width,
+      modality: 'text',
+      normalized: true,
+      async encode(batch) {
+        const out = await sif.encode(batch);
+        return out.map((v) => {
+          const p = new Float32Array(width);
+          p.set(v.subarray(0, width));
+          return p;
+        });
+      },
+    };
+  }
+
+  const emptyCatalog: DenseEncoder<string> = {
+    kind: 'dense',
+    id: 'catalog-off',
+    dimension: width,
+    modality: 'text',
+    normalized: true,
+    encode: async (batch) => batch.map(() => new Float32Array(width)),
+  };
+
+  function rebuild(): void {
+    combined = createCombinedEncoder([
+      { name: 'pretrained', encoder: pretrained, weight: opts.pretrainedWeight },
+      { name: 'catalog', encoder: catalogSif ? paddedCatalog(catalogSif) : emptyCatalog, weight: opts.catalogWeight },
+    ]);
+  }
+  rebuild();
+
+  function fit(texts: readonly string[]): void {
+    pretrained.fit(texts);
+    const analyzer = opts.analyzer;
+    const docs = analyzer ? texts.map((t) => analyzer.tokenize(t)) : undefined;
+    vectors = undefined;
+    catalogSif = undefined;
+    try {
+      const trained = trainCatalogVectors(docs ?? texts, opts.catalog);
+      if (trained.words.length >= opts.minCatalogVocabulary) vectors = trained;
+    } catch (e) {
+      // A catalog too small for any vectors simply leaves the catalog part off.
+      if ((e as { code?: string }).code !== 'INVALID_ARGUMENT') throw e;
+    }
+    if (vectors) {
+      catalogSif = createCatalogSifEncoder(vectors, analyzer ? { analyzer } : {});
+      catalogSif.fit(texts);
+    }
+    rebuild();
+  }
+
+  function toJSON(): CatalogAwareState {
+    return {
+      version: 1,
+      kind: 'catalog-aware',
+      pretrained: pretrained.toJSON(),
+      ...(vectors && catalogSif ? { catalogVectors: vectors.toJSON(), catalogSif: catalogSif.toJSON() } : {}),
+    };
+  }
+
+  function load(state: CatalogAwareState): void {
+    if (state.version !== 1 || state.kind !== 'catalog-aware') {
+      throw createError('PARSE_ERROR', `catalog-aware encoder state: unsupported version/kind ${String(state.version)}/${String(state.kind)}`, { field: 'version' });
+    }
+    pretrained.load(state.pretrained);
+    vectors = undefined;
+    catalogSif = undefined;
+    if (state.catalogVectors && state.catalogSif) {
+      vectors = catalogVectorsFromJSON(state.catalogVectors);
+      catalogSif = createCatalogSifEncoder(vectors, opts.analyzer ? { analyzer: opts.analyzer } : {});
+      catalogSif.load(state.catalogSif);
+    }
+    rebuild();
+  }
+
+  const total = opts.pretrainedWeight + opts.catalogWeight;
+  return {
+    kind: 'dense',
+    get id() {
+      return `catalog-aware:${createHash('sha256').update(combined!.id).digest('hex').slice(0, 12)}`;
+    },
+    dimension: pretrained.dimension + width,
+    modality: 'text',
+    normalized: true,
+    pretrained,
+    get catalogVectors() {
+      return vectors;
+    },
+    weights: { pretrained: opts.pretrainedWeight / total, catalog: opts.catalogWeight / total },
+    fit,
+    toJSON,
+    load,
+    encode: (batch) => combined!.encode(batch),
+  };
+}
