@@ -50,7 +50,7 @@ test('generated fixture models are tiny and in the transformers.js layout', () =
 });
 
 test('sentence encoder: dimension from config, normalised, deterministic, distinct', { skip: needsTjs }, async () => {
-  const enc = createTransformerEncoder({ model: featDir, pooling: 'mean', normalize: true, batchSize: 2, maxLength: 32 });
+  const enc = createTransformerEncoder({ model: featDir, pooling: 'mean', normalize: true, batchSize: 2, maxLength: 32, threads: 1 });
   assert.equal(enc.dimension, 32);
   assert.equal(enc.kind, 'dense');
   assert.equal(enc.modality, 'text');
@@ -140,7 +140,7 @@ test('sentence encoder: missing optional package gives ENCODER_UNAVAILABLE on fi
 });
 
 test('cross-encoder: one score per text, in (0,1) with sigmoid, order-independent', { skip: needsTjs }, async () => {
-  const ce = createCrossEncoder({ model: clsDir, batchSize: 2 });
+  const ce = createCrossEncoder({ model: clsDir, batchSize: 2, threads: 1 });
   const texts = ['red cotton shirt', '蓝色 连衣裙', 'usb cable', 'red cotton shirt'];
   const scores = await ce.score('red shirt', texts);
   assert.equal(scores.length, texts.length);
@@ -190,6 +190,40 @@ test(
     assert.ok(dot(vecs[0]!, vecs[2]!) < 0.9999);
     assert.ok(dot(vecs[2]!, vecs[3]!) < 0.9999);
     for (const v of vecs) assert.ok(Math.abs(norm(v) - 1) < 1e-5);
+    await enc.dispose();
+  },
+);
+
+test('hub id resolved offline from cacheDir (<cacheDir>/<owner>/<name>/…)', { skip: needsTjs }, async () => {
+  const cacheDir = join(root, 'hf-cache');
+  writeTinyBertModel(join(cacheDir, 'prodsim-test', 'tiny-bert'), { hiddenSize: 32, seed: 7 });
+  const enc = createTransformerEncoder({ model: 'prodsim-test/tiny-bert', cacheDir, localFilesOnly: true });
+  assert.equal(enc.model, 'prodsim-test/tiny-bert');
+  assert.equal(enc.dimension, 32);
+  const local = createTransformerEncoder({ model: featDir });
+  const [a] = await enc.encode(['red cotton shirt']);
+  const [b] = await local.encode(['red cotton shirt']);
+  // same seed and vocabulary as featDir: the same weights, found through the cache
+  for (let d = 0; d < 32; d++) assert.ok(Math.abs(a![d]! - b![d]!) < 1e-5);
+  await Promise.all([enc.dispose(), local.dispose()]);
+  // a hub id that is not on disk: MODEL_NOT_FOUND on first encode, without trying the network
+  const absent = createTransformerEncoder({ model: 'prodsim-test/not-downloaded', cacheDir, dimension: 32 });
+  const e = await expectCode(absent.encode(['x']), 'MODEL_NOT_FOUND');
+  assert.match(e.message, /not on disk/);
+});
+
+const bgeZh = join(import.meta.dirname, '../../shared/models/tokenizers/bge-small-zh-v1.5');
+test(
+  'tiny model with the real bge-small-zh-v1.5 (Chinese WordPiece) tokenizer, CLS pooling',
+  { skip: !existsSync(join(bgeZh, 'tokenizer.json')) ? 'needs ../shared/models/tokenizers/bge-small-zh-v1.5 (not in a fresh clone)' : needsTjs },
+  async () => {
+    const dir = join(root, 'tiny-bge-zh');
+    const info = writeTinyBertModel(dir, { tokenizerFrom: bgeZh, hiddenSize: 32, embeddingSize: 4, seed: 9 });
+    assert.equal(info.vocabSize, 21128);
+    const enc = createTransformerEncoder({ model: dir, pooling: 'cls' });
+    const [a, b, c] = await enc.encode(['红色连衣裙', '蓝色连衣裙', '红色连衣裙']);
+    assert.deepEqual([...a!], [...c!]);
+    assert.ok(dot(a!, b!) < 0.9999, 'one character apart, still different');
     await enc.dispose();
   },
 );

@@ -14,15 +14,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
 import { assertDimension, l2normalize, type DenseEncoder } from '../encoder.ts';
 import {
+  assertOnnxFile,
   effectiveMaxLength,
   importTransformers,
   loadingError,
   modelFingerprint,
-  modelRef,
   onnxFileName,
   positiveInt,
   readModelConfig,
   resolveDtype,
+  resolveLoadRef,
   resolveModelLocation,
   restoreTruncatedSuffix,
   sessionOptions,
@@ -156,37 +157,33 @@ export function createClipEncoders(
   const textFile = onnxFileName('text_model', dtype);
   const name = location.kind === 'local' ? basename(location.path) : location.id;
   const space = `clip:${name}:${dtype}:${modelFingerprint(location, [visionFile, textFile], o.cacheDir)}`;
-  const ref = modelRef(location);
   const common: TjsPretrainedOptions = { local_files_only: o.localFilesOnly, ...(o.cacheDir ? { cache_dir: o.cacheDir } : {}) };
   const session = sessionOptions(o.threads);
   const modelOptions: TjsPretrainedOptions = { ...common, dtype, device: 'cpu', ...(session ? { session_options: session } : {}) };
 
-  const requireFile = (file: string) => {
-    if (location.kind === 'local' && !existsSync(join(location.path, 'onnx', file))) {
-      throw createError('MODEL_NOT_FOUND', `CLIP model file ${join(location.path, 'onnx', file)} is missing`, { file });
-    }
-  };
 
   const vision = memo(async () => {
     const t: TransformersModule = await importTransformers(importer);
-    requireFile(visionFile);
+    const ref = resolveLoadRef(t, location, o.localFilesOnly, o.cacheDir);
+    assertOnnxFile(ref, visionFile);
     try {
       const processor = await t.AutoProcessor.from_pretrained(ref, common);
       const model = await t.CLIPVisionModelWithProjection.from_pretrained(ref, modelOptions);
       return { t, processor, model };
     } catch (e) {
-      throw loadingError('CLIP vision model', ref, e);
+      throw loadingError('CLIP vision model', o.model, e);
     }
   });
   const textTower = memo(async () => {
     const t = await importTransformers(importer);
-    requireFile(textFile);
+    const ref = resolveLoadRef(t, location, o.localFilesOnly, o.cacheDir);
+    assertOnnxFile(ref, textFile);
     try {
       const tokenizer: TjsTokenizer = await t.AutoTokenizer.from_pretrained(ref, common);
       const model: TjsModel = await t.CLIPTextModelWithProjection.from_pretrained(ref, modelOptions);
       return { tokenizer, model, suffix: specialSuffix(tokenizer) };
     } catch (e) {
-      throw loadingError('CLIP text model', ref, e);
+      throw loadingError('CLIP text model', o.model, e);
     }
   });
 

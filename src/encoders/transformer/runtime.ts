@@ -215,11 +215,34 @@ export function modelFingerprint(loc: ModelLocation, onnxFiles: readonly string[
   return h.digest('hex').slice(0, 12);
 }
 
+/**
+ * What to hand to `from_pretrained`. For a hub id with localFilesOnly we find the folder on disk
+ * ourselves (cacheDir, then transformers.js's env.localModelPath and env.cacheDir, all read-only;
+ * a hub cache keeps `<dir>/<owner>/<name>/<file>`, a complete model folder) and pass its absolute
+ * path. Reason: in transformers.js 4.3 the tokenizer loader probes `tokenizer_config.json` without
+ * passing our options on, so with a hub id it goes to the network even with local_files_only
+ * (and fails after a timeout offline). Local paths never reach that probe's remote branch. This
+ * also keeps us from having to set `env.allowRemoteModels = false` globally.
+ */
+export function resolveLoadRef(t: TransformersModule, loc: ModelLocation, localFilesOnly: boolean, cacheDir?: string): string {
+  if (loc.kind === 'local' || !localFilesOnly) return modelRef(loc);
+  const roots = [cacheDir, t.env.localModelPath, t.env.cacheDir].filter((d): d is string => typeof d === 'string' && d !== '');
+  for (const r of roots) {
+    const dir = join(resolve(r), loc.id);
+    if (existsSync(join(dir, 'config.json'))) return dir;
+  }
+  throw createError(
+    'MODEL_NOT_FOUND',
+    `hub model "${loc.id}" is not on disk (looked in ${roots.map((r) => join(r, loc.id)).join(', ')}) and localFilesOnly is set; ` +
+      'download it into cacheDir or point model at a local folder',
+    { field: 'model' },
+  );
+}
+
 /** Checks the ONNX file exists before handing over to transformers.js (whose message is vaguer). */
-export function assertOnnxFile(loc: ModelLocation, file: string, cacheDir?: string): void {
-  const dir = localFolder(loc, cacheDir);
-  if (loc.kind !== 'local' || !dir) return;
-  const p = join(dir, 'onnx', file);
+export function assertOnnxFile(ref: string, file: string): void {
+  if (!isAbsolute(ref)) return; // a hub id loaded remotely: transformers.js reports what is missing
+  const p = join(ref, 'onnx', file);
   if (!existsSync(p)) {
     throw createError('MODEL_NOT_FOUND', `model file ${p} is missing (transformers.js expects <model>/onnx/${file})`, { file: p });
   }
@@ -319,10 +342,10 @@ export interface LoadedModel<M> {
 export function lazyModel<M>(parts: LazyModelParts<M>): { get(): Promise<LoadedModel<M>>; reset(): void; loaded(): LoadedModel<M> | undefined } {
   let promise: Promise<LoadedModel<M>> | undefined;
   let done: LoadedModel<M> | undefined;
-  const ref = modelRef(parts.location);
   const load = async () => {
     const t = await importTransformers(parts.importer);
-    assertOnnxFile(parts.location, onnxFileName(parts.modelFileName, parts.dtype), parts.cacheDir);
+    const ref = resolveLoadRef(t, parts.location, parts.localFilesOnly, parts.cacheDir);
+    assertOnnxFile(ref, onnxFileName(parts.modelFileName, parts.dtype));
     const common = { local_files_only: parts.localFilesOnly, ...(parts.cacheDir ? { cache_dir: parts.cacheDir } : {}) };
     try {
       const tokenizer = await t.AutoTokenizer.from_pretrained(ref, common);
