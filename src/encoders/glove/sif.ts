@@ -164,6 +164,8 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
         catalogTotal++;
       }
     }
+    // Only words with a vector ever need p(w): keep the saved state small (no model numbers, typos).
+    for (const t of [...catalogCounts.keys()]) if (!wordVectors.vector(t)) catalogCounts.delete(t);
     components = [];
     const rows = tokenized.map((tokens) => weightedAverage(tokens)).filter((v) => v.some((x) => x !== 0));
     for (let c = 0; c < opts.removeComponents && rows.length > 0; c++) {
