@@ -25,6 +25,11 @@ const EF_WIDE = 256;
 const SPREAD = 0.8;
 const POINTS_PER_CLUSTER = 100;
 const WARMUP_QUERIES = 20;
+/** Filtered-search cases: keys whose cluster id is a multiple of `modulo` pass (≈ 1/modulo of the keys). */
+const FILTERS = [
+  { label: '25%', modulo: 4 },
+  { label: '1%', modulo: 100 },
+] as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +56,10 @@ interface ContenderResult {
   name: string;
   config: string;
   buildSeconds: number;
+  /** CPU seconds of the build, all threads (less sensitive than wall time to other load on the machine). */
+  buildCpuSeconds?: number;
+  /** CPU milliseconds per query (process CPU time over the query loop / queries). */
+  cpuMsPerQuery?: number;
   p50Ms: number;
   p99Ms: number;
   qps: number;
@@ -79,10 +88,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-function timeQueries(q: number, run: (i: number) => AnnMatch[]): { results: AnnMatch[][]; p50: number; p99: number; qps: number } {
+function cpuSeconds(since?: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+}
+
+function timeQueries(q: number, run: (i: number) => AnnMatch[]): { results: AnnMatch[][]; p50: number; p99: number; qps: number; cpuMsPerQuery: number } {
   for (let i = 0; i < Math.min(WARMUP_QUERIES, q); i++) run(i);
   const times: number[] = [];
   const results: AnnMatch[][] = [];
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < q; i++) {
     const t = performance.now();
@@ -91,7 +106,7 @@ function timeQueries(q: number, run: (i: number) => AnnMatch[]): { results: AnnM
   }
   const total = performance.now() - start;
   times.sort((a, b) => a - b);
-  return { results, p50: percentile(times, 0.5), p99: percentile(times, 0.99), qps: (q / total) * 1000 };
+  return { results, p50: percentile(times, 0.5), p99: percentile(times, 0.99), qps: (q / total) * 1000, cpuMsPerQuery: (cpuSeconds(cpu0) * 1000) / q };
 }
 
 function gc(): void {
@@ -111,7 +126,9 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   log(`case ${n}×${dim}: generating ${n} vectors in ${clusters} clusters, ${queries} queries`);
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const centres = makeCentres(dim, clusters, 42);
-  const data = pointsAround(centres, dim, n, SPREAD, 43).vectors;
+  const generated = pointsAround(centres, dim, n, SPREAD, 43);
+  const data = generated.vectors;
+  const clusterOf = generated.cluster;
   const qv = pointsAround(centres, dim, queries, SPREAD, 44).vectors;
   const query = (i: number): Float32Array => qv.subarray(i * dim, (i + 1) * dim);
   const keys = new Float64Array(n).map((_, i) => i);
@@ -120,9 +137,11 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
 
   // ---- exact (ground truth) ----
   let t = performance.now();
+  let cpuB = process.cpuUsage();
   const exact = createExactIndex({ dimension: dim, metric: 'cos' });
   exact.add(keys, data);
   const exactBuild = (performance.now() - t) / 1000;
+  const exactBuildCpu = cpuSeconds(cpuB);
   log('exact: searching (ground truth)');
   const ex = timeQueries(queries, (i) => exact.search(query(i), K));
   const truth = ex.results;
@@ -130,19 +149,33 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   exact.save(exactPath);
   const exactBytes = fileBytes([exactPath]) / n;
   results.push({
-    name: 'exact', config: 'brute force, Float32, JS loop', buildSeconds: exactBuild,
-    p50Ms: ex.p50, p99Ms: ex.p99, qps: ex.qps, recallAt10: 1, indexBytesPerVector: exactBytes, totalBytesPerVector: exactBytes,
+    name: 'exact', config: 'brute force, Float32, JS loop', buildSeconds: exactBuild, buildCpuSeconds: exactBuildCpu,
+    p50Ms: ex.p50, cpuMsPerQuery: ex.cpuMsPerQuery, p99Ms: ex.p99, qps: ex.qps, recallAt10: 1, indexBytesPerVector: exactBytes, totalBytesPerVector: exactBytes,
   });
   rmSync(exactPath);
+
+  // Filters like "category = X" / "category in a quarter of the catalog": cluster ids stand in for categories.
+  const filters = FILTERS.map((f) => ({ ...f, fn: (key: number): boolean => clusterOf[key]! % f.modulo === 0 }));
+  const filteredTruth = filters.map((f) => {
+    log(`exact: filtered ground truth (${f.label})`);
+    const r = timeQueries(queries, (i) => exact.search(query(i), K, { filter: f.fn }));
+    results.push({
+      name: `exact filter ${f.label}`, config: 'brute force over the passing keys', buildSeconds: 0, p50Ms: r.p50, cpuMsPerQuery: r.cpuMsPerQuery, p99Ms: r.p99, qps: r.qps,
+      recallAt10: 1, indexBytesPerVector: exactBytes, totalBytesPerVector: exactBytes,
+    });
+    return r.results;
+  });
 
   // ---- prodsim (f16, same HNSW parameters as usearch direct) ----
   const prodsimRun = (name: string, quantization: 'f16' | 'i8', rescore: number): void => {
     log(`${name}: building`);
     gc();
     t = performance.now();
+    cpuB = process.cpuUsage();
     const ann = createAnnIndex({ dimension: dim, metric: 'cos', quantization, connectivity: M, expansionAdd: EF_CONSTRUCTION, expansionSearch: EF_SEARCH, rescore, addThreads: THREADS });
     ann.add(keys, data);
     const build = (performance.now() - t) / 1000;
+    const buildCpu = cpuSeconds(cpuB);
     log(`${name}: built in ${build.toFixed(1)} s, searching`);
     const r = timeQueries(queries, (i) => ann.search(query(i), K));
     const path = join(tmp, `${name}.usearch`);
@@ -150,15 +183,31 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     const [indexFile, sidecar] = ann.filesFor(path);
     const config = `${quantization}, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}${rescore ? `, rescore ${rescore}` : ''}, ${THREADS} build threads`;
     results.push({
-      name, config, buildSeconds: build, p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K),
+      name, config, buildSeconds: build, buildCpuSeconds: buildCpu, p50Ms: r.p50, cpuMsPerQuery: r.cpuMsPerQuery, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K),
       indexBytesPerVector: fileBytes([indexFile!]) / n, totalBytesPerVector: fileBytes([indexFile!, sidecar!]) / n,
       notes: 'total includes the Float32 sidecar (rescoring, exact filtered search)',
     });
     const w = timeQueries(queries, (i) => ann.search(query(i), K, { ef: EF_WIDE }));
     results.push({
-      name: `${name} ef${EF_WIDE}`, config: `same index, search { ef: ${EF_WIDE} }`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      name: `${name} ef${EF_WIDE}`, config: `same index, search { ef: ${EF_WIDE} }`, buildSeconds: 0, p50Ms: w.p50, cpuMsPerQuery: w.cpuMsPerQuery, p99Ms: w.p99, qps: w.qps,
       recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: results.at(-1)!.indexBytesPerVector, totalBytesPerVector: results.at(-1)!.totalBytesPerVector,
     });
+    if (quantization === 'f16') {
+      filters.forEach((f, fi) => {
+        const strategies = new Map<string, number>();
+        const fr = timeQueries(queries, (i) => {
+          const rep = ann.searchDetailed(query(i), K, { filter: f.fn });
+          strategies.set(rep.strategy, (strategies.get(rep.strategy) ?? 0) + 1);
+          return rep.matches;
+        });
+        results.push({
+          name: `${name} filter ${f.label}`, config: 'same index, search { filter }', buildSeconds: 0, p50Ms: fr.p50, cpuMsPerQuery: fr.cpuMsPerQuery, p99Ms: fr.p99, qps: fr.qps,
+          recallAt10: recallAtK(fr.results, filteredTruth[fi]!, K), indexBytesPerVector: results.at(-1)!.indexBytesPerVector,
+          totalBytesPerVector: results.at(-1)!.totalBytesPerVector,
+          notes: `strategies: ${[...strategies].map(([k, v]) => `${k} ${v}`).join(', ')} (recall vs exact filtered search)`,
+        });
+      });
+    }
     rmSync(indexFile!);
     rmSync(sidecar!);
   };
@@ -169,9 +218,11 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   {
     log('usearch-direct: building');
     t = performance.now();
+    cpuB = process.cpuUsage();
     const ix = new UsearchIndex({ dimensions: dim, metric: 'cos' as MetricKind, quantization: 'f16' as ScalarKind, connectivity: M, expansion_add: EF_CONSTRUCTION, expansion_search: EF_SEARCH, multi: false });
     ix.add(bigKeys, data, THREADS);
     const build = (performance.now() - t) / 1000;
+    const buildCpu = cpuSeconds(cpuB);
     log(`usearch-direct: built in ${build.toFixed(1)} s, searching`);
     const toMatches = (keysOut: BigUint64Array, dist: Float32Array, k: number): AnnMatch[] => {
       const out: AnnMatch[] = [];
@@ -186,15 +237,15 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     ix.save(path);
     const bytes = fileBytes([path]) / n;
     results.push({
-      name: 'usearch-direct', config: `f16, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, ${THREADS} build threads`, buildSeconds: build,
-      p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+      name: 'usearch-direct', config: `f16, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, ${THREADS} build threads`, buildSeconds: build, buildCpuSeconds: buildCpu,
+      p50Ms: r.p50, cpuMsPerQuery: r.cpuMsPerQuery, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
     });
     const w = timeQueries(queries, (i) => {
       const m = ix.search(query(i), EF_WIDE, 1);
       return toMatches(m.keys, m.distances, K);
     });
     results.push({
-      name: `usearch-direct ef${EF_WIDE}`, config: `same index, search(q, ${EF_WIDE}) → best ${K}`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      name: `usearch-direct ef${EF_WIDE}`, config: `same index, search(q, ${EF_WIDE}) → best ${K}`, buildSeconds: 0, p50Ms: w.p50, cpuMsPerQuery: w.cpuMsPerQuery, p99Ms: w.p99, qps: w.qps,
       recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
     });
     rmSync(path);
@@ -205,10 +256,12 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   {
     log('hnswlib: building');
     t = performance.now();
+    cpuB = process.cpuUsage();
     const h = new hnswlib.HierarchicalNSW('cosine', dim);
     h.initIndex({ maxElements: n, m: M, efConstruction: EF_CONSTRUCTION, randomSeed: 100 });
     for (let i = 0; i < n; i++) h.addPoint(Array.from(data.subarray(i * dim, (i + 1) * dim)), i);
     const build = (performance.now() - t) / 1000;
+    const buildCpu = cpuSeconds(cpuB);
     log(`hnswlib: built in ${build.toFixed(1)} s, searching`);
     const qArrays = Array.from({ length: queries }, (_, i) => Array.from(query(i)));
     const run = (i: number): AnnMatch[] => {
@@ -221,13 +274,25 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     h.writeIndexSync(path);
     const bytes = fileBytes([path]) / n;
     results.push({
-      name: 'hnswlib-node', config: `f32, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, 1 build thread (addPoint takes number[])`, buildSeconds: build,
-      p50Ms: r.p50, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+      name: 'hnswlib-node', config: `f32, M${M}, efC${EF_CONSTRUCTION}, ef${EF_SEARCH}, 1 build thread (addPoint takes number[])`, buildSeconds: build, buildCpuSeconds: buildCpu,
+      p50Ms: r.p50, cpuMsPerQuery: r.cpuMsPerQuery, p99Ms: r.p99, qps: r.qps, recallAt10: recallAtK(r.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+    });
+    h.setEf(EF_SEARCH);
+    filters.forEach((f, fi) => {
+      const fr = timeQueries(queries, (i) => {
+        const r = h.searchKnn(qArrays[i]!, K, f.fn);
+        return r.neighbors.map((key, j) => ({ key, similarity: 1 - r.distances[j]! }));
+      });
+      results.push({
+        name: `hnswlib-node filter ${f.label}`, config: `same index, searchKnn(q, ${K}, filter), ef${EF_SEARCH}`, buildSeconds: 0, p50Ms: fr.p50, cpuMsPerQuery: fr.cpuMsPerQuery, p99Ms: fr.p99, qps: fr.qps,
+        recallAt10: recallAtK(fr.results, filteredTruth[fi]!, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
+        notes: 'filter evaluated inside the graph walk (JS callback per visited node)',
+      });
     });
     h.setEf(EF_WIDE);
     const w = timeQueries(queries, run);
     results.push({
-      name: `hnswlib-node ef${EF_WIDE}`, config: `same index, setEf(${EF_WIDE})`, buildSeconds: 0, p50Ms: w.p50, p99Ms: w.p99, qps: w.qps,
+      name: `hnswlib-node ef${EF_WIDE}`, config: `same index, setEf(${EF_WIDE})`, buildSeconds: 0, p50Ms: w.p50, cpuMsPerQuery: w.cpuMsPerQuery, p99Ms: w.p99, qps: w.qps,
       recallAt10: recallAtK(w.results, truth, K), indexBytesPerVector: bytes, totalBytesPerVector: bytes,
     });
     rmSync(path);
@@ -251,6 +316,8 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     results,
     ratiosProdsimOverUsearch: {
       buildSeconds: ratio(p.buildSeconds, u.buildSeconds),
+      buildCpuSeconds: ratio(p.buildCpuSeconds ?? 0, u.buildCpuSeconds ?? 1),
+      cpuMsPerQuery: ratio(p.cpuMsPerQuery ?? 0, u.cpuMsPerQuery ?? 1),
       p50Ms: ratio(p.p50Ms, u.p50Ms),
       p99Ms: ratio(p.p99Ms, u.p99Ms),
       qps: ratio(p.qps, u.qps),
@@ -283,17 +350,17 @@ function renderMarkdown(r: Report): string {
   for (const c of r.cases) {
     lines.push(`## ${c.n.toLocaleString('en')} vectors × ${c.dimension} dimensions`, '');
     lines.push(`${c.queries} queries, ${c.clusters} clusters, commit \`${c.commit}\`, run ${c.ranAt}, load average at start ${c.loadAverageAtStart.join(' / ')}.`, '');
-    lines.push('| contender | config | build s | p50 ms | p99 ms | QPS | recall@10 | index B/vector | total B/vector |');
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('| contender | config | build s (CPU s) | p50 ms | p99 ms | QPS | CPU ms/query | recall@10 | index B/vector | total B/vector |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const x of c.results) {
       lines.push(
-        `| ${x.name} | ${x.config} | ${x.buildSeconds ? fmt(x.buildSeconds, 1) : '—'} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ${fmt(x.qps, 0)} | ${x.recallAt10.toFixed(4)} | ${fmt(x.indexBytesPerVector, 0)} | ${fmt(x.totalBytesPerVector, 0)} |`,
+        `| ${x.name} | ${x.config}${x.notes ? ` — ${x.notes}` : ''} | ${x.buildSeconds ? `${fmt(x.buildSeconds, 1)}${x.buildCpuSeconds !== undefined ? ` (${fmt(x.buildCpuSeconds, 1)})` : ''}` : '—'} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ${fmt(x.qps, 0)} | ${x.cpuMsPerQuery !== undefined ? fmt(x.cpuMsPerQuery, 3) : '—'} | ${x.recallAt10.toFixed(4)} | ${fmt(x.indexBytesPerVector, 0)} | ${fmt(x.totalBytesPerVector, 0)} |`,
       );
     }
     const q = c.ratiosProdsimOverUsearch;
     lines.push('');
     lines.push(
-      `prodsim / usearch-direct: build ×${q.buildSeconds}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
+      `prodsim / usearch-direct: build ×${q.buildSeconds}${q.buildCpuSeconds !== undefined ? ` (CPU ×${q.buildCpuSeconds})` : ''}, CPU per query ×${q.cpuMsPerQuery ?? '—'}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
       '',
     );
   }
@@ -307,6 +374,7 @@ function renderMarkdown(r: Report): string {
     '- prodsim wraps the same usearch index; its per-query overhead is the JS wrapper (query normalisation, key conversion, result objects). With a filter it adds over-fetching or an exact scan (see `src/store/ann/usearch-index.ts`).',
     '- prodsim\'s "total" adds the Float32 sidecar it keeps beside the index for exact rescoring and exact filtered search (4 × dimension bytes per vector); pass `vectorLookup` to do without it.',
     '- `ef256` rows reuse the same index with a wider search: usearch 2.25\'s JS binding cannot change `expansion_search` after construction, so prodsim (and the direct call) ask for 256 candidates and keep the best 10, which is what `expansion = max(expansion_search, wanted)` inside usearch makes equivalent.',
+    '- `filter` rows: clusters stand in for categories (25 % / 1 % of keys pass); recall is against exact filtered search. usearch 2.25\'s JS binding has no filtered search, so there is no usearch-direct filter row; prodsim over-fetches or, for selective filters, scans the passing keys exactly (the strategies column counts which). hnswlib-node filters inside the graph walk.',
     '- hnswlib-node builds on one thread (its `addPoint` takes one `number[]` at a time), usearch on the listed number of threads.',
     '',
   );
