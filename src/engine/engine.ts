@@ -32,6 +32,7 @@ import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, 
 import { loadProducts } from '../tasks/load-products.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
+import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -102,6 +103,8 @@ export interface Engine {
   match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions>): Promise<EngineMatchResult>;
   /** Duplicate groups in a catalog; without one, in the store. */
   dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>>): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
+  /** How a text is analysed and encoded, with its nearest words and products. */
+  inspectText(text: string, k?: number): Promise<TextInspection>;
   stats(): StoreStats;
   close(): void;
 }
@@ -211,6 +214,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return { ...(await findDuplicates(await catalog.representMany(products), dedupOptions)), issues };
     },
 
+    inspectText: (text, k) => inspectText(catalog, text, k),
     stats: () => store.stats(),
     close: () => store.close(),
   };

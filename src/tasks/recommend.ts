@@ -41,6 +41,8 @@ export interface RecommendOptions {
   inStockOnly: boolean;
   /** Recent items whose own neighbours are added as candidates. */
   recentItems: number;
+  /** Candidates below this relevance are not recommended at all (rather pad nothing than noise). */
+  minRelevance: number;
 }
 
 export const DEFAULT_RECOMMEND_OPTIONS = {
@@ -51,6 +53,7 @@ export const DEFAULT_RECOMMEND_OPTIONS = {
   userVectorWeight: 0.5,
   inStockOnly: true,
   recentItems: 5,
+  minRelevance: 0.1,
 } as const satisfies Omit<RecommendOptions, 'history'>;
 
 export interface Recommendation extends ScoredProduct {
@@ -122,7 +125,7 @@ export async function recommend(index: CatalogIndex, options: Pick<RecommendOpti
     if (!best) return [];
     const closeness = rep.dense.title ? Math.max(0, cosineSimilarity(user, rep.dense.title) ?? 0) : 0;
     const relevance = opts.userVectorWeight * closeness + (1 - opts.userVectorWeight) * (best.result.score ?? 0);
-    return [{ rep, best, relevance, vector: rep.dense.title }];
+    return relevance < opts.minRelevance ? [] : [{ rep, best, relevance, vector: rep.dense.title }];
   });
   const chosen = diversify(scored, opts.k, opts.lambda);
   return {

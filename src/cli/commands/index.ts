@@ -1,7 +1,25 @@
 // Every CLI command, in the order `prodsim --help` lists them. Add a command: one file here, one line below.
 import type { CliCommand } from '../context.ts';
+import { encodeCommand } from './encode.ts';
 import { ingestCommand } from './ingest.ts';
+import { matchCommand } from './match.ts';
+import { priceCommand } from './price.ts';
+import { recommendCommand } from './recommend.ts';
+import { searchCommand } from './search.ts';
 import { showCommand } from './show.ts';
+import { similarCommand } from './similar.ts';
 import { statsCommand } from './stats.ts';
+import { tagsCommand } from './tags.ts';
 
-export const COMMANDS: readonly CliCommand[] = [ingestCommand, showCommand, statsCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  ingestCommand,
+  showCommand,
+  statsCommand,
+  similarCommand,
+  searchCommand,
+  tagsCommand,
+  matchCommand,
+  recommendCommand,
+  priceCommand,
+  encodeCommand,
+];

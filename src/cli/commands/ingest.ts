@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { CatalogFormat, ReadCatalogOptions } from '../../catalog/catalog.ts';
 import { createError } from '../../errors.ts';
-import type { IngestSummary } from '../../tasks/ingest.ts';
+import type { EngineIngestSummary } from '../../engine/engine.ts';
 import type { CliCommand, CliContext } from '../context.ts';
 import { clip, formatMs, formatNumber, table } from '../format.ts';
 
@@ -41,7 +41,7 @@ async function countLines(file: string): Promise<number> {
   return n + 1;
 }
 
-function printSummary(ctx: CliContext, summary: IngestSummary, storePath: string): void {
+function printSummary(ctx: CliContext, summary: EngineIngestSummary, storePath: string): void {
   ctx.out(
     `Ingested ${summary.source} into ${storePath} in ${formatMs(summary.durationMs)} (${formatNumber(summary.productsPerSecond)} records/s)`,
   );
@@ -56,7 +56,19 @@ function printSummary(ctx: CliContext, summary: IngestSummary, storePath: string
   for (const [id, c] of Object.entries(summary.encoders)) rows.push([`encoded by ${id}`, `${c.encoded} new, ${c.cached} cached`]);
   const s = summary.stageMs;
   rows.push(['time: parse / analyse / encode / store', `${formatMs(s.parse)} / ${formatMs(s.analyse)} / ${formatMs(s.encode)} / ${formatMs(s.store)}`]);
+  const r = summary.representations;
+  rows.push(['text space', `${r.fit.fitted ? 'fitted' : 'kept'} (${r.fit.reason})`]);
+  rows.push(['text vectors', `${r.encoded} encoded, ${r.cached} cached (${formatMs(r.durationMs)})`]);
+  rows.push(['ANN index', `${r.index.size} vectors, ${r.index.rebuilt ? `rebuilt (${r.index.reason})` : r.index.reason}`]);
+  if (summary.images) {
+    const im = summary.images;
+    rows.push(['images', `${im.withImages} products with images: ${im.computed} computed, ${im.cached} cached, ${im.failed.length} failed`]);
+  }
   ctx.out(table(undefined, rows));
+  if (summary.images && summary.images.failed.length > 0) {
+    ctx.out('Images that could not be used (the products are indexed without them):');
+    ctx.out(table(['image', 'problem'], summary.images.failed.slice(0, SHOWN_ISSUES).map((f) => [clip(f.path, 50), `${f.code}: ${clip(f.message, 80)}`])));
+  }
   if (summary.duplicateIds.length > 0) {
     const more = summary.duplicateCount > summary.duplicateIds.length ? ', …' : '';
     ctx.out(`Duplicate ids: ${summary.duplicateIds.slice(0, 10).join(', ')}${summary.duplicateIds.length > 10 ? ', …' : more}`);
@@ -89,11 +101,7 @@ export const ingestCommand: CliCommand = {
       .option('--force', 're-analyse and re-index products even when unchanged (after an analyser upgrade)')
       .action(async (file: string, opts: IngestCliOptions, command: Command) => {
         // Loaded here, not at start-up, so `prodsim --help` and quick commands stay quick.
-        const [{ readMappingFile }, { ingestCatalog }, { createTextAnalyzer }] = await Promise.all([
-          import('../../catalog/mapping-file.ts'),
-          import('../../tasks/ingest.ts'),
-          import('../../text/text-analyzer.ts'),
-        ]);
+        const [{ readMappingFile }, { withEngine }] = await Promise.all([import('../../catalog/mapping-file.ts'), import('../engine-session.ts')]);
         const globals = ctx.globals(command);
         const batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
         const readOptions: Partial<ReadCatalogOptions> = opts.mapping ? await readMappingFile(opts.mapping) : {};
@@ -108,7 +116,6 @@ export const ingestCommand: CliCommand = {
 
         const showProgress = ctx.showProgress(command);
         const totalLines = showProgress ? await countLines(file) : 0;
-        const store = ctx.openStore(command);
         const bar = showProgress
           ? new cliProgress.SingleBar(
               {
@@ -124,26 +131,36 @@ export const ingestCommand: CliCommand = {
           : undefined;
         bar?.start(totalLines, 0, { read: 0, rate: 0 });
         try {
-          const summary = await ingestCatalog({
-            store,
-            analyzer: createTextAnalyzer(),
-            source: file,
-            readOptions,
-            batchSize,
-            force: opts.force === true,
-            onProgress: (p) =>
-              bar?.update(Math.min(p.line, totalLines), {
-                read: formatNumber(p.read),
-                rate: formatNumber(p.elapsedMs > 0 ? Math.round((p.read / p.elapsedMs) * 1000) : 0),
+          const summary = await withEngine(
+            ctx,
+            command,
+            (engine) =>
+              engine.ingest(file, {
+                readOptions,
+                batchSize,
+                force: opts.force === true,
+                onProgress: (p) =>
+                  bar?.update(Math.min(p.line, totalLines), {
+                    read: formatNumber(p.read),
+                    rate: formatNumber(p.elapsedMs > 0 ? Math.round((p.read / p.elapsedMs) * 1000) : 0),
+                  }),
+                onRefreshProgress: (p) => {
+                  if (p.stage !== 'encode' || !bar) return;
+                  if (bar.getTotal() !== p.total) {
+                    bar.stop();
+                    bar.start(p.total, 0, { read: 0, rate: 0 });
+                  }
+                  bar.update(p.done, { read: `${formatNumber(p.done)} encoded`, rate: '' });
+                },
               }),
-          });
-          bar?.update(totalLines);
+            { mustExist: false },
+          );
+          bar?.update(bar.getTotal());
           bar?.stop();
           if (globals.json) ctx.outJson({ store: globals.store, ...summary });
           else printSummary(ctx, summary, globals.store);
         } finally {
           bar?.stop();
-          store.close();
         }
       });
   },

@@ -1,0 +1,91 @@
+/** `prodsim match <a> <b>`: the same products across two catalogs; `prodsim dedup [catalog]`: duplicates. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { EngineMatchResult } from '../../engine/engine.ts';
+import { runTask } from '../../engine/task-registry.ts';
+import type { DuplicateGroup } from '../../tasks/match.ts';
+import type { RecordIssue } from '../../catalog/catalog.ts';
+import type { CliCommand, CliContext } from '../context.ts';
+import { withEngine } from '../engine-session.ts';
+import { clip, table } from '../format.ts';
+import { explanations } from '../task-output.ts';
+import { compact, parseInteger, parseNumber } from '../task-options.ts';
+
+interface MatchCliOptions {
+  threshold?: string;
+  manyToMany?: boolean;
+  blockK?: string;
+  profile?: string;
+  out?: string;
+  explain: string;
+}
+
+function reportIssues(ctx: CliContext, issues: readonly RecordIssue[]): void {
+  if (issues.length === 0) return;
+  ctx.err(`${issues.length} bad record(s) skipped:`);
+  for (const i of issues.slice(0, 10)) ctx.err(`  ${i.file}:${i.line}${i.field ? ` ${i.field}` : ''}: ${i.message}`);
+}
+
+/** JSON Lines of matched pairs with their explanations, one pair a line. */
+function writePairs(path: string, result: EngineMatchResult): void {
+  writeFileSync(path, result.pairs.map((p) => JSON.stringify({ left_id: p.left.id, right_id: p.right.id, score: p.score, explanation: p.explanation })).join('\n') + '\n');
+}
+
+export const matchCommand: CliCommand = {
+  name: 'match',
+  register(program, ctx) {
+    program
+      .command('match')
+      .description('match the same products across two catalogs (cross-platform matching)')
+      .argument('<catalogA>', 'CSV / JSON / JSONL')
+      .argument('<catalogB>', 'CSV / JSON / JSONL')
+      .option('--threshold <x>', 'match at or above this score (default 0.6)')
+      .option('--many-to-many', 'keep every pair above the threshold (default: one-to-one)')
+      .option('--block-k <n>', 'candidates per product from each blocker')
+      .option('--profile <name>', 'fusion profile (default sameProduct)')
+      .option('-o, --out <file.jsonl>', 'write the matched pairs with explanations')
+      .option('--explain <n>', 'explain the first n pairs', '2')
+      .action(async (a: string, b: string, o: MatchCliOptions, command: Command) => {
+        const json = ctx.globals(command).json;
+        const input = compact({
+          left: a,
+          right: b,
+          threshold: parseNumber(o.threshold, '--threshold'),
+          oneToOne: o.manyToMany ? false : undefined,
+          blockK: parseInteger(o.blockK, '--block-k'),
+          profile: o.profile,
+        });
+        const r = (await withEngine(ctx, command, (e) => runTask(e, 'match', input), { mustExist: false })) as EngineMatchResult;
+        if (o.out) writePairs(o.out, r);
+        if (json) return ctx.outJson(r);
+        reportIssues(ctx, r.issues);
+        const s = r.stats;
+        ctx.out(`${s.matched} matches between ${s.left} and ${s.right} products (${s.candidatePairs} candidate pairs, ${s.aboveThreshold} above ${s.threshold}, ${s.oneToOne ? 'one-to-one' : 'many-to-many'}, ${s.scorer})`);
+        ctx.out(table(['#', 'left', 'right', 'score'], r.pairs.map((p, i) => [i + 1, `${p.left.id} ${clip(p.left.title, 40)}`, `${p.right.id} ${clip(p.right.title, 40)}`, p.score.toFixed(3)])));
+        const n = parseInteger(o.explain, '--explain') ?? 0;
+        if (n > 0) ctx.out(`\n${explanations(r.pairs.map((p) => ({ product: p.left, explanation: p.explanation })), n)}`);
+        if (o.out) ctx.out(`pairs written to ${o.out}`);
+      });
+
+    program
+      .command('dedup')
+      .description('duplicate groups inside one catalog (default: the store)')
+      .argument('[catalog]', 'CSV / JSON / JSONL; omit to use the store')
+      .option('--threshold <x>', 'duplicates at or above this score (default 0.6)')
+      .option('--block-k <n>', 'candidates per product from each blocker')
+      .option('--profile <name>', 'fusion profile (default sameProduct)')
+      .action(async (catalog: string | undefined, o: Omit<MatchCliOptions, 'manyToMany' | 'out' | 'explain'>, command: Command) => {
+        const json = ctx.globals(command).json;
+        const input = compact({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile });
+        const r = (await withEngine(ctx, command, (e) => runTask(e, 'dedup', input), { mustExist: catalog !== undefined ? false : true })) as {
+          groups: DuplicateGroup[];
+          issues: RecordIssue[];
+          stats: EngineMatchResult['stats'];
+        };
+        if (json) return ctx.outJson(r);
+        reportIssues(ctx, r.issues);
+        ctx.out(`${r.groups.length} duplicate groups among ${r.stats.left} products (${r.stats.candidatePairs} candidate pairs, threshold ${r.stats.threshold})`);
+        ctx.out(table(['#', 'products', 'min score'], r.groups.map((g, i) => [i + 1, g.products.map((p) => `${p.id} ${clip(p.title, 50)}`).join('\n'), g.minScore.toFixed(3)])));
+      });
+  },
+};

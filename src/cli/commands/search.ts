@@ -1,0 +1,49 @@
+/** `prodsim search "<query>"`: hybrid search (BM25 + dense + model numbers), reranked. */
+import type { Command } from 'commander';
+import { runTask } from '../../engine/task-registry.ts';
+import type { SearchResult } from '../../tasks/search.ts';
+import type { CliCommand } from '../context.ts';
+import { withEngine } from '../engine-session.ts';
+import { explanations, rankedTable } from '../task-output.ts';
+import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
+
+interface SearchCliOptions extends FilterCliOptions {
+  k: string;
+  fusion?: string;
+  rerank?: string;
+  explain: string;
+}
+
+export const searchCommand: CliCommand = {
+  name: 'search',
+  register(program, ctx) {
+    addFilterOptions(
+      program
+        .command('search')
+        .description('search products in Chinese or English: keywords + meaning + model numbers')
+        .argument('<query>', 'what to look for')
+        .option('-k, --k <n>', 'results', '10')
+        .option('--fusion <rrf|weighted>', 'how the retrievers are fused')
+        .option('--rerank <none|fields|cross-encoder>', 'reranker of the fused candidates (default fields)'),
+    )
+      .option('--explain <n>', 'explain the first n results', '0')
+      .action(async (query: string, o: SearchCliOptions, command: Command) => {
+        const json = ctx.globals(command).json;
+        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, filter: filterFrom(o) });
+        const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'search', input))) as SearchResult;
+        if (json) return ctx.outJson(result);
+        const codes = result.analyzed.modelNumbers.length ? `  model numbers: ${result.analyzed.modelNumbers.join(', ')}` : '';
+        ctx.out(`"${result.query}" → tokens: ${result.analyzed.tokens.join(' ')}${codes}  [${result.fusion}, rerank ${result.rerank}]`);
+        if (result.hits.length === 0) return ctx.out('no results');
+        const via = (i: number) => {
+          const s = result.hits[i]!.sources;
+          return [s.keywordRank ? `bm25 #${s.keywordRank}` : '', s.denseRank ? `dense #${s.denseRank}` : '', s.modelNumber ? `code ${s.modelNumber.code}${s.modelNumber.edits ? ' (1 edit)' : ''}` : '']
+            .filter(Boolean)
+            .join(', ');
+        };
+        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'p / found by', (i) => `${result.hits[i]!.probability.toFixed(2)} ${via(i)}`));
+        const n = parseInteger(o.explain, '--explain') ?? 0;
+        if (n > 0) ctx.out(`\n${explanations(result.hits, n)}`);
+      });
+  },
+};

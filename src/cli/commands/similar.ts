@@ -1,0 +1,44 @@
+/** `prodsim similar <id>`: similar products or in-stock substitutes, with explanations. */
+import type { Command } from 'commander';
+import { runTask } from '../../engine/task-registry.ts';
+import type { SimilarResult } from '../../tasks/similar.ts';
+import type { CliCommand } from '../context.ts';
+import { withEngine } from '../engine-session.ts';
+import { clip } from '../format.ts';
+import { explanations, priceText, rankedTable } from '../task-output.ts';
+import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
+
+interface SimilarCliOptions extends FilterCliOptions {
+  k: string;
+  substitutes?: boolean;
+  profile?: string;
+  explain: string;
+}
+
+export const similarCommand: CliCommand = {
+  name: 'similar',
+  register(program, ctx) {
+    addFilterOptions(
+      program
+        .command('similar')
+        .description('products similar to a stored product, each with a per-field explanation')
+        .argument('<id>', 'product id')
+        .option('-k, --k <n>', 'results', '10')
+        .option('--substitutes', 'in-stock items of the same category that can replace this one')
+        .option('--profile <name>', 'fusion profile: default, similarStyle, sameProduct'),
+    )
+      .option('--explain <n>', 'explain the first n results', '3')
+      .action(async (id: string, o: SimilarCliOptions, command: Command) => {
+        const json = ctx.globals(command).json;
+        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o) });
+        const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input))) as SimilarResult;
+        if (json) return ctx.outJson(result);
+        const s = result.source;
+        ctx.out(`${o.substitutes ? 'Substitutes' : 'Similar'} for ${s.id} ${clip(s.title, 60)} ${priceText(s)}${s.inStock === false ? ' (out of stock)' : ''}  [profile ${result.profile}]`);
+        if (result.items.length === 0) return ctx.out('no results (try fewer filters)');
+        ctx.out(rankedTable(result.items));
+        const n = parseInteger(o.explain, '--explain') ?? 0;
+        if (n > 0) ctx.out(`\n${explanations(result.items, n)}`);
+      });
+  },
+};

@@ -1,0 +1,200 @@
+/**
+ * The frozen task registry: every application prodsim offers, with the schema of its input and
+ * the one function that runs it. The CLI and the HTTP server both dispatch from here, so they cannot
+ * drift; the OpenAPI document is generated from the same schemas that validate requests.
+ */
+import { z } from 'zod';
+import type { Product } from '../catalog/product.ts';
+import { recordToProduct } from '../catalog/record-to-product.ts';
+import { createError } from '../errors.ts';
+import type { Engine } from './engine.ts';
+
+/** Bounds on what one request may ask for (HTTP and CLI alike). */
+export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500 });
+
+const k = z.number().int().min(1).max(TASK_LIMITS.maxK).optional().describe('number of results');
+const filter = z
+  .strictObject({
+    category: z.string().optional().describe('category path prefix, by whole levels'),
+    minPrice: z.number().nonnegative().optional(),
+    maxPrice: z.number().nonnegative().optional(),
+    brand: z.string().optional().describe('brand, alias-aware (苹果 ≡ Apple)'),
+    inStock: z.boolean().optional(),
+  })
+  .optional();
+const profile = z.enum(['default', 'similarStyle', 'sameProduct']).optional().describe('fusion profile');
+
+/** A product as JSON; coerced and validated like a catalog record. */
+export const productInputSchema = z
+  .looseObject({
+    id: z.union([z.string(), z.number()]),
+    title: z.string(),
+    description: z.string().optional(),
+    tags: z.union([z.array(z.string()), z.string()]).optional(),
+    brand: z.string().optional(),
+    category: z.string().optional(),
+    price: z.union([z.number(), z.string()]).optional(),
+    currency: z.string().optional(),
+    images: z.union([z.array(z.string()), z.string()]).optional(),
+    attributes: z.union([z.record(z.string(), z.string()), z.string()]).optional(),
+    inStock: z.union([z.boolean(), z.string(), z.number()]).optional(),
+  })
+  .describe('a product record (same coercions as catalog files)');
+
+export function toProduct(record: Record<string, unknown>, where = 'product'): Product {
+  const converted = recordToProduct(record, { mapping: {}, guessFieldNames: false, extraFieldsAsAttributes: false });
+  if (!converted.ok) {
+    const first = converted.problems[0]!;
+    throw createError('INVALID_RECORD', `${where}: ${converted.problems.map((p) => p.message).join('; ')}`, {
+      field: first.field,
+      expected: first.expected,
+      received: first.received,
+    });
+  }
+  return converted.product;
+}
+
+const catalogSource = z.union([z.string().describe('path of a catalog file on the server'), z.array(productInputSchema).max(TASK_LIMITS.maxInlineProducts)]);
+const toSource = (s: z.infer<typeof catalogSource>) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `product ${i + 1}`)));
+
+export interface TaskDefinition<S extends z.ZodType, O> {
+  readonly name: string;
+  readonly summary: string;
+  readonly input: S;
+  /** HTTP route: POST /v1/<path>. */
+  readonly path: string;
+  run(engine: Engine, input: z.output<S>): Promise<O>;
+}
+
+function defineTask<S extends z.ZodType, O>(t: TaskDefinition<S, O>): TaskDefinition<S, O> {
+  return Object.freeze(t);
+}
+
+const similarInput = z.strictObject({ id: z.string().min(1), k, filter, substitutes: z.boolean().optional(), profile });
+const searchInput = z.strictObject({
+  query: z.string().min(1).max(TASK_LIMITS.maxQueryLength),
+  k,
+  filter,
+  fusion: z.enum(['rrf', 'weighted']).optional(),
+  rerank: z.enum(['none', 'fields', 'cross-encoder']).optional(),
+  explain: z.boolean().optional(),
+});
+const tagSimilarityInput = z.strictObject({ a: z.string().min(1), b: z.string().min(1), threshold: z.number().min(0).max(1).optional() });
+const tagGroupsInput = z.strictObject({ threshold: z.number().min(0).max(1).optional(), maxTags: z.number().int().min(1).max(5_000).optional(), minCount: z.number().int().min(1).optional() });
+const matchInput = z.strictObject({
+  left: catalogSource,
+  right: catalogSource,
+  threshold: z.number().min(0).max(1).optional(),
+  oneToOne: z.boolean().optional(),
+  blockK: z.number().int().min(1).max(100).optional(),
+  profile,
+});
+const dedupInput = z.strictObject({ catalog: catalogSource.optional(), threshold: z.number().min(0).max(1).optional(), blockK: z.number().int().min(1).max(100).optional(), profile });
+const historyItem = z.union([z.string().min(1), z.strictObject({ id: z.string().min(1), event: z.enum(['view', 'cart', 'buy']).optional() })]);
+const recommendInput = z.strictObject({
+  history: z.array(historyItem).min(1).max(TASK_LIMITS.maxHistory),
+  k,
+  filter,
+  lambda: z.number().min(0).max(1).optional().describe('MMR: 1 = relevance only, 0 = diversity only'),
+  inStockOnly: z.boolean().optional(),
+});
+const coldStartInput = z.strictObject({ product: productInputSchema, k, filter });
+const encodeInput = z.strictObject({ text: z.string().min(1).max(TASK_LIMITS.maxQueryLength), k });
+const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
+
+/** Drops keys whose value is undefined, so task defaults apply (exactOptionalPropertyTypes-safe). */
+function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+export const TASKS = Object.freeze({
+  similar: defineTask({
+    name: 'similar',
+    summary: 'similar products (or in-stock substitutes) of a stored product, with per-field explanations',
+    input: similarInput,
+    path: 'similar',
+    run: (engine, i) => engine.similar(defined(i)),
+  }),
+  search: defineTask({
+    name: 'search',
+    summary: 'hybrid search (BM25 + dense + model numbers), fused by RRF, reranked',
+    input: searchInput,
+    path: 'search',
+    run: (engine, i) => engine.search(defined(i)),
+  }),
+  tagSimilarity: defineTask({
+    name: 'tagSimilarity',
+    summary: 'similarity of two tags with a similar / not decision',
+    input: tagSimilarityInput,
+    path: 'tags/similarity',
+    run: (engine, i) => engine.tagSimilarity(i.a, i.b, defined({ threshold: i.threshold })),
+  }),
+  tagGroups: defineTask({
+    name: 'tagGroups',
+    summary: 'synonym groups of the catalog tags',
+    input: tagGroupsInput,
+    path: 'tags/groups',
+    run: (engine, i) => engine.tagGroups(defined(i)),
+  }),
+  match: defineTask({
+    name: 'match',
+    summary: 'match the same products across two catalogs',
+    input: matchInput,
+    path: 'match',
+    run: (engine, i) => engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile })),
+  }),
+  dedup: defineTask({
+    name: 'dedup',
+    summary: 'duplicate groups inside one catalog (default: the store)',
+    input: dedupInput,
+    path: 'dedup',
+    run: (engine, i) => engine.dedup(i.catalog === undefined ? undefined : toSource(i.catalog), defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile })),
+  }),
+  recommend: defineTask({
+    name: 'recommend',
+    summary: "recommendations from a user's history, diversified",
+    input: recommendInput,
+    path: 'recommend',
+    run: (engine, i) => engine.recommend(defined({ ...i, history: i.history.map((h) => (typeof h === 'string' ? h : defined(h))) })),
+  }),
+  coldStart: defineTask({
+    name: 'coldStart',
+    summary: 'neighbours of a new product that is not in the store',
+    input: coldStartInput,
+    path: 'cold-start',
+    run: (engine, i) => engine.coldStart(defined({ product: toProduct(i.product), k: i.k, filter: i.filter })),
+  }),
+  encode: defineTask({
+    name: 'encode',
+    summary: "a text's tokens, SIF weights, vector norm, nearest words and products",
+    input: encodeInput,
+    path: 'encode',
+    run: (engine, i) => engine.inspectText(i.text, i.k),
+  }),
+  price: defineTask({
+    name: 'price',
+    summary: 'price reference (weighted median, 10–90% band) from the most similar products',
+    input: priceInput,
+    path: 'price',
+    run: (engine, i) => engine.price(defined(i)),
+  }),
+});
+
+export type TaskName = keyof typeof TASKS;
+
+/** Validates raw input against a task's schema; errors name the field and what was expected. */
+export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): z.output<(typeof TASKS)[N]['input']> {
+  const task = TASKS[name];
+  const parsed = task.input.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '');
+    throw createError('INVALID_ARGUMENT', `${task.name}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`, { ...(field ? { field } : {}) });
+  }
+  return parsed.data as z.output<(typeof TASKS)[N]['input']>;
+}
+
+export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown): Promise<unknown> {
+  const input = parseTaskInput(name, raw);
+  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input);
+}

@@ -1,0 +1,52 @@
+/**
+ * Inspection of the text space for a piece of text: how it was analysed, how much each token
+ * weighs (SIF), which words and which products lie nearest to its vector. For people tuning a
+ * catalog ("why does 连衣裙 not find dresses?"), not for serving.
+ */
+import type { GloveEncoder } from '../encoders/glove/glove-encoder.ts';
+import type { CatalogIndex } from './catalog-index.ts';
+import { summarizeProduct, type ProductSummary } from './result-item.ts';
+
+export interface TextInspection {
+  text: string;
+  encoderId: string;
+  dimension: number;
+  tokens: { token: string; weight: number | undefined; hasVector: boolean | undefined }[];
+  modelNumbers: string[];
+  /** Zero when no token of the text has a vector. */
+  norm: number;
+  nearestWords: { word: string; similarity: number }[];
+  nearestProducts: { product: ProductSummary; similarity: number }[];
+}
+
+function asGlove(encoder: CatalogIndex['textEncoder']): GloveEncoder | undefined {
+  const e = encoder as Partial<GloveEncoder>;
+  return typeof e.weight === 'function' && e.glove && e.wordVectors ? (encoder as GloveEncoder) : undefined;
+}
+
+export async function inspectText(index: CatalogIndex, text: string, k = 10): Promise<TextInspection> {
+  const analyzed = index.analyzer.analyze(text);
+  const vector = await index.encodeText(text);
+  let norm = 0;
+  for (const x of vector) norm += x * x;
+  norm = Math.sqrt(norm);
+  const glove = asGlove(index.textEncoder);
+  const nearestProducts = norm > 0 && index.store.count() > 0 ? await index.nearest(vector, k) : [];
+  return {
+    text,
+    encoderId: index.textEncoder.id,
+    dimension: vector.length,
+    tokens: analyzed.tokens.map((token) => ({
+      token,
+      weight: glove?.weight(token),
+      hasVector: glove ? glove.wordVectors.vector(token) !== undefined : undefined,
+    })),
+    modelNumbers: analyzed.modelNumbers,
+    norm,
+    nearestWords: glove && norm > 0 ? glove.glove.nearestWords(vector, k, { maxRank: 100_000 }).map((w) => ({ word: w.word, similarity: w.similarity })) : [],
+    nearestProducts: nearestProducts.flatMap((h) => {
+      const p = index.getStored(h.id)?.product;
+      return p ? [{ product: summarizeProduct(p), similarity: h.similarity }] : [];
+    }),
+  };
+}
