@@ -12,6 +12,7 @@ import {
   modelNumberSimilarity,
   canonicalModelNumber,
   attributesSimilarity,
+  createAttributesSimilarity,
   tagsSimilarity,
   createTagsSimilarity,
   imageSimilarity,
@@ -188,6 +189,10 @@ test('attributes: normalised keys, value agreement', () => {
   assert.equal(attributesSimilarity({ 颜色: '白色' }, { 尺码: 'M' }), undefined);
   assert.equal(attributesSimilarity({}, { 尺码: 'M' }), undefined);
   assert.equal(attributesSimilarity({ 型号: 'A1' }, { model: 'A1' }), undefined, 'model numbers are their own field');
+  close(attributesSimilarity({ 尺码: 'S M L XL' }, { size: 'M/L' })?.score, 2 / 4);
+  // placeholder values are not values
+  assert.equal(attributesSimilarity({ 材质: '其他' }, { material: '其他' }), undefined);
+  close(createAttributesSimilarity({ ignorePlaceholderValues: false })({ 材质: '其他' }, { material: '其他' })?.score, 1);
 });
 
 test('tags: soft Jaccard with the default exact similarity and an injected one', () => {

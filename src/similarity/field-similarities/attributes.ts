@@ -6,8 +6,10 @@
  * - equal after normalisation (NFKC, lower case, spaces removed) → 1;
  * - both quantities (`256GB` / `256 G`, `1TB` / `1024GB`, `500g` / `0.5kg`) → 1 if equal, else 0;
  * - colour values → Jaccard of the colour words they contain (`深空黑色` / `black` → 1);
- * - otherwise Jaccard of their parts split at `/ , 、 ; +` (`棉/聚酯` / `棉` → 0.5), or 0.5 if one
- *   value contains the other.
+ * - otherwise Jaccard of their parts split at `/ , 、 ; +` and spaces (`棉/聚酯` / `棉` → 0.5), or 0.5
+ *   if one value contains the other.
+ *
+ * Placeholder values (`其他`, `other`, `无`, `-`) mean "not specified" and are left out.
  *
  * score = mean over shared keys. Model-number and brand keys are left to their own fields.
  * `undefined` when the products share no attribute key.
@@ -24,13 +26,18 @@ export const ATTRIBUTE_KEY_ALIASES: Readonly<Record<string, readonly string[]>> 
   memory: ['运行内存', '内存', 'ram', 'memory'],
   material: ['材质', '材料', '面料', '主面料', '面料材质', '材质成分', 'material', 'fabric', 'materials'],
   weight: ['重量', '净重', '净含量', 'weight', 'net weight'],
-  style: ['风格', '款式', 'style'],
+  style: ['风格', 'style'],
   pattern: ['图案', '花型', 'pattern'],
   season: ['季节', '适用季节', '上市季节', 'season'],
   gender: ['性别', '适用性别', '适用人群', 'gender'],
   model: ['型号', '产品型号', '货号', '款号', 'model', 'model number', 'model no', 'mpn', 'part number'],
   brand: ['品牌', '品牌名称', 'brand', 'manufacturer', '厂商', '制造商'],
 });
+
+/** Values that say "not specified": the attribute is treated as absent, not as a value to match. */
+export const PLACEHOLDER_ATTRIBUTE_VALUES: ReadonlySet<string> = new Set(
+  ['其他', '其它', '无', '暂无', '不详', '未知', '/', '-', '--', 'other', 'others', 'none', 'n/a', 'na', 'null', 'unknown', '其他/other', 'other/其他'],
+);
 
 /** Keys compared by their own field similarities, not here. */
 export const ATTRIBUTE_KEYS_HANDLED_ELSEWHERE: readonly string[] = ['model', 'brand'];
@@ -105,6 +112,8 @@ export interface AttributeComparison {
 export function compareAttributeValues(key: string, a: string, b: string): AttributeComparison {
   const na = normalizeValue(a).replace(/\s+/gu, '');
   const nb = normalizeValue(b).replace(/\s+/gu, '');
+  // Multi-valued fields list values with separators or spaces (`S M L XL`, `黑色 白色`).
+  const split = (s: string) => normalizeValue(s).split(/[/,，、;；+＋|\s]+/u).filter((p) => p.length > 0);
   const out = (score: number, relation: AttributeValueRelation): AttributeComparison => ({ key, a, b, score, relation });
   if (na === nb) return out(1, 'equal');
   const qa = parseQuantity(a, key);
@@ -117,9 +126,8 @@ export function compareAttributeValues(key: string, a: string, b: string): Attri
     const cb = colourWords(b);
     if (ca.length > 0 && cb.length > 0) return out(jaccardSimilarity(ca, cb) ?? 0, 'colour');
   }
-  const split = (s: string) => s.split(/[/,，、;；+＋|]+/u).map((p) => p.trim()).filter((p) => p.length > 0);
-  const pa = split(na);
-  const pb = split(nb);
+  const pa = split(a);
+  const pb = split(b);
   if (pa.length > 1 || pb.length > 1) {
     const j = jaccardSimilarity(pa, pb) ?? 0;
     if (j > 0) return out(j, 'parts');
@@ -140,11 +148,18 @@ export interface AttributesSimilarityOptions {
   keyAliases: Readonly<Record<string, readonly string[]>>;
   /** Canonical keys left out (by default the ones other fields compare). */
   ignoreKeys: readonly string[];
+  /**
+   * Leave out placeholder values (`其他`, `other`). Two listings that both say `其他` often come
+   * from one seller's template, which some benchmarks reward (Taobao pairs: attribute AUC 0.783
+   * with placeholders compared, 0.776 without), but it says nothing about the product itself.
+   */
+  ignorePlaceholderValues: boolean;
 }
 
 export const DEFAULT_ATTRIBUTES_SIMILARITY_OPTIONS = {
   keyAliases: {},
   ignoreKeys: ATTRIBUTE_KEYS_HANDLED_ELSEWHERE,
+  ignorePlaceholderValues: true,
 } as const satisfies AttributesSimilarityOptions;
 
 export type AttributesSimilarityFn = (
@@ -166,7 +181,7 @@ export function createAttributesSimilarity(options: Partial<AttributesSimilarity
     const m = new Map<string, string>();
     for (const [k, v] of Object.entries(attrs ?? {})) {
       const key = keyOf(k);
-      if (ignore.has(key) || typeof v !== 'string' || v.trim() === '') continue;
+      if (ignore.has(key) || typeof v !== 'string' || v.trim() === '' || (opts.ignorePlaceholderValues && PLACEHOLDER_ATTRIBUTE_VALUES.has(normalizeValue(v)))) continue;
       // Two source keys mapping to one canonical key (颜色 and color): keep both values joined.
       const prev = m.get(key);
       m.set(key, prev === undefined ? v.trim() : `${prev}/${v.trim()}`);
