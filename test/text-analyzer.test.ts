@@ -25,6 +25,11 @@ test('keeps e-commerce product words whole that default jieba splits', () => {
   }
 });
 
+test('女/男 are not swallowed by HMM-made words, real gender words stay whole', () => {
+  assert.deepEqual(analyzer.tokenize('套装女潮牌 上衣女夏'), ['套装', '女', '潮牌', '上衣', '女', '夏']);
+  assert.deepEqual(analyzer.tokenize('男女同款 女士 男鞋 美女'), ['男女', '同款', '女士', '男鞋', '美女']);
+});
+
 test('keeps brand names whole', () => {
   const brands = ['华为', '小米', '耐克', '阿迪达斯', '优衣库', '索尼', '佳能', '美的', '苹果', '三星', '李宁', '安踏', '海尔', '格力', '联想', '戴尔'];
   for (const brand of brands) {

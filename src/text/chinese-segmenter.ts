@@ -64,3 +64,52 @@ export function loadJieba(userWords: readonly string[]): JiebaType {
   instances.set(key, jieba);
   return jieba;
 }
+
+/**
+ * jieba's HMM joins runs of single characters into new words, and in titles the single
+ * characters are often 女 and 男 next to another one: 套装女潮牌 → 女潮, 上衣女夏 → 女夏, 裙女 …
+ * Gender is one of the most useful tokens for matching, so a segment that starts or ends with
+ * 女/男 and is not a known word (default dictionary, e-commerce dictionary, user words) is split
+ * there. The known words are collected once per word list from the dictionary text (~900 words).
+ */
+const GENDER = /^[女男]|[女男]$/;
+const genderWordSets = new Map<string, ReadonlySet<string>>();
+
+export function knownGenderWords(userWords: readonly string[]): ReadonlySet<string> {
+  const key = userWords.join('\n');
+  const cached = genderWordSets.get(key);
+  if (cached) return cached;
+  const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
+  const words = new Set<string>();
+  const text = Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength).toString('utf8');
+  for (const line of text.split('\n')) {
+    const word = line.slice(0, line.indexOf(' '));
+    if (word.length >= 2 && GENDER.test(word)) words.add(word.toLowerCase());
+  }
+  for (const entry of [...ECOMMERCE_DICTIONARY, ...userWords]) {
+    const word = entryWord(entry.trim());
+    if (word.length >= 2 && GENDER.test(word)) words.add(word);
+  }
+  genderWordSets.set(key, words);
+  return words;
+}
+
+/** Splits an HMM-made segment at a leading or trailing 女/男 (女潮 → 女 潮); known words stay whole. */
+export function splitGenderMerge(word: string, known: ReadonlySet<string>): string[] | undefined {
+  if (word.length < 2 || !GENDER.test(word) || known.has(word)) return undefined;
+  const parts: string[] = [];
+  let rest = word;
+  let tail: string | undefined;
+  if (rest[0] === '女' || rest[0] === '男') {
+    parts.push(rest[0]);
+    rest = rest.slice(1);
+  }
+  const last = rest[rest.length - 1];
+  if (rest.length >= 2 && (last === '女' || last === '男') && !known.has(rest)) {
+    tail = last;
+    rest = rest.slice(0, -1);
+  }
+  if (rest.length > 0) parts.push(rest);
+  if (tail !== undefined) parts.push(tail);
+  return parts;
+}

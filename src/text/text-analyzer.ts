@@ -1,5 +1,5 @@
 import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type Quantity, type TextAnalyzer, type TextAnalyzerOptions } from './analyzer.ts';
-import { ECOMMERCE_DICTIONARY, loadJieba, mixedScriptWords } from './chinese-segmenter.ts';
+import { ECOMMERCE_DICTIONARY, knownGenderWords, loadJieba, mixedScriptWords, splitGenderMerge } from './chinese-segmenter.ts';
 import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
 import { normalizeText } from './normalize.ts';
 import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
@@ -85,6 +85,8 @@ interface Collector {
   quantities: Quantity[];
   sizes: string[];
   removeStopWords: boolean;
+  /** Words that start or end with 女/男 and are real words (see splitGenderMerge). */
+  genderWords: ReadonlySet<string>;
   /** The title has Han characters: 1t/2t there mean terabytes (1T固态硬盘), not toddler sizes 2T–5T. */
   chinese: boolean;
 }
@@ -181,6 +183,15 @@ function analyzeWord(c: Collector, raw: string): void {
 }
 
 function analyzeHanWord(c: Collector, word: string): void {
+  const parts = splitGenderMerge(word, c.genderWords);
+  if (parts) {
+    for (const part of parts) analyzeHanPart(c, part);
+    return;
+  }
+  analyzeHanPart(c, word);
+}
+
+function analyzeHanPart(c: Collector, word: string): void {
   const w = TOKEN_ALIASES.get(word) ?? word;
   const size = canonicalSize(w);
   if (size !== undefined) pushUnique(c.sizes, size);
@@ -194,10 +205,11 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
   // Built once per analyser (the mixed words depend on userWords), reused by every call.
   const pattern = buildMasterPattern(mixedScriptWords([...ECOMMERCE_DICTIONARY, ...opts.userWords]));
   const normalizeOptions = { traditionalToSimplified: opts.traditionalToSimplified };
+  const genderWords = knownGenderWords(opts.userWords);
 
   function analyze(text: string): AnalyzedText {
     const normalized = normalizeText(text, normalizeOptions);
-    const c: Collector = { tokens: [], modelNumbers: [], quantities: [], sizes: [], removeStopWords: opts.removeStopWords, chinese: HAN.test(normalized) };
+    const c: Collector = { tokens: [], modelNumbers: [], quantities: [], sizes: [], removeStopWords: opts.removeStopWords, genderWords, chinese: HAN.test(normalized) };
     // First pass: everything but Han runs goes straight to the collector; Han runs are queued
     // (their place in `tokens` remembered) and segmented together in one jieba call.
     const hanRuns: string[] = [];
