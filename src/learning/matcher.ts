@@ -175,12 +175,18 @@ export function trainMatcher(
 }
 
 /** Rebuilds a matcher from a model (e.g. one read from a file). */
-export function matcherFromModel(model: MatcherModel, analyzer: TextAnalyzer = createTextAnalyzer()): Matcher {
+export function matcherFromModel(
+  model: MatcherModel,
+  analyzer: TextAnalyzer = createTextAnalyzer(),
+  denseLookup?: (record: PairRecord) => Float32Array | undefined,
+): Matcher {
   if (model.format !== 'prodsim-matcher') throw createError('UNSUPPORTED_FORMAT', 'not a prodsim matcher model');
   if (model.version !== MATCHER_MODEL_VERSION) {
     throw createError('UNSUPPORTED_FORMAT', `matcher model version ${model.version} is not supported (expected ${MATCHER_MODEL_VERSION})`);
   }
-  return buildMatcher(model, createPairFeatureExtractor(model.features, analyzer));
+  const extractor = createPairFeatureExtractor(model.features, analyzer);
+  if (denseLookup) extractor.setDenseLookup(denseLookup);
+  return buildMatcher(model, extractor);
 }
 
 export interface AppliedPair {
