@@ -89,3 +89,49 @@ export {
 } from './catalog-vectors/catalog-aware-encoder.ts';
 
 // Transformer and image encoders: exports added below by their owner.
+
+// Transformer encoders (transformers.js / ONNX, optional package, loaded lazily)
+export {
+  createTransformerEncoder,
+  TRANSFORMER_ENCODER_DEFAULTS,
+  createCrossEncoder,
+  CROSS_ENCODER_DEFAULTS,
+  logitsToScore,
+  type TransformerEncoder,
+  type TransformerEncoderOptions,
+  type CrossEncoder,
+  type CrossEncoderOptions,
+  type CrossEncoderActivation,
+  type Pooling,
+  type ModelDtype,
+} from './transformer/index.ts';
+
+// Image encoders: sharp features (histogram, dominant colours, pHash/dHash) and CLIP
+export {
+  createImageFeatureExtractor,
+  IMAGE_FEATURE_DEFAULTS,
+  createImageHistogramEncoder,
+  histogramToVector,
+  hashSimilarity,
+  hammingDistance,
+  histogramIntersection,
+  HISTOGRAM_BINS,
+  HISTOGRAM_SPACE,
+  imageFailureToError,
+  createImageReader,
+  createClipEncoders,
+  CLIP_DEFAULTS,
+  type ImageFeatureExtractor,
+  type ImageFeatureOptions,
+  type ImageFeatures,
+  type ImageResult,
+  type ImageFailure,
+  type ImageErrorCode,
+  type ImageFetch,
+  type ImageInput,
+  type ImageHistogramEncoder,
+  type DominantColour,
+  type ClipEncoders,
+  type ClipImageEncoder,
+  type ClipOptions,
+} from './image/index.ts';
