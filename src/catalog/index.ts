@@ -41,3 +41,4 @@ export {
   type ResolvedMapping,
 } from './record-to-product.ts';
 export { splitJsonProducts, PRODUCTS_KEY, type JsonElement } from './json-array-splitter.ts';
+export { resolveImagePath, isImageUrl } from './image-paths.ts';
