@@ -70,9 +70,10 @@ export function loadJieba(userWords: readonly string[]): JiebaType {
  * characters are often 女 and 男 next to another one: 套装女潮牌 → 女潮, 上衣女夏 → 女夏, 裙女 …
  * Gender is one of the most useful tokens for matching, so a segment that starts or ends with
  * 女/男 and is not a known word (default dictionary, e-commerce dictionary, user words) is split
- * there. The known words are collected once per word list from the dictionary text (~900 words).
+ * there. The same holds for a leading 风, the end of a style word (复古风满印 → 风满). The known words
+ * are collected once per word list from the dictionary text (~1,300 words).
  */
-const GENDER = /^[女男]|[女男]$/;
+const GENDER = /^[女男风]|[女男]$/;
 const genderWordSets = new Map<string, ReadonlySet<string>>();
 
 export function knownGenderWords(userWords: readonly string[]): ReadonlySet<string> {
@@ -94,13 +95,13 @@ export function knownGenderWords(userWords: readonly string[]): ReadonlySet<stri
   return words;
 }
 
-/** Splits an HMM-made segment at a leading or trailing 女/男 (女潮 → 女 潮); known words stay whole. */
+/** Splits an HMM-made segment at a leading 女/男/风 or trailing 女/男 (女潮 → 女 潮); known words stay whole. */
 export function splitGenderMerge(word: string, known: ReadonlySet<string>): string[] | undefined {
   if (word.length < 2 || !GENDER.test(word) || known.has(word)) return undefined;
   const parts: string[] = [];
   let rest = word;
   let tail: string | undefined;
-  if (rest[0] === '女' || rest[0] === '男') {
+  if (rest[0] === '女' || rest[0] === '男' || rest[0] === '风') {
     parts.push(rest[0]);
     rest = rest.slice(1);
   }
