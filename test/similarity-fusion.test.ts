@@ -57,10 +57,12 @@ test('contributions add up exactly to the fused score (property over random inpu
     assert.ok(Math.abs(nw - 1) < 1e-12, `run ${run}: normalised weights of present fields sum to 1 (${nw})`);
     const lo = Math.min(...present.map((f) => f.score!));
     const hi = Math.max(...present.map((f) => f.score!));
-    assert.ok(r.score >= lo - 1e-12 && r.score <= hi + 1e-12, `run ${run}: a weighted mean stays within the field scores`);
+    assert.ok(r.score >= lo - 1e-11 && r.score <= hi + 1e-11, `run ${run}: a weighted mean stays within the field scores`);
+    assert.ok(r.score >= 0 && r.score <= 1, `run ${run}: score ${r.score} in [0, 1]`);
+    assert.equal([...r.fields].reverse().reduce((s, f) => s + f.contribution, 0), r.score, `run ${run}: in any order`);
     for (const f of r.fields) {
       if (f.missing) assert.equal(f.contribution, 0);
-      else assert.equal(f.contribution, f.score! * f.normalizedWeight);
+      else assert.ok(Math.abs(f.contribution - f.score! * f.normalizedWeight) <= 1e-11, `run ${run}: contribution = score × weight`);
     }
   }
 });
@@ -73,7 +75,7 @@ test('missing fields renormalise the weights, are listed, and the explanation sa
   assert.equal(byField.price!.missing, true);
   assert.equal(byField.price!.score, undefined);
   assert.ok(Math.abs(byField.brand!.normalizedWeight - 0.5 / 0.7) < 1e-12);
-  assert.ok(Math.abs(r.score! - (0.5 * 1 + 0.2 * 0.5) / 0.7) < 1e-12);
+  assert.ok(Math.abs(r.score! - (0.5 * 1 + 0.2 * 0.5) / 0.7) < 1e-11);
   assert.ok(Math.abs(r.coverage - 0.7) < 1e-12);
   // missing is not 0: scoring price as 0 would give a lower score
   const asZero = fuse({ brand: fieldScore(1), image: fieldScore(0.5), price: fieldScore(0) }, profile);
@@ -112,7 +114,10 @@ test('profiles are frozen, explicit, validated; learned weights arrive as a prof
   assert.throws(() => profileFromWeights('x', { brand: 0 }), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
   const learned = profileFromWeights('learned', { brand: 2, titleLexical: 6 }, { source: 'logistic regression' });
   const r = fuse({ brand: fieldScore(1), titleLexical: fieldScore(0.5) }, learned);
-  assert.ok(Math.abs(r.score! - (2 + 3) / 8) < 1e-12);
+  assert.ok(Math.abs(r.score! - (2 + 3) / 8) < 1e-11);
+  // every field at 1 gives exactly 1, not 1.0000000000000002
+  const thirds = profileFromWeights('thirds', { brand: 0.1, price: 0.7, image: 0.2, tags: 0.3 });
+  assert.equal(fuse({ brand: fieldScore(1), price: fieldScore(1), image: fieldScore(1), tags: fieldScore(1) }, thirds).score, 1);
   assert.throws(() => fuse({ brand: fieldScore(1.5) }, learned), (e) => isProdsimError(e) && e.code === 'INTERNAL');
 });
 
@@ -237,4 +242,54 @@ test('with the real text analyzer: codes and quantities from titles reach the mo
   assert.equal(g.modelNumber!.score, 0, `SM-G9980 vs SM-G9910: ${g.modelNumber!.evidence?.summary}`);
   assert.equal(g.quantities!.score, 0, '256GB vs 128GB');
   assert.ok(sony.score! > galaxy.score!, `same camera ${sony.score} > two Galaxy models ${galaxy.score}`);
+});
+
+test('odd inputs never give NaN or throw: every score is undefined or in [0, 1]', () => {
+  const rand = rng(42);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const prices = [undefined, 0, -5, NaN, Infinity, 1e-9, 12.5, 1e9];
+  const currencies = [undefined, '', 'usd', 'CNY', 'XYZ', ' eur '];
+  const categories = [undefined, '', '///', '服装', '服装/女装/连衣裙', 'a > b > c'];
+  const brands = [undefined, '', '  ', 'other/其他', '苹果', 'Apple', '???', 'x'];
+  const tagSets = [[], [''], ['#'], ['红色', 'Red'], ['a', 'a', 'b']];
+  const attrSets: Record<string, string>[] = [{}, { 颜色: '' }, { 颜色: '黑色', 容量: '1TB' }, { '': 'x' }, { 型号: 'SM-G9910' }];
+  const vectors = [undefined, new Float32Array(3), new Float32Array([1, 0, 0]), new Float32Array([-1, 2, 0.5])];
+  const codeSets = [[], ['a'], ['smg9910'], ['smg9960', 's21'], ['!!']];
+  const make = (id: string): ProductRepresentation => {
+    const title = pick(['', '苹果 iPhone', 'x']);
+    const dense: Record<string, Float32Array> = {};
+    const v = pick(vectors);
+    if (v) dense.title = v;
+    const w = pick(vectors);
+    if (w) dense.image = w;
+    const price = pick(prices);
+    const currency = pick(currencies);
+    const category = pick(categories);
+    const brand = pick(brands);
+    return {
+      product: {
+        id, title, tags: pick(tagSets), images: [], attributes: pick(attrSets),
+        ...(price !== undefined ? { price } : {}), ...(currency !== undefined ? { currency } : {}),
+        ...(category !== undefined ? { category } : {}), ...(brand !== undefined ? { brand } : {}),
+      },
+      text: { title: text(title.split(' ').filter((t) => t.length > 0), pick(codeSets), rand() < 0.5 ? [gb(128)] : []) },
+      dense,
+      sparse: {},
+      ...(rand() < 0.3 ? { image: { phash: pick(['ff00ff00ff00ff00', '0000000000000000']), histogram: pick([new Float32Array([0, 0]), new Float32Array([1, 0])]) } } : {}),
+    };
+  };
+  for (let run = 0; run < 300; run++) {
+    const a = make(`a${run}`);
+    const b = make(`b${run}`);
+    for (const profile of Object.values(PROFILES)) {
+      const r = compareProducts(a, b, { profile });
+      assert.ok(r.score === undefined || (r.score >= 0 && r.score <= 1), `run ${run} ${profile.name}: score ${r.score}`);
+      for (const f of r.fields) {
+        assert.ok(f.score === undefined || (f.score >= 0 && f.score <= 1), `run ${run} ${f.field}: ${f.score}`);
+        assert.ok(Number.isFinite(f.contribution) && Number.isFinite(f.normalizedWeight));
+      }
+      assert.doesNotThrow(() => JSON.stringify(explanationToJSON(r)));
+      assert.ok(!formatExplanation(r).includes('NaN'));
+    }
+  }
 });

@@ -2,8 +2,8 @@
  * Fusion: one score from field similarities, as a weighted mean whose weights come from a named
  * profile. A field missing on either side (its similarity is `undefined`) is not scored 0: its
  * weight is left out and the other weights are renormalised to sum to 1, and the result lists the
- * field as missing. Contributions are score × normalised weight and the fused score is their sum
- * (computed as that sum, so they add up exactly).
+ * field as missing. Contributions are score × normalised weight, rounded to multiples of 2⁻⁴⁰ so
+ * that the fused score is exactly their sum (in any order) and never leaves [0, 1].
  */
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { defaultFieldSimilarities, FIELD_NAMES, isFieldName, representationModelNumbers, type FieldName, type FieldSimilarityTable } from './fields.ts';
@@ -31,7 +31,7 @@ export interface FieldContribution {
   weight: number;
   /** weight / Σ weights of the fields present; 0 for a missing field. */
   normalizedWeight: number;
-  /** score × normalizedWeight; 0 for a missing field. */
+  /** score × normalizedWeight (to within 1e-12, see `fuse`); 0 for a missing field. */
   contribution: number;
   missing: boolean;
   evidence: FieldEvidence | undefined;
@@ -144,6 +144,9 @@ export function profileFields(profile: FusionProfile): FieldName[] {
   return (Object.keys(profile.weights) as FieldName[]).filter((f) => (profile.weights[f] ?? 0) > 0);
 }
 
+/** Contributions are multiples of 1 / CONTRIBUTION_UNIT (see `fuse`). */
+export const CONTRIBUTION_UNIT = 2 ** 40;
+
 export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionResult {
   const fields = profileFields(profile);
   let presentWeight = 0;
@@ -158,20 +161,31 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionRe
     }
     presentWeight += w;
   }
-  const out: FieldContribution[] = [];
-  let score = 0;
+  // Contributions are kept as whole multiples of 2⁻⁴⁰ (≈ 1e-12): sums of such numbers are exact in
+  // floating point in any order, so Σ contributions is exactly the score, and a float excess
+  // (1.0000000000000002 when every field scores 1) can be taken off exactly, keeping score ≤ 1.
+  const units: number[] = [];
   for (const f of fields) {
+    const s = fieldScores[f];
+    units.push(s === undefined ? 0 : Math.round(s.score * (profile.weights[f]! / presentWeight) * CONTRIBUTION_UNIT));
+  }
+  let totalUnits = units.reduce((x, y) => x + y, 0);
+  if (totalUnits > CONTRIBUTION_UNIT) {
+    const largest = units.indexOf(Math.max(...units));
+    units[largest]! -= totalUnits - CONTRIBUTION_UNIT;
+    totalUnits = CONTRIBUTION_UNIT;
+  }
+  const out: FieldContribution[] = [];
+  fields.forEach((f, i) => {
     const w = profile.weights[f]!;
     const s = fieldScores[f];
     if (s === undefined) {
       out.push({ field: f, score: undefined, weight: w, normalizedWeight: 0, contribution: 0, missing: true, evidence: undefined });
-      continue;
+      return;
     }
-    const normalizedWeight = w / presentWeight;
-    const contribution = s.score * normalizedWeight;
-    score += contribution;
-    out.push({ field: f, score: s.score, weight: w, normalizedWeight, contribution, missing: false, evidence: s.evidence });
-  }
+    out.push({ field: f, score: s.score, weight: w, normalizedWeight: w / presentWeight, contribution: units[i]! / CONTRIBUTION_UNIT, missing: false, evidence: s.evidence });
+  });
+  const score = totalUnits / CONTRIBUTION_UNIT;
   return {
     score: presentWeight > 0 ? score : undefined,
     fields: out,
