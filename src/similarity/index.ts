@@ -4,7 +4,7 @@ export * from './representation.ts';
 export * from './fields.ts';
 export * from './fusion.ts';
 export * from './explain.ts';
-export * from './field-similarities/types.ts';
+export { editDistance, editSimilarity, normalizeValue, type FieldEvidence, type FieldSimilarity } from './field-similarities/types.ts';
 export * from './field-similarities/brand.ts';
 export * from './field-similarities/category.ts';
 export * from './field-similarities/price.ts';
