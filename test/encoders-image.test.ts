@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { colourName, rgbToLab } from '../src/encoders/image/color.ts';
 import {
   createImageFeatureExtractor,
   createImageHistogramEncoder,
@@ -13,6 +14,7 @@ import {
   histogramIntersection,
   phashFromGrey32,
   HISTOGRAM_BINS,
+  BASIC_COLOURS,
   type ImageResult,
   type ImageFeatures,
 } from '../src/encoders/image/index.ts';
@@ -203,4 +205,22 @@ test('hash helpers', () => {
   // a flat image has only a DC coefficient: exactly one bit set (the first)
   assert.equal(phashFromGrey32(new Array(1024).fill(128)), '8000000000000000');
   assert.throws(() => createImageFeatureExtractor({ maxBytes: -1 }), /positive/);
+});
+
+test('colour names: saturated and washed-out shades, dark and light variants', () => {
+  const name = (r: number, g: number, b: number) => colourName(rgbToLab(r, g, b));
+  assert.equal(name(40, 90, 200), 'blue');
+  assert.equal(name(90, 110, 140), 'blue', 'denim is blue, not grey');
+  assert.equal(name(25, 35, 85), 'navy');
+  assert.equal(name(200, 30, 40), 'red');
+  assert.equal(name(110, 20, 35), 'maroon');
+  assert.equal(name(245, 170, 190), 'pink');
+  assert.equal(name(225, 205, 170), 'beige');
+  assert.equal(name(120, 75, 40), 'brown');
+  assert.equal(name(40, 150, 60), 'green');
+  assert.equal(name(15, 15, 18), 'black');
+  assert.equal(name(128, 128, 128), 'grey');
+  assert.equal(name(250, 250, 250), 'white');
+  // every swatch is named as itself
+  for (const c of BASIC_COLOURS) assert.equal(name(...c.rgb), c.name, c.name);
 });
