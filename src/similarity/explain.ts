@@ -35,8 +35,9 @@ export function scoreBar(score: number, width: number): string {
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
+/** One line, at most n characters: catalog values can carry newlines and tabs. */
 function clip(s: string, n: number): string {
-  const chars = [...s];
+  const chars = [...s.replace(/\s+/gu, ' ')];
   return chars.length <= n ? s : `${chars.slice(0, n - 1).join('')}…`;
 }
 
