@@ -199,3 +199,32 @@ export function readPairs(path: string, tables: PairTables = {}, format?: PairFo
   if (f === 'jsonl') return parseJsonlPairs(text, tables, path);
   return parseCsvPairs(text, tables, path);
 }
+
+/**
+ * Splits pairs into two parts deterministically (seeded shuffle, stratified by label so both
+ * parts keep the match rate): used to hold out validation pairs when none are given.
+ */
+export function splitPairs(pairs: readonly LabeledPair[], share: number, seed = 1): [LabeledPair[], LabeledPair[]] {
+  if (!(share > 0 && share < 1)) throw createError('INVALID_ARGUMENT', `split share must be in (0, 1), got ${share}`, { field: 'share' });
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const keep: LabeledPair[] = [];
+  const held: LabeledPair[] = [];
+  for (const label of [1, 0, undefined]) {
+    const group = pairs.filter((p) => p.label === label);
+    for (let i = group.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [group[i], group[j]] = [group[j]!, group[i]!];
+    }
+    const cut = Math.round(group.length * share);
+    held.push(...group.slice(0, cut));
+    keep.push(...group.slice(cut));
+  }
+  return [keep, held];
+}
