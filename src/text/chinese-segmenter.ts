@@ -97,7 +97,11 @@ export function knownGenderWords(userWords: readonly string[]): ReadonlySet<stri
 
 /** Splits an HMM-made segment at a leading 女/男/风 or trailing 女/男 (女潮 → 女 潮); known words stay whole. */
 export function splitGenderMerge(word: string, known: ReadonlySet<string>): string[] | undefined {
-  if (word.length < 2 || !GENDER.test(word) || known.has(word)) return undefined;
+  if (word.length < 2) return undefined;
+  const first = word[0];
+  const last = word[word.length - 1];
+  if (first !== '女' && first !== '男' && first !== '风' && last !== '女' && last !== '男') return undefined;
+  if (known.has(word)) return undefined;
   const parts: string[] = [];
   let rest = word;
   let tail: string | undefined;
@@ -105,9 +109,9 @@ export function splitGenderMerge(word: string, known: ReadonlySet<string>): stri
     parts.push(rest[0]);
     rest = rest.slice(1);
   }
-  const last = rest[rest.length - 1];
-  if (rest.length >= 2 && (last === '女' || last === '男') && !known.has(rest)) {
-    tail = last;
+  const end = rest[rest.length - 1];
+  if (rest.length >= 2 && (end === '女' || end === '男') && !known.has(rest)) {
+    tail = end;
     rest = rest.slice(0, -1);
   }
   if (rest.length > 0) parts.push(rest);

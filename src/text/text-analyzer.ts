@@ -4,7 +4,7 @@ import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechni
 import { normalizeText } from './normalize.ts';
 import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
 import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
-import { isStopWord } from './stop-words.ts';
+import { CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS } from './stop-words.ts';
 import { rejectUnknownKeys } from '../errors.ts';
 
 export { normalizeText } from './normalize.ts';
@@ -103,7 +103,7 @@ function pushQuantity(c: Collector, q: Quantity): void {
 
 function pushWord(c: Collector, word: string): void {
   if (word.length === 0) return;
-  if (c.removeStopWords && isStopWord(word)) return;
+  if (c.removeStopWords && ENGLISH_STOP_WORDS.has(word)) return;
   c.tokens.push(word);
 }
 
@@ -191,11 +191,12 @@ function analyzeHanWord(c: Collector, word: string): void {
   analyzeHanPart(c, word);
 }
 
+/** Runs once per Chinese word, so it avoids lookups that cannot match (sizes are 均码 only). */
 function analyzeHanPart(c: Collector, word: string): void {
   const w = TOKEN_ALIASES.get(word) ?? word;
-  const size = canonicalSize(w);
-  if (size !== undefined) pushUnique(c.sizes, size);
-  pushWord(c, w);
+  if (w === '均码') pushUnique(c.sizes, 'FREE');
+  if (c.removeStopWords && CHINESE_STOP_WORDS.has(w)) return;
+  c.tokens.push(w);
 }
 
 export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): TextAnalyzer {
@@ -258,19 +259,18 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
       c.tokens = [];
       let from = 0;
       let run = 0;
-      const flushUpTo = (slot: number): void => {
-        for (; from < slot; from++) c.tokens.push(firstPass[from]!);
-      };
-      flushUpTo(hanSlots[0]!);
+      let slot = hanSlots[0]!;
+      for (; from < slot; from++) c.tokens.push(firstPass[from]!);
       for (const w of segmented) {
         if (w === ' ') {
           run++;
-          flushUpTo(hanSlots[run] ?? firstPass.length);
+          slot = hanSlots[run] ?? firstPass.length;
+          for (; from < slot; from++) c.tokens.push(firstPass[from]!);
           continue;
         }
         analyzeHanWord(c, w);
       }
-      flushUpTo(firstPass.length);
+      for (; from < firstPass.length; from++) c.tokens.push(firstPass[from]!);
     }
     return { normalized, tokens: c.tokens, modelNumbers: c.modelNumbers, quantities: c.quantities, sizes: c.sizes };
   }
