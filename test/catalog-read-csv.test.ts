@@ -168,3 +168,24 @@ test('missing file, unknown extension and unknown options fail with their codes'
   await assert.rejects(collect(fixture('messy.csv'), { stritc: true }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
   await assert.rejects(collect(fixture('messy.csv'), { mapping: { name: 'title' } }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
 });
+
+test('a corrupt gzip file is a PARSE_ERROR naming the file', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'bad.csv.gz');
+    await writeFile(path, Buffer.concat([gzipSync('id,title\n1,a\n'), Buffer.from('not gzip at all')]));
+    await assert.rejects(collect(path), (e) => isProdsimError(e) && e.code === 'PARSE_ERROR' && e.location?.file === path);
+  });
+});
+
+test('stopping early (break) closes the file and later reads still work', async () => {
+  for (let i = 0; i < 3; i++) {
+    let first: string | undefined;
+    for await (const entry of readCatalog(fixture('messy.csv'), { mapping: messyMapping })) {
+      if (entry.kind === 'product') {
+        first = entry.product.id;
+        break;
+      }
+    }
+    assert.equal(first, 'A1');
+  }
+});

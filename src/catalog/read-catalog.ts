@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { createError, rejectUnknownKeys } from '../errors.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
 import { PRODUCT_FIELDS } from './product.ts';
 import {
   DEFAULT_READ_CATALOG_OPTIONS,
@@ -241,6 +241,11 @@ export async function* readCatalog(path: string, options: Partial<ReadCatalogOpt
       if (opts.strict) throwForIssue(issue);
       yield { kind: 'issue', issue };
     }
+  } catch (e) {
+    if (isProdsimError(e)) throw e;
+    // A stream failure (corrupt gzip, a read error half-way): say which file, keep the cause.
+    const cause = e as NodeJS.ErrnoException;
+    throw createError('PARSE_ERROR', `${path}: could not read the catalog: ${cause.message}`, { file: path }, cause.code ? { cause: cause.code } : undefined);
   } finally {
     bytes.destroy();
   }

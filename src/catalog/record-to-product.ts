@@ -49,7 +49,10 @@ export function describeValue(value: unknown): string {
 /** Free text: trimmed, CRLF → LF (descriptions keep their line breaks). */
 function coerceText(value: unknown): Coerced<string> {
   if (isBlank(value)) return ok(undefined);
-  if (typeof value === 'string') return ok(value.trim().replace(/\r\n?/g, '\n'));
+  if (typeof value === 'string') {
+    const text = value.trim();
+    return ok(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return ok(String(value));
   return fail('text');
 }
@@ -411,7 +414,8 @@ function coercedField<T>(coerce: (v: unknown) => Coerced<T>) {
 /** One-line text: every run of white space (new lines from a multi-line CSV cell included) becomes one space. */
 function coerceLine(value: unknown): Coerced<string> {
   const result = coerceText(value);
-  return result.ok && result.value !== undefined ? ok(result.value.replace(/\s+/g, ' ')) : result;
+  if (!result.ok || result.value === undefined || !/[^\S ]| {2}/.test(result.value)) return result;
+  return ok(result.value.replace(/\s+/g, ' '));
 }
 
 function requiredText(what: 'id' | 'title') {
@@ -512,22 +516,41 @@ export function recordToProduct(
   return { ok: true, product };
 }
 
-// JSON records usually share one key set: resolve it once per distinct set (bounded cache).
-const resolvedCache = new WeakMap<RecordToProductOptions, Map<string, ResolvedMapping>>();
+// JSON records usually share one key set: resolve it once per distinct set (bounded cache), and
+// check the previous record's keys first, which is the common case and needs no allocation.
+interface ResolveCache {
+  lastKeys: string[];
+  last: ResolvedMapping | undefined;
+  bySignature: Map<string, ResolvedMapping>;
+}
+const resolvedCache = new WeakMap<RecordToProductOptions, ResolveCache>();
+
+function sameKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (keys[i] !== key) return false;
+    i++;
+  }
+  return i === keys.length;
+}
 
 function resolveCached(record: Record<string, unknown>, options: RecordToProductOptions): ResolvedMapping {
-  const keys = Object.keys(record);
-  const signature = keys.join('\u0000');
   let cache = resolvedCache.get(options);
   if (!cache) {
-    cache = new Map();
+    cache = { lastKeys: [], last: undefined, bySignature: new Map() };
     resolvedCache.set(options, cache);
   }
-  let resolved = cache.get(signature);
+  if (cache.last && sameKeys(record, cache.lastKeys)) return cache.last;
+  const keys = Object.keys(record);
+  const signature = keys.join('\u0000');
+  let resolved = cache.bySignature.get(signature);
   if (!resolved) {
     resolved = resolveFieldMapping(keys, options.mapping, options.guessFieldNames);
-    if (cache.size >= 256) cache.clear();
-    cache.set(signature, resolved);
+    if (cache.bySignature.size >= 256) cache.bySignature.clear();
+    cache.bySignature.set(signature, resolved);
   }
+  cache.lastKeys = keys;
+  cache.last = resolved;
   return resolved;
 }
