@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '1000' },
     threads: { type: 'string', default: '2' },
     'no-extra': { type: 'boolean', default: false },
+    /** Leave hnswlib-node out (its single-threaded build is the slowest part at 1M). */
+    'no-hnswlib': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/benchmarks' },
     /** Records a case as not run, with the reason: `--skip '1000000x384:why'`. */
     skip: { type: 'string', multiple: true, default: [] },
@@ -253,7 +255,7 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   gc();
 
   // ---- hnswlib-node ----
-  {
+  if (!args['no-hnswlib']) {
     log('hnswlib: building');
     t = performance.now();
     cpuB = process.cpuUsage();
