@@ -15,6 +15,9 @@ import {
   createAttributesSimilarity,
   tagsSimilarity,
   createTagsSimilarity,
+  embeddingTagSimilarity,
+  colourTagSimilarity,
+  maxTagSimilarity,
   imageSimilarity,
   hashSimilarity,
   denseTextSimilarity,
@@ -204,6 +207,21 @@ test('tags: soft Jaccard with the default exact similarity and an injected one',
   close(soft(['碎花', '长裙'], ['floral', 'maxi'])?.score, 0.9 / (4 - 0.9));
   close(tagsSimilarity(['碎花', '长裙'], ['floral', 'maxi'])?.score, 0);
   assert.equal(tagsSimilarity([], ['x']), undefined);
+});
+
+test('tags: colour-aware and embedding-based tag similarities', () => {
+  assert.equal(colourTagSimilarity('红色', 'red'), 1);
+  assert.equal(colourTagSimilarity('黑白', 'black'), 0, 'two colours are not one');
+  const vectors: Record<string, Float32Array> = { 碎花: new Float32Array([1, 0]), floral: new Float32Array([0.9, 0.1]), 长裙: new Float32Array([0, 1]) };
+  const emb = embeddingTagSimilarity((t) => vectors[t], 0.3);
+  assert.ok(emb('碎花', 'floral') > 0.9);
+  assert.equal(emb('碎花', '长裙'), 0);
+  assert.equal(emb('碎花', 'unknown'), 0);
+  assert.equal(emb('x', 'x'), 1);
+  const tags = createTagsSimilarity({ tagSimilarity: maxTagSimilarity(colourTagSimilarity, emb) });
+  const r = tags(['红色', '碎花', '长裙'], ['red', 'floral', 'mini'])!;
+  assert.deepEqual(r.evidence.matches.map((m) => `${m.a}|${m.b}`).sort(), ['碎花|floral', '红色|red']);
+  assert.ok(r.score > 0.4 && r.score < 0.5);
 });
 
 test('image: hashes, histograms and embeddings with explicit component weights', () => {

@@ -4,8 +4,9 @@
  * normalisation (NFKC, lower case, a leading `#` dropped), which makes the score plain Jaccard;
  * inject an embedding-based one for semantic matching (`碎花` ≈ `floral`).
  */
-import { rejectUnknownKeys } from '../../errors.ts';
-import { softJaccard, type SoftMatch } from '../metrics.ts';
+import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { cosineSimilarity, softJaccard, type SoftMatch } from '../metrics.ts';
+import { colourWords } from './attributes.ts';
 import { normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type TagSimilarityFn = (a: string, b: string) => number;
@@ -50,6 +51,40 @@ export function createTagsSimilarity(options: Partial<TagsSimilarityOptions> = {
     const summary = shown.length > 0 ? `matched ${shown.join(', ')}` : 'no tag in common';
     return { score: r.score, evidence: { summary, matches: r.matches, unmatchedA: r.unmatchedA, unmatchedB: r.unmatchedB } };
   };
+}
+
+/**
+ * Tag similarity from word/tag vectors (any encoder: `vectorOf` returns undefined for unknown tags):
+ * equal tags → 1, else cosine rescaled so that `floor` maps to 0 and 1 to 1,
+ * max(0, (cos − floor) / (1 − floor)). Vectors are looked up once per tag.
+ */
+export function embeddingTagSimilarity(vectorOf: (tag: string) => Float32Array | undefined, floor = 0.3): TagSimilarityFn {
+  if (!(floor >= -1 && floor < 1)) throw createError('INVALID_ARGUMENT', `embeddingTagSimilarity: floor must be in [−1, 1), got ${floor}`);
+  const cache = new Map<string, Float32Array | undefined>();
+  const vec = (t: string) => {
+    if (!cache.has(t)) cache.set(t, vectorOf(t));
+    return cache.get(t);
+  };
+  return (a, b) => {
+    if (a === b) return 1;
+    const va = vec(a);
+    const vb = vec(b);
+    if (!va || !vb) return 0;
+    const c = cosineSimilarity(va, vb);
+    return c === undefined ? 0 : Math.min(1, Math.max(0, (c - floor) / (1 - floor)));
+  };
+}
+
+/** Tags naming the same colour in any language (`红色` / `Red` / `酒红` ≠ `red`) → 1, else 0. */
+export const colourTagSimilarity: TagSimilarityFn = (a, b) => {
+  const ca = colourWords(a);
+  const cb = colourWords(b);
+  return ca.length === 1 && cb.length === 1 && ca[0] === cb[0] ? 1 : 0;
+};
+
+/** The highest of several tag similarities (e.g. exact, colour, embedding). */
+export function maxTagSimilarity(...fns: TagSimilarityFn[]): TagSimilarityFn {
+  return (a, b) => fns.reduce((m, f) => Math.max(m, f(a, b)), 0);
 }
 
 let defaultTagsSimilarity: TagsSimilarityFn | undefined;
