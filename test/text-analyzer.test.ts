@@ -79,6 +79,7 @@ test('extracts model numbers in canonical form and uses it as the token', () => 
     ['Logitech MX-500 Optical Mouse', ['mx500']],
     ['ASUS ROG Strix RTX4090 OC', ['rtx4090']],
     ['Garmin 010-10815-00 suction cup mount', ['0101081500']],
+    ['Microsoft Press 0-7356-1856-9', ['0735618569']],
     ['索尼WH-1000XM5头戴式蓝牙耳机', ['wh1000xm5']],
   ];
   for (const [title, expected] of cases) {
@@ -116,8 +117,9 @@ test('extracts quantities with canonical units in English and Chinese', () => {
   assert.deepEqual(q('笔记本电脑 16G 1T固态'), [[16, 'gb'], [1, 'tb']]);
   assert.deepEqual(q('Toddler T-Shirt 2T'), []);
   assert.deepEqual(q('Nikon 18-200mm zoom lens'), [[18, 'mm'], [200, 'mm']]);
-  // 5G is the network, 128G is storage, 3个月 is not three pieces.
-  assert.deepEqual(q('华为5G手机 8G+128G 保修3个月'), [[8, 'gb'], [128, 'gb']]);
+  // 5G is the network, 128G is storage, 3个月 is three months (not three pieces), 2020年 is a year.
+  assert.deepEqual(q('华为5G手机 8G+128G 保修3个月 2020年'), [[8, 'gb'], [128, 'gb'], [3, 'month']]);
+  assert.deepEqual(q('EMC SecurID 12mo subscription, 3-year warranty'), [[12, 'month'], [3, 'year']]);
 });
 
 test('quantity tokens are the same for every spelling', () => {

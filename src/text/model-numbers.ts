@@ -63,6 +63,8 @@ const LONG_COUNT_HYPHEN_WORD = /^\d+-(?:degrees?|pages?|sheets?|count|pieces?|th
  */
 const DIGIT_PART_NUMBER = /^\d{2,}(?:-\d{2,})+$/;
 const DATE = /^(?:19|20)\d{2}-\d{1,2}-\d{1,2}$/;
+/** ISBN-10 / ISBN-13 written with hyphens (0-7356-1856-9, 978-0-7356-1856-2): a product identifier too. */
+const ISBN = /^(?:97[89]-)?\d{1,5}-\d{1,7}-\d{1,7}-[\dx]$/;
 /** A quantity followed by plain words: 16gb-black, 5m-cable. */
 const QUANTITY_THEN_WORDS = /^\d+(?:\.\d+)?[a-z]{1,5}(?:[-/][a-z]+)+$/;
 /** A number running into a word: 100base, 3ways. Codes like 32cpij lose out; accepted. */
@@ -94,6 +96,7 @@ export function canonicalModelNumber(word: string): string | undefined {
   if (joined.length < MODEL_NUMBER_MIN_LENGTH || joined.length > MODEL_NUMBER_MAX_LENGTH) return undefined;
   if (!HAS_DIGIT.test(joined)) return undefined;
   if (!HAS_LETTER.test(joined)) {
+    if (ISBN.test(word) && (joined.length === 10 || joined.length === 13)) return joined;
     return DIGIT_PART_NUMBER.test(word) && joined.length >= 7 && !DATE.test(word) ? joined : undefined;
   }
   if (isTechnicalTerm(joined) || ORDINAL.test(joined) || YEAR_OR_SEASON.test(joined) || MEASUREMENT_RUN.test(joined)) return undefined;

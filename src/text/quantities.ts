@@ -59,6 +59,9 @@ const UNIT_SPELLINGS: readonly (readonly [unit: string, factor: number, spelling
   ['km', 1, ['km', '公里']],
   ['inch', 1, ['"', "''", 'inch', 'inches', 'in', '英寸', '寸']],
   ['ft', 1, ['ft', 'feet', 'foot']],
+  // durations (warranties, subscriptions); 年 is left out, 2020年 is a year, not 2020 years
+  ['month', 1, ['mo', 'mos', 'month', 'months', '个月']],
+  ['year', 1, ['yr', 'yrs', 'year', 'years']],
   // counts: pieces, packs, pairs (a 2-pack is a different listing from a single item)
   ['pcs', 1, ['pcs', 'pc', 'piece', 'pieces', '个', '件', '片', '只', '支', '粒', '枚']],
   ['pack', 1, ['pack', 'packs', 'pk', '瓶', '盒', '袋', '包', '罐', '箱']],
