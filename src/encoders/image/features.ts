@@ -29,7 +29,7 @@ export { imageFailureToError } from './reader.ts';
 export const FEATURE_DECODE_SIZE = 256;
 
 export interface ImageFeatures {
-  /** Size of the decoded image (after EXIF rotation). */
+  /** Size of the image as stored (after EXIF rotation), not of the copy features were computed on. */
   width: number;
   height: number;
   /** Format sharp detected (jpeg, png, webp, gif, …). */
