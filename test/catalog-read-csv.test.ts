@@ -189,3 +189,15 @@ test('stopping early (break) closes the file and later reads still work', async 
     assert.equal(first, 'A1');
   }
 });
+
+test('old Mac line endings (CR only) and chunk-spanning CRLF keep line numbers right', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'mac.csv');
+    await writeFile(path, 'id,title\r1,"two\rlines"\r2,bad,extra\r3,ok\r');
+    const entries = await collect(path);
+    assert.deepEqual(
+      entries.map((e) => (e.kind === 'product' ? `${e.product.id}@${e.line}` : `issue@${e.issue.line}`)),
+      ['1@2', 'issue@4', '3@5'],
+    );
+  });
+});

@@ -124,3 +124,27 @@ test('user history refers to sample catalog products', async () => {
     for (const id of [...u.viewed, ...u.bought]) assert.ok(ids.has(id), `${u.userId}: ${id}`);
   }
 });
+
+test('the committed data is exactly what the seeded generator writes', async () => {
+  const { mkdtemp, rm, readdir } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const out = await mkdtemp(join(tmpdir(), 'prodsim-sample-'));
+  try {
+    const root = join(import.meta.dirname, '..');
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/generate-sample-catalog.ts', '--out', out], { cwd: root, stdio: 'pipe' });
+    const generated = [...(await readdir(out)).filter((f) => f !== 'images'), ...(await readdir(join(out, 'images'))).map((f) => `images/${f}`)];
+    assert.ok(generated.length > 40);
+    for (const file of generated) {
+      // Pictures only need to exist: their bytes depend on the libvips build inside sharp.
+      if (file.startsWith('images/')) {
+        assert.ok(existsSync(data(file)), `${file} is not committed`);
+        continue;
+      }
+      const [fresh, committed] = await Promise.all([readFile(join(out, file)), readFile(data(file))]);
+      assert.ok(fresh.equals(committed), `${file} differs from a fresh run: re-run the generator and commit`);
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});

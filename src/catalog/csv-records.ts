@@ -12,21 +12,36 @@ export type CsvItem =
   | { kind: 'record'; record: Record<string, string>; line: number }
   | { kind: 'syntax'; line: number; message: string; expected?: string; received?: string };
 
-/** Remembers the byte offsets of new lines still ahead of the parser; answers "which line is byte b on" for increasing b. */
+/**
+ * Remembers the byte offsets of line breaks still ahead of the parser; answers "which line is byte b on"
+ * for increasing b. A line break is `\n`, `\r\n` (counted once, at its `\n`) or a lone `\r` (old Mac files).
+ */
 class NewlineIndex extends Transform {
   private positions: number[] = [];
   private head = 0;
   private seen = 0;
   private linesBefore = 0;
+  /** The previous chunk ended with `\r`: it is a break of its own unless this chunk starts with `\n`. */
+  private pendingCr = -1;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let at = chunk.indexOf(10);
-    while (at !== -1) {
-      this.positions.push(this.seen + at);
-      at = chunk.indexOf(10, at + 1);
+    if (this.pendingCr >= 0 && chunk[0] !== 10) this.positions.push(this.pendingCr);
+    this.pendingCr = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === 10) this.positions.push(this.seen + i);
+      else if (c === 13) {
+        if (i + 1 === chunk.length) this.pendingCr = this.seen + i;
+        else if (chunk[i + 1] !== 10) this.positions.push(this.seen + i);
+      }
     }
     this.seen += chunk.length;
     done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.pendingCr >= 0) this.positions.push(this.pendingCr);
+    done();
   }
 
   /** 1-based line of byte offset `pos`; calls must come with non-decreasing `pos`. */
@@ -43,13 +58,13 @@ class NewlineIndex extends Transform {
   }
 }
 
+/** Line breaks inside field values, counted as NewlineIndex counts them. */
 function countNewlines(fields: readonly string[]): number {
   let n = 0;
   for (const f of fields) {
-    let at = f.indexOf('\n');
-    while (at !== -1) {
-      n++;
-      at = f.indexOf('\n', at + 1);
+    for (let i = 0; i < f.length; i++) {
+      const c = f.charCodeAt(i);
+      if (c === 10 || (c === 13 && f.charCodeAt(i + 1) !== 10)) n++;
     }
   }
   return n;
