@@ -128,6 +128,11 @@ test('price: currency-aware with a dated rate table, unknown currencies give und
   );
   assert.equal(priceSimilarity({ price: 100, currency: 'XYZ' }, { price: 100, currency: 'CNY' }), undefined);
   close(priceSimilarity({ price: 100, currency: 'XYZ' }, { price: 100, currency: 'xyz' })?.score, 1);
+  for (const [code, rate] of Object.entries(DEFAULT_CURRENCY_RATES.rates)) {
+    assert.match(code, /^[A-Z]{3}$/);
+    assert.ok(rate > 0 && Number.isFinite(rate), `${code} rate ${rate}`);
+  }
+  assert.equal(DEFAULT_CURRENCY_RATES.rates[DEFAULT_CURRENCY_RATES.base], 1);
   const custom = createPriceSimilarity({ rates: { asOf: '2030-01-01', base: 'CNY', rates: { CNY: 1, USD: 1 } } });
   close(custom({ price: 100, currency: 'USD' }, { price: 100, currency: 'CNY' })?.score, 1);
   const assumed = priceSimilarity({ price: 100 }, { price: 100, currency: 'USD' })!;
