@@ -86,6 +86,11 @@ test('SIF down-weights frequent words; a is exposed', async () => {
   assert.ok(enc.weight('the') < 0.1, `weight(the) = ${enc.weight('the')}`);
   assert.ok(enc.weight('gown') > 0.9, `weight(gown) = ${enc.weight('gown')}`);
   assert.ok(enc.weight('的') < enc.weight('连衣裙'));
+  // (the analyser drops stop words such as "the" before SIF sees them)
+  const explained = enc.explain('new 连衣裙 zzqxv');
+  assert.deepEqual(explained.map((e) => e.token), ['new', '连衣裙', 'zzqxv']);
+  assert.deepEqual(explained.map((e) => e.known), [true, true, false]);
+  assert.ok(explained[0]!.weight < explained[1]!.weight, JSON.stringify(explained));
 });
 
 const sifCorpus = [

@@ -67,6 +67,8 @@ export interface SifEncoder extends DenseEncoder<string> {
   encodeTokens(tokens: readonly string[]): Float32Array;
   /** Weighted average before component removal and normalisation (for analysis and tests). */
   weightedAverage(tokens: readonly string[]): Float32Array;
+  /** Each token of a text with its SIF weight and whether it has a vector (for explanations). */
+  explain(text: string): { token: string; weight: number; known: boolean }[];
   /** The removed components (unit vectors); empty before `fit`. */
   readonly components: readonly Float32Array[];
   toJSON(): SifState;
@@ -201,6 +203,7 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     fit,
     weight,
     probability,
+    explain: (text) => analyzer.tokenize(text).map((token) => ({ token, weight: weight(token), known: wordVectors.vector(token) !== undefined })),
     encodeTokens,
     weightedAverage,
     toJSON,
