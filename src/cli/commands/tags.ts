@@ -24,7 +24,7 @@ export const tagsCommand: CliCommand = {
         if (json) return ctx.outJson(r);
         const c = r.components;
         ctx.out(`${r.a} ↔ ${r.b}: ${r.score.toFixed(3)} → ${r.similar ? 'SIMILAR' : 'not similar'} (threshold ${r.threshold})`);
-        ctx.out(`  meaning (dense cosine) ${c.dense === undefined ? 'n/a (no vector)' : c.dense.toFixed(3)}, spelling (bigram Dice) ${c.spelling.toFixed(3)}, spelling lift ${c.spellingLift}`);
+        ctx.out(`  meaning (dense cosine) ${c.dense === undefined ? 'n/a (no vector)' : c.dense.toFixed(3)}, spelling (bigram Dice) ${c.spelling.toFixed(3)}, spelling lift ${c.spellingLift}${c.conflict ? `; conflict: ${c.conflict} (× ${c.conflictFactor})` : ''}`);
       });
     tags
       .command('groups')
