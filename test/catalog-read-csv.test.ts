@@ -201,3 +201,14 @@ test('old Mac line endings (CR only) and chunk-spanning CRLF keep line numbers r
     );
   });
 });
+
+test('semicolon-separated CSV is recognised from its header; an explicit delimiter wins', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'semi.csv');
+    await writeFile(path, '"id";"title";"price"\n1;"Kaffee, gemahlen";"4,99 €"\n');
+    const products = productsOf(await collect(path));
+    assert.deepEqual([products[0]!.product.title, products[0]!.product.price, products[0]!.product.currency], ['Kaffee, gemahlen', 4.99, 'EUR']);
+    const forced = issuesOf(await collect(path, { delimiter: ',' }));
+    assert.equal(forced.length, 1); // read with ',' the header is one field and the row three
+  });
+});

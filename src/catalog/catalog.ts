@@ -47,7 +47,7 @@ export interface ReadCatalogOptions {
   guessFieldNames?: boolean;
   /** Keep source columns that map to no field as extra attributes (never overriding the record's own attributes). */
   extraFieldsAsAttributes?: boolean;
-  /** CSV field delimiter (default `,`; `\t` for tsv). */
+  /** CSV field delimiter; when absent, tab for tsv and for csv guessed from the header line (`,` `;` tab `|`, default `,`). */
   delimiter?: string;
 }
 

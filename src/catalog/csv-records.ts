@@ -70,6 +70,8 @@ function countNewlines(fields: readonly string[]): number {
   return n;
 }
 
+const columns = (n: number): string => `${n} column${n === 1 ? '' : 's'}`;
+
 const isBlankRow = (fields: readonly string[]): boolean => fields.every((f) => f.trim() === '');
 
 /**
@@ -145,9 +147,9 @@ export async function* readCsvRecords(bytes: Readable, file: string, delimiter: 
       yield {
         kind: 'syntax',
         line,
-        message: `expected ${header.length} columns (as in the header), got ${fields.length}`,
-        expected: `${header.length} columns`,
-        received: `${fields.length} columns`,
+        message: `expected ${columns(header.length)} (as in the header), got ${fields.length}`,
+        expected: columns(header.length),
+        received: columns(fields.length),
       };
       continue;
     }

@@ -9,7 +9,7 @@ export {
   type ReadCatalogOptions,
   type RecordIssue,
 } from './catalog.ts';
-export { readCatalog, detectCatalogFormat, resolveReadCatalogOptions } from './read-catalog.ts';
+export { readCatalog, detectCatalogFormat, resolveReadCatalogOptions, sniffCsvDelimiter, CSV_DELIMITER_CANDIDATES } from './read-catalog.ts';
 export {
   loadCatalog,
   trackCatalogRead,

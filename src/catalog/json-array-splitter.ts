@@ -150,7 +150,11 @@ export async function* splitJsonProducts(chunks: AsyncIterable<string> | Iterabl
             capture = undefined;
           }
           if (stack.length === 0) {
-            if (targetDepth === 0) structureError(`the top-level object has no "${PRODUCTS_KEY}" array`);
+            if (targetDepth === 0) {
+              structureError(
+                `the top-level object has no "${PRODUCTS_KEY}" array (for one JSON object per line, name the file .jsonl or pass format: 'jsonl')`,
+              );
+            }
             return;
           }
           break;

@@ -4,7 +4,7 @@
  * becomes one issue and the rest of the file still loads, unless `strict` asks to stop at the first.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -84,6 +84,35 @@ async function openBytes(path: string): Promise<Readable> {
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
+}
+
+/** Delimiters tried when a CSV file does not say; the one found most often in the header line (outside quotes) wins. */
+export const CSV_DELIMITER_CANDIDATES = [',', ';', '\t', '|'] as const;
+
+/**
+ * Guesses a CSV delimiter from the header line (the first 64 KB at most): `,` unless `;`, tab or `|`
+ * appears more often outside quotes. Compressed files are not sniffed (`,` unless told).
+ */
+export async function sniffCsvDelimiter(path: string): Promise<string> {
+  if (path.toLowerCase().endsWith('.gz')) return ',';
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(65_536);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const counts = new Map<string, number>(CSV_DELIMITER_CANDIDATES.map((d) => [d, 0]));
+    let quoted = false;
+    for (const ch of text) {
+      if (ch === '"') quoted = !quoted;
+      else if (!quoted && (ch === '\n' || ch === '\r')) break;
+      else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+    }
+    let best = ',';
+    for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+    return best;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What a format reader hands over: a record to validate, or a problem found before validation. */
@@ -185,6 +214,7 @@ export async function* readCatalog(path: string, options: Partial<ReadCatalogOpt
   const opts = resolveReadCatalogOptions(options);
   const format = opts.format ?? detectCatalogFormat(path);
   const bytes = await openBytes(path);
+  const delimiter = opts.delimiter ?? (format === 'tsv' ? '\t' : format === 'csv' ? await sniffCsvDelimiter(path) : ',');
   const conversion: RecordToProductOptions = {
     mapping: opts.mapping,
     guessFieldNames: opts.guessFieldNames ?? true,
@@ -196,7 +226,7 @@ export async function* readCatalog(path: string, options: Partial<ReadCatalogOpt
       ? readJsonlRecords(bytes)
       : format === 'json'
         ? readJsonRecords(bytes, path)
-        : readDelimitedRecords(bytes, path, opts.delimiter ?? (format === 'tsv' ? '\t' : ','), opts.mapping, conversion.guessFieldNames);
+        : readDelimitedRecords(bytes, path, delimiter, opts.mapping, conversion.guessFieldNames);
 
   try {
     for await (const item of items) {
