@@ -46,6 +46,7 @@ const G_WORD = 6;
 const G_HAN = 7;
 
 const HAS_SEPARATOR = /[-./_+&,']/;
+const HAS_DIGIT = /\d/;
 const DECIMAL = /^\d+\.\d+$/;
 const THOUSANDS = /^\d{1,3}(?:,\d{3})+$/;
 const SPLIT_PARTS = /[-./_+&,']+/;
@@ -116,6 +117,8 @@ function analyzePart(c: Collector, part: string): void {
     pushUnique(c.sizes, size);
     return;
   }
+  // Most words have no digit, and without one nothing below can match: skip the unit regex.
+  if (!HAS_DIGIT.test(part)) return pushWord(c, part);
   const q = parseQuantityToken(part);
   if (q) return pushQuantity(c, q);
   if (c.chinese && TERABYTES_AS_T.test(part)) return pushQuantity(c, { value: Number(part.slice(0, -1)), unit: 'tb', raw: part });
