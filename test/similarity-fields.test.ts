@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   brandSimilarity,
+  brandInTitle,
+  createBrandTokenCanonicalizer,
   createBrandSimilarity,
   normalizeBrand,
   categorySimilarity,
@@ -73,6 +75,14 @@ test('brand: normalisation of case, shop and company suffixes, combined forms', 
   assert.equal(custom('良品铺子', 'Bestore')?.score, 1);
   assert.equal(brandSimilarity('良品铺子', 'Bestore')?.score, 0);
   assert.throws(() => createBrandSimilarity({ alias: [] } as never), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+});
+
+test('brand in the other title: found counts, not found is missing', () => {
+  const canon = createBrandTokenCanonicalizer();
+  assert.equal(brandInTitle('Samsung', ['三星', 'galaxy', 's21'], canon, 'b')?.evidence.kind, 'in-title');
+  assert.equal(brandInTitle('New Balance', ['new', 'balance', '574'], canon, 'b')?.score, 1);
+  assert.equal(brandInTitle('Sony', ['galaxy', 's21'], canon, 'b'), undefined);
+  assert.equal(brandInTitle('other/其他', ['other', '其他'], canon, 'b'), undefined);
 });
 
 test('category: shared prefix depth / max depth', () => {

@@ -12,6 +12,7 @@ import {
   createTagsSimilarity,
   rankByFusedScore,
   computeFieldScores,
+  createFieldSimilarities,
   representProduct,
   type FieldName,
   type FieldScores,
@@ -196,6 +197,17 @@ test('compareProducts: default profile, injected field similarities, missing ima
   }).fields.find((f) => f.field === 'tags')!.score!;
   assert.ok(after > before, `injected tag similarity is used (${before} → ${after})`);
   assert.throws(() => compareProducts(A, B, { fieldSimilarities: { colour: () => undefined } as never }), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+});
+
+test('brandFromTitle option: a brand given on one side is found in the other title', () => {
+  const x = rep({ id: 'x', title: '三星 Galaxy S21' }, text(['三星', 'galaxy', 's21']));
+  const y = rep({ id: 'y', title: 'Galaxy S21', brand: 'Samsung' }, text(['galaxy', 's21']));
+  const only = profileFromWeights('brandOnly', { brand: 1 });
+  assert.equal(compareProducts(x, y, { profile: only }).score, undefined, 'off by default: brand missing');
+  const withTitle = createFieldSimilarities({ brandFromTitle: true });
+  const r = compareProducts(x, y, { profile: only, fieldSimilarities: { brand: withTitle.brand } });
+  assert.equal(r.score, 1);
+  assert.match(formatExplanation(r), /found in the other title/);
 });
 
 test('title lexical similarity counts brand names in either language as one token', () => {

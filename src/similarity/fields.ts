@@ -5,7 +5,7 @@
 import { rejectUnknownKeys } from '../errors.ts';
 import { REPRESENTATION_KEYS, type ProductRepresentation } from './representation.ts';
 import { canonicalAttributeKey, createAttributesSimilarity, type AttributesSimilarityOptions } from './field-similarities/attributes.ts';
-import { createBrandSimilarity, createBrandTokenCanonicalizer, type BrandSimilarityOptions } from './field-similarities/brand.ts';
+import { brandInTitle, createBrandSimilarity, createBrandTokenCanonicalizer, type BrandSimilarityOptions } from './field-similarities/brand.ts';
 import { createCategorySimilarity, type CategorySimilarityOptions } from './field-similarities/category.ts';
 import { createImageSimilarity, type ImageSimilarityOptions } from './field-similarities/image.ts';
 import { createModelNumberSimilarity, type ModelNumberSimilarityOptions } from './field-similarities/model-number.ts';
@@ -56,6 +56,12 @@ export interface FieldSimilarityOptions {
   lexicalMeasure: LexicalMeasure;
   /** Map brand names in titles to one form before lexical comparison (苹果 and apple count as one token). */
   canonicalizeBrandTokens: boolean;
+  /**
+   * When only one product has a brand, look for it in the other's title (`brandInTitle`). Off by
+   * default: on WDC Products (hard negatives share the brand) it tripled brand coverage but lowered
+   * the brand AUC from 0.659 to 0.578 and sameProduct F1 from 0.482 to 0.479.
+   */
+  brandFromTitle: boolean;
   /** Token weights for lexical similarity (IDF from the store, `idfTokenWeights`); unweighted when absent. */
   tokenWeight?: TokenWeightFn;
   /** Which `dense` / `sparse` keys of a representation hold each field's vector. */
@@ -73,6 +79,7 @@ export const DEFAULT_FIELD_SIMILARITY_OPTIONS = {
   denseMapping: 'clamp',
   lexicalMeasure: 'jaccard',
   canonicalizeBrandTokens: true,
+  brandFromTitle: false,
   keys: REPRESENTATION_KEYS,
 } as const satisfies FieldSimilarityOptions;
 
@@ -115,7 +122,8 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
     ...(opts.brand.aliases ? { aliases: opts.brand.aliases } : {}),
     ...(opts.brand.useBuiltInAliases !== undefined ? { useBuiltInAliases: opts.brand.useBuiltInAliases } : {}),
   };
-  const canonicalToken = opts.canonicalizeBrandTokens ? createBrandTokenCanonicalizer(brandAliasOptions) : (t: string) => t;
+  const brandTokenCanonical = createBrandTokenCanonicalizer(brandAliasOptions);
+  const canonicalToken = opts.canonicalizeBrandTokens ? brandTokenCanonical : (t: string) => t;
   const lexicalOptions = { measure: opts.lexicalMeasure, canonicalizeToken: canonicalToken, ...(opts.tokenWeight ? { tokenWeight: opts.tokenWeight } : {}) };
   const sparseOf = (r: ProductRepresentation, k: string) => r.sparse[k];
   const lexical = (ta: ProductRepresentation['text']['title'] | undefined, sa: ReturnType<typeof sparseOf>) => ({
@@ -137,7 +145,15 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
       );
     },
     tags: (a, b) => tags(a.product.tags, b.product.tags),
-    brand: (a, b) => brand(representationBrand(a), representationBrand(b)),
+    brand: (a, b) => {
+      const ba = representationBrand(a);
+      const bb = representationBrand(b);
+      const direct = brand(ba, bb);
+      if (direct || !opts.brandFromTitle) return direct;
+      if (ba === undefined && bb !== undefined) return brandInTitle(bb, a.text.title.tokens, brandTokenCanonical, 'b');
+      if (bb === undefined && ba !== undefined) return brandInTitle(ba, b.text.title.tokens, brandTokenCanonical, 'a');
+      return undefined;
+    },
     category: (a, b) => category(a.product.category, b.product.category),
     price: (a, b) => price(a.product, b.product),
     image: (a, b) => image(representationImage(a, keys.imageDense), representationImage(b, keys.imageDense)),

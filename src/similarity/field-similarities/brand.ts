@@ -14,7 +14,7 @@ export interface BrandAlias {
   parent?: string;
 }
 
-export type BrandMatchKind = 'exact' | 'alias' | 'sub-brand' | 'similar-spelling' | 'containment' | 'different';
+export type BrandMatchKind = 'exact' | 'alias' | 'sub-brand' | 'similar-spelling' | 'containment' | 'different' | 'in-title';
 
 export interface BrandEvidence extends FieldEvidence {
   kind: BrandMatchKind;
@@ -218,6 +218,39 @@ export function createBrandTokenCanonicalizer(options: Pick<Partial<BrandSimilar
     }
   }
   return (token) => byKey.get(token) ?? byKey.get(brandKey(token)) ?? token;
+}
+
+/**
+ * When only one product names its brand: is that brand (or an alias of it) a word, or two
+ * adjacent words, of the other product's title? Found → 1 with evidence `in-title`; not found →
+ * `undefined`, because a title that does not repeat the brand says nothing against it.
+ */
+export function brandInTitle(
+  brand: string | undefined,
+  titleTokens: readonly string[],
+  canonicalize: (token: string) => string,
+  side: 'a' | 'b',
+): FieldSimilarity<BrandEvidence> | undefined {
+  if (brand === undefined) return undefined;
+  const forms = meaningfulForms(brand).filter((k) => k.length >= 2);
+  if (forms.length === 0) return undefined;
+  const wanted = new Set([...forms, ...forms.map(canonicalize)]);
+  const keys = titleTokens.map(brandKey);
+  const candidates = [...keys, ...keys.slice(1).map((k, i) => keys[i] + k)];
+  const found = candidates.find((k) => k.length >= 2 && (wanted.has(k) || wanted.has(canonicalize(k))));
+  if (found === undefined) return undefined;
+  const canonical = canonicalize(found);
+  return {
+    score: 1,
+    evidence: {
+      summary: `brand ${brand} found in the other title (${found})`,
+      kind: 'in-title',
+      a: side === 'a' ? brand : found,
+      b: side === 'b' ? brand : found,
+      canonicalA: [canonical],
+      canonicalB: [canonical],
+    },
+  };
 }
 
 let defaultBrandSimilarity: BrandSimilarityFn | undefined;
