@@ -190,10 +190,7 @@ export function fitGradientBoosting(
   const importance = new Array<number>(d).fill(0);
   let bestLoss = Number.POSITIVE_INFINITY;
   let bestTrees = 0;
-  const nodeOf = new Int32Array(n);
   const maxBins = opts.bins;
-  const histG = new Float64Array(d * maxBins);
-  const histH = new Float64Array(d * maxBins);
 
   for (let round = 0; round < opts.trees; round++) {
     for (let i = 0; i < n; i++) {
@@ -204,13 +201,19 @@ export function fitGradientBoosting(
     const sample: number[] = [];
     for (let i = 0; i < n; i++) if (opts.subsample >= 1 || rand() < opts.subsample) sample.push(i);
     const tree: BoostedTree = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0] };
-    for (const i of sample) nodeOf[i] = 0;
-    let frontier = [0];
-    for (let depth = 0; depth < opts.maxDepth && frontier.length > 0; depth++) {
-      const next: number[] = [];
-      for (const node of frontier) {
-        const members = sample.filter((i) => nodeOf[i] === node);
-        const [G, H] = buildHistograms(members, grad, hess, binnedRows, d, maxBins, histG, histH);
+    // Histograms per frontier node; a child's histogram is built for the smaller child only and
+    // the sibling's is the parent's minus it (the usual histogram-subtraction trick).
+    type NodeStats = { members: number[]; g: Float64Array; h: Float64Array; G: number; H: number };
+    const rootG = new Float64Array(d * maxBins);
+    const rootH = new Float64Array(d * maxBins);
+    const [rG, rH] = buildHistograms(sample, grad, hess, binnedRows, d, maxBins, rootG, rootH);
+    let frontier = new Map<number, NodeStats>([[0, { members: sample, g: rootG, h: rootH, G: rG, H: rH }]]);
+    for (let depth = 0; depth < opts.maxDepth && frontier.size > 0; depth++) {
+      const next = new Map<number, NodeStats>();
+      for (const [node, stats] of frontier) {
+        const { members, G, H } = stats;
+        const histG = stats.g;
+        const histH = stats.h;
         const parentScore = (G * G) / (H + opts.lambda);
         let bestGain = 1e-9;
         let bestFeature = -1;
@@ -249,16 +252,34 @@ export function fitGradientBoosting(
           tree.right[k] = -1;
           tree.value[k] = 0;
         }
-        for (const i of members) nodeOf[i] = binned[bestFeature]![i]! <= bestBin ? l : r;
-        next.push(l, r);
+        const leftMembers: number[] = [];
+        const rightMembers: number[] = [];
+        for (const i of members) (binnedRows[i * d + bestFeature]! <= bestBin ? leftMembers : rightMembers).push(i);
+        if (depth + 1 < opts.maxDepth) {
+          const smallIsLeft = leftMembers.length <= rightMembers.length;
+          const sg = new Float64Array(d * maxBins);
+          const sh = new Float64Array(d * maxBins);
+          const [SG, SH] = buildHistograms(smallIsLeft ? leftMembers : rightMembers, grad, hess, binnedRows, d, maxBins, sg, sh);
+          for (let k = 0; k < histG.length; k++) {
+            histG[k] = histG[k]! - sg[k]!;
+            histH[k] = histH[k]! - sh[k]!;
+          }
+          const small: NodeStats = { members: smallIsLeft ? leftMembers : rightMembers, g: sg, h: sh, G: SG, H: SH };
+          const large: NodeStats = { members: smallIsLeft ? rightMembers : leftMembers, g: histG, h: histH, G: G - SG, H: H - SH };
+          next.set(l, smallIsLeft ? small : large);
+          next.set(r, smallIsLeft ? large : small);
+        } else {
+          next.set(l, { members: leftMembers, g: histG, h: histH, G: 0, H: 0 });
+          next.set(r, { members: rightMembers, g: histG, h: histH, G: 0, H: 0 });
+        }
       }
       frontier = next;
     }
     // Leaves at the last level get their values from their members' gradients.
-    for (const node of frontier) {
+    for (const [node, stats] of frontier) {
       let G = 0;
       let H = 0;
-      for (const i of sample) if (nodeOf[i] === node) {
+      for (const i of stats.members) {
         G += grad[i]!;
         H += hess[i]!;
       }

@@ -57,7 +57,11 @@ export const VARIANT_WORDS: readonly string[] = [
 const PLATFORM_MAC = new Set(['mac', 'macintosh', 'osx']);
 const PLATFORM_WIN = new Set(['win', 'windows', 'pc', 'win32', 'xp', 'vista']);
 
-type SparseMap = Map<string, number>;
+/** A sparse vector as term ids in increasing order and their weights (dot products by merging). */
+interface SparseMap {
+  ids: Int32Array;
+  values: Float64Array;
+}
 
 interface FieldRep {
   tokens: string[];
@@ -134,28 +138,52 @@ function charGrams(tokens: readonly string[], n: number): string[] {
   return out;
 }
 
-function tfidf(terms: readonly string[], df: Map<string, number>, documents: number): SparseMap {
+/** Term → id, growing for terms the fitted vocabulary has not seen (they get df 0). */
+class TermIds {
+  private readonly ids = new Map<string, number>();
+  constructor(terms: Iterable<string>) {
+    for (const t of terms) this.ids.set(t, this.ids.size);
+  }
+  id(term: string): number {
+    let v = this.ids.get(term);
+    if (v === undefined) {
+      v = this.ids.size;
+      this.ids.set(term, v);
+    }
+    return v;
+  }
+}
+
+function tfidf(terms: readonly string[], df: Map<string, number>, documents: number, termIds: TermIds): SparseMap {
   const tf = new Map<string, number>();
   for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
+  const entries: [number, number][] = [];
   let norm = 0;
   for (const [t, c] of tf) {
     const w = (1 + Math.log(c)) * idf(df, documents, t);
-    tf.set(t, w);
+    entries.push([termIds.id(t), w]);
     norm += w * w;
   }
-  if (norm > 0) {
-    const inv = 1 / Math.sqrt(norm);
-    for (const [t, w] of tf) tf.set(t, w * inv);
-  }
-  return tf;
+  entries.sort((x, y) => x[0] - y[0]);
+  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  return { ids: Int32Array.from(entries, (e) => e[0]), values: Float64Array.from(entries, (e) => e[1] * inv) };
 }
 
 function cosine(a: SparseMap, b: SparseMap): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  const ai = a.ids;
+  const bi = b.ids;
+  let i = 0;
+  let j = 0;
   let s = 0;
-  for (const [t, w] of small) {
-    const v = large.get(t);
-    if (v !== undefined) s += w * v;
+  while (i < ai.length && j < bi.length) {
+    const x = ai[i]!;
+    const y = bi[j]!;
+    if (x === y) {
+      s += a.values[i]! * b.values[j]!;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
   }
   return s;
 }
@@ -215,6 +243,8 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   const documents = state.vocabulary.documents;
   const wordDf = new Map(state.vocabulary.wordDf);
   const charDf = new Map(state.vocabulary.charDf);
+  const wordIds = new TermIds(wordDf.keys());
+  const charIds = new TermIds(charDf.keys());
   const titleField = opts.titleField!;
   const textFields = opts.textFields ?? [titleField];
   const compareAll = textFields.length > 1 || opts.brandField !== undefined;
@@ -232,8 +262,8 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     return {
       tokens,
       tokenSet,
-      word: tfidf(tokens, wordDf, documents),
-      char: tfidf(charGrams(tokens, opts.charNgram), charDf, documents),
+      word: tfidf(tokens, wordDf, documents, wordIds),
+      char: tfidf(charGrams(tokens, opts.charNgram), charDf, documents, charIds),
       idfMass,
       empty: tokens.length === 0,
     };
