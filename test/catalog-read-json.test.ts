@@ -188,3 +188,27 @@ test('JSON: a large array streams and every element is read', async () => {
     assert.equal(last?.kind === 'product' ? last.line : -1, n + 1);
   });
 });
+
+test('trackCatalogRead marks repeated ids as they stream by', async () => {
+  const { trackCatalogRead, createCatalogReadSummary } = await import('../src/catalog/index.ts');
+  const summary = createCatalogReadSummary('mixed.jsonl');
+  const flags: string[] = [];
+  for await (const e of trackCatalogRead(readCatalog(fixture('mixed.jsonl')), summary)) {
+    if (e.kind === 'product') flags.push(`${e.product.id}:${e.duplicate}`);
+  }
+  assert.deepEqual(flags, ['1001:false', '1001:true', '1005:false']);
+  assert.deepEqual(summary.issuesByField, { '(syntax)': 2, tags: 1, title: 1, id: 1 });
+});
+
+test('readMappingFile: options or a bare mapping; unknown keys rejected', async () => {
+  const { readMappingFile } = await import('../src/catalog/index.ts');
+  await withTempDir(async (dir) => {
+    const bare = join(dir, 'bare.json');
+    await writeFile(bare, '{"_comment": "x", "title": "name", "id": "sku"}');
+    assert.deepEqual(await readMappingFile(bare), { mapping: { title: 'name', id: 'sku' } });
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{"mapping": {"titel": "name"}}');
+    await assert.rejects(readMappingFile(bad), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+    await assert.rejects(readMappingFile(join(dir, 'none.json')), (e) => isProdsimError(e) && e.code === 'FILE_NOT_FOUND');
+  });
+});
