@@ -72,6 +72,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+/** Master patterns by user-word list; analysers are synchronous, so sharing one lastIndex is safe. */
+const masterPatterns = new Map<string, RegExp>();
+
 function buildMasterPattern(mixedWords: readonly string[]): RegExp {
   const sorted = [...new Set(mixedWords)].sort((a, b) => b.length - a.length).map(escapeRegExp);
   // A mixed word starting with a letter must not continue a Latin word (shirt恤 is not t恤).
@@ -206,8 +209,14 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
   rejectUnknownKeys(options, Object.keys(DEFAULT_TEXT_ANALYZER_OPTIONS), 'createTextAnalyzer');
   const opts: TextAnalyzerOptions = { ...DEFAULT_TEXT_ANALYZER_OPTIONS, ...options };
   const jieba = loadJieba(opts.userWords);
-  // Built once per analyser (the mixed words depend on userWords), reused by every call.
-  const pattern = buildMasterPattern(mixedScriptWords([...ECOMMERCE_DICTIONARY, ...opts.userWords]));
+  // Built once per user-word list (the mixed words depend on it) and reused by every call.
+  const patternKey = opts.userWords.join('\n');
+  let pattern = masterPatterns.get(patternKey);
+  if (!pattern) {
+    pattern = buildMasterPattern(mixedScriptWords([...ECOMMERCE_DICTIONARY, ...opts.userWords]));
+    masterPatterns.set(patternKey, pattern);
+  }
+  const master = pattern;
   const normalizeOptions = { traditionalToSimplified: opts.traditionalToSimplified };
   const genderWords = knownGenderWords(opts.userWords);
 
@@ -218,8 +227,8 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
     // (their place in `tokens` remembered) and segmented together in one jieba call.
     const hanRuns: string[] = [];
     const hanSlots: number[] = [];
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(normalized); m !== null; m = pattern.exec(normalized)) {
+    master.lastIndex = 0;
+    for (let m = master.exec(normalized); m !== null; m = master.exec(normalized)) {
       const mixed = m[G_MIXED];
       if (mixed !== undefined) {
         analyzeHanWord(c, mixed);
