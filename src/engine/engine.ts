@@ -13,7 +13,9 @@ import type { Product } from '../catalog/product.ts';
 import type { ReadCatalogOptions } from '../catalog/catalog.ts';
 import type { DenseEncoder } from '../encoders/encoder.ts';
 import { createGloveEncoder, DEFAULT_GLOVE_ENCODER_OPTIONS } from '../encoders/glove/glove-encoder.ts';
-import { createImageFeatureExtractor } from '../encoders/image/features.ts';
+import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
+import { analyzeProduct } from '../store/product-record.ts';
+import type { UpsertResult } from '../store/store.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { createProductStore } from '../store/sqlite-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
@@ -55,6 +57,8 @@ export interface EngineOptions {
   analyzer: Partial<TextAnalyzerOptions>;
   quantization: AnnQuantization;
   readonly: boolean;
+  /** How image URLs are fetched; without it URLs are refused (the library opens no connection itself). */
+  imageFetch: ImageFetch | undefined;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = {
@@ -66,6 +70,7 @@ export const DEFAULT_ENGINE_OPTIONS = {
   analyzer: {},
   quantization: 'f16',
   readonly: false,
+  imageFetch: undefined,
 } as const satisfies EngineOptions;
 
 export interface EngineIngestOptions {
@@ -90,6 +95,8 @@ export interface Engine {
   ingest(file: string, options?: Partial<EngineIngestOptions>): Promise<EngineIngestSummary>;
   /** Brings vectors, image features and the ANN index up to date with the store. */
   refresh(options?: { refit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<{ representations: RefreshSummary; images: ImageRefreshSummary | undefined }>;
+  /** Writes validated products in one transaction, then brings vectors and the index up to date. */
+  upsertProducts(products: readonly Product[]): Promise<UpsertResult[]>;
   deleteProducts(ids: readonly string[]): number;
   getProduct(id: string): Product | undefined;
   similar(options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult>;
@@ -132,7 +139,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     let images: ImageRefreshSummary | undefined;
     if (opts.images) {
       const baseDir = store.getMeta(IMAGE_BASE_DIR_KEY);
-      images = await refreshImageFeatures(store, createImageFeatureExtractor(baseDir ? { baseDir } : {}));
+      images = await refreshImageFeatures(store, createImageFeatureExtractor({ ...(baseDir ? { baseDir } : {}), ...(opts.imageFetch ? { fetch: opts.imageFetch } : {}) }));
     }
     return { representations, images };
   }
@@ -186,6 +193,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     },
 
     refresh,
+
+    async upsertProducts(products) {
+      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
+      const results = store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+      if (results.some((r) => r.status !== 'unchanged')) await refresh();
+      return results;
+    },
 
     deleteProducts(ids) {
       const n = store.deleteProducts(ids);
