@@ -110,6 +110,11 @@ test('keyword search ranks the better match first, Chinese and English', () => {
     assert.equal(zh[0]?.id, 'dress-red', JSON.stringify(zh));
     assert.ok(zh.some((h) => h.id === 'dress-blue'), 'OR semantics: one shared token is enough');
     assert.ok(zh.every((h, i) => i === 0 || h.score <= zh[i - 1]!.score), 'scores descend');
+    // With k filled by products that have every token, the answer is those products, same scores.
+    const top1 = store.keywordSearch(analyzer.tokenize('红色连衣裙'), { k: 1 });
+    assert.deepEqual(top1, zh.slice(0, 1));
+    const allMode = store.keywordSearch(analyzer.tokenize('红色连衣裙'), { k: 10, match: 'all' }).map((h) => h.id);
+    assert.deepEqual(allMode, ['dress-red']);
 
     const en = store.keywordSearch(analyzer.tokenize('apple iphone'), { k: 10 });
     assert.equal(en[0]?.id, 'phone', JSON.stringify(en));

@@ -35,6 +35,12 @@ import {
 
 /** Keyword queries keep at most this many distinct tokens: longer OR queries cost time and add little. */
 export const MAX_KEYWORD_QUERY_TOKENS = 64;
+/**
+ * Keyword queries in `any` mode try "every token" first and return it when it already fills k:
+ * much faster on large catalogs, and products with every query token are the best OR matches
+ * in all but rare cases (a product missing one common token but repeating the rare ones).
+ */
+export const KEYWORD_ALL_TOKENS_FIRST = true;
 /** Rows per `IN (…)` lookup; well under SQLite's bound-parameter limit. */
 const LOOKUP_CHUNK = 500;
 
@@ -102,8 +108,11 @@ function vectorToBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
-/** FTS5 query: every token quoted (so `-`, `:`, `OR`, `*` in a token are text, not syntax), OR'ed. */
-export function toFtsOrQuery(tokens: readonly string[]): string {
+/**
+ * FTS5 phrases for query tokens: every token quoted (so `-`, `:`, `OR`, `*` in a token are text,
+ * not syntax), deduplicated, at most `MAX_KEYWORD_QUERY_TOKENS`.
+ */
+export function toFtsPhrases(tokens: readonly string[]): string[] {
   const seen = new Set<string>();
   const parts: string[] = [];
   for (const raw of tokens) {
@@ -114,7 +123,12 @@ export function toFtsOrQuery(tokens: readonly string[]): string {
     parts.push(`"${t.replaceAll('"', '""')}"`);
     if (parts.length >= MAX_KEYWORD_QUERY_TOKENS) break;
   }
-  return parts.join(' OR ');
+  return parts;
+}
+
+/** FTS5 query matching any of the tokens. */
+export function toFtsOrQuery(tokens: readonly string[]): string {
+  return toFtsPhrases(tokens).join(' OR ');
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -359,10 +373,10 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     if (!Number.isInteger(k) || k < 1) {
       throw createError('INVALID_ARGUMENT', `keywordSearch: k must be a positive integer`, { field: 'k', received: String(k) });
     }
-    const match = toFtsOrQuery(queryTokens);
-    if (match.length === 0) return [];
+    const phrases = toFtsPhrases(queryTokens);
+    if (phrases.length === 0) return [];
     const where: string[] = ['keyword_index MATCH @match'];
-    const params: Record<string, unknown> = { match, k };
+    const params: Record<string, unknown> = { k };
     const prefixLevels = categoryLevels(filter.categoryPrefix);
     if (prefixLevels.length > 0) {
       const prefix = prefixLevels.join('/');
@@ -391,9 +405,19 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       st = db.prepare(sql);
       keywordStatements.set(sql, st);
     }
-    const rows = st.all(params) as { id: string; key: number; rank: number }[];
-    // SQLite's bm25() is "lower is better" (negative); flip it so higher is better everywhere.
-    return rows.map((r) => ({ id: r.id, key: r.key, score: -r.rank }));
+    const run = (match: string): KeywordHit[] =>
+      // SQLite's bm25() is "lower is better" (negative); flip it so higher is better everywhere.
+      (st.all({ ...params, match }) as { id: string; key: number; rank: number }[]).map((r) => ({ id: r.id, key: r.key, score: -r.rank }));
+
+    const mode = options.match ?? 'any';
+    if (phrases.length === 1) return run(phrases[0]!);
+    // All tokens first: an AND query only walks products that have every token, so it stays fast
+    // where an OR over common tokens must score a large part of the catalog. Its bm25 equals the OR
+    // query's bm25 for those products (every phrase matches), so when it fills k the answer is the
+    // OR ranking restricted to the best-covered products.
+    const all = run(phrases.join(' AND '));
+    if (mode === 'all' || (KEYWORD_ALL_TOKENS_FIRST && all.length >= k)) return all;
+    return run(phrases.join(' OR '));
   }
 
   function fileSize(p: string): number {

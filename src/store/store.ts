@@ -77,6 +77,12 @@ export interface KeywordFilter {
 export interface KeywordSearchOptions {
   k: number;
   filter?: KeywordFilter;
+  /**
+   * `any` (default): a product matches with one query token, ranked by bm25 over all tokens
+   * (products with every token are looked up first: see `KEYWORD_ALL_TOKENS_FIRST`).
+   * `all`: only products with every token.
+   */
+  match?: 'any' | 'all';
 }
 
 export interface KeywordHit {
