@@ -183,6 +183,11 @@ test('model numbers: exact, partial, conflict, missing', () => {
   assert.equal(spec.score, 0);
   assert.equal(spec.evidence.kind, 'conflict');
   assert.match(spec.evidence.summary, /shared only 6ms/);
+  // a code inside a longer string (a word glued to it) is partial, a code cut inside a number is not
+  const glued = modelNumberSimilarity(['DW00100036'], ['WellingtonDW00100036'])!;
+  assert.equal(glued.evidence.kind, 'partial');
+  assert.equal(glued.evidence.best?.relation, 'contains');
+  assert.equal(modelNumberSimilarity(['ML140'], ['ML1400'])?.evidence.kind, 'conflict');
   // a shared code wins over a conflicting one of the same length
   assert.equal(modelNumberSimilarity(['smg9910', 'smg9960'], ['smg9960'])?.score, 1);
   assert.equal(modelNumberSimilarity(['abc123'], ['xyz789'])?.evidence.kind, 'different');

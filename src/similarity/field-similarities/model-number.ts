@@ -6,6 +6,9 @@
  * - **exact**: equal codes → 1.
  * - **prefix**: the shorter code's runs are a prefix of the longer's (`smg9910` / `smg9910zkd`:
  *   same model, a colour/region suffix) → min(maxPartialScore, shorter / longer length).
+ * - **contains**: the shorter code (≥ 5 characters, letters and digits) appears inside the longer one,
+ *   not cut inside a number (`dw00100036` in `wellingtondw00100036`, a word glued to the code)
+ *   → min(maxPartialScore, 0.5 + 0.5 × shorter / longer length).
  * - **conflict**: the same shape (letter/digit runs of the same kinds over the shorter code's runs),
  *   the same family (same first run, or edit similarity ≥ minFamilySimilarity) and a digit run that
  *   differs (`smg9910` vs `smg9960`, `iphone14` vs `iphone15`, `26av502u` vs `32av502u`): another
@@ -17,14 +20,14 @@
  *
  * Product score: 1 if a code is shared, unless a conflict between codes longer than every shared
  * code exists (a shared `6ms` or `s550` is a spec, not the product's code: `ln46a850` vs
- * `ln46a650` decides → 0 `conflict`); else the best prefix/spelling score; else 0 `conflict` when
+ * `ln46a650` decides → 0 `conflict`); else the best prefix/contains/spelling score; else 0 `conflict` when
  * a conflicting pair exists; else `unrelatedScore` (0) with `different`.
  * `undefined` when either product has no usable code.
  */
 import { rejectUnknownKeys } from '../../errors.ts';
 import { editSimilarity, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
-export type ModelNumberRelation = 'exact' | 'prefix' | 'spelling' | 'conflict' | 'unrelated';
+export type ModelNumberRelation = 'exact' | 'prefix' | 'contains' | 'spelling' | 'conflict' | 'unrelated';
 export type ModelNumberMatchKind = 'exact' | 'partial' | 'conflict' | 'different';
 
 export interface ModelNumberPair {
@@ -82,6 +85,17 @@ export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimil
   const [shortRuns, longRuns, shortCode, longCode] = ra.length <= rb.length ? [ra, rb, a, b] : [rb, ra, b, a];
   if (shortRuns.length < longRuns.length && shortRuns.every((r, i) => r === longRuns[i]) && shortCode.length >= 4) {
     return { a, b, relation: 'prefix', score: Math.min(opts.maxPartialScore, shortCode.length / longCode.length) };
+  }
+  // One code inside a longer string (`dw00100036` in `wellingtondw00100036`: a word glued to the
+  // code), not cut inside a number (`ml140` is not inside `ml1400`).
+  const at = longCode.indexOf(shortCode);
+  if (at >= 0 && shortCode.length >= 5 && /\p{L}/u.test(shortCode) && /\p{N}/u.test(shortCode)) {
+    const before = longCode[at - 1];
+    const after = longCode[at + shortCode.length];
+    const digit = (c: string | undefined) => c !== undefined && /\p{N}/u.test(c);
+    if (!(digit(before) && digit(shortCode[0])) && !(digit(after) && digit(shortCode[shortCode.length - 1]))) {
+      return { a, b, relation: 'contains', score: Math.min(opts.maxPartialScore, 0.5 + (0.5 * shortCode.length) / longCode.length) };
+    }
   }
   const sim = editSimilarity(a, b);
   const m = Math.min(ra.length, rb.length);
@@ -147,7 +161,7 @@ export function createModelNumberSimilarity(options: Partial<ModelNumberSimilari
       };
     }
     const partial = pairs
-      .filter((p) => p.relation === 'prefix' || p.relation === 'spelling')
+      .filter((p) => p.relation === 'prefix' || p.relation === 'contains' || p.relation === 'spelling')
       .sort((p, q) => q.score - p.score)[0];
     if (partial) {
       return {
