@@ -4,9 +4,10 @@
  * - how well each similarity separates same-colour from different-colour product pairs (ROC AUC),
  *   over random pairs and over pairs of the same article type (where colour is what differs);
  * - how well the pHash/dHash separate same-article-type pairs (shape) from others;
+ * - near-duplicate detection (an image vs a cropped, resized, re-encoded copy of itself);
  * - top dominant colour name vs the catalog's baseColour.
  *
- * Run: node --import tsx bench/image-encoder.ts [--limit N] [--pairs N] [--concurrency N] [--no-ablation] [--no-write]
+ * Run: node --import tsx bench/image-encoder.ts [--limit N] [--pairs N] [--concurrency N] [--near-dups N] [--no-ablation] [--no-write]
  * Writes docs/benchmarks/image.md unless --no-write. Skips (exit 0) when the dataset is absent.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import {
   featuresOf,
   FEATURE_DECODE_SIZE,
   IMAGE_READER_DEFAULTS,
+  hammingDistance,
   hashSimilarity,
   histogramIntersection,
   histogramToVector,
@@ -42,6 +44,7 @@ const pairCount = arg('pairs', 40_000);
 const concurrency = arg('concurrency', 2);
 const write = !process.argv.includes('--no-write');
 const ablation = !process.argv.includes('--no-ablation');
+const nearDupCount = arg('near-dups', 500);
 
 if (!existsSync(csvPath)) {
   console.log(`skipped: needs ${csvPath} (../shared/datasets/fashion-images, not in a fresh clone)`);
@@ -286,6 +289,61 @@ const namesHeldOut = nameAgreement(NAME_TUNING_ROWS, rows.length);
 for (const [label, r] of [['all', namesAll], [`held out (products ${NAME_TUNING_ROWS}+)`, namesHeldOut]] as const) {
   console.log(`\ntop colour name = catalog colour, ${label}: ${r.exact} exact, ${r.family} same family, ${r.top2} in top 2 (${r.named} products)`);
 }
+// ---- near duplicates: the job perceptual hashes are for --------------------------------------------
+// Each of the first N images gets a perturbed copy (3% border crop, 90% size, 10% brighter, JPEG q50);
+// positives = (image, its copy), negatives = (image, a random other product of the same article type).
+const nearDupRows: Array<{ name: string; auc: number; at10: string }> = [];
+let nearDupThreshold = { tpr: 0, fpr: 0 };
+if (nearDupCount > 0) {
+  const base = items.slice(0, nearDupCount);
+  const copies = await extractor.extractMany(
+    await Promise.all(
+      base.map(async (it) => {
+        const img = sharp(join(dataDir, it.row.image_path));
+        const { width = 60, height = 80 } = await img.metadata();
+        const dx = Math.max(1, Math.round(width * 0.03));
+        const dy = Math.max(1, Math.round(height * 0.03));
+        return sharp(join(dataDir, it.row.image_path))
+          .extract({ left: dx, top: dy, width: width - 2 * dx, height: height - 2 * dy })
+          .resize(Math.round(width * 0.9))
+          .modulate({ brightness: 1.1 })
+          .jpeg({ quality: 50 })
+          .toBuffer();
+      }),
+    ),
+  );
+  const byType = new Map<string, typeof items>();
+  for (const it of items) byType.set(it.row.articleType, [...(byType.get(it.row.articleType) ?? []), it]);
+  const pos: Array<[ImageFeatures, ImageFeatures]> = [];
+  const neg: Array<[ImageFeatures, ImageFeatures]> = [];
+  base.forEach((it, i) => {
+    const c = copies[i]!;
+    if (!c.ok) return;
+    pos.push([it.f, c.features]);
+    const group = byType.get(it.row.articleType)!;
+    let other = pick(group);
+    for (let k = 0; k < 10 && other === it; k++) other = pick(group);
+    if (other !== it) neg.push([it.f, other.f]);
+  });
+  const labels = [...pos.map(() => true), ...neg.map(() => false)];
+  const all = [...pos, ...neg];
+  const measure = (name: string, f: (a: ImageFeatures, b: ImageFeatures) => number, hash?: (x: ImageFeatures) => string) => {
+    const at10 = hash
+      ? `${((100 * pos.filter(([a, b]) => hammingDistance(hash(a), hash(b)) <= 10).length) / pos.length).toFixed(1)}% / ${(
+          (100 * neg.filter(([a, b]) => hammingDistance(hash(a), hash(b)) <= 10).length) /
+          neg.length
+        ).toFixed(1)}%`
+      : '—';
+    nearDupRows.push({ name, auc: auc(all.map(([a, b]) => f(a, b)), labels), at10 });
+  };
+  measure('pHash similarity', (a, b) => hashSimilarity(a.phash, b.phash), (x) => x.phash);
+  measure('dHash similarity', (a, b) => hashSimilarity(a.dhash, b.dhash), (x) => x.dhash);
+  measure('histogram intersection', (a, b) => histogramIntersection(a.histogram, b.histogram));
+  nearDupThreshold = { tpr: pos.length, fpr: neg.length };
+  console.log(`\nnear duplicates: ${pos.length} perturbed copies vs ${neg.length} same-type others`);
+  for (const r of nearDupRows) console.log(`  ${r.name.padEnd(28)} AUC ${r.auc.toFixed(3)}  hamming ≤ 10 (copies / others): ${r.at10}`);
+}
+
 const bgRemoved = items.filter((it) => it.f.backgroundRemoved).length;
 console.log(`background removed on ${bgRemoved}/${items.length} images; mean foreground ${(items.reduce((s, it) => s + it.f.foregroundFraction, 0) / items.length).toFixed(2)}`);
 
@@ -339,6 +397,18 @@ if (write) {
     '',
   );
   md.push(`Background removed on ${bgRemoved}/${items.length} images.`, '');
+  if (nearDupRows.length > 0) {
+    md.push('## Near duplicates (what the hashes are for)', '');
+    md.push(
+      `${nearDupThreshold.tpr} images each against a perturbed copy of itself (3% border crop, 90% size, 10% brighter, JPEG quality 50) ` +
+        `and against ${nearDupThreshold.fpr} random other products of the same article type.`,
+      '',
+      '| similarity | AUC | share with hamming ≤ 10: copies / others |',
+      '| --- | --- | --- |',
+    );
+    for (const r of nearDupRows) md.push(`| ${r.name} | ${r.auc.toFixed(3)} | ${r.at10} |`);
+    md.push('');
+  }
   md.push('## Reading the figures', '');
   md.push(
     '- Colour histograms separate same-colour from different-colour products moderately (clearly better than chance, far from perfect), also inside one article type, where shape gives no help; ' +
