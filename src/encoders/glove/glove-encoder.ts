@@ -30,6 +30,8 @@ export interface GloveEncoderOptions {
   chinese: boolean;
   cedict: Partial<CedictBridgeOptions>;
   analyzer: TextAnalyzer | undefined;
+  /** Blend catalog token frequencies into SIF's p(w) on `fit` (see sif.ts; off by default). */
+  catalogFrequencies: boolean;
   /** Catalog tokens at which catalog frequencies weigh as much as the prior (see sif.ts). */
   priorStrength: number;
 }
@@ -41,6 +43,7 @@ export const DEFAULT_GLOVE_ENCODER_OPTIONS = {
   chinese: true,
   cedict: {},
   analyzer: undefined,
+  catalogFrequencies: DEFAULT_SIF_OPTIONS.catalogFrequencies,
   priorStrength: DEFAULT_SIF_OPTIONS.priorStrength,
 } as const satisfies GloveEncoderOptions;
 
@@ -51,7 +54,8 @@ export interface GloveEncoder extends SifEncoder {
 
 /**
  * `await createGloveEncoder({ cacheDir })` → a 100-d dense text encoder (id `glove-sif(...)`); call
- * `fit(catalogTexts)` to learn catalog frequencies and remove the common component. The first call
+ * `fit(catalogTexts)` to remove the catalog's common component (and, with `catalogFrequencies`,
+ * to learn its word frequencies). The first call
  * on a machine converts GloVe (~10 s) and extracts CEDICT glosses (~7 s) into `cacheDir`; later
  * calls load both in well under a second.
  */
@@ -61,7 +65,13 @@ export async function createGloveEncoder(options: Partial<GloveEncoderOptions> =
   const glove = loadGloveVectors({ cacheDir: opts.cacheDir, storage: opts.storage });
   const bridge = opts.chinese ? createCedictBridge(glove, await loadCedictGlossTable({ cacheDir: opts.cacheDir }), opts.cedict) : undefined;
   const words = createBilingualWordVectors(glove, bridge);
-  const sif = createSifEncoder(words, { a: opts.a, analyzer: opts.analyzer, priorStrength: opts.priorStrength, name: 'glove-sif' });
+  const sif = createSifEncoder(words, {
+    a: opts.a,
+    analyzer: opts.analyzer,
+    catalogFrequencies: opts.catalogFrequencies,
+    priorStrength: opts.priorStrength,
+    name: 'glove-sif',
+  });
   // Keep SIF's getters (id, a, components) live by extending the object rather than spreading it.
   return Object.assign(sif, { glove, bridge });
 }
