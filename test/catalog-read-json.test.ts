@@ -158,9 +158,10 @@ test('JSON: structure errors and truncation', async () => {
 });
 
 test('JSON splitter cuts elements across chunk boundaries, whatever the chunk size', async () => {
-  const doc = '{"a":"[{","products":[ {"id":"1","t":"x\\"}]"} ,"s\\u00e9", 12 ,[1,{"b":2}],\n{"id":"2"} ]}';
-  const expected = ['{"id":"1","t":"x\\"}]"}', '"s\\u00e9"', '12', '[1,{"b":2}]', '{"id":"2"}'];
-  for (const size of [1, 2, 3, 7, 1000]) {
+  const doc = '{"a":"[{","products":[ {"id":"1","t":"x\\"}]"} ,"s\\u00e9", 12 ,[1,{"b":2}],\n{"id":"2"}, {"p":"c:\\\\dir\\\\","q":"x\\\\\\"y]"} ]}';
+  const expected = ['{"id":"1","t":"x\\"}]"}', '"s\\u00e9"', '12', '[1,{"b":2}]', '{"id":"2"}', '{"p":"c:\\\\dir\\\\","q":"x\\\\\\"y]"}'];
+  assert.deepEqual(JSON.parse(expected[5]!), { p: 'c:\\dir\\', q: 'x\\"y]' });
+  for (const size of [1, 2, 3, 4, 5, 7, 1000]) {
     const chunks: string[] = [];
     for (let i = 0; i < doc.length; i += size) chunks.push(doc.slice(i, i + size));
     const got: string[] = [];

@@ -62,29 +62,55 @@ export async function* splitJsonProducts(chunks: AsyncIterable<string> | Iterabl
     keyStart = 0;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c === NEWLINE) line++;
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) {
-          inString = false;
-          if (keyCapture) {
-            keyCapture.push(chunk.slice(keyStart, i + 1));
-            try {
-              lastKey = JSON.parse(keyCapture.join('')) as string;
-            } catch {
-              lastKey = undefined;
-            }
-            keyCapture = undefined;
-          } else if (capture && captureIsString) {
-            capture.push(chunk.slice(captureStart, i + 1));
-            yield { kind: 'element', text: capture.join(''), line: captureLine };
-            capture = undefined;
+        // Most bytes are inside strings: jump to the next unescaped quote with indexOf instead of
+        // stepping through every character.
+        let from = i;
+        if (escaped) {
+          escaped = false;
+          from = i + 1;
+        }
+        let close = -1;
+        for (;;) {
+          const q = chunk.indexOf('"', from);
+          if (q === -1) break;
+          let backslashes = 0;
+          for (let k = q - 1; k >= from && chunk.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+          if (backslashes % 2 === 0) {
+            close = q;
+            break;
           }
+          from = q + 1;
+        }
+        const end = close === -1 ? n : close;
+        // Raw new lines are not valid inside JSON strings, but count them so later lines stay right.
+        for (let nl = chunk.indexOf('\n', i); nl !== -1 && nl < end; nl = chunk.indexOf('\n', nl + 1)) line++;
+        if (close === -1) {
+          let backslashes = 0;
+          for (let k = n - 1; k >= from && chunk.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+          escaped = backslashes % 2 === 1;
+          i = n;
+          continue;
+        }
+        i = close;
+        inString = false;
+        if (keyCapture) {
+          keyCapture.push(chunk.slice(keyStart, i + 1));
+          try {
+            lastKey = JSON.parse(keyCapture.join('')) as string;
+          } catch {
+            lastKey = undefined;
+          }
+          keyCapture = undefined;
+        } else if (capture && captureIsString) {
+          capture.push(chunk.slice(captureStart, i + 1));
+          yield { kind: 'element', text: capture.join(''), line: captureLine };
+          capture = undefined;
         }
         continue;
       }
+      const c = chunk.charCodeAt(i);
+      if (c === NEWLINE) line++;
       if (capture && captureIsPrimitive) {
         if (c === COMMA || c === CLOSE_BRACKET || isSpace(c)) {
           capture.push(chunk.slice(captureStart, i));
