@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { colourName, rgbToLab } from '../src/encoders/image/color.ts';
+import { createError } from '../src/errors.ts';
 import {
   createImageFeatureExtractor,
   createImageHistogramEncoder,
@@ -170,6 +171,15 @@ test('URLs are not fetched unless a fetch function is injected', async () => {
   assert.equal(f.dominantColors[0]?.name, 'blue');
   err(await withFetch.extract('https://shop.example/404.jpg'), 'FILE_NOT_FOUND');
   assert.deepEqual(asked, ['https://shop.example/blue.png', 'https://shop.example/404.jpg']);
+  // a fetch that rejects with a catalogue code (e.g. a URL policy) keeps that code
+  const policy = createImageFeatureExtractor({
+    fetch: async (url) => {
+      if (url.includes('127.0.0.1')) throw createError('FORBIDDEN_URL', 'loopback address');
+      throw createError('LIMIT_EXCEEDED', 'too big');
+    },
+  });
+  err(await policy.extract('http://127.0.0.1/x.png'), 'FORBIDDEN_URL');
+  err(await policy.extract('https://shop.example/huge.png'), 'LIMIT_EXCEEDED');
   // a fetch that never answers hits the time limit
   const slow = createImageFeatureExtractor({ timeoutMs: 50, fetch: () => new Promise(() => {}) });
   err(await slow.extract('https://shop.example/slow.jpg'), 'LIMIT_EXCEEDED');

@@ -12,12 +12,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
-import { createError } from '../../errors.ts';
+import { createError, isProdsimError } from '../../errors.ts';
 
 /** A file path (relative to baseDir), a `file://` or http(s) URL, or the image bytes. */
 export type ImageInput = string | Uint8Array;
 
 export type ImageErrorCode = 'IMAGE_ERROR' | 'FILE_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'FORBIDDEN_URL';
+const IMAGE_ERROR_CODES: ReadonlySet<string> = new Set<ImageErrorCode>(['IMAGE_ERROR', 'FILE_NOT_FOUND', 'LIMIT_EXCEEDED', 'FORBIDDEN_URL']);
 
 export interface ImageFailure {
   code: ImageErrorCode;
@@ -146,6 +147,8 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
           bytes = await o.fetch!(input, { signal, maxBytes: o.maxBytes });
         } catch (e) {
           if (e instanceof ImageFailureError) throw e;
+          // an injected fetch may say why with a catalogue code (URL policy, size): keep it
+          if (isProdsimError(e) && IMAGE_ERROR_CODES.has(e.code)) return fail(e.code as ImageErrorCode, e.message);
           return fail('FILE_NOT_FOUND', `fetching ${input} failed: ${errorText(e)}`);
         }
         if (bytes.byteLength > o.maxBytes) fail('LIMIT_EXCEEDED', `download of ${bytes.byteLength} bytes exceeds maxBytes ${o.maxBytes}`);
