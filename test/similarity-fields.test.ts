@@ -257,6 +257,15 @@ test('image: hashes, histograms and embeddings with explicit component weights',
   assert.deepEqual(r.evidence.components.map((c) => c.component), ['histogram', 'phash']);
   close(imageSimilarity({ embedding: new Float32Array([1, 0]) }, { embedding: new Float32Array([1, 1]) })?.score, Math.SQRT1_2, 1e-6);
   assert.equal(imageSimilarity({ phash: 'ff' }, { histogram: h1 }), undefined);
+  // incomparable components are skipped and reported, not thrown
+  const mixed = imageSimilarity(
+    { histogram: h1, histogramSpace: 'hsv-v1', phash: '00000000000000ff', embedding: new Float32Array([1, 0]) },
+    { histogram: h2, histogramSpace: 'hsv-v2', phash: '0000000000000000', embedding: new Float32Array([1, 0, 0]) },
+  )!;
+  close(mixed.score, 0.75);
+  assert.equal(mixed.evidence.skipped?.length, 2);
+  assert.match(mixed.evidence.summary, /not comparable/);
+  assert.equal(imageSimilarity({ histogram: h1 }, { histogram: new Float32Array(4) }), undefined);
   assert.equal(imageSimilarity(undefined, { phash: 'ff' }), undefined);
 });
 

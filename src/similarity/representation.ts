@@ -13,6 +13,8 @@ export type ImageHash = bigint | string;
 export interface ImageFeatures {
   /** Colour histogram, any binning, same binning on both sides; compared by histogram intersection. */
   histogram?: Float32Array;
+  /** Names the histogram's binning (`histogramSpace` of the image features); other spaces are not compared. */
+  histogramSpace?: string;
   /** DCT perceptual hash. */
   phash?: ImageHash;
   /** Difference hash. */

@@ -8,7 +8,8 @@
  *
  * Components present on both sides are combined with explicit weights (`componentWeights`,
  * renormalised over the components present); each component's score is in the evidence.
- * `undefined` when no component is present on both sides.
+ * `undefined` when no component is present on both sides (or none is comparable: embeddings of
+ * other dimensions, histograms of other spaces are skipped, and the evidence says so).
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
 import { cosineSimilarity } from '../metrics.ts';
@@ -27,6 +28,8 @@ export interface ImageComponentScore {
 
 export interface ImageEvidence extends FieldEvidence {
   components: ImageComponentScore[];
+  /** Components both sides have but in incomparable forms (other dimension, other histogram space). */
+  skipped?: string[];
 }
 
 export interface ImageSimilarityOptions {
@@ -94,13 +97,25 @@ export function createImageSimilarity(options: Partial<ImageSimilarityOptions> =
   return function imageSimilarity(a, b) {
     if (!a || !b) return undefined;
     const parts: Omit<ImageComponentScore, 'weight'>[] = [];
+    // Features from two extractor versions (another embedding model, another histogram binning)
+    // are not comparable: that component is skipped and said so, the others still count.
+    const skipped: string[] = [];
     if (a.embedding && b.embedding) {
-      const c = cosineSimilarity(a.embedding, b.embedding);
-      if (c !== undefined) parts.push({ component: 'embedding', score: Math.max(0, c), raw: c });
+      if (a.embedding.length !== b.embedding.length) skipped.push(`embedding: ${a.embedding.length} vs ${b.embedding.length} dimensions`);
+      else {
+        const c = cosineSimilarity(a.embedding, b.embedding);
+        if (c !== undefined) parts.push({ component: 'embedding', score: Math.max(0, c), raw: c });
+      }
     }
     if (a.histogram && b.histogram) {
-      const h = histogramIntersection(a.histogram, b.histogram);
-      if (h !== undefined) parts.push({ component: 'histogram', score: h, raw: h });
+      if (a.histogramSpace !== undefined && b.histogramSpace !== undefined && a.histogramSpace !== b.histogramSpace) {
+        skipped.push(`histogram: spaces ${a.histogramSpace} vs ${b.histogramSpace}`);
+      } else if (a.histogram.length !== b.histogram.length) {
+        skipped.push(`histogram: ${a.histogram.length} vs ${b.histogram.length} bins`);
+      } else {
+        const h = histogramIntersection(a.histogram, b.histogram);
+        if (h !== undefined) parts.push({ component: 'histogram', score: h, raw: h });
+      }
     }
     for (const k of ['phash', 'dhash'] as const) {
       const ha = a[k];
@@ -112,12 +127,13 @@ export function createImageSimilarity(options: Partial<ImageSimilarityOptions> =
     }
     const total = parts.reduce((s, p) => s + opts.componentWeights[p.component], 0);
     if (parts.length === 0 || !(total > 0)) return undefined;
+    const note = skipped.length > 0 ? `; not comparable: ${skipped.join(', ')}` : '';
     const components = parts.map((p) => ({ ...p, weight: opts.componentWeights[p.component] / total }));
     const score = components.reduce((s, c) => s + c.score * c.weight, 0);
     const summary = components
       .map((c) => `${c.component} ${round(c.score, 2)}${c.component.endsWith('hash') ? ` (${c.raw} bits differ)` : ''}`)
-      .join(', ');
-    return { score: Math.min(1, score), evidence: { summary, components } };
+      .join(', ') + note;
+    return { score: Math.min(1, score), evidence: { summary, components, ...(skipped.length > 0 ? { skipped } : {}) } };
   };
 }
 
