@@ -160,6 +160,21 @@ test('cross-encoder: one score per text, in (0,1) with sigmoid, order-independen
   await Promise.all([ce.dispose(), raw.dispose()]);
 });
 
+test('cross-encoder with two labels: softmax probability of the last label by default', { skip: needsTjs }, async () => {
+  const dir = join(root, 'tiny-cls2');
+  writeTinyBertModel(dir, { task: 'classification', numLabels: 2, hiddenSize: 16, seed: 13 });
+  const ce = createCrossEncoder({ model: dir });
+  assert.match(ce.id, /:y1:/);
+  const raw0 = createCrossEncoder({ model: dir, activation: 'none', positiveLabel: 0 });
+  const raw1 = createCrossEncoder({ model: dir, activation: 'none', positiveLabel: 1 });
+  const texts = ['red shirt', 'usb cable'];
+  const [p, l0, l1] = await Promise.all([ce.score('red shirt', texts), raw0.score('red shirt', texts), raw1.score('red shirt', texts)]);
+  p.forEach((s, i) => assert.ok(Math.abs(s - 1 / (1 + Math.exp(l0[i]! - l1[i]!))) < 1e-6));
+  const bad = createCrossEncoder({ model: dir, positiveLabel: 5 });
+  await assert.rejects(bad.score('q', ['a']), /out of range/);
+  await Promise.all([ce.dispose(), raw0.dispose(), raw1.dispose(), bad.dispose()]);
+});
+
 test('logitsToScore and poolRow', () => {
   assert.equal(logitsToScore([0], 'auto', 0), 0.5);
   assert.ok(Math.abs(logitsToScore([0, Math.log(3)], 'auto', 1) - 0.75) < 1e-12);
