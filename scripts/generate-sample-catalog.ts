@@ -512,6 +512,9 @@ async function renderImage(kind: Kind, colour: Colour, path: string): Promise<vo
         return rect(8, 22, 56, 50) ? (rect(10, 24, 24, 32) ? 'accent' : 'fill') : null;
     }
   };
+  const parts: ReturnType<typeof inShape>[] = [];
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) parts.push(inShape(x, y));
+  const partAt = (x: number, y: number): ReturnType<typeof inShape> => (x < 0 || y < 0 || x >= size || y >= size ? null : parts[y * size + x]!);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const o = (y * size + x) * 3;
@@ -521,8 +524,11 @@ async function renderImage(kind: Kind, colour: Colour, path: string): Promise<vo
         Math.round(250 - 30 * t + (g - 128) * 0.08),
         Math.round(252 - 25 * t + (b - 128) * 0.08),
       ];
-      const part = inShape(x, y);
-      if (part === 'fill') px = [r, g, b];
+      const part = partAt(x, y);
+      // A darker outline keeps white and silver things visible on the light background.
+      const border = part !== null && (partAt(x - 1, y) === null || partAt(x + 1, y) === null || partAt(x, y - 1) === null || partAt(x, y + 1) === null);
+      if (border) px = [Math.round(r * 0.55), Math.round(g * 0.55), Math.round(b * 0.55)];
+      else if (part === 'fill') px = [r, g, b];
       else if (part === 'edge') px = light ? [90, 90, 95] : [Math.min(255, r + 60), Math.min(255, g + 60), Math.min(255, b + 60)];
       else if (part === 'accent') px = light ? [60, 70, 90] : [Math.min(255, r + 35), Math.min(255, g + 35), Math.min(255, b + 35)];
       data[o] = Math.max(0, Math.min(255, px[0]));
