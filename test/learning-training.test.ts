@@ -123,3 +123,16 @@ test('fusion profile: weights per feature reproduce the logistic probability', (
   assert.ok(profile.threshold > 0 && profile.threshold < 1);
   assert.throws(() => trainMatcher(train.filter((p) => p.label === 1)), /both matches and non-matches/);
 });
+
+test('learnFusionProfile: learned weights form a valid similarity profile that separates the synthetic pairs', async () => {
+  const { learnFusionProfile } = await import('../src/learning/fusion-learning.ts');
+  const train = syntheticPairs(6, 120);
+  const valid = syntheticPairs(7, 40);
+  const learned = learnFusionProfile(train, valid, { mapping: { title: 'title', price: 'price' } });
+  const weights = Object.values(learned.profile.weights) as number[];
+  assert.ok(weights.every((w) => w >= 0));
+  assert.ok(Math.abs(weights.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+  const testPairs = syntheticPairs(8, 60);
+  const f1 = pairMetricsAt(learned.score(testPairs), testPairs.map((p) => p.label!), learned.threshold).f1;
+  assert.ok(f1 > 0.8, `fusion F1 ${f1}`);
+});

@@ -9,3 +9,4 @@ export * from './matcher.ts';
 export * from './baseline.ts';
 export * from './eval-report.ts';
 export { extractModelCodes, extractQuantities } from './product-codes.ts';
+export * from './fusion-learning.ts';
