@@ -7,7 +7,7 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
@@ -168,6 +168,7 @@ interface Row {
 // ---------------------------------------------------------------- run
 
 const started = performance.now();
+const loadAtStart = loadavg()[0]!;
 const dense = await loadDense();
 const rows: Row[] = [];
 for (const bench of BENCHMARKS) {
@@ -283,6 +284,8 @@ function git(cmd: string): string {
 const commit = git('rev-parse --short HEAD');
 const dirty = git('status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders') !== '';
 const totalSeconds = (performance.now() - started) / 1000;
+const cpuSeconds = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+const loadAtEnd = loadavg()[0]!;
 
 const main = markdownTable(
   ['benchmark', 'train / valid / test pairs', 'TF-IDF floor', 'learned fusion profile', 'prodsim LR', 'prodsim GBDT', 'GBDT P / R', 'GBDT PR-AUC', 'Magellan', 'DeepMatcher', 'Ditto', 'train s (LR / GBDT)', 'pairs/s'],
@@ -346,7 +349,8 @@ const plots = rows.map((r) => `- ${r.bench.name}: [report](em/${r.bench.key}.md)
 const md = `# Entity matching on public benchmarks
 
 Produced by \`npm run eval:em\` (scripts/eval-em.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in the evaluated paths)' : ''},
-${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s.
+${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU
+(1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end: timings are wall-clock on a shared machine).
 Dense feature: ${dense ? dense.id : 'unavailable (GloVe encoder did not load)'}. Only offline parts are used: no pretrained language model.
 
 For each benchmark prodsim trains on the train split, picks the decision threshold on the valid split (maximum F1)
