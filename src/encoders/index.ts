@@ -74,6 +74,7 @@ export {
 export {
   createCombinedEncoder,
   createCatalogSifEncoder,
+  CATALOG_SIF_A,
   createCatalogCombinedEncoder,
   DEFAULT_CATALOG_COMBINED_OPTIONS,
   type CombinedEncoder,

@@ -81,10 +81,18 @@ export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedE
   };
 }
 
+/**
+ * SIF's a for catalog-trained vectors. Their p(w) is the in-catalog frequency, where the words that
+ * name a category are the frequent ones (dress in a dress shop): a = 1e-2 damps them less than the
+ * general-text default 1e-3. Measured (bench/encoders.ts setup, same-category share of 10 nearest
+ * neighbours): Taobao 0.605 → 0.637, fashion names 0.545 → 0.603 going from 1e-3 to 1e-2.
+ */
+export const CATALOG_SIF_A = 1e-2;
+
 /** A SIF sentence encoder over catalog-trained word vectors (p(w) = catalog frequency). */
 export function createCatalogSifEncoder(vectors: WordVectors, options: Partial<Omit<SifOptions, 'name'>> = {}): SifEncoder {
   // The vectors' own frequencies are the catalog's, so no separate prior blending is needed.
-  return createSifEncoder(vectors, { name: 'catalog-sif', priorStrength: 0, ...options });
+  return createSifEncoder(vectors, { name: 'catalog-sif', a: CATALOG_SIF_A, priorStrength: 0, ...options });
 }
 
 export interface CatalogCombinedOptions {
