@@ -166,7 +166,7 @@ export function readModelConfig(loc: ModelLocation, cacheDir?: string): Record<s
 }
 
 /** File name suffix transformers.js uses for each dtype (`onnx/model<suffix>.onnx`). */
-export const DTYPE_SUFFIX: Readonly<Record<string, string>> = {
+export const DTYPE_SUFFIX = {
   fp32: '',
   fp16: '_fp16',
   int8: '_int8',
@@ -175,11 +175,11 @@ export const DTYPE_SUFFIX: Readonly<Record<string, string>> = {
   q4: '_q4',
   q4f16: '_q4f16',
   bnb4: '_bnb4',
-};
-export type ModelDtype = keyof typeof DTYPE_SUFFIX & string;
+} as const;
+export type ModelDtype = keyof typeof DTYPE_SUFFIX;
 
-export function onnxFileName(modelFileName: string, dtype: string): string {
-  return `${modelFileName}${DTYPE_SUFFIX[dtype] ?? ''}.onnx`;
+export function onnxFileName(modelFileName: string, dtype: ModelDtype): string {
+  return `${modelFileName}${DTYPE_SUFFIX[dtype]}.onnx`;
 }
 
 /**
@@ -285,7 +285,7 @@ export function intAt(t: TjsTensor, i: number): number {
 
 /** Resolves the dtype from `dtype` and the `quantized` shorthand. */
 export function resolveDtype(dtype: string | undefined, quantized: boolean | undefined): ModelDtype {
-  if (dtype !== undefined && !(dtype in DTYPE_SUFFIX)) {
+  if (dtype !== undefined && !Object.hasOwn(DTYPE_SUFFIX, dtype)) {
     throw createError('INVALID_ARGUMENT', `unknown dtype "${dtype}"`, { field: 'dtype', expected: Object.keys(DTYPE_SUFFIX).join(' | ') });
   }
   if (quantized === undefined) return (dtype ?? 'fp32') as ModelDtype;
