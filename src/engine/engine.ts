@@ -31,7 +31,7 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
-import { loadProducts } from '../tasks/load-products.ts';
+import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
@@ -154,7 +154,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
   async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
     if (typeof source !== 'string') return { products: source, issues: [] };
-    const loaded = await loadProducts(source);
+    const loaded = await loadCatalog(source);
     return { products: loaded.products, issues: loaded.issues };
   }
 
