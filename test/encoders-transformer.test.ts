@@ -175,6 +175,27 @@ test('cross-encoder with two labels: softmax probability of the last label by de
   await Promise.all([ce.dispose(), raw0.dispose(), raw1.dispose(), bad.dispose()]);
 });
 
+test('real attention layers: padding in a batch does not change a text\'s vector', { skip: needsTjs }, async () => {
+  const dir = join(root, 'tiny-attn');
+  const info = writeTinyBertModel(dir, { hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 21 });
+  assert.ok(info.modelBytes < 1_000_000);
+  const enc = createTransformerEncoder({ model: dir, threads: 1 });
+  const [alone] = await enc.encode(['red shirt']);
+  const [batched, long] = await enc.encode(['red shirt', 'blue leather running shoes for men with a white cotton bag']);
+  for (let d = 0; d < 32; d++) assert.ok(Math.abs(alone![d]! - batched![d]!) < 1e-4, `dim ${d}`);
+  assert.ok(dot(alone!, long!) < 0.9999);
+  // word order matters with attention + positions
+  const [ab, ba] = await enc.encode(['red shirt blue dress', 'blue dress red shirt']);
+  assert.ok(dot(ab!, ba!) < 0.99999);
+  const clsDir2 = join(root, 'tiny-attn-cls');
+  writeTinyBertModel(clsDir2, { task: 'classification', hiddenSize: 16, numLayers: 1, numHeads: 2, seed: 22 });
+  const ce = createCrossEncoder({ model: clsDir2 });
+  const scores = await ce.score('red shirt', ['red cotton shirt', 'usb cable']);
+  assert.equal(scores.length, 2);
+  assert.notEqual(scores[0], scores[1]);
+  await Promise.all([enc.dispose(), ce.dispose()]);
+});
+
 test('logitsToScore and poolRow', () => {
   assert.equal(logitsToScore([0], 'auto', 0), 0.5);
   assert.ok(Math.abs(logitsToScore([0, Math.log(3)], 'auto', 1) - 0.75) < 1e-12);
