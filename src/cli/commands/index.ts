@@ -6,6 +6,7 @@ import { matchCommand } from './match.ts';
 import { priceCommand } from './price.ts';
 import { recommendCommand } from './recommend.ts';
 import { searchCommand } from './search.ts';
+import { serveCommand } from './serve.ts';
 import { showCommand } from './show.ts';
 import { similarCommand } from './similar.ts';
 import { statsCommand } from './stats.ts';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CliCommand[] = [
   recommendCommand,
   priceCommand,
   encodeCommand,
+  serveCommand,
 ];

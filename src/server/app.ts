@@ -1,0 +1,447 @@
+/**
+ * The HTTP API and web UI over one engine. Task routes are dispatched from the frozen task registry
+ * (`POST /v1/<task.path>`), so CLI and HTTP cannot drift; `/openapi.json` is generated from the same
+ * zod schemas that validate. Only `onError` below catches: it maps a ProdsimError to its status.
+ *
+ *   const app = createServerApp({ engine, writeToken: 'secret' });
+ *   const res = await app.request('/v1/search', { method: 'POST', body: JSON.stringify({ query: '连衣裙' }) });
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { timingSafeEqual } from 'node:crypto';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Product } from '../catalog/product.ts';
+import type { Engine } from '../engine/engine.ts';
+import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
+import { createError, isProdsimError, ProdsimError } from '../errors.ts';
+import { loadCatalog } from '../catalog/catalog-summary.ts';
+import { summarizeProduct } from '../tasks/result-item.ts';
+import { createJobRunner, type JobRunner } from './jobs.ts';
+import { runEvalJob, runTrainJob, type LearningJobContext } from './learning-jobs.ts';
+import { createServerMetrics, type ServerMetrics } from './metrics.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInputSchema, trainJobSchema } from './schemas.ts';
+import { createGuardedImageFetch } from './url-policy.ts';
+import type { z } from 'zod';
+
+export interface ServerLimits {
+  /** Largest request body in bytes (413 above). */
+  maxBodyBytes: number;
+  /** Most products in one batch upsert (413 above). */
+  maxBatch: number;
+  /** Largest `k` a request may ask for (400 above, naming the field). */
+  maxK: number;
+  /** Largest image the server fetches from a URL, in bytes, and how long it waits. */
+  maxImageBytes: number;
+  imageTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS = Object.freeze({
+  maxBodyBytes: 2 * 1024 * 1024,
+  maxBatch: 1000,
+  maxK: 100,
+  maxImageBytes: 5 * 1024 * 1024,
+  imageTimeoutMs: 5000,
+}) satisfies ServerLimits;
+
+export interface ServerAppOptions {
+  engine: Engine;
+  /** Required for every write; without one, writes are refused. */
+  writeToken?: string | undefined;
+  /** When set, reads need this token (or the write token); otherwise reads are open. */
+  readToken?: string | undefined;
+  limits?: Partial<ServerLimits>;
+  /** Proxy product images given as http(s) URLs (never loopback or private addresses). */
+  allowImageUrls?: boolean;
+  /** Catalog paths in requests (match, ingest, train, eval jobs) must lie under this folder (default: cwd). */
+  catalogRoot?: string;
+  /** Where train jobs save the matcher (default `<catalogRoot>/.prodsim/matcher.json`). */
+  modelPath?: string;
+  /** Where eval jobs write their report (default `<catalogRoot>/.prodsim/eval`). */
+  evalDir?: string;
+  /** Benchmark reports shown by the evaluation page (default `<catalogRoot>/docs/benchmarks`). */
+  reportsDir?: string;
+}
+
+export interface ServerApp {
+  app: Hono;
+  jobs: JobRunner;
+  metrics: ServerMetrics;
+}
+
+const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.md': 'text/markdown; charset=utf-8',
+  '.json': 'application/json',
+};
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function bearer(c: Context): string | undefined {
+  const h = c.req.header('authorization');
+  const m = h ? /^Bearer\s+(.+)$/i.exec(h) : null;
+  return m?.[1]?.trim();
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw createError('PARSE_ERROR', `request body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function fileResponse(path: string, cacheSeconds = 0): Response {
+  const type = CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+  return new Response(readFileSync(path), { headers: { 'content-type': type, 'cache-control': cacheSeconds > 0 ? `max-age=${cacheSeconds}` : 'no-cache', 'x-content-type-options': 'nosniff' } });
+}
+
+/** `child` resolved under `root`, or undefined when it would leave it. */
+function under(root: string, child: string): string | undefined {
+  const full = resolve(root, child);
+  const rel = relative(root, full);
+  return rel.startsWith('..') || isAbsolute(rel) ? undefined : full;
+}
+
+export function createServerApp(options: ServerAppOptions): ServerApp {
+  const { engine } = options;
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const catalogRoot = resolve(options.catalogRoot ?? process.cwd());
+  const modelPath = resolve(options.modelPath ?? join(catalogRoot, '.prodsim/matcher.json'));
+  const evalDir = resolve(options.evalDir ?? join(catalogRoot, '.prodsim/eval'));
+  const reportsDir = resolve(options.reportsDir ?? join(catalogRoot, 'docs/benchmarks'));
+  const jobs = createJobRunner();
+  const metrics = createServerMetrics();
+  const imageFetch = options.allowImageUrls ? createGuardedImageFetch() : undefined;
+  const app = new Hono();
+
+  function catalogPath(p: string, field: string): string {
+    const full = under(catalogRoot, p);
+    if (!full) throw createError('INVALID_ARGUMENT', `catalog paths must lie under the server's catalog root`, { field, received: p });
+    if (!existsSync(full)) throw createError('FILE_NOT_FOUND', `no such catalog: ${p}`, { file: p, field });
+    return full;
+  }
+
+  const learningCtx: LearningJobContext = {
+    engine,
+    modelPath,
+    evalDir,
+    loadCatalog: async (p) => (await loadCatalog(catalogPath(p, 'left/right'))).products,
+  };
+
+  // ------------------------------------------------------------------ middleware
+
+  app.use('*', async (c, next) => {
+    const t0 = performance.now();
+    let status = 500;
+    try {
+      await next();
+      status = c.res.status;
+    } finally {
+      // Errors reach onError inside next(), so c.res holds their status too.
+      status = c.res?.status ?? status;
+      metrics.record(`${c.req.method} ${c.req.routePath}`, status, performance.now() - t0);
+    }
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw createError('LIMIT_EXCEEDED', `request body is larger than ${limits.maxBodyBytes} bytes`, { field: 'body', expected: `at most ${limits.maxBodyBytes} bytes` });
+      },
+    }),
+  );
+
+  const requireWrite: MiddlewareHandler = async (c, next) => {
+    const token = bearer(c);
+    if (!options.writeToken) throw createError('UNAUTHORIZED', 'this server was started without a write token: writes are disabled (set PRODSIM_TOKEN or --token)');
+    if (!token || !sameSecret(token, options.writeToken)) throw createError('UNAUTHORIZED', 'writes need the header "Authorization: Bearer <token>" with the write token');
+    await next();
+  };
+  const requireRead: MiddlewareHandler = async (c, next) => {
+    if (options.readToken) {
+      const token = bearer(c);
+      const ok = token !== undefined && (sameSecret(token, options.readToken) || (options.writeToken !== undefined && sameSecret(token, options.writeToken)));
+      if (!ok) throw createError('UNAUTHORIZED', 'reads on this server need the header "Authorization: Bearer <token>"');
+    }
+    await next();
+  };
+
+  /** k above the server's bound is refused with the field named (the schema bounds it too). */
+  function checkK(body: unknown): void {
+    if (body && typeof body === 'object' && 'k' in body) {
+      const k = (body as { k: unknown }).k;
+      if (typeof k === 'number' && k > limits.maxK) throw createError('INVALID_ARGUMENT', `k must be at most ${limits.maxK}, got ${k}`, { field: 'k', expected: `1..${limits.maxK}`, received: String(k) });
+    }
+  }
+
+  // ------------------------------------------------------------------ health, metrics, OpenAPI
+
+  app.get('/health', (c) => c.json({ status: 'ok', products: engine.store.count() }));
+  app.get('/metrics', requireRead, (c) => {
+    const s = engine.stats();
+    return c.json({ ...metrics.snapshot(), store: { products: s.products, labels: s.labels, vectors: s.vectors, sizeBytes: s.sizeBytes }, jobs: jobs.list().map((j) => ({ id: j.id, kind: j.kind, state: j.state })) });
+  });
+  app.get('/openapi.json', (c) => c.json(buildOpenApiDocument({ limits })));
+
+  // ------------------------------------------------------------------ tasks, from the registry
+
+  for (const name of Object.keys(TASKS) as TaskName[]) {
+    const task = TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>;
+    app.post(`/v1/${task.path}`, requireRead, async (c) => {
+      const body = await jsonBody(c);
+      checkK(body);
+      const input = parseTaskInput(name, body) as Record<string, unknown>;
+      if (name === 'match' || name === 'dedup') {
+        for (const key of ['left', 'right', 'catalog'] as const) if (typeof input[key] === 'string') input[key] = catalogPath(input[key], key);
+      }
+      return c.json((await task.run(engine, input)) as object);
+    });
+  }
+
+  // ------------------------------------------------------------------ products
+
+  app.get('/v1/products/:id', requireRead, (c) => {
+    const id = c.req.param('id');
+    const product = engine.getProduct(id);
+    if (!product) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
+    return c.json({ product, summary: summarizeProduct(product) });
+  });
+
+  app.put('/v1/products/:id', requireWrite, async (c) => {
+    const id = c.req.param('id');
+    const body = await jsonBody(c);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw createError('INVALID_ARGUMENT', 'body must be a product object', { field: 'body' });
+    const record = { ...(body as Record<string, unknown>) };
+    if (record.id !== undefined && String(record.id) !== id) throw createError('INVALID_ARGUMENT', `body id "${String(record.id)}" differs from the path id "${id}"`, { field: 'id' });
+    record.id = id;
+    const product = toProduct(parseBody(productInputSchema, record, 'product'));
+    const [result] = await engine.upsertProducts([product]);
+    return c.json({ id, status: result!.status });
+  });
+
+  app.delete('/v1/products/:id', requireWrite, (c) => {
+    const id = c.req.param('id');
+    if (engine.deleteProducts([id]) === 0) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
+    return c.json({ id, deleted: true });
+  });
+
+  app.post('/v1/products', requireWrite, async (c) => {
+    const body = await jsonBody(c);
+    const records = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { products?: unknown }).products) ? (body as { products: unknown[] }).products : undefined;
+    if (!records) throw createError('INVALID_ARGUMENT', 'body must be {"products": [...]} or an array of products', { field: 'products', expected: 'array' });
+    if (records.length > limits.maxBatch) throw createError('LIMIT_EXCEEDED', `a batch holds at most ${limits.maxBatch} products, got ${records.length}`, { field: 'products', expected: `at most ${limits.maxBatch} items`, received: String(records.length) });
+    type Row = { index: number; id: string | null; ok: boolean; status?: string; error?: { code: string; field?: string; expected?: string; message: string } };
+    const results: Row[] = [];
+    const good: { index: number; product: Product }[] = [];
+    records.forEach((raw, index) => {
+      const rawId = raw && typeof raw === 'object' && 'id' in raw ? String((raw as { id: unknown }).id) : null;
+      try {
+        const record = parseBody(productInputSchema, raw, `product ${index}`);
+        good.push({ index, product: toProduct(record, `product ${index}`) });
+      } catch (e) {
+        if (!isProdsimError(e)) throw e;
+        const loc = e.location ?? {};
+        results.push({ index, id: rawId, ok: false, error: { code: e.code, ...(loc.field ? { field: loc.field } : {}), ...(loc.expected ? { expected: loc.expected } : {}), message: e.message } });
+      }
+    });
+    const stored = good.length > 0 ? await engine.upsertProducts(good.map((g) => g.product)) : [];
+    const statusById = new Map(stored.map((r) => [r.id, r.status]));
+    for (const g of good) results.push({ index: g.index, id: g.product.id, ok: true, status: statusById.get(g.product.id) ?? 'unchanged' });
+    results.sort((a, b) => a.index - b.index);
+    const failed = results.filter((r) => !r.ok).length;
+    return c.json({ stored: good.length, failed, results });
+  });
+
+  // ------------------------------------------------------------------ images
+
+  app.get('/v1/images/:id', requireRead, async (c) => {
+    const id = c.req.param('id');
+    const product = engine.getProduct(id);
+    if (!product) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
+    const index = Number(c.req.query('i') ?? 0);
+    const ref = Number.isInteger(index) ? product.images[index] : undefined;
+    if (!ref) throw createError('FILE_NOT_FOUND', `product "${id}" has no image ${index}`, { field: 'images' });
+    if (/^https?:\/\//i.test(ref)) {
+      if (!imageFetch) throw createError('FORBIDDEN_URL', 'this server does not fetch image URLs (start it with --allow-image-urls)', { field: 'images', received: ref });
+      const bytes = await imageFetch(ref, { signal: AbortSignal.timeout(limits.imageTimeoutMs), maxBytes: limits.maxImageBytes });
+      return new Response(new Uint8Array(bytes), { headers: { 'content-type': CONTENT_TYPES[extname(new URL(ref).pathname).toLowerCase()] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' } });
+    }
+    const baseDir = engine.store.getMeta('images.baseDir') ?? catalogRoot;
+    const path = under(baseDir, ref);
+    if (!path || !CONTENT_TYPES[extname(path).toLowerCase()]?.startsWith('image/') || !existsSync(path)) throw createError('FILE_NOT_FOUND', `image of "${id}" not found: ${ref}`, { field: 'images', received: ref });
+    return fileResponse(path, 300);
+  });
+
+  // ------------------------------------------------------------------ labels
+
+  app.post('/v1/labels', requireWrite, async (c) => {
+    const body = parseBody(labelsBodySchema, await jsonBody(c), 'labels');
+    if (body.labels.length > limits.maxBatch) throw createError('LIMIT_EXCEEDED', `at most ${limits.maxBatch} labels per request`, { field: 'labels' });
+    const n = engine.store.putLabels(body.labels.map((l) => ({ leftId: l.leftId, rightId: l.rightId, label: l.label, source: l.source ?? 'manual' })));
+    return c.json({ stored: n, total: engine.store.countLabels() });
+  });
+  app.get('/v1/labels', requireRead, (c) => {
+    const source = c.req.query('source');
+    const id = c.req.query('id');
+    const labels = engine.store.getLabels({ ...(source ? { source } : {}), ...(id ? { id } : {}) });
+    return c.json({ count: labels.length, labels });
+  });
+
+  // ------------------------------------------------------------------ background jobs
+
+  app.post('/v1/jobs/ingest', requireWrite, async (c) => {
+    const input = parseBody(ingestJobSchema, await jsonBody(c), 'ingest job');
+    const path = catalogPath(input.path, 'path');
+    const job = jobs.start('ingest', async (report) => {
+      const summary = await engine.ingest(path, {
+        refit: input.refit ?? false,
+        onProgress: (p) => report({ stage: 'ingest', done: (p as { records?: number }).records ?? 0, total: 0 }),
+        onRefreshProgress: (p) => report({ stage: `refresh ${(p as { stage?: string }).stage ?? ''}`.trim(), done: (p as { done?: number }).done ?? 0, total: (p as { total?: number }).total ?? 0 }),
+      });
+      return summary;
+    });
+    return c.json(job, 202);
+  });
+
+  app.post('/v1/jobs/match', requireRead, async (c) => {
+    const body = await jsonBody(c);
+    const input = parseTaskInput('match', body);
+    const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? catalogPath(s, field) : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
+    const left = source(input.left, 'left');
+    const right = source(input.right, 'right');
+    const job = jobs.start('match', async (report) => {
+      const result = await engine.match(left, right, {
+        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+        ...(input.oneToOne !== undefined ? { oneToOne: input.oneToOne } : {}),
+        ...(input.blockK !== undefined ? { blockK: input.blockK } : {}),
+        ...(input.profile !== undefined ? { profile: input.profile } : {}),
+        onProgress: (done, total) => report({ stage: 'match', done, total }),
+      });
+      return { ...result, left: typeof input.left === 'string' ? input.left : null, right: typeof input.right === 'string' ? input.right : null };
+    });
+    return c.json(job, 202);
+  });
+
+  app.post('/v1/jobs/train', requireWrite, async (c) => {
+    const input = parseBody(trainJobSchema, await jsonBody(c), 'train job');
+    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
+    return c.json(jobs.start('train', (report) => runTrainJob(learningCtx, input, report)), 202);
+  });
+
+  app.post('/v1/jobs/eval', requireWrite, async (c) => {
+    const input = parseBody(evalJobSchema, await jsonBody(c), 'eval job');
+    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
+    const pairsPath = input.pairs ? catalogPath(input.pairs, 'pairs') : undefined;
+    return c.json(jobs.start('eval', (report) => runEvalJob(learningCtx, { ...input, ...(pairsPath ? { pairsPath } : {}) }, report)), 202);
+  });
+
+  app.get('/v1/jobs', requireRead, (c) => c.json({ jobs: jobs.list().map(({ result: _r, ...j }) => j) }));
+  app.get('/v1/jobs/:id', requireRead, (c) => {
+    const job = jobs.get(c.req.param('id'));
+    if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
+    return c.json(job);
+  });
+
+  // ------------------------------------------------------------------ reports (evaluation page)
+
+  const reportDirs = { eval: evalDir, benchmarks: reportsDir } as const;
+  app.get('/v1/reports', requireRead, (c) => {
+    const list = [];
+    for (const [dir, path] of Object.entries(reportDirs)) {
+      if (!existsSync(path)) continue;
+      for (const name of readdirSync(path)) {
+        if (!name.endsWith('.md')) continue;
+        list.push({ dir, name, modified: statSync(join(path, name)).mtime.toISOString() });
+      }
+    }
+    list.sort((a, b) => b.modified.localeCompare(a.modified));
+    return c.json({ reports: list });
+  });
+  app.get('/v1/reports/:dir/:name', requireRead, (c) => {
+    const root = reportDirs[c.req.param('dir') as keyof typeof reportDirs];
+    const name = basename(c.req.param('name'));
+    const ext = extname(name).toLowerCase();
+    if (!root || (ext !== '.md' && ext !== '.svg') || !existsSync(join(root, name))) throw createError('FILE_NOT_FOUND', `no report ${c.req.param('dir')}/${name}`, { field: 'name' });
+    return fileResponse(join(root, name));
+  });
+
+  // ------------------------------------------------------------------ web UI (all local, no CDN)
+
+  app.get('/*', (c, next) => {
+    if (c.req.path.startsWith('/v1/')) return next();
+    const rel = c.req.path === '/' ? 'index.html' : c.req.path.slice(1);
+    const path = under(WEB_DIR, rel);
+    if (path && existsSync(path) && statSync(path).isFile()) return fileResponse(path);
+    // Client-side pages (#/product/…) all load index.html; unknown files are 404.
+    return next();
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  // The one error handler: a ProdsimError answers with its catalogue status and location.
+  app.onError((err, c) => {
+    if (err instanceof ProdsimError) {
+      return c.json({ error: { code: err.code, message: err.message, ...(err.location ? { location: err.location } : {}) } }, err.status as 400);
+    }
+    console.error(err);
+    return c.json({ error: { code: 'INTERNAL', message: 'an unexpected internal error' } }, 500);
+  });
+
+  return { app, jobs, metrics };
+}
+
+export interface StartServerOptions extends ServerAppOptions {
+  port?: number;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: ServerType;
+  app: ServerApp;
+  close(): Promise<void>;
+}
+
+export function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { port = 8787, host = '127.0.0.1', ...appOptions } = options;
+  const app = createServerApp(appOptions);
+  return new Promise((resolveStart, reject) => {
+    const server = serve({ fetch: app.app.fetch, port, hostname: host }, (info) => {
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolveStart({
+        url: `http://${shownHost}:${info.port}`,
+        port: info.port,
+        server,
+        app,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+    server.once('error', reject);
+  });
+}
+
+export { TASK_LIMITS };
