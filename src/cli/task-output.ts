@@ -1,32 +1,7 @@
 /** Human-readable output of task results: ranked product tables and per-field explanation bars. */
-import { formatExplanation } from '../similarity/explain.ts';
-import type { ExplanationJSON } from '../similarity/explain.ts';
-import type { FieldName } from '../similarity/fields.ts';
-import type { SimilarityResult } from '../similarity/fusion.ts';
+import { formatExplanation, type ExplanationJSON } from '../similarity/explain.ts';
 import type { ProductSummary } from '../tasks/result-item.ts';
 import { clip, table } from './format.ts';
-
-/** The JSON form back into the shape `formatExplanation` prints. */
-export function explanationFromJSON(e: ExplanationJSON): SimilarityResult {
-  return {
-    a: e.a ?? '',
-    b: e.b ?? '',
-    score: e.score ?? undefined,
-    profile: e.profile,
-    coverage: e.coverage,
-    missingFields: e.missingFields as FieldName[],
-    fields: e.fields.map((f) => ({
-      field: f.field as FieldName,
-      score: f.score ?? undefined,
-      weight: f.weight,
-      normalizedWeight: f.normalizedWeight,
-      contribution: f.contribution,
-      missing: f.missing,
-      evidence: f.evidence ?? undefined,
-    })),
-    matched: e.matched ?? { tokens: [], modelNumbers: [] },
-  };
-}
 
 export function priceText(p: ProductSummary): string {
   return p.price === undefined ? '' : `${p.price}${p.currency ? ` ${p.currency}` : ''}`;
@@ -55,6 +30,6 @@ export function explanations(items: readonly { product: ProductSummary; explanat
   return items
     .slice(0, limit)
     .filter((i) => i.explanation)
-    .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(explanationFromJSON(i.explanation!))}`)
+    .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(i.explanation!)}`)
     .join('\n\n');
 }
