@@ -1,0 +1,70 @@
+// Tiny DOM helpers: h('div', {class: 'x'}, child, …). Text is always set as text (no HTML injection).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+/** Chinese text gets lang="zh-CN" so it renders with a CJK font; other text lang="en". */
+export function langOf(text) {
+  return /[\u3400-\u9fff]/.test(text || '') ? 'zh-CN' : 'en';
+}
+
+export function say(text) {
+  const s = document.getElementById('status');
+  s.textContent = text;
+}
+
+export function money(p) {
+  if (p.price === undefined || p.price === null) return '';
+  const cur = p.currency || '';
+  const sym = cur === 'CNY' ? '¥' : cur === 'USD' ? '$' : cur === 'EUR' ? '€' : '';
+  return sym ? `${sym}${p.price.toLocaleString('en', { maximumFractionDigits: 2 })}` : `${p.price} ${cur}`.trim();
+}
+
+const fmt = (v) => (v === null || v === undefined ? '–' : v.toFixed(2));
+
+/** A product card: image, title, brand, price, score; links to the product page. */
+export function productCard(p, { score, extra, link = true } = {}) {
+  const title = h('span', { class: 'title', lang: langOf(p.title) }, p.title);
+  const img = p.image
+    ? h('img', { src: `/v1/images/${encodeURIComponent(p.id)}`, alt: '', loading: 'lazy', onerror: (e) => e.target.replaceWith(h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□')) })
+    : h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
+  return h(
+    'article',
+    { class: 'card', 'data-id': p.id },
+    img,
+    h('div', { class: 'body' },
+      link ? h('a', { href: `#/product/${encodeURIComponent(p.id)}`, class: 'name' }, title) : title,
+      h('div', { class: 'meta' },
+        p.brand ? h('span', { class: 'brand', lang: langOf(p.brand) }, p.brand) : null,
+        h('span', { class: 'price' }, money(p)),
+        p.inStock === false ? h('span', { class: 'oos', lang: 'en' }, 'out of stock') : null),
+      score !== undefined ? h('div', { class: 'score', lang: 'en' }, `score ${fmt(score)}`) : null,
+      extra || null),
+  );
+}
+
+/**
+ * Per-field explanation bars: field, bar of the field score, score × renormalised weight = contribution.
+ * Missing fields are listed as such: their weight went to the present fields (renormalised).
+ */
+export function explanationBars(e) {
+  if (!e || !e.fields) return null;
+  const rows = e.fields.map((f) =>
+    h('li', { class: `field${f.missing ? ' missing' : ''}` },
+      h('span', { class: 'fname' }, f.field),
+      h('span', { class: 'bar', role: 'img', 'aria-label': f.missing ? `${f.field}: missing` : `${f.field}: ${fmt(f.score)}` },
+        h('span', { class: 'fill', style: `width:${Math.round(Math.max(0, Math.min(1, f.score ?? 0)) * 100)}%` })),
+      h('span', { class: 'calc' }, f.missing ? `missing · weight ${fmt(f.weight)} renormalised` : `${fmt(f.score)} × ${fmt(f.normalizedWeight)} = ${fmt(f.contribution)}`)));
+  return h('div', { class: 'explanation', lang: 'en' },
+    h('ul', { class: 'bars' }, rows),
+    h('div', { class: 'total' }, `total ${fmt(e.score)} · profile ${e.profile} · coverage ${Math.round((e.coverage ?? 0) * 100)}%`,
+      e.matched && e.matched.tokens.length ? h('span', { class: 'matched' }, ` · shared: `, h('span', { lang: 'zh-CN' }, e.matched.tokens.slice(0, 8).join(' '))) : null));
+}
