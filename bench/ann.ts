@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'no-extra': { type: 'boolean', default: false },
     /** Leave hnswlib-node out (its single-threaded build is the slowest part at 1M). */
     'no-hnswlib': { type: 'boolean', default: false },
+    /** Leave usearch-direct out (then no ratios). */
+    'no-usearch': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/benchmarks' },
     /** Records a case as not run, with the reason: `--skip '1000000x384:why'`. */
     skip: { type: 'string', multiple: true, default: [] },
@@ -92,7 +94,7 @@ interface CaseResult {
   commit: string;
   loadAverageAtStart: number[];
   results: ContenderResult[];
-  ratiosProdsimOverUsearch: Record<string, number>;
+  ratiosProdsimOverUsearch: Record<string, number> | undefined;
   /** Same queries, prodsim and usearch-direct alternating query by query (robust to machine load). */
   interleaved?: Interleaved;
 }
@@ -186,7 +188,12 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     t = performance.now();
     cpuB = process.cpuUsage();
     const ann = createAnnIndex({ dimension: dim, metric: 'cos', quantization, connectivity: M, expansionAdd: EF_CONSTRUCTION, expansionSearch: EF_SEARCH, rescore, addThreads: THREADS });
-    ann.add(keys, data);
+    const chunk = n >= 500_000 ? 100_000 : n;
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      ann.add(keys.subarray(start, end), data.subarray(start * dim, end * dim));
+      if (chunk < n) log(`${name}: ${end} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    }
     const build = (performance.now() - t) / 1000;
     const buildCpu = cpuSeconds(cpuB);
     log(`${name}: built in ${build.toFixed(1)} s, searching`);
@@ -230,7 +237,7 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   gc();
 
   // ---- usearch called directly (same parameters) ----
-  {
+  if (!args['no-usearch']) {
     log('usearch-direct: building');
     t = performance.now();
     cpuB = process.cpuUsage();
@@ -336,8 +343,21 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
   if (extra) prodsimRun('prodsim i8+rescore', 'i8', 50);
 
   const p = results.find((r) => r.name === 'prodsim')!;
-  const u = results.find((r) => r.name === 'usearch-direct')!;
+  const u = results.find((r) => r.name === 'usearch-direct');
   const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+  const ratios = u
+    ? {
+        buildSeconds: ratio(p.buildSeconds, u.buildSeconds),
+        buildCpuSeconds: ratio(p.buildCpuSeconds ?? 0, u.buildCpuSeconds ?? 1),
+        cpuMsPerQuery: ratio(p.cpuMsPerQuery ?? 0, u.cpuMsPerQuery ?? 1),
+        p50Ms: ratio(p.p50Ms, u.p50Ms),
+        p99Ms: ratio(p.p99Ms, u.p99Ms),
+        qps: ratio(p.qps, u.qps),
+        recallAt10: ratio(p.recallAt10, u.recallAt10),
+        indexBytesPerVector: ratio(p.indexBytesPerVector, u.indexBytesPerVector),
+        totalBytesPerVector: ratio(p.totalBytesPerVector, u.totalBytesPerVector),
+      }
+    : undefined;
   return {
     id: `${n}x${dim}`,
     n,
@@ -349,17 +369,7 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
     loadAverageAtStart,
     results,
     interleaved,
-    ratiosProdsimOverUsearch: {
-      buildSeconds: ratio(p.buildSeconds, u.buildSeconds),
-      buildCpuSeconds: ratio(p.buildCpuSeconds ?? 0, u.buildCpuSeconds ?? 1),
-      cpuMsPerQuery: ratio(p.cpuMsPerQuery ?? 0, u.cpuMsPerQuery ?? 1),
-      p50Ms: ratio(p.p50Ms, u.p50Ms),
-      p99Ms: ratio(p.p99Ms, u.p99Ms),
-      qps: ratio(p.qps, u.qps),
-      recallAt10: ratio(p.recallAt10, u.recallAt10),
-      indexBytesPerVector: ratio(p.indexBytesPerVector, u.indexBytesPerVector),
-      totalBytesPerVector: ratio(p.totalBytesPerVector, u.totalBytesPerVector),
-    },
+    ratiosProdsimOverUsearch: ratios,
   };
 }
 
@@ -394,7 +404,7 @@ function renderMarkdown(r: Report): string {
     }
     const q = c.ratiosProdsimOverUsearch;
     lines.push('');
-    lines.push(
+    if (q) lines.push(
       `prodsim / usearch-direct: build ×${q.buildSeconds}${q.buildCpuSeconds !== undefined ? ` (CPU ×${q.buildCpuSeconds})` : ''}, CPU per query ×${q.cpuMsPerQuery ?? '—'}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
       '',
     );
@@ -460,8 +470,10 @@ function main(): void {
       const [n, dim] = spec.split('x').map(Number) as [number, number];
       const queries = Number(args.queries);
       const result = runCase(n, dim, queries, !args['no-extra'], tmp, commit);
-      report.cases = [...report.cases.filter((c) => c.id !== result.id), result].sort((a, b) => a.n - b.n || b.dimension - a.dimension);
-      report.skipped = report.skipped.filter((s) => s.id !== result.id);
+      // Re-read: another run may have written cases since this one started.
+      const latest = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Report) : report;
+      report.cases = [...latest.cases.filter((c) => c.id !== result.id), result].sort((a, b) => a.n - b.n || b.dimension - a.dimension);
+      report.skipped = [...latest.skipped, ...report.skipped.filter((s) => !latest.skipped.some((x) => x.id === s.id))].filter((s) => s.id !== result.id);
       writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
       writeFileSync(join(outDir, 'ann.md'), renderMarkdown(report));
       log(`case ${result.id} written to ${jsonPath}`);
