@@ -224,6 +224,9 @@ test('colour names: saturated and washed-out shades, dark and light variants', (
   assert.equal(name(25, 35, 85), 'navy');
   assert.equal(name(200, 30, 40), 'red');
   assert.equal(name(110, 20, 35), 'maroon');
+  assert.equal(name(209, 16, 0), 'red', 'an orange-tinged pure red is red, not brown');
+  assert.equal(name(200, 90, 20), 'orange');
+  assert.equal(name(139, 69, 19), 'brown');
   assert.equal(name(245, 170, 190), 'pink');
   assert.equal(name(225, 205, 170), 'beige');
   assert.equal(name(120, 75, 40), 'brown');
@@ -233,4 +236,24 @@ test('colour names: saturated and washed-out shades, dark and light variants', (
   assert.equal(name(250, 250, 250), 'white');
   // every swatch is named as itself
   for (const c of BASIC_COLOURS) assert.equal(name(...c.rgb), c.name, c.name);
+});
+
+test('formats: 16-bit PNG, CMYK JPEG, grey+alpha, EXIF rotation, WebP, GIF, TIFF', async () => {
+  const solid = (hex: string) => sharp({ create: { width: 80, height: 40, channels: 3, background: hex } });
+  const cases: Array<[string, Promise<Buffer>, string, [number, number]]> = [
+    ['16-bit png', solid('#d02020').toColourspace('rgb16').png().toBuffer(), 'red', [80, 40]],
+    ['cmyk jpeg', solid('#d02020').toColourspace('cmyk').jpeg().toBuffer(), 'red', [80, 40]],
+    ['grey + alpha png', sharp({ create: { width: 80, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).toColourspace('b-w').png().toBuffer(), 'grey', [80, 40]],
+    ['exif orientation 6', solid('#2040d0').jpeg().withMetadata({ orientation: 6 }).toBuffer(), 'blue', [40, 80]],
+    ['webp', solid('#20a040').webp().toBuffer(), 'green', [80, 40]],
+    ['gif', solid('#20a040').gif().toBuffer(), 'green', [80, 40]],
+    ['tiff', solid('#20a040').tiff().toBuffer(), 'green', [80, 40]],
+  ];
+  for (const [label, bytes, colour, [w, h]] of cases) {
+    const f = ok(await extractor.extract(await bytes));
+    assert.equal(f.dominantColors[0]?.name, colour, label);
+    assert.deepEqual([f.width, f.height], [w, h], label);
+    const sum = f.histogram.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-5, label);
+  }
 });

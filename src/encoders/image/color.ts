@@ -252,7 +252,7 @@ export const NAME_LIGHTNESS_LIMITS = { black: 30, grey: 55, silver: 78 } as cons
  * and a nearest-swatch rule sends the desaturated ones to grey. Hue decides the family, lightness and
  * chroma the shade (navy = dark blue, maroon = dark red, beige/brown = light/dark low-chroma orange-
  * yellow, pink = light red). Thresholds were set on the first 2,000 products of the Fashion Product
- * Images sample (top-colour name = catalog colour 38% → 51%; see docs/benchmarks/image.md).
+ * Images sample (top-colour name = catalog colour 38% → 50%; see docs/benchmarks/image.md).
  */
 export function colourName(lab: Lab): string {
   const [L, a, b] = lab;
@@ -265,7 +265,8 @@ export function colourName(lab: Lab): string {
   }
   if (h >= 220 && h < 315) return L < 30 ? 'navy' : 'blue';
   if (h >= 315 && h < 345) return L > 70 ? 'pink' : 'purple';
-  if (h >= 345 || h < 40) {
+  // sRGB's pure red sits at h = 40°, so red reaches 45°; a strong orange-red is red, not brown
+  if (h >= 345 || h < 45) {
     if (L > 65 && C < 50) return 'pink';
     if (L < 35) return 'maroon';
     if (C < 30) return L > 60 ? 'beige' : 'brown';
@@ -273,7 +274,8 @@ export function colourName(lab: Lab): string {
   }
   if (h < 75) {
     if (L > 70 && C < 35) return 'beige';
-    return L < 55 || C < 30 ? 'brown' : 'orange';
+    // brown = dark or dull orange; a saturated mid-dark one (burnt orange) stays orange
+    return L < 45 || C < 30 || (L < 55 && C < 55) ? 'brown' : 'orange';
   }
   if (h < 105) {
     if (L > 70 && C < 40) return 'beige';
