@@ -129,6 +129,19 @@ test('SIF fit removes the common component and changes the id', async () => {
   assert.ok(cosineSimilarity(x!, after[0]!) > 0.9999);
 });
 
+test('catalogFrequencies: fit blends catalog counts into p(w), off by default', async () => {
+  const corpus = Array.from({ length: 400 }, (_, i) => `gown ${['silk', 'lace', 'satin', 'velvet'][i % 4]} evening`);
+  const plain = await createGloveEncoder();
+  const blended = await createGloveEncoder({ catalogFrequencies: true });
+  plain.fit(corpus);
+  blended.fit(corpus);
+  // "gown" is rare in general text (weight ≈ 1) but a third of this catalog's tokens.
+  assert.ok(plain.weight('gown') > 0.9, `plain ${plain.weight('gown')}`);
+  assert.ok(blended.weight('gown') < 0.1, `blended ${blended.weight('gown')}`);
+  assert.equal(Object.keys(plain.toJSON().catalogCounts).length, 0);
+  assert.ok(blended.toJSON().catalogCounts['gown'] === 400);
+});
+
 test('text with no known word encodes to a zero vector', async () => {
   const enc = await encoderPromise;
   const [v] = await enc.encode(['qqzxv wwqxz']);
