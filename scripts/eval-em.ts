@@ -282,7 +282,12 @@ function git(cmd: string): string {
   }
 }
 const commit = git('rev-parse --short HEAD');
-const dirty = git('status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders') !== '';
+// The paths this run imports (src/learning/zh is the Chinese work, not used here).
+const dirtyFiles = git("status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders/glove src/encoders/encoder.ts src/similarity src/catalog ':!src/learning/zh'")
+  .split('\n')
+  .map((l) => l.slice(3).trim())
+  .filter((l) => l !== '' && l !== 'unknown');
+const dirty = dirtyFiles.length > 0;
 const totalSeconds = (performance.now() - started) / 1000;
 const cpuSeconds = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
 const loadAtEnd = loadavg()[0]!;
@@ -348,7 +353,7 @@ const plots = rows.map((r) => `- ${r.bench.name}: [report](em/${r.bench.key}.md)
 
 const md = `# Entity matching on public benchmarks
 
-Produced by \`npm run eval:em\` (scripts/eval-em.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in the evaluated paths)' : ''},
+Produced by \`npm run eval:em\` (scripts/eval-em.ts) on commit \`${commit}\`${dirty ? ` (with uncommitted changes in ${dirtyFiles.join(', ')})` : ''},
 ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU
 (1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end: timings are wall-clock on a shared machine).
 Dense feature: ${dense ? dense.id : 'unavailable (GloVe encoder did not load)'}. Only offline parts are used: no pretrained language model.

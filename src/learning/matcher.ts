@@ -24,6 +24,11 @@ export interface TrainMatcherOptions {
   features: Partial<PairFeatureOptions>;
   logistic: Partial<LogisticRegressionOptions>;
   gbdt: Partial<GradientBoostingOptions>;
+  /**
+   * Boosted models trained with different seeds (row subsamples) and averaged in log-odds: less
+   * variance from one unlucky subsample. Stored as one model (trees concatenated, leaves scaled).
+   */
+  gbdtSeeds: number;
   /** Called as work progresses: stage name, done, total. */
   onProgress: ((stage: TrainingStage, done: number, total: number) => void) | undefined;
   /** Gives dense vectors for records (the `dense` feature group). */
@@ -38,6 +43,7 @@ export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
   features: {},
   logistic: {},
   gbdt: {},
+  gbdtSeeds: 3,
   onProgress: undefined,
   denseLookup: undefined,
 } as const satisfies TrainMatcherOptions;
@@ -96,6 +102,20 @@ export function recordsOfPairs(pairs: readonly LabeledPair[]): PairRecord[] {
   return out;
 }
 
+/** One model whose log-odds are the mean of the given models' (same base score: the training prior). */
+export function averageBoostedModels(models: readonly GradientBoostingModel[]): GradientBoostingModel {
+  const first = models[0];
+  if (!first) throw createError('INVALID_ARGUMENT', 'averageBoostedModels: no models');
+  const k = models.length;
+  return {
+    kind: 'gbdt',
+    featureNames: first.featureNames,
+    baseScore: models.reduce((s, m) => s + m.baseScore, 0) / k,
+    trees: models.flatMap((m) => m.trees.map((t) => ({ ...t, value: t.value.map((v) => v / k) }))),
+    importance: first.importance.map((_, j) => models.reduce((s, m) => s + m.importance[j]!, 0) / k),
+  };
+}
+
 function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor): Matcher {
   const scoreFeatures = (rows: readonly Float64Array[]) =>
     Float64Array.from(rows, (r) => {
@@ -143,12 +163,20 @@ export function trainMatcher(
   progress?.('logistic', 0, 1);
   const logistic = fitLogisticRegression(xTrain, yTrain, names, opts.logistic);
   progress?.('logistic', 1, 1);
-  const gbdt =
-    opts.classifier === 'logistic'
-      ? undefined
-      : fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, opts.gbdt, valid.length > 0 ? { rows: xValid, labels: yValid } : undefined, (d, t) =>
-          progress?.('gbdt', d, t),
-        );
+  let gbdt: GradientBoostingModel | undefined;
+  if (opts.classifier !== 'logistic') {
+    const seeds = Math.max(1, Math.floor(opts.gbdtSeeds));
+    const baseSeed = opts.gbdt.seed ?? 42;
+    const models: GradientBoostingModel[] = [];
+    for (let k = 0; k < seeds; k++) {
+      models.push(
+        fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, { ...opts.gbdt, seed: baseSeed + k }, valid.length > 0 ? { rows: xValid, labels: yValid } : undefined, (d, t) =>
+          progress?.('gbdt', k * t + d, seeds * t),
+        ),
+      );
+    }
+    gbdt = averageBoostedModels(models);
+  }
   const model: MatcherModel = {
     format: 'prodsim-matcher',
     version: MATCHER_MODEL_VERSION,
