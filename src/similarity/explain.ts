@@ -68,7 +68,11 @@ export function formatExplanation(
     }
     const reweighted = Math.abs(f.normalizedWeight - f.weight) > 1e-9 ? ` (w ${n(f.weight)})` : '';
     const ev = o.evidence && f.evidence?.summary ? `   ${clip(f.evidence.summary, o.maxEvidenceLength)}` : '';
-    lines.push(`  ${name} ${scoreBar(f.score, o.barWidth)} ${n(f.score)} × ${n(f.normalizedWeight)} = ${n(f.contribution)}${reweighted}${ev}`);
+    const factor = result.conflictFactor !== 1 ? ` × ${n(result.conflictFactor)}` : '';
+    lines.push(`  ${name} ${scoreBar(f.score, o.barWidth)} ${n(f.score)} × ${n(f.normalizedWeight)}${factor} = ${n(f.contribution)}${reweighted}${ev}`);
+  }
+  if (result.conflicts.length > 0) {
+    lines.push(`conflict: ${result.conflicts.join('; ')}${result.conflictFactor !== 1 ? ` → every contribution × ${n(result.conflictFactor)}` : ' (the profile applies no factor)'}`);
   }
   if (result.missingFields.length > 0) {
     lines.push(
@@ -115,6 +119,9 @@ export interface ExplanationJSON {
   coverage: number;
   fields: ExplanationFieldJSON[];
   missingFields: string[];
+  /** Identity conflicts found, and the factor they applied to every contribution (1 when none). */
+  conflicts: string[];
+  conflictFactor: number;
   matched?: { tokens: string[]; modelNumbers: string[] };
 }
 
@@ -135,6 +142,8 @@ export function explanationToJSON(result: FusionResult | SimilarityResult): Expl
       evidence: f.evidence ? (plain(f.evidence) as FieldEvidence & Record<string, unknown>) : null,
     })),
     missingFields: [...result.missingFields],
+    conflicts: [...result.conflicts],
+    conflictFactor: result.conflictFactor,
     ...(isSimilarityResult(result) ? { matched: { tokens: [...result.matched.tokens], modelNumbers: [...result.matched.modelNumbers] } } : {}),
   };
 }
@@ -150,6 +159,8 @@ export function explanationFromJSON(e: ExplanationJSON): FusionResult | Similari
     profile: e.profile,
     coverage: e.coverage,
     missingFields: e.missingFields.filter(isFieldName),
+    conflicts: e.conflicts ?? [],
+    conflictFactor: e.conflictFactor ?? 1,
     fields: e.fields
       .filter((f): f is ExplanationFieldJSON & { field: FieldName } => isFieldName(f.field))
       .map((f) => ({

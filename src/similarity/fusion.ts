@@ -21,6 +21,12 @@ export interface FusionProfile {
   readonly missing: MissingFieldPolicy;
   /** Where the weights come from (`built-in`, `learned: logistic regression on …`). */
   readonly source?: string;
+  /**
+   * Multiplies the fused score when a compared field reports an identity conflict (another variant's
+   * model number, another colour, another capacity): such pairs are never the same product however
+   * alike the rest. Absent or 1: conflicts only count through their field's score.
+   */
+  readonly conflictFactor?: number;
 }
 
 export interface FieldContribution {
@@ -45,6 +51,10 @@ export interface FusionResult {
   /** Σ weights of the fields present / Σ all weights: how much of the profile the score rests on. */
   coverage: number;
   profile: string;
+  /** Identity conflicts found in the compared fields (empty when none). */
+  conflicts: string[];
+  /** The factor the conflicts applied to every contribution (1 when none or the profile has none). */
+  conflictFactor: number;
 }
 
 export type FieldScores = Partial<Record<FieldName, FieldSimilarity | undefined>>;
@@ -77,13 +87,17 @@ function checkWeights(name: string, weights: Record<string, unknown>): Partial<R
 export function profileFromWeights(
   name: string,
   weights: Readonly<Record<string, number>>,
-  options: { description?: string; source?: string } = {},
+  options: { description?: string; source?: string; conflictFactor?: number } = {},
 ): FusionProfile {
-  rejectUnknownKeys(options, ['description', 'source'], 'profileFromWeights');
+  rejectUnknownKeys(options, ['description', 'source', 'conflictFactor'], 'profileFromWeights');
   const checked = checkWeights(name, weights);
+  if (options.conflictFactor !== undefined && !(options.conflictFactor >= 0 && options.conflictFactor <= 1)) {
+    throw createError('INVALID_ARGUMENT', `profile ${name}: conflictFactor must be in [0, 1], got ${options.conflictFactor}`, { field: 'conflictFactor' });
+  }
   return Object.freeze({
     name,
     ...(options.description ? { description: options.description } : {}),
+    ...(options.conflictFactor !== undefined ? { conflictFactor: options.conflictFactor } : {}),
     weights: Object.freeze(checked),
     missing: 'renormalize' as const,
     source: options.source ?? 'given weights',
@@ -123,7 +137,9 @@ export const PROFILES = Object.freeze({
   sameProduct: profileFromWeights(
     'sameProduct',
     { modelNumber: 0.3, brand: 0.15, titleLexical: 0.2, attributes: 0.1, price: 0.1, quantities: 0.1, image: 0.05 },
-    { description: 'the same item: model number, brand, title words, attributes, price', source: 'built-in' },
+    // Another colour, capacity or model variant is another product: halve the score (sample shops:
+    // precision 0.65 → see docs; the factor is visible in every explanation).
+    { description: 'the same item: model number, brand, title words, attributes, price', source: 'built-in', conflictFactor: 0.5 },
   ),
 });
 
@@ -147,6 +163,25 @@ export function profileFields(profile: FusionProfile): FieldName[] {
 /** Contributions are multiples of 1 / CONTRIBUTION_UNIT (see `fuse`). */
 export const CONTRIBUTION_UNIT = 2 ** 40;
 
+/**
+ * The identity conflict a field's evidence reports, if any: a model number of another variant,
+ * an attribute of quantity or colour with another value, a quantity (128GB / 256GB) not shared.
+ */
+export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefined): string | undefined {
+  if (!evidence) return undefined;
+  const e = evidence as FieldEvidence & { kind?: string; compared?: { relation?: string; score?: number; agree?: boolean; key?: string; unit?: string; a?: unknown; b?: unknown; valuesA?: unknown[]; valuesB?: unknown[] }[] };
+  if (field === 'modelNumber' && e.kind === 'conflict') return `model number: ${e.summary}`;
+  if (field === 'attributes') {
+    const c = e.compared?.find((x) => (x.relation === 'colour' || x.relation === 'quantity') && x.score === 0);
+    if (c) return `${c.key}: ${String(c.a)} ≠ ${String(c.b)}`;
+  }
+  if (field === 'quantities') {
+    const c = e.compared?.find((x) => x.agree === false);
+    if (c) return `${c.unit}: ${c.valuesA?.join('/')} ≠ ${c.valuesB?.join('/')}`;
+  }
+  return undefined;
+}
+
 export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionResult {
   const fields = profileFields(profile);
   let presentWeight = 0;
@@ -164,10 +199,12 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionRe
   // Contributions are kept as whole multiples of 2⁻⁴⁰ (≈ 1e-12): sums of such numbers are exact in
   // floating point in any order, so Σ contributions is exactly the score, and a float excess
   // (1.0000000000000002 when every field scores 1) can be taken off exactly, keeping score ≤ 1.
+  const conflicts = fields.flatMap((f) => fieldConflict(f, fieldScores[f]?.evidence) ?? []);
+  const conflictFactor = conflicts.length > 0 ? (profile.conflictFactor ?? 1) : 1;
   const units: number[] = [];
   for (const f of fields) {
     const s = fieldScores[f];
-    units.push(s === undefined ? 0 : Math.round(s.score * (profile.weights[f]! / presentWeight) * CONTRIBUTION_UNIT));
+    units.push(s === undefined ? 0 : Math.round(s.score * conflictFactor * (profile.weights[f]! / presentWeight) * CONTRIBUTION_UNIT));
   }
   let totalUnits = units.reduce((x, y) => x + y, 0);
   if (totalUnits > CONTRIBUTION_UNIT) {
@@ -192,6 +229,8 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionRe
     missingFields: out.filter((c) => c.missing).map((c) => c.field),
     coverage: totalWeight > 0 ? presentWeight / totalWeight : 0,
     profile: profile.name,
+    conflicts,
+    conflictFactor,
   };
 }
 
