@@ -76,7 +76,7 @@ test('open a product by keyboard: similar items and substitutes with explanation
   const firstBars = similar.locator('.card').first().locator('.bars .field');
   assert.ok((await firstBars.count()) >= 3, 'one bar per field');
   assert.match((await firstBars.first().locator('.calc').textContent()) ?? '', /\d\.\d\d × \d\.\d\d = \d\.\d\d|missing/);
-  const width = await firstBars.first().locator('.fill').evaluate((el) => (el as HTMLElement).style.width);
+  const width = await firstBars.first().locator('.fill').evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
   assert.match(width, /^\d+%$/);
   await page.screenshot({ path: join(SHOTS, '2-product.png'), fullPage: false });
 });
@@ -97,7 +97,7 @@ test('match review: run a match, accept the first pair with the keyboard, the la
   const accepted = labels.find((l) => l.label === 1)!;
   assert.equal(accepted.leftId, await first.locator('.side .pid').first().textContent());
   assert.ok(labels.some((l) => l.label === 0));
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: join(SHOTS, '3-review.png'), fullPage: false });
 });
 
@@ -106,12 +106,12 @@ test('evaluation page: train on the review labels, evaluate, the report shows it
   await page.locator('.pairs .pair').nth(2).focus();
   await page.keyboard.press('a');
   await page.keyboard.press('a');
-  await page.waitForFunction(() => document.querySelectorAll('.pairs .pair[data-decision]').length >= 4);
+  await page.waitForFunction("document.querySelectorAll('.pairs .pair[data-decision]').length >= 4");
   assert.equal(engine.store.getLabels({ source: 'review' }).length, 4);
   await page.goto(`${running.url}/#/eval`);
   await page.waitForSelector('.report table, .report p');
   await page.getByRole('button', { name: 'Train on review labels' }).click();
-  await page.waitForFunction(() => /train done/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  await page.waitForFunction("/train done/.test(document.getElementById('status')?.textContent ?? '')", undefined, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Evaluate on shop-ab-matches' }).click();
   await page.waitForSelector('.report img.plot', { timeout: 60_000 });
   assert.match((await page.locator('#report').inputValue()) ?? '', /^eval\/eval\.md$/);

@@ -62,7 +62,7 @@ export function explanationBars(e) {
       h('span', { class: 'fname' }, f.field),
       h('span', { class: 'bar', role: 'img', 'aria-label': f.missing ? `${f.field}: missing` : `${f.field}: ${fmt(f.score)}` },
         h('span', { class: 'fill', style: `width:${Math.round(Math.max(0, Math.min(1, f.score ?? 0)) * 100)}%` })),
-      h('span', { class: 'calc' }, f.missing ? `missing · weight ${fmt(f.weight)} renormalised` : `${fmt(f.score)} × ${fmt(f.normalizedWeight)} = ${fmt(f.contribution)}`)));
+      h('span', { class: 'calc', title: f.missing ? `weight ${fmt(f.weight)} shared among the present fields` : undefined }, f.missing ? "missing → renormalised" : `${fmt(f.score)} × ${fmt(f.normalizedWeight)} = ${fmt(f.contribution)}`)));
   return h('div', { class: 'explanation', lang: 'en' },
     h('ul', { class: 'bars' }, rows),
     h('div', { class: 'total' }, `total ${fmt(e.score)} · profile ${e.profile} · coverage ${Math.round((e.coverage ?? 0) * 100)}%`,
