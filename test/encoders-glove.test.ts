@@ -36,6 +36,7 @@ test('GloVe vocabulary is in frequency order and p(w) follows Zipf', async () =>
   assert.ok(glove.rank('the')! < glove.rank('dress')!);
   assert.ok(glove.probability('the')! > glove.probability('dress')!);
   assert.equal(glove.vector('qwxzv-not-a-word'), undefined);
+  assert.deepEqual(glove.vector('Dress'), glove.vector('dress'));
 });
 
 test('cosine(红色连衣裙, 红色裙子) > cosine(红色连衣裙, 蓝色牛仔裤)', async () => {

@@ -262,6 +262,11 @@ export function readGloveBinary(binaryPath: string): GloveVectors {
     return norms;
   }
 
+  /** GloVe 6B is lower-cased: "Dress" finds "dress". */
+  function lookup(word: string): number | undefined {
+    return index.get(word) ?? index.get(word.toLowerCase());
+  }
+
   function row(r: number): Float32Array {
     const out = new Float32Array(dimension);
     const base = r * dimension;
@@ -314,12 +319,12 @@ export function readGloveBinary(binaryPath: string): GloveVectors {
     words,
     binaryPath,
     vector: (word) => {
-      const r = index.get(word);
+      const r = lookup(word);
       return r === undefined ? undefined : row(r);
     },
-    rank: (word) => index.get(word),
+    rank: (word) => lookup(word),
     probability: (word) => {
-      const r = index.get(word);
+      const r = lookup(word);
       return r === undefined ? undefined : zipfProbability(r, size);
     },
     nearestWords,
