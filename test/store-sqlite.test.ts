@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Product } from '../src/catalog/product.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
-import { analyzeProduct, createProductStore, productContentHash, type ProductStore } from '../src/store/index.ts';
+import { analyzeProduct, createProductStore, KEYWORD_COMMON_TOKEN_PRUNING, productContentHash, type ProductStore } from '../src/store/index.ts';
 import { isProdsimError } from '../src/errors.ts';
 
 const analyzer = createTextAnalyzer();
@@ -274,6 +274,35 @@ test('batch key mapping, iteration with analysed text, document frequencies', ()
     assert.equal(df.get('连衣裙'), 2);
     assert.equal(df.get('iphone'), 2, 'counted once per product whatever the field');
     assert.equal(df.get('absent'), 0);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('large stores: common tokens are left out of an OR query while the rarer ones fill k', () => {
+  const { store, dir } = tempStore();
+  try {
+    const empty = { title: [], brand: [], tags: [], category: [], description: [], attributes: [] };
+    const n = KEYWORD_COMMON_TOKEN_PRUNING.minProducts + 10;
+    const batch = Array.from({ length: n }, (_, i) => {
+      const title = i < 10 ? ['everyday', 'zzrare', `u${i}`] : ['everyday', `u${i}`];
+      return { product: product(`g${i}`, { title: title.join(' ') }), analyzed: { tokens: { ...empty, title }, modelNumbers: [], quantities: [], sizes: [] } };
+    });
+    store.upsertProducts(batch);
+    assert.equal(store.documentFrequencies(['everyday']).get('everyday'), n);
+    // No product has all three tokens; "everyday" is in every product, so the rare tokens decide.
+    const top = store.keywordSearch(['everyday', 'zzrare', 'nothing'], { k: 5 }).map((h) => h.id);
+    assert.equal(top.length, 5);
+    assert.ok(top.every((id) => Number(id.slice(1)) < 10), JSON.stringify(top));
+    // Scored without the common token: the same scores as a query without it.
+    const scores = store.keywordSearch(['everyday', 'zzrare', 'nothing'], { k: 5 }).map((h) => h.score);
+    assert.deepEqual(scores, store.keywordSearch(['zzrare', 'nothing'], { k: 5 }).map((h) => h.score));
+    // When the rare tokens cannot fill k, the full OR query runs and common-only products come in.
+    const wide = store.keywordSearch(['everyday', 'zzrare', 'nothing'], { k: 20 }).map((h) => h.id);
+    assert.equal(wide.length, 20);
+    assert.deepEqual(wide.slice(0, 10).map((id) => Number(id.slice(1))).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(wide.slice(10).every((id) => Number(id.slice(1)) >= 10));
   } finally {
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -41,6 +41,15 @@ export const MAX_KEYWORD_QUERY_TOKENS = 64;
  * in all but rare cases (a product missing one common token but repeating the rare ones).
  */
 export const KEYWORD_ALL_TOKENS_FIRST = true;
+/**
+ * Then, on stores of at least `minProducts`, an OR query leaves out "common" tokens (in more than
+ * `commonFraction` of products) when rarer tokens remain, and returns that when it fills k: the
+ * common tokens' postings are what make a large OR query slow, and their bm25 weight is small.
+ * Only when that finds fewer than k does the full OR query run.
+ */
+export const KEYWORD_COMMON_TOKEN_PRUNING = { minProducts: 10_000, commonFraction: 0.05 } as const;
+/** Document frequencies are cached per store handle (cleared on every write), at most this many tokens. */
+const DF_CACHE_LIMIT = 100_000;
 /** Rows per `IN (…)` lookup; well under SQLite's bound-parameter limit. */
 const LOOKUP_CHUNK = 500;
 
@@ -113,17 +122,22 @@ function vectorToBlob(v: Float32Array): Buffer {
  * not syntax), deduplicated, at most `MAX_KEYWORD_QUERY_TOKENS`.
  */
 export function toFtsPhrases(tokens: readonly string[]): string[] {
+  return phraseTokens(tokens).map((t) => `"${t.replaceAll('"', '""')}"`);
+}
+
+/** The tokens behind `toFtsPhrases(tokens)`, in the same order. */
+function phraseTokens(tokens: readonly string[]): string[] {
   const seen = new Set<string>();
-  const parts: string[] = [];
+  const out: string[] = [];
   for (const raw of tokens) {
     const t = raw.trim();
     // A token with no letter or digit is empty to unicode61 and would be an empty phrase.
     if (t.length === 0 || !/[\p{L}\p{N}]/u.test(t) || seen.has(t)) continue;
     seen.add(t);
-    parts.push(`"${t.replaceAll('"', '""')}"`);
-    if (parts.length >= MAX_KEYWORD_QUERY_TOKENS) break;
+    out.push(t);
+    if (out.length >= MAX_KEYWORD_QUERY_TOKENS) break;
   }
-  return parts;
+  return out;
 }
 
 /** FTS5 query matching any of the tokens. */
@@ -367,6 +381,23 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   });
 
   const keywordStatements = new Map<string, Database.Statement>();
+  // Counting a common token's products reads its whole posting list, so counts are cached until the next write.
+  const dfCache = new Map<string, number>();
+
+  function documentFrequencies(tokens: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of tokens) {
+      if (out.has(t)) continue;
+      let n = dfCache.get(t);
+      if (n === undefined) {
+        n = (stmt.documentFrequency.get(t) as number | undefined) ?? 0;
+        if (dfCache.size >= DF_CACHE_LIMIT) dfCache.clear();
+        dfCache.set(t, n);
+      }
+      out.set(t, n);
+    }
+    return out;
+  }
 
   function keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): KeywordHit[] {
     const { k, filter = {} } = options;
@@ -417,6 +448,17 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     // OR ranking restricted to the best-covered products.
     const all = run(phrases.join(' AND '));
     if (mode === 'all' || (KEYWORD_ALL_TOKENS_FIRST && all.length >= k)) return all;
+    const products = stmt.count.get() as number;
+    if (products >= KEYWORD_COMMON_TOKEN_PRUNING.minProducts) {
+      const limit = KEYWORD_COMMON_TOKEN_PRUNING.commonFraction * products;
+      const tokens = phraseTokens(queryTokens);
+      const df = documentFrequencies(tokens);
+      const rare = phrases.filter((_, i) => (df.get(tokens[i]!) ?? 0) <= limit);
+      if (rare.length > 0 && rare.length < phrases.length) {
+        const pruned = run(rare.join(' OR '));
+        if (pruned.length >= k) return pruned;
+      }
+    }
     return run(phrases.join(' OR '));
   }
 
@@ -433,6 +475,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     upsertProducts(batch, upsertOptions = {}) {
       rejectUnknownKeys(upsertOptions, ['reindex'], 'upsertProducts');
       if (batch.length === 0) return [];
+      dfCache.clear();
       try {
         return upsertTx(batch, upsertOptions.reindex ?? false);
       } catch (e) {
@@ -440,7 +483,10 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         return storeError('upsert failed', e, opts.path);
       }
     },
-    deleteProducts: (ids) => deleteTx(ids),
+    deleteProducts(ids) {
+      dfCache.clear();
+      return deleteTx(ids);
+    },
     getProduct(id) {
       const row = stmt.getProduct.get(id) as ProductRow | undefined;
       return row ? rowToStored(row) : undefined;
@@ -490,14 +536,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       }
       return keys.map((k) => byKey.get(k));
     },
-    documentFrequencies(tokens) {
-      const out = new Map<string, number>();
-      for (const t of tokens) {
-        if (out.has(t)) continue;
-        out.set(t, (stmt.documentFrequency.get(t) as number | undefined) ?? 0);
-      }
-      return out;
-    },
+    documentFrequencies,
     keywordSearch,
 
     putLabels: (labels) => putLabelsTx(labels),
