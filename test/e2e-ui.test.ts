@@ -27,7 +27,7 @@ let page: import('playwright-core').Page;
 before(async () => {
   if (skip) return;
   mkdirSync(SHOTS, { recursive: true });
-  engine = await createEngine({ storePath: join(dir, 'store.db') });
+  engine = await createEngine({ storePath: join(dir, 'store.db'), images: false }); // image features are not under test here (and cost seconds)
   await engine.ingest('data/sample-catalog.jsonl');
   running = await startServer({ engine, port: 0, host: '127.0.0.1', writeToken: TOKEN, evalDir: join(dir, 'eval'), modelPath: join(dir, 'matcher.json') });
   const { chromium } = await import('playwright-core');

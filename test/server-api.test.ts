@@ -20,7 +20,7 @@ let server: ServerApp;
 let protectedServer: ServerApp;
 
 before(async () => {
-  engine = await createEngine({ storePath: join(dir, 'store.db') });
+  engine = await createEngine({ storePath: join(dir, 'store.db'), images: false }); // image features are not under test here (and cost seconds)
   await engine.ingest('data/sample-catalog.jsonl');
   const common = { engine, evalDir: join(dir, 'eval'), modelPath: join(dir, 'matcher.json'), limits: { maxBodyBytes: 64 * 1024, maxBatch: 50 } };
   server = createServerApp({ ...common, writeToken: TOKEN });
