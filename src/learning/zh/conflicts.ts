@@ -146,3 +146,27 @@ export function zhAttributeFeatures(a: ZhAttributes, b: ZhAttributes): Record<st
     conflicts: zhConflicts(a, b).length,
   };
 }
+
+/**
+ * Hand-set (unlearned) adjustments a fixed fusion applies to a text-similarity score in [0, 1]:
+ * added when the feature is 1. Explicit so the ablation can show what rules alone add before any
+ * learning; the matcher learns its own weights instead.
+ */
+export const ZH_RULE_ADJUSTMENTS = {
+  model_equal: 0.5,
+  model_related: 0.2,
+  brand_equal: 0.1,
+  brand_conflict: -0.3,
+  model_conflict: -0.2,
+  gender_conflict: -0.3,
+  age_conflict: -0.2,
+  colour_pv_conflict: -0.1,
+  year_conflict: -0.1,
+} as const satisfies Record<string, number>;
+
+/** A text similarity adjusted by the hand-set attribute rules (ZH_RULE_ADJUSTMENTS). */
+export function adjustWithZhRules(score: number, features: Readonly<Record<string, number>>): number {
+  let s = score;
+  for (const [name, w] of Object.entries(ZH_RULE_ADJUSTMENTS)) if ((features[name] ?? 0) === 1) s += w;
+  return s;
+}

