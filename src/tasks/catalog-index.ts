@@ -145,34 +145,33 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const total = store.count();
       let encoded = 0;
       let cached = 0;
-      let pending: { product: Product; contentHash: string }[] = [];
-      const flush = async () => {
-        if (pending.length === 0) return;
-        const have = store.cachedHashes(encoderId, pending.map((p) => p.contentHash));
-        const todo = pending.filter((p) => !have.has(p.contentHash));
-        cached += pending.length - todo.length;
+      // The store's connection is busy while iterating, and every batch writes vectors: list ids and
+      // content hashes first, then read each batch's products by id.
+      const listed: { id: string; contentHash: string }[] = [];
+      for (const stored of store.iterateProducts()) listed.push({ id: stored.product.id, contentHash: stored.contentHash });
+      const flush = async (batch: readonly { id: string; contentHash: string }[]) => {
+        if (batch.length === 0) return;
+        const have = store.cachedHashes(encoderId, batch.map((p) => p.contentHash));
+        const todoIds = batch.filter((p) => !have.has(p.contentHash));
+        cached += batch.length - todoIds.length;
         // A cached vector computed for the same content under another product id is reused as is.
-        const reused = pending.filter((p) => have.has(p.contentHash));
+        const reused = batch.filter((p) => have.has(p.contentHash));
+        const todo = store.getProducts(todoIds.map((p) => p.id)).map((s) => ({ product: s.product, contentHash: s.contentHash }));
         const vectors = await encodeTexts(todo.map((p) => productText(p.product, textEncoder)));
         store.transaction(() => {
           store.putVectors(encoderId, [
             ...todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })),
             ...reused.flatMap((p) => {
-              if (store.getVector(encoderId, p.product.id)) return [];
+              if (store.getVector(encoderId, p.id)) return [];
               const v = store.getCachedVector(encoderId, p.contentHash);
-              return v ? [{ id: p.product.id, contentHash: p.contentHash, vector: v }] : [];
+              return v ? [{ id: p.id, contentHash: p.contentHash, vector: v }] : [];
             }),
           ]);
         });
         encoded += todo.length;
-        pending = [];
         onProgress?.({ stage: 'encode', done: encoded + cached, total });
       };
-      for (const stored of store.iterateProducts()) {
-        pending.push({ product: stored.product, contentHash: stored.contentHash });
-        if (pending.length >= 512) await flush();
-      }
-      await flush();
+      for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
       if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
       ann = undefined;
