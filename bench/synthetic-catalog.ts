@@ -103,3 +103,41 @@ export async function writeCatalog(file: string, n: number): Promise<number> {
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   return fs.statSync(file).size;
 }
+
+export interface SyntheticQuery {
+  /** What a shopper would type: brand + colour + thing (Chinese), brand + thing (English), or a model number. */
+  text: string;
+  kind: 'zh' | 'en' | 'model-number';
+  /** The product the query was made from. */
+  fromId: string;
+}
+
+/**
+ * `count` deterministic search queries over a catalog of `n` products, the same for every system
+ * benchmarked: ~45% Chinese (`小米 黑色蓝牙耳机`), ~45% English (`Sony wireless headphones`), 10% model
+ * numbers (`MX1234-56`).
+ */
+export function syntheticQueries(n: number, count: number): SyntheticQuery[] {
+  const out: SyntheticQuery[] = [];
+  for (let q = 0; q < count; q++) {
+    const p = syntheticProduct((q * 7919 + 101) % n);
+    const sku = p.attributes['型号'] ?? p.attributes['model'] ?? '';
+    if (q % 10 === 9 && sku) {
+      out.push({ text: sku, kind: 'model-number', fromId: p.id });
+    } else if (p.id.startsWith('zh-')) {
+      out.push({ text: `${p.brand} ${p.attributes['颜色']}${p.tags[2]}`, kind: 'zh', fromId: p.id });
+    } else {
+      const words = p.title.split(' ');
+      out.push({ text: [p.brand, ...words.slice(words.indexOf(p.brand!) + 1, -1)].join(' '), kind: 'en', fromId: p.id });
+    }
+  }
+  return out;
+}
+
+/** `count` deterministic product ids of a catalog of `n` products (sources for similar-items queries). */
+export function syntheticIds(n: number, count: number): string[] {
+  return Array.from({ length: count }, (_, q) => {
+    const i = (q * 104729 + 7) % n;
+    return syntheticProduct(i).id;
+  });
+}
