@@ -146,7 +146,9 @@ export const OVERFETCH_SAFETY = 1.2;
  * Share of an HNSW result list trusted to be in the right order: a round succeeds only when the k-th
  * passing key lies in this head; otherwise the request grows (deep tail positions are approximate).
  */
-export const OVERFETCH_TRUSTED_SHARE = 0.5;
+// Measured on 50k × 64 clustered vectors, filter passing 25 % (clusters): share 0.5 → filtered recall@10
+// 0.985 at 770 candidates per query on average; 0.3 → 0.9975 at 1,300; 0.2 → 0.998 at 1,400.
+export const OVERFETCH_TRUSTED_SHARE = 0.3;
 /** Each over-fetch round multiplies the request by this. */
 export const OVERFETCH_GROWTH = 4;
 /** When an over-fetch round would ask for more than this share of the index, search exactly instead. */
