@@ -13,6 +13,7 @@ import type { Product } from '../catalog/product.ts';
 import type { ReadCatalogOptions } from '../catalog/catalog.ts';
 import type { DenseEncoder } from '../encoders/encoder.ts';
 import { createGloveEncoder, DEFAULT_GLOVE_ENCODER_OPTIONS } from '../encoders/glove/glove-encoder.ts';
+import { createCatalogAwareEncoder } from '../encoders/catalog-vectors/catalog-aware-encoder.ts';
 import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
 import { analyzeProduct } from '../store/product-record.ts';
 import type { UpsertResult } from '../store/store.ts';
@@ -48,7 +49,7 @@ export interface EngineOptions {
   storePath: string;
   /** Where converted GloVe / CEDICT tables are cached (shared by all stores of a machine). */
   cacheDir: string;
-  /** The dense text encoder: default GloVe + CC-CEDICT with SIF, fitted on the catalog. */
+  /** The dense text encoder: default GloVe + CC-CEDICT SIF ⊕ catalog-trained vectors, fitted on the catalog. */
   textEncoder: DenseEncoder<string> | undefined;
   /** Optional (query, text) scorer for `search` with `rerank: 'cross-encoder'`. */
   crossEncoder: PairScorer | undefined;
@@ -123,7 +124,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
   const analyzer = createTextAnalyzer(opts.analyzer);
   const store = createProductStore({ path: opts.storePath, readonly: opts.readonly });
-  const textEncoder = opts.textEncoder ?? (await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }));
+  const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
   const indexDir = opts.storePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(opts.storePath)}.index`;
   const catalog = createCatalogIndex({
     store,

@@ -19,9 +19,15 @@ export interface TextInspection {
   nearestProducts: { product: ProductSummary; similarity: number }[];
 }
 
+/** The GloVe SIF encoder itself, or the pretrained half of the default combined text space. */
 function asGlove(encoder: CatalogIndex['textEncoder']): GloveEncoder | undefined {
-  const e = encoder as Partial<GloveEncoder>;
-  return typeof e.weight === 'function' && e.glove && e.wordVectors ? (encoder as GloveEncoder) : undefined;
+  const isGlove = (e: unknown): e is GloveEncoder => {
+    const g = e as Partial<GloveEncoder> | undefined;
+    return typeof g?.weight === 'function' && g.glove !== undefined && g.wordVectors !== undefined;
+  };
+  if (isGlove(encoder)) return encoder;
+  const pretrained = (encoder as { pretrained?: unknown }).pretrained;
+  return isGlove(pretrained) ? pretrained : undefined;
 }
 
 export async function inspectText(index: CatalogIndex, text: string, k = 10): Promise<TextInspection> {

@@ -6,7 +6,8 @@
  * the meaning score (see `spellingLift`); the decision is a threshold; groups are average-link clusters whose
  * members all sit above the threshold on average.
  */
-import { l2normalize, type WordVectors } from '../encoders/encoder.ts';
+import { l2normalize } from '../encoders/encoder.ts';
+import { textWordVectors } from './text-space.ts';
 import { createError } from '../errors.ts';
 import { cosineSimilarity } from '../similarity/metrics.ts';
 import { normalizeTag } from '../similarity/field-similarities/tags.ts';
@@ -119,7 +120,7 @@ function isZero(v: Float32Array): boolean {
  * vectors, and the encoder's sentence vector otherwise.
  */
 async function tagVectors(index: CatalogIndex, tags: readonly string[]): Promise<(Float32Array | undefined)[]> {
-  const words = (index.textEncoder as Partial<{ wordVectors: WordVectors }>).wordVectors;
+  const words = textWordVectors(index.textEncoder);
   if (words) {
     return tags.map((tag) => {
       const mean = new Float32Array(words.dimension);

@@ -4,16 +4,16 @@
  * encoder id, which keys the vector cache, stays the same until the catalog really changes).
  */
 import type { Product } from '../catalog/product.ts';
-import type { DenseEncoder } from '../encoders/encoder.ts';
-import type { SifState } from '../encoders/glove/sif.ts';
+import type { DenseEncoder, WordVectors } from '../encoders/encoder.ts';
 import type { ProductStore } from '../store/store.ts';
 import { defaultEncoderInput } from './ingest-encode.ts';
 
-/** A text encoder that can learn from the catalog (SIF frequencies and common component). */
+/** A text encoder that can learn from the catalog (SIF frequencies, common component, catalog vectors). */
 export interface FittableTextEncoder extends DenseEncoder<string> {
   fit(texts: readonly string[]): void;
-  toJSON(): SifState;
-  load(state: SifState): void;
+  /** Plain JSON, saved in the store. */
+  toJSON(): unknown;
+  load(state: unknown): void;
 }
 
 export function isFittable(encoder: DenseEncoder<string>): encoder is FittableTextEncoder {
@@ -40,7 +40,7 @@ export function restoreTextState(store: ProductStore, encoder: DenseEncoder<stri
   if (!isFittable(encoder)) return true;
   const saved = store.getMeta(STATE_KEY);
   if (saved === undefined) return false;
-  encoder.load(JSON.parse(saved) as SifState);
+  encoder.load(JSON.parse(saved) as unknown);
   return true;
 }
 
@@ -65,4 +65,14 @@ export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<
     store.setMeta(FIT_COUNT_KEY, String(count));
   });
   return { fitted: true, reason: force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit' };
+}
+
+/**
+ * The word vectors behind a text encoder, when it exposes them: a SIF encoder's own, or the
+ * pretrained half of the catalog-aware default. Short texts (tags) are better compared as a plain
+ * mean of word vectors than as SIF sentences.
+ */
+export function textWordVectors(encoder: DenseEncoder<string>): WordVectors | undefined {
+  const e = encoder as { wordVectors?: WordVectors; pretrained?: { wordVectors?: WordVectors } };
+  return e.wordVectors ?? e.pretrained?.wordVectors;
 }
