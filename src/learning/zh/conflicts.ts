@@ -50,8 +50,9 @@ export function modelNumberEqual(a: ZhAttributes, b: ZhAttributes): boolean {
   return a.modelNumber !== '' && a.modelNumber === b.modelNumber;
 }
 
-/** One 货号 contains the other (ab123 vs ab1232) or appears in the other title. */
+/** Not equal, but one 货号 contains the other (ab123 vs ab1232) or appears in the other title. */
 export function modelNumberRelated(a: ZhAttributes, b: ZhAttributes): boolean {
+  if (modelNumberEqual(a, b)) return false;
   const x = a.modelNumber;
   const y = b.modelNumber;
   if (x !== '' && y !== '' && x.length >= 4 && y.length >= 4 && (x.includes(y) || y.includes(x))) return true;
