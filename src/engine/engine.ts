@@ -33,6 +33,7 @@ import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/s
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
+import { loadLearnedMatcher } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
@@ -107,8 +108,12 @@ export interface Engine {
   price(options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference>;
   tagSimilarity(a: string, b: string, options?: Partial<TagSimilarityOptions>): Promise<TagPairScore>;
   tagGroups(options?: Partial<TagGroupsOptions>): Promise<TagGroup[]>;
-  /** Matches two catalogs (files or product lists); neither is written to the store. */
-  match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions>): Promise<EngineMatchResult>;
+  /**
+   * Matches two catalogs (files or product lists); neither is written to the store. With `model`
+   * (a file from `prodsim train`) the trained matcher decides, at its validation threshold unless
+   * one is given.
+   */
+  match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & { model?: string }): Promise<EngineMatchResult>;
   /** Duplicate groups in a catalog; without one, in the store. */
   dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>>): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
@@ -217,9 +222,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     tagSimilarity: (a, b, o) => tagSimilarity(catalog, a, b, o),
     tagGroups: (o) => groupTags(catalog, o),
 
-    async match(left, right, matchOptions = {}) {
+    async match(left, right, { model, ...matchOptions } = {}) {
       const [l, r] = await Promise.all([productsOf(left), productsOf(right)]);
-      const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), matchOptions);
+      const learned = model === undefined ? undefined : loadLearnedMatcher(model, analyzer);
+      const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), {
+        ...(learned ? { probability: learned.probability, threshold: learned.threshold } : {}),
+        ...matchOptions,
+      });
       return { ...result, issues: [...l.issues, ...r.issues] };
     },
 

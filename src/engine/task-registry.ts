@@ -88,6 +88,7 @@ const matchInput = z.strictObject({
   oneToOne: z.boolean().optional(),
   blockK: z.number().int().min(1).max(100).optional(),
   profile,
+  model: z.string().optional().describe('a matcher model file from `prodsim train` (decides instead of the fused score)'),
 });
 const dedupInput = z.strictObject({ catalog: catalogSource.optional(), threshold: z.number().min(0).max(1).optional(), blockK: z.number().int().min(1).max(100).optional(), profile });
 const historyItem = z.union([z.string().min(1), z.strictObject({ id: z.string().min(1), event: z.enum(['view', 'cart', 'buy']).optional() })]);
@@ -141,7 +142,7 @@ export const TASKS = Object.freeze({
     summary: 'match the same products across two catalogs',
     input: matchInput,
     path: 'match',
-    run: (engine, i) => engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile })),
+    run: (engine, i) => engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile, model: i.model })),
   }),
   dedup: defineTask({
     name: 'dedup',

@@ -12,6 +12,7 @@ import { explanations } from '../task-output.ts';
 import { compact, parseInteger, parseNumber } from '../task-options.ts';
 
 interface MatchCliOptions {
+  model?: string;
   threshold?: string;
   manyToMany?: boolean;
   blockK?: string;
@@ -43,6 +44,7 @@ export const matchCommand: CliCommand = {
       .option('--many-to-many', 'keep every pair above the threshold (default: one-to-one)')
       .option('--block-k <n>', 'candidates per product from each blocker')
       .option('--profile <name>', 'fusion profile (default sameProduct)')
+      .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: its probability decides, at its threshold')
       .option('-o, --out <file.jsonl>', 'write the matched pairs with explanations')
       .option('--explain <n>', 'explain the first n pairs', '2')
       .action(async (a: string, b: string, o: MatchCliOptions, command: Command) => {
@@ -54,6 +56,7 @@ export const matchCommand: CliCommand = {
           oneToOne: o.manyToMany ? false : undefined,
           blockK: parseInteger(o.blockK, '--block-k'),
           profile: o.profile,
+          model: o.model,
         });
         const r = (await withEngine(ctx, command, (e) => runTask(e, 'match', input), { mustExist: false })) as EngineMatchResult;
         if (o.out) writePairs(o.out, r);
