@@ -217,20 +217,32 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
 
     async nearest(vector, k, { filter, exclude } = {}) {
       const { index: annIndex } = await openIndex();
-      const products = new Map<number, Product | undefined>();
-      const productOf = (key: number) => {
-        if (!products.has(key)) {
-          const id = store.keyToId(key);
-          products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
-        }
-        return products.get(key);
-      };
-      const passes = (key: number) => {
-        const p = productOf(key);
-        return p !== undefined && !exclude?.has(p.id) && matchesFilter(p, filter);
-      };
-      const needFilter = !isEmptyFilter(filter) || (exclude?.size ?? 0) > 0;
-      const matches = annIndex.search(vector, k, needFilter ? { filter: passes } : {});
+      const excludeKeys = new Set<number>();
+      if (exclude && exclude.size > 0) for (const key of store.idsToKeys([...exclude])) if (key !== undefined) excludeKeys.add(key);
+      let matches;
+      if (isEmptyFilter(filter)) {
+        // Exclusions only: ask for that many more neighbours and drop them. A filter callback would make
+        // the index sample keys to estimate a pass rate, loading each sampled product from the store.
+        matches = annIndex
+          .search(vector, k + excludeKeys.size)
+          .filter((m) => !excludeKeys.has(m.key))
+          .slice(0, k);
+      } else {
+        const products = new Map<number, Product | undefined>();
+        const productOf = (key: number) => {
+          if (!products.has(key)) {
+            const id = store.keyToId(key);
+            products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
+          }
+          return products.get(key);
+        };
+        const passes = (key: number) => {
+          if (excludeKeys.has(key)) return false;
+          const p = productOf(key);
+          return p !== undefined && matchesFilter(p, filter);
+        };
+        matches = annIndex.search(vector, k, { filter: passes });
+      }
       return matches.flatMap((m) => {
         const id = store.keyToId(m.key);
         return id === undefined ? [] : [{ id, key: m.key, similarity: m.similarity }];
