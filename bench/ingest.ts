@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '100' },
     /** Only measure keyword search on an existing store (e.g. one kept with --keep). */
     'search-store': { type: 'string' },
+    /** Only rebuild ingest.md from the ingest-<n>.json files in --out. */
+    'markdown-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.n);
@@ -111,12 +113,25 @@ times lower than on an idle machine; the per-CPU-second rate is the better guide
 | --- | ${runs.map(() => '---').join(' | ')} |
 ${rows.map(([name, f]) => `| ${name} | ${runs.map((r) => cell(r, f)).join(' | ')} |`).join('\n')}
 
+Reading the figures:
+- Analysis (six fields through jieba and the quantity / model-number / size rules) is the largest stage,
+  then the SQLite writes (products, analysed text, FTS5 postings); parsing and validation is the smallest.
+  Everything runs on one thread, so an idle core gives roughly the per-CPU-second rate (1M in ~3–4 min).
+- Re-ingesting an unchanged catalog writes nothing and skips analysis: it costs parsing and hashing only.
+- Keyword search: short queries stay fast; whole-title queries over a million products with this tiny
+  vocabulary fall through to an OR over many common tokens and take seconds. Title-length queries
+  ("more like this") should go to the ANN index, with keyword search for short user queries.
+
 Raw figures: \`docs/benchmarks/ingest-<N>.json\` (\`ingest.json\` is the latest run).
 `;
   fs.writeFileSync(path.join(outDir, 'ingest.md'), md);
 }
 
 async function main() {
+  if (args['markdown-only']) {
+    writeMarkdown(args.out!);
+    return;
+  }
   if (args['search-store']) {
     const store = createProductStore({ path: args['search-store'], readonly: true });
     const n = store.count();
