@@ -9,15 +9,20 @@ import type { PairRecord } from '../learning/pairs.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import type { PairProbability } from './match.ts';
 
-/** The record the pair features read: named fields first, then the product's own attributes. */
+/**
+ * The record the pair features read, with the same keys for every product: the matcher learns one
+ * feature per key, so a catalog's own attribute names (颜色, colour, 续航…) are folded into one
+ * `attributes` text instead of becoming features that exist for some products only.
+ */
 export function productToPairRecord(p: Product): PairRecord {
   const record: PairRecord = {};
-  for (const [k, v] of Object.entries(p.attributes)) record[k] = v;
   record['title'] = p.title;
   if (p.description) record['description'] = p.description;
   if (p.brand) record['brand'] = p.brand;
   if (p.category) record['category'] = p.category;
   if (p.tags.length > 0) record['tags'] = p.tags.join(' ');
+  const attributes = Object.entries(p.attributes).map(([k, v]) => `${k} ${v}`);
+  if (attributes.length > 0) record['attributes'] = attributes.join(' ; ');
   if (p.price !== undefined) record['price'] = String(p.price);
   return record;
 }
