@@ -24,8 +24,8 @@ export interface ModelNumberLookup {
 
 export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
   const byCode = new Map<string, string[]>();
-  for (const { product } of store.iterateProducts()) {
-    for (const code of store.getAnalyzed(product.id)?.modelNumbers ?? []) {
+  for (const { product, analyzed } of store.iterateProducts({ withAnalyzed: true })) {
+    for (const code of analyzed?.modelNumbers ?? []) {
       const ids = byCode.get(code);
       if (ids) ids.push(product.id);
       else byCode.set(code, [product.id]);
