@@ -159,3 +159,17 @@ export function extractZhAttributes(record: PairRecord): ZhAttributes {
     titleCompact: compact(title),
   };
 }
+
+/**
+ * Brand names a catalog declares in its 品牌 attributes, as segmenter user words (Han names of 2–8
+ * characters, e.g. 朗宾顿, 安德玛), so titles that glue the brand to other words (安德玛UA男子…)
+ * keep it as one token. Unsupervised: reads attributes only.
+ */
+export function catalogBrandWords(records: readonly PairRecord[], minCount = 1): string[] {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const value = pvPairsToMap(r['pv_pairs']).get('品牌');
+    for (const p of brandParts(value)) if (/^\p{Script=Han}{2,8}$/u.test(p)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return [...counts].filter(([, c]) => c >= minCount).map(([w]) => w).sort();
+}
