@@ -405,7 +405,9 @@ function git(cmd: string): string {
   }
 }
 const commit = git('rev-parse --short HEAD');
-const dirty = git('status --porcelain -- src scripts/eval-zh.ts') !== '';
+// The paths the evaluation runs through (others' unrelated work in progress, e.g. src/server, does not count).
+const EVALUATED_PATHS = 'src/learning src/text src/encoders src/similarity src/errors.ts scripts/eval-zh.ts';
+const dirty = git(`status --porcelain -- ${EVALUATED_PATHS}`) !== '';
 const totalSeconds = (performance.now() - started) / 1000;
 const cpuSeconds = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
 const loadAtEnd = loadavg()[0]!;
@@ -532,7 +534,7 @@ Aim (beat text2vec-base-chinese on LCQMC and STS-B without a pretrained Chinese 
 
 const md = `# Chinese quality: Taobao product matching and Chinese sentence similarity
 
-Produced by \`npm run eval:zh\` (scripts/eval-zh.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in src/ or the script)' : ''},
+Produced by \`npm run eval:zh\` (scripts/eval-zh.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in the evaluated paths: ${EVALUATED_PATHS})' : ''},
 ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s wall,
 ${cpuSeconds.toFixed(0)} s CPU (1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end; shared machine).
 No pretrained Chinese language model is used: jieba with the e-commerce dictionary, TF-IDF, CC-CEDICT glosses into English
