@@ -11,6 +11,21 @@ export const MIN_FUZZY_CODE_LENGTH = 5;
 /** Edits allowed between a query code and a catalog code. */
 export const MAX_CODE_EDITS = 1;
 
+/**
+ * Whether `a` and `b` (lengths differing by at most one) are within one edit (substitution, insertion
+ * or deletion): one linear pass, no distance matrix — `find` runs it against every code of similar length.
+ */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (la === lb) return a.slice(i + 1) === b.slice(i + 1);
+  return la < lb ? a.slice(i) === b.slice(i + 1) : a.slice(i + 1) === b.slice(i);
+}
+
 export interface ModelNumberHit {
   id: string;
   code: string;
@@ -47,7 +62,8 @@ export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
       for (let len = code.length - MAX_CODE_EDITS; len <= code.length + MAX_CODE_EDITS; len++) {
         for (const other of byLength.get(len) ?? []) {
           if (other === code) continue;
-          const edits = editDistance(code, other);
+          // With one edit allowed, a linear check instead of a full edit distance per catalog code.
+          const edits = MAX_CODE_EDITS === 1 ? (withinOneEdit(code, other) ? 1 : 2) : editDistance(code, other);
           if (edits <= MAX_CODE_EDITS) for (const id of byCode.get(other) ?? []) hits.push({ id, code: other, edits });
         }
       }
