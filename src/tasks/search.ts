@@ -121,7 +121,8 @@ export async function searchProducts(
   const analyzed = index.analyzer.analyze(opts.query);
 
   const keyword = index.keyword(analyzed.tokens, opts.candidates, opts.filter);
-  const dense = await index.nearest(await index.encodeText(opts.query), opts.candidates, { filter: opts.filter });
+  const queryVector = await index.encodeText(opts.query);
+  const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
   const codeHits = analyzed.modelNumbers.flatMap((code) => modelNumberLookup(index).find(code));
 
   const fused = new Map<string, { score: number; sources: SearchHit['sources'] }>();
@@ -173,7 +174,7 @@ export async function searchProducts(
       rerankScores = await crossEncoder!.score(opts.query, top.map((c) => productOf(c.id)?.title ?? ''));
     } else {
       const queryRep = representProduct({ id: '<query>', title: opts.query, tags: [], images: [], attributes: {} }, index.analyzer, {
-        dense: { title: await index.encodeText(opts.query) },
+        dense: { title: queryVector },
       });
       rerankScores = top.map((c) => {
         const rep = index.represent(c.id);
