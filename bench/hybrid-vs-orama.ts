@@ -161,7 +161,7 @@ async function main() {
       notes:
         'Chinese: Orama\'s default tokenizer drops CJK characters, so Orama is given text pre-segmented by prodsim\'s analyser (jieba) and a whitespace tokenizer; queries are segmented the same way. ' +
         'Both use prodsim\'s text vectors (Orama stores them as its vector property; its vector search is brute force). Orama timings include segmenting and encoding the query. ' +
-        'prodsim search is timed with explain: false. Agreement = mean |top10 ∩ top10| / 10 over the queries. "Source product in top 10" is a crude relevance check: most queries match many products equally (brand + colour + thing), so it is low for every system except on model-number queries.',
+        'prodsim search is timed with explain: false. Agreement = mean |top10 ∩ top10| / 10 over the queries. "Source product in top 10" is a crude relevance check (a query made from a product should find it; as the catalog grows many products share brand + colour + thing, so it falls for every system except on model-number queries).',
     };
     if (!args['no-write']) {
       fs.mkdirSync(args.out!, { recursive: true });
