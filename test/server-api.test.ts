@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
@@ -237,6 +237,24 @@ describe('labels and jobs', () => {
     assert.ok(evaluated.result.pairs > 50);
     const reports = await call('GET', '/v1/reports');
     assert.ok(reports.json.reports.some((r: Json) => r.dir === 'eval' && r.name === 'eval.md'));
+  });
+
+  test('an ingest job reads a catalog under the catalog root, with progress in lines', async () => {
+    const root = join(dir, 'catalogs');
+    mkdirSync(root);
+    writeFileSync(join(root, 'small.jsonl'), ['{"id":"I-1","title":"竹制砧板 bamboo cutting board","price":59}', '{"id":"I-2","title":"不锈钢汤锅 24cm","price":"199"}', '{"id":"I-3","price":"x"}'].join('\n') + '\n');
+    const rooted = createServerApp({ engine, writeToken: TOKEN, catalogRoot: root });
+    assert.equal((await call('POST', '/v1/jobs/ingest', { path: 'small.jsonl' }, undefined, rooted)).status, 401);
+    const start = await call('POST', '/v1/jobs/ingest', { path: 'small.jsonl' }, TOKEN, rooted);
+    assert.equal(start.status, 202);
+    const job = await pollJob(start.json.id, rooted);
+    assert.equal(job.state, 'done', JSON.stringify(job.error));
+    assert.equal(job.result.added, 2);
+    assert.equal(job.result.skippedCount, 1);
+    assert.ok(engine.getProduct('I-2'));
+    const outside = await call('POST', '/v1/jobs/ingest', { path: '../store.db' }, TOKEN, rooted);
+    assert.equal(outside.status, 400);
+    engine.deleteProducts(['I-1', 'I-2']);
   });
 
   test('catalog paths outside the server root are refused; unknown jobs are 404', async () => {

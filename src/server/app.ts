@@ -6,7 +6,7 @@
  *   const app = createServerApp({ engine, writeToken: 'secret' });
  *   const res = await app.request('/v1/search', { method: 'POST', body: JSON.stringify({ query: '连衣裙' }) });
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timingSafeEqual } from 'node:crypto';
@@ -113,6 +113,14 @@ async function jsonBody(c: Context): Promise<unknown> {
 function fileResponse(path: string, cacheSeconds = 0): Response {
   const type = CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
   return new Response(readFileSync(path), { headers: { 'content-type': type, 'cache-control': cacheSeconds > 0 ? `max-age=${cacheSeconds}` : 'no-cache', 'x-content-type-options': 'nosniff' } });
+}
+
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n += 1;
+  }
+  return n;
 }
 
 /** `child` resolved under `root`, or undefined when it would leave it. */
@@ -315,12 +323,14 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const input = parseBody(ingestJobSchema, await jsonBody(c), 'ingest job');
     const path = catalogPath(input.path, 'path');
     const job = jobs.start('ingest', async (report) => {
-      const summary = await engine.ingest(path, {
+      // Progress in source lines: the line count is known after one quick pass over the bytes.
+      const lines = await countLines(path);
+      report({ stage: 'read', done: 0, total: lines });
+      return engine.ingest(path, {
         refit: input.refit ?? false,
-        onProgress: (p) => report({ stage: 'ingest', done: (p as { records?: number }).records ?? 0, total: 0 }),
-        onRefreshProgress: (p) => report({ stage: `refresh ${(p as { stage?: string }).stage ?? ''}`.trim(), done: (p as { done?: number }).done ?? 0, total: (p as { total?: number }).total ?? 0 }),
+        onProgress: (p) => report({ stage: 'read', done: Math.min(p.line, lines), total: lines }),
+        onRefreshProgress: (p) => report({ stage: p.stage, done: p.done, total: p.total }),
       });
-      return summary;
     });
     return c.json(job, 202);
   });
