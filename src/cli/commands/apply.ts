@@ -31,7 +31,7 @@ export const applyCommand: CliCommand = {
         const matcher = matcherFromModel(loadMatcherModel(opts.model));
         const threshold = opts.threshold === undefined ? matcher.model.threshold : Number(opts.threshold);
         if (!(threshold >= 0 && threshold <= 1)) throw createError('INVALID_ARGUMENT', `--threshold must be in [0, 1], got "${opts.threshold}"`, { field: '--threshold' });
-        const { tables } = readTables(opts);
+        const { tables } = await readTables(opts);
         const pairs = readPairFile(file, tables, opts);
         const applied = applyMatcher(matcher, pairs, threshold);
         if (opts.output) {

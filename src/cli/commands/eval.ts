@@ -27,7 +27,7 @@ export const evalCommand: CliCommand = {
         const { loadMatcherModel, matcherFromModel } = await import('../../learning/matcher.ts');
         const { evaluatePairs, writeEvalReport } = await import('../../learning/eval-report.ts');
         const matcher = matcherFromModel(loadMatcherModel(opts.model));
-        const { tables } = readTables(opts);
+        const { tables } = await readTables(opts);
         const pairs = readPairFile(file, tables, opts);
         const unlabelled = pairs.findIndex((p) => p.label === undefined);
         if (unlabelled >= 0) throw createError('INVALID_ARGUMENT', `pair ${unlabelled + 1} has no label: eval needs labelled pairs`, { file, field: 'label' });

@@ -1,6 +1,8 @@
 // Every CLI command, in the order `prodsim --help` lists them. Add a command: one file here, one line below.
 import type { CliCommand } from '../context.ts';
+import { applyCommand } from './apply.ts';
 import { encodeCommand } from './encode.ts';
+import { evalCommand } from './eval.ts';
 import { ingestCommand } from './ingest.ts';
 import { matchCommand } from './match.ts';
 import { priceCommand } from './price.ts';
@@ -11,6 +13,7 @@ import { showCommand } from './show.ts';
 import { similarCommand } from './similar.ts';
 import { statsCommand } from './stats.ts';
 import { tagsCommand } from './tags.ts';
+import { trainCommand } from './train.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   ingestCommand,
@@ -23,5 +26,8 @@ export const COMMANDS: readonly CliCommand[] = [
   recommendCommand,
   priceCommand,
   encodeCommand,
+  trainCommand,
+  applyCommand,
+  evalCommand,
   serveCommand,
 ];

@@ -45,7 +45,7 @@ export const trainCommand: CliCommand = {
         const { splitPairs } = await import('../../learning/pairs.ts');
         const { writeFileSync } = await import('node:fs');
         const globals = ctx.globals(command);
-        const { tables, records } = readTables(opts);
+        const { tables, records } = await readTables(opts);
         let train = readPairFile(file, tables, opts);
         let valid = opts.valid ? readPairFile(opts.valid, tables, opts) : [];
         if (!opts.valid) {
