@@ -181,6 +181,7 @@ describe('partial batch failure', () => {
     assert.equal(engine.getProduct('G-3'), undefined);
     const missingTitle = await call('POST', '/v1/products', [{ id: 'G-4' }], TOKEN);
     assert.equal(missingTitle.json.results[0].error.field, 'title');
+    assert.equal(missingTitle.json.results[0].error.expected, 'string');
     engine.deleteProducts(['G-1', 'G-2']);
   });
 });

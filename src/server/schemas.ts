@@ -45,5 +45,7 @@ export function parseBody<S extends z.ZodType>(schema: S, raw: unknown, where: s
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '');
-  throw createError('INVALID_ARGUMENT', `${where}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`, field ? { field } : undefined);
+  const expected = 'expected' in issue && typeof issue.expected === 'string' ? issue.expected : undefined;
+  const message = `${where}: ${field ? `${field}: ` : ''}${issue.message}${parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : ''}`;
+  throw createError('INVALID_ARGUMENT', message, { ...(field ? { field } : {}), ...(expected ? { expected } : {}) });
 }
