@@ -22,7 +22,10 @@ const filter = z
     inStock: z.boolean().optional(),
   })
   .optional();
-const profile = z.enum(['default', 'similarStyle', 'sameProduct']).optional().describe('fusion profile');
+const profile = z
+  .union([z.enum(['default', 'similarStyle', 'sameProduct']), z.string().regex(/\.json$/, 'a profile file ends in .json')])
+  .optional()
+  .describe('fusion profile: a built-in name or a JSON file from `prodsim train --profile`');
 
 /** A product as JSON; coerced and validated like a catalog record. */
 export const productInputSchema = z

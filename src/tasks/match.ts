@@ -16,7 +16,8 @@ import { createExactIndex } from '../store/ann/exact-index.ts';
 import { createAnnIndex } from '../store/ann/usearch-index.ts';
 import type { AnnIndex } from '../store/ann/ann-index.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
-import { compareProducts, getProfile, type FusionProfile } from '../similarity/fusion.ts';
+import { compareProducts, type FusionProfile } from '../similarity/fusion.ts';
+import { resolveProfile } from './profiles.ts';
 import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
@@ -125,7 +126,7 @@ export async function matchCatalogs(
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
     throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
   }
-  const profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+  const profile = resolveProfile(opts.profile);
   const dense = denseBlocker(right, opts.exactBlockingLimit);
   const lexical = lexicalBlocker(right);
 

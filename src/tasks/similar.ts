@@ -5,7 +5,8 @@
  */
 import { categoryLevels } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
-import { compareProducts, getProfile, type FusionProfile } from '../similarity/fusion.ts';
+import { compareProducts, type FusionProfile } from '../similarity/fusion.ts';
+import { resolveProfile } from './profiles.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { validateFilter, type ProductFilter } from './product-filter.ts';
 import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
@@ -48,7 +49,7 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   validateFilter(opts.filter);
   const target = index.represent(opts.id);
   if (!target) throw createError('PRODUCT_NOT_FOUND', `no product with id "${opts.id}"`, { field: 'id', received: opts.id });
-  const profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+  const profile = resolveProfile(opts.profile);
 
   const filter: ProductFilter = { ...opts.filter };
   if (opts.substitutes) {

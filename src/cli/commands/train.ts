@@ -39,9 +39,9 @@ export const trainCommand: CliCommand = {
       .option('--valid-share <share>', 'share of training pairs held out when --valid is not given', '0.2')
       .addOption(new Option('--classifier <kind>', 'classifier').choices(['gbdt', 'logistic', 'ensemble']).default('gbdt'))
       .option('-m, --model <file>', 'where to save the model', DEFAULT_MATCHER_PATH)
-      .option('--profile <file>', 'also write the learned fusion profile (logistic weights) as JSON')
+      .option('--profile <file>', 'also learn the weights of the fusion profile the applications use (similar, match, dedup: --profile <file>) and write it as JSON')
       .action(async (file: string, opts: TrainCliOptions, command: Command) => {
-        const { trainMatcher, saveMatcherModel, toFusionProfile } = await import('../../learning/matcher.ts');
+        const { trainMatcher, saveMatcherModel } = await import('../../learning/matcher.ts');
         const { splitPairs } = await import('../../learning/pairs.ts');
         const { writeFileSync } = await import('node:fs');
         const globals = ctx.globals(command);
@@ -77,8 +77,12 @@ export const trainCommand: CliCommand = {
           bar?.stop();
           mkdirSync(dirname(opts.model), { recursive: true });
           saveMatcherModel(matcher.model, opts.model);
-          const profile = toFusionProfile(matcher, valid, `prodsim train ${file}`);
-          if (opts.profile) writeFileSync(opts.profile, `${JSON.stringify(profile, null, 2)}\n`);
+          if (opts.profile) {
+            const { learnFusionProfile } = await import('../../learning/fusion-learning.ts');
+            // The records come from productToPairRecord (see learning-input.ts), so these keys exist.
+            const learned = learnFusionProfile(train, valid, { name: `learned:${file}`, mapping: { title: 'title', description: 'description', brand: 'brand', price: 'price' } });
+            writeFileSync(opts.profile, `${JSON.stringify({ ...learned.profile, threshold: learned.threshold, source: `prodsim train ${file}` }, null, 2)}\n`);
+          }
           const m = matcher.model.training.validMetrics;
           if (globals.json) {
             ctx.outJson({ model: opts.model, classifier: matcher.model.classifier, threshold: matcher.model.threshold, training: matcher.model.training, profile: opts.profile });
