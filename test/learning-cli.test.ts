@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveProfile } from '../src/tasks/profiles.ts';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { createCliContext } from '../src/cli/context.ts';
@@ -51,7 +52,10 @@ test('train → apply → eval through the command files', async () => {
     const trained = JSON.parse(await run(['--json', 'train', join(dir, 'pairs.csv'), ...common, '--classifier', 'logistic', '--profile', join(dir, 'p.json')])) as { threshold: number };
     assert.ok(existsSync(model));
     assert.ok(trained.threshold > 0 && trained.threshold < 1);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')).format, 'prodsim-fusion-profile');
+    // The profile is the similarity stage's: the applications load it with --profile p.json.
+    const profile = resolveProfile(join(dir, 'p.json'));
+    assert.ok((profile.weights.titleLexical ?? 0) > 0, JSON.stringify(profile.weights));
+    assert.ok(Object.values(profile.weights).every((w) => w! >= 0));
     const applied = JSON.parse(await run(['--json', 'apply', join(dir, 'pairs.csv'), ...common, '-o', join(dir, 'out.csv')])) as { pairs: number; matches: number };
     assert.equal(applied.pairs, 120);
     assert.ok(applied.matches >= 30 && applied.matches <= 50, `matches ${applied.matches}`);
