@@ -262,6 +262,9 @@ describe('labels and jobs', () => {
     const r = await call('POST', '/v1/jobs/match', { left: '/etc/passwd', right: 'data/shop-b.jsonl' });
     assert.equal(r.status, 400);
     assert.equal(r.json.error.location.field, 'left');
+    const profile = await call('POST', '/v1/similar', { id: 'P0001', profile: '/etc/secret.json' });
+    assert.equal(profile.status, 400);
+    assert.equal(profile.json.error.location.field, 'profile');
     assert.equal((await call('GET', '/v1/jobs/nope')).status, 404);
   });
 

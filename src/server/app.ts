@@ -149,6 +149,17 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     return full;
   }
 
+  /**
+   * Inputs that name files on the server (catalogs, profile or model files) may only name files
+   * under the catalog root; they are passed on as absolute paths.
+   */
+  function confineServerPaths<T extends Record<string, unknown>>(input: T): T {
+    const out: Record<string, unknown> = { ...input };
+    for (const key of ['left', 'right', 'catalog', 'model']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
+    if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
+    return out as T;
+  }
+
   const learningCtx: LearningJobContext = {
     engine,
     modelPath,
@@ -220,10 +231,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     app.post(`/v1/${task.path}`, requireRead, async (c) => {
       const body = await jsonBody(c);
       checkK(body);
-      const input = parseTaskInput(name, body) as Record<string, unknown>;
-      if (name === 'match' || name === 'dedup') {
-        for (const key of ['left', 'right', 'catalog'] as const) if (typeof input[key] === 'string') input[key] = catalogPath(input[key], key);
-      }
+      const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>);
       return c.json((await task.run(engine, input)) as object);
     });
   }
@@ -337,8 +345,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   app.post('/v1/jobs/match', requireRead, async (c) => {
     const body = await jsonBody(c);
-    const input = parseTaskInput('match', body);
-    const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? catalogPath(s, field) : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
+    const asked = parseTaskInput('match', body);
+    const input = confineServerPaths(asked);
+    const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
     const left = source(input.left, 'left');
     const right = source(input.right, 'right');
     const job = jobs.start('match', async (report) => {
@@ -349,7 +358,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         ...(input.profile !== undefined ? { profile: input.profile } : {}),
         onProgress: (done, total) => report({ stage: 'match', done, total }),
       });
-      return { ...result, left: typeof input.left === 'string' ? input.left : null, right: typeof input.right === 'string' ? input.right : null };
+      return { ...result, left: typeof asked.left === 'string' ? asked.left : null, right: typeof asked.right === 'string' ? asked.right : null };
     });
     return c.json(job, 202);
   });
