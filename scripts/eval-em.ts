@@ -367,7 +367,7 @@ same splits, taken from \`../shared/datasets/datasets-published-numbers.csv\` (â
 ${main}
 
 - **prodsim LR**: logistic regression (L2, Newton) on the pair features; its raw-unit weights are what
-  \`toFusionProfile\` exports for the applications. **prodsim GBDT**: gradient-boosted depth-3 trees
+  \`toLinearMatcherProfile\` exports as a formula. **prodsim GBDT**: gradient-boosted depth-3 trees
   (histogram splits, early stopping on valid log loss). Both output a match probability.
 - **learned fusion profile**: the similarity stage's \`FusionProfile\` (a weighted mean of field similarities, what
   the applications fuse with) with weights learned by \`learnFusionProfile\` (logistic regression on the field

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fitLogisticRegression, predictLogistic, rawUnitWeights, solveSpd } from '../src/learning/logistic-regression.ts';
 import { fitGradientBoosting, predictGradientBoosting, seededRandom } from '../src/learning/gradient-boosting.ts';
-import { applyMatcher, loadMatcherModel, matcherFromModel, saveMatcherModel, toFusionProfile, trainMatcher } from '../src/learning/matcher.ts';
+import { applyMatcher, loadMatcherModel, matcherFromModel, saveMatcherModel, toLinearMatcherProfile, trainMatcher } from '../src/learning/matcher.ts';
 import { pairMetricsAt } from '../src/learning/metrics.ts';
 import { evaluatePairs, writeEvalReport } from '../src/learning/eval-report.ts';
 import type { LabeledPair } from '../src/learning/pairs.ts';
@@ -112,10 +112,10 @@ test('trainMatcher on a small synthetic set separates matches from non-matches; 
   }
 });
 
-test('fusion profile: weights per feature reproduce the logistic probability', () => {
+test('linear matcher profile: weights per feature reproduce the logistic probability', () => {
   const train = syntheticPairs(4, 120);
   const matcher = trainMatcher(train, syntheticPairs(5, 40), { classifier: 'logistic' });
-  const profile = toFusionProfile(matcher);
+  const profile = toLinearMatcherProfile(matcher);
   assert.equal(profile.features.length, matcher.model.featureNames.length);
   const row = matcher.extractor.featurize(train[0]!);
   const z = profile.bias + profile.features.reduce((s, f, j) => s + f.weight * row[j]!, 0);

@@ -2,7 +2,8 @@
  * A matcher: fitted pair features + a classifier giving a match probability + a decision
  * threshold chosen on validation pairs to maximise F1. `trainMatcher` learns one from
  * labelled pairs, `applyMatcher` scores pairs, `saveMatcherModel`/`loadMatcherModel` keep it
- * in a JSON model file, `toFusionProfile` exports the linear weights the applications use.
+ * in a JSON model file, `toLinearMatcherProfile` exports the logistic formula in raw feature units
+ * (the fusion profile the applications use is learned by `learnFusionProfile`, fusion-learning.ts).
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../errors.ts';
@@ -253,8 +254,8 @@ export function loadMatcherModel(path: string): MatcherModel {
  * threshold on the probability, so an application can compute
  * `p = σ(bias + Σ weight·feature)` and compare it with `threshold` without this module.
  */
-export interface FusionProfile {
-  format: 'prodsim-fusion-profile';
+export interface LinearMatcherProfile {
+  format: 'prodsim-linear-matcher-profile';
   version: 1;
   source: string;
   features: { name: string; weight: number }[];
@@ -263,7 +264,7 @@ export interface FusionProfile {
   threshold: number;
 }
 
-export function toFusionProfile(matcher: Matcher, validPairs: readonly LabeledPair[] = [], source = 'trainMatcher'): FusionProfile {
+export function toLinearMatcherProfile(matcher: Matcher, validPairs: readonly LabeledPair[] = [], source = 'trainMatcher'): LinearMatcherProfile {
   const { weights, bias } = rawUnitWeights(matcher.model.logistic);
   let threshold = 0.5;
   if (validPairs.length > 0) {
@@ -275,7 +276,7 @@ export function toFusionProfile(matcher: Matcher, validPairs: readonly LabeledPa
     threshold = matcher.model.threshold;
   }
   return {
-    format: 'prodsim-fusion-profile',
+    format: 'prodsim-linear-matcher-profile',
     version: 1,
     source,
     features: matcher.model.featureNames.map((name, j) => ({ name, weight: weights[j]! })),
