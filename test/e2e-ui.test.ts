@@ -63,6 +63,12 @@ test('search in Chinese, product cards with scores', { skip }, async () => {
   assert.match((await cards.first().locator('.score').textContent()) ?? '', /score \d\.\d\d/);
   assert.ok((await cards.first().locator('.price').textContent())?.trim());
   await page.screenshot({ path: join(SHOTS, '1-search.png'), fullPage: false });
+  // English works too, through the same box ('/' focuses it from anywhere).
+  await page.goto(`${running.url}/#/?q=${encodeURIComponent('iPhone 15 256GB')}`);
+  await page.waitForSelector('.results .card');
+  assert.match((await page.locator('.results .card .title').first().textContent()) ?? '', /iPhone 15/);
+  await page.goto(`${running.url}/#/?q=${encodeURIComponent('红色连衣裙')}`);
+  await page.waitForSelector('.results .card');
 });
 
 test('open a product by keyboard: similar items and substitutes with explanation bars', { skip }, async () => {
@@ -78,6 +84,7 @@ test('open a product by keyboard: similar items and substitutes with explanation
   assert.match((await firstBars.first().locator('.calc').textContent()) ?? '', /\d\.\d\d × \d\.\d\d = \d\.\d\d|missing/);
   const width = await firstBars.first().locator('.fill').evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
   assert.match(width, /^\d+%$/);
+  assert.match((await page.locator('.price-ref').textContent()) ?? '', /median of \d+ similar/);
   await page.screenshot({ path: join(SHOTS, '2-product.png'), fullPage: false });
 });
 

@@ -1,6 +1,6 @@
 // The web UI: hash routes #/ (search), #/product/<id>, #/review, #/eval. Plain modules, all served locally.
 import { api } from './api.js';
-import { explanationBars, h, langOf, productCard, say } from './dom.js';
+import { explanationBars, h, langOf, money, productCard, say } from './dom.js';
 import { reviewPage } from './review.js';
 import { evalPage } from './eval.js';
 
@@ -53,15 +53,22 @@ function scoredList(title, items, id) {
 async function productPage(id) {
   say('loading…');
   try {
-    const [{ product, summary }, similar, substitutes] = await Promise.all([
+    const [{ product, summary }, similar, substitutes, price] = await Promise.all([
       api('GET', `/v1/products/${encodeURIComponent(id)}`),
       api('POST', '/v1/similar', { id, k: 6 }),
       api('POST', '/v1/similar', { id, k: 4, substitutes: true }),
+      api('POST', '/v1/price', { id, k: 10 }).catch(() => undefined),
     ]);
+    const priceLine = price && price.median !== undefined
+      ? h('p', { class: 'price-ref', lang: 'en' }, h('b', {}, 'Price reference '),
+        `${money({ price: price.median, currency: price.currency })} median of ${price.used} similar products, 10–90% band ${money({ price: price.low, currency: price.currency })}–${money({ price: price.high, currency: price.currency })}`,
+        price.ratioToMedian !== undefined ? ` · this one is ${Math.round(price.ratioToMedian * 100)}% of the median` : '')
+      : null;
     const attrs = Object.entries(product.attributes || {});
     const detail = h('section', { class: 'detail' },
       productCard(summary, { link: false }),
       h('div', { class: 'facts' },
+        priceLine,
         product.category ? h('p', {}, h('b', { lang: 'en' }, 'Category '), h('span', { lang: langOf(product.category) }, product.category)) : null,
         product.description ? h('p', { lang: langOf(product.description) }, product.description) : null,
         product.tags && product.tags.length ? h('p', { class: 'tags' }, product.tags.map((t) => h('span', { class: 'tag', lang: langOf(t) }, t))) : null,
