@@ -30,12 +30,30 @@ export function money(p) {
 
 const fmt = (v) => (v === null || v === undefined ? '–' : v.toFixed(2));
 
+/**
+ * The product's image from /v1/images/<id>. With a token (servers that protect reads) the image is
+ * fetched with the Authorization header and shown from a blob URL, since <img> cannot send headers.
+ */
+function productImage(id) {
+  const placeholder = () => h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
+  const src = `/v1/images/${encodeURIComponent(id)}`;
+  const t = localStorage.getItem('prodsim.token');
+  const img = h('img', { alt: '', loading: 'lazy', onerror: (e) => e.target.replaceWith(placeholder()) });
+  if (!t) {
+    img.src = src;
+    return img;
+  }
+  fetch(src, { headers: { authorization: `Bearer ${t}` } })
+    .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(String(res.status)))))
+    .then((blob) => { img.src = URL.createObjectURL(blob); })
+    .catch(() => img.replaceWith(placeholder()));
+  return img;
+}
+
 /** A product card: image, title, brand, price, score; links to the product page. */
 export function productCard(p, { score, extra, link = true } = {}) {
   const title = h('span', { class: 'title', lang: langOf(p.title) }, p.title);
-  const img = p.image
-    ? h('img', { src: `/v1/images/${encodeURIComponent(p.id)}`, alt: '', loading: 'lazy', onerror: (e) => e.target.replaceWith(h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□')) })
-    : h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
+  const img = p.image ? productImage(p.id) : h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
   return h(
     'article',
     { class: 'card', 'data-id': p.id },

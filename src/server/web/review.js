@@ -33,12 +33,14 @@ export async function reviewPage(main, params) {
 
   async function decide(i, label) {
     const row = rows[i];
+    // Move on at once (so quick a/r presses decide successive pairs); the label is written meanwhile.
+    if (i === current) focusRow(i + 1);
+    row.state.textContent = 'saving…';
     try {
       await api('POST', '/v1/labels', { labels: [{ leftId: row.pair.left.id, rightId: row.pair.right.id, label, source: 'review' }] });
       row.el.dataset.decision = label === 1 ? 'accepted' : 'rejected';
       row.state.textContent = label === 1 ? '✓ accepted' : '✗ rejected';
       say(`${row.pair.left.id} – ${row.pair.right.id} ${label === 1 ? 'accepted' : 'rejected'}`);
-      if (i === current) focusRow(i + 1);
     } catch (e) {
       row.state.textContent = String(e.message);
       say(String(e.message));
