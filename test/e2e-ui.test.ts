@@ -37,6 +37,7 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(90_000); // a shared CI machine can be slow; the waits below are for things that do happen
   // Nothing may come from outside the server (no CDN).
   page.on('request', (req) => {
     const url = req.url();
