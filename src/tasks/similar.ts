@@ -5,7 +5,8 @@
  */
 import { categoryLevels } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
-import { compareProducts, type FusionProfile } from '../similarity/fusion.ts';
+import { compareProducts, type FusionProfile, type SimilarityResult } from '../similarity/fusion.ts';
+import type { ProductRepresentation } from '../similarity/representation.ts';
 import { resolveProfile } from './profiles.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { validateFilter, type ProductFilter } from './product-filter.ts';
@@ -64,20 +65,22 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   const keyword = index.keyword(target.text.title.tokens, want + 1, filter).filter((h) => h.id !== opts.id);
   const ids = [...new Set([...dense.map((h) => h.id), ...keyword.map((h) => h.id)])];
 
-  const items: ScoredProduct[] = [];
+  // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
+  const scored: { candidate: ProductRepresentation; result: SimilarityResult; score: number }[] = [];
   for (const id of ids) {
     const candidate = index.represent(id);
     if (!candidate) continue;
     const result = compareProducts(target, candidate, { profile });
     if (result.score === undefined) continue;
-    items.push(scoredProduct(candidate.product, result));
+    scored.push({ candidate, result, score: result.score });
   }
-  items.sort((a, b) => b.score - a.score || a.product.id.localeCompare(b.product.id));
+  scored.sort((a, b) => b.score - a.score || a.candidate.product.id.localeCompare(b.candidate.product.id));
+  const items: ScoredProduct[] = scored.slice(0, opts.k).map((s) => scoredProduct(s.candidate.product, s.result));
   return {
     source: summarizeProduct(target.product),
     profile: profile.name,
     filter,
-    items: items.slice(0, opts.k),
-    candidates: { dense: dense.length, keyword: keyword.length, scored: items.length },
+    items,
+    candidates: { dense: dense.length, keyword: keyword.length, scored: scored.length },
   };
 }
