@@ -30,6 +30,7 @@ import {
   HISTOGRAM_SPACE,
   type ImageFeatures,
 } from '../src/encoders/image/index.ts';
+import { seededRandom } from '../src/random.ts';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '../shared/datasets/fashion-images');
@@ -84,16 +85,7 @@ results.forEach((r, i) => {
 });
 
 // ---- pair sampling ------------------------------------------------------------------------------
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const rand = rng(20261124);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 

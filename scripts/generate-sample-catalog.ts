@@ -14,19 +14,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import * as OpenCC from 'opencc-js';
+import { seededRandom } from '../src/random.ts';
 
 // ------------------------------------------------------------------ seeded randomness
 
 /** mulberry32: small, fast, good enough for sampling templates; same seed → same files. */
 function createRandom(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1)),

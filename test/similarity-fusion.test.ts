@@ -22,18 +22,10 @@ import type { Product } from '../src/catalog/product.ts';
 import type { AnalyzedText, Quantity } from '../src/text/analyzer.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+import { seededRandom } from '../src/random.ts';
 
-/** Deterministic PRNG (mulberry32) so a failing property run can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic PRNG so a failing property run can be replayed.
+const rng = seededRandom;
 
 const fieldScore = (score: number) => ({ score, evidence: { summary: `s=${score}` } });
 

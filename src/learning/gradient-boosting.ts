@@ -6,6 +6,7 @@
  */
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { sigmoid } from './logistic-regression.ts';
+import { seededRandom } from '../random.ts';
 
 export interface GradientBoostingOptions {
   trees: number;
@@ -54,17 +55,7 @@ export interface GradientBoostingModel {
   importance: number[];
 }
 
-/** Mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../random.ts';
 
 /** Bin edges at quantiles of the distinct values; value v goes to the first bin whose edge ≥ v. */
 function binEdges(values: Float64Array, bins: number): number[] {

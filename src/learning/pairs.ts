@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createError } from '../errors.ts';
+import { seededRandom } from '../random.ts';
 
 /** A record is a flat map of attribute → text (prices stay text until features parse them). */
 export type PairRecord = Record<string, string>;
@@ -206,14 +207,7 @@ export function readPairs(path: string, tables: PairTables = {}, format?: PairFo
  */
 export function splitPairs(pairs: readonly LabeledPair[], share: number, seed = 1): [LabeledPair[], LabeledPair[]] {
   if (!(share > 0 && share < 1)) throw createError('INVALID_ARGUMENT', `split share must be in (0, 1), got ${share}`, { field: 'share' });
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   const keep: LabeledPair[] = [];
   const held: LabeledPair[] = [];
   for (const label of [1, 0, undefined]) {

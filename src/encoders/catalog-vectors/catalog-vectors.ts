@@ -17,6 +17,7 @@ import { createError, rejectUnknownKeys } from '../../errors.ts';
 import type { WordNeighbour, WordVectors } from '../encoder.ts';
 import type { TextAnalyzer } from '../../text/analyzer.ts';
 import { createTextAnalyzer } from '../../text/text-analyzer.ts';
+import { seededRandom } from '../../random.ts';
 
 export interface CatalogVectorOptions {
   dimension: number;
@@ -317,17 +318,6 @@ function orthonormalizeColumns(Q: Float32Array, n: number, l: number, passes = 2
   }
 }
 
-/** Mulberry32: a small seeded PRNG, enough for random projections. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Top-k singular triplets (left vectors U, rows × k, and values S) of a sparse matrix:

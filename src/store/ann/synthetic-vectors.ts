@@ -3,18 +3,9 @@
  * a centre plus Gaussian noise of total norm ≈ `spread`, L2-normalised. Real embedding sets are clustered
  * like this (products of one category sit together), which is what makes HNSW recall non-trivial.
  */
+import { seededRandom } from '../../random.ts';
 
-/** mulberry32: small, fast, seeded; good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function gaussian(rand: () => number): number {
   const u = 1 - rand();

@@ -1,0 +1,15 @@
+/**
+ * The one seeded PRNG of the project (mulberry32: small, fast, 32-bit state). Everything random in
+ * prodsim — random projections, tree bagging, data splits, synthetic benchmark data, test fixtures —
+ * draws from it, so a seed always replays the same run.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
