@@ -6,17 +6,9 @@
  */
 import fs from 'node:fs';
 import type { Product } from '../src/catalog/product.ts';
+import { seededRandom } from '../src/random.ts';
 
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 export const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const ZH_COLOURS = ['红色', '黑色', '白色', '蓝色', '灰色', '粉色', '米色', '军绿色', '酒红色', '藏青色'];
