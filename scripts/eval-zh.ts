@@ -30,6 +30,7 @@ import { createGloveEncoder, type GloveEncoder } from '../src/encoders/glove/glo
 import { trainCatalogVectors, type CatalogVectors } from '../src/encoders/catalog-vectors/catalog-vectors.ts';
 import { createCatalogSifEncoder } from '../src/encoders/catalog-vectors/combined-encoder.ts';
 import { fitLexicalEncoder, sparseCosine } from '../src/encoders/lexical/lexical-encoder.ts';
+import { cosineSimilarity } from '../src/encoders/encoder.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env['PRODSIM_SHARED'] ?? resolve(ROOT, '../shared');
@@ -54,16 +55,7 @@ const log = (msg: string) => process.stderr.write(`[eval:zh ${new Date().toISOSt
 const labels = (pairs: readonly LabeledPair[]) => Uint8Array.from(pairs, (p) => p.label ?? 0);
 
 function cosine(a: Float32Array | undefined, b: Float32Array | undefined): number {
-  if (!a || !b) return 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return a && b ? cosineSimilarity(a, b) : 0;
 }
 
 /** Memoised text → SIF vector through a tokenizer-aware encoder. */

@@ -10,6 +10,7 @@ import type { Quantity, TextAnalyzer } from '../text/analyzer.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
 import { editSimilarity, levenshtein, extractModelCodes, extractNumbers, extractQuantities } from './product-codes.ts';
+import { cosineSimilarity } from '../encoders/encoder.ts';
 
 export const FEATURE_GROUPS = ['lexical', 'crossField', 'modelNumber', 'numeric', 'brand', 'length', 'price', 'variant', 'dense'] as const;
 export type FeatureGroup = (typeof FEATURE_GROUPS)[number];
@@ -188,17 +189,6 @@ function cosine(a: SparseMap, b: SparseMap): number {
   return s;
 }
 
-function denseCosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
 
 function parsePrice(raw: string | undefined): number {
   if (!raw) return Number.NaN;
@@ -371,7 +361,7 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   add('variant', 'one_side_count', (a, b) => variantDiff(a.title.tokenSet, b.title.tokenSet) + variantDiff(b.title.tokenSet, a.title.tokenSet));
   add('variant', 'platform_conflict', (a, b) => (platformConflict(a.all.tokenSet, b.all.tokenSet) ? 1 : 0));
 
-  add('dense', 'cosine', (a, b) => (a.dense && b.dense ? denseCosine(a.dense, b.dense) : 0));
+  add('dense', 'cosine', (a, b) => (a.dense && b.dense ? cosineSimilarity(a.dense, b.dense) : 0));
   add('dense', 'missing', (a, b) => (a.dense && b.dense ? 0 : 1));
 
   // ---- helpers needing the vocabulary

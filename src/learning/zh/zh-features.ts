@@ -17,6 +17,7 @@ import type { LabeledPair, PairRecord } from '../pairs.ts';
 import { fitPairFeatures, type FeatureGroup, type PairFeatureExtractor } from '../pair-features.ts';
 import { extractZhAttributes, type ZhAttributes } from './attributes.ts';
 import { zhAttributeFeatures } from './conflicts.ts';
+import { cosineSimilarity } from '../../encoders/encoder.ts';
 
 export const ZH_FEATURE_GROUPS = ['lexical', 'cedict', 'catalog', 'attributes'] as const;
 export type ZhFeatureGroup = (typeof ZH_FEATURE_GROUPS)[number];
@@ -55,16 +56,7 @@ export interface ZhPairFeaturizer {
 }
 
 function cosine(a: Float32Array | undefined, b: Float32Array | undefined): number {
-  if (!a || !b) return 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return a && b ? cosineSimilarity(a, b) : 0;
 }
 
 /** Mean over a's words of the best cosine with any of b's words (words without a vector skipped). */
