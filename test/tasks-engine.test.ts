@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { runTask } from '../src/engine/task-registry.ts';
 import { isProdsimError } from '../src/errors.ts';
+import { MORE_LIKE_THIS, rarestTokens } from '../src/tasks/similar.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-tasks-'));
 let engine: Engine;
@@ -73,6 +74,17 @@ describe('similar items', () => {
     assert.deepEqual(e.missingFields.sort(), missing.map((f) => f.field).sort());
     const present = e.fields.filter((f) => !f.missing).reduce((s, f) => s + f.normalizedWeight, 0);
     assert.ok(Math.abs(present - 1) < 1e-9, 'present weights renormalised to 1');
+  });
+
+  test('the keyword retriever of similar asks only for rare title tokens (MoreLikeThis)', () => {
+    const title = engine.catalog.represent('P0001')!.text.title.tokens;
+    const rare = rarestTokens(engine.catalog, title);
+    const df = engine.store.documentFrequencies(title);
+    assert.ok(rare.length <= MORE_LIKE_THIS.maxTokens);
+    for (const t of rare) assert.ok((df.get(t) ?? 0) <= MORE_LIKE_THIS.minDocumentLimit, `${t} df ${df.get(t)}`);
+    const common = title.filter((t) => (df.get(t) ?? 0) > MORE_LIKE_THIS.minDocumentLimit);
+    assert.ok(common.length > 0, 'the sample title has a common token (iphone, apple…)');
+    for (const t of common) assert.ok(!rare.includes(t));
   });
 
   test('an unknown id is a PRODUCT_NOT_FOUND error', async () => {

@@ -32,6 +32,14 @@ export const DEFAULT_SIMILAR_OPTIONS = {
 } as const satisfies Omit<SimilarOptions, 'id'>;
 
 /**
+ * Like Lucene's MoreLikeThis, the keyword retriever asks only for the product's discriminative title
+ * tokens: at most `maxTokens` of the rarest, and none found in more than `maxDocumentShare` of the
+ * catalog. Common words (华为, 牛仔裤) are the dense retriever's job; an OR query over their postings
+ * took 71 of similar's 87 ms at 100k products. Keyword retrieval is skipped when no token is rare.
+ */
+export const MORE_LIKE_THIS = { maxTokens: 5, maxDocumentShare: 0.02, minDocumentLimit: 20 } as const;
+
+/**
  * Levels of the category path a substitute must share: `服装/女装/连衣裙` keeps other dresses; a
  * product with a shorter path keeps its whole path.
  */
@@ -43,6 +51,17 @@ export interface SimilarResult {
   filter: ProductFilter;
   items: ScoredProduct[];
   candidates: { dense: number; keyword: number; scored: number };
+}
+
+/** The title's rare tokens (see MORE_LIKE_THIS), rarest first. */
+export function rarestTokens(index: CatalogIndex, tokens: readonly string[]): string[] {
+  const unique = [...new Set(tokens)];
+  const df = index.store.documentFrequencies(unique);
+  const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * index.store.count());
+  return unique
+    .filter((t) => (df.get(t) ?? 0) <= limit)
+    .sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0))
+    .slice(0, MORE_LIKE_THIS.maxTokens);
 }
 
 export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult> {
@@ -62,7 +81,8 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   const want = Math.max(opts.k * opts.candidateFactor, 20);
   const exclude = new Set([opts.id]);
   const dense = target.dense.title ? await index.nearest(target.dense.title, want, { filter, exclude }) : [];
-  const keyword = index.keyword(target.text.title.tokens, want + 1, filter).filter((h) => h.id !== opts.id);
+  const rare = rarestTokens(index, target.text.title.tokens);
+  const keyword = rare.length === 0 ? [] : index.keyword(rare, want + 1, filter).filter((h) => h.id !== opts.id);
   const ids = [...new Set([...dense.map((h) => h.id), ...keyword.map((h) => h.id)])];
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
