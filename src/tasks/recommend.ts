@@ -15,6 +15,7 @@ import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
+import { rarestTokens } from './similar.ts';
 
 export type HistoryEvent = 'view' | 'cart' | 'buy';
 
@@ -149,7 +150,8 @@ export async function coldStartNeighbours(index: CatalogIndex, options: Pick<Col
   const exclude = new Set([opts.product.id]);
   const ids = new Set<string>();
   if (target.dense.title) for (const h of await index.nearest(target.dense.title, opts.k * 5, { filter: opts.filter, exclude })) ids.add(h.id);
-  for (const h of index.keyword(target.text.title.tokens, opts.k * 5, opts.filter)) if (!exclude.has(h.id)) ids.add(h.id);
+  const rare = rarestTokens(index, target.text.title.tokens);
+  if (rare.length > 0) for (const h of index.keyword(rare, opts.k * 5, opts.filter)) if (!exclude.has(h.id)) ids.add(h.id);
   const items = [...ids].flatMap((id) => {
     const rep = index.represent(id);
     if (!rep) return [];
