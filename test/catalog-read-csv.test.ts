@@ -1,31 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readCatalog, loadCatalog, type CatalogEntry, type RecordIssue } from '../src/catalog/index.ts';
+import { readCatalog, loadCatalog } from '../src/catalog/index.ts';
 import { isProdsimError } from '../src/errors.ts';
+import { collect, fixture, issuesOf, productsOf, withTempDir } from './fixtures/catalog-helpers.ts';
 
-const fixture = (name: string): string => join(import.meta.dirname, 'fixtures', 'catalog', name);
-
-async function collect(path: string, options = {}): Promise<CatalogEntry[]> {
-  const out: CatalogEntry[] = [];
-  for await (const entry of readCatalog(path, options)) out.push(entry);
-  return out;
-}
-
-const issuesOf = (entries: CatalogEntry[]): RecordIssue[] => entries.flatMap((e) => (e.kind === 'issue' ? [e.issue] : []));
-const productsOf = (entries: CatalogEntry[]) => entries.flatMap((e) => (e.kind === 'product' ? [e] : []));
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'prodsim-catalog-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 const messyMapping = { price: 'price_cny', tags: 'colour_tags' };
 
