@@ -3,7 +3,7 @@
  * and the 10th–90th percentile band of their prices, converted into the product's currency.
  */
 import { createError } from '../errors.ts';
-import { DEFAULT_CURRENCY_RATES, type CurrencyRateTable } from '../similarity/field-similarities/price.ts';
+import { convertPrice, DEFAULT_CURRENCY_RATES, type CurrencyRateTable } from '../similarity/field-similarities/price.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductFilter } from './product-filter.ts';
 import { findSimilar } from './similar.ts';
@@ -54,14 +54,6 @@ export function weightedQuantile(values: readonly { value: number; weight: numbe
   return sorted[sorted.length - 1]!.value;
 }
 
-function convert(price: number, from: string | undefined, to: string, rates: CurrencyRateTable): number | undefined {
-  const f = (from ?? to).toUpperCase();
-  if (f === to) return price;
-  const rf = rates.rates[f];
-  const rt = rates.rates[to];
-  return rf !== undefined && rt !== undefined ? (price * rf) / rt : undefined;
-}
-
 export async function priceReference(index: CatalogIndex, options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference> {
   const opts: PriceReferenceOptions = { ...DEFAULT_PRICE_REFERENCE_OPTIONS, ...options };
   const stored = index.getStored(opts.id);
@@ -75,7 +67,7 @@ export async function priceReference(index: CatalogIndex, options: Pick<PriceRef
   }
   const neighbours = similar.items.map((item) => ({
     ...item,
-    convertedPrice: item.product.price === undefined ? undefined : convert(item.product.price, item.product.currency, currency, opts.rates),
+    convertedPrice: item.product.price === undefined ? undefined : convertPrice(item.product.price, item.product.currency, currency, opts.rates),
   }));
   const usable = neighbours
     .filter((n) => n.score >= opts.minScore && n.convertedPrice !== undefined)

@@ -118,6 +118,19 @@ export interface PriceInput {
 
 export type PriceSimilarityFn = (a: PriceInput, b: PriceInput) => FieldSimilarity<PriceEvidence> | undefined;
 
+/**
+ * A price in another currency by the rate table (`from` absent means it is already in `to`);
+ * undefined when either currency is not in the table.
+ */
+export function convertPrice(price: number, from: string | undefined, to: string, rates: CurrencyRateTable): number | undefined {
+  const f = (from ?? to).toUpperCase();
+  const t = to.toUpperCase();
+  if (f === t) return price;
+  const rf = f === rates.base ? 1 : rates.rates[f];
+  const rt = t === rates.base ? 1 : rates.rates[t];
+  return rf !== undefined && rt !== undefined ? (price * rf) / rt : undefined;
+}
+
 export function createPriceSimilarity(options: Partial<PriceSimilarityOptions> = {}): PriceSimilarityFn {
   rejectUnknownKeys(options, [...Object.keys(DEFAULT_PRICE_SIMILARITY_OPTIONS), 'defaultCurrency'], 'createPriceSimilarity');
   const opts: PriceSimilarityOptions = { ...DEFAULT_PRICE_SIMILARITY_OPTIONS, ...options };
