@@ -276,3 +276,18 @@ test('bad input is rejected with catalogue errors', () => {
   assert.throws(() => exact.add([-1], new Float32Array(DIM)), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT');
   assert.throws(() => exact.add([1, 2], new Float32Array(DIM)), (e) => isProdsimError(e) && e.code === 'DIM_MISMATCH');
 });
+
+test('vector(key): a normalised copy of the kept row for both index kinds; undefined when unknown or keys-only', () => {
+  const raw = new Float32Array([3, 4, 0, 0]);
+  for (const index of [createAnnIndex({ dimension: 4, metric: 'cos' }), createExactIndex({ dimension: 4, metric: 'cos' })]) {
+    index.add([7], raw);
+    const v = index.vector(7)!;
+    assert.deepEqual(Array.from(v), [0.6, 0.8, 0, 0].map((x) => Math.fround(x)), index.kind);
+    v[0] = 99; // a copy: writing to it leaves the index alone
+    assert.equal(index.vector(7)![0], Math.fround(0.6), index.kind);
+    assert.equal(index.vector(8), undefined, index.kind);
+  }
+  const keysOnly = createAnnIndex({ dimension: 4, metric: 'cos', vectorLookup: () => raw });
+  keysOnly.add([7], raw);
+  assert.equal(keysOnly.vector(7), undefined);
+});

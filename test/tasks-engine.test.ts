@@ -87,6 +87,27 @@ describe('similar items', () => {
     for (const t of common) assert.ok(!rare.includes(t));
   });
 
+  test('representations: many at once align with the ids, carry the text vector, and unknown ids are undefined', async () => {
+    await engine.catalog.nearest(new Float32Array(engine.catalog.textEncoder.dimension).fill(0.1), 1); // the index is open
+    const reps = engine.catalog.representIds(['P0002', 'no-such-id', 'P0001']);
+    assert.deepEqual(reps.map((r) => r?.product.id), ['P0002', undefined, 'P0001']);
+    const stored = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+    const fromIndex = reps[2]!.dense.title!;
+    assert.equal(fromIndex.length, stored.length);
+    // The index keeps the normalised vector; the store's is normalised too (the text space is).
+    for (let i = 0; i < stored.length; i++) assert.ok(Math.abs(fromIndex[i]! - stored[i]!) < 1e-6);
+  });
+
+  test('nearest maps index keys back to ids and leaves excluded ids out', async () => {
+    const v = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+    const withSelf = await engine.catalog.nearest(v, 5);
+    assert.equal(withSelf[0]!.id, 'P0001');
+    const without = await engine.catalog.nearest(v, 5, { exclude: new Set(['P0001']) });
+    assert.equal(without.length, 5);
+    assert.ok(!without.some((h) => h.id === 'P0001'));
+    assert.deepEqual(without.map((h) => h.id), withSelf.slice(1, 5).concat(without[4]!).map((h) => h.id));
+  });
+
   test('an unknown id is a PRODUCT_NOT_FOUND error', async () => {
     await assert.rejects(engine.similar({ id: 'nope' }), (e) => isProdsimError(e) && e.code === 'PRODUCT_NOT_FOUND');
   });

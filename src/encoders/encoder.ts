@@ -2,6 +2,7 @@
  * The encoders stage's contract. An encoder turns one field of a product into a vector.
  * Implementations live in `encoders/<name>/` and depend only on this file and earlier stages.
  */
+import { createHash } from 'node:crypto';
 import { createError } from '../errors.ts';
 
 export type EncoderModality = 'text' | 'image';
@@ -34,6 +35,23 @@ export type Encoder<Input = string> = DenseEncoder<Input> | SparseEncoder<Input>
 
 /** Encoders process this many inputs per call unless configured otherwise. */
 export const DEFAULT_BATCH_SIZE = 64;
+
+/**
+ * A short id derived from a description, for encoders whose id follows their fitted state. Ids are read
+ * on every lookup of a stored vector (per candidate product, per query), so the hash of the last
+ * description is kept: a SHA-256 per read was 4% of a similar-items query.
+ */
+export function createIdHasher(prefix: string): (description: string) => string {
+  let lastDescription: string | undefined;
+  let lastId = '';
+  return (description) => {
+    if (description !== lastDescription) {
+      lastId = `${prefix}:${createHash('sha256').update(description).digest('hex').slice(0, 12)}`;
+      lastDescription = description;
+    }
+    return lastId;
+  };
+}
 
 export function assertDimension(encoderId: string, expected: number, vector: Float32Array): void {
   if (vector.length !== expected) {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Product } from '../catalog/product.ts';
 import { DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
 import { createError } from '../errors.ts';
-import type { AnnIndex, AnnQuantization } from '../store/ann/ann-index.ts';
+import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex } from '../store/ann/persisted-index.ts';
 import type { KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
@@ -23,19 +23,27 @@ export interface CatalogIndexOptions {
   textEncoder: DenseEncoder<string>;
   /** Folder for ANN index files (beside the store). */
   indexDir: string;
-  /** Storage of the HNSW index; candidates are rescored with full-precision vectors. */
+  /** Storage of the HNSW index. */
   quantization: AnnQuantization;
-  /** Candidates rescored exactly after the HNSW search. */
-  rescore: number;
+  /** Candidates rescored with full-precision vectors after the HNSW search; `auto`: `RESCORE_BY_QUANTIZATION`. */
+  rescore: number | 'auto';
   /** Image features of a product (from the image stage), when images are configured. */
   imageFeatures: ((product: Product) => ImageFeatures | undefined) | undefined;
 }
 
 export const DEFAULT_CATALOG_INDEX_OPTIONS = {
   quantization: 'f16',
-  rescore: 50,
+  rescore: 'auto',
   imageFeatures: undefined,
 } as const satisfies Partial<CatalogIndexOptions>;
+
+/**
+ * Rescoring reads each candidate's Float32 row at random from a table of n × dimension floats: 50 rows
+ * cost ~100 µs at 100k × 200 (memory-bound), 40% on top of the HNSW search. f16 distances are within
+ * ~1e-3 of exact cosine; without rescoring, f16 had recall@10 0.9995 (100k × 384) and 1.0 (100k × 100)
+ * against exact search (docs/benchmarks/ann.md), so only i8 rescores by default. Applications score candidates again with full vectors anyway.
+ */
+export const RESCORE_BY_QUANTIZATION = { f32: 0, f16: 0, i8: 50 } as const satisfies Record<AnnQuantization, number>;
 
 export interface RefreshProgress {
   stage: 'fit' | 'encode' | 'index';
@@ -65,6 +73,8 @@ export interface CatalogIndex {
   refresh(options?: { forceRefit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<RefreshSummary>;
   /** The stored product as the similarity core sees it; undefined when the id is unknown. */
   represent(id: string): ProductRepresentation | undefined;
+  /** `represent` for many ids at once (one store read for those not cached), aligned with `ids`. */
+  representIds(ids: readonly string[]): (ProductRepresentation | undefined)[];
   /** A product that is not (or not yet) in the store: cold start, another shop's catalog. */
   representExternal(product: Product): Promise<ProductRepresentation>;
   representMany(products: readonly Product[]): Promise<ProductRepresentation[]>;
@@ -86,6 +96,13 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
   const { store, analyzer, textEncoder } = opts;
   restoreTextState(store, textEncoder);
   let ann: AnnIndex | undefined;
+  /**
+   * Product id of each ANN key, read from the store in one pass when the index opens. Mapping the 50
+   * candidates of a query back to ids with one SQLite lookup each was most of the ANN layer's overhead
+   * over usearch (×2.4); an array read is not. A product deleted since the index opened keeps its id
+   * here; `represent` finds it gone and the applications drop it.
+   */
+  let idOfKey: (string | undefined)[] = [];
   const representations = new Map<string, ProductRepresentation>();
 
   function bumpVersion(): void {
@@ -107,13 +124,27 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
         encoderId,
         storeVersion: store.getMeta(VECTORS_VERSION_KEY) ?? 'none',
       },
-      indexOptions: { rescore: opts.rescore },
+      indexOptions: { rescore: opts.rescore === 'auto' ? RESCORE_BY_QUANTIZATION[opts.quantization] : opts.rescore },
       rebuild: async function* () {
         for (const v of store.vectorsFor(encoderId)) yield { key: v.key, vector: v.vector };
       },
     });
     ann = result.index;
+    const keys = Array.from(ann.keys());
+    const ids = store.keysToIds(keys);
+    idOfKey = [];
+    keys.forEach((key, i) => {
+      idOfKey[key] = ids[i];
+    });
     return result;
+  }
+
+  /**
+   * The product's text vector: the copy the open ANN index keeps (the vectors retrieval just compared)
+   * or, before the index is open or for a product indexed since, the store's current vector.
+   */
+  function textVectorOf(stored: StoredProduct): Float32Array | undefined {
+    return ann?.vector(stored.key) ?? store.getVector(textEncoder.id, stored.product.id);
   }
 
   async function encodeTexts(texts: readonly string[]): Promise<Float32Array[]> {
@@ -188,13 +219,23 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     represent(id) {
-      const hit = representations.get(id);
-      if (hit) return hit;
-      const stored = store.getProduct(id);
-      if (!stored) return undefined;
-      const r = build(stored.product, store.getVector(textEncoder.id, id));
-      remember(id, r);
-      return r;
+      return index.representIds([id])[0];
+    },
+
+    representIds(ids) {
+      const found = new Map<string, ProductRepresentation>();
+      const missing: string[] = [];
+      for (const id of ids) {
+        const hit = representations.get(id);
+        if (hit) found.set(id, hit);
+        else missing.push(id);
+      }
+      for (const stored of missing.length > 0 ? store.getProducts(missing) : []) {
+        const r = build(stored.product, textVectorOf(stored));
+        remember(stored.product.id, r);
+        found.set(stored.product.id, r);
+      }
+      return ids.map((id) => found.get(id));
     },
 
     async representExternal(product) {
@@ -216,37 +257,35 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     async nearest(vector, k, { filter, exclude } = {}) {
-      const { index: annIndex } = await openIndex();
-      const excludeKeys = new Set<number>();
-      if (exclude && exclude.size > 0) for (const key of store.idsToKeys([...exclude])) if (key !== undefined) excludeKeys.add(key);
-      let matches;
+      const annIndex = ann ?? (await openIndex()).index;
+      const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
+      const hits: NeighbourHit[] = [];
+      const collect = (matches: readonly AnnMatch[]) => {
+        for (const m of matches) {
+          const id = idOfKey[m.key];
+          if (!excluded(id) && hits.length < k) hits.push({ id: id!, key: m.key, similarity: m.similarity });
+        }
+        return hits;
+      };
       if (isEmptyFilter(filter)) {
         // Exclusions only: ask for that many more neighbours and drop them. A filter callback would make
         // the index sample keys to estimate a pass rate, loading each sampled product from the store.
-        matches = annIndex
-          .search(vector, k + excludeKeys.size)
-          .filter((m) => !excludeKeys.has(m.key))
-          .slice(0, k);
-      } else {
-        const products = new Map<number, Product | undefined>();
-        const productOf = (key: number) => {
-          if (!products.has(key)) {
-            const id = store.keyToId(key);
-            products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
-          }
-          return products.get(key);
-        };
-        const passes = (key: number) => {
-          if (excludeKeys.has(key)) return false;
-          const p = productOf(key);
-          return p !== undefined && matchesFilter(p, filter);
-        };
-        matches = annIndex.search(vector, k, { filter: passes });
+        return collect(annIndex.search(vector, k + (exclude?.size ?? 0)));
       }
-      return matches.flatMap((m) => {
-        const id = store.keyToId(m.key);
-        return id === undefined ? [] : [{ id, key: m.key, similarity: m.similarity }];
-      });
+      const products = new Map<number, Product | undefined>();
+      const productOf = (key: number) => {
+        if (!products.has(key)) {
+          const id = idOfKey[key];
+          products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
+        }
+        return products.get(key);
+      };
+      const passes = (key: number) => {
+        if (excluded(idOfKey[key])) return false;
+        const p = productOf(key);
+        return p !== undefined && matchesFilter(p, filter);
+      };
+      return collect(annIndex.search(vector, k, { filter: passes }));
     },
 
     keyword(tokens, k, filter) {

@@ -176,8 +176,9 @@ export async function searchProducts(
       const queryRep = representProduct({ id: '<query>', title: opts.query, tags: [], images: [], attributes: {} }, index.analyzer, {
         dense: { title: queryVector },
       });
-      rerankScores = top.map((c) => {
-        const rep = index.represent(c.id);
+      const reps = index.representIds(top.map((c) => c.id));
+      rerankScores = top.map((c, i) => {
+        const rep = reps[i];
         if (!rep) return 0;
         const result = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE });
         if (opts.explain) c.explanation = explanationToJSON(result);

@@ -87,8 +87,7 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
   const scored: { candidate: ProductRepresentation; result: SimilarityResult; score: number }[] = [];
-  for (const id of ids) {
-    const candidate = index.represent(id);
+  for (const candidate of index.representIds(ids)) {
     if (!candidate) continue;
     const result = compareProducts(target, candidate, { profile });
     if (result.score === undefined) continue;

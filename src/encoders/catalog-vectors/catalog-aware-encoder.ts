@@ -10,9 +10,8 @@
  * Before `fit`, or when the catalog is too small (fewer than `minCatalogVocabulary` words seen
  * ≥ `catalog.minCount` times), the catalog part is zero and the encoder behaves as the pretrained one.
  */
-import { createHash } from 'node:crypto';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import type { DenseEncoder } from '../encoder.ts';
+import { createIdHasher, type DenseEncoder } from '../encoder.ts';
 import type { TextAnalyzer } from '../../text/analyzer.ts';
 import type { SifEncoder, SifState } from '../glove/sif.ts';
 import { catalogVectorsFromJSON, DEFAULT_CATALOG_VECTOR_OPTIONS, trainCatalogVectors, type CatalogVectorOptions, type CatalogVectors, type CatalogVectorsJSON } from './catalog-vectors.ts';
@@ -149,10 +148,11 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
   }
 
   const total = opts.pretrainedWeight + opts.catalogWeight;
+  const idOf = createIdHasher('catalog-aware');
   return {
     kind: 'dense',
     get id() {
-      return `catalog-aware:${createHash('sha256').update(combined!.id).digest('hex').slice(0, 12)}`;
+      return idOf(combined!.id);
     },
     dimension: pretrained.dimension + width,
     modality: 'text',

@@ -10,9 +10,8 @@
  *
  * Default weights for `createCatalogCombinedEncoder`: pretrained (GloVe + CEDICT) 0.5, catalog 0.5.
  */
-import { createHash } from 'node:crypto';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import type { DenseEncoder, WordVectors } from '../encoder.ts';
+import { createIdHasher, type DenseEncoder, type WordVectors } from '../encoder.ts';
 import { createSifEncoder, type SifEncoder, type SifOptions } from '../glove/sif.ts';
 
 export interface CombinedPart {
@@ -35,6 +34,7 @@ export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedE
     if (!(p.weight >= 0)) throw createError('INVALID_ARGUMENT', `createCombinedEncoder: weight of "${p.name}" must be ≥ 0`, { field: 'weight', received: String(p.weight) });
   }
   const total = parts.reduce((s, p) => s + p.weight, 0);
+  const idOf = createIdHasher('combined');
   if (!(total > 0)) throw createError('INVALID_ARGUMENT', 'createCombinedEncoder: weights sum to 0', { field: 'weight' });
   const weights = parts.map((p) => p.weight / total);
   const scales = weights.map((w) => Math.sqrt(w));
@@ -44,7 +44,7 @@ export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedE
     // Parts' ids are live (a SIF encoder's id changes when it is fitted), so the id is computed.
     get id() {
       const desc = parts.map((p, i) => `${p.name}=${weights[i]!.toFixed(4)}:${p.encoder.id}`).join('|');
-      return `combined:${createHash('sha256').update(desc).digest('hex').slice(0, 12)}`;
+      return idOf(desc);
     },
     dimension,
     modality: 'text',

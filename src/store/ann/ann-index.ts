@@ -71,6 +71,12 @@ export interface AnnIndex {
   has(key: AnnKeyInput): boolean;
   /** Keys currently indexed, in slot order. */
   keys(): Float64Array;
+  /**
+   * A copy of the full-precision vector kept for a key (normalised for cos); undefined when the key is
+   * absent or the index keeps keys only (`vectorLookup`). Callers that score candidates the index
+   * returned read them here instead of going back to their store.
+   */
+  vector(key: AnnKeyInput): Float32Array | undefined;
   search(query: Float32Array, k: number, options?: AnnSearchOptions): AnnMatch[];
   searchDetailed(query: Float32Array, k: number, options?: AnnSearchOptions): AnnSearchReport;
   /** Writes the index to `path` (plus sidecar files `path + suffix`, see `ANN_SIDECAR_SUFFIX`). */

@@ -70,6 +70,7 @@ export function createExactIndex(options: Partial<ExactIndexOptions> & { dimensi
     },
     has: (key: AnnKeyInput) => table.has(toKey(key)),
     keys: () => table.keys(),
+    vector: (key: AnnKeyInput) => table.get(toKey(key))?.slice(),
     search: (query, k, opts) => searchDetailed(query, k, opts).matches,
     searchDetailed,
     save(path: string) {
