@@ -233,20 +233,33 @@ async function main() {
     const want = 50; // similar's candidates per retriever (k 10 × candidateFactor 5); search's `candidates`
 
     type Op = { name: string; run: (i: number) => Promise<unknown> | unknown };
+    // Per-stage milliseconds the applications report with `timings: true` (where the time goes).
+    let recording = false;
+    const stageTimes = new Map<string, Map<string, number[]>>();
+    const record = async (task: string, pending: Promise<{ timings?: Record<string, number> }>) => {
+      const result = await pending;
+      if (!recording || !result.timings) return result;
+      const byStage = stageTimes.get(task) ?? new Map<string, number[]>();
+      stageTimes.set(task, byStage);
+      for (const [stage, ms] of Object.entries(result.timings)) byStage.set(stage, [...(byStage.get(stage) ?? []), ms]);
+      return result;
+    };
     const ops: Op[] = [
       { name: 'usearch direct (item vector, k=50)', run: (i) => direct.search(idVectors[i]!, want, 1) },
       { name: 'prodsim nearest (item vector, k=50, source excluded)', run: (i) => engine.catalog.nearest(idVectors[i]!, want, { exclude: new Set([ids[i]!]) }) },
-      { name: 'similar (k=10)', run: (i) => engine.similar({ id: ids[i]! }) },
+      { name: 'similar (k=10)', run: (i) => record('similar', engine.similar({ id: ids[i]!, timings: true })) },
+      { name: 'similar substitutes (k=10)', run: (i) => record('similar substitutes', engine.similar({ id: ids[i]!, substitutes: true, timings: true })) },
       { name: 'usearch direct (query vector, k=50)', run: (i) => direct.search(queryVectors[i]!, want, 1) },
       { name: 'encode query', run: (i) => engine.catalog.encodeText(queries[i]!.text) },
-      { name: 'search rerank none', run: (i) => engine.search({ query: queries[i]!.text, rerank: 'none' }) },
-      { name: 'search rerank fields', run: (i) => engine.search({ query: queries[i]!.text, rerank: 'fields' }) },
+      { name: 'search rerank none', run: (i) => record('search rerank none', engine.search({ query: queries[i]!.text, rerank: 'none', timings: true })) },
+      { name: 'search rerank fields', run: (i) => record('search rerank fields', engine.search({ query: queries[i]!.text, rerank: 'fields', timings: true })) },
     ];
     const onlyKeys = args.only?.split(',');
     const keyOf: Record<string, string> = {
       'usearch direct (item vector, k=50)': 'direct',
       'prodsim nearest (item vector, k=50, source excluded)': 'nearest',
       'similar (k=10)': 'similar',
+      'similar substitutes (k=10)': 'substitutes',
       'usearch direct (query vector, k=50)': 'direct',
       'encode query': 'encode',
       'search rerank none': 'search-none',
@@ -257,6 +270,7 @@ async function main() {
     // Warm-up (JIT, SQLite page cache, representation cache of other products) on queries not timed.
     for (let i = Q; i < Q + W; i++) for (const o of active) await o.run(i);
     console.error(`timing ${Q} queries × ${active.length} operations, interleaved`);
+    recording = true;
     for (let i = 0; i < Q; i++) {
       for (const o of active) {
         const s = nowMs();
@@ -265,12 +279,16 @@ async function main() {
       }
     }
     const latency = Object.fromEntries([...times].map(([k, v]) => [k, latencyStats(v)]));
+    const stages = Object.fromEntries(
+      [...stageTimes].map(([task, byStage]) => [task, Object.fromEntries([...byStage].map(([stage, xs]) => [stage, { p50Ms: round3(percentile(xs, 50)), meanMs: round3(xs.reduce((a, b) => a + b, 0) / xs.length) }]))]),
+    );
     const p50 = (name: string) => latency[name]?.p50Ms ?? NaN;
     const p99 = (name: string) => latency[name]?.p99Ms ?? NaN;
     const ratio = (a: string, b: string) => ({ p50: round3(p50(a) / p50(b)), p99: round3(p99(a) / p99(b)) });
     const ratios = {
       'prodsim nearest / usearch direct': ratio('prodsim nearest (item vector, k=50, source excluded)', 'usearch direct (item vector, k=50)'),
       'similar / usearch direct': ratio('similar (k=10)', 'usearch direct (item vector, k=50)'),
+      'similar substitutes / usearch direct': ratio('similar substitutes (k=10)', 'usearch direct (item vector, k=50)'),
       'search rerank none / usearch direct': ratio('search rerank none', 'usearch direct (query vector, k=50)'),
       'search rerank fields / usearch direct': ratio('search rerank fields', 'usearch direct (query vector, k=50)'),
       'search rerank fields / search rerank none': ratio('search rerank fields', 'search rerank none'),
@@ -289,6 +307,7 @@ async function main() {
       ingest,
       latency,
       ratios,
+      stages,
       memory: { rssMiB: Math.round(mem.rss / 2 ** 20), heapUsedMiB: Math.round(mem.heapUsed / 2 ** 20), rssBytesPerProduct: Math.round(mem.rss / n) },
       notes:
         'Operations are interleaved query by query (each query runs every operation in turn), so load from other jobs hits them alike; the ratios are the figures to read. ' +
@@ -307,6 +326,17 @@ async function main() {
     if (args.keep || args.dir) console.error(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One table per task: mean and median milliseconds per stage, and each stage's share of the mean total. */
+export function stagesMarkdown(stages: Record<string, Record<string, { p50Ms: number; meanMs: number }>>): string {
+  return Object.entries(stages)
+    .map(([task, byStage]) => {
+      const total = Object.values(byStage).reduce((a, v) => a + v.meanMs, 0);
+      const rows = Object.entries(byStage).map(([stage, v]) => `| ${stage} | ${v.p50Ms} | ${v.meanMs} | ${total > 0 ? Math.round((1000 * v.meanMs) / total) / 10 : 0} % |`);
+      return [`**${task}** (mean total ${round3(total)} ms)`, '', '| stage | p50 ms | mean ms | share of mean |', '| --- | ---: | ---: | ---: |', ...rows].join('\n');
+    })
+    .join('\n\n');
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -352,6 +382,10 @@ ${rows}
 | ratio | p50 | p99 |
 | --- | ---: | ---: |
 ${ratioRows}
+
+## Where the time goes (stages the applications report with \`timings: true\`)
+
+${stagesMarkdown(r.stages ?? {})}
 
 Memory after the queries: RSS ${r.memory.rssMiB} MiB (${r.memory.rssBytesPerProduct.toLocaleString('en-US')} bytes/product, whole process incl. GloVe/CEDICT tables), heap ${r.memory.heapUsedMiB} MiB.
 

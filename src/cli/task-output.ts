@@ -33,3 +33,10 @@ export function explanations(items: readonly { product: ProductSummary; explanat
     .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(i.explanation!)}`)
     .join('\n\n');
 }
+
+/** `--timings`: milliseconds per stage on one line, in the order the task ran them. */
+export function timingsLine(timings: Readonly<Record<string, number>> | undefined): string {
+  if (!timings) return '';
+  const total = Object.values(timings).reduce((a, b) => a + b, 0);
+  return `timings (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${ms.toFixed(2)}`).join(' · ')} · total ${total.toFixed(2)}`;
+}

@@ -73,7 +73,7 @@ function defineTask<S extends z.ZodType, O>(t: TaskDefinition<S, O>): TaskDefini
   return Object.freeze(t);
 }
 
-const similarInput = z.strictObject({ id: z.string().min(1), k, filter, substitutes: z.boolean().optional(), profile });
+const similarInput = z.strictObject({ id: z.string().min(1), k, filter, substitutes: z.boolean().optional(), profile, timings: z.boolean().optional() });
 const searchInput = z.strictObject({
   query: z.string().min(1).max(TASK_LIMITS.maxQueryLength),
   k,
@@ -81,6 +81,7 @@ const searchInput = z.strictObject({
   fusion: z.enum(['rrf', 'weighted']).optional(),
   rerank: z.enum(['none', 'fields', 'cross-encoder']).optional(),
   explain: z.boolean().optional(),
+  timings: z.boolean().optional(),
 });
 const tagSimilarityInput = z.strictObject({ a: z.string().min(1), b: z.string().min(1), threshold: z.number().min(0).max(1).optional() });
 const tagGroupsInput = z.strictObject({ threshold: z.number().min(0).max(1).optional(), maxTags: z.number().int().min(1).max(5_000).optional(), minCount: z.number().int().min(1).optional() });

@@ -83,8 +83,19 @@ export const DEFAULT_FIELD_SIMILARITY_OPTIONS = {
   keys: REPRESENTATION_KEYS,
 } as const satisfies FieldSimilarityOptions;
 
-/** Model numbers from title, description, and model-like attributes (型号, model, mpn…). */
-export function representationModelNumbers(r: ProductRepresentation): string[] {
+const modelNumbersOf = new WeakMap<ProductRepresentation, readonly string[]>();
+
+/**
+ * Model numbers from title, description, and model-like attributes (型号, model, mpn…). Kept per
+ * representation (they are immutable): every pair a product is in asks for them twice.
+ */
+export function representationModelNumbers(r: ProductRepresentation): readonly string[] {
+  let codes = modelNumbersOf.get(r);
+  if (!codes) modelNumbersOf.set(r, (codes = collectModelNumbers(r)));
+  return codes;
+}
+
+function collectModelNumbers(r: ProductRepresentation): string[] {
   const codes = [...r.text.title.modelNumbers, ...(r.text.description?.modelNumbers ?? [])];
   for (const [k, v] of Object.entries(r.product.attributes ?? {})) {
     if (canonicalAttributeKey(k) === 'model' && v.trim() !== '') codes.push(...v.split(/[,，;；、\s]+/u).filter((c) => c.length > 0));

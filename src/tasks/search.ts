@@ -13,6 +13,7 @@ import type { CatalogIndex } from './catalog-index.ts';
 import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
+import { createStageTimer, type StageTimings } from './stage-timer.ts';
 
 /** Scores (query, text) pairs; a cross-encoder from the transformer encoders fits this. */
 export interface PairScorer {
@@ -40,6 +41,8 @@ export interface SearchOptions {
   /** Softmax temperature over final scores: lower is peakier. */
   temperature: number;
   explain: boolean;
+  /** Return milliseconds per stage (`timings`). */
+  timings: boolean;
 }
 
 export const DEFAULT_SEARCH_OPTIONS = {
@@ -53,6 +56,7 @@ export const DEFAULT_SEARCH_OPTIONS = {
   rerankTop: 30,
   temperature: 0.1,
   explain: true,
+  timings: false,
 } as const satisfies Omit<SearchOptions, 'query'>;
 
 /**
@@ -86,6 +90,8 @@ export interface SearchResult {
   rerank: SearchRerank;
   hits: SearchHit[];
   candidates: { keyword: number; dense: number; modelNumber: number; fused: number };
+  /** Milliseconds per stage, when asked for (`timings: true`). */
+  timings?: StageTimings;
 }
 
 const lookups = new WeakMap<CatalogIndex, { version: number; lookup: ModelNumberLookup }>();
@@ -118,12 +124,17 @@ export async function searchProducts(
   if (opts.rerank === 'cross-encoder' && !crossEncoder) {
     throw createError('ENCODER_UNAVAILABLE', 'rerank "cross-encoder" needs a cross-encoder model (configure crossEncoder)', { field: 'rerank' });
   }
+  const timer = createStageTimer(opts.timings);
   const analyzed = index.analyzer.analyze(opts.query);
-
+  timer.lap('analyze query');
   const keyword = index.keyword(analyzed.tokens, opts.candidates, opts.filter);
+  timer.lap('retrieve keyword');
   const queryVector = await index.encodeText(opts.query);
+  timer.lap('encode query');
   const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
+  timer.lap('retrieve dense');
   const codeHits = analyzed.modelNumbers.flatMap((code) => modelNumberLookup(index).find(code));
+  timer.lap('model numbers');
 
   const fused = new Map<string, { score: number; sources: SearchHit['sources'] }>();
   const entry = (id: string) => {
@@ -166,6 +177,7 @@ export async function searchProducts(
     .map(([id, e]) => ({ id, fusedScore: e.score, sources: e.sources, score: e.score, rerankScore: undefined as number | undefined, explanation: undefined as ExplanationJSON | undefined }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.id.localeCompare(b.id));
 
+  timer.lap('fuse');
   if (opts.rerank !== 'none' && ranked.length > 0) {
     const top = ranked.slice(0, opts.rerankTop);
     const maxFused = top[0]!.fusedScore || 1;
@@ -193,22 +205,27 @@ export async function searchProducts(
     ranked = [...top, ...ranked.slice(opts.rerankTop)];
   }
 
+  timer.lap('rerank');
   const kept = ranked.slice(0, opts.k).filter((c) => productOf(c.id) !== undefined);
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
+  const hits = kept.map((c, i) => ({
+    product: summarizeProduct(productOf(c.id)!),
+    score: c.score,
+    probability: probabilities[i]!,
+    sources: c.sources,
+    fusedScore: c.fusedScore,
+    ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
+    ...(c.explanation ? { explanation: c.explanation } : {}),
+  }));
+  timer.lap('results');
+  const timings = timer.result();
   return {
     query: opts.query,
     analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers },
     fusion: opts.fusion,
     rerank: opts.rerank,
-    hits: kept.map((c, i) => ({
-      product: summarizeProduct(productOf(c.id)!),
-      score: c.score,
-      probability: probabilities[i]!,
-      sources: c.sources,
-      fusedScore: c.fusedScore,
-      ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
-      ...(c.explanation ? { explanation: c.explanation } : {}),
-    })),
+    hits,
     candidates: { keyword: keyword.length, dense: dense.length, modelNumber: codeHits.length, fused: fused.size },
+    ...(timings ? { timings } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { resolveProfile } from './profiles.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { validateFilter, type ProductFilter } from './product-filter.ts';
 import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
+import { createStageTimer, type StageTimings } from './stage-timer.ts';
 
 export interface SimilarOptions {
   id: string;
@@ -21,6 +22,8 @@ export interface SimilarOptions {
   profile: string | FusionProfile;
   /** Candidates taken from each retriever per result wanted. */
   candidateFactor: number;
+  /** Return milliseconds per stage (`timings`). */
+  timings: boolean;
 }
 
 export const DEFAULT_SIMILAR_OPTIONS = {
@@ -29,6 +32,7 @@ export const DEFAULT_SIMILAR_OPTIONS = {
   substitutes: false,
   profile: 'default',
   candidateFactor: 5,
+  timings: false,
 } as const satisfies Omit<SimilarOptions, 'id'>;
 
 /**
@@ -51,6 +55,8 @@ export interface SimilarResult {
   filter: ProductFilter;
   items: ScoredProduct[];
   candidates: { dense: number; keyword: number; scored: number };
+  /** Milliseconds per stage, when asked for (`timings: true`). */
+  timings?: StageTimings;
 }
 
 /** The title's rare tokens (see MORE_LIKE_THIS), rarest first. */
@@ -67,6 +73,7 @@ export function rarestTokens(index: CatalogIndex, tokens: readonly string[]): st
 export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult> {
   const opts: SimilarOptions = { ...DEFAULT_SIMILAR_OPTIONS, ...options };
   validateFilter(opts.filter);
+  const timer = createStageTimer(opts.timings);
   const target = index.represent(opts.id);
   if (!target) throw createError('PRODUCT_NOT_FOUND', `no product with id "${opts.id}"`, { field: 'id', received: opts.id });
   const profile = resolveProfile(opts.profile);
@@ -80,26 +87,35 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
 
   const want = Math.max(opts.k * opts.candidateFactor, 20);
   const exclude = new Set([opts.id]);
+  timer.lap('represent source');
   const dense = target.dense.title ? await index.nearest(target.dense.title, want, { filter, exclude }) : [];
+  timer.lap('retrieve dense');
   const rare = rarestTokens(index, target.text.title.tokens);
   const keyword = rare.length === 0 ? [] : index.keyword(rare, want + 1, filter).filter((h) => h.id !== opts.id);
+  timer.lap('retrieve keyword');
   const ids = [...new Set([...dense.map((h) => h.id), ...keyword.map((h) => h.id)])];
+  const candidates = index.representIds(ids);
+  timer.lap('represent candidates');
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
   const scored: { candidate: ProductRepresentation; result: SimilarityResult; score: number }[] = [];
-  for (const candidate of index.representIds(ids)) {
+  for (const candidate of candidates) {
     if (!candidate) continue;
     const result = compareProducts(target, candidate, { profile });
     if (result.score === undefined) continue;
     scored.push({ candidate, result, score: result.score });
   }
   scored.sort((a, b) => b.score - a.score || a.candidate.product.id.localeCompare(b.candidate.product.id));
+  timer.lap('score fields');
   const items: ScoredProduct[] = scored.slice(0, opts.k).map((s) => scoredProduct(s.candidate.product, s.result));
+  timer.lap('explain');
+  const timings = timer.result();
   return {
     source: summarizeProduct(target.product),
     profile: profile.name,
     filter,
     items,
     candidates: { dense: dense.length, keyword: keyword.length, scored: scored.length },
+    ...(timings ? { timings } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { runTask } from '../../engine/task-registry.ts';
 import type { SearchResult } from '../../tasks/search.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
-import { explanations, rankedTable } from '../task-output.ts';
+import { explanations, timingsLine, rankedTable } from '../task-output.ts';
 import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
 
 interface SearchCliOptions extends FilterCliOptions {
@@ -12,6 +12,7 @@ interface SearchCliOptions extends FilterCliOptions {
   fusion?: string;
   rerank?: string;
   explain: string;
+  timings?: boolean;
 }
 
 export const searchCommand: CliCommand = {
@@ -27,9 +28,10 @@ export const searchCommand: CliCommand = {
         .option('--rerank <none|fields|cross-encoder>', 'reranker of the fused candidates (default fields)'),
     )
       .option('--explain <n>', 'explain the first n results', '0')
+      .option('--timings', 'milliseconds per stage (retrieval, representation, scoring…)')
       .action(async (query: string, o: SearchCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, filter: filterFrom(o) });
+        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, filter: filterFrom(o), timings: o.timings });
         const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'search', input))) as SearchResult;
         if (json) return ctx.outJson(result);
         const codes = result.analyzed.modelNumbers.length ? `  model numbers: ${result.analyzed.modelNumbers.join(', ')}` : '';
@@ -44,6 +46,7 @@ export const searchCommand: CliCommand = {
         ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'p / found by', (i) => `${result.hits[i]!.probability.toFixed(2)} ${via(i)}`));
         const n = parseInteger(o.explain, '--explain') ?? 0;
         if (n > 0) ctx.out(`\n${explanations(result.hits, n)}`);
+        if (result.timings) ctx.out(`\n${timingsLine(result.timings)}`);
       });
   },
 };

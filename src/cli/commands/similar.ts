@@ -5,7 +5,7 @@ import type { SimilarResult } from '../../tasks/similar.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
-import { explanations, priceText, rankedTable } from '../task-output.ts';
+import { explanations, timingsLine, priceText, rankedTable } from '../task-output.ts';
 import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
 
 interface SimilarCliOptions extends FilterCliOptions {
@@ -13,6 +13,7 @@ interface SimilarCliOptions extends FilterCliOptions {
   substitutes?: boolean;
   profile?: string;
   explain: string;
+  timings?: boolean;
 }
 
 export const similarCommand: CliCommand = {
@@ -28,9 +29,10 @@ export const similarCommand: CliCommand = {
         .option('--profile <name>', 'fusion profile: default, similarStyle, sameProduct'),
     )
       .option('--explain <n>', 'explain the first n results', '3')
+      .option('--timings', 'milliseconds per stage (retrieval, representation, scoring…)')
       .action(async (id: string, o: SimilarCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o) });
+        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings });
         const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input))) as SimilarResult;
         if (json) return ctx.outJson(result);
         const s = result.source;
@@ -39,6 +41,7 @@ export const similarCommand: CliCommand = {
         ctx.out(rankedTable(result.items));
         const n = parseInteger(o.explain, '--explain') ?? 0;
         if (n > 0) ctx.out(`\n${explanations(result.items, n)}`);
+        if (result.timings) ctx.out(`\n${timingsLine(result.timings)}`);
       });
   },
 };

@@ -177,9 +177,20 @@ export function createAttributesSimilarity(options: Partial<AttributesSimilarity
   const keyOf = (k: string) => extra.get(normalizeValue(k)) ?? canonicalAttributeKey(k);
   const ignore = new Set(opts.ignoreKeys);
 
+  // A product is compared with many others (a similar-items query scores ~60 candidates against one
+  // source), so each attribute object's canonical form is computed once. Products are not mutated
+  // after they are represented.
+  const canonical = new WeakMap<object, Map<string, string>>();
   function canonicalise(attrs: Readonly<Record<string, string>> | undefined): Map<string, string> {
+    if (!attrs) return new Map();
+    let m = canonical.get(attrs);
+    if (!m) canonical.set(attrs, (m = canonicaliseOnce(attrs)));
+    return m;
+  }
+
+  function canonicaliseOnce(attrs: Readonly<Record<string, string>>): Map<string, string> {
     const m = new Map<string, string>();
-    for (const [k, v] of Object.entries(attrs ?? {})) {
+    for (const [k, v] of Object.entries(attrs)) {
       const key = keyOf(k);
       if (ignore.has(key) || typeof v !== 'string' || v.trim() === '' || (opts.ignorePlaceholderValues && PLACEHOLDER_ATTRIBUTE_VALUES.has(normalizeValue(v)))) continue;
       // Two source keys mapping to one canonical key (颜色 and color): keep both values joined.
