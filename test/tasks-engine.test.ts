@@ -108,6 +108,15 @@ describe('similar items', () => {
     assert.deepEqual(without.map((h) => h.id), withSelf.slice(1, 5).concat(without[4]!).map((h) => h.id));
   });
 
+  test('timings: true reports milliseconds per stage; without it there are none', async () => {
+    const timed = (await runTask(engine, 'similar', { id: 'P0001', timings: true })) as Awaited<ReturnType<Engine['similar']>>;
+    assert.deepEqual(Object.keys(timed.timings!), ['represent source', 'retrieve dense', 'retrieve keyword', 'represent candidates', 'score fields', 'explain']);
+    assert.ok(Object.values(timed.timings!).every((ms) => ms >= 0));
+    assert.equal((await engine.similar({ id: 'P0001' })).timings, undefined);
+    const search = await engine.search({ query: '红色连衣裙', timings: true });
+    assert.ok(search.timings!['retrieve keyword']! >= 0 && search.timings!['rerank']! >= 0);
+  });
+
   test('an unknown id is a PRODUCT_NOT_FOUND error', async () => {
     await assert.rejects(engine.similar({ id: 'nope' }), (e) => isProdsimError(e) && e.code === 'PRODUCT_NOT_FOUND');
   });
