@@ -1,6 +1,6 @@
 // Public API of the store stage (the ANN index lives in ./ann/ and has its own entry).
 export * from './store.ts';
-export { createProductStore, toFtsOrQuery, toFtsPhrases, MAX_KEYWORD_QUERY_TOKENS, KEYWORD_ALL_TOKENS_FIRST, KEYWORD_COMMON_TOKEN_PRUNING } from './sqlite-store.ts';
+export { createProductStore, PRODUCTS_REVISION_KEY, toFtsOrQuery, toFtsPhrases, MAX_KEYWORD_QUERY_TOKENS, KEYWORD_ALL_TOKENS_FIRST, KEYWORD_COMMON_TOKEN_PRUNING } from './sqlite-store.ts';
 export {
   analyzeProduct,
   canonicalProductJson,
@@ -8,3 +8,17 @@ export {
   productContentHash,
   productFieldTexts,
 } from './product-record.ts';
+export * from './keyword/keyword-index.ts';
+export {
+  createMemoryKeywordIndex,
+  createMemoryKeywordIndexFromRows,
+  loadMemoryKeywordIndex,
+  openMemoryKeywordIndex,
+  readKeywordIndexRevision,
+  queryPhrases,
+  DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS,
+  type MemoryKeywordIndexOptions,
+  type LoadKeywordIndexOptions,
+  type OpenedKeywordIndex,
+} from './keyword/memory-bm25.ts';
+export { fts5Terms } from './keyword/fts5-terms.ts';

@@ -8,6 +8,7 @@
  * Its columns hold our analyser's tokens joined by spaces, so FTS5's `unicode61` tokenizer splits
  * exactly where jieba and the English rules did (a Chinese word stays one FTS5 token).
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,6 +21,7 @@ import {
   KEYWORD_COLUMN_WEIGHTS,
   STORE_SCHEMA_VERSION,
   type AnalyzedProduct,
+  type KeywordRow,
   type KeywordHit,
   type KeywordSearchOptions,
   type PairLabel,
@@ -92,6 +94,8 @@ CREATE INDEX vectors_by_key ON vectors (key);
 `;
 
 const SCHEMA_VERSION_KEY = 'schema_version';
+/** Meta key of `ProductStore.revision()`: a fresh random value on every product write (managed by the store). */
+export const PRODUCTS_REVISION_KEY = 'products.revision';
 const BM25_WEIGHTS = ANALYZED_FIELDS.map((f) => KEYWORD_COLUMN_WEIGHTS[f]).join(', ');
 
 interface ProductRow {
@@ -244,6 +248,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     getAnalyzed: db.prepare(`SELECT analyzed FROM products WHERE id = ?`).pluck(),
     iterate: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products ORDER BY key`),
     iterateAnalyzed: db.prepare(`SELECT key, id, content_hash, updated_at, json, analyzed FROM products ORDER BY key`),
+    iterateKeywordRows: db.prepare(`SELECT key, id, category, price, in_stock, analyzed FROM products ORDER BY key`),
+    legacyRevision: db.prepare(`SELECT count(*) AS n, max(key) AS maxKey, max(updated_at) AS maxUpdated FROM products`),
     documentFrequency: db.prepare(`SELECT doc FROM keyword_vocab WHERE term = ?`).pluck(),
     count: db.prepare(`SELECT count(*) FROM products`).pluck(),
     idToKey: db.prepare(`SELECT key FROM products WHERE id = ?`).pluck(),
@@ -279,6 +285,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   }
 
   const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
+
+  /** Called inside the writing transaction, so the new revision commits (or rolls back) with the rows. */
+  function bumpRevision(): void {
+    stmt.setMeta.run(PRODUCTS_REVISION_KEY, randomUUID());
+  }
 
   /** `SELECT … WHERE id IN (?, …)` statements by arity, so batch lookups reuse prepared statements. */
   const inStatements = new Map<string, Database.Statement>();
@@ -334,6 +345,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         results.push({ id: product.id, key, status: 'added', contentHash: hash });
       }
     }
+    if (reindex || results.some((r) => r.status !== 'unchanged')) bumpRevision();
     return results;
   });
 
@@ -347,6 +359,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       stmt.deleteProduct.run(key);
       n++;
     }
+    if (n > 0) bumpRevision();
     return n;
   });
 
@@ -520,7 +533,35 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         for (const row of stmt.iterate.iterate() as IterableIterator<ProductRow>) yield rowToStored(row);
       }
     },
+    *iterateKeywordRows() {
+      const rows = stmt.iterateKeywordRows.iterate() as IterableIterator<{
+        key: number;
+        id: string;
+        category: string | null;
+        price: number | null;
+        in_stock: number | null;
+        analyzed: string;
+      }>;
+      for (const r of rows) {
+        const analyzed = JSON.parse(r.analyzed) as AnalyzedProduct;
+        yield {
+          key: r.key,
+          id: r.id,
+          category: r.category,
+          price: r.price,
+          inStock: r.in_stock === null ? null : r.in_stock !== 0,
+          tokens: analyzed.tokens,
+        } satisfies KeywordRow;
+      }
+    },
     count: () => stmt.count.get() as number,
+    revision() {
+      const stored = stmt.getMeta.get(PRODUCTS_REVISION_KEY) as string | undefined;
+      if (stored !== undefined) return stored;
+      // A store last written before revisions existed: derived from what any write there changed.
+      const r = stmt.legacyRevision.get() as { n: number; maxKey: number | null; maxUpdated: number | null };
+      return `legacy:${r.n}:${r.maxKey ?? 0}:${r.maxUpdated ?? 0}`;
+    },
     idToKey: (id) => stmt.idToKey.get(id) as number | undefined,
     keyToId: (key) => stmt.keyToId.get(key) as string | undefined,
     idsToKeys(ids) {
@@ -608,8 +649,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
     getMeta: (key) => stmt.getMeta.get(key) as string | undefined,
     setMeta(key, value) {
-      if (key === SCHEMA_VERSION_KEY) {
-        throw createError('INVALID_ARGUMENT', `meta key "${SCHEMA_VERSION_KEY}" is managed by the store`, { field: 'key' });
+      if (key === SCHEMA_VERSION_KEY || key === PRODUCTS_REVISION_KEY) {
+        throw createError('INVALID_ARGUMENT', `meta key "${key}" is managed by the store`, { field: 'key' });
       }
       stmt.setMeta.run(key, value);
     },

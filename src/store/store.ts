@@ -150,7 +150,18 @@ export interface ProductStore {
    * analysed text). The connection is busy while iterating: finish or `return()` before writing.
    */
   iterateProducts(options?: { withAnalyzed?: boolean }): IterableIterator<StoredProduct & { analyzed?: AnalyzedProduct }>;
+  /**
+   * Streams, in key order, what an in-memory keyword index is built from (cheaper than
+   * `iterateProducts`: no product JSON). Same busy-connection rule as `iterateProducts`.
+   */
+  iterateKeywordRows(): IterableIterator<KeywordRow>;
   count(): number;
+  /**
+   * The store's content revision: an opaque value persisted in the store and changed in the same
+   * transaction as any product insert, update, re-index or delete (not by reads, labels, vectors or
+   * meta). Indexes built from the store record it, so any process can tell they are stale.
+   */
+  revision(): string;
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
   /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
@@ -191,6 +202,20 @@ export interface ProductStore {
   setMeta(key: string, value: string): void;
   stats(): StoreStats;
   close(): void;
+}
+
+/**
+ * One product row as the keyword index needs it (`iterateKeywordRows`): the filter columns and the
+ * analysed tokens, without the product JSON.
+ */
+export interface KeywordRow {
+  key: number;
+  id: string;
+  /** Category levels joined by `/` (as stored for filtering), or null. */
+  category: string | null;
+  price: number | null;
+  inStock: boolean | null;
+  tokens: AnalyzedProduct['tokens'];
 }
 
 export interface ProductStoreOptions {

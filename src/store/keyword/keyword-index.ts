@@ -1,0 +1,65 @@
+/**
+ * Contract of the in-memory keyword index: a BM25 inverted index over the store's analysed tokens
+ * that answers `ProductStore.keywordSearch` queries without SQLite FTS5 (which decodes and scores
+ * every row of a common token's posting list; the in-memory index prunes with MaxScore).
+ *
+ * It is built from the store in one pass, saved to a binary file that records the store revision it
+ * was built from (`ProductStore.revision()`), and loaded back; a file from another revision, or a
+ * damaged one, is refused with `INDEX_STALE` so the caller rebuilds.
+ */
+import { createError, type ProdsimError } from '../../errors.ts';
+import type { KeywordHit, KeywordSearchOptions, ProductStore } from '../store.ts';
+
+/** BM25 term-frequency saturation, as in SQLite's fts5 `bm25()` (fts5_aux.c). */
+export const BM25_K1 = 1.2;
+/** BM25 length normalisation, as in SQLite's fts5 `bm25()`. */
+export const BM25_B = 0.75;
+/** FTS5 clamps a non-positive idf (a term in more than half the rows) to this. */
+export const BM25_MIN_IDF = 1e-6;
+
+/** File magic and format version of a saved index; a new format version makes older files stale. */
+export const KEYWORD_INDEX_MAGIC = 'PSKWIDX\n';
+export const KEYWORD_INDEX_FORMAT_VERSION = 1;
+
+export type KeywordPruning = 'maxscore' | 'none';
+
+export interface MemoryKeywordSearchOptions extends KeywordSearchOptions {
+  /**
+   * `maxscore` (default): dynamic pruning (Turtle & Flood 1995), the same top-k as `none`;
+   * `none`: scores every matching product (for tests and benchmarks).
+   */
+  pruning?: KeywordPruning;
+}
+
+export interface KeywordIndexStats {
+  revision: string;
+  products: number;
+  /** Distinct FTS5 terms, plus the phrases of tokens that FTS5 splits (`1.5l` → `1 5l`). */
+  terms: number;
+  postings: number;
+  /** Bytes held in typed arrays and strings (estimate for strings: 2 bytes a character plus overhead). */
+  memoryBytes: number;
+  /** Average row length in FTS5 terms over all columns (BM25's avgdl). */
+  averageLength: number;
+}
+
+export interface KeywordIndex {
+  /** The store revision the index was built from. */
+  readonly revision: string;
+  readonly size: number;
+  /** Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact OR top-k. */
+  search(queryTokens: readonly string[], options: MemoryKeywordSearchOptions): KeywordHit[];
+  /** In how many products each query token occurs (as an FTS5 phrase). */
+  documentFrequencies(tokens: readonly string[]): Map<string, number>;
+  /** True when the store has not changed since the index was built. */
+  isCurrent(store: Pick<ProductStore, 'revision'>): boolean;
+  /** Writes the index to `file` (atomically: a temp file then rename); returns the bytes written. */
+  save(file: string): number;
+  stats(): KeywordIndexStats;
+}
+
+export type KeywordIndexStaleReason = 'revision' | 'format' | 'damaged';
+
+export function keywordIndexStale(file: string, reason: KeywordIndexStaleReason, message: string): ProdsimError {
+  return createError('INDEX_STALE', `keyword index ${file}: ${message} (rebuild it from the store)`, { file }, { reason });
+}

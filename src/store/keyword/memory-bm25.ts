@@ -1,0 +1,854 @@
+/**
+ * In-memory BM25 keyword index with MaxScore pruning, scoring exactly like the store's FTS5 query
+ * (`bm25(keyword_index, …KEYWORD_COLUMN_WEIGHTS)`, SQLite fts5_aux.c):
+ *
+ *   score = Σ_phrases idf · f·(k1+1) / (f + k1·(1 − b + b·D/avgdl)),  f = Σ_columns weight_c · tf_c
+ *
+ * with D the row's length in FTS5 terms over all columns, avgdl the average of D, and
+ * idf = log((N − n + 0.5)/(n + 0.5)) clamped to 1e-6 when ≤ 0 (FTS5 applies the column weights to
+ * the term frequencies and saturates once per phrase, not once per column).
+ *
+ * Terms are what FTS5's unicode61 tokenizer makes of the stored tokens (`fts5Terms`). A stored token
+ * that unicode61 splits (`1.5l` → `1` `5l`) is also indexed as its phrases (contiguous runs of at
+ * least two of its terms), so a query token that FTS5 turns into a phrase finds it. A phrase that
+ * FTS5 would match across two stored tokens (stored `1` then `5l`, queried `1.5l`) is not found
+ * here: the benchmark counts how often that changes a top-10.
+ *
+ * Postings are per term, sorted by product key (typed arrays: doc ordinals and weighted
+ * frequencies). `any` queries run MaxScore (Turtle & Flood 1995): query terms sorted by their
+ * score upper bound; once the top-k threshold exceeds the summed bounds of the weakest terms, those
+ * terms only add to candidates found through the others. The result is the exact OR top-k (ties
+ * broken by lower key), unlike the store's FTS5 path, which returns an AND-first or common-token-
+ * pruned answer when that fills k.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { categoryLevels } from '../../catalog/product.ts';
+import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { MAX_KEYWORD_QUERY_TOKENS } from '../sqlite-store.ts';
+import {
+  ANALYZED_FIELDS,
+  KEYWORD_COLUMN_WEIGHTS,
+  type AnalyzedField,
+  type KeywordFilter,
+  type KeywordHit,
+  type KeywordRow,
+  type ProductStore,
+} from '../store.ts';
+import { fts5Terms } from './fts5-terms.ts';
+import {
+  BM25_B,
+  BM25_K1,
+  BM25_MIN_IDF,
+  KEYWORD_INDEX_FORMAT_VERSION,
+  KEYWORD_INDEX_MAGIC,
+  keywordIndexStale,
+  type KeywordIndex,
+  type KeywordIndexStaleReason,
+  type KeywordIndexStats,
+  type MemoryKeywordSearchOptions,
+} from './keyword-index.ts';
+
+export interface MemoryKeywordIndexOptions {
+  /** BM25 column weights; must be the store's query weights for the scores to agree. */
+  columnWeights: Record<AnalyzedField, number>;
+  /** Longest phrase (in FTS5 terms) indexed inside one stored token; longer query phrases find nothing. */
+  maxPhraseTerms: number;
+}
+
+export const DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS = {
+  columnWeights: KEYWORD_COLUMN_WEIGHTS,
+  maxPhraseTerms: 8,
+} as const satisfies MemoryKeywordIndexOptions;
+
+/** Score upper bounds are raised by this factor so rounding never makes a bound smaller than a score. */
+const BOUND_SLACK = 1 + 1e-9;
+const NO_DOC = 0x7fffffff;
+
+/** Everything an index holds; what `save` writes and `load` reads back. */
+interface IndexData {
+  revision: string;
+  weights: number[];
+  maxPhraseTerms: number;
+  totalLength: number;
+  ids: string[];
+  keys: Float64Array;
+  /** Row length in FTS5 terms over all columns (BM25's D). */
+  lengths: Uint32Array;
+  /** NaN when the product has no price. */
+  prices: Float64Array;
+  /** 1, 0, or -1 when unknown. */
+  inStock: Int8Array;
+  /** Index into `categories`, or -1. */
+  categoryOf: Int32Array;
+  categories: string[];
+  terms: string[];
+  /** Postings of term t: `docs`/`freqs` from `offsets[t]` to `offsets[t + 1]`, docs ascending. */
+  offsets: Uint32Array;
+  docs: Int32Array;
+  /** Σ_columns weight · tf of the term in the row. */
+  freqs: Float32Array;
+  /** max over the term's postings of f·(k1+1)/(f + norm(d)): its score bound before idf. */
+  bounds: Float64Array;
+}
+
+/**
+ * The tokens of a query in the order FTS5 sees them: the same rules as the store's `toFtsPhrases`
+ * (trimmed, with a letter or digit, deduplicated as written, at most `MAX_KEYWORD_QUERY_TOKENS`).
+ */
+export function queryPhrases(tokens: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const raw of tokens) {
+    const t = raw.trim();
+    if (t.length === 0 || !/[\p{L}\p{N}]/u.test(t) || seen.has(t)) continue;
+    seen.add(t);
+    out.push(t);
+    if (out.length >= MAX_KEYWORD_QUERY_TOKENS) break;
+  }
+  return out;
+}
+
+/** The index term of a query token or stored token: its FTS5 terms, joined by a space when it is a phrase. */
+export function phraseKey(token: string): string {
+  return fts5Terms(token).join(' ');
+}
+
+function validateOptions(options: Partial<MemoryKeywordIndexOptions>): MemoryKeywordIndexOptions {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS), 'createMemoryKeywordIndex');
+  const opts: MemoryKeywordIndexOptions = { ...DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, ...options };
+  rejectUnknownKeys(opts.columnWeights, ANALYZED_FIELDS, 'createMemoryKeywordIndex columnWeights');
+  for (const f of ANALYZED_FIELDS) {
+    const w = opts.columnWeights[f];
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+      throw createError('INVALID_ARGUMENT', `column weight of ${f} must be a finite number ≥ 0`, { field: `columnWeights.${f}`, received: String(w) });
+    }
+  }
+  if (!Number.isInteger(opts.maxPhraseTerms) || opts.maxPhraseTerms < 2) {
+    throw createError('INVALID_ARGUMENT', 'maxPhraseTerms must be an integer ≥ 2', { field: 'maxPhraseTerms', received: String(opts.maxPhraseTerms) });
+  }
+  return opts;
+}
+
+/** Growable parallel arrays of (term, doc, weighted frequency) postings in doc order. */
+class PostingBuffer {
+  term = new Int32Array(1 << 16);
+  doc = new Int32Array(1 << 16);
+  freq = new Float32Array(1 << 16);
+  length = 0;
+  push(term: number, doc: number, freq: number): void {
+    if (this.length === this.term.length) {
+      const grow = <T extends Int32Array | Float32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.term = grow(this.term, (n) => new Int32Array(n));
+      this.doc = grow(this.doc, (n) => new Int32Array(n));
+      this.freq = grow(this.freq, (n) => new Float32Array(n));
+    }
+    this.term[this.length] = term;
+    this.doc[this.length] = doc;
+    this.freq[this.length] = freq;
+    this.length++;
+  }
+}
+
+function normsOf(lengths: Uint32Array, totalLength: number): Float64Array {
+  const n = lengths.length;
+  const avgdl = n > 0 ? totalLength / n : 1;
+  const norms = new Float64Array(n);
+  // The same expression as fts5Bm25Function's denominator term.
+  for (let d = 0; d < n; d++) norms[d] = BM25_K1 * (1 - BM25_B + (BM25_B * lengths[d]!) / avgdl);
+  return norms;
+}
+
+/** Builds the index data from store rows in key order. */
+function buildData(rows: Iterable<KeywordRow>, revision: string, opts: MemoryKeywordIndexOptions): IndexData {
+  const weights = ANALYZED_FIELDS.map((f) => opts.columnWeights[f]);
+  const termIds = new Map<string, number>();
+  const terms: string[] = [];
+  const categoryIds = new Map<string, number>();
+  const categories: string[] = [];
+  const ids: string[] = [];
+  const keys: number[] = [];
+  const lengths: number[] = [];
+  const prices: number[] = [];
+  const inStock: number[] = [];
+  const categoryOf: number[] = [];
+  const postings = new PostingBuffer();
+  const rowFreq = new Map<number, number>();
+  let totalLength = 0;
+  let lastKey = -Infinity;
+
+  const add = (term: string, w: number): void => {
+    let t = termIds.get(term);
+    if (t === undefined) {
+      t = terms.length;
+      termIds.set(term, t);
+      terms.push(term);
+    }
+    rowFreq.set(t, (rowFreq.get(t) ?? 0) + w);
+  };
+
+  for (const row of rows) {
+    if (row.key <= lastKey) throw createError('INTERNAL', `keyword rows must come in ascending key order (${row.key} after ${lastKey})`);
+    lastKey = row.key;
+    const d = ids.length;
+    ids.push(row.id);
+    keys.push(row.key);
+    prices.push(row.price ?? Number.NaN);
+    inStock.push(row.inStock === null ? -1 : row.inStock ? 1 : 0);
+    if (row.category === null) categoryOf.push(-1);
+    else {
+      let c = categoryIds.get(row.category);
+      if (c === undefined) {
+        c = categories.length;
+        categoryIds.set(row.category, c);
+        categories.push(row.category);
+      }
+      categoryOf.push(c);
+    }
+    rowFreq.clear();
+    let length = 0;
+    ANALYZED_FIELDS.forEach((field, c) => {
+      const w = weights[c]!;
+      for (const token of row.tokens[field] ?? []) {
+        const sub = fts5Terms(token);
+        length += sub.length;
+        for (const s of sub) add(s, w);
+        for (let a = 0; a + 1 < sub.length; a++) {
+          let phrase = sub[a]!;
+          for (let b = a + 1; b < sub.length && b - a < opts.maxPhraseTerms; b++) {
+            phrase += ` ${sub[b]!}`;
+            add(phrase, w);
+          }
+        }
+      }
+    });
+    lengths.push(length);
+    totalLength += length;
+    for (const [t, f] of rowFreq) postings.push(t, d, f);
+  }
+
+  const nTerms = terms.length;
+  const offsets = new Uint32Array(nTerms + 1);
+  for (let i = 0; i < postings.length; i++) offsets[postings.term[i]! + 1]!++;
+  for (let t = 0; t < nTerms; t++) offsets[t + 1]! += offsets[t]!;
+  const fill = offsets.slice(0, nTerms);
+  const docs = new Int32Array(postings.length);
+  const freqs = new Float32Array(postings.length);
+  for (let i = 0; i < postings.length; i++) {
+    const at = fill[postings.term[i]!]!++;
+    docs[at] = postings.doc[i]!;
+    freqs[at] = postings.freq[i]!;
+  }
+  const lengthArray = Uint32Array.from(lengths);
+  const data: IndexData = {
+    revision,
+    weights,
+    maxPhraseTerms: opts.maxPhraseTerms,
+    totalLength,
+    ids,
+    keys: Float64Array.from(keys),
+    lengths: lengthArray,
+    prices: Float64Array.from(prices),
+    inStock: Int8Array.from(inStock),
+    categoryOf: Int32Array.from(categoryOf),
+    categories,
+    terms,
+    offsets,
+    docs,
+    freqs,
+    bounds: new Float64Array(nTerms),
+  };
+  data.bounds = boundsOf(data, normsOf(lengthArray, totalLength));
+  return data;
+}
+
+function boundsOf(data: Pick<IndexData, 'offsets' | 'docs' | 'freqs'>, norms: Float64Array): Float64Array {
+  const nTerms = data.offsets.length - 1;
+  const bounds = new Float64Array(nTerms);
+  for (let t = 0; t < nTerms; t++) {
+    let best = 0;
+    for (let p = data.offsets[t]!; p < data.offsets[t + 1]!; p++) {
+      const f = data.freqs[p]!;
+      const s = (f * (BM25_K1 + 1)) / (f + norms[data.docs[p]!]!);
+      if (s > best) best = s;
+    }
+    bounds[t] = best;
+  }
+  return bounds;
+}
+
+/** Top-k of (score, doc): higher score first, then lower doc ordinal (= lower key). Root = worst kept. */
+class TopK {
+  readonly scores: Float64Array;
+  readonly docs: Int32Array;
+  size = 0;
+  constructor(readonly k: number) {
+    this.scores = new Float64Array(k);
+    this.docs = new Int32Array(k);
+  }
+  /** True when (s1, d1) ranks below (s2, d2). */
+  private worse(s1: number, d1: number, s2: number, d2: number): boolean {
+    return s1 < s2 || (s1 === s2 && d1 > d2);
+  }
+  get full(): boolean {
+    return this.size === this.k;
+  }
+  /** The score a new candidate must beat once full (-Infinity before). */
+  get threshold(): number {
+    return this.full ? this.scores[0]! : Number.NEGATIVE_INFINITY;
+  }
+  offer(score: number, doc: number): void {
+    const { scores, docs } = this;
+    if (!this.full) {
+      let i = this.size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!this.worse(score, doc, scores[parent]!, docs[parent]!)) break;
+        scores[i] = scores[parent]!;
+        docs[i] = docs[parent]!;
+        i = parent;
+      }
+      scores[i] = score;
+      docs[i] = doc;
+      return;
+    }
+    if (!this.worse(scores[0]!, docs[0]!, score, doc)) return;
+    let i = 0;
+    const n = this.size;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.worse(scores[r]!, docs[r]!, scores[l]!, docs[l]!) ? r : l;
+      if (!this.worse(scores[c]!, docs[c]!, score, doc)) break;
+      scores[i] = scores[c]!;
+      docs[i] = docs[c]!;
+      i = c;
+    }
+    scores[i] = score;
+    docs[i] = doc;
+  }
+  /** Best first. */
+  sorted(): { score: number; doc: number }[] {
+    const out: { score: number; doc: number }[] = [];
+    for (let i = 0; i < this.size; i++) out.push({ score: this.scores[i]!, doc: this.docs[i]! });
+    return out.sort((a, b) => b.score - a.score || a.doc - b.doc);
+  }
+}
+
+/** First position in [from, end) whose doc is ≥ target (galloping, then binary search). */
+function seek(docs: Int32Array, from: number, end: number, target: number): number {
+  if (from >= end || docs[from]! >= target) return from;
+  let lo = from;
+  let step = 1;
+  while (lo + step < end && docs[lo + step]! < target) {
+    lo += step;
+    step *= 2;
+  }
+  let hi = Math.min(lo + step, end);
+  lo++;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (docs[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function createIndex(data: IndexData): KeywordIndex {
+  const n = data.ids.length;
+  const norms = normsOf(data.lengths, data.totalLength);
+  const termIds = new Map<string, number>();
+  data.terms.forEach((t, i) => termIds.set(t, i));
+  // Scratch for exhaustive scoring, reused across queries.
+  let accumulator: Float64Array | undefined;
+
+  const df = (t: number): number => (t < 0 ? 0 : data.offsets[t + 1]! - data.offsets[t]!);
+  const idfOf = (nHit: number): number => {
+    const idf = Math.log((n - nHit + 0.5) / (nHit + 0.5));
+    return idf <= 0 ? BM25_MIN_IDF : idf;
+  };
+
+  function compileFilter(filter: KeywordFilter): ((d: number) => boolean) | undefined {
+    const tests: ((d: number) => boolean)[] = [];
+    const levels = categoryLevels(filter.categoryPrefix);
+    if (levels.length > 0) {
+      const prefix = levels.join('/');
+      const mask = new Uint8Array(data.categories.length);
+      data.categories.forEach((c, i) => {
+        if (c === prefix || c.startsWith(`${prefix}/`)) mask[i] = 1;
+      });
+      tests.push((d) => {
+        const c = data.categoryOf[d]!;
+        return c >= 0 && mask[c] === 1;
+      });
+    }
+    // NaN (no price) fails both comparisons, as NULL does in SQL.
+    const { minPrice, maxPrice, inStock } = filter;
+    if (minPrice !== undefined) tests.push((d) => data.prices[d]! >= minPrice);
+    if (maxPrice !== undefined) tests.push((d) => data.prices[d]! <= maxPrice);
+    if (inStock !== undefined) {
+      const want = inStock ? 1 : 0;
+      tests.push((d) => data.inStock[d] === want);
+    }
+    if (tests.length === 0) return undefined;
+    return (d) => tests.every((t) => t(d));
+  }
+
+  interface QueryTerm {
+    /** Position among the query's phrases (scores are summed in this order, like FTS5). */
+    phrase: number;
+    term: number;
+    idf: number;
+    bound: number;
+  }
+
+  function scoreOrder(contrib: Float64Array, present: Uint8Array, count: number): number {
+    let s = 0;
+    for (let i = 0; i < count; i++) if (present[i]) s += contrib[i]!;
+    return s;
+  }
+
+  function searchAll(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
+    const byDf = [...qt].sort((a, b) => df(a.term) - df(b.term));
+    const driver = byDf[0]!;
+    const others = byDf.slice(1);
+    const pos = others.map((q) => data.offsets[q.term]!);
+    const contrib = new Float64Array(nPhrases);
+    const present = new Uint8Array(nPhrases);
+    for (let p = data.offsets[driver.term]!; p < data.offsets[driver.term + 1]!; p++) {
+      const d = data.docs[p]!;
+      if (pass && !pass(d)) continue;
+      let all = true;
+      for (let j = 0; j < others.length; j++) {
+        const q = others[j]!;
+        const at = seek(data.docs, pos[j]!, data.offsets[q.term + 1]!, d);
+        pos[j] = at;
+        if (at >= data.offsets[q.term + 1]! || data.docs[at] !== d) {
+          all = false;
+          break;
+        }
+      }
+      if (!all) continue;
+      const norm = norms[d]!;
+      const f0 = data.freqs[p]!;
+      contrib[driver.phrase] = (driver.idf * (f0 * (BM25_K1 + 1))) / (f0 + norm);
+      present[driver.phrase] = 1;
+      others.forEach((q, j) => {
+        const f = data.freqs[pos[j]!]!;
+        contrib[q.phrase] = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
+        present[q.phrase] = 1;
+      });
+      top.offer(scoreOrder(contrib, present, nPhrases), d);
+    }
+  }
+
+  function searchExhaustive(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined): void {
+    accumulator ??= new Float64Array(n);
+    const acc = accumulator;
+    const seen = new Uint8Array(n);
+    const touched: number[] = [];
+    // Phrase order, so each row's sum is added up in the same order as MaxScore's and FTS5's.
+    for (const q of [...qt].sort((a, b) => a.phrase - b.phrase)) {
+      for (let p = data.offsets[q.term]!; p < data.offsets[q.term + 1]!; p++) {
+        const d = data.docs[p]!;
+        const f = data.freqs[p]!;
+        if (!seen[d]) {
+          seen[d] = 1;
+          acc[d] = 0;
+          touched.push(d);
+        }
+        acc[d]! += (q.idf * (f * (BM25_K1 + 1))) / (f + norms[d]!);
+      }
+    }
+    for (const d of touched) if (!pass || pass(d)) top.offer(acc[d]!, d);
+  }
+
+  /** MaxScore over postings in doc order; docs arrive in ascending order, so a tie never displaces a kept row. */
+  function searchMaxScore(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
+    const terms = [...qt].sort((a, b) => a.bound - b.bound);
+    const m = terms.length;
+    const cumulative = new Float64Array(m);
+    let sum = 0;
+    terms.forEach((q, j) => {
+      sum += q.bound;
+      cumulative[j] = sum;
+    });
+    const pos = new Int32Array(m);
+    const end = new Int32Array(m);
+    terms.forEach((q, j) => {
+      pos[j] = data.offsets[q.term]!;
+      end[j] = data.offsets[q.term + 1]!;
+    });
+    const contrib = new Float64Array(nPhrases);
+    const present = new Uint8Array(nPhrases);
+    let firstEssential = 0;
+    let threshold = Number.NEGATIVE_INFINITY;
+    const docs = data.docs;
+    for (;;) {
+      let d = NO_DOC;
+      for (let j = firstEssential; j < m; j++) {
+        if (pos[j]! < end[j]!) {
+          const x = docs[pos[j]!]!;
+          if (x < d) d = x;
+        }
+      }
+      if (d === NO_DOC) break;
+      if (pass && !pass(d)) {
+        for (let j = firstEssential; j < m; j++) if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
+        continue;
+      }
+      const norm = norms[d]!;
+      present.fill(0);
+      let partial = 0;
+      for (let j = firstEssential; j < m; j++) {
+        const p = pos[j]!;
+        if (p < end[j]! && docs[p] === d) {
+          const q = terms[j]!;
+          const f = data.freqs[p]!;
+          const c = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
+          contrib[q.phrase] = c;
+          present[q.phrase] = 1;
+          partial += c;
+          pos[j] = p + 1;
+        }
+      }
+      let pruned = false;
+      for (let j = firstEssential - 1; j >= 0; j--) {
+        if (partial + cumulative[j]! <= threshold) {
+          pruned = true;
+          break;
+        }
+        const p = seek(docs, pos[j]!, end[j]!, d);
+        pos[j] = p;
+        if (p < end[j]! && docs[p] === d) {
+          const q = terms[j]!;
+          const f = data.freqs[p]!;
+          const c = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
+          contrib[q.phrase] = c;
+          present[q.phrase] = 1;
+          partial += c;
+        }
+      }
+      if (pruned) continue;
+      const score = scoreOrder(contrib, present, nPhrases);
+      if (score <= threshold) continue;
+      top.offer(score, d);
+      if (top.full) {
+        threshold = top.threshold;
+        while (firstEssential < m && cumulative[firstEssential]! <= threshold) firstEssential++;
+      }
+    }
+  }
+
+  const index: KeywordIndex = {
+    revision: data.revision,
+    size: n,
+    search(queryTokens, options) {
+      rejectUnknownKeys(options, ['k', 'filter', 'match', 'pruning'], 'keyword index search');
+      const { k, filter = {}, match = 'any', pruning = 'maxscore' } = options;
+      if (!Number.isInteger(k) || k < 1) {
+        throw createError('INVALID_ARGUMENT', 'keyword search: k must be a positive integer', { field: 'k', received: String(k) });
+      }
+      if (match !== 'any' && match !== 'all') {
+        throw createError('INVALID_ARGUMENT', 'keyword search: match must be "any" or "all"', { field: 'match', received: String(match) });
+      }
+      if (pruning !== 'maxscore' && pruning !== 'none') {
+        throw createError('INVALID_ARGUMENT', 'keyword search: pruning must be "maxscore" or "none"', { field: 'pruning', received: String(pruning) });
+      }
+      const phrases = queryPhrases(queryTokens);
+      if (phrases.length === 0 || n === 0) return [];
+      const all: QueryTerm[] = phrases.map((p, phrase) => {
+        const key = phraseKey(p);
+        const term = key.length > 0 ? (termIds.get(key) ?? -1) : -1;
+        const idf = idfOf(df(term));
+        return { phrase, term, idf, bound: term < 0 ? 0 : idf * data.bounds[term]! * BOUND_SLACK };
+      });
+      const qt = all.filter((q) => q.term >= 0);
+      if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
+      const pass = compileFilter(filter);
+      const top = new TopK(Math.min(k, n));
+      if (match === 'all' && qt.length > 1) searchAll(qt, top, pass, phrases.length);
+      else if (pruning === 'none') searchExhaustive(qt, top, pass);
+      else searchMaxScore(qt, top, pass, phrases.length);
+      return top.sorted().map(({ score, doc }) => ({ id: data.ids[doc]!, key: data.keys[doc]!, score }));
+    },
+    documentFrequencies(tokens) {
+      const out = new Map<string, number>();
+      for (const t of tokens) if (!out.has(t)) out.set(t, df(termIds.get(phraseKey(t)) ?? -1));
+      return out;
+    },
+    isCurrent: (store) => store.revision() === data.revision,
+    save: (file) => saveData(data, file),
+    stats(): KeywordIndexStats {
+      const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.offsets, data.docs, data.freqs, data.bounds, norms];
+      const stringBytes = (list: readonly string[]): number => list.reduce((s, x) => s + 16 + 2 * x.length, 0);
+      return {
+        revision: data.revision,
+        products: n,
+        terms: data.terms.length,
+        postings: data.docs.length,
+        // Typed arrays, the strings, and the term map (≈ 40 bytes an entry beside its key).
+        memoryBytes:
+          typed.reduce((s, a) => s + a.byteLength, 0) +
+          stringBytes(data.ids) +
+          stringBytes(data.terms) +
+          stringBytes(data.categories) +
+          40 * data.terms.length,
+        averageLength: n > 0 ? data.totalLength / n : 0,
+      };
+    },
+  };
+  return index;
+}
+
+/**
+ * Builds the index from the store in one pass over its products (`iterateKeywordRows`), inside one
+ * read transaction so the recorded revision is the one the rows come from.
+ */
+export function createMemoryKeywordIndex(store: ProductStore, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
+  const opts = validateOptions(options);
+  const data = store.transaction(() => buildData(store.iterateKeywordRows(), store.revision(), opts));
+  return createIndex(data);
+}
+
+/** Builds an index from rows given directly (key order); for tests and tools without a store. */
+export function createMemoryKeywordIndexFromRows(rows: Iterable<KeywordRow>, revision: string, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
+  return createIndex(buildData(rows, revision, validateOptions(options)));
+}
+
+// ---- File format ------------------------------------------------------------------------------
+//
+// magic (8 bytes) | format version (u32 LE) | header length (u32 LE) | header JSON | zero padding
+// to 8 bytes | sections, each starting on an 8-byte boundary. The header lists every section
+// (name, byte offset from the body start, byte length) and the SHA-1 of the body, so a truncated or
+// damaged file is detected before any of it is used.
+
+const TYPED_SECTIONS = ['keys', 'lengths', 'prices', 'inStock', 'categoryOf', 'offsets', 'docs', 'freqs', 'bounds'] as const;
+const STRING_SECTIONS = ['ids', 'terms', 'categories'] as const;
+type TypedSection = (typeof TYPED_SECTIONS)[number];
+type StringSection = (typeof STRING_SECTIONS)[number];
+
+const TYPED_CONSTRUCTORS = {
+  keys: Float64Array,
+  lengths: Uint32Array,
+  prices: Float64Array,
+  inStock: Int8Array,
+  categoryOf: Int32Array,
+  offsets: Uint32Array,
+  docs: Int32Array,
+  freqs: Float32Array,
+  bounds: Float64Array,
+} as const satisfies Record<TypedSection, unknown>;
+
+interface FileHeader {
+  revision: string;
+  weights: number[];
+  maxPhraseTerms: number;
+  totalLength: number;
+  products: number;
+  littleEndian: boolean;
+  sha1: string;
+  sections: { name: TypedSection | StringSection; offset: number; length: number }[];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const align8 = (n: number): number => (n + 7) & ~7;
+
+function saveData(data: IndexData, file: string): number {
+  const parts: Uint8Array[] = [];
+  const sections: FileHeader['sections'] = [];
+  let offset = 0;
+  const addPart = (name: TypedSection | StringSection, bytes: Uint8Array): void => {
+    sections.push({ name, offset, length: bytes.byteLength });
+    parts.push(bytes);
+    const padded = align8(bytes.byteLength);
+    if (padded > bytes.byteLength) parts.push(new Uint8Array(padded - bytes.byteLength));
+    offset += padded;
+  };
+  for (const name of TYPED_SECTIONS) {
+    const a = data[name];
+    addPart(name, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  for (const name of STRING_SECTIONS) addPart(name, Buffer.from(JSON.stringify(data[name]), 'utf8'));
+  const body = Buffer.concat(parts);
+  const header: FileHeader = {
+    revision: data.revision,
+    weights: data.weights,
+    maxPhraseTerms: data.maxPhraseTerms,
+    totalLength: data.totalLength,
+    products: data.ids.length,
+    littleEndian: LITTLE_ENDIAN,
+    sha1: createHash('sha1').update(body).digest('hex'),
+    sections,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(align8(16 + headerBytes.length));
+  prefix.write(KEYWORD_INDEX_MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(KEYWORD_INDEX_FORMAT_VERSION, 8);
+  prefix.writeUInt32LE(headerBytes.length, 12);
+  headerBytes.copy(prefix, 16);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, Buffer.concat([prefix, body]));
+  fs.renameSync(temp, file);
+  return prefix.length + body.length;
+}
+
+type ParseResult = { ok: true; data: IndexData } | { ok: false; reason: KeywordIndexStaleReason; message: string; revision?: string };
+
+/** Reads the header only: the revision a saved index was built from, or undefined when the file is missing or not an index. */
+export function readKeywordIndexRevision(file: string): string | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    if (fs.readSync(fd, head, 0, 16, 0) < 16 || head.toString('latin1', 0, 8) !== KEYWORD_INDEX_MAGIC) return undefined;
+    const length = head.readUInt32LE(12);
+    const json = Buffer.alloc(length);
+    if (fs.readSync(fd, json, 0, length, 16) < length) return undefined;
+    const header = JSON.parse(json.toString('utf8')) as Partial<FileHeader>;
+    return typeof header.revision === 'string' ? header.revision : undefined;
+  } catch {
+    // Only for a header that is not JSON: "not an index" is the answer, not an error.
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function parseFile(bytes: Buffer, weights: number[]): ParseResult {
+  const damaged = (message: string): ParseResult => ({ ok: false, reason: 'damaged', message });
+  if (bytes.length < 16 || bytes.toString('latin1', 0, 8) !== KEYWORD_INDEX_MAGIC) return damaged('not a prodsim keyword index');
+  const version = bytes.readUInt32LE(8);
+  if (version !== KEYWORD_INDEX_FORMAT_VERSION) {
+    return { ok: false, reason: 'format', message: `file format ${version}, this prodsim reads ${KEYWORD_INDEX_FORMAT_VERSION}` };
+  }
+  const headerLength = bytes.readUInt32LE(12);
+  if (16 + headerLength > bytes.length) return damaged('truncated header');
+  let header: FileHeader;
+  try {
+    header = JSON.parse(bytes.toString('utf8', 16, 16 + headerLength)) as FileHeader;
+  } catch {
+    return damaged('header is not valid JSON');
+  }
+  if (header.littleEndian !== LITTLE_ENDIAN) return { ok: false, reason: 'format', message: 'written on a machine of the other byte order' };
+  if (header.weights.length !== weights.length || header.weights.some((w, i) => w !== weights[i])) {
+    return { ok: false, reason: 'format', message: `built with column weights ${header.weights.join(',')}, expected ${weights.join(',')}`, revision: header.revision };
+  }
+  const bodyStart = align8(16 + headerLength);
+  // Typed-array views need an aligned buffer; a Buffer from the pool may not be.
+  const body = bytes.byteOffset % 8 === 0 ? bytes.subarray(bodyStart) : Buffer.from(bytes.subarray(bodyStart));
+  if (createHash('sha1').update(body).digest('hex') !== header.sha1) return damaged('checksum mismatch (truncated or modified)');
+  const section = new Map(header.sections.map((s) => [s.name, s]));
+  const bytesOf = (name: TypedSection | StringSection): Uint8Array | undefined => {
+    const s = section.get(name);
+    if (!s || s.offset + s.length > body.length) return undefined;
+    return body.subarray(s.offset, s.offset + s.length);
+  };
+  const typed: Partial<Record<TypedSection, ArrayBufferView>> = {};
+  for (const name of TYPED_SECTIONS) {
+    const b = bytesOf(name);
+    const C = TYPED_CONSTRUCTORS[name];
+    if (!b || b.byteLength % C.BYTES_PER_ELEMENT !== 0 || b.byteOffset % C.BYTES_PER_ELEMENT !== 0) {
+      return damaged(`section ${name} missing or misaligned`);
+    }
+    typed[name] = new C(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength / C.BYTES_PER_ELEMENT);
+  }
+  const strings: Partial<Record<StringSection, string[]>> = {};
+  for (const name of STRING_SECTIONS) {
+    const b = bytesOf(name);
+    if (!b) return damaged(`section ${name} missing`);
+    strings[name] = JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')) as string[];
+  }
+  const data: IndexData = {
+    revision: header.revision,
+    weights: header.weights,
+    maxPhraseTerms: header.maxPhraseTerms,
+    totalLength: header.totalLength,
+    ids: strings.ids!,
+    categories: strings.categories!,
+    terms: strings.terms!,
+    keys: typed.keys as Float64Array,
+    lengths: typed.lengths as Uint32Array,
+    prices: typed.prices as Float64Array,
+    inStock: typed.inStock as Int8Array,
+    categoryOf: typed.categoryOf as Int32Array,
+    offsets: typed.offsets as Uint32Array,
+    docs: typed.docs as Int32Array,
+    freqs: typed.freqs as Float32Array,
+    bounds: typed.bounds as Float64Array,
+  };
+  const n = header.products;
+  const consistent =
+    data.ids.length === n &&
+    data.keys.length === n &&
+    data.lengths.length === n &&
+    data.prices.length === n &&
+    data.inStock.length === n &&
+    data.categoryOf.length === n &&
+    data.offsets.length === data.terms.length + 1 &&
+    data.bounds.length === data.terms.length &&
+    data.docs.length === data.freqs.length &&
+    data.offsets[data.terms.length] === data.docs.length;
+  if (!consistent) return damaged('section sizes disagree');
+  return { ok: true, data };
+}
+
+export interface LoadKeywordIndexOptions {
+  /** The store revision the index must have been built from (`store.revision()`); unchecked when absent. */
+  revision?: string;
+  /** Must equal the weights the index was built with. */
+  columnWeights?: Record<AnalyzedField, number>;
+}
+
+/**
+ * Loads a saved index. Throws FILE_NOT_FOUND when the file is missing, and INDEX_STALE (details.reason
+ * `revision`, `format` or `damaged`) when it was built from another store revision, by another file
+ * format or column weights, or is damaged: the caller rebuilds (or use `openMemoryKeywordIndex`).
+ */
+export function loadMemoryKeywordIndex(file: string, options: LoadKeywordIndexOptions = {}): KeywordIndex {
+  rejectUnknownKeys(options, ['revision', 'columnWeights'], 'loadMemoryKeywordIndex');
+  if (!fs.existsSync(file)) throw createError('FILE_NOT_FOUND', `no keyword index at ${file}`, { file });
+  const weights = ANALYZED_FIELDS.map((f) => (options.columnWeights ?? KEYWORD_COLUMN_WEIGHTS)[f]);
+  const parsed = parseFile(fs.readFileSync(file), weights);
+  if (!parsed.ok) throw keywordIndexStale(file, parsed.reason, parsed.message);
+  if (options.revision !== undefined && parsed.data.revision !== options.revision) {
+    throw keywordIndexStale(file, 'revision', `built from store revision ${parsed.data.revision}, the store is at ${options.revision}`);
+  }
+  return createIndex(parsed.data);
+}
+
+export interface OpenedKeywordIndex {
+  index: KeywordIndex;
+  /** `loaded`: the file was current; `built`: it was missing, stale or damaged, and was rebuilt and saved. */
+  source: 'loaded' | 'built';
+  /** Why it was rebuilt. */
+  reason?: 'missing' | KeywordIndexStaleReason;
+}
+
+/**
+ * The index of the store's current revision: loaded from `file` when that is current, otherwise
+ * built from the store and saved to `file`.
+ */
+export function openMemoryKeywordIndex(store: ProductStore, file: string, options: Partial<MemoryKeywordIndexOptions> = {}): OpenedKeywordIndex {
+  const opts = validateOptions(options);
+  let reason: OpenedKeywordIndex['reason'] = 'missing';
+  const revision = store.revision();
+  // Reading the header first avoids reading (and checksumming) a large stale file.
+  const saved = readKeywordIndexRevision(file);
+  if (saved === revision) {
+    const parsed = parseFile(fs.readFileSync(file), ANALYZED_FIELDS.map((f) => opts.columnWeights[f]));
+    if (parsed.ok && parsed.data.maxPhraseTerms === opts.maxPhraseTerms) return { index: createIndex(parsed.data), source: 'loaded' };
+    reason = parsed.ok ? 'format' : parsed.reason;
+  } else if (saved !== undefined) reason = 'revision';
+  else if (fs.existsSync(file)) reason = 'damaged';
+  const index = createMemoryKeywordIndex(store, opts);
+  index.save(file);
+  return { index, source: 'built', reason };
+}
