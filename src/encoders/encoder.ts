@@ -95,8 +95,11 @@ export interface WordNeighbour {
   similarity: number;
 }
 
-/** Cosine similarity of two dense vectors of equal length (0 when either is zero). */
-export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+/**
+ * Cosine of two dense vectors of equal length, clamped to [-1, 1]; undefined when either is the zero
+ * vector (no direction: "no evidence", which the similarity stage reports as a missing field).
+ */
+export function cosineOrUndefined(a: Float32Array | Float64Array | readonly number[], b: Float32Array | Float64Array | readonly number[]): number | undefined {
   if (a.length !== b.length) {
     throw createError('DIM_MISMATCH', `cosine of vectors of dimension ${a.length} and ${b.length}`, {
       expected: String(a.length),
@@ -113,5 +116,12 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
     na += x * x;
     nb += y * y;
   }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  if (na === 0 || nb === 0) return undefined;
+  const c = dot / Math.sqrt(na * nb);
+  return c < -1 ? -1 : c > 1 ? 1 : c;
+}
+
+/** Cosine similarity of two dense vectors of equal length (0 when either is zero). */
+export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  return cosineOrUndefined(a, b) ?? 0;
 }

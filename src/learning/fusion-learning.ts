@@ -28,7 +28,7 @@ export interface RecordFieldMapping {
 }
 
 /** A benchmark record as a `Product` (title, description, brand, numeric price). */
-export function recordToProduct(record: PairRecord, mapping: RecordFieldMapping, id: string): Product {
+export function pairRecordToProduct(record: PairRecord, mapping: RecordFieldMapping, id: string): Product {
   const price = mapping.price ? Number((record[mapping.price] ?? '').replace(/[^0-9.]/g, '')) : Number.NaN;
   const description = mapping.description ? record[mapping.description] : undefined;
   const brand = mapping.brand ? record[mapping.brand] : undefined;
@@ -73,7 +73,7 @@ export function learnFusionProfile(train: readonly LabeledPair[], valid: readonl
     let rep = cache.get(r);
     if (!rep) {
       const dense = options.denseTitle?.(r);
-      rep = representProduct(recordToProduct(r, options.mapping, `r${next++}`), analyzer, dense ? { dense: { title: dense } } : {});
+      rep = representProduct(pairRecordToProduct(r, options.mapping, `r${next++}`), analyzer, dense ? { dense: { title: dense } } : {});
       cache.set(r, rep);
     }
     return rep;

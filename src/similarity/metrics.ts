@@ -11,7 +11,7 @@
  * Empty vectors (length 0) behave like zero vectors: distances are 0, cosine/Pearson `undefined`.
  */
 import { createError } from '../errors.ts';
-import type { SparseVector } from '../encoders/encoder.ts';
+import { cosineOrUndefined, type SparseVector } from '../encoders/encoder.ts';
 
 export type MetricKind = 'similarity' | 'distance';
 
@@ -41,21 +41,8 @@ function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
 
-export function cosineSimilarity(a: DenseVector, b: DenseVector): number | undefined {
-  checkSameLength('cosine', a, b);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  if (na === 0 || nb === 0) return undefined;
-  return clamp(dot / Math.sqrt(na * nb), -1, 1);
-}
+/** Cosine in [-1, 1]; undefined for a zero vector (the encoders stage's `cosineOrUndefined`). */
+export const cosineSimilarity: (a: DenseVector, b: DenseVector) => number | undefined = cosineOrUndefined;
 
 export function euclideanDistance(a: DenseVector, b: DenseVector): number {
   checkSameLength('euclidean', a, b);
