@@ -290,3 +290,23 @@ test('query validation: k, match and options', () => {
   assert.deepEqual(idx.search(['红色', '不存在的词'], { k: 3, match: 'all' }), []);
   assert.equal(idx.search(['红色', '不存在的词'], { k: 3 }).length, 3);
 });
+
+test('a store written before revisions existed: derived revision when read-only, a stored one from its first writable open', () => {
+  const file = path.join(dir, 'legacy', 'store.db');
+  const s = createProductStore({ path: file });
+  s.upsertProducts([randomProduct(5)].map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) })));
+  s.close();
+  const db = new Database(file);
+  db.prepare(`DELETE FROM meta WHERE key = 'products.revision'`).run();
+  db.close();
+  const ro = createProductStore({ path: file, readonly: true });
+  const legacy = ro.revision();
+  assert.match(legacy, /^legacy:1:/);
+  const built = createMemoryKeywordIndex(ro);
+  assert.equal(built.revision, legacy);
+  ro.close();
+  const rw = createProductStore({ path: file });
+  assert.doesNotMatch(rw.revision(), /^legacy/);
+  assert.equal(built.isCurrent(rw), false);
+  rw.close();
+});

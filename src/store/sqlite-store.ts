@@ -286,6 +286,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
   const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
 
+  // Stores written before revisions existed get one on their first writable open.
+  if (!opts.readonly && stmt.getMeta.get(PRODUCTS_REVISION_KEY) === undefined) stmt.setMeta.run(PRODUCTS_REVISION_KEY, randomUUID());
+  /** Read-only handle on such a store: derived once (it scans the products), see `revision()`. */
+  let legacyRevision: string | undefined;
+
   /** Called inside the writing transaction, so the new revision commits (or rolls back) with the rows. */
   function bumpRevision(): void {
     stmt.setMeta.run(PRODUCTS_REVISION_KEY, randomUUID());
@@ -558,9 +563,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     revision() {
       const stored = stmt.getMeta.get(PRODUCTS_REVISION_KEY) as string | undefined;
       if (stored !== undefined) return stored;
-      // A store last written before revisions existed: derived from what any write there changed.
-      const r = stmt.legacyRevision.get() as { n: number; maxKey: number | null; maxUpdated: number | null };
-      return `legacy:${r.n}:${r.maxKey ?? 0}:${r.maxUpdated ?? 0}`;
+      // Only a read-only handle on a store last written before revisions existed gets here; this
+      // process cannot write it, and any newer prodsim that does stores a revision, read above.
+      if (legacyRevision === undefined) {
+        const r = stmt.legacyRevision.get() as { n: number; maxKey: number | null; maxUpdated: number | null };
+        legacyRevision = `legacy:${r.n}:${r.maxKey ?? 0}:${r.maxUpdated ?? 0}`;
+      }
+      return legacyRevision;
     },
     idToKey: (id) => stmt.idToKey.get(id) as number | undefined,
     keyToId: (key) => stmt.keyToId.get(key) as string | undefined,

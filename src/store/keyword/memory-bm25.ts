@@ -182,14 +182,35 @@ function buildData(rows: Iterable<KeywordRow>, revision: string, opts: MemoryKey
   let totalLength = 0;
   let lastKey = -Infinity;
 
-  const add = (term: string, w: number): void => {
+  const termId = (term: string): number => {
     let t = termIds.get(term);
     if (t === undefined) {
       t = terms.length;
       termIds.set(term, t);
       terms.push(term);
     }
-    rowFreq.set(t, (rowFreq.get(t) ?? 0) + w);
+    return t;
+  };
+  /**
+   * Per distinct stored token: its FTS5 length and the ids of its terms and in-token phrases. A
+   * catalog repeats a small vocabulary, so this turns most of the build into one map lookup a token.
+   */
+  const tokenCache = new Map<string, { length: number; ids: number[] }>();
+  const analyseToken = (token: string): { length: number; ids: number[] } => {
+    let cached = tokenCache.get(token);
+    if (cached) return cached;
+    const sub = fts5Terms(token);
+    const ids = sub.map(termId);
+    for (let a = 0; a + 1 < sub.length; a++) {
+      let phrase = sub[a]!;
+      for (let b = a + 1; b < sub.length && b - a < opts.maxPhraseTerms; b++) {
+        phrase += ` ${sub[b]!}`;
+        ids.push(termId(phrase));
+      }
+    }
+    cached = { length: sub.length, ids };
+    tokenCache.set(token, cached);
+    return cached;
   };
 
   for (const row of rows) {
@@ -215,16 +236,9 @@ function buildData(rows: Iterable<KeywordRow>, revision: string, opts: MemoryKey
     ANALYZED_FIELDS.forEach((field, c) => {
       const w = weights[c]!;
       for (const token of row.tokens[field] ?? []) {
-        const sub = fts5Terms(token);
-        length += sub.length;
-        for (const s of sub) add(s, w);
-        for (let a = 0; a + 1 < sub.length; a++) {
-          let phrase = sub[a]!;
-          for (let b = a + 1; b < sub.length && b - a < opts.maxPhraseTerms; b++) {
-            phrase += ` ${sub[b]!}`;
-            add(phrase, w);
-          }
-        }
+        const { length: termCount, ids: tokenTerms } = analyseToken(token);
+        length += termCount;
+        for (const t of tokenTerms) rowFreq.set(t, (rowFreq.get(t) ?? 0) + w);
       }
     });
     lengths.push(length);
