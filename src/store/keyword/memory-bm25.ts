@@ -379,8 +379,10 @@ function createIndex(data: IndexData): KeywordIndex {
   const norms = normsOf(data.lengths, data.totalLength);
   const termIds = new Map<string, number>();
   data.terms.forEach((t, i) => termIds.set(t, i));
-  // Scratch for exhaustive scoring, reused across queries.
+  // Scratch for exhaustive scoring, reused across queries: sums, and the query generation that last touched a row.
   let accumulator: Float64Array | undefined;
+  let stamps: Uint32Array | undefined;
+  let generation = 0;
 
   const df = (t: number): number => (t < 0 ? 0 : data.offsets[t + 1]! - data.offsets[t]!);
   const idfOf = (nHit: number): number => {
@@ -464,20 +466,29 @@ function createIndex(data: IndexData): KeywordIndex {
 
   function searchExhaustive(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined): void {
     accumulator ??= new Float64Array(n);
+    stamps ??= new Uint32Array(n);
+    if (++generation === 0xffffffff) {
+      stamps.fill(0);
+      generation = 1;
+    }
     const acc = accumulator;
-    const seen = new Uint8Array(n);
+    const stamp = stamps;
     const touched: number[] = [];
+    const { docs, freqs } = data;
     // Phrase order, so each row's sum is added up in the same order as MaxScore's and FTS5's.
-    for (const q of [...qt].sort((a, b) => a.phrase - b.phrase)) {
+    const ordered = [...qt].sort((a, b) => a.phrase - b.phrase);
+    for (const q of ordered) {
+      const idf = q.idf;
       for (let p = data.offsets[q.term]!; p < data.offsets[q.term + 1]!; p++) {
-        const d = data.docs[p]!;
-        const f = data.freqs[p]!;
-        if (!seen[d]) {
-          seen[d] = 1;
+        const d = docs[p]!;
+        const f = freqs[p]!;
+        // A row's first contribution starts its sum (no clearing pass over the accumulator).
+        if (stamp[d] !== generation) {
+          stamp[d] = generation;
           acc[d] = 0;
           touched.push(d);
         }
-        acc[d]! += (q.idf * (f * (BM25_K1 + 1))) / (f + norms[d]!);
+        acc[d]! += (idf * (f * (BM25_K1 + 1))) / (f + norms[d]!);
       }
     }
     for (const d of touched) if (!pass || pass(d)) top.offer(acc[d]!, d);
@@ -488,46 +499,53 @@ function createIndex(data: IndexData): KeywordIndex {
     const terms = [...qt].sort((a, b) => a.bound - b.bound);
     const m = terms.length;
     const cumulative = new Float64Array(m);
-    let sum = 0;
-    terms.forEach((q, j) => {
-      sum += q.bound;
-      cumulative[j] = sum;
-    });
+    const idfs = new Float64Array(m);
+    const phraseOf = new Int32Array(m);
     const pos = new Int32Array(m);
     const end = new Int32Array(m);
-    terms.forEach((q, j) => {
+    let sum = 0;
+    for (let j = 0; j < m; j++) {
+      const q = terms[j]!;
+      sum += q.bound;
+      cumulative[j] = sum;
+      idfs[j] = q.idf;
+      phraseOf[j] = q.phrase;
       pos[j] = data.offsets[q.term]!;
       end[j] = data.offsets[q.term + 1]!;
-    });
+    }
     const contrib = new Float64Array(nPhrases);
     const present = new Uint8Array(nPhrases);
+    const touched = new Int32Array(m);
     let firstEssential = 0;
     let threshold = Number.NEGATIVE_INFINITY;
-    const docs = data.docs;
+    const { docs, freqs } = data;
+    const k1plus1 = BM25_K1 + 1;
     for (;;) {
       let d = NO_DOC;
       for (let j = firstEssential; j < m; j++) {
-        if (pos[j]! < end[j]!) {
-          const x = docs[pos[j]!]!;
+        const p = pos[j]!;
+        if (p < end[j]!) {
+          const x = docs[p]!;
           if (x < d) d = x;
         }
       }
       if (d === NO_DOC) break;
-      if (pass && !pass(d)) {
+      if (pass !== undefined && !pass(d)) {
         for (let j = firstEssential; j < m; j++) if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
         continue;
       }
       const norm = norms[d]!;
-      present.fill(0);
+      let nTouched = 0;
       let partial = 0;
       for (let j = firstEssential; j < m; j++) {
         const p = pos[j]!;
         if (p < end[j]! && docs[p] === d) {
-          const q = terms[j]!;
-          const f = data.freqs[p]!;
-          const c = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
-          contrib[q.phrase] = c;
-          present[q.phrase] = 1;
+          const f = freqs[p]!;
+          const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
+          const phrase = phraseOf[j]!;
+          contrib[phrase] = c;
+          present[phrase] = 1;
+          touched[nTouched++] = phrase;
           partial += c;
           pos[j] = p + 1;
         }
@@ -541,17 +559,19 @@ function createIndex(data: IndexData): KeywordIndex {
         const p = seek(docs, pos[j]!, end[j]!, d);
         pos[j] = p;
         if (p < end[j]! && docs[p] === d) {
-          const q = terms[j]!;
-          const f = data.freqs[p]!;
-          const c = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
-          contrib[q.phrase] = c;
-          present[q.phrase] = 1;
+          const f = freqs[p]!;
+          const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
+          const phrase = phraseOf[j]!;
+          contrib[phrase] = c;
+          present[phrase] = 1;
+          touched[nTouched++] = phrase;
           partial += c;
         }
       }
-      if (pruned) continue;
-      const score = scoreOrder(contrib, present, nPhrases);
-      if (score <= threshold) continue;
+      let score = 0;
+      if (!pruned) score = scoreOrder(contrib, present, nPhrases);
+      for (let i = 0; i < nTouched; i++) present[touched[i]!] = 0;
+      if (pruned || score <= threshold) continue;
       top.offer(score, d);
       if (top.full) {
         threshold = top.threshold;
