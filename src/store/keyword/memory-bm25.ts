@@ -178,7 +178,11 @@ function buildData(rows: Iterable<KeywordRow>, revision: string, opts: MemoryKey
   const inStock: number[] = [];
   const categoryOf: number[] = [];
   const postings = new PostingBuffer();
-  const rowFreq = new Map<number, number>();
+  // The current row's terms and weighted frequencies, found through per-term slots stamped with the row.
+  let rowStamp = new Int32Array(1 << 12).fill(-1);
+  let rowSlot = new Int32Array(1 << 12);
+  const rowTerms: number[] = [];
+  const rowFreqs: number[] = [];
   let totalLength = 0;
   let lastKey = -Infinity;
 
@@ -231,19 +235,36 @@ function buildData(rows: Iterable<KeywordRow>, revision: string, opts: MemoryKey
       }
       categoryOf.push(c);
     }
-    rowFreq.clear();
+    rowTerms.length = 0;
+    rowFreqs.length = 0;
     let length = 0;
     ANALYZED_FIELDS.forEach((field, c) => {
       const w = weights[c]!;
       for (const token of row.tokens[field] ?? []) {
         const { length: termCount, ids: tokenTerms } = analyseToken(token);
         length += termCount;
-        for (const t of tokenTerms) rowFreq.set(t, (rowFreq.get(t) ?? 0) + w);
+        for (const t of tokenTerms) {
+          if (t >= rowStamp.length) {
+            const grownStamp = new Int32Array(Math.max(rowStamp.length * 2, t + 1)).fill(-1);
+            grownStamp.set(rowStamp);
+            rowStamp = grownStamp;
+            const grownSlot = new Int32Array(grownStamp.length);
+            grownSlot.set(rowSlot);
+            rowSlot = grownSlot;
+          }
+          if (rowStamp[t] === d) rowFreqs[rowSlot[t]!]! += w;
+          else {
+            rowStamp[t] = d;
+            rowSlot[t] = rowTerms.length;
+            rowTerms.push(t);
+            rowFreqs.push(w);
+          }
+        }
       }
     });
     lengths.push(length);
     totalLength += length;
-    for (const [t, f] of rowFreq) postings.push(t, d, f);
+    for (let i = 0; i < rowTerms.length; i++) postings.push(rowTerms[i]!, d, rowFreqs[i]!);
   }
 
   const nTerms = terms.length;
