@@ -310,3 +310,39 @@ test('a store written before revisions existed: derived revision when read-only,
   assert.equal(built.isCurrent(rw), false);
   rw.close();
 });
+
+test('after updates and deletes the index scores with the live catalog statistics (as FTS5 on a fresh store of the same products)', () => {
+  const edited = createProductStore({ path: ':memory:' });
+  const fresh = createProductStore({ path: path.join(dir, 'fresh', 'store.db') });
+  const itemOf = (p: Product) => ({ product: p, analyzed: analyzeProduct(p, analyzer) });
+  const products = Array.from({ length: 150 }, (_, i) => randomProduct(1000 + i));
+  edited.upsertProducts(products.map(itemOf));
+  // Update every fifth product, delete every seventh: FTS5's contentless_delete totals would now count them twice.
+  const final = products.map((p, i) => (i % 5 === 0 ? { ...p, title: `${p.title} 红色 updated` } : p));
+  edited.upsertProducts(final.filter((_, i) => i % 5 === 0).map(itemOf));
+  const deleted = final.filter((_, i) => i % 7 === 0).map((p) => p.id);
+  edited.deleteProducts(deleted);
+  const remaining = final.filter((p) => !deleted.includes(p.id));
+  fresh.upsertProducts(remaining.map(itemOf));
+  const idx = createMemoryKeywordIndex(edited);
+  assert.equal(idx.size, remaining.length);
+  const freshFile = fresh.path;
+  const freshRaw = new Database(freshFile, { readonly: true });
+  for (const tokens of queries(25, 5, 4)) {
+    const phrases = toFtsPhrases(tokens);
+    if (phrases.length === 0) continue;
+    const expected = (
+      freshRaw
+        .prepare(
+          `SELECT p.id AS id, bm25(keyword_index, ${BM25}) AS rank FROM keyword_index JOIN products p ON p.key = keyword_index.rowid
+           WHERE keyword_index MATCH ? ORDER BY rank LIMIT 20`,
+        )
+        .all(phrases.join(' OR ')) as { id: string; rank: number }[]
+    ).map((r) => ({ id: r.id, key: 0, score: -r.rank }));
+    const actual = idx.search(tokens, { k: 20 }).map((h) => ({ ...h, key: 0 }));
+    assertSameRanking(actual, expected, `after edits: ${tokens.join(' ')}`);
+  }
+  freshRaw.close();
+  fresh.close();
+  edited.close();
+});
