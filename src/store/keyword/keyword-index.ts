@@ -47,7 +47,12 @@ export interface KeywordIndex {
   /** The store revision the index was built from. */
   readonly revision: string;
   readonly size: number;
-  /** Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact OR top-k. */
+  /**
+   * Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact
+   * OR top-k (the store may answer with its AND-first or rare-token heuristics), and that N and avgdl
+   * are the live catalog's (the store's FTS5 keeps counting replaced and deleted rows in them).
+   * Ties are broken by lower key.
+   */
   search(queryTokens: readonly string[], options: MemoryKeywordSearchOptions): KeywordHit[];
   /** In how many products each query token occurs (as an FTS5 phrase). */
   documentFrequencies(tokens: readonly string[]): Map<string, number>;
