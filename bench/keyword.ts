@@ -107,6 +107,12 @@ function ftsAverages(): { rows: number; tokens: number } {
   return { rows, tokens };
 }
 const averages = ftsAverages();
+/** Bytes of FTS5's shadow tables in the store file (dbstat), for the on-disk comparison. */
+const ftsBytes = (
+  raw.prepare(`SELECT 1 FROM pragma_module_list WHERE name = 'dbstat'`).get()
+    ? raw.prepare(`SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'keyword_index%'`).pluck().get()
+    : null
+) as number | null;
 console.log(
   `vocabulary: ${vocab.length} FTS5 terms, ${vocabMismatches.length} with another row count here; FTS5 rows ${averages.rows} (store ${n}), ` +
     `avgdl FTS5 ${(averages.tokens / averages.rows).toFixed(4)} vs ${stats.averageLength.toFixed(4)}`,
@@ -310,6 +316,8 @@ const result = {
     vocabularyTerms: vocab.length,
     termsWithOtherRowCount: vocabMismatches.length,
     examples: vocabMismatches.slice(0, 5),
+    shadowTableBytes: ftsBytes,
+    shadowTableBytesPerProduct: ftsBytes === null ? null : round(ftsBytes / n, 0),
     rowsCounted: averages.rows,
     averageLength: round(averages.tokens / averages.rows, 4),
     indexAverageLength: round(stats.averageLength, 4),
@@ -356,6 +364,8 @@ is that heuristic, not a scoring difference.
 |---|---|---|---|---|---|---|
 | ${result.index.buildMs} ms | ${result.index.saveMs} ms | ${result.index.loadMs} ms | ${stats.terms} | ${stats.postings} | ${result.index.memoryBytesPerProduct} B | ${result.index.fileBytesPerProduct} B |
 
+For comparison, FTS5's shadow tables take ${result.fts5.shadowTableBytesPerProduct ?? '?'} B/product in the store file (varint-compressed
+doclists with positions; the memory index keeps no positions but fixed-width typed arrays).
 Memory is the typed arrays and strings the index holds (heap + array buffers grew by
 ${result.index.heapGrowthBytesPerProduct} B/product during the build, garbage included).
 Terms include the phrases of stored tokens that FTS5 splits (\`1.5l\` → \`1 5l\`).
