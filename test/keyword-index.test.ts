@@ -156,6 +156,26 @@ test('single-token and all-token queries: same ids, order and scores as the stor
   assert.ok(compared > 200, `only ${compared} hits compared`);
 });
 
+test('idOf and keyFilter answer per store key from the index, as the store and matchesFilter-style SQL do', () => {
+  const rows = [...store.iterateKeywordRows()];
+  for (const row of rows) assert.equal(index.idOf(row.key), row.id);
+  assert.equal(index.idOf(-5), undefined);
+  for (const filter of FILTERS) {
+    const pass = index.keyFilter(filter);
+    // Expected from the store's own filter columns of each row (what its SQL filter reads).
+    const levels = (filter.categoryPrefix ?? '').split('/').filter(Boolean).join('/');
+    for (const row of rows) {
+      const expected =
+        (levels === '' || (row.category !== null && (row.category === levels || row.category.startsWith(`${levels}/`)))) &&
+        (filter.minPrice === undefined || (row.price !== null && row.price >= filter.minPrice)) &&
+        (filter.maxPrice === undefined || (row.price !== null && row.price <= filter.maxPrice)) &&
+        (filter.inStock === undefined || row.inStock === filter.inStock);
+      assert.equal(pass(row.key), expected, `${row.id} ${JSON.stringify(filter)}`);
+    }
+    assert.equal(pass(-5), false);
+  }
+});
+
 test('any (OR) queries: the exact FTS5 OR top-k, with and without filters', () => {
   let compared = 0;
   for (const filter of FILTERS) {

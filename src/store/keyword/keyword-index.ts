@@ -8,7 +8,7 @@
  * damaged one, is refused with `INDEX_STALE` so the caller rebuilds.
  */
 import { createError, type ProdsimError } from '../../errors.ts';
-import type { KeywordHit, KeywordSearchOptions, ProductStore } from '../store.ts';
+import type { KeywordFilter, KeywordHit, KeywordSearchOptions, ProductStore } from '../store.ts';
 
 /** BM25 term-frequency saturation, as in SQLite's fts5 `bm25()` (fts5_aux.c). */
 export const BM25_K1 = 1.2;
@@ -54,6 +54,14 @@ export interface KeywordIndex {
    * Ties are broken by lower key.
    */
   search(queryTokens: readonly string[], options: MemoryKeywordSearchOptions): KeywordHit[];
+  /** The product id of a store key, or undefined when the index does not hold the key. */
+  idOf(key: number): string | undefined;
+  /**
+   * The filter as a predicate over store keys, answered from the index's per-product columns
+   * (category, price, stock), so another retriever (the ANN index) can filter without reading
+   * products from the store. Keys the index does not hold do not pass.
+   */
+  keyFilter(filter: KeywordFilter): (key: number) => boolean;
   /** In how many products each query token occurs (as an FTS5 phrase). */
   documentFrequencies(tokens: readonly string[]): Map<string, number>;
   /** True when the store has not changed since the index was built. */

@@ -398,6 +398,23 @@ function seek(docs: Int32Array, from: number, end: number, target: number): numb
 function createIndex(data: IndexData): KeywordIndex {
   const n = data.ids.length;
   const norms = normsOf(data.lengths, data.totalLength);
+  // Rows come in key order (the store iterates by key), so a key's row is found by binary search; a
+  // Map of a million keys would cost ~50 MB.
+  const keysAscending = data.keys.every((key, i) => i === 0 || data.keys[i - 1]! < key);
+  const rowByKey = keysAscending ? undefined : new Map(Array.from(data.keys, (key, row) => [key, row]));
+  const rowOf = (key: number): number => {
+    if (rowByKey) return rowByKey.get(key) ?? -1;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = data.keys[mid]!;
+      if (at === key) return mid;
+      if (at < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
   const termIds = new Map<string, number>();
   data.terms.forEach((t, i) => termIds.set(t, i));
   // Scratch for exhaustive scoring, reused across queries: sums, and the query generation that last touched a row.
@@ -632,6 +649,17 @@ function createIndex(data: IndexData): KeywordIndex {
       else if (pruning === 'none') searchExhaustive(qt, top, pass);
       else searchMaxScore(qt, top, pass, phrases.length);
       return top.sorted().map(({ score, doc }) => ({ id: data.ids[doc]!, key: data.keys[doc]!, score }));
+    },
+    idOf(key) {
+      const row = rowOf(key);
+      return row < 0 ? undefined : data.ids[row];
+    },
+    keyFilter(filter) {
+      const pass = compileFilter(filter);
+      return (key) => {
+        const row = rowOf(key);
+        return row >= 0 && (pass === undefined || pass(row));
+      };
     },
     documentFrequencies(tokens) {
       const out = new Map<string, number>();
