@@ -166,7 +166,7 @@ test('idOf and keyFilter answer per store key from the index, as the store and m
     const levels = (filter.categoryPrefix ?? '').split('/').filter(Boolean).join('/');
     for (const row of rows) {
       const expected =
-        (levels === '' || (row.category !== null && (row.category === levels || row.category.startsWith(`${levels}/`)))) &&
+        (levels === '' || (row.category !== null && (row.category.toLowerCase() === levels.toLowerCase() || row.category.toLowerCase().startsWith(`${levels.toLowerCase()}/`)))) &&
         (filter.minPrice === undefined || (row.price !== null && row.price >= filter.minPrice)) &&
         (filter.maxPrice === undefined || (row.price !== null && row.price <= filter.maxPrice)) &&
         (filter.inStock === undefined || row.inStock === filter.inStock);
@@ -174,6 +174,8 @@ test('idOf and keyFilter answer per store key from the index, as the store and m
     }
     assert.equal(pass(-5), false);
   }
+  const shoes = rows.filter((r) => r.category?.startsWith('Shoes/'));
+  assert.ok(shoes.length > 0 && shoes.every((r) => index.keyFilter({ categoryPrefix: 'shoes' })(r.key)), 'category prefixes compare case-insensitively');
 });
 
 test('any (OR) queries: the exact FTS5 OR top-k, with and without filters', () => {

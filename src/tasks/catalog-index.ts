@@ -12,6 +12,8 @@ import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex } from '../store/ann/persisted-index.ts';
 import type { KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
+import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
+import { openMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { matchesFilter, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
@@ -41,12 +43,13 @@ export const DEFAULT_CATALOG_INDEX_OPTIONS = {
  * Rescoring reads each candidate's Float32 row at random from a table of n × dimension floats: 50 rows
  * cost ~100 µs at 100k × 200 (memory-bound), 40% on top of the HNSW search. f16 distances are within
  * ~1e-3 of exact cosine; without rescoring, f16 had recall@10 0.9995 (100k × 384) and 1.0 (100k × 100)
- * against exact search (docs/benchmarks/ann.md), so only i8 rescores by default. Applications score candidates again with full vectors anyway.
+ * against exact search (docs/benchmarks/ann.md), so only i8 rescores by default. Applications score
+ * candidates again with full vectors anyway.
  */
 export const RESCORE_BY_QUANTIZATION = { f32: 0, f16: 0, i8: 50 } as const satisfies Record<AnnQuantization, number>;
 
 export interface RefreshProgress {
-  stage: 'fit' | 'encode' | 'index';
+  stage: 'fit' | 'encode' | 'index' | 'keyword index';
   done: number;
   total: number;
 }
@@ -57,6 +60,8 @@ export interface RefreshSummary {
   encoded: number;
   cached: number;
   index: { rebuilt: boolean; reason: string; size: number };
+  /** The in-memory BM25 index: loaded from its file when current, else built from the store and saved. */
+  keywordIndex: { source: 'loaded' | 'built' | 'open'; size: number };
   durationMs: number;
 }
 
@@ -82,8 +87,10 @@ export interface CatalogIndex {
   encodeText(text: string): Promise<Float32Array>;
   /** Nearest products to a vector, passing the filter, without the excluded ids. */
   nearest(vector: Float32Array, k: number, options?: { filter?: ProductFilter; exclude?: ReadonlySet<string> }): Promise<NeighbourHit[]>;
-  /** BM25 keyword hits over pre-segmented text, passing the filter. */
+  /** BM25 keyword hits over pre-segmented text, passing the filter (the in-memory keyword index). */
   keyword(tokens: readonly string[], k: number, filter?: ProductFilter): KeywordHit[];
+  /** In how many products each token occurs (keyword index document frequencies). */
+  documentFrequencies(tokens: readonly string[]): Map<string, number>;
   /** Marks vectors as changed (after deletes) so the ANN index is rebuilt on next use. */
   invalidate(): void;
 }
@@ -97,12 +104,21 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
   restoreTextState(store, textEncoder);
   let ann: AnnIndex | undefined;
   /**
-   * Product id of each ANN key, read from the store in one pass when the index opens. Mapping the 50
-   * candidates of a query back to ids with one SQLite lookup each was most of the ANN layer's overhead
-   * over usearch (×2.4); an array read is not. A product deleted since the index opened keeps its id
-   * here; `represent` finds it gone and the applications drop it.
+   * BM25 over the store's analysed tokens, in memory (SQLite FTS5 took ~20 ms a query at 100k
+   * products, this ~1 ms: docs/benchmarks/keyword.md). It also maps store keys to ids and answers
+   * filters per key, for the ANN retriever: one SQLite lookup per candidate was most of the ANN
+   * layer's overhead over usearch (×2.4). Checked against the store's revision on every use, so a
+   * write by this or another process is seen; a stale index is rebuilt from the store.
    */
-  let idOfKey: (string | undefined)[] = [];
+  let keywordIndex: KeywordIndex | undefined;
+  const keywordIndexFile = join(opts.indexDir, 'keyword.idx');
+
+  function openKeywordIndex(): { index: KeywordIndex; source: 'loaded' | 'built' | 'open' } {
+    if (keywordIndex?.isCurrent(store)) return { index: keywordIndex, source: 'open' };
+    const opened = openMemoryKeywordIndex(store, keywordIndexFile);
+    keywordIndex = opened.index;
+    return opened;
+  }
   const representations = new Map<string, ProductRepresentation>();
 
   function bumpVersion(): void {
@@ -130,12 +146,6 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       },
     });
     ann = result.index;
-    const keys = Array.from(ann.keys());
-    const ids = store.keysToIds(keys);
-    idOfKey = [];
-    keys.forEach((key, i) => {
-      idOfKey[key] = ids[i];
-    });
     return result;
   }
 
@@ -208,12 +218,16 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       ann = undefined;
       const built = await openIndex();
       onProgress?.({ stage: 'index', done: 1, total: 1 });
+      onProgress?.({ stage: 'keyword index', done: 0, total: 1 });
+      const keywords = openKeywordIndex();
+      onProgress?.({ stage: 'keyword index', done: 1, total: 1 });
       return {
         fit,
         encoderId,
         encoded,
         cached,
         index: { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size },
+        keywordIndex: { source: keywords.source, size: keywords.index.size },
         durationMs: performance.now() - started,
       };
     },
@@ -258,42 +272,53 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
 
     async nearest(vector, k, { filter, exclude } = {}) {
       const annIndex = ann ?? (await openIndex()).index;
+      const keywords = openKeywordIndex().index;
       const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
       const hits: NeighbourHit[] = [];
       const collect = (matches: readonly AnnMatch[]) => {
         for (const m of matches) {
-          const id = idOfKey[m.key];
+          const id = keywords.idOf(m.key);
           if (!excluded(id) && hits.length < k) hits.push({ id: id!, key: m.key, similarity: m.similarity });
         }
         return hits;
       };
       if (isEmptyFilter(filter)) {
-        // Exclusions only: ask for that many more neighbours and drop them. A filter callback would make
-        // the index sample keys to estimate a pass rate, loading each sampled product from the store.
+        // Exclusions only: ask for that many more neighbours and drop them (a filter callback would make
+        // the index estimate a pass rate first).
         return collect(annIndex.search(vector, k + (exclude?.size ?? 0)));
       }
-      const products = new Map<number, Product | undefined>();
-      const productOf = (key: number) => {
-        if (!products.has(key)) {
-          const id = idOfKey[key];
-          products.set(key, id === undefined ? undefined : store.getProduct(id)?.product);
+      // Category, price and stock are answered from the keyword index's columns; only a brand filter
+      // (aliases: 苹果 ≡ Apple) needs the product itself.
+      const columns = keywords.keyFilter(toKeywordFilter(filter) ?? {});
+      const brandOnly: ProductFilter | undefined = filter?.brand === undefined ? undefined : { brand: filter.brand };
+      const brandPasses = new Map<number, boolean>();
+      const passesBrand = (key: number, id: string) => {
+        let pass = brandPasses.get(key);
+        if (pass === undefined) {
+          const product = store.getProduct(id)?.product;
+          brandPasses.set(key, (pass = product !== undefined && matchesFilter(product, brandOnly)));
         }
-        return products.get(key);
+        return pass;
       };
       const passes = (key: number) => {
-        if (excluded(idOfKey[key])) return false;
-        const p = productOf(key);
-        return p !== undefined && matchesFilter(p, filter);
+        const id = keywords.idOf(key);
+        if (excluded(id) || !columns(key)) return false;
+        return brandOnly === undefined || passesBrand(key, id!);
       };
       return collect(annIndex.search(vector, k, { filter: passes }));
     },
 
     keyword(tokens, k, filter) {
-      const hits = store.keywordSearch(tokens, { k: filter?.brand === undefined ? k : k * 4, ...(toKeywordFilter(filter) ? { filter: toKeywordFilter(filter)! } : {}) });
+      const keywords = openKeywordIndex().index;
+      const columns = toKeywordFilter(filter);
+      const hits = keywords.search(tokens, { k: filter?.brand === undefined ? k : k * 4, ...(columns ? { filter: columns } : {}) });
       if (filter?.brand === undefined) return hits;
-      // Brand aliases cannot be expressed in SQL; checked here on the over-fetched hits.
-      return hits.filter((h) => matchesFilter(store.getProduct(h.id)!.product, filter)).slice(0, k);
+      // Brand aliases are not a column; checked here on the over-fetched hits.
+      const products = new Map(store.getProducts(hits.map((h) => h.id)).map((p) => [p.product.id, p.product]));
+      return hits.filter((h) => products.has(h.id) && matchesFilter(products.get(h.id)!, filter)).slice(0, k);
     },
+
+    documentFrequencies: (tokens) => openKeywordIndex().index.documentFrequencies(tokens),
 
     invalidate: bumpVersion,
   };

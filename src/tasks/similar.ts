@@ -62,7 +62,7 @@ export interface SimilarResult {
 /** The title's rare tokens (see MORE_LIKE_THIS), rarest first. */
 export function rarestTokens(index: CatalogIndex, tokens: readonly string[]): string[] {
   const unique = [...new Set(tokens)];
-  const df = index.store.documentFrequencies(unique);
+  const df = index.documentFrequencies(unique);
   const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * index.store.count());
   return unique
     .filter((t) => (df.get(t) ?? 0) <= limit)

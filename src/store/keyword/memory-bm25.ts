@@ -432,9 +432,11 @@ function createIndex(data: IndexData): KeywordIndex {
     const tests: ((d: number) => boolean)[] = [];
     const levels = categoryLevels(filter.categoryPrefix);
     if (levels.length > 0) {
-      const prefix = levels.join('/');
+      // Case-insensitive, like the applications' `matchesFilter` (`home/kitchen` keeps `Home/Kitchen/…`).
+      const prefix = levels.join('/').toLowerCase();
       const mask = new Uint8Array(data.categories.length);
-      data.categories.forEach((c, i) => {
+      data.categories.forEach((category, i) => {
+        const c = category.toLowerCase();
         if (c === prefix || c.startsWith(`${prefix}/`)) mask[i] = 1;
       });
       tests.push((d) => {
