@@ -12,6 +12,7 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { runTask } from '../src/engine/task-registry.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { MORE_LIKE_THIS, rarestTokens } from '../src/tasks/similar.ts';
+import { storedFieldAnalysis } from '../src/store/product-record.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-tasks-'));
 let engine: Engine;
@@ -96,6 +97,25 @@ describe('similar items', () => {
     assert.equal(fromIndex.length, stored.length);
     // The index keeps the normalised vector; the store's is normalised too (the text space is).
     for (let i = 0; i < stored.length; i++) assert.ok(Math.abs(fromIndex[i]! - stored[i]!) < 1e-6);
+  });
+
+  test('representations rebuilt from the stored analysis equal a fresh analysis of title and description', () => {
+    const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
+    const reps = engine.catalog.representIds(ids);
+    let withDescription = 0;
+    for (const rep of reps) {
+      const p = rep!.product;
+      assert.deepEqual(rep!.text.title, engine.catalog.analyzer.analyze(p.title), p.id);
+      const description = p.description?.trim() ? engine.catalog.analyzer.analyze(p.description) : undefined;
+      assert.deepEqual(rep!.text.description, description, p.id);
+      if (description) withDescription++;
+    }
+    assert.ok(ids.length >= 300 && withDescription > 100, `${ids.length} products, ${withDescription} with a description`);
+    // A store written before per-field facts existed has none: the product is analysed instead.
+    const stored = engine.store.getAnalyzedProducts(['P0001'])[0]!;
+    assert.ok(stored.analyzed.fieldFacts, 'ingest keeps per-field facts');
+    const { fieldFacts: _dropped, ...older } = stored.analyzed;
+    assert.equal(storedFieldAnalysis(stored.product, older, engine.catalog.analyzer), undefined);
   });
 
   test('nearest maps index keys back to ids and leaves excluded ids out', async () => {

@@ -49,17 +49,19 @@ export const REPRESENTATION_KEYS = Object.freeze({
 });
 
 export interface RepresentationExtras {
+  /** The title's (and description's) analysis when already known (kept by the store): not analysed again. */
+  text?: ProductRepresentation['text'];
   dense?: Record<string, Float32Array>;
   sparse?: Record<string, SparseVector>;
   image?: ImageFeatures;
 }
 
-/** Analyses title and description with the given analyzer and attaches precomputed vectors. */
+/** Analyses title and description with the given analyzer (unless given) and attaches precomputed vectors. */
 export function representProduct(product: Product, analyzer: TextAnalyzer, extras: RepresentationExtras = {}): ProductRepresentation {
-  const description = product.description?.trim() ? analyzer.analyze(product.description) : undefined;
+  const description = extras.text ? extras.text.description : product.description?.trim() ? analyzer.analyze(product.description) : undefined;
   return {
     product,
-    text: { title: analyzer.analyze(product.title), ...(description ? { description } : {}) },
+    text: { title: extras.text?.title ?? analyzer.analyze(product.title), ...(description ? { description } : {}) },
     dense: { ...(extras.dense ?? {}) },
     sparse: { ...(extras.sparse ?? {}) },
     ...(extras.image ? { image: extras.image } : {}),

@@ -7,6 +7,7 @@ export {
   contentHashOfJson,
   productContentHash,
   productFieldTexts,
+  storedFieldAnalysis,
 } from './product-record.ts';
 export * from './keyword/keyword-index.ts';
 export {

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { PRODUCT_FIELDS, categoryLevels, type Product } from '../catalog/product.ts';
-import type { TextAnalyzer } from '../text/analyzer.ts';
-import { ANALYZED_FIELDS, type AnalyzedField, type AnalyzedProduct } from './store.ts';
+import type { AnalyzedText, TextAnalyzer } from '../text/analyzer.ts';
+import { ANALYZED_FIELDS, type AnalyzedField, type AnalyzedProduct, type FieldFacts } from './store.ts';
 
 /** JSON with fields in `PRODUCT_FIELDS` order, attributes sorted by key, absent fields left out. */
 export function canonicalProductJson(product: Product): string {
@@ -55,6 +55,7 @@ export function analyzeProduct(product: Product, analyzer: TextAnalyzer): Analyz
   const sizes = new Set<string>();
   const quantities: AnalyzedProduct['quantities'] = [];
   const seenQuantities = new Set<string>();
+  const fieldFacts: NonNullable<AnalyzedProduct['fieldFacts']> = { title: {} };
   for (const field of ANALYZED_FIELDS) {
     const text = texts[field];
     if (text.length === 0) {
@@ -63,6 +64,7 @@ export function analyzeProduct(product: Product, analyzer: TextAnalyzer): Analyz
     }
     const a = analyzer.analyze(text);
     tokens[field] = a.tokens;
+    if (field === 'title' || field === 'description') fieldFacts[field] = factsOf(a);
     for (const m of a.modelNumbers) modelNumbers.add(m);
     for (const s of a.sizes) sizes.add(s);
     for (const q of a.quantities) {
@@ -72,5 +74,36 @@ export function analyzeProduct(product: Product, analyzer: TextAnalyzer): Analyz
       quantities.push(q);
     }
   }
-  return { tokens, modelNumbers: [...modelNumbers], quantities, sizes: [...sizes] };
+  return { tokens, modelNumbers: [...modelNumbers], quantities, sizes: [...sizes], fieldFacts };
+}
+
+function factsOf(a: AnalyzedText): FieldFacts {
+  return {
+    ...(a.modelNumbers.length > 0 ? { modelNumbers: a.modelNumbers } : {}),
+    ...(a.quantities.length > 0 ? { quantities: a.quantities } : {}),
+    ...(a.sizes.length > 0 ? { sizes: a.sizes } : {}),
+  };
+}
+
+/**
+ * The title's and description's analysis as `analyzer.analyze` returns it, rebuilt from what the
+ * store kept (tokens and facts per field; the normalised text is recomputed, which is cheap), or
+ * undefined when the store predates per-field facts. The description is there only when it has text.
+ */
+export function storedFieldAnalysis(
+  product: Product,
+  analyzed: AnalyzedProduct,
+  analyzer: TextAnalyzer,
+): { title: AnalyzedText; description?: AnalyzedText } | undefined {
+  const facts = analyzed.fieldFacts;
+  if (!facts) return undefined;
+  const text = (field: 'title' | 'description', raw: string, f: FieldFacts): AnalyzedText => ({
+    normalized: analyzer.normalize(raw),
+    tokens: analyzed.tokens[field],
+    modelNumbers: f.modelNumbers ?? [],
+    quantities: f.quantities ?? [],
+    sizes: f.sizes ?? [],
+  });
+  const description = product.description?.trim() ? text('description', product.description, facts.description ?? {}) : undefined;
+  return { title: text('title', product.title, facts.title), ...(description ? { description } : {}) };
 }

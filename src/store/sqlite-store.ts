@@ -509,6 +509,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       const row = stmt.getProduct.get(id) as ProductRow | undefined;
       return row ? rowToStored(row) : undefined;
     },
+    getAnalyzedProducts(ids) {
+      const byId = new Map<string, StoredProduct & { analyzed: AnalyzedProduct }>();
+      for (const r of selectByIds<ProductRow & { analyzed: string }>('key, id, content_hash, updated_at, json, analyzed', ids)) {
+        byId.set(r.id, { ...rowToStored(r), analyzed: JSON.parse(r.analyzed) as AnalyzedProduct });
+      }
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
     getProducts(ids) {
       const byId = new Map<string, StoredProduct>();
       for (const r of selectByIds<ProductRow>('key, id, content_hash, updated_at, json', ids)) byId.set(r.id, rowToStored(r));

@@ -17,9 +17,22 @@ export const STORE_SCHEMA_VERSION = 1;
 export const ANALYZED_FIELDS = ['title', 'brand', 'tags', 'category', 'description', 'attributes'] as const;
 export type AnalyzedField = (typeof ANALYZED_FIELDS)[number];
 
+/** What the analyser extracted from one field besides its tokens (empty lists left out). */
+export interface FieldFacts {
+  modelNumbers?: string[];
+  quantities?: Quantity[];
+  sizes?: string[];
+}
+
 /** What the text analyser made of one product, field by field; kept so later stages need not re-analyse. */
 export interface AnalyzedProduct {
   tokens: Record<AnalyzedField, string[]>;
+  /**
+   * Title and description facts per field, so a product's representation is rebuilt from the store
+   * without analysing its text again (jieba on title + description was ~75 µs of the ~120 µs it
+   * takes to represent a candidate). Absent in stores written before it existed.
+   */
+  fieldFacts?: { title: FieldFacts; description?: FieldFacts };
   /** Union over all fields, in first-seen order, deduplicated. */
   modelNumbers: string[];
   quantities: Quantity[];
@@ -142,6 +155,8 @@ export interface ProductStore {
   getProduct(id: string): StoredProduct | undefined;
   /** In the order asked; ids not found are left out. */
   getProducts(ids: readonly string[]): StoredProduct[];
+  /** `getProducts` with each product's stored analysis, in one read. */
+  getAnalyzedProducts(ids: readonly string[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
   getAnalyzed(id: string): AnalyzedProduct | undefined;
   /** Current content hash of each id that exists (for skipping unchanged records before analysis). */
   contentHashes(ids: readonly string[]): Map<string, string>;

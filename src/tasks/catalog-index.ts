@@ -14,6 +14,7 @@ import { openOrRebuildIndex } from '../store/ann/persisted-index.ts';
 import type { KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { openMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
+import { storedFieldAnalysis } from '../store/product-record.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { matchesFilter, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
@@ -163,9 +164,9 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     return out;
   }
 
-  function build(product: Product, titleVector: Float32Array | undefined): ProductRepresentation {
+  function build(product: Product, titleVector: Float32Array | undefined, text?: ProductRepresentation['text']): ProductRepresentation {
     const image = opts.imageFeatures?.(product);
-    return representProduct(product, analyzer, { dense: titleVector ? { title: titleVector } : {}, ...(image ? { image } : {}) });
+    return representProduct(product, analyzer, { dense: titleVector ? { title: titleVector } : {}, ...(image ? { image } : {}), ...(text ? { text } : {}) });
   }
 
   function remember(id: string, r: ProductRepresentation): void {
@@ -244,8 +245,10 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
         if (hit) found.set(id, hit);
         else missing.push(id);
       }
-      for (const stored of missing.length > 0 ? store.getProducts(missing) : []) {
-        const r = build(stored.product, textVectorOf(stored));
+      // The store kept each product's analysis from ingest: representing a candidate reads it back
+      // instead of segmenting title and description again.
+      for (const stored of missing.length > 0 ? store.getAnalyzedProducts(missing) : []) {
+        const r = build(stored.product, textVectorOf(stored), storedFieldAnalysis(stored.product, stored.analyzed, analyzer));
         remember(stored.product.id, r);
         found.set(stored.product.id, r);
       }

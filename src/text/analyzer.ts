@@ -42,6 +42,8 @@ export const DEFAULT_TEXT_ANALYZER_OPTIONS = {
 export interface TextAnalyzer {
   readonly options: TextAnalyzerOptions;
   analyze(text: string): AnalyzedText;
+  /** `analyze(text).normalized` alone (no segmentation): for rebuilding an analysis kept elsewhere. */
+  normalize(text: string): string;
   /** Shortcut for `analyze(text).tokens`. */
   tokenize(text: string): string[];
 }

@@ -287,5 +287,5 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
     return { normalized, tokens: c.tokens, modelNumbers: c.modelNumbers, quantities: c.quantities, sizes: c.sizes };
   }
 
-  return { options: opts, analyze, tokenize: (text) => analyze(text).tokens };
+  return { options: opts, analyze, normalize: (text) => normalizeText(text, normalizeOptions), tokenize: (text) => analyze(text).tokens };
 }
