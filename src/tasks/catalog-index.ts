@@ -303,9 +303,11 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
         }
         return pass;
       };
+      // Columns first: most keys fail there, before their id is looked up.
       const passes = (key: number) => {
+        if (!columns(key)) return false;
         const id = keywords.idOf(key);
-        if (excluded(id) || !columns(key)) return false;
+        if (excluded(id)) return false;
         return brandOnly === undefined || passesBrand(key, id!);
       };
       return collect(annIndex.search(vector, k, { filter: passes }));
