@@ -291,3 +291,26 @@ test('vector(key): a normalised copy of the kept row for both index kinds; undef
   keysOnly.add([7], raw);
   assert.equal(keysOnly.vector(7), undefined);
 });
+
+test('passingKeys: an exact filtered search visits only the listed keys and returns what the filter alone returns', () => {
+  const index = createAnnIndex({ dimension: DIM, metric: 'cos', addThreads: 2 });
+  index.add(keys, data.vectors);
+  const selective = (key: number): boolean => clusterOf(key) % 100 === 0; // ≈ 1 % of the keys
+  const listed = keys.filter(selective);
+  for (let i = 0; i < 20; i++) {
+    let calls = 0;
+    const counted = (key: number) => {
+      calls++;
+      return selective(key);
+    };
+    const plain = index.searchDetailed(query(i), K, { filter: selective });
+    const withKeys = index.searchDetailed(query(i), K, { filter: counted, passingKeys: () => listed });
+    assert.equal(withKeys.strategy, 'exact-filtered');
+    assert.deepEqual(withKeys.matches, plain.matches);
+    // The pass-rate sample (256 keys) plus the listed keys, not one call per indexed key.
+    assert.ok(calls <= 256 + listed.length, `${calls} filter calls for ${listed.length} listed keys of ${N}`);
+  }
+  const exact = createExactIndex({ dimension: DIM, metric: 'cos' });
+  exact.add(keys, data.vectors);
+  assert.deepEqual(exact.search(query(0), K, { filter: selective, passingKeys: () => listed }), exact.search(query(0), K, { filter: selective }));
+});

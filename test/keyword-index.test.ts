@@ -174,6 +174,10 @@ test('idOf and keyFilter answer per store key from the index, as the store and m
     }
     assert.equal(pass(-5), false);
   }
+  for (const filter of FILTERS) {
+    const pass = index.keyFilter(filter);
+    assert.deepEqual(Array.from(index.keysMatching(filter)), rows.filter((r) => pass(r.key)).map((r) => r.key), JSON.stringify(filter));
+  }
   const shoes = rows.filter((r) => r.category?.startsWith('Shoes/'));
   assert.ok(shoes.length > 0 && shoes.every((r) => index.keyFilter({ categoryPrefix: 'shoes' })(r.key)), 'category prefixes compare case-insensitively');
 });

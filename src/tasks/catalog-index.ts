@@ -292,7 +292,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       }
       // Category, price and stock are answered from the keyword index's columns; only a brand filter
       // (aliases: 苹果 ≡ Apple) needs the product itself.
-      const columns = keywords.keyFilter(toKeywordFilter(filter) ?? {});
+      const keywordFilter = toKeywordFilter(filter) ?? {};
+      const columns = keywords.keyFilter(keywordFilter);
       const brandOnly: ProductFilter | undefined = filter?.brand === undefined ? undefined : { brand: filter.brand };
       const brandPasses = new Map<number, boolean>();
       const passesBrand = (key: number, id: string) => {
@@ -310,7 +311,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
         if (excluded(id)) return false;
         return brandOnly === undefined || passesBrand(key, id!);
       };
-      return collect(annIndex.search(vector, k, { filter: passes }));
+      // A selective filter is answered by an exact scan: of the keys the columns let through, not of all.
+      return collect(annIndex.search(vector, k, { filter: passes, passingKeys: () => keywords.keysMatching(keywordFilter) }));
     },
 
     keyword(tokens, k, filter) {

@@ -32,6 +32,12 @@ export interface AnnSearchOptions {
   /** Only keys for which this returns true are returned (category, price range, in stock, …). */
   filter?: (key: number) => boolean;
   /**
+   * The keys that pass `filter`, when the caller can list them cheaply (a scan of its own columns):
+   * an exact filtered search then visits only these (still checking `filter`) instead of calling
+   * `filter` for every indexed key. Called only when the search takes the exact path.
+   */
+  passingKeys?: () => Iterable<number>;
+  /**
    * Search breadth for this query. usearch 2.25's JS binding cannot change `expansion_search` after
    * construction, but its HNSW search uses max(expansion_search, wanted); so a larger `ef` is honoured by
    * asking for `ef` candidates and keeping the best k. An `ef` below the index's expansionSearch has no effect.

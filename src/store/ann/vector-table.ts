@@ -217,6 +217,17 @@ export class VectorTable {
     return slot === undefined || !this.hasVectors ? undefined : this.similarityAt(q, slot);
   }
 
+  /** Brute-force top-k over the given keys (absent keys are skipped) that pass `filter`. */
+  topKOf(q: Float32Array, k: number, keys: Iterable<number>, filter?: (key: number) => boolean): AnnMatch[] {
+    const top = new TopK(Math.min(k, Math.max(this.n, 1)));
+    for (const key of keys) {
+      if (filter && !filter(key)) continue;
+      const s = this.similarityOf(q, key);
+      if (s !== undefined && s >= top.threshold) top.push(s, key);
+    }
+    return top.toMatches().sort(compareMatches);
+  }
+
   /** Brute-force top-k over all rows, or over the rows whose key passes `filter`. */
   topK(q: Float32Array, k: number, filter?: (key: number) => boolean): AnnMatch[] {
     const top = new TopK(Math.min(k, Math.max(this.n, 1)));

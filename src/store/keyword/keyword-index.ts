@@ -62,6 +62,8 @@ export interface KeywordIndex {
    * products from the store. Keys the index does not hold do not pass.
    */
   keyFilter(filter: KeywordFilter): (key: number) => boolean;
+  /** The store keys of every product that passes the filter, ascending (one scan of the columns). */
+  keysMatching(filter: KeywordFilter): Float64Array;
   /** In how many products each query token occurs (as an FTS5 phrase). */
   documentFrequencies(tokens: readonly string[]): Map<string, number>;
   /** True when the store has not changed since the index was built. */

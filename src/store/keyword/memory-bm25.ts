@@ -663,6 +663,13 @@ function createIndex(data: IndexData): KeywordIndex {
         return row >= 0 && (pass === undefined || pass(row));
       };
     },
+    keysMatching(filter) {
+      const pass = compileFilter(filter);
+      if (!pass) return data.keys.slice();
+      const out: number[] = [];
+      for (let row = 0; row < n; row++) if (pass(row)) out.push(data.keys[row]!);
+      return Float64Array.from(out);
+    },
     documentFrequencies(tokens) {
       const out = new Map<string, number>();
       for (const t of tokens) if (!out.has(t)) out.set(t, df(termIds.get(phraseKey(t)) ?? -1));
