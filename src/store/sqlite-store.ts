@@ -129,8 +129,12 @@ export function toFtsPhrases(tokens: readonly string[]): string[] {
   return phraseTokens(tokens).map((t) => `"${t.replaceAll('"', '""')}"`);
 }
 
-/** The tokens behind `toFtsPhrases(tokens)`, in the same order. */
-function phraseTokens(tokens: readonly string[]): string[] {
+/**
+ * The tokens behind `toFtsPhrases(tokens)`, in the same order: trimmed, with a letter or digit,
+ * deduplicated as written, at most `MAX_KEYWORD_QUERY_TOKENS` (the in-memory keyword index reads
+ * queries with the same rule).
+ */
+export function phraseTokens(tokens: readonly string[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const raw of tokens) {

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { categoryLevels } from '../../catalog/product.ts';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { MAX_KEYWORD_QUERY_TOKENS } from '../sqlite-store.ts';
+import { phraseTokens } from '../sqlite-store.ts';
 import {
   ANALYZED_FIELDS,
   KEYWORD_COLUMN_WEIGHTS,
@@ -93,22 +93,8 @@ interface IndexData {
   bounds: Float64Array;
 }
 
-/**
- * The tokens of a query in the order FTS5 sees them: the same rules as the store's `toFtsPhrases`
- * (trimmed, with a letter or digit, deduplicated as written, at most `MAX_KEYWORD_QUERY_TOKENS`).
- */
-export function queryPhrases(tokens: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const raw of tokens) {
-    const t = raw.trim();
-    if (t.length === 0 || !/[\p{L}\p{N}]/u.test(t) || seen.has(t)) continue;
-    seen.add(t);
-    out.push(t);
-    if (out.length >= MAX_KEYWORD_QUERY_TOKENS) break;
-  }
-  return out;
-}
+/** The tokens of a query in the order FTS5 sees them: the store's own rule (`phraseTokens`). */
+export const queryPhrases: (tokens: readonly string[]) => string[] = phraseTokens;
 
 /** The index term of a query token or stored token: its FTS5 terms, joined by a space when it is a phrase. */
 export function phraseKey(token: string): string {
@@ -560,6 +546,16 @@ function createIndex(data: IndexData): KeywordIndex {
     let threshold = Number.NEGATIVE_INFINITY;
     const { docs, freqs } = data;
     const k1plus1 = BM25_K1 + 1;
+    /** Records query term j's posting p in the current row (its phrase's contribution); returns it. */
+    const hit = (j: number, p: number, norm: number, slot: number): number => {
+      const f = freqs[p]!;
+      const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
+      const phrase = phraseOf[j]!;
+      contrib[phrase] = c;
+      present[phrase] = 1;
+      touched[slot] = phrase;
+      return c;
+    };
     for (;;) {
       let d = NO_DOC;
       for (let j = firstEssential; j < m; j++) {
@@ -580,13 +576,7 @@ function createIndex(data: IndexData): KeywordIndex {
       for (let j = firstEssential; j < m; j++) {
         const p = pos[j]!;
         if (p < end[j]! && docs[p] === d) {
-          const f = freqs[p]!;
-          const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
-          const phrase = phraseOf[j]!;
-          contrib[phrase] = c;
-          present[phrase] = 1;
-          touched[nTouched++] = phrase;
-          partial += c;
+          partial += hit(j, p, norm, nTouched++);
           pos[j] = p + 1;
         }
       }
@@ -598,15 +588,7 @@ function createIndex(data: IndexData): KeywordIndex {
         }
         const p = seek(docs, pos[j]!, end[j]!, d);
         pos[j] = p;
-        if (p < end[j]! && docs[p] === d) {
-          const f = freqs[p]!;
-          const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
-          const phrase = phraseOf[j]!;
-          contrib[phrase] = c;
-          present[phrase] = 1;
-          touched[nTouched++] = phrase;
-          partial += c;
-        }
+        if (p < end[j]! && docs[p] === d) partial += hit(j, p, norm, nTouched++);
       }
       let score = 0;
       if (!pruned) score = scoreOrder(contrib, present, nPhrases);
