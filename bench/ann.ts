@@ -48,7 +48,7 @@ const { values: args } = parseArgs({
      */
     'reuse-build': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/benchmarks' },
-    /** Records a case as not run, with the reason: `--skip '1000000x384:why'`. */
+    /** Records a case as not run, with the reason: `--skip '1000000x384:why'`; an empty reason (`--skip 'id:'`) removes the record. */
     skip: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -447,8 +447,9 @@ function renderMarkdown(r: Report): string {
     '- prodsim\'s "total" adds the Float32 sidecar it keeps beside the index for exact rescoring and exact filtered search (4 × dimension bytes per vector); pass `vectorLookup` to do without it.',
     '- `ef256` rows reuse the same index with a wider search: usearch 2.25\'s JS binding cannot change `expansion_search` after construction, so prodsim (and the direct call) ask for 256 candidates and keep the best 10, which is what `expansion = max(expansion_search, wanted)` inside usearch makes equivalent.',
     '- `filter` rows: clusters stand in for categories (25 % / 1 % of keys pass); recall is against exact filtered search. usearch 2.25\'s JS binding has no filtered search, so there is no usearch-direct filter row; prodsim over-fetches or, for selective filters, scans the passing keys exactly (the strategies column counts which). hnswlib-node filters inside the graph walk.',
-    '- Timings were taken on a shared 2-core machine under heavy load from other jobs (load average 10–20): wall-clock figures of rows measured at different moments are not comparable to better than ~2×; CPU time per build and per query (where listed) is less affected. Recall and bytes are not affected.',
-    '- The 100k × 100 and 1M × 100 prodsim filter rows were measured with OVERFETCH_TRUSTED_SHARE = 0.5; it is now 0.3 (on 50k × 64, 25 % filter: recall@10 0.985 → 0.9975 for ~1.7× the candidates), so prodsim\'s 25 % filter recall is now higher and its latency higher than listed.',
+    '- Timings were taken on a shared 2-core machine; the load average at the start of each case is listed (the 100k cases under heavy load from other jobs, 10–20; the 1M cases with one engineer editing beside them, 1–4). Wall-clock figures of rows measured at different moments are not comparable to better than ~2× under heavy load; CPU time per build and per query (where listed) is less affected. Recall and bytes are not affected.',
+    '- The 100k × 100 prodsim filter rows were measured with OVERFETCH_TRUSTED_SHARE = 0.5; it is now 0.3 (on 50k × 64, 25 % filter: recall@10 0.985 → 0.9975 for ~1.7× the candidates), so prodsim\'s 25 % filter recall is now higher and its latency higher than listed there. The 1M rows use 0.3.',
+    '- `--reuse-build` (used for 1M × 384): usearch-direct loads the graph prodsim built instead of building the same graph again (~25 min), so the two search the identical graph and there is no build-time ratio; at 1M × 100 both built their own (build ×0.78, CPU ×0.96).',
     '- hnswlib-node builds on one thread (its `addPoint` takes one `number[]` at a time), usearch on the listed number of threads.',
     '',
   );
@@ -481,7 +482,8 @@ function main(): void {
   };
   for (const s of args.skip ?? []) {
     const [id, ...why] = s.split(':');
-    report.skipped = [...report.skipped.filter((x) => x.id !== id), { id: id!, reason: why.join(':') }];
+    const reason = why.join(':').trim();
+    report.skipped = [...report.skipped.filter((x) => x.id !== id), ...(reason ? [{ id: id!, reason }] : [])];
   }
   writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'ann.md'), renderMarkdown(report));

@@ -923,6 +923,7 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
   } else if (saved !== undefined) reason = 'revision';
   else if (fs.existsSync(file)) reason = 'damaged';
   const index = createMemoryKeywordIndex(store, opts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   index.save(file);
   return { index, source: 'built', reason };
 }
