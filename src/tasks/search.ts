@@ -94,10 +94,11 @@ export interface SearchResult {
   timings?: StageTimings;
 }
 
-const lookups = new WeakMap<CatalogIndex, { version: number; lookup: ModelNumberLookup }>();
+const lookups = new WeakMap<CatalogIndex, { version: string; lookup: ModelNumberLookup }>();
 
+/** The catalog's model-number lookup, rebuilt when the store's products change (its revision moves). */
 function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
-  const version = index.store.count();
+  const version = index.store.revision();
   const cached = lookups.get(index);
   if (cached && cached.version === version) return cached.lookup;
   const lookup = buildModelNumberLookup(index.store);
