@@ -425,7 +425,7 @@ function renderMarkdown(r: Report): string {
     const q = c.ratiosProdsimOverUsearch;
     lines.push('');
     if (q) lines.push(
-      `prodsim / usearch-direct: build ${shownRatio(q.buildSeconds, 'one graph, built once')}${q.buildCpuSeconds !== undefined ? ` (CPU ${shownRatio(q.buildCpuSeconds, '—')})` : ''}, CPU per query ×${q.cpuMsPerQuery ?? '—'}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
+      `prodsim / usearch-direct: build ${shownRatio(q.buildSeconds, 'one graph, built once')}${q.buildCpuSeconds !== undefined && q.buildCpuSeconds !== null && !Number.isNaN(q.buildCpuSeconds) ? ` (CPU ×${q.buildCpuSeconds})` : ''}, CPU per query ×${q.cpuMsPerQuery ?? '—'}, p50 ×${q.p50Ms}, p99 ×${q.p99Ms}, QPS ×${q.qps}, recall ×${q.recallAt10}, index bytes ×${q.indexBytesPerVector}, total bytes ×${q.totalBytesPerVector}.`,
       '',
     );
     if (c.interleaved) {
