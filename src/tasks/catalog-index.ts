@@ -1,8 +1,9 @@
 /**
  * The runtime view of an ingested catalog that every application reads: the store, the analyser,
- * the text space (dense encoder fitted on the catalog), the ANN index over product vectors, and
- * product representations for the similarity core. `refresh()` brings vectors and the index up to
- * date after an ingest; reads open the index lazily and rebuild it from the store when stale.
+ * the text space (dense encoder fitted on the catalog), the ANN index over product vectors, the
+ * in-memory BM25 keyword index, and product representations for the similarity core. `refresh()`
+ * brings vectors and both indexes up to date after an ingest; reads open the indexes lazily and
+ * rebuild them from the store when stale.
  */
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
