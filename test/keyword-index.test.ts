@@ -11,16 +11,19 @@ import {
   analyzeProduct,
   ANALYZED_FIELDS,
   createMemoryKeywordIndex,
+  createMemoryKeywordIndexFromRows,
   createProductStore,
   fts5Terms,
   KEYWORD_COLUMN_WEIGHTS,
   loadMemoryKeywordIndex,
   openMemoryKeywordIndex,
   readKeywordIndexRevision,
+  REVISION_RECHECK_MS,
   toFtsPhrases,
   type KeywordFilter,
   type KeywordHit,
   type KeywordIndex,
+  type KeywordRow,
   type ProductStore,
 } from '../src/store/index.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
@@ -371,4 +374,31 @@ test('after updates and deletes the index scores with the live catalog statistic
   freshRaw.close();
   fresh.close();
   edited.close();
+});
+
+test('revision: another handle\'s write is seen once REVISION_RECHECK_MS has passed; this handle\'s own at once', async () => {
+  const file = path.join(dir, 'two-handles.db');
+  const writer = createProductStore({ path: file });
+  const reader = createProductStore({ path: file });
+  try {
+    writer.upsertProducts([{ product: randomProduct(1), analyzed: analyzeProduct(randomProduct(1), analyzer) }]);
+    const before = reader.revision();
+    writer.upsertProducts([{ product: randomProduct(2), analyzed: analyzeProduct(randomProduct(2), analyzer) }]);
+    await new Promise((resolve) => setTimeout(resolve, REVISION_RECHECK_MS + 20));
+    assert.notEqual(reader.revision(), before, 'the other handle\'s write is seen after the recheck interval');
+    const own = writer.revision();
+    writer.deleteProducts([randomProduct(1).id]);
+    assert.notEqual(writer.revision(), own, 'own write seen at once');
+  } finally {
+    writer.close();
+    reader.close();
+  }
+});
+
+test('idOf with sparse keys (binary search instead of a key-indexed array)', () => {
+  const row = (key: number, id: string) => ({ key, id, category: null, price: null, inStock: null, tokens: { ...Object.fromEntries(ANALYZED_FIELDS.map((f) => [f, []])), title: [id] } as KeywordRow['tokens'] });
+  const sparse = createMemoryKeywordIndexFromRows([row(3, 'a'), row(5_000_000, 'b'), row(9_000_000_000, 'c')], 'r1');
+  assert.deepEqual([3, 5_000_000, 9_000_000_000, 4].map((k) => sparse.idOf(k)), ['a', 'b', 'c', undefined]);
+  assert.equal(sparse.search(['b'], { k: 1 })[0]?.key, 5_000_000);
+  assert.deepEqual(Array.from(sparse.keysMatching({})), [3, 5_000_000, 9_000_000_000]);
 });

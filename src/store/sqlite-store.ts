@@ -96,6 +96,12 @@ CREATE INDEX vectors_by_key ON vectors (key);
 const SCHEMA_VERSION_KEY = 'schema_version';
 /** Meta key of `ProductStore.revision()`: a fresh random value on every product write (managed by the store). */
 export const PRODUCTS_REVISION_KEY = 'products.revision';
+/**
+ * How long `revision()` trusts the value it last read before reading the meta row again. Indexes ask
+ * on every query, and the read was ~14 µs of the ANN layer's ~60 µs over usearch. This handle's own
+ * writes are seen at once (they drop the remembered value); another process's within this time.
+ */
+export const REVISION_RECHECK_MS = 250;
 const BM25_WEIGHTS = ANALYZED_FIELDS.map((f) => KEYWORD_COLUMN_WEIGHTS[f]).join(', ');
 
 interface ProductRow {
@@ -296,8 +302,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   let legacyRevision: string | undefined;
 
   /** Called inside the writing transaction, so the new revision commits (or rolls back) with the rows. */
+  /** The revision last read and when (see REVISION_RECHECK_MS). */
+  let rememberedRevision: { value: string; readAt: number } | undefined;
   function bumpRevision(): void {
     stmt.setMeta.run(PRODUCTS_REVISION_KEY, randomUUID());
+    rememberedRevision = undefined;
   }
 
   /** `SELECT … WHERE id IN (?, …)` statements by arity, so batch lookups reuse prepared statements. */
@@ -503,11 +512,17 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       } catch (e) {
         if (isProdsimError(e)) throw e;
         return storeError('upsert failed', e, opts.path);
+      } finally {
+        rememberedRevision = undefined; // committed or rolled back: read it again
       }
     },
     deleteProducts(ids) {
       dfCache.clear();
-      return deleteTx(ids);
+      try {
+        return deleteTx(ids);
+      } finally {
+        rememberedRevision = undefined;
+      }
     },
     getProduct(id) {
       const row = stmt.getProduct.get(id) as ProductRow | undefined;
@@ -572,8 +587,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     },
     count: () => stmt.count.get() as number,
     revision() {
+      const now = performance.now();
+      if (rememberedRevision && now - rememberedRevision.readAt < REVISION_RECHECK_MS) return rememberedRevision.value;
       const stored = stmt.getMeta.get(PRODUCTS_REVISION_KEY) as string | undefined;
-      if (stored !== undefined) return stored;
+      if (stored !== undefined) {
+        rememberedRevision = { value: stored, readAt: now };
+        return stored;
+      }
       // Only a read-only handle on a store last written before revisions existed gets here; this
       // process cannot write it, and any newer prodsim that does stores a revision, read above.
       if (legacyRevision === undefined) {

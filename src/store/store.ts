@@ -174,7 +174,9 @@ export interface ProductStore {
   /**
    * The store's content revision: an opaque value persisted in the store and changed in the same
    * transaction as any product insert, update, re-index or delete (not by reads, labels, vectors or
-   * meta). Indexes built from the store record it, so any process can tell they are stale.
+   * meta). Indexes built from the store record it, so any process can tell they are stale. This
+   * handle's own writes show at once; another process's within `REVISION_RECHECK_MS` (the value
+   * read is trusted that long, since indexes ask on every query).
    */
   revision(): string;
   idToKey(id: string): number | undefined;

@@ -278,11 +278,12 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const annIndex = ann ?? (await openIndex()).index;
       const keywords = openKeywordIndex().index;
       const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
-      const hits: NeighbourHit[] = [];
       const collect = (matches: readonly AnnMatch[]) => {
-        for (const m of matches) {
+        const hits: NeighbourHit[] = [];
+        for (let i = 0; i < matches.length && hits.length < k; i++) {
+          const m = matches[i]!;
           const id = keywords.idOf(m.key);
-          if (!excluded(id) && hits.length < k) hits.push({ id: id!, key: m.key, similarity: m.similarity });
+          if (!excluded(id)) hits.push({ id: id!, key: m.key, similarity: m.similarity });
         }
         return hits;
       };

@@ -118,9 +118,9 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
     return sample === 0 ? 0 : pass / sample;
   };
 
-  const searchDetailed = (query: Float32Array, k: number, opts: AnnSearchOptions = {}): AnnSearchReport => {
+  const searchDetailed = (query: Float32Array, k: number, opts: AnnSearchOptions = NO_SEARCH_OPTIONS): AnnSearchReport => {
     assertQuery(query, d, k);
-    rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys'], 'AnnIndex.search');
+    if (opts !== NO_SEARCH_OPTIONS) rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys'], 'AnnIndex.search');
     if (opts.ef !== undefined && (!Number.isInteger(opts.ef) || opts.ef < 1)) {
       throw createError('INVALID_ARGUMENT', `search: ef must be a positive integer, got ${opts.ef}`, { field: 'ef' });
     }
@@ -165,8 +165,11 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
           }
         }
       }
-      picked.sort(compareMatches);
-      return report(picked.slice(0, k), { strategy, rounds, candidatesRequested: requested, estimatedFilterPassRate: passRate, rescored });
+      // usearch returns candidates by ascending distance; sorting is needed after rescoring, or to order
+      // equal similarities by key (a linear check first: most result lists are already in order).
+      if (rescored > 0 || !isSorted(picked)) picked.sort(compareMatches);
+      if (picked.length > k) picked.length = k;
+      return report(picked, { strategy, rounds, candidatesRequested: requested, estimatedFilterPassRate: passRate, rescored });
     };
 
     if (!filter) {
@@ -292,6 +295,14 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
     filesFor: (path: string) => [path, path + ANN_SIDECAR_SUFFIX],
   };
   return index;
+}
+
+/** The options of a plain search (nothing to validate). */
+const NO_SEARCH_OPTIONS: AnnSearchOptions = Object.freeze({});
+
+function isSorted(matches: readonly AnnMatch[]): boolean {
+  for (let i = 1; i < matches.length; i++) if (compareMatches(matches[i - 1]!, matches[i]!) > 0) return false;
+  return true;
 }
 
 export function sha1OfFile(path: string): string {

@@ -62,6 +62,8 @@ export const DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS = {
   maxPhraseTerms: 8,
 } as const satisfies MemoryKeywordIndexOptions;
 
+/** Keys up to this many times the row count are mapped by a key-indexed array (else binary search). */
+const DENSE_KEY_FACTOR = 4;
 /** Score upper bounds are raised by this factor so rounding never makes a bound smaller than a score. */
 const BOUND_SLACK = 1 + 1e-9;
 const NO_DOC = 0x7fffffff;
@@ -384,12 +386,16 @@ function seek(docs: Int32Array, from: number, end: number, target: number): numb
 function createIndex(data: IndexData): KeywordIndex {
   const n = data.ids.length;
   const norms = normsOf(data.lengths, data.totalLength);
-  // Rows come in key order (the store iterates by key), so a key's row is found by binary search; a
-  // Map of a million keys would cost ~50 MB.
-  const keysAscending = data.keys.every((key, i) => i === 0 || data.keys[i - 1]! < key);
-  const rowByKey = keysAscending ? undefined : new Map(Array.from(data.keys, (key, row) => [key, row]));
+  // Store keys are SQLite rowids, dense from 1: a key's row is one read of a key-indexed array (4 bytes
+  // a key; the ANN layer maps ~50 keys a query, and a binary search's scattered reads cost ~30 µs of
+  // cache misses there). Sparse keys fall back to binary search over the key column (rows are built
+  // in ascending key order).
+  const maxKey = n > 0 ? data.keys[n - 1]! : 0;
+  const dense = Number.isInteger(maxKey) && maxKey >= 0 && maxKey <= DENSE_KEY_FACTOR * n + 1024;
+  const rowByDenseKey = dense ? new Int32Array(maxKey + 1).fill(-1) : undefined;
+  if (rowByDenseKey) data.keys.forEach((key, row) => (rowByDenseKey[key] = row));
   const rowOf = (key: number): number => {
-    if (rowByKey) return rowByKey.get(key) ?? -1;
+    if (rowByDenseKey) return key >= 0 && key <= maxKey && Number.isInteger(key) ? rowByDenseKey[key]! : -1;
     let lo = 0;
     let hi = n - 1;
     while (lo <= hi) {
