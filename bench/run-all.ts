@@ -240,7 +240,7 @@ const PROFILING = [
   {
     where: 'catalog.nearest (the ANN layer under similar and search)',
     finding: 'one SQLite keyToId per returned key, idsToKeys for the excluded source, and exact rescoring of 50 random Float32 rows (~100 µs, memory-bound) made it ×2.41 of usearch direct',
-    fix: 'ids from the keyword index (binary search over its key column), exclusion by id after the search, no rescoring for f16 by default (recall@10 0.9995 without it at 100k × 384) (commits f74b18e, b88a8c3)',
+    fix: 'ids from the keyword index (a key-indexed array), exclusion by id after the search, no rescoring for f16 by default (recall@10 0.9995 without it at 100k × 384), no option checks or sort when usearch\'s order stands, the store revision read at most every 250 ms (commits f74b18e, b88a8c3, 8c18376)',
     beforeAfter: 'nearest / usearch direct p50 ×2.41 → see the headline (100k, interleaved)',
   },
   {

@@ -165,7 +165,7 @@ export async function prepareEngine(dir: string, n: number, log = (s: string) =>
     },
     notes:
       `default offline encoders (GloVe + CC-CEDICT SIF, ${engine.catalog.textEncoder.dimension} d), f16 HNSW; image features off (the synthetic image paths do not exist). ` +
-      'parse/analyse/store are timed inside ingestCatalog; fit is estimated as the time from the refresh start to the first encoded batch less one batch; encode includes reading products back and writing vectors; index = rebuild from stored vectors + HNSW build + save.',
+      'parse/analyse/store are timed inside ingestCatalog; fit is estimated as the time from the refresh start to the first encoded batch less one batch; encode includes reading products back and writing vectors; index = rebuild from stored vectors + HNSW build + save, then the in-memory keyword index built from the store and saved.',
   };
   log(`ingested ${n.toLocaleString('en-US')} in ${(totalMs / 1000).toFixed(1)} s (${ingest.productsPerSecond}/s); bottleneck ${bottleneck}`);
   return { engine, ingest, storePath };
