@@ -62,6 +62,8 @@ export const DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS = {
   maxPhraseTerms: 8,
 } as const satisfies MemoryKeywordIndexOptions;
 
+/** A saved index's JSON header is a few hundred bytes; a larger length field means a damaged file. */
+const MAX_HEADER_BYTES = 1 << 20;
 /** Keys up to this many times the row count are mapped by a key-indexed array (else binary search). */
 const DENSE_KEY_FACTOR = 4;
 /** Score upper bounds are raised by this factor so rounding never makes a bound smaller than a score. */
@@ -790,6 +792,7 @@ export function readKeywordIndexRevision(file: string): string | undefined {
     const head = Buffer.alloc(16);
     if (fs.readSync(fd, head, 0, 16, 0) < 16 || head.toString('latin1', 0, 8) !== KEYWORD_INDEX_MAGIC) return undefined;
     const length = head.readUInt32LE(12);
+    if (length > MAX_HEADER_BYTES) return undefined; // a damaged length must not allocate gigabytes
     const json = Buffer.alloc(length);
     if (fs.readSync(fd, json, 0, length, 16) < length) return undefined;
     const header = JSON.parse(json.toString('utf8')) as Partial<FileHeader>;
