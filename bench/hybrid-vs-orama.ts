@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { create, insertMultiple, search, type Tokenizer } from '@orama/orama';
-import { latencyStats, machineInfo, nowMs, prepareEngine, round3 } from './tasks.ts';
+import { emitReport, latencyStats, machineInfo, nowMs, prepareEngine, round3 } from './tasks.ts';
 import { syntheticQueries } from './synthetic-catalog.ts';
 
 const { values: args } = parseArgs({
@@ -163,12 +163,7 @@ async function main() {
         'Both use prodsim\'s text vectors (Orama stores them as its vector property; its vector search is brute force). Orama timings include segmenting and encoding the query. ' +
         'prodsim search is timed with explain: false. Agreement = mean |top10 ∩ top10| / 10 over the queries. "Source product in top 10" is a crude relevance check (a query made from a product should find it; as the catalog grows many products share brand + colour + thing, so it falls for every system except on model-number queries).',
     };
-    if (!args['no-write']) {
-      fs.mkdirSync(args.out!, { recursive: true });
-      fs.writeFileSync(path.join(args.out!, 'orama.json'), JSON.stringify(report, null, 2) + '\n');
-      fs.writeFileSync(path.join(args.out!, 'orama.md'), oramaMarkdown(report));
-    }
-    console.log(JSON.stringify(report, null, 2));
+    emitReport(args.out!, 'orama', report, oramaMarkdown(report), !args['no-write']);
     engine.close();
   } finally {
     if (args.dir) console.error(`kept ${dir}`);

@@ -343,17 +343,22 @@ async function main() {
         'prodsim nearest does that job through its ANN layer (ids from the keyword index, exclusion by id; f16 is not rescored by default). ' +
         'similar = dense + BM25 candidates, each scored field by field with explanations; search = BM25 + dense + model-number lookup, RRF, then optional field-wise rerank of the top 30 (with explanations).',
     };
-    if (!args['no-write']) {
-      fs.mkdirSync(args.out!, { recursive: true });
-      fs.writeFileSync(path.join(args.out!, 'tasks.json'), JSON.stringify(report, null, 2) + '\n');
-      fs.writeFileSync(path.join(args.out!, 'tasks.md'), tasksMarkdown(report));
-    }
-    console.log(JSON.stringify(report, null, 2));
+    emitReport(args.out!, 'tasks', report, tasksMarkdown(report), !args['no-write']);
     engine.close();
   } finally {
     if (args.keep || args.dir) console.error(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes `<name>.json` and `<name>.md` into `out` (when `write`), and prints the JSON report (run-all reads it). */
+export function emitReport(out: string, name: string, report: unknown, markdown: string, write: boolean): void {
+  if (write) {
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+    fs.writeFileSync(path.join(out, `${name}.md`), markdown);
+  }
+  console.log(JSON.stringify(report, null, 2));
 }
 
 /** One table per task: mean and median milliseconds per stage, and each stage's share of the mean total. */

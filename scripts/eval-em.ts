@@ -5,7 +5,7 @@
  * metrics and timings. Writes docs/benchmarks/entity-matching.md and plots under
  * docs/benchmarks/em/. Skips cleanly when ../shared/datasets is absent.
  */
-import { execSync } from 'node:child_process';
+import { git } from './git.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -274,13 +274,6 @@ for (const bench of BENCHMARKS) {
 
 // ---------------------------------------------------------------- report
 
-function git(cmd: string): string {
-  try {
-    return execSync(`git ${cmd}`, { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 const commit = git('rev-parse --short HEAD');
 // The paths this run imports (src/learning/zh is the Chinese work, not used here).
 const dirtyFiles = git("status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders/glove src/encoders/encoder.ts src/similarity src/catalog ':!src/learning/zh'")

@@ -8,7 +8,7 @@
  * reported separately, with 5-fold cross-validation only. Writes docs/benchmarks/chinese.md and plots
  * under docs/benchmarks/zh/. Skips cleanly when ../shared/datasets is absent.
  */
-import { execSync } from 'node:child_process';
+import { git } from './git.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -389,13 +389,6 @@ const sts = only === 'taobao' ? undefined : await runSts();
 
 // ================================================================ report
 
-function git(cmd: string): string {
-  try {
-    return execSync(`git ${cmd}`, { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 const commit = git('rev-parse --short HEAD');
 // The paths the evaluation runs through (others' unrelated work in progress, e.g. src/server, does not count).
 const EVALUATED_PATHS = 'src/learning src/text src/encoders src/similarity src/errors.ts scripts/eval-zh.ts';
