@@ -258,7 +258,11 @@ async function main() {
       if (!recording || !result.timings) return result;
       const byStage = stageTimes.get(task) ?? new Map<string, number[]>();
       stageTimes.set(task, byStage);
-      for (const [stage, ms] of Object.entries(result.timings)) byStage.set(stage, [...(byStage.get(stage) ?? []), ms]);
+      for (const [stage, ms] of Object.entries(result.timings)) {
+        const list = byStage.get(stage);
+        if (list) list.push(ms);
+        else byStage.set(stage, [ms]);
+      }
       return result;
     };
     const ops: Op[] = [
