@@ -207,6 +207,9 @@ export async function searchProducts(
   }
 
   timer.lap('rerank');
+  // The products of the first k in one store read (productOf would read them one by one).
+  const unread = ranked.slice(0, opts.k).filter((c) => !products.has(c.id)).map((c) => c.id);
+  if (unread.length > 0) for (const stored of index.store.getProducts(unread)) products.set(stored.product.id, stored.product);
   const kept = ranked.slice(0, opts.k).filter((c) => productOf(c.id) !== undefined);
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
   const hits = kept.map((c, i) => ({
