@@ -289,7 +289,7 @@ test('revision changes on product writes and deletes, in the same transaction, a
   s.close();
 });
 
-test('an index is stale after a store write; openMemoryKeywordIndex loads a current file and rebuilds a stale one', () => {
+test('an index is stale after a store write; openMemoryKeywordIndex loads a current file, updates a stale one from the change log, rebuilds a damaged one', () => {
   const file = path.join(dir, 'open', 'index.bin');
   const s = createProductStore({ path: path.join(dir, 'open', 'store.db') });
   const add = (from: number, to: number): void => {
@@ -303,9 +303,11 @@ test('an index is stale after a store write; openMemoryKeywordIndex loads a curr
   add(50, 60);
   assert.equal(first.index.isCurrent(s), false);
   const reopened = openMemoryKeywordIndex(s, file);
-  assert.deepEqual([reopened.source, reopened.reason], ['built', 'revision']);
+  assert.deepEqual([reopened.source, reopened.reason, reopened.changesApplied], ['loaded', undefined, 10]);
   assert.equal(reopened.index.size, 60);
   assert.ok(reopened.index.isCurrent(s));
+  // The updated index was saved: the next open loads it as current.
+  assert.deepEqual([openMemoryKeywordIndex(s, file).source, openMemoryKeywordIndex(s, file).changesApplied], ['loaded', undefined]);
   fs.writeFileSync(file, 'not an index');
   assert.deepEqual([openMemoryKeywordIndex(s, file).source, openMemoryKeywordIndex(s, file).source], ['built', 'loaded']);
   s.close();

@@ -19,12 +19,14 @@ import {
   ANALYZED_FIELDS,
   DEFAULT_PRODUCT_STORE_OPTIONS,
   KEYWORD_COLUMN_WEIGHTS,
+  normalizeBrand,
   STORE_SCHEMA_VERSION,
   type AnalyzedProduct,
   type KeywordRow,
   type KeywordHit,
   type KeywordSearchOptions,
   type PairLabel,
+  type ProductChange,
   type ProductStore,
   type ProductStoreOptions,
   type StoredProduct,
@@ -93,6 +95,23 @@ CREATE INDEX vectors_by_hash ON vectors (encoder_id, content_hash);
 CREATE INDEX vectors_by_key ON vectors (key);
 `;
 
+/**
+ * The product change log (`ProductStore.changesSince`). Added to schema version 1 without a version
+ * bump: a store without it gets it on its first writable open (older prodsim versions ignore it, and
+ * a store written by one after that has a log that misses those writes: see CHANGE_LOG_ID_KEY).
+ */
+const CHANGE_LOG_SCHEMA = `
+CREATE TABLE IF NOT EXISTS product_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  key INTEGER NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete'))
+);
+`;
+/** Meta key of `changeLogId()`, made with the log. */
+export const CHANGE_LOG_ID_KEY = 'products.change_log';
+/** Meta key: the log's rows up to this seq were trimmed (0 when none were). */
+const CHANGE_LOG_TRIMMED_KEY = 'products.change_log_trimmed';
+
 const SCHEMA_VERSION_KEY = 'schema_version';
 /** Meta key of `ProductStore.revision()`: a fresh random value on every product write (managed by the store). */
 export const PRODUCTS_REVISION_KEY = 'products.revision';
@@ -110,6 +129,29 @@ interface ProductRow {
   content_hash: string;
   updated_at: number;
   json: string;
+}
+
+interface KeywordRowRecord {
+  key: number;
+  id: string;
+  category: string | null;
+  price: number | null;
+  in_stock: number | null;
+  brand: unknown;
+  analyzed: string;
+}
+
+function toKeywordRow(r: KeywordRowRecord): KeywordRow {
+  const analyzed = JSON.parse(r.analyzed) as AnalyzedProduct;
+  return {
+    key: r.key,
+    id: r.id,
+    category: r.category,
+    price: r.price,
+    inStock: r.in_stock === null ? null : r.in_stock !== 0,
+    brand: typeof r.brand === 'string' ? r.brand : null,
+    tokens: analyzed.tokens,
+  };
 }
 
 function rowToStored(row: ProductRow): StoredProduct {
@@ -227,6 +269,10 @@ function ensureSchema(db: Database.Database, file: string, readonly: boolean): n
 export function createProductStore(options: Partial<ProductStoreOptions> = {}): ProductStore {
   rejectUnknownKeys(options, Object.keys(DEFAULT_PRODUCT_STORE_OPTIONS), 'createProductStore');
   const opts: ProductStoreOptions = { ...DEFAULT_PRODUCT_STORE_OPTIONS, ...options };
+  const changeLogLimit = opts.changeLogLimit ?? DEFAULT_PRODUCT_STORE_OPTIONS.changeLogLimit;
+  if (!Number.isInteger(changeLogLimit) || changeLogLimit < 1) {
+    throw createError('INVALID_ARGUMENT', 'changeLogLimit must be a positive integer', { field: 'changeLogLimit', received: String(changeLogLimit) });
+  }
   const db = openDatabase(opts);
   let schemaVersion: number;
   try {
@@ -238,6 +284,17 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
   // Stores made before this index joined schema version 1 get it on their first writable open.
   if (!opts.readonly) db.exec(`CREATE INDEX IF NOT EXISTS vectors_by_key ON vectors (key)`);
+  // Likewise the change log, and its id (one transaction, so a log never exists without its id).
+  if (!opts.readonly) {
+    db.transaction(() => {
+      db.exec(CHANGE_LOG_SCHEMA);
+      db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`).run(CHANGE_LOG_ID_KEY, randomUUID());
+    })();
+  }
+  const hasChangeLog =
+    db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'product_changes'`).pluck().get() === 1;
+  // The brand as `KeywordFilter.brandIn` compares it (JavaScript's lower case, which SQLite's lower() is not outside ASCII).
+  db.function('prodsim_brand', { deterministic: true }, (brand: unknown) => normalizeBrand(typeof brand === 'string' ? brand : null));
   // Term statistics of the keyword index; a temp table so it also works on read-only connections.
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab USING fts5vocab(main, keyword_index, 'row')`);
 
@@ -258,7 +315,9 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     getAnalyzed: db.prepare(`SELECT analyzed FROM products WHERE id = ?`).pluck(),
     iterate: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products ORDER BY key`),
     iterateAnalyzed: db.prepare(`SELECT key, id, content_hash, updated_at, json, analyzed FROM products ORDER BY key`),
-    iterateKeywordRows: db.prepare(`SELECT key, id, category, price, in_stock, analyzed FROM products ORDER BY key`),
+    iterateKeywordRows: db.prepare(
+      `SELECT key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed FROM products ORDER BY key`,
+    ),
     legacyRevision: db.prepare(`SELECT count(*) AS n, max(key) AS maxKey, max(updated_at) AS maxUpdated FROM products`),
     documentFrequency: db.prepare(`SELECT doc FROM keyword_vocab WHERE term = ?`).pluck(),
     count: db.prepare(`SELECT count(*) FROM products`).pluck(),
@@ -295,6 +354,32 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   }
 
   const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
+
+  const changeStmt = hasChangeLog
+    ? {
+        append: db.prepare(`INSERT INTO product_changes (key, op) VALUES (?, ?)`),
+        since: db.prepare(`SELECT seq, key, op FROM product_changes WHERE seq > ? ORDER BY seq`),
+        // sqlite_sequence keeps the last seq even when every row was trimmed.
+        last: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'product_changes'`).pluck(),
+        trim: db.prepare(`DELETE FROM product_changes WHERE seq <= ?`),
+      }
+    : undefined;
+  /** Rows past the limit before a trim: a trim deletes this many rows at once instead of one every write. */
+  const trimSlack = Math.max(1, Math.ceil(changeLogLimit / 10));
+  const trimmedThrough = (): number => Number(stmt.getMeta.get(CHANGE_LOG_TRIMMED_KEY) ?? 0);
+  /** Called inside the writing transaction, like `bumpRevision`. */
+  function logChange(key: number, op: ProductChange['op']): void {
+    changeStmt?.append.run(key, op);
+  }
+  function trimChangeLog(): void {
+    if (!changeStmt) return;
+    const last = Number(changeStmt.last.get() ?? 0);
+    const trimmed = trimmedThrough();
+    if (last - trimmed <= changeLogLimit + trimSlack) return;
+    const through = last - changeLogLimit;
+    changeStmt.trim.run(through);
+    stmt.setMeta.run(CHANGE_LOG_TRIMMED_KEY, String(through));
+  }
 
   // Stores written before revisions existed get one on their first writable open.
   if (!opts.readonly && stmt.getMeta.get(PRODUCTS_REVISION_KEY) === undefined) stmt.setMeta.run(PRODUCTS_REVISION_KEY, randomUUID());
@@ -341,6 +426,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
           reindexProduct.run(JSON.stringify(analyzed), existing.key);
           stmt.deleteKeywords.run(existing.key);
           writeKeywords(existing.key, analyzed);
+          logChange(existing.key, 'upsert');
         }
         results.push({ id: product.id, key: existing.key, status: 'unchanged', contentHash: hash });
         continue;
@@ -354,16 +440,21 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         stmt.updateProduct.run(hash, now, category, price, inStock, json, analyzedJson, existing.key);
         stmt.deleteKeywords.run(existing.key);
         writeKeywords(existing.key, analyzed);
+        logChange(existing.key, 'upsert');
         existing.content_hash = hash;
         results.push({ id: product.id, key: existing.key, status: 'updated', contentHash: hash });
       } else {
         const key = Number(stmt.insertProduct.run(product.id, hash, now, category, price, inStock, json, analyzedJson).lastInsertRowid);
         writeKeywords(key, analyzed);
+        logChange(key, 'upsert');
         existingById.set(product.id, { key, content_hash: hash });
         results.push({ id: product.id, key, status: 'added', contentHash: hash });
       }
     }
-    if (reindex || results.some((r) => r.status !== 'unchanged')) bumpRevision();
+    if (reindex || results.some((r) => r.status !== 'unchanged')) {
+      bumpRevision();
+      trimChangeLog();
+    }
     return results;
   });
 
@@ -375,9 +466,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       stmt.deleteKeywords.run(key);
       stmt.deleteVectorsOf.run(key);
       stmt.deleteProduct.run(key);
+      logChange(key, 'delete');
       n++;
     }
-    if (n > 0) bumpRevision();
+    if (n > 0) {
+      bumpRevision();
+      trimChangeLog();
+    }
     return n;
   });
 
@@ -458,6 +553,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     if (filter.inStock !== undefined) {
       where.push('p.in_stock = @inStock');
       params.inStock = filter.inStock ? 1 : 0;
+    }
+    if (filter.brandIn !== undefined) {
+      // Read from the product JSON (no brand column): a filter on brand scans the matching rows' JSON.
+      where.push(`prodsim_brand(json_extract(p.json, '$.brand')) IN (SELECT value FROM json_each(@brands))`);
+      params.brands = JSON.stringify([...filter.brandIn].map(normalizeBrand).filter((b) => b !== null));
     }
     const sql = `SELECT p.id AS id, p.key AS key, bm25(keyword_index, ${BM25_WEIGHTS}) AS rank
       FROM keyword_index JOIN products p ON p.key = keyword_index.rowid
@@ -565,26 +665,30 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       }
     },
     *iterateKeywordRows() {
-      const rows = stmt.iterateKeywordRows.iterate() as IterableIterator<{
-        key: number;
-        id: string;
-        category: string | null;
-        price: number | null;
-        in_stock: number | null;
-        analyzed: string;
-      }>;
-      for (const r of rows) {
-        const analyzed = JSON.parse(r.analyzed) as AnalyzedProduct;
-        yield {
-          key: r.key,
-          id: r.id,
-          category: r.category,
-          price: r.price,
-          inStock: r.in_stock === null ? null : r.in_stock !== 0,
-          tokens: analyzed.tokens,
-        } satisfies KeywordRow;
-      }
+      const rows = stmt.iterateKeywordRows.iterate() as IterableIterator<KeywordRowRecord>;
+      for (const r of rows) yield toKeywordRow(r);
     },
+    keywordRowsOf(keys) {
+      const out: KeywordRow[] = [];
+      const sorted = [...new Set(keys)].sort((a, b) => a - b);
+      for (const part of chunks(sorted, LOOKUP_CHUNK)) {
+        const rows = db
+          .prepare(
+            `SELECT key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed FROM products
+             WHERE key IN (${part.map(() => '?').join(',')}) ORDER BY key`,
+          )
+          .all(...part) as KeywordRowRecord[];
+        for (const r of rows) out.push(toKeywordRow(r));
+      }
+      return out;
+    },
+    changesSince(seq) {
+      if (!changeStmt || !Number.isInteger(seq) || seq < trimmedThrough()) return undefined;
+      if (seq > Number(changeStmt.last.get() ?? 0)) return undefined;
+      return changeStmt.since.all(seq) as ProductChange[];
+    },
+    changeSeq: () => (changeStmt ? Number(changeStmt.last.get() ?? 0) : 0),
+    changeLogId: () => (hasChangeLog ? ((stmt.getMeta.get(CHANGE_LOG_ID_KEY) as string | undefined) ?? '') : ''),
     count: () => stmt.count.get() as number,
     revision() {
       const now = performance.now();
@@ -689,7 +793,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
     getMeta: (key) => stmt.getMeta.get(key) as string | undefined,
     setMeta(key, value) {
-      if (key === SCHEMA_VERSION_KEY || key === PRODUCTS_REVISION_KEY) {
+      if (key === SCHEMA_VERSION_KEY || key === PRODUCTS_REVISION_KEY || key === CHANGE_LOG_ID_KEY || key === CHANGE_LOG_TRIMMED_KEY) {
         throw createError('INVALID_ARGUMENT', `meta key "${key}" is managed by the store`, { field: 'key' });
       }
       stmt.setMeta.run(key, value);

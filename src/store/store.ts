@@ -85,6 +85,33 @@ export interface KeywordFilter {
   minPrice?: number;
   maxPrice?: number;
   inStock?: boolean;
+  /**
+   * Products whose brand is one of these, compared after `normalizeBrand` (trimmed, lower case): the
+   * values of `KeywordIndex.brands()`. An empty set matches nothing. Brand aliases (苹果 ≡ Apple) are
+   * the caller's: it passes every raw brand that should match.
+   */
+  brandIn?: ReadonlySet<string>;
+}
+
+/** The form a brand is compared in by `KeywordFilter.brandIn` and listed by `KeywordIndex.brands()`; null when empty. */
+export function normalizeBrand(brand: string | null | undefined): string | null {
+  if (typeof brand !== 'string') return null;
+  const b = brand.trim().toLowerCase();
+  return b.length > 0 ? b : null;
+}
+
+/**
+ * Default length of the product change log (`ProductStore.changesSince`): older rows are trimmed once
+ * the log is 10 % longer than this. An index saved more than this many product writes ago is rebuilt
+ * instead of updated (the cost of a full rebuild is then small next to the writes it missed).
+ */
+export const DEFAULT_CHANGE_LOG_LIMIT = 1_000_000;
+
+/** One row of the product change log: the product under `key` was written (added, updated, re-indexed) or deleted. */
+export interface ProductChange {
+  seq: number;
+  key: number;
+  op: 'upsert' | 'delete';
 }
 
 export interface KeywordSearchOptions {
@@ -179,6 +206,25 @@ export interface ProductStore {
    * read is trusted that long, since indexes ask on every query).
    */
   revision(): string;
+  /**
+   * The product change log, appended in the same transaction as every product write: an insert,
+   * update or re-index is an `upsert` of the product's key (an update keeps the key: keys change only
+   * when a product is deleted and added again, which logs a `delete` then an `upsert`), a delete a
+   * `delete`. Rows after `seq`, oldest first; undefined when the log does not reach back to `seq`
+   * (trimmed: see `changeLogLimit`), when `seq` is ahead of the log, or when the store has no log
+   * (a read-only handle on a store last written by a prodsim without one).
+   */
+  changesSince(seq: number): ProductChange[] | undefined;
+  /** The last change's seq (0 before the first logged write). */
+  changeSeq(): number;
+  /**
+   * Identifies this store's change log (a random value made with the log): a saved index whose log id
+   * differs was built from another store (or one re-created under the same path), whatever its seq.
+   * Empty when the store has no log.
+   */
+  changeLogId(): string;
+  /** `iterateKeywordRows` for the given keys only (keys that do not exist are left out), in key order. */
+  keywordRowsOf(keys: readonly number[]): KeywordRow[];
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
   /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
@@ -232,6 +278,8 @@ export interface KeywordRow {
   category: string | null;
   price: number | null;
   inStock: boolean | null;
+  /** `product.brand` as stored (not normalised), or null; absent in rows made without it. */
+  brand?: string | null;
   tokens: AnalyzedProduct['tokens'];
 }
 
@@ -239,9 +287,12 @@ export interface ProductStoreOptions {
   /** Database file; `:memory:` for a throw-away store. Parent folders are created. */
   path: string;
   readonly?: boolean;
+  /** Rows the product change log keeps (older ones are trimmed, in steps of a tenth of this). */
+  changeLogLimit?: number;
 }
 
 export const DEFAULT_PRODUCT_STORE_OPTIONS = {
   path: './.prodsim/store.db',
   readonly: false,
+  changeLogLimit: DEFAULT_CHANGE_LOG_LIMIT,
 } as const satisfies ProductStoreOptions;

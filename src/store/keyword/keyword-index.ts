@@ -19,7 +19,7 @@ export const BM25_MIN_IDF = 1e-6;
 
 /** File magic and format version of a saved index; a new format version makes older files stale. */
 export const KEYWORD_INDEX_MAGIC = 'PSKWIDX\n';
-export const KEYWORD_INDEX_FORMAT_VERSION = 1;
+export const KEYWORD_INDEX_FORMAT_VERSION = 2;
 
 export type KeywordPruning = 'maxscore' | 'none';
 
@@ -44,9 +44,13 @@ export interface KeywordIndexStats {
 }
 
 export interface KeywordIndex {
-  /** The store revision the index was built from. */
+  /** The store revision the index was built from (or updated to). */
   readonly revision: string;
+  /** The store's change-log seq (`ProductStore.changeSeq`) the index is current up to. */
+  readonly changeSeq: number;
   readonly size: number;
+  /** Distinct brands of the indexed products (`normalizeBrand`: trimmed, lower case), sorted: the values `KeywordFilter.brandIn` takes. */
+  brands(): readonly string[];
   /**
    * Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact
    * OR top-k (the store may answer with its AND-first or rare-token heuristics), and that N and avgdl
@@ -58,7 +62,7 @@ export interface KeywordIndex {
   idOf(key: number): string | undefined;
   /**
    * The filter as a predicate over store keys, answered from the index's per-product columns
-   * (category, price, stock), so another retriever (the ANN index) can filter without reading
+   * (category, price, stock, brand), so another retriever (the ANN index) can filter without reading
    * products from the store. Keys the index does not hold do not pass.
    */
   keyFilter(filter: KeywordFilter): (key: number) => boolean;
