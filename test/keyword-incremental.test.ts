@@ -1,0 +1,293 @@
+/**
+ * Incremental updates of the in-memory keyword index from the store's change log: after random
+ * inserts, updates, deletes, delete-and-re-add and re-indexes, `updateMemoryKeywordIndex` must give
+ * the same answers (hits, scores within 1e-9, tie-break by key) as a fresh full build of the same
+ * store, and fall back to a full build when the log does not reach back. Real SQLite stores in a
+ * temp folder.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Product } from '../src/catalog/product.ts';
+import { seededRandom } from '../src/random.ts';
+import {
+  analyzeProduct,
+  CHANGE_LOG_ID_KEY,
+  createMemoryKeywordIndex,
+  createProductStore,
+  normalizeBrand,
+  openMemoryKeywordIndex,
+  readKeywordIndexHeader,
+  updateMemoryKeywordIndex,
+  type KeywordFilter,
+  type KeywordIndex,
+  type ProductStore,
+} from '../src/store/index.ts';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+
+const analyzer = createTextAnalyzer();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-kw-incr-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const WORDS = ['红色', '黑色', '连衣裙', '夏季', '华为', '手机', '耳机', '蓝牙', 'red', 'black', 'dress', 'phone', 'case', 'steel', '1.5l', 'iphone-15'];
+const BRANDS = ['华为', '小米', 'Sony', ' sony ', 'Apple', 'APPLE', '苹果'];
+const CATEGORIES = ['服装/女装/连衣裙', '服装/女装鞋', '数码/手机', 'Home/Kitchen'];
+
+/** Small products over a small vocabulary: many equal scores, so the tie-break by key is exercised. */
+function randomProduct(id: string, r: () => number): Product {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const words = (n: number): string => Array.from({ length: n }, () => pick(WORDS)).join(' ');
+  return {
+    id,
+    title: words(1 + Math.floor(r() * 4)),
+    description: r() < 0.5 ? words(Math.floor(r() * 8)) : undefined,
+    tags: r() < 0.3 ? [pick(WORDS)] : [],
+    brand: r() < 0.7 ? pick(BRANDS) : undefined,
+    category: r() < 0.9 ? pick(CATEGORIES) : undefined,
+    price: r() < 0.9 ? Math.round(r() * 500) : undefined,
+    inStock: r() < 0.8 ? r() < 0.6 : undefined,
+    images: [],
+    attributes: r() < 0.3 ? { 颜色: pick(WORDS) } : {},
+  };
+}
+
+const item = (p: Product) => ({ product: p, analyzed: analyzeProduct(p, analyzer) });
+
+const FILTERS: KeywordFilter[] = [
+  {},
+  { categoryPrefix: '服装' },
+  { minPrice: 100, maxPrice: 400 },
+  { inStock: true },
+  { brandIn: new Set(['华为', 'sony']) },
+  { brandIn: new Set(['apple', '苹果']), inStock: false },
+  { brandIn: new Set() },
+];
+
+function queries(count: number, seed: number): string[][] {
+  const r = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const n = 1 + Math.floor(r() * 4);
+    return analyzer.analyze(Array.from({ length: n }, () => WORDS[Math.floor(r() * WORDS.length)]!).join(' ')).tokens;
+  });
+}
+const QUERIES = queries(40, 7);
+
+/** Everything observable of two indexes agrees: hits and scores (1e-9), filters, ids, frequencies, brands. */
+function assertSameIndex(actual: KeywordIndex, expected: KeywordIndex, store: ProductStore, what: string): void {
+  assert.equal(actual.size, expected.size, `${what}: size`);
+  assert.equal(actual.revision, expected.revision, `${what}: revision`);
+  assert.equal(actual.changeSeq, expected.changeSeq, `${what}: change seq`);
+  assert.deepEqual(actual.brands(), expected.brands(), `${what}: brands`);
+  assert.equal(actual.stats().averageLength, expected.stats().averageLength, `${what}: avgdl`);
+  assert.equal(actual.stats().postings, expected.stats().postings, `${what}: postings`);
+  const maxKey = store.changeSeq() + 2; // keys never exceed the number of logged writes
+  for (let key = 0; key <= maxKey; key++) assert.equal(actual.idOf(key), expected.idOf(key), `${what}: idOf(${key})`);
+  for (const filter of FILTERS) {
+    assert.deepEqual([...actual.keysMatching(filter)], [...expected.keysMatching(filter)], `${what}: keysMatching ${JSON.stringify(filter)}`);
+    const fa = actual.keyFilter(filter);
+    const fe = expected.keyFilter(filter);
+    for (let key = 0; key <= maxKey; key++) assert.equal(fa(key), fe(key), `${what}: keyFilter(${key})`);
+  }
+  for (const [qi, q] of QUERIES.entries()) {
+    assert.deepEqual(actual.documentFrequencies(q), expected.documentFrequencies(q), `${what}: df of query ${qi}`);
+    for (const filter of FILTERS) {
+      for (const match of ['any', 'all'] as const) {
+        for (const pruning of ['maxscore', 'none'] as const) {
+          const label = `${what}: query ${qi} ${JSON.stringify(q)} ${match} ${pruning} ${JSON.stringify(filter, (_, v: unknown) => (v instanceof Set ? [...v] : v))}`;
+          const a = actual.search(q, { k: 10, filter, match, pruning });
+          const e = expected.search(q, { k: 10, filter, match, pruning });
+          assert.deepEqual(a.map((h) => h.key), e.map((h) => h.key), `${label}: keys`);
+          assert.deepEqual(a.map((h) => h.id), e.map((h) => h.id), `${label}: ids`);
+          a.forEach((h, i) => assert.ok(Math.abs(h.score - e[i]!.score) <= 1e-9, `${label} #${i}: ${h.score} vs ${e[i]!.score}`));
+        }
+      }
+    }
+  }
+}
+
+/** One round of random writes: new products, content updates, deletes, delete-and-re-add (new key), re-indexes, copies (ties). */
+function randomWrites(store: ProductStore, r: () => number, nextId: { n: number }, changes: number): void {
+  const ids = [...store.iterateProducts()].map((p) => p.product.id);
+  const pickId = (): string => ids[Math.floor(r() * ids.length)]!;
+  for (let c = 0; c < changes; c++) {
+    const op = r();
+    if (op < 0.3 || ids.length < 5) store.upsertProducts([item(randomProduct(`p${nextId.n++}`, r))]);
+    else if (op < 0.55) store.upsertProducts([item(randomProduct(pickId(), r))]);
+    else if (op < 0.7) store.deleteProducts([pickId()]);
+    else if (op < 0.8) {
+      const id = pickId();
+      store.deleteProducts([id]);
+      store.upsertProducts([item(randomProduct(id, r))]);
+    } else if (op < 0.9) {
+      // Another product's content under an existing id: equal rows, equal scores, ordered by key.
+      const copy = store.getProduct(pickId())!.product;
+      store.upsertProducts([item({ ...copy, id: pickId() })]);
+    } else {
+      const p = store.getProduct(pickId())!.product;
+      store.upsertProducts([item(p)], { reindex: true });
+    }
+  }
+}
+
+test('incremental updates after random writes equal a full build (hits, scores, filters, ids, brands)', () => {
+  const store = createProductStore({ path: path.join(dir, 'random', 'store.db') });
+  const r = seededRandom(42);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  const file = path.join(dir, 'random', 'keyword.idx');
+  let savedSeq = -1;
+  for (let round = 0; round < 6; round++) {
+    if (round === 4) {
+      // Saved here; the last two rounds (at most 60 changed products) are applied from the log when it is opened.
+      index.save(file);
+      savedSeq = index.changeSeq;
+    }
+    const before = index;
+    const beforeHits = before.search(QUERIES[0]!, { k: 10 });
+    randomWrites(store, r, nextId, 1 + Math.floor(r() * 30));
+    assert.equal(index.isCurrent(store), false);
+    const updated = updateMemoryKeywordIndex(index, store);
+    assert.equal(updated.source, 'updated', `round ${round}`);
+    assert.ok(updated.changesApplied > 0);
+    index = updated.index;
+    assert.ok(index.isCurrent(store));
+    assertSameIndex(index, createMemoryKeywordIndex(store), store, `round ${round}`);
+    // The index updated from stays usable at its old state.
+    assert.deepEqual(before.search(QUERIES[0]!, { k: 10 }), beforeHits, `round ${round}: old index`);
+    // Nothing written: the same index back.
+    assert.equal(updateMemoryKeywordIndex(index, store).index, index);
+  }
+  // The file saved before the rounds is brought up to date from the log when opened.
+  const header = readKeywordIndexHeader(file);
+  assert.equal(header?.changeSeq, savedSeq);
+  const opened = openMemoryKeywordIndex(store, file);
+  assert.equal(opened.source, 'loaded');
+  assert.ok((opened.changesApplied ?? 0) > 0);
+  assertSameIndex(opened.index, createMemoryKeywordIndex(store), store, 'opened from an old file');
+  assert.equal(readKeywordIndexHeader(file)?.changeSeq, store.changeSeq());
+  store.close();
+});
+
+test('a log that no longer reaches back, another store\'s log, or too many changes rebuild the index', () => {
+  const file = path.join(dir, 'trim', 'store.db');
+  const store = createProductStore({ path: file, changeLogLimit: 5 });
+  const r = seededRandom(3);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 100 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  const index = createMemoryKeywordIndex(store);
+  const indexFile = path.join(dir, 'trim', 'keyword.idx');
+  index.save(indexFile);
+  assert.deepEqual(store.changesSince(index.changeSeq), []);
+  // More writes than the log keeps (5, trimmed in steps of 1): it no longer reaches back to the index.
+  randomWrites(store, r, nextId, 10);
+  assert.equal(store.changesSince(index.changeSeq), undefined);
+  const updated = updateMemoryKeywordIndex(index, store);
+  assert.deepEqual([updated.source, updated.reason], ['built', 'log']);
+  assertSameIndex(updated.index, createMemoryKeywordIndex(store), store, 'rebuilt after trim');
+  const opened = openMemoryKeywordIndex(store, indexFile);
+  assert.deepEqual([opened.source, opened.reason], ['built', 'revision']);
+  // Within the kept log, an update applies it.
+  const seq = store.changeSeq();
+  randomWrites(store, r, nextId, 2);
+  assert.ok(store.changesSince(seq) !== undefined);
+  assert.equal(updateMemoryKeywordIndex(opened.index, store).source, 'updated');
+  store.close();
+
+  // The same path re-created: another log (same seqs, other products).
+  fs.rmSync(path.dirname(file), { recursive: true });
+  const again = createProductStore({ path: file });
+  again.upsertProducts(Array.from({ length: 120 }, () => item(randomProduct(`q${nextId.n++}`, r))));
+  assert.notEqual(again.changeLogId(), index.revision);
+  const rebuilt = updateMemoryKeywordIndex(opened.index, again);
+  assert.deepEqual([rebuilt.source, rebuilt.reason], ['built', 'log']);
+  assert.equal(rebuilt.index.size, 120);
+
+  // More than KEYWORD_INCREMENTAL_MAX_FRACTION of the products changed: a full build.
+  const current = rebuilt.index;
+  again.upsertProducts(Array.from({ length: 70 }, () => item(randomProduct(`q${nextId.n++}`, r))));
+  const many = updateMemoryKeywordIndex(current, again);
+  assert.deepEqual([many.source, many.reason], ['built', 'changes']);
+  assertSameIndex(many.index, createMemoryKeywordIndex(again), again, 'rebuilt after many changes');
+  again.close();
+});
+
+test('the change log: one row per written product, updates keep the key, delete-and-re-add is a new key; old stores migrate', () => {
+  const file = path.join(dir, 'log', 'store.db');
+  const store = createProductStore({ path: file });
+  const r = seededRandom(5);
+  assert.equal(store.changeSeq(), 0);
+  assert.deepEqual(store.changesSince(0), []);
+  assert.ok(store.changeLogId().length > 0);
+  const [a, b] = store.upsertProducts([item(randomProduct('a', r)), item(randomProduct('b', r))]);
+  store.upsertProducts([item(store.getProduct('a')!.product)]); // unchanged: not logged
+  store.upsertProducts([item({ ...store.getProduct('a')!.product, title: 'changed title' })]);
+  store.deleteProducts(['b', 'missing']);
+  const [b2] = store.upsertProducts([item(randomProduct('b', r))]);
+  assert.ok(b2!.key > b!.key);
+  assert.deepEqual(store.changesSince(0), [
+    { seq: 1, key: a!.key, op: 'upsert' },
+    { seq: 2, key: b!.key, op: 'upsert' },
+    { seq: 3, key: a!.key, op: 'upsert' },
+    { seq: 4, key: b!.key, op: 'delete' },
+    { seq: 5, key: b2!.key, op: 'upsert' },
+  ]);
+  assert.equal(store.changeSeq(), 5);
+  assert.deepEqual(store.changesSince(3)?.map((c) => c.seq), [4, 5]);
+  assert.equal(store.changesSince(6), undefined, 'ahead of the log');
+  // A write that fails rolls its log rows back with it.
+  assert.throws(() => store.transaction(() => {
+    store.upsertProducts([item(randomProduct('c', r))]);
+    throw new Error('abort');
+  }));
+  assert.equal(store.changeSeq(), 5);
+  assert.deepEqual(store.keywordRowsOf([b2!.key, 999, a!.key]).map((row) => [row.key, row.id]), [[a!.key, 'a'], [b2!.key, 'b']]);
+  store.close();
+
+  // A store from before the log: no table, no log id. Read-only it has no log; writable it gets one.
+  const raw = new Database(file);
+  raw.exec(`DROP TABLE product_changes; DELETE FROM meta WHERE key LIKE 'products.change_log%';`);
+  raw.close();
+  const ro = createProductStore({ path: file, readonly: true });
+  assert.deepEqual([ro.changeSeq(), ro.changeLogId(), ro.changesSince(0)], [0, '', undefined]);
+  const legacyIndex = createMemoryKeywordIndex(ro);
+  ro.close();
+  const migrated = createProductStore({ path: file });
+  assert.equal(migrated.changeSeq(), 0);
+  assert.deepEqual(migrated.changesSince(0), []);
+  assert.notEqual(migrated.getMeta(CHANGE_LOG_ID_KEY), undefined);
+  migrated.upsertProducts([item(randomProduct('c', r))]);
+  assert.equal(migrated.changesSince(0)?.length, 1);
+  // An index built without a log cannot be updated from one: rebuilt.
+  assert.deepEqual(updateMemoryKeywordIndex(legacyIndex, migrated).reason, 'log');
+  migrated.close();
+});
+
+test('brand column: brands() are the normalised distinct brands; brandIn agrees with the store\'s FTS5 path', () => {
+  const store = createProductStore({ path: path.join(dir, 'brand', 'store.db') });
+  const r = seededRandom(11);
+  store.upsertProducts(Array.from({ length: 120 }, (_, i) => item(randomProduct(`p${i}`, r))));
+  const index = createMemoryKeywordIndex(store);
+  const stored = [...store.iterateProducts()].map((p) => p.product);
+  const expected = [...new Set(stored.map((p) => normalizeBrand(p.brand)).filter((b): b is string => b !== null))].sort();
+  assert.deepEqual(index.brands(), expected);
+  assert.ok(index.brands().includes('sony') && !index.brands().includes(' sony '));
+  const filter: KeywordFilter = { brandIn: new Set(['SONY', '苹果']) };
+  const keys = [...index.keysMatching(filter)];
+  const byKey = new Map([...store.iterateProducts()].map((p) => [p.key, p.product]));
+  assert.deepEqual(
+    keys,
+    [...byKey].filter(([, p]) => ['sony', '苹果'].includes(normalizeBrand(p.brand) ?? '')).map(([k]) => k),
+  );
+  assert.ok(keys.length > 0);
+  for (const q of QUERIES.slice(0, 10)) {
+    const mem = index.search(q, { k: 500, filter, match: 'all' });
+    const fts = store.keywordSearch(q, { k: 500, filter, match: 'all' });
+    assert.deepEqual(mem.map((h) => h.key).sort((x, y) => x - y), fts.map((h) => h.key).sort((x, y) => x - y), JSON.stringify(q));
+  }
+  assert.deepEqual(store.keywordSearch(['red'], { k: 5, filter: { brandIn: new Set() } }), []);
+  store.close();
+});
