@@ -28,6 +28,7 @@ import {
   idfTokenWeights,
 } from '../src/similarity/index.ts';
 import { isProdsimError } from '../src/errors.ts';
+import { bagDistance, editDistance, editSimilarity, editSimilarityAtLeast } from '../src/similarity/field-similarities/types.ts';
 
 const close = (actual: number | undefined, expected: number, eps = 1e-9) => {
   assert.ok(actual !== undefined, `expected ${expected}, got undefined`);
@@ -303,4 +304,18 @@ test('quantities: units compared after conversion, sizes compared as sizes', () 
     0.5,
   );
   assert.equal(quantitiesSimilarity({ quantities: [q(1, 'kg')], sizes: [] }, { quantities: [q(5, 'w')], sizes: [] }), undefined);
+});
+
+test('editSimilarityAtLeast equals editSimilarity when it reaches the bound, and the bag distance never exceeds the edit distance', () => {
+  let seed = 11;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const word = () => Array.from({ length: Math.floor(next() * 8) }, () => 'ab1字2'[Math.floor(next() * 5)]).join('');
+  for (let i = 0; i < 3000; i++) {
+    const a = word();
+    const b = word();
+    const min = [0, 0.5, 0.75, 1][i % 4]!;
+    const s = editSimilarity(a, b);
+    assert.ok(bagDistance(a, b) <= editDistance(a, b), `${a} / ${b}`);
+    assert.equal(editSimilarityAtLeast(a, b, min), s >= min ? s : undefined, `${a} / ${b} at ${min}`);
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withinOneEdit } from '../src/tasks/model-number-lookup.ts';
+import { createModelNumberLookup, MIN_FUZZY_CODE_LENGTH, withinOneEdit } from '../src/tasks/model-number-lookup.ts';
 import { editDistance } from '../src/similarity/field-similarities/types.ts';
 
 test('withinOneEdit agrees with the edit distance on substitutions, insertions and deletions', () => {
@@ -16,4 +16,22 @@ test('withinOneEdit agrees with the edit distance on substitutions, insertions a
   const words: string[] = [''];
   for (let len = 1; len <= 4; len++) for (let i = 0; i < 3 ** len; i++) words.push(i.toString(3).padStart(len, '0').replace(/0/g, 'a').replace(/1/g, 'b').replace(/2/g, 'c'));
   for (const a of words) for (const b of words) assert.equal(withinOneEdit(a, b), editDistance(a, b) <= 1, `${a} vs ${b}`);
+});
+
+test('the model-number lookup finds exactly the codes within one edit (against a scan of every code)', () => {
+  // Codes from a small alphabet so that many are one edit apart, of lengths 3–9.
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const alphabet = 'ab12';
+  const code = () => Array.from({ length: 3 + Math.floor(next() * 7) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  const products = Array.from({ length: 3000 }, (_, i) => ({ id: `p${i}`, modelNumbers: [code(), ...(next() < 0.2 ? [code()] : [])] }));
+  const lookup = createModelNumberLookup(products);
+  for (let q = 0; q < 400; q++) {
+    const query = code();
+    const expected = products
+      .flatMap((p) => [...new Set(p.modelNumbers)].filter((c) => c === query || (query.length >= MIN_FUZZY_CODE_LENGTH && editDistance(c, query) <= 1)).map((c) => `${p.id}:${c}:${c === query ? 0 : 1}`))
+      .sort();
+    const found = lookup.find(query).map((h) => `${h.id}:${h.code}:${h.edits}`).sort();
+    assert.deepEqual(found, expected, query);
+  }
 });

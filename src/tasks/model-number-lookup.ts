@@ -4,11 +4,10 @@
  * BM25 cannot (it needs the exact token). Built lazily from the analysed text in the store.
  */
 import type { ProductStore } from '../store/store.ts';
-import { editDistance } from '../similarity/field-similarities/types.ts';
 
 /** Codes shorter than this are too ambiguous to match with an edit (`a1` vs `a2`). */
 export const MIN_FUZZY_CODE_LENGTH = 5;
-/** Edits allowed between a query code and a catalog code. */
+/** Edits allowed between a query code and a catalog code (the buckets of `find` rely on it being 1). */
 export const MAX_CODE_EDITS = 1;
 
 /**
@@ -37,21 +36,44 @@ export interface ModelNumberLookup {
   readonly size: number;
 }
 
+/**
+ * Two codes of at least 4 characters within one edit share their first two or their last two
+ * characters: an edit at position ≥ 2 keeps the first two, one at position ≤ 1 keeps the last two
+ * (a deletion or insertion shifts only what follows it). So a lookup scans the codes of each
+ * nearby length that start or end like the query, not every code of that length (which took
+ * 0.7 ms a query at 100k products).
+ */
+const headKey = (length: number, code: string) => `${length}<${code.slice(0, 2)}`;
+const tailKey = (length: number, code: string) => `${length}>${code.slice(-2)}`;
+
 export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
+  return createModelNumberLookup(
+    (function* () {
+      for (const { product, analyzed } of store.iterateProducts({ withAnalyzed: true })) yield { id: product.id, modelNumbers: analyzed?.modelNumbers ?? [] };
+    })(),
+  );
+}
+
+/** The lookup over products' canonical model numbers (as the analyser writes them). */
+export function createModelNumberLookup(products: Iterable<{ id: string; modelNumbers: readonly string[] }>): ModelNumberLookup {
   const byCode = new Map<string, string[]>();
-  for (const { product, analyzed } of store.iterateProducts({ withAnalyzed: true })) {
-    for (const code of analyzed?.modelNumbers ?? []) {
+  for (const { id, modelNumbers } of products) {
+    for (const code of modelNumbers) {
       const ids = byCode.get(code);
-      if (ids) ids.push(product.id);
-      else byCode.set(code, [product.id]);
+      if (ids) ids.push(id);
+      else byCode.set(code, [id]);
     }
   }
-  // Bucket by length so a lookup only compares codes that can be within MAX_CODE_EDITS.
-  const byLength = new Map<number, string[]>();
-  for (const code of byCode.keys()) {
-    const list = byLength.get(code.length);
+  const buckets = new Map<string, string[]>();
+  const add = (key: string, code: string) => {
+    const list = buckets.get(key);
     if (list) list.push(code);
-    else byLength.set(code.length, [code]);
+    else buckets.set(key, [code]);
+  };
+  for (const code of byCode.keys()) {
+    if (code.length < MIN_FUZZY_CODE_LENGTH - MAX_CODE_EDITS) continue;
+    add(headKey(code.length, code), code);
+    add(tailKey(code.length, code), code);
   }
   return {
     size: byCode.size,
@@ -59,12 +81,14 @@ export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
       const hits: ModelNumberHit[] = [];
       for (const id of byCode.get(code) ?? []) hits.push({ id, code, edits: 0 });
       if (code.length < MIN_FUZZY_CODE_LENGTH) return hits;
+      const head = code.slice(0, 2);
       for (let len = code.length - MAX_CODE_EDITS; len <= code.length + MAX_CODE_EDITS; len++) {
-        for (const other of byLength.get(len) ?? []) {
-          if (other === code) continue;
-          // With one edit allowed, a linear check instead of a full edit distance per catalog code.
-          const edits = MAX_CODE_EDITS === 1 ? (withinOneEdit(code, other) ? 1 : 2) : editDistance(code, other);
-          if (edits <= MAX_CODE_EDITS) for (const id of byCode.get(other) ?? []) hits.push({ id, code: other, edits });
+        const sameHead = buckets.get(headKey(len, code)) ?? [];
+        // A code with the query's head and tail is in both buckets: taken from the first only.
+        const sameTail = (buckets.get(tailKey(len, code)) ?? []).filter((other) => other.slice(0, 2) !== head);
+        for (const other of [...sameHead, ...sameTail]) {
+          if (other === code || !withinOneEdit(code, other)) continue;
+          for (const id of byCode.get(other) ?? []) hits.push({ id, code: other, edits: 1 });
         }
       }
       return hits;

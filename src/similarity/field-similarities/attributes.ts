@@ -16,7 +16,7 @@
  */
 import { rejectUnknownKeys } from '../../errors.ts';
 import { jaccardSimilarity } from '../metrics.ts';
-import { normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { memoizePair, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 /** Canonical attribute name → the keys catalogs use for it (compared after NFKC + lower case + trim). */
 export const ATTRIBUTE_KEY_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -109,25 +109,39 @@ export interface AttributeComparison {
   relation: AttributeValueRelation;
 }
 
+/** What comparing an attribute value needs, computed once per (key, value): values repeat across a catalog. */
+interface AttributeValueFacts {
+  /** Normalised, spaces removed. */
+  compact: string;
+  quantity: { value: number; unit: string } | undefined;
+  /** Colour words, for `color` values only. */
+  colours: string[];
+  /** Multi-valued fields list values with separators or spaces (`S M L XL`, `黑色 白色`). */
+  parts: string[];
+}
+
+const valueFacts = memoizePair((key: string, value: string): AttributeValueFacts => ({
+  compact: normalizeValue(value).replace(/\s+/gu, ''),
+  quantity: parseQuantity(value, key),
+  colours: key === 'color' ? colourWords(value) : [],
+  parts: normalizeValue(value).split(/[/,，、;；+＋|\s]+/u).filter((p) => p.length > 0),
+}));
+
 export function compareAttributeValues(key: string, a: string, b: string): AttributeComparison {
-  const na = normalizeValue(a).replace(/\s+/gu, '');
-  const nb = normalizeValue(b).replace(/\s+/gu, '');
-  // Multi-valued fields list values with separators or spaces (`S M L XL`, `黑色 白色`).
-  const split = (s: string) => normalizeValue(s).split(/[/,，、;；+＋|\s]+/u).filter((p) => p.length > 0);
+  const fa = valueFacts(key, a);
+  const fb = valueFacts(key, b);
   const out = (score: number, relation: AttributeValueRelation): AttributeComparison => ({ key, a, b, score, relation });
+  const na = fa.compact;
+  const nb = fb.compact;
   if (na === nb) return out(1, 'equal');
-  const qa = parseQuantity(a, key);
-  const qb = parseQuantity(b, key);
+  const qa = fa.quantity;
+  const qb = fb.quantity;
   if (qa && qb && qa.unit === qb.unit) {
     return out(Math.abs(qa.value - qb.value) <= 1e-6 * Math.max(qa.value, qb.value) ? 1 : 0, 'quantity');
   }
-  if (key === 'color') {
-    const ca = colourWords(a);
-    const cb = colourWords(b);
-    if (ca.length > 0 && cb.length > 0) return out(jaccardSimilarity(ca, cb) ?? 0, 'colour');
-  }
-  const pa = split(a);
-  const pb = split(b);
+  if (fa.colours.length > 0 && fb.colours.length > 0) return out(jaccardSimilarity(fa.colours, fb.colours) ?? 0, 'colour');
+  const pa = fa.parts;
+  const pb = fb.parts;
   if (pa.length > 1 || pb.length > 1) {
     const j = jaccardSimilarity(pa, pb) ?? 0;
     if (j > 0) return out(j, 'parts');

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { editSimilarity, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { editSimilarity, memoizePair, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface BrandAlias {
   canonical: string;
@@ -150,8 +150,13 @@ export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> =
     return [...out];
   }
 
+  const compare = memoizePair(compareBrands);
   return function brandSimilarity(a, b) {
     if (a === undefined || b === undefined) return undefined;
+    return compare(a, b);
+  };
+
+  function compareBrands(a: string, b: string): FieldSimilarity<BrandEvidence> | undefined {
     const formsA = meaningfulForms(a);
     const formsB = meaningfulForms(b);
     if (formsA.length === 0 || formsB.length === 0) return undefined;
@@ -198,7 +203,7 @@ export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> =
     }
     if (contained) return result(opts.containmentScore, 'containment', `one brand name contains the other`);
     return result(0, 'different', `different brands ${formsA[0]} vs ${formsB[0]}`);
-  };
+  }
 }
 
 /**

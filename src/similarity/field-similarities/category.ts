@@ -13,7 +13,7 @@
  */
 import { categoryLevels } from '../../catalog/product.ts';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { memoizePair, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface CategoryEvidence extends FieldEvidence {
   sharedDepth: number;
@@ -26,7 +26,7 @@ export interface CategoryEvidence extends FieldEvidence {
 }
 
 export interface CategorySimilarityOptions {
-  /** Similarity of two category names at the same depth, symmetric, in [0, 1]. */
+  /** Similarity of two category names at the same depth, symmetric, in [0, 1]; pure (results are memoised per pair of paths). */
   levelSimilarity: (a: string, b: string) => number;
   /** A level matches when its similarity reaches this; the first level that does not ends the prefix. */
   minLevelSimilarity: number;
@@ -44,7 +44,13 @@ export type CategorySimilarityFn = (a: string | undefined, b: string | undefined
 export function createCategorySimilarity(options: Partial<CategorySimilarityOptions> = {}): CategorySimilarityFn {
   rejectUnknownKeys(options, Object.keys(DEFAULT_CATEGORY_SIMILARITY_OPTIONS), 'createCategorySimilarity');
   const opts: CategorySimilarityOptions = { ...DEFAULT_CATEGORY_SIMILARITY_OPTIONS, ...options };
+  const compare = memoizePair(comparePaths);
   return function categorySimilarity(a, b) {
+    if (a === undefined || b === undefined) return undefined;
+    return compare(a, b);
+  };
+
+  function comparePaths(a: string, b: string): FieldSimilarity<CategoryEvidence> | undefined {
     const la = categoryLevels(a);
     const lb = categoryLevels(b);
     if (la.length === 0 || lb.length === 0) return undefined;
@@ -63,7 +69,7 @@ export function createCategorySimilarity(options: Partial<CategorySimilarityOpti
     const soft = levelScores.some((s) => s < 1) ? ` (level similarities ${levelScores.map((s) => round(s, 2)).join(', ')})` : '';
     const summary = d === 0 ? `different category trees (${la[0]} vs ${lb[0]})` : `share ${d} of ${maxDepth} levels: ${sharedPath.join('/')}${soft}`;
     return { score, evidence: { summary, sharedDepth: d, depthA: la.length, depthB: lb.length, sharedPath, levelScores } };
-  };
+  }
 }
 
 const defaultCategorySimilarity = createCategorySimilarity();

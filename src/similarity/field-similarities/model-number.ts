@@ -25,7 +25,7 @@
  * `undefined` when either product has no usable code.
  */
 import { rejectUnknownKeys } from '../../errors.ts';
-import { editSimilarity, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { editSimilarityAtLeast, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type ModelNumberRelation = 'exact' | 'prefix' | 'contains' | 'spelling' | 'conflict' | 'unrelated';
 export type ModelNumberMatchKind = 'exact' | 'partial' | 'conflict' | 'different';
@@ -78,6 +78,9 @@ const runs = memoizeString((code: string): string[] => code.match(/\p{N}+|[^\p{N
 
 const isDigits = (s: string) => /^\p{N}+$/u.test(s);
 
+/** The code's digit runs in order (`dscw120p` → `120`, `a1b22` → `1|22`). */
+const digitRuns = memoizeString((code: string): string => (code.match(/\p{N}+/gu) ?? []).join('|'));
+
 export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimilarityOptions = DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS): ModelNumberPair {
   if (a === b) return { a, b, relation: 'exact', score: 1 };
   const ra = runs(a);
@@ -97,7 +100,7 @@ export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimil
       return { a, b, relation: 'contains', score: Math.min(opts.maxPartialScore, 0.5 + (0.5 * shortCode.length) / longCode.length) };
     }
   }
-  const sim = editSimilarity(a, b);
+  // The edit distance decides only some cases, and a bound rules most pairs out without it.
   const m = Math.min(ra.length, rb.length);
   if (m >= 2) {
     const head = ra.slice(0, m);
@@ -105,14 +108,12 @@ export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimil
     const digitDiffers = head.some((r, i) => isDigits(r) && r !== rb[i]);
     // Same family: the same shape and either the same leading run or mostly the same characters
     // (`26av502u` / `32av502u`); a different number in it makes it another model.
-    const family = ra[0] === rb[0] || sim >= opts.minFamilySimilarity;
-    if (sameKinds && digitDiffers && family) return { a, b, relation: 'conflict', score: 0 };
+    const family = () => ra[0] === rb[0] || editSimilarityAtLeast(a, b, opts.minFamilySimilarity) !== undefined;
+    if (sameKinds && digitDiffers && family()) return { a, b, relation: 'conflict', score: 0 };
   }
   // Letter-only differences (`dscw120p` / `dscw120b`): same digits in the same order.
-  const digits = (c: string) => (c.match(/\p{N}+/gu) ?? []).join('|');
-  if (sim >= opts.minSpellingSimilarity && digits(a) === digits(b)) {
-    return { a, b, relation: 'spelling', score: Math.min(opts.maxPartialScore, sim) };
-  }
+  const spelling = digitRuns(a) === digitRuns(b) ? editSimilarityAtLeast(a, b, opts.minSpellingSimilarity) : undefined;
+  if (spelling !== undefined) return { a, b, relation: 'spelling', score: Math.min(opts.maxPartialScore, spelling) };
   return { a, b, relation: 'unrelated', score: opts.unrelatedScore };
 }
 
@@ -124,13 +125,18 @@ export type ModelNumberSimilarityFn = (
 export function createModelNumberSimilarity(options: Partial<ModelNumberSimilarityOptions> = {}): ModelNumberSimilarityFn {
   rejectUnknownKeys(options, Object.keys(DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS), 'createModelNumberSimilarity');
   const opts: ModelNumberSimilarityOptions = { ...DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS, ...options };
-  const usable = (codes: readonly string[] | undefined): string[] => [
-    ...new Set(
-      (codes ?? [])
-        .map(canonicalModelNumber)
-        .filter((c) => [...c].length >= opts.minCodeLength && (!opts.requireDigit || /\p{N}/u.test(c))),
-    ),
+  const usableOnce = (codes: readonly string[]): string[] => [
+    ...new Set(codes.map(canonicalModelNumber).filter((c) => [...c].length >= opts.minCodeLength && (!opts.requireDigit || /\p{N}/u.test(c)))),
   ];
+  // One product's codes are compared with every candidate's: the usable set is kept per code list
+  // (representations keep theirs, see `representationModelNumbers`). Lists are not mutated.
+  const usableOf = new WeakMap<readonly string[], string[]>();
+  const usable = (codes: readonly string[] | undefined): string[] => {
+    if (!codes) return [];
+    let u = usableOf.get(codes);
+    if (!u) usableOf.set(codes, (u = usableOnce(codes)));
+    return u;
+  };
 
   return function modelNumberSimilarity(rawA, rawB) {
     const codesA = usable(rawA);

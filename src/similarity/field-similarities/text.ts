@@ -73,6 +73,23 @@ export interface LexicalOptions {
   tokenWeight?: TokenWeightFn;
 }
 
+const identity = (t: string): string => t;
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/**
+ * The canonical token set of a token list, kept per list and canonicaliser: one product's title is
+ * compared with every candidate's. Analysed texts are not mutated once made.
+ */
+const tokenSets = new WeakMap<(t: string) => string, WeakMap<readonly string[], ReadonlySet<string>>>();
+function canonicalTokenSet(tokens: readonly string[] | undefined, canonicalize: (t: string) => string): ReadonlySet<string> {
+  if (!tokens || tokens.length === 0) return NO_TOKENS;
+  let byList = tokenSets.get(canonicalize);
+  if (!byList) tokenSets.set(canonicalize, (byList = new WeakMap()));
+  let set = byList.get(tokens);
+  if (!set) byList.set(tokens, (set = new Set(tokens.map(canonicalize))));
+  return set;
+}
+
 /**
  * Matched tokens are reported in canonical form. With sparse vectors on both sides their cosine
  * is the score and the token sets only explain it.
@@ -84,9 +101,9 @@ export function lexicalTextSimilarity(
 ): FieldSimilarity<LexicalTextEvidence> | undefined {
   const o = typeof measureOrOptions === 'string' ? { measure: measureOrOptions } : measureOrOptions;
   const measure = o.measure ?? 'jaccard';
-  const canonicalizeToken = o.canonicalizeToken ?? ((t: string) => t);
-  const ta = new Set((a.text?.tokens ?? []).map(canonicalizeToken));
-  const tb = new Set((b.text?.tokens ?? []).map(canonicalizeToken));
+  const canonicalizeToken = o.canonicalizeToken ?? identity;
+  const ta = canonicalTokenSet(a.text?.tokens, canonicalizeToken);
+  const tb = canonicalTokenSet(b.text?.tokens, canonicalizeToken);
   const matchedTokens = [...ta].filter((t) => tb.has(t));
   const onlyA = [...ta].filter((t) => !tb.has(t));
   const onlyB = [...tb].filter((t) => !ta.has(t));

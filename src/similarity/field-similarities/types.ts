@@ -31,6 +31,25 @@ export function memoizeString<T>(fn: (s: string) => T, maxEntries = 50_000): (s:
   };
 }
 
+/**
+ * Memoises a pure function of two strings (brand pairs, category paths, attribute values). A
+ * similar-items query compares one source with ~60 candidates whose brands, categories and attribute
+ * values repeat across the catalog. Results are shared between callers: treat them as read-only.
+ * Like `memoizeString`, the cache is cleared at `maxEntries`.
+ */
+export function memoizePair<T>(fn: (a: string, b: string) => T, maxEntries = 50_000): (a: string, b: string) => T {
+  const cache = new Map<string, T>();
+  return (a, b) => {
+    const key = `${a}\u0000${b}`;
+    const hit = cache.get(key);
+    if (hit !== undefined || cache.has(key)) return hit as T;
+    const v = fn(a, b);
+    if (cache.size >= maxEntries) cache.clear();
+    cache.set(key, v);
+    return v;
+  };
+}
+
 /** NFKC, lower case, trimmed, inner whitespace collapsed: the common normal form of short values. */
 export const normalizeValue: (s: string) => string = memoizeString((s) => s.normalize('NFKC').toLowerCase().trim().replace(/\s+/gu, ' '));
 
@@ -62,6 +81,40 @@ export function editSimilarity(a: string, b: string): number {
   if (a === b) return 1;
   const n = Math.max(codePointLength(a), codePointLength(b));
   return n === 0 ? 1 : 1 - editDistance(a, b) / n;
+}
+
+/**
+ * `editSimilarity(a, b)` when it is at least `min`, else `undefined`, without the distance matrix
+ * when a cheap bound already rules it out: the edit distance is at least the bag distance (the
+ * larger count of characters one string has and the other lacks), so 1 − bag / longer length bounds
+ * the similarity from above. Unrelated model numbers (`a300923` / `x198917`) stop there.
+ */
+export function editSimilarityAtLeast(a: string, b: string, min: number): number | undefined {
+  if (a === b) return 1 >= min ? 1 : undefined;
+  const n = Math.max(codePointLength(a), codePointLength(b));
+  if (n === 0) return 1 >= min ? 1 : undefined;
+  if (1 - bagDistance(a, b) / n < min) return undefined;
+  const s = 1 - editDistance(a, b) / n;
+  return s >= min ? s : undefined;
+}
+
+/** max(|A \ B|, |B \ A|) over the strings' code points as multisets: a lower bound of the edit distance. */
+export function bagDistance(a: string, b: string): number {
+  const counts = new Map<number, number>();
+  for (const c of a) {
+    const cp = c.codePointAt(0)!;
+    counts.set(cp, (counts.get(cp) ?? 0) + 1);
+  }
+  let onlyB = 0;
+  for (const c of b) {
+    const cp = c.codePointAt(0)!;
+    const left = counts.get(cp) ?? 0;
+    if (left > 0) counts.set(cp, left - 1);
+    else onlyB++;
+  }
+  let onlyA = 0;
+  for (const left of counts.values()) onlyA += left;
+  return Math.max(onlyA, onlyB);
 }
 
 function codePointLength(s: string): number {
