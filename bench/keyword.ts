@@ -4,10 +4,13 @@
  * the same store. Reports p50/p99, the ratio, top-10 agreement, build/save/load time and bytes per
  * product in memory and on disk; also whole-title queries (the slow case for FTS5) and filtered ones.
  *
- *   npm run bench:keyword -- [--store /tmp/t100k/store.db] [--queries 400] [--long 40] [--replicate 10] [--no-write]
+ *   npm run bench:keyword -- [--store /tmp/t100k/store.db] [--queries 400] [--long 40] [--replicate 10]
+ *                            [--updates 1,100,1000] [--updates-only] [--no-write]
  *
  * The store is opened read-only; the index file goes to a temp folder. Writes
- * docs/benchmarks/keyword.md and keyword.json.
+ * docs/benchmarks/keyword.md and keyword.json. `--updates`: on a temp copy of the store, ingests that
+ * many new products in turn and times the keyword index's incremental update from the change log
+ * against a full rebuild (and the load + update + save of a file left behind); `--updates ''` skips it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,9 @@ import {
   createProductStore,
   KEYWORD_COLUMN_WEIGHTS,
   loadMemoryKeywordIndex,
+  openMemoryKeywordIndex,
+  updateMemoryKeywordIndex,
+  analyzeProduct,
   toFtsPhrases,
   type KeywordFilter,
   type KeywordHit,
@@ -40,9 +46,29 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks') },
     /** Also time the memory index on the store's rows repeated this many times (e.g. 10: a 1M-row index; no FTS5 there). */
     replicate: { type: 'string', default: '0' },
+    /** Counts of new products ingested in turn into a copy of the store, for the incremental-update case. */
+    updates: { type: 'string', default: '1,100,1000' },
+    /** Only the incremental-update case (no query benchmark, nothing written). */
+    'updates-only': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run bench:keyword -- [options]
+  --store <file>       product store (default /tmp/t100k/store.db, the 100k store npm run bench:tasks builds)
+  --queries <n>        synthetic queries (default 400)
+  --long <n>           whole-title queries (default 40)
+  --k <n>              hits a query (default 50)
+  --warmup <n>         warm-up queries (default 20)
+  --replicate <r>      also time the memory index on the rows repeated r times (e.g. 10: 1M rows)
+  --updates <list>     new products ingested in turn into a temp copy of the store: incremental index update
+                       vs full rebuild (default 1,100,1000; '' skips)
+  --updates-only       only the update case (nothing written)
+  --out <dir>          report folder (default docs/benchmarks)
+  --no-write           print, do not write the report`);
+  process.exit(0);
+}
 
 const storePath = args.store;
 if (!fs.existsSync(storePath)) {
@@ -61,6 +87,91 @@ const raw = new Database(storePath, { readonly: true });
 const analyzer = createTextAnalyzer();
 const n = store.count();
 console.log(`store ${storePath}: ${n} products, revision ${store.revision()}`);
+
+// ---- Incremental update after an ingest (on a temp copy of the store) ----
+interface UpdateCase {
+  ingested: number;
+  /** Store write of the new products (their analysis not included). */
+  storeWriteMs: number;
+  incrementalMs: number;
+  fullRebuildMs: number;
+  /** A file saved before the ingest, opened after it: load + update from the log + save. */
+  openStaleFileMs: number;
+  saveMs: number;
+  /** Queries (of 30) whose top-k keys and scores are identical between the updated and the rebuilt index. */
+  identicalQueries: number;
+}
+function runUpdateBench(counts: number[]): UpdateCase[] {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-kw-update-'));
+  try {
+    const copy = path.join(tmp, 'store.db');
+    fs.copyFileSync(storePath, copy);
+    if (fs.existsSync(`${storePath}-wal`)) fs.copyFileSync(`${storePath}-wal`, `${copy}-wal`);
+    const writable = createProductStore({ path: copy });
+    let current = createMemoryKeywordIndex(writable);
+    const behind = path.join(tmp, 'behind.idx');
+    const scratch = path.join(tmp, 'updated.idx');
+    const probe = syntheticQueries(n, 30).map((q) => analyzer.analyze(q.text).tokens);
+    const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+    let next = 0;
+    const out: UpdateCase[] = [];
+    for (const count of counts) {
+      current.save(behind);
+      const items = Array.from({ length: count }, () => {
+        const p = syntheticProduct(50_000_000 + next++);
+        const product = { ...p, id: `bench-update-${p.id}` };
+        return { product, analyzed: analyzeProduct(product, analyzer) };
+      });
+      let t = performance.now();
+      writable.upsertProducts(items);
+      const storeWriteMs = performance.now() - t;
+      t = performance.now();
+      const updated = updateMemoryKeywordIndex(current, writable);
+      const incrementalMs = performance.now() - t;
+      if (updated.source !== 'updated') throw new Error(`expected an incremental update, got ${updated.source} (${updated.reason})`);
+      t = performance.now();
+      updated.index.save(scratch);
+      const saveMs = performance.now() - t;
+      t = performance.now();
+      const full = createMemoryKeywordIndex(writable);
+      const fullRebuildMs = performance.now() - t;
+      t = performance.now();
+      const opened = openMemoryKeywordIndex(writable, behind);
+      const openStaleFileMs = performance.now() - t;
+      if (opened.source !== 'loaded') throw new Error(`expected the stale file to be updated, got ${opened.source}`);
+      let identicalQueries = 0;
+      for (const q of probe) {
+        const a = updated.index.search(q, { k: K });
+        const b = full.search(q, { k: K });
+        if (a.length === b.length && a.every((h, i) => h.key === b[i]!.key && h.score === b[i]!.score)) identicalQueries++;
+      }
+      current = updated.index;
+      const row: UpdateCase = {
+        ingested: count,
+        storeWriteMs: round(storeWriteMs, 1),
+        incrementalMs: round(incrementalMs, 1),
+        fullRebuildMs: round(fullRebuildMs, 0),
+        openStaleFileMs: round(openStaleFileMs, 0),
+        saveMs: round(saveMs, 0),
+        identicalQueries,
+      };
+      console.log('update', JSON.stringify(row));
+      out.push(row);
+    }
+    writable.close();
+    return out;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+const UPDATE_COUNTS = args.updates.split(',').filter((x) => x.trim() !== '').map(Number);
+const updateCases = UPDATE_COUNTS.length > 0 ? runUpdateBench(UPDATE_COUNTS) : null;
+if (args['updates-only']) {
+  console.table(updateCases ?? []);
+  store.close();
+  raw.close();
+  process.exit(0);
+}
 
 // ---- Build, save, load ----
 const memBefore = process.memoryUsage();
@@ -324,6 +435,7 @@ const result = {
   },
   runs: [mainSummary, longSummary, mixedSummary, filteredSummary],
   scaled,
+  updates: updateCases,
 };
 console.log(JSON.stringify(result.runs, null, 1));
 
@@ -383,6 +495,22 @@ catalog of that size: MaxScore's gain over exhaustive scoring here is an upper e
 |---|---|---|
 | synthetic | ${scaled.synthetic.maxScore.p50} / ${scaled.synthetic.maxScore.p99} | ${scaled.synthetic.exhaustive.p50} / ${scaled.synthetic.exhaustive.p99} |
 | whole titles | ${scaled.titles.maxScore.p50} / ${scaled.titles.maxScore.p99} | ${scaled.titles.exhaustive.p50} / ${scaled.titles.exhaustive.p99} |
+
+`
+      : ''
+  }${
+    updateCases
+      ? `## Update after an ingest: incremental vs full rebuild
+
+On a temp copy of the store, new products are ingested in turn (${UPDATE_COUNTS.join(', then ')}); after each,
+the open index is updated from the store's change log (\`updateMemoryKeywordIndex\`: the changed rows are
+read and merged, every posting list rewritten once) and, for comparison, rebuilt from the store
+(\`createMemoryKeywordIndex\`). "Stale file" is \`openMemoryKeywordIndex\` on a file saved before the
+ingest: load, update from the log, save. Store write = \`upsertProducts\` of the analysed products.
+
+| products ingested | store write | incremental update | full rebuild | rebuild ÷ update | save | stale file: load + update + save | identical top-k (of 30) |
+|---|---|---|---|---|---|---|---|
+${updateCases.map((u) => `| ${u.ingested} | ${u.storeWriteMs} ms | ${u.incrementalMs} ms | ${u.fullRebuildMs} ms | ×${round(u.fullRebuildMs / Math.max(u.incrementalMs, 0.1), 1)} | ${u.saveMs} ms | ${u.openStaleFileMs} ms | ${u.identicalQueries} |`).join('\n')}
 
 `
       : ''

@@ -142,7 +142,7 @@ test('incremental updates after random writes equal a full build (hits, scores, 
   let savedSeq = -1;
   for (let round = 0; round < 6; round++) {
     if (round === 4) {
-      // Saved here; the last two rounds (at most 60 changed products) are applied from the log when it is opened.
+      // Saved here; the last two rounds and the ingest below (at most 75 changed products) are applied from the log when it is opened.
       index.save(file);
       savedSeq = index.changeSeq;
     }
@@ -161,6 +161,12 @@ test('incremental updates after random writes equal a full build (hits, scores, 
     // Nothing written: the same index back.
     assert.equal(updateMemoryKeywordIndex(index, store).index, index);
   }
+  // An ingest of new products only (rows appended after the last key: the block-copy path).
+  store.upsertProducts(Array.from({ length: 15 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  const ingested = updateMemoryKeywordIndex(index, store);
+  assert.equal(ingested.source, 'updated');
+  index = ingested.index;
+  assertSameIndex(index, createMemoryKeywordIndex(store), store, 'after an ingest');
   // The file saved before the rounds is brought up to date from the log when opened.
   const header = readKeywordIndexHeader(file);
   assert.equal(header?.changeSeq, savedSeq);

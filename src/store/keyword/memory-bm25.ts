@@ -269,6 +269,26 @@ function brandColumn(rowBrands: readonly (string | null)[]): { brandOf: Int32Arr
   return { brandOf, brands };
 }
 
+/**
+ * The brand column after a merge, in place: `brandOf` holds old brand ids (≥ 0), -1, or -2 - i for
+ * `newBrands[i]`. Returns the sorted distinct brands of the rows and rewrites `brandOf` into it.
+ */
+function mergeBrands(oldBrands: readonly string[], brandOf: Int32Array, newBrands: readonly (string | null)[]): string[] {
+  const used = new Uint8Array(oldBrands.length);
+  for (let d = 0; d < brandOf.length; d++) if (brandOf[d]! >= 0) used[brandOf[d]!] = 1;
+  const live = new Set(oldBrands.filter((_, b) => used[b] === 1));
+  for (const b of newBrands) if (b !== null) live.add(b);
+  const brands = [...live].sort();
+  const idOf = new Map(brands.map((b, i) => [b, i]));
+  const oldToNew = Int32Array.from(oldBrands, (b) => idOf.get(b) ?? -1);
+  const newIds = Int32Array.from(newBrands, (b) => (b === null ? -1 : idOf.get(b)!));
+  for (let d = 0; d < brandOf.length; d++) {
+    const b = brandOf[d]!;
+    brandOf[d] = b >= 0 ? oldToNew[b]! : b === -1 ? -1 : newIds[-2 - b]!;
+  }
+  return brands;
+}
+
 /** Builds the index data from store rows in key order. */
 function buildData(rows: Iterable<KeywordRow>, log: LogPosition, opts: MemoryKeywordIndexOptions): IndexData {
   const weights = ANALYZED_FIELDS.map((f) => opts.columnWeights[f]);
@@ -349,13 +369,18 @@ interface LogPosition {
 }
 
 function boundsOf(data: Pick<IndexData, 'offsets' | 'docs' | 'freqs'>, norms: Float64Array): Float64Array {
-  const nTerms = data.offsets.length - 1;
+  // Locals: index data objects come in several shapes (built, loaded, merged), and this loop runs over every posting.
+  const { offsets, docs, freqs } = data;
+  const nTerms = offsets.length - 1;
   const bounds = new Float64Array(nTerms);
+  const k1plus1 = BM25_K1 + 1;
+  let p = 0;
   for (let t = 0; t < nTerms; t++) {
     let best = 0;
-    for (let p = data.offsets[t]!; p < data.offsets[t + 1]!; p++) {
-      const f = data.freqs[p]!;
-      const s = (f * (BM25_K1 + 1)) / (f + norms[data.docs[p]!]!);
+    const end = offsets[t + 1]!;
+    for (; p < end; p++) {
+      const f = freqs[p]!;
+      const s = (f * k1plus1) / (f + norms[docs[p]!]!);
       if (s > best) best = s;
     }
     bounds[t] = best;
@@ -1221,13 +1246,15 @@ function mergeRows(
   });
 
   // Rows: the live old rows and the new ones merged by key.
-  const ids: string[] = new Array<string>(nNew);
+  const ids: string[] = [];
   const keys = new Float64Array(nNew);
   const lengths = new Uint32Array(nNew);
   const prices = new Float64Array(nNew);
   const inStock = new Int8Array(nNew);
   const categoryOf = new Int32Array(nNew);
-  const rowBrands: (string | null)[] = new Array<string | null>(nNew);
+  // Brands: old rows keep their old brand id until the new sorted list is known (new rows: their string).
+  const brandIds = new Int32Array(nNew);
+  const newBrands: (string | null)[] = [];
   const categoryTable = interner(old.categories);
   const oldToNew = new Int32Array(nOld).fill(-1);
   const newOrdinal = new Int32Array(rows.length);
@@ -1239,29 +1266,31 @@ function mergeRows(
     const takeOld = j >= rows.length || (i < nOld && old.keys[i]! < rows[j]!.key);
     if (takeOld) {
       oldToNew[i] = d;
-      ids[d] = old.ids[i]!;
+      ids.push(old.ids[i]!);
       keys[d] = old.keys[i]!;
       lengths[d] = old.lengths[i]!;
       prices[d] = old.prices[i]!;
       inStock[d] = old.inStock[i]!;
       categoryOf[d] = old.categoryOf[i]!;
-      const b = old.brandOf[i]!;
-      rowBrands[d] = b < 0 ? null : old.brands[b]!;
+      brandIds[d] = old.brandOf[i]!;
       i++;
     } else {
       const row = rows[j]!;
       newOrdinal[j] = d;
-      ids[d] = row.id;
+      ids.push(row.id);
       keys[d] = row.key;
       lengths[d] = newLengths[j]!;
       prices[d] = row.price ?? Number.NaN;
       inStock[d] = row.inStock === null ? -1 : row.inStock ? 1 : 0;
       categoryOf[d] = row.category === null ? -1 : categoryTable.id(row.category);
-      rowBrands[d] = normalizeBrand(row.brand);
+      brandIds[d] = -2 - newBrands.length;
+      newBrands.push(normalizeBrand(row.brand));
       j++;
     }
     totalLength += lengths[d]!;
   }
+
+  const brands = mergeBrands(old.brands, brandIds, newBrands);
 
   // Postings: each term's old list (renumbered, dead rows dropped) merged with its new postings.
   const order = Array.from(postTerm.keys()).sort((a, b) => postTerm[a]! - postTerm[b]! || postRow[a]! - postRow[b]!);
@@ -1275,7 +1304,38 @@ function mergeRows(
   const oldFreqs = old.freqs;
   let w = 0;
   let g = 0;
-  for (let t = 0; t < nTerms; t++) {
+  // Rows only appended (an ingest of new products: no old row dropped, every new key above the old
+  // ones): old ordinals stay, so each old list is one block copy followed by the term's new postings.
+  const appendOnly = nNew === nOld + rows.length && (rows.length === 0 || nOld === 0 || rows[0]!.key > old.keys[nOld - 1]!);
+  if (appendOnly) {
+    // The old postings between two terms that receive new postings are copied as one block, their offsets shifted.
+    let tNext = 0;
+    const copyOldUntil = (tEnd: number): void => {
+      const a = Math.min(tNext, oldTerms);
+      const b = Math.min(tEnd, oldTerms);
+      if (b > a) {
+        const p0 = old.offsets[a]!;
+        const p1 = old.offsets[b]!;
+        docs.set(oldDocs.subarray(p0, p1), w);
+        freqs.set(oldFreqs.subarray(p0, p1), w);
+        const shift = w - p0;
+        for (let u = a; u < b; u++) offsets[u] = old.offsets[u]! + shift;
+        w += p1 - p0;
+      }
+      for (let u = Math.max(tNext, oldTerms); u < tEnd; u++) offsets[u] = w;
+      tNext = Math.max(tNext, tEnd);
+    };
+    while (g < order.length) {
+      const t = postTerm[order[g]!]!;
+      copyOldUntil(t + 1);
+      for (; g < order.length && postTerm[order[g]!] === t; g++) {
+        docs[w] = newOrdinal[postRow[order[g]!]!]!;
+        freqs[w++] = postFreq[order[g]!]!;
+      }
+    }
+    copyOldUntil(nTerms);
+  }
+  for (let t = 0; !appendOnly && t < nTerms; t++) {
     offsets[t] = w;
     let p = t < oldTerms ? old.offsets[t]! : 0;
     const end = t < oldTerms ? old.offsets[t + 1]! : 0;
@@ -1316,7 +1376,8 @@ function mergeRows(
     inStock,
     categoryOf,
     categories: categoryTable.list,
-    ...brandColumn(rowBrands),
+    brandOf: brandIds,
+    brands,
     terms,
     offsets,
     docs: w < capacity ? docs.slice(0, w) : docs,
