@@ -1,7 +1,7 @@
 /**
  * Filters the applications share (category, price band, brand, in stock). The same filter object
- * is applied inside ANN search (by key), to keyword search (pushed down to SQLite) and to any
- * candidate list, so every path returns only products that pass it.
+ * is applied inside ANN search (by key, from the keyword index's columns), to keyword search and to
+ * any candidate list, so every path returns only products that pass it.
  */
 import { categoryLevels, type Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
@@ -56,7 +56,11 @@ export function matchesFilter(product: Product, filter: ProductFilter | undefine
   return true;
 }
 
-/** The part of a filter SQLite can apply inside the keyword query; the rest is checked afterwards. */
+/**
+ * The category, price and stock part of a filter, in the keyword index's terms. A brand becomes the
+ * index's `brandIn` set through `brandsMatching`: aliases (苹果 ≡ Apple) are resolved here, not in
+ * the store.
+ */
 export function toKeywordFilter(filter: ProductFilter | undefined): KeywordFilter | undefined {
   if (!filter) return undefined;
   const out: KeywordFilter = {};
@@ -65,4 +69,12 @@ export function toKeywordFilter(filter: ProductFilter | undefined): KeywordFilte
   if (filter.maxPrice !== undefined) out.maxPrice = filter.maxPrice;
   if (filter.inStock !== undefined) out.inStock = filter.inStock;
   return out;
+}
+
+/**
+ * The brands, of a list of distinct ones (`KeywordIndex.brands()`), that pass a brand filter by
+ * `matchesFilter`'s rule (which ignores case, as the index's brand column does).
+ */
+export function brandsMatching(brands: readonly string[], wanted: string): Set<string> {
+  return new Set(brands.filter((b) => (brandSimilarity(b, wanted)?.score ?? 0) >= SAME_BRAND_MIN_SCORE));
 }

@@ -1,0 +1,63 @@
+/**
+ * The catalog's indexes follow product writes without a full rebuild: after the sample catalog is
+ * ingested, adding and deleting a product updates the in-memory keyword index from the store's
+ * change log, and search, brand filters (through the index's brand column, aliases resolved) and
+ * similar see the change at once.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type Engine } from '../src/engine/engine.ts';
+import type { Product } from '../src/catalog/product.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'prodsim-index-updates-'));
+let engine: Engine;
+
+before(async () => {
+  engine = await createEngine({ storePath: join(dir, 'store.db') });
+  await engine.ingest('data/sample-catalog.jsonl');
+});
+
+after(() => {
+  engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const headphones: Product = {
+  id: 'NEW-1',
+  title: '索尼 WH-1000XM5 zqxmarker 降噪耳机 黑色',
+  brand: '索尼',
+  category: '数码/耳机',
+  price: 2499,
+  currency: 'CNY',
+  tags: ['耳机', '降噪'],
+  images: [],
+  attributes: {},
+  inStock: true,
+};
+
+test('a product added and deleted is seen by search, brand filters and similar, through an updated (not rebuilt) keyword index', async () => {
+  await engine.upsertProducts([headphones]);
+  const found = await engine.search({ query: 'zqxmarker', k: 5 });
+  assert.equal(found.hits[0]?.product.id, 'NEW-1');
+
+  // The brand column holds 索尼; a filter written as Sony passes it through the alias table.
+  const sony = await engine.search({ query: '降噪耳机', k: 50, filter: { brand: 'Sony' } });
+  assert.ok(sony.hits.some((i) => i.product.id === 'NEW-1'), 'Sony filter keeps the 索尼 product');
+  for (const item of sony.hits) assert.match(item.product.brand ?? '', /sony|索尼/i);
+  const apple = await engine.search({ query: '降噪耳机', k: 50, filter: { brand: 'Apple' } });
+  assert.ok(!apple.hits.some((i) => i.product.id === 'NEW-1'), 'Apple filter drops it');
+
+  const anchor = (await engine.search({ query: '索尼 降噪耳机', k: 5 })).hits.find((i) => i.product.id !== 'NEW-1');
+  assert.ok(anchor, 'the sample catalog has other headphones');
+  const similar = await engine.similar({ id: anchor.product.id, k: 20, filter: { brand: 'SONY' } });
+  assert.ok(similar.items.some((i) => i.product.id === 'NEW-1'), 'similar with a brand filter finds the new product');
+
+  assert.equal(engine.deleteProducts(['NEW-1']), 1);
+  const refreshed = await engine.refresh();
+  assert.equal(refreshed.representations.keywordIndex.source, 'updated');
+  const gone = await engine.search({ query: 'zqxmarker', k: 5 });
+  assert.ok(!gone.hits.some((i) => i.product.id === 'NEW-1'), 'deleted product no longer found');
+});
