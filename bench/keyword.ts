@@ -32,6 +32,8 @@ import {
   type KeywordFilter,
   type KeywordHit,
   type KeywordRow,
+  type ProductChange,
+  type ProductStore,
 } from '../src/store/index.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import { syntheticProduct, syntheticQueries } from './synthetic-catalog.ts';
@@ -197,8 +199,119 @@ function runUpdateBench(counts: number[]): UpdateCase[] {
 const UPDATE_REPS = 5;
 const UPDATE_COUNTS = args.updates.split(',').filter((x) => x.trim() !== '').map(Number);
 const updateCases = UPDATE_COUNTS.length > 0 ? runUpdateBench(UPDATE_COUNTS) : null;
+
+/**
+ * The update case at scale (`--replicate R` with `--updates`): the store's rows repeated R times
+ * behind an in-memory stand-in for the store (its change log, `keywordRowsOf` and row scan), since
+ * no R-times larger SQLite store is at hand. Times the index's merge against a full build from the
+ * same in-memory rows (a lower bound of a rebuild from SQLite, which also parses every row's JSON).
+ */
+interface ScaledUpdateCase {
+  kind: 'new' | 'changed';
+  written: number;
+  rows: number;
+  incrementalMs: number;
+  fullRebuildFromMemoryMs: number;
+  identicalQueries: number;
+}
+function runScaledUpdateBench(counts: number[], R: number): ScaledUpdateCase[] {
+  const base = [...store.iterateKeywordRows()];
+  const maxKey = base.reduce((m, r) => Math.max(m, r.key), 0);
+  const all: KeywordRow[] = [];
+  for (let r = 0; r < R; r++) for (const row of base) all.push({ ...row, key: r * maxKey + row.key, id: r === 0 ? row.id : `${row.id}#${r}` });
+  base.length = 0;
+  const log: ProductChange[] = [];
+  let revision = 0;
+  const find = (key: number): number => {
+    let lo = 0;
+    let hi = all.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.key === key) return mid;
+      if (all[mid]!.key < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
+  const fake = {
+    revision: () => `scaled-${revision}`,
+    changeSeq: () => log.length,
+    changeLogId: () => 'scaled',
+    changesSince: (seq: number) => log.slice(seq),
+    keywordRowsOf: (keys: readonly number[]) => keys.map((k) => all[find(k)]).filter((r): r is KeywordRow => r !== undefined),
+    iterateKeywordRows: () => all[Symbol.iterator](),
+    transaction: <T>(fn: () => T): T => fn(),
+  } as unknown as ProductStore;
+  const write = (rows: KeywordRow[]): void => {
+    for (const row of rows) {
+      const at = find(row.key);
+      if (at >= 0) all[at] = row;
+      else all.push(row); // new keys are above every key so far
+      log.push({ seq: log.length + 1, key: row.key, op: 'upsert' });
+    }
+    revision++;
+  };
+  const rowOf = (key: number, id: string, p: ReturnType<typeof syntheticProduct>): KeywordRow => ({
+    key,
+    id,
+    category: p.category ?? null,
+    price: p.price ?? null,
+    inStock: p.inStock ?? null,
+    brand: p.brand ?? null,
+    tokens: analyzeProduct(p, analyzer).tokens,
+  });
+  const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+  const probe = syntheticQueries(n, 30).map((q) => analyzer.analyze(q.text).tokens);
+  let t = performance.now();
+  let current = createMemoryKeywordIndex(fake);
+  console.log(`scaled update case: ${all.length} rows, built in ${round(performance.now() - t, 0)} ms`);
+  let next = 0;
+  let nextKey = all[all.length - 1]!.key + 1;
+  const out: ScaledUpdateCase[] = [];
+  current = (write([rowOf(nextKey++, 'warm-up', syntheticProduct(49_999_999))]), updateMemoryKeywordIndex(current, fake).index);
+  const cases = [...counts.map((count) => ({ kind: 'new' as const, count })), { kind: 'changed' as const, count: 100 }];
+  for (const { kind, count } of cases) {
+    const times: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      const rows = Array.from({ length: count }, (_, i) => {
+        const p = syntheticProduct(60_000_000 + next++);
+        if (kind === 'new') return rowOf(nextKey++, `scaled-new-${next}`, p);
+        const target = all[Math.floor(((i + 0.5) / count) * (all.length - 1))]!;
+        return rowOf(target.key, target.id, p);
+      });
+      write(rows);
+      t = performance.now();
+      const updated = updateMemoryKeywordIndex(current, fake);
+      times.push(performance.now() - t);
+      if (updated.source !== 'updated') throw new Error(`expected an incremental update, got ${updated.source} (${updated.reason})`);
+      current = updated.index;
+    }
+    t = performance.now();
+    const full = createMemoryKeywordIndex(fake);
+    const fullMs = performance.now() - t;
+    let identicalQueries = 0;
+    for (const q of probe) {
+      const a = current.search(q, { k: K });
+      const b = full.search(q, { k: K });
+      if (a.length === b.length && a.every((h, i) => h.key === b[i]!.key && h.score === b[i]!.score)) identicalQueries++;
+    }
+    const row: ScaledUpdateCase = {
+      kind,
+      written: count,
+      rows: current.size,
+      incrementalMs: round(times.sort((a, b) => a - b)[1]!, 1),
+      fullRebuildFromMemoryMs: round(fullMs, 0),
+      identicalQueries,
+    };
+    console.log('scaled update', JSON.stringify(row));
+    out.push(row);
+  }
+  return out;
+}
+const scaledUpdateCases = UPDATE_COUNTS.length > 0 && Number(args.replicate) > 1 ? runScaledUpdateBench(UPDATE_COUNTS, Number(args.replicate)) : null;
 if (args['updates-only']) {
   console.table(updateCases ?? []);
+  if (scaledUpdateCases) console.table(scaledUpdateCases);
   store.close();
   raw.close();
   process.exit(0);
@@ -467,6 +580,7 @@ const result = {
   runs: [mainSummary, longSummary, mixedSummary, filteredSummary],
   scaled,
   updates: updateCases,
+  scaledUpdates: scaledUpdateCases,
 };
 console.log(JSON.stringify(result.runs, null, 1));
 
@@ -545,7 +659,18 @@ and stale file once, after the last).
 | products written | store write | incremental update | full rebuild | rebuild ÷ update | save | stale file: load + update + save | identical top-k (of 30) |
 |---|---|---|---|---|---|---|---|
 ${updateCases.map((u) => `| ${u.ingested} ${u.kind} | ${u.storeWriteMs} ms | ${u.incrementalMs} ms | ${u.fullRebuildMs} ms | ×${round(u.fullRebuildMs / Math.max(u.incrementalMs, 0.1), 1)} | ${u.saveMs} ms | ${u.openStaleFileMs} ms | ${u.identicalQueries} |`).join('\n')}
+${
+  scaledUpdateCases
+    ? `
+At ×${R} (the store's rows repeated behind an in-memory stand-in for the store, its change log and row reads;
+median of 3 updates; the rebuild here reads rows from memory, a lower bound of a rebuild from SQLite):
 
+| products written | rows | incremental update | full rebuild from memory rows | rebuild ÷ update | identical top-k (of 30) |
+|---|---|---|---|---|---|
+${scaledUpdateCases.map((u) => `| ${u.written} ${u.kind} | ${u.rows} | ${u.incrementalMs} ms | ${u.fullRebuildFromMemoryMs} ms | ×${round(u.fullRebuildFromMemoryMs / Math.max(u.incrementalMs, 0.1), 1)} | ${u.identicalQueries} |`).join('\n')}
+`
+    : ''
+}
 `
       : ''
   }## Same index as FTS5?

@@ -1339,6 +1339,17 @@ function mergeRows(
     offsets[t] = w;
     let p = t < oldTerms ? old.offsets[t]! : 0;
     const end = t < oldTerms ? old.offsets[t + 1]! : 0;
+    if (g >= order.length || postTerm[order[g]!] !== t) {
+      // Most terms get no new posting: renumber and drop dead rows only.
+      for (; p < end; p++) {
+        const d = oldToNew[oldDocs[p]!]!;
+        if (d >= 0) {
+          docs[w] = d;
+          freqs[w++] = oldFreqs[p]!;
+        }
+      }
+      continue;
+    }
     for (;;) {
       // The next new posting of this term, if any (new rows are in key order, so their ordinals ascend).
       const nextNew = g < order.length && postTerm[order[g]!] === t ? newOrdinal[postRow[order[g]!]!]! : NO_DOC;
