@@ -1246,7 +1246,10 @@ function mergeRows(
   });
 
   // Rows: the live old rows and the new ones merged by key.
-  const ids: string[] = [];
+  // Rows only appended (an ingest of new products: no old row dropped, every new key above the old
+  // ones): old ordinals stay, so old columns and posting lists are block copies.
+  const appendOnly = nNew === nOld + rows.length && (rows.length === 0 || nOld === 0 || rows[0]!.key > old.keys[nOld - 1]!);
+  let ids: string[] = [];
   const keys = new Float64Array(nNew);
   const lengths = new Uint32Array(nNew);
   const prices = new Float64Array(nNew);
@@ -1261,7 +1264,20 @@ function mergeRows(
   let totalLength = 0;
   let i = 0;
   let j = 0;
-  for (let d = 0; d < nNew; d++) {
+  let d0 = 0;
+  if (appendOnly) {
+    ids = old.ids.slice();
+    keys.set(old.keys);
+    lengths.set(old.lengths);
+    prices.set(old.prices);
+    inStock.set(old.inStock);
+    categoryOf.set(old.categoryOf);
+    brandIds.set(old.brandOf);
+    totalLength = old.totalLength;
+    i = nOld;
+    d0 = nOld;
+  }
+  for (let d = d0; d < nNew; d++) {
     while (i < nOld && dead[i]) i++;
     const takeOld = j >= rows.length || (i < nOld && old.keys[i]! < rows[j]!.key);
     if (takeOld) {
@@ -1304,9 +1320,6 @@ function mergeRows(
   const oldFreqs = old.freqs;
   let w = 0;
   let g = 0;
-  // Rows only appended (an ingest of new products: no old row dropped, every new key above the old
-  // ones): old ordinals stay, so each old list is one block copy followed by the term's new postings.
-  const appendOnly = nNew === nOld + rows.length && (rows.length === 0 || nOld === 0 || rows[0]!.key > old.keys[nOld - 1]!);
   if (appendOnly) {
     // The old postings between two terms that receive new postings are copied as one block, their offsets shifted.
     let tNext = 0;
