@@ -21,8 +21,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Index as UsearchIndex, type MetricKind, type ScalarKind } from 'usearch';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
+import { analyzeProduct } from '../src/store/product-record.ts';
 import { ANN_INDEX_DEFAULTS } from '../src/store/ann/ann-index.ts';
-import { syntheticIds, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
+import { syntheticIds, syntheticProduct, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
 
 export const percentile = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -324,6 +325,7 @@ async function main() {
       'search rerank fields / usearch direct': ratio('search rerank fields', 'usearch direct (query vector, k=50)'),
       'search rerank fields / search rerank none': ratio('search rerank fields', 'search rerank none'),
     };
+    const updates = await measureUpdates(engine, n);
     const mem = process.memoryUsage();
     const report = {
       benchmark: 'tasks',
@@ -339,6 +341,7 @@ async function main() {
       latency,
       ratios,
       stages,
+      updates,
       memory: { rssMiB: Math.round(mem.rss / 2 ** 20), heapUsedMiB: Math.round(mem.heapUsed / 2 ** 20), rssBytesPerProduct: Math.round(mem.rss / n) },
       notes:
         'Operations are interleaved (each round runs every operation once, each on a different query, in an order that rotates from round to round; every operation sees every query once), so load from other jobs hits them alike and no operation finds another\'s work on the same query in the CPU cache; the ratios are the figures to read. ' +
@@ -355,6 +358,47 @@ async function main() {
   }
 }
 
+export interface UpdateTiming {
+  products: number;
+  /** New products analysed, stored and refreshed (as engine.upsertProducts): encoded, keyword and ANN index brought up to date. */
+  addMs: number;
+  /** engine.deleteProducts of the same products, then refresh. */
+  deleteMs: number;
+  /** How the refresh after adding brought each index up to date. */
+  annIndex: string;
+  keywordIndex: string;
+}
+
+/**
+ * Writes to a live catalog: products added (new ids) and deleted again, each timed end to end through
+ * the engine. The indexes follow from the store's change log; before that, any write rebuilt the ANN
+ * index and the keyword index from the whole store (compare the ingest's `index` stage).
+ */
+async function measureUpdates(engine: Engine, n: number): Promise<UpdateTiming[]> {
+  const out: UpdateTiming[] = [];
+  for (const count of [1, 100, 1000]) {
+    const products = Array.from({ length: count }, (_, i) => ({ ...syntheticProduct(n + 1_000_000 + out.length * 10_000 + i) }));
+    products.forEach((p) => (p.id = `update-${count}-${p.id}`));
+    // What engine.upsertProducts does, with the refresh's summary kept (how each index was brought up to date).
+    let s = nowMs();
+    engine.store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, engine.catalog.analyzer) })));
+    const added = await engine.refresh();
+    const addMs = nowMs() - s;
+    s = nowMs();
+    engine.deleteProducts(products.map((p) => p.id));
+    await engine.refresh();
+    const deleteMs = nowMs() - s;
+    out.push({
+      products: count,
+      addMs: round3(addMs),
+      deleteMs: round3(deleteMs),
+      annIndex: added.representations.index.reason,
+      keywordIndex: added.representations.keywordIndex.source,
+    });
+  }
+  return out;
+}
+
 /** Writes `<name>.json` and `<name>.md` into `out` (when `write`), and prints the JSON report (run-all reads it). */
 export function emitReport(out: string, name: string, report: unknown, markdown: string, write: boolean): void {
   if (write) {
@@ -363,6 +407,19 @@ export function emitReport(out: string, name: string, report: unknown, markdown:
     fs.writeFileSync(path.join(out, `${name}.md`), markdown);
   }
   console.log(JSON.stringify(report, null, 2));
+}
+
+/** Products added to and deleted from the catalog after the queries, timed end to end. */
+export function updatesMarkdown(updates: readonly UpdateTiming[]): string {
+  if (updates.length === 0) return 'Not measured in this run.';
+  const rows = updates.map((u) => `| ${u.products.toLocaleString('en-US')} | ${u.addMs.toLocaleString('en-US')} | ${u.deleteMs.toLocaleString('en-US')} | ${u.annIndex} | ${u.keywordIndex} |`);
+  return [
+    'New products analysed, stored, encoded and indexed (what `engine.upsertProducts` does), then deleted again (`engine.deleteProducts` + refresh). Both indexes follow the store\'s change log; a full rebuild of the ANN index is the ingest\'s `index` stage.',
+    '',
+    '| products | add, end to end ms | delete ms | ANN index after the add | keyword index after the add |',
+    '| ---: | ---: | ---: | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** One table per task: mean and median milliseconds per stage, and each stage's share of the mean total. */
@@ -423,6 +480,10 @@ ${ratioRows}
 ## Where the time goes (stages the applications report with \`timings: true\`)
 
 ${stagesMarkdown(r.stages ?? {})}
+
+## Writes to the live catalog
+
+${updatesMarkdown(r.updates ?? [])}
 
 Memory after the queries: RSS ${r.memory.rssMiB} MiB (${r.memory.rssBytesPerProduct.toLocaleString('en-US')} bytes/product, whole process incl. GloVe/CEDICT tables), heap ${r.memory.heapUsedMiB} MiB.
 

@@ -61,3 +61,41 @@ test('a product added and deleted is seen by search, brand filters and similar, 
   const gone = await engine.search({ query: 'zqxmarker', k: 5 });
   assert.ok(!gone.hits.some((i) => i.product.id === 'NEW-1'), 'deleted product no longer found');
 });
+
+test('the ANN index follows writes from the change log: updated, not rebuilt, in memory and after reopening; it holds exactly the current vectors', async () => {
+  const phone: Product = { ...headphones, id: 'NEW-2', title: '华为 Mate 60 Pro 12GB+512GB 雅川青 手机', brand: '华为', category: '手机/智能手机', tags: ['手机'] };
+  await engine.upsertProducts([phone]);
+  let refreshed = await engine.refresh();
+  // upsertProducts refreshed already; this refresh finds the index current.
+  assert.equal(refreshed.representations.index.rebuilt, false);
+  const vector = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2');
+  assert.ok(vector, 'the new product was encoded');
+  const nearest = await engine.catalog.nearest(vector, 1);
+  assert.equal(nearest[0]?.id, 'NEW-2', 'the ANN index has the new product');
+
+  // A changed title: the product's vector is replaced, not duplicated.
+  await engine.upsertProducts([{ ...phone, title: '华为 Mate 60 Pro 手机 12GB+1TB 白色 典藏版' }]);
+  const changed = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2')!;
+  assert.equal((await engine.catalog.nearest(changed, 1))[0]?.id, 'NEW-2');
+
+  assert.equal(engine.deleteProducts(['NEW-2']), 1);
+  refreshed = await engine.refresh();
+  assert.equal(refreshed.representations.index.rebuilt, false);
+  assert.match(refreshed.representations.index.reason, /^updated: 1 changes/);
+  assert.ok(!(await engine.catalog.nearest(changed, 5)).some((h) => h.id === 'NEW-2'), 'deleted product left the ANN index');
+  const live = engine.store.count();
+  assert.equal(refreshed.representations.index.size, live, 'one vector per product');
+
+  // Another process (here: a second engine on the same store) writes; this one reopens from the saved
+  // file plus the log, without a rebuild.
+  engine.close();
+  const writer = await createEngine({ storePath: join(dir, 'store.db') });
+  await writer.upsertProducts([{ ...phone, id: 'NEW-3' }]);
+  writer.close();
+  engine = await createEngine({ storePath: join(dir, 'store.db') });
+  const reopened = await engine.refresh();
+  assert.match(reopened.representations.index.reason, /^updated: /, 'loaded from the file and updated from the log');
+  assert.equal(reopened.representations.index.size, engine.store.count());
+  const v3 = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-3')!;
+  assert.equal((await engine.catalog.nearest(v3, 1))[0]?.id, 'NEW-3');
+});

@@ -5,6 +5,7 @@ export { createExactIndex, EXACT_INDEX_DEFAULTS, type ExactIndexOptions } from '
 export { VectorTable, TopK } from './vector-table.ts';
 export {
   openOrRebuildIndex,
+  saveIndexWithManifest,
   readManifest,
   manifestMismatches,
   manifestPathFor,

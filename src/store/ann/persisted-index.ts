@@ -22,6 +22,12 @@ export interface AnnManifest {
   encoderId: string;
   /** Checksum or version of the store content the index was built from. */
   storeVersion: string;
+  /**
+   * Position in the store's product change log the index reflects (`ProductStore.changeSeq`) and
+   * the log's identity: with them a stale index is brought up to date from the log (`update`).
+   */
+  changeSeq?: number;
+  changeLogId?: string;
   builtAt: string;
 }
 
@@ -50,6 +56,21 @@ export interface OpenOrRebuildOptions {
   batchSize?: number;
   /** Memory-map the index read-only instead of loading it (only when no rebuild is needed). */
   view?: boolean;
+  /**
+   * Brings an index that differs only in `storeVersion` up to date instead of rebuilding it: called
+   * with the loaded index and the change-log position its manifest records (when the manifest's log
+   * is `changeLogId`). Returns the position reached and how many changes it applied, or undefined
+   * when it cannot (the log no longer reaches back, too many changes): then the index is rebuilt.
+   */
+  update?: {
+    changeLogId: string;
+    apply: (index: AnnIndex, fromSeq: number) => { changeSeq: number; applied: number } | undefined;
+  };
+  /**
+   * Log position recorded in the manifest of a rebuilt index, asked after `rebuild` has streamed its
+   * rows (so the caller can read it before the rows and withhold it when the rows were incomplete).
+   */
+  changeSeq?: () => number | undefined;
 }
 
 export const OPEN_OR_REBUILD_DEFAULTS = { batchSize: 4096, view: false } as const satisfies Pick<OpenOrRebuildOptions, 'batchSize' | 'view'>;
@@ -58,8 +79,10 @@ export interface OpenOrRebuildResult {
   index: AnnIndex;
   manifest: AnnManifest;
   rebuilt: boolean;
-  /** Why it was rebuilt ('missing', 'stale: …', 'unreadable: …'), or 'up to date'. */
+  /** Why it was rebuilt ('missing', 'stale: …', 'unreadable: …'), or 'up to date', or 'updated: n changes'. */
   reason: string;
+  /** Changes applied from the store's log to the loaded file (`update`); the file itself is not rewritten. */
+  updated?: number;
 }
 
 export function manifestPathFor(indexPath: string): string {
@@ -98,7 +121,7 @@ export function manifestMismatches(m: AnnManifest, e: AnnManifestExpect): string
 }
 
 export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise<OpenOrRebuildResult> {
-  rejectUnknownKeys(options, ['path', 'manifestExpect', 'rebuild', 'indexOptions', 'batchSize', 'view'], 'openOrRebuildIndex');
+  rejectUnknownKeys(options, ['path', 'manifestExpect', 'rebuild', 'indexOptions', 'batchSize', 'view', 'update', 'changeSeq'], 'openOrRebuildIndex');
   const o = { ...OPEN_OR_REBUILD_DEFAULTS, ...options };
   const e = o.manifestExpect;
   const manifestPath = manifestPathFor(o.path);
@@ -112,7 +135,21 @@ export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise
     try {
       const manifest = readManifest(manifestPath);
       const mismatches = manifestMismatches(manifest, e);
-      if (mismatches.length > 0) {
+      const onlyContentMoved = mismatches.length > 0 && manifestMismatches(manifest, { ...e, storeVersion: manifest.storeVersion, count: undefined }).length === 0;
+      const updatable = onlyContentMoved && o.update && manifest.changeLogId === o.update.changeLogId && manifest.changeSeq !== undefined && !o.view;
+      if (updatable) {
+        const index = make();
+        index.load(o.path);
+        const applied = index.size === manifest.count ? o.update!.apply(index, manifest.changeSeq!) : undefined;
+        if (applied) {
+          if (e.count !== undefined && index.size !== e.count) {
+            throw createError('INDEX_STALE', `update of ${o.path} gave ${index.size} vectors, expected ${e.count}`, { file: o.path });
+          }
+          const updated: AnnManifest = { ...manifest, count: index.size, storeVersion: e.storeVersion, changeSeq: applied.changeSeq };
+          return { index, manifest: updated, rebuilt: false, reason: `updated: ${applied.applied} changes`, updated: applied.applied };
+        }
+        reason = `stale: ${mismatches.join('; ')}; the change log cannot bring it up to date`;
+      } else if (mismatches.length > 0) {
         reason = `stale: ${mismatches.join('; ')}`;
       } else {
         const index = make();
@@ -144,6 +181,7 @@ export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise
     if (keys.length >= o.batchSize) flush();
   }
   flush();
+  const changeSeq = o.changeSeq?.();
   if (e.count !== undefined && index.size !== e.count) {
     throw createError('INDEX_STALE', `rebuild of ${o.path} gave ${index.size} vectors, expected ${e.count}`, { file: o.path });
   }
@@ -157,18 +195,27 @@ export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise
     count: index.size,
     encoderId: e.encoderId,
     storeVersion: e.storeVersion,
+    ...(changeSeq !== undefined && o.update ? { changeSeq, changeLogId: o.update.changeLogId } : {}),
     builtAt: new Date().toISOString(),
   };
-  // Write beside, then rename: a crash mid-write leaves the old files or none, never a half-written pair.
-  // The manifest goes last, so index files without a matching manifest are always rebuilt.
-  mkdirSync(dirname(o.path), { recursive: true });
+  saveIndexWithManifest(index, o.path, manifest);
+  return { index, manifest, rebuilt: true, reason };
+}
+
+/**
+ * Saves an index and its manifest. Write beside, then rename: a crash mid-write leaves the old files or
+ * none, never a half-written pair. The manifest goes last, so index files without a matching manifest
+ * are always rebuilt.
+ */
+export function saveIndexWithManifest(index: AnnIndex, path: string, manifest: AnnManifest): void {
+  const manifestPath = manifestPathFor(path);
+  mkdirSync(dirname(path), { recursive: true });
   rmSync(manifestPath, { force: true });
-  const tmp = `${o.path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${process.pid}`;
   index.save(tmp);
   const tmpFiles = index.filesFor(tmp);
-  const finalFiles = index.filesFor(o.path);
+  const finalFiles = index.filesFor(path);
   tmpFiles.forEach((f, i) => renameSync(f, finalFiles[i]!));
-  writeFileSync(`${manifestPath}.tmp-${process.pid}`, JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(`${manifestPath}.tmp-${process.pid}`, JSON.stringify({ ...manifest, count: index.size }, null, 2) + '\n');
   renameSync(`${manifestPath}.tmp-${process.pid}`, manifestPath);
-  return { index, manifest, rebuilt: true, reason };
 }
