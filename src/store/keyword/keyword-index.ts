@@ -3,9 +3,12 @@
  * that answers `ProductStore.keywordSearch` queries without SQLite FTS5 (which decodes and scores
  * every row of a common token's posting list; the in-memory index prunes with MaxScore).
  *
- * It is built from the store in one pass, saved to a binary file that records the store revision it
- * was built from (`ProductStore.revision()`), and loaded back; a file from another revision, or a
- * damaged one, is refused with `INDEX_STALE` so the caller rebuilds.
+ * It is built from the store in one pass, saved to a binary file that records the store revision and
+ * change-log position it was built from (`ProductStore.revision()`, `changeSeq()`, `changeLogId()`),
+ * and loaded back. An index behind the store is brought up to date from the store's change log
+ * (`updateMemoryKeywordIndex`, and `openMemoryKeywordIndex` for a saved file) with the same result
+ * as a rebuild; `loadMemoryKeywordIndex` refuses a file from another revision, or a damaged one, with
+ * `INDEX_STALE`.
  */
 import { createError, type ProdsimError } from '../../errors.ts';
 import type { KeywordFilter, KeywordHit, KeywordSearchOptions, ProductStore } from '../store.ts';
