@@ -1404,8 +1404,10 @@ function mergeRows(
     brands,
     terms,
     offsets,
-    docs: w < capacity ? docs.slice(0, w) : docs,
-    freqs: w < capacity ? freqs.slice(0, w) : freqs,
+    // Views, not copies: the tail left unused (the dropped rows' postings) is small, and copying the
+    // whole list again would double what an update writes.
+    docs: w < capacity ? docs.subarray(0, w) : docs,
+    freqs: w < capacity ? freqs.subarray(0, w) : freqs,
     bounds: new Float64Array(nTerms),
   };
   data.bounds = boundsOf(data, normsOf(lengths, totalLength));
