@@ -272,6 +272,36 @@ test('the change log: one row per written product, updates keep the key, delete-
   migrated.close();
 });
 
+test('an update with a file saves when rebuilt, when the file is missing, and once the unsaved changes reach saveAfterFraction', () => {
+  const store = createProductStore({ path: path.join(dir, 'save', 'store.db') });
+  const r = seededRandom(17);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 100 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  const file = path.join(dir, 'save', 'keyword.idx');
+  let index = createMemoryKeywordIndex(store);
+  const add = (): void => void store.upsertProducts([item(randomProduct(`p${nextId.n++}`, r))]);
+  add();
+  let u = updateMemoryKeywordIndex(index, store, { file, saveAfterFraction: 0.03 });
+  assert.deepEqual([u.source, u.saved], ['updated', true], 'file missing');
+  index = u.index;
+  const seqs: (number | undefined)[] = [];
+  for (let i = 0; i < 3; i++) {
+    add();
+    u = updateMemoryKeywordIndex(index, store, { file, saveAfterFraction: 0.03 });
+    index = u.index;
+    seqs.push(u.saved ? readKeywordIndexHeader(file)?.changeSeq : undefined);
+  }
+  // 102 to 104 products: 3 % is 3.06 to 3.12 log rows, so three unsaved changes do not save; the fourth does.
+  assert.deepEqual(seqs, [undefined, undefined, undefined]);
+  add();
+  u = updateMemoryKeywordIndex(index, store, { file, saveAfterFraction: 0.03 });
+  assert.equal(u.saved, true);
+  assert.equal(readKeywordIndexHeader(file)?.changeSeq, store.changeSeq());
+  add();
+  assert.equal(updateMemoryKeywordIndex(u.index, store, { file, saveAfterFraction: 0 }).saved, true);
+  store.close();
+});
+
 test('brand column: brands() are the normalised distinct brands; brandIn agrees with the store\'s FTS5 path', () => {
   const store = createProductStore({ path: path.join(dir, 'brand', 'store.db') });
   const r = seededRandom(11);

@@ -17,6 +17,7 @@ export {
   openMemoryKeywordIndex,
   updateMemoryKeywordIndex,
   KEYWORD_INCREMENTAL_MAX_FRACTION,
+  KEYWORD_SAVE_AFTER_FRACTION,
   readKeywordIndexRevision,
   readKeywordIndexHeader,
   queryPhrases,

@@ -474,6 +474,8 @@ interface IndexInternals {
   /** False once an update has handed `termIds` on: a second update of this index copies it first. */
   ownsTermIds: boolean;
   rowOf(key: number): number;
+  /** Log rows merged into this index since it (or the index it was updated from) was last saved; 0 after `save`. */
+  unsavedChanges: number;
 }
 const internalsOf = new WeakMap<KeywordIndex, IndexInternals>();
 
@@ -720,6 +722,7 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
     }
   }
 
+  const internals: IndexInternals = { data, termIds: termMap, ownsTermIds: true, rowOf, unsavedChanges: 0 };
   const index: KeywordIndex = {
     revision: data.revision,
     changeSeq: data.changeSeq,
@@ -778,7 +781,11 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
       return out;
     },
     isCurrent: (store) => store.revision() === data.revision,
-    save: (file) => saveData(data, file),
+    save(file) {
+      const bytes = saveData(data, file);
+      internals.unsavedChanges = 0;
+      return bytes;
+    },
     stats(): KeywordIndexStats {
       const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.brandOf, data.offsets, data.docs, data.freqs, data.bounds, norms];
       const stringBytes = (list: readonly string[]): number => list.reduce((s, x) => s + 16 + 2 * x.length, 0);
@@ -799,7 +806,7 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
       };
     },
   };
-  internalsOf.set(index, { data, termIds: termMap, ownsTermIds: true, rowOf });
+  internalsOf.set(index, internals);
   return index;
 }
 
@@ -1085,7 +1092,7 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
     if (parsed.ok && parsed.data.maxPhraseTerms === opts.maxPhraseTerms) {
       const loaded = createIndex(parsed.data);
       if (saved?.revision === revision) return { index: loaded, source: 'loaded' };
-      const updated = updateMemoryKeywordIndex(loaded, store, { ...opts, file });
+      const updated = updateMemoryKeywordIndex(loaded, store, { ...opts, file, saveAfterFraction: 0 });
       if (updated.source === 'updated' || updated.source === 'current') {
         return { index: updated.index, source: 'loaded', changesApplied: updated.changesApplied };
       }
@@ -1118,9 +1125,21 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
  */
 export const KEYWORD_INCREMENTAL_MAX_FRACTION = 0.2;
 
+/**
+ * `updateMemoryKeywordIndex` with a `file` saves an updated index once the log rows merged since its
+ * last save reach this share of its products (a save writes the whole index: ~100 ms at 100k
+ * products, ~1 s at 1M); a file left behind is brought up to date from the log when next opened.
+ */
+export const KEYWORD_SAVE_AFTER_FRACTION = 0.01;
+
 export interface UpdateKeywordIndexOptions extends MemoryKeywordIndexOptions {
-  /** Also save the result here (atomically) when it changed. */
+  /**
+   * Save the result here (atomically) when it was rebuilt, when the file is missing, or when the log
+   * rows merged since the last save reach `saveAfterFraction` of its products.
+   */
   file?: string;
+  /** Default `KEYWORD_SAVE_AFTER_FRACTION`; 0 saves after every update that changed the index. */
+  saveAfterFraction: number;
 }
 
 export interface UpdatedKeywordIndex {
@@ -1134,6 +1153,8 @@ export interface UpdatedKeywordIndex {
   reason?: 'log' | 'changes';
   /** Log rows applied (0 when current or rebuilt). */
   changesApplied: number;
+  /** Whether it was saved to `options.file`. */
+  saved: boolean;
 }
 
 function logPositionOf(store: ProductStore): LogPosition {
@@ -1153,16 +1174,19 @@ export function updateMemoryKeywordIndex(
   store: ProductStore,
   options: Partial<UpdateKeywordIndexOptions> = {},
 ): UpdatedKeywordIndex {
-  const { file, ...indexOptions } = options;
+  const { file, saveAfterFraction = KEYWORD_SAVE_AFTER_FRACTION, ...indexOptions } = options;
+  if (!(saveAfterFraction >= 0)) {
+    throw createError('INVALID_ARGUMENT', 'saveAfterFraction must be a number ≥ 0', { field: 'saveAfterFraction', received: String(saveAfterFraction) });
+  }
   const opts = validateOptions(indexOptions);
   const internals = internalsOf.get(index);
   if (!internals) throw createError('INVALID_ARGUMENT', 'updateMemoryKeywordIndex: not an index made by this module', { field: 'index' });
   const weights = ANALYZED_FIELDS.map((f) => opts.columnWeights[f]);
   const sameOptions = internals.data.maxPhraseTerms === opts.maxPhraseTerms && internals.data.weights.every((w, i) => w === weights[i]);
-  const result = store.transaction((): UpdatedKeywordIndex => {
+  const result = store.transaction((): Omit<UpdatedKeywordIndex, 'saved'> => {
     const log = logPositionOf(store);
     const { data } = internals;
-    const rebuild = (reason: 'log' | 'changes'): UpdatedKeywordIndex => ({
+    const rebuild = (reason: 'log' | 'changes'): Omit<UpdatedKeywordIndex, 'saved'> => ({
       index: createIndex(buildData(store.iterateKeywordRows(), log, opts)),
       source: 'built',
       reason,
@@ -1182,11 +1206,17 @@ export function updateMemoryKeywordIndex(
     const merged = mergeRows(internals, keys, store.keywordRowsOf(keys), log, opts);
     return { index: createIndex(merged.data, merged.termIds), source: 'updated', changesApplied: changes.length };
   });
-  if (file !== undefined && result.index !== index) {
+  const next = internalsOf.get(result.index)!;
+  if (result.index !== index && result.source !== 'built') next.unsavedChanges = internals.unsavedChanges + result.changesApplied;
+  const save =
+    file !== undefined &&
+    result.index !== index &&
+    (result.source === 'built' || !fs.existsSync(file) || next.unsavedChanges >= Math.max(1, saveAfterFraction * result.index.size));
+  if (save) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     result.index.save(file);
   }
-  return result;
+  return { ...result, saved: save };
 }
 
 /**
