@@ -178,6 +178,31 @@ test('incremental updates after random writes equal a full build (hits, scores, 
   store.close();
 });
 
+test('many one-product updates (bounds scaled, not recomputed, between exact passes) keep the same top-k as a full build', () => {
+  const store = createProductStore({ path: path.join(dir, 'single', 'store.db') });
+  const r = seededRandom(23);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  for (let i = 0; i < 30; i++) {
+    // Long and short products in turn, so avgdl moves both ways.
+    const p = randomProduct(i % 3 === 2 ? `p${Math.floor(r() * nextId.n)}` : `p${nextId.n++}`, r);
+    if (i % 2 === 0) p.description = `${p.description ?? ''} ${WORDS.join(' ')} ${WORDS.join(' ')}`;
+    store.upsertProducts([item(p)]);
+    index = updateMemoryKeywordIndex(index, store).index;
+    const full = createMemoryKeywordIndex(store);
+    for (const q of QUERIES) {
+      for (const filter of [{}, { inStock: true }]) {
+        const a = index.search(q, { k: 5, filter });
+        const e = full.search(q, { k: 5, filter });
+        assert.deepEqual(a.map((h) => h.key), e.map((h) => h.key), `update ${i}: ${JSON.stringify(q)}`);
+        a.forEach((h, j) => assert.ok(Math.abs(h.score - e[j]!.score) <= 1e-9));
+      }
+    }
+  }
+  store.close();
+});
+
 test('a log that no longer reaches back, another store\'s log, or too many changes rebuild the index', () => {
   const file = path.join(dir, 'trim', 'store.db');
   const store = createProductStore({ path: file, changeLogLimit: 5 });

@@ -101,8 +101,13 @@ interface IndexData {
   docs: Int32Array;
   /** Σ_columns weight · tf of the term in the row. */
   freqs: Float32Array;
-  /** max over the term's postings of f·(k1+1)/(f + norm(d)): its score bound before idf. */
+  /**
+   * An upper bound of f·(k1+1)/(f + norm(d)) over the term's postings: its score bound before idf.
+   * The max itself after a build; after updates possibly higher (see `rowsSinceExactBounds`).
+   */
   bounds: Float64Array;
+  /** Products changed by updates since `bounds` were last computed exactly (0 after a build). */
+  rowsSinceExactBounds: number;
 }
 
 /** The tokens of a query in the order FTS5 sees them: the store's own rule (`phraseTokens`). */
@@ -356,6 +361,7 @@ function buildData(rows: Iterable<KeywordRow>, log: LogPosition, opts: MemoryKey
     docs,
     freqs,
     bounds: new Float64Array(nTerms),
+    rowsSinceExactBounds: 0,
   };
   data.bounds = boundsOf(data, normsOf(lengthArray, totalLength));
   return data;
@@ -854,6 +860,7 @@ interface FileHeader {
   revision: string;
   changeSeq: number;
   changeLogId: string;
+  rowsSinceExactBounds: number;
   weights: number[];
   maxPhraseTerms: number;
   totalLength: number;
@@ -887,6 +894,7 @@ function saveData(data: IndexData, file: string): number {
     revision: data.revision,
     changeSeq: data.changeSeq,
     changeLogId: data.changeLogId,
+    rowsSinceExactBounds: data.rowsSinceExactBounds,
     weights: data.weights,
     maxPhraseTerms: data.maxPhraseTerms,
     totalLength: data.totalLength,
@@ -993,6 +1001,7 @@ function parseFile(bytes: Buffer, weights: number[]): ParseResult {
     revision: header.revision,
     changeSeq: header.changeSeq,
     changeLogId: header.changeLogId,
+    rowsSinceExactBounds: typeof header.rowsSinceExactBounds === 'number' ? header.rowsSinceExactBounds : 0,
     weights: header.weights,
     maxPhraseTerms: header.maxPhraseTerms,
     totalLength: header.totalLength,
@@ -1114,10 +1123,12 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
 // current rows of changed keys are analysed and merged in key order, and every posting list is
 // rewritten once (old postings renumbered, new ones merged in doc order). The result holds exactly
 // the postings, lengths and columns a full build of the same store would (term ids aside), so N,
-// avgdl, document frequencies, scores, tie-breaks and MaxScore bounds (recomputed from the new norms)
-// are those of a full build. Its cost is the changed rows' analysis plus one pass over the postings
-// (no product JSON or store scan): see bench/keyword.ts for measured figures. Terms whose last
-// product went away keep an empty posting list until the next full build.
+// avgdl, document frequencies, scores and tie-breaks are those of a full build. MaxScore bounds are
+// the old ones scaled by the avgdl change plus the new postings' exact values (valid upper bounds,
+// so the same top-k), recomputed exactly once BOUNDS_RECOMPUTE_FRACTION of the products changed.
+// Its cost is the changed rows' analysis plus one pass over the postings (no product JSON or store
+// scan): see bench/keyword.ts for measured figures. Terms whose last product went away keep an
+// empty posting list until the next full build.
 
 /**
  * Above this share of the index's products changed, an update rebuilds from the store instead (reading
@@ -1131,6 +1142,13 @@ export const KEYWORD_INCREMENTAL_MAX_FRACTION = 0.2;
  * products, ~1 s at 1M); a file left behind is brought up to date from the log when next opened.
  */
 export const KEYWORD_SAVE_AFTER_FRACTION = 0.01;
+
+/**
+ * An update scales the old MaxScore bounds instead of recomputing them over every posting (still upper
+ * bounds, a little looser: see `mergeRows`); once this share of the products changed since the last
+ * exact computation, it recomputes them, so pruning does not degrade over many updates.
+ */
+const BOUNDS_RECOMPUTE_FRACTION = 0.05;
 
 export interface UpdateKeywordIndexOptions extends MemoryKeywordIndexOptions {
   /**
@@ -1439,7 +1457,31 @@ function mergeRows(
     docs: w < capacity ? docs.subarray(0, w) : docs,
     freqs: w < capacity ? freqs.subarray(0, w) : freqs,
     bounds: new Float64Array(nTerms),
+    rowsSinceExactBounds: 0,
   };
-  data.bounds = boundsOf(data, normsOf(lengths, totalLength));
+  const norms = normsOf(lengths, totalLength);
+  const sinceExact = old.rowsSinceExactBounds + changedKeys.length;
+  const exactBounds = sinceExact > BOUNDS_RECOMPUTE_FRACTION * Math.max(nNew, 1);
+  data.rowsSinceExactBounds = exactBounds ? 0 : sinceExact;
+  if (exactBounds) data.bounds = boundsOf(data, norms);
+  else {
+    // A term's bound before idf is max over its postings of f·(k1+1)/(f + k1·(1 − b + b·D/avgdl)).
+    // When avgdl grows from A0 to A1 each posting's value grows by at most A1/A0, and not at all when
+    // it shrinks; dropped postings only lower the max. So the old bounds, scaled, stay upper bounds;
+    // new postings are added exactly. Saves the pass over every posting.
+    const oldAvg = nOld > 0 ? old.totalLength / nOld : 1;
+    const newAvg = nNew > 0 ? totalLength / nNew : 1;
+    const scale = oldAvg > 0 ? Math.max(1, newAvg / oldAvg) : Number.POSITIVE_INFINITY;
+    const bounds = data.bounds;
+    if (Number.isFinite(scale)) for (let t = 0; t < oldTerms; t++) bounds[t] = old.bounds[t]! * scale;
+    else bounds.set(boundsOf(data, norms));
+    const k1plus1 = BM25_K1 + 1;
+    for (let o = 0; o < order.length; o++) {
+      const q = order[o]!;
+      const f = postFreq[q]!;
+      const value = (f * k1plus1) / (f + norms[newOrdinal[postRow[q]!]!]!);
+      if (value > bounds[postTerm[q]!]!) bounds[postTerm[q]!] = value;
+    }
+  }
   return { data, termIds };
 }
