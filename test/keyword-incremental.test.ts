@@ -268,6 +268,7 @@ test('the change log: one row per written product, updates keep the key, delete-
   ]);
   assert.equal(store.changeSeq(), 5);
   assert.deepEqual(store.changesSince(3)?.map((c) => c.seq), [4, 5]);
+  assert.throws(() => store.setMeta(CHANGE_LOG_ID_KEY, 'mine'), /managed by the store/);
   assert.equal(store.changesSince(6), undefined, 'ahead of the log');
   // A write that fails rolls its log rows back with it.
   assert.throws(() => store.transaction(() => {
