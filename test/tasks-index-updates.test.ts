@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import type { Product } from '../src/catalog/product.ts';
+import { analyzeProduct } from '../src/store/product-record.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-index-updates-'));
 let engine: Engine;
@@ -98,4 +99,35 @@ test('the ANN index follows writes from the change log: updated, not rebuilt, in
   assert.equal(reopened.representations.index.size, engine.store.count());
   const v3 = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-3')!;
   assert.equal((await engine.catalog.nearest(v3, 1))[0]?.id, 'NEW-3');
+});
+
+test('a refresh encodes only the products that changed since the last one', async () => {
+  const analyzer = engine.catalog.analyzer;
+  const put = (p: Product) => engine.store.upsertProducts([{ product: p, analyzed: analyzeProduct(p, analyzer) }]);
+  const total = engine.store.count();
+  const lamp: Product = { ...headphones, id: 'NEW-4', title: '米家 台灯 Pro 护眼 zqylamp', brand: '米家', category: '家居/灯具', tags: ['台灯'] };
+  put(lamp);
+  let refreshed = await engine.refresh();
+  assert.equal(refreshed.representations.encoded, 1);
+  assert.equal(refreshed.representations.cached, total);
+
+  // An existing product changed: only it is encoded again, and the ANN index holds its new vector.
+  const before = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+  const p1 = engine.getProduct('P0001')!;
+  put({ ...p1, title: `${p1.title} 限量版 zqyedition` });
+  refreshed = await engine.refresh();
+  assert.equal(refreshed.representations.encoded, 1);
+  assert.match(refreshed.representations.index.reason, /^updated: /);
+  const after = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+  assert.notDeepEqual(after, before);
+  assert.equal((await engine.catalog.nearest(after, 1))[0]?.id, 'P0001');
+
+  // Nothing changed: nothing to encode, nothing to update.
+  refreshed = await engine.refresh();
+  assert.equal(refreshed.representations.encoded, 0);
+  assert.equal(refreshed.representations.index.reason, 'open');
+  assert.deepEqual(engine.store.productsWithoutVector(engine.catalog.textEncoder.id), []);
+  put(p1);
+  engine.deleteProducts(['NEW-4']);
+  await engine.refresh();
 });

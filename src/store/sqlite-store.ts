@@ -19,7 +19,7 @@ import {
   ANALYZED_FIELDS,
   DEFAULT_PRODUCT_STORE_OPTIONS,
   KEYWORD_COLUMN_WEIGHTS,
-  normalizeBrand,
+  brandColumnValue,
   STORE_SCHEMA_VERSION,
   type AnalyzedProduct,
   type KeywordRow,
@@ -294,7 +294,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   const hasChangeLog =
     db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'product_changes'`).pluck().get() === 1;
   // The brand as `KeywordFilter.brandIn` compares it (JavaScript's lower case, which SQLite's lower() is not outside ASCII).
-  db.function('prodsim_brand', { deterministic: true }, (brand: unknown) => normalizeBrand(typeof brand === 'string' ? brand : null));
+  db.function('prodsim_brand', { deterministic: true }, (brand: unknown) => brandColumnValue(typeof brand === 'string' ? brand : null));
   // Term statistics of the keyword index; a temp table so it also works on read-only connections.
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab USING fts5vocab(main, keyword_index, 'row')`);
 
@@ -344,6 +344,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     vectorsFor: db.prepare(
       `SELECT p.id, p.key, v.content_hash, v.vector FROM vectors v JOIN products p ON p.key = v.key
        WHERE v.encoder_id = ? AND v.content_hash = p.content_hash ORDER BY v.key`,
+    ),
+    productsWithoutVector: db.prepare(
+      `SELECT p.id, p.key, p.content_hash AS contentHash FROM products p
+       WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)
+       ORDER BY p.key`,
     ),
     getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -557,7 +562,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     if (filter.brandIn !== undefined) {
       // Read from the product JSON (no brand column): a filter on brand scans the matching rows' JSON.
       where.push(`prodsim_brand(json_extract(p.json, '$.brand')) IN (SELECT value FROM json_each(@brands))`);
-      params.brands = JSON.stringify([...filter.brandIn].map(normalizeBrand).filter((b) => b !== null));
+      params.brands = JSON.stringify([...filter.brandIn].map(brandColumnValue).filter((b) => b !== null));
     }
     const sql = `SELECT p.id AS id, p.key AS key, bm25(keyword_index, ${BM25_WEIGHTS}) AS rank
       FROM keyword_index JOIN products p ON p.key = keyword_index.rowid
@@ -772,6 +777,23 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     getCachedVector(encoderId, contentHash) {
       const blob = stmt.cachedVector.get(encoderId, contentHash) as Buffer | undefined;
       return blob ? blobToVector(blob) : undefined;
+    },
+    productsWithoutVector(encoderId, keys) {
+      type Row = { id: string; key: number; contentHash: string };
+      if (keys === undefined) return stmt.productsWithoutVector.all(encoderId) as Row[];
+      const out: Row[] = [];
+      for (const part of chunks([...new Set(keys)].sort((a, b) => a - b), LOOKUP_CHUNK)) {
+        const rows = db
+          .prepare(
+            `SELECT p.id, p.key, p.content_hash AS contentHash FROM products p
+             WHERE p.key IN (${part.map(() => '?').join(',')})
+               AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)
+             ORDER BY p.key`,
+          )
+          .all(...part, encoderId) as Row[];
+        out.push(...rows);
+      }
+      return out;
     },
     cachedHashes(encoderId, hashes) {
       const out = new Set<string>();

@@ -86,7 +86,7 @@ export interface KeywordFilter {
   maxPrice?: number;
   inStock?: boolean;
   /**
-   * Products whose brand is one of these, compared after `normalizeBrand` (trimmed, lower case): the
+   * Products whose brand is one of these, compared after `brandColumnValue` (trimmed, lower case): the
    * values of `KeywordIndex.brands()`. An empty set matches nothing. Brand aliases (苹果 ≡ Apple) are
    * the caller's: it passes every raw brand that should match.
    */
@@ -94,7 +94,7 @@ export interface KeywordFilter {
 }
 
 /** The form a brand is compared in by `KeywordFilter.brandIn` and listed by `KeywordIndex.brands()`; null when empty. */
-export function normalizeBrand(brand: string | null | undefined): string | null {
+export function brandColumnValue(brand: string | null | undefined): string | null {
   if (typeof brand !== 'string') return null;
   const b = brand.trim().toLowerCase();
   return b.length > 0 ? b : null;
@@ -254,6 +254,12 @@ export interface ProductStore {
   cachedHashes(encoderId: string, contentHashes: readonly string[]): Set<string>;
   /** Streams the current (not stale) vectors of an encoder in key order. */
   vectorsFor(encoderId: string): IterableIterator<StoredVector>;
+  /**
+   * Products without a current vector of the encoder (new, changed since encoded, or never encoded
+   * by it), in key order: what a refresh must encode. All products are checked (one probe each inside
+   * SQLite: ~0.2 s at 100k), or only those of `keys` (e.g. the change log's since the last refresh).
+   */
+  productsWithoutVector(encoderId: string, keys?: readonly number[]): { id: string; key: number; contentHash: string }[];
 
   /**
    * Runs `fn` in one transaction (nested calls become savepoints): lets a caller commit products

@@ -113,6 +113,13 @@ export interface CatalogIndex {
 }
 
 const VECTORS_VERSION_KEY = 'vectors.version';
+/** Meta key: the encoder and change-log position up to which every product has a current vector. */
+const VECTORS_COMPLETE_KEY = 'vectors.complete';
+interface VectorsComplete {
+  encoderId: string;
+  changeLogId: string;
+  changeSeq: number;
+}
 const REPRESENTATION_CACHE_SIZE = 5_000;
 
 export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): CatalogIndex {
@@ -282,6 +289,19 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     representations.set(id, r);
   }
 
+  /**
+   * Products a refresh must encode: those without a current vector. After a complete refresh for the
+   * same encoder only the products the change log names since then can lack one, so only they are
+   * checked; otherwise (first refresh, a refit changed the encoder, the log does not reach back) all.
+   */
+  function productsToEncode(encoderId: string): { id: string; key: number; contentHash: string }[] {
+    const saved = store.getMeta(VECTORS_COMPLETE_KEY);
+    const complete = saved === undefined ? undefined : (JSON.parse(saved) as VectorsComplete);
+    const changes = complete && complete.encoderId === encoderId && complete.changeLogId === store.changeLogId() ? store.changesSince(complete.changeSeq) : undefined;
+    if (!changes) return store.productsWithoutVector(encoderId);
+    return store.productsWithoutVector(encoderId, changes.filter((c) => c.op === 'upsert').map((c) => c.key));
+  }
+
   const index: CatalogIndex = {
     store,
     analyzer,
@@ -295,34 +315,36 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const total = store.count();
       let encoded = 0;
       let cached = 0;
-      // The store's connection is busy while iterating, and every batch writes vectors: list ids and
-      // content hashes first, then read each batch's products by id.
-      const listed: { id: string; contentHash: string }[] = [];
-      for (const stored of store.iterateProducts()) listed.push({ id: stored.product.id, contentHash: stored.contentHash });
+      let written = 0;
+      // Only products without a current vector are read and encoded (a refresh after a small ingest
+      // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
+      // while iterating, and every batch writes vectors.
+      // Read before listing: a product written meanwhile is after it, so the next refresh checks it.
+      const encodedUpTo = store.changeSeq();
+      const listed = productsToEncode(encoderId);
+      cached = total - listed.length;
+      onProgress?.({ stage: 'encode', done: cached, total });
       const flush = async (batch: readonly { id: string; contentHash: string }[]) => {
-        if (batch.length === 0) return;
+        // The embedding cache: a vector computed from the same content under another product id is reused as is.
         const have = store.cachedHashes(encoderId, batch.map((p) => p.contentHash));
-        const todoIds = batch.filter((p) => !have.has(p.contentHash));
-        cached += batch.length - todoIds.length;
-        // A cached vector computed for the same content under another product id is reused as is.
-        const reused = batch.filter((p) => have.has(p.contentHash));
-        const todo = store.getProducts(todoIds.map((p) => p.id)).map((s) => ({ product: s.product, contentHash: s.contentHash }));
+        const reused = batch.flatMap((p) => {
+          const vector = have.has(p.contentHash) ? store.getCachedVector(encoderId, p.contentHash) : undefined;
+          return vector ? [{ id: p.id, contentHash: p.contentHash, vector }] : [];
+        });
+        const reusedIds = new Set(reused.map((p) => p.id));
+        const todo = store.getProducts(batch.filter((p) => !reusedIds.has(p.id)).map((p) => p.id)).map((s) => ({ product: s.product, contentHash: s.contentHash }));
         const vectors = await encodeTexts(todo.map((p) => productText(p.product, textEncoder)));
         store.transaction(() => {
-          store.putVectors(encoderId, [
-            ...todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })),
-            ...reused.flatMap((p) => {
-              if (store.getVector(encoderId, p.id)) return [];
-              const v = store.getCachedVector(encoderId, p.contentHash);
-              return v ? [{ id: p.id, contentHash: p.contentHash, vector: v }] : [];
-            }),
-          ]);
+          store.putVectors(encoderId, [...todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })), ...reused]);
         });
         encoded += todo.length;
+        cached += reused.length;
+        written += todo.length + reused.length;
         onProgress?.({ stage: 'encode', done: encoded + cached, total });
       };
       for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
-      if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
+      store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, changeLogId: store.changeLogId(), changeSeq: encodedUpTo } satisfies VectorsComplete));
+      if (written > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
       const built = await openIndex();
       saveIndexIfBehind();

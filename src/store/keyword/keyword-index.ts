@@ -52,7 +52,7 @@ export interface KeywordIndex {
   /** The store's change-log seq (`ProductStore.changeSeq`) the index is current up to. */
   readonly changeSeq: number;
   readonly size: number;
-  /** Distinct brands of the indexed products (`normalizeBrand`: trimmed, lower case), sorted: the values `KeywordFilter.brandIn` takes. */
+  /** Distinct brands of the indexed products (`brandColumnValue`: trimmed, lower case), sorted: the values `KeywordFilter.brandIn` takes. */
   brands(): readonly string[];
   /**
    * Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact

@@ -30,7 +30,7 @@ import { phraseTokens } from '../sqlite-store.ts';
 import {
   ANALYZED_FIELDS,
   KEYWORD_COLUMN_WEIGHTS,
-  normalizeBrand,
+  brandColumnValue,
   type AnalyzedField,
   type KeywordFilter,
   type KeywordHit,
@@ -93,7 +93,7 @@ interface IndexData {
   categories: string[];
   /** Index into `brands`, or -1 (no brand). */
   brandOf: Int32Array;
-  /** Distinct brands of the indexed products (`normalizeBrand`), sorted. */
+  /** Distinct brands of the indexed products (`brandColumnValue`), sorted. */
   brands: string[];
   terms: string[];
   /** Postings of term t: `docs`/`freqs` from `offsets[t]` to `offsets[t + 1]`, docs ascending. */
@@ -321,7 +321,7 @@ function buildData(rows: Iterable<KeywordRow>, log: LogPosition, opts: MemoryKey
     prices.push(row.price ?? Number.NaN);
     inStock.push(row.inStock === null ? -1 : row.inStock ? 1 : 0);
     categoryOf.push(row.category === null ? -1 : categoryTable.id(row.category));
-    rowBrands.push(normalizeBrand(row.brand));
+    rowBrands.push(brandColumnValue(row.brand));
     const { length, terms: rowTerms, freqs: rowFreqs } = analyse(row);
     lengths.push(length);
     totalLength += length;
@@ -557,7 +557,7 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
       tests.push((d) => data.inStock[d] === want);
     }
     if (filter.brandIn !== undefined) {
-      const wanted = new Set([...filter.brandIn].map(normalizeBrand));
+      const wanted = new Set([...filter.brandIn].map(brandColumnValue));
       const mask = Uint8Array.from(data.brands, (b) => (wanted.has(b) ? 1 : 0));
       tests.push((d) => {
         const b = data.brandOf[d]!;
@@ -1348,7 +1348,7 @@ function mergeRows(
       inStock[d] = row.inStock === null ? -1 : row.inStock ? 1 : 0;
       categoryOf[d] = row.category === null ? -1 : categoryTable.id(row.category);
       brandIds[d] = -2 - newBrands.length;
-      newBrands.push(normalizeBrand(row.brand));
+      newBrands.push(brandColumnValue(row.brand));
       j++;
     }
     totalLength += lengths[d]!;
