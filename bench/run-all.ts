@@ -221,6 +221,8 @@ function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun
       ratios: spreadTree(taskRuns.map((r) => r.ratios)),
       stages: spreadTree(taskRuns.map((r) => r.stages)),
       memory: taskRuns[0]?.memory,
+      /** Writes to the live catalog, per run (bench/tasks.ts `measureUpdates`). */
+      updates: taskRuns.map((r) => r.updates).filter((u) => Array.isArray(u)),
       dimension: taskRuns[0]?.dimension,
       encoderId: taskRuns[0]?.encoderId,
     },
@@ -233,7 +235,7 @@ function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun
       build: oramaRuns[0]?.orama,
       notes: oramaRuns[0]?.notes,
     },
-    keyword: keywordRun ? { runs: keywordRun.runs, index: keywordRun.index, fts5: keywordRun.fts5, products: keywordRun.products } : undefined,
+    keyword: keywordRun ? { runs: keywordRun.runs, index: keywordRun.index, fts5: keywordRun.fts5, products: keywordRun.products, updates: keywordRun.updates } : undefined,
     ann: annRun ? { parameters: annRun.parameters, cases: annRun.cases.map(annCaseSummary), skipped: annRun.skipped } : undefined,
     separateRuns: separateRuns(),
     profiling: PROFILING,
@@ -298,6 +300,41 @@ const LEFT_OPEN = [
   'similar and search as whole applications are not within 1.2× of one ANN call and cannot be while they do more than one ANN call: a second retriever (BM25), a model-number lookup, and field-by-field scoring with explanations of every candidate. The stage breakdown shows what is left: scoring ~60–100 candidates field by field is the largest part of similar, the field-wise rerank the largest of search rerank fields. Scoring fewer candidates (a cheap first-stage cut) would trade recall for it and needs a quality benchmark for similar items first.',
   'The keyword index is rebuilt from the store after every ingest that changes products (1.8 s at 100k, ~10–15 s at 1M); incremental updates are not written. The store still maintains FTS5 beside it (kept for store.keywordSearch; dropping it would save 154 B/product and ingest time).',
 ];
+
+/** Writes to a live catalog: end to end through the engine (tasks runs), and the keyword index's update against a rebuild. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function writesMarkdown(r: any): string[] {
+  const L: string[] = ['## Writes to a live catalog (products added to and deleted from the 100k catalog)', ''];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const runs: any[][] = r.tasks.updates ?? [];
+  if (runs.length > 0) {
+    const cell = (xs: number[]) => fmt(spread(xs));
+    L.push(
+      `New products analysed, stored, encoded and indexed, as \`engine.upsertProducts\` does, then deleted again (\`engine.deleteProducts\` + refresh); ${runs.length} run(s), \`median (min–max)\`. The ANN and keyword indexes follow the store's change log; before, any write rebuilt both from the whole store (the ANN rebuild is the ingest's \`index\` stage above) and the refresh read every product back.`,
+      '',
+      '| products | add, end to end ms | delete ms | ANN index (first run) | keyword index (first run) |',
+      '| ---: | ---: | ---: | --- | --- |',
+    );
+    for (const [i, u] of runs[0]!.entries()) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const of = (key: string) => runs.map((run: any[]) => run[i]?.[key]).filter((x: unknown): x is number => typeof x === 'number');
+      L.push(`| ${u.products.toLocaleString('en-US')} | ${cell(of('addMs'))} | ${cell(of('deleteMs'))} | ${u.annIndex} | ${u.keywordIndex} |`);
+    }
+    L.push('');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const kw: any[] = r.keyword?.updates ?? [];
+  if (kw.length > 0) {
+    L.push('Keyword index alone (bench/keyword.ts on a copy of the same store): incremental update from the change log against a full rebuild, in the same run; the updated index answers as the rebuilt one.', '');
+    L.push('| write | store write ms | incremental update ms | full rebuild ms | rebuild / update | queries identical to the rebuilt index |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const u of kw) {
+      const one = (x: number) => fmt(spread([x]));
+      L.push(`| ${u.ingested.toLocaleString('en-US')} ${u.kind === 'new' ? 'new' : 'changed'} product(s) | ${one(u.storeWriteMs)} | ${one(u.incrementalMs)} | ${one(u.fullRebuildMs)} | ×${one(u.fullRebuildMs / u.incrementalMs)} | ${u.identicalQueries} / 30 |`);
+    }
+    L.push('');
+  }
+  return L;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function markdown(r: any): string {
@@ -401,6 +438,9 @@ function markdown(r: any): string {
   }
   const i1 = r.separateRuns.ingest1m;
   if (i1) L.push(`Separate longer run (${i1.source}, ${i1.date}): ${i1.productsPerSecond.toLocaleString('en-US')} products/s, stage ms ${JSON.stringify(i1.stageMs)}, ${i1.bytesPerProduct.toLocaleString('en-US')} bytes/product, peak RSS ${i1.peakRssMiB} MiB.`, '');
+
+  // ---- writes ----
+  L.push(...writesMarkdown(r));
 
   // ---- profiling ----
   L.push('## Profiling (node --cpu-prof on similar and search)', '');
