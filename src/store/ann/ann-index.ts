@@ -33,10 +33,19 @@ export interface AnnSearchOptions {
   filter?: (key: number) => boolean;
   /**
    * The keys that pass `filter`, when the caller can list them cheaply (a scan of its own columns):
-   * an exact filtered search then visits only these (still checking `filter`) instead of calling
-   * `filter` for every indexed key. Called only when the search takes the exact path.
+   * an exact filtered search then visits only these instead of calling `filter` for every indexed key.
+   * Called only when the search takes the exact path. Keys the index does not hold are skipped. A typed
+   * array (or array) is scanned fastest. `filter` is still called on each listed key, unless
+   * `passingKeysExact` is true.
    */
-  passingKeys?: () => Iterable<number>;
+  passingKeys?: () => Iterable<number> | Float64Array | Uint32Array | Int32Array | readonly number[];
+  /**
+   * True when `passingKeys` returns exactly the keys `filter` accepts (no more): the exact scan then
+   * trusts them and does not call `filter` on them again (~1 µs a key saved when the predicate looks
+   * up columns). `filter` is still used to estimate the pass rate and by the HNSW over-fetch path, so
+   * the two must agree, or exact and approximate answers differ. Ignored without `passingKeys`.
+   */
+  passingKeysExact?: boolean;
   /**
    * Search breadth for this query. usearch 2.25's JS binding cannot change `expansion_search` after
    * construction, but its HNSW search uses max(expansion_search, wanted); so a larger `ef` is honoured by

@@ -41,7 +41,7 @@ export function createExactIndex(options: Partial<ExactIndexOptions> & { dimensi
     assertQuery(query, o.dimension, k);
     const q = table.prepareQuery(query);
     return {
-      matches: opts.filter && opts.passingKeys ? table.topKOf(q, k, opts.passingKeys(), opts.filter) : table.topK(q, k, opts.filter),
+      matches: opts.filter && opts.passingKeys ? table.topKOf(q, k, opts.passingKeys(), opts.passingKeysExact === true ? undefined : opts.filter) : table.topK(q, k, opts.filter),
       strategy: opts.filter ? 'exact-filtered' : 'exact',
       candidatesRequested: 0,
       rounds: 0,

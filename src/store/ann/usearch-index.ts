@@ -97,12 +97,15 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
 
   const canExact = (): boolean => table.hasVectors || lookup !== undefined;
 
-  const exactScan = (q: Float32Array, k: number, filter?: (key: number) => boolean, passingKeys?: () => Iterable<number>): AnnMatch[] => {
-    if (table.hasVectors) return passingKeys ? table.topKOf(q, k, passingKeys(), filter) : table.topK(q, k, filter);
+  const exactScan = (q: Float32Array, k: number, filter: ((key: number) => boolean) | undefined, opts: AnnSearchOptions): AnnMatch[] => {
+    const passingKeys = filter ? opts.passingKeys : undefined;
+    // Keys listed as exactly the passing ones are not checked against the filter again.
+    const check = passingKeys && opts.passingKeysExact === true ? undefined : filter;
+    if (table.hasVectors) return passingKeys ? table.topKOf(q, k, passingKeys(), check) : table.topK(q, k, filter);
     const top = new TopK(Math.min(k, Math.max(table.size, 1)));
-    const keys: Iterable<number> = passingKeys ? [...passingKeys()].filter((key) => table.has(key)) : table.keys();
+    const keys: Iterable<number> = passingKeys ? Array.from(passingKeys() as Iterable<number>).filter((key) => table.has(key)) : table.keys();
     for (const key of keys) {
-      if (filter && !filter(key)) continue;
+      if (check && !check(key)) continue;
       const s = exactSimilarity(q, key);
       if (s !== undefined) top.push(s, key);
     }
@@ -120,7 +123,7 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
 
   const searchDetailed = (query: Float32Array, k: number, opts: AnnSearchOptions = NO_SEARCH_OPTIONS): AnnSearchReport => {
     assertQuery(query, d, k);
-    if (opts !== NO_SEARCH_OPTIONS) rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys'], 'AnnIndex.search');
+    if (opts !== NO_SEARCH_OPTIONS) rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys', 'passingKeysExact'], 'AnnIndex.search');
     if (opts.ef !== undefined && (!Number.isInteger(opts.ef) || opts.ef < 1)) {
       throw createError('INVALID_ARGUMENT', `search: ef must be a positive integer, got ${opts.ef}`, { field: 'ef' });
     }
@@ -139,7 +142,7 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
     const q = table.prepareQuery(query);
 
     if (n <= EXACT_SEARCH_MAX_SIZE && canExact()) {
-      return report(exactScan(q, k, filter, filter ? opts.passingKeys : undefined), { strategy: filter ? 'exact-filtered' : 'exact' });
+      return report(exactScan(q, k, filter, opts), { strategy: filter ? 'exact-filtered' : 'exact' });
     }
 
     const rescore = o.rescore > 0 && canExact() ? Math.max(k, o.rescore) : 0;
@@ -180,14 +183,14 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
 
     const passRate = estimatePassRate(filter);
     if (passRate <= EXACT_FILTER_MAX_PASS_RATE && canExact()) {
-      return report(exactScan(q, k, filter, opts.passingKeys), { strategy: 'exact-filtered', estimatedFilterPassRate: passRate });
+      return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', estimatedFilterPassRate: passRate });
     }
     // Unfiltered, the best k come from a search of breadth expansionSearch; with a pass rate p the best k
     // passing keys sit ~k/p deep, so the same accuracy needs breadth expansionSearch/p.
     let wanted = Math.min(n, Math.ceil((Math.max(base, o.expansionSearch) / Math.max(passRate, 1 / n)) * OVERFETCH_SAFETY));
     for (let round = 1; ; round++) {
       if (wanted > n * OVERFETCH_MAX_SHARE && canExact()) {
-        return report(exactScan(q, k, filter, opts.passingKeys), { strategy: 'exact-filtered', rounds: round - 1, estimatedFilterPassRate: passRate });
+        return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', rounds: round - 1, estimatedFilterPassRate: passRate });
       }
       const res = raw.search(rawQuery, wanted, 1);
       const count = res.keys.length;

@@ -13,6 +13,9 @@ const FORMAT_VERSION = 1;
 const HEADER_BYTES = 96;
 const METRIC_CODES: Record<AnnMetric, number> = { cos: 1, ip: 2, l2sq: 3 };
 const QUANT_CODES: Record<AnnQuantization | 'none', number> = { f32: 1, f16: 2, i8: 3, none: 255 };
+/** The dense key → slot map covers keys below this × rows + DENSE_SLOT_SLACK (4 bytes a key: ≤ 16 bytes a row). */
+const DENSE_SLOT_FACTOR = 4;
+const DENSE_SLOT_SLACK = 65_536;
 
 export interface VectorTableHeader {
   dimension: number;
@@ -115,7 +118,13 @@ export class VectorTable {
   readonly hasVectors: boolean;
   private keyArr: Float64Array;
   private data: Float32Array;
-  private readonly slotOf = new Map<number, number>();
+  /**
+   * Key → slot + 1 (0: absent) for keys below its length. Keys are store rowids, dense from 1, so a
+   * typed array indexed by key replaces a Map lookup (~5× faster per key in the exact filtered scan).
+   * It covers keys up to DENSE_SLOT_FACTOR × rows + DENSE_SLOT_SLACK; larger (sparse) keys go to `sparseSlot`.
+   */
+  private denseSlot: Int32Array = new Int32Array(0);
+  private readonly sparseSlot = new Map<number, number>();
   private n = 0;
 
   constructor(dimension: number, metric: AnnMetric, hasVectors = true, capacity = 1024) {
@@ -131,7 +140,37 @@ export class VectorTable {
   }
 
   has(key: number): boolean {
-    return this.slotOf.has(key);
+    return this.slotOf(key) >= 0;
+  }
+
+  /** The slot of a key, or -1 when absent. */
+  slotOf(key: number): number {
+    const dense = this.denseSlot;
+    if (key < dense.length) return key >= 0 ? dense[key]! - 1 : -1;
+    const slot = this.sparseSlot.get(key);
+    return slot === undefined ? -1 : slot;
+  }
+
+  private setSlot(key: number, slot: number): void {
+    if (key >= this.denseSlot.length && key < DENSE_SLOT_FACTOR * (this.n + 1) + DENSE_SLOT_SLACK) {
+      // Grow the dense map (doubling) and move the sparse keys it now covers.
+      const grown = new Int32Array(Math.max(key + 1, Math.min(2 * this.denseSlot.length, DENSE_SLOT_FACTOR * (this.n + 1) + DENSE_SLOT_SLACK)));
+      grown.set(this.denseSlot);
+      this.denseSlot = grown;
+      for (const [k, s] of this.sparseSlot) {
+        if (k < grown.length) {
+          grown[k] = s + 1;
+          this.sparseSlot.delete(k);
+        }
+      }
+    }
+    if (key < this.denseSlot.length) this.denseSlot[key] = slot + 1;
+    else this.sparseSlot.set(key, slot);
+  }
+
+  private deleteSlot(key: number): void {
+    if (key < this.denseSlot.length) this.denseSlot[key] = 0;
+    else this.sparseSlot.delete(key);
   }
 
   /** Keys in slot order (a copy). */
@@ -145,8 +184,8 @@ export class VectorTable {
 
   /** The stored (for cos: normalised) row of a key, as a view; undefined if absent or keys-only. */
   get(key: number): Float32Array | undefined {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined || !this.hasVectors) return undefined;
+    const slot = this.slotOf(key);
+    if (slot < 0 || !this.hasVectors) return undefined;
     return this.data.subarray(slot * this.dimension, (slot + 1) * this.dimension);
   }
 
@@ -170,10 +209,11 @@ export class VectorTable {
     const d = this.dimension;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      let slot = this.slotOf.get(key);
-      if (slot === undefined) {
-        slot = this.n++;
-        this.slotOf.set(key, slot);
+      let slot = this.slotOf(key);
+      if (slot < 0) {
+        slot = this.n;
+        this.setSlot(key, slot);
+        this.n++;
         this.keyArr[slot] = key;
       }
       if (!this.hasVectors) continue;
@@ -184,14 +224,14 @@ export class VectorTable {
 
   /** Removes a key; the last row moves into its slot. */
   remove(key: number): boolean {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(key);
+    if (slot < 0) return false;
     const last = this.n - 1;
-    this.slotOf.delete(key);
+    this.deleteSlot(key);
     if (slot !== last) {
       const lastKey = this.keyArr[last]!;
       this.keyArr[slot] = lastKey;
-      this.slotOf.set(lastKey, slot);
+      this.setSlot(lastKey, slot);
       if (this.hasVectors) this.data.copyWithin(slot * this.dimension, last * this.dimension, (last + 1) * this.dimension);
     }
     this.n = last;
@@ -213,17 +253,37 @@ export class VectorTable {
   }
 
   similarityOf(q: Float32Array, key: number): number | undefined {
-    const slot = this.slotOf.get(key);
-    return slot === undefined || !this.hasVectors ? undefined : this.similarityAt(q, slot);
+    const slot = this.slotOf(key);
+    return slot < 0 || !this.hasVectors ? undefined : this.similarityAt(q, slot);
   }
 
-  /** Brute-force top-k over the given keys (absent keys are skipped) that pass `filter`. */
-  topKOf(q: Float32Array, k: number, keys: Iterable<number>, filter?: (key: number) => boolean): AnnMatch[] {
+  /**
+   * Brute-force top-k over the given keys (absent keys are skipped) that pass `filter` (omit it when the
+   * keys are already exactly the passing ones: then no per-key call). A typed array or array of keys is
+   * scanned by index with the key → slot map inlined; any other iterable goes through `for … of`.
+   */
+  topKOf(q: Float32Array, k: number, keys: Iterable<number> | ArrayLike<number>, filter?: (key: number) => boolean): AnnMatch[] {
     const top = new TopK(Math.min(k, Math.max(this.n, 1)));
-    for (const key of keys) {
-      if (filter && !filter(key)) continue;
-      const s = this.similarityOf(q, key);
-      if (s !== undefined && s >= top.threshold) top.push(s, key);
+    if (!this.hasVectors) return [];
+    const list: ArrayLike<number> = ArrayBuffer.isView(keys) || Array.isArray(keys) ? (keys as ArrayLike<number>) : Array.from(keys as Iterable<number>);
+    const d = this.dimension;
+    const data = this.data;
+    const dense = this.denseSlot;
+    const denseLength = dense.length;
+    const l2 = this.metric === 'l2sq';
+    let threshold = -Infinity;
+    for (let i = 0; i < list.length; i++) {
+      const key = list[i]!;
+      let slot: number;
+      if (key < denseLength && key >= 0) slot = dense[key]! - 1;
+      else slot = this.slotOf(key);
+      if (slot < 0) continue;
+      if (filter !== undefined && !filter(key)) continue;
+      const s = l2 ? -l2sq(q, 0, data, slot * d, d) : dot(q, 0, data, slot * d, d);
+      if (s >= threshold) {
+        top.push(s, key);
+        threshold = top.threshold;
+      }
     }
     return top.toMatches().sort(compareMatches);
   }
@@ -300,10 +360,10 @@ export class VectorTable {
     table.n = header.count;
     for (let slot = 0; slot < header.count; slot++) {
       const key = table.keyArr[slot]!;
-      if (!Number.isSafeInteger(key) || key < 0 || table.slotOf.has(key)) {
+      if (!Number.isSafeInteger(key) || key < 0 || table.slotOf(key) >= 0) {
         throw createError('STORE_ERROR', `ANN sidecar ${path}: bad or duplicate key at row ${slot}`, { file: path });
       }
-      table.slotOf.set(key, slot);
+      table.setSlot(key, slot);
     }
     return { table, header };
   }

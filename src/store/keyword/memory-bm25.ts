@@ -532,8 +532,23 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
     return idf <= 0 ? BM25_MIN_IDF : idf;
   };
 
-  function compileFilter(filter: KeywordFilter): ((d: number) => boolean) | undefined {
-    const tests: ((d: number) => boolean)[] = [];
+  /**
+   * A filter's per-row tests, precomputed once: the category prefix and the brands as masks over their
+   * id tables, price bounds as numbers (±Infinity when absent; an absent bound also lets NaN through),
+   * stock as the wanted column value (2: any). Undefined when the filter tests nothing.
+   */
+  interface CompiledFilter {
+    categoryMask: Uint8Array | undefined;
+    minPrice: number;
+    maxPrice: number;
+    /** A bound was given: NaN (no price) then fails, as NULL does in SQL. */
+    priceTested: boolean;
+    stock: number;
+    brandMask: Uint8Array | undefined;
+  }
+
+  function compileFilterParts(filter: KeywordFilter): CompiledFilter | undefined {
+    let categoryMask: Uint8Array | undefined;
     const levels = categoryLevels(filter.categoryPrefix);
     if (levels.length > 0) {
       // Case-insensitive, like the applications' `matchesFilter` (`home/kitchen` keeps `Home/Kitchen/…`).
@@ -543,29 +558,102 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
         const c = category.toLowerCase();
         if (c === prefix || c.startsWith(`${prefix}/`)) mask[i] = 1;
       });
-      tests.push((d) => {
-        const c = data.categoryOf[d]!;
-        return c >= 0 && mask[c] === 1;
-      });
+      categoryMask = mask;
     }
-    // NaN (no price) fails both comparisons, as NULL does in SQL.
     const { minPrice, maxPrice, inStock } = filter;
-    if (minPrice !== undefined) tests.push((d) => data.prices[d]! >= minPrice);
-    if (maxPrice !== undefined) tests.push((d) => data.prices[d]! <= maxPrice);
-    if (inStock !== undefined) {
-      const want = inStock ? 1 : 0;
-      tests.push((d) => data.inStock[d] === want);
-    }
+    let brandMask: Uint8Array | undefined;
     if (filter.brandIn !== undefined) {
       const wanted = new Set([...filter.brandIn].map(brandColumnValue));
-      const mask = Uint8Array.from(data.brands, (b) => (wanted.has(b) ? 1 : 0));
-      tests.push((d) => {
-        const b = data.brandOf[d]!;
-        return b >= 0 && mask[b] === 1;
-      });
+      brandMask = Uint8Array.from(data.brands, (b) => (wanted.has(b) ? 1 : 0));
     }
-    if (tests.length === 0) return undefined;
-    return (d) => tests.every((t) => t(d));
+    const priceTested = minPrice !== undefined || maxPrice !== undefined;
+    if (!categoryMask && !priceTested && inStock === undefined && !brandMask) return undefined;
+    return {
+      categoryMask,
+      minPrice: minPrice ?? -Infinity,
+      maxPrice: maxPrice ?? Infinity,
+      priceTested,
+      stock: inStock === undefined ? 2 : inStock ? 1 : 0,
+      brandMask,
+    };
+  }
+
+  /** One row against a compiled filter: straight-line tests, no closure per test. */
+  function rowPasses(f: CompiledFilter, d: number): boolean {
+    if (f.categoryMask !== undefined) {
+      const c = data.categoryOf[d]!;
+      if (c < 0 || f.categoryMask[c] !== 1) return false;
+    }
+    if (f.priceTested) {
+      // NaN (no price) fails both comparisons, as NULL does in SQL.
+      const p = data.prices[d]!;
+      if (!(p >= f.minPrice && p <= f.maxPrice)) return false;
+    }
+    if (f.stock !== 2 && data.inStock[d] !== f.stock) return false;
+    if (f.brandMask !== undefined) {
+      const b = data.brandOf[d]!;
+      if (b < 0 || f.brandMask[b] !== 1) return false;
+    }
+    return true;
+  }
+
+  function compileFilter(filter: KeywordFilter): ((d: number) => boolean) | undefined {
+    const f = compileFilterParts(filter);
+    return f === undefined ? undefined : (d) => rowPasses(f, d);
+  }
+
+  /**
+   * The keys of the rows passing a compiled filter, ascending: one pass per column that is tested, each
+   * a tight loop over a typed column narrowing a row list (the most selective usual test, category, first).
+   */
+  function keysPassing(f: CompiledFilter): Float64Array {
+    const rows = new Int32Array(n);
+    let count = 0;
+    const { categoryOf, prices, inStock, brandOf } = data;
+    const cat = f.categoryMask;
+    if (cat !== undefined) {
+      for (let d = 0; d < n; d++) {
+        const c = categoryOf[d]!;
+        if (c >= 0 && cat[c] === 1) rows[count++] = d;
+      }
+    } else {
+      for (let d = 0; d < n; d++) rows[d] = d;
+      count = n;
+    }
+    let kept = 0;
+    if (f.priceTested) {
+      const lo = f.minPrice;
+      const hi = f.maxPrice;
+      for (let i = 0; i < count; i++) {
+        const d = rows[i]!;
+        const p = prices[d]!;
+        if (p >= lo && p <= hi) rows[kept++] = d;
+      }
+      count = kept;
+    }
+    if (f.stock !== 2) {
+      const want = f.stock;
+      kept = 0;
+      for (let i = 0; i < count; i++) {
+        const d = rows[i]!;
+        if (inStock[d] === want) rows[kept++] = d;
+      }
+      count = kept;
+    }
+    const brand = f.brandMask;
+    if (brand !== undefined) {
+      kept = 0;
+      for (let i = 0; i < count; i++) {
+        const d = rows[i]!;
+        const b = brandOf[d]!;
+        if (b >= 0 && brand[b] === 1) rows[kept++] = d;
+      }
+      count = kept;
+    }
+    const keys = data.keys;
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = keys[rows[i]!]!;
+    return out;
   }
 
   interface QueryTerm {
@@ -768,18 +856,16 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
       return row < 0 ? undefined : data.ids[row];
     },
     keyFilter(filter) {
-      const pass = compileFilter(filter);
+      const f = compileFilterParts(filter);
+      if (f === undefined) return (key) => rowOf(key) >= 0;
       return (key) => {
         const row = rowOf(key);
-        return row >= 0 && (pass === undefined || pass(row));
+        return row >= 0 && rowPasses(f, row);
       };
     },
     keysMatching(filter) {
-      const pass = compileFilter(filter);
-      if (!pass) return data.keys.slice();
-      const out: number[] = [];
-      for (let row = 0; row < n; row++) if (pass(row)) out.push(data.keys[row]!);
-      return Float64Array.from(out);
+      const f = compileFilterParts(filter);
+      return f === undefined ? data.keys.slice(0, n) : keysPassing(f);
     },
     documentFrequencies(tokens) {
       const out = new Map<string, number>();
