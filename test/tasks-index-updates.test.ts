@@ -28,7 +28,7 @@ after(() => {
 
 const headphones: Product = {
   id: 'NEW-1',
-  title: '索尼 WH-1000XM5 zqxmarker 降噪耳机 黑色',
+  title: '索尼 WH-1000ZQ7 zqxmarker 降噪耳机 黑色',
   brand: '索尼',
   category: '数码/耳机',
   price: 2499,
@@ -40,9 +40,14 @@ const headphones: Product = {
 };
 
 test('a product added and deleted is seen by search, brand filters and similar, through an updated (not rebuilt) keyword index', async () => {
+  // A search first, so the model-number lookup exists before the write and must take it from the log.
+  await engine.search({ query: 'wh1000xm4', k: 3 });
   await engine.upsertProducts([headphones]);
   const found = await engine.search({ query: 'zqxmarker', k: 5 });
   assert.equal(found.hits[0]?.product.id, 'NEW-1');
+  // The model-number lookup (typo-tolerant) took the new product from the change log too.
+  const typo = await engine.search({ query: 'wh1000zq8', k: 10 });
+  assert.equal(typo.hits.find((h) => h.product.id === 'NEW-1')?.sources.modelNumber?.code, 'wh1000zq7');
 
   // The brand column holds 索尼; a filter written as Sony passes it through the alias table.
   const sony = await engine.search({ query: '降噪耳机', k: 50, filter: { brand: 'Sony' } });
@@ -61,6 +66,8 @@ test('a product added and deleted is seen by search, brand filters and similar, 
   assert.equal(refreshed.representations.keywordIndex.source, 'updated');
   const gone = await engine.search({ query: 'zqxmarker', k: 5 });
   assert.ok(!gone.hits.some((i) => i.product.id === 'NEW-1'), 'deleted product no longer found');
+  const typoGone = await engine.search({ query: 'wh1000zq8', k: 10 });
+  assert.ok(!typoGone.hits.some((h) => h.sources.modelNumber?.code === 'wh1000zq7'), 'its model number left the lookup');
 });
 
 test('the ANN index follows writes from the change log: updated, not rebuilt, in memory and after reopening; it holds exactly the current vectors', async () => {

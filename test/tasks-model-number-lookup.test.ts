@@ -35,3 +35,32 @@ test('the model-number lookup finds exactly the codes within one edit (against a
     assert.deepEqual(found, expected, query);
   }
 });
+
+test('a lookup updated product by product finds what a fresh build of the final catalog finds', () => {
+  let seed = 23;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const code = () => Array.from({ length: 3 + Math.floor(next() * 6) }, () => 'ab12'[Math.floor(next() * 4)]).join('');
+  const catalog = new Map<number, { key: number; id: string; modelNumbers: string[] }>();
+  for (let key = 1; key <= 1500; key++) catalog.set(key, { key, id: `p${key}`, modelNumbers: [code()] });
+  const lookup = createModelNumberLookup([...catalog.values()]);
+  // Rewrites, deletions (an empty list) and new keys, in batches.
+  for (let round = 0; round < 20; round++) {
+    const batch: { key: number; id: string; modelNumbers: string[] }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const key = 1 + Math.floor(next() * 1800);
+      const r = next();
+      const entry = { key, id: `p${key}`, modelNumbers: r < 0.3 ? [] : r < 0.5 ? [code(), code()] : [code()] };
+      batch.push(entry);
+      if (entry.modelNumbers.length === 0) catalog.delete(key);
+      else catalog.set(key, entry);
+    }
+    lookup.update(batch);
+  }
+  const fresh = createModelNumberLookup([...catalog.values()]);
+  assert.equal(lookup.size, fresh.size);
+  const sorted = (hits: { id: string; code: string; edits: number }[]) => hits.map((h) => `${h.id}:${h.code}:${h.edits}`).sort();
+  for (let q = 0; q < 300; q++) {
+    const query = code();
+    assert.deepEqual(sorted(lookup.find(query)), sorted(fresh.find(query)), query);
+  }
+});

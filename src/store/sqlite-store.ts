@@ -27,6 +27,7 @@ import {
   type KeywordSearchOptions,
   type PairLabel,
   type ProductChange,
+  type ProductModelNumbers,
   type ProductStore,
   type ProductStoreOptions,
   type StoredProduct,
@@ -684,6 +685,18 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
           )
           .all(...part) as KeywordRowRecord[];
         for (const r of rows) out.push(toKeywordRow(r));
+      }
+      return out;
+    },
+    modelNumbersOf(keys) {
+      type Row = { key: number; id: string; codes: string | null };
+      const toEntry = (r: Row) => ({ key: r.key, id: r.id, modelNumbers: r.codes ? (JSON.parse(r.codes) as string[]) : [] });
+      const select = `SELECT key, id, json_extract(analyzed, '$.modelNumbers') AS codes FROM products`;
+      if (keys === undefined) return (db.prepare(`${select} ORDER BY key`).all() as Row[]).map(toEntry);
+      const out: ProductModelNumbers[] = [];
+      for (const part of chunks([...new Set(keys)].sort((a, b) => a - b), LOOKUP_CHUNK)) {
+        const rows = db.prepare(`${select} WHERE key IN (${part.map(() => '?').join(',')}) ORDER BY key`).all(...part) as Row[];
+        out.push(...rows.map(toEntry));
       }
       return out;
     },

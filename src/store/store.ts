@@ -225,6 +225,12 @@ export interface ProductStore {
   changeLogId(): string;
   /** `iterateKeywordRows` for the given keys only (keys that do not exist are left out), in key order. */
   keywordRowsOf(keys: readonly number[]): KeywordRow[];
+  /**
+   * Each product's canonical model numbers from its stored analysis (read inside SQLite, without
+   * parsing the product), in key order; all products, or those of `keys` (missing keys left out).
+   * Products without a model number are listed too, with an empty list.
+   */
+  modelNumbersOf(keys?: readonly number[]): ProductModelNumbers[];
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
   /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
@@ -271,6 +277,13 @@ export interface ProductStore {
   setMeta(key: string, value: string): void;
   stats(): StoreStats;
   close(): void;
+}
+
+/** A product's model numbers as the analyser found them (`ProductStore.modelNumbersOf`). */
+export interface ProductModelNumbers {
+  key: number;
+  id: string;
+  modelNumbers: string[];
 }
 
 /**

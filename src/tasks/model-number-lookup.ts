@@ -33,6 +33,9 @@ export interface ModelNumberHit {
 
 export interface ModelNumberLookup {
   find(code: string): ModelNumberHit[];
+  /** Replaces the codes of these products (an empty list removes a product, e.g. a deleted one). */
+  update(products: Iterable<{ key: number; id: string; modelNumbers: readonly string[] }>): void;
+  /** Distinct codes held. */
   readonly size: number;
 }
 
@@ -46,52 +49,99 @@ export interface ModelNumberLookup {
 const headKey = (length: number, code: string) => `${length}<${code.slice(0, 2)}`;
 const tailKey = (length: number, code: string) => `${length}>${code.slice(-2)}`;
 
+/** The lookup over the store's products (their canonical model numbers, read inside SQLite). */
 export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
-  return createModelNumberLookup(
-    (function* () {
-      for (const { product, analyzed } of store.iterateProducts({ withAnalyzed: true })) yield { id: product.id, modelNumbers: analyzed?.modelNumbers ?? [] };
-    })(),
-  );
+  const lookup = createModelNumberLookup([]);
+  lookup.update(store.modelNumbersOf());
+  return lookup;
 }
 
-/** The lookup over products' canonical model numbers (as the analyser writes them). */
-export function createModelNumberLookup(products: Iterable<{ id: string; modelNumbers: readonly string[] }>): ModelNumberLookup {
-  const byCode = new Map<string, string[]>();
-  for (const { id, modelNumbers } of products) {
-    for (const code of modelNumbers) {
-      const ids = byCode.get(code);
-      if (ids) ids.push(id);
-      else byCode.set(code, [id]);
+/**
+ * The lookup over products' canonical model numbers (as the analyser writes them), keyed by store key
+ * so that a product written again or deleted can be replaced (`update`).
+ */
+export function createModelNumberLookup(products: Iterable<{ key?: number; id: string; modelNumbers: readonly string[] }>): ModelNumberLookup {
+  /** code → product id → how many of the product's entries carry it. */
+  const byCode = new Map<string, Map<string, number>>();
+  const buckets = new Map<string, Set<string>>();
+  /** key → the id and codes last added for it. */
+  const byKey = new Map<number, { id: string; codes: readonly string[] }>();
+  let anonymous = -1;
+
+  const addToBucket = (key: string, code: string) => {
+    const set = buckets.get(key);
+    if (set) set.add(code);
+    else buckets.set(key, new Set([code]));
+  };
+  const removeFromBucket = (key: string, code: string) => {
+    const set = buckets.get(key);
+    if (!set) return;
+    set.delete(code);
+    if (set.size === 0) buckets.delete(key);
+  };
+  const fuzzy = (code: string) => code.length >= MIN_FUZZY_CODE_LENGTH - MAX_CODE_EDITS;
+
+  function add(id: string, codes: readonly string[]): void {
+    for (const code of codes) {
+      let ids = byCode.get(code);
+      if (!ids) {
+        byCode.set(code, (ids = new Map()));
+        if (fuzzy(code)) {
+          addToBucket(headKey(code.length, code), code);
+          addToBucket(tailKey(code.length, code), code);
+        }
+      }
+      ids.set(id, (ids.get(id) ?? 0) + 1);
     }
   }
-  const buckets = new Map<string, string[]>();
-  const add = (key: string, code: string) => {
-    const list = buckets.get(key);
-    if (list) list.push(code);
-    else buckets.set(key, [code]);
-  };
-  for (const code of byCode.keys()) {
-    if (code.length < MIN_FUZZY_CODE_LENGTH - MAX_CODE_EDITS) continue;
-    add(headKey(code.length, code), code);
-    add(tailKey(code.length, code), code);
+
+  function remove(id: string, codes: readonly string[]): void {
+    for (const code of codes) {
+      const ids = byCode.get(code);
+      if (!ids) continue;
+      const left = (ids.get(id) ?? 0) - 1;
+      if (left > 0) ids.set(id, left);
+      else ids.delete(id);
+      if (ids.size > 0) continue;
+      byCode.delete(code);
+      if (fuzzy(code)) {
+        removeFromBucket(headKey(code.length, code), code);
+        removeFromBucket(tailKey(code.length, code), code);
+      }
+    }
   }
-  return {
-    size: byCode.size,
+
+  const lookup: ModelNumberLookup = {
+    get size() {
+      return byCode.size;
+    },
+    update(items) {
+      for (const { key, id, modelNumbers } of items) {
+        const previous = byKey.get(key);
+        if (previous) remove(previous.id, previous.codes);
+        if (modelNumbers.length > 0) {
+          byKey.set(key, { id, codes: [...modelNumbers] });
+          add(id, modelNumbers);
+        } else byKey.delete(key);
+      }
+    },
     find(code) {
       const hits: ModelNumberHit[] = [];
-      for (const id of byCode.get(code) ?? []) hits.push({ id, code, edits: 0 });
+      for (const id of byCode.get(code)?.keys() ?? []) hits.push({ id, code, edits: 0 });
       if (code.length < MIN_FUZZY_CODE_LENGTH) return hits;
       const head = code.slice(0, 2);
       for (let len = code.length - MAX_CODE_EDITS; len <= code.length + MAX_CODE_EDITS; len++) {
         const sameHead = buckets.get(headKey(len, code)) ?? [];
         // A code with the query's head and tail is in both buckets: taken from the first only.
-        const sameTail = (buckets.get(tailKey(len, code)) ?? []).filter((other) => other.slice(0, 2) !== head);
+        const sameTail = [...(buckets.get(tailKey(len, code)) ?? [])].filter((other) => other.slice(0, 2) !== head);
         for (const other of [...sameHead, ...sameTail]) {
           if (other === code || !withinOneEdit(code, other)) continue;
-          for (const id of byCode.get(other) ?? []) hits.push({ id, code: other, edits: 1 });
+          for (const id of byCode.get(other)?.keys() ?? []) hits.push({ id, code: other, edits: 1 });
         }
       }
       return hits;
     },
   };
+  lookup.update([...products].map((p) => ({ key: p.key ?? anonymous--, id: p.id, modelNumbers: p.modelNumbers })));
+  return lookup;
 }

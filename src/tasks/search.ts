@@ -94,16 +94,33 @@ export interface SearchResult {
   timings?: StageTimings;
 }
 
-const lookups = new WeakMap<CatalogIndex, { version: string; lookup: ModelNumberLookup }>();
+const lookups = new WeakMap<CatalogIndex, { revision: string; changeLogId: string; changeSeq: number; lookup: ModelNumberLookup }>();
 
-/** The catalog's model-number lookup, rebuilt when the store's products change (its revision moves). */
+/**
+ * The catalog's model-number lookup, kept current with the store: when its products change (the
+ * revision moves) the lookup takes the change log's products again; it is rebuilt (one read of
+ * every product's model numbers) only when the log does not reach back.
+ */
 function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
-  const version = index.store.revision();
+  const store = index.store;
+  const revision = store.revision();
   const cached = lookups.get(index);
-  if (cached && cached.version === version) return cached.lookup;
-  const lookup = buildModelNumberLookup(index.store);
-  lookups.set(index, { version, lookup });
-  return lookup;
+  if (cached && cached.revision === revision) return cached.lookup;
+  return store.transaction(() => {
+    const changeSeq = store.changeSeq();
+    const changeLogId = store.changeLogId();
+    const changes = cached && cached.changeLogId === changeLogId && changeLogId !== '' ? store.changesSince(cached.changeSeq) : undefined;
+    let lookup: ModelNumberLookup;
+    if (cached && changes) {
+      const keys = [...new Set(changes.map((c) => c.key))];
+      const current = new Map(store.modelNumbersOf(keys).map((p) => [p.key, p]));
+      // A deleted product's key is gone from the store: its codes are removed.
+      cached.lookup.update(keys.map((key) => current.get(key) ?? { key, id: '', modelNumbers: [] }));
+      lookup = cached.lookup;
+    } else lookup = buildModelNumberLookup(store);
+    lookups.set(index, { revision, changeLogId, changeSeq, lookup });
+    return lookup;
+  });
 }
 
 export function softmax(scores: readonly number[], temperature: number): number[] {
