@@ -47,12 +47,20 @@ export interface AnnSearchOptions {
    */
   passingKeysExact?: boolean;
   /**
+   * How a filtered search is answered: 'auto' (default) follows the policy below (`exactFilterPays`);
+   * 'exact' scans the passing keys (recall 1); 'overfetch' always searches the HNSW graph (the policy
+   * measurements in bench/ann.ts compare the two). Ignored without `filter`, and by the exact index.
+   */
+  filterStrategy?: AnnFilterStrategy;
+  /**
    * Search breadth for this query. usearch 2.25's JS binding cannot change `expansion_search` after
    * construction, but its HNSW search uses max(expansion_search, wanted); so a larger `ef` is honoured by
    * asking for `ef` candidates and keeping the best k. An `ef` below the index's expansionSearch has no effect.
    */
   ef?: number;
 }
+
+export type AnnFilterStrategy = 'auto' | 'exact' | 'overfetch';
 
 /** How a search was answered; every heuristic decision is visible here. */
 export type AnnSearchStrategy = 'exact' | 'ann' | 'ann-overfetch' | 'exact-filtered';

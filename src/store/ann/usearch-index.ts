@@ -123,7 +123,7 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
 
   const searchDetailed = (query: Float32Array, k: number, opts: AnnSearchOptions = NO_SEARCH_OPTIONS): AnnSearchReport => {
     assertQuery(query, d, k);
-    if (opts !== NO_SEARCH_OPTIONS) rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys', 'passingKeysExact'], 'AnnIndex.search');
+    if (opts !== NO_SEARCH_OPTIONS) rejectUnknownKeys(opts, ['filter', 'ef', 'passingKeys', 'passingKeysExact', 'filterStrategy'], 'AnnIndex.search');
     if (opts.ef !== undefined && (!Number.isInteger(opts.ef) || opts.ef < 1)) {
       throw createError('INVALID_ARGUMENT', `search: ef must be a positive integer, got ${opts.ef}`, { field: 'ef' });
     }
@@ -181,15 +181,19 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
       return finish(res.keys, res.distances, res.keys.length, 1, 1, wanted, 'ann');
     }
 
+    const forced = opts.filterStrategy ?? 'auto';
+    if (forced !== 'auto' && forced !== 'exact' && forced !== 'overfetch') {
+      throw createError('INVALID_ARGUMENT', `search: filterStrategy must be auto, exact or overfetch, got ${String(forced)}`, { field: 'filterStrategy' });
+    }
     const passRate = estimatePassRate(filter);
-    if (passRate <= EXACT_FILTER_MAX_PASS_RATE && canExact()) {
+    if (canExact() && (forced === 'exact' || (forced === 'auto' && passRate <= EXACT_FILTER_MAX_PASS_RATE))) {
       return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', estimatedFilterPassRate: passRate });
     }
     // Unfiltered, the best k come from a search of breadth expansionSearch; with a pass rate p the best k
     // passing keys sit ~k/p deep, so the same accuracy needs breadth expansionSearch/p.
     let wanted = Math.min(n, Math.ceil((Math.max(base, o.expansionSearch) / Math.max(passRate, 1 / n)) * OVERFETCH_SAFETY));
     for (let round = 1; ; round++) {
-      if (wanted > n * OVERFETCH_MAX_SHARE && canExact()) {
+      if (forced === 'auto' && wanted > n * OVERFETCH_MAX_SHARE && canExact()) {
         return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', rounds: round - 1, estimatedFilterPassRate: passRate });
       }
       const res = raw.search(rawQuery, wanted, 1);
