@@ -112,11 +112,15 @@ test('a refresh encodes only the products that changed since the last one', asyn
   const analyzer = engine.catalog.analyzer;
   const put = (p: Product) => engine.store.upsertProducts([{ product: p, analyzed: analyzeProduct(p, analyzer) }]);
   const total = engine.store.count();
-  const lamp: Product = { ...headphones, id: 'NEW-4', title: '米家 台灯 Pro 护眼 zqylamp', brand: '米家', category: '家居/灯具', tags: ['台灯'] };
+  const lamp: Product = { ...headphones, id: 'NEW-4', title: '米家 台灯 Pro 护眼 zqylamp', brand: '米家', category: '家居/灯具', tags: ['台灯'], images: ['images/bottle-pink.png'] };
   put(lamp);
   let refreshed = await engine.refresh();
   assert.equal(refreshed.representations.encoded, 1);
   assert.equal(refreshed.representations.cached, total);
+  // Image features too: only the written product is looked at, and its image gets features.
+  assert.equal(refreshed.images?.checked, 'changed');
+  assert.equal(refreshed.images?.computed, 1);
+  assert.ok(engine.catalog.represent('NEW-4')?.image?.histogram, 'the new product has image features');
 
   // An existing product changed: only it is encoded again, and the ANN index holds its new vector.
   const before = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;

@@ -31,26 +31,49 @@ export function bitsToHex(bits: Float32Array): string {
 }
 
 export interface ImageRefreshSummary {
+  /**
+   * Which products were looked at: `all` (the first refresh, or the change log does not reach back to
+   * the last one) or `changed` (only those written since the last refresh). The counts below are of those.
+   */
+  checked: 'all' | 'changed';
   withImages: number;
   computed: number;
   cached: number;
   failed: ImageFailure[];
 }
 
-/** Computes features for products whose first image has none for their current content. */
+/** Meta key: the change-log position up to which every product's image was looked at. */
+const IMAGES_CHECKED_KEY = 'images.checked';
+
+/**
+ * Computes features for products whose first image has none for their current content. Only the
+ * products written since the last refresh are looked at (the store's change log), so a small ingest
+ * into a large catalog does not read every product again. An image that failed is tried again when
+ * its product is written again, or on a refresh that looks at all products.
+ */
 export async function refreshImageFeatures(
   store: ProductStore,
   extractor: ImageFeatureExtractor,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ImageRefreshSummary> {
-  const summary: ImageRefreshSummary = { withImages: 0, computed: 0, cached: 0, failed: [] };
+  const checkedUpTo = store.changeSeq();
+  const changeLogId = store.changeLogId();
+  const saved = store.getMeta(IMAGES_CHECKED_KEY);
+  const last = saved === undefined ? undefined : (JSON.parse(saved) as { changeLogId: string; changeSeq: number });
+  const changes = last && last.changeLogId === changeLogId && changeLogId !== '' ? store.changesSince(last.changeSeq) : undefined;
+  const upserted = changes ? [...new Set(changes.filter((c) => c.op === 'upsert').map((c) => c.key))] : undefined;
+  const without = upserted ? store.productsWithoutVector(IMAGE_HISTOGRAM_ID, upserted) : store.productsWithoutVector(IMAGE_HISTOGRAM_ID);
+  // Products that have a current histogram had an image and were done before.
+  const lookedAt = upserted ? store.keysToIds(upserted).filter((id) => id !== undefined).length : store.count();
+  const summary: ImageRefreshSummary = { checked: changes ? 'changed' : 'all', withImages: 0, computed: 0, cached: lookedAt - without.length, failed: [] };
   const todo: { product: Product; contentHash: string }[] = [];
-  for (const { product, contentHash } of store.iterateProducts()) {
-    if (product.images.length === 0) continue;
-    summary.withImages++;
-    if (store.getVector(IMAGE_HISTOGRAM_ID, product.id)) summary.cached++;
-    else todo.push({ product, contentHash });
+  // Products without features, read in batches (most have no image at all in many catalogs).
+  for (let i = 0; i < without.length; i += 500) {
+    for (const { product, contentHash } of store.getProducts(without.slice(i, i + 500).map((p) => p.id))) {
+      if (product.images.length > 0) todo.push({ product, contentHash });
+    }
   }
+  summary.withImages = summary.cached + todo.length;
   const BATCH = 32;
   for (let i = 0; i < todo.length; i += BATCH) {
     const batch = todo.slice(i, i + BATCH);
@@ -77,6 +100,7 @@ export async function refreshImageFeatures(
     });
     onProgress?.(Math.min(i + BATCH, todo.length), todo.length);
   }
+  store.setMeta(IMAGES_CHECKED_KEY, JSON.stringify({ changeLogId, changeSeq: checkedUpTo }));
   return summary;
 }
 

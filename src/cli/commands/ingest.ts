@@ -62,7 +62,8 @@ function printSummary(ctx: CliContext, summary: EngineIngestSummary, storePath: 
   rows.push(['ANN index', `${r.index.size} vectors, ${r.index.rebuilt ? `rebuilt (${r.index.reason})` : r.index.reason}`]);
   if (summary.images) {
     const im = summary.images;
-    rows.push(['images', `${im.withImages} products with images: ${im.computed} computed, ${im.cached} cached, ${im.failed.length} failed`]);
+    const of = im.checked === 'all' ? 'products with images' : 'changed products with images';
+    rows.push(['images', `${im.withImages} ${of}: ${im.computed} computed, ${im.cached} cached, ${im.failed.length} failed`]);
   }
   ctx.out(table(undefined, rows));
   if (summary.images && summary.images.failed.length > 0) {
