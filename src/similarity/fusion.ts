@@ -157,8 +157,16 @@ export function getProfile(name: string): FusionProfile {
 
 /** The fields a profile compares (weight > 0), in the profile's order. */
 export function profileFields(profile: FusionProfile): FieldName[] {
-  return (Object.keys(profile.weights) as FieldName[]).filter((f) => (profile.weights[f] ?? 0) > 0);
+  const cached = fieldsOfProfile.get(profile);
+  if (cached) return [...cached];
+  const fields = (Object.keys(profile.weights) as FieldName[]).filter((f) => (profile.weights[f] ?? 0) > 0);
+  // A frozen profile (every built-in, learned or `profileFromWeights` one) cannot change: listed once,
+  // as `fuse` runs for every candidate pair.
+  if (Object.isFrozen(profile) && Object.isFrozen(profile.weights)) fieldsOfProfile.set(profile, fields);
+  return [...fields];
 }
+
+const fieldsOfProfile = new WeakMap<FusionProfile, readonly FieldName[]>();
 
 /** Contributions are multiples of 1 / CONTRIBUTION_UNIT (see `fuse`). */
 export const CONTRIBUTION_UNIT = 2 ** 40;
@@ -277,17 +285,25 @@ export function compareProducts(a: ProductRepresentation, b: ProductRepresentati
     ...(options.fieldSimilarities ? { fieldSimilarities: options.fieldSimilarities } : {}),
   });
   const fused = fuse(scores, profile);
-  // Matched tokens as written (before any brand canonicalisation): what a person can find in both titles.
-  const tokensB = new Set(b.text.title.tokens);
-  const codesB = new Set(representationModelNumbers(b).map(canonicalModelNumber));
+  // Computed when first read: a ranking scores many candidates and explains only the best few.
+  let matched: SimilarityResult['matched'] | undefined;
   return {
     a: a.product.id,
     b: b.product.id,
     ...fused,
-    matched: {
-      tokens: [...new Set(a.text.title.tokens.filter((t) => tokensB.has(t)))],
-      modelNumbers: [...new Set(representationModelNumbers(a).map(canonicalModelNumber).filter((c) => c.length > 0 && codesB.has(c)))],
+    get matched() {
+      return (matched ??= matchedBetween(a, b));
     },
+  };
+}
+
+/** Matched tokens as written (before any brand canonicalisation): what a person can find in both titles. */
+function matchedBetween(a: ProductRepresentation, b: ProductRepresentation): SimilarityResult['matched'] {
+  const tokensB = new Set(b.text.title.tokens);
+  const codesB = new Set(representationModelNumbers(b).map(canonicalModelNumber));
+  return {
+    tokens: [...new Set(a.text.title.tokens.filter((t) => tokensB.has(t)))],
+    modelNumbers: [...new Set(representationModelNumbers(a).map(canonicalModelNumber).filter((c) => c.length > 0 && codesB.has(c)))],
   };
 }
 
