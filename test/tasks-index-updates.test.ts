@@ -89,7 +89,7 @@ test('the ANN index follows writes from the change log: updated, not rebuilt, in
   assert.equal(engine.deleteProducts(['NEW-2']), 1);
   refreshed = await engine.refresh();
   assert.equal(refreshed.representations.index.rebuilt, false);
-  assert.match(refreshed.representations.index.reason, /^updated: 1 changes/);
+  assert.match(refreshed.representations.index.reason, /^updated: 1 change$/);
   assert.ok(!(await engine.catalog.nearest(changed, 5)).some((h) => h.id === 'NEW-2'), 'deleted product left the ANN index');
   const live = engine.store.count();
   assert.equal(refreshed.representations.index.size, live, 'one vector per product');

@@ -12,7 +12,7 @@ import type { Product } from '../catalog/product.ts';
 import { DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
 import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
-import { openOrRebuildIndex, saveIndexWithManifest, type AnnManifest } from '../store/ann/persisted-index.ts';
+import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
 import type { KeywordFilter, KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
@@ -223,7 +223,7 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const applied = seq === undefined ? undefined : applyChanges(ann, seq);
       if (applied) {
         annState = { manifest: { ...annState.manifest, storeVersion, changeSeq: applied.changeSeq, count: ann.size }, stale: false, unsaved: annState.unsaved + applied.applied };
-        return { index: ann, rebuilt: false, reason: `updated: ${applied.applied} changes` };
+        return { index: ann, rebuilt: false, reason: updatedReason(applied.applied) };
       }
     }
     ann = undefined;

@@ -85,6 +85,11 @@ export interface OpenOrRebuildResult {
   updated?: number;
 }
 
+/** The `reason` of an index brought up to date from the change log. */
+export function updatedReason(changes: number): string {
+  return `updated: ${changes} change${changes === 1 ? '' : 's'}`;
+}
+
 export function manifestPathFor(indexPath: string): string {
   return indexPath.replace(/\.usearch$/, '') + '.manifest.json';
 }
@@ -146,7 +151,7 @@ export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise
             throw createError('INDEX_STALE', `update of ${o.path} gave ${index.size} vectors, expected ${e.count}`, { file: o.path });
           }
           const updated: AnnManifest = { ...manifest, count: index.size, storeVersion: e.storeVersion, changeSeq: applied.changeSeq };
-          return { index, manifest: updated, rebuilt: false, reason: `updated: ${applied.applied} changes`, updated: applied.applied };
+          return { index, manifest: updated, rebuilt: false, reason: updatedReason(applied.applied), updated: applied.applied };
         }
         reason = `stale: ${mismatches.join('; ')}; the change log cannot bring it up to date`;
       } else if (mismatches.length > 0) {
