@@ -17,11 +17,13 @@ import {
   seededRandom,
   VectorTable,
   EXACT_SEARCH_MAX_SIZE,
+  NATIVE_SCAN_MIN_VALUES,
   type AnnIndex,
   type AnnMatch,
 } from '../src/store/ann/index.ts';
 
-const DIM = 16;
+// 64-d: a scan of ≥ 782 rows goes through usearch's native exact search (NATIVE_SCAN_MIN_VALUES).
+const DIM = 64;
 const N = 4_000; // above EXACT_SEARCH_MAX_SIZE, so the usearch index applies its filter policy
 const K = 10;
 const rand = seededRandom(11);
@@ -97,7 +99,7 @@ function build(): { ann: AnnIndex; exact: AnnIndex; vectors: Map<number, Float32
 
 /** Every way of asking for the exact filtered answer gives the brute-force full scan's answer, bit for bit. */
 function checkExactPaths(ann: AnnIndex, exact: AnnIndex, vectors: Map<number, Float32Array>, what: string): void {
-  for (const passRate of [0.003, 0.02, 0.1, 0.3]) {
+  for (const passRate of [0.003, 0.02, 0.1, 0.3, 1]) {
     const pass = randomFilter(passRate);
     const filter = (key: number): boolean => pass.has(key);
     const sorted = Float64Array.from([...pass].sort((a, b) => a - b));
@@ -215,4 +217,40 @@ test('VectorTable: key → slot map over dense and sparse keys, through growth, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('VectorTable.topKOf: the native scan (usearch exact search + exact rescoring) equals the JS scan, duplicates included', () => {
+  const dim = 48;
+  const rows = 3_000;
+  const table = new VectorTable(dim, 'cos');
+  const base = clusteredVectors({ count: rows, dimension: dim, clusters: 30, spread: 0.8, seed: 21 }).vectors;
+  // Every third row repeats an earlier one (identical similarities at every cut), keys shuffled in slot order.
+  for (let i = 2; i < rows; i += 3) base.copyWithin(i * dim, (i - 2) * dim, (i - 1) * dim);
+  const tableKeys = Float64Array.from(shuffled(Array.from({ length: rows }, (_, i) => i * 2 + 1)));
+  table.upsert(tableKeys, base);
+  const r = seededRandom(8);
+  for (let round = 0; round < 20; round++) {
+    const q = table.prepareQuery(base.slice((round * 97) * dim, (round * 97 + 1) * dim).map((x) => x + (r() - 0.5) * 0.05));
+    const share = [0.4, 0.7, 1][round % 3]!;
+    const listed = Array.from(tableKeys).filter(() => r() < share);
+    assert.ok(listed.length * dim >= NATIVE_SCAN_MIN_VALUES, 'the list is long enough for the native scan');
+    const inList = new Set(listed);
+    for (const k of [1, 10, 50, 200]) {
+      const expected = table.topK(q, k, (key) => inList.has(key));
+      assert.deepEqual(table.topKOf(q, k, Float64Array.from(listed)), expected, `round ${round}, k ${k}: typed list`);
+      assert.deepEqual(table.topKOf(q, k, shuffled([...listed, 1e9])), expected, `round ${round}, k ${k}: shuffled list with an absent key`);
+      const half = (key: number): boolean => key % 4 === 1;
+      assert.deepEqual(table.topKOf(q, k, listed, half), table.topK(q, k, (key) => inList.has(key) && half(key)), `round ${round}, k ${k}: checked filter`);
+    }
+  }
+  // All rows equal: every similarity ties, so the native shortlist's cut cannot be trusted and the JS
+  // scan must decide (lowest keys first).
+  const same = new VectorTable(dim, 'cos');
+  const sameKeys = Float64Array.from(shuffled(Array.from({ length: 2_000 }, (_, i) => 5_000 - i * 2)));
+  const one = base.slice(0, dim);
+  same.upsert(sameKeys, new Float32Array(sameKeys.length * dim).map((_, i) => one[i % dim]!));
+  const q = same.prepareQuery(base.slice(dim, 2 * dim));
+  const lowest = Array.from(sameKeys).sort((a, b) => a - b).slice(0, 10);
+  assert.deepEqual(same.topKOf(q, 10, sameKeys).map((m) => m.key), lowest);
+  assert.deepEqual(same.topKOf(q, 10, sameKeys), same.topK(q, 10));
 });

@@ -5,8 +5,9 @@
  * For the cos metric rows are stored L2-normalised, so cosine is a plain dot product at query time.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { exactSearch, MetricKind } from 'usearch';
 import { createError } from '../../errors.ts';
-import { compareMatches, type AnnMatch, type AnnMetric, type AnnQuantization } from './ann-index.ts';
+import { NATIVE_SCAN_MIN_VALUES, NATIVE_SCAN_SHORTLIST, compareMatches, type AnnMatch, type AnnMetric, type AnnQuantization } from './ann-index.ts';
 
 const MAGIC = 'PSANNV01';
 const FORMAT_VERSION = 1;
@@ -126,6 +127,9 @@ export class VectorTable {
   private denseSlot: Int32Array = new Int32Array(0);
   private readonly sparseSlot = new Map<number, number>();
   private n = 0;
+  /** Reused buffers of the native scan (the rows it ranks, and their keys). */
+  private scratch = new Float32Array(0);
+  private scratchKeys = new Float64Array(0);
 
   constructor(dimension: number, metric: AnnMetric, hasVectors = true, capacity = 1024) {
     this.dimension = dimension;
@@ -267,6 +271,10 @@ export class VectorTable {
     if (!this.hasVectors) return [];
     const list: ArrayLike<number> = ArrayBuffer.isView(keys) || Array.isArray(keys) ? (keys as ArrayLike<number>) : Array.from(keys as Iterable<number>);
     const d = this.dimension;
+    if (this.metric === 'cos' && list.length * d >= NATIVE_SCAN_MIN_VALUES && list.length > k) {
+      const native = this.topKOfNative(q, k, list, filter);
+      if (native) return native;
+    }
     const data = this.data;
     const dense = this.denseSlot;
     const denseLength = dense.length;
@@ -286,6 +294,65 @@ export class VectorTable {
       }
     }
     return top.toMatches().sort(compareMatches);
+  }
+
+  /**
+   * `topKOf` for the cos metric through usearch's native (SIMD) exact search: the listed rows are copied
+   * into one contiguous buffer (runs of consecutive slots in one copy), usearch ranks them by its float32
+   * inner product, and its best NATIVE_SCAN_SHORTLIST(k) are rescored here with the same double-accumulated
+   * dot product as the JS scan. The answer is provably the JS scan's: every row left out has a native
+   * similarity ≤ t (the shortlist's last), so a JS similarity ≤ t + ε, with ε a bound of float32 rounding
+   * ((d + 2) · 2⁻²² for unit vectors); when the k-th rescored similarity does not exceed t + 2ε (near ties
+   * at the cut, e.g. duplicate vectors), undefined is returned and the caller scans in JS.
+   * Measured at 100k × 200, 4,389 passing rows: copy 1.3 ms + native 0.4 ms against 4.0 ms for the JS dot.
+   */
+  private topKOfNative(q: Float32Array, k: number, list: ArrayLike<number>, filter?: (key: number) => boolean): AnnMatch[] | undefined {
+    const d = this.dimension;
+    const rowBytes = d * 4;
+    if (this.scratch.length < list.length * d) this.scratch = new Float32Array(Math.max(list.length * d, this.scratch.length * 2));
+    const scratch = this.scratch;
+    if (this.scratchKeys.length < list.length) this.scratchKeys = new Float64Array(Math.max(list.length, this.scratchKeys.length * 2));
+    const picked = this.scratchKeys;
+    const src = Buffer.from(this.data.buffer, this.data.byteOffset, this.n * rowBytes);
+    const dst = Buffer.from(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+    const dense = this.denseSlot;
+    let count = 0;
+    let runStart = -1; // first slot of the pending run of consecutive slots, copied to row runAt
+    let runEnd = -1;
+    let runAt = 0;
+    for (let i = 0; i < list.length; i++) {
+      const key = list[i]!;
+      const slot = key < dense.length && key >= 0 ? dense[key]! - 1 : this.slotOf(key);
+      if (slot < 0) continue;
+      if (filter !== undefined && !filter(key)) continue;
+      if (slot === runEnd) runEnd++;
+      else {
+        if (runStart >= 0) src.copy(dst, runAt * rowBytes, runStart * rowBytes, runEnd * rowBytes);
+        runStart = slot;
+        runEnd = slot + 1;
+        runAt = count;
+      }
+      picked[count++] = key;
+    }
+    if (runStart >= 0) src.copy(dst, runAt * rowBytes, runStart * rowBytes, runEnd * rowBytes);
+    if (count <= k) return undefined;
+    const shortlist = Math.min(count, NATIVE_SCAN_SHORTLIST(k));
+    const rows = scratch.subarray(0, count * d);
+    const res = exactSearch(rows, q, d, shortlist, MetricKind.IP, 1) as { keys: BigUint64Array; distances: Float32Array };
+    const top = new TopK(k);
+    let cut = Infinity; // lowest native similarity in the shortlist
+    for (let i = 0; i < res.keys.length; i++) {
+      const row = Number(res.keys[i]!);
+      cut = Math.min(cut, 1 - res.distances[i]!);
+      top.push(dot(q, 0, rows, row * d, d), picked[row]!);
+    }
+    const matches = top.toMatches();
+    if (res.keys.length !== shortlist || matches.length !== k) return undefined;
+    if (shortlist < count) {
+      const epsilon = (d + 2) * 2 ** -22;
+      if (!(matches[k - 1]!.similarity > cut + 2 * epsilon)) return undefined;
+    }
+    return matches.sort(compareMatches);
   }
 
   /** Brute-force top-k over all rows, or over the rows whose key passes `filter`. */
