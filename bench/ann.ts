@@ -3,6 +3,11 @@
  * search, on generated clustered unit vectors, side by side in one process.
  *
  *   npm run bench:ann -- --cases 100000x384,100000x100 [--queries 1000] [--threads 2]
+ *   npm run bench:ann -- --filter-policy --cases 100000x100,100000x384 --queries 200
+ *
+ * `--filter-policy` writes no report: it builds prodsim's index per case and prints, per pass rate, the
+ * filtered search forced exact and forced to over-fetch (and the policy's own choice), the measurements
+ * behind the cost model in src/store/ann/ann-index.ts.
  *
  * Each run merges its cases into docs/benchmarks/ann.json (by case id) and rewrites docs/benchmarks/ann.md
  * from it, so cases can be run one at a time.
@@ -28,7 +33,16 @@ const WARMUP_QUERIES = 20;
 /** Filtered-search cases: keys whose cluster id is a multiple of `modulo` pass (≈ 1/modulo of the keys). */
 const FILTERS = [
   { label: '25%', modulo: 4 },
+  { label: '5%', modulo: 20 },
   { label: '1%', modulo: 100 },
+] as const;
+/** `--filter-policy`: pass rates at which exact and over-fetched filtered search are timed side by side. */
+const POLICY_FILTERS = [
+  { label: '1%', modulo: 100 },
+  { label: '2%', modulo: 50 },
+  { label: '5%', modulo: 20 },
+  { label: '10%', modulo: 10 },
+  { label: '25%', modulo: 4 },
 ] as const;
 
 const { values: args } = parseArgs({
@@ -37,6 +51,8 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '1000' },
     threads: { type: 'string', default: '2' },
     'no-extra': { type: 'boolean', default: false },
+    /** Time exact vs over-fetched filtered search per pass rate (stdout only; see the file comment). */
+    'filter-policy': { type: 'boolean', default: false },
     /** Leave hnswlib-node out (its single-threaded build is the slowest part at 1M). */
     'no-hnswlib': { type: 'boolean', default: false },
     /** Leave usearch-direct out (then no ratios). */
@@ -456,7 +472,84 @@ function renderMarkdown(r: Report): string {
   return lines.join('\n');
 }
 
+/**
+ * Exact vs over-fetch per pass rate, as the applications call it: a per-key predicate over a column (the
+ * cluster stands in for a category) and the passing keys listed by a scan of that column for each query.
+ */
+function filterPolicy(n: number, dim: number, queries: number): void {
+  const clusters = Math.max(10, Math.round(n / POINTS_PER_CLUSTER));
+  const centres = makeCentres(dim, clusters, 42);
+  const generated = pointsAround(centres, dim, n, SPREAD, 43);
+  const qv = pointsAround(centres, dim, queries, SPREAD, 44).vectors;
+  const query = (i: number): Float32Array => qv.subarray(i * dim, (i + 1) * dim);
+  // Store rowids from 1.
+  const clusterOf = new Uint32Array(n + 1);
+  generated.cluster.forEach((c, i) => (clusterOf[i + 1] = c));
+  const keys = new Float64Array(n).map((_, i) => i + 1);
+  log(`filter policy ${n}×${dim}: building`);
+  const ann = createAnnIndex({ dimension: dim, metric: 'cos', quantization: 'f16', connectivity: M, expansionAdd: EF_CONSTRUCTION, expansionSearch: EF_SEARCH, addThreads: THREADS });
+  ann.add(keys, generated.vectors);
+  const rows: string[][] = [['pass rate', 'passing', 'exact mean ms', 'over-fetch mean ms', 'over-fetch candidates', 'over-fetch recall@10', 'auto mean ms', 'auto strategies']];
+  const timed = (run: (i: number) => AnnMatch[]): { results: AnnMatch[][]; meanMs: number } => {
+    for (let i = 0; i < Math.min(WARMUP_QUERIES, queries); i++) run(i);
+    const results: AnnMatch[][] = [];
+    const times: number[] = [];
+    for (let i = 0; i < queries; i++) {
+      const t = performance.now();
+      results.push(run(i));
+      times.push(performance.now() - t);
+    }
+    return { results, meanMs: times.reduce((a, b) => a + b, 0) / times.length };
+  };
+  for (const f of POLICY_FILTERS) {
+    const mask = new Uint8Array(clusters);
+    for (let c = 0; c < clusters; c += f.modulo) mask[c] = 1;
+    const filter = (key: number): boolean => key >= 1 && key <= n && mask[clusterOf[key]!] === 1;
+    const passingKeys = (): Float64Array => {
+      const out = new Float64Array(n);
+      let count = 0;
+      for (let key = 1; key <= n; key++) if (mask[clusterOf[key]!] === 1) out[count++] = key;
+      return out.subarray(0, count);
+    };
+    const options = { filter, passingKeys, passingKeysExact: true };
+    const exact = timed((i) => ann.search(query(i), K, { ...options, filterStrategy: 'exact' }));
+    let candidates = 0;
+    const over = timed((i) => {
+      const r = ann.searchDetailed(query(i), K, { filter, filterStrategy: 'overfetch' });
+      candidates += r.candidatesRequested;
+      return r.matches;
+    });
+    const strategies = new Map<string, number>();
+    const auto = timed((i) => {
+      const r = ann.searchDetailed(query(i), K, options);
+      strategies.set(r.strategy, (strategies.get(r.strategy) ?? 0) + 1);
+      return r.matches;
+    });
+    rows.push([
+      f.label,
+      String(passingKeys().length),
+      exact.meanMs.toFixed(3),
+      over.meanMs.toFixed(3),
+      (candidates / (queries + Math.min(WARMUP_QUERIES, queries))).toFixed(0),
+      recallAtK(over.results, exact.results, K).toFixed(4),
+      auto.meanMs.toFixed(3),
+      [...strategies].map(([k, v]) => `${k} ${v}`).join(', '),
+    ]);
+    log(`filter policy ${n}×${dim} ${f.label} done`);
+  }
+  process.stdout.write(`\n${n} × ${dim}, ${queries} queries, k ${K}, f16 M${M} efC${EF_CONSTRUCTION} ef${EF_SEARCH}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+}
+
 function main(): void {
+  if (args['filter-policy']) {
+    for (const spec of (args.cases ?? '').split(',').filter(Boolean)) {
+      const [n, dim] = spec.split('x').map(Number) as [number, number];
+      filterPolicy(n, dim, Number(args.queries));
+      gc();
+    }
+    return;
+  }
   const outDir = args.out!;
   mkdirSync(outDir, { recursive: true });
   const jsonPath = join(outDir, 'ann.json');

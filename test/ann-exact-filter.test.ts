@@ -236,11 +236,13 @@ test('VectorTable.topKOf: the native scan (usearch exact search + exact rescorin
     assert.ok(listed.length * dim >= NATIVE_SCAN_MIN_VALUES, 'the list is long enough for the native scan');
     const inList = new Set(listed);
     for (const k of [1, 10, 50, 200]) {
-      const expected = table.topK(q, k, (key) => inList.has(key));
+      const expected = table.scanTopK(q, k, (key) => inList.has(key));
+      if (round === 0) assert.deepEqual(table.topK(q, k), table.scanTopK(q, k), `k ${k}: unfiltered topK (native over the table itself)`);
       assert.deepEqual(table.topKOf(q, k, Float64Array.from(listed)), expected, `round ${round}, k ${k}: typed list`);
       assert.deepEqual(table.topKOf(q, k, shuffled([...listed, 1e9])), expected, `round ${round}, k ${k}: shuffled list with an absent key`);
       const half = (key: number): boolean => key % 4 === 1;
-      assert.deepEqual(table.topKOf(q, k, listed, half), table.topK(q, k, (key) => inList.has(key) && half(key)), `round ${round}, k ${k}: checked filter`);
+      assert.deepEqual(table.topKOf(q, k, listed, half), table.scanTopK(q, k, (key) => inList.has(key) && half(key)), `round ${round}, k ${k}: checked filter`);
+      assert.deepEqual(table.topK(q, k, half), table.scanTopK(q, k, half), `round ${round}, k ${k}: topK with a filter`);
     }
   }
   // All rows equal: every similarity ties, so the native shortlist's cut cannot be trusted and the JS
@@ -252,5 +254,6 @@ test('VectorTable.topKOf: the native scan (usearch exact search + exact rescorin
   const q = same.prepareQuery(base.slice(dim, 2 * dim));
   const lowest = Array.from(sameKeys).sort((a, b) => a - b).slice(0, 10);
   assert.deepEqual(same.topKOf(q, 10, sameKeys).map((m) => m.key), lowest);
-  assert.deepEqual(same.topKOf(q, 10, sameKeys), same.topK(q, 10));
+  assert.deepEqual(same.topKOf(q, 10, sameKeys), same.scanTopK(q, 10));
+  assert.deepEqual(same.topK(q, 10), same.scanTopK(q, 10));
 });

@@ -12,6 +12,9 @@ import {
   openOrRebuildIndex,
   manifestPathFor,
   EXACT_SEARCH_MAX_SIZE,
+  OVERFETCH_SAFETY,
+  exactFilterPays,
+  filteredSearchCosts,
   type AnnIndex,
   type AnnMatch,
   type AnnMetric,
@@ -77,7 +80,8 @@ test('i8 HNSW + exact rescoring of the best 50: recall@10 ≥ 0.98, similarities
 
 test('filter: moderate filter over-fetches, every result passes, recall vs exact filtered search', () => {
   const filter = (key: number): boolean => clusterOf(key) % 4 === 0; // ~25 % pass
-  const results = searchAll(f16, K, filter);
+  // At 20k × 64 the cost model finds the exact scan of 5k keys cheaper (see the next test): force over-fetch.
+  const results = Array.from({ length: QUERIES }, (_, i) => f16.search(query(i), K, { filter, filterStrategy: 'overfetch' }));
   for (const r of results) {
     assert.equal(r.length, K);
     for (const m of r) assert.ok(filter(m.key), `key ${m.key} fails the filter`);
@@ -85,9 +89,23 @@ test('filter: moderate filter over-fetches, every result passes, recall vs exact
   const exactFiltered = searchAll(exact, K, filter);
   const recall = recallAtK(results, exactFiltered, K);
   assert.ok(recall >= 0.97, `filtered recall@10 = ${recall}`);
-  const report = f16.searchDetailed(query(1), K, { filter });
+  const report = f16.searchDetailed(query(1), K, { filter, filterStrategy: 'overfetch' });
   assert.equal(report.strategy, 'ann-overfetch');
   assert.ok(report.estimatedFilterPassRate > 0.1 && report.estimatedFilterPassRate < 0.4);
+});
+
+test('filter policy: the cost model picks exact where it is estimated no slower, over-fetch where a large index makes the scan long', () => {
+  const filter = (key: number): boolean => clusterOf(key) % 4 === 0; // ~25 % pass
+  const auto = f16.searchDetailed(query(1), K, { filter });
+  const wanted = Math.ceil((64 / auto.estimatedFilterPassRate) * OVERFETCH_SAFETY);
+  const model = filteredSearchCosts({ size: N, dimension: DIM, passRate: auto.estimatedFilterPassRate, overfetchCandidates: wanted, nativeScan: true });
+  assert.equal(auto.strategy, model.exact <= model.overfetch ? 'exact-filtered' : 'ann-overfetch');
+  if (auto.strategy === 'exact-filtered') assert.deepEqual(auto.matches.map((m) => m.key), exact.search(query(1), K, { filter }).map((m) => m.key));
+  // The same pass rate on a 1M × 384 index: the scan of 250k rows loses to the graph.
+  assert.equal(exactFilterPays({ size: 1_000_000, dimension: 384, passRate: 0.25, overfetchCandidates: 308, nativeScan: true }), false);
+  // 1 % always exact; 5 % at 100k × 200 (the catalog's "substitutes" filter) exact.
+  assert.equal(exactFilterPays({ size: 1_000_000, dimension: 384, passRate: 0.01, overfetchCandidates: 7680, nativeScan: true }), true);
+  assert.equal(exactFilterPays({ size: 100_000, dimension: 200, passRate: 0.05, overfetchCandidates: 1536, nativeScan: true }), true);
 });
 
 test('filter: a very selective filter is answered exactly and equals exact filtered search', () => {

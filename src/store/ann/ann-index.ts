@@ -165,7 +165,10 @@ export const ANN_SIDECAR_SUFFIX = '.vectors';
 
 /** Keys sampled to estimate the share of keys that pass a filter. */
 export const FILTER_SELECTIVITY_SAMPLE = 256;
-/** At or below this estimated pass rate the filter is "very selective": exact search over the passing subset. */
+/**
+ * At or below this estimated pass rate a filtered search is always exact (a floor under the cost model
+ * below, which chooses exact there anyway: over-fetching for 1 % reads ~100× k candidates).
+ */
 export const EXACT_FILTER_MAX_PASS_RATE = 0.02;
 /** Indexes this small are always searched exactly (brute force is as fast and exact). */
 export const EXACT_SEARCH_MAX_SIZE = 2_000;
@@ -182,6 +185,73 @@ export const OVERFETCH_TRUSTED_SHARE = 0.3;
 export const OVERFETCH_GROWTH = 4;
 /** When an over-fetch round would ask for more than this share of the index, search exactly instead. */
 export const OVERFETCH_MAX_SHARE = 0.2;
+
+/*
+ * Exact or over-fetch: a cost model in microseconds, fitted on clustered vectors (`npm run bench:ann --
+ * --filter-policy`: 100k keys, f16 HNSW M16 efC128 ef64, k 10, 200 queries; filter = every m-th cluster,
+ * as a per-key predicate plus the passing keys listed by a column scan; mean ms on the shared 2-core
+ * machine, load ~2.5; exact = the native scan of `VectorTable.topKOf`, recall 1):
+ *
+ *   pass rate                     1 %     2 %     5 %     10 %    25 %
+ *   100k × 100  exact            0.76    1.9     2.6     3.3     7.2–8.3
+ *               over-fetch       90      39      11.8    6.6     3.1
+ *               its recall@10    0.998   0.993   0.992   0.986   0.989
+ *               its candidates   16.4k   8.8k    3.0k    1.8k    1.0k
+ *   100k × 384  exact            0.91    1.7     5.4     7.8     28–32
+ *               over-fetch       125     116     41.5    14.9    9.0
+ *               its recall@10    0.999   0.998   0.963   0.951   0.959
+ *               its candidates   23.9k   19.7k   3.4k    1.9k    1.0k
+ *
+ * exact      ≈ n · EXACT_COST_PER_KEY + passing · dimension · EXACT_COST_PER_VALUE
+ * over-fetch ≈ wanted · OVERFETCH_EXPECTED_GROWTH · (OVERFETCH_COST_PER_CANDIDATE + dimension · OVERFETCH_COST_PER_CANDIDATE_VALUE)
+ * with wanted = max(k, expansionSearch) / passRate × OVERFETCH_SAFETY, the first round's request. Exact
+ * (recall 1) is taken whenever it is not estimated slower. Crossover pass rates this gives (k ≤ 64):
+ * 100k × 100: 14 % (measured between 10 and 25 %, ~15–18 %), 100k × 200: 13 %, 100k × 384: 12 % (measured
+ * ~13–15 %); 1M × 384: 3.7 %. Synthetic filters are the hard case for over-fetching (the query's own
+ * cluster passes with probability p); on the 100k × 200 catalog a "substitutes" filter (category prefix
+ * + in stock, 4.4 %) passes the query's neighbourhood, and over-fetching took 2.9 ms (1,934 candidates,
+ * recall@50 0.94) against 3.2 ms for the exact scan: the model picks exact there.
+ */
+/** Listing the passing keys: a scan of the caller's columns, or one filter call a key without `passingKeys`. */
+export const EXACT_COST_PER_KEY = 0.005;
+/** One value of one passing row: copy into the native scan's buffer + usearch's SIMD inner product. */
+export const EXACT_COST_PER_VALUE = 0.003;
+/** The same with the plain JS dot product (metrics other than cos, or vectors from `vectorLookup`). */
+export const EXACT_COST_PER_VALUE_JS = 0.0035;
+/** HNSW search per candidate asked for (graph walk at breadth = candidates, f16 distances), fixed part … */
+export const OVERFETCH_COST_PER_CANDIDATE = 1.4;
+/** … and per dimension. */
+export const OVERFETCH_COST_PER_CANDIDATE_VALUE = 0.021;
+/** Candidates actually asked for over the rounds, relative to the first round's request (measured 2.2–3.3 above). */
+export const OVERFETCH_EXPECTED_GROWTH = 2.5;
+
+export interface FilterCostInput {
+  /** Keys in the index. */
+  size: number;
+  dimension: number;
+  /** Estimated share of keys that pass the filter. */
+  passRate: number;
+  /** The over-fetch's first request: max(k, expansionSearch) / passRate × OVERFETCH_SAFETY. */
+  overfetchCandidates: number;
+  /** True when the exact scan runs natively (cos metric, vectors held by the index). */
+  nativeScan: boolean;
+}
+
+/** Estimated microseconds of the two strategies for a filtered search (see the cost model above). */
+export function filteredSearchCosts(c: FilterCostInput): { exact: number; overfetch: number } {
+  const perValue = c.nativeScan ? EXACT_COST_PER_VALUE : EXACT_COST_PER_VALUE_JS;
+  return {
+    exact: c.size * EXACT_COST_PER_KEY + c.passRate * c.size * c.dimension * perValue,
+    overfetch: c.overfetchCandidates * OVERFETCH_EXPECTED_GROWTH * (OVERFETCH_COST_PER_CANDIDATE + c.dimension * OVERFETCH_COST_PER_CANDIDATE_VALUE),
+  };
+}
+
+/** True when the exact filtered scan is estimated no slower than over-fetching (then it wins: recall 1). */
+export function exactFilterPays(c: FilterCostInput): boolean {
+  if (c.passRate <= EXACT_FILTER_MAX_PASS_RATE) return true;
+  const { exact, overfetch } = filteredSearchCosts(c);
+  return exact <= overfetch;
+}
 
 /**
  * `topKOf` hands a cos scan to usearch's native exact search from this many values (rows × dimension):

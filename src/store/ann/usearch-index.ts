@@ -15,9 +15,12 @@
  * not expose it; `Index.search(vectors, k, threads)` is all there is). So a filter is applied by adaptive
  * over-fetching (max(k, expansionSearch) / estimated pass rate × OVERFETCH_SAFETY
  * candidates, ×OVERFETCH_GROWTH per round until k passing keys lie within the trusted head of the list,
- * OVERFETCH_TRUSTED_SHARE, or the index is exhausted), and by an exact scan of the passing subset when the
- * filter is very selective (estimated pass rate ≤ EXACT_FILTER_MAX_PASS_RATE) or over-fetching would read more than
- * OVERFETCH_MAX_SHARE of the index. The decision is reported by `searchDetailed`.
+ * OVERFETCH_TRUSTED_SHARE, or the index is exhausted), and by an exact scan of the passing subset when
+ * the cost model of ann-index.ts (`exactFilterPays`: scan cost ∝ passing keys × dimension, over-fetch
+ * cost ∝ candidates ∝ 1 / pass rate) estimates it no slower, or over-fetching would read more than
+ * OVERFETCH_MAX_SHARE of the index. `filterStrategy` forces either. The decision is reported by
+ * `searchDetailed`. The exact scan of a cos index runs in usearch's native exact search
+ * (`VectorTable.topKOf`), with the same answers as a JS scan.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -27,7 +30,6 @@ import {
   ANN_INDEX_DEFAULTS,
   ANN_INDEX_OPTION_KEYS,
   ANN_SIDECAR_SUFFIX,
-  EXACT_FILTER_MAX_PASS_RATE,
   EXACT_SEARCH_MAX_SIZE,
   FILTER_SELECTIVITY_SAMPLE,
   OVERFETCH_GROWTH,
@@ -36,6 +38,7 @@ import {
   OVERFETCH_TRUSTED_SHARE,
   assertQuery,
   compareMatches,
+  exactFilterPays,
   similarityFromDistance,
   toKey,
   toKeyArray,
@@ -186,12 +189,17 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
       throw createError('INVALID_ARGUMENT', `search: filterStrategy must be auto, exact or overfetch, got ${String(forced)}`, { field: 'filterStrategy' });
     }
     const passRate = estimatePassRate(filter);
-    if (canExact() && (forced === 'exact' || (forced === 'auto' && passRate <= EXACT_FILTER_MAX_PASS_RATE))) {
-      return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', estimatedFilterPassRate: passRate });
-    }
     // Unfiltered, the best k come from a search of breadth expansionSearch; with a pass rate p the best k
     // passing keys sit ~k/p deep, so the same accuracy needs breadth expansionSearch/p.
     let wanted = Math.min(n, Math.ceil((Math.max(base, o.expansionSearch) / Math.max(passRate, 1 / n)) * OVERFETCH_SAFETY));
+    if (
+      canExact() &&
+      (forced === 'exact' ||
+        (forced === 'auto' &&
+          exactFilterPays({ size: n, dimension: d, passRate, overfetchCandidates: wanted, nativeScan: o.metric === 'cos' && table.hasVectors })))
+    ) {
+      return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', estimatedFilterPassRate: passRate });
+    }
     for (let round = 1; ; round++) {
       if (forced === 'auto' && wanted > n * OVERFETCH_MAX_SHARE && canExact()) {
         return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', rounds: round - 1, estimatedFilterPassRate: passRate });

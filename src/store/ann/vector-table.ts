@@ -335,16 +335,22 @@ export class VectorTable {
       picked[count++] = key;
     }
     if (runStart >= 0) src.copy(dst, runAt * rowBytes, runStart * rowBytes, runEnd * rowBytes);
+    return this.nativeTopK(q, k, scratch, picked, count);
+  }
+
+  /** Native top-k of the first `count` rows of `rows` (row i has key rowKeys[i]), verified; see `topKOfNative`. */
+  private nativeTopK(q: Float32Array, k: number, allRows: Float32Array, rowKeys: Float64Array, count: number): AnnMatch[] | undefined {
+    const d = this.dimension;
     if (count <= k) return undefined;
     const shortlist = Math.min(count, NATIVE_SCAN_SHORTLIST(k));
-    const rows = scratch.subarray(0, count * d);
+    const rows = allRows.subarray(0, count * d);
     const res = exactSearch(rows, q, d, shortlist, MetricKind.IP, 1) as { keys: BigUint64Array; distances: Float32Array };
     const top = new TopK(k);
     let cut = Infinity; // lowest native similarity in the shortlist
     for (let i = 0; i < res.keys.length; i++) {
       const row = Number(res.keys[i]!);
       cut = Math.min(cut, 1 - res.distances[i]!);
-      top.push(dot(q, 0, rows, row * d, d), picked[row]!);
+      top.push(dot(q, 0, rows, row * d, d), rowKeys[row]!);
     }
     const matches = top.toMatches();
     if (res.keys.length !== shortlist || matches.length !== k) return undefined;
@@ -357,6 +363,27 @@ export class VectorTable {
 
   /** Brute-force top-k over all rows, or over the rows whose key passes `filter`. */
   topK(q: Float32Array, k: number, filter?: (key: number) => boolean): AnnMatch[] {
+    if (this.metric === 'cos' && this.hasVectors && this.n * this.dimension >= NATIVE_SCAN_MIN_VALUES && this.n > k) {
+      if (filter === undefined) {
+        // The table itself is the native scan's input: no copy.
+        const native = this.nativeTopK(q, k, this.data, this.keyArr, this.n);
+        if (native) return native;
+      } else {
+        // The passing keys first (one filter call each, as below), then the native scan of their rows.
+        const passing = new Float64Array(this.n);
+        let count = 0;
+        for (let slot = 0; slot < this.n; slot++) {
+          const key = this.keyArr[slot]!;
+          if (filter(key)) passing[count++] = key;
+        }
+        return this.topKOf(q, k, passing.subarray(0, count));
+      }
+    }
+    return this.scanTopK(q, k, filter);
+  }
+
+  /** `topK` as a plain JS loop over every row (no native scan): the reference the native path must equal. */
+  scanTopK(q: Float32Array, k: number, filter?: (key: number) => boolean): AnnMatch[] {
     const top = new TopK(Math.min(k, Math.max(this.n, 1)));
     const d = this.dimension;
     const data = this.data;
