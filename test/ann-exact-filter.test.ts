@@ -118,11 +118,9 @@ function checkExactPaths(ann: AnnIndex, exact: AnnIndex, vectors: Map<number, Fl
       ] as const) {
         assert.deepEqual(got, reference, `${label}: ${name}`);
       }
-      // The usearch index's sidecar holds its rows normalised twice (once for usearch, once by the table),
-      // so its similarities may differ from the exact index's in the last bits: its own full scan
-      // (filter per key, every row) is the reference for its exact paths, checked independently first.
+      // The usearch index's sidecar normalises the given rows once, as the exact index does: same bits.
       const annReference = ann.search(q, K, { filter, filterStrategy: 'exact' });
-      assertIsTopK(annReference, vectors, q, pass, `${label} (usearch full scan)`);
+      assert.deepEqual(annReference, reference, `${label}: usearch full scan`);
       const variants: [string, AnnMatch[]][] = [
         ['usearch, forced exact, trusted typed keys', ann.search(q, K, { filter, passingKeys: () => sorted, passingKeysExact: true, filterStrategy: 'exact' })],
         ['usearch, forced exact, shuffled keys with absent ones', ann.search(q, K, { filter, passingKeys: () => shuffled(withAbsent), passingKeysExact: true, filterStrategy: 'exact' })],

@@ -234,7 +234,8 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
       const k = toKeyArray(keys);
       if (k.length === 0) return;
       if (new Set(k).size !== k.length) throw createError('INVALID_ARGUMENT', 'add: the same key appears twice in one batch');
-      let matrix = toMatrix(vectors, d, k.length);
+      const given = toMatrix(vectors, d, k.length);
+      let matrix = given;
       if (o.metric === 'cos') {
         // usearch's i8 cast assumes components in [-1, 1]; cosine does not care about scale.
         const normed = new Float32Array(matrix.length);
@@ -249,7 +250,9 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
       const existing = Array.from(k).filter((key) => table.has(key));
       if (existing.length > 0) raw.remove(BigUint64Array.from(existing, (x) => BigInt(x)));
       raw.add(BigUint64Array.from(k, (x) => BigInt(x)), matrix, o.addThreads);
-      table.upsert(k, matrix);
+      // The table normalises the given rows itself (for cos): normalised once, as the exact index does, so
+      // exact answers carry the same similarities bit for bit.
+      table.upsert(k, given);
     },
     remove(keys: AnnKeysInput) {
       assertWritable();
