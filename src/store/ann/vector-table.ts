@@ -14,6 +14,8 @@ const FORMAT_VERSION = 1;
 const HEADER_BYTES = 96;
 const METRIC_CODES: Record<AnnMetric, number> = { cos: 1, ip: 2, l2sq: 3 };
 const QUANT_CODES: Record<AnnQuantization | 'none', number> = { f32: 1, f16: 2, i8: 3, none: 255 };
+/** The native scan keeps its row buffer for the next query up to this many values (16 MB). */
+const NATIVE_SCAN_KEEP_VALUES = 4_194_304;
 /** The dense key → slot map covers keys below this × rows + DENSE_SLOT_SLACK (4 bytes a key: ≤ 16 bytes a row). */
 const DENSE_SLOT_FACTOR = 4;
 const DENSE_SLOT_SLACK = 65_536;
@@ -335,7 +337,13 @@ export class VectorTable {
       picked[count++] = key;
     }
     if (runStart >= 0) scratch.set(data.subarray(runStart * d, runEnd * d), runAt * d);
-    return this.nativeTopK(q, k, scratch, picked, count);
+    const matches = this.nativeTopK(q, k, scratch, picked, count);
+    // A large buffer (an unselective filter on a large index) is not kept between queries.
+    if (this.scratch.length > NATIVE_SCAN_KEEP_VALUES) {
+      this.scratch = new Float32Array(0);
+      this.scratchKeys = new Float64Array(0);
+    }
+    return matches;
   }
 
   /** Native top-k of the first `count` rows of `rows` (row i has key rowKeys[i]), verified; see `topKOfNative`. */
