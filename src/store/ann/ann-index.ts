@@ -190,27 +190,29 @@ export const OVERFETCH_MAX_SHARE = 0.2;
  * Exact or over-fetch: a cost model in microseconds, fitted on clustered vectors (`npm run bench:ann --
  * --filter-policy`: 100k keys, f16 HNSW M16 efC128 ef64, k 10, 200 queries; filter = every m-th cluster,
  * as a per-key predicate plus the passing keys listed by a column scan; mean ms on the shared 2-core
- * machine, load ~2.5; exact = the native scan of `VectorTable.topKOf`, recall 1):
+ * machine, load ~1.5–2.6; exact = the native scan of `VectorTable.topKOf`, recall 1):
  *
  *   pass rate                     1 %     2 %     5 %     10 %    25 %
- *   100k × 100  exact            0.76    1.9     2.6     3.3     7.2–8.3
- *               over-fetch       90      39      11.8    6.6     3.1
- *               its recall@10    0.998   0.993   0.992   0.986   0.989
- *               its candidates   16.4k   8.8k    3.0k    1.8k    1.0k
- *   100k × 384  exact            0.91    1.7     5.4     7.8     28–32
- *               over-fetch       125     116     41.5    14.9    9.0
- *               its recall@10    0.999   0.998   0.963   0.951   0.959
- *               its candidates   23.9k   19.7k   3.4k    1.9k    1.0k
+ *   100k × 100  exact            0.74    1.0     1.8     3.3     11.3   (earlier run, load 2.5: 0.76 1.9 2.6 3.3 7.2)
+ *               over-fetch       80      32      11.0    11.8    6.4    (earlier run: 90 39 11.8 6.6 3.1)
+ *               its recall@10    0.998   0.995   0.992   0.989   0.990
+ *               its candidates   16.5k   9.0k    2.9k    1.8k    1.0k
+ *   100k × 384  exact            0.77    1.4     2.3     4.9     18.4   (earlier run, load 3: 0.91 1.7 5.4 7.8 28–32)
+ *               over-fetch       120     100     21.2    13.8    7.2    (earlier run: 125 116 41.5 14.9 9.0)
+ *               its recall@10    0.999   0.999   0.965   0.950   0.961
+ *               its candidates   23.4k   19.7k   3.3k    1.8k    1.0k
  *
  * exact      ≈ n · EXACT_COST_PER_KEY + passing · dimension · EXACT_COST_PER_VALUE
  * over-fetch ≈ wanted · OVERFETCH_EXPECTED_GROWTH · (OVERFETCH_COST_PER_CANDIDATE + dimension · OVERFETCH_COST_PER_CANDIDATE_VALUE)
  * with wanted = max(k, expansionSearch) / passRate × OVERFETCH_SAFETY, the first round's request. Exact
  * (recall 1) is taken whenever it is not estimated slower. Crossover pass rates this gives (k ≤ 64):
- * 100k × 100: 14 % (measured between 10 and 25 %, ~15–18 %), 100k × 200: 13 %, 100k × 384: 12 % (measured
- * ~13–15 %); 1M × 384: 3.7 %. Synthetic filters are the hard case for over-fetching (the query's own
- * cluster passes with probability p); on the 100k × 200 catalog a "substitutes" filter (category prefix
- * + in stock, 4.4 %) passes the query's neighbourhood, and over-fetching took 2.9 ms (1,934 candidates,
- * recall@50 0.94) against 3.2 ms for the exact scan: the model picks exact there.
+ * 100k × 100: 14 %, 100k × 200: 13 %, 100k × 384: 12 % (both measured between 10 and 25 %); 1M × 384:
+ * 3.7 % (not measured). Synthetic filters are the hard case for over-fetching (the query's own cluster
+ * passes with probability p). On the 100k × 200 catalog a "substitutes" filter (category prefix + in
+ * stock, 4.4 %) passes the query's own neighbourhood, so over-fetching needs one round: 2.2–3.0 ms
+ * (1,924 candidates, recall@50 0.945) against 3.2–3.5 ms for the exact scan (listing the keys included);
+ * the model picks exact there, ~1 ms for recall 1. To prefer over-fetching on such filters, lower
+ * OVERFETCH_EXPECTED_GROWTH (1.1 matches that catalog: crossover ~4 %).
  */
 /** Listing the passing keys: a scan of the caller's columns, or one filter call a key without `passingKeys`. */
 export const EXACT_COST_PER_KEY = 0.005;
