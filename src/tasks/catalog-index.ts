@@ -3,8 +3,8 @@
  * the text space (dense encoder fitted on the catalog), the ANN index over product vectors, the
  * in-memory BM25 keyword index, and product representations for the similarity core. `refresh()`
  * brings vectors and both indexes up to date after an ingest; reads open the indexes lazily and
- * bring them up to date when stale (the ANN index is rebuilt, the keyword index updated from the
- * store's change log).
+ * bring them up to date when stale: both follow the store's change log, and are rebuilt only when the
+ * log does not reach back to them.
  */
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -318,8 +318,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       let written = 0;
       // Only products without a current vector are read and encoded (a refresh after a small ingest
       // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
-      // while iterating, and every batch writes vectors.
-      // Read before listing: a product written meanwhile is after it, so the next refresh checks it.
+      // while iterating, and every batch writes vectors. The log position is read before listing, so a
+      // product written meanwhile comes after it and the next refresh checks it.
       const encodedUpTo = store.changeSeq();
       const listed = productsToEncode(encoderId);
       cached = total - listed.length;
