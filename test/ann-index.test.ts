@@ -13,6 +13,7 @@ import {
   manifestPathFor,
   EXACT_SEARCH_MAX_SIZE,
   OVERFETCH_SAFETY,
+  exactAfterOverfetchRound,
   exactFilterPays,
   filteredSearchCosts,
   type AnnIndex,
@@ -103,9 +104,15 @@ test('filter policy: the cost model picks exact where it is estimated no slower,
   if (auto.strategy === 'exact-filtered') assert.deepEqual(auto.matches.map((m) => m.key), exact.search(query(1), K, { filter }).map((m) => m.key));
   // The same pass rate on a 1M × 384 index: the scan of 250k rows loses to the graph.
   assert.equal(exactFilterPays({ size: 1_000_000, dimension: 384, passRate: 0.25, overfetchCandidates: 308, nativeScan: true }), false);
-  // 1 % always exact; 5 % at 100k × 200 (the catalog's "substitutes" filter) exact.
-  assert.equal(exactFilterPays({ size: 1_000_000, dimension: 384, passRate: 0.01, overfetchCandidates: 7680, nativeScan: true }), true);
+  // 1 % at 100k × 384 exact; at 1M × 384 (3.8M values) the graph is tried first; 5 % at 100k × 200 (the
+  // catalog's "substitutes" filter) exact.
+  assert.equal(exactFilterPays({ size: 100_000, dimension: 384, passRate: 0.01, overfetchCandidates: 7680, nativeScan: true }), true);
+  assert.equal(exactFilterPays({ size: 1_000_000, dimension: 384, passRate: 0.01, overfetchCandidates: 7680, nativeScan: true }), false);
   assert.equal(exactFilterPays({ size: 100_000, dimension: 200, passRate: 0.05, overfetchCandidates: 1536, nativeScan: true }), true);
+  // The same filter on the 1M × 200 catalog: too many scattered rows to gather first (measured 187 ms vs
+  // 4.2 ms); the graph is tried first, and after a failed round the model decides.
+  assert.equal(exactFilterPays({ size: 1_000_000, dimension: 200, passRate: 0.04, overfetchCandidates: 1920, nativeScan: true }), false);
+  assert.equal(exactAfterOverfetchRound({ size: 1_000_000, dimension: 384, passRate: 0.01, overfetchCandidates: 30_720, nativeScan: true }), true);
 });
 
 test('filter: a very selective filter is answered exactly and equals exact filtered search', () => {

@@ -248,8 +248,28 @@ export function filteredSearchCosts(c: FilterCostInput): { exact: number; overfe
   };
 }
 
-/** True when the exact filtered scan is estimated no slower than over-fetching (then it wins: recall 1). */
+/**
+ * Above this many values to scan (passing rows × dimension) the exact path is not taken first: the cost
+ * model above was fitted at 100k keys, and gathering rows scattered over a larger table is much slower
+ * per value than it predicts. On the 1M × 200 catalog (docs/benchmarks/tasks-1000000.md) the exact scan
+ * of a category filter took 50–170 ms at a 2 % pass rate (20k rows) and 187 ms p50 at 4 %, where one
+ * over-fetch round found k passing neighbours in 2–5 ms (the query's own category passes). Above it, the
+ * graph is tried first, and the exact scan is taken only after a round that fails
+ * (`exactAfterOverfetchRound`): clustered filters whose neighbourhood does not pass still end exact.
+ */
+export const EXACT_FILTER_MAX_VALUES = 2_000_000;
+
+/** True when a filtered search should scan exactly before trying the graph (recall 1, estimated no slower). */
 export function exactFilterPays(c: FilterCostInput): boolean {
+  if (c.passRate * c.size * c.dimension > EXACT_FILTER_MAX_VALUES) return false;
+  return exactAfterOverfetchRound(c);
+}
+
+/**
+ * True when, with the over-fetch request at `overfetchCandidates`, the exact scan is estimated no slower
+ * than asking the graph for that many (and always at or below EXACT_FILTER_MAX_PASS_RATE).
+ */
+export function exactAfterOverfetchRound(c: FilterCostInput): boolean {
   if (c.passRate <= EXACT_FILTER_MAX_PASS_RATE) return true;
   const { exact, overfetch } = filteredSearchCosts(c);
   return exact <= overfetch;

@@ -38,6 +38,7 @@ import {
   OVERFETCH_TRUSTED_SHARE,
   assertQuery,
   compareMatches,
+  exactAfterOverfetchRound,
   exactFilterPays,
   similarityFromDistance,
   toKey,
@@ -215,6 +216,10 @@ export function createAnnIndex(options: CreateAnnIndexOptions): AnnIndex {
         return finish(res.keys, res.distances, count, passRate, round, wanted, 'ann-overfetch');
       }
       wanted = Math.min(n, wanted * OVERFETCH_GROWTH);
+      // The query's neighbourhood does not pass: scan exactly when that is now estimated no slower.
+      if (forced === 'auto' && canExact() && exactAfterOverfetchRound({ size: n, dimension: d, passRate, overfetchCandidates: wanted, nativeScan: o.metric === 'cos' && table.hasVectors })) {
+        return report(exactScan(q, k, filter, opts), { strategy: 'exact-filtered', rounds: round, estimatedFilterPassRate: passRate });
+      }
     }
   };
 
