@@ -195,10 +195,14 @@ export class VectorTable {
     return this.data.subarray(slot * this.dimension, (slot + 1) * this.dimension);
   }
 
+  /**
+   * Makes room for `min` rows, growing by a quarter (not doubling: at 1M × 200 the table is 800 MB, and
+   * a copy of it costs ~0.3 s and its size again in memory while it lasts).
+   */
   private grow(min: number): void {
     let cap = this.keyArr.length;
     if (cap >= min) return;
-    while (cap < min) cap *= 2;
+    while (cap < min) cap += Math.max(1024, cap >> 2);
     const keys = new Float64Array(cap);
     keys.set(this.keyArr.subarray(0, this.n));
     this.keyArr = keys;
@@ -449,7 +453,9 @@ export class VectorTable {
 
   static load(path: string): { table: VectorTable; header: VectorTableHeader } {
     const header = VectorTable.readHeader(path);
-    const table = new VectorTable(header.dimension, header.metric, header.hasVectors, Math.max(1024, header.count));
+    // Room for the rows a catalog adds after loading (its index follows product writes): a table loaded
+    // full had to be copied whole by the first add (at 1M × 200, most of a one-product refresh).
+    const table = new VectorTable(header.dimension, header.metric, header.hasVectors, header.count + Math.max(1024, Math.ceil(header.count / 16)));
     const fd = openSync(path, 'r');
     try {
       readAll(fd, new Uint8Array(table.keyArr.buffer, 0, header.count * 8), HEADER_BYTES);
