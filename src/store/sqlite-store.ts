@@ -38,6 +38,9 @@ import {
   type VectorInput,
 } from './store.ts';
 
+/** A product `p` that has no vector of encoder `?` computed from its current content. */
+const WITHOUT_CURRENT_VECTOR = 'NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)';
+
 /** Keyword queries keep at most this many distinct tokens: longer OR queries cost time and add little. */
 export const MAX_KEYWORD_QUERY_TOKENS = 64;
 /**
@@ -346,11 +349,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       `SELECT p.id, p.key, v.content_hash, v.vector FROM vectors v JOIN products p ON p.key = v.key
        WHERE v.encoder_id = ? AND v.content_hash = p.content_hash ORDER BY v.key`,
     ),
-    productsWithoutVector: db.prepare(
-      `SELECT p.id, p.key, p.content_hash AS contentHash FROM products p
-       WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)
-       ORDER BY p.key`,
-    ),
+    productsWithoutVector: db.prepare(`SELECT p.id, p.key, p.content_hash AS contentHash FROM products p WHERE ${WITHOUT_CURRENT_VECTOR} ORDER BY p.key`),
     getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
   };
@@ -400,18 +399,35 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     rememberedRevision = undefined;
   }
 
-  /** `SELECT … WHERE id IN (?, …)` statements by arity, so batch lookups reuse prepared statements. */
+  /** `SELECT … IN (?, …)` statements by text (one per arity and query), so batch lookups reuse prepared statements. */
   const inStatements = new Map<string, Database.Statement>();
+  function inStatement(sql: string): Database.Statement {
+    let st = inStatements.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      if (inStatements.size < 64) inStatements.set(sql, st);
+    }
+    return st;
+  }
+  const placeholders = (n: readonly unknown[]) => n.map(() => '?').join(',');
+
   function selectByIds<Row>(columns: string, ids: readonly string[]): Row[] {
     const out: Row[] = [];
     for (const part of chunks(ids, LOOKUP_CHUNK)) {
-      const sql = `SELECT ${columns} FROM products WHERE id IN (${part.map(() => '?').join(',')})`;
-      let st = inStatements.get(sql);
-      if (!st) {
-        st = db.prepare(sql);
-        if (inStatements.size < 64) inStatements.set(sql, st);
-      }
-      out.push(...(st.all(...part) as Row[]));
+      out.push(...(inStatement(`SELECT ${columns} FROM products WHERE id IN (${placeholders(part)})`).all(...part) as Row[]));
+    }
+    return out;
+  }
+
+  /**
+   * `SELECT columns FROM products p WHERE p.key IN (…) [AND where] ORDER BY p.key` over the distinct
+   * keys, in chunks; `params` bind the placeholders of `where`.
+   */
+  function selectByKeys<Row>(columns: string, keys: readonly number[], where = '', params: readonly unknown[] = []): Row[] {
+    const out: Row[] = [];
+    for (const part of chunks([...new Set(keys)].sort((a, b) => a - b), LOOKUP_CHUNK)) {
+      const sql = `SELECT ${columns} FROM products p WHERE p.key IN (${placeholders(part)})${where ? ` AND ${where}` : ''} ORDER BY p.key`;
+      out.push(...(inStatement(sql).all(...part, ...params) as Row[]));
     }
     return out;
   }
@@ -675,30 +691,14 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       for (const r of rows) yield toKeywordRow(r);
     },
     keywordRowsOf(keys) {
-      const out: KeywordRow[] = [];
-      const sorted = [...new Set(keys)].sort((a, b) => a - b);
-      for (const part of chunks(sorted, LOOKUP_CHUNK)) {
-        const rows = db
-          .prepare(
-            `SELECT key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed FROM products
-             WHERE key IN (${part.map(() => '?').join(',')}) ORDER BY key`,
-          )
-          .all(...part) as KeywordRowRecord[];
-        for (const r of rows) out.push(toKeywordRow(r));
-      }
-      return out;
+      return selectByKeys<KeywordRowRecord>(`key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed`, keys).map(toKeywordRow);
     },
     modelNumbersOf(keys) {
       type Row = { key: number; id: string; codes: string | null };
       const toEntry = (r: Row) => ({ key: r.key, id: r.id, modelNumbers: r.codes ? (JSON.parse(r.codes) as string[]) : [] });
-      const select = `SELECT key, id, json_extract(analyzed, '$.modelNumbers') AS codes FROM products`;
-      if (keys === undefined) return (db.prepare(`${select} ORDER BY key`).all() as Row[]).map(toEntry);
-      const out: ProductModelNumbers[] = [];
-      for (const part of chunks([...new Set(keys)].sort((a, b) => a - b), LOOKUP_CHUNK)) {
-        const rows = db.prepare(`${select} WHERE key IN (${part.map(() => '?').join(',')}) ORDER BY key`).all(...part) as Row[];
-        out.push(...rows.map(toEntry));
-      }
-      return out;
+      const columns = `key, id, json_extract(analyzed, '$.modelNumbers') AS codes`;
+      const rows = keys === undefined ? (db.prepare(`SELECT ${columns} FROM products ORDER BY key`).all() as Row[]) : selectByKeys<Row>(columns, keys);
+      return rows.map(toEntry);
     },
     changesSince(seq) {
       if (!changeStmt || !Number.isInteger(seq) || seq < trimmedThrough()) return undefined;
@@ -733,10 +733,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     },
     keysToIds(keys) {
       const byKey = new Map<number, string>();
-      for (const part of chunks(keys, LOOKUP_CHUNK)) {
-        const rows = db.prepare(`SELECT key, id FROM products WHERE key IN (${part.map(() => '?').join(',')})`).all(...part) as { key: number; id: string }[];
-        for (const r of rows) byKey.set(r.key, r.id);
-      }
+      for (const r of selectByKeys<{ key: number; id: string }>('key, id', keys)) byKey.set(r.key, r.id);
       return keys.map((k) => byKey.get(k));
     },
     documentFrequencies,
@@ -794,25 +791,12 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     productsWithoutVector(encoderId, keys) {
       type Row = { id: string; key: number; contentHash: string };
       if (keys === undefined) return stmt.productsWithoutVector.all(encoderId) as Row[];
-      const out: Row[] = [];
-      for (const part of chunks([...new Set(keys)].sort((a, b) => a - b), LOOKUP_CHUNK)) {
-        const rows = db
-          .prepare(
-            `SELECT p.id, p.key, p.content_hash AS contentHash FROM products p
-             WHERE p.key IN (${part.map(() => '?').join(',')})
-               AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)
-             ORDER BY p.key`,
-          )
-          .all(...part, encoderId) as Row[];
-        out.push(...rows);
-      }
-      return out;
+      return selectByKeys<Row>('p.id, p.key, p.content_hash AS contentHash', keys, WITHOUT_CURRENT_VECTOR, [encoderId]);
     },
     cachedHashes(encoderId, hashes) {
       const out = new Set<string>();
       for (const part of chunks(hashes, LOOKUP_CHUNK)) {
-        const rows = db
-          .prepare(`SELECT DISTINCT content_hash FROM vectors WHERE encoder_id = ? AND content_hash IN (${part.map(() => '?').join(',')})`)
+        const rows = inStatement(`SELECT DISTINCT content_hash FROM vectors WHERE encoder_id = ? AND content_hash IN (${placeholders(part)})`)
           .pluck()
           .all(encoderId, ...part) as string[];
         for (const h of rows) out.add(h);
