@@ -114,6 +114,32 @@ export interface ProductChange {
   op: 'upsert' | 'delete';
 }
 
+/** A position in a store's product change log: what a follower of the log (an index, a cache) has taken in. */
+export interface ChangeLogPosition {
+  changeLogId: string;
+  changeSeq: number;
+}
+
+/** The store's log position now. */
+export function changeLogPosition(store: Pick<ProductStore, 'changeLogId' | 'changeSeq'>): ChangeLogPosition {
+  return { changeLogId: store.changeLogId(), changeSeq: store.changeSeq() };
+}
+
+/**
+ * The changes after a position: undefined when there is none, it was taken on another log (another
+ * store, or one re-created), the store has no log, or the log no longer reaches back to it. A
+ * follower then starts over from the whole store.
+ */
+export function changesAfter(store: Pick<ProductStore, 'changeLogId' | 'changesSince'>, position: ChangeLogPosition | undefined): ProductChange[] | undefined {
+  if (!position || position.changeLogId === '' || position.changeLogId !== store.changeLogId()) return undefined;
+  return store.changesSince(position.changeSeq);
+}
+
+/** The keys these changes added or updated, once each (deleted keys left out). */
+export function upsertedKeys(changes: readonly ProductChange[]): number[] {
+  return [...new Set(changes.filter((c) => c.op === 'upsert').map((c) => c.key))];
+}
+
 export interface KeywordSearchOptions {
   k: number;
   filter?: KeywordFilter;

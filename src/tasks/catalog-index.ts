@@ -13,7 +13,7 @@ import { DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
 import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
-import type { KeywordFilter, KeywordHit, ProductStore, StoredProduct } from '../store/store.ts';
+import { changeLogPosition, changesAfter, upsertedKeys, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type ProductStore, type StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
@@ -115,10 +115,8 @@ export interface CatalogIndex {
 const VECTORS_VERSION_KEY = 'vectors.version';
 /** Meta key: the encoder and change-log position up to which every product has a current vector. */
 const VECTORS_COMPLETE_KEY = 'vectors.complete';
-interface VectorsComplete {
+interface VectorsComplete extends ChangeLogPosition {
   encoderId: string;
-  changeLogId: string;
-  changeSeq: number;
 }
 const REPRESENTATION_CACHE_SIZE = 5_000;
 
@@ -195,8 +193,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const addKeys: number[] = [];
       const addVectors: Float32Array[] = [];
       let reached = seq;
+      index.remove(keys);
       keys.forEach((key, i) => {
-        index.remove([key]);
         const id = ids[i];
         if (id === undefined) return;
         const vector = store.getVector(encoderId, id);
@@ -297,9 +295,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
   function productsToEncode(encoderId: string): { id: string; key: number; contentHash: string }[] {
     const saved = store.getMeta(VECTORS_COMPLETE_KEY);
     const complete = saved === undefined ? undefined : (JSON.parse(saved) as VectorsComplete);
-    const changes = complete && complete.encoderId === encoderId && complete.changeLogId === store.changeLogId() ? store.changesSince(complete.changeSeq) : undefined;
-    if (!changes) return store.productsWithoutVector(encoderId);
-    return store.productsWithoutVector(encoderId, changes.filter((c) => c.op === 'upsert').map((c) => c.key));
+    const changes = complete?.encoderId === encoderId ? changesAfter(store, complete) : undefined;
+    return changes ? store.productsWithoutVector(encoderId, upsertedKeys(changes)) : store.productsWithoutVector(encoderId);
   }
 
   const index: CatalogIndex = {
@@ -314,37 +311,29 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const encoderId = textEncoder.id;
       const total = store.count();
       let encoded = 0;
-      let cached = 0;
-      let written = 0;
       // Only products without a current vector are read and encoded (a refresh after a small ingest
       // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
       // while iterating, and every batch writes vectors. The log position is read before listing, so a
       // product written meanwhile comes after it and the next refresh checks it.
-      const encodedUpTo = store.changeSeq();
+      const encodedUpTo = changeLogPosition(store);
       const listed = productsToEncode(encoderId);
-      cached = total - listed.length;
+      const cached = total - listed.length;
       onProgress?.({ stage: 'encode', done: cached, total });
-      const flush = async (batch: readonly { id: string; contentHash: string }[]) => {
-        // The embedding cache: a vector computed from the same content under another product id is reused as is.
-        const have = store.cachedHashes(encoderId, batch.map((p) => p.contentHash));
-        const reused = batch.flatMap((p) => {
-          const vector = have.has(p.contentHash) ? store.getCachedVector(encoderId, p.contentHash) : undefined;
-          return vector ? [{ id: p.id, contentHash: p.contentHash, vector }] : [];
-        });
-        const reusedIds = new Set(reused.map((p) => p.id));
-        const todo = store.getProducts(batch.filter((p) => !reusedIds.has(p.id)).map((p) => p.id)).map((s) => ({ product: s.product, contentHash: s.contentHash }));
+      // No embedding-cache lookup by content hash here: the hash covers the product id, and a product
+      // keeps one vector row per encoder (deleted with it), so a product without a current vector never
+      // finds one computed for the same content.
+      const flush = async (batch: readonly { id: string }[]) => {
+        const todo = store.getProducts(batch.map((p) => p.id));
         const vectors = await encodeTexts(todo.map((p) => productText(p.product, textEncoder)));
         store.transaction(() => {
-          store.putVectors(encoderId, [...todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })), ...reused]);
+          store.putVectors(encoderId, todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })));
         });
         encoded += todo.length;
-        cached += reused.length;
-        written += todo.length + reused.length;
         onProgress?.({ stage: 'encode', done: encoded + cached, total });
       };
       for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
-      store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, changeLogId: store.changeLogId(), changeSeq: encodedUpTo } satisfies VectorsComplete));
-      if (written > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
+      store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
+      if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
       const built = await openIndex();
       saveIndexIfBehind();

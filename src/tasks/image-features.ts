@@ -5,7 +5,7 @@
  */
 import type { Product } from '../catalog/product.ts';
 import type { ImageFeatureExtractor, ImageFailure } from '../encoders/image/features.ts';
-import type { ProductStore, VectorInput } from '../store/store.ts';
+import { changeLogPosition, changesAfter, upsertedKeys, type ChangeLogPosition, type ProductStore, type VectorInput } from '../store/store.ts';
 import type { ImageFeatures } from '../similarity/representation.ts';
 
 /** Vector-table ids: the histogram as is, and each 64-bit hash as 64 floats of 0/1 (lossless in Float32). */
@@ -56,12 +56,10 @@ export async function refreshImageFeatures(
   extractor: ImageFeatureExtractor,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ImageRefreshSummary> {
-  const checkedUpTo = store.changeSeq();
-  const changeLogId = store.changeLogId();
+  const checkedUpTo = changeLogPosition(store);
   const saved = store.getMeta(IMAGES_CHECKED_KEY);
-  const last = saved === undefined ? undefined : (JSON.parse(saved) as { changeLogId: string; changeSeq: number });
-  const changes = last && last.changeLogId === changeLogId && changeLogId !== '' ? store.changesSince(last.changeSeq) : undefined;
-  const upserted = changes ? [...new Set(changes.filter((c) => c.op === 'upsert').map((c) => c.key))] : undefined;
+  const changes = changesAfter(store, saved === undefined ? undefined : (JSON.parse(saved) as ChangeLogPosition));
+  const upserted = changes ? upsertedKeys(changes) : undefined;
   const without = upserted ? store.productsWithoutVector(IMAGE_HISTOGRAM_ID, upserted) : store.productsWithoutVector(IMAGE_HISTOGRAM_ID);
   // Products that have a current histogram had an image and were done before.
   const lookedAt = upserted ? store.keysToIds(upserted).filter((id) => id !== undefined).length : store.count();
@@ -100,7 +98,7 @@ export async function refreshImageFeatures(
     });
     onProgress?.(Math.min(i + BATCH, todo.length), todo.length);
   }
-  store.setMeta(IMAGES_CHECKED_KEY, JSON.stringify({ changeLogId, changeSeq: checkedUpTo }));
+  store.setMeta(IMAGES_CHECKED_KEY, JSON.stringify(checkedUpTo));
   return summary;
 }
 

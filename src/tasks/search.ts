@@ -6,6 +6,7 @@
  */
 import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
+import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, profileFromWeights } from '../similarity/fusion.ts';
 import { representProduct } from '../similarity/representation.ts';
@@ -94,7 +95,7 @@ export interface SearchResult {
   timings?: StageTimings;
 }
 
-const lookups = new WeakMap<CatalogIndex, { revision: string; changeLogId: string; changeSeq: number; lookup: ModelNumberLookup }>();
+const lookups = new WeakMap<CatalogIndex, { revision: string; position: ChangeLogPosition; lookup: ModelNumberLookup }>();
 
 /**
  * The catalog's model-number lookup, kept current with the store: when its products change (the
@@ -107,9 +108,8 @@ function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
   const cached = lookups.get(index);
   if (cached && cached.revision === revision) return cached.lookup;
   return store.transaction(() => {
-    const changeSeq = store.changeSeq();
-    const changeLogId = store.changeLogId();
-    const changes = cached && cached.changeLogId === changeLogId && changeLogId !== '' ? store.changesSince(cached.changeSeq) : undefined;
+    const position = changeLogPosition(store);
+    const changes = changesAfter(store, cached?.position);
     let lookup: ModelNumberLookup;
     if (cached && changes) {
       const keys = [...new Set(changes.map((c) => c.key))];
@@ -118,7 +118,7 @@ function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
       cached.lookup.update(keys.map((key) => current.get(key) ?? { key, id: '', modelNumbers: [] }));
       lookup = cached.lookup;
     } else lookup = buildModelNumberLookup(store);
-    lookups.set(index, { revision, changeLogId, changeSeq, lookup });
+    lookups.set(index, { revision, position, lookup });
     return lookup;
   });
 }
