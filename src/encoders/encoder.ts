@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createError } from '../errors.ts';
+import type { TextAnalyzer } from '../text/analyzer.ts';
 
 export type EncoderModality = 'text' | 'image';
 
@@ -17,6 +18,23 @@ export interface DenseEncoder<Input = string> {
   /** Vectors are L2-normalised unless the encoder says otherwise. */
   readonly normalized: boolean;
   encode(batch: readonly Input[]): Promise<Float32Array[]>;
+}
+
+/**
+ * A text encoder that reads a text only through `analyzer.tokenize` can take those tokens directly:
+ * `encodeTokenized(texts.map((t) => analyzer.tokenize(t)))` gives exactly the vectors of
+ * `encode(texts)`. A caller that needs a text's tokens for several passes (fitting the text space, then
+ * encoding) segments it once instead of once per pass and per part of a combined encoder.
+ */
+export interface TokenizedTextEncoder extends DenseEncoder<string> {
+  /** The tokeniser the encoder applies to a text; the same object for every part of a combined encoder. */
+  readonly analyzer: TextAnalyzer;
+  encodeTokenized(batch: readonly (readonly string[])[]): Promise<Float32Array[]>;
+}
+
+export function acceptsTokens(encoder: DenseEncoder<string>): encoder is TokenizedTextEncoder {
+  const e = encoder as Partial<TokenizedTextEncoder>;
+  return typeof e.encodeTokenized === 'function' && e.analyzer !== undefined;
 }
 
 export interface SparseVector {

@@ -4,13 +4,18 @@
  * encoder id, which keys the vector cache, stays the same until the catalog really changes).
  */
 import type { Product } from '../catalog/product.ts';
-import type { DenseEncoder, WordVectors } from '../encoders/encoder.ts';
+import { acceptsTokens, type DenseEncoder, type WordVectors } from '../encoders/encoder.ts';
 import type { ProductStore } from '../store/store.ts';
 import { defaultEncoderInput } from './ingest-encode.ts';
 
 /** A text encoder that can learn from the catalog (SIF frequencies, common component, catalog vectors). */
 export interface FittableTextEncoder extends DenseEncoder<string> {
   fit(texts: readonly string[]): void;
+  /**
+   * Optional: `fit` of texts already tokenised with the encoder's `analyzer` (a `TokenizedTextEncoder`),
+   * so the text space is fitted from one segmentation of each product's text.
+   */
+  fitTokenized?: ((docs: readonly (readonly string[])[]) => void) | undefined;
   /** Plain JSON, saved in the store. */
   toJSON(): unknown;
   load(state: unknown): void;
@@ -57,9 +62,16 @@ export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<
   const hasState = restoreTextState(store, encoder);
   const drift = fitCount === 0 ? Infinity : Math.abs(count - fitCount) / fitCount;
   if (!force && hasState && drift <= REFIT_DRIFT) return { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` };
-  const texts: string[] = [];
-  for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
-  encoder.fit(texts);
+  if (encoder.fitTokenized && acceptsTokens(encoder)) {
+    const { analyzer } = encoder;
+    const docs: string[][] = [];
+    for (const { product } of store.iterateProducts()) docs.push(analyzer.tokenize(productText(product, encoder)));
+    encoder.fitTokenized(docs);
+  } else {
+    const texts: string[] = [];
+    for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
+    encoder.fit(texts);
+  }
   store.transaction(() => {
     store.setMeta(STATE_KEY, JSON.stringify(encoder.toJSON()));
     store.setMeta(FIT_COUNT_KEY, String(count));

@@ -51,7 +51,18 @@ export interface CatalogAwareEncoder extends DenseEncoder<string> {
   /** The catalog word vectors, once fitted (undefined when the catalog part is off). */
   readonly catalogVectors: CatalogVectors | undefined;
   readonly weights: { pretrained: number; catalog: number };
+  /**
+   * The tokeniser of both parts when they share one (the `analyzer` option is the pretrained
+   * encoder's analyser, as the engine builds it): fitting and encoding then segment each text once
+   * (`fitTokenized`, `encodeTokenized`) instead of three times in `fit` and twice in `encode`.
+   * Undefined otherwise (each part tokenises the text itself).
+   */
+  readonly analyzer: TextAnalyzer | undefined;
   fit(texts: readonly string[]): void;
+  /** Defined when `analyzer` is: `fit` of texts already tokenised with it (same state as `fit`). */
+  readonly fitTokenized: ((docs: readonly (readonly string[])[]) => void) | undefined;
+  /** Defined when `analyzer` is: `encode` of texts already tokenised with it (same vectors). */
+  readonly encodeTokenized: ((batch: readonly (readonly string[])[]) => Promise<Float32Array[]>) | undefined;
   toJSON(): CatalogAwareState;
   load(state: CatalogAwareState): void;
 }
@@ -75,15 +86,22 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
       dimension: width,
       modality: 'text',
       normalized: true,
+      analyzer: sif.analyzer,
       async encode(batch) {
-        const out = await sif.encode(batch);
-        return out.map((v) => {
-          const p = new Float32Array(width);
-          p.set(v.subarray(0, width));
-          return p;
-        });
+        return pad(await sif.encode(batch));
       },
-    };
+      async encodeTokenized(batch: readonly (readonly string[])[]) {
+        return pad(await sif.encodeTokenized(batch));
+      },
+    } as DenseEncoder<string>;
+  }
+
+  function pad(out: readonly Float32Array[]): Float32Array[] {
+    return out.map((v) => {
+      const p = new Float32Array(width);
+      p.set(v.subarray(0, width));
+      return p;
+    });
   }
 
   const emptyCatalog: DenseEncoder<string> = {
@@ -93,7 +111,10 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
     modality: 'text',
     normalized: true,
     encode: async (batch) => batch.map(() => new Float32Array(width)),
-  };
+    encodeTokenized: async (batch: readonly (readonly string[])[]) => batch.map(() => new Float32Array(width)),
+  } as DenseEncoder<string>;
+  /** Both parts tokenise with one analyser: the catalog part with `opts.analyzer`, the pretrained with its own. */
+  const sharedAnalyzer = opts.analyzer !== undefined && opts.analyzer === pretrained.analyzer ? opts.analyzer : undefined;
 
   function rebuild(): void {
     combined = createCombinedEncoder([
@@ -104,6 +125,7 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
   rebuild();
 
   function fit(texts: readonly string[]): void {
+    if (sharedAnalyzer) return fitTokenized(texts.map((t) => sharedAnalyzer.tokenize(t)));
     pretrained.fit(texts);
     const analyzer = opts.analyzer;
     const docs = analyzer ? texts.map((t) => analyzer.tokenize(t)) : undefined;
@@ -119,6 +141,24 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
     if (vectors) {
       catalogSif = createCatalogSifEncoder(vectors, analyzer ? { analyzer } : {});
       catalogSif.fit(texts);
+    }
+    rebuild();
+  }
+
+  /** `fit` with each text segmented once (the three passes of `fit` see the same tokens). */
+  function fitTokenized(docs: readonly (readonly string[])[]): void {
+    pretrained.fitTokenized(docs);
+    vectors = undefined;
+    catalogSif = undefined;
+    try {
+      const trained = trainCatalogVectors(docs, opts.catalog);
+      if (trained.words.length >= opts.minCatalogVocabulary) vectors = trained;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'INVALID_ARGUMENT') throw e;
+    }
+    if (vectors) {
+      catalogSif = createCatalogSifEncoder(vectors, { analyzer: sharedAnalyzer! });
+      catalogSif.fitTokenized(docs);
     }
     rebuild();
   }
@@ -162,7 +202,10 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
       return vectors;
     },
     weights: { pretrained: opts.pretrainedWeight / total, catalog: opts.catalogWeight / total },
+    analyzer: sharedAnalyzer,
     fit,
+    fitTokenized: sharedAnalyzer ? fitTokenized : undefined,
+    encodeTokenized: sharedAnalyzer ? (batch) => combined!.encodeTokenized!(batch) : undefined,
     toJSON,
     load,
     encode: (batch) => combined!.encode(batch),

@@ -11,7 +11,8 @@
  * Default weights for `createCatalogCombinedEncoder`: pretrained (GloVe + CEDICT) 0.5, catalog 0.5.
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { createIdHasher, type DenseEncoder, type WordVectors } from '../encoder.ts';
+import { acceptsTokens, createIdHasher, type DenseEncoder, type WordVectors } from '../encoder.ts';
+import type { TextAnalyzer } from '../../text/analyzer.ts';
 import { createSifEncoder, type SifEncoder, type SifOptions } from '../glove/sif.ts';
 
 export interface CombinedPart {
@@ -25,6 +26,32 @@ export interface CombinedEncoder extends DenseEncoder<string> {
   readonly parts: readonly Readonly<CombinedPart>[];
   /** Normalised weights (sum 1), in part order. */
   readonly weights: readonly number[];
+  /**
+   * The tokeniser all parts share, when every part takes tokens (`TokenizedTextEncoder`) and those
+   * that tokenise use the same analyser: a text is then segmented once, not once per part. A part
+   * that takes tokens without an analyser of its own (a constant part) fits any.
+   */
+  readonly analyzer: TextAnalyzer | undefined;
+  /** Defined when `analyzer` is: the parts' `encodeTokenized`, combined as `encode` combines them. */
+  readonly encodeTokenized: ((batch: readonly (readonly string[])[]) => Promise<Float32Array[]>) | undefined;
+}
+
+/** A part that takes tokens but never reads text (its vectors do not depend on tokenisation). */
+export interface TokenAgnosticPart extends DenseEncoder<string> {
+  encodeTokenized(batch: readonly (readonly string[])[]): Promise<Float32Array[]>;
+}
+
+/** The analyser shared by all parts, or undefined when a part needs text or two analysers differ. */
+function sharedAnalyzer(parts: readonly CombinedPart[]): TextAnalyzer | undefined {
+  let shared: TextAnalyzer | undefined;
+  for (const { encoder } of parts) {
+    const e = encoder as Partial<TokenAgnosticPart> & { analyzer?: TextAnalyzer };
+    if (typeof e.encodeTokenized !== 'function') return undefined;
+    if (!acceptsTokens(encoder)) continue;
+    if (shared !== undefined && shared !== encoder.analyzer) return undefined;
+    shared = encoder.analyzer;
+  }
+  return shared;
 }
 
 export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedEncoder {
@@ -39,6 +66,42 @@ export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedE
   const weights = parts.map((p) => p.weight / total);
   const scales = weights.map((w) => Math.sqrt(w));
   const dimension = parts.reduce((s, p) => s + p.encoder.dimension, 0);
+  const analyzer = sharedAnalyzer(parts);
+
+  function combine(outs: readonly Float32Array[][], count: number): Float32Array[] {
+    const vectors: Float32Array[] = [];
+    for (let b = 0; b < count; b++) {
+      const v = new Float32Array(dimension);
+      let offset = 0;
+      let norm = 0;
+      parts.forEach((p, i) => {
+        const part = outs[i]![b]!;
+        if (part.length !== p.encoder.dimension) {
+          throw createError('DIM_MISMATCH', `combined encoder part "${p.name}": expected ${p.encoder.dimension}, got ${part.length}`, { expected: String(p.encoder.dimension), received: String(part.length) });
+        }
+        let s = 0;
+        for (let d = 0; d < part.length; d++) s += part[d]! * part[d]!;
+        if (s > 0) {
+          const f = scales[i]! / Math.sqrt(s);
+          for (let d = 0; d < part.length; d++) v[offset + d] = part[d]! * f;
+          norm += weights[i]!;
+        }
+        offset += p.encoder.dimension;
+      });
+      if (norm > 0 && norm < 1) {
+        const f = 1 / Math.sqrt(norm);
+        for (let d = 0; d < dimension; d++) v[d]! *= f;
+      }
+      vectors.push(v);
+    }
+    return vectors;
+  }
+
+  async function encodeTokenized(batch: readonly (readonly string[])[]): Promise<Float32Array[]> {
+    const outs = await Promise.all(parts.map((p) => (p.encoder as unknown as TokenAgnosticPart).encodeTokenized(batch)));
+    return combine(outs, batch.length);
+  }
+
   return {
     kind: 'dense',
     // Parts' ids are live (a SIF encoder's id changes when it is fitted), so the id is computed.
@@ -51,32 +114,13 @@ export function createCombinedEncoder(parts: readonly CombinedPart[]): CombinedE
     normalized: true,
     parts,
     weights,
+    analyzer,
+    encodeTokenized: analyzer ? encodeTokenized : undefined,
     async encode(batch) {
+      // Parts sharing a tokeniser see each text's tokens from one segmentation.
+      if (analyzer) return encodeTokenized(batch.map((text) => analyzer.tokenize(text)));
       const outs = await Promise.all(parts.map((p) => p.encoder.encode(batch)));
-      return batch.map((_, b) => {
-        const v = new Float32Array(dimension);
-        let offset = 0;
-        let norm = 0;
-        parts.forEach((p, i) => {
-          const part = outs[i]![b]!;
-          if (part.length !== p.encoder.dimension) {
-            throw createError('DIM_MISMATCH', `combined encoder part "${p.name}": expected ${p.encoder.dimension}, got ${part.length}`, { expected: String(p.encoder.dimension), received: String(part.length) });
-          }
-          let s = 0;
-          for (let d = 0; d < part.length; d++) s += part[d]! * part[d]!;
-          if (s > 0) {
-            const f = scales[i]! / Math.sqrt(s);
-            for (let d = 0; d < part.length; d++) v[offset + d] = part[d]! * f;
-            norm += weights[i]!;
-          }
-          offset += p.encoder.dimension;
-        });
-        if (norm > 0 && norm < 1) {
-          const f = 1 / Math.sqrt(norm);
-          for (let d = 0; d < dimension; d++) v[d]! *= f;
-        }
-        return v;
-      });
+      return combine(outs, batch.length);
     },
   };
 }

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { l2normalize, type DenseEncoder, type WordVectors } from '../encoder.ts';
+import { l2normalize, type TokenizedTextEncoder, type WordVectors } from '../encoder.ts';
 import type { TextAnalyzer } from '../../text/analyzer.ts';
 import { createTextAnalyzer } from '../../text/text-analyzer.ts';
 
@@ -60,11 +60,13 @@ export interface SifState {
   components: number[][];
 }
 
-export interface SifEncoder extends DenseEncoder<string> {
+export interface SifEncoder extends TokenizedTextEncoder {
   readonly wordVectors: WordVectors;
   readonly a: number;
   /** Learns the common component(s) (and catalog frequencies when enabled) from a corpus. Changes `id`. */
   fit(texts: readonly string[]): void;
+  /** `fit` of texts already tokenised with `analyzer` (same state as `fit` of the texts). */
+  fitTokenized(docs: readonly (readonly string[])[]): void;
   /** SIF weight a / (a + p(w)) of a token. */
   weight(token: string): number;
   /** p(w) used for a token. */
@@ -82,6 +84,13 @@ export interface SifEncoder extends DenseEncoder<string> {
   load(state: SifState): void;
 }
 
+/**
+ * Tokens whose vector and weight a SIF encoder keeps at hand (see `createSifEncoder`). Known words are
+ * bounded by the word-vector table; the cap bounds the rest (model numbers, typos: a token without a
+ * vector is remembered as such only while there is room), ~100 bytes an entry.
+ */
+export const SIF_TOKEN_CACHE_MAX = 500_000;
+
 export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifOptions> = {}): SifEncoder {
   rejectUnknownKeys(options, Object.keys(DEFAULT_SIF_OPTIONS), 'createSifEncoder');
   const opts: SifOptions = { ...DEFAULT_SIF_OPTIONS, ...options };
@@ -93,6 +102,21 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
   let catalogTotal = 0;
   let components: Float32Array[] = [];
   let stateHash = '';
+  /**
+   * Each token's vector and SIF weight (null: no vector), for the current state: a sentence used to
+   * cost several lookups per token (script test, table and catalog-count maps, a vector copy for
+   * catalog vectors), ~40% of fitting and encoding. Cleared whenever the weights can change (fit, load).
+   */
+  let tokenCache = new Map<string, { v: Float32Array; w: number } | null>();
+
+  function tokenEntry(token: string): { v: Float32Array; w: number } | null {
+    let e = tokenCache.get(token);
+    if (e !== undefined) return e;
+    const v = wordVectors.vector(token);
+    e = v ? { v, w: weight(token) } : null;
+    if (tokenCache.size < SIF_TOKEN_CACHE_MAX) tokenCache.set(token, e);
+    return e;
+  }
 
   function probability(token: string): number {
     const prior = wordVectors.probability(token) ?? opts.unknownProbability;
@@ -109,9 +133,9 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     const out = new Float32Array(dimension);
     let n = 0;
     for (const token of tokens) {
-      const v = wordVectors.vector(token);
-      if (!v) continue;
-      const w = weight(token);
+      const e = tokenEntry(token);
+      if (e === null) continue;
+      const { v, w } = e;
       for (let d = 0; d < dimension; d++) out[d]! += w * v[d]!;
       n++;
     }
@@ -159,11 +183,15 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     catalogTotal = state.catalogTotal;
     catalogCounts = new Map(Object.entries(state.catalogCounts));
     components = state.components.map((u) => Float32Array.from(u));
+    tokenCache = new Map();
     updateHash();
   }
 
   function fit(texts: readonly string[]): void {
-    const tokenized = texts.map((t) => analyzer.tokenize(t));
+    fitTokenized(texts.map((t) => analyzer.tokenize(t)));
+  }
+
+  function fitTokenized(tokenized: readonly (readonly string[])[]): void {
     catalogCounts = new Map();
     catalogTotal = 0;
     for (const tokens of opts.catalogFrequencies ? tokenized : []) {
@@ -174,7 +202,21 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     }
     // Only words with a vector ever need p(w): keep the saved state small (no model numbers, typos).
     for (const t of [...catalogCounts.keys()]) if (!wordVectors.vector(t)) catalogCounts.delete(t);
+    tokenCache = new Map();
     components = [];
+    if (opts.removeComponents === 1) {
+      // One component needs only XᵀX and the mean direction: accumulated row by row (in the same order,
+      // so the same sums) instead of keeping every text's average (400 MB at 1M products × 100 d).
+      const acc = createGramAccumulator(dimension);
+      for (const tokens of tokenized) {
+        const v = weightedAverage(tokens);
+        if (v.some((x) => x !== 0)) acc.add(v);
+      }
+      const u = acc.rows > 0 ? acc.principalDirection() : undefined;
+      if (u) components.push(u);
+      updateHash();
+      return;
+    }
     const rows = tokenized.map((tokens) => weightedAverage(tokens)).filter((v) => v.some((x) => x !== 0));
     for (let c = 0; c < opts.removeComponents && rows.length > 0; c++) {
       const u = principalDirection(rows, dimension);
@@ -206,7 +248,9 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     get components() {
       return components;
     },
+    analyzer,
     fit,
+    fitTokenized,
     weight,
     probability,
     explain: (text) => analyzer.tokenize(text).map((token) => ({ token, weight: weight(token), known: wordVectors.vector(token) !== undefined })),
@@ -217,23 +261,56 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
     async encode(batch) {
       return batch.map((text) => encodeTokens(analyzer.tokenize(text)));
     },
+    async encodeTokenized(batch) {
+      return batch.map((tokens) => encodeTokens(tokens));
+    },
+  };
+}
+
+/**
+ * XᵀX and the sum of the rows of X, accumulated one row at a time. Only the upper triangle of XᵀX is
+ * summed (half the work) and mirrored at the end: each entry is the same sum of the same products in
+ * the same order as over the full matrix (r_i·r_j = r_j·r_i exactly; a skipped zero product adds
+ * nothing to a sum that starts at +0), so the result is bit for bit the full computation's.
+ */
+export function createGramAccumulator(dimension: number): { readonly rows: number; add(row: Float32Array): void; principalDirection(iterations?: number): Float32Array | undefined } {
+  const cov = new Float64Array(dimension * dimension);
+  const sum = new Float64Array(dimension);
+  const r = new Float64Array(dimension);
+  let rows = 0;
+  return {
+    get rows() {
+      return rows;
+    },
+    add(row) {
+      for (let i = 0; i < dimension; i++) r[i] = row[i]!;
+      for (let i = 0; i < dimension; i++) {
+        const ri = r[i]!;
+        sum[i]! += ri;
+        if (ri === 0) continue;
+        const base = i * dimension;
+        for (let j = i; j < dimension; j++) cov[base + j]! += ri * r[j]!;
+      }
+      rows++;
+    },
+    principalDirection(iterations = 100) {
+      for (let i = 0; i < dimension; i++) for (let j = i + 1; j < dimension; j++) cov[j * dimension + i] = cov[i * dimension + j]!;
+      return powerIteration(cov, Float64Array.from(sum), dimension, iterations);
+    },
   };
 }
 
 /** First eigenvector of XᵀX (the first right singular vector of X) by power iteration. */
 export function principalDirection(rows: readonly Float32Array[], dimension: number, iterations = 100): Float32Array | undefined {
-  const cov = new Float64Array(dimension * dimension);
-  for (const r of rows) {
-    for (let i = 0; i < dimension; i++) {
-      const ri = r[i]!;
-      if (ri === 0) continue;
-      const base = i * dimension;
-      for (let j = 0; j < dimension; j++) cov[base + j]! += ri * r[j]!;
-    }
-  }
-  let v = new Float64Array(dimension);
+  const acc = createGramAccumulator(dimension);
+  for (const r of rows) acc.add(r);
+  return acc.principalDirection(iterations);
+}
+
+/** Power iteration on a symmetric matrix, started from `v` (the mean direction, overwritten). */
+function powerIteration(cov: Float64Array, start: Float64Array, dimension: number, iterations: number): Float32Array | undefined {
+  let v = start;
   // Start from the mean direction: it is close to the top singular vector for uncentred data.
-  for (const r of rows) for (let i = 0; i < dimension; i++) v[i]! += r[i]!;
   if (!normalize64(v)) v.fill(1 / Math.sqrt(dimension));
   for (let it = 0; it < iterations; it++) {
     const next = new Float64Array(dimension);
