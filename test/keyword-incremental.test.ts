@@ -12,11 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Product } from '../src/catalog/product.ts';
+import { isProdsimError } from '../src/errors.ts';
 import { seededRandom } from '../src/random.ts';
 import {
   analyzeProduct,
   CHANGE_LOG_ID_KEY,
   createMemoryKeywordIndex,
+  KEYWORD_INDEX_FORMAT_VERSION,
+  loadMemoryKeywordIndex,
   createProductStore,
   brandColumnValue,
   openMemoryKeywordIndex,
@@ -351,5 +354,203 @@ test('brand column: brands() are the normalised distinct brands; brandIn agrees 
     assert.deepEqual(mem.map((h) => h.key).sort((x, y) => x - y), fts.map((h) => h.key).sort((x, y) => x - y), JSON.stringify(q));
   }
   assert.deepEqual(store.keywordSearch(['red'], { k: 5, filter: { brandIn: new Set() } }), []);
+  store.close();
+});
+
+// ---- Delta segments: tombstones and a delta between merges -----------------------------------------
+
+/** Words no product had before: an update that brings them adds terms to the dictionary. */
+let freshWord = 0;
+const fresh = (): string => `neu${freshWord++}x`;
+
+/**
+ * One targeted write per step, so every case an update can meet is met in turn: a new product, a
+ * content change (new terms), a brand change, a delete, a delete and re-add of the same id in one
+ * update or across two, a second change of a product already in the delta, and a delete of one.
+ */
+function targetedWrite(store: ProductStore, r: () => number, nextId: { n: number }, step: number, inDelta: string[]): string {
+  const ids = [...store.iterateProducts()].map((p) => p.product.id);
+  const pickId = (): string => ids[Math.floor(r() * ids.length)]!;
+  const changed = (id: string): Product => {
+    const p = randomProduct(id, r);
+    return { ...p, title: `${p.title} ${fresh()}`, brand: BRANDS[step % BRANDS.length] };
+  };
+  const kind = step % 8;
+  if (kind === 0) {
+    const id = `p${nextId.n++}`;
+    store.upsertProducts([item(randomProduct(id, r))]);
+    inDelta.push(id);
+    return 'new product';
+  }
+  if (kind === 1) {
+    const id = pickId();
+    store.upsertProducts([item(changed(id))]);
+    inDelta.push(id);
+    return 'content and brand change';
+  }
+  if (kind === 2) {
+    const p = store.getProduct(pickId())!.product;
+    store.upsertProducts([item({ ...p, brand: p.brand === '小米' ? 'Sony' : '小米' })]);
+    inDelta.push(p.id);
+    return 'brand change only';
+  }
+  if (kind === 3) {
+    store.deleteProducts([pickId()]);
+    return 'delete';
+  }
+  if (kind === 4) {
+    const id = pickId();
+    store.deleteProducts([id]);
+    store.upsertProducts([item(changed(id))]);
+    inDelta.push(id);
+    return 'delete and re-add in one update';
+  }
+  if (kind === 5) {
+    const id = inDelta.find((x) => ids.includes(x)) ?? pickId();
+    store.upsertProducts([item(changed(id))]);
+    return 'second change of a delta row';
+  }
+  if (kind === 6) {
+    const id = [...inDelta].reverse().find((x) => ids.includes(x)) ?? pickId();
+    store.deleteProducts([id]);
+    return 'delete of a delta row';
+  }
+  // Re-add of the product deleted two steps ago (a new key for the same id).
+  store.upsertProducts([item(changed(`p${Math.max(0, nextId.n - 3)}`))]);
+  return 'several writes';
+}
+
+test('delta segment: targeted and random writes, never merged, answer like a full build after every update', () => {
+  const store = createProductStore({ path: path.join(dir, 'delta', 'store.db') });
+  const r = seededRandom(101);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 160 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  const inDelta: string[] = [];
+  for (let step = 0; step < 24; step++) {
+    const what = step < 16 ? targetedWrite(store, r, nextId, step, inDelta) : (randomWrites(store, r, nextId, 1 + Math.floor(r() * 6)), 'random writes');
+    const u = updateMemoryKeywordIndex(index, store, { mergeFraction: 10 });
+    assert.deepEqual([u.source, u.merged], ['updated', false], `step ${step}: ${what}`);
+    index = u.index;
+    assertSameIndex(index, createMemoryKeywordIndex(store), store, `step ${step} (${what})`);
+  }
+  // A brand only one product has: gone from brands() once that product changes brand, back when another takes it.
+  store.upsertProducts([item({ ...randomProduct('solo', r), brand: 'Solo Brand' })]);
+  index = updateMemoryKeywordIndex(index, store, { mergeFraction: 10 }).index;
+  assert.ok(index.brands().includes('solo brand'));
+  const soloMain = createMemoryKeywordIndex(store);
+  store.upsertProducts([item({ ...randomProduct('solo', r), brand: 'Sony' })]);
+  for (const from of [index, soloMain]) {
+    const u = updateMemoryKeywordIndex(from, store, { mergeFraction: 10 });
+    assert.equal(u.merged, false);
+    assert.ok(!u.index.brands().includes('solo brand'));
+    assertSameIndex(u.index, createMemoryKeywordIndex(store), store, 'solo brand changed');
+    index = u.index;
+  }
+  // The delta really holds rows (the comparison above went through its paths).
+  assert.ok(index.stats().memoryBytes > createMemoryKeywordIndex(store).stats().memoryBytes);
+  store.close();
+});
+
+test('delta segment: merges once delta rows and tombstones pass mergeFraction, and before a save', () => {
+  const store = createProductStore({ path: path.join(dir, 'merge', 'store.db') });
+  const r = seededRandom(55);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  const merged: boolean[] = [];
+  const inDelta: string[] = [];
+  for (let step = 0; step < 12; step++) {
+    targetedWrite(store, r, nextId, step, inDelta);
+    // 3 % of ~200 products: the 7th changed row (delta rows + tombstones) triggers a merge.
+    const u = updateMemoryKeywordIndex(index, store, { mergeFraction: 0.03 });
+    merged.push(u.merged);
+    index = u.index;
+    assertSameIndex(index, createMemoryKeywordIndex(store), store, `step ${step}`);
+  }
+  assert.ok(merged.includes(true) && merged.includes(false), JSON.stringify(merged));
+  assert.equal(merged.indexOf(true) >= 2, true, 'the first updates keep a delta');
+  // Saving merges: the update that saves reports it.
+  targetedWrite(store, r, nextId, 1, inDelta);
+  const file = path.join(dir, 'merge', 'keyword.idx');
+  const saved = updateMemoryKeywordIndex(index, store, { file, mergeFraction: 10 });
+  assert.deepEqual([saved.saved, saved.merged], [true, true]);
+  assertSameIndex(saved.index, createMemoryKeywordIndex(store), store, 'merged at save');
+  store.close();
+});
+
+test('delta segment: every version stays usable at its state; updating an older version again forks its tombstones and terms', () => {
+  const store = createProductStore({ path: path.join(dir, 'fork', 'store.db') });
+  const r = seededRandom(77);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  const v0 = createMemoryKeywordIndex(store);
+  const answers = (index: KeywordIndex): unknown =>
+    QUERIES.slice(0, 12).map((q) => [index.search(q, { k: 10 }), index.search(q, { k: 10, match: 'all', filter: { inStock: true } }), [...index.documentFrequencies(q)]]);
+  const inDelta: string[] = [];
+  targetedWrite(store, r, nextId, 1, inDelta);
+  targetedWrite(store, r, nextId, 3, inDelta);
+  const v1 = updateMemoryKeywordIndex(v0, store, { mergeFraction: 10 }).index;
+  const v1Answers = answers(v1);
+  const v1Brands = v1.brands();
+  const expectedV1 = createMemoryKeywordIndex(store);
+  targetedWrite(store, r, nextId, 4, inDelta);
+  targetedWrite(store, r, nextId, 2, inDelta);
+  const v2 = updateMemoryKeywordIndex(v1, store, { mergeFraction: 10 }).index;
+  assertSameIndex(v2, createMemoryKeywordIndex(store), store, 'v2');
+  const v2Answers = answers(v2);
+  // v1 is unchanged by v2's tombstones and terms.
+  assert.deepEqual(answers(v1), v1Answers);
+  assert.deepEqual(v1.brands(), v1Brands);
+  assert.deepEqual(answers(v1), answers(expectedV1));
+  // More writes (low keys first, so the fork tombstones rows in another order than v2 did), then v1
+  // updated again: a fork that must equal a full build and leave v2 as it was.
+  store.deleteProducts(['p0', 'p1']);
+  store.upsertProducts([item({ ...randomProduct('p2', r), title: `${fresh()} red` })]);
+  targetedWrite(store, r, nextId, 5, inDelta);
+  const v2b = updateMemoryKeywordIndex(v1, store, { mergeFraction: 10 }).index;
+  assertSameIndex(v2b, createMemoryKeywordIndex(store), store, 'v1 updated again');
+  assert.deepEqual(answers(v2), v2Answers, 'v2 after the fork');
+  targetedWrite(store, r, nextId, 0, inDelta);
+  targetedWrite(store, r, nextId, 6, inDelta);
+  const v3 = updateMemoryKeywordIndex(v2, store, { mergeFraction: 10 }).index;
+  const v3b = updateMemoryKeywordIndex(v2b, store, { mergeFraction: 10 }).index;
+  const full = createMemoryKeywordIndex(store);
+  assertSameIndex(v3, full, store, 'v2 then v3');
+  assertSameIndex(v3b, full, store, 'fork then v3');
+  assert.deepEqual(answers(v1), v1Answers);
+  store.close();
+});
+
+test('delta segment: a saved index with a delta loads as its merged segments; format 2 files load, unknown formats are rebuilt', () => {
+  const store = createProductStore({ path: path.join(dir, 'file', 'store.db') });
+  const r = seededRandom(9);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  const inDelta: string[] = [];
+  for (let step = 0; step < 8; step++) {
+    targetedWrite(store, r, nextId, step, inDelta);
+    index = updateMemoryKeywordIndex(index, store, { mergeFraction: 10 }).index;
+  }
+  const file = path.join(dir, 'file', 'keyword.idx');
+  index.save(file);
+  const loaded = loadMemoryKeywordIndex(file, { revision: store.revision() });
+  assertSameIndex(loaded, createMemoryKeywordIndex(store), store, 'loaded');
+  assertSameIndex(loaded, index, store, 'loaded vs the index with a delta');
+  assert.equal(readKeywordIndexHeader(file)?.formatVersion, KEYWORD_INDEX_FORMAT_VERSION);
+  // The same sections under format 2 (written before delta segments) load and answer alike.
+  const bytes = fs.readFileSync(file);
+  const v2File = path.join(dir, 'file', 'v2.idx');
+  bytes.writeUInt32LE(2, 8);
+  fs.writeFileSync(v2File, bytes);
+  assertSameIndex(loadMemoryKeywordIndex(v2File), index, store, 'format 2');
+  // A format this code does not read: refused by load, rebuilt by open.
+  bytes.writeUInt32LE(KEYWORD_INDEX_FORMAT_VERSION + 1, 8);
+  fs.writeFileSync(v2File, bytes);
+  assert.throws(() => loadMemoryKeywordIndex(v2File), (e: unknown) => isProdsimError(e) && e.code === 'INDEX_STALE' && e.details?.reason === 'format');
+  const opened = openMemoryKeywordIndex(store, v2File);
+  assert.deepEqual([opened.source, opened.reason], ['built', 'format']);
+  assertSameIndex(opened.index, index, store, 'rebuilt from an unknown format');
   store.close();
 });

@@ -20,9 +20,9 @@ export const BM25_B = 0.75;
 /** FTS5 clamps a non-positive idf (a term in more than half the rows) to this. */
 export const BM25_MIN_IDF = 1e-6;
 
-/** File magic and format version of a saved index; a new format version makes older files stale. */
+/** File magic and format version of a saved index (3: written by indexes with delta segments; 2 is still read, see index-file.ts); a format this code does not read makes a file stale. */
 export const KEYWORD_INDEX_MAGIC = 'PSKWIDX\n';
-export const KEYWORD_INDEX_FORMAT_VERSION = 2;
+export const KEYWORD_INDEX_FORMAT_VERSION = 3;
 
 export type KeywordPruning = 'maxscore' | 'none';
 

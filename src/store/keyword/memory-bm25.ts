@@ -19,810 +19,207 @@
  * score upper bound; once the top-k threshold exceeds the summed bounds of the weakest terms, those
  * terms only add to candidates found through the others. The result is the exact OR top-k (ties
  * broken by lower key), unlike the store's FTS5 path, which returns an AND-first or common-token-
- * pruned answer when that fills k.
+ *
+ * An index is a main segment plus, after updates, tombstones and a delta segment
+ * (`delta-segment.ts`); the files of this folder each hold one part: `build.ts` (rows → segment),
+ * `postings-search.ts` (AND, exhaustive and MaxScore evaluation), `column-filter.ts` (filters over
+ * the columns), `delta-segment.ts` and `segment-merge.ts` (updates), `index-file.ts` (the file).
+ * This file puts them together behind the `KeywordIndex` contract and holds the entry points.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { categoryLevels } from '../../catalog/product.ts';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { phraseTokens } from '../sqlite-store.ts';
+import { ANALYZED_FIELDS, KEYWORD_COLUMN_WEIGHTS, brandColumnValue, type AnalyzedField, type KeywordHit, type KeywordRow, type ProductStore } from '../store.ts';
 import {
-  ANALYZED_FIELDS,
-  KEYWORD_COLUMN_WEIGHTS,
-  brandColumnValue,
-  type AnalyzedField,
-  type KeywordFilter,
-  type KeywordHit,
-  type KeywordRow,
-  type ProductStore,
-} from '../store.ts';
-import { fts5Terms } from './fts5-terms.ts';
+  buildData,
+  createRowAnalyser,
+  phraseKey,
+  queryPhrases,
+  validateOptions,
+  weightsOf,
+  normOf,
+  type IndexData,
+  type LogPosition,
+  type MemoryKeywordIndexOptions,
+} from './build.ts';
+import { compileFilter, deltaRowPasses, mainKeysPassing, rowPasses, type CompiledFilter } from './column-filter.ts';
 import {
-  BM25_B,
-  BM25_K1,
-  BM25_MIN_IDF,
-  KEYWORD_INDEX_FORMAT_VERSION,
-  KEYWORD_INDEX_MAGIC,
-  keywordIndexStale,
-  type KeywordIndex,
-  type KeywordIndexStaleReason,
-  type KeywordIndexStats,
-  type MemoryKeywordSearchOptions,
-} from './keyword-index.ts';
+  EMPTY_DELTA,
+  Tombstones,
+  createMainSegment,
+  deltaPostings,
+  deltaRowOf,
+  updateDelta,
+  type DeltaRow,
+  type DeltaSegment,
+  type MainSegment,
+} from './delta-segment.ts';
+import { READABLE_FORMAT_VERSIONS, parseFile, readKeywordIndexHeader, saveData } from './index-file.ts';
+import { BM25_K1, BM25_MIN_IDF, keywordIndexStale, type KeywordIndex, type KeywordIndexStaleReason, type KeywordIndexStats } from './keyword-index.ts';
+import { TopK, searchAll, searchExhaustive, searchMaxScore, type QueryTerm } from './postings-search.ts';
+import { mergeSegments } from './segment-merge.ts';
 
-export interface MemoryKeywordIndexOptions {
-  /** BM25 column weights; must be the store's query weights for the scores to agree. */
-  columnWeights: Record<AnalyzedField, number>;
-  /** Longest phrase (in FTS5 terms) indexed inside one stored token; longer query phrases find nothing. */
-  maxPhraseTerms: number;
-}
+export { DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, phraseKey, queryPhrases, type MemoryKeywordIndexOptions } from './build.ts';
+export { readKeywordIndexHeader, readKeywordIndexRevision } from './index-file.ts';
 
-export const DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS = {
-  columnWeights: KEYWORD_COLUMN_WEIGHTS,
-  maxPhraseTerms: 8,
-} as const satisfies MemoryKeywordIndexOptions;
-
-/** A saved index's JSON header is a few hundred bytes; a larger length field means a damaged file. */
-const MAX_HEADER_BYTES = 1 << 20;
-/** Keys up to this many times the row count are mapped by a key-indexed array (else binary search). */
-const DENSE_KEY_FACTOR = 4;
 /** Score upper bounds are raised by this factor so rounding never makes a bound smaller than a score. */
 const BOUND_SLACK = 1 + 1e-9;
-const NO_DOC = 0x7fffffff;
 
-/** Everything an index holds; what `save` writes and `load` reads back. */
-interface IndexData {
-  revision: string;
-  /** The store's change-log seq the index is current up to, and the log's id (`ProductStore.changeLogId`). */
-  changeSeq: number;
-  changeLogId: string;
-  weights: number[];
-  maxPhraseTerms: number;
-  totalLength: number;
-  ids: string[];
-  keys: Float64Array;
-  /** Row length in FTS5 terms over all columns (BM25's D). */
-  lengths: Uint32Array;
-  /** NaN when the product has no price. */
-  prices: Float64Array;
-  /** 1, 0, or -1 when unknown. */
-  inStock: Int8Array;
-  /** Index into `categories`, or -1. */
-  categoryOf: Int32Array;
-  categories: string[];
-  /** Index into `brands`, or -1 (no brand). */
-  brandOf: Int32Array;
-  /** Distinct brands of the indexed products (`brandColumnValue`), sorted. */
-  brands: string[];
+/** The term dictionary: main-segment terms first, then terms that delta rows brought; shared by the versions made from one another. */
+interface Dictionary {
   terms: string[];
-  /** Postings of term t: `docs`/`freqs` from `offsets[t]` to `offsets[t + 1]`, docs ascending. */
-  offsets: Uint32Array;
-  docs: Int32Array;
-  /** Σ_columns weight · tf of the term in the row. */
-  freqs: Float32Array;
-  /**
-   * An upper bound of f·(k1+1)/(f + norm(d)) over the term's postings: its score bound before idf.
-   * The max itself after a build; after updates possibly higher (see `rowsSinceExactBounds`).
-   */
-  bounds: Float64Array;
-  /** Products changed by updates since `bounds` were last computed exactly (0 after a build). */
-  rowsSinceExactBounds: number;
+  ids: Map<string, number>;
 }
 
-/** The tokens of a query in the order FTS5 sees them: the store's own rule (`phraseTokens`). */
-export const queryPhrases: (tokens: readonly string[]) => string[] = phraseTokens;
-
-/** The index term of a query token or stored token: its FTS5 terms, joined by a space when it is a phrase. */
-export function phraseKey(token: string): string {
-  return fts5Terms(token).join(' ');
-}
-
-function validateOptions(options: Partial<MemoryKeywordIndexOptions>): MemoryKeywordIndexOptions {
-  rejectUnknownKeys(options, Object.keys(DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS), 'createMemoryKeywordIndex');
-  const opts: MemoryKeywordIndexOptions = { ...DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, ...options };
-  rejectUnknownKeys(opts.columnWeights, ANALYZED_FIELDS, 'createMemoryKeywordIndex columnWeights');
-  for (const f of ANALYZED_FIELDS) {
-    const w = opts.columnWeights[f];
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-      throw createError('INVALID_ARGUMENT', `column weight of ${f} must be a finite number ≥ 0`, { field: `columnWeights.${f}`, received: String(w) });
-    }
-  }
-  if (!Number.isInteger(opts.maxPhraseTerms) || opts.maxPhraseTerms < 2) {
-    throw createError('INVALID_ARGUMENT', 'maxPhraseTerms must be an integer ≥ 2', { field: 'maxPhraseTerms', received: String(opts.maxPhraseTerms) });
-  }
-  return opts;
-}
-
-/** Growable parallel arrays of (term, doc, weighted frequency) postings in doc order. */
-class PostingBuffer {
-  term = new Int32Array(1 << 16);
-  doc = new Int32Array(1 << 16);
-  freq = new Float32Array(1 << 16);
-  length = 0;
-  push(term: number, doc: number, freq: number): void {
-    if (this.length === this.term.length) {
-      const grow = <T extends Int32Array | Float32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.term = grow(this.term, (n) => new Int32Array(n));
-      this.doc = grow(this.doc, (n) => new Int32Array(n));
-      this.freq = grow(this.freq, (n) => new Float32Array(n));
-    }
-    this.term[this.length] = term;
-    this.doc[this.length] = doc;
-    this.freq[this.length] = freq;
-    this.length++;
-  }
-}
-
-function normsOf(lengths: Uint32Array, totalLength: number): Float64Array {
-  const n = lengths.length;
-  const avgdl = n > 0 ? totalLength / n : 1;
-  const norms = new Float64Array(n);
-  // The same expression as fts5Bm25Function's denominator term.
-  for (let d = 0; d < n; d++) norms[d] = BM25_K1 * (1 - BM25_B + (BM25_B * lengths[d]!) / avgdl);
-  return norms;
-}
-
-/** One row's FTS5 length and its distinct terms with their weighted frequencies (valid until the next call). */
-interface AnalysedRow {
-  length: number;
-  terms: number[];
-  freqs: number[];
-}
-
-/**
- * Turns store rows into terms (ids from `termId`) and weighted frequencies, the same way for a full
- * build and an incremental update, so both give a row bit-identical postings.
- */
-function createRowAnalyser(weights: readonly number[], maxPhraseTerms: number, termId: (term: string) => number): (row: KeywordRow) => AnalysedRow {
-  // The current row's terms and weighted frequencies, found through per-term slots stamped with the row.
-  let rowStamp = new Int32Array(1 << 12).fill(-1);
-  let rowSlot = new Int32Array(1 << 12);
-  let stampOfRow = -1;
-  const out: AnalysedRow = { length: 0, terms: [], freqs: [] };
-  /**
-   * Per distinct stored token: its FTS5 length and the ids of its terms and in-token phrases. A
-   * catalog repeats a small vocabulary, so this turns most of the build into one map lookup a token.
-   */
-  const tokenCache = new Map<string, { length: number; ids: number[] }>();
-  const analyseToken = (token: string): { length: number; ids: number[] } => {
-    let cached = tokenCache.get(token);
-    if (cached) return cached;
-    const sub = fts5Terms(token);
-    const ids = sub.map(termId);
-    for (let a = 0; a + 1 < sub.length; a++) {
-      let phrase = sub[a]!;
-      for (let b = a + 1; b < sub.length && b - a < maxPhraseTerms; b++) {
-        phrase += ` ${sub[b]!}`;
-        ids.push(termId(phrase));
-      }
-    }
-    cached = { length: sub.length, ids };
-    tokenCache.set(token, cached);
-    return cached;
-  };
-  return (row) => {
-    const d = ++stampOfRow;
-    if (d === 0x7fffffff) {
-      rowStamp.fill(-1);
-      stampOfRow = 0;
-    }
-    const rowTerms = out.terms;
-    const rowFreqs = out.freqs;
-    rowTerms.length = 0;
-    rowFreqs.length = 0;
-    let length = 0;
-    ANALYZED_FIELDS.forEach((field, c) => {
-      const w = weights[c]!;
-      for (const token of row.tokens[field] ?? []) {
-        const { length: termCount, ids: tokenTerms } = analyseToken(token);
-        length += termCount;
-        for (const t of tokenTerms) {
-          if (t >= rowStamp.length) {
-            const grownStamp = new Int32Array(Math.max(rowStamp.length * 2, t + 1)).fill(-1);
-            grownStamp.set(rowStamp);
-            rowStamp = grownStamp;
-            const grownSlot = new Int32Array(grownStamp.length);
-            grownSlot.set(rowSlot);
-            rowSlot = grownSlot;
-          }
-          if (rowStamp[t] === stampOfRow) rowFreqs[rowSlot[t]!]! += w;
-          else {
-            rowStamp[t] = stampOfRow;
-            rowSlot[t] = rowTerms.length;
-            rowTerms.push(t);
-            rowFreqs.push(w);
-          }
-        }
-      }
-    });
-    out.length = length;
-    return out;
-  };
-}
-
-/** A growing id list of distinct strings. */
-function interner(initial: readonly string[] = []): { list: string[]; id: (value: string) => number; map: Map<string, number> } {
-  const list = [...initial];
-  const map = new Map<string, number>();
-  list.forEach((v, i) => map.set(v, i));
-  return {
-    list,
-    map,
-    id(value) {
-      let i = map.get(value);
-      if (i === undefined) {
-        i = list.length;
-        map.set(value, i);
-        list.push(value);
-      }
-      return i;
-    },
-  };
-}
-
-/** The brand column: each row's brand as an index into the sorted distinct brands. */
-function brandColumn(rowBrands: readonly (string | null)[]): { brandOf: Int32Array; brands: string[] } {
-  const brands = [...new Set(rowBrands.filter((b): b is string => b !== null))].sort();
-  const idOf = new Map(brands.map((b, i) => [b, i]));
-  const brandOf = new Int32Array(rowBrands.length);
-  rowBrands.forEach((b, row) => (brandOf[row] = b === null ? -1 : idOf.get(b)!));
-  return { brandOf, brands };
-}
-
-/**
- * The brand column after a merge, in place: `brandOf` holds old brand ids (≥ 0), -1, or -2 - i for
- * `newBrands[i]`. Returns the sorted distinct brands of the rows and rewrites `brandOf` into it.
- */
-function mergeBrands(oldBrands: readonly string[], brandOf: Int32Array, newBrands: readonly (string | null)[]): string[] {
-  const used = new Uint8Array(oldBrands.length);
-  for (let d = 0; d < brandOf.length; d++) if (brandOf[d]! >= 0) used[brandOf[d]!] = 1;
-  const live = new Set(oldBrands.filter((_, b) => used[b] === 1));
-  for (const b of newBrands) if (b !== null) live.add(b);
-  const brands = [...live].sort();
-  const idOf = new Map(brands.map((b, i) => [b, i]));
-  const oldToNew = Int32Array.from(oldBrands, (b) => idOf.get(b) ?? -1);
-  const newIds = Int32Array.from(newBrands, (b) => (b === null ? -1 : idOf.get(b)!));
-  for (let d = 0; d < brandOf.length; d++) {
-    const b = brandOf[d]!;
-    brandOf[d] = b >= 0 ? oldToNew[b]! : b === -1 ? -1 : newIds[-2 - b]!;
-  }
-  return brands;
-}
-
-/** Builds the index data from store rows in key order. */
-function buildData(rows: Iterable<KeywordRow>, log: LogPosition, opts: MemoryKeywordIndexOptions): IndexData {
-  const weights = ANALYZED_FIELDS.map((f) => opts.columnWeights[f]);
-  const termTable = interner();
-  const terms = termTable.list;
-  const categoryTable = interner();
-  const ids: string[] = [];
-  const keys: number[] = [];
-  const lengths: number[] = [];
-  const prices: number[] = [];
-  const inStock: number[] = [];
-  const categoryOf: number[] = [];
-  const rowBrands: (string | null)[] = [];
-  const postings = new PostingBuffer();
-  const analyse = createRowAnalyser(weights, opts.maxPhraseTerms, termTable.id);
-  let totalLength = 0;
-  let lastKey = -Infinity;
-
-  for (const row of rows) {
-    if (row.key <= lastKey) throw createError('INTERNAL', `keyword rows must come in ascending key order (${row.key} after ${lastKey})`);
-    lastKey = row.key;
-    const d = ids.length;
-    ids.push(row.id);
-    keys.push(row.key);
-    prices.push(row.price ?? Number.NaN);
-    inStock.push(row.inStock === null ? -1 : row.inStock ? 1 : 0);
-    categoryOf.push(row.category === null ? -1 : categoryTable.id(row.category));
-    rowBrands.push(brandColumnValue(row.brand));
-    const { length, terms: rowTerms, freqs: rowFreqs } = analyse(row);
-    lengths.push(length);
-    totalLength += length;
-    for (let i = 0; i < rowTerms.length; i++) postings.push(rowTerms[i]!, d, rowFreqs[i]!);
-  }
-
-  const nTerms = terms.length;
-  const offsets = new Uint32Array(nTerms + 1);
-  for (let i = 0; i < postings.length; i++) offsets[postings.term[i]! + 1]!++;
-  for (let t = 0; t < nTerms; t++) offsets[t + 1]! += offsets[t]!;
-  const fill = offsets.slice(0, nTerms);
-  const docs = new Int32Array(postings.length);
-  const freqs = new Float32Array(postings.length);
-  for (let i = 0; i < postings.length; i++) {
-    const at = fill[postings.term[i]!]!++;
-    docs[at] = postings.doc[i]!;
-    freqs[at] = postings.freq[i]!;
-  }
-  const lengthArray = Uint32Array.from(lengths);
-  const data: IndexData = {
-    revision: log.revision,
-    changeSeq: log.changeSeq,
-    changeLogId: log.changeLogId,
-    weights,
-    maxPhraseTerms: opts.maxPhraseTerms,
-    totalLength,
-    ids,
-    keys: Float64Array.from(keys),
-    lengths: lengthArray,
-    prices: Float64Array.from(prices),
-    inStock: Int8Array.from(inStock),
-    categoryOf: Int32Array.from(categoryOf),
-    categories: categoryTable.list,
-    ...brandColumn(rowBrands),
-    terms,
-    offsets,
-    docs,
-    freqs,
-    bounds: new Float64Array(nTerms),
-    rowsSinceExactBounds: 0,
-  };
-  data.bounds = boundsOf(data, normsOf(lengthArray, totalLength));
-  return data;
-}
-
-/** Where in the store's history an index stands. */
-interface LogPosition {
-  revision: string;
-  changeSeq: number;
-  changeLogId: string;
-}
-
-function boundsOf(data: Pick<IndexData, 'offsets' | 'docs' | 'freqs'>, norms: Float64Array): Float64Array {
-  // Locals: index data objects come in several shapes (built, loaded, merged), and this loop runs over every posting.
-  const { offsets, docs, freqs } = data;
-  const nTerms = offsets.length - 1;
-  const bounds = new Float64Array(nTerms);
-  const k1plus1 = BM25_K1 + 1;
-  let p = 0;
-  for (let t = 0; t < nTerms; t++) {
-    let best = 0;
-    const end = offsets[t + 1]!;
-    for (; p < end; p++) {
-      const f = freqs[p]!;
-      const s = (f * k1plus1) / (f + norms[docs[p]!]!);
-      if (s > best) best = s;
-    }
-    bounds[t] = best;
-  }
-  return bounds;
-}
-
-/** Top-k of (score, doc): higher score first, then lower doc ordinal (= lower key). Root = worst kept. */
-class TopK {
-  readonly scores: Float64Array;
-  readonly docs: Int32Array;
-  size = 0;
-  constructor(readonly k: number) {
-    this.scores = new Float64Array(k);
-    this.docs = new Int32Array(k);
-  }
-  /** True when (s1, d1) ranks below (s2, d2). */
-  private worse(s1: number, d1: number, s2: number, d2: number): boolean {
-    return s1 < s2 || (s1 === s2 && d1 > d2);
-  }
-  get full(): boolean {
-    return this.size === this.k;
-  }
-  /** The score a new candidate must beat once full (-Infinity before). */
-  get threshold(): number {
-    return this.full ? this.scores[0]! : Number.NEGATIVE_INFINITY;
-  }
-  offer(score: number, doc: number): void {
-    const { scores, docs } = this;
-    if (!this.full) {
-      let i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!this.worse(score, doc, scores[parent]!, docs[parent]!)) break;
-        scores[i] = scores[parent]!;
-        docs[i] = docs[parent]!;
-        i = parent;
-      }
-      scores[i] = score;
-      docs[i] = doc;
-      return;
-    }
-    if (!this.worse(scores[0]!, docs[0]!, score, doc)) return;
-    let i = 0;
-    const n = this.size;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && this.worse(scores[r]!, docs[r]!, scores[l]!, docs[l]!) ? r : l;
-      if (!this.worse(scores[c]!, docs[c]!, score, doc)) break;
-      scores[i] = scores[c]!;
-      docs[i] = docs[c]!;
-      i = c;
-    }
-    scores[i] = score;
-    docs[i] = doc;
-  }
-  /** Best first. */
-  sorted(): { score: number; doc: number }[] {
-    const out: { score: number; doc: number }[] = [];
-    for (let i = 0; i < this.size; i++) out.push({ score: this.scores[i]!, doc: this.docs[i]! });
-    return out.sort((a, b) => b.score - a.score || a.doc - b.doc);
-  }
-}
-
-/** First position in [from, end) whose doc is ≥ target (galloping, then binary search). */
-function seek(docs: Int32Array, from: number, end: number, target: number): number {
-  if (from >= end || docs[from]! >= target) return from;
-  let lo = from;
-  let step = 1;
-  while (lo + step < end && docs[lo + step]! < target) {
-    lo += step;
-    step *= 2;
-  }
-  let hi = Math.min(lo + step, end);
-  lo++;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (docs[mid]! < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** One index version: its segments, how much of the shared tombstone list and dictionary it sees, and its store position. */
+interface IndexState {
+  main: MainSegment;
+  tombstoneCount: number;
+  /** Σ lengths of the tombstoned main rows. */
+  deadLength: number;
+  delta: DeltaSegment;
+  dictionary: Dictionary;
+  termCount: number;
+  log: LogPosition;
 }
 
 /** What an incremental update needs of an index beyond its public face. */
 interface IndexInternals {
-  data: IndexData;
-  /** Term → id; shared with the index an update makes from this one (which extends it), see `ownsTermIds`. */
-  termIds: Map<string, number>;
-  /** False once an update has handed `termIds` on: a second update of this index copies it first. */
-  ownsTermIds: boolean;
-  rowOf(key: number): number;
+  state: IndexState;
+  /** False once an update has handed the dictionary on: a second update of this index copies it first. */
+  ownsDictionary: boolean;
   /** Log rows merged into this index since it (or the index it was updated from) was last saved; 0 after `save`. */
   unsavedChanges: number;
 }
 const internalsOf = new WeakMap<KeywordIndex, IndexInternals>();
 
-function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): KeywordIndex {
-  const n = data.ids.length;
-  const nTerms = data.terms.length;
-  const norms = normsOf(data.lengths, data.totalLength);
-  // Store keys are SQLite rowids, dense from 1: a key's row is one read of a key-indexed array (4 bytes
-  // a key; the ANN layer maps ~50 keys a query, and a binary search's scattered reads cost ~30 µs of
-  // cache misses there). Sparse keys fall back to binary search over the key column (rows are built
-  // in ascending key order).
-  const maxKey = n > 0 ? data.keys[n - 1]! : 0;
-  const dense = Number.isInteger(maxKey) && maxKey >= 0 && maxKey <= DENSE_KEY_FACTOR * n + 1024;
-  const rowByDenseKey = dense ? new Int32Array(maxKey + 1).fill(-1) : undefined;
-  if (rowByDenseKey) data.keys.forEach((key, row) => (rowByDenseKey[key] = row));
-  const rowOf = (key: number): number => {
-    if (rowByDenseKey) return key >= 0 && key <= maxKey && Number.isInteger(key) ? rowByDenseKey[key]! : -1;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const at = data.keys[mid]!;
-      if (at === key) return mid;
-      if (at < key) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  };
-  let termIds = sharedTermIds;
-  if (!termIds) {
-    termIds = new Map<string, number>();
-    for (let i = 0; i < nTerms; i++) termIds.set(data.terms[i]!, i);
-  }
-  const termMap = termIds;
-  /** A term's id, or -1; ids of terms an update of this index added to the shared map are not this index's. */
-  const termOf = (phrase: string): number => {
-    const t = termMap.get(phrase);
-    return t !== undefined && t < nTerms ? t : -1;
-  };
-  // Scratch for exhaustive scoring, reused across queries: sums, and the query generation that last touched a row.
-  let accumulator: Float64Array | undefined;
-  let stamps: Uint32Array | undefined;
-  let generation = 0;
+function dictionaryOf(terms: readonly string[]): Dictionary {
+  const ids = new Map<string, number>();
+  for (let i = 0; i < terms.length; i++) ids.set(terms[i]!, i);
+  return { terms: terms.slice(), ids };
+}
 
-  const df = (t: number): number => (t < 0 ? 0 : data.offsets[t + 1]! - data.offsets[t]!);
+/** A version of a single main segment (after a build, load or merge). */
+function stateOf(data: IndexData, dictionary: Dictionary = dictionaryOf(data.terms)): IndexState {
+  return {
+    main: createMainSegment(data),
+    tombstoneCount: 0,
+    deadLength: 0,
+    delta: EMPTY_DELTA,
+    dictionary,
+    termCount: data.terms.length,
+    log: { revision: data.revision, changeSeq: data.changeSeq, changeLogId: data.changeLogId },
+  };
+}
+
+/** The state's segments folded into one main segment (sharing its dictionary). */
+function mergedState(state: IndexState): IndexState {
+  const data = mergeSegments(state.main, state.tombstoneCount, state.delta, state.dictionary.terms, state.termCount, state.log);
+  return stateOf(data, state.dictionary);
+}
+
+function createIndex(state: IndexState): KeywordIndex {
+  const { main, delta, tombstoneCount, dictionary, termCount } = state;
+  const data = main.data;
+  const nMain = data.ids.length;
+  const mainTerms = data.offsets.length - 1;
+  const n = nMain - tombstoneCount + delta.rows.length;
+  const totalLength = data.totalLength - state.deadLength + delta.totalLength;
+  const avgdl = n > 0 ? totalLength / n : 1;
+  // Main rows never change, so a bound computed with the main segment's avgdl A0 stays one under the
+  // live avgdl A1 once scaled by max(1, A1/A0): each posting's value grows by at most A1/A0 when avgdl
+  // grows, and not at all when it shrinks; tombstoned postings only lower the max.
+  const mainAvgdl = nMain > 0 ? data.totalLength / nMain : 0;
+  const boundScale = mainAvgdl > 0 ? Math.max(1, avgdl / mainAvgdl) : 1;
+  const segmented = tombstoneCount > 0 || delta.rows.length > 0;
+  const seqOf = main.tombstones.seqOf;
+  /** Main rows not tombstoned in this version; undefined when none is. */
+  const live = tombstoneCount === 0 ? undefined : (d: number): boolean => seqOf[d]! >= tombstoneCount;
+  const ctx = { data, avgdl, scratch: main.scratch };
+
+  /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
+  const termOf = (phrase: string): number => {
+    const t = dictionary.ids.get(phrase);
+    return t !== undefined && t < termCount ? t : -1;
+  };
+  const df = (t: number): number => {
+    if (t < 0) return 0;
+    let count = deltaPostings(delta, t).rows.length;
+    if (t < mainTerms) count += data.offsets[t + 1]! - data.offsets[t]! - main.tombstones.deadInTerm(data, t, tombstoneCount);
+    return count;
+  };
   const idfOf = (nHit: number): number => {
     const idf = Math.log((n - nHit + 0.5) / (nHit + 0.5));
     return idf <= 0 ? BM25_MIN_IDF : idf;
   };
+  const liveRowOf = (key: number): number => {
+    const r = main.rowOf(key);
+    return r >= 0 && (live === undefined || live(r)) ? r : -1;
+  };
+  const idOfKey = (key: number): string | undefined => {
+    const r = liveRowOf(key);
+    if (r >= 0) return data.ids[r];
+    return delta.rows.length > 0 ? deltaRowOf(delta, key)?.id : undefined;
+  };
+  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => {
+    if (f === undefined) return live;
+    if (live === undefined) return (d) => rowPasses(data, f, d);
+    return (d) => live(d) && rowPasses(data, f, d);
+  };
 
-  /**
-   * A filter's per-row tests, precomputed once: the category prefix and the brands as masks over their
-   * id tables, price bounds as numbers (±Infinity when absent; an absent bound also lets NaN through),
-   * stock as the wanted column value (2: any). Undefined when the filter tests nothing.
-   */
-  interface CompiledFilter {
-    categoryMask: Uint8Array | undefined;
-    minPrice: number;
-    maxPrice: number;
-    /** A bound was given: NaN (no price) then fails, as NULL does in SQL. */
-    priceTested: boolean;
-    stock: number;
-    brandMask: Uint8Array | undefined;
-  }
-
-  function compileFilterParts(filter: KeywordFilter): CompiledFilter | undefined {
-    let categoryMask: Uint8Array | undefined;
-    const levels = categoryLevels(filter.categoryPrefix);
-    if (levels.length > 0) {
-      // Case-insensitive, like the applications' `matchesFilter` (`home/kitchen` keeps `Home/Kitchen/…`).
-      const prefix = levels.join('/').toLowerCase();
-      const mask = new Uint8Array(data.categories.length);
-      data.categories.forEach((category, i) => {
-        const c = category.toLowerCase();
-        if (c === prefix || c.startsWith(`${prefix}/`)) mask[i] = 1;
-      });
-      categoryMask = mask;
-    }
-    const { minPrice, maxPrice, inStock } = filter;
-    let brandMask: Uint8Array | undefined;
-    if (filter.brandIn !== undefined) {
-      const wanted = new Set([...filter.brandIn].map(brandColumnValue));
-      brandMask = Uint8Array.from(data.brands, (b) => (wanted.has(b) ? 1 : 0));
-    }
-    const priceTested = minPrice !== undefined || maxPrice !== undefined;
-    if (!categoryMask && !priceTested && inStock === undefined && !brandMask) return undefined;
-    return {
-      categoryMask,
-      minPrice: minPrice ?? -Infinity,
-      maxPrice: maxPrice ?? Infinity,
-      priceTested,
-      stock: inStock === undefined ? 2 : inStock ? 1 : 0,
-      brandMask,
-    };
-  }
-
-  /** One row against a compiled filter: straight-line tests, no closure per test. */
-  function rowPasses(f: CompiledFilter, d: number): boolean {
-    if (f.categoryMask !== undefined) {
-      const c = data.categoryOf[d]!;
-      if (c < 0 || f.categoryMask[c] !== 1) return false;
-    }
-    if (f.priceTested) {
-      // NaN (no price) fails both comparisons, as NULL does in SQL.
-      const p = data.prices[d]!;
-      if (!(p >= f.minPrice && p <= f.maxPrice)) return false;
-    }
-    if (f.stock !== 2 && data.inStock[d] !== f.stock) return false;
-    if (f.brandMask !== undefined) {
-      const b = data.brandOf[d]!;
-      if (b < 0 || f.brandMask[b] !== 1) return false;
-    }
-    return true;
-  }
-
-  function compileFilter(filter: KeywordFilter): ((d: number) => boolean) | undefined {
-    const f = compileFilterParts(filter);
-    return f === undefined ? undefined : (d) => rowPasses(f, d);
-  }
-
-  /**
-   * The keys of the rows passing a compiled filter, ascending: one pass per column that is tested, each
-   * a tight loop over a typed column narrowing a row list (the most selective usual test, category, first).
-   */
-  function keysPassing(f: CompiledFilter): Float64Array {
-    const rows = new Int32Array(n);
-    let count = 0;
-    const { categoryOf, prices, inStock, brandOf } = data;
-    const cat = f.categoryMask;
-    if (cat !== undefined) {
-      for (let d = 0; d < n; d++) {
-        const c = categoryOf[d]!;
-        if (c >= 0 && cat[c] === 1) rows[count++] = d;
-      }
-    } else {
-      for (let d = 0; d < n; d++) rows[d] = d;
-      count = n;
-    }
-    let kept = 0;
-    if (f.priceTested) {
-      const lo = f.minPrice;
-      const hi = f.maxPrice;
-      for (let i = 0; i < count; i++) {
-        const d = rows[i]!;
-        const p = prices[d]!;
-        if (p >= lo && p <= hi) rows[kept++] = d;
-      }
-      count = kept;
-    }
-    if (f.stock !== 2) {
-      const want = f.stock;
-      kept = 0;
-      for (let i = 0; i < count; i++) {
-        const d = rows[i]!;
-        if (inStock[d] === want) rows[kept++] = d;
-      }
-      count = kept;
-    }
-    const brand = f.brandMask;
-    if (brand !== undefined) {
-      kept = 0;
-      for (let i = 0; i < count; i++) {
-        const d = rows[i]!;
-        const b = brandOf[d]!;
-        if (b >= 0 && brand[b] === 1) rows[kept++] = d;
-      }
-      count = kept;
-    }
-    const keys = data.keys;
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) out[i] = keys[rows[i]!]!;
-    return out;
-  }
-
-  interface QueryTerm {
-    /** Position among the query's phrases (scores are summed in this order, like FTS5). */
-    phrase: number;
-    term: number;
-    idf: number;
-    bound: number;
-  }
-
-  function scoreOrder(contrib: Float64Array, present: Uint8Array, count: number): number {
-    let s = 0;
-    for (let i = 0; i < count; i++) if (present[i]) s += contrib[i]!;
-    return s;
-  }
-
-  function searchAll(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
-    const byDf = [...qt].sort((a, b) => df(a.term) - df(b.term));
-    const driver = byDf[0]!;
-    const others = byDf.slice(1);
-    const pos = others.map((q) => data.offsets[q.term]!);
-    const contrib = new Float64Array(nPhrases);
-    const present = new Uint8Array(nPhrases);
-    for (let p = data.offsets[driver.term]!; p < data.offsets[driver.term + 1]!; p++) {
-      const d = data.docs[p]!;
-      if (pass && !pass(d)) continue;
-      let all = true;
-      for (let j = 0; j < others.length; j++) {
-        const q = others[j]!;
-        const at = seek(data.docs, pos[j]!, data.offsets[q.term + 1]!, d);
-        pos[j] = at;
-        if (at >= data.offsets[q.term + 1]! || data.docs[at] !== d) {
-          all = false;
-          break;
-        }
-      }
-      if (!all) continue;
-      const norm = norms[d]!;
-      const f0 = data.freqs[p]!;
-      contrib[driver.phrase] = (driver.idf * (f0 * (BM25_K1 + 1))) / (f0 + norm);
-      present[driver.phrase] = 1;
-      others.forEach((q, j) => {
-        const f = data.freqs[pos[j]!]!;
-        contrib[q.phrase] = (q.idf * (f * (BM25_K1 + 1))) / (f + norm);
-        present[q.phrase] = 1;
-      });
-      top.offer(scoreOrder(contrib, present, nPhrases), d);
-    }
-  }
-
-  function searchExhaustive(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined): void {
-    accumulator ??= new Float64Array(n);
-    stamps ??= new Uint32Array(n);
-    if (++generation === 0xffffffff) {
-      stamps.fill(0);
-      generation = 1;
-    }
-    const acc = accumulator;
-    const stamp = stamps;
-    const touched: number[] = [];
-    const { docs, freqs } = data;
-    // Phrase order, so each row's sum is added up in the same order as MaxScore's and FTS5's.
+  /** The delta rows' part of a query: every matching delta row scored (the delta is small), after the main segment's. */
+  function searchDelta(qt: readonly QueryTerm[], matchAll: boolean, top: TopK, f: CompiledFilter | undefined): void {
     const ordered = [...qt].sort((a, b) => a.phrase - b.phrase);
-    for (const q of ordered) {
-      const idf = q.idf;
-      for (let p = data.offsets[q.term]!; p < data.offsets[q.term + 1]!; p++) {
-        const d = docs[p]!;
-        const f = freqs[p]!;
-        // A row's first contribution starts its sum (no clearing pass over the accumulator).
-        if (stamp[d] !== generation) {
-          stamp[d] = generation;
-          acc[d] = 0;
-          touched.push(d);
-        }
-        acc[d]! += (idf * (f * (BM25_K1 + 1))) / (f + norms[d]!);
-      }
-    }
-    for (const d of touched) if (!pass || pass(d)) top.offer(acc[d]!, d);
-  }
-
-  /** MaxScore over postings in doc order; docs arrive in ascending order, so a tie never displaces a kept row. */
-  function searchMaxScore(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
-    const terms = [...qt].sort((a, b) => a.bound - b.bound);
-    const m = terms.length;
-    const cumulative = new Float64Array(m);
-    const idfs = new Float64Array(m);
-    const phraseOf = new Int32Array(m);
-    const pos = new Int32Array(m);
-    const end = new Int32Array(m);
-    let sum = 0;
-    for (let j = 0; j < m; j++) {
-      const q = terms[j]!;
-      sum += q.bound;
-      cumulative[j] = sum;
-      idfs[j] = q.idf;
-      phraseOf[j] = q.phrase;
-      pos[j] = data.offsets[q.term]!;
-      end[j] = data.offsets[q.term + 1]!;
-    }
-    const contrib = new Float64Array(nPhrases);
-    const present = new Uint8Array(nPhrases);
-    const touched = new Int32Array(m);
-    let firstEssential = 0;
-    let threshold = Number.NEGATIVE_INFINITY;
-    const { docs, freqs } = data;
+    const sums = new Map<DeltaRow, number>();
+    const hits = new Map<DeltaRow, number>();
     const k1plus1 = BM25_K1 + 1;
-    /** Records query term j's posting p in the current row (its phrase's contribution); returns it. */
-    const hit = (j: number, p: number, norm: number, slot: number): number => {
-      const f = freqs[p]!;
-      const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
-      const phrase = phraseOf[j]!;
-      contrib[phrase] = c;
-      present[phrase] = 1;
-      touched[slot] = phrase;
-      return c;
-    };
-    for (;;) {
-      let d = NO_DOC;
-      for (let j = firstEssential; j < m; j++) {
-        const p = pos[j]!;
-        if (p < end[j]!) {
-          const x = docs[p]!;
-          if (x < d) d = x;
-        }
+    for (const q of ordered) {
+      const list = deltaPostings(delta, q.term);
+      if (matchAll && list.rows.length === 0) return;
+      for (let i = 0; i < list.rows.length; i++) {
+        const row = list.rows[i]!;
+        const freq = list.freqs[i]!;
+        // Phrase order and the same expression as the main segment's paths: bit-identical sums.
+        const c = (q.idf * (freq * k1plus1)) / (freq + normOf(row.length, avgdl));
+        sums.set(row, (sums.get(row) ?? 0) + c);
+        if (matchAll) hits.set(row, (hits.get(row) ?? 0) + 1);
       }
-      if (d === NO_DOC) break;
-      if (pass !== undefined && !pass(d)) {
-        for (let j = firstEssential; j < m; j++) if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
-        continue;
-      }
-      const norm = norms[d]!;
-      let nTouched = 0;
-      let partial = 0;
-      for (let j = firstEssential; j < m; j++) {
-        const p = pos[j]!;
-        if (p < end[j]! && docs[p] === d) {
-          partial += hit(j, p, norm, nTouched++);
-          pos[j] = p + 1;
-        }
-      }
-      let pruned = false;
-      for (let j = firstEssential - 1; j >= 0; j--) {
-        if (partial + cumulative[j]! <= threshold) {
-          pruned = true;
-          break;
-        }
-        const p = seek(docs, pos[j]!, end[j]!, d);
-        pos[j] = p;
-        if (p < end[j]! && docs[p] === d) partial += hit(j, p, norm, nTouched++);
-      }
-      let score = 0;
-      if (!pruned) score = scoreOrder(contrib, present, nPhrases);
-      for (let i = 0; i < nTouched; i++) present[touched[i]!] = 0;
-      if (pruned || score <= threshold) continue;
-      top.offer(score, d);
-      if (top.full) {
-        threshold = top.threshold;
-        while (firstEssential < m && cumulative[firstEssential]! <= threshold) firstEssential++;
-      }
+    }
+    for (const [row, score] of sums) {
+      if (matchAll && hits.get(row)! < ordered.length) continue;
+      if (f !== undefined && !deltaRowPasses(f, row)) continue;
+      top.offer(score, row.key);
     }
   }
 
-  const internals: IndexInternals = { data, termIds: termMap, ownsTermIds: true, rowOf, unsavedChanges: 0 };
+  let brandList: string[] | undefined;
+  function liveBrands(): string[] {
+    if (!segmented) return data.brands;
+    if (brandList) return brandList;
+    if (!main.brandCounts) {
+      const counts = new Int32Array(data.brands.length);
+      for (const b of data.brandOf) if (b >= 0) counts[b]!++;
+      main.brandCounts = counts;
+    }
+    const counts = main.brandCounts.slice();
+    for (let i = 0; i < tombstoneCount; i++) {
+      const b = data.brandOf[main.tombstones.rows[i]!]!;
+      if (b >= 0) counts[b]!--;
+    }
+    const set = new Set<string>();
+    data.brands.forEach((b, i) => counts[i]! > 0 && set.add(b));
+    for (const row of delta.rows) if (row.brand !== null) set.add(row.brand);
+    brandList = [...set].sort();
+    return brandList;
+  }
+
+  const internals: IndexInternals = { state, ownsDictionary: true, unsavedChanges: 0 };
   const index: KeywordIndex = {
-    revision: data.revision,
-    changeSeq: data.changeSeq,
+    revision: state.log.revision,
+    changeSeq: state.log.changeSeq,
     size: n,
-    brands: () => data.brands,
-    search(queryTokens, options) {
+    brands: liveBrands,
+    search(queryTokens, options): KeywordHit[] {
       rejectUnknownKeys(options, ['k', 'filter', 'match', 'pruning'], 'keyword index search');
       const { k, filter = {}, match = 'any', pruning = 'maxscore' } = options;
       if (!Number.isInteger(k) || k < 1) {
@@ -839,67 +236,106 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
       const all: QueryTerm[] = phrases.map((p, phrase) => {
         const key = phraseKey(p);
         const term = key.length > 0 ? termOf(key) : -1;
-        const idf = idfOf(df(term));
-        return { phrase, term, idf, bound: term < 0 ? 0 : idf * data.bounds[term]! * BOUND_SLACK };
+        const nHit = df(term);
+        const idf = idfOf(nHit);
+        const bound = term < 0 || term >= mainTerms ? 0 : idf * data.bounds[term]! * boundScale * BOUND_SLACK;
+        return { phrase, term, idf, bound, df: nHit };
       });
       const qt = all.filter((q) => q.term >= 0);
       if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
-      const pass = compileFilter(filter);
+      const f = compileFilter(data, filter);
+      const pass = mainPass(f);
       const top = new TopK(Math.min(k, n));
-      if (match === 'all' && qt.length > 1) searchAll(qt, top, pass, phrases.length);
-      else if (pruning === 'none') searchExhaustive(qt, top, pass);
-      else searchMaxScore(qt, top, pass, phrases.length);
-      return top.sorted().map(({ score, doc }) => ({ id: data.ids[doc]!, key: data.keys[doc]!, score }));
+      const matchAll = match === 'all' && qt.length > 1;
+      // The main segment first (rows in key order, as MaxScore's tie rule needs), then the delta's rows.
+      if (matchAll) searchAll(ctx, qt, top, pass, phrases.length);
+      else if (pruning === 'none') searchExhaustive(ctx, qt, top, pass);
+      else searchMaxScore(ctx, qt, top, pass, phrases.length);
+      if (delta.rows.length > 0) searchDelta(qt, matchAll, top, f);
+      return top.sorted().map(({ score, key }) => ({ id: idOfKey(key)!, key, score }));
     },
-    idOf(key) {
-      const row = rowOf(key);
-      return row < 0 ? undefined : data.ids[row];
-    },
+    idOf: idOfKey,
     keyFilter(filter) {
-      const f = compileFilterParts(filter);
-      if (f === undefined) return (key) => rowOf(key) >= 0;
+      const f = compileFilter(data, filter);
+      if (!segmented) {
+        if (f === undefined) return (key) => main.rowOf(key) >= 0;
+        return (key) => {
+          const row = main.rowOf(key);
+          return row >= 0 && rowPasses(data, f, row);
+        };
+      }
       return (key) => {
-        const row = rowOf(key);
-        return row >= 0 && rowPasses(f, row);
+        const r = liveRowOf(key);
+        if (r >= 0) return f === undefined || rowPasses(data, f, r);
+        const row = deltaRowOf(delta, key);
+        return row !== undefined && (f === undefined || deltaRowPasses(f, row));
       };
     },
     keysMatching(filter) {
-      const f = compileFilterParts(filter);
-      return f === undefined ? data.keys.slice(0, n) : keysPassing(f);
+      const f = compileFilter(data, filter);
+      if (!segmented && f === undefined) return data.keys.slice(0, nMain);
+      const fromMain = mainKeysPassing(data, f, live);
+      if (delta.rows.length === 0) return fromMain;
+      const fromDelta = delta.rows.filter((row) => f === undefined || deltaRowPasses(f, row)).map((row) => row.key);
+      // Both ascending: one merge.
+      const out = new Float64Array(fromMain.length + fromDelta.length);
+      let i = 0;
+      let j = 0;
+      let w = 0;
+      while (i < fromMain.length || j < fromDelta.length) {
+        if (j >= fromDelta.length || (i < fromMain.length && fromMain[i]! < fromDelta[j]!)) out[w++] = fromMain[i++]!;
+        else out[w++] = fromDelta[j++]!;
+      }
+      return out;
     },
     documentFrequencies(tokens) {
       const out = new Map<string, number>();
       for (const t of tokens) if (!out.has(t)) out.set(t, df(termOf(phraseKey(t))));
       return out;
     },
-    isCurrent: (store) => store.revision() === data.revision,
+    isCurrent: (store) => store.revision() === state.log.revision,
     save(file) {
-      const bytes = saveData(data, file);
+      // A file holds one segment: the delta is merged into the written copy (this index keeps its segments).
+      const written = segmented ? mergeSegments(main, tombstoneCount, delta, dictionary.terms, termCount, state.log) : { ...data, ...state.log };
+      const bytes = saveData(written, file);
       internals.unsavedChanges = 0;
       return bytes;
     },
     stats(): KeywordIndexStats {
-      const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.brandOf, data.offsets, data.docs, data.freqs, data.bounds, norms];
+      const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.brandOf, data.offsets, data.docs, data.freqs, data.bounds];
       const stringBytes = (list: readonly string[]): number => list.reduce((s, x) => s + 16 + 2 * x.length, 0);
+      let mainPostings = data.docs.length;
+      if (live !== undefined) {
+        // Tombstoned rows' postings are still in the main lists: counted out here (stats are not a hot path).
+        mainPostings = 0;
+        for (const d of data.docs) if (live(d)) mainPostings++;
+      }
+      const deltaBytes = delta.rows.reduce((s, row) => s + 120 + 2 * row.id.length + 16 * row.terms.length, 0);
       return {
-        revision: data.revision,
+        revision: state.log.revision,
         products: n,
-        terms: data.terms.length,
-        postings: data.docs.length,
-        // Typed arrays, the strings, and the term map (≈ 40 bytes an entry beside its key).
+        terms: termCount,
+        postings: mainPostings + delta.postings,
+        // Typed arrays, the strings, the term map (≈ 40 bytes an entry beside its key), tombstones and delta rows.
         memoryBytes:
           typed.reduce((s, a) => s + a.byteLength, 0) +
           stringBytes(data.ids) +
-          stringBytes(data.terms) +
+          stringBytes(dictionary.terms.slice(0, termCount)) +
           stringBytes(data.categories) +
           stringBytes(data.brands) +
-          40 * data.terms.length,
-        averageLength: n > 0 ? data.totalLength / n : 0,
+          40 * termCount +
+          (segmented ? seqOf.byteLength + 4 * tombstoneCount : 0) +
+          deltaBytes,
+        averageLength: n > 0 ? totalLength / n : 0,
       };
     },
   };
   internalsOf.set(index, internals);
   return index;
+}
+
+function logPositionOf(store: ProductStore): LogPosition {
+  return { revision: store.revision(), changeSeq: store.changeSeq(), changeLogId: store.changeLogId() };
 }
 
 /**
@@ -909,220 +345,12 @@ function createIndex(data: IndexData, sharedTermIds?: Map<string, number>): Keyw
 export function createMemoryKeywordIndex(store: ProductStore, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
   const opts = validateOptions(options);
   const data = store.transaction(() => buildData(store.iterateKeywordRows(), logPositionOf(store), opts));
-  return createIndex(data);
+  return createIndex(stateOf(data));
 }
 
 /** Builds an index from rows given directly (key order); for tests and tools without a store. */
 export function createMemoryKeywordIndexFromRows(rows: Iterable<KeywordRow>, revision: string, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
-  return createIndex(buildData(rows, { revision, changeSeq: 0, changeLogId: '' }, validateOptions(options)));
-}
-
-// ---- File format ------------------------------------------------------------------------------
-//
-// magic (8 bytes) | format version (u32 LE) | header length (u32 LE) | header JSON | zero padding
-// to 8 bytes | sections, each starting on an 8-byte boundary. The header lists every section
-// (name, byte offset from the body start, byte length) and the SHA-1 of the body, so a truncated or
-// damaged file is detected before any of it is used.
-
-const TYPED_SECTIONS = ['keys', 'lengths', 'prices', 'inStock', 'categoryOf', 'brandOf', 'offsets', 'docs', 'freqs', 'bounds'] as const;
-const STRING_SECTIONS = ['ids', 'terms', 'categories', 'brands'] as const;
-type TypedSection = (typeof TYPED_SECTIONS)[number];
-type StringSection = (typeof STRING_SECTIONS)[number];
-
-const TYPED_CONSTRUCTORS = {
-  keys: Float64Array,
-  lengths: Uint32Array,
-  prices: Float64Array,
-  inStock: Int8Array,
-  categoryOf: Int32Array,
-  brandOf: Int32Array,
-  offsets: Uint32Array,
-  docs: Int32Array,
-  freqs: Float32Array,
-  bounds: Float64Array,
-} as const satisfies Record<TypedSection, unknown>;
-
-interface FileHeader {
-  revision: string;
-  changeSeq: number;
-  changeLogId: string;
-  rowsSinceExactBounds: number;
-  weights: number[];
-  maxPhraseTerms: number;
-  totalLength: number;
-  products: number;
-  littleEndian: boolean;
-  sha1: string;
-  sections: { name: TypedSection | StringSection; offset: number; length: number }[];
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const align8 = (n: number): number => (n + 7) & ~7;
-
-function saveData(data: IndexData, file: string): number {
-  const parts: Uint8Array[] = [];
-  const sections: FileHeader['sections'] = [];
-  let offset = 0;
-  const addPart = (name: TypedSection | StringSection, bytes: Uint8Array): void => {
-    sections.push({ name, offset, length: bytes.byteLength });
-    parts.push(bytes);
-    const padded = align8(bytes.byteLength);
-    if (padded > bytes.byteLength) parts.push(new Uint8Array(padded - bytes.byteLength));
-    offset += padded;
-  };
-  for (const name of TYPED_SECTIONS) {
-    const a = data[name];
-    addPart(name, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  }
-  for (const name of STRING_SECTIONS) addPart(name, Buffer.from(JSON.stringify(data[name]), 'utf8'));
-  const body = Buffer.concat(parts);
-  const header: FileHeader = {
-    revision: data.revision,
-    changeSeq: data.changeSeq,
-    changeLogId: data.changeLogId,
-    rowsSinceExactBounds: data.rowsSinceExactBounds,
-    weights: data.weights,
-    maxPhraseTerms: data.maxPhraseTerms,
-    totalLength: data.totalLength,
-    products: data.ids.length,
-    littleEndian: LITTLE_ENDIAN,
-    sha1: createHash('sha1').update(body).digest('hex'),
-    sections,
-  };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.alloc(align8(16 + headerBytes.length));
-  prefix.write(KEYWORD_INDEX_MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(KEYWORD_INDEX_FORMAT_VERSION, 8);
-  prefix.writeUInt32LE(headerBytes.length, 12);
-  headerBytes.copy(prefix, 16);
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, Buffer.concat([prefix, body]));
-  fs.renameSync(temp, file);
-  return prefix.length + body.length;
-}
-
-type ParseResult = { ok: true; data: IndexData } | { ok: false; reason: KeywordIndexStaleReason; message: string; revision?: string };
-
-/** Reads the header only: the revision a saved index was built from, or undefined when the file is missing or not an index. */
-export function readKeywordIndexRevision(file: string): string | undefined {
-  return readKeywordIndexHeader(file)?.revision;
-}
-
-/**
- * The store position a saved index stands at (header only), or undefined when the file is missing or
- * not an index. `changeSeq` and `changeLogId` are undefined in files of an older format.
- */
-export function readKeywordIndexHeader(file: string): { formatVersion: number; revision: string; changeSeq?: number; changeLogId?: string } | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(16);
-    if (fs.readSync(fd, head, 0, 16, 0) < 16 || head.toString('latin1', 0, 8) !== KEYWORD_INDEX_MAGIC) return undefined;
-    const length = head.readUInt32LE(12);
-    if (length > MAX_HEADER_BYTES) return undefined; // a damaged length must not allocate gigabytes
-    const json = Buffer.alloc(length);
-    if (fs.readSync(fd, json, 0, length, 16) < length) return undefined;
-    const header = JSON.parse(json.toString('utf8')) as Partial<FileHeader>;
-    if (typeof header.revision !== 'string') return undefined;
-    return {
-      formatVersion: head.readUInt32LE(8),
-      revision: header.revision,
-      changeSeq: typeof header.changeSeq === 'number' ? header.changeSeq : undefined,
-      changeLogId: typeof header.changeLogId === 'string' ? header.changeLogId : undefined,
-    };
-  } catch {
-    // Only for a header that is not JSON: "not an index" is the answer, not an error.
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function parseFile(bytes: Buffer, weights: number[]): ParseResult {
-  const damaged = (message: string): ParseResult => ({ ok: false, reason: 'damaged', message });
-  if (bytes.length < 16 || bytes.toString('latin1', 0, 8) !== KEYWORD_INDEX_MAGIC) return damaged('not a prodsim keyword index');
-  const version = bytes.readUInt32LE(8);
-  if (version !== KEYWORD_INDEX_FORMAT_VERSION) {
-    return { ok: false, reason: 'format', message: `file format ${version}, this prodsim reads ${KEYWORD_INDEX_FORMAT_VERSION}` };
-  }
-  const headerLength = bytes.readUInt32LE(12);
-  if (16 + headerLength > bytes.length) return damaged('truncated header');
-  let header: FileHeader;
-  try {
-    header = JSON.parse(bytes.toString('utf8', 16, 16 + headerLength)) as FileHeader;
-  } catch {
-    return damaged('header is not valid JSON');
-  }
-  if (header.littleEndian !== LITTLE_ENDIAN) return { ok: false, reason: 'format', message: 'written on a machine of the other byte order' };
-  if (header.weights.length !== weights.length || header.weights.some((w, i) => w !== weights[i])) {
-    return { ok: false, reason: 'format', message: `built with column weights ${header.weights.join(',')}, expected ${weights.join(',')}`, revision: header.revision };
-  }
-  const bodyStart = align8(16 + headerLength);
-  // Typed-array views need an aligned buffer; a Buffer from the pool may not be.
-  const body = bytes.byteOffset % 8 === 0 ? bytes.subarray(bodyStart) : Buffer.from(bytes.subarray(bodyStart));
-  if (createHash('sha1').update(body).digest('hex') !== header.sha1) return damaged('checksum mismatch (truncated or modified)');
-  const section = new Map(header.sections.map((s) => [s.name, s]));
-  const bytesOf = (name: TypedSection | StringSection): Uint8Array | undefined => {
-    const s = section.get(name);
-    if (!s || s.offset + s.length > body.length) return undefined;
-    return body.subarray(s.offset, s.offset + s.length);
-  };
-  const typed: Partial<Record<TypedSection, ArrayBufferView>> = {};
-  for (const name of TYPED_SECTIONS) {
-    const b = bytesOf(name);
-    const C = TYPED_CONSTRUCTORS[name];
-    if (!b || b.byteLength % C.BYTES_PER_ELEMENT !== 0 || b.byteOffset % C.BYTES_PER_ELEMENT !== 0) {
-      return damaged(`section ${name} missing or misaligned`);
-    }
-    typed[name] = new C(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength / C.BYTES_PER_ELEMENT);
-  }
-  const strings: Partial<Record<StringSection, string[]>> = {};
-  for (const name of STRING_SECTIONS) {
-    const b = bytesOf(name);
-    if (!b) return damaged(`section ${name} missing`);
-    strings[name] = JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')) as string[];
-  }
-  const data: IndexData = {
-    revision: header.revision,
-    changeSeq: header.changeSeq,
-    changeLogId: header.changeLogId,
-    rowsSinceExactBounds: typeof header.rowsSinceExactBounds === 'number' ? header.rowsSinceExactBounds : 0,
-    weights: header.weights,
-    maxPhraseTerms: header.maxPhraseTerms,
-    totalLength: header.totalLength,
-    ids: strings.ids!,
-    categories: strings.categories!,
-    brands: strings.brands!,
-    brandOf: typed.brandOf as Int32Array,
-    terms: strings.terms!,
-    keys: typed.keys as Float64Array,
-    lengths: typed.lengths as Uint32Array,
-    prices: typed.prices as Float64Array,
-    inStock: typed.inStock as Int8Array,
-    categoryOf: typed.categoryOf as Int32Array,
-    offsets: typed.offsets as Uint32Array,
-    docs: typed.docs as Int32Array,
-    freqs: typed.freqs as Float32Array,
-    bounds: typed.bounds as Float64Array,
-  };
-  const n = header.products;
-  const consistent =
-    data.ids.length === n &&
-    data.keys.length === n &&
-    data.lengths.length === n &&
-    data.prices.length === n &&
-    data.inStock.length === n &&
-    data.categoryOf.length === n &&
-    data.brandOf.length === n &&
-    typeof data.changeSeq === 'number' &&
-    typeof data.changeLogId === 'string' &&
-    data.offsets.length === data.terms.length + 1 &&
-    data.bounds.length === data.terms.length &&
-    data.docs.length === data.freqs.length &&
-    data.offsets[data.terms.length] === data.docs.length;
-  if (!consistent) return damaged('section sizes disagree');
-  return { ok: true, data };
+  return createIndex(stateOf(buildData(rows, { revision, changeSeq: 0, changeLogId: '' }, validateOptions(options))));
 }
 
 export interface LoadKeywordIndexOptions {
@@ -1146,7 +374,7 @@ export function loadMemoryKeywordIndex(file: string, options: LoadKeywordIndexOp
   if (options.revision !== undefined && parsed.data.revision !== options.revision) {
     throw keywordIndexStale(file, 'revision', `built from store revision ${parsed.data.revision}, the store is at ${options.revision}`);
   }
-  return createIndex(parsed.data);
+  return createIndex(stateOf(parsed.data));
 }
 
 export interface OpenedKeywordIndex {
@@ -1174,18 +402,18 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
   const revision = store.revision();
   // Reading the header first avoids reading (and checksumming) a large file that must be rebuilt anyway.
   const saved = readKeywordIndexHeader(file);
+  const readable = saved !== undefined && READABLE_FORMAT_VERSIONS.includes(saved.formatVersion);
   const updatable =
-    saved !== undefined &&
-    saved.formatVersion === KEYWORD_INDEX_FORMAT_VERSION &&
+    readable &&
     saved.changeSeq !== undefined &&
     saved.changeLogId !== undefined &&
     saved.changeLogId !== '' &&
     saved.changeLogId === store.changeLogId() &&
     store.changesSince(saved.changeSeq) !== undefined;
-  if (saved?.revision === revision || updatable) {
-    const parsed = parseFile(fs.readFileSync(file), ANALYZED_FIELDS.map((f) => opts.columnWeights[f]));
+  if ((readable && saved.revision === revision) || updatable) {
+    const parsed = parseFile(fs.readFileSync(file), weightsOf(opts));
     if (parsed.ok && parsed.data.maxPhraseTerms === opts.maxPhraseTerms) {
-      const loaded = createIndex(parsed.data);
+      const loaded = createIndex(stateOf(parsed.data));
       if (saved?.revision === revision) return { index: loaded, source: 'loaded' };
       const updated = updateMemoryKeywordIndex(loaded, store, { ...opts, file, saveAfterFraction: 0 });
       if (updated.source === 'updated' || updated.source === 'current') {
@@ -1194,7 +422,7 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
       return { index: updated.index, source: 'built', reason: 'revision' };
     }
     reason = parsed.ok ? 'format' : parsed.reason;
-  } else if (saved !== undefined) reason = saved.formatVersion === KEYWORD_INDEX_FORMAT_VERSION ? 'revision' : 'format';
+  } else if (saved !== undefined) reason = readable ? 'revision' : 'format';
   else if (fs.existsSync(file)) reason = 'damaged';
   const index = createMemoryKeywordIndex(store, opts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -1204,17 +432,12 @@ export function openMemoryKeywordIndex(store: ProductStore, file: string, option
 
 // ---- Incremental update -----------------------------------------------------------------------
 //
-// An update reads the store's change log since the index's seq, reads the changed products' rows
-// (`keywordRowsOf`) and merges them into a new index: rows of changed or deleted keys are dropped, the
-// current rows of changed keys are analysed and merged in key order, and every posting list is
-// rewritten once (old postings renumbered, new ones merged in doc order). The result holds exactly
-// the postings, lengths and columns a full build of the same store would (term ids aside), so N,
-// avgdl, document frequencies, scores and tie-breaks are those of a full build. MaxScore bounds are
-// the old ones scaled by the avgdl change plus the new postings' exact values (valid upper bounds,
-// so the same top-k), recomputed exactly once BOUNDS_RECOMPUTE_FRACTION of the products changed.
-// Its cost is the changed rows' analysis plus one pass over the postings (no product JSON or store
-// scan): see bench/keyword.ts for measured figures. Terms whose last product went away keep an
-// empty posting list until the next full build.
+// An update reads the store's change log since the index's seq and the changed products' rows
+// (`keywordRowsOf`), analyses those rows into the delta segment and tombstones the main rows they
+// replace or delete (`delta-segment.ts`): its cost follows the change, not the index. Once the delta
+// and tombstones pass `KEYWORD_MERGE_FRACTION` of the products, or when the update saves, they are
+// merged into a new main segment (one pass over every posting). Either way the index answers as a
+// full build of the same store would: same N, avgdl, document frequencies, scores and tie-breaks.
 
 /**
  * Above this share of the index's products changed, an update rebuilds from the store instead (reading
@@ -1224,17 +447,18 @@ export const KEYWORD_INCREMENTAL_MAX_FRACTION = 0.2;
 
 /**
  * `updateMemoryKeywordIndex` with a `file` saves an updated index once the log rows merged since its
- * last save reach this share of its products (a save writes the whole index: ~100 ms at 100k
- * products, ~1 s at 1M); a file left behind is brought up to date from the log when next opened.
+ * last save reach this share of its products (a save merges the segments and writes the whole index:
+ * ~100 ms at 100k products, ~1.5 s at 1M); a file left behind is brought up to date from the log when
+ * next opened.
  */
 export const KEYWORD_SAVE_AFTER_FRACTION = 0.01;
 
 /**
- * An update scales the old MaxScore bounds instead of recomputing them over every posting (still upper
- * bounds, a little looser: see `mergeRows`); once this share of the products changed since the last
- * exact computation, it recomputes them, so pruning does not degrade over many updates.
+ * An update merges the delta segment into the main one once delta rows plus tombstones exceed this
+ * share of the products (a merge rewrites every posting list, ~0.5 s at 1M products; a larger delta
+ * costs queries a little: its rows are scored without pruning). Measured in bench/keyword.ts.
  */
-const BOUNDS_RECOMPUTE_FRACTION = 0.05;
+export const KEYWORD_MERGE_FRACTION = 0.02;
 
 export interface UpdateKeywordIndexOptions extends MemoryKeywordIndexOptions {
   /**
@@ -1244,13 +468,15 @@ export interface UpdateKeywordIndexOptions extends MemoryKeywordIndexOptions {
   file?: string;
   /** Default `KEYWORD_SAVE_AFTER_FRACTION`; 0 saves after every update that changed the index. */
   saveAfterFraction: number;
+  /** Default `KEYWORD_MERGE_FRACTION`; 0 merges after every update (the behaviour before delta segments). */
+  mergeFraction: number;
 }
 
 export interface UpdatedKeywordIndex {
   index: KeywordIndex;
   /**
    * `current`: nothing to do (the same index, or one with only the revision moved when the store's
-   * writes left no product change); `updated`: the log's changes were merged in; `built`: rebuilt.
+   * writes left no product change); `updated`: the log's changes were applied; `built`: rebuilt.
    */
   source: 'current' | 'updated' | 'built';
   /** Why it was rebuilt: the log does not reach back to the index (`log`), or too many products changed (`changes`). */
@@ -1259,10 +485,8 @@ export interface UpdatedKeywordIndex {
   changesApplied: number;
   /** Whether it was saved to `options.file`. */
   saved: boolean;
-}
-
-function logPositionOf(store: ProductStore): LogPosition {
-  return { revision: store.revision(), changeSeq: store.changeSeq(), changeLogId: store.changeLogId() };
+  /** Whether the update merged the delta segment into the main one (always before a save). */
+  merged: boolean;
 }
 
 /**
@@ -1278,296 +502,101 @@ export function updateMemoryKeywordIndex(
   store: ProductStore,
   options: Partial<UpdateKeywordIndexOptions> = {},
 ): UpdatedKeywordIndex {
-  const { file, saveAfterFraction = KEYWORD_SAVE_AFTER_FRACTION, ...indexOptions } = options;
+  const { file, saveAfterFraction = KEYWORD_SAVE_AFTER_FRACTION, mergeFraction = KEYWORD_MERGE_FRACTION, ...indexOptions } = options;
   if (!(saveAfterFraction >= 0)) {
     throw createError('INVALID_ARGUMENT', 'saveAfterFraction must be a number ≥ 0', { field: 'saveAfterFraction', received: String(saveAfterFraction) });
+  }
+  if (!(mergeFraction >= 0)) {
+    throw createError('INVALID_ARGUMENT', 'mergeFraction must be a number ≥ 0', { field: 'mergeFraction', received: String(mergeFraction) });
   }
   const opts = validateOptions(indexOptions);
   const internals = internalsOf.get(index);
   if (!internals) throw createError('INVALID_ARGUMENT', 'updateMemoryKeywordIndex: not an index made by this module', { field: 'index' });
-  const weights = ANALYZED_FIELDS.map((f) => opts.columnWeights[f]);
-  const sameOptions = internals.data.maxPhraseTerms === opts.maxPhraseTerms && internals.data.weights.every((w, i) => w === weights[i]);
+  const { state } = internals;
+  const weights = weightsOf(opts);
+  const mainData = state.main.data;
+  const sameOptions = mainData.maxPhraseTerms === opts.maxPhraseTerms && mainData.weights.every((w, i) => w === weights[i]);
+  let save = false;
   const result = store.transaction((): Omit<UpdatedKeywordIndex, 'saved'> => {
     const log = logPositionOf(store);
-    const { data } = internals;
-    const rebuild = (reason: 'log' | 'changes'): Omit<UpdatedKeywordIndex, 'saved'> => ({
-      index: createIndex(buildData(store.iterateKeywordRows(), log, opts)),
-      source: 'built',
-      reason,
-      changesApplied: 0,
-    });
-    if (!sameOptions || log.changeLogId === '' || log.changeLogId !== data.changeLogId) return rebuild('log');
-    if (log.revision === data.revision && log.changeSeq === data.changeSeq) return { index, source: 'current', changesApplied: 0 };
-    const changes = store.changesSince(data.changeSeq);
+    const rebuild = (reason: 'log' | 'changes'): Omit<UpdatedKeywordIndex, 'saved'> => {
+      save = file !== undefined;
+      return { index: createIndex(stateOf(buildData(store.iterateKeywordRows(), log, opts))), source: 'built', reason, changesApplied: 0, merged: false };
+    };
+    if (!sameOptions || log.changeLogId === '' || log.changeLogId !== state.log.changeLogId) return rebuild('log');
+    if (log.revision === state.log.revision && log.changeSeq === state.log.changeSeq) return { index, source: 'current', changesApplied: 0, merged: false };
+    const changes = store.changesSince(state.log.changeSeq);
     if (changes === undefined) return rebuild('log');
     const keys = [...new Set(changes.map((c) => c.key))].sort((a, b) => a - b);
-    if (keys.length > KEYWORD_INCREMENTAL_MAX_FRACTION * Math.max(data.ids.length, 1) && keys.length > 64) return rebuild('changes');
+    if (keys.length > KEYWORD_INCREMENTAL_MAX_FRACTION * Math.max(index.size, 1) && keys.length > 64) return rebuild('changes');
     if (keys.length === 0) {
-      // The revision moved without a product change reaching the log: the same data at the new position.
-      internals.ownsTermIds = false;
-      return { index: createIndex({ ...data, ...log }, internals.termIds), source: 'current', changesApplied: 0 };
+      // The revision moved without a product change reaching the log: the same segments at the new position.
+      const same = createIndex({ ...state, log });
+      internalsOf.get(same)!.ownsDictionary = internals.ownsDictionary;
+      internals.ownsDictionary = false;
+      return { index: same, source: 'current', changesApplied: 0, merged: false };
     }
-    const merged = mergeRows(internals, keys, store.keywordRowsOf(keys), log, opts);
-    return { index: createIndex(merged.data, merged.termIds), source: 'updated', changesApplied: changes.length };
+    const rows = store.keywordRowsOf(keys);
+
+    // Terms: appended to the shared dictionary, unless this index handed it on already (then a copy).
+    let dictionary = state.dictionary;
+    if (!internals.ownsDictionary || dictionary.terms.length !== state.termCount) dictionary = dictionaryOf(dictionary.terms.slice(0, state.termCount));
+    internals.ownsDictionary = false;
+    const dict = dictionary;
+    const termId = (term: string): number => {
+      let t = dict.ids.get(term);
+      if (t === undefined) {
+        t = dict.terms.length;
+        dict.ids.set(term, t);
+        dict.terms.push(term);
+      }
+      return t;
+    };
+    const analyse = createRowAnalyser(mainData.weights, opts.maxPhraseTerms, termId);
+    const added: DeltaRow[] = rows.map((row) => {
+      const a = analyse(row);
+      return {
+        key: row.key,
+        id: row.id,
+        length: a.length,
+        price: row.price ?? Number.NaN,
+        inStock: row.inStock === null ? -1 : row.inStock ? 1 : 0,
+        category: row.category,
+        brand: brandColumnValue(row.brand),
+        terms: Int32Array.from(a.terms),
+        freqs: Float32Array.from(a.freqs),
+      };
+    });
+
+    // Tombstones for the main rows of the changed keys (a fork of the list when a newer version already extended it).
+    let main = state.main;
+    if (main.tombstones.count !== state.tombstoneCount) {
+      main = { ...main, tombstones: new Tombstones(mainData.ids.length, { tombstones: main.tombstones, upTo: state.tombstoneCount }), scratch: { generation: 0 } };
+    }
+    let tombstoneCount = state.tombstoneCount;
+    let deadLength = state.deadLength;
+    for (const key of keys) {
+      const r = main.rowOf(key);
+      if (r >= 0 && main.tombstones.seqOf[r]! >= tombstoneCount) {
+        main.tombstones.add(r);
+        tombstoneCount++;
+        deadLength += mainData.lengths[r]!;
+      }
+    }
+    let next: IndexState = { main, tombstoneCount, deadLength, delta: updateDelta(state.delta, keys, added), dictionary, termCount: dictionary.terms.length, log };
+    const size = mainData.ids.length - tombstoneCount + next.delta.rows.length;
+    const unsaved = internals.unsavedChanges + changes.length;
+    save = file !== undefined && (!fs.existsSync(file) || unsaved >= Math.max(1, saveAfterFraction * size));
+    const merge = save || tombstoneCount + next.delta.rows.length > mergeFraction * size;
+    if (merge) next = mergedState(next);
+    return { index: createIndex(next), source: 'updated', changesApplied: changes.length, merged: merge };
   });
   const next = internalsOf.get(result.index)!;
   if (result.index !== index && result.source !== 'built') next.unsavedChanges = internals.unsavedChanges + result.changesApplied;
-  const save =
-    file !== undefined &&
-    result.index !== index &&
-    (result.source === 'built' || !fs.existsSync(file) || next.unsavedChanges >= Math.max(1, saveAfterFraction * result.index.size));
-  if (save) {
+  save &&= result.index !== index;
+  if (save && file !== undefined) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     result.index.save(file);
   }
   return { ...result, saved: save };
-}
-
-/**
- * The index data with the rows of `changedKeys` replaced by `rows` (their current state; keys absent
- * from `rows` were deleted). Both lists in ascending key order.
- */
-function mergeRows(
-  base: IndexInternals,
-  changedKeys: readonly number[],
-  rows: readonly KeywordRow[],
-  log: LogPosition,
-  opts: MemoryKeywordIndexOptions,
-): { data: IndexData; termIds: Map<string, number> } {
-  const old = base.data;
-  const nOld = old.ids.length;
-  // Terms: the old ids stay; new terms are appended to a copy of the list and to the map, which the
-  // new index takes over (the old index ignores ids past its own terms).
-  const terms = old.terms.slice();
-  let termIds = base.termIds;
-  if (!base.ownsTermIds) {
-    termIds = new Map<string, number>();
-    for (let i = 0; i < terms.length; i++) termIds.set(terms[i]!, i);
-  }
-  base.ownsTermIds = false;
-  const termMap = termIds;
-  const termId = (term: string): number => {
-    let t = termMap.get(term);
-    if (t === undefined || t >= terms.length || terms[t] !== term) {
-      t = terms.length;
-      termMap.set(term, t);
-      terms.push(term);
-    }
-    return t;
-  };
-
-  const dead = new Uint8Array(nOld);
-  for (const key of changedKeys) {
-    const r = base.rowOf(key);
-    if (r >= 0) dead[r] = 1;
-  }
-  const nNew = nOld - dead.reduce((s, x) => s + x, 0) + rows.length;
-
-  // Analyse the new rows: their postings as (term, row index in `rows`, weighted frequency).
-  const analyse = createRowAnalyser(old.weights, opts.maxPhraseTerms, termId);
-  const newLengths = new Uint32Array(rows.length);
-  const postTerm: number[] = [];
-  const postRow: number[] = [];
-  const postFreq: number[] = [];
-  rows.forEach((row, i) => {
-    const a = analyse(row);
-    newLengths[i] = a.length;
-    for (let j = 0; j < a.terms.length; j++) {
-      postTerm.push(a.terms[j]!);
-      postRow.push(i);
-      postFreq.push(a.freqs[j]!);
-    }
-  });
-
-  // Rows: the live old rows and the new ones merged by key.
-  // Rows only appended (an ingest of new products: no old row dropped, every new key above the old
-  // ones): old ordinals stay, so old columns and posting lists are block copies.
-  const appendOnly = nNew === nOld + rows.length && (rows.length === 0 || nOld === 0 || rows[0]!.key > old.keys[nOld - 1]!);
-  let ids: string[] = [];
-  const keys = new Float64Array(nNew);
-  const lengths = new Uint32Array(nNew);
-  const prices = new Float64Array(nNew);
-  const inStock = new Int8Array(nNew);
-  const categoryOf = new Int32Array(nNew);
-  // Brands: old rows keep their old brand id until the new sorted list is known (new rows: their string).
-  const brandIds = new Int32Array(nNew);
-  const newBrands: (string | null)[] = [];
-  const categoryTable = interner(old.categories);
-  const oldToNew = new Int32Array(nOld).fill(-1);
-  const newOrdinal = new Int32Array(rows.length);
-  let totalLength = 0;
-  let i = 0;
-  let j = 0;
-  let d0 = 0;
-  if (appendOnly) {
-    ids = old.ids.slice();
-    keys.set(old.keys);
-    lengths.set(old.lengths);
-    prices.set(old.prices);
-    inStock.set(old.inStock);
-    categoryOf.set(old.categoryOf);
-    brandIds.set(old.brandOf);
-    totalLength = old.totalLength;
-    i = nOld;
-    d0 = nOld;
-  }
-  for (let d = d0; d < nNew; d++) {
-    while (i < nOld && dead[i]) i++;
-    const takeOld = j >= rows.length || (i < nOld && old.keys[i]! < rows[j]!.key);
-    if (takeOld) {
-      oldToNew[i] = d;
-      ids.push(old.ids[i]!);
-      keys[d] = old.keys[i]!;
-      lengths[d] = old.lengths[i]!;
-      prices[d] = old.prices[i]!;
-      inStock[d] = old.inStock[i]!;
-      categoryOf[d] = old.categoryOf[i]!;
-      brandIds[d] = old.brandOf[i]!;
-      i++;
-    } else {
-      const row = rows[j]!;
-      newOrdinal[j] = d;
-      ids.push(row.id);
-      keys[d] = row.key;
-      lengths[d] = newLengths[j]!;
-      prices[d] = row.price ?? Number.NaN;
-      inStock[d] = row.inStock === null ? -1 : row.inStock ? 1 : 0;
-      categoryOf[d] = row.category === null ? -1 : categoryTable.id(row.category);
-      brandIds[d] = -2 - newBrands.length;
-      newBrands.push(brandColumnValue(row.brand));
-      j++;
-    }
-    totalLength += lengths[d]!;
-  }
-
-  const brands = mergeBrands(old.brands, brandIds, newBrands);
-
-  // Postings: each term's old list (renumbered, dead rows dropped) merged with its new postings.
-  const order = Array.from(postTerm.keys()).sort((a, b) => postTerm[a]! - postTerm[b]! || postRow[a]! - postRow[b]!);
-  const nTerms = terms.length;
-  const oldTerms = old.terms.length;
-  const capacity = old.docs.length + order.length;
-  const docs = new Int32Array(capacity);
-  const freqs = new Float32Array(capacity);
-  const offsets = new Uint32Array(nTerms + 1);
-  const oldDocs = old.docs;
-  const oldFreqs = old.freqs;
-  let w = 0;
-  let g = 0;
-  if (appendOnly) {
-    // The old postings between two terms that receive new postings are copied as one block, their offsets shifted.
-    let tNext = 0;
-    const copyOldUntil = (tEnd: number): void => {
-      const a = Math.min(tNext, oldTerms);
-      const b = Math.min(tEnd, oldTerms);
-      if (b > a) {
-        const p0 = old.offsets[a]!;
-        const p1 = old.offsets[b]!;
-        docs.set(oldDocs.subarray(p0, p1), w);
-        freqs.set(oldFreqs.subarray(p0, p1), w);
-        const shift = w - p0;
-        for (let u = a; u < b; u++) offsets[u] = old.offsets[u]! + shift;
-        w += p1 - p0;
-      }
-      for (let u = Math.max(tNext, oldTerms); u < tEnd; u++) offsets[u] = w;
-      tNext = Math.max(tNext, tEnd);
-    };
-    while (g < order.length) {
-      const t = postTerm[order[g]!]!;
-      copyOldUntil(t + 1);
-      for (; g < order.length && postTerm[order[g]!] === t; g++) {
-        docs[w] = newOrdinal[postRow[order[g]!]!]!;
-        freqs[w++] = postFreq[order[g]!]!;
-      }
-    }
-    copyOldUntil(nTerms);
-  }
-  for (let t = 0; !appendOnly && t < nTerms; t++) {
-    offsets[t] = w;
-    let p = t < oldTerms ? old.offsets[t]! : 0;
-    const end = t < oldTerms ? old.offsets[t + 1]! : 0;
-    if (g >= order.length || postTerm[order[g]!] !== t) {
-      // Most terms get no new posting: renumber and drop dead rows only.
-      for (; p < end; p++) {
-        const d = oldToNew[oldDocs[p]!]!;
-        if (d >= 0) {
-          docs[w] = d;
-          freqs[w++] = oldFreqs[p]!;
-        }
-      }
-      continue;
-    }
-    for (;;) {
-      // The next new posting of this term, if any (new rows are in key order, so their ordinals ascend).
-      const nextNew = g < order.length && postTerm[order[g]!] === t ? newOrdinal[postRow[order[g]!]!]! : NO_DOC;
-      let nextOld = NO_DOC;
-      while (p < end) {
-        const d = oldToNew[oldDocs[p]!]!;
-        if (d >= 0) {
-          nextOld = d;
-          break;
-        }
-        p++;
-      }
-      if (nextOld === NO_DOC && nextNew === NO_DOC) break;
-      if (nextOld < nextNew) {
-        docs[w] = nextOld;
-        freqs[w++] = oldFreqs[p++]!;
-      } else {
-        docs[w] = nextNew;
-        freqs[w++] = postFreq[order[g++]!]!;
-      }
-    }
-  }
-  offsets[nTerms] = w;
-  const data: IndexData = {
-    revision: log.revision,
-    changeSeq: log.changeSeq,
-    changeLogId: log.changeLogId,
-    weights: old.weights,
-    maxPhraseTerms: old.maxPhraseTerms,
-    totalLength,
-    ids,
-    keys,
-    lengths,
-    prices,
-    inStock,
-    categoryOf,
-    categories: categoryTable.list,
-    brandOf: brandIds,
-    brands,
-    terms,
-    offsets,
-    // Views, not copies: the tail left unused (the dropped rows' postings) is small, and copying the
-    // whole list again would double what an update writes.
-    docs: w < capacity ? docs.subarray(0, w) : docs,
-    freqs: w < capacity ? freqs.subarray(0, w) : freqs,
-    bounds: new Float64Array(nTerms),
-    rowsSinceExactBounds: 0,
-  };
-  const norms = normsOf(lengths, totalLength);
-  const sinceExact = old.rowsSinceExactBounds + changedKeys.length;
-  const exactBounds = sinceExact > BOUNDS_RECOMPUTE_FRACTION * Math.max(nNew, 1);
-  data.rowsSinceExactBounds = exactBounds ? 0 : sinceExact;
-  if (exactBounds) data.bounds = boundsOf(data, norms);
-  else {
-    // A term's bound before idf is max over its postings of f·(k1+1)/(f + k1·(1 − b + b·D/avgdl)).
-    // When avgdl grows from A0 to A1 each posting's value grows by at most A1/A0, and not at all when
-    // it shrinks; dropped postings only lower the max. So the old bounds, scaled, stay upper bounds;
-    // new postings are added exactly. Saves the pass over every posting.
-    const oldAvg = nOld > 0 ? old.totalLength / nOld : 1;
-    const newAvg = nNew > 0 ? totalLength / nNew : 1;
-    const scale = oldAvg > 0 ? Math.max(1, newAvg / oldAvg) : Number.POSITIVE_INFINITY;
-    const bounds = data.bounds;
-    if (Number.isFinite(scale)) for (let t = 0; t < oldTerms; t++) bounds[t] = old.bounds[t]! * scale;
-    else bounds.set(boundsOf(data, norms));
-    const k1plus1 = BM25_K1 + 1;
-    for (let o = 0; o < order.length; o++) {
-      const q = order[o]!;
-      const f = postFreq[q]!;
-      const value = (f * k1plus1) / (f + norms[newOrdinal[postRow[q]!]!]!);
-      if (value > bounds[postTerm[q]!]!) bounds[postTerm[q]!] = value;
-    }
-  }
-  return { data, termIds };
 }
