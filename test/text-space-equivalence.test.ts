@@ -18,7 +18,7 @@ import { createCatalogAwareEncoder, type CatalogAwareEncoder } from '../src/enco
 import { trainCatalogVectors } from '../src/encoders/catalog-vectors/catalog-vectors.ts';
 import { CATALOG_SIF_A } from '../src/encoders/catalog-vectors/combined-encoder.ts';
 import { DEFAULT_SIF_OPTIONS, principalDirection } from '../src/encoders/glove/sif.ts';
-import { productText } from '../src/tasks/text-space.ts';
+import { fitTextSpace, productText } from '../src/tasks/text-space.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-text-space-'));
@@ -195,4 +195,26 @@ test('principalDirection (upper-triangle Gram accumulation) equals the full Xᵀ
   const got = principalDirection(rows, 24)!;
   const want = referencePrincipalDirection(rows, 24)!;
   assert.equal(firstDifference([got], [want], ['u']), undefined);
+});
+
+test('the tokens a fit keeps for the encode pass are the analyser\'s tokens of that product version only', async () => {
+  const encoder = engine.catalog.textEncoder as CatalogAwareEncoder;
+  const idBefore = encoder.id;
+  const { decision, tokens } = fitTextSpace(engine.store, encoder, true, true);
+  assert.equal(decision.fitted, true);
+  assert.equal(encoder.id, idBefore, 'a refit on the same catalog gives the same state');
+  assert.ok(tokens !== undefined);
+  assert.equal(tokens.products, engine.store.count());
+  assert.ok(tokens.bytes > 0);
+  let checked = 0;
+  for (const { product, key, contentHash } of engine.store.iterateProducts()) {
+    assert.deepEqual(tokens.tokensOf(key, contentHash), encoder.analyzer!.tokenize(productText(product, encoder)));
+    if (checked === 0) {
+      assert.equal(tokens.tokensOf(key, contentHash.replace(/^./, (c) => (c === '0' ? '1' : '0'))), undefined, 'other content: not reused');
+      assert.equal(tokens.tokensOf(key + 1_000_000, contentHash), undefined, 'unknown key');
+    }
+    checked++;
+  }
+  assert.ok(checked >= 300);
+  assert.equal(fitTextSpace(engine.store, encoder, false, true).tokens, undefined, 'no fit, no tokens');
 });

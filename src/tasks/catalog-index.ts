@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Product } from '../catalog/product.ts';
-import { DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
+import { acceptsTokens, DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
 import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
@@ -20,7 +20,7 @@ import { storedFieldAnalysis } from '../store/product-record.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
-import { fitTextSpaceIfNeeded, productText, restoreTextState, type FitDecision } from './text-space.ts';
+import { fitTextSpace, productText, restoreTextState, type FitDecision } from './text-space.ts';
 
 export interface CatalogIndexOptions {
   store: ProductStore;
@@ -307,7 +307,10 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     async refresh({ forceRefit = false, onProgress } = {}) {
       const started = performance.now();
       onProgress?.({ stage: 'fit', done: 0, total: 1 });
-      const fit = fitTextSpaceIfNeeded(store, textEncoder, forceRefit);
+      // A fit keeps the tokens it saw (compactly, see FitTokens) for the encode pass below.
+      const fitted = fitTextSpace(store, textEncoder, forceRefit, true);
+      const fit = fitted.decision;
+      let fitTokens = fitted.tokens;
       const encoderId = textEncoder.id;
       const total = store.count();
       let encoded = 0;
@@ -322,16 +325,45 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       // No embedding-cache lookup by content hash here: the hash covers the product id, and a product
       // keeps one vector row per encoder (deleted with it), so a product without a current vector never
       // finds one computed for the same content.
-      const flush = async (batch: readonly { id: string }[]) => {
-        const todo = store.getProducts(batch.map((p) => p.id));
-        const vectors = await encodeTexts(todo.map((p) => productText(p.product, textEncoder)));
+      const flush = async (batch: readonly { id: string; key: number; contentHash: string }[]) => {
+        let todo: { id: string; contentHash: string }[];
+        let vectors: Float32Array[];
+        if (fitTokens && acceptsTokens(textEncoder)) {
+          // Products the fit just tokenised (same key, same content) are encoded from its tokens; the
+          // others (written since) are read and tokenised here. Same vectors as encoding their text.
+          const docs: string[][] = [];
+          todo = [];
+          const unseen: string[] = [];
+          for (const p of batch) {
+            const tokens = fitTokens.tokensOf(p.key, p.contentHash);
+            if (tokens) {
+              docs.push(tokens);
+              todo.push(p);
+            } else unseen.push(p.id);
+          }
+          for (const p of unseen.length > 0 ? store.getProducts(unseen) : []) {
+            docs.push(textEncoder.analyzer.tokenize(productText(p.product, textEncoder)));
+            todo.push({ id: p.product.id, contentHash: p.contentHash });
+          }
+          vectors = await textEncoder.encodeTokenized(docs);
+        } else {
+          const products = store.getProducts(batch.map((p) => p.id));
+          todo = products.map((p) => ({ id: p.product.id, contentHash: p.contentHash }));
+          vectors = await encodeTexts(products.map((p) => productText(p.product, textEncoder)));
+        }
+        let written = 0;
         store.transaction(() => {
-          store.putVectors(encoderId, todo.map((p, i) => ({ id: p.product.id, contentHash: p.contentHash, vector: vectors[i]! })));
+          // A product deleted since it was listed (by another process) gets no vector.
+          const present = store.contentHashes(todo.map((p) => p.id));
+          const rows = todo.map((p, i) => ({ id: p.id, contentHash: p.contentHash, vector: vectors[i]! })).filter((r) => present.has(r.id));
+          store.putVectors(encoderId, rows);
+          written = rows.length;
         });
-        encoded += todo.length;
+        encoded += written;
         onProgress?.({ stage: 'encode', done: encoded + cached, total });
       };
       for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
+      fitTokens = undefined;
       store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
       if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });

@@ -54,19 +54,133 @@ export interface FitDecision {
   reason: string;
 }
 
+/**
+ * The tokens of every product's text as the fit saw them, kept for the encode pass that follows it in
+ * the same refresh (which would otherwise read each product back and segment its text again). Compact:
+ * tokens as ids into one vocabulary (4 bytes a token) with per-product offsets, keys and a 52-bit
+ * fingerprint of the content hash (8 bytes each), so ~100 bytes a product of ~20 tokens plus the
+ * distinct tokens (~60–100 bytes each): ~120 MB at 1M products, where the fit itself holds every
+ * text's token arrays (~0.5–1 GB) while it runs.
+ */
+export interface FitTokens {
+  /** The product's tokens, when the fit saw this key with this content (else undefined: tokenise it). */
+  tokensOf(key: number, contentHash: string): string[] | undefined;
+  readonly products: number;
+  /** Approximate memory held, in bytes. */
+  readonly bytes: number;
+}
+
+/** FNV-1a of a string with a given offset basis (32 bits). */
+function fnv1a(text: string, basis: number): number {
+  let h = basis;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** 52 bits of two FNV-1a hashes: equal content hashes give equal fingerprints, different ones almost never. */
+function fingerprint(contentHash: string): number {
+  return fnv1a(contentHash, 0x811c9dc5) * 2 ** 20 + (fnv1a(contentHash, 0x050c5d1f) >>> 12);
+}
+
+function createFitTokensBuilder(): { add(key: number, contentHash: string, tokens: readonly string[]): void; finish(): FitTokens } {
+  const vocabulary = new Map<string, number>();
+  const words: string[] = [];
+  let ids = new Int32Array(1 << 16);
+  let used = 0;
+  const offsets: number[] = [0];
+  const keys: number[] = [];
+  const prints: number[] = [];
+  return {
+    add(key, contentHash, tokens) {
+      if (used + tokens.length > ids.length) {
+        const grown = new Int32Array(Math.max(ids.length * 2, used + tokens.length));
+        grown.set(ids.subarray(0, used));
+        ids = grown;
+      }
+      for (const t of tokens) {
+        let id = vocabulary.get(t);
+        if (id === undefined) {
+          id = words.length;
+          vocabulary.set(t, id);
+          words.push(t);
+        }
+        ids[used++] = id;
+      }
+      offsets.push(used);
+      keys.push(key);
+      prints.push(fingerprint(contentHash));
+    },
+    finish() {
+      vocabulary.clear();
+      const tokenIds = ids.slice(0, used);
+      const ends = Float64Array.from(offsets);
+      const keyList = Float64Array.from(keys);
+      const printList = Float64Array.from(prints);
+      // Keys come in store order (ascending); sorted anyway so that lookups can bisect.
+      let sorted = true;
+      for (let i = 1; i < keyList.length && sorted; i++) sorted = keyList[i - 1]! < keyList[i]!;
+      const order = sorted ? undefined : Int32Array.from([...keyList.keys()].sort((a, b) => keyList[a]! - keyList[b]!));
+      const sortedKeys = order ? Float64Array.from(order, (i) => keyList[i]!) : keyList;
+      let wordBytes = 0;
+      for (const w of words) wordBytes += 40 + 2 * w.length;
+      return {
+        products: keyList.length,
+        bytes: tokenIds.byteLength + ends.byteLength + keyList.byteLength * 2 + printList.byteLength + (order?.byteLength ?? 0) + wordBytes,
+        tokensOf(key, contentHash) {
+          let lo = 0;
+          let hi = sortedKeys.length - 1;
+          while (lo <= hi) {
+            const mid = (lo + hi) >>> 1;
+            const k = sortedKeys[mid]!;
+            if (k < key) lo = mid + 1;
+            else if (k > key) hi = mid - 1;
+            else {
+              const i = order ? order[mid]! : mid;
+              if (printList[i] !== fingerprint(contentHash)) return undefined;
+              const out: string[] = [];
+              for (let p = ends[i]!; p < ends[i + 1]!; p++) out.push(words[tokenIds[p]!]!);
+              return out;
+            }
+          }
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
 /** Fits the encoder on the catalog when it never was or the catalog drifted; saves the state. */
 export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<string>, force = false): FitDecision {
-  if (!isFittable(encoder)) return { fitted: false, reason: 'encoder has no catalog-fitted state' };
+  return fitTextSpace(store, encoder, force, false).decision;
+}
+
+/**
+ * `fitTextSpaceIfNeeded`, also returning the tokens a fit saw when asked to keep them (`keepTokens`)
+ * and the encoder takes tokens: the refresh then encodes from them instead of reading every product
+ * back and segmenting its text again.
+ */
+export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>, force: boolean, keepTokens: boolean): { decision: FitDecision; tokens: FitTokens | undefined } {
+  if (!isFittable(encoder)) return { decision: { fitted: false, reason: 'encoder has no catalog-fitted state' }, tokens: undefined };
   const count = store.count();
   const fitCount = Number(store.getMeta(FIT_COUNT_KEY) ?? 0);
   const hasState = restoreTextState(store, encoder);
   const drift = fitCount === 0 ? Infinity : Math.abs(count - fitCount) / fitCount;
-  if (!force && hasState && drift <= REFIT_DRIFT) return { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` };
+  if (!force && hasState && drift <= REFIT_DRIFT) return { decision: { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` }, tokens: undefined };
+  const keep = keepTokens ? createFitTokensBuilder() : undefined;
+  let tokenized = false;
   if (encoder.fitTokenized && acceptsTokens(encoder)) {
     const { analyzer } = encoder;
     const docs: string[][] = [];
-    for (const { product } of store.iterateProducts()) docs.push(analyzer.tokenize(productText(product, encoder)));
+    for (const { product, key, contentHash } of store.iterateProducts()) {
+      const tokens = analyzer.tokenize(productText(product, encoder));
+      docs.push(tokens);
+      keep?.add(key, contentHash, tokens);
+    }
     encoder.fitTokenized(docs);
+    tokenized = true;
   } else {
     const texts: string[] = [];
     for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
@@ -76,7 +190,8 @@ export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<
     store.setMeta(STATE_KEY, JSON.stringify(encoder.toJSON()));
     store.setMeta(FIT_COUNT_KEY, String(count));
   });
-  return { fitted: true, reason: force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit' };
+  const reason = force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit';
+  return { decision: { fitted: true, reason }, tokens: tokenized ? keep?.finish() : undefined };
 }
 
 /**
