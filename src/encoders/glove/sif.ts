@@ -130,7 +130,12 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
   }
 
   function weightedAverage(tokens: readonly string[]): Float32Array {
-    const out = new Float32Array(dimension);
+    return weightedAverageInto(tokens, new Float32Array(dimension));
+  }
+
+  /** `weightedAverage` written into `out` (zeroed first): the fit reuses one buffer for every text. */
+  function weightedAverageInto(tokens: readonly string[], out: Float32Array): Float32Array {
+    out.fill(0);
     let n = 0;
     for (const token of tokens) {
       const e = tokenEntry(token);
@@ -208,9 +213,12 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
       // One component needs only XᵀX and the mean direction: accumulated row by row (in the same order,
       // so the same sums) instead of keeping every text's average (400 MB at 1M products × 100 d).
       const acc = createGramAccumulator(dimension);
+      const v = new Float32Array(dimension);
       for (const tokens of tokenized) {
-        const v = weightedAverage(tokens);
-        if (v.some((x) => x !== 0)) acc.add(v);
+        weightedAverageInto(tokens, v);
+        let nonZero = false;
+        for (let d = 0; d < dimension && !nonZero; d++) nonZero = v[d] !== 0;
+        if (nonZero) acc.add(v);
       }
       const u = acc.rows > 0 ? acc.principalDirection() : undefined;
       if (u) components.push(u);
@@ -297,7 +305,30 @@ export function createGramAccumulator(dimension: number): { readonly rows: numbe
       for (let b = 0; b < n; b++) s += t[bi + b]!;
       sum[i] = s;
       const base = i * dim;
-      for (let j = i; j < dim; j++) {
+      let j = i;
+      // Four entries at a time share the loads of row component i; each still sums over b in order.
+      for (; j + 3 < dim; j += 4) {
+        const b0 = j * BLOCK;
+        const b1 = b0 + BLOCK;
+        const b2 = b1 + BLOCK;
+        const b3 = b2 + BLOCK;
+        let a0 = c[base + j]!;
+        let a1 = c[base + j + 1]!;
+        let a2 = c[base + j + 2]!;
+        let a3 = c[base + j + 3]!;
+        for (let b = 0; b < n; b++) {
+          const x = t[bi + b]!;
+          a0 += x * t[b0 + b]!;
+          a1 += x * t[b1 + b]!;
+          a2 += x * t[b2 + b]!;
+          a3 += x * t[b3 + b]!;
+        }
+        c[base + j] = a0;
+        c[base + j + 1] = a1;
+        c[base + j + 2] = a2;
+        c[base + j + 3] = a3;
+      }
+      for (; j < dim; j++) {
         const bj = j * BLOCK;
         let acc = c[base + j]!;
         for (let b = 0; b < n; b++) acc += t[bi + b]! * t[bj + b]!;
