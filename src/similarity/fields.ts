@@ -12,7 +12,8 @@ import { createModelNumberSimilarity, type ModelNumberSimilarityOptions } from '
 import { createPriceSimilarity, type PriceSimilarityOptions } from './field-similarities/price.ts';
 import { quantitiesSimilarity } from './field-similarities/quantities.ts';
 import { createTagsSimilarity, type TagsSimilarityOptions } from './field-similarities/tags.ts';
-import { denseTextSimilarity, lexicalTextSimilarity, type LexicalMeasure, type TokenWeightFn } from './field-similarities/text.ts';
+import { denseTextSimilarity, lexicalTextSimilarity, type LexicalInput, type LexicalMeasure, type TokenWeightFn } from './field-similarities/text.ts';
+import type { SparseVector } from '../encoders/encoder.ts';
 import type { FieldSimilarity } from './field-similarities/types.ts';
 import type { UnitMapping } from './metrics.ts';
 import type { ImageFeatures } from './representation.ts';
@@ -136,22 +137,19 @@ export function createFieldSimilarities(options: Partial<FieldSimilarityOptions>
   const brandTokenCanonical = createBrandTokenCanonicalizer(brandAliasOptions);
   const canonicalToken = opts.canonicalizeBrandTokens ? brandTokenCanonical : (t: string) => t;
   const lexicalOptions = { measure: opts.lexicalMeasure, canonicalizeToken: canonicalToken, ...(opts.tokenWeight ? { tokenWeight: opts.tokenWeight } : {}) };
-  const sparseOf = (r: ProductRepresentation, k: string) => r.sparse[k];
-  const lexical = (ta: ProductRepresentation['text']['title'] | undefined, sa: ReturnType<typeof sparseOf>) => ({
-    ...(ta ? { text: ta } : {}),
-    ...(sa ? { sparse: sa } : {}),
-  });
+  // Lexical inputs are plain objects made per pair (no spreads): this runs for every candidate.
+  const lexical = (ta: ProductRepresentation['text']['title'] | undefined, sa: SparseVector | undefined): LexicalInput => ({ text: ta, sparse: sa });
 
   return Object.freeze({
     titleDense: (a, b) => denseTextSimilarity(a.dense[keys.titleDense], b.dense[keys.titleDense], opts.denseMapping),
     titleLexical: (a, b) =>
-      lexicalTextSimilarity(lexical(a.text.title, sparseOf(a, keys.titleSparse)), lexical(b.text.title, sparseOf(b, keys.titleSparse)), lexicalOptions),
+      lexicalTextSimilarity(lexical(a.text.title, a.sparse[keys.titleSparse]), lexical(b.text.title, b.sparse[keys.titleSparse]), lexicalOptions),
     descriptionDense: (a, b) => denseTextSimilarity(a.dense[keys.descriptionDense], b.dense[keys.descriptionDense], opts.denseMapping),
     descriptionLexical: (a, b) => {
       if (!a.text.description || !b.text.description) return undefined;
       return lexicalTextSimilarity(
-        lexical(a.text.description, sparseOf(a, keys.descriptionSparse)),
-        lexical(b.text.description, sparseOf(b, keys.descriptionSparse)),
+        lexical(a.text.description, a.sparse[keys.descriptionSparse]),
+        lexical(b.text.description, b.sparse[keys.descriptionSparse]),
         lexicalOptions,
       );
     },

@@ -157,13 +157,20 @@ export function getProfile(name: string): FusionProfile {
 
 /** The fields a profile compares (weight > 0), in the profile's order. */
 export function profileFields(profile: FusionProfile): FieldName[] {
+  return [...comparedFields(profile)];
+}
+
+/**
+ * `profileFields` without the copy, for the per-pair paths. A frozen profile (every built-in, learned
+ * or `profileFromWeights` one) cannot change: its list is made once, as `fuse` runs for every
+ * candidate pair.
+ */
+function comparedFields(profile: FusionProfile): readonly FieldName[] {
   const cached = fieldsOfProfile.get(profile);
-  if (cached) return [...cached];
+  if (cached) return cached;
   const fields = (Object.keys(profile.weights) as FieldName[]).filter((f) => (profile.weights[f] ?? 0) > 0);
-  // A frozen profile (every built-in, learned or `profileFromWeights` one) cannot change: listed once,
-  // as `fuse` runs for every candidate pair.
   if (Object.isFrozen(profile) && Object.isFrozen(profile.weights)) fieldsOfProfile.set(profile, fields);
-  return [...fields];
+  return fields;
 }
 
 const fieldsOfProfile = new WeakMap<FusionProfile, readonly FieldName[]>();
@@ -176,7 +183,7 @@ export const CONTRIBUTION_UNIT = 2 ** 40;
  * an attribute of quantity or colour with another value, a quantity (128GB / 256GB) not shared.
  */
 export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefined): string | undefined {
-  if (!evidence) return undefined;
+  if (!evidence || !CONFLICT_FIELDS.has(field)) return undefined;
   const e = evidence as FieldEvidence & { kind?: string; compared?: { relation?: string; score?: number; agree?: boolean; key?: string; unit?: string; a?: unknown; b?: unknown; valuesA?: unknown[]; valuesB?: unknown[] }[] };
   if (field === 'modelNumber' && e.kind === 'conflict') return `model number: ${e.summary}`;
   if (field === 'attributes') {
@@ -190,56 +197,100 @@ export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefi
   return undefined;
 }
 
+/**
+ * The fields whose evidence can report an identity conflict. Only theirs is read while fusing: the
+ * others' evidence is built when an explanation reads it (see `lazyEvidence`).
+ */
+const CONFLICT_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['modelNumber', 'attributes', 'quantities']);
+
 export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionResult {
-  const fields = profileFields(profile);
+  const fields = comparedFields(profile);
+  const n = fields.length;
   let presentWeight = 0;
   let totalWeight = 0;
-  for (const f of fields) {
-    const w = profile.weights[f]!;
-    totalWeight += w;
+  const conflicts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = fields[i]!;
+    totalWeight += profile.weights[f]!;
     const s = fieldScores[f];
     if (s === undefined) continue;
     if (typeof s.score !== 'number' || !(s.score >= 0 && s.score <= 1)) {
       throw createError('INTERNAL', `field similarity ${f} returned ${s.score}, expected a number in [0, 1]`, { field: f });
     }
-    presentWeight += w;
+    presentWeight += profile.weights[f]!;
+    if (CONFLICT_FIELDS.has(f)) {
+      const conflict = fieldConflict(f, s.evidence);
+      if (conflict !== undefined) conflicts.push(conflict);
+    }
   }
   // Contributions are kept as whole multiples of 2⁻⁴⁰ (≈ 1e-12): sums of such numbers are exact in
   // floating point in any order, so Σ contributions is exactly the score, and a float excess
   // (1.0000000000000002 when every field scores 1) can be taken off exactly, keeping score ≤ 1.
-  const conflicts = fields.flatMap((f) => fieldConflict(f, fieldScores[f]?.evidence) ?? []);
   const conflictFactor = conflicts.length > 0 ? (profile.conflictFactor ?? 1) : 1;
-  const units: number[] = [];
-  for (const f of fields) {
+  const units = new Array<number>(n);
+  let totalUnits = 0;
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    const f = fields[i]!;
     const s = fieldScores[f];
-    units.push(s === undefined ? 0 : Math.round(s.score * conflictFactor * (profile.weights[f]! / presentWeight) * CONTRIBUTION_UNIT));
+    const u = s === undefined ? 0 : Math.round(s.score * conflictFactor * (profile.weights[f]! / presentWeight) * CONTRIBUTION_UNIT);
+    units[i] = u;
+    totalUnits += u;
+    if (u > units[largest]!) largest = i;
   }
-  let totalUnits = units.reduce((x, y) => x + y, 0);
   if (totalUnits > CONTRIBUTION_UNIT) {
-    const largest = units.indexOf(Math.max(...units));
     units[largest]! -= totalUnits - CONTRIBUTION_UNIT;
     totalUnits = CONTRIBUTION_UNIT;
   }
-  const out: FieldContribution[] = [];
-  fields.forEach((f, i) => {
+  const out: FieldContribution[] = new Array(n);
+  const missingFields: FieldName[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = fields[i]!;
     const w = profile.weights[f]!;
     const s = fieldScores[f];
     if (s === undefined) {
-      out.push({ field: f, score: undefined, weight: w, normalizedWeight: 0, contribution: 0, missing: true, evidence: undefined });
-      return;
+      out[i] = { field: f, score: undefined, weight: w, normalizedWeight: 0, contribution: 0, missing: true, evidence: undefined };
+      missingFields.push(f);
+    } else {
+      out[i] = new PresentContribution(f, s, w, w / presentWeight, units[i]! / CONTRIBUTION_UNIT);
     }
-    out.push({ field: f, score: s.score, weight: w, normalizedWeight: w / presentWeight, contribution: units[i]! / CONTRIBUTION_UNIT, missing: false, evidence: s.evidence });
-  });
-  const score = totalUnits / CONTRIBUTION_UNIT;
+  }
   return {
-    score: presentWeight > 0 ? score : undefined,
+    score: presentWeight > 0 ? totalUnits / CONTRIBUTION_UNIT : undefined,
     fields: out,
-    missingFields: out.filter((c) => c.missing).map((c) => c.field),
+    missingFields,
     coverage: totalWeight > 0 ? presentWeight / totalWeight : 0,
     profile: profile.name,
     conflicts,
     conflictFactor,
   };
+}
+
+/**
+ * A present field's contribution. Its `evidence` is the field similarity's, read when asked for, so
+ * fusing does not build a lazy one (see `lazyEvidence`); `toJSON` gives the plain object.
+ */
+class PresentContribution implements FieldContribution {
+  readonly missing = false;
+  readonly score: number;
+  readonly #similarity: FieldSimilarity;
+  constructor(
+    readonly field: FieldName,
+    similarity: FieldSimilarity,
+    readonly weight: number,
+    readonly normalizedWeight: number,
+    readonly contribution: number,
+  ) {
+    this.score = similarity.score;
+    this.#similarity = similarity;
+  }
+  get evidence(): FieldEvidence {
+    return this.#similarity.evidence;
+  }
+  toJSON(): FieldContribution {
+    const { field, score, weight, normalizedWeight, contribution, missing, evidence } = this;
+    return { field, score, weight, normalizedWeight, contribution, missing, evidence };
+  }
 }
 
 export interface CompareOptions {
@@ -267,34 +318,75 @@ export function computeFieldScores(
 ): FieldScores {
   rejectUnknownKeys(options, ['fields', 'fieldSimilarities'], 'computeFieldScores');
   const overrides = options.fieldSimilarities ?? {};
-  for (const k of [...Object.keys(overrides), ...(options.fields ?? [])]) {
+  checkFieldNames([...Object.keys(overrides), ...(options.fields ?? [])]);
+  return scoreFields(a, b, options.fields ?? FIELD_NAMES, overrides);
+}
+
+function checkFieldNames(names: readonly string[]): void {
+  for (const k of names) {
     if (!isFieldName(k)) throw createError('UNKNOWN_OPTION', `unknown field "${k}" (known: ${FIELD_NAMES.join(', ')})`, { field: k });
   }
+}
+
+/** `computeFieldScores` with checked arguments: the per-pair path of rankings. */
+function scoreFields(a: ProductRepresentation, b: ProductRepresentation, fields: readonly FieldName[], overrides: Partial<FieldSimilarityTable>): FieldScores {
   const table = defaultFieldSimilarities();
   const scores: FieldScores = {};
-  for (const f of options.fields ?? FIELD_NAMES) scores[f] = (overrides[f] ?? table[f])(a, b);
+  for (const f of fields) scores[f] = (overrides[f] ?? table[f])(a, b);
   return scores;
 }
+
+const NO_OVERRIDES: Partial<FieldSimilarityTable> = Object.freeze({});
 
 /** Computes every field the profile weighs, then fuses them. */
 export function compareProducts(a: ProductRepresentation, b: ProductRepresentation, options: Partial<CompareOptions> = {}): SimilarityResult {
   rejectUnknownKeys(options, ['profile', 'fieldSimilarities'], 'compareProducts');
   const profile = typeof options.profile === 'string' ? getProfile(options.profile) : (options.profile ?? PROFILES.default);
-  const scores = computeFieldScores(a, b, {
-    fields: profileFields(profile),
-    ...(options.fieldSimilarities ? { fieldSimilarities: options.fieldSimilarities } : {}),
-  });
-  const fused = fuse(scores, profile);
-  // Computed when first read: a ranking scores many candidates and explains only the best few.
-  let matched: SimilarityResult['matched'] | undefined;
-  return {
-    a: a.product.id,
-    b: b.product.id,
-    ...fused,
-    get matched() {
-      return (matched ??= matchedBetween(a, b));
-    },
-  };
+  const overrides = options.fieldSimilarities ?? NO_OVERRIDES;
+  if (overrides !== NO_OVERRIDES) checkFieldNames(Object.keys(overrides));
+  return new PairSimilarity(a, b, fuse(scoreFields(a, b, comparedFields(profile), overrides), profile));
+}
+
+/**
+ * `compareProducts`'s result. `matched` is computed when first read: a ranking scores many candidates
+ * and explains only the best few. A class with a prototype getter (an object literal with a getter
+ * costs V8 ~15× a plain one); `toJSON` gives the plain object.
+ */
+class PairSimilarity implements SimilarityResult {
+  readonly a: string;
+  readonly b: string;
+  readonly score: number | undefined;
+  readonly fields: FieldContribution[];
+  readonly missingFields: FieldName[];
+  readonly coverage: number;
+  readonly profile: string;
+  readonly conflicts: string[];
+  readonly conflictFactor: number;
+  #pair: [ProductRepresentation, ProductRepresentation] | undefined;
+  #matched: SimilarityResult['matched'] | undefined;
+  constructor(ra: ProductRepresentation, rb: ProductRepresentation, fused: FusionResult) {
+    this.a = ra.product.id;
+    this.b = rb.product.id;
+    this.score = fused.score;
+    this.fields = fused.fields;
+    this.missingFields = fused.missingFields;
+    this.coverage = fused.coverage;
+    this.profile = fused.profile;
+    this.conflicts = fused.conflicts;
+    this.conflictFactor = fused.conflictFactor;
+    this.#pair = [ra, rb];
+  }
+  get matched(): SimilarityResult['matched'] {
+    if (this.#matched === undefined) {
+      this.#matched = matchedBetween(...this.#pair!);
+      this.#pair = undefined;
+    }
+    return this.#matched;
+  }
+  toJSON(): SimilarityResult {
+    const { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, matched } = this;
+    return { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, matched };
+  }
 }
 
 /** Matched tokens as written (before any brand canonicalisation): what a person can find in both titles. */

@@ -130,24 +130,27 @@ const valueFacts = memoizePair((key: string, value: string): AttributeValueFacts
 export function compareAttributeValues(key: string, a: string, b: string): AttributeComparison {
   const fa = valueFacts(key, a);
   const fb = valueFacts(key, b);
-  const out = (score: number, relation: AttributeValueRelation): AttributeComparison => ({ key, a, b, score, relation });
   const na = fa.compact;
   const nb = fb.compact;
-  if (na === nb) return out(1, 'equal');
+  if (na === nb) return comparison(key, a, b, 1, 'equal');
   const qa = fa.quantity;
   const qb = fb.quantity;
   if (qa && qb && qa.unit === qb.unit) {
-    return out(Math.abs(qa.value - qb.value) <= 1e-6 * Math.max(qa.value, qb.value) ? 1 : 0, 'quantity');
+    return comparison(key, a, b, Math.abs(qa.value - qb.value) <= 1e-6 * Math.max(qa.value, qb.value) ? 1 : 0, 'quantity');
   }
-  if (fa.colours.length > 0 && fb.colours.length > 0) return out(jaccardSimilarity(fa.colours, fb.colours) ?? 0, 'colour');
+  if (fa.colours.length > 0 && fb.colours.length > 0) return comparison(key, a, b, jaccardSimilarity(fa.colours, fb.colours) ?? 0, 'colour');
   const pa = fa.parts;
   const pb = fb.parts;
   if (pa.length > 1 || pb.length > 1) {
     const j = jaccardSimilarity(pa, pb) ?? 0;
-    if (j > 0) return out(j, 'parts');
+    if (j > 0) return comparison(key, a, b, j, 'parts');
   }
-  if (Math.min(na.length, nb.length) >= 1 && (na.includes(nb) || nb.includes(na))) return out(0.5, 'containment');
-  return out(0, 'different');
+  if (Math.min(na.length, nb.length) >= 1 && (na.includes(nb) || nb.includes(na))) return comparison(key, a, b, 0.5, 'containment');
+  return comparison(key, a, b, 0, 'different');
+}
+
+function comparison(key: string, a: string, b: string, score: number, relation: AttributeValueRelation): AttributeComparison {
+  return { key, a, b, score, relation };
 }
 
 export interface AttributesEvidence extends FieldEvidence {

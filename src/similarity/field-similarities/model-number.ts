@@ -74,47 +74,90 @@ export const DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS = {
 /** `DSC-W120/P` → `dscw120p`. Same canonical form as the text analyzer's `modelNumbers`. */
 export const canonicalModelNumber: (raw: string) => string = memoizeString((raw) => raw.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ''));
 
-const runs = memoizeString((code: string): string[] => code.match(/\p{N}+|[^\p{N}]+/gu) ?? []);
+/**
+ * What comparing a code needs, computed once per code: a product's codes are compared with every
+ * candidate's. `runs`: runs of digits and of non-digits (`smg9910` → `smg`, `9910`); `digitRun[i]`:
+ * whether run i is digits; `digits`: the digit runs in order (`dscw120p` → `120`, `a1b22` → `1|22`).
+ */
+interface CodeShape {
+  runs: string[];
+  digitRun: boolean[];
+  digits: string;
+  hasLetter: boolean;
+  hasDigit: boolean;
+}
 
-const isDigits = (s: string) => /^\p{N}+$/u.test(s);
+const codeShape = memoizeString((code: string): CodeShape => {
+  const runs = code.match(/\p{N}+|[^\p{N}]+/gu) ?? [];
+  const digitRun = runs.map((r) => /^\p{N}+$/u.test(r));
+  return {
+    runs,
+    digitRun,
+    digits: runs.filter((_, i) => digitRun[i]).join('|'),
+    hasLetter: /\p{L}/u.test(code),
+    hasDigit: digitRun.includes(true),
+  };
+});
 
-/** The code's digit runs in order (`dscw120p` → `120`, `a1b22` → `1|22`). */
-const digitRuns = memoizeString((code: string): string => (code.match(/\p{N}+/gu) ?? []).join('|'));
+function isDigitChar(c: string | undefined): boolean {
+  return c !== undefined && /\p{N}/u.test(c);
+}
+
+function modelNumberPair(a: string, b: string, relation: ModelNumberRelation, score: number): ModelNumberPair {
+  return { a, b, relation, score };
+}
 
 export function compareModelNumbers(a: string, b: string, opts: ModelNumberSimilarityOptions = DEFAULT_MODEL_NUMBER_SIMILARITY_OPTIONS): ModelNumberPair {
-  if (a === b) return { a, b, relation: 'exact', score: 1 };
-  const ra = runs(a);
-  const rb = runs(b);
-  const [shortRuns, longRuns, shortCode, longCode] = ra.length <= rb.length ? [ra, rb, a, b] : [rb, ra, b, a];
-  if (shortRuns.length < longRuns.length && shortRuns.every((r, i) => r === longRuns[i]) && shortCode.length >= 4) {
-    return { a, b, relation: 'prefix', score: Math.min(opts.maxPartialScore, shortCode.length / longCode.length) };
+  if (a === b) return modelNumberPair(a, b, 'exact', 1);
+  const sa = codeShape(a);
+  const sb = codeShape(b);
+  const ra = sa.runs;
+  const rb = sb.runs;
+  const aShorter = ra.length <= rb.length;
+  const shortShape = aShorter ? sa : sb;
+  const shortRuns = shortShape.runs;
+  const longRuns = aShorter ? rb : ra;
+  const shortCode = aShorter ? a : b;
+  const longCode = aShorter ? b : a;
+  if (shortRuns.length < longRuns.length && shortCode.length >= 4 && isRunPrefix(shortRuns, longRuns)) {
+    return modelNumberPair(a, b, 'prefix', Math.min(opts.maxPartialScore, shortCode.length / longCode.length));
   }
   // One code inside a longer string (`dw00100036` in `wellingtondw00100036`: a word glued to the
   // code), not cut inside a number (`ml140` is not inside `ml1400`).
-  const at = longCode.indexOf(shortCode);
-  if (at >= 0 && shortCode.length >= 5 && /\p{L}/u.test(shortCode) && /\p{N}/u.test(shortCode)) {
-    const before = longCode[at - 1];
-    const after = longCode[at + shortCode.length];
-    const digit = (c: string | undefined) => c !== undefined && /\p{N}/u.test(c);
-    if (!(digit(before) && digit(shortCode[0])) && !(digit(after) && digit(shortCode[shortCode.length - 1]))) {
-      return { a, b, relation: 'contains', score: Math.min(opts.maxPartialScore, 0.5 + (0.5 * shortCode.length) / longCode.length) };
+  if (shortCode.length >= 5 && shortShape.hasLetter && shortShape.hasDigit) {
+    const at = longCode.indexOf(shortCode);
+    if (at >= 0) {
+      const cutBefore = isDigitChar(longCode[at - 1]) && isDigitChar(shortCode[0]);
+      const cutAfter = isDigitChar(longCode[at + shortCode.length]) && isDigitChar(shortCode[shortCode.length - 1]);
+      if (!cutBefore && !cutAfter) {
+        return modelNumberPair(a, b, 'contains', Math.min(opts.maxPartialScore, 0.5 + (0.5 * shortCode.length) / longCode.length));
+      }
     }
   }
   // The edit distance decides only some cases, and a bound rules most pairs out without it.
   const m = Math.min(ra.length, rb.length);
   if (m >= 2) {
-    const head = ra.slice(0, m);
-    const sameKinds = head.every((r, i) => isDigits(r) === isDigits(rb[i]!));
-    const digitDiffers = head.some((r, i) => isDigits(r) && r !== rb[i]);
+    let sameKinds = true;
+    let digitDiffers = false;
+    for (let i = 0; i < m; i++) {
+      if (sa.digitRun[i] !== sb.digitRun[i]) sameKinds = false;
+      else if (sa.digitRun[i] && ra[i] !== rb[i]) digitDiffers = true;
+    }
     // Same family: the same shape and either the same leading run or mostly the same characters
     // (`26av502u` / `32av502u`); a different number in it makes it another model.
-    const family = () => ra[0] === rb[0] || editSimilarityAtLeast(a, b, opts.minFamilySimilarity) !== undefined;
-    if (sameKinds && digitDiffers && family()) return { a, b, relation: 'conflict', score: 0 };
+    if (sameKinds && digitDiffers && (ra[0] === rb[0] || editSimilarityAtLeast(a, b, opts.minFamilySimilarity) !== undefined)) {
+      return modelNumberPair(a, b, 'conflict', 0);
+    }
   }
   // Letter-only differences (`dscw120p` / `dscw120b`): same digits in the same order.
-  const spelling = digitRuns(a) === digitRuns(b) ? editSimilarityAtLeast(a, b, opts.minSpellingSimilarity) : undefined;
-  if (spelling !== undefined) return { a, b, relation: 'spelling', score: Math.min(opts.maxPartialScore, spelling) };
-  return { a, b, relation: 'unrelated', score: opts.unrelatedScore };
+  const spelling = sa.digits === sb.digits ? editSimilarityAtLeast(a, b, opts.minSpellingSimilarity) : undefined;
+  if (spelling !== undefined) return modelNumberPair(a, b, 'spelling', Math.min(opts.maxPartialScore, spelling));
+  return modelNumberPair(a, b, 'unrelated', opts.unrelatedScore);
+}
+
+function isRunPrefix(shortRuns: readonly string[], longRuns: readonly string[]): boolean {
+  for (let i = 0; i < shortRuns.length; i++) if (shortRuns[i] !== longRuns[i]) return false;
+  return true;
 }
 
 export type ModelNumberSimilarityFn = (

@@ -12,7 +12,7 @@
  * (unknown), never a guess.
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { lazyEvidence, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface CurrencyRateTable {
   /** When the rates were taken (ISO date): shown in evidence so stale tables are visible. */
@@ -171,14 +171,13 @@ export function createPriceSimilarity(options: Partial<PriceSimilarityOptions> =
     }
     const logRatio = Math.abs(Math.log(xa / xb));
     const score = logRatio <= flat ? 1 : Math.max(0, 1 - (logRatio - flat) / (zero - flat));
-    const ratio = Math.exp(logRatio);
-    const cur = comparedIn ?? '';
-    const summary =
-      `${round(xa, 2)} vs ${round(xb, 2)} ${cur}`.trim() +
-      ` (×${round(ratio, 2)}${ratesAsOf ? `, rates of ${ratesAsOf}` : ''}${currencyAssumed ? ', currency assumed' : ''})`;
-    return {
-      score,
-      evidence: {
+    return lazyEvidence(score, () => {
+      const ratio = Math.exp(logRatio);
+      const cur = comparedIn ?? '';
+      const summary =
+        `${round(xa, 2)} vs ${round(xb, 2)} ${cur}`.trim() +
+        ` (×${round(ratio, 2)}${ratesAsOf ? `, rates of ${ratesAsOf}` : ''}${currencyAssumed ? ', currency assumed' : ''})`;
+      return {
         summary,
         priceA: pa,
         priceB: pb,
@@ -190,8 +189,8 @@ export function createPriceSimilarity(options: Partial<PriceSimilarityOptions> =
         logRatio,
         currencyAssumed,
         ...(ratesAsOf ? { ratesAsOf } : {}),
-      },
-    };
+      };
+    });
   };
 }
 

@@ -5,9 +5,9 @@
  * inject an embedding-based one for semantic matching (`碎花` ≈ `floral`).
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { cosineSimilarity, softJaccard, type SoftMatch } from '../metrics.ts';
+import { cosineSimilarity, softJaccard, type SoftJaccardResult, type SoftMatch } from '../metrics.ts';
 import { colourWords } from './attributes.ts';
-import { normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { lazyEvidence, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type TagSimilarityFn = (a: string, b: string) => number;
 
@@ -36,20 +36,56 @@ export const DEFAULT_TAGS_SIMILARITY_OPTIONS = {
   minTagSimilarity: 0.5,
 } as const satisfies TagsSimilarityOptions;
 
+const NO_TAGS: readonly string[] = [];
+const normalizedOf = new WeakMap<readonly string[], readonly string[]>();
+
+/** A product's normalised tags, kept per tag list: one product is compared with every candidate. Lists are not mutated. */
+function normalizedTags(tags: readonly string[] | undefined): readonly string[] {
+  if (!tags || tags.length === 0) return NO_TAGS;
+  let out = normalizedOf.get(tags);
+  if (!out) normalizedOf.set(tags, (out = tags.map(normalizeTag).filter((t) => t.length > 0)));
+  return out;
+}
+
+const tagSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function tagSetOf(tags: readonly string[]): ReadonlySet<string> {
+  let set = tagSets.get(tags);
+  if (!set) tagSets.set(tags, (set = new Set(tags)));
+  return set;
+}
+
+/** |A ∩ B| / |A ∪ B| of two non-empty sets: `softJaccard` with equality as the tag similarity. */
+function exactJaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  let shared = 0;
+  for (const t of a) if (b.has(t)) shared++;
+  return Math.min(1, Math.max(0, shared / (a.size + b.size - shared)));
+}
+
+function tagsEvidence(r: SoftJaccardResult<string>): TagsEvidence {
+  const shown = r.matches.map((m) => (m.a === m.b ? m.a : `${m.a}≈${m.b} ${round(m.similarity, 2)}`));
+  const summary = shown.length > 0 ? `matched ${shown.join(', ')}` : 'no tag in common';
+  return { summary, matches: r.matches, unmatchedA: r.unmatchedA, unmatchedB: r.unmatchedB };
+}
+
 export type TagsSimilarityFn = (a: readonly string[] | undefined, b: readonly string[] | undefined) => FieldSimilarity<TagsEvidence> | undefined;
 
 export function createTagsSimilarity(options: Partial<TagsSimilarityOptions> = {}): TagsSimilarityFn {
   rejectUnknownKeys(options, Object.keys(DEFAULT_TAGS_SIMILARITY_OPTIONS), 'createTagsSimilarity');
   const opts: TagsSimilarityOptions = { ...DEFAULT_TAGS_SIMILARITY_OPTIONS, ...options };
   return function tagsSimilarity(a, b) {
-    const ta = (a ?? []).map(normalizeTag).filter((t) => t.length > 0);
-    const tb = (b ?? []).map(normalizeTag).filter((t) => t.length > 0);
+    const ta = normalizedTags(a);
+    const tb = normalizedTags(b);
     if (ta.length === 0 || tb.length === 0) return undefined;
-    const r = softJaccard(ta, tb, opts.tagSimilarity, { minSimilarity: opts.minTagSimilarity });
+    const minSimilarity = opts.minTagSimilarity;
+    if (opts.tagSimilarity === exactTagSimilarity) {
+      // Equality only: soft Jaccard is the Jaccard of the tag sets, the same number; the one-to-one
+      // matching is made when the evidence is read.
+      return lazyEvidence(exactJaccard(tagSetOf(ta), tagSetOf(tb)), () => tagsEvidence(softJaccard(ta, tb, exactTagSimilarity, { minSimilarity })!));
+    }
+    const r = softJaccard(ta, tb, opts.tagSimilarity, { minSimilarity });
     if (!r) return undefined;
-    const shown = r.matches.map((m) => (m.a === m.b ? m.a : `${m.a}≈${m.b} ${round(m.similarity, 2)}`));
-    const summary = shown.length > 0 ? `matched ${shown.join(', ')}` : 'no tag in common';
-    return { score: r.score, evidence: { summary, matches: r.matches, unmatchedA: r.unmatchedA, unmatchedB: r.unmatchedB } };
+    return lazyEvidence(r.score, () => tagsEvidence(r));
   };
 }
 

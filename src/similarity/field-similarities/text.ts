@@ -13,7 +13,7 @@
 import type { AnalyzedText } from '../../text/analyzer.ts';
 import type { SparseVector } from '../../encoders/encoder.ts';
 import { cosineMetric, cosineSimilarity, sparseCosineSimilarity, toUnitScore, type UnitMapping } from '../metrics.ts';
-import { round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { lazyEvidence, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface DenseTextEvidence extends FieldEvidence {
   cosine: number;
@@ -28,7 +28,7 @@ export function denseTextSimilarity(
   if (!a || !b) return undefined;
   const cos = cosineSimilarity(a, b);
   if (cos === undefined) return undefined;
-  return { score: toUnitScore(cosineMetric, cos, mapping), evidence: { summary: `cosine ${round(cos, 3)}`, cosine: cos, mapping } };
+  return lazyEvidence(toUnitScore(cosineMetric, cos, mapping), () => ({ summary: `cosine ${round(cos, 3)}`, cosine: cos, mapping }));
 }
 
 export type LexicalMeasure = 'jaccard' | 'dice' | 'overlap';
@@ -104,31 +104,35 @@ export function lexicalTextSimilarity(
   const canonicalizeToken = o.canonicalizeToken ?? identity;
   const ta = canonicalTokenSet(a.text?.tokens, canonicalizeToken);
   const tb = canonicalTokenSet(b.text?.tokens, canonicalizeToken);
-  const matchedTokens = [...ta].filter((t) => tb.has(t));
-  const onlyA = [...ta].filter((t) => !tb.has(t));
-  const onlyB = [...tb].filter((t) => !ta.has(t));
-  const shown = matchedTokens.length > 0 ? `matched ${matchedTokens.slice(0, 12).join(' ')}${matchedTokens.length > 12 ? ' …' : ''}` : 'no token in common';
-
   if (a.sparse && b.sparse) {
     const cos = sparseCosineSimilarity(a.sparse, b.sparse);
-    if (cos !== undefined) {
-      const score = Math.max(0, cos);
-      return { score, evidence: { summary: `sparse cosine ${round(cos, 3)}; ${shown}`, measure: 'sparseCosine', matchedTokens, onlyA, onlyB } };
-    }
+    if (cos !== undefined) return lazyEvidence(Math.max(0, cos), () => lexicalEvidence(ta, tb, 'sparseCosine', `sparse cosine ${round(cos, 3)}`));
   }
   if (ta.size === 0 || tb.size === 0) return undefined;
-  const w = o.tokenWeight ?? (() => 1);
-  const sum = (ts: Iterable<string>) => {
-    let s = 0;
-    for (const t of ts) s += Math.max(0, w(t));
-    return s;
-  };
-  const inter = sum(matchedTokens);
-  const wa = sum(ta);
-  const wb = sum(tb);
+  const w = o.tokenWeight;
+  let inter = 0;
+  let shared = 0;
+  for (const t of ta) {
+    if (!tb.has(t)) continue;
+    shared++;
+    inter += w ? Math.max(0, w(t)) : 1;
+  }
+  const wa = w ? weightSum(ta, w) : ta.size;
+  const wb = w ? weightSum(tb, w) : tb.size;
   const denom = measure === 'jaccard' ? wa + wb - inter : measure === 'dice' ? (wa + wb) / 2 : Math.min(wa, wb);
   const score = denom > 0 ? Math.min(1, inter / denom) : 0;
-  const weighted = o.tokenWeight ? 'weighted ' : '';
-  const summary = `${weighted}${measure}: ${matchedTokens.length} shared of ${ta.size} / ${tb.size} tokens; ${shown}`;
-  return { score, evidence: { summary, measure, matchedTokens, onlyA, onlyB } };
+  // The score needs only the shared tokens' weights; the token lists and summary are evidence, made when read.
+  return lazyEvidence(score, () => lexicalEvidence(ta, tb, measure, `${w ? 'weighted ' : ''}${measure}: ${shared} shared of ${ta.size} / ${tb.size} tokens`));
+}
+
+function weightSum(tokens: Iterable<string>, w: TokenWeightFn): number {
+  let s = 0;
+  for (const t of tokens) s += Math.max(0, w(t));
+  return s;
+}
+
+function lexicalEvidence(ta: ReadonlySet<string>, tb: ReadonlySet<string>, measure: LexicalTextEvidence['measure'], scoreText: string): LexicalTextEvidence {
+  const matchedTokens = [...ta].filter((t) => tb.has(t));
+  const shown = matchedTokens.length > 0 ? `matched ${matchedTokens.slice(0, 12).join(' ')}${matchedTokens.length > 12 ? ' …' : ''}` : 'no token in common';
+  return { summary: `${scoreText}; ${shown}`, measure, matchedTokens, onlyA: [...ta].filter((t) => !tb.has(t)), onlyB: [...tb].filter((t) => !ta.has(t)) };
 }
