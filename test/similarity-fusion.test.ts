@@ -297,3 +297,27 @@ test('odd inputs never give NaN or throw: every score is undefined or in [0, 1]'
     }
   }
 });
+
+test('evidence built on first read is the same in JSON, in explanations and on every read', () => {
+  const analyzer = createTextAnalyzer();
+  const p = (id: string, title: string, price: number, tags: string[]): Product => ({ id, title, price, currency: 'CNY', tags, images: [], brand: 'Sony', category: '数码/耳机', attributes: { 颜色: '黑色' } });
+  const a = representProduct(p('a', 'Sony WH-1000XM5 降噪耳机 黑色', 2499, ['降噪', '黑色']), analyzer);
+  const b = representProduct(p('b', '索尼 WH-1000XM5 头戴式耳机', 2299, ['降噪', '头戴']), analyzer);
+  const r = compareProducts(a, b);
+  const json = JSON.parse(JSON.stringify(r)) as { fields: { field: string; missing: boolean; evidence?: { summary: string } }[]; matched: { modelNumbers: string[] }; score: number };
+  assert.equal(json.score, r.score);
+  for (const f of json.fields) {
+    if (f.missing) continue;
+    assert.equal(typeof f.evidence?.summary, 'string', `${f.field} evidence in JSON`);
+    assert.equal(f.evidence!.summary, r.fields.find((x) => x.field === f.field)!.evidence!.summary);
+  }
+  const price = r.fields.find((f) => f.field === 'price')!;
+  assert.equal(price.evidence, price.evidence, 'one object on every read');
+  assert.match(price.evidence!.summary, /2499 vs 2299 CNY/);
+  assert.match(r.fields.find((f) => f.field === 'tags')!.evidence!.summary, /matched 降噪/);
+  assert.deepEqual(json.matched.modelNumbers, ['wh1000xm5']);
+  assert.deepEqual(Object.keys(json).slice(0, 3), ['a', 'b', 'score']);
+  assert.match(formatExplanation(r), /price .*2499 vs 2299/s);
+  const fields = explanationToJSON(r).fields;
+  assert.ok(fields.every((f) => f.score === null || typeof f.evidence?.summary === 'string'));
+});
