@@ -58,9 +58,10 @@ export interface FitDecision {
  * The tokens of every product's text as the fit saw them, kept for the encode pass that follows it in
  * the same refresh (which would otherwise read each product back and segment its text again). Compact:
  * tokens as ids into one vocabulary (4 bytes a token) with per-product offsets, keys and a 52-bit
- * fingerprint of the content hash (8 bytes each), so ~100 bytes a product of ~20 tokens plus the
- * distinct tokens (~60–100 bytes each): ~120 MB at 1M products, where the fit itself holds every
- * text's token arrays (~0.5–1 GB) while it runs.
+ * fingerprint of the content hash (8 bytes each), plus the distinct tokens. Measured on the synthetic
+ * catalog (12 tokens a product, ~1 new distinct token per product): 12.8 MiB at 100k products, so
+ * ~130 MB at 1M; while the fit runs it also holds every text's token array (24 MiB at 100k with the
+ * vocabulary's shared strings, 50 MiB with a fresh string per occurrence as before).
  */
 export interface FitTokens {
   /** The product's tokens, when the fit saw this key with this content (else undefined: tokenise it). */
@@ -85,7 +86,12 @@ function fingerprint(contentHash: string): number {
   return fnv1a(contentHash, 0x811c9dc5) * 2 ** 20 + (fnv1a(contentHash, 0x050c5d1f) >>> 12);
 }
 
-function createFitTokensBuilder(): { add(key: number, contentHash: string, tokens: readonly string[]): void; finish(): FitTokens } {
+/**
+ * Collects FitTokens. `add` returns the tokens as the vocabulary's own strings: the fit then holds one
+ * string per distinct token instead of one per occurrence (a token string is ~30–40 bytes; ~20M
+ * occurrences at 1M products).
+ */
+function createFitTokensBuilder(): { add(key: number, contentHash: string, tokens: readonly string[]): string[]; finish(): FitTokens } {
   const vocabulary = new Map<string, number>();
   const words: string[] = [];
   let ids = new Int32Array(1 << 16);
@@ -100,6 +106,7 @@ function createFitTokensBuilder(): { add(key: number, contentHash: string, token
         grown.set(ids.subarray(0, used));
         ids = grown;
       }
+      const shared: string[] = [];
       for (const t of tokens) {
         let id = vocabulary.get(t);
         if (id === undefined) {
@@ -108,10 +115,12 @@ function createFitTokensBuilder(): { add(key: number, contentHash: string, token
           words.push(t);
         }
         ids[used++] = id;
+        shared.push(words[id]!);
       }
       offsets.push(used);
       keys.push(key);
       prints.push(fingerprint(contentHash));
+      return shared;
     },
     finish() {
       vocabulary.clear();
@@ -169,18 +178,14 @@ export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>,
   const hasState = restoreTextState(store, encoder);
   const drift = fitCount === 0 ? Infinity : Math.abs(count - fitCount) / fitCount;
   if (!force && hasState && drift <= REFIT_DRIFT) return { decision: { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` }, tokens: undefined };
-  const keep = keepTokens ? createFitTokensBuilder() : undefined;
-  let tokenized = false;
+  let tokens: FitTokens | undefined;
   if (encoder.fitTokenized && acceptsTokens(encoder)) {
     const { analyzer } = encoder;
+    const keep = createFitTokensBuilder();
     const docs: string[][] = [];
-    for (const { product, key, contentHash } of store.iterateProducts()) {
-      const tokens = analyzer.tokenize(productText(product, encoder));
-      docs.push(tokens);
-      keep?.add(key, contentHash, tokens);
-    }
+    for (const { product, key, contentHash } of store.iterateProducts()) docs.push(keep.add(key, contentHash, analyzer.tokenize(productText(product, encoder))));
     encoder.fitTokenized(docs);
-    tokenized = true;
+    if (keepTokens) tokens = keep.finish();
   } else {
     const texts: string[] = [];
     for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
@@ -191,7 +196,7 @@ export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>,
     store.setMeta(FIT_COUNT_KEY, String(count));
   });
   const reason = force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit';
-  return { decision: { fitted: true, reason }, tokens: tokenized ? keep?.finish() : undefined };
+  return { decision: { fitted: true, reason }, tokens };
 }
 
 /**
