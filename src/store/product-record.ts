@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PRODUCT_FIELDS, categoryLevels, type Product } from '../catalog/product.ts';
-import type { AnalyzedText, TextAnalyzer } from '../text/analyzer.ts';
+import type { AnalyzedText, Quantity, TextAnalyzer } from '../text/analyzer.ts';
 import { ANALYZED_FIELDS, type AnalyzedField, type AnalyzedProduct, type FieldFacts } from './store.ts';
 
 /** JSON with fields in `PRODUCT_FIELDS` order, attributes sorted by key, absent fields left out. */
@@ -87,8 +87,9 @@ function factsOf(a: AnalyzedText): FieldFacts {
 
 /**
  * The title's and description's analysis as `analyzer.analyze` returns it, rebuilt from what the
- * store kept (tokens and facts per field; the normalised text is recomputed, which is cheap), or
- * undefined when the store predates per-field facts. The description is there only when it has text.
+ * store kept (tokens and facts per field), or undefined when the store predates per-field facts. The
+ * description is there only when it has text. The normalised text is recomputed when first read:
+ * similar items rebuild ~60 candidates per query and scoring reads only tokens and facts.
  */
 export function storedFieldAnalysis(
   product: Product,
@@ -97,13 +98,36 @@ export function storedFieldAnalysis(
 ): { title: AnalyzedText; description?: AnalyzedText } | undefined {
   const facts = analyzed.fieldFacts;
   if (!facts) return undefined;
-  const text = (field: 'title' | 'description', raw: string, f: FieldFacts): AnalyzedText => ({
-    normalized: analyzer.normalize(raw),
-    tokens: analyzed.tokens[field],
-    modelNumbers: f.modelNumbers ?? [],
-    quantities: f.quantities ?? [],
-    sizes: f.sizes ?? [],
-  });
-  const description = product.description?.trim() ? text('description', product.description, facts.description ?? {}) : undefined;
-  return { title: text('title', product.title, facts.title), ...(description ? { description } : {}) };
+  const title = new StoredAnalyzedText(product.title, analyzed.tokens.title, facts.title, analyzer);
+  if (!product.description?.trim()) return { title };
+  return { title, description: new StoredAnalyzedText(product.description, analyzed.tokens.description, facts.description ?? {}, analyzer) };
+}
+
+/** An `AnalyzedText` from stored tokens and facts; `normalized` is computed on first read (a prototype getter; `toJSON` gives the plain form). */
+class StoredAnalyzedText implements AnalyzedText {
+  readonly tokens: string[];
+  readonly modelNumbers: string[];
+  readonly quantities: Quantity[];
+  readonly sizes: string[];
+  #raw: string;
+  #analyzer: TextAnalyzer | undefined;
+  #normalized: string | undefined;
+  constructor(raw: string, tokens: string[], facts: FieldFacts, analyzer: TextAnalyzer) {
+    this.tokens = tokens;
+    this.modelNumbers = facts.modelNumbers ?? [];
+    this.quantities = facts.quantities ?? [];
+    this.sizes = facts.sizes ?? [];
+    this.#raw = raw;
+    this.#analyzer = analyzer;
+  }
+  get normalized(): string {
+    if (this.#normalized === undefined) {
+      this.#normalized = this.#analyzer!.normalize(this.#raw);
+      this.#analyzer = undefined;
+    }
+    return this.#normalized;
+  }
+  toJSON(): AnalyzedText {
+    return { normalized: this.normalized, tokens: this.tokens, modelNumbers: this.modelNumbers, quantities: this.quantities, sizes: this.sizes };
+  }
 }
