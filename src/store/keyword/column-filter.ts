@@ -84,6 +84,33 @@ export function rowPasses(data: IndexData, f: CompiledFilter, d: number): boolea
   return true;
 }
 
+/**
+ * A main-segment row predicate for a compiled filter (and `live`, when given): a closure over the
+ * columns it tests, which the query loops call once per candidate row.
+ */
+export function mainRowPredicate(data: IndexData, f: CompiledFilter, live: ((d: number) => boolean) | undefined): (d: number) => boolean {
+  const { categoryOf, prices, inStock, brandOf } = data;
+  const { categoryMask, priceTested, minPrice, maxPrice, stock, brandMask } = f;
+  return (d) => {
+    if (live !== undefined && !live(d)) return false;
+    if (categoryMask !== undefined) {
+      const c = categoryOf[d]!;
+      if (c < 0 || categoryMask[c] !== 1) return false;
+    }
+    if (priceTested) {
+      // NaN (no price) fails both comparisons, as NULL does in SQL.
+      const p = prices[d]!;
+      if (!(p >= minPrice && p <= maxPrice)) return false;
+    }
+    if (stock !== 2 && inStock[d] !== stock) return false;
+    if (brandMask !== undefined) {
+      const b = brandOf[d]!;
+      if (b < 0 || brandMask[b] !== 1) return false;
+    }
+    return true;
+  };
+}
+
 /** One delta row against a compiled filter (the same tests on the row's own values). */
 export function deltaRowPasses(f: CompiledFilter, row: DeltaRow): boolean {
   if (f.categoryPrefix !== undefined && (row.category === null || !categoryMatches(row.category, f.categoryPrefix))) return false;

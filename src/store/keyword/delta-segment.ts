@@ -116,6 +116,8 @@ export interface MainSegment {
   rowOf(key: number): number;
   tombstones: Tombstones;
   scratch: { accumulator?: Float64Array; stamps?: Uint32Array; generation: number };
+  /** The longest row (BM25 length), for the norm-by-length table of a version. */
+  maxLength: number;
   /** Rows per brand id (computed when first needed). */
   brandCounts?: Int32Array;
 }
@@ -146,7 +148,9 @@ export function createMainSegment(data: IndexData): MainSegment {
     }
     return -1;
   };
-  return { data, rowOf, tombstones: new Tombstones(n), scratch: { generation: 0 } };
+  let maxLength = 0;
+  for (const length of data.lengths) if (length > maxLength) maxLength = length;
+  return { data, rowOf, tombstones: new Tombstones(n), scratch: { generation: 0 }, maxLength };
 }
 
 /** The delta rows holding a term, with the term's weighted frequency in each (unordered; never changed once made). */

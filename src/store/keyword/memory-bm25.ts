@@ -42,7 +42,7 @@ import {
   type LogPosition,
   type MemoryKeywordIndexOptions,
 } from './build.ts';
-import { compileFilter, deltaRowPasses, mainKeysPassing, rowPasses, type CompiledFilter } from './column-filter.ts';
+import { compileFilter, deltaRowPasses, mainKeysPassing, mainRowPredicate, rowPasses, type CompiledFilter } from './column-filter.ts';
 import {
   EMPTY_DELTA,
   Tombstones,
@@ -56,7 +56,7 @@ import {
 } from './delta-segment.ts';
 import { READABLE_FORMAT_VERSIONS, parseFile, readKeywordIndexHeader, saveData } from './index-file.ts';
 import { BM25_K1, BM25_MIN_IDF, keywordIndexStale, type KeywordIndex, type KeywordIndexStaleReason, type KeywordIndexStats } from './keyword-index.ts';
-import { TopK, searchAll, searchExhaustive, searchMaxScore, type QueryTerm } from './postings-search.ts';
+import { TopK, mainSegmentSearch, type QueryTerm } from './postings-search.ts';
 import { mergeSegments } from './segment-merge.ts';
 
 export { DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, phraseKey, queryPhrases, type MemoryKeywordIndexOptions } from './build.ts';
@@ -135,7 +135,9 @@ function createIndex(state: IndexState): KeywordIndex {
   const seqOf = main.tombstones.seqOf;
   /** Main rows not tombstoned in this version; undefined when none is. */
   const live = tombstoneCount === 0 ? undefined : (d: number): boolean => seqOf[d]! >= tombstoneCount;
-  const ctx = { data, avgdl, scratch: main.scratch };
+  const normByLength = new Float64Array(main.maxLength + 1);
+  for (let length = 0; length <= main.maxLength; length++) normByLength[length] = normOf(length, avgdl);
+  const { searchAll, searchExhaustive, searchMaxScore } = mainSegmentSearch({ data, normByLength, scratch: main.scratch });
 
   /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
   const termOf = (phrase: string): number => {
@@ -161,11 +163,7 @@ function createIndex(state: IndexState): KeywordIndex {
     if (r >= 0) return data.ids[r];
     return delta.rows.length > 0 ? deltaRowOf(delta, key)?.id : undefined;
   };
-  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => {
-    if (f === undefined) return live;
-    if (live === undefined) return (d) => rowPasses(data, f, d);
-    return (d) => live(d) && rowPasses(data, f, d);
-  };
+  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => (f === undefined ? live : mainRowPredicate(data, f, live));
 
   /** The delta rows' part of a query: every matching delta row scored (the delta is small), after the main segment's. */
   function searchDelta(qt: readonly QueryTerm[], matchAll: boolean, top: TopK, f: CompiledFilter | undefined): void {
@@ -245,14 +243,31 @@ function createIndex(state: IndexState): KeywordIndex {
       if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
       const f = compileFilter(data, filter);
       const pass = mainPass(f);
-      const top = new TopK(Math.min(k, n));
+      const kk = Math.min(k, n);
+      const top = new TopK(kk);
       const matchAll = match === 'all' && qt.length > 1;
-      // The main segment first (rows in key order, as MaxScore's tie rule needs), then the delta's rows.
-      if (matchAll) searchAll(ctx, qt, top, pass, phrases.length);
-      else if (pruning === 'none') searchExhaustive(ctx, qt, top, pass);
-      else searchMaxScore(ctx, qt, top, pass, phrases.length);
-      if (delta.rows.length > 0) searchDelta(qt, matchAll, top, f);
-      return top.sorted().map(({ score, key }) => ({ id: idOfKey(key)!, key, score }));
+      if (matchAll) searchAll(qt, top, pass, phrases.length);
+      else if (pruning === 'none') searchExhaustive(qt, top, pass);
+      else searchMaxScore(qt, top, pass, phrases.length);
+      const hits: KeywordHit[] = top.sorted().map(({ score, tie }) => ({ id: data.ids[tie]!, key: data.keys[tie]!, score }));
+      if (delta.rows.length === 0) return hits;
+      // The delta's top-k (ties by key), merged with the main segment's: both best first.
+      const deltaTop = new TopK(kk);
+      searchDelta(qt, matchAll, deltaTop, f);
+      const fromDelta = deltaTop.sorted();
+      const out: KeywordHit[] = [];
+      let i = 0;
+      let j = 0;
+      while (out.length < kk && (i < hits.length || j < fromDelta.length)) {
+        const h = hits[i];
+        const dh = fromDelta[j];
+        if (dh === undefined || (h !== undefined && (h.score > dh.score || (h.score === dh.score && h.key < dh.tie)))) out.push(hits[i++]!);
+        else {
+          out.push({ id: deltaRowOf(delta, dh.tie)!.id, key: dh.tie, score: dh.score });
+          j++;
+        }
+      }
+      return out;
     },
     idOf: idOfKey,
     keyFilter(filter) {
