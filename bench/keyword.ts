@@ -104,6 +104,11 @@ interface UpdateCase {
   saveMs: number;
   /** Queries (of 30) whose top-k keys and scores are identical between the updated and the rebuilt index. */
   identicalQueries: number;
+  /** Delta rows + tombstones the updated index holds (0 right after a merge). */
+  pendingRows: number;
+  /** Mean ms a probe query (k = K), interleaved, 5 rounds: the updated index (with its delta) and the rebuilt one. */
+  queryMsUpdated: number;
+  queryMsRebuilt: number;
 }
 function runUpdateBench(counts: number[]): UpdateCase[] {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-kw-update-'));
@@ -177,6 +182,18 @@ function runUpdateBench(counts: number[]): UpdateCase[] {
         const b = full.search(q, { k: K });
         if (a.length === b.length && a.every((h, i) => h.key === b[i]!.key && h.score === b[i]!.score)) identicalQueries++;
       }
+      // Query time with the delta the updates left against the rebuilt (single-segment) index.
+      const queryMs = { updated: 0, rebuilt: 0 };
+      for (let r = 0; r < 5; r++) {
+        probe.forEach((q, i) => {
+          for (const which of (i + r) % 2 === 0 ? (['updated', 'rebuilt'] as const) : (['rebuilt', 'updated'] as const)) {
+            const idx = which === 'updated' ? updated!.index : full;
+            const s0 = performance.now();
+            idx.search(q, { k: K });
+            queryMs[which] += performance.now() - s0;
+          }
+        });
+      }
       const row: UpdateCase = {
         kind,
         ingested: count,
@@ -186,6 +203,9 @@ function runUpdateBench(counts: number[]): UpdateCase[] {
         openStaleFileMs: round(openStaleFileMs, 0),
         saveMs: round(saveMs, 0),
         identicalQueries,
+        pendingRows: updated.index.stats().deltaRows + updated.index.stats().tombstones,
+        queryMsUpdated: round(queryMs.updated / (5 * probe.length), 3),
+        queryMsRebuilt: round(queryMs.rebuilt / (5 * probe.length), 3),
       };
       console.log('update', JSON.stringify(row));
       out.push(row);

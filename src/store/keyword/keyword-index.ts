@@ -44,6 +44,10 @@ export interface KeywordIndexStats {
   memoryBytes: number;
   /** Average row length in FTS5 terms over all columns (BM25's avgdl). */
   averageLength: number;
+  /** Rows of the delta segment (products written since the main segment was built, loaded or merged). */
+  deltaRows: number;
+  /** Main-segment rows replaced or deleted since then. */
+  tombstones: number;
 }
 
 export interface KeywordIndex {

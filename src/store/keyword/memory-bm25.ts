@@ -342,6 +342,8 @@ function createIndex(state: IndexState): KeywordIndex {
           (segmented ? seqOf.byteLength + 4 * tombstoneCount : 0) +
           deltaBytes,
         averageLength: n > 0 ? totalLength / n : 0,
+        deltaRows: delta.rows.length,
+        tombstones: tombstoneCount,
       };
     },
   };
