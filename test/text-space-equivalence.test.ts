@@ -19,6 +19,11 @@ import { trainCatalogVectors } from '../src/encoders/catalog-vectors/catalog-vec
 import { CATALOG_SIF_A } from '../src/encoders/catalog-vectors/combined-encoder.ts';
 import { DEFAULT_SIF_OPTIONS, principalDirection } from '../src/encoders/glove/sif.ts';
 import { fitTextSpace, productText } from '../src/tasks/text-space.ts';
+import { createCatalogIndex } from '../src/tasks/catalog-index.ts';
+import { ingestCatalog } from '../src/tasks/ingest.ts';
+import { createProductStore } from '../src/store/index.ts';
+import { analyzeProduct } from '../src/store/product-record.ts';
+import type { ProductStore } from '../src/store/store.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-text-space-'));
@@ -217,4 +222,46 @@ test('the tokens a fit keeps for the encode pass are the analyser\'s tokens of t
   }
   assert.ok(checked >= 300);
   assert.equal(fitTextSpace(engine.store, encoder, false, true).tokens, undefined, 'no fit, no tokens');
+});
+
+test('a refresh encodes products written after its fit from their new text, and skips products deleted meanwhile', async () => {
+  const analyzer = createTextAnalyzer();
+  const store = createProductStore({ path: join(dir, 'race.db') });
+  try {
+    await ingestCatalog({ store, analyzer, source: 'data/sample-catalog.jsonl' });
+    const all = [...store.iterateProducts()].map((p) => p.product);
+    const changed = { ...all[3]!, title: `${all[3]!.title} 加厚 羽绒 winter edition` };
+    const deleted = all[7]!.id;
+    // Another writer, between the fit and the encode pass: one product changes before the listing of
+    // products to encode (so its listed content is not the one the fit tokenised), one is deleted after.
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'productsWithoutVector') {
+          return (...args: Parameters<ProductStore['productsWithoutVector']>) => {
+            target.upsertProducts([{ product: changed, analyzed: analyzeProduct(changed, analyzer) }]);
+            const listed = target.productsWithoutVector(...args);
+            target.deleteProducts([deleted]);
+            return listed;
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const textEncoder = createCatalogAwareEncoder(await createGloveEncoder({ analyzer }), { analyzer });
+    const catalog = createCatalogIndex({ store: racing, analyzer, textEncoder, indexDir: join(dir, 'race.index') });
+    const summary = await catalog.refresh();
+    assert.equal(summary.fit.fitted, true);
+    assert.equal(summary.encoded, all.length - 1, 'every product but the deleted one');
+    assert.equal(store.getVector(textEncoder.id, deleted), undefined);
+    const [fresh, stale] = await textEncoder.encode([productText(changed, textEncoder), productText(all[3]!, textEncoder)]);
+    const stored = store.getVector(textEncoder.id, changed.id)!;
+    assert.equal(firstDifference([stored], [fresh!], [changed.id]), undefined, 'the changed product is encoded from its new text');
+    assert.notEqual(firstDifference([stored], [stale!], [changed.id]), undefined);
+    const others = all.filter((p) => p.id !== deleted && p.id !== changed.id).slice(0, 40);
+    const want = await textEncoder.encode(others.map((p) => productText(p, textEncoder)));
+    assert.equal(firstDifference(others.map((p) => store.getVector(textEncoder.id, p.id)!), want, others.map((p) => p.id)), undefined);
+  } finally {
+    store.close();
+  }
 });
