@@ -100,6 +100,24 @@ describe('similar items', () => {
     for (let i = 0; i < stored.length; i++) assert.ok(Math.abs(fromIndex[i]! - stored[i]!) < 1e-6);
   });
 
+  test('representations of index hits are read by key and equal those read by id', async () => {
+    const v = engine.store.getVector(engine.catalog.textEncoder.id, 'P0003')!;
+    const hits = await engine.catalog.nearest(v, 8);
+    const byKey = engine.catalog.representHits([...hits, { id: 'no-such-id', key: 1e9 }]);
+    assert.equal(byKey.length, hits.length + 1);
+    assert.equal(byKey.at(-1), undefined);
+    const byId = engine.catalog.representIds(hits.map((h) => h.id));
+    hits.forEach((h, i) => {
+      assert.equal(byKey[i]!.product.id, h.id);
+      assert.deepEqual(byKey[i]!.product, byId[i]!.product);
+      assert.deepEqual(byKey[i]!.text.title.tokens, byId[i]!.text.title.tokens);
+    });
+    const fromStore = engine.store.getAnalyzedProductsByKeys([...hits.map((h) => h.key).reverse(), 1e9]);
+    assert.ok(fromStore.every((s, i) => i === 0 || s.key > fromStore[i - 1]!.key), 'in key order');
+    const byIdFromStore = engine.store.getAnalyzedProducts(hits.map((h) => h.id)).sort((a, b) => a.key - b.key);
+    assert.deepEqual(fromStore, byIdFromStore);
+  });
+
   test('representations rebuilt from the stored analysis equal a fresh analysis of title and description', () => {
     const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
     const reps = engine.catalog.representIds(ids);

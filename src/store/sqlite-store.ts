@@ -158,6 +158,13 @@ function toKeywordRow(r: KeywordRowRecord): KeywordRow {
   };
 }
 
+type AnalyzedRow = ProductRow & { analyzed: string };
+const ANALYZED_ROW_COLUMNS = 'key, id, content_hash, updated_at, json, analyzed';
+
+function analyzedRowToStored(row: AnalyzedRow): StoredProduct & { analyzed: AnalyzedProduct } {
+  return { ...rowToStored(row), analyzed: JSON.parse(row.analyzed) as AnalyzedProduct };
+}
+
 function rowToStored(row: ProductRow): StoredProduct {
   return { product: JSON.parse(row.json) as Product, key: row.key, contentHash: row.content_hash, updatedAt: row.updated_at };
 }
@@ -652,10 +659,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     },
     getAnalyzedProducts(ids) {
       const byId = new Map<string, StoredProduct & { analyzed: AnalyzedProduct }>();
-      for (const r of selectByIds<ProductRow & { analyzed: string }>('key, id, content_hash, updated_at, json, analyzed', ids)) {
-        byId.set(r.id, { ...rowToStored(r), analyzed: JSON.parse(r.analyzed) as AnalyzedProduct });
-      }
+      for (const r of selectByIds<AnalyzedRow>(ANALYZED_ROW_COLUMNS, ids)) byId.set(r.id, analyzedRowToStored(r));
       return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+    getAnalyzedProductsByKeys(keys) {
+      return selectByKeys<AnalyzedRow>(ANALYZED_ROW_COLUMNS, keys).map(analyzedRowToStored);
     },
     getProducts(ids) {
       const byId = new Map<string, StoredProduct>();

@@ -210,6 +210,11 @@ export interface ProductStore {
   getProducts(ids: readonly string[]): StoredProduct[];
   /** `getProducts` with each product's stored analysis, in one read. */
   getAnalyzedProducts(ids: readonly string[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
+  /**
+   * `getAnalyzedProducts` by the products' integer keys (index hits carry them): one B-tree lookup
+   * per row instead of two (the id index, then the row). In key order; keys not found are left out.
+   */
+  getAnalyzedProductsByKeys(keys: readonly number[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
   getAnalyzed(id: string): AnalyzedProduct | undefined;
   /** Current content hash of each id that exists (for skipping unchanged records before analysis). */
   contentHashes(ids: readonly string[]): Map<string, string>;

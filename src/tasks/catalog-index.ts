@@ -13,7 +13,7 @@ import { acceptsTokens, DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoder
 import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
-import { changeLogPosition, changesAfter, upsertedKeys, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type ProductStore, type StoredProduct } from '../store/store.ts';
+import { changeLogPosition, changesAfter, upsertedKeys, type AnalyzedProduct, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type ProductStore, type StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
@@ -97,6 +97,8 @@ export interface CatalogIndex {
   represent(id: string): ProductRepresentation | undefined;
   /** `represent` for many ids at once (one store read for those not cached), aligned with `ids`. */
   representIds(ids: readonly string[]): (ProductRepresentation | undefined)[];
+  /** `representIds` for index hits, which carry the store key: those not cached are read by key (cheaper than by id). */
+  representHits(hits: readonly { id: string; key: number }[]): (ProductRepresentation | undefined)[];
   /** A product that is not (or not yet) in the store: cold start, another shop's catalog. */
   representExternal(product: Product): Promise<ProductRepresentation>;
   representMany(products: readonly Product[]): Promise<ProductRepresentation[]>;
@@ -288,6 +290,22 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
   }
 
   /**
+   * Representations aligned with `ids`: cached ones, and the others built from `stored`, their rows
+   * read from the store. The store kept each product's analysis from ingest, so a candidate is not
+   * segmented again.
+   */
+  function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[]): (ProductRepresentation | undefined)[] {
+    const out = ids.map((id) => representations.get(id));
+    const built = new Map<string, ProductRepresentation>();
+    for (const s of stored) {
+      const r = build(s.product, textVectorOf(s), storedFieldAnalysis(s.product, s.analyzed, analyzer));
+      remember(s.product.id, r);
+      built.set(s.product.id, r);
+    }
+    return out.map((r, i) => r ?? built.get(ids[i]!));
+  }
+
+  /**
    * Products a refresh must encode: those without a current vector. After a complete refresh for the
    * same encoder only the products the change log names since then can lack one, so only they are
    * checked; otherwise (first refresh, a refit changed the encoder, the log does not reach back) all.
@@ -389,21 +407,16 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     representIds(ids) {
-      const found = new Map<string, ProductRepresentation>();
-      const missing: string[] = [];
-      for (const id of ids) {
-        const hit = representations.get(id);
-        if (hit) found.set(id, hit);
-        else missing.push(id);
-      }
-      // The store kept each product's analysis from ingest: representing a candidate reads it back
-      // instead of segmenting title and description again.
-      for (const stored of missing.length > 0 ? store.getAnalyzedProducts(missing) : []) {
-        const r = build(stored.product, textVectorOf(stored), storedFieldAnalysis(stored.product, stored.analyzed, analyzer));
-        remember(stored.product.id, r);
-        found.set(stored.product.id, r);
-      }
-      return ids.map((id) => found.get(id));
+      const missing = ids.filter((id) => !representations.has(id));
+      return representStored(ids, missing.length > 0 ? store.getAnalyzedProducts(missing) : []);
+    },
+
+    representHits(hits) {
+      const missing = hits.filter((h) => !representations.has(h.id)).map((h) => h.key);
+      return representStored(
+        hits.map((h) => h.id),
+        missing.length > 0 ? store.getAnalyzedProductsByKeys(missing) : [],
+      );
     },
 
     async representExternal(product) {

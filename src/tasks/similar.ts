@@ -93,8 +93,11 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   const rare = rarestTokens(index, target.text.title.tokens);
   const keyword = rare.length === 0 ? [] : index.keyword(rare, want + 1, filter).filter((h) => h.id !== opts.id);
   timer.lap('retrieve keyword');
-  const ids = [...new Set([...dense.map((h) => h.id), ...keyword.map((h) => h.id)])];
-  const candidates = index.representIds(ids);
+  // Both retrievers' hits carry the store key: candidates are read by key.
+  const hits = new Map<string, { id: string; key: number }>();
+  for (const h of dense) hits.set(h.id, h);
+  for (const h of keyword) if (!hits.has(h.id)) hits.set(h.id, h);
+  const candidates = index.representHits([...hits.values()]);
   timer.lap('represent candidates');
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
