@@ -85,14 +85,13 @@ export function rowPasses(data: IndexData, f: CompiledFilter, d: number): boolea
 }
 
 /**
- * A main-segment row predicate for a compiled filter (and `live`, when given): a closure over the
- * columns it tests, which the query loops call once per candidate row.
+ * A main-segment row predicate for a compiled filter: a closure over the columns it tests, which the
+ * query loops call once per candidate row.
  */
-export function mainRowPredicate(data: IndexData, f: CompiledFilter, live: ((d: number) => boolean) | undefined): (d: number) => boolean {
+export function mainRowPredicate(data: IndexData, f: CompiledFilter): (d: number) => boolean {
   const { categoryOf, prices, inStock, brandOf } = data;
   const { categoryMask, priceTested, minPrice, maxPrice, stock, brandMask } = f;
   return (d) => {
-    if (live !== undefined && !live(d)) return false;
     if (categoryMask !== undefined) {
       const c = categoryOf[d]!;
       if (c < 0 || categoryMask[c] !== 1) return false;

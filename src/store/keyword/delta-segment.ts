@@ -30,6 +30,10 @@ export interface DeltaRow {
   brand: string | null;
   terms: Int32Array;
   freqs: Float32Array;
+  /** Query scratch (the query that last touched the row, its sum and matched terms so far); not part of the row's state. */
+  queryStamp: number;
+  querySum: number;
+  queryHits: number;
 }
 
 /** The tombstoned rows of one main segment in the order they were tombstoned; a version sees the first `count` of them. */

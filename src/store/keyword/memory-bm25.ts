@@ -62,6 +62,9 @@ import { mergeSegments } from './segment-merge.ts';
 export { DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, phraseKey, queryPhrases, type MemoryKeywordIndexOptions } from './build.ts';
 export { readKeywordIndexHeader, readKeywordIndexRevision } from './index-file.ts';
 
+/** Stamps the delta rows a query touches (`DeltaRow.queryStamp`); one counter for every index (queries never interleave). */
+let deltaQueryStamp = 0;
+
 /** Score upper bounds are raised by this factor so rounding never makes a bound smaller than a score. */
 const BOUND_SLACK = 1 + 1e-9;
 
@@ -137,7 +140,7 @@ function createIndex(state: IndexState): KeywordIndex {
   const live = tombstoneCount === 0 ? undefined : (d: number): boolean => seqOf[d]! >= tombstoneCount;
   const normByLength = new Float64Array(main.maxLength + 1);
   for (let length = 0; length <= main.maxLength; length++) normByLength[length] = normOf(length, avgdl);
-  const { searchAll, searchExhaustive, searchMaxScore } = mainSegmentSearch({ data, normByLength, scratch: main.scratch });
+  const { searchAll, searchExhaustive, searchMaxScore } = mainSegmentSearch({ data, normByLength, scratch: main.scratch, tombstoneSeq: seqOf, tombstoneCount });
 
   /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
   const termOf = (phrase: string): number => {
@@ -163,13 +166,15 @@ function createIndex(state: IndexState): KeywordIndex {
     if (r >= 0) return data.ids[r];
     return delta.rows.length > 0 ? deltaRowOf(delta, key)?.id : undefined;
   };
-  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => (f === undefined ? live : mainRowPredicate(data, f, live));
+  // Tombstones are tested by the evaluators themselves: the predicate is the filter's alone.
+  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => (f === undefined ? undefined : mainRowPredicate(data, f));
 
-  /** The delta rows' part of a query: every matching delta row scored (the delta is small), after the main segment's. */
+  /** The delta rows' part of a query: every matching delta row scored (the delta is small) into `top`, ranked by key on ties. */
   function searchDelta(qt: readonly QueryTerm[], matchAll: boolean, top: TopK, f: CompiledFilter | undefined): void {
     const ordered = [...qt].sort((a, b) => a.phrase - b.phrase);
-    const sums = new Map<DeltaRow, number>();
-    const hits = new Map<DeltaRow, number>();
+    // Per-row sums in scratch fields of the rows, stamped with this query (no map per query).
+    const stamp = ++deltaQueryStamp;
+    const touched: DeltaRow[] = [];
     const k1plus1 = BM25_K1 + 1;
     for (const q of ordered) {
       const list = deltaPostings(delta, q.term);
@@ -179,14 +184,20 @@ function createIndex(state: IndexState): KeywordIndex {
         const freq = list.freqs[i]!;
         // Phrase order and the same expression as the main segment's paths: bit-identical sums.
         const c = (q.idf * (freq * k1plus1)) / (freq + normOf(row.length, avgdl));
-        sums.set(row, (sums.get(row) ?? 0) + c);
-        if (matchAll) hits.set(row, (hits.get(row) ?? 0) + 1);
+        if (row.queryStamp !== stamp) {
+          row.queryStamp = stamp;
+          row.querySum = 0;
+          row.queryHits = 0;
+          touched.push(row);
+        }
+        row.querySum += c;
+        row.queryHits++;
       }
     }
-    for (const [row, score] of sums) {
-      if (matchAll && hits.get(row)! < ordered.length) continue;
+    for (const row of touched) {
+      if (matchAll && row.queryHits < ordered.length) continue;
       if (f !== undefined && !deltaRowPasses(f, row)) continue;
-      top.offer(score, row.key);
+      top.offer(row.querySum, row.key);
     }
   }
 
@@ -582,6 +593,9 @@ export function updateMemoryKeywordIndex(
         brand: brandColumnValue(row.brand),
         terms: Int32Array.from(a.terms),
         freqs: Float32Array.from(a.freqs),
+        queryStamp: 0,
+        querySum: 0,
+        queryHits: 0,
       };
     });
 

@@ -113,6 +113,12 @@ export interface MainSearchContext {
    * lengths span a few hundred values, so a version's table costs that many divisions, not one a row.
    */
   normByLength: Float64Array;
+  /**
+   * Tombstones: a main row d is dead in this version when `tombstoneSeq[d] < tombstoneCount`
+   * (tested inline in the loops, no call per row; nothing is tested when the count is 0).
+   */
+  tombstoneSeq: Int32Array;
+  tombstoneCount: number;
   /** Exhaustive-scoring scratch (sums, and the query generation that last touched a row), sized to the segment. */
   scratch: { accumulator?: Float64Array; stamps?: Uint32Array; generation: number };
 }
@@ -142,7 +148,7 @@ export interface MainSegmentSearch {
  * 100k products, tmp-scratch timing, within the machine's noise but consistently so).
  */
 export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
-  const { data, normByLength, scratch } = ctx;
+  const { data, normByLength, scratch, tombstoneSeq, tombstoneCount } = ctx;
   /** AND: rows holding every query term. `qt` must all be main-segment terms, else nothing in main matches. */
   function searchAll(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
     if (inMain(data, qt).length < qt.length) return;
@@ -155,7 +161,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
     const present = new Uint8Array(nPhrases);
     for (let p = offsets[driver.term]!; p < offsets[driver.term + 1]!; p++) {
       const d = data.docs[p]!;
-      if (pass && !pass(d)) continue;
+      if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass && !pass(d))) continue;
       let all = true;
       for (let j = 0; j < others.length; j++) {
         const q = others[j]!;
@@ -210,7 +216,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
         acc[d]! += (idf * (f * (BM25_K1 + 1))) / (f + normByLength[lengths[d]!]!);
       }
     }
-    for (const d of touched) if (!pass || pass(d)) top.offer(acc[d]!, d);
+    for (const d of touched) if ((tombstoneCount === 0 || tombstoneSeq[d]! >= tombstoneCount) && (!pass || pass(d))) top.offer(acc[d]!, d);
   }
 
   /**
@@ -263,7 +269,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
         }
       }
       if (d === NO_DOC) break;
-      if (pass !== undefined && !pass(d)) {
+      if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass !== undefined && !pass(d))) {
         for (let j = firstEssential; j < m; j++) if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
         continue;
       }
