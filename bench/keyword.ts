@@ -10,7 +10,9 @@
  * The store is opened read-only; the index file goes to a temp folder. Writes
  * docs/benchmarks/keyword.md and keyword.json. `--updates`: on a temp copy of the store, ingests that
  * many new products in turn and times the keyword index's incremental update from the change log
- * against a full rebuild (and the load + update + save of a file left behind); `--updates ''` skips it.
+ * against a full rebuild (and the load + update + save of a file left behind), and probe queries on
+ * the updated index (with the delta segment the updates left, `pendingRows`) against the rebuilt one;
+ * `--updates ''` skips it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
