@@ -250,20 +250,20 @@ const PROFILING = [
       "any product write moved the store's revision, and every index rebuilt from the whole store: the HNSW graph (the ingest's index stage: 15 s at 100k × 200; 553–824 s at 1M), the keyword index (1.7 s at 100k), the model-number lookup (~1.5 s, on the next search); and the refresh read every product back to find what to encode (2–3 s at 100k), image features likewise",
     fix: "a product change log in the store (seq, key, op); the keyword index merges the changed rows (same postings as a full build), the ANN index removes and re-adds the changed keys (saved again once 1 % changed), the model-number lookup and image features take only the changed products, and the refresh checks only products written since the last complete refresh for a current vector (commits 8077864, d5eb59c, 5945a72, 2389b6b, 00acf7b, f67801e)",
     beforeAfter:
-      '100 products added to the 100k catalog: refresh ~3 s plus a full HNSW rebuild (26.6 s measured on the same store before the ANN update path) → 118–149 ms end to end in this run ("Writes to a live catalog" above); the keyword index alone ×28–×99 faster than its rebuild in this run, with identical answers',
+      '100 products added to the 100k catalog: refresh ~3 s plus a full HNSW rebuild (26.6 s measured on the same store before the ANN update path) → 118–149 ms end to end in the run of commit 676c6f4; the keyword index alone ×28–×99 faster than its rebuild in that run, with identical answers',
   },
   {
     where: 'similar: field-by-field scoring of ~50 candidates',
     finding:
       'per candidate pair the model-number field ran a full edit-distance matrix for unrelated codes (a300923 vs x198917), brand, category and attribute values were normalised and compared again for every pair although they repeat across the catalog, the source product\'s token set and usable codes were rebuilt for every candidate, and matched tokens were computed for candidates never shown',
     fix: 'a bag-distance bound before the edit distance, pair results of brand, category and attribute values memoised, per-product token sets and codes kept, matched tokens computed when read, the compared fields of a frozen profile listed once (commits d1deb08, and the fusion commit after it)',
-    beforeAfter: 'score fields 3.38 ms mean (run of commit 8c18376) → 2.28 ms mean in this run; similar p50 4.42 → 3.42 ms, similar / usearch direct ×13.0 → ×10.4',
+    beforeAfter: 'score fields 3.38 ms mean (run of commit 8c18376) → 2.28 ms mean (run of commit 676c6f4); similar p50 4.42 → 3.42 ms, similar / usearch direct ×13.0 → ×10.4',
   },
   {
     where: 'search: typo-tolerant model-number lookup',
     finding: 'each query code was compared with every catalog code of length ±1 (0.70 ms mean at 100k, growing with the catalog)',
     fix: 'codes bucketed by length and first two / last two characters: two codes one edit apart share one of them (commit d1deb08)',
-    beforeAfter: "search's model numbers stage 0.70 ms mean (run of commit 8c18376) → 0.003 ms p50, 0.12 ms mean in this run (the mean holds the lookup's first build)",
+    beforeAfter: "search's model numbers stage 0.70 ms mean (run of commit 8c18376) → 0.003 ms p50, 0.12 ms mean in the run of commit 676c6f4 (the mean holds the lookup's first build)",
   },
   {
     where: 'filtered ANN search (substitutes, category / price / brand filters)',
