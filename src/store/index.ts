@@ -18,6 +18,7 @@ export {
   updateMemoryKeywordIndex,
   KEYWORD_INCREMENTAL_MAX_FRACTION,
   KEYWORD_SAVE_AFTER_FRACTION,
+  KEYWORD_MERGE_FRACTION,
   readKeywordIndexRevision,
   readKeywordIndexHeader,
   queryPhrases,
