@@ -1,0 +1,71 @@
+/**
+ * The text space's saved state is parsed only when the store holds a state the encoder does not:
+ * every refresh (every product write) checks it, and at 1M products parsing it was most of a
+ * one-product write. A state written by another engine (a refit) must still be picked up.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type Engine } from '../src/engine/engine.ts';
+import type { Product } from '../src/catalog/product.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'prodsim-text-state-'));
+const storePath = join(dir, 'store.db');
+let engine: Engine;
+
+before(async () => {
+  engine = await createEngine({ storePath, images: false });
+  await engine.ingest('data/sample-catalog.jsonl');
+});
+
+after(() => {
+  engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const product = (id: string, title: string): Product => ({ id, title, tags: ['测试'], images: [], attributes: {}, brand: 'Sony', category: '数码/耳机', price: 199 });
+
+/** Counts the encoder's `load` calls (parses of the saved state) while `run` runs. */
+async function loadsDuring(e: Engine, run: () => Promise<unknown>): Promise<number> {
+  const encoder = e.catalog.textEncoder as unknown as { load(state: unknown): void };
+  const original = encoder.load;
+  let calls = 0;
+  encoder.load = function (state: unknown) {
+    calls++;
+    return original.call(this, state);
+  };
+  try {
+    await run();
+  } finally {
+    encoder.load = original;
+  }
+  return calls;
+}
+
+test('writes do not parse the saved text state again while the encoder holds it', async () => {
+  const loads = await loadsDuring(engine, async () => {
+    await engine.upsertProducts([product('state-1', 'Sony WH-1000XM5 降噪耳机')]);
+    await engine.upsertProducts([product('state-2', 'Sony WF-1000XM5 真无线耳机')]);
+    await engine.refresh();
+  });
+  assert.equal(loads, 0);
+  assert.ok(engine.store.getVector(engine.catalog.textEncoder.id, 'state-2'), 'the written product got a vector');
+});
+
+test('a state saved by another engine (a refit) is loaded by the next refresh, once', async () => {
+  const other = await createEngine({ storePath, images: false });
+  try {
+    await other.upsertProducts([product('state-3', 'Sony WH-CH720N 头戴式耳机')]);
+    await other.refresh({ refit: true });
+    const loads = await loadsDuring(engine, async () => {
+      await engine.refresh();
+      await engine.refresh();
+    });
+    assert.equal(loads, 1);
+    assert.equal(engine.catalog.textEncoder.id, other.catalog.textEncoder.id, 'both engines encode in the same fitted space');
+  } finally {
+    other.close();
+  }
+});
