@@ -250,7 +250,7 @@ const PROFILING = [
       "every candidate pair built its evidence (summaries with rounding, token lists, the tag matching, copies of prices) although only the best k are explained; fusion read every field's evidence to look for identity conflicts; the pair result and its contributions were object literals with getters, which V8 builds ~15× slower than plain objects (~800 vs ~55 ns); memoised pair lookups built and hashed a joined key on every call; model-number codes were split into runs and regex-tested again for every pair; candidates were read by product id (the id index, then the row) and their normalised title and description recomputed, although scoring reads only tokens and facts",
     fix: "evidence built when read (lazyEvidence, a class with a prototype getter), fusion reading only the conflict fields' evidence, memoizePair over nested maps, per-code shapes, bag and edit distance over code-point arrays, exact tag Jaccard without the matching; candidates read by store key (catalog.representHits) with their normalised text computed when read (commits f0f177b, ba031f0, 45faeca)",
     beforeAfter:
-      'score fields 2.28 → 1.29 ms mean, represent candidates 0.67 → 0.56 ms mean (run of commit 676c6f4 → this run); similar p50 3.42 → 2.52 ms, similar / usearch direct ×10.4 → ×7.75; the same scores on 6,000 candidate pairs of the 100k store and on every pair of the sample catalog, the same CLI output',
+      'score fields 2.28 → 1.37 ms mean, represent candidates 0.67 → 0.62 ms mean (run of commit 676c6f4 → this run); similar p50 3.42 → 2.88 ms, similar / usearch direct ×10.4 → ×7.47 (2.52 ms, ×7.75 in the run of commit 342912b); the same scores on 6,000 candidate pairs of the 100k store and on every pair of the sample catalog, the same CLI output',
   },
   {
     where: 'ingest: fitting the text space and encoding (55 % of ingest)',
@@ -258,7 +258,7 @@ const PROFILING = [
       "each product's text was segmented five times per refresh (the fit read every product back and tokenised its text in three places; the encode pass read it back again and each part of the combined encoder tokenised it), each token's vector and weight were looked up through several maps on every use, and the common component kept an N × d matrix of rows and summed a full Gram matrix",
     fix: 'the fit tokenises each text once and keeps the tokens compactly (ids into one vocabulary: 12.8 MiB at 100k products) for the encode pass that follows (encodeTokenized); a per-token vector and weight cache in the SIF encoder (capped at 500k, cleared on refit); the Gram matrix accumulated over its upper triangle in blocks, the same sums in the same order (commits e8aa9e4, b537a64, 6e2bd1e, 5b93cae, c8f578e)',
     beforeAfter:
-      'fit 22.0 → 8.2 s, encode 18.7 → 7.0 s for 100k products (run of commit 676c6f4 → this run); ingest 1,478 → 1,781 products/s; the stored vectors are bit-identical to the old path (100,000 of 100,000 compared; test/text-space-equivalence.test.ts)',
+      'fit 22.0 → 8.7 s, encode 18.7 → 6.4 s for 100k products (run of commit 676c6f4 → this run); ingest 1,478 → 2,038 products/s; the stored vectors are bit-identical to the old path (100,000 of 100,000 compared; test/text-space-equivalence.test.ts)',
   },
   {
     where: 'writes at 1M: the text space state',
@@ -266,7 +266,7 @@ const PROFILING = [
       "every refresh, so every product write, restored the text encoder's fitted state from the store: 10.9 MB of JSON parsed and the catalog vectors rebuilt, about two thirds of a one-product write at 1M products (a CPU profile of 20 writes: fitTextSpace → restoreTextState 65 %)",
     fix: 'a state id saved with each fit; a refresh parses the state only when the store holds one the encoder does not (a refit by another engine is still picked up; test/text-space-state.test.ts) (commit 48967f2)',
     beforeAfter:
-      'one product written end to end at 1M: 110–340 → 10–34 ms (20 writes in a scratch script on a copy of the 1M store); in tasks-1000000-rerun.md (same store, bench:tasks) 1 / 100 / 1,000 products added in 327 / 490 / 1,012 → 120 / 120 / 604 ms and one deleted in 333 → 9 ms',
+      'one product written end to end at 1M: 110–340 → 10–34 ms (20 writes in a scratch script on a copy of the 1M store); at 100k 36.5 ms (run of commit 342912b) → 9.98 ms in this run; in tasks-1000000-rerun.md (same store, bench:tasks) 1 / 100 / 1,000 products added in 327 / 490 / 1,012 → 120 / 120 / 604 ms and one deleted in 333 → 9 ms',
   },
   {
     where: 'writes: the keyword index update',
@@ -274,7 +274,7 @@ const PROFILING = [
       'merging the changed rows rewrote every posting list: ~0.4–0.6 s plus GC per write at 1M products, most of a 1.3 s one-product write (tasks-1000000-rerun.md of commit 2488671), and 30–100 ms at 100k',
     fix: "a delta segment for the changed rows and tombstones for the main segment's rows they replace; queries read both with a full build's BM25 statistics (N, average length, df); the delta is merged past 2 % of the products and before a save (KEYWORD_MERGE_FRACTION); memory-bm25.ts (1,573 lines) split into one file per part (commits 464ca75, b1512d4, 39b18c5, 95ddc9f)",
     beforeAfter:
-      'keyword index update for one new product 413 → 2.4 ms at 1M and 35.6 → 1.0 ms at 100k (old and new code side by side in one process; identical answers on 60 probe queries); in this run ×2,594 faster than a rebuild for one product and ×27.6 for 1,000 (×28–×99 in the run of commit 676c6f4); one product added end to end at 100k 243 → 36.5 ms; at 1M (bench:tasks on the same store, commit 2488671 → 2c2d234, the latter committed in b21f398) 1 / 100 / 1,000 products added in 1,327 / 919 / 1,622 → 327 / 490 / 1,012 ms, one deleted in 1,962 → 333 ms',
+      'keyword index update for one new product 413 → 2.4 ms at 1M and 35.6 → 1.0 ms at 100k (old and new code side by side in one process; identical answers on 60 probe queries); in this run ×3,145 faster than a rebuild for one product and ×49.7 for 1,000 (×28–×99 in the run of commit 676c6f4); one product added end to end at 100k 243 ms (run of commit 676c6f4) → 36.5 ms (run of commit 342912b, before the text-state check below); at 1M (bench:tasks on the same store, commit 2488671 → 2c2d234, the latter committed in b21f398) 1 / 100 / 1,000 products added in 1,327 / 919 / 1,622 → 327 / 490 / 1,012 ms, one deleted in 1,962 → 333 ms',
   },
   {
     where: 'writes to a live catalog (engine.upsertProducts, deleteProducts, an ingest of a few products)',
@@ -363,12 +363,12 @@ const PROFILING = [
 ];
 
 const LEFT_OPEN = [
-  'similar and search as whole applications are not within 1.2× of one ANN call (similar ×7.75, search ×4.33 in this run), and cannot be while they do more than one ANN call: reading and parsing ~60 candidate products (0.56 ms mean) already takes longer than the usearch call (~0.30 ms), before a second retriever (BM25), a model-number lookup, and field-by-field scoring (1.29 ms) with explanations of the best k (0.48 ms). The ANN layer under them is at ×1.07–1.13 of usearch called directly (headline table). Meeting 1.2× for the applications needs a decision on what to compare them with (an application built on usearch that fuses the same fields), not more speed-up.',
+  'similar and search as whole applications are not within 1.2× of one ANN call (similar ×7.47, search ×4.31 in this run), and cannot be while they do more than one ANN call: reading and parsing ~60 candidate products (0.62 ms mean) already takes longer than the usearch call (0.30–0.41 ms), before a second retriever (BM25), a model-number lookup, and field-by-field scoring (1.37 ms) with explanations of the best k (0.46 ms). The ANN layer under them is at ×1.07–1.09 of usearch called directly (headline table). Meeting 1.2× for the applications needs a decision on what to compare them with (an application built on usearch that fuses the same fields), not more speed-up.',
   'Keyword index: the delta is merged into the main segment past 2 % of the products and before a save, ~1.1–1.5 s at 1M (190 ms at 100k), paid by the write that crosses the threshold; filtered queries at 100k measured 5–15 % slower than before the delta segments in one in-process comparison, not separated from noise (unfiltered queries at parity or faster).',
   'The store still maintains SQLite FTS5 beside the in-memory index (kept for store.keywordSearch): its writes are part of the ingest\'s store stage, and it takes 154 B/product.',
   'At 1M products (tasks-1000000.md with ingest; tasks-1000000-rerun.md on the same store at commit 48967f2): keyword retrieval is most of search (3.7 of 5.5 ms mean: common tokens have long posting lists; block-max pruning would be next) and a third of similar; a one-product write takes 10–120 ms end to end; meta lookups that pass the 10.9 MB text-state row read all of it (SQLite reads an overflowing key cell whole to compare it: ~2.5 ms per lookup); that state belongs in a table of its own.',
   'The substitutes filter (4.4 % of the catalog) is answered by the exact scan: recall 1.0, but ~1 ms slower than over-fetching at 100k (gathering the scattered rows is most of it); OVERFETCH_EXPECTED_GROWTH = 1.1 would move the crossover to ~4 % on this catalog.',
-  "Ingest: the index stage is now the bottleneck (37 %: the HNSW build, then the keyword index build); the store's upsert serialises each product's JSON a second time (once for the content hash); a refit segments each text once more rather than reusing the per-field analysis (joining fields can change what reads as a quantity).",
+  "Ingest: the index stage is now the bottleneck (35 %: the HNSW build, then the keyword index build); the store's upsert serialises each product's JSON a second time (once for the content hash); a refit segments each text once more rather than reusing the per-field analysis (joining fields can change what reads as a quantity).",
 ];
 
 /** Writes to a live catalog: end to end through the engine (tasks runs), and the keyword index's update against a rebuild. */
