@@ -131,13 +131,7 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
     const docs = analyzer ? texts.map((t) => analyzer.tokenize(t)) : undefined;
     vectors = undefined;
     catalogSif = undefined;
-    try {
-      const trained = trainCatalogVectors(docs ?? texts, opts.catalog);
-      if (trained.words.length >= opts.minCatalogVocabulary) vectors = trained;
-    } catch (e) {
-      // A catalog too small for any vectors simply leaves the catalog part off.
-      if ((e as { code?: string }).code !== 'INVALID_ARGUMENT') throw e;
-    }
+    vectors = trainedCatalogVectors(docs ?? texts);
     if (vectors) {
       catalogSif = createCatalogSifEncoder(vectors, analyzer ? { analyzer } : {});
       catalogSif.fit(texts);
@@ -150,17 +144,24 @@ export function createCatalogAwareEncoder(pretrained: SifEncoder, options: Parti
     pretrained.fitTokenized(docs);
     vectors = undefined;
     catalogSif = undefined;
-    try {
-      const trained = trainCatalogVectors(docs, opts.catalog);
-      if (trained.words.length >= opts.minCatalogVocabulary) vectors = trained;
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'INVALID_ARGUMENT') throw e;
-    }
+    vectors = trainedCatalogVectors(docs);
     if (vectors) {
       catalogSif = createCatalogSifEncoder(vectors, { analyzer: sharedAnalyzer! });
       catalogSif.fitTokenized(docs);
     }
     rebuild();
+  }
+
+  /** Catalog word vectors from the catalog's texts or token lists; undefined when too few (the catalog part stays off). */
+  function trainedCatalogVectors(input: readonly string[] | readonly (readonly string[])[]): CatalogVectors | undefined {
+    try {
+      const trained = trainCatalogVectors(input, opts.catalog);
+      return trained.words.length >= opts.minCatalogVocabulary ? trained : undefined;
+    } catch (e) {
+      // A catalog too small for any vectors simply leaves the catalog part off.
+      if ((e as { code?: string }).code !== 'INVALID_ARGUMENT') throw e;
+      return undefined;
+    }
   }
 
   function toJSON(): CatalogAwareState {
