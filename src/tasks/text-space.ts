@@ -44,6 +44,13 @@ const STATE_ID_KEY = 'textSpace.stateId';
  */
 const heldStateIds = new WeakMap<DenseEncoder<string>, string>();
 
+/** Marks the state in the store with a fresh id, held by `encoder` (which holds that state). */
+function saveNewStateId(store: ProductStore, encoder: DenseEncoder<string>): void {
+  const stateId = randomUUID();
+  store.setMeta(STATE_ID_KEY, stateId);
+  heldStateIds.set(encoder, stateId);
+}
+
 /** The text an encoder sees of a product (brand, title, tags, category levels). */
 export function productText(product: Product, encoder: DenseEncoder<string>): string {
   return defaultEncoderInput(product, encoder) ?? product.title;
@@ -190,11 +197,7 @@ export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>,
   const count = store.count();
   const fitCount = Number(store.getMeta(FIT_COUNT_KEY) ?? 0);
   const hasState = restoreTextState(store, encoder);
-  if (hasState && !heldStateIds.has(encoder)) {
-    const stateId = randomUUID();
-    store.setMeta(STATE_ID_KEY, stateId);
-    heldStateIds.set(encoder, stateId);
-  }
+  if (hasState && !heldStateIds.has(encoder)) saveNewStateId(store, encoder);
   const drift = fitCount === 0 ? Infinity : Math.abs(count - fitCount) / fitCount;
   if (!force && hasState && drift <= REFIT_DRIFT) return { decision: { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` }, tokens: undefined };
   // From here the encoder holds no saved state until the new one is: a fit that fails leaves it to be reloaded.
@@ -212,13 +215,11 @@ export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>,
     for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
     encoder.fit(texts);
   }
-  const stateId = randomUUID();
   store.transaction(() => {
     store.setMeta(STATE_KEY, JSON.stringify(encoder.toJSON()));
     store.setMeta(FIT_COUNT_KEY, String(count));
-    store.setMeta(STATE_ID_KEY, stateId);
+    saveNewStateId(store, encoder);
   });
-  heldStateIds.set(encoder, stateId);
   const reason = force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit';
   return { decision: { fitted: true, reason }, tokens };
 }
