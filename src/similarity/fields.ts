@@ -14,7 +14,7 @@ import { quantitiesSimilarity } from './field-similarities/quantities.ts';
 import { createTagsSimilarity, type TagsSimilarityOptions } from './field-similarities/tags.ts';
 import { denseTextSimilarity, lexicalTextSimilarity, type LexicalInput, type LexicalMeasure, type TokenWeightFn } from './field-similarities/text.ts';
 import type { SparseVector } from '../encoders/encoder.ts';
-import type { FieldSimilarity } from './field-similarities/types.ts';
+import { memoizeByObject, type FieldSimilarity } from './field-similarities/types.ts';
 import type { UnitMapping } from './metrics.ts';
 import type { ImageFeatures } from './representation.ts';
 
@@ -84,17 +84,11 @@ export const DEFAULT_FIELD_SIMILARITY_OPTIONS = {
   keys: REPRESENTATION_KEYS,
 } as const satisfies FieldSimilarityOptions;
 
-const modelNumbersOf = new WeakMap<ProductRepresentation, readonly string[]>();
-
 /**
  * Model numbers from title, description, and model-like attributes (型号, model, mpn…). Kept per
  * representation (they are immutable): every pair a product is in asks for them twice.
  */
-export function representationModelNumbers(r: ProductRepresentation): readonly string[] {
-  let codes = modelNumbersOf.get(r);
-  if (!codes) modelNumbersOf.set(r, (codes = collectModelNumbers(r)));
-  return codes;
-}
+export const representationModelNumbers: (r: ProductRepresentation) => readonly string[] = memoizeByObject(collectModelNumbers);
 
 function collectModelNumbers(r: ProductRepresentation): string[] {
   const codes = [...r.text.title.modelNumbers, ...(r.text.description?.modelNumbers ?? [])];

@@ -16,7 +16,7 @@
  */
 import { rejectUnknownKeys } from '../../errors.ts';
 import { jaccardSimilarity } from '../metrics.ts';
-import { memoizePair, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { memoizeByObject, memoizePair, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 /** Canonical attribute name → the keys catalogs use for it (compared after NFKC + lower case + trim). */
 export const ATTRIBUTE_KEY_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -197,12 +197,9 @@ export function createAttributesSimilarity(options: Partial<AttributesSimilarity
   // A product is compared with many others (a similar-items query scores ~60 candidates against one
   // source), so each attribute object's canonical form is computed once. Products are not mutated
   // after they are represented.
-  const canonical = new WeakMap<object, Map<string, string>>();
+  const canonical = memoizeByObject(canonicaliseOnce);
   function canonicalise(attrs: Readonly<Record<string, string>> | undefined): Map<string, string> {
-    if (!attrs) return new Map();
-    let m = canonical.get(attrs);
-    if (!m) canonical.set(attrs, (m = canonicaliseOnce(attrs)));
-    return m;
+    return attrs ? canonical(attrs) : new Map();
   }
 
   function canonicaliseOnce(attrs: Readonly<Record<string, string>>): Map<string, string> {

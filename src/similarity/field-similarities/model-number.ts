@@ -25,7 +25,7 @@
  * `undefined` when either product has no usable code.
  */
 import { rejectUnknownKeys } from '../../errors.ts';
-import { editSimilarityAtLeast, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { editSimilarityAtLeast, memoizeByObject, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type ModelNumberRelation = 'exact' | 'prefix' | 'contains' | 'spelling' | 'conflict' | 'unrelated';
 export type ModelNumberMatchKind = 'exact' | 'partial' | 'conflict' | 'different';
@@ -173,13 +173,8 @@ export function createModelNumberSimilarity(options: Partial<ModelNumberSimilari
   ];
   // One product's codes are compared with every candidate's: the usable set is kept per code list
   // (representations keep theirs, see `representationModelNumbers`). Lists are not mutated.
-  const usableOf = new WeakMap<readonly string[], string[]>();
-  const usable = (codes: readonly string[] | undefined): string[] => {
-    if (!codes) return [];
-    let u = usableOf.get(codes);
-    if (!u) usableOf.set(codes, (u = usableOnce(codes)));
-    return u;
-  };
+  const usableOf = memoizeByObject(usableOnce);
+  const usable = (codes: readonly string[] | undefined): string[] => (codes ? usableOf(codes) : []);
 
   return function modelNumberSimilarity(rawA, rawB) {
     const codesA = usable(rawA);

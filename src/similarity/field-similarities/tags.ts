@@ -7,7 +7,7 @@
 import { createError, rejectUnknownKeys } from '../../errors.ts';
 import { cosineSimilarity, softJaccard, type SoftJaccardResult, type SoftMatch } from '../metrics.ts';
 import { colourWords } from './attributes.ts';
-import { lazyEvidence, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { lazyEvidence, memoizeByObject, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export type TagSimilarityFn = (a: string, b: string) => number;
 
@@ -37,23 +37,14 @@ export const DEFAULT_TAGS_SIMILARITY_OPTIONS = {
 } as const satisfies TagsSimilarityOptions;
 
 const NO_TAGS: readonly string[] = [];
-const normalizedOf = new WeakMap<readonly string[], readonly string[]>();
+/** A product's normalised tags, kept per tag list: one product is compared with every candidate. */
+const normalizedTagsOf = memoizeByObject((tags: readonly string[]): readonly string[] => tags.map(normalizeTag).filter((t) => t.length > 0));
 
-/** A product's normalised tags, kept per tag list: one product is compared with every candidate. Lists are not mutated. */
 function normalizedTags(tags: readonly string[] | undefined): readonly string[] {
-  if (!tags || tags.length === 0) return NO_TAGS;
-  let out = normalizedOf.get(tags);
-  if (!out) normalizedOf.set(tags, (out = tags.map(normalizeTag).filter((t) => t.length > 0)));
-  return out;
+  return !tags || tags.length === 0 ? NO_TAGS : normalizedTagsOf(tags);
 }
 
-const tagSets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-function tagSetOf(tags: readonly string[]): ReadonlySet<string> {
-  let set = tagSets.get(tags);
-  if (!set) tagSets.set(tags, (set = new Set(tags)));
-  return set;
-}
+const tagSetOf = memoizeByObject((tags: readonly string[]): ReadonlySet<string> => new Set(tags));
 
 /** |A ∩ B| / |A ∪ B| of two non-empty sets: `softJaccard` with equality as the tag similarity. */
 function exactJaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {

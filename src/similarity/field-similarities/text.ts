@@ -13,7 +13,7 @@
 import type { AnalyzedText } from '../../text/analyzer.ts';
 import type { SparseVector } from '../../encoders/encoder.ts';
 import { cosineMetric, cosineSimilarity, sparseCosineSimilarity, toUnitScore, type UnitMapping } from '../metrics.ts';
-import { lazyEvidence, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { lazyEvidence, memoizeByObject, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface DenseTextEvidence extends FieldEvidence {
   cosine: number;
@@ -80,14 +80,11 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
  * The canonical token set of a token list, kept per list and canonicaliser: one product's title is
  * compared with every candidate's. Analysed texts are not mutated once made.
  */
-const tokenSets = new WeakMap<(t: string) => string, WeakMap<readonly string[], ReadonlySet<string>>>();
+const tokenSetsBy = memoizeByObject((canonicalize: (t: string) => string) =>
+  memoizeByObject((tokens: readonly string[]): ReadonlySet<string> => new Set(tokens.map(canonicalize))),
+);
 function canonicalTokenSet(tokens: readonly string[] | undefined, canonicalize: (t: string) => string): ReadonlySet<string> {
-  if (!tokens || tokens.length === 0) return NO_TOKENS;
-  let byList = tokenSets.get(canonicalize);
-  if (!byList) tokenSets.set(canonicalize, (byList = new WeakMap()));
-  let set = byList.get(tokens);
-  if (!set) byList.set(tokens, (set = new Set(tokens.map(canonicalize))));
-  return set;
+  return !tokens || tokens.length === 0 ? NO_TOKENS : tokenSetsBy(canonicalize)(tokens);
 }
 
 /**

@@ -47,6 +47,21 @@ class LazyFieldSimilarity<E extends FieldEvidence> implements FieldSimilarity<E>
 }
 
 /**
+ * Memoises a pure function of an object that is not mutated once made (a tag list, a code list, an
+ * attribute record, a representation): one product is compared with every candidate, so what is
+ * derived from its fields is computed once. Entries live as long as their object (a WeakMap). `fn`
+ * never returns undefined.
+ */
+export function memoizeByObject<K extends object, V>(fn: (key: K) => V): (key: K) => V {
+  const cache = new WeakMap<K, V>();
+  return (key) => {
+    let v = cache.get(key);
+    if (v === undefined) cache.set(key, (v = fn(key)));
+    return v;
+  };
+}
+
+/**
  * Memoises a pure string function. Field similarities run once per candidate pair, on the same
  * few thousand brand names, tags and codes: Unicode normalisation dominates without this. The
  * cache is cleared when it reaches `maxEntries`, so memory stays bounded.
