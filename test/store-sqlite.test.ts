@@ -259,6 +259,41 @@ test('labels, meta, stats and schema version', () => {
   }
 });
 
+test('a store whose meta table is WITHOUT ROWID (before the rowid one) is migrated on a writable open, values kept', () => {
+  const { store, dir, file } = tempStore();
+  const metaSql = (db: Database.Database) => db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).pluck().get() as string;
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    store.setMeta('textSpace.state', 'x'.repeat(100_000));
+    store.setMeta('textSpace.stateId', 'id-1');
+    const revision = store.revision();
+    store.close();
+    // Turn the table back into the layout stores had before.
+    const raw = new Database(file);
+    assert.doesNotMatch(metaSql(raw), /WITHOUT ROWID/i);
+    raw.exec(`CREATE TABLE meta_old (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID; INSERT INTO meta_old SELECT key, value FROM meta; DROP TABLE meta; ALTER TABLE meta_old RENAME TO meta;`);
+    assert.match(metaSql(raw), /WITHOUT ROWID/i);
+    raw.close();
+
+    const readOnly = createProductStore({ path: file, readonly: true });
+    assert.equal(readOnly.getMeta('textSpace.stateId'), 'id-1', 'a read-only open reads the old layout as it is');
+    readOnly.close();
+    const reopened = createProductStore({ path: file });
+    assert.equal(reopened.getMeta('textSpace.state'), 'x'.repeat(100_000));
+    assert.equal(reopened.getMeta('textSpace.stateId'), 'id-1');
+    assert.equal(reopened.revision(), revision);
+    assert.equal(reopened.stats().schemaVersion, 1);
+    assert.equal(reopened.count(), CATALOG.length);
+    reopened.close();
+    const check = new Database(file, { readonly: true });
+    assert.doesNotMatch(metaSql(check), /WITHOUT ROWID/i);
+    check.close();
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('batch key mapping, iteration with analysed text, document frequencies', () => {
   const { store, dir } = tempStore();
   try {

@@ -61,8 +61,16 @@ const DF_CACHE_LIMIT = 100_000;
 /** Rows per `IN (…)` lookup; well under SQLite's bound-parameter limit. */
 const LOOKUP_CHUNK = 500;
 
+/**
+ * `meta` is a rowid table (its key in an index beside it): it holds the text encoder's fitted state,
+ * 10.9 MB at 1M products. In a WITHOUT ROWID table that value sits in the key's B-tree cell, and a
+ * lookup of a neighbouring key (`textSpace.stateId`, read on every refresh) compared against it:
+ * ~2.5 ms at 1M instead of microseconds.
+ */
+const metaTable = (name: string): string => `CREATE TABLE ${name} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
+
 const SCHEMA_V1 = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+${metaTable('meta')};
 CREATE TABLE products (
   key INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -277,6 +285,14 @@ function ensureSchema(db: Database.Database, file: string, readonly: boolean): n
   return version;
 }
 
+function migrateMetaToRowidTable(db: Database.Database): void {
+  const sql = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).pluck().get() as string;
+  if (!/WITHOUT\s+ROWID/iu.test(sql)) return;
+  db.transaction(() => {
+    db.exec(`${metaTable('meta_rowid')}; INSERT INTO meta_rowid (key, value) SELECT key, value FROM meta; DROP TABLE meta; ALTER TABLE meta_rowid RENAME TO meta;`);
+  })();
+}
+
 export function createProductStore(options: Partial<ProductStoreOptions> = {}): ProductStore {
   rejectUnknownKeys(options, Object.keys(DEFAULT_PRODUCT_STORE_OPTIONS), 'createProductStore');
   const opts: ProductStoreOptions = { ...DEFAULT_PRODUCT_STORE_OPTIONS, ...options };
@@ -295,6 +311,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
 
   // Stores made before this index joined schema version 1 get it on their first writable open.
   if (!opts.readonly) db.exec(`CREATE INDEX IF NOT EXISTS vectors_by_key ON vectors (key)`);
+  // Likewise the rowid `meta` table (see metaTable); same columns, so every reader reads either.
+  if (!opts.readonly) migrateMetaToRowidTable(db);
   // Likewise the change log, and its id (one transaction, so a log never exists without its id).
   if (!opts.readonly) {
     db.transaction(() => {
