@@ -97,8 +97,11 @@ export interface CatalogIndex {
   represent(id: string): ProductRepresentation | undefined;
   /** `represent` for many ids at once (one store read for those not cached), aligned with `ids`. */
   representIds(ids: readonly string[]): (ProductRepresentation | undefined)[];
-  /** `representIds` for index hits, which carry the store key: those not cached are read by key (cheaper than by id). */
-  representHits(hits: readonly { id: string; key: number }[]): (ProductRepresentation | undefined)[];
+  /**
+   * `representIds` for index hits, which carry the store key: those not cached are read by key
+   * (cheaper than by id); a hit without a key is read by id.
+   */
+  representHits(hits: readonly { id: string; key?: number | undefined }[]): (ProductRepresentation | undefined)[];
   /** A product that is not (or not yet) in the store: cold start, another shop's catalog. */
   representExternal(product: Product): Promise<ProductRepresentation>;
   representMany(products: readonly Product[]): Promise<ProductRepresentation[]>;
@@ -407,15 +410,22 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     representIds(ids) {
-      const missing = ids.filter((id) => !representations.has(id));
-      return representStored(ids, missing.length > 0 ? store.getAnalyzedProducts(missing) : []);
+      return index.representHits(ids.map((id) => ({ id })));
     },
 
     representHits(hits) {
-      const missing = hits.filter((h) => !representations.has(h.id)).map((h) => h.key);
+      const keys: number[] = [];
+      const ids: string[] = [];
+      for (const h of hits) {
+        if (representations.has(h.id)) continue;
+        if (h.key === undefined) ids.push(h.id);
+        else keys.push(h.key);
+      }
+      const stored = keys.length > 0 ? store.getAnalyzedProductsByKeys(keys) : [];
+      if (ids.length > 0) stored.push(...store.getAnalyzedProducts(ids));
       return representStored(
         hits.map((h) => h.id),
-        missing.length > 0 ? store.getAnalyzedProductsByKeys(missing) : [],
+        stored,
       );
     },
 

@@ -8,7 +8,7 @@ import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
 import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
-import { compareProducts, profileFromWeights } from '../similarity/fusion.ts';
+import { compareProducts, profileFromWeights, type SimilarityResult } from '../similarity/fusion.ts';
 import { representProduct } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
@@ -154,21 +154,23 @@ export async function searchProducts(
   const codeHits = analyzed.modelNumbers.flatMap((code) => modelNumberLookup(index).find(code));
   timer.lap('model numbers');
 
-  const fused = new Map<string, { score: number; sources: SearchHit['sources'] }>();
-  const entry = (id: string) => {
+  // The retrievers' hits carry the store key, by which the reranker reads candidates (a model-number hit has none).
+  const fused = new Map<string, { score: number; sources: SearchHit['sources']; key?: number }>();
+  const entry = (id: string, key?: number) => {
     let e = fused.get(id);
     if (!e) fused.set(id, (e = { score: 0, sources: {} }));
+    if (key !== undefined) e.key = key;
     return e;
   };
   const maxBm25 = Math.max(1e-9, ...keyword.map((h) => h.score));
   keyword.forEach((h, rank) => {
-    const e = entry(h.id);
+    const e = entry(h.id, h.key);
     e.sources.keywordRank = rank + 1;
     e.sources.keywordScore = h.score;
     e.score += opts.fusion === 'rrf' ? opts.weights.keyword / (opts.rrfK + rank + 1) : (opts.weights.keyword * h.score) / maxBm25;
   });
   dense.forEach((h, rank) => {
-    const e = entry(h.id);
+    const e = entry(h.id, h.key);
     e.sources.denseRank = rank + 1;
     e.sources.denseSimilarity = h.similarity;
     e.score += opts.fusion === 'rrf' ? opts.weights.dense / (opts.rrfK + rank + 1) : opts.weights.dense * Math.max(0, h.similarity);
@@ -192,7 +194,7 @@ export async function searchProducts(
   }
 
   let ranked = [...fused.entries()]
-    .map(([id, e]) => ({ id, fusedScore: e.score, sources: e.sources, score: e.score, rerankScore: undefined as number | undefined, explanation: undefined as ExplanationJSON | undefined }))
+    .map(([id, e]) => ({ id, key: e.key, fusedScore: e.score, sources: e.sources, score: e.score, rerankScore: undefined as number | undefined, similarity: undefined as SimilarityResult | undefined }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.id.localeCompare(b.id));
 
   timer.lap('fuse');
@@ -203,15 +205,19 @@ export async function searchProducts(
     if (opts.rerank === 'cross-encoder') {
       rerankScores = await crossEncoder!.score(opts.query, top.map((c) => productOf(c.id)?.title ?? ''));
     } else {
+      // The query's analysis above is the query product's title analysis.
       const queryRep = representProduct({ id: '<query>', title: opts.query, tags: [], images: [], attributes: {} }, index.analyzer, {
+        text: { title: analyzed },
         dense: { title: queryVector },
       });
-      const reps = index.representIds(top.map((c) => c.id));
+      const reps = index.representHits(top);
       rerankScores = top.map((c, i) => {
         const rep = reps[i];
         if (!rep) return 0;
+        products.set(c.id, rep.product);
         const result = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE });
-        if (opts.explain) c.explanation = explanationToJSON(result);
+        // Explained below, for the hits returned only.
+        c.similarity = result;
         return result.score ?? 0;
       });
     }
@@ -236,7 +242,7 @@ export async function searchProducts(
     sources: c.sources,
     fusedScore: c.fusedScore,
     ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
-    ...(c.explanation ? { explanation: c.explanation } : {}),
+    ...(opts.explain && c.similarity ? { explanation: explanationToJSON(c.similarity) } : {}),
   }));
   timer.lap('results');
   const timings = timer.result();
