@@ -273,6 +273,7 @@ async function main() {
       { name: 'similar (k=10)', run: (i) => record('similar', engine.similar({ id: ids[i]!, timings: true })) },
       { name: 'similar substitutes (k=10)', run: (i) => record('similar substitutes', engine.similar({ id: ids[i]!, substitutes: true, timings: true })) },
       { name: 'usearch direct (query vector, k=50)', run: (i) => direct.search(queryVectors[i]!, want, 1) },
+      { name: 'prodsim nearest (query vector, k=50)', run: (i) => engine.catalog.nearest(queryVectors[i]!, want) },
       { name: 'encode query', run: (i) => engine.catalog.encodeText(queries[i]!.text) },
       { name: 'search rerank none', run: (i) => record('search rerank none', engine.search({ query: queries[i]!.text, rerank: 'none', timings: true })) },
       { name: 'search rerank fields', run: (i) => record('search rerank fields', engine.search({ query: queries[i]!.text, rerank: 'fields', timings: true })) },
@@ -285,6 +286,7 @@ async function main() {
       'similar (k=10)': 'similar',
       'similar substitutes (k=10)': 'substitutes',
       'usearch direct (query vector, k=50)': 'direct',
+      'prodsim nearest (query vector, k=50)': 'nearest',
       'encode query': 'encode',
       'search rerank none': 'search-none',
       'search rerank fields': 'search-fields',
@@ -319,6 +321,7 @@ async function main() {
     const ratios = {
       'prodsim nearest / usearch direct': ratio('prodsim nearest (item vector, k=50, source excluded)', 'usearch direct (item vector, k=50)'),
       'prodsim nearest / usearch direct + ids': ratio('prodsim nearest (item vector, k=50, source excluded)', 'usearch direct + ids (item vector, k=50, source excluded)'),
+      'prodsim nearest / usearch direct, query vector': ratio('prodsim nearest (query vector, k=50)', 'usearch direct (query vector, k=50)'),
       'similar / usearch direct': ratio('similar (k=10)', 'usearch direct (item vector, k=50)'),
       'similar substitutes / usearch direct': ratio('similar substitutes (k=10)', 'usearch direct (item vector, k=50)'),
       'search rerank none / usearch direct': ratio('search rerank none', 'usearch direct (query vector, k=50)'),
