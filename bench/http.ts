@@ -3,7 +3,9 @@
  * `--concurrency` requests in flight for `similar` and for `search`, each for `--seconds`.
  * Reports requests/s and p50/p99 latency; writes docs/benchmarks/http.md.
  *
- *   npm run bench:http [-- --seconds 10 --concurrency 16]
+ *   npm run bench:http [-- --seconds 10 --concurrency 16] [--out docs/benchmarks/http.md] [--json <file>]
+ *
+ * `--json`: the same figures as JSON too (npm run bench reads them).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { createEngine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
 import { percentile } from '../src/server/metrics.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' }, out: { type: 'string', default: 'docs/benchmarks/http.md' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' }, out: { type: 'string', default: 'docs/benchmarks/http.md' }, json: { type: 'string' } } });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 
@@ -93,6 +95,10 @@ The last column is the engine called directly, one call at a time (mean of 30 ca
 \`similar\` cycles through every product id; \`search\` through ${QUERIES.length} Chinese and English queries (${QUERIES.join(', ')}).
 `;
   writeFileSync(values.out!, md);
+  if (values.json) {
+    const endpoints = runs.map((r) => ({ ...r, requestsPerSecond: r.requests / r.seconds, engineAloneMsPerCall: inProcess[r.name] ?? null }));
+    writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), products: ingest.added, concurrency, seconds, endpoints }, null, 2) + '\n');
+  }
   process.stdout.write(md);
 } finally {
   rmSync(dir, { recursive: true, force: true });

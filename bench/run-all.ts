@@ -10,7 +10,8 @@
  * Children: bench/tasks.ts (ingest through the engine + similar/search vs usearch direct), then
  * bench/hybrid-vs-orama.ts and bench/keyword.ts (in-memory BM25 vs SQLite FTS5) on the same store, then
  * bench/ann.ts (prodsim vs usearch vs hnswlib-node vs exact, written to a scratch folder:
- * docs/benchmarks/ann.* belong to bench:ann). The 100k × 384 and 1M ANN rows and the 1M ingest come from
+ * docs/benchmarks/ann.* belong to bench:ann), then bench/http.ts (the server under concurrent requests,
+ * on the sample catalog). The 100k × 384 and 1M ANN rows and the 1M ingest come from
  * the separate longer runs committed in docs/benchmarks (named as such).
  */
 import { spawn } from 'node:child_process';
@@ -102,11 +103,12 @@ async function main() {
   const machine = { ...machineInfo(), loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-all-'));
   const storeDir = path.join(scratch, 'store');
-  const durations: Record<string, number[]> = { tasks: [], orama: [], keyword: [], ann: [] };
+  const durations: Record<string, number[]> = { tasks: [], orama: [], keyword: [], ann: [], http: [] };
   let keywordRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   const taskRuns: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   const oramaRuns: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   let annRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let httpRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   fs.mkdirSync(OUT, { recursive: true });
   try {
     const tasksOnce = async (i: number) => {
@@ -137,6 +139,14 @@ async function main() {
       durations.ann!.push(r.ms);
       annRun = JSON.parse(fs.readFileSync(path.join(out, 'ann.json'), 'utf8'));
     }
+    {
+      const out = path.join(scratch, 'http');
+      fs.mkdirSync(out);
+      const r = await runChild('bench/http.ts', ['--seconds', quick ? '3' : '10', '--concurrency', '16', '--out', path.join(out, 'http.md'), '--json', path.join(out, 'http.json')]);
+      durations.http!.push(r.ms);
+      httpRun = JSON.parse(fs.readFileSync(path.join(out, 'http.json'), 'utf8'));
+      fs.copyFileSync(path.join(out, 'http.md'), path.join(OUT, 'http.md'));
+    }
     const fits = (ms: number[]) => Date.now() - started + Math.max(...ms) * 1.2 < BUDGET_MS;
     while (taskRuns.length < REPS || oramaRuns.length < Math.min(REPS, 2)) {
       let ran = false;
@@ -155,7 +165,7 @@ async function main() {
     for (const f of ['tasks.json', 'tasks.md']) fs.copyFileSync(path.join(scratch, 'tasks-0', f), path.join(OUT, f));
     for (const f of ['orama.json', 'orama.md']) fs.copyFileSync(path.join(scratch, 'orama-0', f), path.join(OUT, f));
 
-    const report = buildReport(machine, taskRuns, oramaRuns, keywordRun, annRun, durations);
+    const report = buildReport(machine, taskRuns, oramaRuns, keywordRun, annRun, httpRun, durations);
     fs.writeFileSync(path.join(OUT, 'performance.json'), JSON.stringify(report, null, 2) + '\n');
     fs.writeFileSync(path.join(OUT, 'performance.md'), markdown(report));
     log(`wrote ${path.join(OUT, 'performance.md')} in ${elapsedMin()} min`);
@@ -208,7 +218,7 @@ function separateRuns() {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun: any, annRun: any, durations: Record<string, number[]>) {
+function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun: any, annRun: any, httpRun: any, durations: Record<string, number[]>) {
   return {
     generatedBy: 'npm run bench (bench/run-all.ts)',
     date: new Date(started).toISOString(),
@@ -237,6 +247,7 @@ function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun
     },
     keyword: keywordRun ? { runs: keywordRun.runs, index: keywordRun.index, fts5: keywordRun.fts5, products: keywordRun.products, updates: keywordRun.updates } : undefined,
     ann: annRun ? { parameters: annRun.parameters, cases: annRun.cases.map(annCaseSummary), skipped: annRun.skipped } : undefined,
+    http: httpRun,
     separateRuns: separateRuns(),
     profiling: PROFILING,
   };
@@ -512,6 +523,14 @@ function markdown(r: any): string {
 
   // ---- writes ----
   L.push(...writesMarkdown(r));
+
+  // ---- HTTP ----
+  if (r.http) {
+    L.push(`## HTTP server (sample catalog, ${r.http.products} products, ${r.http.concurrency} requests in flight, ${r.http.seconds} s per endpoint)`, '');
+    L.push('| endpoint | requests/s | p50 ms | p99 ms | errors | engine alone, ms/call |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const e of r.http.endpoints) L.push(`| ${e.name} | ${e.requestsPerSecond.toFixed(1)} | ${e.p50.toFixed(1)} | ${e.p99.toFixed(1)} | ${e.errors} | ${e.engineAloneMsPerCall?.toFixed(2) ?? '—'} |`);
+    L.push('', 'One Node process serves and runs the engine; the client runs in the same process. Details: http.md of this run.', '');
+  }
 
   // ---- profiling ----
   L.push('## Profiling (node --cpu-prof on similar and search)', '');
