@@ -98,7 +98,7 @@ function assertSameIndex(actual: KeywordIndex, expected: KeywordIndex, store: Pr
     assert.deepEqual(actual.documentFrequencies(q), expected.documentFrequencies(q), `${what}: df of query ${qi}`);
     for (const filter of FILTERS) {
       for (const match of ['any', 'all'] as const) {
-        for (const pruning of ['maxscore', 'none'] as const) {
+        for (const pruning of ['blockmax', 'maxscore', 'none'] as const) {
           const label = `${what}: query ${qi} ${JSON.stringify(q)} ${match} ${pruning} ${JSON.stringify(filter, (_, v: unknown) => (v instanceof Set ? [...v] : v))}`;
           const a = actual.search(q, { k: 10, filter, match, pruning });
           const e = expected.search(q, { k: 10, filter, match, pruning });

@@ -14,6 +14,7 @@
  * main segment's tombstone list (each sees its own prefix of it) and the delta's unchanged posting
  * lists; updating an older version again forks the tombstones instead.
  */
+import { createBlockMaxima, type BlockMaxima } from './block-max.ts';
 import { NO_DOC, type IndexData } from './build.ts';
 
 /** A row of the delta segment: its columns, BM25 length and postings (term ids of the index's dictionary). */
@@ -124,6 +125,8 @@ export interface MainSegment {
   maxLength: number;
   /** Rows per brand id (computed when first needed). */
   brandCounts?: Int32Array;
+  /** Block maxima of the posting lists (per term, computed when a query first needs them). */
+  blockMaxima: BlockMaxima;
 }
 
 /** Keys up to this many times the row count are mapped by a key-indexed array (else binary search). */
@@ -154,7 +157,7 @@ export function createMainSegment(data: IndexData): MainSegment {
   };
   let maxLength = 0;
   for (const length of data.lengths) if (length > maxLength) maxLength = length;
-  return { data, rowOf, tombstones: new Tombstones(n), scratch: { generation: 0 }, maxLength };
+  return { data, rowOf, tombstones: new Tombstones(n), scratch: { generation: 0 }, maxLength, blockMaxima: createBlockMaxima(data, maxLength) };
 }
 
 /** The delta rows holding a term, with the term's weighted frequency in each (unordered; never changed once made). */

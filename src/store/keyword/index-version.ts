@@ -92,7 +92,14 @@ export function createIndex(state: IndexState): KeywordIndex {
   const live = tombstoneCount === 0 ? undefined : (d: number): boolean => seqOf[d]! >= tombstoneCount;
   const normByLength = new Float64Array(main.maxLength + 1);
   for (let length = 0; length <= main.maxLength; length++) normByLength[length] = normOf(length, avgdl);
-  const { searchAll, searchExhaustive, searchMaxScore } = mainSegmentSearch({ data, normByLength, scratch: main.scratch, tombstoneSeq: seqOf, tombstoneCount });
+  const { searchAll, searchExhaustive, searchMaxScore, searchBlockMax } = mainSegmentSearch({
+    data,
+    normByLength,
+    scratch: main.scratch,
+    tombstoneSeq: seqOf,
+    tombstoneCount,
+    blockMaxima: main.blockMaxima,
+  });
 
   /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
   const termOf = (phrase: string): number => {
@@ -189,8 +196,8 @@ export function createIndex(state: IndexState): KeywordIndex {
       if (match !== 'any' && match !== 'all') {
         throw createError('INVALID_ARGUMENT', 'keyword search: match must be "any" or "all"', { field: 'match', received: String(match) });
       }
-      if (pruning !== 'maxscore' && pruning !== 'none') {
-        throw createError('INVALID_ARGUMENT', 'keyword search: pruning must be "maxscore" or "none"', { field: 'pruning', received: String(pruning) });
+      if (pruning !== 'blockmax' && pruning !== 'maxscore' && pruning !== 'none') {
+        throw createError('INVALID_ARGUMENT', 'keyword search: pruning must be "blockmax", "maxscore" or "none"', { field: 'pruning', received: String(pruning) });
       }
       const phrases = queryPhrases(queryTokens);
       if (phrases.length === 0 || n === 0) return [];
@@ -199,8 +206,9 @@ export function createIndex(state: IndexState): KeywordIndex {
         const term = key.length > 0 ? termOf(key) : -1;
         const nHit = df(term);
         const idf = idfOf(nHit);
-        const bound = term < 0 || term >= mainTerms ? 0 : idf * data.bounds[term]! * boundScale * BOUND_SLACK;
-        return { phrase, term, idf, bound, df: nHit };
+        const scale = idf * boundScale * BOUND_SLACK;
+        const bound = term < 0 || term >= mainTerms ? 0 : data.bounds[term]! * scale;
+        return { phrase, term, idf, bound, scale, df: nHit };
       });
       const qt = all.filter((q) => q.term >= 0);
       if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
@@ -211,7 +219,8 @@ export function createIndex(state: IndexState): KeywordIndex {
       const matchAll = match === 'all' && qt.length > 1;
       if (matchAll) searchAll(qt, top, pass, phrases.length);
       else if (pruning === 'none') searchExhaustive(qt, top, pass);
-      else searchMaxScore(qt, top, pass, phrases.length);
+      else if (pruning === 'maxscore') searchMaxScore(qt, top, pass, phrases.length);
+      else searchBlockMax(qt, top, pass, phrases.length);
       const hits: KeywordHit[] = top.sorted().map(({ score, tie }) => ({ id: data.ids[tie]!, key: data.keys[tie]!, score }));
       if (delta.rows.length === 0) return hits;
       // The delta's top-k (ties by key), merged with the main segment's: both best first.
@@ -307,6 +316,7 @@ export function createIndex(state: IndexState): KeywordIndex {
         averageLength: n > 0 ? totalLength / n : 0,
         deltaRows: delta.rows.length,
         tombstones: tombstoneCount,
+        blockMaxTerms: main.blockMaxima.computed().terms,
       };
     },
   };

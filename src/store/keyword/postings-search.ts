@@ -1,12 +1,13 @@
 /**
  * Query evaluation over a main segment's posting lists (BM25 as in SQLite's fts5 `bm25()`): the
- * exact top-k (`TopK`), AND matching by galloping intersection, exhaustive OR scoring, and MaxScore
- * (Turtle & Flood 1995) OR scoring. Rows are visited in ascending key order; a row's score adds its
+ * exact top-k (`TopK`), AND matching by galloping intersection, exhaustive OR scoring, MaxScore
+ * (Turtle & Flood 1995) OR scoring and Block-Max MaxScore (Ding & Suel 2011) OR scoring. Rows are visited in ascending key order; a row's score adds its
  * phrases' contributions in phrase order, as FTS5 and every other path here do, so equal rows get
  * bit-identical scores whichever path scores them.
  */
 import { BM25_K1 } from './keyword-index.ts';
 import type { IndexData } from './build.ts';
+import { BLOCK_SHIFT, type BlockMaxima } from './block-max.ts';
 
 /** Past every doc ordinal. */
 const NO_DOC = 0x7fffffff;
@@ -101,6 +102,8 @@ export interface QueryTerm {
   idf: number;
   /** Upper bound of the term's contribution in the main segment (idf · bound · slack). */
   bound: number;
+  /** What turns the segment's bounds and block maxima into upper bounds of this query's contributions (idf · avgdl scale · slack). */
+  scale: number;
   /** Live document frequency (main minus tombstoned, plus delta). */
   df: number;
 }
@@ -119,6 +122,8 @@ export interface MainSearchContext {
    */
   tombstoneSeq: Int32Array;
   tombstoneCount: number;
+  /** The segment's block maxima (computed per term when first needed). */
+  blockMaxima: BlockMaxima;
   /** Exhaustive-scoring scratch (sums, and the query generation that last touched a row), sized to the segment. */
   scratch: { accumulator?: Float64Array; stamps?: Uint32Array; generation: number };
 }
@@ -139,6 +144,8 @@ export interface MainSegmentSearch {
   searchExhaustive(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined): void;
   /** OR with MaxScore pruning; must run on an empty `top`. */
   searchMaxScore(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void;
+  /** OR with Block-Max MaxScore pruning; must run on an empty `top`. */
+  searchBlockMax(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void;
 }
 
 /**
@@ -148,7 +155,7 @@ export interface MainSegmentSearch {
  * 100k products, tmp-scratch timing, within the machine's noise but consistently so).
  */
 export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
-  const { data, normByLength, scratch, tombstoneSeq, tombstoneCount } = ctx;
+  const { data, normByLength, scratch, tombstoneSeq, tombstoneCount, blockMaxima } = ctx;
   /** AND: rows holding every query term. `qt` must all be main-segment terms, else nothing in main matches. */
   function searchAll(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
     if (inMain(data, qt).length < qt.length) return;
@@ -220,8 +227,47 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
   }
 
   /**
-   * MaxScore over postings in doc order. It must run on an empty `top`: docs arrive in ascending key
-   * order, so a tie never displaces a kept row and `score <= threshold` can skip it.
+   * Each term's exact largest contribution in this version (over its peaks, `BlockMaxima.peaks`, with
+   * the scoring expression and this version's norms), and `ceilingWithout(j)`: their sum in phrase
+   * order, the order a row's score is added up in, leaving term j out (-1: none). Floating-point
+   * addition is monotonic, so no row scores above `ceilingWithout(-1)`, and none lacking term j above
+   * `ceilingWithout(j)`: exact tests, with no slack (once the top-k's threshold reaches the ceiling,
+   * as when k rows tie at the best possible score, nothing left can enter it).
+   */
+  function exactCeiling(terms: readonly QueryTerm[]): { exact: Float64Array; byPhrase: Int32Array; ceilingWithout: (skip: number) => number } {
+    const m = terms.length;
+    const exact = new Float64Array(m);
+    const k1plus1 = BM25_K1 + 1;
+    for (let j = 0; j < m; j++) {
+      const peaks = blockMaxima.peaks(terms[j]!.term);
+      const idf = terms[j]!.idf;
+      let best = 0;
+      for (let i = 0; i < peaks.length; i += 2) {
+        const f = peaks[i]!;
+        const c = (idf * (f * k1plus1)) / (f + normByLength[peaks[i + 1]!]!);
+        if (c > best) best = c;
+      }
+      exact[j] = best;
+    }
+    const byPhrase = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => terms[a]!.phrase - terms[b]!.phrase);
+    const ceilingWithout = (skip: number): number => {
+      let sum = 0;
+      for (let i = 0; i < m; i++) if (byPhrase[i] !== skip) sum += exact[byPhrase[i]!]!;
+      return sum;
+    };
+    return { exact, byPhrase, ceilingWithout };
+  }
+
+  /**
+   * MaxScore over postings in doc order, with two exact tests from the terms' largest contributions
+   * (`exactCeiling`): it stops once the threshold reaches the sum of them all (at 1M products the
+   * top-50 of a brand + colour + thing query is often 50 rows tied at that best possible score, and
+   * MaxScore alone then walked the rest of the lists for nothing), and once every row that can beat
+   * the threshold must hold some terms (the others' sum is no more than it), rows come from the
+   * zig-zag intersection of those terms' lists, the essential lists moved up to each.
+   *
+   * It must run on an empty `top`: docs arrive in ascending key order, so a tie never displaces a
+   * kept row and `score <= threshold` can skip it.
    */
   function searchMaxScore(qtAll: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
     const terms = inMain(data, qtAll).sort((a, b) => a.bound - b.bound);
@@ -242,6 +288,24 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       pos[j] = data.offsets[q.term]!;
       end[j] = data.offsets[q.term + 1]!;
     }
+    const { exact, ceilingWithout } = exactCeiling(terms);
+    const ceiling = ceilingWithout(-1);
+    /** Terms by exact largest contribution, largest first: the candidates for a required term. */
+    const byExact = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => exact[b]! - exact[a]!);
+    /** The terms every row that can beat the threshold holds (no row without one scores above it; exact). */
+    const required = new Int32Array(m);
+    const requiredTerms = (threshold: number): number => {
+      let count = 0;
+      for (let r = 0; r < m; r++) {
+        const j = byExact[r]!;
+        if (ceilingWithout(j) > threshold) break;
+        required[count++] = j;
+      }
+      return count;
+    };
+    let nRequired = 0;
+    /** Rows below it have been visited. */
+    let from = 0;
     const contrib = new Float64Array(nPhrases);
     const present = new Uint8Array(nPhrases);
     const touched = new Int32Array(m);
@@ -261,14 +325,34 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
     };
     for (;;) {
       let d = NO_DOC;
-      for (let j = firstEssential; j < m; j++) {
-        const p = pos[j]!;
-        if (p < end[j]!) {
+      if (nRequired > 0) {
+        // The next row holding every required term (zig-zag over their lists), then the essential
+        // lists moved up to it: the rows skipped lack a required term.
+        d = from;
+        for (let r = 0, agreed = 0; agreed < nRequired; r = r + 1 === nRequired ? 0 : r + 1) {
+          const j = required[r]!;
+          const p = seek(docs, pos[j]!, end[j]!, d);
+          pos[j] = p;
+          if (p >= end[j]!) return;
           const x = docs[p]!;
-          if (x < d) d = x;
+          if (x === d) agreed++;
+          else {
+            d = x;
+            agreed = 1;
+          }
         }
+        for (let j = firstEssential; j < m; j++) pos[j] = seek(docs, pos[j]!, end[j]!, d);
+      } else {
+        for (let j = firstEssential; j < m; j++) {
+          const p = pos[j]!;
+          if (p < end[j]!) {
+            const x = docs[p]!;
+            if (x < d) d = x;
+          }
+        }
+        if (d === NO_DOC) break;
       }
-      if (d === NO_DOC) break;
+      from = d + 1;
       if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass !== undefined && !pass(d))) {
         for (let j = firstEssential; j < m; j++) if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
         continue;
@@ -300,9 +384,322 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       top.offer(score, d);
       if (top.full) {
         threshold = top.threshold;
+        if (threshold >= ceiling) return;
         while (firstEssential < m && cumulative[firstEssential]! <= threshold) firstEssential++;
+        nRequired = requiredTerms(threshold);
       }
     }
   }
-  return { searchAll, searchExhaustive, searchMaxScore };
+  /**
+   * Block-Max MaxScore (Ding & Suel 2011; the windowed form of Lucene's MaxScoreBulkScorer). Doc
+   * ordinals are taken in windows that end where a block of an essential list ends; in a window each
+   * term's bound is the largest maximum of its blocks there, and the terms are partitioned again by
+   * those bounds: a window whose bounds sum to no more than the threshold is skipped whole; the
+   * weakest terms, whose summed bounds cannot beat it, are only looked up for rows found through the
+   * others; and once every competitive row of the window must hold some terms (the others' bounds
+   * sum to no more than the threshold), rows come from the zig-zag intersection of their lists (led
+   * by the shortest), never past the window's end, where the partition may differ. Across windows,
+   * the terms every competitive row must hold by their exact largest contributions move the next
+   * window's start to their next common row, and the search stops as `searchMaxScore` does.
+   *
+   * Measured slower than `searchMaxScore` on the synthetic catalogs (see `block-max.ts`): with keys in
+   * ingestion order, every block of a common term holds a row near the term's best contribution, so
+   * hardly a window is skipped and the windows' bookkeeping is paid for nothing. Kept as an option,
+   * tested against the exhaustive path, for catalogs whose key order clusters products.
+   *
+   * Must run on an empty `top`: rows are visited in ascending doc order, so a tie never displaces a
+   * kept row and a row whose bound is at most the threshold can be skipped. Bounds are compared with
+   * the threshold lowered by a relative 1e-12, so a bound summed in another order than the score
+   * (different rounding) never prunes a row that beats it.
+   */
+  function searchBlockMax(qtAll: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void {
+    const terms = inMain(data, qtAll);
+    const m = terms.length;
+    if (m === 0) return;
+    const { docs, freqs, lengths, offsets } = data;
+    const idfs = new Float64Array(m);
+    const scales = new Float64Array(m);
+    const bounds = new Float64Array(m);
+    const phraseOf = new Int32Array(m);
+    const start = new Int32Array(m);
+    const pos = new Int32Array(m);
+    const end = new Int32Array(m);
+    const maxima: (Float64Array | undefined)[] = [];
+    for (let j = 0; j < m; j++) {
+      const q = terms[j]!;
+      idfs[j] = q.idf;
+      scales[j] = q.scale;
+      bounds[j] = q.bound;
+      phraseOf[j] = q.phrase;
+      start[j] = pos[j] = offsets[q.term]!;
+      end[j] = offsets[q.term + 1]!;
+      maxima.push(blockMaxima.of(q.term));
+    }
+    const k1plus1 = BM25_K1 + 1;
+    const { exact, byPhrase, ceilingWithout } = exactCeiling(terms);
+    // Both are upper bounds (the slack covers the other order of rounding): the smaller one serves.
+    for (let j = 0; j < m; j++) if (exact[j]! < bounds[j]!) bounds[j] = exact[j]!;
+    const ceiling = ceilingWithout(-1);
+    /** Terms by exact largest contribution, largest first (the candidates for a required term). */
+    const byBound = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => exact[b]! - exact[a]!);
+    const required = new Int32Array(m);
+    let nRequired = 0;
+    /** This window's bound of each term, the terms in ascending order of it, and its running sums. */
+    const windowBound = new Float64Array(m);
+    const order = Int32Array.from({ length: m }, (_, j) => j);
+    const cumulative = new Float64Array(m);
+    const contrib = new Float64Array(nPhrases);
+    const present = new Uint8Array(nPhrases);
+    const touched = new Int32Array(m);
+    let threshold = Number.NEGATIVE_INFINITY;
+    let limit = Number.NEGATIVE_INFINITY;
+    /** Records query term j's posting p in the current row (its phrase's contribution); returns it. */
+    const hit = (j: number, p: number, norm: number, slot: number): number => {
+      const f = freqs[p]!;
+      const c = (idfs[j]! * (f * k1plus1)) / (f + norm);
+      const phrase = phraseOf[j]!;
+      contrib[phrase] = c;
+      present[phrase] = 1;
+      touched[slot] = phrase;
+      return c;
+    };
+    // The loop's mutable state (threshold, partition) stays in locals that no closure captures, so
+    // V8 keeps it in registers; the helpers below read only the arrays.
+    /** Fills `required` with the terms no row lacking them can beat `threshold` without (exactly); returns their count. */
+    const requiredTerms = (threshold: number): number => {
+      let count = 0;
+      for (let r = 0; r < m; r++) {
+        const j = byBound[r]!;
+        if (ceilingWithout(j) > threshold) break;
+        required[count++] = j;
+      }
+      return count;
+    };
+    /** Whether a threshold's `limit` changes the window's partition: a term leaves the essential ones, or one more becomes required. */
+    const partitionChanges = (limit: number, essentialFrom: number, requiredFrom: number): boolean => {
+      if (cumulative[essentialFrom]! <= limit) return true;
+      if (requiredFrom === 0) return false;
+      let others = 0;
+      for (let i = 0; i < m; i++) if (i !== requiredFrom - 1) others += windowBound[order[i]!]!;
+      return others <= limit;
+    };
+    let essentialFrom = 0;
+    let requiredFrom = m;
+    let windowStart = 0;
+    outer: for (;;) {
+      // A row lacking a required term cannot compete: start at the first row holding all of them.
+      for (let moved = nRequired > 0; moved; ) {
+        moved = false;
+        for (let r = 0; r < nRequired; r++) {
+          const j = required[r]!;
+          const p = seek(docs, pos[j]!, end[j]!, windowStart);
+          pos[j] = p;
+          if (p >= end[j]!) return;
+          if (docs[p]! > windowStart) {
+            windowStart = docs[p]!;
+            moved = true;
+          }
+        }
+      }
+      let left = false;
+      for (let j = 0; j < m; j++) {
+        const p = seek(docs, pos[j]!, end[j]!, windowStart);
+        pos[j] = p;
+        if (p < end[j]!) left = true;
+      }
+      if (!left) return;
+      // The window ends where the first block of the (last partition's) essential lists ends.
+      let windowEnd = NO_DOC;
+      for (let i = essentialFrom; i < m; i++) {
+        const j = order[i]!;
+        const p = pos[j]!;
+        if (p >= end[j]!) continue;
+        const blockEnd = Math.min(start[j]! + ((((p - start[j]!) >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT), end[j]!);
+        const after = docs[blockEnd - 1]! + 1;
+        if (after < windowEnd) windowEnd = after;
+      }
+      for (let j = 0; j < m; j++) {
+        const p = pos[j]!;
+        const mx = maxima[j];
+        if (p >= end[j]! || docs[p]! >= windowEnd) windowBound[j] = 0;
+        else if (mx === undefined) windowBound[j] = bounds[j]!;
+        else {
+          const s = start[j]!;
+          let b = (p - s) >> BLOCK_SHIFT;
+          let best = mx[b]!;
+          for (b++; b < mx.length && docs[s + (b << BLOCK_SHIFT)]! < windowEnd; b++) if (mx[b]! > best) best = mx[b]!;
+          windowBound[j] = Math.min(best * scales[j]!, bounds[j]!);
+        }
+      }
+      // Partition: ascending window bounds (insertion sort: a query has a few terms).
+      for (let i = 1; i < m; i++) {
+        const j = order[i]!;
+        const w = windowBound[j]!;
+        let at = i;
+        while (at > 0 && windowBound[order[at - 1]!]! > w) {
+          order[at] = order[at - 1]!;
+          at--;
+        }
+        order[at] = j;
+      }
+      let sum = 0;
+      for (let i = 0; i < m; i++) {
+        sum += windowBound[order[i]!]!;
+        cumulative[i] = sum;
+      }
+      // Skipped when the window's bounds cannot beat the threshold, or (exactly, in phrase order) the
+      // largest contributions of the terms it holds cannot.
+      let windowCeiling = 0;
+      for (let i = 0; i < m; i++) if (windowBound[byPhrase[i]!]! > 0) windowCeiling += exact[byPhrase[i]!]!;
+      if (sum <= limit || windowCeiling <= threshold) {
+        if (windowEnd === NO_DOC) return;
+        windowStart = windowEnd;
+        continue;
+      }
+      essentialFrom = 0;
+      while (cumulative[essentialFrom]! <= limit) essentialFrom++;
+      // Required terms: every competitive row of the window holds them (the others' bounds sum to no
+      // more than the threshold); a suffix of `order`. Rows then come from their intersection.
+      requiredFrom = m;
+      while (requiredFrom > 0 && limit >= 0) {
+        const skip = requiredFrom - 1;
+        let others = 0;
+        for (let i = 0; i < m; i++) if (i !== skip) others += windowBound[order[i]!]!;
+        if (others > limit) break;
+        requiredFrom--;
+      }
+      if (requiredFrom < m) {
+        // The lead: the required list with the fewest postings left.
+        let lead = order[requiredFrom]!;
+        for (let i = requiredFrom + 1; i < m; i++) {
+          const j = order[i]!;
+          if (end[j]! - pos[j]! < end[lead]! - pos[lead]!) lead = j;
+        }
+        const leadEnd = end[lead]!;
+        rows: for (;;) {
+          // Zig-zag to the next row holding every required term.
+          let p = pos[lead]!;
+          if (p >= leadEnd) break;
+          let d = docs[p]!;
+          for (let i = requiredFrom; i < m && d < windowEnd; ) {
+            const j = order[i]!;
+            if (j === lead) {
+              i++;
+              continue;
+            }
+            const q = seek(docs, pos[j]!, end[j]!, d);
+            pos[j] = q;
+            if (q >= end[j]!) break rows;
+            const x = docs[q]!;
+            if (x > d) {
+              // Past the window the partition, and so which terms are required, may differ: the lead
+              // must not skip its rows there.
+              if (x >= windowEnd) break rows;
+              p = seek(docs, p, leadEnd, x);
+              pos[lead] = p;
+              if (p >= leadEnd) break rows;
+              d = docs[p]!;
+              i = requiredFrom;
+            } else i++;
+          }
+          if (d >= windowEnd) break;
+          pos[lead] = p + 1;
+          if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass !== undefined && !pass(d))) continue;
+          const norm = normByLength[lengths[d]!]!;
+          let nTouched = 0;
+          let partial = 0;
+          for (let i = requiredFrom; i < m; i++) {
+            const j = order[i]!;
+            partial += hit(j, j === lead ? p : pos[j]!, norm, nTouched++);
+          }
+          let pruned = false;
+          for (let i = requiredFrom - 1; i >= 0; i--) {
+            if (partial + cumulative[i]! <= limit) {
+              pruned = true;
+              break;
+            }
+            const j = order[i]!;
+            const q = seek(docs, pos[j]!, end[j]!, d);
+            pos[j] = q;
+            if (q < end[j]! && docs[q] === d) partial += hit(j, q, norm, nTouched++);
+          }
+          let score = 0;
+          if (!pruned) score = scoreOrder(contrib, present, nPhrases);
+          for (let i = 0; i < nTouched; i++) present[touched[i]!] = 0;
+          if (pruned || score <= threshold) continue;
+          top.offer(score, d);
+          if (top.full && top.threshold !== threshold) {
+            threshold = top.threshold;
+            if (threshold >= ceiling) return;
+            limit = threshold - Math.abs(threshold) * 1e-12;
+            nRequired = requiredTerms(threshold);
+            if (partitionChanges(limit, essentialFrom, requiredFrom)) {
+              windowStart = d + 1;
+              continue outer;
+            }
+          }
+        }
+      } else {
+        for (;;) {
+          let d = windowEnd;
+          for (let i = essentialFrom; i < m; i++) {
+            const j = order[i]!;
+            const p = pos[j]!;
+            if (p < end[j]!) {
+              const x = docs[p]!;
+              if (x < d) d = x;
+            }
+          }
+          if (d >= windowEnd) break;
+          if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass !== undefined && !pass(d))) {
+            for (let i = essentialFrom; i < m; i++) {
+              const j = order[i]!;
+              if (pos[j]! < end[j]! && docs[pos[j]!] === d) pos[j]!++;
+            }
+            continue;
+          }
+          const norm = normByLength[lengths[d]!]!;
+          let nTouched = 0;
+          let partial = 0;
+          for (let i = essentialFrom; i < m; i++) {
+            const j = order[i]!;
+            const p = pos[j]!;
+            if (p < end[j]! && docs[p] === d) {
+              partial += hit(j, p, norm, nTouched++);
+              pos[j] = p + 1;
+            }
+          }
+          let pruned = false;
+          for (let i = essentialFrom - 1; i >= 0; i--) {
+            if (partial + cumulative[i]! <= limit) {
+              pruned = true;
+              break;
+            }
+            const j = order[i]!;
+            const p = seek(docs, pos[j]!, end[j]!, d);
+            pos[j] = p;
+            if (p < end[j]! && docs[p] === d) partial += hit(j, p, norm, nTouched++);
+          }
+          let score = 0;
+          if (!pruned) score = scoreOrder(contrib, present, nPhrases);
+          for (let i = 0; i < nTouched; i++) present[touched[i]!] = 0;
+          if (pruned || score <= threshold) continue;
+          top.offer(score, d);
+          if (top.full && top.threshold !== threshold) {
+            threshold = top.threshold;
+            if (threshold >= ceiling) return;
+            limit = threshold - Math.abs(threshold) * 1e-12;
+            nRequired = requiredTerms(threshold);
+            if (partitionChanges(limit, essentialFrom, requiredFrom)) {
+              windowStart = d + 1;
+              continue outer;
+            }
+          }
+        }
+      }
+      if (windowEnd === NO_DOC) return;
+      windowStart = windowEnd;
+    }
+  }
+  return { searchAll, searchExhaustive, searchMaxScore, searchBlockMax };
 }
