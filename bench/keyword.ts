@@ -1,6 +1,6 @@
 /**
  * Keyword search: SQLite FTS5 (`store.keywordSearch`, and the exact FTS5 OR query) against the
- * in-memory BM25 index with MaxScore pruning (`src/store/keyword/`), interleaved query by query on
+ * in-memory BM25 index with MaxScore pruning, and with Block-Max MaxScore (`src/store/keyword/`), interleaved query by query on
  * the same store. Reports p50/p99, the ratio, top-10 agreement, build/save/load time and bytes per
  * product in memory and on disk; also whole-title queries (the slow case for FTS5) and filtered ones.
  *
@@ -461,15 +461,17 @@ interface Systems {
   ftsOr: number[];
   memory: number[];
   exhaustive: number[];
+  blockmax: number[];
   agreeOr: number[];
   agreeStore: number[];
   scoreGapOr: number[];
   pruneSame: number;
+  blockMaxSame: number;
   hits: number[];
 }
 
 function run(queries: Query[], warmup: number): Systems {
-  const s: Systems = { store: [], ftsOr: [], memory: [], exhaustive: [], agreeOr: [], agreeStore: [], scoreGapOr: [], pruneSame: 0, hits: [] };
+  const s: Systems = { store: [], ftsOr: [], memory: [], exhaustive: [], blockmax: [], agreeOr: [], agreeStore: [], scoreGapOr: [], pruneSame: 0, blockMaxSame: 0, hits: [] };
   queries.forEach((q, i) => {
     const options = { k: K, ...(q.filter ? { filter: q.filter } : {}) };
     // Interleaved, in a rotating order, so drift in machine load hits every system alike.
@@ -478,6 +480,7 @@ function run(queries: Query[], warmup: number): Systems {
       ['ftsOr', () => ftsExactOr(q.tokens, K)],
       ['memory', () => loaded.search(q.tokens, options)],
       ['exhaustive', () => loaded.search(q.tokens, { ...options, pruning: 'none' })],
+      ['blockmax', () => loaded.search(q.tokens, { ...options, pruning: 'blockmax' })],
     ];
     const results = new Map<string, KeywordHit[]>();
     for (let j = 0; j < ops.length; j++) {
@@ -499,6 +502,7 @@ function run(queries: Query[], warmup: number): Systems {
     }
     s.agreeStore.push(overlap10(mem, results.get('store')!));
     if (JSON.stringify(mem) === JSON.stringify(results.get('exhaustive'))) s.pruneSame++;
+    if (JSON.stringify(results.get('blockmax')) === JSON.stringify(results.get('exhaustive'))) s.blockMaxSame++;
   });
   return s;
 }
@@ -512,13 +516,14 @@ function summary(name: string, s: Systems, count: number) {
     name,
     queries: count,
     k: K,
-    ms: { store: store, ftsExactOr: s.ftsOr.length ? ms(s.ftsOr) : null, memoryMaxScore: memory, memoryExhaustive: ms(s.exhaustive) },
+    ms: { store: store, ftsExactOr: s.ftsOr.length ? ms(s.ftsOr) : null, memoryMaxScore: memory, memoryBlockMax: ms(s.blockmax), memoryExhaustive: ms(s.exhaustive) },
     ratioP50: round(store.p50 / memory.p50, 1),
     ratioP99: round(store.p99 / memory.p99, 1),
     top10AgreementWithFtsExactOr: mean(s.agreeOr),
     queriesWithTop10ScoresWithin1e6OfFtsExactOr: s.scoreGapOr.length ? s.scoreGapOr.filter((g) => g <= 1e-6).length : null,
     top10AgreementWithStoreKeywordSearch: mean(s.agreeStore),
     maxScoreSameAsExhaustive: s.pruneSame,
+    blockMaxSameAsExhaustive: s.blockMaxSame,
     meanHits: mean(s.hits),
   };
 }
@@ -611,8 +616,8 @@ if (!args['no-write']) {
   fs.writeFileSync(path.join(args.out, 'keyword.json'), `${JSON.stringify(result, null, 2)}\n`);
   const row = (s: ReturnType<typeof summary>) =>
     `| ${s.name} | ${s.queries} | ${s.ms.store.p50} / ${s.ms.store.p99} | ${s.ms.ftsExactOr ? `${s.ms.ftsExactOr.p50} / ${s.ms.ftsExactOr.p99}` : '–'} | ` +
-    `${s.ms.memoryMaxScore.p50} / ${s.ms.memoryMaxScore.p99} | ${s.ms.memoryExhaustive.p50} / ${s.ms.memoryExhaustive.p99} | ×${s.ratioP50} / ×${s.ratioP99} | ` +
-    `${s.top10AgreementWithFtsExactOr ?? '–'} | ${s.top10AgreementWithStoreKeywordSearch} | ${s.maxScoreSameAsExhaustive}/${s.queries} |`;
+    `${s.ms.memoryMaxScore.p50} / ${s.ms.memoryMaxScore.p99} | ${s.ms.memoryBlockMax.p50} / ${s.ms.memoryBlockMax.p99} | ${s.ms.memoryExhaustive.p50} / ${s.ms.memoryExhaustive.p99} | ×${s.ratioP50} / ×${s.ratioP99} | ` +
+    `${s.top10AgreementWithFtsExactOr ?? '–'} | ${s.top10AgreementWithStoreKeywordSearch} | ${s.maxScoreSameAsExhaustive}/${s.queries} | ${s.blockMaxSameAsExhaustive}/${s.queries} |`;
   const md = `# Keyword search: FTS5 vs the in-memory BM25 index
 
 Produced by \`npm run bench:keyword\` on ${result.date.slice(0, 10)} (${n} products from \`${storePath}\`, k = ${K},
@@ -621,12 +626,13 @@ Each query runs on every system in turn (rotating order), after ${WARMUP} warm-u
 
 - **store** = \`ProductStore.keywordSearch\` (FTS5 with the AND-first and common-token heuristics of its \`any\` mode)
 - **FTS5 OR** = the exact FTS5 OR query with the same bm25 weights (what the heuristics approximate)
-- **memory** = \`createMemoryKeywordIndex\` + \`search\` (MaxScore), **exhaustive** = the same index scoring every matching row
+- **memory** = \`createMemoryKeywordIndex\` + \`search\` (MaxScore, the default), **block-max** = the same index with
+  \`pruning: 'blockmax'\` (Block-Max MaxScore), **exhaustive** = the same index scoring every matching row
 
 ## Latency (ms, p50 / p99)
 
-| queries | n | store | FTS5 OR | memory (MaxScore) | memory exhaustive | store ÷ memory | top-10 agreement with FTS5 OR | with store | MaxScore = exhaustive |
-|---|---|---|---|---|---|---|---|---|---|
+| queries | n | store | FTS5 OR | memory (MaxScore) | memory (block-max) | memory exhaustive | store ÷ memory | top-10 agreement with FTS5 OR | with store | MaxScore = exhaustive | block-max = exhaustive |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${[mainSummary, longSummary, mixedSummary, filteredSummary].map(row).join('\n')}
 
 Top-10 agreement is the share of the reference's top-10 ids found in the memory index's top-10 (rows
