@@ -5,7 +5,8 @@
  * full build of the same rows would (term ids aside; terms whose last row went away keep an empty
  * list until the next full build), with exact MaxScore bounds.
  */
-import { NO_DOC, boundsOf, interner, type IndexData, type LogPosition } from './build.ts';
+import { interner, normOf, type IndexData, type LogPosition } from './build.ts';
+import { BM25_K1 } from './keyword-index.ts';
 import type { DeltaSegment, MainSegment } from './delta-segment.ts';
 
 /**
@@ -28,6 +29,72 @@ function mergeBrands(oldBrands: readonly string[], brandOf: Int32Array, newBrand
   return brands;
 }
 
+interface MergeOutput {
+  docs: Int32Array;
+  freqs: Float32Array;
+  bounds: Float64Array;
+  /** Postings written so far. */
+  w: number;
+}
+
+const K1_PLUS_1 = BM25_K1 + 1;
+
+/**
+ * Term t's new posting list: its old postings from p to end (renumbered, dead rows dropped) merged
+ * with its delta postings g to gEnd (new ordinals ascending), written at `out.w`; its exact bound
+ * (as `boundsOf` computes it) taken in the same pass. A function of its own so V8 optimises this
+ * loop, which runs over every posting, apart from the merge's other passes.
+ */
+function mergeTerm(
+  out: MergeOutput,
+  t: number,
+  oldDocs: Int32Array,
+  oldFreqs: Float32Array,
+  p: number,
+  end: number,
+  oldToNew: Int32Array,
+  g: number,
+  gEnd: number,
+  postRow: Int32Array,
+  postFreq: Float32Array,
+  newOrdinal: Int32Array,
+  norms: Float64Array,
+): void {
+  const { docs, freqs } = out;
+  let w = out.w;
+  let best = 0;
+  for (; g < gEnd; g++) {
+    // Delta rows are in key order, so their new ordinals ascend: old postings before this one first.
+    const nd = newOrdinal[postRow[g]!]!;
+    for (; p < end; p++) {
+      const d = oldToNew[oldDocs[p]!]!;
+      if (d < 0) continue;
+      if (d > nd) break;
+      const f = oldFreqs[p]!;
+      docs[w] = d;
+      freqs[w++] = f;
+      const s = (f * K1_PLUS_1) / (f + norms[d]!);
+      if (s > best) best = s;
+    }
+    const f = postFreq[g]!;
+    docs[w] = nd;
+    freqs[w++] = f;
+    const s = (f * K1_PLUS_1) / (f + norms[nd]!);
+    if (s > best) best = s;
+  }
+  for (; p < end; p++) {
+    const d = oldToNew[oldDocs[p]!]!;
+    if (d < 0) continue;
+    const f = oldFreqs[p]!;
+    docs[w] = d;
+    freqs[w++] = f;
+    const s = (f * K1_PLUS_1) / (f + norms[d]!);
+    if (s > best) best = s;
+  }
+  out.bounds[t] = best;
+  out.w = w;
+}
+
 /**
  * A new main segment from `main` (its first `tombstoneCount` tombstones applied) and `delta`, with the
  * dictionary's first `termCount` terms.
@@ -39,21 +106,25 @@ export function mergeSegments(main: MainSegment, tombstoneCount: number, delta: 
   const rows = delta.rows;
   const nNew = nOld - tombstoneCount + rows.length;
 
-  // Delta postings as (term, row index in `rows`, weighted frequency), sorted by term then row.
+  // Delta postings grouped by term, rows ascending within a term (a counting sort: one pass to count,
+  // one to place; rows are in key order).
+  const deltaStart = new Int32Array(termCount + 1);
   let nPost = 0;
-  for (const row of rows) nPost += row.terms.length;
-  const postTerm = new Int32Array(nPost);
+  for (const row of rows) {
+    for (let x = 0; x < row.terms.length; x++) deltaStart[row.terms[x]! + 1]!++;
+    nPost += row.terms.length;
+  }
+  for (let t = 0; t < termCount; t++) deltaStart[t + 1]! += deltaStart[t]!;
+  const placed = deltaStart.slice(0, termCount);
   const postRow = new Int32Array(nPost);
   const postFreq = new Float32Array(nPost);
-  let q = 0;
-  rows.forEach((row, i) => {
-    for (let j = 0; j < row.terms.length; j++) {
-      postTerm[q] = row.terms[j]!;
-      postRow[q] = i;
-      postFreq[q++] = row.freqs[j]!;
+  rows.forEach((row, r) => {
+    for (let x = 0; x < row.terms.length; x++) {
+      const at = placed[row.terms[x]!]!++;
+      postRow[at] = r;
+      postFreq[at] = row.freqs[x]!;
     }
   });
-  const order = Array.from({ length: nPost }, (_, i) => i).sort((a, b) => postTerm[a]! - postTerm[b]! || postRow[a]! - postRow[b]!);
 
   // Rows: the live old rows and the delta rows merged by key.
   const ids: string[] = [];
@@ -102,54 +173,41 @@ export function mergeSegments(main: MainSegment, tombstoneCount: number, delta: 
   }
   const brands = mergeBrands(old.brands, brandIds, newBrands);
 
-  // Postings: each term's old list (renumbered, dead rows dropped) merged with its delta postings.
+  // Postings: each term's old list (renumbered, dead rows dropped) merged with its delta postings,
+  // and the term's exact bound taken in the same pass (as `boundsOf` computes it, without a second
+  // pass over every posting).
   const nTerms = termCount;
   const oldTerms = old.offsets.length - 1;
   const capacity = old.docs.length + nPost;
   const docs = new Int32Array(capacity);
   const freqs = new Float32Array(capacity);
   const offsets = new Uint32Array(nTerms + 1);
+  const bounds = new Float64Array(nTerms);
+  const avgdl = nNew > 0 ? totalLength / nNew : 1;
+  const norms = new Float64Array(nNew);
+  for (let d = 0; d < nNew; d++) norms[d] = normOf(lengths[d]!, avgdl);
   const oldDocs = old.docs;
   const oldFreqs = old.freqs;
-  let w = 0;
-  let g = 0;
+  const out: MergeOutput = { docs, freqs, bounds, w: 0 };
   for (let t = 0; t < nTerms; t++) {
-    offsets[t] = w;
-    let p = t < oldTerms ? old.offsets[t]! : 0;
-    const end = t < oldTerms ? old.offsets[t + 1]! : 0;
-    if (g >= nPost || postTerm[order[g]!] !== t) {
-      // Most terms get no delta posting: renumber and drop dead rows only.
-      for (; p < end; p++) {
-        const d = oldToNew[oldDocs[p]!]!;
-        if (d >= 0) {
-          docs[w] = d;
-          freqs[w++] = oldFreqs[p]!;
-        }
-      }
-      continue;
-    }
-    for (;;) {
-      // The next delta posting of this term, if any (delta rows are in key order, so their ordinals ascend).
-      const nextNew = g < nPost && postTerm[order[g]!] === t ? newOrdinal[postRow[order[g]!]!]! : NO_DOC;
-      let nextOld = NO_DOC;
-      while (p < end) {
-        const d = oldToNew[oldDocs[p]!]!;
-        if (d >= 0) {
-          nextOld = d;
-          break;
-        }
-        p++;
-      }
-      if (nextOld === NO_DOC && nextNew === NO_DOC) break;
-      if (nextOld < nextNew) {
-        docs[w] = nextOld;
-        freqs[w++] = oldFreqs[p++]!;
-      } else {
-        docs[w] = nextNew;
-        freqs[w++] = postFreq[order[g++]!]!;
-      }
-    }
+    offsets[t] = out.w;
+    mergeTerm(
+      out,
+      t,
+      oldDocs,
+      oldFreqs,
+      t < oldTerms ? old.offsets[t]! : 0,
+      t < oldTerms ? old.offsets[t + 1]! : 0,
+      oldToNew,
+      deltaStart[t]!,
+      deltaStart[t + 1]!,
+      postRow,
+      postFreq,
+      newOrdinal,
+      norms,
+    );
   }
+  const w = out.w;
   offsets[nTerms] = w;
   const data: IndexData = {
     revision: log.revision,
@@ -172,8 +230,7 @@ export function mergeSegments(main: MainSegment, tombstoneCount: number, delta: 
     // Views, not copies: the tail left unused (the dropped rows' postings) is small.
     docs: w < capacity ? docs.subarray(0, w) : docs,
     freqs: w < capacity ? freqs.subarray(0, w) : freqs,
-    bounds: new Float64Array(nTerms),
+    bounds,
   };
-  data.bounds = boundsOf(data);
   return data;
 }
