@@ -205,6 +205,30 @@ test('block-max on a catalog ingested in clusters (windows skipped, required ter
   }
 });
 
+test('more than k rows tied at the best possible score: the search stops there and keeps the lowest keys', () => {
+  // Copies of one short row (the best score any row can reach for the query) spread over random rows.
+  const rows = randomRows(4000, 21);
+  const best: KeywordRow['tokens'] = { title: ['acme', 'zz1', 'zz2'], brand: ['acme'], tags: ['zz1'], category: [], description: [], attributes: [] };
+  for (let i = 5; i < rows.length; i += 23) rows[i] = { ...rows[i]!, tokens: best };
+  // Words only the copies hold: their score is the query's ceiling (the search can stop at the k-th copy).
+  for (let i = 7; i < rows.length; i += 31) rows[i] = { ...rows[i]!, tokens: { ...rows[i]!.tokens, title: ['zz1', 'w3'], tags: ['zz2'] } };
+  const copies = rows.filter((row) => row.tokens === best).map((row) => row.key);
+  const index = createMemoryKeywordIndexFromRows(rows, 'ties');
+  for (const [k, query] of [1, 10, 50, copies.length - 1, copies.length, copies.length + 5].flatMap((k) => [[k, ['acme', 'zz1', 'zz2']], [k, ['zz1', 'zz2', 'acme', 'w3']]] as const)) {
+    for (const pruning of ['maxscore', 'blockmax', 'none'] as const) {
+      const hits = index.search(query, { k, pruning });
+      assert.equal(hits.length, k, `${pruning} k=${k} ${query.join(' ')}`);
+      const tied = hits.filter((h) => h.score === hits[0]!.score);
+      assert.deepEqual(
+        tied.map((h) => h.key),
+        copies.slice(0, Math.min(k, copies.length)),
+        `${pruning} k=${k}: the copies, lowest keys first`,
+      );
+      if (pruning !== 'none') assert.deepEqual(hits, index.search(query, { k, pruning: 'none' }), `${pruning} k=${k}`);
+    }
+  }
+});
+
 const WORDS = ['红色', '黑色', '连衣裙', '夏季', '华为', '手机', '耳机', '蓝牙', 'red', 'black', 'dress', 'phone', 'case', 'steel', '1.5l', 'iphone-15', 'cotton', 'linen'];
 const STORE_BRANDS = ['华为', '小米', 'Sony', 'Apple', '苹果'];
 
