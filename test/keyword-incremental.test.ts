@@ -29,6 +29,7 @@ import {
   type KeywordIndex,
   type ProductStore,
 } from '../src/store/index.ts';
+import { mergeMemoryKeywordIndex } from '../src/store/keyword/memory-bm25.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
 const analyzer = createTextAnalyzer();
@@ -480,6 +481,40 @@ test('delta segment: merges once delta rows and tombstones pass mergeFraction, a
   const saved = updateMemoryKeywordIndex(index, store, { file, mergeFraction: 10 });
   assert.deepEqual([saved.saved, saved.merged], [true, true]);
   assertSameIndex(saved.index, createMemoryKeywordIndex(store), store, 'merged at save');
+  store.close();
+});
+
+test('mergeMemoryKeywordIndex folds the delta off the write path: the same answers, later updates of either index still exact', () => {
+  const store = createProductStore({ path: path.join(dir, 'explicit-merge', 'store.db') });
+  const r = seededRandom(66);
+  const nextId = { n: 0 };
+  store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
+  let index = createMemoryKeywordIndex(store);
+  assert.equal(mergeMemoryKeywordIndex(index), index, 'nothing pending: the same index');
+  for (let round = 0; round < 3; round++) {
+    randomWrites(store, r, nextId, 12);
+    const u = updateMemoryKeywordIndex(index, store, { mergeFraction: Infinity });
+    assert.equal(u.merged, false);
+    const before = u.index.stats();
+    assert.ok(before.deltaRows + before.tombstones > 0, JSON.stringify(before));
+    const merged = mergeMemoryKeywordIndex(u.index);
+    assert.deepEqual([merged.stats().deltaRows, merged.stats().tombstones], [0, 0]);
+    assert.deepEqual([merged.revision, merged.changeSeq, merged.size], [u.index.revision, u.index.changeSeq, u.index.size]);
+    const rebuilt = createMemoryKeywordIndex(store);
+    assertSameIndex(merged, rebuilt, store, `round ${round}: merged`);
+    assertSameIndex(u.index, rebuilt, store, `round ${round}: the unmerged index, still usable`);
+    // Both go on: the merged index, and the unmerged one (whose dictionary the merged one now owns).
+    randomWrites(store, r, nextId, 5);
+    // New terms, which both updates add to a dictionary of their own.
+    store.upsertProducts([item({ ...randomProduct(`p${nextId.n++}`, r), title: `novel${round} 红色 dress` })]);
+    const fromMerged = updateMemoryKeywordIndex(merged, store, { mergeFraction: Infinity }).index;
+    const fromUnmerged = updateMemoryKeywordIndex(u.index, store, { mergeFraction: Infinity }).index;
+    const rebuiltAgain = createMemoryKeywordIndex(store);
+    assertSameIndex(fromMerged, rebuiltAgain, store, `round ${round}: updated after the merge`);
+    assertSameIndex(fromUnmerged, rebuiltAgain, store, `round ${round}: the unmerged index updated`);
+    for (const updated of [fromMerged, fromUnmerged]) assert.equal(updated.documentFrequencies([`novel${round}`]).get(`novel${round}`), 1);
+    index = round % 2 === 0 ? fromMerged : fromUnmerged;
+  }
   store.close();
 });
 
