@@ -37,7 +37,8 @@ export interface ModelNumberTable {
 export function openModelNumberTable(db: Database.Database, readonly: boolean): ModelNumberTable {
   db.function('prodsim_code_buckets', { deterministic: true }, (code: unknown) => JSON.stringify(typeof code === 'string' ? codeBuckets(code) : []));
   const exists = () => db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`).pluck().get(TABLE) === 1;
-  if (!readonly && !exists()) db.transaction(() => db.exec(schema('main')))();
+  // IMMEDIATE, and checked again inside: two processes opening an older store at once fill it once.
+  if (!readonly && !exists()) db.transaction(() => exists() || db.exec(schema('main'))).immediate();
 
   let statements: ReturnType<typeof prepare> | undefined;
   function prepare() {

@@ -286,11 +286,13 @@ function ensureSchema(db: Database.Database, file: string, readonly: boolean): n
 }
 
 function migrateMetaToRowidTable(db: Database.Database): void {
-  const sql = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).pluck().get() as string;
-  if (!/WITHOUT\s+ROWID/iu.test(sql)) return;
+  const withoutRowid = () => /WITHOUT\s+ROWID/iu.test(db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).pluck().get() as string);
+  if (!withoutRowid()) return;
+  // IMMEDIATE, and checked again inside: two processes opening an older store at once migrate it once.
   db.transaction(() => {
+    if (!withoutRowid()) return;
     db.exec(`${metaTable('meta_rowid')}; INSERT INTO meta_rowid (key, value) SELECT key, value FROM meta; DROP TABLE meta; ALTER TABLE meta_rowid RENAME TO meta;`);
-  })();
+  }).immediate();
 }
 
 export function createProductStore(options: Partial<ProductStoreOptions> = {}): ProductStore {
@@ -315,10 +317,11 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
   if (!opts.readonly) migrateMetaToRowidTable(db);
   // Likewise the change log, and its id (one transaction, so a log never exists without its id).
   if (!opts.readonly) {
+    // IMMEDIATE: a deferred transaction that read before another process wrote cannot write (SQLITE_BUSY at once, no wait).
     db.transaction(() => {
       db.exec(CHANGE_LOG_SCHEMA);
       db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`).run(CHANGE_LOG_ID_KEY, randomUUID());
-    })();
+    }).immediate();
   }
   const hasChangeLog =
     db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'product_changes'`).pluck().get() === 1;
