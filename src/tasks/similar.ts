@@ -63,7 +63,7 @@ export interface SimilarResult {
 export function rarestTokens(index: CatalogIndex, tokens: readonly string[]): string[] {
   const unique = [...new Set(tokens)];
   const df = index.documentFrequencies(unique);
-  const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * index.store.count());
+  const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * index.keywordDocumentCount());
   return unique
     .filter((t) => (df.get(t) ?? 0) <= limit)
     .sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0))
