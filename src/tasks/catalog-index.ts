@@ -299,39 +299,15 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * read from the store. The store kept each product's analysis from ingest, so a candidate is not
    * segmented again.
    */
-  function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[], cache: boolean): (ProductRepresentation | undefined)[] {
+  function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[]): (ProductRepresentation | undefined)[] {
     const out = ids.map((id) => representations.get(id));
     const built = new Map<string, ProductRepresentation>();
     for (const s of stored) {
       const r = build(s.product, textVectorOf(s), storedFieldAnalysis(s.product, s.analyzed, analyzer));
-      if (cache) remember(s.product.id, r);
+      remember(s.product.id, r);
       built.set(s.product.id, r);
     }
     return out.map((r, i) => r ?? built.get(ids[i]!));
-  }
-
-  /**
-   * Representations of products by id, read by store key where known. Only single products
-   * (`represent`: the source of similar items, a user's history) are kept in the cache. Candidate
-   * reads (~60 products a similar call) filled it too: at 100k products they almost never hit again,
-   * and, kept alive, every young-generation GC copied them (measured over 1,500 similar calls at 100k:
-   * GC 0.90–1.52 s → 0.61–0.80 s, heap 248 → 188 MB).
-   */
-  function representRows(hits: readonly { id: string; key?: number | undefined }[], cache: boolean): (ProductRepresentation | undefined)[] {
-    const keys: number[] = [];
-    const ids: string[] = [];
-    for (const h of hits) {
-      if (representations.has(h.id)) continue;
-      if (h.key === undefined) ids.push(h.id);
-      else keys.push(h.key);
-    }
-    const stored = keys.length > 0 ? store.getAnalyzedProductsByKeys(keys) : [];
-    if (ids.length > 0) stored.push(...store.getAnalyzedProducts(ids));
-    return representStored(
-      hits.map((h) => h.id),
-      stored,
-      cache,
-    );
   }
 
   /**
@@ -432,18 +408,27 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     represent(id) {
-      return representRows([{ id }], true)[0];
+      return index.representIds([id])[0];
     },
 
     representIds(ids) {
-      return representRows(
-        ids.map((id) => ({ id })),
-        false,
-      );
+      return index.representHits(ids.map((id) => ({ id })));
     },
 
     representHits(hits) {
-      return representRows(hits, false);
+      const keys: number[] = [];
+      const ids: string[] = [];
+      for (const h of hits) {
+        if (representations.has(h.id)) continue;
+        if (h.key === undefined) ids.push(h.id);
+        else keys.push(h.key);
+      }
+      const stored = keys.length > 0 ? store.getAnalyzedProductsByKeys(keys) : [];
+      if (ids.length > 0) stored.push(...store.getAnalyzedProducts(ids));
+      return representStored(
+        hits.map((h) => h.id),
+        stored,
+      );
     },
 
     async representExternal(product) {
