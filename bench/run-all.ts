@@ -278,13 +278,6 @@ const PROFILING = [
     beforeAfter: 'rerank stage 1.99–2.25 → 1.52 ms mean, search rerank fields 4.60 → 3.88 CPU ms a query (scratch, 550 queries at 100k); the JSON of 612 searches byte-identical',
   },
   {
-    where: 'similar: garbage collection (the p90–p99 tail)',
-    finding:
-      'young-generation GCs took 6–10 ms each, every ~15 similar calls: the 5,000-entry representation cache kept every candidate read (~60 a call), which at 100k products almost never hit again and which every scavenge copied and promoted',
-    fix: "only single products (similar's source, a user's history) are cached; candidate reads no longer fill the cache (commit d530f42)",
-    beforeAfter: 'GC over 1,500 similar calls at 100k 0.90–1.52 → 0.61–0.80 s, heap 248 → 188 MB (3 runs each, side by side, on a loaded machine)',
-  },
-  {
     where: 'writes at 1M: meta lookups beside the text state',
     finding:
       "the text encoder's 10.9 MB state sat in the key's B-tree cell of the WITHOUT ROWID meta table, and looking up textSpace.stateId beside it (every refresh) read it: 2.3–2.9 ms at 1M",
@@ -432,7 +425,7 @@ const LEFT_OPEN = [
   "Block-Max MaxScore (pruning: 'blockmax') is exact but skips almost no 64-posting window on these catalogs (keys follow ingestion order, so each block of a common term holds a near-best row; on a catalog re-ordered by category and brand it only ties MaxScore): MaxScore with the exact score ceiling stays the default.",
   'The store still maintains SQLite FTS5 beside the in-memory index (kept for store.keywordSearch): its writes are part of the ingest\'s store stage, and it takes 154 B/product.',
   'Model numbers: the store\'s tables cost ~14 µs per product written and 113 B/product on disk; a store made before them is migrated on its first writable open (13.8 s at 1M, once). The synthetic codes (a letter and six digits) leave the third bucket key (first and last ⌊L/3⌋ characters) unselective: an exact code at 1M takes 0.4–0.5 ms.',
-  "similar's p99 is about three times its p50: each call allocates ~1 MB (candidates parsed from JSON, their tags, attributes and codes normalised per call) and young-generation GCs of 3–10 ms land on some calls; normalised features stored with each product would cut it.",
+  "similar's p99 is about three times its p50: each call allocates ~1 MB (candidates parsed from JSON, their tags, attributes and codes normalised per call) and young-generation GCs of 3–10 ms land on some calls. Keeping candidates out of the 5,000-entry representation cache halved GC time on calls that never repeat a product (0.90–1.52 → 0.61–0.80 s over 1,500 calls) but doubled represent candidates in the suite (0.62 → 1.34 ms mean), where calls for the same product share candidates, and was reverted (commit 30cf2b7); normalised features stored with each product would cut the allocation itself.",
   'The substitutes filter (4.4 % of the catalog) is answered by the exact scan: recall 1.0, but ~1 ms slower than over-fetching at 100k (gathering the scattered rows is most of it); OVERFETCH_EXPECTED_GROWTH = 1.1 would move the crossover to ~4 % on this catalog.',
   "Ingest: the index stage is the bottleneck (the HNSW build, then the keyword index build); the store's upsert serialises each product's JSON a second time (once for the content hash); a refit segments each text once more rather than reusing the per-field analysis (joining fields can change what reads as a quantity).",
 ];
