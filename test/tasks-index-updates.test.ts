@@ -40,12 +40,12 @@ const headphones: Product = {
 };
 
 test('a product added and deleted is seen by search, brand filters and similar, through an updated (not rebuilt) keyword index', async () => {
-  // A search first: the write must reach what answered it (the model-number tables are written with the product).
+  // A search first, so the model-number lookup exists before the write and must take it from the log.
   await engine.search({ query: 'wh1000xm4', k: 3 });
   await engine.upsertProducts([headphones]);
   const found = await engine.search({ query: 'zqxmarker', k: 5 });
   assert.equal(found.hits[0]?.product.id, 'NEW-1');
-  // The typo-tolerant model-number lookup finds the new product too.
+  // The model-number lookup (typo-tolerant) took the new product from the change log too.
   const typo = await engine.search({ query: 'wh1000zq8', k: 10 });
   assert.equal(typo.hits.find((h) => h.product.id === 'NEW-1')?.sources.modelNumber?.code, 'wh1000zq7');
 

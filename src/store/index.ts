@@ -10,7 +10,6 @@ export {
   storedFieldAnalysis,
 } from './product-record.ts';
 export * from './keyword/keyword-index.ts';
-export { MIN_FUZZY_CODE_LENGTH, MAX_CODE_EDITS, withinOneEdit, type ModelNumberHit } from './model-numbers.ts';
 export {
   createMemoryKeywordIndex,
   createMemoryKeywordIndexFromRows,

@@ -15,7 +15,6 @@ import Database from 'better-sqlite3';
 import { categoryLevels, type Product } from '../catalog/product.ts';
 import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
 import { canonicalProductJson, contentHashOfJson } from './product-record.ts';
-import { openModelNumberTable } from './model-number-table.ts';
 import {
   ANALYZED_FIELDS,
   DEFAULT_PRODUCT_STORE_OPTIONS,
@@ -28,6 +27,7 @@ import {
   type KeywordSearchOptions,
   type PairLabel,
   type ProductChange,
+  type ProductModelNumbers,
   type ProductStore,
   type ProductStoreOptions,
   type StoredProduct,
@@ -327,7 +327,6 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'product_changes'`).pluck().get() === 1;
   // The brand as `KeywordFilter.brandIn` compares it (JavaScript's lower case, which SQLite's lower() is not outside ASCII).
   db.function('prodsim_brand', { deterministic: true }, (brand: unknown) => brandColumnValue(typeof brand === 'string' ? brand : null));
-  const modelNumbers = openModelNumberTable(db, opts.readonly ?? false);
   // Term statistics of the keyword index; a temp table so it also works on read-only connections.
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab USING fts5vocab(main, keyword_index, 'row')`);
 
@@ -383,10 +382,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
   };
 
-  /** The rows derived from a product's analysis: its keyword index row (any old one deleted before) and its model numbers. */
-  function writeAnalysisRows(key: number, id: string, analyzed: AnalyzedProduct): void {
+  function writeKeywords(key: number, analyzed: AnalyzedProduct): void {
     stmt.insertKeywords.run(key, ...ANALYZED_FIELDS.map((f) => analyzed.tokens[f].join(' ')));
-    modelNumbers.put(key, id, analyzed.modelNumbers);
   }
 
   const reindexProduct = db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`);
@@ -478,7 +475,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
         if (reindex) {
           reindexProduct.run(JSON.stringify(analyzed), existing.key);
           stmt.deleteKeywords.run(existing.key);
-          writeAnalysisRows(existing.key, product.id, analyzed);
+          writeKeywords(existing.key, analyzed);
           logChange(existing.key, 'upsert');
         }
         results.push({ id: product.id, key: existing.key, status: 'unchanged', contentHash: hash });
@@ -492,13 +489,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       if (existing) {
         stmt.updateProduct.run(hash, now, category, price, inStock, json, analyzedJson, existing.key);
         stmt.deleteKeywords.run(existing.key);
-        writeAnalysisRows(existing.key, product.id, analyzed);
+        writeKeywords(existing.key, analyzed);
         logChange(existing.key, 'upsert');
         existing.content_hash = hash;
         results.push({ id: product.id, key: existing.key, status: 'updated', contentHash: hash });
       } else {
         const key = Number(stmt.insertProduct.run(product.id, hash, now, category, price, inStock, json, analyzedJson).lastInsertRowid);
-        writeAnalysisRows(key, product.id, analyzed);
+        writeKeywords(key, analyzed);
         logChange(key, 'upsert');
         existingById.set(product.id, { key, content_hash: hash });
         results.push({ id: product.id, key, status: 'added', contentHash: hash });
@@ -517,7 +514,6 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       const key = stmt.idToKey.get(id) as number | undefined;
       if (key === undefined) continue;
       stmt.deleteKeywords.run(key);
-      modelNumbers.put(key, id, []);
       stmt.deleteVectorsOf.run(key);
       stmt.deleteProduct.run(key);
       logChange(key, 'delete');
@@ -726,7 +722,13 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     keywordRowsOf(keys) {
       return selectByKeys<KeywordRowRecord>(`key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed`, keys).map(toKeywordRow);
     },
-    findModelNumbers: (code) => modelNumbers.find(code),
+    modelNumbersOf(keys) {
+      type Row = { key: number; id: string; codes: string | null };
+      const toEntry = (r: Row) => ({ key: r.key, id: r.id, modelNumbers: r.codes ? (JSON.parse(r.codes) as string[]) : [] });
+      const columns = `key, id, json_extract(analyzed, '$.modelNumbers') AS codes`;
+      const rows = keys === undefined ? (db.prepare(`SELECT ${columns} FROM products ORDER BY key`).all() as Row[]) : selectByKeys<Row>(columns, keys);
+      return rows.map(toEntry);
+    },
     changesSince(seq) {
       if (!changeStmt || !Number.isInteger(seq) || seq < trimmedThrough()) return undefined;
       if (seq > Number(changeStmt.last.get() ?? 0)) return undefined;

@@ -9,7 +9,6 @@
  */
 import type { Product } from '../catalog/product.ts';
 import type { Quantity } from '../text/analyzer.ts';
-import type { ModelNumberHit } from './model-numbers.ts';
 
 /** Bump when the on-disk schema changes; `openProductStore` refuses stores from a newer version. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -258,11 +257,11 @@ export interface ProductStore {
   /** `iterateKeywordRows` for the given keys only (keys that do not exist are left out), in key order. */
   keywordRowsOf(keys: readonly number[]): KeywordRow[];
   /**
-   * Products whose canonical model numbers (from their stored analysis) include `code` (edits 0)
-   * or, for a code of at least MIN_FUZZY_CODE_LENGTH characters, one within one edit of it (edits 1);
-   * exact hits first, then by code and id. `code` is canonical (`canonicalModelNumber`).
+   * Each product's canonical model numbers from its stored analysis (read inside SQLite, without
+   * parsing the product), in key order; all products, or those of `keys` (missing keys left out).
+   * Products without a model number are listed too, with an empty list.
    */
-  findModelNumbers(code: string): ModelNumberHit[];
+  modelNumbersOf(keys?: readonly number[]): ProductModelNumbers[];
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
   /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
@@ -311,6 +310,12 @@ export interface ProductStore {
   close(): void;
 }
 
+/** A product's model numbers as the analyser found them (`ProductStore.modelNumbersOf`). */
+export interface ProductModelNumbers {
+  key: number;
+  id: string;
+  modelNumbers: string[];
+}
 
 /**
  * One product row as the keyword index needs it (`iterateKeywordRows`): the filter columns and the

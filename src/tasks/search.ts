@@ -6,10 +6,12 @@
  */
 import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
+import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, profileFromWeights, type SimilarityResult } from '../similarity/fusion.ts';
 import { representProduct } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
+import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
 import { createStageTimer, type StageTimings } from './stage-timer.ts';
@@ -93,6 +95,34 @@ export interface SearchResult {
   timings?: StageTimings;
 }
 
+const lookups = new WeakMap<CatalogIndex, { revision: string; position: ChangeLogPosition; lookup: ModelNumberLookup }>();
+
+/**
+ * The catalog's model-number lookup, kept current with the store: when its products change (the
+ * revision moves) the lookup takes the change log's products again; it is rebuilt (one read of
+ * every product's model numbers) only when the log does not reach back.
+ */
+function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
+  const store = index.store;
+  const revision = store.revision();
+  const cached = lookups.get(index);
+  if (cached && cached.revision === revision) return cached.lookup;
+  return store.transaction(() => {
+    const position = changeLogPosition(store);
+    const changes = changesAfter(store, cached?.position);
+    let lookup: ModelNumberLookup;
+    if (cached && changes) {
+      const keys = [...new Set(changes.map((c) => c.key))];
+      const current = new Map(store.modelNumbersOf(keys).map((p) => [p.key, p]));
+      // A deleted product's key is gone from the store: its codes are removed.
+      cached.lookup.update(keys.map((key) => current.get(key) ?? { key, id: '', modelNumbers: [] }));
+      lookup = cached.lookup;
+    } else lookup = buildModelNumberLookup(store);
+    lookups.set(index, { revision, position, lookup });
+    return lookup;
+  });
+}
+
 export function softmax(scores: readonly number[], temperature: number): number[] {
   if (scores.length === 0) return [];
   const max = Math.max(...scores);
@@ -121,7 +151,7 @@ export async function searchProducts(
   timer.lap('encode query');
   const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
   timer.lap('retrieve dense');
-  const codeHits = analyzed.modelNumbers.flatMap((code) => index.store.findModelNumbers(code));
+  const codeHits = analyzed.modelNumbers.flatMap((code) => modelNumberLookup(index).find(code));
   timer.lap('model numbers');
 
   // The retrievers' hits carry the store key, by which the reranker reads candidates (a model-number hit has none).
