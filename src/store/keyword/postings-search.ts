@@ -232,9 +232,18 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
    * order, the order a row's score is added up in, leaving term j out (-1: none). Floating-point
    * addition is monotonic, so no row scores above `ceilingWithout(-1)`, and none lacking term j above
    * `ceilingWithout(j)`: exact tests, with no slack (once the top-k's threshold reaches the ceiling,
-   * as when k rows tie at the best possible score, nothing left can enter it).
+   * as when k rows tie at the best possible score, nothing left can enter it). `requiredTerms(threshold)`
+   * fills `required` with the terms no row lacking them can beat the threshold without (taken largest
+   * exact contribution first) and returns their count; it reads only these arrays, so the searches'
+   * loop state stays out of closures.
    */
-  function exactCeiling(terms: readonly QueryTerm[]): { exact: Float64Array; byPhrase: Int32Array; ceilingWithout: (skip: number) => number } {
+  function exactCeiling(terms: readonly QueryTerm[]): {
+    exact: Float64Array;
+    byPhrase: Int32Array;
+    ceilingWithout: (skip: number) => number;
+    required: Int32Array;
+    requiredTerms: (threshold: number) => number;
+  } {
     const m = terms.length;
     const exact = new Float64Array(m);
     const k1plus1 = BM25_K1 + 1;
@@ -255,7 +264,18 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       for (let i = 0; i < m; i++) if (byPhrase[i] !== skip) sum += exact[byPhrase[i]!]!;
       return sum;
     };
-    return { exact, byPhrase, ceilingWithout };
+    const byExact = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => exact[b]! - exact[a]!);
+    const required = new Int32Array(m);
+    const requiredTerms = (threshold: number): number => {
+      let count = 0;
+      for (let r = 0; r < m; r++) {
+        const j = byExact[r]!;
+        if (ceilingWithout(j) > threshold) break;
+        required[count++] = j;
+      }
+      return count;
+    };
+    return { exact, byPhrase, ceilingWithout, required, requiredTerms };
   }
 
   /**
@@ -288,21 +308,9 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       pos[j] = data.offsets[q.term]!;
       end[j] = data.offsets[q.term + 1]!;
     }
-    const { exact, ceilingWithout } = exactCeiling(terms);
+    /** `required`: the terms every row that can beat the threshold holds (no row without one scores above it; exact). */
+    const { ceilingWithout, required, requiredTerms } = exactCeiling(terms);
     const ceiling = ceilingWithout(-1);
-    /** Terms by exact largest contribution, largest first: the candidates for a required term. */
-    const byExact = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => exact[b]! - exact[a]!);
-    /** The terms every row that can beat the threshold holds (no row without one scores above it; exact). */
-    const required = new Int32Array(m);
-    const requiredTerms = (threshold: number): number => {
-      let count = 0;
-      for (let r = 0; r < m; r++) {
-        const j = byExact[r]!;
-        if (ceilingWithout(j) > threshold) break;
-        required[count++] = j;
-      }
-      return count;
-    };
     let nRequired = 0;
     /** Rows below it have been visited. */
     let from = 0;
@@ -436,13 +444,10 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       maxima.push(blockMaxima.of(q.term));
     }
     const k1plus1 = BM25_K1 + 1;
-    const { exact, byPhrase, ceilingWithout } = exactCeiling(terms);
+    const { exact, byPhrase, ceilingWithout, required, requiredTerms } = exactCeiling(terms);
     // Both are upper bounds (the slack covers the other order of rounding): the smaller one serves.
     for (let j = 0; j < m; j++) if (exact[j]! < bounds[j]!) bounds[j] = exact[j]!;
     const ceiling = ceilingWithout(-1);
-    /** Terms by exact largest contribution, largest first (the candidates for a required term). */
-    const byBound = Int32Array.from({ length: m }, (_, j) => j).sort((a, b) => exact[b]! - exact[a]!);
-    const required = new Int32Array(m);
     let nRequired = 0;
     /** This window's bound of each term, the terms in ascending order of it, and its running sums. */
     const windowBound = new Float64Array(m);
@@ -464,17 +469,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       return c;
     };
     // The loop's mutable state (threshold, partition) stays in locals that no closure captures, so
-    // V8 keeps it in registers; the helpers below read only the arrays.
-    /** Fills `required` with the terms no row lacking them can beat `threshold` without (exactly); returns their count. */
-    const requiredTerms = (threshold: number): number => {
-      let count = 0;
-      for (let r = 0; r < m; r++) {
-        const j = byBound[r]!;
-        if (ceilingWithout(j) > threshold) break;
-        required[count++] = j;
-      }
-      return count;
-    };
+    // V8 keeps it in registers; the helpers (requiredTerms above, partitionChanges) read only the arrays.
     /** Whether a threshold's `limit` changes the window's partition: a term leaves the essential ones, or one more becomes required. */
     const partitionChanges = (limit: number, essentialFrom: number, requiredFrom: number): boolean => {
       if (cumulative[essentialFrom]! <= limit) return true;
