@@ -22,6 +22,7 @@ import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
+import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
 
 /** Scores pairs with a trained model: one match probability per pair. */
 export type PairProbability = (pairs: readonly { left: Product; right: Product }[]) => Float64Array | Promise<Float64Array>;
@@ -200,40 +201,41 @@ export interface DuplicateGroup {
   pairs: { a: string; b: string; score: number }[];
 }
 
-/** Duplicate groups inside one catalog: pairs above the threshold, joined transitively (union–find). */
+/**
+ * Duplicate groups inside one catalog: pairs above the threshold, best first, joined unless a pair
+ * across the two groups is known to be different products (`groupPairsWithCannotLinks`).
+ */
 export async function findDuplicates(
   reps: readonly ProductRepresentation[],
   options: Partial<Omit<MatchOptions, 'oneToOne'>> = {},
-): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] }> {
+): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] & { keptApart: number } }> {
   const { pairs, stats } = await matchCatalogs(reps, reps, { ...options, oneToOne: false, sameCatalog: true });
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== undefined && parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
+  const profile = resolveProfile(options.profile ?? DEFAULT_MATCH_OPTIONS.profile);
+  const indexOf = new Map(reps.map((r, i) => [r.product.id, i]));
+  const conflictOfPair = new Map(pairs.map((p) => [pairKey(indexOf.get(p.left.id)!, indexOf.get(p.right.id)!), p.explanation.conflicts.length > 0]));
+  const cannotLink = (a: number, b: number): boolean => {
+    const key = pairKey(a, b);
+    let conflict = conflictOfPair.get(key);
+    if (conflict === undefined) conflictOfPair.set(key, (conflict = compareProducts(reps[a]!, reps[b]!, { profile }).conflicts.length > 0));
+    return conflict;
   };
-  for (const p of pairs) {
-    parent.set(p.left.id, find(p.left.id));
-    parent.set(p.right.id, find(p.right.id));
-    const [a, b] = [find(p.left.id), find(p.right.id)];
-    if (a !== b) parent.set(b, a);
+  const scored = pairs.map((p) => ({ a: indexOf.get(p.left.id)!, b: indexOf.get(p.right.id)!, score: p.score }));
+  const { groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink);
+  const groupOf = new Map<number, DuplicateGroup>();
+  for (const m of members) {
+    const group: DuplicateGroup = { ids: m.map((i) => reps[i]!.product.id), products: m.map((i) => summarizeProduct(reps[i]!.product)), minScore: 1, pairs: [] };
+    for (const i of m) groupOf.set(i, group);
   }
-  const byRoot = new Map<string, DuplicateGroup>();
-  const summaries = new Map(reps.map((r) => [r.product.id, summarizeProduct(r.product)]));
-  for (const p of pairs) {
-    const root = find(p.left.id);
-    let g = byRoot.get(root);
-    if (!g) byRoot.set(root, (g = { ids: [], products: [], minScore: 1, pairs: [] }));
-    g.pairs.push({ a: p.left.id, b: p.right.id, score: p.score });
+  for (const p of scored) {
+    const g = groupOf.get(p.a);
+    if (!g || g !== groupOf.get(p.b)) continue;
+    g.pairs.push({ a: reps[p.a]!.product.id, b: reps[p.b]!.product.id, score: p.score });
     g.minScore = Math.min(g.minScore, p.score);
-    for (const id of [p.left.id, p.right.id]) {
-      if (!g.ids.includes(id)) {
-        g.ids.push(id);
-        g.products.push(summaries.get(id)!);
-      }
-    }
   }
-  const groups = [...byRoot.values()].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
-  return { groups, stats: { ...stats, matched: groups.length } };
+  const groups = [...new Set(groupOf.values())].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
+  return { groups, stats: { ...stats, matched: groups.length, keptApart: keptApart.length } };
+}
+
+function pairKey(a: number, b: number): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
