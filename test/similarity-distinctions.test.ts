@@ -190,6 +190,22 @@ describe('the sample catalog', () => {
     assert.ok(r.pairs.length - wrong.length >= 54, `true matches found: ${r.pairs.length - wrong.length} of ${truth.size}`);
   });
 
+  test('similar answers "no good match" for a product nothing in the catalog resembles', async () => {
+    const lone = (id: string, title: string, category: string) =>
+      ({ id, title, description: title, tags: [], brand: 'Yamaha', category, images: [], attributes: {}, price: 2299, currency: 'CNY', inStock: true }) as Product;
+    await engine.upsertProducts([lone('LONE1', 'Yamaha YAS-209 Soundbar with Wireless Subwoofer', '影音/回音壁')]);
+    const r = await engine.similar({ id: 'LONE1', k: 5 });
+    assert.equal(r.noGoodMatch, true, `best ${r.bestScore}`);
+    assert.deepEqual(r.items, []);
+    assert.ok(r.bestScore !== undefined && r.bestScore < r.minScore);
+    const phone = await engine.similar({ id: 'P0001', k: 5 });
+    assert.equal(phone.noGoodMatch, false);
+    for (const item of phone.items) assert.ok(item.score >= phone.minScore);
+    const strict = await engine.similar({ id: 'P0001', k: 5, minScore: 0.999 });
+    assert.equal(strict.noGoodMatch, true);
+    engine.deleteProducts(['LONE1']);
+  });
+
   test('tag synonym groups never join two values of one dimension', async () => {
     const groups = await engine.tagGroups();
     assert.ok(groups.some((g) => g.members.length > 1), 'some synonyms are grouped');

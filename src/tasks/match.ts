@@ -10,7 +10,6 @@
  *    product takes part in at most one pair; a ½-approximation of the best total, exact when scores
  *    are well separated, and far cheaper than the Hungarian algorithm on large catalogs).
  */
-import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
 import { createExactIndex } from '../store/ann/exact-index.ts';
 import { createAnnIndex } from '../store/ann/usearch-index.ts';
@@ -23,9 +22,7 @@ import { canonicalModelNumber } from '../similarity/field-similarities/model-num
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
 import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
-
-/** Scores pairs with a trained model: one match probability per pair. */
-export type PairProbability = (pairs: readonly { left: Product; right: Product }[]) => Float64Array | Promise<Float64Array>;
+import type { LearnedExplanation, LearnedScorer } from './learned-matcher.ts';
 
 export interface MatchOptions {
   /** Dense and lexical candidates per left product. */
@@ -33,8 +30,11 @@ export interface MatchOptions {
   threshold: number;
   oneToOne: boolean;
   profile: string | FusionProfile;
-  /** When given, decides instead of the fused score (the explanation still shows the fields). */
-  probability: PairProbability | undefined;
+  /**
+   * A trained matcher: when given, its probability decides instead of the fused score (the
+   * explanation still shows the fields, and the pair carries the model's contributions).
+   */
+  scorer: LearnedScorer | undefined;
   /** Above this many right products the dense blocking uses HNSW instead of exact search. */
   exactBlockingLimit: number;
   onProgress: ((done: number, total: number) => void) | undefined;
@@ -45,7 +45,7 @@ export const DEFAULT_MATCH_OPTIONS = {
   threshold: 0.6,
   oneToOne: true,
   profile: 'sameProduct',
-  probability: undefined,
+  scorer: undefined,
   exactBlockingLimit: 20_000,
   onProgress: undefined,
 } as const satisfies MatchOptions;
@@ -57,6 +57,8 @@ export interface MatchedPair {
   /** The fused field score (equal to `score` without a trained matcher). */
   fusedScore: number;
   explanation: ExplanationJSON;
+  /** The trained matcher's feature contributions, when one decided. */
+  learned?: LearnedExplanation;
 }
 
 export interface MatchResult {
@@ -149,8 +151,8 @@ export async function matchCatalogs(
   });
 
   const fusedResults = candidates.map(([i, j]) => compareProducts(left[i]!, right[j]!, { profile }));
-  const probabilities = opts.probability
-    ? await opts.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
+  const probabilities = opts.scorer
+    ? await opts.scorer.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
     : undefined;
   const scored = candidates.map(([i, j], c) => ({
     i,
@@ -179,6 +181,7 @@ export async function matchCatalogs(
       score: s.score,
       fusedScore: s.fused,
       explanation: explanationToJSON(s.result),
+      ...(opts.scorer ? { learned: opts.scorer.explain(left[s.i]!.product, right[s.j]!.product) } : {}),
     })),
     stats: {
       left: left.length,
@@ -188,7 +191,7 @@ export async function matchCatalogs(
       matched: kept.length,
       threshold: opts.threshold,
       oneToOne: opts.oneToOne,
-      scorer: opts.probability ? 'trained matcher' : `fused profile ${profile.name}`,
+      scorer: opts.scorer?.name ?? `fused profile ${profile.name}`,
     },
   };
 }
