@@ -12,6 +12,7 @@ import { createError } from '../errors.ts';
 import type { LabeledPair, PairRecord } from '../learning/pairs.ts';
 import type { JobProgress } from './jobs.ts';
 import { productToPairRecord } from '../tasks/learned-matcher.ts';
+import { DEFAULT_VALID_SHARE } from '../learning/pairs.ts';
 
 export interface LearningJobContext {
   engine: Engine;
@@ -59,7 +60,7 @@ export interface TrainJobInput {
 
 export async function runTrainJob(ctx: LearningJobContext, input: TrainJobInput, report: (p: JobProgress) => void) {
   const { trainMatcher, saveMatcherModel } = await import('../learning/matcher.ts');
-  const { splitPairs } = await import('../learning/pairs.ts');
+  const { trainingSplit } = await import('../learning/pairs.ts');
   report({ stage: 'load labels', done: 0, total: 1 });
   const lookup = await pairRecordLookup(ctx, [input.left, input.right]);
   const { pairs, unresolved } = labelledPairs(ctx, lookup, input.source);
@@ -67,7 +68,7 @@ export async function runTrainJob(ctx: LearningJobContext, input: TrainJobInput,
   if (pairs.length < 4 || positives === 0 || positives === pairs.length) {
     throw createError('INVALID_ARGUMENT', `training needs at least 4 labelled pairs with both matches and non-matches; found ${pairs.length} (${positives} matches, ${unresolved} with unknown ids)`, { field: 'labels' });
   }
-  const [train, valid] = pairs.length >= 10 ? splitPairs(pairs, input.validShare ?? 0.2) : [pairs, []];
+  const { train, valid } = trainingSplit(pairs, { validShare: input.validShare ?? DEFAULT_VALID_SHARE });
   const matcher = trainMatcher(train, valid, {
     classifier: input.classifier ?? 'gbdt',
     onProgress: (stage, done, total) => report({ stage, done, total }),
