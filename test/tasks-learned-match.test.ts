@@ -78,6 +78,12 @@ test('a matcher trained on labelled pairs decides catalog matching', async () =>
         assert.equal(typeof item.fusedScore, 'number');
       }
       assert.equal(similar.noGoodMatch, similar.items.length === 0);
+      const history = [...a.keys()].slice(0, 3);
+      const recs = await engine.recommend({ history, k: 5, model: modelPath });
+      const plain = await engine.recommend({ history, k: 5 });
+      assert.equal(plain.sameAsHistory, 0);
+      const probabilities = matcher.score(recs.items.flatMap((item) => history.map((h) => ({ left: productToPairRecord(a.get(h)!), right: productToPairRecord(a.get(item.product.id) ?? b.get(item.product.id)!) }))));
+      for (const p of probabilities) assert.ok(p < matcher.model.threshold, 'nothing the model calls a history item is recommended');
       const dedup = await engine.dedup(undefined, { model: modelPath });
       assert.equal(dedup.stats.scorer, 'trained matcher logistic (matcher.json)');
       for (const g of dedup.groups) for (const p of g.pairs) assert.ok(p.score >= matcher.model.threshold);

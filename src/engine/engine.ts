@@ -62,8 +62,8 @@ export interface EngineOptions {
   /** How image URLs are fetched; without it URLs are refused (the library opens no connection itself). */
   imageFetch: ImageFetch | undefined;
   /**
-   * A matcher model file from `prodsim train`: the scorer of similar, substitutes, match and dedup
-   * (each call may name another with `model`). Without one they rank by the fused profile.
+   * A matcher model file from `prodsim train`: the scorer of similar, substitutes, match and dedup,
+   * and what recommend leaves out as already in the history (each call may name another with `model`). Without one they rank by the fused profile.
    */
   model: string | undefined;
 }
@@ -114,7 +114,7 @@ export interface Engine {
   getProduct(id: string): Product | undefined;
   similar(options: Pick<SimilarOptions, 'id'> & Partial<Omit<SimilarOptions, 'scorer'>> & ModelOption): Promise<SimilarResult>;
   search(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>): Promise<SearchResult>;
-  recommend(options: Pick<RecommendOptions, 'history'> & Partial<RecommendOptions>): Promise<RecommendResult>;
+  recommend(options: Pick<RecommendOptions, 'history'> & Partial<Omit<RecommendOptions, 'scorer'>> & ModelOption): Promise<RecommendResult>;
   coldStart(options: Pick<ColdStartOptions, 'product'> & Partial<ColdStartOptions>): Promise<{ source: ProductSummary; items: ScoredProduct[] }>;
   price(options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference>;
   tagSimilarity(a: string, b: string, options?: Partial<TagSimilarityOptions>): Promise<TagPairScore>;
@@ -243,7 +243,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     getProduct: (id) => store.getProduct(id)?.product,
     similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(model) }),
     search: (o) => searchProducts(catalog, o, opts.crossEncoder),
-    recommend: (o) => recommend(catalog, o),
+    recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(model) }),
     coldStart: (o) => coldStartNeighbours(catalog, o),
     price: (o) => priceReference(catalog, o),
     tagSimilarity: (a, b, o) => tagSimilarity(catalog, a, b, o),

@@ -112,6 +112,7 @@ const recommendInput = z.strictObject({
   filter,
   lambda: z.number().min(0).max(1).optional().describe('MMR: 1 = relevance only, 0 = diversity only'),
   inStockOnly: z.boolean().optional(),
+  model,
 });
 const coldStartInput = z.strictObject({ product: productInputSchema, k, filter });
 const encodeInput = z.strictObject({ text: z.string().min(1).max(TASK_LIMITS.maxQueryLength), k });
