@@ -121,3 +121,29 @@ export function readTaobaoSplits(dir: string): TaobaoSplits {
     test: readTaobaoPairs(`${dir}/test.jsonl`),
   };
 }
+
+/**
+ * Record id → product cluster id of a Taobao split (`id_*`, `cluster_id_*`). Kept apart from the
+ * records (equal clusters are the label): for record-disjoint splits and the dedup benchmark only.
+ */
+export function readTaobaoClusters(path: string): Map<string, string> {
+  if (!existsSync(path)) throw createError('FILE_NOT_FOUND', `no such file: ${path}`, { file: path });
+  const out = new Map<string, string>();
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let row: Record<string, unknown>;
+      try {
+        row = JSON.parse(line) as Record<string, unknown>;
+      } catch (e) {
+        throw createError('PARSE_ERROR', `invalid JSON: ${(e as Error).message}`, { file: path, line: i + 1 });
+      }
+      for (const side of ['left', 'right'] as const) {
+        const id = str(row[`id_${side}`]);
+        const cluster = str(row[`cluster_id_${side}`]);
+        if (id !== '' && cluster !== '') out.set(id, cluster);
+      }
+    });
+  return out;
+}
