@@ -9,7 +9,7 @@ import { seededRandom } from '../random.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
 
 export interface RecordDisjointSplitOptions {
-  /** Shares of product clusters given to train, valid and test (normalised; each > 0). */
+  /** Shares of product clusters given to train, valid and test (normalised; train > 0, the others ≥ 0). */
   shares: readonly [number, number, number];
   seed: number;
   /** Identity of a record (two pairs naming the same record must give the same key). */
@@ -71,7 +71,7 @@ function createUnionFind(): { find(k: string): string; union(a: string, b: strin
 export function recordDisjointSplit(pairs: readonly LabeledPair[], options: Partial<RecordDisjointSplitOptions> = {}): RecordDisjointSplit {
   const opts: RecordDisjointSplitOptions = { ...DEFAULT_RECORD_DISJOINT_OPTIONS, ...options };
   const [a, b, c] = opts.shares;
-  if (!(a > 0 && b > 0 && c > 0)) throw createError('INVALID_ARGUMENT', `record-disjoint split: every share must be > 0, got ${opts.shares.join(' / ')}`, { field: 'shares' });
+  if (!(a > 0 && b >= 0 && c >= 0)) throw createError('INVALID_ARGUMENT', `record-disjoint split: shares must be > 0 (train) and ≥ 0, got ${opts.shares.join(' / ')}`, { field: 'shares' });
   const uf = createUnionFind();
   const keys = pairs.map((p) => [opts.recordKey(p.left, p, 'left'), opts.recordKey(p.right, p, 'right')] as const);
   pairs.forEach((p, i) => {
@@ -132,4 +132,40 @@ export function sharedRecordCount(
   let shared = 0;
   for (const k of testKeys) if (seen.has(k)) shared++;
   return { shared, testRecords: testKeys.size };
+}
+
+/** Share of the distinct records of `valid` that also occur in `train` (0 when valid is empty). */
+export function sharedRecordShare(train: readonly LabeledPair[], valid: readonly LabeledPair[]): number {
+  const { shared, testRecords } = sharedRecordCount(train, valid);
+  return testRecords === 0 ? 0 : shared / testRecords;
+}
+
+/**
+ * Validation pairs that mostly repeat training records cannot tell when boosting starts to memorise
+ * those records: their loss keeps falling with every tree (Taobao val, 1,265 of 1,287 records in
+ * train: valid log loss 0.315 → 0.149 from 50 to 1,500 trees, so the 1,500-tree cap was always hit).
+ * Above this share, early stopping runs on a record-disjoint part of the training pairs instead.
+ */
+export const MAX_SHARED_RECORD_SHARE_FOR_EARLY_STOPPING = 0.2;
+
+/**
+ * Indices of the training pairs to fit on and of those to stop on, record-disjoint (whole product
+ * clusters held out, `stopShare` of them), for early stopping when the validation pairs share too
+ * many records with the training pairs; undefined when validation pairs are fit for it.
+ */
+export function earlyStoppingSplit(
+  train: readonly LabeledPair[],
+  valid: readonly LabeledPair[],
+  options: { stopShare?: number; seed?: number } = {},
+): { fit: number[]; stop: number[]; sharedRecordShare: number } | undefined {
+  const shared = sharedRecordShare(train, valid);
+  if (valid.length > 0 && shared <= MAX_SHARED_RECORD_SHARE_FOR_EARLY_STOPPING) return undefined;
+  const stopShare = options.stopShare ?? 0.2;
+  const index = new Map<LabeledPair, number>(train.map((p, i) => [p, i]));
+  const split = recordDisjointSplit(train, { shares: [1 - stopShare, stopShare, 0], seed: options.seed ?? 1 });
+  const fit = split.train.map((p) => index.get(p)!);
+  const stop = split.valid.map((p) => index.get(p)!);
+  const hasBoth = (idx: number[]) => idx.some((i) => train[i]!.label === 1) && idx.some((i) => train[i]!.label !== 1);
+  if (!hasBoth(fit) || !hasBoth(stop)) return undefined;
+  return { fit, stop, sharedRecordShare: shared };
 }
