@@ -65,6 +65,11 @@ test('record-disjoint split: no record and no product cluster in two parts', () 
   assert.equal(split.train.length + split.valid.length + split.test.length + split.dropped, pairs.length);
   // Every kept match stays a match, and each part has some.
   for (const part of [split.train, split.valid, split.test]) assert.ok(part.some((p) => p.label === 1));
+  // Valid and test keep the match rate of all pairs (2 in 21 here), not every match of their clusters.
+  const rate = (ps: LabeledPair[]) => ps.filter((p) => p.label === 1).length / ps.length;
+  for (const part of [split.valid, split.test]) assert.ok(Math.abs(rate(part) - rate(pairs)) < 0.03, `match rate ${rate(part)} vs ${rate(pairs)}`);
+  const unbalanced = recordDisjointSplit(pairs, { seed: 3, keepMatchRate: false });
+  assert.ok(rate(unbalanced.test) > 2 * rate(pairs), 'without rebalancing, test is match-heavy');
   // A plain random split of the same pairs shares records: the helper sees it.
   assert.ok(sharedRecordCount(pairs.slice(0, 200), pairs.slice(200)).shared > 0);
 });

@@ -19,6 +19,13 @@ export interface RecordDisjointSplitOptions {
    * it, clusters are the connected components of the matching pairs.
    */
   clusterOf: ((record: PairRecord, pair: LabeledPair, side: 'left' | 'right') => string | undefined) | undefined;
+  /**
+   * A match stays whole inside a cluster, a non-match needs both its clusters in one part: left alone,
+   * valid and test would hold every match of their clusters but only about share² of the non-matches
+   * (WDC Products: 400 matches to 309 non-matches instead of 1 to 4), which flatters F1. With this on,
+   * matches of valid and test are subsampled (seeded) back to the match rate of all the pairs.
+   */
+  keepMatchRate: boolean;
 }
 
 export const DEFAULT_RECORD_DISJOINT_OPTIONS = {
@@ -26,6 +33,7 @@ export const DEFAULT_RECORD_DISJOINT_OPTIONS = {
   seed: 1,
   recordKey: (record: PairRecord) => JSON.stringify(record),
   clusterOf: undefined,
+  keepMatchRate: true,
 } as const satisfies RecordDisjointSplitOptions;
 
 export interface RecordDisjointSplit {
@@ -118,6 +126,20 @@ export function recordDisjointSplit(pairs: readonly LabeledPair[], options: Part
     if (pl === pr) parts[pl].push(p);
     else dropped++;
   });
+  if (opts.keepMatchRate) {
+    const rate = pairs.filter((p) => p.label === 1).length / Math.max(1, pairs.length);
+    for (const k of [1, 2] as const) {
+      const part = parts[k];
+      const matches = part.filter((p) => p.label === 1);
+      const others = part.length - matches.length;
+      const keep = rate < 1 ? Math.min(matches.length, Math.round((rate * others) / (1 - rate))) : matches.length;
+      if (keep >= matches.length) continue;
+      // Seeded choice of `keep` matches, the part's order otherwise kept.
+      const chosen = new Set(matches.map((p, i) => [p, rand()] as const).sort((x, y) => x[1] - y[1]).slice(0, keep).map(([p]) => p));
+      dropped += matches.length - keep;
+      parts[k] = part.filter((p) => p.label !== 1 || chosen.has(p));
+    }
+  }
   return { train: parts[0], valid: parts[1], test: parts[2], dropped, clusters: roots.length };
 }
 
