@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createError } from '../../errors.ts';
 import type { LabeledPair, PairRecord } from '../pairs.ts';
+import type { Product } from '../../catalog/product.ts';
 
 /** Separators of the `pv_pairs` field: `key#:#value#;#key#:#value`. */
 export const PV_PAIR_SEPARATOR = '#;#';
@@ -146,4 +147,22 @@ export function readTaobaoClusters(path: string): Map<string, string> {
       }
     });
   return out;
+}
+
+/**
+ * A Taobao record as a catalog product, the way a shop would load it: title, category path, the
+ * `pv_pairs` as attributes and the 品牌 attribute as brand.
+ */
+export function taobaoProduct(record: PairRecord, id: string): Product {
+  const attributes = Object.fromEntries(pvPairsToMap(record['pv_pairs']));
+  const brand = attributes['品牌'];
+  return {
+    id,
+    title: record['title'] || '(无标题)',
+    ...(record['category_path'] ? { category: record['category_path'] } : {}),
+    ...(brand ? { brand } : {}),
+    tags: [],
+    images: [],
+    attributes,
+  };
 }
