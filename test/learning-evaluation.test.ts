@@ -5,6 +5,7 @@ import { parseWdcProductPairs, type LabeledPair } from '../src/learning/pairs.ts
 import { recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
 import { calibrate, calibrateAll, decideByRules, fitIsotonic, fitPlatt, oneToOneAssignment } from '../src/learning/calibration.ts';
 import { readTaobaoClusters, readTaobaoPairs } from '../src/learning/zh/taobao.ts';
+import { zScoreFusion } from '../src/learning/unsupervised-fusion.ts';
 
 const rec = (title: string) => ({ title });
 
@@ -128,4 +129,17 @@ test('Taobao clusters: equal cluster ids are exactly the matching pairs', { skip
   const clusters = readTaobaoClusters(`${TAOBAO}val.jsonl`);
   const pairs = readTaobaoPairs(`${TAOBAO}val.jsonl`);
   for (const p of pairs) assert.equal(clusters.get(p.leftId!) === clusters.get(p.rightId!), p.label === 1);
+});
+
+test('z-score fusion: a part on a small scale counts as much as one on a large scale; a constant part adds nothing', () => {
+  const wide = [0.1, 0.5, 0.9];
+  const narrow = [0.88, 0.9, 0.92];
+  const flat = [0.5, 0.5, 0.5];
+  const fused = zScoreFusion([wide, narrow, flat]);
+  // Both informative parts agree on the order and are standardised to the same values.
+  const z = Math.sqrt(1.5); // (x − mean) / sd for three evenly spaced values
+  assert.ok(Math.abs(fused[0]! + (2 * z) / 3) < 1e-9 && Math.abs(fused[1]!) < 1e-9 && Math.abs(fused[2]! - (2 * z) / 3) < 1e-9, `got ${[...fused]}`);
+  // A raw mean would let the wide part decide alone when the two disagree; standardised, they cancel.
+  const cancel = zScoreFusion([wide, [0.92, 0.9, 0.88]]);
+  for (const v of cancel) assert.ok(Math.abs(v) < 1e-9);
 });
