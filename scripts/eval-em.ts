@@ -404,7 +404,8 @@ const commit = git('rev-parse --short HEAD');
 // The paths this run imports (src/learning/zh is the Chinese work, not used here).
 const dirtyFiles = git("status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders/glove src/encoders/encoder.ts src/similarity src/catalog ':!src/learning/zh'")
   .split('\n')
-  .map((l) => l.slice(3).trim())
+  // The output is trimmed, so the first line may have lost its leading status space: strip the status word.
+  .map((l) => l.replace(/^\s*\S{1,2}\s+/, "").trim())
   .filter((l) => l !== '' && l !== 'unknown');
 const dirty = dirtyFiles.length > 0;
 const totalSeconds = (performance.now() - started) / 1000;
