@@ -13,8 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import { readPairs, readRecordTable, readWdcProductPairs, type LabeledPair, type PairRecord } from '../src/learning/pairs.ts';
 import { recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
-import { decideByRules, THRESHOLD_RULES, type ThresholdRule } from '../src/learning/calibration.ts';
-import { confusion, metricsFromCounts, type PairMetrics } from '../src/learning/metrics.ts';
+import { evaluateThresholdRules, THRESHOLD_RULES, type RuleMetrics, type ThresholdRule } from '../src/learning/calibration.ts';
 import { matcherFromModel, recordsOfPairs, trainMatcher, type Matcher } from '../src/learning/matcher.ts';
 import { FEATURE_GROUPS, type FeatureGroup } from '../src/learning/pair-features.ts';
 import { fitGradientBoosting, predictGradientBoosting } from '../src/learning/gradient-boosting.ts';
@@ -219,8 +218,8 @@ interface Row {
   /** Distinct test records also in train / all distinct test records. */
   overlap: { shared: number; testRecords: number };
   /** GBDT decisions on test under each threshold rule (fitted on valid), with the predicted match count. */
-  rules: Record<ThresholdRule, PairMetrics & { predicted: number }>;
-  extraTests: { name: string; rules: Record<ThresholdRule, PairMetrics & { predicted: number }>; positives: number }[];
+  rules: Record<ThresholdRule, RuleMetrics>;
+  extraTests: { name: string; rules: Record<ThresholdRule, RuleMetrics>; positives: number }[];
   disjoint: DisjointResult | undefined;
 }
 
@@ -232,18 +231,11 @@ interface DisjointResult {
   floor: PairEvaluation;
   noLabel: PairEvaluation;
   gbdt: PairEvaluation;
-  rules: Record<ThresholdRule, PairMetrics & { predicted: number }>;
+  rules: Record<ThresholdRule, RuleMetrics>;
   positives: number;
   earlyStopping: string;
 }
 
-function rulesOn(validScores: ArrayLike<number>, yValid: Uint8Array, pairs: readonly LabeledPair[], scores: ArrayLike<number>): Record<ThresholdRule, PairMetrics & { predicted: number }> {
-  const decided = decideByRules({ scores: validScores, labels: yValid }, { scores, pairs });
-  const y = labels(pairs);
-  const out = {} as Record<ThresholdRule, PairMetrics & { predicted: number }>;
-  for (const rule of THRESHOLD_RULES) out[rule] = { ...metricsFromCounts(confusion(decided[rule], y)), predicted: decided[rule].reduce((a, b) => a + b, 0) };
-  return out;
-}
 
 // ---------------------------------------------------------------- run
 
@@ -334,8 +326,8 @@ for (const bench of BENCHMARKS) {
   }
   // Threshold rules for products the threshold was not tuned on: fitted on valid, applied to test.
   const gbValidScores = gb.matcher.score(valid);
-  const rules = rulesOn(gbValidScores, yValid, test, testScores);
-  const extraTests = (loaded.extraTests ?? []).map((e) => ({ name: e.name, rules: rulesOn(gbValidScores, yValid, e.pairs, gb.matcher.score(e.pairs)), positives: labels(e.pairs).reduce((a, b) => a + b, 0) }));
+  const rules = evaluateThresholdRules({ scores: gbValidScores, labels: yValid }, { pairs: test, scores: testScores });
+  const extraTests = (loaded.extraTests ?? []).map((e) => ({ name: e.name, rules: evaluateThresholdRules({ scores: gbValidScores, labels: yValid }, { pairs: e.pairs, scores: gb.matcher.score(e.pairs) }), positives: labels(e.pairs).reduce((a, b) => a + b, 0) }));
   const overlap = sharedRecordCount(train, test);
 
   // Record-disjoint: product clusters of the training data (train + valid) split 60/20/20, none in two parts.
@@ -359,7 +351,7 @@ for (const bench of BENCHMARKS) {
         floor: dFloor,
         noLabel: dNoLabel,
         gbdt: evaluatePairs(st, ydt, m.model.threshold),
-        rules: rulesOn(sv, ydv, dTest, st),
+        rules: evaluateThresholdRules({ scores: sv, labels: ydv }, { pairs: dTest, scores: st }),
         positives: ydt.reduce((a, b) => a + b, 0),
         earlyStopping: es ? `${es.trees} trees on ${es.on}` : '—',
       };
@@ -434,7 +426,7 @@ const main = markdownTable(
   ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
 );
 
-const ruleCell = (m: PairMetrics & { predicted: number }) => `${pct(m.f1)} (${pct(m.precision)} / ${pct(m.recall)}; ${m.predicted})`;
+const ruleCell = (m: RuleMetrics) => `${pct(m.f1)} (${pct(m.precision)} / ${pct(m.recall)}; ${m.predicted})`;
 const rulesTable = markdownTable(
   ['test set', 'matches', ...THRESHOLD_RULES],
   rows.flatMap((r) => [

@@ -25,8 +25,7 @@ import { readTaobaoClusters, readTaobaoSplits, taobaoProduct } from '../src/lear
 import { earlyStoppingSplit, recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
 import { fitGradientBoostingHeldOut } from '../src/learning/gradient-boosting.ts';
 import { noLabelFusionScorer } from '../src/learning/fusion-learning.ts';
-import { decideByRules, THRESHOLD_RULES, type ThresholdRule } from '../src/learning/calibration.ts';
-import { confusion, metricsFromCounts, type PairMetrics } from '../src/learning/metrics.ts';
+import { evaluateThresholdRules, THRESHOLD_RULES, type RuleMetrics, type ThresholdRule } from '../src/learning/calibration.ts';
 import { readStsPairs, spearman, type StsPair } from '../src/learning/zh/sts.ts';
 import { catalogBrandWords } from '../src/learning/zh/attributes.ts';
 import { fitZhPairFeatures, type ZhFeatureGroup, ZH_FEATURE_GROUPS } from '../src/learning/zh/zh-features.ts';
@@ -102,7 +101,7 @@ interface TaobaoResult {
   noLabel: PairEvaluation;
   overlap: { shared: number; testRecords: number };
   earlyStopping: string;
-  rules: Record<ThresholdRule, PairMetrics & { predicted: number }>;
+  rules: Record<ThresholdRule, RuleMetrics>;
   disjoint: {
     sizes: [number, number, number];
     clusters: number;
@@ -112,7 +111,7 @@ interface TaobaoResult {
     gbdt: PairEvaluation;
     validF1: number;
     trees: number;
-    rules: Record<ThresholdRule, PairMetrics & { predicted: number }>;
+    rules: Record<ThresholdRule, RuleMetrics>;
   };
 }
 
@@ -122,13 +121,6 @@ function fitGbdt(rows: Float64Array[], y: Uint8Array, names: string[], vRows: Fl
   return fitGradientBoosting({ rows, labels: y }, names, {}, { rows: vRows, labels: vy });
 }
 
-function rulesOn(validScores: ArrayLike<number>, yValid: Uint8Array, pairs: readonly LabeledPair[], scores: ArrayLike<number>): Record<ThresholdRule, PairMetrics & { predicted: number }> {
-  const decided = decideByRules({ scores: validScores, labels: yValid }, { scores, pairs });
-  const y = labels(pairs);
-  const out = {} as Record<ThresholdRule, PairMetrics & { predicted: number }>;
-  for (const rule of THRESHOLD_RULES) out[rule] = { ...metricsFromCounts(confusion(decided[rule], y)), predicted: decided[rule].reduce((a, b) => a + b, 0) };
-  return out;
-}
 
 function standardizer(rows: readonly Float64Array[]): (r: Float64Array) => Float64Array {
   const d = rows[0]?.length ?? 0;
@@ -241,7 +233,7 @@ function runTaobao(): TaobaoResult | undefined {
   }
   const { lr, gb, model } = final!;
   const finalValid = Float64Array.from(xValid, (r) => predictGradientBoosting(model, r));
-  const rules = rulesOn(finalValid, yValid, test, gb.scores);
+  const rules = evaluateThresholdRules({ scores: finalValid, labels: yValid }, { pairs: test, scores: gb.scores });
 
   // No-label default: the records as products, scored by compareProducts with the sameProduct profile.
   const noLabelScorer = noLabelFusionScorer({ toProduct: taobaoProduct, analyzer });
@@ -275,7 +267,7 @@ function runTaobao(): TaobaoResult | undefined {
     gbdt: evaluatePairs(dst, dyt, dChoice.threshold),
     validF1: dChoice.f1,
     trees: dModel.trees.length,
-    rules: rulesOn(dsv, dyv, split.test, dst),
+    rules: evaluateThresholdRules({ scores: dsv, labels: dyv }, { pairs: split.test, scores: dst }),
   };
   log(`Taobao record-disjoint: GBDT valid F1 ${pct(disjoint.validF1)}, test F1 ${pct(disjoint.gbdt.f1)} (${disjoint.trees} trees), LR ${pct(dLrEval.f1)}, floor ${pct(disjoint.floor.f1)}, no-label ${pct(disjoint.noLabel.f1)}`);
   writeEvalReport(gb, PLOT_DIR, {
@@ -521,7 +513,7 @@ if (taobao) {
     ],
     ['l', 'r', 'r', 'r', 'r'],
   );
-  const ruleCell = (m: PairMetrics & { predicted: number }) => `${pct(m.f1)} (${pct(m.precision)} / ${pct(m.recall)}; ${m.predicted})`;
+  const ruleCell = (m: RuleMetrics) => `${pct(m.f1)} (${pct(m.precision)} / ${pct(m.recall)}; ${m.predicted})`;
   const rulesTable = markdownTable(
     ['test set', 'matches', ...THRESHOLD_RULES],
     [

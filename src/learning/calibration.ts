@@ -7,7 +7,7 @@
  */
 import { createError } from '../errors.ts';
 import { sigmoid } from './logistic-regression.ts';
-import { bestF1Threshold } from './metrics.ts';
+import { bestF1Threshold, confusion, metricsFromCounts, type PairMetrics } from './metrics.ts';
 import type { LabeledPair } from './pairs.ts';
 
 export type CalibrationMethod = 'platt' | 'isotonic';
@@ -190,4 +190,18 @@ export function decideByRules(
     'calibrated 0.5 (isotonic)': at(pIso, 0.5),
     '1:1 assignment': oneToOneAssignment(test.pairs, pPlatt, 0.5),
   };
+}
+
+export type RuleMetrics = PairMetrics & { predicted: number };
+
+/** `decideByRules` scored against the test labels: metrics and predicted match count per rule. */
+export function evaluateThresholdRules(
+  valid: { scores: ArrayLike<number>; labels: ArrayLike<number> },
+  test: { scores: ArrayLike<number>; pairs: readonly LabeledPair[] },
+): Record<ThresholdRule, RuleMetrics> {
+  const decided = decideByRules(valid, test);
+  const y = Uint8Array.from(test.pairs, (p) => p.label ?? 0);
+  const out = {} as Record<ThresholdRule, RuleMetrics>;
+  for (const rule of THRESHOLD_RULES) out[rule] = { ...metricsFromCounts(confusion(decided[rule], y)), predicted: decided[rule].reduce((a, b) => a + b, 0) };
+  return out;
 }
