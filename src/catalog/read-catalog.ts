@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
 import { PRODUCT_FIELDS } from './product.ts';
 import {
@@ -84,6 +85,22 @@ async function openBytes(path: string): Promise<Readable> {
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
+}
+
+/**
+ * A compressed catalog is decompressed once to its end before any record is handed out, so a file
+ * that fails to decompress (truncated, corrupt: gzip's CRC and length trailer) yields nothing rather
+ * than its first half. The extra pass costs one decompression, small beside analysing and storing.
+ */
+async function assertDecompresses(path: string): Promise<void> {
+  if (!path.toLowerCase().endsWith('.gz')) return;
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  try {
+    await pipeline(createReadStream(path), createGunzip(), discard);
+  } catch (e) {
+    const cause = e as NodeJS.ErrnoException;
+    throw createError('PARSE_ERROR', `${path}: the compressed file does not decompress (${cause.message}); no record of it was read`, { file: path, expected: 'a complete gzip file' }, cause.code ? { cause: cause.code } : undefined);
+  }
 }
 
 /** Delimiters tried when a CSV file does not say; the one found most often in the header line (outside quotes) wins. */
@@ -204,6 +221,7 @@ function throwForIssue(issue: RecordIssue): never {
 /**
  * Reads a catalog file as products and issues, in file order.
  * - Format from `options.format` or the extension (`.csv`, `.tsv`, `.json`, `.jsonl`/`.ndjson`, each optionally `.gz`).
+ * - A `.gz` file that does not decompress to its end throws PARSE_ERROR before the first record.
  * - Fields through `options.mapping`, then their own names, then common other names (`guessFieldNames`).
  * - Throws FILE_NOT_FOUND, UNSUPPORTED_FORMAT, UNKNOWN_OPTION/INVALID_ARGUMENT for bad options,
  *   PARSE_ERROR when the file as a whole cannot be read (a JSON document that is not an array), and in
@@ -214,6 +232,12 @@ export async function* readCatalog(path: string, options: Partial<ReadCatalogOpt
   const opts = resolveReadCatalogOptions(options);
   const format = opts.format ?? detectCatalogFormat(path);
   const bytes = await openBytes(path);
+  try {
+    await assertDecompresses(path);
+  } catch (e) {
+    bytes.destroy();
+    throw e;
+  }
   const delimiter = opts.delimiter ?? (format === 'tsv' ? '\t' : format === 'csv' ? await sniffCsvDelimiter(path) : ',');
   const conversion: RecordToProductOptions = {
     mapping: opts.mapping,
