@@ -22,7 +22,7 @@ import {
 } from './catalog.ts';
 import { readCsvRecords } from './csv-records.ts';
 import { splitJsonProducts } from './json-array-splitter.ts';
-import { describeValue, recordToProduct, resolveFieldMapping, type RecordToProductOptions, type ResolvedMapping } from './record-to-product.ts';
+import { describeValue, isIsoCurrencyCode, recordToProduct, resolveFieldMapping, type RecordToProductOptions, type ResolvedMapping } from './record-to-product.ts';
 
 const EXTENSION_FORMATS: Readonly<Record<string, CatalogFormat>> = {
   csv: 'csv',
@@ -61,7 +61,7 @@ export function resolveReadCatalogOptions(options: Partial<ReadCatalogOptions> =
   if (resolved.format !== undefined && !['csv', 'tsv', 'json', 'jsonl'].includes(resolved.format)) {
     throw createError('UNSUPPORTED_FORMAT', `readCatalog: unknown format "${String(resolved.format)}"`, { field: 'format' });
   }
-  if (resolved.defaultCurrency !== undefined && !/^[A-Z]{3}$/.test(resolved.defaultCurrency)) {
+  if (resolved.defaultCurrency !== undefined && !isIsoCurrencyCode(resolved.defaultCurrency)) {
     throw createError('INVALID_ARGUMENT', `readCatalog: defaultCurrency must be an upper-case ISO 4217 code like CNY, got "${resolved.defaultCurrency}"`, {
       field: 'defaultCurrency',
     });
@@ -80,6 +80,7 @@ async function openBytes(path: string): Promise<Readable> {
     throw createError('FILE_NOT_FOUND', `catalog file not found: ${path}`, { file: path });
   }
   if (!info.isFile()) throw createError('FILE_NOT_FOUND', `not a file: ${path}`, { file: path });
+  await assertDecompresses(path);
   const raw = createReadStream(path);
   if (!path.toLowerCase().endsWith('.gz')) return raw;
   const gunzip = createGunzip();
@@ -232,12 +233,6 @@ export async function* readCatalog(path: string, options: Partial<ReadCatalogOpt
   const opts = resolveReadCatalogOptions(options);
   const format = opts.format ?? detectCatalogFormat(path);
   const bytes = await openBytes(path);
-  try {
-    await assertDecompresses(path);
-  } catch (e) {
-    bytes.destroy();
-    throw e;
-  }
   const delimiter = opts.delimiter ?? (format === 'tsv' ? '\t' : format === 'csv' ? await sniffCsvDelimiter(path) : ',');
   const conversion: RecordToProductOptions = {
     mapping: opts.mapping,
