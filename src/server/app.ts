@@ -228,7 +228,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   for (const name of Object.keys(TASKS) as TaskName[]) {
     const task = TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>;
-    app.post(`/v1/${task.path}`, requireRead, async (c) => {
+    app.post(`/v1/${task.path}`, task.writes ? requireWrite : requireRead, async (c) => {
       const body = await jsonBody(c);
       checkK(body);
       const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>);

@@ -855,6 +855,14 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       }
       stmt.setMeta.run(key, value);
     },
+    deleteEncoderVectors(encoderId) {
+      return db.prepare(`DELETE FROM vectors WHERE encoder_id = ?`).run(encoderId).changes;
+    },
+    compact() {
+      db.exec('VACUUM');
+      // A WAL store keeps the rewritten pages in its -wal file until a checkpoint gives them back.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     stats(): StoreStats {
       const products = store.count();
       const vectors: StoreStats['vectors'] = {};
