@@ -11,10 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine } from '../src/engine/engine.ts';
-import { createServerApp } from '../src/server/app.ts';
 import { runFaultRound, type FaultRound } from '../test/fixtures/fault-rounds.ts';
-import { CATALOG_KINDS, checkCatalogKind, checkRequestKind, REQUEST_KINDS, type KindResult } from '../test/fixtures/fuzz-corpus.ts';
+import { CATALOG_KINDS, checkCatalogKind, checkRequestKind, REQUEST_KINDS, startFuzzServer, type KindResult } from '../test/fixtures/fuzz-corpus.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,30 +36,12 @@ const catalogResults: KindResult[] = [];
 for (const [i, kind] of CATALOG_KINDS.entries()) catalogResults.push(await checkCatalogKind(kind, { runs, seed: seed + i }));
 log(`catalog kinds: ${catalogResults.length}, ${catalogResults.reduce((n, r) => n + r.runs, 0)} samples`);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-faults-'));
 const requestResults: KindResult[] = [];
+const server = await startFuzzServer();
 try {
-  const root = path.join(dir, 'catalogs');
-  fs.mkdirSync(root);
-  fs.writeFileSync(path.join(root, 'left.jsonl'), fs.readFileSync('data/sample-catalog.jsonl', 'utf8').split('\n').slice(0, 20).join('\n') + '\n');
-  const engine = await createEngine({ storePath: path.join(dir, 'store.db'), images: false });
-  try {
-    await engine.ingest(path.join(root, 'left.jsonl'));
-    const token = 'bench-token';
-    const server = createServerApp({ engine, writeToken: token, catalogRoot: root, reportsDir: path.join(dir, 'reports'), evalDir: path.join(dir, 'eval'), limits: { maxBodyBytes: 64 * 1024, maxBatch: 50 } });
-    const request = async (method: string, p: string, init: { body?: string; contentType?: string | null; token?: 'write' }) => {
-      const headers: Record<string, string> = {};
-      if (init.contentType !== null) headers['content-type'] = init.contentType ?? 'application/json';
-      if (init.token) headers.authorization = `Bearer ${token}`;
-      const res = await server.app.request(p, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
-      return { status: res.status, text: await res.text() };
-    };
-    for (const [i, kind] of REQUEST_KINDS.entries()) requestResults.push(await checkRequestKind(request, kind, { runs, seed: seed + i }));
-  } finally {
-    engine.close();
-  }
+  for (const [i, kind] of REQUEST_KINDS.entries()) requestResults.push(await checkRequestKind(server.request, kind, { runs, seed: seed + i }));
 } finally {
-  fs.rmSync(dir, { recursive: true, force: true });
+  server.close();
 }
 const fuzzSeconds = (performance.now() - started) / 1000;
 log(`request kinds: ${requestResults.length}`);

@@ -9,12 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createEngine, type Engine } from '../src/engine/engine.ts';
-import { createServerApp, type ServerApp } from '../src/server/app.ts';
 import { createProductStore } from '../src/store/index.ts';
 import { ingestCatalog } from '../src/tasks/ingest.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
-import { CATALOG_KINDS, checkCatalogKind, checkRequestKind, REQUEST_KINDS } from './fixtures/fuzz-corpus.ts';
+import { CATALOG_KINDS, checkCatalogKind, checkRequestKind, REQUEST_KINDS, startFuzzServer } from './fixtures/fuzz-corpus.ts';
 import fc from 'fast-check';
 
 const RUNS = 8;
@@ -62,32 +60,14 @@ test('all JSONL kinds in one file ingested into a store: every good record store
 });
 
 describe('bad requests', () => {
-  const TOKEN = 'fuzz-token';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-fuzz-http-'));
-  let engine: Engine;
-  let server: ServerApp;
+  let server: Awaited<ReturnType<typeof startFuzzServer>>;
   before(async () => {
-    const root = path.join(dir, 'catalogs');
-    fs.mkdirSync(root);
-    fs.writeFileSync(path.join(root, 'left.jsonl'), fs.readFileSync('data/sample-catalog.jsonl', 'utf8').split('\n').slice(0, 20).join('\n') + '\n');
-    engine = await createEngine({ storePath: path.join(dir, 'store.db'), images: false });
-    await engine.ingest(path.join(root, 'left.jsonl'));
-    server = createServerApp({ engine, writeToken: TOKEN, catalogRoot: root, reportsDir: path.join(dir, 'reports'), evalDir: path.join(dir, 'eval'), limits: { maxBodyBytes: 64 * 1024, maxBatch: 50 } });
+    server = await startFuzzServer();
   });
-  after(() => {
-    engine.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const request = async (method: string, p: string, init: { body?: string; contentType?: string | null; token?: 'write' }) => {
-    const headers: Record<string, string> = {};
-    if (init.contentType !== null) headers['content-type'] = init.contentType ?? 'application/json';
-    if (init.token) headers.authorization = `Bearer ${TOKEN}`;
-    const res = await server.app.request(p, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
-    return { status: res.status, text: await res.text() };
-  };
+  after(() => server.close());
   for (const kind of REQUEST_KINDS) {
     test(kind.name, async () => {
-      const r = await checkRequestKind(request, kind, { runs: RUNS, seed: SEED });
+      const r = await checkRequestKind(server.request, kind, { runs: RUNS, seed: SEED });
       assert.equal(r.asExpected, r.runs, r.failure);
     });
   }
