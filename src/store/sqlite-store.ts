@@ -894,6 +894,8 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       // the last writer to close switches.
       if (!opts.readonly && opts.path !== ':memory:') {
         try {
+          // Without waiting: another connection holding the store is the common case (a server).
+          db.pragma('busy_timeout = 0');
           db.pragma('journal_mode = DELETE');
         } catch {
           // another process has the store open: it switches when it closes
