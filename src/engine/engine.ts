@@ -37,6 +37,7 @@ import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
+import { removeSupersededTextVectors } from '../tasks/text-space.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -130,7 +131,16 @@ export interface Engine {
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
   stats(): StoreStats;
+  /** Removes vectors of superseded text spaces and compacts the store file. */
+  vacuum(): Promise<VacuumSummary>;
   close(): void;
+}
+
+export interface VacuumSummary {
+  /** Vectors removed per encoder id (earlier states of the current text space). */
+  removedVectors: Record<string, number>;
+  sizeBytesBefore: number;
+  sizeBytesAfter: number;
 }
 
 const IMAGE_BASE_DIR_KEY = 'images.baseDir';
@@ -267,6 +277,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     inspectText: (text, k) => inspectText(catalog, text, k),
     stats: () => store.stats(),
+    async vacuum() {
+      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
+      const sizeBytesBefore = store.stats().sizeBytes;
+      const removedVectors = store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
+      store.compact();
+      return { removedVectors, sizeBytesBefore, sizeBytesAfter: store.stats().sizeBytes };
+    },
     close: () => store.close(),
   };
   return engine;

@@ -14,11 +14,13 @@ import { similarCommand } from './similar.ts';
 import { statsCommand } from './stats.ts';
 import { tagsCommand } from './tags.ts';
 import { trainCommand } from './train.ts';
+import { vacuumCommand } from './vacuum.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   ingestCommand,
   showCommand,
   statsCommand,
+  vacuumCommand,
   similarCommand,
   searchCommand,
   tagsCommand,
