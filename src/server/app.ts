@@ -20,7 +20,8 @@ import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, typ
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
-import { createJobRunner, type JobRunner } from './jobs.ts';
+import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
+import { DEFAULT_TASK_JOB_LIMITS, exceedsSyncBound, isLongTask, startTaskJob, type TaskJobLimits } from './task-jobs.ts';
 import { runEvalJob, runTrainJob, type LearningJobContext } from './learning-jobs.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -65,6 +66,10 @@ export interface ServerAppOptions {
   evalDir?: string;
   /** Benchmark reports shown by the evaluation page (default `<catalogRoot>/docs/benchmarks`). */
   reportsDir?: string;
+  /** When dedup and match answer 202 with a job, and the job's heap cap (`task-jobs.ts`). */
+  taskJobs?: Partial<TaskJobLimits>;
+  /** The jobs' deadline (`jobs.ts`). */
+  jobRunner?: Partial<JobRunnerOptions>;
 }
 
 export interface ServerApp {
@@ -160,7 +165,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     for (const folder of serverFolders) out = out.split(folder + sep).join('').split(folder).join('.');
     return out.replace(/(?<![\w:/.])\/(?:[^\s/:'"`]+\/)+([^\s/:'"`]+)/g, '…/$1');
   }
-  const jobs = createJobRunner();
+  const jobs = createJobRunner(options.jobRunner);
+  const taskJobLimits: TaskJobLimits = { ...DEFAULT_TASK_JOB_LIMITS, ...options.taskJobs };
   const metrics = createServerMetrics();
   const imageFetch = options.allowImageUrls ? createGuardedImageFetch() : undefined;
   const app = new Hono();
@@ -241,6 +247,16 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     }
     await next();
   };
+  /**
+   * Reads whose cost grows with the catalog (dedup, match) need a token even where reads are open:
+   * the write token, or the read token when one is set. One untokened dedup held a 62k-product
+   * server for 805 s (issue 17).
+   */
+  const requireTokenForLongTask = (c: Context): void => {
+    const token = bearer(c);
+    const ok = token !== undefined && ((options.writeToken !== undefined && sameSecret(token, options.writeToken)) || (options.readToken !== undefined && sameSecret(token, options.readToken)));
+    if (!ok) throw createError('UNAUTHORIZED', 'dedup and match need the header "Authorization: Bearer <token>" (the write token, or the read token when the server has one)');
+  };
 
   /** k above the server's bound is refused with the field named (the schema bounds it too). */
   function checkK(body: unknown): void {
@@ -267,6 +283,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const body = await jsonBody(c);
       checkK(body);
       const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
+      if (isLongTask(name)) {
+        requireTokenForLongTask(c);
+        if (exceedsSyncBound(engine, name, input, taskJobLimits)) {
+          const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
+          return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+        }
+      }
       return c.json((await task.run(engine, input)) as object);
     });
   }
@@ -379,23 +402,22 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   });
 
   app.post('/v1/jobs/match', requireRead, async (c) => {
-    const body = await jsonBody(c);
-    const asked = parseTaskInput('match', body);
+    requireTokenForLongTask(c);
+    const asked = parseTaskInput('match', await jsonBody(c));
     const input = confineServerPaths(asked, c);
-    const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
-    const left = source(input.left, 'left');
-    const right = source(input.right, 'right');
-    const job = jobs.start('match', async (report) => {
-      const result = await engine.match(left, right, {
-        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
-        ...(input.oneToOne !== undefined ? { oneToOne: input.oneToOne } : {}),
-        ...(input.blockK !== undefined ? { blockK: input.blockK } : {}),
-        ...(input.profile !== undefined ? { profile: input.profile } : {}),
-        onProgress: (done, total) => report({ stage: 'match', done, total }),
-      });
-      return { ...result, left: typeof asked.left === 'string' ? asked.left : null, right: typeof asked.right === 'string' ? asked.right : null };
-    });
-    return c.json(job, 202);
+    const job = startTaskJob(jobs, engine, 'match', input, taskJobLimits, (result) => ({
+      ...result,
+      left: typeof asked.left === 'string' ? asked.left : null,
+      right: typeof asked.right === 'string' ? asked.right : null,
+    }));
+    return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+  });
+
+  app.post('/v1/jobs/dedup', requireRead, async (c) => {
+    requireTokenForLongTask(c);
+    const input = confineServerPaths(parseTaskInput('dedup', await jsonBody(c)), c);
+    const job = startTaskJob(jobs, engine, 'dedup', input, taskJobLimits);
+    return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
   });
 
   app.post('/v1/jobs/train', requireWrite, async (c) => {
@@ -416,6 +438,14 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const job = jobs.get(c.req.param('id'));
     if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
     return c.json(job.error ? { ...job, error: { ...job.error, message: hideServerPaths(job.error.message) } } : job);
+  });
+  app.post('/v1/jobs/:id/cancel', requireRead, (c) => {
+    requireTokenForLongTask(c);
+    const id = c.req.param('id');
+    const job = jobs.get(id);
+    if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${id}" (finished jobs are kept for a while)`, { field: 'id' });
+    const cancelled = jobs.cancel(id);
+    return c.json({ ...job, result: undefined, cancelled });
   });
 
   // ------------------------------------------------------------------ reports (evaluation page)

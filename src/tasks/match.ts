@@ -38,6 +38,8 @@ export interface MatchOptions {
   /** Above this many right products the dense blocking uses HNSW instead of exact search. */
   exactBlockingLimit: number;
   onProgress: ((done: number, total: number) => void) | undefined;
+  /** Stops the work between products (a cancelled job, a deadline). */
+  signal: AbortSignal | undefined;
 }
 
 export const DEFAULT_MATCH_OPTIONS = {
@@ -48,6 +50,7 @@ export const DEFAULT_MATCH_OPTIONS = {
   scorer: undefined,
   exactBlockingLimit: 20_000,
   onProgress: undefined,
+  signal: undefined,
 } as const satisfies MatchOptions;
 
 export interface MatchedPair {
@@ -147,6 +150,7 @@ export async function matchCatalogs(
       }
       candidates.push([i, j]);
     }
+    opts.signal?.throwIfAborted();
     opts.onProgress?.(i + 1, left.length);
   });
 

@@ -1,0 +1,37 @@
+/**
+ * Inside a worker thread: opens its own read-only engine on the caller's store and runs one task of
+ * the registry, posting progress, then the result or the error (see `task-thread.ts`).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isProdsimError } from '../errors.ts';
+import { createEngine } from './engine.ts';
+import { runTask } from './task-registry.ts';
+import type { TaskThreadMessage, TaskThreadRequest } from './task-thread.ts';
+
+const request = workerData as TaskThreadRequest;
+const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
+// Progress is posted at most this often: a message per product would flood the caller's event loop.
+const PROGRESS_INTERVAL_MS = 200;
+
+let lastProgress = 0;
+try {
+  const engine = await createEngine({ ...request.engine, readonly: true });
+  try {
+    const result = await runTask(engine, request.name, request.input, {
+      onProgress: (done, total) => {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_INTERVAL_MS && done < total) return;
+        lastProgress = now;
+        post({ type: 'progress', done, total });
+      },
+    });
+    post({ type: 'result', result });
+  } finally {
+    engine.close();
+  }
+} catch (e) {
+  post({
+    type: 'error',
+    error: isProdsimError(e) ? { code: e.code, message: e.message, ...(e.location ? { location: e.location } : {}) } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) },
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Runs a task of the registry in a worker thread, over a second, read-only engine opened on the same
+ * store: the caller's event loop stays free (an HTTP server keeps answering), the thread's heap is
+ * capped (`resourceLimits`), and an abort signal stops it at once (`worker.terminate()`), which
+ * cooperative checks inside a long synchronous loop could not.
+ *
+ *   const groups = await runTaskInThread(engine, 'dedup', {}, { signal, onProgress });
+ *
+ * Only an engine that can be opened again elsewhere qualifies (`canRunInThread`): a store file, and
+ * the default text encoder (an encoder object given to `createEngine` cannot cross threads).
+ */
+import { Worker } from 'node:worker_threads';
+import { createError, rejectUnknownKeys, type ErrorCode, type ErrorLocation } from '../errors.ts';
+import type { Engine, EngineOptions } from './engine.ts';
+import type { TaskName } from './task-registry.ts';
+
+export interface TaskThreadOptions {
+  /**
+   * Old-generation heap cap of the thread in MiB; a task that needs more fails with LIMIT_EXCEEDED
+   * and takes only its thread down. 4 GiB holds a 1M-product dedup's candidate lists and groups.
+   */
+  maxMemoryMb: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((done: number, total: number) => void) | undefined;
+}
+
+export const DEFAULT_TASK_THREAD_OPTIONS = {
+  maxMemoryMb: 4096,
+  signal: undefined,
+  onProgress: undefined,
+} as const satisfies TaskThreadOptions;
+
+/** What the thread is given: how to open the engine, and the task. */
+export interface TaskThreadRequest {
+  engine: Pick<EngineOptions, 'storePath' | 'cacheDir' | 'images' | 'analyzer' | 'quantization'>;
+  name: TaskName;
+  input: unknown;
+}
+
+export type TaskThreadMessage =
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; error: { code: string; message: string; location?: ErrorLocation } };
+
+const ENTRY = new URL('./task-thread-entry.mjs', import.meta.url);
+
+export function canRunInThread(engine: Engine): boolean {
+  const o = engine.options;
+  return o.storePath !== ':memory:' && o.textEncoder === undefined;
+}
+
+export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_TASK_THREAD_OPTIONS), 'runTaskInThread');
+  const opts: TaskThreadOptions = { ...DEFAULT_TASK_THREAD_OPTIONS, ...options };
+  if (!canRunInThread(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in a thread', { field: 'engine' });
+  const { storePath, cacheDir, images, analyzer, quantization } = engine.options;
+  const request: TaskThreadRequest = { engine: { storePath, cacheDir, images, analyzer, quantization }, name, input };
+  opts.signal?.throwIfAborted();
+
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(ENTRY, { workerData: request, resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      settle(() => reject(opts.signal!.reason));
+      void worker.terminate();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: TaskThreadMessage) => {
+      if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
+      else if (m.type === 'result') settle(() => resolve(m.result));
+      else settle(() => reject(createError(m.error.code as ErrorCode, m.error.message, m.error.location)));
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      settle(() =>
+        reject(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? createError('LIMIT_EXCEEDED', `${name} needed more than its memory cap of ${opts.maxMemoryMb} MiB`, { field: 'maxMemoryMb', expected: `at most ${opts.maxMemoryMb} MiB` })
+            : createError('INTERNAL', `${name} thread failed: ${e.message}`),
+        ),
+      );
+    });
+    worker.on('exit', (code) => settle(() => reject(createError('INTERNAL', `${name} thread exited (code ${code}) without a result`))));
+  });
+}
