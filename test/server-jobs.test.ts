@@ -124,3 +124,33 @@ describe('long work runs as jobs, off the event loop', () => {
     }
   });
 });
+
+describe('a pool of threads answers reads (serve --workers)', () => {
+  test('with two worker threads, similar and search answer as the server thread does, and see writes', async () => {
+    const pooled = await startServer({ engine, port: 0, writeToken: TOKEN, workers: 2 });
+    try {
+      const ask = async (s: RunningServer, path: string, body: unknown) => {
+        const res = await fetch(`${s.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: res.status, json: (await res.json()) as Json };
+      };
+      const id = syntheticProduct(21).id;
+      // Several at once, so both threads answer some.
+      const answers = await Promise.all(Array.from({ length: 6 }, () => ask(pooled, '/v1/similar', { id, k: 5 })));
+      const direct = await ask(server, '/v1/similar', { id, k: 5 });
+      for (const a of answers) assert.deepEqual(a.json.items.map((i: Json) => i.product.id), direct.json.items.map((i: Json) => i.product.id));
+      const search = await ask(pooled, '/v1/search', { query: syntheticProduct(21).title, k: 3 });
+      assert.equal(search.status, 200);
+      assert.ok(search.json.hits.length > 0);
+      // A write through the server's engine is seen by the threads' read-only engines.
+      const put = await fetch(`${pooled.url}/v1/products/pool-new-1`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ ...syntheticProduct(21), id: 'pool-new-1' }) });
+      assert.equal(put.status, 200);
+      const seen = await Promise.all(Array.from({ length: 4 }, () => ask(pooled, '/v1/similar', { id: 'pool-new-1', k: 3 })));
+      for (const s of seen) assert.equal(s.status, 200, JSON.stringify(s.json));
+      const missing = await ask(pooled, '/v1/similar', { id: 'no-such-product' });
+      assert.equal(missing.status, 404, 'errors from a thread keep their code');
+    } finally {
+      await pooled.close();
+      engine.deleteProducts(['pool-new-1']);
+    }
+  });
+});

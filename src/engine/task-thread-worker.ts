@@ -3,10 +3,9 @@
  * the registry, posting progress, then the result or the error (see `task-thread.ts`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isProdsimError } from '../errors.ts';
 import { createEngine } from './engine.ts';
 import { runTask } from './task-registry.ts';
-import type { TaskThreadMessage, TaskThreadRequest } from './task-thread.ts';
+import { errorToMessage, type TaskThreadMessage, type TaskThreadRequest } from './task-thread.ts';
 
 const request = workerData as TaskThreadRequest;
 const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
@@ -30,8 +29,5 @@ try {
     engine.close();
   }
 } catch (e) {
-  post({
-    type: 'error',
-    error: isProdsimError(e) ? { code: e.code, message: e.message, ...(e.location ? { location: e.location } : {}) } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) },
-  });
+  post({ type: 'error', error: errorToMessage(e) });
 }

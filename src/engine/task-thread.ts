@@ -10,7 +10,7 @@
  * the default text encoder (an encoder object given to `createEngine` cannot cross threads).
  */
 import { Worker } from 'node:worker_threads';
-import { createError, rejectUnknownKeys, type ErrorCode, type ErrorLocation } from '../errors.ts';
+import { createError, isProdsimError, rejectUnknownKeys, type ErrorCode, type ErrorLocation } from '../errors.ts';
 import type { Engine, EngineOptions } from './engine.ts';
 import type { TaskName } from './task-registry.ts';
 
@@ -44,6 +44,21 @@ export type TaskThreadMessage =
 
 const ENTRY = new URL('./task-thread-entry.mjs', import.meta.url);
 
+/** An error as a thread posts it (a ProdsimError keeps its code and location). */
+export function errorToMessage(e: unknown): { code: string; message: string; location?: ErrorLocation } {
+  return isProdsimError(e) ? { code: e.code, message: e.message, ...(e.location ? { location: e.location } : {}) } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+export function errorFromMessage(e: { code: string; message: string; location?: ErrorLocation }): Error {
+  return createError(e.code as ErrorCode, e.message, e.location);
+}
+
+/** How a thread opens its engine: the caller's store and configuration, read-only. */
+export function threadEngineOptions(engine: Engine): TaskThreadRequest['engine'] {
+  const { storePath, cacheDir, images, analyzer, quantization } = engine.options;
+  return { storePath, cacheDir, images, analyzer, quantization };
+}
+
 export function canRunInThread(engine: Engine): boolean {
   const o = engine.options;
   return o.storePath !== ':memory:' && o.textEncoder === undefined;
@@ -53,8 +68,7 @@ export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, 
   rejectUnknownKeys(options, Object.keys(DEFAULT_TASK_THREAD_OPTIONS), 'runTaskInThread');
   const opts: TaskThreadOptions = { ...DEFAULT_TASK_THREAD_OPTIONS, ...options };
   if (!canRunInThread(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in a thread', { field: 'engine' });
-  const { storePath, cacheDir, images, analyzer, quantization } = engine.options;
-  const request: TaskThreadRequest = { engine: { storePath, cacheDir, images, analyzer, quantization }, name, input };
+  const request: TaskThreadRequest = { engine: threadEngineOptions(engine), name, input };
   opts.signal?.throwIfAborted();
 
   return new Promise((resolve, reject) => {
@@ -74,7 +88,7 @@ export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, 
     worker.on('message', (m: TaskThreadMessage) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
       else if (m.type === 'result') settle(() => resolve(m.result));
-      else settle(() => reject(createError(m.error.code as ErrorCode, m.error.message, m.error.location)));
+      else settle(() => reject(errorFromMessage(m.error)));
     });
     worker.on('error', (e: Error & { code?: string }) => {
       settle(() =>

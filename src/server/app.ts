@@ -16,6 +16,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Product } from '../catalog/product.ts';
 import type { Engine } from '../engine/engine.ts';
+import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
+import { canRunInThread } from '../engine/task-thread.ts';
 import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
@@ -70,6 +72,8 @@ export interface ServerAppOptions {
   taskJobs?: Partial<TaskJobLimits>;
   /** The jobs' deadline (`jobs.ts`). */
   jobRunner?: Partial<JobRunnerOptions>;
+  /** Threads that answer the registry's short tasks (similar, search, …); without one, this thread does. */
+  taskPool?: TaskPool | undefined;
 }
 
 export interface ServerApp {
@@ -290,6 +294,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
           return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
         }
       }
+      if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
       return c.json((await task.run(engine, input)) as object);
     });
   }
@@ -504,6 +509,11 @@ export interface StartServerOptions extends ServerAppOptions {
   port?: number;
   /** Default 127.0.0.1 (loopback only). */
   host?: string;
+  /**
+   * Threads answering the short tasks (`createTaskPool`), for every core; 1 (the default): this
+   * thread answers them. Needs an engine over a store file with the default encoder.
+   */
+  workers?: number;
 }
 
 export interface RunningServer {
@@ -515,8 +525,11 @@ export interface RunningServer {
 }
 
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { port = 8787, host = '127.0.0.1', ...appOptions } = options;
-  const app = createServerApp(appOptions);
+  const { port = 8787, host = '127.0.0.1', workers = 1, ...appOptions } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw createError('INVALID_ARGUMENT', `workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
+  if (workers > 1 && !canRunInThread(appOptions.engine)) throw createError('INVALID_ARGUMENT', 'workers > 1 needs an engine over a store file with the default text encoder', { field: 'workers' });
+  const taskPool = appOptions.taskPool ?? (workers > 1 ? createTaskPool(appOptions.engine, { threads: workers }) : undefined);
+  const app = createServerApp({ ...appOptions, taskPool });
   return new Promise((resolveStart, reject) => {
     const server = serve({ fetch: app.app.fetch, port, hostname: host }, (info) => {
       const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -525,7 +538,11 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
         port: info.port,
         server,
         app,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: async () => {
+          await new Promise<void>((done) => server.close(() => done()));
+          // A pool given by the caller is the caller's to close.
+          if (taskPool && !appOptions.taskPool) await taskPool.close();
+        },
       });
     });
     server.once('error', reject);
