@@ -39,6 +39,7 @@ interface Run {
   concurrency: number;
   requests: number;
   errors: number;
+  errorReasons: Record<string, number>;
   seconds: number;
   p50: number;
   p99: number;
@@ -52,6 +53,8 @@ const { url, bodies, concurrency, seconds } = workerData;
 (async () => {
   const latencies = [];
   let errors = 0;
+  const reasons = {};
+  const failed = (why) => { errors += 1; reasons[why] = (reasons[why] || 0) + 1; };
   let i = 0;
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
@@ -63,23 +66,24 @@ const { url, bodies, concurrency, seconds } = workerData;
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         await res.arrayBuffer();
         if (res.ok) latencies.push(performance.now() - start);
-        else errors += 1;
-      } catch {
-        errors += 1;
+        else failed('HTTP ' + res.status);
+      } catch (e) {
+        failed(String(e && e.cause ? e.cause.code || e.cause.message : e));
       }
     }
   }
   await Promise.all(Array.from({ length: concurrency }, loop));
-  parentPort.postMessage({ latencies, errors, seconds: (performance.now() - t0) / 1000 });
+  parentPort.postMessage({ latencies, errors, reasons, seconds: (performance.now() - t0) / 1000 });
 })();
 `;
 
 function load(name: string, workers: number, concurrency: number, url: string, bodies: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const client = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency, seconds } });
-    client.once('message', (m: { latencies: number[]; errors: number; seconds: number }) => {
+    client.once('message', (m: { latencies: number[]; errors: number; reasons: Record<string, number>; seconds: number }) => {
       const latencies = m.latencies.sort((a, b) => a - b);
-      resolve({ name, workers, concurrency, requests: latencies.length, errors: m.errors, seconds: m.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 });
+      if (m.errors > 0) process.stderr.write(`${name}, ${workers} worker(s), ${concurrency} in flight: errors ${JSON.stringify(m.reasons)}\n`);
+      resolve({ name, workers, concurrency, requests: latencies.length, errors: m.errors, errorReasons: m.reasons, seconds: m.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 });
       void client.terminate();
     });
     client.once('error', reject);

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
@@ -121,6 +121,38 @@ describe('long work runs as jobs, off the event loop', () => {
     } finally {
       await limited.close();
       await capped.close();
+    }
+  });
+});
+
+describe('train jobs over many labels run in a thread', () => {
+  test('a train job learns from the stored labels in a worker thread and saves the matcher', async () => {
+    const modelPath = join(dir, 'matcher.json');
+    // syncMaxLabels 0: any train job goes to a thread.
+    const threaded = await startServer({ engine, port: 0, writeToken: TOKEN, modelPath, evalDir: join(dir, 'eval'), taskJobs: { syncMaxLabels: 0 } });
+    try {
+      const id = (i: number) => syntheticProduct(i).id;
+      engine.store.putLabels([
+        { leftId: id(7), rightId: 'dup-of-7', label: 1, source: 'jobs-test' },
+        { leftId: id(11), rightId: 'dup-of-11', label: 1, source: 'jobs-test' },
+        { leftId: id(1), rightId: id(2), label: 0, source: 'jobs-test' },
+        { leftId: id(3), rightId: id(4), label: 0, source: 'jobs-test' },
+        { leftId: id(5), rightId: id(6), label: 0, source: 'jobs-test' },
+      ]);
+      const res = await fetch(`${threaded.url}/v1/jobs/train`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ source: 'jobs-test', classifier: 'logistic' }) });
+      assert.equal(res.status, 202);
+      const { id: jobId } = (await res.json()) as Json;
+      let job: Json;
+      do {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await (await fetch(`${threaded.url}/v1/jobs/${jobId}`)).json()) as Json;
+      } while (job.state === 'queued' || job.state === 'running');
+      assert.equal(job.state, 'done', JSON.stringify(job.error));
+      assert.equal(job.result.pairs, 5);
+      assert.equal(job.result.model, modelPath);
+      assert.ok(existsSync(modelPath));
+    } finally {
+      await threaded.close();
     }
   });
 });

@@ -1,11 +1,12 @@
 /**
  * Inside a worker thread: opens its own read-only engine on the caller's store and runs one task of
- * the registry, posting progress, then the result or the error (see `task-thread.ts`).
+ * the registry (or the `ThreadWork` a module exports), posting progress, then the result or the
+ * error (see `task-thread.ts`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.ts';
-import { runTask } from './task-registry.ts';
-import { errorToMessage, type TaskThreadMessage, type TaskThreadRequest } from './task-thread.ts';
+import { runTask, type TaskName } from './task-registry.ts';
+import { errorToMessage, type TaskThreadMessage, type TaskThreadRequest, type ThreadWork } from './task-thread.ts';
 
 const request = workerData as TaskThreadRequest;
 const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
@@ -16,14 +17,15 @@ let lastProgress = 0;
 try {
   const engine = await createEngine({ ...request.engine, readonly: true });
   try {
-    const result = await runTask(engine, request.name, request.input, {
-      onProgress: (done, total) => {
-        const now = Date.now();
-        if (now - lastProgress < PROGRESS_INTERVAL_MS && done < total) return;
-        lastProgress = now;
-        post({ type: 'progress', done, total });
-      },
-    });
+    const onProgress = (done: number, total: number, stage?: string) => {
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS && done < total) return;
+      lastProgress = now;
+      post({ type: 'progress', done, total, stage });
+    };
+    const result = request.module
+      ? await ((await import(request.module)) as Record<string, ThreadWork>)[request.name]!(engine, request.input as never, onProgress)
+      : await runTask(engine, request.name as TaskName, request.input, { onProgress });
     post({ type: 'result', result });
   } finally {
     engine.close();

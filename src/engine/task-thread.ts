@@ -21,7 +21,7 @@ export interface TaskThreadOptions {
    */
   maxMemoryMb: number;
   signal: AbortSignal | undefined;
-  onProgress: ((done: number, total: number) => void) | undefined;
+  onProgress: ((done: number, total: number, stage?: string) => void) | undefined;
 }
 
 export const DEFAULT_TASK_THREAD_OPTIONS = {
@@ -30,15 +30,21 @@ export const DEFAULT_TASK_THREAD_OPTIONS = {
   onProgress: undefined,
 } as const satisfies TaskThreadOptions;
 
-/** What the thread is given: how to open the engine, and the task. */
+/** What the thread is given: how to open the engine, and the task (or other work over the engine). */
 export interface TaskThreadRequest {
   engine: Pick<EngineOptions, 'storePath' | 'cacheDir' | 'images' | 'analyzer' | 'quantization'>;
-  name: TaskName;
+  /** The registry task, or the name of the work exported by `module`. */
+  name: string;
+  /** A module exporting `name` as a `ThreadWork`, for long work that is not a registry task (train, eval). */
+  module?: string | undefined;
   input: unknown;
 }
 
+/** Long work other than a registry task, run over the thread's read-only engine. */
+export type ThreadWork = (engine: Engine, input: never, onProgress: (done: number, total: number, stage?: string) => void) => Promise<unknown>;
+
 export type TaskThreadMessage =
-  | { type: 'progress'; done: number; total: number }
+  | { type: 'progress'; done: number; total: number; stage?: string | undefined }
   | { type: 'result'; result: unknown }
   | { type: 'error'; error: { code: string; message: string; location?: ErrorLocation } };
 
@@ -65,10 +71,22 @@ export function canRunInThread(engine: Engine): boolean {
 }
 
 export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
+  return runInThread(engine, { engine: threadEngineOptions(engine), name, input }, options);
+}
+
+/**
+ * `runTaskInThread` for work that is not a registry task: the export `name` of `module` (a file URL),
+ * a `ThreadWork` called with the thread's read-only engine and `input` (structured-cloned).
+ */
+export function runWorkInThread(engine: Engine, module: URL, name: string, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
+  return runInThread(engine, { engine: threadEngineOptions(engine), name, module: module.href, input }, options);
+}
+
+function runInThread(engine: Engine, request: TaskThreadRequest, options: Partial<TaskThreadOptions>): Promise<unknown> {
   rejectUnknownKeys(options, Object.keys(DEFAULT_TASK_THREAD_OPTIONS), 'runTaskInThread');
   const opts: TaskThreadOptions = { ...DEFAULT_TASK_THREAD_OPTIONS, ...options };
   if (!canRunInThread(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in a thread', { field: 'engine' });
-  const request: TaskThreadRequest = { engine: threadEngineOptions(engine), name, input };
+  const { name } = request;
   opts.signal?.throwIfAborted();
 
   return new Promise((resolve, reject) => {
@@ -86,7 +104,7 @@ export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, 
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: TaskThreadMessage) => {
-      if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
+      if (m.type === 'progress') opts.onProgress?.(m.done, m.total, m.stage);
       else if (m.type === 'result') settle(() => resolve(m.result));
       else settle(() => reject(errorFromMessage(m.error)));
     });

@@ -17,14 +17,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Product } from '../catalog/product.ts';
 import type { Engine } from '../engine/engine.ts';
 import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
-import { canRunInThread } from '../engine/task-thread.ts';
+import { canRunInThread, runWorkInThread } from '../engine/task-thread.ts';
 import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
 import { DEFAULT_TASK_JOB_LIMITS, exceedsSyncBound, isLongTask, startTaskJob, type TaskJobLimits } from './task-jobs.ts';
-import { runEvalJob, runTrainJob, type LearningJobContext } from './learning-jobs.ts';
+import { runEvalJob, runTrainJob, type EvalJobInput, type LearningJobContext, type TrainJobInput } from './learning-jobs.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInputSchema, trainJobSchema } from './schemas.ts';
@@ -83,6 +83,8 @@ export interface ServerApp {
 }
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
+/** The module whose exports run train and eval jobs in a worker thread. */
+const LEARNING_THREAD_MODULE = new URL('./learning-jobs.ts', import.meta.url);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -425,17 +427,36 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
   });
 
+  /**
+   * Train and eval jobs over more than `syncMaxLabels` stored labels, or a pairs file over
+   * `syncMaxCatalogBytes`, run in a worker thread over a read-only engine (a GBDT over many labels
+   * holds its thread for minutes); catalog paths go resolved.
+   */
+  const learningJob = (kind: 'train' | 'eval', input: TrainJobInput | (EvalJobInput & { pairsPath?: string })) => {
+    const resolved = { ...input, ...(input.left ? { left: catalogPath(input.left, 'left') } : {}), ...(input.right ? { right: catalogPath(input.right, 'right') } : {}) };
+    return jobs.start(kind, (report, signal) => {
+      const pairsPath = 'pairsPath' in input ? input.pairsPath : undefined;
+      const large = engine.store.countLabels() > taskJobLimits.syncMaxLabels || (pairsPath !== undefined && statSync(pairsPath).size > taskJobLimits.syncMaxCatalogBytes);
+      if (large && canRunInThread(engine)) {
+        return runWorkInThread(engine, LEARNING_THREAD_MODULE, kind === 'train' ? 'trainInThread' : 'evalInThread', { input: resolved, modelPath, evalDir }, {
+          signal,
+          maxMemoryMb: taskJobLimits.maxMemoryMb,
+          onProgress: (done, total, stage) => report({ stage: stage ?? kind, done, total }),
+        });
+      }
+      return kind === 'train' ? runTrainJob(learningCtx, resolved as TrainJobInput, report) : runEvalJob(learningCtx, resolved, report);
+    });
+  };
+
   app.post('/v1/jobs/train', requireWrite, async (c) => {
     const input = parseBody(trainJobSchema, await jsonBody(c), 'train job');
-    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
-    return c.json(jobs.start('train', (report) => runTrainJob(learningCtx, input, report)), 202);
+    return c.json(learningJob('train', input), 202);
   });
 
   app.post('/v1/jobs/eval', requireWrite, async (c) => {
     const input = parseBody(evalJobSchema, await jsonBody(c), 'eval job');
-    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
     const pairsPath = input.pairs ? catalogPath(input.pairs, 'pairs') : undefined;
-    return c.json(jobs.start('eval', (report) => runEvalJob(learningCtx, { ...input, ...(pairsPath ? { pairsPath } : {}) }, report)), 202);
+    return c.json(learningJob('eval', { ...input, ...(pairsPath ? { pairsPath } : {}) }), 202);
   });
 
   app.get('/v1/jobs', requireRead, (c) => c.json({ jobs: jobs.list().map(({ result: _r, ...j }) => j) }));

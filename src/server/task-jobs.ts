@@ -2,7 +2,7 @@
  * Tasks whose cost grows with the catalog (dedup, match) as background jobs: above a bound a request
  * answers `202` with a job instead of holding the event loop, and the job runs the task of the
  * registry in a worker thread (`runTaskInThread`: its own read-only engine, a heap cap, stopped at
- * once on cancel or deadline). An engine that cannot be opened in a thread (`:memory:` store, a custom
+ * once on cancel or deadline); a job within the bound runs here. An engine that cannot be opened in a thread (`:memory:` store, a custom
  * encoder object) runs the task here, where the task yields to the event loop between batches.
  */
 import { statSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface TaskJobLimits {
   syncMaxProducts: number;
   /** Largest catalog file a request may name before it answers 202 (≈ 1,000 products of the sample catalog). */
   syncMaxCatalogBytes: number;
+  /** Most stored pair labels a train or eval job learns from or scores in the server's thread. */
+  syncMaxLabels: number;
   /** Heap cap of a job's thread, in MiB. */
   maxMemoryMb: number;
 }
@@ -31,6 +33,7 @@ export interface TaskJobLimits {
 export const DEFAULT_TASK_JOB_LIMITS = {
   syncMaxProducts: 1_000,
   syncMaxCatalogBytes: 512 * 1024,
+  syncMaxLabels: 1_000,
   maxMemoryMb: 4096,
 } as const satisfies TaskJobLimits;
 
@@ -51,7 +54,11 @@ export function exceedsSyncBound(engine: Engine, name: LongTaskName, input: Reco
   return products > limits.syncMaxProducts;
 }
 
-/** Starts the task as a job; `decorate` adds fields to its result (e.g. the catalog paths asked for). */
+/**
+ * Starts the task as a job; `decorate` adds fields to its result (e.g. the catalog paths asked for).
+ * Work within the synchronous bound runs in this thread: a thread opens its own engine first (GloVe
+ * and CEDICT tables, indexes: seconds, a minute on a loaded machine), longer than such work takes.
+ */
 export function startTaskJob(
   jobs: JobRunner,
   engine: Engine,
@@ -62,7 +69,7 @@ export function startTaskJob(
 ): Job {
   return jobs.start(name, async (report, signal) => {
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
-    const result = canRunInThread(engine)
+    const result = canRunInThread(engine) && exceedsSyncBound(engine, name, input, limits)
       ? await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb })
       : await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
     return decorate(result as object);
