@@ -54,7 +54,7 @@ async function waitForEnd(id: string): Promise<Json> {
 }
 
 describe('long work runs as jobs, off the event loop', () => {
-  test('dedup and match need a token even where reads are open', async () => {
+  test('dedup above the synchronous bound, and dedup jobs, need a token even where reads are open', async () => {
     assert.equal((await call('POST', '/v1/dedup', {}, '')).status, 401);
     assert.equal((await call('POST', '/v1/jobs/dedup', {}, '')).status, 401);
     assert.equal((await call('POST', '/v1/match', { left: 'data/shop-a.jsonl', right: 'data/shop-b.jsonl' }, '')).status, 401);
@@ -108,7 +108,7 @@ describe('long work runs as jobs, off the event loop', () => {
     const capped = await startServer({ engine, port: 0, writeToken: TOKEN, taskJobs: { maxMemoryMb: 8 } });
     try {
       for (const [s, field] of [[limited, 'deadline'], [capped, 'maxMemoryMb']] as const) {
-        const res = await fetch(`${s.url}/v1/jobs/dedup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{}' });
+        const res = await fetch(`${s.url}/v1/jobs/dedup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
         const { id } = (await res.json()) as Json;
         let job: Json;
         do {
@@ -139,7 +139,7 @@ describe('train jobs over many labels run in a thread', () => {
         { leftId: id(3), rightId: id(4), label: 0, source: 'jobs-test' },
         { leftId: id(5), rightId: id(6), label: 0, source: 'jobs-test' },
       ]);
-      const res = await fetch(`${threaded.url}/v1/jobs/train`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ source: 'jobs-test', classifier: 'logistic' }) });
+      const res = await fetch(`${threaded.url}/v1/jobs/train`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ source: 'jobs-test', classifier: 'logistic' }) });
       assert.equal(res.status, 202);
       const { id: jobId } = (await res.json()) as Json;
       let job: Json;
@@ -174,7 +174,7 @@ describe('a pool of threads answers reads (serve --workers)', () => {
       assert.equal(search.status, 200);
       assert.ok(search.json.hits.length > 0);
       // A write through the server's engine is seen by the threads' read-only engines.
-      const put = await fetch(`${pooled.url}/v1/products/pool-new-1`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ ...syntheticProduct(21), id: 'pool-new-1' }) });
+      const put = await fetch(`${pooled.url}/v1/products/pool-new-1`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...syntheticProduct(21), id: 'pool-new-1' }) });
       assert.equal(put.status, 200);
       const seen = await Promise.all(Array.from({ length: 4 }, () => ask(pooled, '/v1/similar', { id: 'pool-new-1', k: 3 })));
       for (const s of seen) assert.equal(s.status, 200, JSON.stringify(s.json));

@@ -254,9 +254,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     await next();
   };
   /**
-   * Reads whose cost grows with the catalog (dedup, match) need a token even where reads are open:
-   * the write token, or the read token when one is set. One untokened dedup held a 62k-product
-   * server for 805 s (issue 17).
+   * Reads whose cost grows with the catalog (dedup, match) need a token above the synchronous bound
+   * and as jobs, even where reads are open: the write token, or the read token when one is set. One
+   * untokened dedup held a 62k-product server for 805 s (issue 17).
    */
   const requireTokenForLongTask = (c: Context): void => {
     const token = bearer(c);
@@ -289,12 +289,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const body = await jsonBody(c);
       checkK(body);
       const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
-      if (isLongTask(name)) {
+      // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
+      if (isLongTask(name) && exceedsSyncBound(engine, name, input, taskJobLimits)) {
         requireTokenForLongTask(c);
-        if (exceedsSyncBound(engine, name, input, taskJobLimits)) {
-          const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
-          return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
-        }
+        const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
+        return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
       }
       if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
       return c.json((await task.run(engine, input)) as object);

@@ -37,12 +37,12 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
         operationId: t.name,
         summary: t.summary,
         tags: ['tasks'],
-        // dedup and match need a token even where reads are open (task-jobs.ts), and answer 202 with a job above a bound.
-        security: t.writes ? write : isLongTask(t.name as TaskName) ? [{ readToken: [] }, { writeToken: [] }] : read,
+        // dedup and match above a bound answer 202 with a job, and then need a token (task-jobs.ts).
+        security: t.writes ? write : read,
         requestBody: jsonBody({ $ref: `#/components/schemas/${t.name}Input` }),
         responses: {
           '200': ok(`${t.name} result`),
-          ...(isLongTask(t.name as TaskName) ? { '202': ok('above the synchronous bound: the job (poll GET /v1/jobs/{id}, the Location header)', { $ref: '#/components/schemas/Job' }) } : {}),
+          ...(isLongTask(t.name as TaskName) ? { '202': ok('above the synchronous bound (token holders only): the job (poll GET /v1/jobs/{id}, the Location header)', { $ref: '#/components/schemas/Job' }) } : {}),
           ...errorResponses([400, 401, 404, 413, 422]),
         },
       },
