@@ -32,6 +32,7 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
+import { findStoreDuplicates } from '../tasks/store-dedup.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
@@ -201,15 +202,6 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     return scorer ? { scorer, threshold: scorer.threshold } : {};
   }
 
-  function storedRepresentations() {
-    const reps = [];
-    for (const { product } of store.iterateProducts()) {
-      const r = catalog.represent(product.id);
-      if (r) reps.push(r);
-    }
-    return reps;
-  }
-
   const engine: Engine = {
     options: opts,
     store,
@@ -270,7 +262,8 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async dedup(source, { model, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
-      if (source === undefined) return { ...(await findDuplicates(storedRepresentations(), options)), issues: [] };
+      // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
+      if (source === undefined) return { ...(await findStoreDuplicates(catalog, options)), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },

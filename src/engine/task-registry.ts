@@ -60,6 +60,12 @@ export function toProduct(record: Record<string, unknown>, where = 'product'): P
 const catalogSource = z.union([z.string().describe('path of a catalog file on the server'), z.array(productInputSchema).max(TASK_LIMITS.maxInlineProducts)]);
 const toSource = (s: z.infer<typeof catalogSource>) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `product ${i + 1}`)));
 
+/** What a caller may pass to a long task: where progress goes (done of total, in the task's unit), and a signal that stops it. */
+export interface TaskContext {
+  onProgress?: ((done: number, total: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface TaskDefinition<S extends z.ZodType, O> {
   readonly name: string;
   readonly summary: string;
@@ -68,7 +74,7 @@ export interface TaskDefinition<S extends z.ZodType, O> {
   readonly path: string;
   /** The task changes the store: over HTTP it needs the write token. */
   readonly writes?: true;
-  run(engine: Engine, input: z.output<S>): Promise<O>;
+  run(engine: Engine, input: z.output<S>, context?: TaskContext): Promise<O>;
 }
 
 function defineTask<S extends z.ZodType, O>(t: TaskDefinition<S, O>): TaskDefinition<S, O> {
@@ -159,14 +165,19 @@ export const TASKS = Object.freeze({
     summary: 'match the same products across two catalogs',
     input: matchInput,
     path: 'match',
-    run: (engine, i) => engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile, model: i.model })),
+    run: (engine, i, context = {}) =>
+      engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile, model: i.model, onProgress: context.onProgress, signal: context.signal })),
   }),
   dedup: defineTask({
     name: 'dedup',
     summary: 'duplicate groups inside one catalog (default: the store)',
     input: dedupInput,
     path: 'dedup',
-    run: (engine, i) => engine.dedup(i.catalog === undefined ? undefined : toSource(i.catalog), defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile, model: i.model })),
+    run: (engine, i, context = {}) =>
+      engine.dedup(
+        i.catalog === undefined ? undefined : toSource(i.catalog),
+        defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile, model: i.model, onProgress: context.onProgress, signal: context.signal }),
+      ),
   }),
   recommend: defineTask({
     name: 'recommend',
@@ -220,7 +231,7 @@ export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): z.out
   return parsed.data as z.output<(typeof TASKS)[N]['input']>;
 }
 
-export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown): Promise<unknown> {
+export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown, context: TaskContext = {}): Promise<unknown> {
   const input = parseTaskInput(name, raw);
-  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input);
+  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, context);
 }
