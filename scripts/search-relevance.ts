@@ -70,14 +70,15 @@ export interface RankingSystem {
 }
 
 /** Which retriever's hits a single-retriever system keeps (the fused list also holds the others' hits at score 0). */
-export type RetrieverOnly = 'keyword' | 'dense';
+export type RetrieverOnly = 'keyword' | 'characters' | 'dense';
 
 /**
  * A configuration of prodsim search as a ranking system. `options` may carry keys a later search
  * version reads (a learned ranker file…): they are passed through to `engine.search`.
  */
 export function engineSystem(engine: Engine, name: string, options: Partial<SearchOptions> & Record<string, unknown>, only?: RetrieverOnly): RankingSystem {
-  const keep = (h: SearchHit) => (only === 'keyword' ? h.sources.keywordRank !== undefined : only === 'dense' ? h.sources.denseRank !== undefined : true);
+  const keep = (h: SearchHit) =>
+    only === 'keyword' ? h.sources.keywordRank !== undefined : only === 'characters' ? h.sources.characterRank !== undefined : only === 'dense' ? h.sources.denseRank !== undefined : true;
   return {
     name,
     async rank(query, mode, judged) {

@@ -28,7 +28,8 @@ describe('query coverage and calibrated relevance', () => {
     const c = queryCoverage(analyzer.analyze('墙面底漆').tokens, primer);
     assert.ok(c > 0.4 && c < 1, `墙面底漆 coverage ${c}`);
     const bedding = productEvidenceText(product('c', '水星家纺 纯棉四件套 1.5m床 蓝色 床单被套', { category: '家居/床上用品/四件套' }), analyzer);
-    assert.equal(queryCoverage(analyzer.analyze('蓝牙耳机').tokens, bedding), 0);
+    const blue = queryCoverage(analyzer.analyze('蓝牙耳机').tokens, bedding);
+    assert.ok(blue < 0.2, `蓝牙耳机 on blue bedding: ${blue} (one character of four, half credit)`);
     const jars = productEvidenceText(product('d', 'Ball Mason Jar 8 oz, set of 12'), analyzer);
     assert.equal(queryCoverage(analyzer.analyze('mason jars').tokens, jars), 1);
   });
@@ -47,17 +48,18 @@ describe('search on the sample catalog (issue #15: 蓝牙耳机 and 游戏本 re
     assert.ok(!r.hits.some((h) => /床上用品|杯具/.test(h.product.category ?? '')), r.hits.map((h) => h.product.title).join(' | '));
     assert.ok(r.bestRelevance >= NO_GOOD_MATCH_BELOW);
   });
-  test('游戏本 (no gaming laptop in the catalog) says no good match, every hit below the threshold', async () => {
+  test('游戏本 (no gaming laptop in the catalog) says no good match, every hit below the threshold; the nearest are laptops', async () => {
     const r = await sample.search({ query: '游戏本', k: 10 });
+    assert.match(r.hits[0]?.product.category ?? '', /笔记本/);
     assert.equal(r.noGoodMatch, true);
     assert.ok(r.hits.every((h) => h.relevance < NO_GOOD_MATCH_BELOW), r.hits.map((h) => `${h.product.title} ${h.relevance}`).join(' | '));
     assert.equal(r.noGoodMatchBelow, NO_GOOD_MATCH_BELOW);
   });
   test('a query the catalog answers is a good match in both languages', async () => {
-    for (const query of ['保温杯', '降噪耳机', 'sony noise cancelling headphones']) {
+    for (const query of ['保温杯', '降噪耳机', '男士T恤', '苹果手机 256GB', 'sony noise cancelling headphones']) {
       const r = await sample.search({ query, k: 5 });
       assert.equal(r.noGoodMatch, false, `${query}: best ${r.bestRelevance}`);
-      assert.ok(r.hits[0]!.relevance >= NO_GOOD_MATCH_BELOW);
+      assert.equal(r.bestRelevance, Math.max(...r.hits.map((h) => h.relevance)));
     }
   });
 });
