@@ -127,7 +127,7 @@ const SAMPLE_SEARCHES: readonly [string, RegExp][] = [
   ['空气炸锅', /空气炸锅/], ['运动鞋', /运动鞋/], ['降噪耳机', /耳机/], ['蓝牙耳机', /耳机/], ['手机壳', /手机壳/], ['充电宝', /移动电源/],
   ['羽绒服', /羽绒服/], ['笔记本电脑', /笔记本/], ['男士T恤', /T恤/], ['电饭煲', /电饭煲/], ['钢化膜', /钢化膜/], ['相机', /相机/], ['游戏本', /笔记本/],
 ];
-if (args.only === undefined) {
+if (args.only !== 'en') {
   const engine = await createEngine({ storePath: ':memory:', images: false });
   await engine.ingest(join(ROOT, 'data/sample-catalog.jsonl'));
   const rows: (string | number)[][] = [];

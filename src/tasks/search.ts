@@ -82,10 +82,10 @@ export const DEFAULT_SEARCH_OPTIONS = {
   // the dense side's first rank as much as the keyword side's, however far its cosine).
   chineseQueries: {
     fusion: 'weighted',
-    weights: { keyword: 0.5, characters: 1, dense: 0.5, modelNumber: 2 },
+    weights: { keyword: 0, characters: 1, dense: 0.5, modelNumber: 2 },
     rerankTop: 30,
-    rerankCoverageWeight: 0.4,
-    rerankFirstStageWeight: 0.6,
+    rerankCoverageWeight: 0.5,
+    rerankFirstStageWeight: 0.5,
   },
   temperature: 0.1,
   explain: true,
