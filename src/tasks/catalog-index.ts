@@ -6,7 +6,8 @@
  * bring them up to date when stale: both follow the store's change log, and are rebuilt only when the
  * log does not reach back to them.
  */
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Product } from '../catalog/product.ts';
 import { acceptsTokens, DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
@@ -15,7 +16,7 @@ import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
 import { changeLogPosition, changesAfter, upsertedKeys, type AnalyzedProduct, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type ProductStore, type StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
-import { openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
+import { createMemoryKeywordIndex, openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
 import { storeWithRewrittenTokens } from '../store/keyword/token-view.ts';
 import { DEFAULT_HAN_NGRAM_MAX, hanNgramTokens, hasHanToken } from '../text/han-ngrams.ts';
@@ -142,6 +143,15 @@ export const HAN_NGRAM_INDEX_FILE = `keyword-han-ngram-${DEFAULT_HAN_NGRAM_MAX}.
  * on every use: a stale index is brought up to date from the change log (a full rebuild took 1.8 s
  * at 100k products), and rebuilt only when the log does not reach back or most products changed.
  */
+function folderWritable(folder: string): boolean {
+  try {
+    accessSync(existsSync(folder) ? folder : dirname(folder), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function keywordIndexHolder(store: ProductStore, file: string): { open(): { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen(): boolean } {
   let keywordIndex: KeywordIndex | undefined;
   return {
@@ -149,9 +159,14 @@ function keywordIndexHolder(store: ProductStore, file: string): { open(): { inde
     open() {
       if (keywordIndex?.isCurrent(store)) return { index: keywordIndex, source: 'open' };
       if (keywordIndex) {
-        const updated = updateMemoryKeywordIndex(keywordIndex, store, { file });
+        const updated = updateMemoryKeywordIndex(keywordIndex, store, folderWritable(dirname(file)) ? { file } : {});
         keywordIndex = updated.index;
         return { index: updated.index, source: updated.source === 'built' ? 'built' : 'updated' };
+      }
+      // A store in a read-only folder: an index with no file there yet is built in memory only.
+      if (!existsSync(file) && !folderWritable(dirname(file))) {
+        keywordIndex = createMemoryKeywordIndex(store);
+        return { index: keywordIndex, source: 'built' };
       }
       const opened = openMemoryKeywordIndex(store, file);
       keywordIndex = opened.index;
