@@ -10,6 +10,8 @@ import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../stor
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, profileFromWeights, type SimilarityResult } from '../similarity/fusion.ts';
 import { representProduct } from '../similarity/representation.ts';
+import { explainRanker, rankerScore, type RankerExplanation, type RankerModel } from '../learning/ranker.ts';
+import { rankingFeatures, rankingQuery, resolveRanker } from './ranker-features.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
@@ -23,7 +25,8 @@ export interface PairScorer {
 }
 
 export type SearchFusion = 'rrf' | 'weighted';
-export type SearchRerank = 'none' | 'fields' | 'cross-encoder';
+/** `ranker`: a learned ranker (`ranker` option) reranked the candidates; it replaces the chosen rerank. */
+export type SearchRerank = 'none' | 'fields' | 'cross-encoder' | 'ranker';
 
 export interface SearchOptions {
   query: string;
@@ -39,6 +42,8 @@ export interface SearchOptions {
   rerank: SearchRerank;
   /** How many fused candidates are reranked. */
   rerankTop: number;
+  /** A learned ranker (a file from `prodsim train-ranker`, or the model): reranks the `rerankTop` fused candidates instead of `rerank`. */
+  ranker: string | RankerModel | undefined;
   /** Softmax temperature over final scores: lower is peakier. */
   temperature: number;
   explain: boolean;
@@ -55,6 +60,7 @@ export const DEFAULT_SEARCH_OPTIONS = {
   candidates: 50,
   rerank: 'fields',
   rerankTop: 30,
+  ranker: undefined,
   temperature: 0.1,
   explain: true,
   timings: false,
@@ -82,6 +88,8 @@ export interface SearchHit {
   fusedScore: number;
   rerankScore?: number;
   explanation?: ExplanationJSON;
+  /** With a learned ranker and `explain`: each feature's value and path contribution; base + contributions = `rerankScore`. */
+  rankerExplanation?: RankerExplanation;
 }
 
 export interface SearchResult {
@@ -142,6 +150,8 @@ export async function searchProducts(
   if (opts.rerank === 'cross-encoder' && !crossEncoder) {
     throw createError('ENCODER_UNAVAILABLE', 'rerank "cross-encoder" needs a cross-encoder model (configure crossEncoder)', { field: 'rerank' });
   }
+  // Read (and checked) before any retrieval: a bad ranker file fails fast.
+  const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
   const timer = createStageTimer(opts.timings);
   const analyzed = index.analyzer.analyze(opts.query);
   timer.lap('analyze query');
@@ -194,11 +204,36 @@ export async function searchProducts(
   }
 
   let ranked = [...fused.entries()]
-    .map(([id, e]) => ({ id, key: e.key, fusedScore: e.score, sources: e.sources, score: e.score, rerankScore: undefined as number | undefined, similarity: undefined as SimilarityResult | undefined }))
+    .map(([id, e]) => ({
+      id,
+      key: e.key,
+      fusedScore: e.score,
+      sources: e.sources,
+      score: e.score,
+      rerankScore: undefined as number | undefined,
+      similarity: undefined as SimilarityResult | undefined,
+      rankerFeatures: undefined as Float64Array | undefined,
+    }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.id.localeCompare(b.id));
 
   timer.lap('fuse');
-  if (opts.rerank !== 'none' && ranked.length > 0) {
+  if (ranker && ranked.length > 0) {
+    const top = ranked.slice(0, opts.rerankTop);
+    const reps = index.representHits(top);
+    const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
+    const query = await rankingQuery(index, opts.query, { analyzed, vector: queryVector });
+    const rows = rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
+    present.forEach(({ c, rep }, i) => {
+      products.set(c.id, rep.product);
+      c.rankerFeatures = rows[i]!;
+      c.rerankScore = rankerScore(ranker, rows[i]!);
+      c.score = c.rerankScore;
+    });
+    // A candidate gone from the store since retrieval is dropped with the results below; it sorts last.
+    for (const c of top) if (c.rerankScore === undefined) c.score = Number.NEGATIVE_INFINITY;
+    top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+    ranked = [...top, ...ranked.slice(opts.rerankTop)];
+  } else if (opts.rerank !== 'none' && ranked.length > 0) {
     const top = ranked.slice(0, opts.rerankTop);
     const maxFused = top[0]!.fusedScore || 1;
     let rerankScores: number[];
@@ -243,6 +278,7 @@ export async function searchProducts(
     fusedScore: c.fusedScore,
     ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
     ...(opts.explain && c.similarity ? { explanation: explanationToJSON(c.similarity) } : {}),
+    ...(opts.explain && ranker && c.rankerFeatures ? { rankerExplanation: explainRanker(ranker, c.rankerFeatures) } : {}),
   }));
   timer.lap('results');
   const timings = timer.result();
@@ -250,7 +286,7 @@ export async function searchProducts(
     query: opts.query,
     analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers },
     fusion: opts.fusion,
-    rerank: opts.rerank,
+    rerank: ranker ? 'ranker' : opts.rerank,
     hits,
     candidates: { keyword: keyword.length, dense: dense.length, modelNumber: codeHits.length, fused: fused.size },
     ...(timings ? { timings } : {}),
