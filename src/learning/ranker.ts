@@ -58,6 +58,14 @@ export const DEFAULT_RANKER_OPTIONS = {
   seed: 42,
 } as const satisfies RankerOptions;
 
+/**
+ * Below this many judged queries no queries are held out: a handful of validation queries makes
+ * early stopping noise (on the 10 sample queries it kept 1 tree), so the ranker gets
+ * `SMALL_SET_TREES` trees instead.
+ */
+export const MIN_QUERIES_FOR_VALIDATION = 20;
+export const SMALL_SET_TREES = 100;
+
 export const RANKER_MODEL_VERSION = 1;
 
 export interface RankerModel {
@@ -114,14 +122,20 @@ export function fitRanker(
   if (examples.length === 0) throw createError('INVALID_ARGUMENT', 'train ranker: no judged pairs');
   const queries = [...new Set(examples.map((e) => e.query))];
   const validationQueries = new Set<string>();
-  if (opts.validationShare > 0 && queries.length >= 5) {
+  const validating = opts.validationShare > 0 && queries.length >= MIN_QUERIES_FOR_VALIDATION;
+  if (validating) {
     const folds = queryFolds(queries, Math.max(2, Math.round(1 / opts.validationShare)), opts.seed);
     for (const [q, f] of folds) if (f === 0) validationQueries.add(q);
   }
   const train = examples.filter((e) => !validationQueries.has(e.query));
   const valid = examples.filter((e) => validationQueries.has(e.query));
   const data = (rows: readonly RankingExample[]) => ({ rows: rows.map((e) => e.features), labels: rows.map((e) => e.label), groups: groupIds(rows) });
-  const gbdtOptions = { ...DEFAULT_RANKER_GBDT_OPTIONS, ...opts.gbdt, objective: 'lambdarank' as const };
+  const gbdtOptions = {
+    ...DEFAULT_RANKER_GBDT_OPTIONS,
+    ...(validating || opts.validationShare === 0 ? {} : { trees: SMALL_SET_TREES }),
+    ...opts.gbdt,
+    objective: 'lambdarank' as const,
+  };
   const validData = valid.length > 0 ? data(valid) : undefined;
   const gbdt = fitGradientBoosting(data(train), featureNames, gbdtOptions, validData, onTree);
   let validationNdcg: number | null = null;

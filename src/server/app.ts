@@ -155,7 +155,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
    */
   function confineServerPaths<T extends Record<string, unknown>>(input: T): T {
     const out: Record<string, unknown> = { ...input };
-    for (const key of ['left', 'right', 'catalog', 'model']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
+    for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
     if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
     return out as T;
   }

@@ -5,6 +5,7 @@
  * alone) get the search's own unjudged candidates as irrelevant examples, so they have something
  * to be ranked against. Then LambdaMART (learning/ranker.ts).
  */
+import { judgmentsFromQrels, readRelevanceJudgments, readTrecQrels, readTsvQueries, type RelevanceJudgment } from '../catalog/judgments.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { fitRanker, type RankerModel, type RankerOptions, type RankingExample } from '../learning/ranker.ts';
 import type { RankingCorpusStatistics } from '../learning/query-features.ts';
@@ -13,11 +14,12 @@ import type { CatalogIndex } from './catalog-index.ts';
 import { averageTokensOf, rankingFeatures, rankingQuery } from './ranker-features.ts';
 import { searchProducts } from './search.ts';
 
-/** One graded judgment, as the judgment loaders give it. */
-export interface RankerJudgment {
-  query: string;
-  productId: string;
-  relevance: number;
+/**
+ * Judgments from a file: a `query,product_id,relevance` CSV, or TREC qrels (`qid 0 docid rel`)
+ * when the queries TSV (`qid<TAB>query`) is given.
+ */
+export function readJudgmentFile(file: string, queriesFile?: string): RelevanceJudgment[] {
+  return queriesFile === undefined ? readRelevanceJudgments(file) : judgmentsFromQrels(readTsvQueries(queriesFile), readTrecQrels(file));
 }
 
 export interface RankingExamplesOptions {
@@ -47,8 +49,8 @@ export interface RankingExamples {
   negatives: number;
 }
 
-function groupByQuery(judgments: readonly RankerJudgment[]): Map<string, RankerJudgment[]> {
-  const byQuery = new Map<string, RankerJudgment[]>();
+function groupByQuery(judgments: readonly RelevanceJudgment[]): Map<string, RelevanceJudgment[]> {
+  const byQuery = new Map<string, RelevanceJudgment[]>();
   for (const j of judgments) {
     if (!Number.isFinite(j.relevance)) throw createError('INVALID_ARGUMENT', `judgment (${j.query}, ${j.productId}): relevance is not a number`, { field: 'relevance' });
     let list = byQuery.get(j.query);
@@ -59,7 +61,7 @@ function groupByQuery(judgments: readonly RankerJudgment[]): Map<string, RankerJ
 }
 
 /** Feature rows of judged pairs (and assumed-irrelevant candidates), grouped by query. */
-export async function rankingExamples(index: CatalogIndex, judgments: readonly RankerJudgment[], options: Partial<RankingExamplesOptions> = {}): Promise<RankingExamples> {
+export async function rankingExamples(index: CatalogIndex, judgments: readonly RelevanceJudgment[], options: Partial<RankingExamplesOptions> = {}): Promise<RankingExamples> {
   rejectUnknownKeys(options, Object.keys(DEFAULT_RANKING_EXAMPLES_OPTIONS), 'rankingExamples');
   const opts: RankingExamplesOptions = { ...DEFAULT_RANKING_EXAMPLES_OPTIONS, ...options };
   const byQuery = groupByQuery(judgments);
@@ -123,7 +125,7 @@ export interface TrainRankerResult {
   };
 }
 
-export async function trainRanker(index: CatalogIndex, judgments: readonly RankerJudgment[], options: Partial<TrainRankerOptions> = {}): Promise<TrainRankerResult> {
+export async function trainRanker(index: CatalogIndex, judgments: readonly RelevanceJudgment[], options: Partial<TrainRankerOptions> = {}): Promise<TrainRankerResult> {
   const { ranker = {}, onTree, ...exampleOptions } = options;
   const built = await rankingExamples(index, judgments, exampleOptions);
   if (built.examples.length === 0) {
