@@ -1,0 +1,112 @@
+/**
+ * `npm run eval:search [-- --ranker ranker.json]`: search relevance on the shared dev queries
+ * (../shared/datasets/search-relevance: CrowdFlower, 130 English queries; Multi-CPR e-commerce mini,
+ * 125 Chinese queries), for each stage of prodsim search beside a plain BM25 floor and a random
+ * order. Writes docs/benchmarks/search-relevance.md. The functions live in search-relevance.ts.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { markdownTable } from '../src/learning/eval-report.ts';
+import { git } from './git.ts';
+import {
+  bm25FloorSystem,
+  engineSystem,
+  evaluateSearchSystem,
+  loadCrowdflower,
+  loadMultiCprMini,
+  openEvalEngine,
+  randomSystem,
+  type RankingSystem,
+  type SearchEvalResult,
+  type SearchEvalSet,
+} from './search-relevance.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = process.env['PRODSIM_SHARED'] ?? resolve(ROOT, '../shared');
+const DIR = join(SHARED, 'datasets/search-relevance');
+const OUT_MD = join(ROOT, 'docs/benchmarks/search-relevance.md');
+
+const { values: args } = parseArgs({ options: { ranker: { type: 'string' }, only: { type: 'string' } } });
+
+if (!existsSync(DIR)) {
+  console.log(`eval:search skipped: ${DIR} not found (the public data lives outside the repository, in ../shared)`);
+  process.exit(0);
+}
+const log = (msg: string) => process.stderr.write(`[eval:search ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const pct = (v: number) => (Number.isNaN(v) ? '–' : (100 * v).toFixed(1));
+const ms = (v: number) => v.toFixed(2);
+
+/** The stages of prodsim search, each a configuration of the same engine. */
+function stageSystems(engine: Awaited<ReturnType<typeof openEvalEngine>>): RankingSystem[] {
+  const systems = [
+    engineSystem(engine, 'prodsim BM25 alone', { weights: { keyword: 1, dense: 0, modelNumber: 0 }, rerank: 'none' }, 'keyword'),
+    engineSystem(engine, 'prodsim dense alone', { weights: { keyword: 0, dense: 1, modelNumber: 0 }, rerank: 'none' }, 'dense'),
+    engineSystem(engine, 'hybrid RRF (no rerank)', { rerank: 'none' }),
+    engineSystem(engine, 'hybrid + field rerank (default)', {}),
+  ];
+  // The learned ranker's slot: `search --ranker` is read by the search version that has it.
+  if (args.ranker) systems.push(engineSystem(engine, 'hybrid + learned ranker', { ranker: resolve(args.ranker) }));
+  return systems;
+}
+
+async function evaluateSet(set: SearchEvalSet): Promise<{ results: SearchEvalResult[]; ingestSeconds: number }> {
+  const started = performance.now();
+  const engine = await openEvalEngine(set);
+  const ingestSeconds = (performance.now() - started) / 1000;
+  log(`${set.name}: ${set.products.length} products ingested in ${ingestSeconds.toFixed(1)} s`);
+  const results: SearchEvalResult[] = [];
+  for (const system of [bm25FloorSystem(set.products, set.language), randomSystem(set.products), ...stageSystems(engine)]) {
+    const r = await evaluateSearchSystem(system, set);
+    log(`${set.name} · ${system.name}: nDCG@10 ${pct(r.ndcgFull)} / ${pct(r.ndcgRerank)}, MRR ${pct(r.mrr)}, recall ${pct(r.recall)}`);
+    results.push(r);
+  }
+  engine.close();
+  return { results, ingestSeconds };
+}
+
+const sections: string[] = [];
+const sets: (() => Promise<SearchEvalSet>)[] = [];
+if (args.only !== 'zh') sets.push(() => loadCrowdflower(join(DIR, 'crowdflower')));
+if (args.only !== 'en') sets.push(async () => loadMultiCprMini(join(DIR, 'multicpr-ecom-mini')));
+for (const load of sets) {
+  const set = await load();
+  const { results, ingestSeconds } = await evaluateSet(set);
+  const queries = results[0]?.queries ?? 0;
+  if (set.language === 'en') {
+    sections.push(
+      `## English: CrowdFlower (${set.products.length.toLocaleString('en')} products, ${queries} dev queries, ${set.judgments.length.toLocaleString('en')} judged pairs)\n\n` +
+        'nDCG@10 with gain 2^(relevance−1) − 1: on the whole corpus with unjudged products left out (condensed), and ordering each query\'s judged products (rerank: ' +
+        'prodsim retrieves 1,000 candidates per retriever; judged products it does not reach come last). MRR and Recall@10 of products rated ≥ 3, on the condensed list. ' +
+        `Latency: wall time per query of the whole-corpus search (k = 100), ingest ${ingestSeconds.toFixed(1)} s.\n\n` +
+        markdownTable(
+          ['system', 'nDCG@10 condensed', 'nDCG@10 rerank', 'MRR (≥ 3)', 'Recall@10 (≥ 3)', 'p50 ms', 'p95 ms'],
+          results.map((r) => [r.system, pct(r.ndcgFull), pct(r.ndcgRerank), pct(r.mrr), pct(r.recall), ms(r.latencyMs.p50), ms(r.latencyMs.p95)]),
+          ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ),
+    );
+  } else {
+    sections.push(
+      `## Chinese: Multi-CPR e-commerce mini (${set.products.length.toLocaleString('en')} titles, ${queries} dev queries, one relevant title each)\n\n` +
+        `MRR@10 and Recall@1 over the whole corpus; nDCG@10 beside them. Latency as above (k = 100), ingest ${ingestSeconds.toFixed(1)} s.\n\n` +
+        markdownTable(
+          ['system', 'MRR@10', 'Recall@1', 'nDCG@10', 'p50 ms', 'p95 ms'],
+          results.map((r) => [r.system, pct(r.mrr), pct(r.recall), pct(r.ndcgFull), ms(r.latencyMs.p50), ms(r.latencyMs.p95)]),
+          ['l', 'r', 'r', 'r', 'r', 'r'],
+        ),
+    );
+  }
+}
+
+const header =
+  '# Search relevance (`npm run eval:search`)\n\n' +
+  `Commit ${git('rev-parse --short HEAD')}${git('status --porcelain src scripts') ? ' (with uncommitted changes)' : ''}, ${new Date().toISOString().slice(0, 10)}, ` +
+  `${cpus().length} cores (load ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared, latencies are indicative).\n` +
+  'Dev queries only (the held-back queries of both sets are kept outside this repository). Figures ×100.\n' +
+  (args.ranker ? `Learned ranker: \`${args.ranker}\`.\n` : 'No learned ranker given (`--ranker ranker.json` adds the "hybrid + learned ranker" row).\n');
+if (args.only === undefined) {
+  writeFileSync(OUT_MD, `${header}\n${sections.join('\n\n')}\n`);
+  log(`wrote ${OUT_MD}`);
+} else process.stdout.write(`${header}\n${sections.join('\n\n')}\n`);
