@@ -12,7 +12,7 @@ import {
   seededRandom,
 } from '../src/learning/gradient-boosting.ts';
 import { explainRanker, fitRanker, loadRankerModel, queryFolds, rankerScore, saveRankerModel, type RankingExample } from '../src/learning/ranker.ts';
-import { QUERY_PRODUCT_FEATURES, queryProductFeatures } from '../src/learning/query-features.ts';
+import { addRelativeFeatures, lightStem, QUERY_PRODUCT_FEATURES, queryProductFeatures } from '../src/learning/query-features.ts';
 import { representProduct } from '../src/similarity/representation.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
@@ -159,4 +159,16 @@ test('query–product features: coverage, phrase, character n-grams, agreements'
   assert.equal(brand, 1);
   const quantity = (title: string) => at(queryProductFeatures(query('water 500ml'), rep(title), stats, opts), 'agree.quantity');
   assert.deepEqual([quantity('Water 500 ml bottle'), quantity('Water 1.5L bottle')], [1, -1]);
+});
+
+test('light stems and query-relative features', () => {
+  assert.deepEqual(['jars', 'holders', 'batteries', 'boxes', 'glass', 'women\'s', 'bus', 'iphone'].map(lightStem), ['jar', 'holder', 'battery', 'box', 'glass', 'women', 'bus', 'iphone']);
+  const at = (name: (typeof QUERY_PRODUCT_FEATURES)[number]) => QUERY_PRODUCT_FEATURES.indexOf(name);
+  const rows = [0.2, 0.9, 0.5].map((cosine) => {
+    const r = new Float64Array(QUERY_PRODUCT_FEATURES.length);
+    r[at('dense.combined')] = cosine;
+    return r;
+  });
+  addRelativeFeatures(rows);
+  assert.deepEqual(rows.map((r) => Number(r[at('relative.dense.combined')]!.toFixed(6))), [-0.7, 0, -0.4]);
 });

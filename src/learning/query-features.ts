@@ -25,7 +25,10 @@ export const QUERY_PRODUCT_FEATURES = [
   'coverage.titleTerms',
   'coverage.titleIdf',
   'coverage.allTerms',
+  'coverage.titleStems',
+  'coverage.headTerm',
   'coverage.titleCharBigrams',
+  'coverage.titleCharTrigrams',
   'coverage.titleChars',
   'phrase.titleExact',
   'phrase.titleBigrams',
@@ -42,8 +45,22 @@ export const QUERY_PRODUCT_FEATURES = [
   'product.inStock',
   'product.titleTokens',
   'query.tokens',
+  'relative.bm25.title',
+  'relative.coverage.titleCharBigrams',
+  'relative.dense.combined',
 ] as const;
 export type QueryProductFeature = (typeof QUERY_PRODUCT_FEATURES)[number];
+
+/**
+ * Features that compare a pair with the other candidates of its query (`name` minus the best value
+ * among them): scales differ between queries (a long query has larger BM25 scores everywhere),
+ * and the ranker only ever orders candidates of one query.
+ */
+export const RELATIVE_FEATURES = [
+  ['relative.bm25.title', 'bm25.title'],
+  ['relative.coverage.titleCharBigrams', 'coverage.titleCharBigrams'],
+  ['relative.dense.combined', 'dense.combined'],
+] as const satisfies readonly (readonly [QueryProductFeature, QueryProductFeature])[];
 
 /** BM25 constants of the per-field scores (the keyword index's usual values). */
 export const FEATURE_BM25 = Object.freeze({ k1: 1.2, b: 0.75 });
@@ -96,6 +113,15 @@ function bm25(queryTerms: readonly string[], counts: ReadonlyMap<string, number>
 
 /** Letters and digits only, so `墙面 底漆` and `墙面底漆` give the same character n-grams. */
 const compact = (s: string) => s.replace(/[^\p{L}\p{N}]+/gu, '');
+
+/** A crude English stem (plural and possessive endings) so that `jars` meets `jar` and `women's` meets `women`. */
+export function lightStem(token: string): string {
+  if (!/^[a-z]+$/u.test(token) || token.length <= 3) return token.replace(/'s$/u, '');
+  if (token.endsWith('ies') && token.length > 4) return `${token.slice(0, -3)}y`;
+  if (/(sses|xes|ches|shes|zes)$/u.test(token)) return token.slice(0, -2);
+  if (token.endsWith('s') && !token.endsWith('ss') && !token.endsWith('us')) return token.slice(0, -1);
+  return token;
+}
 
 function charGrams(s: string, n: number): Set<string> {
   const out = new Set<string>();
@@ -201,6 +227,8 @@ export function queryProductFeatures(
   const idfTotal = queryTerms.reduce((s, t) => s + idfOf(stats, t), 0);
   const idfFound = queryTerms.reduce((s, t) => s + (titleCounts.has(t) ? idfOf(stats, t) : 0), 0);
   const queryCompact = compact(q.normalized);
+  const titleStems = new Set(title.tokens.map(lightStem));
+  const lastToken = q.tokens[q.tokens.length - 1];
   const titleCompact = compact(title.normalized);
 
   let combined = 0;
@@ -232,7 +260,10 @@ export function queryProductFeatures(
     'coverage.titleTerms': shareFound(wanted, (t) => titleCounts.has(t)),
     'coverage.titleIdf': idfTotal > 0 ? idfFound / idfTotal : 0,
     'coverage.allTerms': shareFound(wanted, (t) => allCounts.has(t) || extraTerms.has(t)),
+    'coverage.titleStems': shareFound(new Set(queryTerms.map(lightStem)), (t) => titleStems.has(t)),
+    'coverage.headTerm': lastToken !== undefined && titleStems.has(lightStem(lastToken)) ? 1 : 0,
     'coverage.titleCharBigrams': shareFound(charGrams(queryCompact, 2), (g) => titleCompact.includes(g)),
+    'coverage.titleCharTrigrams': shareFound(charGrams(queryCompact, 3), (g) => titleCompact.includes(g)),
     'coverage.titleChars': shareFound(charGrams(queryCompact, 1), (g) => titleCompact.includes(g)),
     'phrase.titleExact': queryCompact.length > 0 && titleCompact.includes(queryCompact) ? 1 : 0,
     'phrase.titleBigrams': shareFound(adjacentPairs(q.tokens), ((pairs) => (x: string) => pairs.has(x))(adjacentPairs(title.tokens))),
@@ -249,6 +280,23 @@ export function queryProductFeatures(
     'product.inStock': inStock,
     'product.titleTokens': title.tokens.length,
     'query.tokens': q.tokens.length,
+    // Filled by `addRelativeFeatures`, which sees the query's other candidates.
+    'relative.bm25.title': 0,
+    'relative.coverage.titleCharBigrams': 0,
+    'relative.dense.combined': 0,
   };
   return Float64Array.from(QUERY_PRODUCT_FEATURES, (name) => values[name]);
+}
+
+const featureIndex = (name: QueryProductFeature) => QUERY_PRODUCT_FEATURES.indexOf(name);
+
+/** Fills the `relative.*` features of one query's candidate rows in place: the value minus the best among the rows. */
+export function addRelativeFeatures(rows: readonly Float64Array[]): void {
+  for (const [relative, base] of RELATIVE_FEATURES) {
+    const r = featureIndex(relative);
+    const b = featureIndex(base);
+    let best = Number.NEGATIVE_INFINITY;
+    for (const row of rows) best = Math.max(best, row[b]!);
+    for (const row of rows) row[r] = row[b]! - best;
+  }
 }

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AnalyzedText } from '../text/analyzer.ts';
-import { queryProductFeatures, type RankingCorpusStatistics, type RankingQuery } from '../learning/query-features.ts';
+import { addRelativeFeatures, queryProductFeatures, type RankingCorpusStatistics, type RankingQuery } from '../learning/query-features.ts';
 import { loadRankerModel, type RankerModel } from '../learning/ranker.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
@@ -42,7 +42,7 @@ export function averageTokensOf(reps: Iterable<ProductRepresentation>): RankingC
   return { title: title / n, description: description / n, all: (title + description) / n };
 }
 
-/** Feature rows of one query against products (aligned with `reps`). */
+/** Feature rows of one query against products (aligned with `reps`); `relative.*` features compare each with these products only. */
 export function rankingFeatures(
   index: CatalogIndex,
   query: RankingQuery,
@@ -51,7 +51,9 @@ export function rankingFeatures(
 ): Float64Array[] {
   const stats = corpusStatistics(index, query, averageTokens);
   const options = { pretrainedDimension: pretrainedDimension(index) };
-  return reps.map((rep) => queryProductFeatures(query, rep, stats, options));
+  const rows = reps.map((rep) => queryProductFeatures(query, rep, stats, options));
+  addRelativeFeatures(rows);
+  return rows;
 }
 
 const loaded = new Map<string, { mtimeMs: number; model: RankerModel }>();
