@@ -105,7 +105,7 @@ test('a ranker is fitted, saved, loaded and explained; other files are refused',
   const width = QUERY_PRODUCT_FEATURES.length;
   const widen = (r: Float64Array) => Float64Array.from({ length: width }, (_, j) => r[j] ?? 0);
   const examples: RankingExample[] = rows.map((r, i) => ({ query: `q${groups[i]}`, productId: `p${i}`, label: labels[i]!, features: widen(r) }));
-  const model = fitRanker(examples, { averageTokens: { title: 8, description: 40, all: 48 }, irrelevantGrade: 0 }, { gbdt: { trees: 60 } });
+  const model = fitRanker(examples, { averageTokens: { title: 8, description: 40, all: 48 }, irrelevantGrade: 0 }, { gbdt: { trees: 60 }, validationShare: 0.2 });
   assert.equal(model.training.queries, 30);
   assert.ok(model.training.validationQueries > 0 && model.training.validationNdcg !== null);
   const dir = mkdtempSync(join(tmpdir(), 'prodsim-ranker-'));

@@ -114,6 +114,7 @@ const trainRankerInput = z.strictObject({
   queries: z.string().optional().describe('with qrels: the `qid<TAB>query` file'),
   irrelevantGrade: z.number().optional().describe('the grade meaning irrelevant (CrowdFlower 1, qrels 0); default 0'),
   negatives: z.union([z.number().int().min(0).max(TASK_LIMITS.maxK), z.literal('auto')]).optional().describe('unjudged search candidates per query taken as irrelevant; auto: 30 for queries judged at one grade only'),
+  validationShare: z.number().min(0).max(0.5).optional().describe('share of the queries held out for early stopping (default 0: a fixed 200 trees)'),
 });
 const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
 
@@ -191,7 +192,8 @@ export const TASKS = Object.freeze({
     summary: 'learn a search ranker (LambdaMART over query–product features) from graded judgments; returns the model for `search --ranker`',
     input: trainRankerInput,
     path: 'train-ranker',
-    run: (engine, i) => engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives })),
+    run: (engine, i) =>
+      engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives, ranker: i.validationShare === undefined ? undefined : { validationShare: i.validationShare } })),
   }),
   price: defineTask({
     name: 'price',

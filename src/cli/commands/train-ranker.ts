@@ -16,6 +16,7 @@ interface TrainRankerCliOptions {
   queries?: string;
   irrelevantGrade?: string;
   negatives?: string;
+  validationShare?: string;
 }
 
 export const DEFAULT_RANKER_PATH = 'ranker.json';
@@ -31,10 +32,11 @@ export const trainRankerCommand: CliCommand = {
       .option('--queries <tsv>', 'with qrels: the `qid<TAB>query` file')
       .option('--irrelevant-grade <n>', 'the grade meaning irrelevant (CrowdFlower: 1); default 0')
       .option('--negatives <n|auto>', 'unjudged search candidates per query taken as irrelevant (default auto: 30 for queries judged at one grade only)')
+      .option('--validation-share <share>', 'share of the queries held out for early stopping (default 0: a fixed 200 trees)')
       .action(async (file: string, o: TrainRankerCliOptions, command: Command) => {
         const negatives = o.negatives === undefined || o.negatives === 'auto' ? o.negatives : parseInteger(o.negatives, '--negatives');
         if (!o.output.endsWith('.json')) throw createError('INVALID_ARGUMENT', `--output must end in .json, got "${o.output}"`, { field: '--output' });
-        const input = compact({ judgments: file, queries: o.queries, irrelevantGrade: parseNumber(o.irrelevantGrade, '--irrelevant-grade'), negatives });
+        const input = compact({ judgments: file, queries: o.queries, irrelevantGrade: parseNumber(o.irrelevantGrade, '--irrelevant-grade'), negatives, validationShare: parseNumber(o.validationShare, '--validation-share') });
         const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'trainRanker', input))) as TrainRankerResult;
         mkdirSync(dirname(o.output), { recursive: true });
         saveRankerModel(result.model, o.output);
