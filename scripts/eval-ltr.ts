@@ -18,6 +18,7 @@ import { markdownTable } from '../src/learning/eval-report.ts';
 import { groupRows, meanGroupNdcg } from '../src/learning/gradient-boosting.ts';
 import { ndcgAtK } from '../src/learning/metrics.ts';
 import { DEFAULT_RANKER_GBDT_OPTIONS, fitRanker, queryFolds, rankerScore, type RankerModel, type RankerOptions, type RankingExample } from '../src/learning/ranker.ts';
+import { DEFAULT_SEARCH_OPTIONS } from '../src/tasks/search.ts';
 import { rankingExamples } from '../src/tasks/train-ranker.ts';
 import { git } from './git.ts';
 import {
@@ -42,8 +43,6 @@ const SECTION_END = '<!-- /learning-to-rank -->';
 
 export const FOLDS = 5;
 export const FOLD_SEED = 42;
-/** Candidates the ranker reorders when it may take every fused candidate (the deployed default reranks `rerankTop` = 30). */
-const RERANK_ALL = 200;
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, tune: { type: 'boolean' } } });
 if (!existsSync(DIR)) {
@@ -156,8 +155,8 @@ async function evaluate(set: SearchEvalSet, spec: SetSpec): Promise<SetReport> {
   const outcomes = new Map<string, QueryOutcome[]>();
   const systems: { name: string; system: (fold: number) => RankingSystem }[] = [
     { name: 'hybrid + field rerank (default)', system: () => engineSystem(engine, 'default', {}) },
-    { name: 'hybrid + learned ranker (reranks top 30, the default rerankTop)', system: (f) => engineSystem(engine, 'ranker', { ranker: models[f]! }) },
-    { name: `hybrid + learned ranker (reranks all fused candidates, up to ${RERANK_ALL})`, system: (f) => engineSystem(engine, 'ranker-all', { ranker: models[f]!, rerankTop: RERANK_ALL }) },
+    { name: 'hybrid + learned ranker (reranks the first 30 fused candidates)', system: (f) => engineSystem(engine, 'ranker-30', { ranker: models[f]!, rankerTop: 30 }) },
+    { name: `hybrid + learned ranker (default rankerTop ${DEFAULT_SEARCH_OPTIONS.rankerTop}: every fused candidate)`, system: (f) => engineSystem(engine, 'ranker', { ranker: models[f]! }) },
   ];
   for (const s of systems) {
     const list: QueryOutcome[] = [];
