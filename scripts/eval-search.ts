@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../src/learning/eval-report.ts';
+import type { SearchOptions } from '../src/tasks/search.ts';
 import { git } from './git.ts';
 import {
   bm25FloorSystem,
@@ -39,13 +40,27 @@ const log = (msg: string) => process.stderr.write(`[eval:search ${new Date().toI
 const pct = (v: number) => (Number.isNaN(v) ? '–' : (100 * v).toFixed(1));
 const ms = (v: number) => v.toFixed(2);
 
-/** The stages of prodsim search, each a configuration of the same engine. */
+/** Search as it was before issue #19's changes: RRF of words and dense, field rerank of 30, no character n-grams or coverage. */
+const PREVIOUS_DEFAULT: Partial<SearchOptions> = {
+  fusion: 'rrf',
+  weights: { keyword: 1, characters: 0, dense: 1, modelNumber: 2 },
+  rerankTop: 30,
+  rerankCoverageWeight: 0,
+  rerankFirstStageWeight: 0.2,
+  chineseQueries: {},
+};
+
+/** The stages of prodsim search (the ablation), each a configuration of the same engine. */
 function stageSystems(engine: Awaited<ReturnType<typeof openEvalEngine>>): RankingSystem[] {
+  const only = (w: Partial<SearchOptions['weights']>): Partial<SearchOptions> => ({ weights: { keyword: 0, characters: 0, dense: 0, modelNumber: 0, ...w }, rerank: 'none', chineseQueries: {} });
   const systems = [
-    engineSystem(engine, 'prodsim BM25 alone', { weights: { keyword: 1, dense: 0, modelNumber: 0 }, rerank: 'none' }, 'keyword'),
-    engineSystem(engine, 'prodsim dense alone', { weights: { keyword: 0, dense: 1, modelNumber: 0 }, rerank: 'none' }, 'dense'),
-    engineSystem(engine, 'hybrid RRF (no rerank)', { rerank: 'none' }),
-    engineSystem(engine, 'hybrid + field rerank (default)', {}),
+    engineSystem(engine, 'previous default (RRF words + dense, field rerank)', PREVIOUS_DEFAULT),
+    engineSystem(engine, 'prodsim BM25 words alone', only({ keyword: 1 }), 'keyword'),
+    engineSystem(engine, 'prodsim BM25 character n-grams alone (Chinese words only)', only({ characters: 1 })),
+    engineSystem(engine, 'prodsim dense alone', only({ dense: 1 }), 'dense'),
+    engineSystem(engine, 'hybrid fusion (no rerank)', { rerank: 'none' }),
+    engineSystem(engine, 'hybrid + field rerank, no coverage', { rerankCoverageWeight: 0, chineseQueries: { rerankCoverageWeight: 0 } }),
+    engineSystem(engine, 'hybrid + field rerank + coverage (default)', {}),
   ];
   // The learned ranker's slot: `search --ranker` is read by the search version that has it.
   if (args.ranker) systems.push(engineSystem(engine, 'hybrid + learned ranker', { ranker: resolve(args.ranker) }));

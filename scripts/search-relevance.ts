@@ -226,7 +226,12 @@ function quantile(xs: readonly number[], q: number): number {
  * Runs `system` on the set's queries (all, or the `queries` given: one cross-validation fold) and
  * scores its rankings. Latency is the whole-corpus ranking's wall time per query.
  */
-export async function evaluateSearchSystem(system: RankingSystem, set: SearchEvalSet, queries?: readonly string[]): Promise<SearchEvalResult> {
+export async function evaluateSearchSystem(
+  system: RankingSystem,
+  set: SearchEvalSet,
+  queries?: readonly string[],
+  { rerankProtocol = true }: { rerankProtocol?: boolean } = {},
+): Promise<SearchEvalResult> {
   const byQuery = judgmentsByQuery(set.judgments);
   const asked = queries ?? [...byQuery.keys()];
   const perQuery: QueryOutcome[] = [];
@@ -246,11 +251,12 @@ export async function evaluateSearchSystem(system: RankingSystem, set: SearchEva
     const gains = new Map([...judged].map(([id, r]) => [id, Math.max(0, r - 1)]));
     const relevant = new Map([...judged].filter(([, r]) => r >= RELEVANT_AT).map(([id]) => [id, 1]));
     const condensed = full.filter((id) => judgedIds.has(id));
-    const reranked = await system.rank(query, 'rerank', judgedIds);
+    // Skipped when tuning (it reads 1,000 candidates a query): NaN.
+    const reranked = rerankProtocol ? await system.rank(query, 'rerank', judgedIds) : undefined;
     perQuery.push({
       query,
       ndcgFull: ndcgAtK({ ranked: condensed, relevance: gains }, NDCG_K),
-      ndcgRerank: ndcgAtK({ ranked: reranked, relevance: gains }, NDCG_K),
+      ndcgRerank: reranked ? ndcgAtK({ ranked: reranked, relevance: gains }, NDCG_K) : Number.NaN,
       rr: reciprocalRank({ ranked: condensed, relevance: relevant }),
       recall: recallAtK({ ranked: condensed, relevance: relevant }, 10),
       milliseconds,

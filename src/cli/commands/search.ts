@@ -41,11 +41,14 @@ export const searchCommand: CliCommand = {
         if (result.hits.length === 0) return ctx.out('no results');
         const via = (i: number) => {
           const s = result.hits[i]!.sources;
-          return [s.keywordRank ? `bm25 #${s.keywordRank}` : '', s.denseRank ? `dense #${s.denseRank}` : '', s.modelNumber ? `code ${s.modelNumber.code}${s.modelNumber.edits ? ' (1 edit)' : ''}` : '']
+          return [s.keywordRank ? `bm25 #${s.keywordRank}` : '', s.characterRank ? `chars #${s.characterRank}` : '', s.denseRank ? `dense #${s.denseRank}` : '', s.modelNumber ? `code ${s.modelNumber.code}${s.modelNumber.edits ? ' (1 edit)' : ''}` : '']
             .filter(Boolean)
             .join(', ');
         };
-        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'p / found by', (i) => `${result.hits[i]!.probability.toFixed(2)} ${via(i)}`));
+        if (result.noGoodMatch) {
+          ctx.out(`no good match: best relevance ${result.bestRelevance.toFixed(2)} < ${result.noGoodMatchBelow}; the nearest products:`);
+        }
+        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'relevance / found by', (i) => `${result.hits[i]!.relevance.toFixed(2)} ${via(i)}`));
         const n = parseInteger(o.explain, '--explain') ?? 0;
         if (n > 0) ctx.out(`\n${result.rerank === 'ranker' ? rankerExplanations(result.hits, n) : explanations(result.hits, n)}`);
         if (result.timings) ctx.out(`\n${timingsLine(result.timings)}`);
