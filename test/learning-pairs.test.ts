@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { parseCsvPairs, parseDittoLine, parseJsonlPairs, parseSerializedRecord, readPairs } from '../src/learning/pairs.ts';
+import { MIN_PAIRS_TO_HOLD_OUT, parseCsvPairs, parseDittoLine, parseJsonlPairs, parseSerializedRecord, readPairs, trainingSplit, type LabeledPair } from '../src/learning/pairs.ts';
 import { extractModelCodes, extractQuantities } from '../src/learning/product-codes.ts';
 
 test('Ditto serialised line: attributes, values with quotes, label', () => {
@@ -50,4 +50,17 @@ test('the shared WDC test split parses', { skip: existsSync(WDC) ? false : 'need
   const positives = pairs.filter((p) => p.label === 1).length;
   assert.ok(positives > 0 && positives < pairs.length);
   assert.ok(pairs.every((p) => typeof p.left['title'] === 'string'));
+});
+
+test('one training split for CLI and server: given valid pairs, a held-out share, or none below 10 pairs', () => {
+  const pair = (i: number): LabeledPair => ({ left: { title: `a${i}` }, right: { title: `b${i}` }, label: (i % 2) as 0 | 1, leftId: `a${i}`, rightId: `b${i}` });
+  const few = Array.from({ length: MIN_PAIRS_TO_HOLD_OUT - 1 }, (_, i) => pair(i));
+  assert.deepEqual(trainingSplit(few, { validShare: 0.2 }).valid, []);
+  const many = Array.from({ length: 40 }, (_, i) => pair(i));
+  const split = trainingSplit(many, { validShare: 0.25 });
+  assert.equal(split.valid.length, 10);
+  assert.equal(split.valid.filter((p) => p.label === 1).length, 5, 'each class held out in its share');
+  assert.equal(new Set([...split.train, ...split.valid].map((p) => p.leftId)).size, 40, 'no pair lost or repeated');
+  const given = [pair(100)];
+  assert.deepEqual(trainingSplit(many, { validShare: 0.25, valid: given }), { train: many, valid: given });
 });

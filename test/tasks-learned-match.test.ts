@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog } from '../src/catalog/catalog-summary.ts';
 import { createEngine } from '../src/engine/engine.ts';
-import { saveMatcherModel, trainMatcher } from '../src/learning/matcher.ts';
+import { pairsSeenInTraining, saveMatcherModel, trainMatcher } from '../src/learning/matcher.ts';
 import type { LabeledPair } from '../src/learning/pairs.ts';
 import { productToPairRecord } from '../src/tasks/learned-matcher.ts';
 
@@ -45,7 +45,7 @@ test('a matcher trained on labelled pairs decides catalog matching', async () =>
     const engine = await createEngine({ storePath: join(dir, 'store.db') });
     try {
       const r = await engine.match('data/shop-a.jsonl', 'data/shop-b.jsonl', { model: modelPath });
-      assert.equal(r.stats.scorer, 'trained matcher');
+      assert.equal(r.stats.scorer, 'trained matcher logistic (matcher.json)');
       assert.equal(r.stats.threshold, matcher.model.threshold);
       // Measured: 48 of 60 matches among 94 pairs. The matcher has no bilingual knowledge (prices
       // in CNY vs USD, 颜色 vs colour), so on these cross-language shops it trails the built-in
@@ -55,10 +55,59 @@ test('a matcher trained on labelled pairs decides catalog matching', async () =>
       const recall = found / gold.size;
       assert.ok(recall >= 0.7 && precision >= 0.4, `precision ${precision}, recall ${recall}`);
       for (const p of r.pairs) assert.ok(p.score >= matcher.model.threshold);
+
+      // Every pair carries the model's contributions, which add up to its logit.
+      for (const p of r.pairs) {
+        const learned = p.learned!;
+        assert.equal(learned.probability, p.score);
+        const full = matcher.explain({ left: productToPairRecord(a.get(p.left.id)!), right: productToPairRecord(b.get(p.right.id)!) });
+        const sum = full.contributions.reduce((s, c) => s + c.contribution, full.base);
+        assert.ok(Math.abs(sum - full.logit) < 1e-9, `contributions ${sum} vs logit ${full.logit}`);
+        assert.ok(Math.abs(1 / (1 + Math.exp(-full.logit)) - p.score) < 1e-9, 'the logistic probability is σ(logit)');
+      }
+
+      // The same model ranks and thresholds similar items, substitutes and dedup.
+      await engine.ingest('data/shop-a.jsonl');
+      const someId = [...a.keys()][0]!;
+      const similar = await engine.similar({ id: someId, k: 5, model: modelPath });
+      assert.equal(similar.scorer, 'trained matcher logistic (matcher.json)');
+      assert.equal(similar.minScore, matcher.model.threshold);
+      for (const item of similar.items) {
+        assert.ok(item.score >= matcher.model.threshold);
+        assert.ok(item.learned && item.learned.contributions.length > 0);
+        assert.equal(typeof item.fusedScore, 'number');
+      }
+      assert.equal(similar.noGoodMatch, similar.items.length === 0);
+      const history = [...a.keys()].slice(0, 3);
+      const recs = await engine.recommend({ history, k: 5, model: modelPath });
+      const plain = await engine.recommend({ history, k: 5 });
+      assert.equal(plain.sameAsHistory, 0);
+      const probabilities = matcher.score(recs.items.flatMap((item) => history.map((h) => ({ left: productToPairRecord(a.get(h)!), right: productToPairRecord(a.get(item.product.id) ?? b.get(item.product.id)!) }))));
+      for (const p of probabilities) assert.ok(p < matcher.model.threshold, 'nothing the model calls a history item is recommended');
+      const dedup = await engine.dedup(undefined, { model: modelPath });
+      assert.equal(dedup.stats.scorer, 'trained matcher logistic (matcher.json)');
+      for (const g of dedup.groups) for (const p of g.pairs) assert.ok(p.score >= matcher.model.threshold);
     } finally {
       engine.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the model file knows its training pairs, so an evaluation can say it scores them', () => {
+  const pair = (l: string, r: string, label: 0 | 1): LabeledPair => ({ left: { title: l }, right: { title: r }, label, leftId: l, rightId: r });
+  const train = [pair('a1', 'b1', 1), pair('a2', 'b2', 0), pair('a3', 'b3', 1), pair('a4', 'b4', 0)];
+  const matcher = trainMatcher(train, [], { classifier: 'logistic' });
+  assert.equal(pairsSeenInTraining(matcher.model, [pair('a1', 'b1', 1), pair('x', 'y', 0)]), 1);
+  // The same pair with its sides swapped is the same pair.
+  assert.equal(pairsSeenInTraining(matcher.model, [pair('b2', 'a2', 0)]), 1);
+  assert.equal(pairsSeenInTraining(matcher.model, [pair('x', 'y', 0)]), 0);
+});
+
+test('server jobs build the same pair records as the CLI and the applications', async () => {
+  const { pairRecordLookup } = await import('../src/server/learning-jobs.ts');
+  const products = (await loadCatalog('data/shop-b.jsonl')).products;
+  const lookup = await pairRecordLookup({ engine: undefined as never, modelPath: '', evalDir: '', loadCatalog: async () => products }, ['shop-b']);
+  for (const p of products.slice(0, 20)) assert.deepEqual(lookup(p.id), productToPairRecord(p));
 });

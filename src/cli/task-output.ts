@@ -1,5 +1,6 @@
 /** Human-readable output of task results: ranked product tables and per-field explanation bars. */
 import { formatExplanation, type ExplanationJSON } from '../similarity/explain.ts';
+import type { LearnedExplanation } from '../tasks/learned-matcher.ts';
 import type { ProductSummary } from '../tasks/result-item.ts';
 import type { RankerExplanation } from '../learning/ranker.ts';
 import { clip, table } from './format.ts';
@@ -27,11 +28,11 @@ export function rankedTable(items: readonly { product: ProductSummary; score: nu
   return table(extraHead ? [...PRODUCT_HEAD, extraHead] : PRODUCT_HEAD, productRows(items, extra));
 }
 
-export function explanations(items: readonly { product: ProductSummary; explanation?: ExplanationJSON }[], limit: number): string {
+export function explanations(items: readonly { product: ProductSummary; explanation?: ExplanationJSON; learned?: LearnedExplanation }[], limit: number): string {
   return items
     .slice(0, limit)
     .filter((i) => i.explanation)
-    .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(i.explanation!)}`)
+    .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(i.explanation!)}${i.learned ? `\n${learnedLines(i.learned)}` : ''}`)
     .join('\n\n');
 }
 
@@ -47,6 +48,13 @@ export function rankerExplanations(items: readonly { product: ProductSummary; ra
       return [`#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}  ranker score ${e.score.toFixed(3)} = base ${e.base.toFixed(3)} + contributions`, ...rows, `  ${rest >= 0 ? '+' : ''}${rest.toFixed(3)}  the other ${e.features.length - features} features`].join('\n');
     })
     .join('\n\n');
+}
+
+/** A trained scorer's decision: probability against its threshold, and the features that moved the logit most. */
+function learnedLines(e: LearnedExplanation): string {
+  const sign = (x: number) => (x >= 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
+  const features = e.contributions.map((c) => `  ${c.feature.padEnd(28)} ${sign(c.contribution)}  (value ${Number(c.value.toFixed(3))})`);
+  return [`${e.scorer}: probability ${e.probability.toFixed(3)} (threshold ${e.threshold.toFixed(3)}); logit ${e.logit.toFixed(2)} = base ${e.base.toFixed(2)} + features:`, ...features].join('\n');
 }
 
 /** `--timings`: milliseconds per stage on one line, in the order the task ran them. */

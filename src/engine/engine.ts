@@ -33,7 +33,7 @@ import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/s
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
-import { loadLearnedMatcher } from '../tasks/learned-matcher.ts';
+import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
@@ -63,6 +63,11 @@ export interface EngineOptions {
   readonly: boolean;
   /** How image URLs are fetched; without it URLs are refused (the library opens no connection itself). */
   imageFetch: ImageFetch | undefined;
+  /**
+   * A matcher model file from `prodsim train`: the scorer of similar, substitutes, match and dedup,
+   * and what recommend leaves out as already in the history (each call may name another with `model`). Without one they rank by the fused profile.
+   */
+  model: string | undefined;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = {
@@ -75,7 +80,13 @@ export const DEFAULT_ENGINE_OPTIONS = {
   quantization: 'f16',
   readonly: false,
   imageFetch: undefined,
+  model: undefined,
 } as const satisfies EngineOptions;
+
+/** A trained matcher file to score with instead of the fused profile (see `EngineOptions.model`). */
+export interface ModelOption {
+  model?: string | undefined;
+}
 
 export interface EngineIngestOptions {
   readOptions: Partial<ReadCatalogOptions>;
@@ -103,9 +114,9 @@ export interface Engine {
   upsertProducts(products: readonly Product[]): Promise<UpsertResult[]>;
   deleteProducts(ids: readonly string[]): number;
   getProduct(id: string): Product | undefined;
-  similar(options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult>;
+  similar(options: Pick<SimilarOptions, 'id'> & Partial<Omit<SimilarOptions, 'scorer'>> & ModelOption): Promise<SimilarResult>;
   search(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>): Promise<SearchResult>;
-  recommend(options: Pick<RecommendOptions, 'history'> & Partial<RecommendOptions>): Promise<RecommendResult>;
+  recommend(options: Pick<RecommendOptions, 'history'> & Partial<Omit<RecommendOptions, 'scorer'>> & ModelOption): Promise<RecommendResult>;
   coldStart(options: Pick<ColdStartOptions, 'product'> & Partial<ColdStartOptions>): Promise<{ source: ProductSummary; items: ScoredProduct[] }>;
   price(options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference>;
   tagSimilarity(a: string, b: string, options?: Partial<TagSimilarityOptions>): Promise<TagPairScore>;
@@ -115,9 +126,9 @@ export interface Engine {
    * (a file from `prodsim train`) the trained matcher decides, at its validation threshold unless
    * one is given.
    */
-  match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & { model?: string }): Promise<EngineMatchResult>;
-  /** Duplicate groups in a catalog; without one, in the store. */
-  dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>>): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
+  match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & ModelOption): Promise<EngineMatchResult>;
+  /** Duplicate groups in a catalog; without one, in the store. With `model` the trained matcher decides. */
+  dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
   /**
@@ -172,6 +183,22 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     return { products: loaded.products, issues: loaded.issues };
   }
 
+  // One trained scorer per model file, loaded on first use.
+  const scorers = new Map<string, LearnedScorer>();
+  function scorerFor(path: string | undefined): LearnedScorer | undefined {
+    const file = path ?? opts.model;
+    if (file === undefined) return undefined;
+    let scorer = scorers.get(file);
+    if (!scorer) scorers.set(file, (scorer = loadLearnedMatcher(file, analyzer)));
+    return scorer;
+  }
+
+  /** A trained scorer as match options: its probability decides, at its threshold unless one is given. */
+  function learnedMatchOptions(path: string | undefined): Partial<MatchOptions> {
+    const scorer = scorerFor(path);
+    return scorer ? { scorer, threshold: scorer.threshold } : {};
+  }
+
   function storedRepresentations() {
     const reps = [];
     for (const { product } of store.iterateProducts()) {
@@ -222,9 +249,9 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     },
 
     getProduct: (id) => store.getProduct(id)?.product,
-    similar: (o) => findSimilar(catalog, o),
+    similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(model) }),
     search: (o) => searchProducts(catalog, o, opts.crossEncoder),
-    recommend: (o) => recommend(catalog, o),
+    recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(model) }),
     coldStart: (o) => coldStartNeighbours(catalog, o),
     price: (o) => priceReference(catalog, o),
     tagSimilarity: (a, b, o) => tagSimilarity(catalog, a, b, o),
@@ -232,18 +259,18 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async match(left, right, { model, ...matchOptions } = {}) {
       const [l, r] = await Promise.all([productsOf(left), productsOf(right)]);
-      const learned = model === undefined ? undefined : loadLearnedMatcher(model, analyzer);
       const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), {
-        ...(learned ? { probability: learned.probability, threshold: learned.threshold } : {}),
+        ...learnedMatchOptions(model),
         ...matchOptions,
       });
       return { ...result, issues: [...l.issues, ...r.issues] };
     },
 
-    async dedup(source, dedupOptions = {}) {
-      if (source === undefined) return { ...(await findDuplicates(storedRepresentations(), dedupOptions)), issues: [] };
+    async dedup(source, { model, ...dedupOptions } = {}) {
+      const options = { ...learnedMatchOptions(model), ...dedupOptions };
+      if (source === undefined) return { ...(await findDuplicates(storedRepresentations(), options)), issues: [] };
       const { products, issues } = await productsOf(source);
-      return { ...(await findDuplicates(await catalog.representMany(products), dedupOptions)), issues };
+      return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },
 
     inspectText: (text, k) => inspectText(catalog, text, k),

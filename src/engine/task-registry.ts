@@ -73,7 +73,17 @@ function defineTask<S extends z.ZodType, O>(t: TaskDefinition<S, O>): TaskDefini
   return Object.freeze(t);
 }
 
-const similarInput = z.strictObject({ id: z.string().min(1), k, filter, substitutes: z.boolean().optional(), profile, timings: z.boolean().optional() });
+const model = z.string().optional().describe('a matcher model file from `prodsim train` (ranks and decides instead of the fused score)');
+const similarInput = z.strictObject({
+  id: z.string().min(1),
+  k,
+  filter,
+  substitutes: z.boolean().optional(),
+  profile,
+  timings: z.boolean().optional(),
+  minScore: z.number().min(0).max(1).optional().describe('items below are left out; none left → noGoodMatch'),
+  model,
+});
 const searchInput = z.strictObject({
   query: z.string().min(1).max(TASK_LIMITS.maxQueryLength),
   k,
@@ -93,9 +103,9 @@ const matchInput = z.strictObject({
   oneToOne: z.boolean().optional(),
   blockK: z.number().int().min(1).max(100).optional(),
   profile,
-  model: z.string().optional().describe('a matcher model file from `prodsim train` (decides instead of the fused score)'),
+  model,
 });
-const dedupInput = z.strictObject({ catalog: catalogSource.optional(), threshold: z.number().min(0).max(1).optional(), blockK: z.number().int().min(1).max(100).optional(), profile });
+const dedupInput = z.strictObject({ catalog: catalogSource.optional(), threshold: z.number().min(0).max(1).optional(), blockK: z.number().int().min(1).max(100).optional(), profile, model });
 const historyItem = z.union([z.string().min(1), z.strictObject({ id: z.string().min(1), event: z.enum(['view', 'cart', 'buy']).optional() })]);
 const recommendInput = z.strictObject({
   history: z.array(historyItem).min(1).max(TASK_LIMITS.maxHistory),
@@ -103,6 +113,7 @@ const recommendInput = z.strictObject({
   filter,
   lambda: z.number().min(0).max(1).optional().describe('MMR: 1 = relevance only, 0 = diversity only'),
   inStockOnly: z.boolean().optional(),
+  model,
 });
 const coldStartInput = z.strictObject({ product: productInputSchema, k, filter });
 const encodeInput = z.strictObject({ text: z.string().min(1).max(TASK_LIMITS.maxQueryLength), k });
@@ -164,7 +175,7 @@ export const TASKS = Object.freeze({
     summary: 'duplicate groups inside one catalog (default: the store)',
     input: dedupInput,
     path: 'dedup',
-    run: (engine, i) => engine.dedup(i.catalog === undefined ? undefined : toSource(i.catalog), defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile })),
+    run: (engine, i) => engine.dedup(i.catalog === undefined ? undefined : toSource(i.catalog), defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile, model: i.model })),
   }),
   recommend: defineTask({
     name: 'recommend',

@@ -226,27 +226,6 @@ function lambdaGradients(rows: readonly number[], scores: ArrayLike<number>, lab
   }
 }
 
-/**
- * Per-feature path contributions of a prediction (Saabas): along each tree's path, the change of
- * the node value at every split is credited to the split's feature. `base` (the base score plus
- * every tree's root value) plus the contributions is exactly `predictGradientBoostingLogit`.
- */
-export function gradientBoostingContributions(model: GradientBoostingModel, row: ArrayLike<number>): { base: number; contributions: Float64Array } {
-  const contributions = new Float64Array(model.featureNames.length);
-  let base = model.baseScore;
-  for (const t of model.trees) {
-    let node = 0;
-    base += t.value[0]!;
-    while (t.feature[node]! >= 0) {
-      const f = t.feature[node]!;
-      const child = row[f]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
-      contributions[f] = contributions[f]! + t.value[child]! - t.value[node]!;
-      node = child;
-    }
-  }
-  return { base, contributions };
-}
-
 export function fitGradientBoosting(
   train: GradientBoostingData,
   featureNames: readonly string[],

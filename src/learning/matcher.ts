@@ -5,6 +5,8 @@
  * in a JSON model file, `toLinearMatcherProfile` exports the logistic formula in raw feature units
  * (the fusion profile the applications use is learned by `learnFusionProfile`, fusion-learning.ts).
  */
+import { createHash } from 'node:crypto';
+import { gradientBoostingContributions, logisticContributions, meanExplanation, type ModelExplanation } from './contributions.ts';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
@@ -68,7 +70,28 @@ export interface MatcherModel {
     validMetrics: (PairMetrics & { prAuc: number }) | undefined;
     validReliability: ReliabilitySummary | undefined;
     seconds: number;
+    /**
+     * Fingerprints of the training and validation pairs (`pairFingerprint`), so an evaluation can
+     * say when it scores pairs the model has seen. Absent in models written before it existed.
+     */
+    pairFingerprints?: string[];
   };
+}
+
+/**
+ * A pair's identity, the same whichever side each product is on: the two ids when the pair has
+ * them, else the records' text. 48 bits of SHA-1: collisions between 10⁵ pairs are ~10⁻⁵ likely.
+ */
+export function pairFingerprint(p: LabeledPair): string {
+  const side = (id: string | undefined, r: PairRecord) => id ?? JSON.stringify(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+  const [x, y] = [side(p.leftId, p.left), side(p.rightId, p.right)].sort();
+  return createHash('sha1').update(`${x}\u0000${y}`).digest('hex').slice(0, 12);
+}
+
+/** How many of these pairs the model was trained or validated on (0 when it does not know). */
+export function pairsSeenInTraining(model: MatcherModel, pairs: readonly LabeledPair[]): number {
+  const seen = new Set(model.training.pairFingerprints ?? []);
+  return seen.size === 0 ? 0 : pairs.filter((p) => seen.has(pairFingerprint(p))).length;
 }
 
 export interface Matcher {
@@ -77,6 +100,11 @@ export interface Matcher {
   /** Match probability of each pair. */
   score(pairs: readonly LabeledPair[]): Float64Array;
   scoreFeatures(rows: readonly Float64Array[]): Float64Array;
+  /**
+   * Per-feature contributions to one pair's logit (`contributions.ts`). For the ensemble, the mean
+   * of the two models' (its probability is the mean of their probabilities).
+   */
+  explain(pair: LabeledPair): ModelExplanation & { probability: number };
 }
 
 function labelsOf(pairs: readonly LabeledPair[], where: string): Uint8Array {
@@ -124,11 +152,20 @@ function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor): Mat
       if (model.classifier === 'gbdt') return predictGradientBoosting(model.gbdt, r);
       return (predictLogistic(model.logistic, r) + predictGradientBoosting(model.gbdt, r)) / 2;
     });
+  const explainRow = (row: Float64Array): ModelExplanation => {
+    if (model.classifier === 'logistic' || !model.gbdt) return logisticContributions(model.logistic, row);
+    if (model.classifier === 'gbdt') return gradientBoostingContributions(model.gbdt, row);
+    return meanExplanation(logisticContributions(model.logistic, row), gradientBoostingContributions(model.gbdt, row));
+  };
   return {
     model,
     extractor,
     scoreFeatures,
     score: (pairs) => scoreFeatures(extractor.featurizeAll(pairs)),
+    explain: (pair) => {
+      const row = extractor.featurizeAll([pair])[0]!;
+      return { ...explainRow(row), probability: scoreFeatures([row])[0]! };
+    },
   };
 }
 
@@ -187,7 +224,15 @@ export function trainMatcher(
     logistic,
     gbdt,
     threshold: 0.5,
-    training: { trainPairs: train.length, validPairs: valid.length, trainPositives: positives, validMetrics: undefined, validReliability: undefined, seconds: 0 },
+    training: {
+      trainPairs: train.length,
+      validPairs: valid.length,
+      trainPositives: positives,
+      validMetrics: undefined,
+      validReliability: undefined,
+      seconds: 0,
+      pairFingerprints: [...new Set([...train, ...valid].map(pairFingerprint))].sort(),
+    },
   };
   const matcher = buildMatcher(model, extractor);
   progress?.('threshold', 0, 1);

@@ -222,3 +222,24 @@ export function splitPairs(pairs: readonly LabeledPair[], share: number, seed = 
   }
   return [keep, held];
 }
+
+/**
+ * Below this many labelled pairs nothing is held out: a validation set of one or two pairs would
+ * pick the threshold by chance, so the model keeps 0.5.
+ */
+export const MIN_PAIRS_TO_HOLD_OUT = 10;
+
+/** Share of labelled pairs held out for the threshold when no validation pairs are given. */
+export const DEFAULT_VALID_SHARE = 0.2;
+
+/**
+ * The one rule every way of training (CLI `train`, the server's train job) splits labelled pairs by:
+ * given validation pairs are used as they are; otherwise `validShare` of each class is held out
+ * (seeded), unless there are fewer than MIN_PAIRS_TO_HOLD_OUT pairs.
+ */
+export function trainingSplit(pairs: readonly LabeledPair[], options: { valid?: readonly LabeledPair[]; validShare: number }): { train: LabeledPair[]; valid: LabeledPair[] } {
+  if (options.valid && options.valid.length > 0) return { train: [...pairs], valid: [...options.valid] };
+  if (pairs.length < MIN_PAIRS_TO_HOLD_OUT) return { train: [...pairs], valid: [] };
+  const [train, valid] = splitPairs(pairs, options.validShare);
+  return { train, valid };
+}

@@ -1,21 +1,22 @@
 /**
  * A learned search ranker: LambdaMART (the lambdarank objective of `gradient-boosting.ts`) over
  * the query–product features of `query-features.ts`, trained from graded judgments grouped by
- * query, early-stopped on held-out queries, saved as JSON, and explained per feature (path
- * contributions of the trees, which sum with the base score to the ranker's score).
+ * query, early-stopped on held-out queries, saved as JSON, and explained per feature (each
+ * tree's leaf value shared by the features of its path, contributions.ts: they sum with the base
+ * score to the ranker's score).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { seededRandom } from '../random.ts';
 import {
   fitGradientBoosting,
-  gradientBoostingContributions,
   groupRows,
   meanGroupNdcg,
   predictGradientBoostingLogit,
   type GradientBoostingModel,
   type GradientBoostingOptions,
 } from './gradient-boosting.ts';
+import { gradientBoostingContributions } from './contributions.ts';
 import { QUERY_PRODUCT_FEATURES, type RankingCorpusStatistics } from './query-features.ts';
 
 /** One judged (or assumed irrelevant) pair with its features; `label` is the graded gain level (0 = irrelevant). */
@@ -164,7 +165,7 @@ export function rankerScore(model: RankerModel, features: ArrayLike<number>): nu
 export interface RankerFeatureContribution {
   feature: string;
   value: number;
-  /** What this feature's splits added to the score along the trees' paths. */
+  /** What this feature added to the score: each tree's leaf value shared by the features its path splits on (contributions.ts). */
   contribution: number;
 }
 
@@ -178,10 +179,11 @@ export interface RankerExplanation {
 }
 
 export function explainRanker(model: RankerModel, features: ArrayLike<number>): RankerExplanation {
-  const { base, contributions } = gradientBoostingContributions(model.gbdt, features);
-  const list = model.featureNames.map((feature, j) => ({ feature, value: features[j]!, contribution: contributions[j]! }));
+  const explained = gradientBoostingContributions(model.gbdt, features);
+  const byFeature = new Map(explained.contributions.map((c) => [c.feature, c.contribution]));
+  const list = model.featureNames.map((feature, j) => ({ feature, value: features[j]!, contribution: byFeature.get(feature) ?? 0 }));
   list.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
-  return { base, score: base + contributions.reduce((s, c) => s + c, 0), features: list };
+  return { base: explained.base, score: explained.logit, features: list };
 }
 
 /** Checks a parsed JSON value is a ranker this version can apply (its features are today's). */

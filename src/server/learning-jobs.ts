@@ -11,19 +11,8 @@ import type { Engine } from '../engine/engine.ts';
 import { createError } from '../errors.ts';
 import type { LabeledPair, PairRecord } from '../learning/pairs.ts';
 import type { JobProgress } from './jobs.ts';
-
-/** The fields a matcher sees of a product (the same for training, evaluation and catalogs). */
-export function productToPairRecord(p: Product): PairRecord {
-  return {
-    title: p.title,
-    brand: p.brand ?? '',
-    category: p.category ?? '',
-    price: p.price === undefined ? '' : String(p.price),
-    description: p.description ?? '',
-    tags: p.tags.join(' '),
-    attributes: Object.values(p.attributes).join(' '),
-  };
-}
+import { productToPairRecord } from '../tasks/learned-matcher.ts';
+import { DEFAULT_VALID_SHARE } from '../learning/pairs.ts';
 
 export interface LearningJobContext {
   engine: Engine;
@@ -33,7 +22,8 @@ export interface LearningJobContext {
   loadCatalog(path: string): Promise<readonly Product[]>;
 }
 
-async function recordLookup(ctx: LearningJobContext, paths: (string | undefined)[]): Promise<(id: string) => PairRecord | undefined> {
+/** Pair records of labelled ids, from the given catalogs first, then the store. */
+export async function pairRecordLookup(ctx: LearningJobContext, paths: (string | undefined)[]): Promise<(id: string) => PairRecord | undefined> {
   const table = new Map<string, PairRecord>();
   for (const path of paths) if (path) for (const p of await ctx.loadCatalog(path)) table.set(p.id, productToPairRecord(p));
   return (id) => {
@@ -70,15 +60,15 @@ export interface TrainJobInput {
 
 export async function runTrainJob(ctx: LearningJobContext, input: TrainJobInput, report: (p: JobProgress) => void) {
   const { trainMatcher, saveMatcherModel } = await import('../learning/matcher.ts');
-  const { splitPairs } = await import('../learning/pairs.ts');
+  const { trainingSplit } = await import('../learning/pairs.ts');
   report({ stage: 'load labels', done: 0, total: 1 });
-  const lookup = await recordLookup(ctx, [input.left, input.right]);
+  const lookup = await pairRecordLookup(ctx, [input.left, input.right]);
   const { pairs, unresolved } = labelledPairs(ctx, lookup, input.source);
   const positives = pairs.filter((p) => p.label === 1).length;
   if (pairs.length < 4 || positives === 0 || positives === pairs.length) {
     throw createError('INVALID_ARGUMENT', `training needs at least 4 labelled pairs with both matches and non-matches; found ${pairs.length} (${positives} matches, ${unresolved} with unknown ids)`, { field: 'labels' });
   }
-  const [train, valid] = pairs.length >= 10 ? splitPairs(pairs, input.validShare ?? 0.2) : [pairs, []];
+  const { train, valid } = trainingSplit(pairs, { validShare: input.validShare ?? DEFAULT_VALID_SHARE });
   const matcher = trainMatcher(train, valid, {
     classifier: input.classifier ?? 'gbdt',
     onProgress: (stage, done, total) => report({ stage, done, total }),
@@ -120,11 +110,11 @@ function readPairIds(path: string): { leftId: string; rightId: string; label: nu
 
 export async function runEvalJob(ctx: LearningJobContext, input: EvalJobInput & { pairsPath?: string }, report: (p: JobProgress) => void) {
   if (!existsSync(ctx.modelPath)) throw createError('NOT_TRAINED', `no matcher at ${ctx.modelPath}: run a train job first`, { file: ctx.modelPath });
-  const { loadMatcherModel, matcherFromModel } = await import('../learning/matcher.ts');
+  const { loadMatcherModel, matcherFromModel, pairsSeenInTraining } = await import('../learning/matcher.ts');
   const { evaluatePairs, writeEvalReport } = await import('../learning/eval-report.ts');
   report({ stage: 'load', done: 0, total: 1 });
   const matcher = matcherFromModel(loadMatcherModel(ctx.modelPath));
-  const lookup = await recordLookup(ctx, [input.left, input.right]);
+  const lookup = await pairRecordLookup(ctx, [input.left, input.right]);
   let pairs: LabeledPair[];
   let unresolved = 0;
   if (input.pairsPath) {
@@ -146,5 +136,5 @@ export async function runEvalJob(ctx: LearningJobContext, input: EvalJobInput & 
   const title = input.title ?? (input.pairs ? `Evaluation on ${input.pairs}` : 'Evaluation on stored labels');
   const files = writeEvalReport(evaluation, ctx.evalDir, { title, name: `prodsim ${matcher.model.classifier}` });
   const { curve: _c, scores: _s, labels: _l, ...summary } = evaluation;
-  return { ...summary, unresolvedPairs: unresolved, report: files };
+  return { ...summary, unresolvedPairs: unresolved, pairsSeenInTraining: pairsSeenInTraining(matcher.model, pairs), report: files };
 }

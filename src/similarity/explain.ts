@@ -11,6 +11,7 @@ import { rejectUnknownKeys } from '../errors.ts';
 import type { FieldEvidence } from './field-similarities/types.ts';
 import { isFieldName, type FieldName } from './fields.ts';
 import type { FusionResult, SimilarityResult } from './fusion.ts';
+import type { Distinction } from './distinctions.ts';
 
 export interface FormatExplanationOptions {
   /** Characters of the score bar. */
@@ -122,6 +123,8 @@ export interface ExplanationJSON {
   /** Identity conflicts found, and the factor they applied to every contribution (1 when none). */
   conflicts: string[];
   conflictFactor: number;
+  /** The negative evidence among the conflicts: kind (`type`, `variant`), dimension and both values. */
+  distinctions: Distinction[];
   matched?: { tokens: string[]; modelNumbers: string[] };
 }
 
@@ -144,6 +147,7 @@ export function explanationToJSON(result: FusionResult | SimilarityResult): Expl
     missingFields: [...result.missingFields],
     conflicts: [...result.conflicts],
     conflictFactor: result.conflictFactor,
+    distinctions: result.distinctions.map((d) => ({ ...d, a: [...d.a], b: [...d.b] })),
     ...(isSimilarityResult(result) ? { matched: { tokens: [...result.matched.tokens], modelNumbers: [...result.matched.modelNumbers] } } : {}),
   };
 }
@@ -161,6 +165,7 @@ export function explanationFromJSON(e: ExplanationJSON): FusionResult | Similari
     missingFields: e.missingFields.filter(isFieldName),
     conflicts: e.conflicts ?? [],
     conflictFactor: e.conflictFactor ?? 1,
+    distinctions: e.distinctions ?? [],
     fields: e.fields
       .filter((f): f is ExplanationFieldJSON & { field: FieldName } => isFieldName(f.field))
       .map((f) => ({

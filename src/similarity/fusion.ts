@@ -10,6 +10,7 @@ import { defaultFieldSimilarities, FIELD_NAMES, isFieldName, representationModel
 import { canonicalModelNumber } from './field-similarities/model-number.ts';
 import type { FieldEvidence, FieldSimilarity } from './field-similarities/types.ts';
 import type { ProductRepresentation } from './representation.ts';
+import { productDistinctions, type Distinction } from './distinctions.ts';
 
 export type MissingFieldPolicy = 'renormalize';
 
@@ -27,6 +28,11 @@ export interface FusionProfile {
    * alike the rest. Absent or 1: conflicts only count through their field's score.
    */
   readonly conflictFactor?: number;
+  /**
+   * Multiplies the fused score when the two are different kinds of product (a phone and a laptop,
+   * a case and a screen protector: `distinctions.ts`). Absent or 1: no effect.
+   */
+  readonly typeConflictFactor?: number;
 }
 
 export interface FieldContribution {
@@ -55,6 +61,8 @@ export interface FusionResult {
   conflicts: string[];
   /** The factor the conflicts applied to every contribution (1 when none or the profile has none). */
   conflictFactor: number;
+  /** The negative evidence behind the conflicts that are not a field's (`distinctions.ts`). */
+  distinctions: Distinction[];
 }
 
 export type FieldScores = Partial<Record<FieldName, FieldSimilarity | undefined>>;
@@ -87,22 +95,31 @@ function checkWeights(name: string, weights: Record<string, unknown>): Partial<R
 export function profileFromWeights(
   name: string,
   weights: Readonly<Record<string, number>>,
-  options: { description?: string; source?: string; conflictFactor?: number } = {},
+  options: { description?: string; source?: string; conflictFactor?: number; typeConflictFactor?: number } = {},
 ): FusionProfile {
-  rejectUnknownKeys(options, ['description', 'source', 'conflictFactor'], 'profileFromWeights');
+  rejectUnknownKeys(options, ['description', 'source', 'conflictFactor', 'typeConflictFactor'], 'profileFromWeights');
   const checked = checkWeights(name, weights);
-  if (options.conflictFactor !== undefined && !(options.conflictFactor >= 0 && options.conflictFactor <= 1)) {
-    throw createError('INVALID_ARGUMENT', `profile ${name}: conflictFactor must be in [0, 1], got ${options.conflictFactor}`, { field: 'conflictFactor' });
+  for (const key of ['conflictFactor', 'typeConflictFactor'] as const) {
+    const factor = options[key];
+    if (factor !== undefined && !(factor >= 0 && factor <= 1)) {
+      throw createError('INVALID_ARGUMENT', `profile ${name}: ${key} must be in [0, 1], got ${factor}`, { field: key });
+    }
   }
   return Object.freeze({
     name,
     ...(options.description ? { description: options.description } : {}),
     ...(options.conflictFactor !== undefined ? { conflictFactor: options.conflictFactor } : {}),
+    ...(options.typeConflictFactor !== undefined ? { typeConflictFactor: options.typeConflictFactor } : {}),
     weights: Object.freeze(checked),
     missing: 'renormalize' as const,
     source: options.source ?? 'given weights',
   });
 }
+
+/** What a product-type conflict (phone vs laptop) leaves of a general similarity score. */
+export const TYPE_CONFLICT_FACTOR = 0.5;
+/** … and of a same-product score, which it rules out. */
+export const SAME_PRODUCT_TYPE_CONFLICT_FACTOR = 0.25;
 
 /**
  * Built-in profiles. Weights sum to 1 for readability (fusion does not require it).
@@ -127,19 +144,27 @@ export const PROFILES = Object.freeze({
       modelNumber: 0.1,
       attributes: 0.05,
     },
-    { description: 'general similarity, text first', source: 'built-in' },
+    // A laptop is not a similar item of a phone however alike the words (sample catalog: the
+    // MateBook ranked among a Mate 60 Pro's similar items); other colours and capacities are.
+    { description: 'general similarity, text first', source: 'built-in', typeConflictFactor: TYPE_CONFLICT_FACTOR },
   ),
   similarStyle: profileFromWeights(
     'similarStyle',
     { image: 0.35, category: 0.25, tags: 0.2, titleDense: 0.15, attributes: 0.05 },
-    { description: 'looks alike: image, category, tags, title meaning', source: 'built-in' },
+    { description: 'looks alike: image, category, tags, title meaning', source: 'built-in', typeConflictFactor: TYPE_CONFLICT_FACTOR },
   ),
   sameProduct: profileFromWeights(
     'sameProduct',
     { modelNumber: 0.3, brand: 0.15, titleLexical: 0.2, attributes: 0.1, price: 0.1, quantities: 0.1, image: 0.05 },
     // Another colour, capacity or model variant is another product: halve the score (sample shops:
     // match F1 on data/shop-a ↔ shop-b at threshold 0.6: 0.73 → 0.91; visible in every explanation).
-    { description: 'the same item: model number, brand, title words, attributes, price', source: 'built-in', conflictFactor: 0.5 },
+    // Another kind of product is never the same item: quarter the score.
+    {
+      description: 'the same item: model number, brand, title words, attributes, price',
+      source: 'built-in',
+      conflictFactor: 0.5,
+      typeConflictFactor: SAME_PRODUCT_TYPE_CONFLICT_FACTOR,
+    },
   ),
 });
 
@@ -203,7 +228,11 @@ export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefi
  */
 const CONFLICT_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['modelNumber', 'attributes', 'quantities']);
 
-export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionResult {
+/**
+ * Fuses field scores by the profile's weights. `distinctions` (negative evidence from outside the
+ * fields, `distinctions.ts`) add to the conflicts and apply the profile's factor of their kind.
+ */
+export function fuse(fieldScores: FieldScores, profile: FusionProfile, distinctions: readonly Distinction[] = NO_DISTINCTIONS): FusionResult {
   const fields = comparedFields(profile);
   const n = fields.length;
   let presentWeight = 0;
@@ -226,7 +255,15 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionRe
   // Contributions are kept as whole multiples of 2⁻⁴⁰ (≈ 1e-12): sums of such numbers are exact in
   // floating point in any order, so Σ contributions is exactly the score, and a float excess
   // (1.0000000000000002 when every field scores 1) can be taken off exactly, keeping score ≤ 1.
-  const conflictFactor = conflicts.length > 0 ? (profile.conflictFactor ?? 1) : 1;
+  // Field conflicts (model number, colour, capacity) are all of the variant kind.
+  let variantConflict = conflicts.length > 0;
+  let typeConflict = false;
+  for (const d of distinctions) {
+    conflicts.push(d.summary);
+    if (d.kind === 'type') typeConflict = true;
+    else variantConflict = true;
+  }
+  const conflictFactor = (variantConflict ? (profile.conflictFactor ?? 1) : 1) * (typeConflict ? (profile.typeConflictFactor ?? 1) : 1);
   const units = new Array<number>(n);
   let totalUnits = 0;
   let largest = 0;
@@ -263,8 +300,11 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile): FusionRe
     profile: profile.name,
     conflicts,
     conflictFactor,
+    distinctions: distinctions === NO_DISTINCTIONS ? [] : [...distinctions],
   };
 }
+
+const NO_DISTINCTIONS: readonly Distinction[] = Object.freeze([]);
 
 /**
  * A present field's contribution. Its `evidence` is the field similarity's, read when asked for, so
@@ -344,7 +384,7 @@ export function compareProducts(a: ProductRepresentation, b: ProductRepresentati
   const profile = typeof options.profile === 'string' ? getProfile(options.profile) : (options.profile ?? PROFILES.default);
   const overrides = options.fieldSimilarities ?? NO_OVERRIDES;
   if (overrides !== NO_OVERRIDES) checkFieldNames(Object.keys(overrides));
-  return new PairSimilarity(a, b, fuse(scoreFields(a, b, comparedFields(profile), overrides), profile));
+  return new PairSimilarity(a, b, fuse(scoreFields(a, b, comparedFields(profile), overrides), profile, productDistinctions(a, b)));
 }
 
 /**
@@ -362,6 +402,7 @@ class PairSimilarity implements SimilarityResult {
   readonly profile: string;
   readonly conflicts: string[];
   readonly conflictFactor: number;
+  readonly distinctions: Distinction[];
   #pair: [ProductRepresentation, ProductRepresentation] | undefined;
   #matched: SimilarityResult['matched'] | undefined;
   constructor(ra: ProductRepresentation, rb: ProductRepresentation, fused: FusionResult) {
@@ -374,6 +415,7 @@ class PairSimilarity implements SimilarityResult {
     this.profile = fused.profile;
     this.conflicts = fused.conflicts;
     this.conflictFactor = fused.conflictFactor;
+    this.distinctions = fused.distinctions;
     this.#pair = [ra, rb];
   }
   get matched(): SimilarityResult['matched'] {
@@ -384,8 +426,8 @@ class PairSimilarity implements SimilarityResult {
     return this.#matched;
   }
   toJSON(): SimilarityResult {
-    const { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, matched } = this;
-    return { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, matched };
+    const { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, distinctions, matched } = this;
+    return { a, b, score, fields, missingFields, coverage, profile, conflicts, conflictFactor, distinctions, matched };
   }
 }
 

@@ -10,7 +10,6 @@
  *    product takes part in at most one pair; a ½-approximation of the best total, exact when scores
  *    are well separated, and far cheaper than the Hungarian algorithm on large catalogs).
  */
-import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
 import { createExactIndex } from '../store/ann/exact-index.ts';
 import { createAnnIndex } from '../store/ann/usearch-index.ts';
@@ -22,9 +21,8 @@ import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
-
-/** Scores pairs with a trained model: one match probability per pair. */
-export type PairProbability = (pairs: readonly { left: Product; right: Product }[]) => Float64Array | Promise<Float64Array>;
+import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
+import type { LearnedExplanation, LearnedScorer } from './learned-matcher.ts';
 
 export interface MatchOptions {
   /** Dense and lexical candidates per left product. */
@@ -32,8 +30,11 @@ export interface MatchOptions {
   threshold: number;
   oneToOne: boolean;
   profile: string | FusionProfile;
-  /** When given, decides instead of the fused score (the explanation still shows the fields). */
-  probability: PairProbability | undefined;
+  /**
+   * A trained matcher: when given, its probability decides instead of the fused score (the
+   * explanation still shows the fields, and the pair carries the model's contributions).
+   */
+  scorer: LearnedScorer | undefined;
   /** Above this many right products the dense blocking uses HNSW instead of exact search. */
   exactBlockingLimit: number;
   onProgress: ((done: number, total: number) => void) | undefined;
@@ -44,7 +45,7 @@ export const DEFAULT_MATCH_OPTIONS = {
   threshold: 0.6,
   oneToOne: true,
   profile: 'sameProduct',
-  probability: undefined,
+  scorer: undefined,
   exactBlockingLimit: 20_000,
   onProgress: undefined,
 } as const satisfies MatchOptions;
@@ -56,6 +57,8 @@ export interface MatchedPair {
   /** The fused field score (equal to `score` without a trained matcher). */
   fusedScore: number;
   explanation: ExplanationJSON;
+  /** The trained matcher's feature contributions, when one decided. */
+  learned?: LearnedExplanation;
 }
 
 export interface MatchResult {
@@ -148,8 +151,8 @@ export async function matchCatalogs(
   });
 
   const fusedResults = candidates.map(([i, j]) => compareProducts(left[i]!, right[j]!, { profile }));
-  const probabilities = opts.probability
-    ? await opts.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
+  const probabilities = opts.scorer
+    ? await opts.scorer.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
     : undefined;
   const scored = candidates.map(([i, j], c) => ({
     i,
@@ -178,6 +181,7 @@ export async function matchCatalogs(
       score: s.score,
       fusedScore: s.fused,
       explanation: explanationToJSON(s.result),
+      ...(opts.scorer ? { learned: opts.scorer.explain(left[s.i]!.product, right[s.j]!.product) } : {}),
     })),
     stats: {
       left: left.length,
@@ -187,7 +191,7 @@ export async function matchCatalogs(
       matched: kept.length,
       threshold: opts.threshold,
       oneToOne: opts.oneToOne,
-      scorer: opts.probability ? 'trained matcher' : `fused profile ${profile.name}`,
+      scorer: opts.scorer?.name ?? `fused profile ${profile.name}`,
     },
   };
 }
@@ -200,40 +204,41 @@ export interface DuplicateGroup {
   pairs: { a: string; b: string; score: number }[];
 }
 
-/** Duplicate groups inside one catalog: pairs above the threshold, joined transitively (union–find). */
+/**
+ * Duplicate groups inside one catalog: pairs above the threshold, best first, joined unless a pair
+ * across the two groups is known to be different products (`groupPairsWithCannotLinks`).
+ */
 export async function findDuplicates(
   reps: readonly ProductRepresentation[],
   options: Partial<Omit<MatchOptions, 'oneToOne'>> = {},
-): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] }> {
+): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] & { keptApart: number } }> {
   const { pairs, stats } = await matchCatalogs(reps, reps, { ...options, oneToOne: false, sameCatalog: true });
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== undefined && parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
+  const profile = resolveProfile(options.profile ?? DEFAULT_MATCH_OPTIONS.profile);
+  const indexOf = new Map(reps.map((r, i) => [r.product.id, i]));
+  const conflictOfPair = new Map(pairs.map((p) => [pairKey(indexOf.get(p.left.id)!, indexOf.get(p.right.id)!), p.explanation.conflicts.length > 0]));
+  const cannotLink = (a: number, b: number): boolean => {
+    const key = pairKey(a, b);
+    let conflict = conflictOfPair.get(key);
+    if (conflict === undefined) conflictOfPair.set(key, (conflict = compareProducts(reps[a]!, reps[b]!, { profile }).conflicts.length > 0));
+    return conflict;
   };
-  for (const p of pairs) {
-    parent.set(p.left.id, find(p.left.id));
-    parent.set(p.right.id, find(p.right.id));
-    const [a, b] = [find(p.left.id), find(p.right.id)];
-    if (a !== b) parent.set(b, a);
+  const scored = pairs.map((p) => ({ a: indexOf.get(p.left.id)!, b: indexOf.get(p.right.id)!, score: p.score }));
+  const { groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink);
+  const groupOf = new Map<number, DuplicateGroup>();
+  for (const m of members) {
+    const group: DuplicateGroup = { ids: m.map((i) => reps[i]!.product.id), products: m.map((i) => summarizeProduct(reps[i]!.product)), minScore: 1, pairs: [] };
+    for (const i of m) groupOf.set(i, group);
   }
-  const byRoot = new Map<string, DuplicateGroup>();
-  const summaries = new Map(reps.map((r) => [r.product.id, summarizeProduct(r.product)]));
-  for (const p of pairs) {
-    const root = find(p.left.id);
-    let g = byRoot.get(root);
-    if (!g) byRoot.set(root, (g = { ids: [], products: [], minScore: 1, pairs: [] }));
-    g.pairs.push({ a: p.left.id, b: p.right.id, score: p.score });
+  for (const p of scored) {
+    const g = groupOf.get(p.a);
+    if (!g || g !== groupOf.get(p.b)) continue;
+    g.pairs.push({ a: reps[p.a]!.product.id, b: reps[p.b]!.product.id, score: p.score });
     g.minScore = Math.min(g.minScore, p.score);
-    for (const id of [p.left.id, p.right.id]) {
-      if (!g.ids.includes(id)) {
-        g.ids.push(id);
-        g.products.push(summaries.get(id)!);
-      }
-    }
   }
-  const groups = [...byRoot.values()].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
-  return { groups, stats: { ...stats, matched: groups.length } };
+  const groups = [...new Set(groupOf.values())].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
+  return { groups, stats: { ...stats, matched: groups.length, keptApart: keptApart.length } };
+}
+
+function pairKey(a: number, b: number): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
 }

@@ -14,6 +14,7 @@ import { cosineSimilarity } from '../similarity/metrics.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
+import type { LearnedScorer } from './learned-matcher.ts';
 import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
 import { rarestTokens } from './similar.ts';
 
@@ -44,6 +45,11 @@ export interface RecommendOptions {
   recentItems: number;
   /** Candidates below this relevance are not recommended at all (rather pad nothing than noise). */
   minRelevance: number;
+  /**
+   * A trained matcher: candidates it calls the same product as a history item (another shop's
+   * listing of what the user already has) are left out, at its threshold.
+   */
+  scorer: LearnedScorer | undefined;
 }
 
 export const DEFAULT_RECOMMEND_OPTIONS = {
@@ -55,6 +61,7 @@ export const DEFAULT_RECOMMEND_OPTIONS = {
   inStockOnly: true,
   recentItems: 5,
   minRelevance: 0.1,
+  scorer: undefined,
 } as const satisfies Omit<RecommendOptions, 'history'>;
 
 export interface Recommendation extends ScoredProduct {
@@ -67,6 +74,8 @@ export interface RecommendResult {
   history: ProductSummary[];
   unknownIds: string[];
   items: Recommendation[];
+  /** Candidates the trained matcher called the same product as a history item (0 without one). */
+  sameAsHistory: number;
 }
 
 function diversify<T extends { relevance: number; vector: Float32Array | undefined }>(items: T[], k: number, lambda: number): T[] {
@@ -128,12 +137,21 @@ export async function recommend(index: CatalogIndex, options: Pick<RecommendOpti
     const relevance = opts.userVectorWeight * closeness + (1 - opts.userVectorWeight) * (best.result.score ?? 0);
     return relevance < opts.minRelevance ? [] : [{ rep, best, relevance, vector: rep.dense.title }];
   });
-  const chosen = diversify(scored, opts.k, opts.lambda);
+  const fresh = opts.scorer ? await withoutHistoryItems(scored, known, opts.scorer) : scored;
+  const chosen = diversify(fresh, opts.k, opts.lambda);
   return {
     history: known.map((h) => summarizeProduct(h.rep.product)),
     unknownIds,
+    sameAsHistory: scored.length - fresh.length,
     items: chosen.map((c) => ({ ...scoredProduct(c.rep.product, c.best.result), because: summarizeProduct(c.best.source), relevance: c.relevance })),
   };
+}
+
+/** Candidates the trained matcher does not call the same product as any history item. */
+async function withoutHistoryItems<T extends { rep: ProductRepresentation }>(candidates: T[], history: readonly { rep: ProductRepresentation }[], scorer: LearnedScorer): Promise<T[]> {
+  const pairs = candidates.flatMap((c) => history.map((h) => ({ left: h.rep.product, right: c.rep.product })));
+  const probabilities = await scorer.probability(pairs);
+  return candidates.filter((_, i) => history.every((_h, j) => probabilities[i * history.length + j]! < scorer.threshold));
 }
 
 export interface ColdStartOptions {

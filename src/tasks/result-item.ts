@@ -5,6 +5,7 @@
 import type { Product } from '../catalog/product.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import type { SimilarityResult } from '../similarity/fusion.ts';
+import type { LearnedExplanation } from './learned-matcher.ts';
 
 export interface ProductSummary {
   id: string;
@@ -32,9 +33,13 @@ export function summarizeProduct(p: Product): ProductSummary {
 
 export interface ScoredProduct {
   product: ProductSummary;
-  /** Fused similarity in [0, 1]. */
+  /** Fused similarity in [0, 1], or the trained scorer's probability when one ranked the items. */
   score: number;
   explanation: ExplanationJSON;
+  /** The fused score, when a trained scorer's probability is the `score`. */
+  fusedScore?: number;
+  /** The trained scorer's feature contributions, when one ranked the items. */
+  learned?: LearnedExplanation;
 }
 
 export function scoredProduct(product: Product, result: SimilarityResult): ScoredProduct {

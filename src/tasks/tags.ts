@@ -11,46 +11,16 @@ import { textWordVectors } from './text-space.ts';
 import { createError } from '../errors.ts';
 import { cosineSimilarity } from '../similarity/metrics.ts';
 import { normalizeTag } from '../similarity/field-similarities/tags.ts';
-import { colourWords } from '../similarity/field-similarities/attributes.ts';
+import { textDistinctions } from '../similarity/distinctions.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 
 /**
- * Closed sets of co-hyponyms that embeddings put side by side but that are never synonyms:
- * 男鞋/女鞋, 夏季/冬季. (Colours come from the similarity stage's colour words.)
- */
-const EXCLUSIVE_WORD_SETS: Readonly<Record<string, readonly [RegExp, string][]>> = {
-  gender: [
-    [/女|\bwomen'?s?\b|\bwoman\b|\bladies\b|\bfemale\b|\bgirls?\b/u, 'female'],
-    [/男|\bmen'?s?\b|\bman\b|\bmale\b|\bboys?\b/u, 'male'],
-  ],
-  season: [
-    [/春|\bspring\b/u, 'spring'],
-    [/夏|\bsummer\b/u, 'summer'],
-    [/秋|\bautumn\b|\bfall\b/u, 'autumn'],
-    [/冬|\bwinter\b/u, 'winter'],
-  ],
-};
-
-function wordsOf(set: readonly [RegExp, string][], tag: string): Set<string> {
-  return new Set(set.filter(([re]) => re.test(tag)).map(([, w]) => w));
-}
-
-const disjoint = (a: Set<string>, b: Set<string>) => a.size > 0 && b.size > 0 && [...a].every((x) => !b.has(x));
-
-/**
- * Colours and genders are co-hyponyms: word vectors put 红色 next to 蓝色 and 男鞋 next to 女鞋.
- * Two tags that name different colours (genders, seasons) and no common one are in conflict.
+ * Colours, genders, wearing styles, product types are co-hyponyms: word vectors put 红色 next to
+ * 蓝色, 男鞋 next to 女鞋 and 头戴式 next to 入耳式. Two tags naming different values of one dimension
+ * (`exclusive-values.ts`), or values of different dimensions only (大屏 / 复古), are in conflict.
  */
 export function tagConflict(a: string, b: string): string | undefined {
-  const ca = new Set(colourWords(a));
-  const cb = new Set(colourWords(b));
-  if (disjoint(ca, cb)) return `colour ${[...ca].join('/')} ≠ ${[...cb].join('/')}`;
-  for (const [name, set] of Object.entries(EXCLUSIVE_WORD_SETS)) {
-    const wa = wordsOf(set, a);
-    const wb = wordsOf(set, b);
-    if (disjoint(wa, wb)) return `${name} ${[...wa].join('/')} ≠ ${[...wb].join('/')}`;
-  }
-  return undefined;
+  return textDistinctions(a, b)[0]?.summary;
 }
 
 export interface TagSimilarityOptions {

@@ -66,7 +66,7 @@ export const matchCommand: CliCommand = {
         ctx.out(`${s.matched} matches between ${s.left} and ${s.right} products (${s.candidatePairs} candidate pairs, ${s.aboveThreshold} above ${s.threshold}, ${s.oneToOne ? 'one-to-one' : 'many-to-many'}, ${s.scorer})`);
         ctx.out(table(['#', 'left', 'right', 'score'], r.pairs.map((p, i) => [i + 1, `${p.left.id} ${clip(p.left.title, 40)}`, `${p.right.id} ${clip(p.right.title, 40)}`, p.score.toFixed(3)])));
         const n = parseInteger(o.explain, '--explain') ?? 0;
-        if (n > 0) ctx.out(`\n${explanations(r.pairs.map((p) => ({ product: p.left, explanation: p.explanation })), n)}`);
+        if (n > 0) ctx.out(`\n${explanations(r.pairs.map((p) => ({ product: p.left, explanation: p.explanation, ...(p.learned ? { learned: p.learned } : {}) })), n)}`);
         if (o.out) ctx.out(`pairs written to ${o.out}`);
       });
 
@@ -77,9 +77,10 @@ export const matchCommand: CliCommand = {
       .option('--threshold <x>', 'duplicates at or above this score (default 0.6)')
       .option('--block-k <n>', 'candidates per product from each blocker')
       .option('--profile <name>', 'fusion profile (default sameProduct)')
+      .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: its probability decides, at its threshold')
       .action(async (catalog: string | undefined, o: Omit<MatchCliOptions, 'manyToMany' | 'out' | 'explain'>, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile });
+        const input = compact({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile, model: o.model });
         const r = (await withEngine(ctx, command, (e) => runTask(e, 'dedup', input), { mustExist: catalog !== undefined ? false : true })) as {
           groups: DuplicateGroup[];
           issues: RecordIssue[];
@@ -87,7 +88,7 @@ export const matchCommand: CliCommand = {
         };
         if (json) return ctx.outJson(r);
         reportIssues(ctx, r.issues);
-        ctx.out(`${r.groups.length} duplicate groups among ${r.stats.left} products (${r.stats.candidatePairs} candidate pairs, threshold ${r.stats.threshold})`);
+        ctx.out(`${r.groups.length} duplicate groups among ${r.stats.left} products (${r.stats.candidatePairs} candidate pairs, threshold ${r.stats.threshold}, ${r.stats.scorer})`);
         ctx.out(table(['#', 'products', 'min score'], r.groups.map((g, i) => [i + 1, g.products.map((p) => `${p.id} ${clip(p.title, 50)}`).join('\n'), g.minScore.toFixed(3)])));
       });
   },

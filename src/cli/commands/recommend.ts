@@ -17,6 +17,7 @@ interface RecommendCliOptions extends FilterCliOptions {
   k: string;
   lambda?: string;
   includeOutOfStock?: boolean;
+  model?: string;
 }
 
 /** `id`, `id:buy`, `id:cart` — comma-separated, oldest first. */
@@ -50,7 +51,8 @@ export const recommendCommand: CliCommand = {
         .option('--new <product.json>', 'cold start: a new product (JSON file) not yet ingested')
         .option('-k, --k <n>', 'results', '10')
         .option('--lambda <x>', 'diversity trade-off: 1 = relevance only, 0 = diversity only')
-        .option('--include-out-of-stock', 'also recommend products that are out of stock'),
+        .option('--include-out-of-stock', 'also recommend products that are out of stock')
+        .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: leave out other listings of what the history holds'),
     ).action(async (o: RecommendCliOptions, command: Command) => {
       const json = ctx.globals(command).json;
       if (!o.history === !o.new) throw createError('INVALID_ARGUMENT', 'give exactly one of --history <ids> or --new <product.json>', { field: 'history' });
@@ -68,11 +70,13 @@ export const recommendCommand: CliCommand = {
         lambda: parseNumber(o.lambda, '--lambda'),
         inStockOnly: o.includeOutOfStock ? false : undefined,
         filter: filterFrom(o),
+        model: o.model,
       });
       const r = (await withEngine(ctx, command, (e) => runTask(e, 'recommend', input))) as RecommendResult;
       if (json) return ctx.outJson(r);
       ctx.out(`History: ${r.history.map((h) => `${h.id} ${clip(h.title, 30)}`).join(' | ')}`);
       if (r.unknownIds.length) ctx.out(`Not in the catalog (ignored): ${r.unknownIds.join(', ')}`);
+      if (r.sameAsHistory > 0) ctx.out(`Left out ${r.sameAsHistory} listings the model calls the same product as a history item`);
       ctx.out(rankedTable(r.items, 'because of', (i) => `${r.items[i]!.because.id} ${clip(r.items[i]!.because.title, 24)}`));
     });
   },

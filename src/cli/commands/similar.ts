@@ -1,12 +1,12 @@
 /** `prodsim similar <id>`: similar products or in-stock substitutes, with explanations. */
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import type { SimilarResult } from '../../tasks/similar.ts';
+import { SIMILAR_MIN_SCORE, type SimilarResult } from '../../tasks/similar.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
 import { explanations, timingsLine, priceText, rankedTable } from '../task-output.ts';
-import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
+import { addFilterOptions, compact, filterFrom, parseInteger, parseNumber, type FilterCliOptions } from '../task-options.ts';
 
 interface SimilarCliOptions extends FilterCliOptions {
   k: string;
@@ -14,6 +14,8 @@ interface SimilarCliOptions extends FilterCliOptions {
   profile?: string;
   explain: string;
   timings?: boolean;
+  minScore?: string;
+  model?: string;
 }
 
 export const similarCommand: CliCommand = {
@@ -30,14 +32,19 @@ export const similarCommand: CliCommand = {
     )
       .option('--explain <n>', 'explain the first n results', '3')
       .option('--timings', 'milliseconds per stage (retrieval, representation, scoring…)')
+      .option('--min-score <x>', `leave out items below this score (default ${SIMILAR_MIN_SCORE}, or the model's threshold)`)
+      .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: its probability ranks and decides')
       .action(async (id: string, o: SimilarCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings });
+        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings, minScore: parseNumber(o.minScore, '--min-score'), model: o.model });
         const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input))) as SimilarResult;
         if (json) return ctx.outJson(result);
         const s = result.source;
-        ctx.out(`${o.substitutes ? 'Substitutes' : 'Similar'} for ${s.id} ${clip(s.title, 60)} ${priceText(s)}${s.inStock === false ? ' (out of stock)' : ''}  [profile ${result.profile}]`);
-        if (result.items.length === 0) return ctx.out('no results (try fewer filters)');
+        ctx.out(`${o.substitutes ? 'Substitutes' : 'Similar'} for ${s.id} ${clip(s.title, 60)} ${priceText(s)}${s.inStock === false ? ' (out of stock)' : ''}  [${result.scorer}, min score ${result.minScore}]`);
+        if (result.noGoodMatch) {
+          const best = result.bestScore === undefined ? 'nothing retrieved' : `best score ${result.bestScore.toFixed(3)}`;
+          return ctx.out(`no good match: no item reaches ${result.minScore} (${best}; ${result.scorer})`);
+        }
         ctx.out(rankedTable(result.items));
         const n = parseInteger(o.explain, '--explain') ?? 0;
         if (n > 0) ctx.out(`\n${explanations(result.items, n)}`);

@@ -7,6 +7,7 @@ import { createError } from '../../errors.ts';
 import type { ClassifierKind, TrainingStage } from '../../learning/matcher.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
+import { DEFAULT_VALID_SHARE } from '../../learning/pairs.ts';
 import { addPairInputOptions, DEFAULT_MATCHER_PATH, readPairFile, readTables, type PairInputOptions } from './learning-input.ts';
 
 interface TrainCliOptions extends PairInputOptions {
@@ -36,23 +37,19 @@ export const trainCommand: CliCommand = {
         .argument('<pairs>', 'labelled training pairs'),
     )
       .option('--valid <pairs>', 'validation pairs (default: hold out --valid-share of the training pairs)')
-      .option('--valid-share <share>', 'share of training pairs held out when --valid is not given', '0.2')
+      .option('--valid-share <share>', 'share of training pairs held out when --valid is not given', String(DEFAULT_VALID_SHARE))
       .addOption(new Option('--classifier <kind>', 'classifier').choices(['gbdt', 'logistic', 'ensemble']).default('gbdt'))
       .option('-m, --model <file>', 'where to save the model', DEFAULT_MATCHER_PATH)
       .option('--profile <file>', 'also learn the weights of the fusion profile the applications use (similar, match, dedup: --profile <file>) and write it as JSON')
       .action(async (file: string, opts: TrainCliOptions, command: Command) => {
         const { trainMatcher, saveMatcherModel } = await import('../../learning/matcher.ts');
-        const { splitPairs } = await import('../../learning/pairs.ts');
+        const { trainingSplit } = await import('../../learning/pairs.ts');
         const { writeFileSync } = await import('node:fs');
         const globals = ctx.globals(command);
         const { tables, records } = await readTables(opts);
-        let train = readPairFile(file, tables, opts);
-        let valid = opts.valid ? readPairFile(opts.valid, tables, opts) : [];
-        if (!opts.valid) {
-          const share = Number(opts.validShare);
-          if (!(share > 0 && share < 1)) throw createError('INVALID_ARGUMENT', `--valid-share must be in (0, 1), got "${opts.validShare}"`, { field: '--valid-share' });
-          [train, valid] = splitPairs(train, share);
-        }
+        const share = Number(opts.validShare);
+        if (!(share > 0 && share < 1)) throw createError('INVALID_ARGUMENT', `--valid-share must be in (0, 1), got "${opts.validShare}"`, { field: '--valid-share' });
+        const { train, valid } = trainingSplit(readPairFile(file, tables, opts), { validShare: share, ...(opts.valid ? { valid: readPairFile(opts.valid, tables, opts) } : {}) });
         const bar = ctx.showProgress(command)
           ? new cliProgress.SingleBar(
               { stream: ctx.io.stderr, format: 'train [{bar}] {percentage}% | {stage}', fps: 5, hideCursor: true, clearOnComplete: true },

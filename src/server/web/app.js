@@ -49,10 +49,19 @@ async function searchPage(params) {
 
 // ---------------------------------------------------------------- product
 
-function scoredList(title, items, id) {
+// An answer below the similar task's minimum score says so, instead of listing weak items.
+function noGoodMatchText(result) {
+  const best = result.bestScore === undefined ? 'nothing retrieved' : `best score ${result.bestScore.toFixed(2)}`;
+  return `No good match: nothing reaches ${result.minScore} (${best})`;
+}
+
+function scoredList(title, result, id) {
+  const items = result.items;
   return h('section', { class: 'similar', 'aria-labelledby': id },
     h('h2', { id }, title),
-    items.length === 0 ? h('p', { lang: 'en' }, 'none found') : h('ol', { class: 'scored' }, items.map((it) => h('li', {}, productCard(it.product, { score: it.score, extra: explanationBars(it.explanation) })))));
+    items.length === 0
+      ? h('p', { lang: 'en', class: 'no-good-match' }, result.noGoodMatch ? noGoodMatchText(result) : 'none found')
+      : h('ol', { class: 'scored' }, items.map((it) => h('li', {}, productCard(it.product, { score: it.score, extra: explanationBars(it.explanation) })))));
 }
 
 async function productPage(id) {
@@ -83,9 +92,9 @@ async function productPage(id) {
       h('h1', { lang: langOf(product.title) }, product.title),
       detail,
       h('div', { class: 'columns' },
-        scoredList('Similar items 相似商品', similar.items, 'similar-h'),
-        scoredList('Substitutes (in stock) 可替代商品', substitutes.items, 'subst-h')));
-    say(`${similar.items.length} similar items, ${substitutes.items.length} substitutes`);
+        scoredList('Similar items 相似商品', similar, 'similar-h'),
+        scoredList('Substitutes (in stock) 可替代商品', substitutes, 'subst-h')));
+    say(similar.noGoodMatch ? noGoodMatchText(similar) : `${similar.items.length} similar items, ${substitutes.items.length} substitutes`);
     main().focus({ preventScroll: true });
   } catch (e) {
     show(errorBox(e));

@@ -53,8 +53,13 @@ export function canonicalAttributeKey(key: string): string {
 }
 
 /** Colour words → canonical colour; longer words first so 藏青 wins over 青. */
-const COLOUR_WORDS: readonly [string, string][] = (
+export const COLOUR_WORDS: readonly [string, string][] = (
   [
+    // Makers' colour names that name no basic colour (Apple's, among the most listed).
+    ['natural titanium', 'natural titanium'], ['原色钛', 'natural titanium'], ['midnight', 'midnight'], ['午夜', 'midnight'],
+    ['starlight', 'starlight'], ['星光', 'starlight'], ['space gray', 'grey'], ['space grey', 'grey'], ['深空灰', 'grey'],
+    // Words holding a colour character that are not colours (金属 is metal, not gold): consumed, not counted.
+    ['金属', ''],
     ['藏青', 'navy'], ['navy', 'navy'], ['酒红', 'burgundy'], ['burgundy', 'burgundy'], ['卡其', 'khaki'], ['khaki', 'khaki'],
     ['咖啡', 'brown'], ['black', 'black'], ['white', 'white'], ['red', 'red'], ['blue', 'blue'], ['green', 'green'],
     ['grey', 'grey'], ['gray', 'grey'], ['silver', 'silver'], ['gold', 'gold'], ['pink', 'pink'], ['purple', 'purple'],
@@ -70,7 +75,7 @@ export function colourWords(value: string): string[] {
   const found = new Set<string>();
   for (const [word, colour] of COLOUR_WORDS) {
     if (rest.includes(word)) {
-      found.add(colour);
+      if (colour !== '') found.add(colour);
       rest = rest.split(word).join(' ');
     }
   }

@@ -1,8 +1,8 @@
 /**
  * Quantity agreement between two product texts (the analyzer's `quantities` and `sizes`):
  * `128GB` vs `256GB`, `500ml` vs `1l`, size `XL` vs `M`. Per canonical unit present on both sides,
- * the unit agrees when some value is shared (relative difference ≤ relativeTolerance; sizes must be
- * equal). score = agreeing units / shared units. `undefined` when no unit is on both sides.
+ * the unit agrees when one side's values are all among the other's (relative difference ≤
+ * relativeTolerance; sizes: some size shared). score = agreeing units / shared units. `undefined` when no unit is on both sides.
  * This separates variants that share everything else (the 128 GB and the 256 GB phone).
  */
 import type { AnalyzedText, Quantity } from '../../text/analyzer.ts';
@@ -54,7 +54,11 @@ export function quantitiesSimilarity(
   for (const [unit, va] of ua) {
     const vb = ub.get(unit);
     if (!vb) continue;
-    const agree = va.some((x) => vb.some((y) => Math.abs(x - y) <= relativeTolerance * Math.max(Math.abs(x), Math.abs(y))));
+    // One side may name fewer values (`256GB` vs `8GB+256GB`), but not other ones: `12GB+512GB`
+    // and `12GB+256GB` share the memory and are still two products.
+    const close = (x: number, y: number) => Math.abs(x - y) <= relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
+    const within = (xs: number[], ys: number[]) => xs.every((x) => ys.some((y) => close(x, y)));
+    const agree = within(va, vb) || within(vb, va);
     compared.push({ unit, valuesA: va, valuesB: vb, agree });
   }
   if (a.sizes.length > 0 && b.sizes.length > 0) {
