@@ -11,13 +11,15 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
-import { readPairs, readRecordTable, type LabeledPair, type PairRecord } from '../src/learning/pairs.ts';
+import { readPairs, readRecordTable, readWdcProductPairs, type LabeledPair, type PairRecord } from '../src/learning/pairs.ts';
+import { recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
+import { evaluateThresholdRules, THRESHOLD_RULES, type RuleMetrics, type ThresholdRule } from '../src/learning/calibration.ts';
 import { matcherFromModel, recordsOfPairs, trainMatcher, type Matcher } from '../src/learning/matcher.ts';
 import { FEATURE_GROUPS, type FeatureGroup } from '../src/learning/pair-features.ts';
 import { fitGradientBoosting, predictGradientBoosting } from '../src/learning/gradient-boosting.ts';
 import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
 import { bestF1Threshold, evaluateRankings, pairMetricsAt, type RankedQuery } from '../src/learning/metrics.ts';
-import { learnFusionProfile, type RecordFieldMapping } from '../src/learning/fusion-learning.ts';
+import { learnFusionProfile, noLabelFusionScorer, pairRecordToProduct, type RecordFieldMapping } from '../src/learning/fusion-learning.ts';
 import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,8 +40,17 @@ interface Benchmark {
   titleField: string;
   /** How records map onto the similarity stage's product fields (for the learned fusion profile). */
   mapping: RecordFieldMapping;
-  load(): { train: LabeledPair[]; valid: LabeledPair[]; test: LabeledPair[]; records: PairRecord[] };
-  published: { magellan?: number; deepmatcher?: number; ditto?: number };
+  load(): {
+    train: LabeledPair[];
+    valid: LabeledPair[];
+    test: LabeledPair[];
+    records: PairRecord[];
+    /** Product cluster of a record when the benchmark has cluster ids (else matches' connected components). */
+    clusterOf?: (record: PairRecord, pair: LabeledPair, side: 'left' | 'right') => string | undefined;
+    /** Further test files (WDC Products' unseen-entity test sets, when present). */
+    extraTests?: { name: string; pairs: LabeledPair[] }[];
+  };
+  published: { magellan?: number; deepmatcher?: number; ditto?: number; gpt4o?: number };
   ablation: boolean;
 }
 
@@ -85,6 +96,40 @@ function dittoBenchmark(key: string, size: 'small' | 'medium', name: string, pub
   };
 }
 
+function wdcProductsBenchmark(size: 'small' | 'medium'): Benchmark {
+  return {
+    key: `wdc-products-${size}`,
+    name: `WDC Products 80 % cc (${size})`,
+    titleField: 'title',
+    mapping: { title: 'title', description: 'description', brand: 'brand', price: 'price' },
+    published: { gpt4o: 81.6 },
+    ablation: false,
+    load() {
+      const dir = join(EM_DIR, 'wdc-products');
+      const file = (stem: string) => join(dir, `wdcproducts80cc20rnd${stem}.jsonl`);
+      const parts = [readWdcProductPairs(file(`000un_train_${size}`)), readWdcProductPairs(file(`000un_valid_${size}`)), readWdcProductPairs(file('000un_gs'))];
+      const clusters = new Map(parts.flatMap((p) => [...p.clusterOf]));
+      // Test sets with 50 % / 100 % of entities unseen in training, when the folder has them.
+      const extraTests = ['050un', '100un']
+        .filter((u) => existsSync(file(`${u}_gs`)))
+        .map((u) => {
+          const extra = readWdcProductPairs(file(`${u}_gs`));
+          for (const [k, v] of extra.clusterOf) clusters.set(k, v);
+          return { name: `${Number(u.slice(0, 3))} % unseen`, pairs: extra.pairs };
+        });
+      const [train, valid, test] = parts.map((p) => p.pairs) as [LabeledPair[], LabeledPair[], LabeledPair[]];
+      return {
+        train,
+        valid,
+        test,
+        records: recordsOfPairs([...train, ...valid, ...test, ...extraTests.flatMap((e) => e.pairs)]),
+        clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? ''),
+        extraTests,
+      };
+    },
+  };
+}
+
 // Published test F1 from ../shared/datasets/datasets-published-numbers.csv (only figures listed there).
 const BENCHMARKS: Benchmark[] = [
   tableBenchmark('abt-buy', 'Abt-Buy', 'name', { title: 'name', description: 'description', price: 'price' }, { magellan: 43.6, deepmatcher: 62.8, ditto: 89.33 }),
@@ -93,7 +138,13 @@ const BENCHMARKS: Benchmark[] = [
   dittoBenchmark('wdc-computers-ditto', 'medium', 'WDC computers (medium)', {}),
   dittoBenchmark('wdc-shoes-ditto', 'small', 'WDC shoes (small)', {}),
   dittoBenchmark('wdc-shoes-ditto', 'medium', 'WDC shoes (medium)', {}),
+  wdcProductsBenchmark('small'),
+  wdcProductsBenchmark('medium'),
 ];
+/** Lean exploration runs: EM_TREES caps boosting rounds, EM_SEEDS the seeds averaged (defaults: 1,500 and 3). */
+const gbdtCap = process.env['EM_TREES'] ? { trees: Number(process.env['EM_TREES']) } : {};
+const gbdtSeeds = process.env['EM_SEEDS'] ? Number(process.env['EM_SEEDS']) : 3;
+const skipAblation = process.env['EM_ABLATION'] === '0';
 
 const only = process.env['EM_ONLY']?.split(',');
 const analyzer = createTextAnalyzer();
@@ -163,7 +214,28 @@ interface Row {
   recallAt1: { floor: number; gbdt: number };
   ablation: { label: string; f1: number; prAuc: number }[];
   topFeatures: string[];
+  noLabel: PairEvaluation;
+  /** Distinct test records also in train / all distinct test records. */
+  overlap: { shared: number; testRecords: number };
+  /** GBDT decisions on test under each threshold rule (fitted on valid), with the predicted match count. */
+  rules: Record<ThresholdRule, RuleMetrics>;
+  extraTests: { name: string; rules: Record<ThresholdRule, RuleMetrics>; positives: number }[];
+  disjoint: DisjointResult | undefined;
 }
+
+interface DisjointResult {
+  sizes: [number, number, number];
+  clusters: number;
+  dropped: number;
+  validF1: number;
+  floor: PairEvaluation;
+  noLabel: PairEvaluation;
+  gbdt: PairEvaluation;
+  rules: Record<ThresholdRule, RuleMetrics>;
+  positives: number;
+  earlyStopping: string;
+}
+
 
 // ---------------------------------------------------------------- run
 
@@ -174,7 +246,8 @@ const rows: Row[] = [];
 for (const bench of BENCHMARKS) {
   if (only && !only.includes(bench.key)) continue;
   log(`${bench.name}: loading`);
-  const { train, valid, test, records } = bench.load();
+  const loaded = bench.load();
+  const { train, valid, test, records } = loaded;
   const yValid = labels(valid);
   const yTest = labels(test);
 
@@ -187,6 +260,11 @@ for (const bench of BENCHMARKS) {
 
   const denseLookup = dense?.factory(records, bench.titleField);
 
+  // The no-label default: records as products, scored by compareProducts with the sameProduct profile.
+  const noLabelScorer = noLabelFusionScorer({ toProduct: (r, id) => pairRecordToProduct(r, bench.mapping, id), analyzer, denseTitle: denseLookup });
+  const noLabel = evaluatePairs(noLabelScorer.score(test), yTest, bestF1Threshold(noLabelScorer.score(valid), yValid).threshold);
+  log(`${bench.name}: no-label sameProduct fusion test F1 ${pct(noLabel.f1)} (floor ${pct(floor.f1)})`);
+
   // The similarity stage's fusion profile, its weights learned from the train pairs.
   const learned = learnFusionProfile(train, valid, { name: `learned-${bench.key}`, mapping: bench.mapping, analyzer, denseTitle: denseLookup });
   const fusion = evaluatePairs(learned.score(test), yTest, learned.threshold);
@@ -197,7 +275,7 @@ for (const bench of BENCHMARKS) {
   log(`${bench.name}: learned fusion profile test F1 ${pct(fusion.f1)} (${fusionWeights})`);
   const trainWith = (classifier: 'logistic' | 'gbdt'): { matcher: Matcher; seconds: number } => {
     const t0 = performance.now();
-    const matcher = trainMatcher(train, valid, { classifier, records, denseLookup }, analyzer);
+    const matcher = trainMatcher(train, valid, { classifier, records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
     return { matcher, seconds: (performance.now() - t0) / 1000 };
   };
   const lr = trainWith('logistic');
@@ -225,7 +303,7 @@ for (const bench of BENCHMARKS) {
 
   // Ablation: cumulative feature groups, gradient boosting on the matching columns.
   const ablation: Row['ablation'] = [];
-  if (bench.ablation) {
+  if (bench.ablation && !skipAblation) {
     const ex = gb.matcher.extractor;
     const xTrain = ex.featurizeAll(train);
     const xValid = ex.featurizeAll(valid);
@@ -236,7 +314,7 @@ for (const bench of BENCHMARKS) {
       const cols = ex.groupOf.map((g, j) => (groups.includes(g) ? j : -1)).filter((j) => j >= 0);
       const pick = (rows: Float64Array[]) => rows.map((r) => Float64Array.from(cols, (j) => r[j]!));
       const names = cols.map((j) => ex.names[j]!);
-      const model = fitGradientBoosting({ rows: pick(xTrain), labels: labels(train) }, names, {}, { rows: pick(xValid), labels: yValid });
+      const model = fitGradientBoosting({ rows: pick(xTrain), labels: labels(train) }, names, gbdtCap, { rows: pick(xValid), labels: yValid });
       const sv = Float64Array.from(pick(xValid), (r) => predictGradientBoosting(model, r));
       const st = Float64Array.from(pick(xTest), (r) => predictGradientBoosting(model, r));
       const th = bestF1Threshold(sv, yValid).threshold;
@@ -246,6 +324,41 @@ for (const bench of BENCHMARKS) {
       log(`${bench.name}: ablation ${label} F1 ${pct(e.f1)}`);
     }
   }
+  // Threshold rules for products the threshold was not tuned on: fitted on valid, applied to test.
+  const gbValidScores = gb.matcher.score(valid);
+  const rules = evaluateThresholdRules({ scores: gbValidScores, labels: yValid }, { pairs: test, scores: testScores });
+  const extraTests = (loaded.extraTests ?? []).map((e) => ({ name: e.name, rules: evaluateThresholdRules({ scores: gbValidScores, labels: yValid }, { pairs: e.pairs, scores: gb.matcher.score(e.pairs) }), positives: labels(e.pairs).reduce((a, b) => a + b, 0) }));
+  const overlap = sharedRecordCount(train, test);
+
+  // Record-disjoint: product clusters of the training data (train + valid) split 60/20/20, none in two parts.
+  let disjoint: DisjointResult | undefined;
+  {
+    const split = recordDisjointSplit([...train, ...valid], { seed: 1, ...(loaded.clusterOf ? { clusterOf: loaded.clusterOf } : {}) });
+    const [dTrain, dValid, dTest] = [split.train, split.valid, split.test];
+    const [ydv, ydt] = [labels(dValid), labels(dTest)];
+    if (ydv.some((v) => v === 1) && ydt.some((v) => v === 1)) {
+      const m = trainMatcher(dTrain, dValid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+      const sv = m.score(dValid);
+      const st = m.score(dTest);
+      const dFloor = evaluatePairs(floorScorer.score(dTest), ydt, bestF1Threshold(floorScorer.score(dValid), ydv).threshold);
+      const dNoLabel = evaluatePairs(noLabelScorer.score(dTest), ydt, bestF1Threshold(noLabelScorer.score(dValid), ydv).threshold);
+      const es = m.model.training.earlyStopping;
+      disjoint = {
+        sizes: [dTrain.length, dValid.length, dTest.length],
+        clusters: split.clusters,
+        dropped: split.dropped,
+        validF1: m.model.training.validMetrics?.f1 ?? Number.NaN,
+        floor: dFloor,
+        noLabel: dNoLabel,
+        gbdt: evaluatePairs(st, ydt, m.model.threshold),
+        rules: evaluateThresholdRules({ scores: sv, labels: ydv }, { pairs: dTest, scores: st }),
+        positives: ydt.reduce((a, b) => a + b, 0),
+        earlyStopping: es ? `${es.trees} trees on ${es.on}` : '—',
+      };
+      log(`${bench.name}: record-disjoint valid F1 ${pct(disjoint.validF1)}, test F1 ${pct(disjoint.gbdt.f1)} (floor ${pct(dFloor.f1)}, no-label ${pct(dNoLabel.f1)})`);
+    }
+  }
+
   const importance = gbModel.gbdt!.importance;
   const total = importance.reduce((a, b) => a + b, 0) || 1;
   const topFeatures = importance
@@ -269,6 +382,11 @@ for (const bench of BENCHMARKS) {
     recallAt1: { floor: evaluateRankings(rankingQueries(test, floor.scores), 1).recall, gbdt: evaluateRankings(rankingQueries(test, testScores), 1).recall },
     ablation,
     topFeatures,
+    noLabel,
+    overlap,
+    rules,
+    extraTests,
+    disjoint,
   });
 }
 
@@ -278,7 +396,8 @@ const commit = git('rev-parse --short HEAD');
 // The paths this run imports (src/learning/zh is the Chinese work, not used here).
 const dirtyFiles = git("status --porcelain -- src/learning scripts/eval-em.ts src/text src/encoders/glove src/encoders/encoder.ts src/similarity src/catalog ':!src/learning/zh'")
   .split('\n')
-  .map((l) => l.slice(3).trim())
+  // The output is trimmed, so the first line may have lost its leading status space: strip the status word.
+  .map((l) => l.replace(/^\s*\S{1,2}\s+/, "").trim())
   .filter((l) => l !== '' && l !== 'unknown');
 const dirty = dirtyFiles.length > 0;
 const totalSeconds = (performance.now() - started) / 1000;
@@ -286,11 +405,12 @@ const cpuSeconds = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
 const loadAtEnd = loadavg()[0]!;
 
 const main = markdownTable(
-  ['benchmark', 'train / valid / test pairs', 'TF-IDF floor', 'learned fusion profile', 'prodsim LR', 'prodsim GBDT', 'GBDT P / R', 'GBDT PR-AUC', 'Magellan', 'DeepMatcher', 'Ditto', 'train s (LR / GBDT)', 'pairs/s'],
+  ['benchmark', 'train / valid / test pairs', 'TF-IDF floor', 'no-label default (sameProduct)', 'learned fusion profile', 'prodsim LR', 'prodsim GBDT', 'GBDT P / R', 'GBDT PR-AUC', 'Magellan', 'DeepMatcher', 'Ditto', 'GPT-4o zero-shot', 'train s (LR / GBDT)', 'pairs/s'],
   rows.map((r) => [
     r.bench.name,
     r.sizes.join(' / '),
     pct(r.floor.f1),
+    `${pct(r.noLabel.f1)}${r.noLabel.f1 < r.floor.f1 ? ' ▼' : ''}`,
     pct(r.fusion.f1),
     pct(r.logistic.f1),
     `**${pct(r.gbdt.f1)}**`,
@@ -299,10 +419,44 @@ const main = markdownTable(
     f1(r.bench.published.magellan),
     f1(r.bench.published.deepmatcher),
     f1(r.bench.published.ditto),
+    f1(r.bench.published.gpt4o),
     `${r.trainSeconds.logistic.toFixed(1)} / ${r.trainSeconds.gbdt.toFixed(1)}`,
     Math.round(r.pairsPerSecond).toLocaleString('en-US'),
   ]),
-  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+);
+
+const ruleCell = (m: RuleMetrics) => `${pct(m.f1)} (${pct(m.precision)} / ${pct(m.recall)}; ${m.predicted})`;
+const rulesTable = markdownTable(
+  ['test set', 'matches', ...THRESHOLD_RULES],
+  rows.flatMap((r) => [
+    [`${r.bench.name} — test`, r.gbdt.tp + r.gbdt.fn, ...THRESHOLD_RULES.map((k) => ruleCell(r.rules[k]))],
+    ...r.extraTests.map((e) => [`${r.bench.name} — ${e.name}`, e.positives, ...THRESHOLD_RULES.map((k) => ruleCell(e.rules[k]))]),
+    ...(r.disjoint ? [[`${r.bench.name} — record-disjoint test`, r.disjoint.positives, ...THRESHOLD_RULES.map((k) => ruleCell(r.disjoint!.rules[k]))]] : []),
+  ]),
+  ['l', 'r', ...THRESHOLD_RULES.map(() => 'r' as const)],
+);
+
+const disjointTable = markdownTable(
+  ['benchmark', 'test records also in train (given split)', 'disjoint train / valid / test pairs (clusters, dropped)', 'floor', 'no-label default', 'GBDT valid F1', 'GBDT record-disjoint test F1', 'gap to valid', 'given test F1', 'early stopping'],
+  rows
+    .filter((r) => r.disjoint)
+    .map((r) => {
+      const d = r.disjoint!;
+      return [
+        r.bench.name,
+        `${r.overlap.shared} / ${r.overlap.testRecords}`,
+        `${d.sizes.join(' / ')} (${d.clusters}, ${d.dropped})`,
+        pct(d.floor.f1),
+        pct(d.noLabel.f1),
+        pct(d.validF1),
+        `**${pct(d.gbdt.f1)}**`,
+        ((d.gbdt.f1 - d.validF1) * 100).toFixed(1),
+        pct(r.gbdt.f1),
+        d.earlyStopping,
+      ];
+    }),
+  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
 );
 
 const fusionTable = markdownTable(
@@ -370,6 +524,28 @@ ${main}
 - IDF (and the dense encoder's word frequencies) are fitted on the benchmark's own records: \`tableA\` + \`tableB\` for
   Abt-Buy and Amazon-Google, the records of all pairs for WDC (which ships no tables). This uses record text only,
   never labels: it is what "learned from the user's own catalog" means for a matcher.
+
+- **no-label default (sameProduct)**: what the applications do without labels: each record becomes a product
+  (\`pairRecordToProduct\`) and a representation, scored by \`compareProducts\` with the built-in \`sameProduct\` profile
+  (threshold on valid like the floor). ▼ marks a benchmark where it is below the TF-IDF floor.
+
+## Record-disjoint evaluation (products never seen in training)
+
+The given splits reuse records: a test pair's records are mostly in training too (second column). Here the training data
+(train + valid pairs, never test) is regrouped into product clusters (WDC Products: its cluster ids; the others: connected
+components of the matching pairs), whole clusters go to train / valid / test (60 / 20 / 20, seed 1), and a pair is kept only
+when both records fall in the same part. Same pipeline: train on train, threshold on valid, test once.
+
+${disjointTable}
+
+## Threshold rules for unseen products
+
+The GBDT's scores on each test set decided by four rules, all fitted on the valid split: the max-F1 threshold on valid; the
+probability calibrated on valid by Platt scaling (\`fitPlatt\`) or isotonic regression (\`fitIsotonic\`) at 0.5; and a one-to-one
+assignment (\`oneToOneAssignment\`: greedy by Platt probability ≥ 0.5, each record matched at most once, as between two shops).
+Cells: F1 (precision / recall; pairs predicted as matches), against the real match count in the second column.
+
+${rulesTable}
 
 ## Learned fusion profiles
 

@@ -9,6 +9,7 @@ import { applyMatcher, loadMatcherModel, matcherFromModel, saveMatcherModel, toL
 import { pairMetricsAt } from '../src/learning/metrics.ts';
 import { evaluatePairs, writeEvalReport } from '../src/learning/eval-report.ts';
 import type { LabeledPair } from '../src/learning/pairs.ts';
+import { earlyStoppingSplit } from '../src/learning/splits.ts';
 
 test('Cholesky solve', () => {
   const x = solveSpd(Float64Array.from([4, 2, 2, 3]), Float64Array.from([2, 1]), 2);
@@ -135,4 +136,36 @@ test('learnFusionProfile: learned weights form a valid similarity profile that s
   const testPairs = syntheticPairs(8, 60);
   const f1 = pairMetricsAt(learned.score(testPairs), testPairs.map((p) => p.label!), learned.threshold).f1;
   assert.ok(f1 > 0.8, `fusion F1 ${f1}`);
+});
+
+test('early stopping: validation pairs repeating training records are not what boosting stops on', () => {
+  const train = syntheticPairs(1, 200);
+  const testPairs = syntheticPairs(3, 80);
+  // A validation set made of training pairs (a random pair split of one labelled file does this):
+  // its loss falls with every tree, so stopping on it would run to the cap.
+  const repeated = train.slice(0, 60);
+  const cap = 400;
+  const m = trainMatcher(train, repeated, { classifier: 'gbdt', gbdt: { trees: cap, earlyStoppingRounds: 20 }, gbdtSeeds: 2 });
+  const es = m.model.training.earlyStopping;
+  assert.ok(es, 'the model records what early stopping ran on');
+  assert.equal(es.on, 'held-out training records');
+  assert.equal(es.sharedRecordShare, 1);
+  assert.ok(es.trees < cap, `stopped at ${es.trees} of ${cap} trees`);
+  assert.equal(m.model.gbdt!.trees.length, 2 * es.trees, 'each seed refits on all training pairs with the tree count found');
+  assert.ok(pairMetricsAt(m.score(testPairs), testPairs.map((p) => p.label!), m.model.threshold).f1 > 0.9);
+  // Fresh validation pairs are stopped on as before.
+  const seen = new Set(train.flatMap((p) => [JSON.stringify(p.left), JSON.stringify(p.right)]));
+  const unseen = syntheticPairs(2, 120).filter((p) => !seen.has(JSON.stringify(p.left)) && !seen.has(JSON.stringify(p.right)));
+  const fresh = trainMatcher(train, unseen, { classifier: 'gbdt', gbdt: { trees: cap, earlyStoppingRounds: 20 }, gbdtSeeds: 1 });
+  assert.equal(fresh.model.training.earlyStopping?.on, 'valid');
+});
+
+test('earlyStoppingSplit holds out whole records', () => {
+  const train = syntheticPairs(1, 200);
+  const split = earlyStoppingSplit(train, train.slice(0, 50));
+  assert.ok(split);
+  const key = (r: object) => JSON.stringify(r);
+  const fitRecords = new Set(split.fit.flatMap((i) => [key(train[i]!.left), key(train[i]!.right)]));
+  for (const i of split.stop) for (const r of [train[i]!.left, train[i]!.right]) assert.ok(!fitRecords.has(key(r)), 'a held-out record is also fitted on');
+  assert.ok(split.stop.length > 0 && split.fit.length > split.stop.length);
 });

@@ -10,7 +10,7 @@ import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
-import { computeFieldScores, fuse, profileFromWeights, type FusionProfile } from '../similarity/fusion.ts';
+import { compareProducts, computeFieldScores, fuse, profileFromWeights, type FusionProfile } from '../similarity/fusion.ts';
 import type { FieldName } from '../similarity/fields.ts';
 import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
@@ -92,4 +92,35 @@ export function learnFusionProfile(train: readonly LabeledPair[], valid: readonl
   const score = (pairs: readonly LabeledPair[]) => Float64Array.from(pairs, (p) => fuse(scoresOf(p), profile).score ?? 0);
   const threshold = valid.length > 0 ? bestF1Threshold(score(valid), Uint8Array.from(valid, (p) => p.label ?? 0)).threshold : 0.5;
   return { profile, threshold: Number.isFinite(threshold) ? threshold : 0.5, logistic, fields, score };
+}
+
+/**
+ * The no-label default as the applications compute it: each record becomes a `Product`, then a
+ * representation (`representProduct`), and pairs are scored by `compareProducts` with a built-in
+ * profile (`sameProduct`: the profile similar/dedup/match use to decide "same item"). For evaluations
+ * that put this default beside the TF-IDF floor; no label is used.
+ */
+export function noLabelFusionScorer(options: {
+  toProduct: (record: PairRecord, id: string) => Product;
+  analyzer?: TextAnalyzer;
+  denseTitle?: (record: PairRecord) => Float32Array | undefined;
+  profile?: FusionProfile | 'sameProduct' | 'default';
+}): { profile: string; score(pairs: readonly LabeledPair[]): Float64Array } {
+  const analyzer = options.analyzer ?? createTextAnalyzer();
+  const profile = options.profile ?? 'sameProduct';
+  const cache = new WeakMap<PairRecord, ProductRepresentation>();
+  let next = 0;
+  const represent = (r: PairRecord): ProductRepresentation => {
+    let rep = cache.get(r);
+    if (!rep) {
+      const dense = options.denseTitle?.(r);
+      rep = representProduct(options.toProduct(r, `r${next++}`), analyzer, dense ? { dense: { title: dense } } : {});
+      cache.set(r, rep);
+    }
+    return rep;
+  };
+  return {
+    profile: typeof profile === 'string' ? profile : profile.name,
+    score: (pairs) => Float64Array.from(pairs, (p) => compareProducts(represent(p.left), represent(p.right), { profile }).score ?? 0),
+  };
 }

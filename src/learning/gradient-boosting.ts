@@ -394,3 +394,22 @@ export function fitGradientBoosting(
   }
   return { kind: 'gbdt', objective: opts.objective, featureNames: [...featureNames], baseScore, trees: trees.slice(0, bestTrees), importance };
 }
+
+/**
+ * Early stopping on a held-out part of the training rows, then a refit on all of them with the
+ * number of trees found: for when no validation set fit for stopping exists (see
+ * `earlyStoppingSplit` in splits.ts: validation pairs repeating training records).
+ */
+export function fitGradientBoostingHeldOut(
+  train: GradientBoostingData,
+  featureNames: readonly string[],
+  options: Partial<GradientBoostingOptions>,
+  heldOut: { fit: readonly number[]; stop: readonly number[] },
+): { model: GradientBoostingModel; rounds: number } {
+  const pick = (idx: readonly number[]): GradientBoostingData => ({ rows: idx.map((i) => train.rows[i]!), labels: idx.map((i) => train.labels[i]!) });
+  const probe = fitGradientBoosting(pick(heldOut.fit), featureNames, options, pick(heldOut.stop));
+  // The probe saw (1 − stop share) of the rows; the refit on all of them keeps its tree count.
+  const rounds = Math.max(1, probe.trees.length);
+  const { earlyStoppingRounds: _unused, ...rest } = { ...options };
+  return { model: fitGradientBoosting(train, featureNames, { ...rest, trees: rounds }), rounds };
+}

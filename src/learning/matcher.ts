@@ -14,7 +14,8 @@ import { createTextAnalyzer } from '../text/text-analyzer.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
 import { createPairFeatureExtractor, fitPairFeatures, type PairFeatureExtractor, type PairFeatureOptions, type PairFeatureState } from './pair-features.ts';
 import { fitLogisticRegression, predictLogistic, rawUnitWeights, type LogisticModel, type LogisticRegressionOptions } from './logistic-regression.ts';
-import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingModel, type GradientBoostingOptions } from './gradient-boosting.ts';
+import { fitGradientBoosting, fitGradientBoostingHeldOut, predictGradientBoosting, type GradientBoostingModel, type GradientBoostingOptions } from './gradient-boosting.ts';
+import { earlyStoppingSplit, sharedRecordShare } from './splits.ts';
 import { bestF1Threshold, pairMetricsAt, prAuc, reliability, type PairMetrics, type ReliabilitySummary } from './metrics.ts';
 
 export type ClassifierKind = 'logistic' | 'gbdt' | 'ensemble';
@@ -75,6 +76,11 @@ export interface MatcherModel {
      * say when it scores pairs the model has seen. Absent in models written before it existed.
      */
     pairFingerprints?: string[];
+    /**
+     * What boosting stopped on: the validation pairs, or a record-disjoint part of the training pairs
+     * when the validation pairs repeat training records (`sharedRecordShare` of them) or are absent.
+     */
+    earlyStopping?: { on: 'valid' | 'held-out training records'; sharedRecordShare: number; trees: number };
   };
 }
 
@@ -202,17 +208,28 @@ export function trainMatcher(
   const logistic = fitLogisticRegression(xTrain, yTrain, names, opts.logistic);
   progress?.('logistic', 1, 1);
   let gbdt: GradientBoostingModel | undefined;
+  let earlyStopping: MatcherModel['training']['earlyStopping'];
   if (opts.classifier !== 'logistic') {
     const seeds = Math.max(1, Math.floor(opts.gbdtSeeds));
     const baseSeed = opts.gbdt.seed ?? 42;
     const models: GradientBoostingModel[] = [];
+    const heldOut = earlyStoppingSplit(train, valid);
+    let rounds: number | undefined;
+    if (heldOut) {
+      // Validation pairs repeating training records keep rewarding memorisation: find the tree count on
+      // training records held out whole, then fit every seed on all training pairs with it.
+      rounds = fitGradientBoostingHeldOut({ rows: xTrain, labels: yTrain }, names, { ...opts.gbdt, seed: baseSeed }, heldOut).rounds;
+      earlyStopping = { on: 'held-out training records', sharedRecordShare: heldOut.sharedRecordShare, trees: rounds };
+    }
     for (let k = 0; k < seeds; k++) {
+      const onTree = (d: number, t: number) => progress?.('gbdt', k * t + d, seeds * t);
       models.push(
-        fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, { ...opts.gbdt, seed: baseSeed + k }, valid.length > 0 ? { rows: xValid, labels: yValid } : undefined, (d, t) =>
-          progress?.('gbdt', k * t + d, seeds * t),
-        ),
+        rounds !== undefined
+          ? fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, { ...opts.gbdt, seed: baseSeed + k, trees: rounds }, undefined, onTree)
+          : fitGradientBoosting({ rows: xTrain, labels: yTrain }, names, { ...opts.gbdt, seed: baseSeed + k }, valid.length > 0 ? { rows: xValid, labels: yValid } : undefined, onTree),
       );
     }
+    if (!earlyStopping) earlyStopping = { on: 'valid', sharedRecordShare: sharedRecordShare(train, valid), trees: Math.round(models.reduce((a, m) => a + m.trees.length, 0) / models.length) };
     gbdt = averageBoostedModels(models);
   }
   const model: MatcherModel = {
@@ -232,6 +249,7 @@ export function trainMatcher(
       validReliability: undefined,
       seconds: 0,
       pairFingerprints: [...new Set([...train, ...valid].map(pairFingerprint))].sort(),
+      ...(earlyStopping ? { earlyStopping } : {}),
     },
   };
   const matcher = buildMatcher(model, extractor);

@@ -243,3 +243,55 @@ export function trainingSplit(pairs: readonly LabeledPair[], options: { valid?: 
   const [train, valid] = splitPairs(pairs, options.validShare);
   return { train, valid };
 }
+
+// ---------------------------------------------------------------- WDC Products
+
+/** The record fields of a WDC Products offer that describe the product (never its cluster id). */
+export const WDC_PRODUCT_FIELDS = ['title', 'brand', 'description', 'price', 'priceCurrency'] as const;
+
+export interface ClusteredPairs {
+  pairs: LabeledPair[];
+  /** Record id → product cluster id (the benchmark's ground truth: equal clusters are the label). */
+  clusterOf: Map<string, string>;
+}
+
+/**
+ * Parses WDC Products JSONL (`<attr>_left` / `<attr>_right`, `label`). Only the product text becomes
+ * a record: `cluster_id_*`, `pair_id` and `is_hard_negative` would give the label away, so they are
+ * kept apart (cluster ids in `clusterOf`, for record-disjoint splits) or dropped.
+ */
+export function parseWdcProductPairs(text: string, file = '<input>'): ClusteredPairs {
+  const pairs: LabeledPair[] = [];
+  const clusterOf = new Map<string, string>();
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const row = parseJsonLine(line, file, i + 1);
+    const side = (s: 'left' | 'right'): { record: PairRecord; id: string | undefined } => {
+      const record: PairRecord = {};
+      for (const f of WDC_PRODUCT_FIELDS) {
+        const v = cleanValue(row[`${f}_${s}`]);
+        if (v !== '') record[f] = v;
+      }
+      if (!record['title']) throw createError('PARSE_ERROR', `WDC pair has no title_${s}`, { file, line: i + 1, field: `title_${s}` });
+      const id = cleanValue(row[`id_${s}`]) || undefined;
+      const cluster = cleanValue(row[`cluster_id_${s}`]);
+      if (id !== undefined && cluster !== '') clusterOf.set(id, cluster);
+      return { record, id };
+    };
+    const l = side('left');
+    const r = side('right');
+    const label = parseLabel(row['label'], file, i + 1);
+    pairs.push({
+      left: l.record,
+      right: r.record,
+      ...(label !== undefined ? { label } : {}),
+      ...(l.id !== undefined ? { leftId: l.id } : {}),
+      ...(r.id !== undefined ? { rightId: r.id } : {}),
+    });
+  });
+  return { pairs, clusterOf };
+}
+
+export function readWdcProductPairs(path: string): ClusteredPairs {
+  return parseWdcProductPairs(readText(path), path);
+}

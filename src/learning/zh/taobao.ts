@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createError } from '../../errors.ts';
 import type { LabeledPair, PairRecord } from '../pairs.ts';
+import type { Product } from '../../catalog/product.ts';
 
 /** Separators of the `pv_pairs` field: `key#:#value#;#key#:#value`. */
 export const PV_PAIR_SEPARATOR = '#;#';
@@ -119,5 +120,49 @@ export function readTaobaoSplits(dir: string): TaobaoSplits {
     train: readTaobaoPairs(`${dir}/train.jsonl`),
     valid: readTaobaoPairs(`${dir}/val.jsonl`),
     test: readTaobaoPairs(`${dir}/test.jsonl`),
+  };
+}
+
+/**
+ * Record id → product cluster id of a Taobao split (`id_*`, `cluster_id_*`). Kept apart from the
+ * records (equal clusters are the label): for record-disjoint splits and the dedup benchmark only.
+ */
+export function readTaobaoClusters(path: string): Map<string, string> {
+  if (!existsSync(path)) throw createError('FILE_NOT_FOUND', `no such file: ${path}`, { file: path });
+  const out = new Map<string, string>();
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let row: Record<string, unknown>;
+      try {
+        row = JSON.parse(line) as Record<string, unknown>;
+      } catch (e) {
+        throw createError('PARSE_ERROR', `invalid JSON: ${(e as Error).message}`, { file: path, line: i + 1 });
+      }
+      for (const side of ['left', 'right'] as const) {
+        const id = str(row[`id_${side}`]);
+        const cluster = str(row[`cluster_id_${side}`]);
+        if (id !== '' && cluster !== '') out.set(id, cluster);
+      }
+    });
+  return out;
+}
+
+/**
+ * A Taobao record as a catalog product, the way a shop would load it: title, category path, the
+ * `pv_pairs` as attributes and the 品牌 attribute as brand.
+ */
+export function taobaoProduct(record: PairRecord, id: string): Product {
+  const attributes = Object.fromEntries(pvPairsToMap(record['pv_pairs']));
+  const brand = attributes['品牌'];
+  return {
+    id,
+    title: record['title'] || '(无标题)',
+    ...(record['category_path'] ? { category: record['category_path'] } : {}),
+    ...(brand ? { brand } : {}),
+    tags: [],
+    images: [],
+    attributes,
   };
 }
