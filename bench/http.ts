@@ -61,8 +61,8 @@ try {
   const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
   process.stderr.write(`serving ${ids.length} products at ${running.url}; ${concurrency} in flight, ${seconds} s per endpoint\n`);
   // Warm up (first-use caches: ANN index, model-number lookup).
-  await fetch(`${running.url}/v1/similar`, { method: 'POST', body: JSON.stringify({ id: ids[0], k: 10 }) });
-  await fetch(`${running.url}/v1/search`, { method: 'POST', body: JSON.stringify({ query: QUERIES[0], k: 10 }) });
+  await fetch(`${running.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: ids[0], k: 10 }) });
+  await fetch(`${running.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERIES[0], k: 10 }) });
   // In-process baseline: the engine alone, one call at a time (what the server adds is the rest).
   const inProcess: Record<string, number> = {};
   let t = performance.now();

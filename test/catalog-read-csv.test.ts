@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readCatalog, loadCatalog } from '../src/catalog/index.ts';
+import { PRODUCT_LIMITS } from '../src/catalog/product.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { collect, fixture, issuesOf, productsOf, withTempDir } from './fixtures/catalog-helpers.ts';
 
@@ -91,17 +92,22 @@ test('strict mode throws PARSE_ERROR for a row that cannot be parsed', async () 
   });
 });
 
-test('very long CSV field (1 MB description) is read whole', async () => {
+test('very long CSV field (1 MB description) is parsed whole and refused past the description limit', async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, 'long.csv');
     const long = '很长的描述 long description, with "quotes" and\nnew lines. '.repeat(20_000);
     const quoted = `"${long.replaceAll('"', '""')}"`;
-    await writeFile(path, `id,title,description\n1,Long one,${quoted}\n2,Short,x\n`);
-    const products = productsOf(await collect(path));
-    assert.equal(products.length, 2);
-    assert.equal(products[0]!.product.description, long.trim());
-    assert.ok(products[0]!.product.description!.length > 1_000_000);
-    assert.equal(products[1]!.line, 3 + 20_000); // the long field holds 20,000 new lines
+    const within = 'd'.repeat(PRODUCT_LIMITS.maxDescriptionLength);
+    await writeFile(path, `id,title,description\n1,Long one,${quoted}\n2,Short,x\n3,At the limit,${within}\n`);
+    const entries = await collect(path);
+    const products = productsOf(entries);
+    assert.deepEqual(products.map((p) => p.product.id), ['2', '3']);
+    assert.equal(products[0]!.line, 3 + 20_000); // the long field holds 20,000 new lines
+    assert.equal(products[1]!.product.description, within);
+    const [issue] = issuesOf(entries);
+    assert.equal(issue!.line, 2);
+    assert.equal(issue!.field, 'description');
+    assert.match(issue!.expected!, /at most/);
   });
 });
 

@@ -79,17 +79,16 @@ test('JSONL with BOM, CRLF and a 1 MB line', async () => {
     const long = '描述 description '.repeat(70_000);
     await writeFile(path, `\uFEFF{"id":"a","title":"A"}\r\n{"id":"b","title":"B","description":${JSON.stringify(long)}}\r\n\r\n{"id":"c","title":"C"}\r\n`);
     const entries = await collect(path);
-    assert.deepEqual(issuesOf(entries), []);
+    // The 1 MB line is read whole and its record refused past the description limit; lines stay right.
+    assert.deepEqual(issuesOf(entries).map((i) => [i.line, i.field]), [[2, 'description']]);
     const products = productsOf(entries);
     assert.deepEqual(
       products.map((p) => [p.product.id, p.line]),
       [
         ['a', 1],
-        ['b', 2],
         ['c', 4],
       ],
     );
-    assert.equal(products[1]!.product.description, long.trim());
   });
 });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { TASKS } from '../src/engine/task-registry.ts';
 import { isProdsimError } from '../src/errors.ts';
-import { createServerApp, type ServerApp } from '../src/server/app.ts';
+import { createServerApp, DEFAULT_SERVER_LIMITS, type ServerApp } from '../src/server/app.ts';
 import { assertFetchableUrl, isBlockedAddress } from '../src/server/url-policy.ts';
 
 const TOKEN = 'test-write-token';
@@ -199,7 +199,7 @@ describe('OpenAPI', () => {
       assert.ok(schema?.properties, `schema of ${task.name}`);
     }
     const similar = r.json.components.schemas.similarInput;
-    assert.equal(similar.properties.k.maximum, 200);
+    assert.equal(similar.properties.k.maximum, DEFAULT_SERVER_LIMITS.maxK, 'the bound the server enforces (k > maxK is a 400)');
     assert.deepEqual(similar.required, ['id']);
     assert.equal(similar.additionalProperties, false);
     for (const p of ['/v1/products', '/v1/products/{id}', '/v1/labels', '/v1/jobs/match', '/v1/jobs/{id}', '/health', '/metrics']) assert.ok(r.json.paths[p], p);
@@ -208,7 +208,7 @@ describe('OpenAPI', () => {
 
 describe('labels and jobs', () => {
   test('a match job is polled to done with progress, its pairs labelled, training runs on the labels', async () => {
-    const start = await call('POST', '/v1/jobs/match', { left: 'data/shop-a.jsonl', right: 'data/shop-b.jsonl' });
+    const start = await call('POST', '/v1/jobs/match', { left: 'data/shop-a.jsonl', right: 'data/shop-b.jsonl' }, TOKEN); // server files: token holders only
     assert.equal(start.status, 202);
     assert.ok(start.json.id);
     const job = await pollJob(start.json.id);
@@ -259,10 +259,10 @@ describe('labels and jobs', () => {
   });
 
   test('catalog paths outside the server root are refused; unknown jobs are 404', async () => {
-    const r = await call('POST', '/v1/jobs/match', { left: '/etc/passwd', right: 'data/shop-b.jsonl' });
+    const r = await call('POST', '/v1/jobs/match', { left: '/etc/passwd', right: 'data/shop-b.jsonl' }, TOKEN);
     assert.equal(r.status, 400);
     assert.equal(r.json.error.location.field, 'left');
-    const profile = await call('POST', '/v1/similar', { id: 'P0001', profile: '/etc/secret.json' });
+    const profile = await call('POST', '/v1/similar', { id: 'P0001', profile: '/etc/secret.json' }, TOKEN);
     assert.equal(profile.status, 400);
     assert.equal(profile.json.error.location.field, 'profile');
     assert.equal((await call('GET', '/v1/jobs/nope')).status, 404);

@@ -20,6 +20,23 @@ export interface Product {
   inStock?: boolean;
 }
 
+/**
+ * Bounds on one product's fields. A record beyond them is refused as an issue naming the field and
+ * the bound (never stored whole: a 10 MB title cost 860 MB of memory downstream). Lengths count
+ * UTF-16 code units, as JavaScript strings do.
+ */
+export const PRODUCT_LIMITS = Object.freeze({
+  maxIdLength: 256,
+  maxTitleLength: 1_000,
+  maxDescriptionLength: 50_000,
+  /** Brand, category path, each tag, image reference, attribute name and value. */
+  maxShortTextLength: 2_048,
+  /** Tags, images, attributes: items in one product. */
+  maxListItems: 200,
+  /** Largest price, in any currency (a finite number; 1e308 is refused, not printed as Infinity). */
+  maxPrice: 1e12,
+});
+
 /** The fields a record can carry; used by field mappings and validation messages. */
 export const PRODUCT_FIELDS = [
   'id',

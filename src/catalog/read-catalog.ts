@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
 import { PRODUCT_FIELDS } from './product.ts';
 import {
@@ -21,7 +22,7 @@ import {
 } from './catalog.ts';
 import { readCsvRecords } from './csv-records.ts';
 import { splitJsonProducts } from './json-array-splitter.ts';
-import { describeValue, recordToProduct, resolveFieldMapping, type RecordToProductOptions, type ResolvedMapping } from './record-to-product.ts';
+import { describeValue, isIsoCurrencyCode, recordToProduct, resolveFieldMapping, type RecordToProductOptions, type ResolvedMapping } from './record-to-product.ts';
 
 const EXTENSION_FORMATS: Readonly<Record<string, CatalogFormat>> = {
   csv: 'csv',
@@ -60,7 +61,7 @@ export function resolveReadCatalogOptions(options: Partial<ReadCatalogOptions> =
   if (resolved.format !== undefined && !['csv', 'tsv', 'json', 'jsonl'].includes(resolved.format)) {
     throw createError('UNSUPPORTED_FORMAT', `readCatalog: unknown format "${String(resolved.format)}"`, { field: 'format' });
   }
-  if (resolved.defaultCurrency !== undefined && !/^[A-Z]{3}$/.test(resolved.defaultCurrency)) {
+  if (resolved.defaultCurrency !== undefined && !isIsoCurrencyCode(resolved.defaultCurrency)) {
     throw createError('INVALID_ARGUMENT', `readCatalog: defaultCurrency must be an upper-case ISO 4217 code like CNY, got "${resolved.defaultCurrency}"`, {
       field: 'defaultCurrency',
     });
@@ -79,11 +80,28 @@ async function openBytes(path: string): Promise<Readable> {
     throw createError('FILE_NOT_FOUND', `catalog file not found: ${path}`, { file: path });
   }
   if (!info.isFile()) throw createError('FILE_NOT_FOUND', `not a file: ${path}`, { file: path });
+  await assertDecompresses(path);
   const raw = createReadStream(path);
   if (!path.toLowerCase().endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
+}
+
+/**
+ * A compressed catalog is decompressed once to its end before any record is handed out, so a file
+ * that fails to decompress (truncated, corrupt: gzip's CRC and length trailer) yields nothing rather
+ * than its first half. The extra pass costs one decompression, small beside analysing and storing.
+ */
+async function assertDecompresses(path: string): Promise<void> {
+  if (!path.toLowerCase().endsWith('.gz')) return;
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  try {
+    await pipeline(createReadStream(path), createGunzip(), discard);
+  } catch (e) {
+    const cause = e as NodeJS.ErrnoException;
+    throw createError('PARSE_ERROR', `${path}: the compressed file does not decompress (${cause.message}); no record of it was read`, { file: path, expected: 'a complete gzip file' }, cause.code ? { cause: cause.code } : undefined);
+  }
 }
 
 /** Delimiters tried when a CSV file does not say; the one found most often in the header line (outside quotes) wins. */
@@ -204,6 +222,7 @@ function throwForIssue(issue: RecordIssue): never {
 /**
  * Reads a catalog file as products and issues, in file order.
  * - Format from `options.format` or the extension (`.csv`, `.tsv`, `.json`, `.jsonl`/`.ndjson`, each optionally `.gz`).
+ * - A `.gz` file that does not decompress to its end throws PARSE_ERROR before the first record.
  * - Fields through `options.mapping`, then their own names, then common other names (`guessFieldNames`).
  * - Throws FILE_NOT_FOUND, UNSUPPORTED_FORMAT, UNKNOWN_OPTION/INVALID_ARGUMENT for bad options,
  *   PARSE_ERROR when the file as a whole cannot be read (a JSON document that is not an array), and in

@@ -5,7 +5,8 @@
  * and what was there, so an issue can point a person at the cell to fix.
  */
 import * as z from 'zod';
-import { PRODUCT_FIELDS, categoryLevels, type Product, type ProductField } from './product.ts';
+import currencyCodes from 'currency-codes';
+import { PRODUCT_FIELDS, PRODUCT_LIMITS, categoryLevels, type Product, type ProductField } from './product.ts';
 import type { FieldMapping } from './catalog.ts';
 
 /** One field that failed: `field` is the Product field, `source` the column/key it was read from. */
@@ -270,6 +271,14 @@ const CURRENCY_WORDS: ReadonlyMap<string, string> = new Map([
 
 const CURRENCY_EXPECTED = 'an ISO 4217 code like CNY or USD (or ¥, $, 元, RMB…)';
 
+/** The ISO 4217 list (active codes, from the currency-codes package's copy of the standard). */
+const ISO_4217_CODES: ReadonlySet<string> = new Set(currencyCodes.codes());
+
+/** Whether `code` (upper case) is an ISO 4217 currency code. */
+export function isIsoCurrencyCode(code: string): boolean {
+  return ISO_4217_CODES.has(code);
+}
+
 /** `cny`, `RMB`, `人民币`, `¥` → `CNY`; any other three letters are taken as an ISO 4217 code. */
 export function parseCurrency(value: unknown): Coerced<string> {
   if (isBlank(value)) return ok(undefined);
@@ -277,7 +286,7 @@ export function parseCurrency(value: unknown): Coerced<string> {
   const text = value.normalize('NFKC').trim();
   const known = CURRENCY_WORDS.get(text.toLowerCase());
   if (known) return ok(known);
-  if (/^[A-Za-z]{3}$/.test(text)) return ok(text.toUpperCase());
+  if (/^[A-Za-z]{3}$/.test(text) && isIsoCurrencyCode(text.toUpperCase())) return ok(text.toUpperCase());
   return fail(CURRENCY_EXPECTED);
 }
 
@@ -314,7 +323,7 @@ export function parsePrice(value: unknown): Coerced<{ price: number; currency?: 
   let currency: string | undefined;
   for (const word of [before, after]) {
     if (word === '') continue;
-    const c = CURRENCY_WORDS.get(word) ?? (/^[a-z]{3}$/.test(word) ? word.toUpperCase() : undefined);
+    const c = CURRENCY_WORDS.get(word) ?? (/^[a-z]{3}$/.test(word) && isIsoCurrencyCode(word.toUpperCase()) ? word.toUpperCase() : undefined);
     if (!c || (currency && currency !== c)) return fail(PRICE_EXPECTED);
     currency = c;
   }
@@ -411,6 +420,52 @@ function coercedField<T>(coerce: (v: unknown) => Coerced<T>) {
   });
 }
 
+/**
+ * A U+FFFD in decoded text is where the reader met bytes that are not UTF-8 (the decoder puts one
+ * there); a catalog written as UTF-8 has no other reason to carry it, so the record is refused.
+ */
+const VALID_UTF8_EXPECTED = 'valid UTF-8 text (U+FFFD marks bytes that were not UTF-8)';
+
+/** Why a text breaks its bound (length, UTF-8), or undefined when it is within it. */
+function textProblem(text: string, maxLength: number): string | undefined {
+  if (text.length > maxLength) return `text of at most ${maxLength} characters`;
+  if (text.includes('\uFFFD')) return VALID_UTF8_EXPECTED;
+  return undefined;
+}
+
+/** A coercer whose accepted values are checked once more (sizes, ranges). */
+function bounded<T>(coerce: (v: unknown) => Coerced<T>, check: (value: T) => string | undefined): (v: unknown) => Coerced<T> {
+  return (v) => {
+    const result = coerce(v);
+    if (!result.ok || result.value === undefined) return result;
+    const problem = check(result.value);
+    return problem === undefined ? result : fail(problem);
+  };
+}
+
+const textWithin = (maxLength: number) => (text: string) => textProblem(text, maxLength);
+
+function listWithin(items: readonly string[]): string | undefined {
+  if (items.length > PRODUCT_LIMITS.maxListItems) return `at most ${PRODUCT_LIMITS.maxListItems} items`;
+  for (const item of items) {
+    const problem = textProblem(item, PRODUCT_LIMITS.maxShortTextLength);
+    if (problem) return `items each of ${problem}`;
+  }
+  return undefined;
+}
+
+function attributesWithin(attributes: Record<string, string>): string | undefined {
+  const entries = Object.entries(attributes);
+  if (entries.length > PRODUCT_LIMITS.maxListItems) return `at most ${PRODUCT_LIMITS.maxListItems} attributes`;
+  for (const [key, value] of entries) {
+    const problem = textProblem(key, PRODUCT_LIMITS.maxShortTextLength) ?? textProblem(value, PRODUCT_LIMITS.maxShortTextLength);
+    if (problem) return `names and values each of ${problem}`;
+  }
+  return undefined;
+}
+
+const priceWithin = (p: { price: number }) => (p.price > PRODUCT_LIMITS.maxPrice ? `a price of at most ${PRODUCT_LIMITS.maxPrice}` : undefined);
+
 /** One-line text: every run of white space (new lines from a multi-line CSV cell included) becomes one space. */
 function coerceLine(value: unknown): Coerced<string> {
   const result = coerceText(value);
@@ -419,10 +474,12 @@ function coerceLine(value: unknown): Coerced<string> {
 }
 
 function requiredText(what: 'id' | 'title') {
+  const maxLength = what === 'id' ? PRODUCT_LIMITS.maxIdLength : PRODUCT_LIMITS.maxTitleLength;
+  const coerce = bounded(what === 'id' ? coerceId : coerceLine, textWithin(maxLength));
   return z.unknown().transform((value, ctx): string => {
-    const result = what === 'id' ? coerceId(value) : coerceLine(value);
+    const result = coerce(value);
     if (!result.ok || result.value === undefined || result.value === '') {
-      const expected = result.ok ? `a non-empty ${what}` : `a non-empty ${what} (text)`;
+      const expected = result.ok ? `a non-empty ${what}` : result.expected === "text" || result.expected.startsWith("a string") ? `a non-empty ${what} (text)` : result.expected;
       ctx.addIssue({ code: 'custom', message: result.ok ? `missing ${what}` : `expected ${expected}`, params: { expected }, input: value });
       return z.NEVER;
     }
@@ -435,14 +492,14 @@ export const productRecordSchema = z
   .object({
     id: requiredText('id'),
     title: requiredText('title'),
-    description: coercedField(coerceText),
-    tags: coercedField(parseTags),
-    brand: coercedField(coerceLine),
-    category: coercedField(normalizeCategory),
-    price: coercedField(parsePrice),
+    description: coercedField(bounded(coerceText, textWithin(PRODUCT_LIMITS.maxDescriptionLength))),
+    tags: coercedField(bounded(parseTags, listWithin)),
+    brand: coercedField(bounded(coerceLine, textWithin(PRODUCT_LIMITS.maxShortTextLength))),
+    category: coercedField(bounded(normalizeCategory, textWithin(PRODUCT_LIMITS.maxShortTextLength))),
+    price: coercedField(bounded(parsePrice, priceWithin)),
     currency: coercedField(parseCurrency),
-    images: coercedField(parseImages),
-    attributes: coercedField(parseAttributes),
+    images: coercedField(bounded(parseImages, listWithin)),
+    attributes: coercedField(bounded(parseAttributes, attributesWithin)),
     inStock: coercedField(parseInStock),
   })
   .superRefine((r, ctx) => {

@@ -2,7 +2,8 @@
  * Opens the engine over the CLI's `--store` for one command and closes it afterwards. A read
  * command on a store that does not exist yet says so instead of creating an empty one.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.ts';
 import { createError } from '../errors.ts';
@@ -18,10 +19,23 @@ export async function withEngine<T>(
   if (options.mustExist !== false && !existsSync(store)) {
     throw createError('FILE_NOT_FOUND', `no store at ${store}: run \`prodsim ingest <catalog>\` first (or pass --store)`, { file: store });
   }
-  const engine = await createEngine({ storePath: store, ...options.engine });
+  // A store this user may not write (or in a folder it may not write) is opened read-only: reads
+  // work, and a write is refused with "opened read-only" instead of a SQLite error.
+  const engine = await createEngine({ storePath: store, ...(existsSync(store) && !writable(store) ? { readonly: true } : {}), ...options.engine });
   try {
     return await fn(engine);
   } finally {
     engine.close();
+  }
+}
+
+/** Whether this process may write the store file and create files beside it (journal, WAL). */
+export function writable(storePath: string): boolean {
+  try {
+    accessSync(storePath, constants.W_OK);
+    accessSync(dirname(storePath), constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -39,6 +39,7 @@ import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
 import { readJudgmentFile, trainRanker, type TrainRankerOptions, type TrainRankerResult } from '../tasks/train-ranker.ts';
 import type { RelevanceJudgment } from '../catalog/judgments.ts';
+import { removeSupersededTextVectors } from '../tasks/text-space.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -138,7 +139,16 @@ export interface Engine {
    */
   trainRanker(judgments: string | readonly RelevanceJudgment[], options?: Partial<TrainRankerOptions> & { queries?: string }): Promise<TrainRankerResult>;
   stats(): StoreStats;
+  /** Removes vectors of superseded text spaces and compacts the store file. */
+  vacuum(): Promise<VacuumSummary>;
   close(): void;
+}
+
+export interface VacuumSummary {
+  /** Vectors removed per encoder id (earlier states of the current text space). */
+  removedVectors: Record<string, number>;
+  sizeBytesBefore: number;
+  sizeBytesAfter: number;
 }
 
 const IMAGE_BASE_DIR_KEY = 'images.baseDir';
@@ -279,6 +289,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return trainRanker(catalog, list, trainOptions);
     },
     stats: () => store.stats(),
+    async vacuum() {
+      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
+      const sizeBytesBefore = store.stats().sizeBytes;
+      const removedVectors = store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
+      store.compact();
+      return { removedVectors, sizeBytesBefore, sizeBytesAfter: store.stats().sizeBytes };
+    },
     close: () => store.close(),
   };
   return engine;

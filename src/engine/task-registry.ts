@@ -66,6 +66,8 @@ export interface TaskDefinition<S extends z.ZodType, O> {
   readonly input: S;
   /** HTTP route: POST /v1/<path>. */
   readonly path: string;
+  /** The task changes the store: over HTTP it needs the write token. */
+  readonly writes?: true;
   run(engine: Engine, input: z.output<S>): Promise<O>;
 }
 
@@ -205,6 +207,14 @@ export const TASKS = Object.freeze({
     path: 'train-ranker',
     run: (engine, i) =>
       engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives, ranker: i.validationShare === undefined ? undefined : { validationShare: i.validationShare } })),
+  }),
+  vacuum: defineTask({
+    name: 'vacuum',
+    summary: 'removes vectors of superseded text spaces and compacts the store file',
+    input: z.strictObject({}),
+    path: 'vacuum',
+    writes: true,
+    run: (engine) => engine.vacuum(),
   }),
   price: defineTask({
     name: 'price',

@@ -7,7 +7,8 @@
  *   const res = await app.request('/v1/search', { method: 'POST', body: JSON.stringify({ query: '连衣裙' }) });
  */
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
@@ -100,9 +101,19 @@ function bearer(c: Context): string | undefined {
   return m?.[1]?.trim();
 }
 
+/** `application/json`, with or without parameters, or a `+json` media type. */
+function isJsonContentType(header: string | undefined): boolean {
+  const type = header?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
 async function jsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
+  // A form or text body is not read as JSON: a browser sends those cross-site without a preflight.
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    throw createError('UNSUPPORTED_FORMAT', `request bodies are JSON: send "Content-Type: application/json" (got ${c.req.header('content-type') ?? 'none'})`, { field: 'content-type', expected: 'application/json' });
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -137,6 +148,18 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const modelPath = resolve(options.modelPath ?? join(catalogRoot, '.prodsim/matcher.json'));
   const evalDir = resolve(options.evalDir ?? join(catalogRoot, '.prodsim/eval'));
   const reportsDir = resolve(options.reportsDir ?? join(catalogRoot, 'docs/benchmarks'));
+  /**
+   * Server folders, longest first, as they may appear in error texts: a path under one is shown
+   * relative to it; any other absolute path is cut to its last part.
+   */
+  const serverFolders = [...new Set([catalogRoot, evalDir, reportsDir, dirname(modelPath), dirname(resolve(options.engine.store.path)), process.cwd(), homedir(), tmpdir()])]
+    .filter((f) => f.length > 1)
+    .sort((a, b) => b.length - a.length);
+  function hideServerPaths(text: string): string {
+    let out = text;
+    for (const folder of serverFolders) out = out.split(folder + sep).join('').split(folder).join('.');
+    return out.replace(/(?<![\w:/.])\/(?:[^\s/:'"`]+\/)+([^\s/:'"`]+)/g, '…/$1');
+  }
   const jobs = createJobRunner();
   const metrics = createServerMetrics();
   const imageFetch = options.allowImageUrls ? createGuardedImageFetch() : undefined;
@@ -153,7 +176,12 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
    * Inputs that name files on the server (catalogs, profile or model files) may only name files
    * under the catalog root; they are passed on as absolute paths.
    */
-  function confineServerPaths<T extends Record<string, unknown>>(input: T): T {
+  function confineServerPaths<T extends Record<string, unknown>>(input: T, c: Context): T {
+    const names = ['left', 'right', 'catalog', 'model'].filter((key) => typeof input[key] === 'string');
+    if (typeof input.profile === 'string' && input.profile.endsWith('.json')) names.push('profile');
+    if (names.length > 0 && !holdsToken(c)) {
+      throw createError('UNAUTHORIZED', `reading files on the server (${names.join(', ')}) needs the header "Authorization: Bearer <token>"; send products inline instead`, { field: names[0]! });
+    }
     const out: Record<string, unknown> = { ...input };
     for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
     if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
@@ -192,6 +220,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     }),
   );
 
+  /** A caller with the write token, or the read token when there is one. */
+  function holdsToken(c: Context): boolean {
+    const token = bearer(c);
+    if (token === undefined) return false;
+    return (options.writeToken !== undefined && sameSecret(token, options.writeToken)) || (options.readToken !== undefined && sameSecret(token, options.readToken));
+  }
+
   const requireWrite: MiddlewareHandler = async (c, next) => {
     const token = bearer(c);
     if (!options.writeToken) throw createError('UNAUTHORIZED', 'this server was started without a write token: writes are disabled (set PRODSIM_TOKEN or --token)');
@@ -228,10 +263,10 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   for (const name of Object.keys(TASKS) as TaskName[]) {
     const task = TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>;
-    app.post(`/v1/${task.path}`, requireRead, async (c) => {
+    app.post(`/v1/${task.path}`, task.writes ? requireWrite : requireRead, async (c) => {
       const body = await jsonBody(c);
       checkK(body);
-      const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>);
+      const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
       return c.json((await task.run(engine, input)) as object);
     });
   }
@@ -346,7 +381,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.post('/v1/jobs/match', requireRead, async (c) => {
     const body = await jsonBody(c);
     const asked = parseTaskInput('match', body);
-    const input = confineServerPaths(asked);
+    const input = confineServerPaths(asked, c);
     const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
     const left = source(input.left, 'left');
     const right = source(input.right, 'right');
@@ -380,7 +415,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.get('/v1/jobs/:id', requireRead, (c) => {
     const job = jobs.get(c.req.param('id'));
     if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
-    return c.json(job);
+    return c.json(job.error ? { ...job, error: { ...job.error, message: hideServerPaths(job.error.message) } } : job);
   });
 
   // ------------------------------------------------------------------ reports (evaluation page)
@@ -399,7 +434,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     return c.json({ reports: list });
   });
   app.get('/v1/reports/:dir/:name', requireRead, (c) => {
-    const root = reportDirs[c.req.param('dir') as keyof typeof reportDirs];
+    // Own keys only: `__proto__` or `constructor` must not reach Object.prototype.
+    const dir = c.req.param('dir');
+    const root = Object.hasOwn(reportDirs, dir) ? reportDirs[dir as keyof typeof reportDirs] : undefined;
     const name = basename(c.req.param('name'));
     const ext = extname(name).toLowerCase();
     if (!root || (ext !== '.md' && ext !== '.svg') || !existsSync(join(root, name))) throw createError('FILE_NOT_FOUND', `no report ${c.req.param('dir')}/${name}`, { field: 'name' });
@@ -419,10 +456,12 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
-  // The one error handler: a ProdsimError answers with its catalogue status and location.
+  // The one error handler: a ProdsimError answers with its catalogue status and location, with
+  // the server's own folders taken out of every text (a client learns nothing of its layout).
   app.onError((err, c) => {
     if (err instanceof ProdsimError) {
-      return c.json({ error: { code: err.code, message: err.message, ...(err.location ? { location: err.location } : {}) } }, err.status as 400);
+      const location = err.location ? Object.fromEntries(Object.entries(err.location).map(([k, v]) => [k, typeof v === 'string' ? hideServerPaths(v) : v])) : undefined;
+      return c.json({ error: { code: err.code, message: hideServerPaths(err.message), ...(location ? { location } : {}) } }, err.status as 400);
     }
     console.error(err);
     return c.json({ error: { code: 'INTERNAL', message: 'an unexpected internal error' } }, 500);

@@ -36,7 +36,7 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
         operationId: t.name,
         summary: t.summary,
         tags: ['tasks'],
-        security: read,
+        security: t.writes ? write : read,
         requestBody: jsonBody({ $ref: `#/components/schemas/${t.name}Input` }),
         responses: { '200': ok(`${t.name} result`), ...errorResponses([400, 401, 404, 413, 422]) },
       },
@@ -124,7 +124,13 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
       },
     },
   };
-  for (const t of Object.values(TASKS) as unknown as TaskDefinition<z.ZodType, unknown>[]) schemas[`${t.name}Input`] = schemaOf(t.input);
+  for (const t of Object.values(TASKS) as unknown as TaskDefinition<z.ZodType, unknown>[]) {
+    const schema = schemaOf(t.input);
+    // The server's own bound on k (limits.maxK, what it enforces), not the task schema's wider one.
+    const k = (schema.properties as Record<string, JsonSchema> | undefined)?.k;
+    if (k) k.maximum = Math.min(Number(k.maximum ?? Infinity), limits.maxK);
+    schemas[`${t.name}Input`] = schema;
+  }
 
   return {
     openapi: '3.1.0',

@@ -250,7 +250,16 @@ function openDatabase(opts: ProductStoreOptions): Database.Database {
     // 64 MB page cache: the keyword index's B-trees stay hot during a big ingest.
     db.pragma('cache_size = -65536');
     db.pragma('temp_store = MEMORY');
+    // A read-only open reads here, so a store it cannot read fails now, with the reason.
+    if (opts.readonly) db.prepare(`SELECT count(*) FROM sqlite_master`).get();
   } catch (e) {
+    if (opts.readonly && /readonly|unable to open/i.test(String((e as Error).message))) {
+      throw createError(
+        'STORE_ERROR',
+        `cannot read store ${opts.path} from a folder this user may not write: it was left in WAL mode (by a writer that was stopped or is still running); open it once with write access, or copy it to a writable folder`,
+        { file: opts.path },
+      );
+    }
     storeError(`cannot open store ${opts.path}`, e, opts.path);
   }
   return db;
@@ -846,6 +855,14 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       }
       stmt.setMeta.run(key, value);
     },
+    deleteEncoderVectors(encoderId) {
+      return db.prepare(`DELETE FROM vectors WHERE encoder_id = ?`).run(encoderId).changes;
+    },
+    compact() {
+      db.exec('VACUUM');
+      // A WAL store keeps the rewritten pages in its -wal file until a checkpoint gives them back.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     stats(): StoreStats {
       const products = store.count();
       const vectors: StoreStats['vectors'] = {};
@@ -870,7 +887,21 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       };
     },
     close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      // Leave the file in rollback-journal mode (WAL is set again at the next writable open): a
+      // WAL file needs its -shm beside it even to be read, which a reader of a store in a folder it
+      // may not write cannot create. Another connection still open keeps WAL (SQLITE_BUSY, ignored);
+      // the last writer to close switches.
+      if (!opts.readonly && opts.path !== ':memory:') {
+        try {
+          // Without waiting: another connection holding the store is the common case (a server).
+          db.pragma('busy_timeout = 0');
+          db.pragma('journal_mode = DELETE');
+        } catch {
+          // another process has the store open: it switches when it closes
+        }
+      }
+      db.close();
     },
   };
   return store;

@@ -291,6 +291,10 @@ export interface ProductStore {
   cachedHashes(encoderId: string, contentHashes: readonly string[]): Set<string>;
   /** Streams the current (not stale) vectors of an encoder in key order. */
   vectorsFor(encoderId: string): IterableIterator<StoredVector>;
+  /** Deletes every vector of an encoder (one no longer used, e.g. a superseded text space); returns how many. */
+  deleteEncoderVectors(encoderId: string): number;
+  /** Gives the space of deleted rows back to the file system (SQLite VACUUM; not inside a transaction). */
+  compact(): void;
   /**
    * Products without a current vector of the encoder (new, changed since encoded, or never encoded
    * by it), in key order: what a refresh must encode. All products are checked (one probe each inside

@@ -22,7 +22,7 @@ import { DEFAULT_HAN_NGRAM_MAX, hanNgramTokens, hasHanToken } from '../text/han-
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
-import { fitTextSpace, productText, restoreTextState, type FitDecision } from './text-space.ts';
+import { fitTextSpace, productText, removeSupersededTextVectors, restoreTextState, type FitDecision } from './text-space.ts';
 
 export interface CatalogIndexOptions {
   store: ProductStore;
@@ -412,6 +412,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
       fitTokens = undefined;
       store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
+      // Every product has a vector of the new space now: the previous space's are dead weight (+37 % of a store).
+      if (fit.fitted) removeSupersededTextVectors(store, encoderId);
       if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
       const built = await openIndex();

@@ -9,7 +9,7 @@
 import type { CatalogEntry, ReadCatalogOptions, RecordIssue } from '../catalog/catalog.ts';
 import type { Product } from '../catalog/product.ts';
 import type { DenseEncoder } from '../encoders/encoder.ts';
-import { rejectUnknownKeys } from '../errors.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
 import { analyzeProduct, productContentHash } from '../store/product-record.ts';
 import type { ProductStore, UpsertItem, VectorInput } from '../store/store.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
@@ -202,9 +202,13 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
       if (batch.length >= batchSize) await flush();
     }
   } catch (e) {
-    // A strict-mode stop (or a read error): keep the good records read before it, then report.
+    // A strict-mode stop (or a read error): keep the good records read before it, then report
+    // what is in the store, so a stop half-way is never mistaken for nothing or everything.
     await flush();
-    throw e;
+    if (!isProdsimError(e)) throw e;
+    const stored = summary.added + summary.updated + summary.unchanged;
+    const note = stored === 0 ? 'nothing was stored' : `the ${stored} products read before line ${lastLine + 1} were stored (${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged); running the ingest again after the fix finishes it`;
+    throw createError(e.code, `${e.message}; ${note}`, e.location, { ...e.details, partial: stored > 0, stored: { added: summary.added, updated: summary.updated, unchanged: summary.unchanged, lastLine } });
   }
   await flush();
 

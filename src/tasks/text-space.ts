@@ -233,3 +233,27 @@ export function textWordVectors(encoder: DenseEncoder<string>): WordVectors | un
   const e = encoder as { wordVectors?: WordVectors; pretrained?: { wordVectors?: WordVectors } };
   return e.wordVectors ?? e.pretrained?.wordVectors;
 }
+
+/** A text space's id without the state hash a fit appends (`catalog-aware:977ef645b1df` → `catalog-aware`). */
+function textSpaceFamily(encoderId: string): string {
+  return encoderId.replace(/:[0-9a-f]{8,}$/, '');
+}
+
+/**
+ * Deletes the vectors of earlier states of the current text space (same encoder, an older fit): a
+ * refit changes the encoder id, and nothing reads the old id's vectors again. Vectors of other
+ * encoders (image features, another text encoder chosen explicitly) are kept, and nothing is removed
+ * while the current space lacks a product's vector. Returns the removed count per encoder id.
+ */
+export function removeSupersededTextVectors(store: ProductStore, currentId: string): Record<string, number> {
+  const family = textSpaceFamily(currentId);
+  const removed: Record<string, number> = {};
+  const stats = store.stats();
+  // Until every product has a vector of the current space, an older one may be all there is.
+  if ((stats.vectors[currentId]?.count ?? 0) < stats.products) return removed;
+  for (const encoderId of Object.keys(stats.vectors)) {
+    if (encoderId === currentId || textSpaceFamily(encoderId) !== family) continue;
+    removed[encoderId] = store.deleteEncoderVectors(encoderId);
+  }
+  return removed;
+}

@@ -15,11 +15,13 @@ import { statsCommand } from './stats.ts';
 import { tagsCommand } from './tags.ts';
 import { trainCommand } from './train.ts';
 import { trainRankerCommand } from './train-ranker.ts';
+import { vacuumCommand } from './vacuum.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   ingestCommand,
   showCommand,
   statsCommand,
+  vacuumCommand,
   similarCommand,
   searchCommand,
   tagsCommand,
