@@ -38,6 +38,8 @@ import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
+import { readJudgmentFile, trainRanker, type TrainRankerOptions, type TrainRankerResult } from '../tasks/train-ranker.ts';
+import type { RelevanceJudgment } from '../catalog/judgments.ts';
 import { removeSupersededTextVectors } from '../tasks/text-space.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
@@ -131,6 +133,12 @@ export interface Engine {
   dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
+  /**
+   * Learns a search ranker (LambdaMART) from graded judgments of stored products: a judgment CSV
+   * file, TREC qrels with `queries` (a `qid<TAB>query` file), or judgments in memory. The model
+   * goes to `search({ ranker })`; saving it is the caller's (`saveRankerModel`).
+   */
+  trainRanker(judgments: string | readonly RelevanceJudgment[], options?: Partial<TrainRankerOptions> & { queries?: string }): Promise<TrainRankerResult>;
   stats(): StoreStats;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
@@ -269,6 +277,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     },
 
     inspectText: (text, k) => inspectText(catalog, text, k),
+    async trainRanker(judgments, { queries, ...trainOptions } = {}) {
+      const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;
+      return trainRanker(catalog, list, trainOptions);
+    },
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });

@@ -10,7 +10,7 @@ import { createError } from '../errors.ts';
 import type { Engine } from './engine.ts';
 
 /** Bounds on what one request may ask for (HTTP and CLI alike). */
-export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500 });
+export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500, maxJudgments: 100_000 });
 
 const k = z.number().int().min(1).max(TASK_LIMITS.maxK).optional().describe('number of results');
 const filter = z
@@ -98,6 +98,7 @@ const searchInput = z.strictObject({
   filter,
   fusion: z.enum(['rrf', 'weighted']).optional(),
   rerank: z.enum(['none', 'fields', 'cross-encoder']).optional(),
+  ranker: z.string().regex(/\.json$/, 'a ranker file ends in .json').optional().describe('a learned ranker from `prodsim train-ranker`: reranks the candidates instead of `rerank`'),
   explain: z.boolean().optional(),
   timings: z.boolean().optional(),
 });
@@ -124,6 +125,16 @@ const recommendInput = z.strictObject({
 });
 const coldStartInput = z.strictObject({ product: productInputSchema, k, filter });
 const encodeInput = z.strictObject({ text: z.string().min(1).max(TASK_LIMITS.maxQueryLength), k });
+const judgment = z.strictObject({ query: z.string().min(1).max(TASK_LIMITS.maxQueryLength), productId: z.string().min(1), relevance: z.number() });
+const trainRankerInput = z.strictObject({
+  judgments: z
+    .union([z.string().describe('a judgment file on the server: `query,product_id,relevance` CSV, or TREC qrels with `queries`'), z.array(judgment).min(1).max(TASK_LIMITS.maxJudgments)])
+    .describe('graded judgments of stored products'),
+  queries: z.string().optional().describe('with qrels: the `qid<TAB>query` file'),
+  irrelevantGrade: z.number().optional().describe('the grade meaning irrelevant (CrowdFlower 1, qrels 0); default 0'),
+  negatives: z.union([z.number().int().min(0).max(TASK_LIMITS.maxK), z.literal('auto')]).optional().describe('unjudged search candidates per query taken as irrelevant; auto: 30 for queries judged at one grade only'),
+  validationShare: z.number().min(0).max(0.5).optional().describe('share of the queries held out for early stopping (default 0: a fixed 200 trees)'),
+});
 const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
 
 /** Drops keys whose value is undefined, so task defaults apply (exactOptionalPropertyTypes-safe). */
@@ -199,6 +210,14 @@ export const TASKS = Object.freeze({
     input: encodeInput,
     path: 'encode',
     run: (engine, i) => engine.inspectText(i.text, i.k),
+  }),
+  trainRanker: defineTask({
+    name: 'trainRanker',
+    summary: 'learn a search ranker (LambdaMART over query–product features) from graded judgments; returns the model for `search --ranker`',
+    input: trainRankerInput,
+    path: 'train-ranker',
+    run: (engine, i) =>
+      engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives, ranker: i.validationShare === undefined ? undefined : { validationShare: i.validationShare } })),
   }),
   vacuum: defineTask({
     name: 'vacuum',

@@ -195,7 +195,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       throw createError('UNAUTHORIZED', `reading files on the server (${names.join(', ')}) needs the header "Authorization: Bearer <token>"; send products inline instead`, { field: names[0]! });
     }
     const out: Record<string, unknown> = { ...input };
-    for (const key of ['left', 'right', 'catalog', 'model']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
+    for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
     if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
     return out as T;
   }
