@@ -19,7 +19,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import type { Product } from '../src/catalog/product.ts';
 import { readRecordTable, readPairs, type PairRecord } from '../src/learning/pairs.ts';
-import { evaluateRankings, type RankedQuery } from '../src/learning/metrics.ts';
+import { evaluateRankings, pairwiseGroupingMetrics, type RankedQuery } from '../src/learning/metrics.ts';
 import { markdownTable } from '../src/learning/eval-report.ts';
 import { readTaobaoClusters, readTaobaoPairs, taobaoProduct } from '../src/learning/zh/taobao.ts';
 import { DEFAULT_MATCH_OPTIONS } from '../src/tasks/match.ts';
@@ -234,9 +234,8 @@ async function taobaoRetrievalAndDedup(): Promise<{ retrieval: RetrievalRow[]; d
     }
     const dedup: DedupRow[] = [];
     if (wanted('dedup')) {
-      // True pairs: every two records of one cluster (clusters = connected components of the matches).
-      let truePairs = 0;
-      for (const ids of members.values()) truePairs += (ids.length * (ids.length - 1)) / 2;
+      // True pairs: every two ingested records of one cluster (clusters = connected components of the matches).
+      const ingestedClusterOf = new Map([...members].flatMap(([c, ids]) => ids.map((id) => [id, c] as const)));
       const runs: { scorer: string; threshold: number | undefined; model?: string }[] = [...new Set([DEFAULT_MATCH_OPTIONS.threshold, 0.7, 0.8])].map((t) => ({ scorer: 'fused profile', threshold: t }));
       if (withModel) {
         // Trained on train.jsonl (thresholded on val.jsonl); most of the deduplicated records are in those pairs, so this flatters it.
@@ -246,21 +245,12 @@ async function taobaoRetrievalAndDedup(): Promise<{ retrieval: RetrievalRow[]; d
       }
       for (const run of runs) {
         const { groups } = await engine.dedup(undefined, { ...(run.threshold !== undefined ? { threshold: run.threshold } : {}), ...(run.model ? { model: run.model } : {}) });
-        let predicted = 0;
-        let correct = 0;
-        for (const g of groups) {
-          for (let i = 0; i < g.ids.length; i++) {
-            for (let j = i + 1; j < g.ids.length; j++) {
-              predicted++;
-              const ci = clusterOf.get(g.ids[i]!);
-              if (ci !== undefined && ci === clusterOf.get(g.ids[j]!)) correct++;
-            }
-          }
-        }
-        const precision = predicted > 0 ? correct / predicted : 0;
-        const recall = truePairs > 0 ? correct / truePairs : 0;
+        const { predictedPairs: predicted, truePairs, precision, recall, f1 } = pairwiseGroupingMetrics(
+          groups.map((g) => g.ids),
+          ingestedClusterOf,
+        );
         const threshold = run.threshold ?? Number.NaN;
-        const row = { scorer: run.scorer, threshold, groups: groups.length, predictedPairs: predicted, truePairs, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+        const row = { scorer: run.scorer, threshold, groups: groups.length, predictedPairs: predicted, truePairs, precision, recall, f1 };
         dedup.push(row);
         log(`Taobao dedup (${run.scorer}) at ${run.threshold ?? "the model's threshold"}: ${groups.length} groups, pairwise P ${precision.toFixed(3)} R ${recall.toFixed(3)}`);
       }
