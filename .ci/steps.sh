@@ -1,4 +1,4 @@
-# Shared by .ci/run and .ci/node-line.sh: timed steps and an npm ci that fails on any npm warning.
+# Used by .ci/run: timed steps and an npm ci that fails on any npm warning.
 STEP_TIMES=()
 
 step() {

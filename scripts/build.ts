@@ -17,6 +17,8 @@ const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 /** Files under src/ that are neither compiled nor read at run time. */
 const NOT_SHIPPED = new Set(['.ts', '.md']);
+/** Worker entries that register tsx for the sources; dist/ starts the compiled workers (src/engine/module-url.ts). */
+const SOURCE_ONLY = /-entry\.mjs$/;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -30,7 +32,7 @@ execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 
 
 let assets = 0;
 for (const file of filesUnder(SRC)) {
-  if (NOT_SHIPPED.has(extname(file))) continue;
+  if (NOT_SHIPPED.has(extname(file)) || SOURCE_ONLY.test(file)) continue;
   cpSync(file, join(DIST, relative(SRC, file)));
   assets += 1;
 }
