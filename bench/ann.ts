@@ -324,6 +324,8 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
       prodsimMeanMs: mean(tp), usearchMeanMs: mean(tu), ratioMean: mean(tp) / mean(tu),
     };
   }
+  // Dropped so that gc() can free it before the next library builds its index.
+  // eslint-disable-next-line no-useless-assignment
   prodsimIndex = undefined;
   gc();
 
@@ -408,7 +410,7 @@ function runCase(n: number, dim: number, queries: number, extra: boolean, tmp: s
 }
 
 interface Report {
-  machine: Record<string, unknown>;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; usearch: string; hnswlib: string };
   parameters: Record<string, unknown>;
   cases: CaseResult[];
   skipped: { id: string; reason: string }[];
@@ -550,7 +552,7 @@ function main(): void {
     }
     return;
   }
-  const outDir = args.out!;
+  const outDir = args.out;
   mkdirSync(outDir, { recursive: true });
   const jsonPath = join(outDir, 'ann.json');
   const previous: Report | undefined = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Report) : undefined;

@@ -42,12 +42,12 @@ interface Corpus {
 function loadAbtBuy(): Corpus {
   const dir = join(args.data, 'entity-matching/abt-buy');
   const table = (f: string) => {
-    const rows = parse(readFileSync(join(dir, f)), { columns: true, skip_empty_lines: true }) as { id: string; name: string }[];
+    const rows = parse<{ id: string; name: string }>(readFileSync(join(dir, f)), { columns: true, skip_empty_lines: true });
     return new Map(rows.map((r) => [r.id, r.name]));
   };
   const a = table('tableA.csv');
   const b = table('tableB.csv');
-  const test = parse(readFileSync(join(dir, 'test.csv')), { columns: true }) as { ltable_id: string; rtable_id: string; label: string }[];
+  const test = parse<{ ltable_id: string; rtable_id: string; label: string }>(readFileSync(join(dir, 'test.csv')), { columns: true });
   return {
     name: 'Abt-Buy names (en)',
     texts: [...a.values(), ...b.values()],
@@ -74,7 +74,7 @@ function loadTaobao(): Corpus {
 function loadFashion(): Corpus | undefined {
   const file = join(args.data, 'fashion-images/products_all.csv');
   if (!existsSync(file)) return undefined;
-  const rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as { productDisplayName: string; articleType: string }[];
+  const rows = parse<{ productDisplayName: string; articleType: string }>(readFileSync(file), { columns: true, skip_empty_lines: true });
   const sample = rows.filter((r, i) => i % 15 === 0 && r.productDisplayName);
   return { name: 'Fashion names (en)', texts: sample.map((r) => r.productDisplayName), pairs: [], categories: sample.map((r) => r.articleType) };
 }

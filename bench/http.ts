@@ -138,7 +138,7 @@ The last column is the engine called directly, one call at a time (mean of 30 ca
 
 \`similar\` cycles through every product id; \`search\` through ${QUERIES.length} Chinese and English queries (${QUERIES.join(', ')}).
 `;
-  writeFileSync(values.out!, md);
+  writeFileSync(values.out, md);
   if (values.json) {
     const endpoints = runs.map((r) => ({ ...r, requestsPerSecond: r.requests / r.seconds, engineAloneMsPerCall: inProcess[r.name] ?? null }));
     writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), products: ingest.added, concurrency: concurrencies.join(','), workers: workerCounts.join(','), seconds, endpoints }, null, 2) + '\n');

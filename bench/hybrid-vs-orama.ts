@@ -163,7 +163,7 @@ async function main() {
         'Both use prodsim\'s text vectors (Orama stores them as its vector property; its vector search is brute force). Orama timings include segmenting and encoding the query. ' +
         'prodsim search is timed with explain: false. Agreement = mean |top10 ∩ top10| / 10 over the queries. "Source product in top 10" is a crude relevance check (a query made from a product should find it; as the catalog grows many products share brand + colour + thing, so it falls for every system except on model-number queries).',
     };
-    emitReport(args.out!, 'orama', report, oramaMarkdown(report), !args['no-write']);
+    emitReport(args.out, 'orama', report, oramaMarkdown(report), !args['no-write']);
     engine.close();
   } finally {
     if (args.dir) console.error(`kept ${dir}`);
@@ -179,7 +179,6 @@ function oramaVersion(): string {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function oramaMarkdown(r: any): string {
   const lat = Object.entries(r.latency as Record<string, { p50Ms: number; p99Ms: number; meanMs: number; qps: number }>)
     .map(([k, v]) => `| ${k} | ${v.p50Ms} | ${v.p99Ms} | ${v.qps} |`)

@@ -58,7 +58,7 @@ interface Row {
   baseColour: string;
   image_path: string;
 }
-const rows = (parse(readFileSync(csvPath), { columns: true, skip_empty_lines: true }) as Row[]).slice(0, limit);
+const rows = parse<Row>(readFileSync(csvPath), { columns: true, skip_empty_lines: true }).slice(0, limit);
 
 // ---- throughput ---------------------------------------------------------------------------------
 const extractor = createImageFeatureExtractor({ baseDir: dataDir, concurrency });

@@ -129,7 +129,7 @@ Raw figures: \`docs/benchmarks/ingest-<N>.json\` (\`ingest.json\` is the latest 
 
 async function main() {
   if (args['markdown-only']) {
-    writeMarkdown(args.out!);
+    writeMarkdown(args.out);
     return;
   }
   if (args['search-store']) {
@@ -210,10 +210,10 @@ async function main() {
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       keywordSearch,
     };
-    fs.mkdirSync(args.out!, { recursive: true });
-    fs.writeFileSync(path.join(args.out!, `ingest-${N}.json`), JSON.stringify(report, null, 2) + '\n');
-    fs.writeFileSync(path.join(args.out!, 'ingest.json'), JSON.stringify(report, null, 2) + '\n');
-    writeMarkdown(args.out!);
+    fs.mkdirSync(args.out, { recursive: true });
+    fs.writeFileSync(path.join(args.out, `ingest-${N}.json`), JSON.stringify(report, null, 2) + '\n');
+    fs.writeFileSync(path.join(args.out, 'ingest.json'), JSON.stringify(report, null, 2) + '\n');
+    writeMarkdown(args.out);
     console.log(JSON.stringify(report, null, 2));
   } finally {
     if (args.keep) console.error(`kept ${dir}`);

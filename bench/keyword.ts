@@ -189,7 +189,7 @@ function runUpdateBench(counts: number[]): UpdateCase[] {
       for (let r = 0; r < 5; r++) {
         probe.forEach((q, i) => {
           for (const which of (i + r) % 2 === 0 ? (['updated', 'rebuilt'] as const) : (['rebuilt', 'updated'] as const)) {
-            const idx = which === 'updated' ? updated!.index : full;
+            const idx = which === 'updated' ? updated.index : full;
             const s0 = performance.now();
             idx.search(q, { k: K });
             queryMs[which] += performance.now() - s0;

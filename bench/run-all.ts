@@ -52,7 +52,7 @@ const ANN_CASES = args['ann-cases'] ?? (quick ? '2000x384,2000x100' : '100000x38
 const ANN_Q = args['ann-queries'] ?? (quick ? '100' : '300');
 const REPS = Number(args.reps);
 const BUDGET_MS = Number(args['budget-min']) * 60_000;
-const OUT = args.out!;
+const OUT = args.out;
 
 const started = Date.now();
 const elapsedMin = () => ((Date.now() - started) / 60_000).toFixed(1);
@@ -73,7 +73,7 @@ function runChild(script: string, childArgs: string[], nodeFlags: string[] = [])
     child.on('close', (code) => (code === 0 ? resolve({ stdout, ms: Date.now() - t }) : reject(new Error(`${script} exited with ${code}`))));
   });
 }
-const lastJson = (stdout: string) => JSON.parse(stdout.slice(stdout.indexOf('{'))) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const lastJson = (stdout: string) => JSON.parse(stdout.slice(stdout.indexOf('{')));
 
 interface Spread {
   median: number;
@@ -87,7 +87,7 @@ function spread(xs: number[]): Spread {
   return { median: r(percentile(v, 50)), min: r(Math.min(...v)), max: r(Math.max(...v)), runs: v.length };
 }
 /** Median of the lower half is used for even counts (percentile 50 picks the lower middle). */
-function spreadTree(objs: any[]): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function spreadTree(objs: any[]): any {
   const first = objs[0];
   if (typeof first === 'number') return spread(objs as number[]);
   if (first && typeof first === 'object') return Object.fromEntries(Object.keys(first).map((k) => [k, spreadTree(objs.map((o) => o?.[k]))]));
@@ -104,11 +104,11 @@ async function main() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-all-'));
   const storeDir = path.join(scratch, 'store');
   const durations: Record<string, number[]> = { tasks: [], orama: [], keyword: [], ann: [], http: [] };
-  let keywordRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const taskRuns: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const oramaRuns: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-  let annRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  let httpRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let keywordRun: any;
+  const taskRuns: any[] = [];
+  const oramaRuns: any[] = [];
+  let annRun: any;
+  let httpRun: any;
   fs.mkdirSync(OUT, { recursive: true });
   try {
     const tasksOnce = async (i: number) => {
@@ -174,7 +174,7 @@ async function main() {
   }
 }
 
-function readJsonIfAny(file: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function readJsonIfAny(file: string): any {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
@@ -182,7 +182,6 @@ function readJsonIfAny(file: string): any { // eslint-disable-line @typescript-e
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function annCaseSummary(c: any) {
   const row = (name: string) => c.results.find((r: { name: string }) => r.name === name);
   const prodsim = row('prodsim');
@@ -217,7 +216,6 @@ function separateRuns() {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function buildReport(machine: any, taskRuns: any[], oramaRuns: any[], keywordRun: any, annRun: any, httpRun: any, durations: Record<string, number[]>) {
   return {
     generatedBy: 'npm run bench (bench/run-all.ts)',
@@ -406,7 +404,6 @@ const PROFILING = [
  * The 1.2× target for whole applications, with this run's figures: the ANN layer meets it, the
  * applications do more than one ANN call.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function applicationTargetNote(r: any): string {
   // Medians of the runs (the tables above give min–max).
   const median = (s: Spread | undefined) => (s && Number.isFinite(s.median) ? s.median.toFixed(2) : '—');
@@ -431,10 +428,8 @@ const LEFT_OPEN = [
 ];
 
 /** Writes to a live catalog: end to end through the engine (tasks runs), and the keyword index's update against a rebuild. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function writesMarkdown(r: any): string[] {
   const L: string[] = ['## Writes to a live catalog (products added to and deleted from the 100k catalog)', ''];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const runs: any[][] = r.tasks.updates ?? [];
   if (runs.length > 0) {
     const cell = (xs: number[]) => fmt(spread(xs));
@@ -445,13 +440,11 @@ function writesMarkdown(r: any): string[] {
       '| ---: | ---: | ---: | --- | --- |',
     );
     for (const [i, u] of runs[0]!.entries()) {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const of = (key: string) => runs.map((run: any[]) => run[i]?.[key]).filter((x: unknown): x is number => typeof x === 'number');
       L.push(`| ${u.products.toLocaleString('en-US')} | ${cell(of('addMs'))} | ${cell(of('deleteMs'))} | ${u.annIndex} | ${u.keywordIndex} |`);
     }
     L.push('');
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const kw: any[] = r.keyword?.updates ?? [];
   if (kw.length > 0) {
     L.push('Keyword index alone (bench/keyword.ts on a copy of the same store): incremental update from the change log against a full rebuild, in the same run; the updated index answers as the rebuilt one.', '');
@@ -465,7 +458,6 @@ function writesMarkdown(r: any): string[] {
   return L;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function markdown(r: any): string {
   const L: string[] = [];
   const m = r.machine;
@@ -503,13 +495,13 @@ function markdown(r: any): string {
   // ---- tasks ----
   L.push(`## Similar items and search (${r.sizes.products.toLocaleString('en-US')} products, vectors ${r.tasks.dimension} d)`, '');
   L.push('| operation | p50 ms | p99 ms | QPS (1 thread) |', '| --- | ---: | ---: | ---: |');
-  for (const [k, v] of Object.entries<any>(r.tasks.latency)) L.push(`| ${k} | ${fmt(v.p50Ms)} | ${fmt(v.p99Ms)} | ${fmt(v.qps)} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [k, v] of Object.entries<any>(r.tasks.latency)) L.push(`| ${k} | ${fmt(v.p50Ms)} | ${fmt(v.p99Ms)} | ${fmt(v.qps)} |`);
   L.push('', '| ratio | p50 | p99 |', '| --- | ---: | ---: |');
-  for (const [k, v] of Object.entries<any>(r.tasks.ratios)) L.push(`| ${k} | ×${fmt(v.p50)} | ×${fmt(v.p99)} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [k, v] of Object.entries<any>(r.tasks.ratios)) L.push(`| ${k} | ×${fmt(v.p50)} | ×${fmt(v.p99)} |`);
   L.push('', 'usearch direct = the index file prodsim wrote, loaded with `usearch` and searched for the 50 candidates `similar` and `search` ask the ANN layer for. `catalog.nearest` adds the exclusion of the source product and the mapping of keys to product ids (f16 is not rescored by default). `similar` and `search` are whole applications (a second retriever, in-memory BM25, field-wise scoring of every candidate with explanations, RRF), so their ratio to one ANN call is not expected near 1; the stage table below shows where their time goes.', '');
   L.push('### Where the time goes (mean ms per stage, as the applications report it with `timings: true`)', '');
-  for (const [task, byStage] of Object.entries<any>(r.tasks.stages ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const means = Object.entries<any>(byStage).map(([stage, v]) => [stage, v.meanMs?.median ?? NaN] as const); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [task, byStage] of Object.entries<any>(r.tasks.stages ?? {})) {
+    const means = Object.entries<any>(byStage).map(([stage, v]) => [stage, v.meanMs?.median ?? NaN] as const);
     const total = means.reduce((a, [, ms]) => a + (Number.isFinite(ms) ? ms : 0), 0);
     L.push(`**${task}** (mean total ${total.toFixed(2)} ms): ${means.map(([stage, ms]) => `${stage} ${ms.toFixed(2)} (${Math.round((100 * ms) / total)} %)`).join(' · ')}`, '');
   }
@@ -521,7 +513,7 @@ function markdown(r: any): string {
     L.push('| queries | n | store (FTS5, AND-first heuristics) p50 / p99 | FTS5 exact OR p50 / p99 | prodsim in-memory p50 / p99 | FTS5 store / in-memory (p50) | top-10 agreement with FTS5 OR |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const run of kw.runs) {
       const ms = run.ms;
-      const pair = (x: any) => (x ? `${x.p50} / ${x.p99}` : '—'); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const pair = (x: any) => (x ? `${x.p50} / ${x.p99}` : '—');
       L.push(`| ${run.name} | ${run.queries} | ${pair(ms.store)} | ${pair(ms.ftsExactOr)} | ${pair(ms.memoryMaxScore)} | ×${run.ratioP50} | ${run.top10AgreementWithFtsExactOr ?? '—'} |`);
     }
     L.push('', `Index: built in ${kw.index.buildMs} ms, loaded in ${kw.index.loadMs} ms; ${kw.index.memoryBytesPerProduct} B/product in memory, ${kw.index.fileBytesPerProduct} B/product on disk (FTS5's shadow tables: ${kw.fts5.shadowTableBytesPerProduct} B/product). Scores equal FTS5's bm25 with the same column weights (details: keyword.md of this run).`, '');
@@ -530,23 +522,23 @@ function markdown(r: any): string {
   // ---- Orama ----
   L.push(`## Hybrid search: prodsim vs Orama (${r.sizes.products.toLocaleString('en-US')} products, same queries and vectors)`, '');
   L.push('| system | p50 ms | p99 ms | QPS (1 thread) |', '| --- | ---: | ---: | ---: |');
-  for (const [k, v] of Object.entries<any>(r.orama.latency)) L.push(`| ${k} | ${fmt(v.p50Ms)} | ${fmt(v.p99Ms)} | ${fmt(v.qps)} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [k, v] of Object.entries<any>(r.orama.latency)) L.push(`| ${k} | ${fmt(v.p50Ms)} | ${fmt(v.p99Ms)} | ${fmt(v.qps)} |`);
   L.push('', '| ratio | p50 | p99 | QPS |', '| --- | ---: | ---: | ---: |');
-  for (const [k, v] of Object.entries<any>(r.orama.ratios)) L.push(`| ${k} | ×${fmt(v.p50)} | ×${fmt(v.p99)} | ×${fmt(v.qps)} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [k, v] of Object.entries<any>(r.orama.ratios)) L.push(`| ${k} | ×${fmt(v.p50)} | ×${fmt(v.p99)} | ×${fmt(v.qps)} |`);
   L.push('', '| top-10 agreement (mean overlap) | value |', '| --- | ---: |');
-  for (const [k, v] of Object.entries<any>(r.orama.top10Agreement)) L.push(`| ${k} | ${fmt(v)} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [k, v] of Object.entries<any>(r.orama.top10Agreement)) L.push(`| ${k} | ${fmt(v)} |`);
   const b = r.orama.build;
   if (b) L.push('', `Orama ${b.version}: insert ${(b.insertMs / 1000).toFixed(1)} s, heap +${b.heapMiB} MiB (${b.heapBytesPerProduct.toLocaleString('en-US')} bytes/product), vector similarity threshold ${b.similarity}, ${b.emptyResults} queries without results. Source product in the top 10 (first run): ${JSON.stringify(r.orama.sourceProductInTop10)}.`);
   L.push('', r.orama.notes ?? '', '');
 
   // ---- ANN ----
-  const annTable = (c: any, label: string) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const annTable = (c: any, label: string) => {
     L.push(`### ${c.n.toLocaleString('en-US')} vectors × ${c.dimension} d — ${label}`, '');
     L.push(`${c.queries} queries, commit \`${c.commit}\`, run ${c.ranAt}.`, '');
     L.push('| contender | config | build s | p50 ms | p99 ms | QPS | recall@10 | index B/vector | total B/vector |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const x of c.results) L.push(`| ${x.name} | ${x.config} | ${x.buildSeconds ? x.buildSeconds.toFixed(1) : '—'} | ${x.p50Ms.toFixed(3)} | ${x.p99Ms.toFixed(3)} | ${Math.round(x.qps)} | ${x.recallAt10.toFixed(4)} | ${Math.round(x.indexBytesPerVector)} | ${Math.round(x.totalBytesPerVector)} |`);
     L.push('', '| ratio | build | p50 | p99 | QPS | recall | index bytes | total bytes |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const [k, v] of Object.entries<any>(c.ratios)) if (v) L.push(`| ${k} | ×${v.build ?? '—'} | ×${v.p50 ?? '—'} | ×${v.p99 ?? '—'} | ×${v.qps ?? '—'} | ×${v.recall ?? '—'} | ×${v.indexBytes ?? '—'} | ×${v.totalBytes ?? '—'} |`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const [k, v] of Object.entries<any>(c.ratios)) if (v) L.push(`| ${k} | ×${v.build ?? '—'} | ×${v.p50 ?? '—'} | ×${v.p99 ?? '—'} | ×${v.qps ?? '—'} | ×${v.recall ?? '—'} | ×${v.indexBytes ?? '—'} | ×${v.totalBytes ?? '—'} |`);
     if (c.interleaved) L.push('', `Interleaved prodsim / usearch-direct timing: ${JSON.stringify(c.interleaved)}`);
     L.push('');
   };

@@ -250,7 +250,7 @@ async function main() {
       return out;
     };
 
-    type Op = { name: string; run: (i: number) => Promise<unknown> | unknown };
+    type Op = { name: string; run: (i: number) => unknown };
     // Per-stage milliseconds the applications report with `timings: true` (where the time goes).
     let recording = false;
     const stageTimes = new Map<string, Map<string, number[]>>();
@@ -353,7 +353,7 @@ async function main() {
         'prodsim nearest does that job through its ANN layer (ids from the keyword index, exclusion by id; f16 is not rescored by default). ' +
         'similar = dense + BM25 candidates, each scored field by field with explanations; search = BM25 + dense + model-number lookup, RRF, then optional field-wise rerank of the top 30 (with explanations).',
     };
-    emitReport(args.out!, 'tasks', report, tasksMarkdown(report), !args['no-write']);
+    emitReport(args.out, 'tasks', report, tasksMarkdown(report), !args['no-write']);
     engine.close();
   } finally {
     if (args.keep || args.dir) console.error(`kept ${dir}`);
@@ -436,7 +436,6 @@ export function stagesMarkdown(stages: Record<string, Record<string, { p50Ms: nu
     .join('\n\n');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function tasksMarkdown(r: any): string {
   const rows = Object.entries(r.latency as Record<string, LatencyStats>)
     .map(([k, v]) => `| ${k} | ${v.p50Ms} | ${v.p99Ms} | ${v.meanMs} | ${v.qps} |`)

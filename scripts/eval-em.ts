@@ -18,7 +18,7 @@ import { matcherFromModel, recordsOfPairs, trainMatcher, type Matcher } from '..
 import { FEATURE_GROUPS, type FeatureGroup } from '../src/learning/pair-features.ts';
 import { fitGradientBoosting, predictGradientBoosting } from '../src/learning/gradient-boosting.ts';
 import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
-import { bestF1Threshold, evaluateRankings, pairMetricsAt, type RankedQuery } from '../src/learning/metrics.ts';
+import { bestF1Threshold, evaluateRankings, type RankedQuery } from '../src/learning/metrics.ts';
 import { learnFusionProfile, noLabelFusionScorer, pairRecordToProduct, type RecordFieldMapping } from '../src/learning/fusion-learning.ts';
 import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
 
@@ -469,7 +469,7 @@ const ablationRows = rows.filter((r) => r.ablation.length > 0);
 const ablationLabels = ablationRows[0]?.ablation.map((a) => a.label) ?? [];
 const ablation = markdownTable(
   ['feature groups (cumulative)', ...ablationRows.map((r) => `${r.bench.name} test F1 (PR-AUC)`)],
-  ablationLabels.map((label, i) => [label, ...ablationRows.map((r) => (r.ablation[i] ? `${pct(r.ablation[i]!.f1)} (${pct(r.ablation[i]!.prAuc)})` : '—'))]),
+  ablationLabels.map((label, i) => [label, ...ablationRows.map((r) => (r.ablation[i] ? `${pct(r.ablation[i].f1)} (${pct(r.ablation[i].prAuc)})` : '—'))]),
   ['l', ...ablationRows.map(() => 'r' as const)],
 );
 

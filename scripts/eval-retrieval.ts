@@ -272,7 +272,7 @@ interface FashionRow {
 
 async function fashion(): Promise<FashionRow[]> {
   const file = join(DATA, 'fashion-images/products_all.csv');
-  const rows = parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, relax_quotes: true, relax_column_count: true }) as Record<string, string>[];
+  const rows = parseCsv<Record<string, string>>(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, relax_quotes: true, relax_column_count: true });
   const meta = new Map<string, { type: string; colour: string }>();
   const products: Product[] = [];
   for (const r of rows) {

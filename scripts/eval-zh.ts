@@ -28,7 +28,7 @@ import { noLabelFusionScorer } from '../src/learning/fusion-learning.ts';
 import { evaluateThresholdRules, THRESHOLD_RULES, type RuleMetrics, type ThresholdRule } from '../src/learning/calibration.ts';
 import { readStsPairs, spearman, type StsPair } from '../src/learning/zh/sts.ts';
 import { catalogBrandWords } from '../src/learning/zh/attributes.ts';
-import { fitZhPairFeatures, type ZhFeatureGroup, ZH_FEATURE_GROUPS } from '../src/learning/zh/zh-features.ts';
+import { fitZhPairFeatures, ZH_FEATURE_GROUPS } from '../src/learning/zh/zh-features.ts';
 import { adjustWithZhRules, ZH_RULE_ADJUSTMENTS, zhConflicts } from '../src/learning/zh/conflicts.ts';
 import { createGloveEncoder, type GloveEncoder } from '../src/encoders/glove/glove-encoder.ts';
 import { trainCatalogVectors, type CatalogVectors } from '../src/encoders/catalog-vectors/catalog-vectors.ts';
@@ -151,7 +151,7 @@ function runTaobao(): TaobaoResult | undefined {
 
   // Floor: TF-IDF cosine (words + character 3-grams) over title + pv_pairs, threshold on val.
   const floorRecord = (r: PairRecord): PairRecord => ({ title: r['title'] ?? '', pv_pairs: r['pv_text'] ?? '' });
-  const floorPairs = (ps: readonly LabeledPair[]) => ps.map((p) => ({ left: floorRecord(p.left), right: floorRecord(p.right), label: p.label }) as LabeledPair);
+  const floorPairs = (ps: readonly LabeledPair[]) => ps.map((p) => ({ left: floorRecord(p.left), right: floorRecord(p.right), label: p.label }));
   const floorScorer = fitTfidfCosineBaseline(records.map(floorRecord), { titleField: 'title', textFields: ['title', 'pv_pairs'] }, plainAnalyzer);
   const floorThreshold = bestF1Threshold(floorScorer.score(floorPairs(valid)), yValid).threshold;
   const floor = evaluatePairs(floorScorer.score(floorPairs(test)), yTest, floorThreshold);
@@ -161,7 +161,7 @@ function runTaobao(): TaobaoResult | undefined {
   let cedictTitle: ((t: string) => Float32Array | undefined) | undefined;
   if (glove) {
     glove.fit(titles);
-    cedictTitle = cachedSif((tokens) => glove!.encodeTokens(tokens), analyzer);
+    cedictTitle = cachedSif((tokens) => glove.encodeTokens(tokens), analyzer);
   }
   log(`Taobao: training catalog vectors on ${titles.length} titles (all splits, unsupervised)`);
   const vectors: CatalogVectors = trainCatalogVectors(titles.map((t) => analyzer.tokenize(t)), { dimension: 100, window: 5, minCount: 2 });
@@ -212,7 +212,7 @@ function runTaobao(): TaobaoResult | undefined {
   let final: { lr: PairEvaluation; gb: PairEvaluation; model: GradientBoostingModel } | undefined;
   const present = ZH_FEATURE_GROUPS.filter((g) => fz.groupOf.includes(g));
   for (let i = 0; i < present.length; i++) {
-    const groups = present.slice(0, i + 1) as ZhFeatureGroup[];
+    const groups = present.slice(0, i + 1);
     const cols = fz.groupOf.map((g, j) => (groups.includes(g) ? j : -1)).filter((j) => j >= 0);
     const pick = (rows: Float64Array[]) => rows.map((r) => Float64Array.from(cols, (j) => r[j]!));
     const colNames = cols.map((j) => names[j]!);

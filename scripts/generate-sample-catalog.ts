@@ -264,10 +264,6 @@ const codeOf = (item: Item): string | undefined => item.spec?.code ?? item.model
 /** Title styles as different shops write them. */
 type TitleStyle = 'plain' | 'tmall' | 'jd' | 'promo' | 'en' | 'en-amazon' | 'en-short';
 
-function brandLabel(model: Model, lang: Lang): string {
-  return lang === 'zh' ? model.brandZh : model.brandEn;
-}
-
 function specText(item: Item, lang: Lang): string {
   return item.spec ? (lang === 'zh' ? item.spec.zh : item.spec.en) : '';
 }

@@ -12,6 +12,7 @@ import {
   resolveFieldMapping,
   type RecordToProductOptions,
 } from '../src/catalog/index.ts';
+import { inspect } from 'node:util';
 
 const value = <T>(r: { ok: true; value: T | undefined } | { ok: false; expected: string }): T | undefined => {
   assert.ok(r.ok, `expected success, got failure: ${r.ok ? '' : r.expected}`);
@@ -31,7 +32,7 @@ test('prices: signs, words, separators, and what is refused', () => {
   assert.deepEqual(value(parsePrice('１２９９')), { price: 1299 });
   assert.equal(value(parsePrice('')), undefined);
   for (const bad of ['abc', '-5', '99-199', 'Price: 12', '¥12$', true, {}, Number.NaN, -1]) {
-    assert.equal(parsePrice(bad).ok, false, `should refuse ${String(bad)}`);
+    assert.equal(parsePrice(bad).ok, false, `should refuse ${inspect(bad)}`);
   }
 });
 

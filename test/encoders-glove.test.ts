@@ -202,7 +202,7 @@ test('bridge weights senses 1/(k+1) and gloss words by SIF weight; characters as
   const glove = {
     id: 'toy',
     dimension: 2,
-    vector: (w: string) => (vectors[w] ? Float32Array.from(vectors[w]!) : undefined),
+    vector: (w: string) => (vectors[w] ? Float32Array.from(vectors[w]) : undefined),
     probability: (w: string) => (w === 'the' ? 0.05 : vectors[w] ? 1e-6 : undefined),
   };
   const senses: Record<string, string[][]> = { 果: [['apple'], ['banana']], 香: [['banana']], 词: [['the', 'apple']] };

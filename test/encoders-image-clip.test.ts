@@ -14,7 +14,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 let transformersInstalled = true;
 try {
-  await import('@huggingface/transformers' as string);
+  await import('@huggingface/transformers');
 } catch {
   transformersInstalled = false;
 }

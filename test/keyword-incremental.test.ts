@@ -448,7 +448,6 @@ test('delta segment: targeted and random writes, never merged, answer like a ful
     assert.equal(u.merged, false);
     assert.ok(!u.index.brands().includes('solo brand'));
     assertSameIndex(u.index, createMemoryKeywordIndex(store), store, 'solo brand changed');
-    index = u.index;
   }
 
   store.close();

@@ -258,7 +258,7 @@ test('revision changes on product writes and deletes, in the same transaction, a
   // Reads, unchanged upserts, labels, vectors and meta leave it alone.
   s.getProduct('p1');
   s.keywordSearch(['红色'], { k: 3 });
-  [...s.iterateKeywordRows()];
+  Array.from(s.iterateKeywordRows());
   s.upsertProducts(items);
   s.putLabels([{ leftId: 'p1', rightId: 'p2', label: 1, source: 'test' }]);
   s.putVectors('enc', [{ id: 'p1', contentHash: 'h', vector: new Float32Array([1, 2]) }]);

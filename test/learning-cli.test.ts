@@ -55,7 +55,7 @@ test('train → apply → eval through the command files', async () => {
     // The profile is the similarity stage's: the applications load it with --profile p.json.
     const profile = resolveProfile(join(dir, 'p.json'));
     assert.ok((profile.weights.titleLexical ?? 0) > 0, JSON.stringify(profile.weights));
-    assert.ok(Object.values(profile.weights).every((w) => w! >= 0));
+    assert.ok(Object.values(profile.weights).every((w) => w >= 0));
     const applied = JSON.parse(await run(['--json', 'apply', join(dir, 'pairs.csv'), ...common, '-o', join(dir, 'out.csv')])) as { pairs: number; matches: number };
     assert.equal(applied.pairs, 120);
     assert.ok(applied.matches >= 30 && applied.matches <= 50, `matches ${applied.matches}`);

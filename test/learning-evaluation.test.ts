@@ -138,7 +138,7 @@ test('z-score fusion: a part on a small scale counts as much as one on a large s
   const fused = zScoreFusion([wide, narrow, flat]);
   // Both informative parts agree on the order and are standardised to the same values.
   const z = Math.sqrt(1.5); // (x − mean) / sd for three evenly spaced values
-  assert.ok(Math.abs(fused[0]! + (2 * z) / 3) < 1e-9 && Math.abs(fused[1]!) < 1e-9 && Math.abs(fused[2]! - (2 * z) / 3) < 1e-9, `got ${[...fused]}`);
+  assert.ok(Math.abs(fused[0]! + (2 * z) / 3) < 1e-9 && Math.abs(fused[1]!) < 1e-9 && Math.abs(fused[2]! - (2 * z) / 3) < 1e-9, `got ${[...fused].join(", ")}`);
   // A raw mean would let the wide part decide alone when the two disagree; standardised, they cancel.
   const cancel = zScoreFusion([wide, [0.92, 0.9, 0.88]]);
   for (const v of cancel) assert.ok(Math.abs(v) < 1e-9);

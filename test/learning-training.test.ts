@@ -130,7 +130,7 @@ test('learnFusionProfile: learned weights form a valid similarity profile that s
   const train = syntheticPairs(6, 120);
   const valid = syntheticPairs(7, 40);
   const learned = learnFusionProfile(train, valid, { mapping: { title: 'title', price: 'price' } });
-  const weights = Object.values(learned.profile.weights) as number[];
+  const weights = Object.values<number>(learned.profile.weights);
   assert.ok(weights.every((w) => w >= 0));
   assert.ok(Math.abs(weights.reduce((a, b) => a + b, 0) - 1) < 1e-3);
   const testPairs = syntheticPairs(8, 60);

@@ -17,7 +17,7 @@ test('≥90% of Abt-Buy titles with a hyphenated code yield a model number', { s
   let withCode = 0;
   let found = 0;
   for (const file of ['tableA.csv', 'tableB.csv']) {
-    const rows = parse(readFileSync(`${ABT_BUY}${file}`), { columns: true }) as { name: string }[];
+    const rows = parse<{ name: string }>(readFileSync(`${ABT_BUY}${file}`), { columns: true });
     for (const { name } of rows) {
       if (!HYPHEN_CODE.test(name)) continue;
       withCode++;

@@ -29,7 +29,7 @@ const product = (id: string, title: string): Product => ({ id, title, tags: ['æµ
 
 /** Counts the encoder's `load` calls (parses of the saved state) while `run` runs. */
 async function loadsDuring(e: Engine, run: () => Promise<unknown>): Promise<number> {
-  const encoder = e.catalog.textEncoder as unknown as { load(state: unknown): void };
+  const encoder = e.catalog.textEncoder as unknown as { load: (this: unknown, state: unknown) => void };
   const original = encoder.load;
   let calls = 0;
   encoder.load = function (state: unknown) {

@@ -43,12 +43,12 @@ export async function* splitJsonProducts(chunks: AsyncIterable<string> | Iterabl
   // key tracking at depth 1 of a root object
   let expectKey = false;
   let keyCapture: string[] | undefined;
-  let keyStart = 0;
+  let keyStart: number;
   let lastKey: string | undefined;
   let awaitingProducts = false;
   // element capture
   let capture: string[] | undefined;
-  let captureStart = 0;
+  let captureStart: number;
   let captureLine = 0;
   let captureIsString = false;
   let captureIsPrimitive = false;

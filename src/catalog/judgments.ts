@@ -60,7 +60,7 @@ export function readRelevanceJudgments(file: string): RelevanceJudgment[] {
   const text = readText(file);
   let rows: string[][];
   try {
-    rows = parse(text, { relax_column_count: false, skip_empty_lines: true }) as string[][];
+    rows = parse(text, { relax_column_count: false, skip_empty_lines: true });
   } catch (e) {
     throw createError('PARSE_ERROR', `${file}: not valid CSV: ${(e as Error).message}`, { file });
   }
@@ -129,7 +129,7 @@ export function judgmentsByQuery(judgments: readonly RelevanceJudgment[]): Map<s
   const out = new Map<string, Map<string, number>>();
   for (const j of judgments) {
     let m = out.get(j.query);
-    if (!m) out.set(j.query, (m = new Map()));
+    if (!m) out.set(j.query, (m = new Map<string, number>()));
     m.set(j.productId, j.relevance);
   }
   return out;

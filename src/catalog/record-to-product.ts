@@ -190,7 +190,7 @@ export function parseAttributes(value: unknown): Coerced<Record<string, string>>
     for (const pair of value) {
       let key: unknown;
       let v: unknown;
-      if (Array.isArray(pair) && pair.length === 2) [key, v] = pair;
+      if (Array.isArray(pair) && pair.length === 2) [key, v] = pair as [unknown, unknown];
       else if (pair !== null && typeof pair === 'object') {
         const p = pair as Record<string, unknown>;
         key = p['name'] ?? p['key'];
@@ -347,7 +347,7 @@ export const FIELD_NAME_GUESSES: Readonly<Record<ProductField, readonly string[]
   inStock: ['instock', 'available', 'availability', 'stock', 'stockstatus', 'instockstatus', '库存', '库存状态', '是否有货'],
 };
 
-const normalizeKey = (key: string): string => key.trim().toLowerCase().replace(/[\s_\-]+/g, '');
+const normalizeKey = (key: string): string => key.trim().toLowerCase().replace(/[\s_-]+/g, '');
 
 const GUESS_LOOKUP: ReadonlyMap<string, ProductField> = new Map(
   PRODUCT_FIELDS.flatMap((field) => [[normalizeKey(field), field] as const, ...FIELD_NAME_GUESSES[field].map((g) => [g, field] as const)]),

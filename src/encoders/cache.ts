@@ -47,7 +47,7 @@ export async function cachedEncode<Input>(
   const batchSize = options.batchSize ?? 64;
   if (!(batchSize >= 1)) throw createError('INVALID_ARGUMENT', `cachedEncode: batchSize must be ≥ 1, got ${batchSize}`, { field: 'batchSize' });
   const encoderId = encoder.id;
-  const vectors: (Float32Array | undefined)[] = new Array(inputs.length);
+  const vectors = new Array<Float32Array | undefined>(inputs.length);
   const pending = new Map<string, number[]>(); // content hash → positions
   const toEncode: CachedEncodeInput<Input>[] = [];
   let hits = 0;

@@ -13,12 +13,14 @@ const engine = createEngine({ ...options, readonly: true });
 // An engine that fails to open fails every request with its error (the pool sees them), not the thread.
 engine.catch(() => undefined);
 
-parentPort!.on('message', async (m: PoolRequest) => {
-  let reply: PoolReply;
+async function answer(m: PoolRequest): Promise<PoolReply> {
   try {
-    reply = { id: m.id, result: await runTask(await engine, m.name as TaskName, m.input) };
+    return { id: m.id, result: await runTask(await engine, m.name as TaskName, m.input) };
   } catch (e) {
-    reply = { id: m.id, error: errorToMessage(e) };
+    return { id: m.id, error: errorToMessage(e) };
   }
-  parentPort!.postMessage(reply);
+}
+
+parentPort!.on('message', (m: PoolRequest) => {
+  void answer(m).then((reply) => parentPort!.postMessage(reply));
 });

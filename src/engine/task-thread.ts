@@ -100,7 +100,8 @@ function runInThread(engine: Engine, request: TaskThreadRequest, options: Partia
       fn();
     };
     const onAbort = () => {
-      settle(() => reject(opts.signal!.reason));
+      const reason: unknown = opts.signal!.reason;
+      settle(() => reject(reason instanceof Error ? reason : createError('CANCELLED', String(reason))));
       void worker.terminate();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });

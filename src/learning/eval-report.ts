@@ -22,8 +22,8 @@ export interface PairEvaluation extends PairMetrics {
 /** Metrics of scores (probabilities) against labels at a threshold, with the data to plot them. */
 export function evaluatePairs(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): PairEvaluation {
   if (scores.length !== labels.length) throw createError('INVALID_ARGUMENT', `evaluatePairs: ${scores.length} scores but ${labels.length} labels`);
-  const s = Float64Array.from(scores as ArrayLike<number>);
-  const y = Uint8Array.from(labels as ArrayLike<number>, (v) => (v >= 1 ? 1 : 0));
+  const s = Float64Array.from(scores);
+  const y = Uint8Array.from(labels, (v) => (v >= 1 ? 1 : 0));
   return {
     ...pairMetricsAt(s, y, threshold),
     pairs: s.length,
@@ -121,7 +121,7 @@ export function scoreHistogramSvg(title: string, scores: ArrayLike<number>, labe
     counts[c]![b]!++;
     totals[c]!++;
   }
-  const shares = counts.map((row, c) => row.map((v) => (totals[c] ? v / totals[c]! : 0)));
+  const shares = counts.map((row, c) => row.map((v) => (totals[c] ? v / totals[c] : 0)));
   const yMax = Math.max(0.05, ...shares.flat()) * 1.05;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => Number((t * yMax).toFixed(2)));
   const bars: string[] = [];

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createError } from '../errors.ts';
 import { seededRandom } from '../random.ts';
+import { textOf } from '../text-of.ts';
 
 /** A record is a flat map of attribute → text (prices stay text until features parse them). */
 export type PairRecord = Record<string, string>;
@@ -30,7 +31,7 @@ function readText(path: string): string {
 
 function parseLabel(raw: unknown, file: string, line: number): 0 | 1 | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const s = String(raw).trim().toLowerCase();
+  const s = textOf(raw).trim().toLowerCase();
   if (s === '1' || s === 'true' || s === '1.0') return 1;
   if (s === '0' || s === 'false' || s === '0.0') return 0;
   throw createError('PARSE_ERROR', `label must be 0 or 1`, { file, line, field: 'label', expected: '0 or 1', received: s });
@@ -38,7 +39,7 @@ function parseLabel(raw: unknown, file: string, line: number): 0 | 1 | undefined
 
 function cleanValue(v: unknown): string {
   if (v === null || v === undefined) return '';
-  return String(v).trim();
+  return textOf(v).trim();
 }
 
 // ---------------------------------------------------------------- Ditto / DeepMatcher serialised
@@ -49,7 +50,7 @@ const COL_VAL = /(?:^|\s)COL\s+(\S+)\s+VAL(?:\s|$)/g;
 export function parseSerializedRecord(text: string): PairRecord {
   const record: PairRecord = {};
   const marks: { attr: string; start: number; end: number }[] = [];
-  for (const m of text.matchAll(COL_VAL)) marks.push({ attr: m[1]!, start: m.index!, end: m.index! + m[0].length });
+  for (const m of text.matchAll(COL_VAL)) marks.push({ attr: m[1]!, start: m.index, end: m.index + m[0].length });
   for (let i = 0; i < marks.length; i++) {
     const m = marks[i]!;
     const value = text.slice(m.end, marks[i + 1]?.start ?? text.length).trim();
@@ -89,7 +90,7 @@ export function readRecordTable(path: string, idColumn = 'id'): Map<string, Pair
   const text = readText(path);
   const rows: Record<string, unknown>[] = path.endsWith('.jsonl')
     ? text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJsonLine(l, path, i + 1))
-    : (parseCsv(text, { columns: true, skip_empty_lines: true, relax_quotes: true }) as Record<string, unknown>[]);
+    : parseCsv<Record<string, unknown>>(text, { columns: true, skip_empty_lines: true, relax_quotes: true });
   const table = new Map<string, PairRecord>();
   rows.forEach((row, i) => {
     const id = cleanValue(row[idColumn]);
@@ -167,7 +168,7 @@ function toRecord(o: Record<string, unknown>): PairRecord {
 
 /** Parses pairs from CSV text (see the module comment for accepted columns). */
 export function parseCsvPairs(text: string, tables: PairTables = {}, file = '<input>'): LabeledPair[] {
-  const rows = parseCsv(text, { columns: true, skip_empty_lines: true, relax_quotes: true }) as Record<string, unknown>[];
+  const rows = parseCsv<Record<string, unknown>>(text, { columns: true, skip_empty_lines: true, relax_quotes: true });
   return rows.map((row, i) => rowToPair(row, tables, file, i + 2));
 }
 

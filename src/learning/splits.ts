@@ -135,7 +135,7 @@ export function recordDisjointSplit(pairs: readonly LabeledPair[], options: Part
       const keep = rate < 1 ? Math.min(matches.length, Math.round((rate * others) / (1 - rate))) : matches.length;
       if (keep >= matches.length) continue;
       // Seeded choice of `keep` matches, the part's order otherwise kept.
-      const chosen = new Set(matches.map((p, i) => [p, rand()] as const).sort((x, y) => x[1] - y[1]).slice(0, keep).map(([p]) => p));
+      const chosen = new Set(matches.map((p) => [p, rand()] as const).sort((x, y) => x[1] - y[1]).slice(0, keep).map(([p]) => p));
       dropped += matches.length - keep;
       parts[k] = part.filter((p) => p.label !== 1 || chosen.has(p));
     }

@@ -31,6 +31,7 @@ import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInp
 import { createGuardedImageFetch } from './url-policy.ts';
 import type { z } from 'zod';
 import { moduleUrl } from '../engine/module-url.ts';
+import { textOf } from '../text-of.ts';
 
 export interface ServerLimits {
   /** Largest request body in bytes (413 above). */
@@ -268,7 +269,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   /** k above the server's bound is refused with the field named (the schema bounds it too). */
   function checkK(body: unknown): void {
     if (body && typeof body === 'object' && 'k' in body) {
-      const k = (body as { k: unknown }).k;
+      const k = (body).k;
       if (typeof k === 'number' && k > limits.maxK) throw createError('INVALID_ARGUMENT', `k must be at most ${limits.maxK}, got ${k}`, { field: 'k', expected: `1..${limits.maxK}`, received: String(k) });
     }
   }
@@ -315,7 +316,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const body = await jsonBody(c);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw createError('INVALID_ARGUMENT', 'body must be a product object', { field: 'body' });
     const record = { ...(body as Record<string, unknown>) };
-    if (record.id !== undefined && String(record.id) !== id) throw createError('INVALID_ARGUMENT', `body id "${String(record.id)}" differs from the path id "${id}"`, { field: 'id' });
+    if (record.id !== undefined && textOf(record.id) !== id) throw createError('INVALID_ARGUMENT', `body id "${textOf(record.id)}" differs from the path id "${id}"`, { field: 'id' });
     record.id = id;
     const product = toProduct(parseBody(productInputSchema, record, 'product'));
     const [result] = await engine.upsertProducts([product]);
@@ -444,7 +445,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
           onProgress: (done, total, stage) => report({ stage: stage ?? kind, done, total }),
         });
       }
-      return kind === 'train' ? runTrainJob(learningCtx, resolved as TrainJobInput, report) : runEvalJob(learningCtx, resolved, report);
+      return kind === 'train' ? runTrainJob(learningCtx, resolved, report) : runEvalJob(learningCtx, resolved, report);
     });
   };
 

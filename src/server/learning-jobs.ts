@@ -99,7 +99,7 @@ export interface EvalJobInput {
 }
 
 function readPairIds(path: string): { leftId: string; rightId: string; label: number }[] {
-  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const rows = parseCsv<Record<string, string>>(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true });
   return rows.map((r, i) => {
     const leftId = r.left_id ?? r.ltable_id ?? r.leftId;
     const rightId = r.right_id ?? r.rtable_id ?? r.rightId;

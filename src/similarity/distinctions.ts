@@ -78,7 +78,7 @@ export const dimensionValuesOf: (text: string) => DimensionValues = memoizeStrin
  * brand field of their own.
  */
 function brandDimension(): ExclusiveDimension {
-  const usable = (form: string) => (/^[\x00-\x7f]+$/u.test(form) ? form.length >= 3 : form.length >= 2);
+  const usable = (form: string) => (/^[^\u0080-\u{10ffff}]+$/u.test(form) ? form.length >= 3 : form.length >= 2);
   const values = builtInBrandAliases().map((entry) => ({
     value: entry.parent ?? entry.canonical,
     terms: [...new Set([entry.canonical, ...entry.forms, ...(BRAND_PRODUCT_LINES[entry.canonical] ?? [])].map((f) => f.normalize('NFKC').toLowerCase().trim()).filter(usable))],
@@ -93,7 +93,7 @@ const textDimensionValuesOf = memoizeString((text: string) => {
   // A tag is a word or two: a colour character in it names a colour (红 / 蓝).
   const colours = colourWords(text);
   if (colours.length > 0) values.set('colour', colours);
-  return values as DimensionValues;
+  return values;
 });
 
 function matchDimensions(text: string, compiled: ReturnType<typeof compileTerms>): Map<string, string[]> {

@@ -279,7 +279,7 @@ export function fuse(fieldScores: FieldScores, profile: FusionProfile, distincti
     units[largest]! -= totalUnits - CONTRIBUTION_UNIT;
     totalUnits = CONTRIBUTION_UNIT;
   }
-  const out: FieldContribution[] = new Array(n);
+  const out = new Array<FieldContribution>(n);
   const missingFields: FieldName[] = [];
   for (let i = 0; i < n; i++) {
     const f = fields[i]!;

@@ -27,7 +27,6 @@ import {
   type KeywordSearchOptions,
   type PairLabel,
   type ProductChange,
-  type ProductModelNumbers,
   type ProductStore,
   type ProductStoreOptions,
   type StoredProduct,

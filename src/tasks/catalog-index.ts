@@ -152,7 +152,7 @@ function folderWritable(folder: string): boolean {
   }
 }
 
-function keywordIndexHolder(store: ProductStore, file: string): { open(): { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen(): boolean } {
+function keywordIndexHolder(store: ProductStore, file: string): { open: () => { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen: () => boolean } {
   let keywordIndex: KeywordIndex | undefined;
   return {
     isOpen: () => keywordIndex !== undefined,

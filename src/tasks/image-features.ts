@@ -25,7 +25,7 @@ export function hexToBits(hex: string): Float32Array {
 export function bitsToHex(bits: Float32Array): string {
   let hex = '';
   for (let i = 0; i < bits.length; i += 4) {
-    hex += (((bits[i]! ? 8 : 0) | (bits[i + 1]! ? 4 : 0) | (bits[i + 2]! ? 2 : 0) | (bits[i + 3]! ? 1 : 0)) as number).toString(16);
+    hex += (((bits[i]! ? 8 : 0) | (bits[i + 1]! ? 4 : 0) | (bits[i + 2]! ? 2 : 0) | (bits[i + 3]! ? 1 : 0))).toString(16);
   }
   return hex;
 }

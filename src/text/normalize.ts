@@ -183,7 +183,7 @@ export function characterNgrams(text: string, n: number, options: NormalizeOptio
   const chars = Array.from(normalizeText(text, options).replace(WHITESPACE_RUN, ''));
   if (chars.length === 0) return [];
   if (chars.length <= n) return [chars.join('')];
-  const grams: string[] = new Array(chars.length - n + 1);
+  const grams = new Array<string>(chars.length - n + 1);
   for (let i = 0; i + n <= chars.length; i++) grams[i] = chars.slice(i, i + n).join('');
   return grams;
 }

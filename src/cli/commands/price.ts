@@ -31,7 +31,7 @@ export const priceCommand: CliCommand = {
             ['neighbours used', `${r.used} of ${r.neighbours.length}`],
           ]),
         );
-        if (r.neighbours.length > 0) ctx.out(rankedTable(r.neighbours, `price in ${r.currency}`, (i) => (r.neighbours[i]!.convertedPrice === undefined ? '' : r.neighbours[i]!.convertedPrice!.toFixed(2))));
+        if (r.neighbours.length > 0) ctx.out(rankedTable(r.neighbours, `price in ${r.currency}`, (i) => (r.neighbours[i]!.convertedPrice === undefined ? '' : r.neighbours[i]!.convertedPrice.toFixed(2))));
       });
   },
 };

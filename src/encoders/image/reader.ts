@@ -185,7 +185,7 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
       return fail(sharpErrorCode(e), `not a readable image: ${errorText(e)}`);
     }
     if (!meta.width || !meta.height) fail('IMAGE_ERROR', 'image has no size');
-    if (meta.width! * meta.height! > o.maxPixels) {
+    if (meta.width * meta.height > o.maxPixels) {
       fail('LIMIT_EXCEEDED', `image of ${meta.width}×${meta.height} pixels exceeds maxPixels ${o.maxPixels}`);
     }
     let out: { data: Buffer; info: OutputInfo };
@@ -208,8 +208,8 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
       rgb: toRgb(out.data, channels, width * height),
       width,
       height,
-      originalWidth: rotated ? meta.height! : meta.width!,
-      originalHeight: rotated ? meta.width! : meta.height!,
+      originalWidth: rotated ? meta.height : meta.width,
+      originalHeight: rotated ? meta.width : meta.height,
       format: meta.format ?? 'unknown',
     };
   }
@@ -245,7 +245,7 @@ function toRgb(data: Buffer, channels: number, pixels: number): Uint8Array {
 
 /** Runs `fn` over inputs with at most `concurrency` in flight; results in input order. */
 export async function mapLimited<I, O>(inputs: readonly I[], concurrency: number, fn: (input: I) => Promise<O>): Promise<O[]> {
-  const results: O[] = new Array(inputs.length);
+  const results = new Array<O>(inputs.length);
   let next = 0;
   const worker = async () => {
     while (next < inputs.length) {

@@ -5,7 +5,6 @@
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
 import { basename } from 'node:path';
-import { DEFAULT_BATCH_SIZE } from '../encoder.ts';
 import {
   effectiveMaxLength,
   lazyModel,

@@ -414,8 +414,8 @@ export function restoreTruncatedSuffix(inputs: TjsTokenizerOutput, suffix: reado
     if (tail.every((v, k) => v === suffix[k])) continue;
     suffix.forEach((tok, k) => {
       const at = base + seq - suffix.length + k;
-      if (big) (ids as BigInt64Array)[at] = BigInt(tok);
-      else (ids as Int32Array)[at] = tok;
+      if (big) (ids)[at] = BigInt(tok);
+      else (ids)[at] = tok;
     });
   }
 }

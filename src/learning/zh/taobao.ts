@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createError } from '../../errors.ts';
 import type { LabeledPair, PairRecord } from '../pairs.ts';
 import type { Product } from '../../catalog/product.ts';
+import { textOf } from '../../text-of.ts';
 
 /** Separators of the `pv_pairs` field: `key#:#value#;#key#:#value`. */
 export const PV_PAIR_SEPARATOR = '#;#';
@@ -55,7 +56,7 @@ export interface TaobaoRecordFields {
 }
 
 function str(v: unknown): string {
-  return v === null || v === undefined ? '' : String(v).trim();
+  return v === null || v === undefined ? '' : textOf(v).trim();
 }
 
 /** Builds one side's record from a parsed JSON line. */

@@ -204,7 +204,7 @@ export function createAttributesSimilarity(options: Partial<AttributesSimilarity
   // after they are represented.
   const canonical = memoizeByObject(canonicaliseOnce);
   function canonicalise(attrs: Readonly<Record<string, string>> | undefined): Map<string, string> {
-    return attrs ? canonical(attrs) : new Map();
+    return attrs ? canonical(attrs) : new Map<string, string>();
   }
 
   function canonicaliseOnce(attrs: Readonly<Record<string, string>>): Map<string, string> {

@@ -101,7 +101,7 @@ export function memoizePair<T>(fn: (a: string, b: string) => T, maxEntries = 50_
       size = 0;
       inner = undefined;
     }
-    if (inner === undefined) cache.set(a, (inner = new Map()));
+    if (inner === undefined) cache.set(a, (inner = new Map<string, T>()));
     inner.set(b, v);
     size++;
     return v;

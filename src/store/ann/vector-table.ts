@@ -109,7 +109,7 @@ export class TopK {
   }
 
   toMatches(): AnnMatch[] {
-    const out: AnnMatch[] = new Array(this.n);
+    const out = new Array<AnnMatch>(this.n);
     for (let i = 0; i < this.n; i++) out[i] = { key: this.ids[i]!, similarity: this.sims[i]! };
     return out;
   }
@@ -356,7 +356,7 @@ export class VectorTable {
     if (count <= k) return undefined;
     const shortlist = Math.min(count, NATIVE_SCAN_SHORTLIST(k));
     const rows = allRows.subarray(0, count * d);
-    const res = exactSearch(rows, q, d, shortlist, MetricKind.IP, 1) as { keys: BigUint64Array; distances: Float32Array };
+    const res = exactSearch(rows, q, d, shortlist, MetricKind.IP, 1);
     const top = new TopK(k);
     let cut = Infinity; // lowest native similarity in the shortlist
     for (let i = 0; i < res.keys.length; i++) {

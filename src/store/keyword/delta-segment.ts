@@ -256,7 +256,7 @@ export function updateDelta(delta: DeltaSegment, changedKeys: readonly number[],
   }
   const overlay = new Map(delta.overlay);
   for (const [t, list] of touched) overlay.set(t, list.rows.length > 0 ? list : NO_POSTINGS);
-  let base = delta.base;
+  const base = delta.base;
   if (overlay.size > OVERLAY_FOLD_MIN + base.size / 2) {
     const folded = new Map(base);
     for (const [t, list] of overlay) {

@@ -14,7 +14,7 @@ import { UNICODE61_DROPPED, UNICODE61_FOLDS, UNICODE61_KEPT, UNICODE61_SEPARATOR
 
 /** Runs of token characters; combining marks (`M*`) join a run and are dropped by `foldTerm`. */
 const TERM_RUN = /[\p{L}\p{N}\p{Co}\p{M}]+/gu;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_ONLY = /^[^\u0080-\uffff]*$/;
 const ASCII_TERM_RUN = /[0-9A-Za-z]+/g;
 const MARKS = /\p{M}/gu;
 const IS_MARK = /^\p{M}$/u;

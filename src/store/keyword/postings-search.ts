@@ -139,13 +139,13 @@ const inMain = (data: IndexData, qt: readonly QueryTerm[]): QueryTerm[] => qt.fi
 
 export interface MainSegmentSearch {
   /** AND: rows holding every query term. */
-  searchAll(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void;
+  searchAll: (qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number) => void;
   /** OR, every matching row scored (for tests and benchmarks). */
-  searchExhaustive(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined): void;
+  searchExhaustive: (qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined) => void;
   /** OR with MaxScore pruning; must run on an empty `top`. */
-  searchMaxScore(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void;
+  searchMaxScore: (qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number) => void;
   /** OR with Block-Max MaxScore pruning; must run on an empty `top`. */
-  searchBlockMax(qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): void;
+  searchBlockMax: (qt: QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number) => void;
 }
 
 /**
@@ -479,7 +479,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       return others <= limit;
     };
     let essentialFrom = 0;
-    let requiredFrom = m;
+    let requiredFrom: number;
     let windowStart = 0;
     outer: for (;;) {
       // A row lacking a required term cannot compete: start at the first row holding all of them.
