@@ -20,6 +20,7 @@ import { createStageTimer, type StageTimings } from './stage-timer.ts';
 import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
 import { hasHanToken } from '../text/han-ngrams.ts';
+import { classifyRelevance, type RelevanceCheck, type RelevanceClass } from './relevance-class.ts';
 
 /** Scores (query, text) pairs; a cross-encoder from the transformer encoders fits this. */
 export interface PairScorer {
@@ -128,6 +129,12 @@ export interface SearchHit {
   relevance: number;
   /** What `relevance` is computed from. */
   evidence: RelevanceEvidence;
+  /**
+   * The ESCI class (relevance-class.ts): the product asked for, a substitute, a complement (a case
+   * for the phone asked for) or irrelevant; `relevanceCheck` says which check decided and why.
+   */
+  relevanceClass: RelevanceClass;
+  relevanceCheck: { check: RelevanceCheck; reason: string };
   /** Softmax of `score` over the returned hits: a share among them, not a relevance (the top hit of a query nothing matches gets most of it). */
   probability: number;
   sources: { keywordRank?: number; keywordScore?: number; characterRank?: number; characterScore?: number; denseRank?: number; denseSimilarity?: number; modelNumber?: { code: string; edits: number } };
@@ -366,13 +373,17 @@ export async function searchProducts(
       denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
     };
   };
-  const hits = kept.map((c, i) => {
+  const hits = kept.map((c, i): SearchHit => {
     const evidence = evidenceOf(c, i);
+    const relevance = calibratedRelevance(evidence);
+    const typed = classifyRelevance(analyzed, keptReps[i], evidence, relevance);
     return {
     product: summarizeProduct(productOf(c.id)!),
     score: c.score,
-    relevance: calibratedRelevance(evidence),
+    relevance,
     evidence,
+    relevanceClass: typed.relevanceClass,
+    relevanceCheck: { check: typed.check, reason: typed.reason },
     probability: probabilities[i]!,
     sources: c.sources,
     fusedScore: c.fusedScore,
