@@ -32,7 +32,7 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
-import { findStoreDuplicates } from '../tasks/store-dedup.ts';
+import { findStoreDuplicates, type StoreDedupOnlyOptions } from '../tasks/store-dedup.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
@@ -41,6 +41,19 @@ import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
 import { readJudgmentFile, trainRanker, type TrainRankerOptions, type TrainRankerResult } from '../tasks/train-ranker.ts';
 import type { RelevanceJudgment } from '../catalog/judgments.ts';
 import { removeSupersededTextVectors } from '../tasks/text-space.ts';
+import {
+  applyMatcherTask,
+  evalMatcherTask,
+  trainMatcherTask,
+  type ApplyMatcherTaskInput,
+  type ApplyMatcherTaskResult,
+  type EvalMatcherTaskInput,
+  type EvalMatcherTaskResult,
+  type LabelledPairSource,
+  type TrainMatcherTaskInput,
+  type TrainMatcherTaskResult,
+} from '../tasks/matcher-training.ts';
+import type { TrainingStage } from '../learning/matcher.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -130,7 +143,11 @@ export interface Engine {
    */
   match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & ModelOption): Promise<EngineMatchResult>;
   /** Duplicate groups in a catalog; without one, in the store. With `model` the trained matcher decides. */
-  dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
+  /** `maxRepresentations` bounds the representations a dedup of the store keeps in memory (`findStoreDuplicates`). */
+  dedup(
+    catalog?: CatalogSource,
+    options?: Partial<Omit<MatchOptions, 'oneToOne'>> & Partial<StoreDedupOnlyOptions> & ModelOption,
+  ): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] & { productsRead?: number }; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
   /**
@@ -139,6 +156,16 @@ export interface Engine {
    * goes to `search({ ranker })`; saving it is the caller's (`saveRankerModel`).
    */
   trainRanker(judgments: string | readonly RelevanceJudgment[], options?: Partial<TrainRankerOptions> & { queries?: string }): Promise<TrainRankerResult>;
+  /**
+   * Learns a matcher from labelled pairs: a pairs file (ids looked up in `left` / `right`, then the
+   * store) or the stored labels. The model goes to `match` / `dedup` / `similar` / `recommend`
+   * (`model`) once saved (`saveMatcherModel`); saving it is the caller's.
+   */
+  trainMatcher(input: TrainMatcherTaskInput, options?: { onProgress?: (stage: TrainingStage, done: number, total: number) => void }): Promise<TrainMatcherTaskResult>;
+  /** Precision, recall, F1, PR-AUC of a matcher model file on labelled pairs (a file or the stored labels). */
+  evalMatcher(input: EvalMatcherTaskInput): Promise<EvalMatcherTaskResult>;
+  /** Match probability and decision of a matcher model file for each pair. */
+  applyMatcher(input: ApplyMatcherTaskInput): Promise<ApplyMatcherTaskResult>;
   stats(): StoreStats;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
@@ -187,6 +214,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   if (!opts.readonly && store.count() > 0 && (store.stats().vectors[textEncoder.id]?.count ?? 0) < store.count()) {
     await refresh();
   }
+
+  /** Labelled pairs of the matcher tasks: the store's labels and products, catalogs read like `match`'s. */
+  const pairSource: LabelledPairSource = {
+    getLabels: (o) => store.getLabels(o),
+    getProduct: (id) => store.getProduct(id)?.product,
+    loadCatalog: async (path) => (await loadCatalog(path)).products,
+  };
 
   async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
     if (typeof source !== 'string') return { products: source, issues: [] };
@@ -268,10 +302,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return { ...result, issues: [...l.issues, ...r.issues] };
     },
 
-    async dedup(source, { model, ...dedupOptions } = {}) {
+    async dedup(source, { model, maxRepresentations, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
       // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
-      if (source === undefined) return { ...(await findStoreDuplicates(catalog, options)), issues: [] };
+      if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...(maxRepresentations === undefined ? {} : { maxRepresentations }) })), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },
@@ -281,6 +315,9 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;
       return trainRanker(catalog, list, trainOptions);
     },
+    trainMatcher: (input, { onProgress } = {}) => trainMatcherTask(pairSource, input, { analyzer, onProgress }),
+    evalMatcher: (input) => evalMatcherTask(pairSource, input, { analyzer }),
+    applyMatcher: (input) => applyMatcherTask(pairSource, input, { analyzer }),
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
