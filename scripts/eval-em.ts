@@ -19,7 +19,7 @@ import { matcherFromModel, trainMatcher, type Matcher } from '../src/learning/ma
 import { FEATURE_GROUPS, type FeatureGroup } from '../src/learning/pair-features.ts';
 import { fitGradientBoosting, predictGradientBoosting } from '../src/learning/gradient-boosting.ts';
 import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
-import { bestF1Threshold, evaluateRankings, pairMetricsAt, type RankedQuery } from '../src/learning/metrics.ts';
+import { bestF1Threshold, evaluateRankings, type RankedQuery } from '../src/learning/metrics.ts';
 import { learnFusionProfile, noLabelFusionScorer, pairRecordToProduct } from '../src/learning/fusion-learning.ts';
 import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
 
@@ -171,7 +171,7 @@ for (const bench of BENCHMARKS) {
     const split = recordDisjointSplit([...train, ...valid], { seed: 1, ...(loaded.clusterOf ? { clusterOf: loaded.clusterOf } : {}) });
     const [ydv, ydt] = [labels(split.valid), labels(split.test)];
     const onDisjoint = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), ydt, bestF1Threshold(score(split.valid), ydv).threshold).f1);
-    log(`${bench.name}: valid F1 floor ${validF1(floorScorer.score)}, no-label ${validF1(noLabelScorer.score)}; record-disjoint test floor ${onDisjoint(floorScorer.score)}, no-label ${onDisjoint(noLabelScorer.score)}`);
+    log(`${bench.name}: valid F1 floor ${validF1((p) => floorScorer.score(p))}, no-label ${validF1((p) => noLabelScorer.score(p))}; record-disjoint test floor ${onDisjoint((p) => floorScorer.score(p))}, no-label ${onDisjoint((p) => noLabelScorer.score(p))}`);
     continue;
   }
 

@@ -166,8 +166,8 @@ function runTaobao(): TaobaoResult | undefined {
     const split = recordDisjointSplit([...train, ...valid], { seed: 1, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
     const [dyv, dyt] = [labels(split.valid), labels(split.test)];
     const disjointF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), dyt, bestF1Threshold(score(split.valid), dyv).threshold).f1);
-    log(`Taobao: valid F1 floor ${validF1(floorOf)}, no-label ${validF1(noLabelQuick.score)}`);
-    if (process.env['EVAL_ZH_TEST'] === '1') log(`Taobao: test F1 floor ${testF1(floorOf)}, no-label ${testF1(noLabelQuick.score)}; record-disjoint test floor ${disjointF1(floorOf)}, no-label ${disjointF1(noLabelQuick.score)}`);
+    log(`Taobao: valid F1 floor ${validF1(floorOf)}, no-label ${validF1((p) => noLabelQuick.score(p))}`);
+    if (process.env['EVAL_ZH_TEST'] === '1') log(`Taobao: test F1 floor ${testF1(floorOf)}, no-label ${testF1((p) => noLabelQuick.score(p))}; record-disjoint test floor ${disjointF1(floorOf)}, no-label ${disjointF1((p) => noLabelQuick.score(p))}`);
     return undefined;
   }
 

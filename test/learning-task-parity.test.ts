@@ -76,7 +76,7 @@ test('CLI, engine and HTTP train the same matcher from a pairs file and evaluate
 test('the server train job on stored labels trains what the trainMatcher task trains on them', async () => {
   await engine.ingest(files.left);
   await engine.ingest(files.right);
-  const rows = parseCsv(readFileSync(files.pairs, 'utf8'), { columns: true }) as { left_id: string; right_id: string; label: string }[];
+  const rows = parseCsv<{ left_id: string; right_id: string; label: string }>(readFileSync(files.pairs, 'utf8'), { columns: true });
   engine.store.putLabels(rows.map((r) => ({ leftId: r.left_id, rightId: r.right_id, label: Number(r.label), source: 'parity' })));
   const job = await post('/v1/jobs/train', { source: 'parity' });
   assert.equal(job.status, 202);

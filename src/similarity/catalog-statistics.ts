@@ -45,13 +45,13 @@ export interface CatalogStatistics {
   readonly documentCount: number;
   /** Changes with every `add` / `remove`: cached vectors built with an older version are rebuilt. */
   readonly version: number;
-  wordFrequency(word: string): number;
-  gramFrequency(gram: string): number;
+  wordFrequency: (word: string) => number;
+  gramFrequency: (gram: string) => number;
   /** Products carrying the (canonical) model number. */
-  codeFrequency(code: string): number;
+  codeFrequency: (code: string) => number;
   /** Products with an attribute of this (normalised) value, whatever the key. */
-  valueFrequency(value: string): number;
-  valueGramFrequency(gram: string): number;
+  valueFrequency: (value: string) => number;
+  valueGramFrequency: (gram: string) => number;
 }
 
 export interface MutableCatalogStatistics extends CatalogStatistics {
