@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
 import { percentile } from '../src/server/metrics.ts';
+import { collectAll } from '../src/store/store.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' }, out: { type: 'string', default: 'docs/benchmarks/http.md' }, json: { type: 'string' } } });
 const seconds = Number(values.seconds);
@@ -58,7 +59,7 @@ try {
   const engine = await createEngine({ storePath: join(dir, 'store.db') });
   const ingest = await engine.ingest('data/sample-catalog.jsonl');
   const running = await startServer({ engine, port: 0, host: '127.0.0.1' });
-  const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
+  const ids = (await collectAll(engine.store.iterateProducts())).map((s) => s.product.id);
   process.stderr.write(`serving ${ids.length} products at ${running.url}; ${concurrency} in flight, ${seconds} s per endpoint\n`);
   // Warm up (first-use caches: ANN index, model-number lookup).
   await fetch(`${running.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: ids[0], k: 10 }) });
@@ -75,7 +76,7 @@ try {
   runs.push(await load('similar (k=10)', `${running.url}/v1/similar`, ids.map((id) => JSON.stringify({ id, k: 10 }))));
   runs.push(await load('search (k=10)', `${running.url}/v1/search`, QUERIES.map((query) => JSON.stringify({ query, k: 10 }))));
   await running.close();
-  engine.close();
+  await engine.close();
 
   const fmt = (v: number) => v.toFixed(1);
   const rows = runs.map((r) => `| ${r.name} | ${r.requests} | ${r.errors} | ${fmt(r.requests / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(inProcess[r.name] ?? 0)} |`);

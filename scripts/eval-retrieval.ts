@@ -129,7 +129,7 @@ async function twoShopRetrieval(key: string, name: string, fields: { title: stri
     const queries = sample([...matches].map(([id, relevant]) => ({ id, relevant })), maxQueries);
     return [await retrieval(engine, name, products.length, queries, 'default'), await retrieval(engine, name, products.length, queries, 'sameProduct')];
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -218,7 +218,7 @@ async function taobaoRetrievalAndDedup(): Promise<{ retrieval: RetrievalRow[]; d
     }
     return { retrieval: rows, dedup, products: products.length, clusters: members.size };
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -275,7 +275,7 @@ async function fashion(): Promise<FashionRow[]> {
     }
     return out;
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 

@@ -20,8 +20,8 @@ before(async () => {
   await engine.ingest('data/sample-catalog.jsonl');
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -51,7 +51,7 @@ test('writes do not parse the saved text state again while the encoder holds it'
     await engine.refresh();
   });
   assert.equal(loads, 0);
-  assert.ok(engine.store.getVector(engine.catalog.textEncoder.id, 'state-2'), 'the written product got a vector');
+  assert.ok(await engine.store.getVector(engine.catalog.textEncoder.id, 'state-2'), 'the written product got a vector');
 });
 
 test('a state saved by another engine (a refit) is loaded by the next refresh, once', async () => {

@@ -25,7 +25,7 @@ export async function withEngine<T>(
   try {
     return await fn(engine);
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 

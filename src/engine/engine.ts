@@ -17,8 +17,9 @@ import { createCatalogAwareEncoder } from '../encoders/catalog-vectors/catalog-a
 import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
 import { analyzeProduct } from '../store/product-record.ts';
 import type { UpsertResult } from '../store/store.ts';
+import type { ProductRepresentation } from '../similarity/representation.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
-import { createProductStore } from '../store/sqlite-store.ts';
+import { createProductStore } from '../store/sqlite/sqlite-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
 import type { AnnQuantization } from '../store/ann/ann-index.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
@@ -111,8 +112,8 @@ export interface Engine {
   refresh(options?: { refit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<{ representations: RefreshSummary; images: ImageRefreshSummary | undefined }>;
   /** Writes validated products in one transaction, then brings vectors and the index up to date. */
   upsertProducts(products: readonly Product[]): Promise<UpsertResult[]>;
-  deleteProducts(ids: readonly string[]): number;
-  getProduct(id: string): Product | undefined;
+  deleteProducts(ids: readonly string[]): Promise<number>;
+  getProduct(id: string): Promise<Product | undefined>;
   similar(options: Pick<SimilarOptions, 'id'> & Partial<Omit<SimilarOptions, 'scorer'>> & ModelOption): Promise<SimilarResult>;
   search(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>): Promise<SearchResult>;
   recommend(options: Pick<RecommendOptions, 'history'> & Partial<Omit<RecommendOptions, 'scorer'>> & ModelOption): Promise<RecommendResult>;
@@ -130,10 +131,10 @@ export interface Engine {
   dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
-  stats(): StoreStats;
+  stats(): Promise<StoreStats>;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface VacuumSummary {
@@ -152,7 +153,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   const store = createProductStore({ path: opts.storePath, readonly: opts.readonly });
   const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
   const indexDir = opts.storePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(opts.storePath)}.index`;
-  const catalog = createCatalogIndex({
+  const catalog = await createCatalogIndex({
     store,
     analyzer,
     textEncoder,
@@ -165,7 +166,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     const representations = await catalog.refresh({ forceRefit: refit, ...(onProgress ? { onProgress } : {}) });
     let images: ImageRefreshSummary | undefined;
     if (opts.images) {
-      const baseDir = store.getMeta(IMAGE_BASE_DIR_KEY);
+      const baseDir = await store.getMeta(IMAGE_BASE_DIR_KEY);
       images = await refreshImageFeatures(store, createImageFeatureExtractor({ ...(baseDir ? { baseDir } : {}), ...(opts.imageFetch ? { fetch: opts.imageFetch } : {}) }));
     }
     return { representations, images };
@@ -175,7 +176,8 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
    * Vectors of another encoder id (a new version of the text space, a changed configuration) are
    * not this encoder's: re-encode on open rather than answer from a half-empty index.
    */
-  if (!opts.readonly && store.count() > 0 && (store.stats().vectors[textEncoder.id]?.count ?? 0) < store.count()) {
+  const storedCount = opts.readonly ? 0 : await store.count();
+  if (storedCount > 0 && ((await store.stats()).vectors[textEncoder.id]?.count ?? 0) < storedCount) {
     await refresh();
   }
 
@@ -201,12 +203,18 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     return scorer ? { scorer, threshold: scorer.threshold } : {};
   }
 
-  function storedRepresentations() {
-    const reps = [];
-    for (const { product } of store.iterateProducts()) {
-      const r = catalog.represent(product.id);
-      if (r) reps.push(r);
+  async function storedRepresentations() {
+    const reps: ProductRepresentation[] = [];
+    let ids: string[] = [];
+    const take = async () => {
+      for (const r of await catalog.representIds(ids)) if (r) reps.push(r);
+      ids = [];
+    };
+    for await (const { product } of store.iterateProducts()) {
+      ids.push(product.id);
+      if (ids.length >= 512) await take();
     }
+    await take();
     return reps;
   }
 
@@ -227,7 +235,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
         onProgress: ingestOptions.onProgress,
       });
       // Relative image paths in a catalog are relative to the catalog file.
-      store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
+      await store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
       const refreshed = await refresh({
         refit: ingestOptions.refit ?? false,
         ...(ingestOptions.onRefreshProgress ? { onProgress: ingestOptions.onRefreshProgress } : {}),
@@ -239,18 +247,18 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async upsertProducts(products) {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const results = store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+      const results = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
       if (results.some((r) => r.status !== 'unchanged')) await refresh();
       return results;
     },
 
-    deleteProducts(ids) {
-      const n = store.deleteProducts(ids);
-      if (n > 0) catalog.invalidate();
+    async deleteProducts(ids) {
+      const n = await store.deleteProducts(ids);
+      if (n > 0) await catalog.invalidate();
       return n;
     },
 
-    getProduct: (id) => store.getProduct(id)?.product,
+    getProduct: async (id) => (await store.getProduct(id))?.product,
     similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(model) }),
     search: (o) => searchProducts(catalog, o, opts.crossEncoder),
     recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(model) }),
@@ -270,7 +278,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async dedup(source, { model, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
-      if (source === undefined) return { ...(await findDuplicates(storedRepresentations(), options)), issues: [] };
+      if (source === undefined) return { ...(await findDuplicates(await storedRepresentations(), options)), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },
@@ -279,10 +287,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const sizeBytesBefore = store.stats().sizeBytes;
-      const removedVectors = store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
-      store.compact();
-      return { removedVectors, sizeBytesBefore, sizeBytesAfter: store.stats().sizeBytes };
+      const sizeBytesBefore = (await store.stats()).sizeBytes;
+      const removedVectors = await store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
+      await store.compact();
+      return { removedVectors, sizeBytesBefore, sizeBytesAfter: (await store.stats()).sizeBytes };
     },
     close: () => store.close(),
   };

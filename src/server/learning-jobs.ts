@@ -23,24 +23,24 @@ export interface LearningJobContext {
 }
 
 /** Pair records of labelled ids, from the given catalogs first, then the store. */
-export async function pairRecordLookup(ctx: LearningJobContext, paths: (string | undefined)[]): Promise<(id: string) => PairRecord | undefined> {
+export async function pairRecordLookup(ctx: LearningJobContext, paths: (string | undefined)[]): Promise<(id: string) => Promise<PairRecord | undefined>> {
   const table = new Map<string, PairRecord>();
   for (const path of paths) if (path) for (const p of await ctx.loadCatalog(path)) table.set(p.id, productToPairRecord(p));
-  return (id) => {
+  return async (id) => {
     const known = table.get(id);
     if (known) return known;
-    const stored = ctx.engine.getProduct(id);
+    const stored = await ctx.engine.getProduct(id);
     return stored ? productToPairRecord(stored) : undefined;
   };
 }
 
-function labelledPairs(ctx: LearningJobContext, lookup: (id: string) => PairRecord | undefined, source: string | undefined): { pairs: LabeledPair[]; unresolved: number } {
-  const labels = ctx.engine.store.getLabels(source === undefined ? {} : { source });
+async function labelledPairs(ctx: LearningJobContext, lookup: (id: string) => Promise<PairRecord | undefined>, source: string | undefined): Promise<{ pairs: LabeledPair[]; unresolved: number }> {
+  const labels = await ctx.engine.store.getLabels(source === undefined ? {} : { source });
   const pairs: LabeledPair[] = [];
   let unresolved = 0;
   for (const l of labels) {
-    const left = lookup(l.leftId);
-    const right = lookup(l.rightId);
+    const left = await lookup(l.leftId);
+    const right = await lookup(l.rightId);
     if (!left || !right) {
       unresolved += 1;
       continue;
@@ -63,7 +63,7 @@ export async function runTrainJob(ctx: LearningJobContext, input: TrainJobInput,
   const { trainingSplit } = await import('../learning/pairs.ts');
   report({ stage: 'load labels', done: 0, total: 1 });
   const lookup = await pairRecordLookup(ctx, [input.left, input.right]);
-  const { pairs, unresolved } = labelledPairs(ctx, lookup, input.source);
+  const { pairs, unresolved } = await labelledPairs(ctx, lookup, input.source);
   const positives = pairs.filter((p) => p.label === 1).length;
   if (pairs.length < 4 || positives === 0 || positives === pairs.length) {
     throw createError('INVALID_ARGUMENT', `training needs at least 4 labelled pairs with both matches and non-matches; found ${pairs.length} (${positives} matches, ${unresolved} with unknown ids)`, { field: 'labels' });
@@ -120,13 +120,13 @@ export async function runEvalJob(ctx: LearningJobContext, input: EvalJobInput & 
   if (input.pairsPath) {
     pairs = [];
     for (const p of readPairIds(input.pairsPath)) {
-      const left = lookup(p.leftId);
-      const right = lookup(p.rightId);
+      const left = await lookup(p.leftId);
+      const right = await lookup(p.rightId);
       if (!left || !right) unresolved += 1;
       else pairs.push({ left, right, label: p.label as 0 | 1, leftId: p.leftId, rightId: p.rightId });
     }
   } else {
-    ({ pairs, unresolved } = labelledPairs(ctx, lookup, input.source));
+    ({ pairs, unresolved } = await labelledPairs(ctx, lookup, input.source));
   }
   if (pairs.length === 0) throw createError('INVALID_ARGUMENT', `no labelled pairs to evaluate (${unresolved} with unknown ids)`, { field: 'pairs' });
   report({ stage: 'score', done: 0, total: pairs.length });

@@ -48,7 +48,7 @@ export const serveCommand: CliCommand = {
           allowImageUrls: o.allowImageUrls === true,
           limits: { ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}), ...(maxBatch !== undefined ? { maxBatch } : {}) },
         });
-        ctx.err(`prodsim serving ${store} (${engine.store.count()} products) at ${running.url}  (UI: ${running.url}/, API: ${running.url}/openapi.json)`);
+        ctx.err(`prodsim serving ${store} (${await engine.store.count()} products) at ${running.url}  (UI: ${running.url}/, API: ${running.url}/openapi.json)`);
         if (!writeToken) ctx.err('no write token (--token or PRODSIM_TOKEN): writes are refused');
         ctx.err(readToken ? 'reads need a token' : 'reads are open');
         await new Promise<void>((resolve) => {
@@ -57,7 +57,7 @@ export const serveCommand: CliCommand = {
           process.once('SIGTERM', stop);
         });
         await running.close();
-        engine.close();
+        await engine.close();
       });
   },
 };
