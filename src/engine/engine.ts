@@ -19,7 +19,7 @@ import { analyzeProduct } from '../store/product-record.ts';
 import type { UpsertResult } from '../store/store.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
-import { createProductStore } from '../store/sqlite/sqlite-store.ts';
+import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
 import type { AnnQuantization } from '../store/ann/ann-index.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
@@ -48,6 +48,13 @@ export interface EngineMatchResult extends MatchResult {
 }
 
 export interface EngineOptions {
+  /**
+   * Where the store is: a SQLite file (like `storePath`) or a PostgreSQL URL (`postgres://…`, pgvector;
+   * retrieval then runs in the database). Wins over `storePath` when given.
+   */
+  store: string | undefined;
+  /** PostgreSQL, first open of an empty database: distribute the product tables with Citus. */
+  distributed: boolean;
   /** SQLite file of the store; `:memory:` for a throw-away engine. */
   storePath: string;
   /** Where converted GloVe / CEDICT tables are cached (shared by all stores of a machine). */
@@ -72,6 +79,8 @@ export interface EngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS = {
   storePath: './.prodsim/store.db',
+  store: undefined,
+  distributed: false,
   cacheDir: DEFAULT_GLOVE_ENCODER_OPTIONS.cacheDir,
   textEncoder: undefined,
   crossEncoder: undefined,
@@ -150,9 +159,11 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   rejectUnknownKeys(options, Object.keys(DEFAULT_ENGINE_OPTIONS), 'createEngine');
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
   const analyzer = createTextAnalyzer(opts.analyzer);
-  const store = createProductStore({ path: opts.storePath, readonly: opts.readonly });
+  const location = opts.store ?? opts.storePath;
+  const store = await openStore(location, { readonly: opts.readonly, distributed: opts.distributed });
   const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
-  const indexDir = opts.storePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(opts.storePath)}.index`;
+  // A database store keeps its indexes in the database: no index files (the folder stays empty).
+  const indexDir = location === ':memory:' || isPostgresUrl(location) ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(location)}.index`;
   const catalog = await createCatalogIndex({
     store,
     analyzer,

@@ -170,6 +170,8 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     return { index: opened.index, source: opened.changesApplied ? 'updated' : opened.source };
   }
   const representations = new Map<string, ProductRepresentation>();
+  /** The store revision the cached representations are of (database retrieval only: other processes write too). */
+  let representedRevision = '';
   /** Brands of the open keyword index that pass a brand filter (aliases resolved), per filter brand. */
   let brandSets: { index: KeywordIndex; byBrand: Map<string, Set<string>> } | undefined;
 
@@ -446,6 +448,14 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     },
 
     async representHits(hits) {
+      if (!local) {
+        // Another server may have written since: cached representations are kept for one store revision.
+        const revision = await store.revision();
+        if (revision !== representedRevision) {
+          representations.clear();
+          representedRevision = revision;
+        }
+      }
       const keys: number[] = [];
       const ids: string[] = [];
       for (const h of hits) {

@@ -14,7 +14,7 @@ export const showCommand: CliCommand = {
       .argument('<id>', 'product id')
       .action(async (id: string, _opts: unknown, command: Command) => {
         const globals = ctx.globals(command);
-        const store = ctx.openStore(command, { mustExist: true });
+        const store = await ctx.openStore(command, { mustExist: true });
         try {
           const stored = await store.getProduct(id);
           if (!stored) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}" in ${globals.store}`, { field: 'id', received: id });

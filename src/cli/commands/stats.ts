@@ -12,7 +12,7 @@ export const statsCommand: CliCommand = {
       .description('counts, size on disk and the last ingest of the store')
       .action(async (_opts: unknown, command: Command) => {
         const globals = ctx.globals(command);
-        const store = ctx.openStore(command, { mustExist: true });
+        const store = await ctx.openStore(command, { mustExist: true });
         try {
           const stats = await store.stats();
           const rawLast = await store.getMeta(LAST_INGEST_META_KEY);
