@@ -292,6 +292,8 @@ export interface ProductStore {
   putVectors(encoderId: string, vectors: readonly VectorInput[]): Promise<void>;
   /** The product's vector, only if it was computed from the product's current content. */
   getVector(encoderId: string, id: string): Promise<Float32Array | undefined>;
+  /** `getVector` for many products in one read: the ids with a current vector of the encoder. */
+  getVectors(encoderId: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** Encoder ids that have a current vector of this product. */
   vectorEncodersOf(id: string): Promise<string[]>;
   /** Embedding cache: any stored vector of that encoder computed from content with this hash. */

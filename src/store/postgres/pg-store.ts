@@ -352,6 +352,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
 
   const dfCache = new Map<string, number>();
   let dfRevision = '';
+  let dfCount: number | undefined;
 
   const store: ProductStore = {
     path: where,
@@ -520,6 +521,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       const revision = await store.revision();
       if (revision !== dfRevision) {
         dfCache.clear();
+        dfCount = undefined;
         dfRevision = revision;
       }
       const out = new Map<string, number>();
@@ -548,7 +550,9 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       if (tokens.length === 0) return [];
       // BM25's idf per token (ts_rank has none): a rare token's match counts for more than a common one's.
       const df = await store.documentFrequencies(tokens);
-      const n = Math.max(1, await store.count());
+      // The product count of the revision the frequencies are of (cached with them).
+      if (dfCount === undefined) dfCount = await store.count();
+      const n = Math.max(1, dfCount);
       const idf = tokens.map((t) => Math.log(1 + (n - (df.get(t) ?? 0) + 0.5) / ((df.get(t) ?? 0) + 0.5)));
       const params: unknown[] = [`{${TS_RANK_WEIGHTS.join(',')}}`, k];
       const score = tokens
@@ -579,9 +583,10 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         WHERE ${conditions.join(' AND ')} ORDER BY ${distance} LIMIT $3`;
       const rows = await transaction(async () => {
         // Iterative scans: with a selective filter the index is read further until enough rows pass.
-        await query(`SET LOCAL hnsw.ef_search = ${Math.max(HNSW_SEARCH.efSearch, k + exclude.length)}`);
-        await query(`SET LOCAL hnsw.iterative_scan = ${HNSW_SEARCH.iterativeScan}`);
-        await query(`SET LOCAL hnsw.max_scan_tuples = ${HNSW_SEARCH.maxScanTuples}`);
+        await query(
+          `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true), set_config('hnsw.max_scan_tuples', $3, true)`,
+          [String(Math.max(HNSW_SEARCH.efSearch, k + exclude.length)), HNSW_SEARCH.iterativeScan, String(HNSW_SEARCH.maxScanTuples)],
+        );
         return query<{ id: string; key: string; distance: number }>(sql, params);
       });
       // relaxed_order can return rows slightly out of order: sort again.
@@ -673,6 +678,13 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       );
       return r ? Float32Array.from(r.v) : undefined;
     },
+    async getVectors(encoderId, ids) {
+      const rows = await query<{ id: string; v: number[] }>(
+        `SELECT v.id, v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id WHERE v.encoder_id = $1 AND v.id = ANY($2::text[]) AND v.content_hash = p.content_hash`,
+        [encoderId, [...new Set(ids)]],
+      );
+      return new Map(rows.map((r) => [r.id, Float32Array.from(r.v)]));
+    },
     async vectorEncodersOf(id) {
       const rows = await query<{ encoder_id: string }>(
         `SELECT v.encoder_id FROM vectors v JOIN products p ON p.id = v.id WHERE v.id = $1 AND v.content_hash = p.content_hash ORDER BY v.encoder_id`,
@@ -699,6 +711,13 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: Float32Array.from(r.v) } satisfies StoredVector;
         after = Number(rows[rows.length - 1]!.key);
       }
+    },
+    async deleteEncoderVectors(encoderId) {
+      return (await query(`DELETE FROM vectors WHERE encoder_id = $1 RETURNING 1`, [encoderId])).length;
+    },
+    async compact() {
+      // Plain VACUUM (not FULL): gives dead rows' space back for reuse without locking the tables out.
+      for (const table of ['products', 'vectors', 'product_changes']) await query(`VACUUM ${table}`);
     },
     async productsWithoutVector(encoderId, keys) {
       const params: unknown[] = [encoderId];

@@ -114,6 +114,14 @@ export function wrapSyncStore(sync: SyncProductStore): ProductStore {
     countLabels: async (source) => sync.countLabels(source),
     putVectors: (encoderId, vectors) => write(() => sync.putVectors(encoderId, vectors)),
     getVector: async (encoderId, id) => sync.getVector(encoderId, id),
+    async getVectors(encoderId, ids) {
+      const out = new Map<string, Float32Array>();
+      for (const id of ids) {
+        const v = sync.getVector(encoderId, id);
+        if (v) out.set(id, v);
+      }
+      return out;
+    },
     vectorEncodersOf: async (id) => sync.vectorEncodersOf(id),
     getCachedVector: async (encoderId, hash) => sync.getCachedVector(encoderId, hash),
     cachedHashes: async (encoderId, hashes) => sync.cachedHashes(encoderId, hashes),
