@@ -39,7 +39,10 @@ import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import { CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_SCHEMA_V1, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 
 export interface PostgresStoreOptions {
-  /** `postgres://user:password@host:port/database`; `?schema=name` keeps the tables in that schema. */
+  /**
+   * `postgres://user:password@host:port/database`; `?schema=name` keeps the tables in that schema,
+   * `?distributed=true` asks for the Citus layout (as `distributed` does: for the CLI's `--store`).
+   */
   url: string;
   /** On a new database: distribute the product tables with Citus (the extension must be installed). */
   distributed: boolean;
@@ -197,6 +200,9 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
   const url = new URL(opts.url);
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
+  const distributedParam = url.searchParams.get('distributed');
+  url.searchParams.delete('distributed');
+  if (distributedParam !== null) opts.distributed = distributedParam === 'true' || distributedParam === '1';
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/u.test(schema)) {
     throw createError('INVALID_ARGUMENT', `schema "${schema}" in the store URL must be a lower-case SQL identifier`, { field: 'store', received: schema });
   }
