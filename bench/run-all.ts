@@ -575,9 +575,9 @@ function markdown(r: any): string {
   // ---- HTTP ----
   if (r.http) {
     L.push(`## HTTP server (sample catalog, ${r.http.products} products, ${r.http.concurrency} requests in flight, ${r.http.seconds} s per endpoint)`, '');
-    L.push('| endpoint | requests/s | p50 ms | p99 ms | errors | engine alone, ms/call |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const e of r.http.endpoints) L.push(`| ${e.name} | ${e.requestsPerSecond.toFixed(1)} | ${e.p50.toFixed(1)} | ${e.p99.toFixed(1)} | ${e.errors} | ${e.engineAloneMsPerCall?.toFixed(2) ?? '—'} |`);
-    L.push('', 'One Node process serves and runs the engine; the client runs in the same process. Details: http.md of this run.', '');
+    L.push('| endpoint | workers | requests/s | p50 ms | p99 ms | errors | engine alone, ms/call |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const e of r.http.endpoints) L.push(`| ${e.name} | ${e.workers ?? 1} | ${e.requestsPerSecond.toFixed(1)} | ${e.p50.toFixed(1)} | ${e.p99.toFixed(1)} | ${e.errors} | ${e.engineAloneMsPerCall?.toFixed(2) ?? '—'} |`);
+    L.push('', 'workers 1: the server thread runs the engine; N: a pool of N threads does (`serve --workers`). The client runs in its own thread. Details: http.md of this run.', '');
   }
 
   // ---- profiling ----

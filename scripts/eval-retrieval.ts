@@ -19,10 +19,15 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import type { Product } from '../src/catalog/product.ts';
 import { readRecordTable, readPairs, type PairRecord } from '../src/learning/pairs.ts';
-import { evaluateRankings, type RankedQuery } from '../src/learning/metrics.ts';
+import { evaluateRankings, pairwiseGroupingMetrics, type RankedQuery } from '../src/learning/metrics.ts';
 import { markdownTable } from '../src/learning/eval-report.ts';
 import { readTaobaoClusters, readTaobaoPairs, taobaoProduct } from '../src/learning/zh/taobao.ts';
 import { DEFAULT_MATCH_OPTIONS } from '../src/tasks/match.ts';
+import { productToPairRecord } from '../src/tasks/learned-matcher.ts';
+import { saveMatcherModel, trainMatcher } from '../src/learning/matcher.ts';
+import type { LabeledPair } from '../src/learning/pairs.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { seededRandom } from '../src/random.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,6 +42,8 @@ if (!existsSync(DATA)) {
 
 const only = process.env['EVAL_RETRIEVAL_ONLY']?.split(',');
 const maxQueries = Number(process.env['EVAL_RETRIEVAL_QUERIES'] ?? 1000);
+/** EVAL_RETRIEVAL_MODEL=0 skips training matchers (the "with a model" rows). */
+const withModel = process.env['EVAL_RETRIEVAL_MODEL'] !== '0';
 const wanted = (key: string) => !only || only.includes(key);
 const log = (msg: string) => process.stderr.write(`[eval:retrieval ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const started = performance.now();
@@ -71,11 +78,12 @@ interface RetrievalRow {
 }
 
 /** Asks `similar` for each query id; relevant = the ids that are the same product. */
-async function retrieval(engine: Engine, set: string, products: number, queries: { id: string; relevant: string[] }[], profile: string): Promise<RetrievalRow> {
+async function retrieval(engine: Engine, set: string, products: number, queries: { id: string; relevant: string[] }[], profile: string, model?: string): Promise<RetrievalRow> {
   const ranked: (RankedQuery & { relevant: Set<string> })[] = [];
   const t0 = performance.now();
   for (const q of queries) {
-    const result = await engine.similar({ id: q.id, k: 10, profile });
+    // minScore 0: the ranking is measured, not the "no good match" cut-off.
+    const result = await engine.similar({ id: q.id, k: 10, profile, minScore: 0, ...(model ? { model } : {}) });
     ranked.push({ ranked: result.items.map((it) => it.product.id), relevance: new Map(q.relevant.map((id) => [id, 1])), relevant: new Set(q.relevant) });
   }
   const ms = (performance.now() - t0) / Math.max(1, queries.length);
@@ -85,7 +93,7 @@ async function retrieval(engine: Engine, set: string, products: number, queries:
     set,
     products,
     queries: queries.length,
-    profile,
+    profile: model ? 'trained matcher' : profile,
     recall1: hitAt(1),
     recall5: hitAt(5),
     recall10: hitAt(10),
@@ -108,17 +116,40 @@ function emProduct(id: string, r: PairRecord, fields: { title: string; descripti
   return { id, title: r[fields.title] || '(no title)', ...(description ? { description } : {}), ...(brand ? { brand } : {}), ...(price ? { price } : {}), tags: [], images: [], attributes: {} };
 }
 
+const MODEL_DIR = mkdtempSync(join(tmpdir(), 'prodsim-eval-retrieval-'));
+process.on('exit', () => rmSync(MODEL_DIR, { recursive: true, force: true }));
+
+/**
+ * A matcher trained as \`prodsim train\` does (records from \`productToPairRecord\`, the function the
+ * applications score with), saved to a temporary model file for the engine's \`model\` option.
+ * One seed to keep the run lean.
+ */
+function trainModelFile(name: string, byId: ReadonlyMap<string, Product>, train: readonly [string, string, 0 | 1][], valid: readonly [string, string, 0 | 1][]): string {
+  const records = new Map([...byId].map(([id, p]) => [id, productToPairRecord(p)]));
+  const pairs = (list: readonly [string, string, 0 | 1][]): LabeledPair[] => list.map(([l, r, label]) => ({ left: records.get(l)!, right: records.get(r)!, label, leftId: l, rightId: r }));
+  const t0 = performance.now();
+  const matcher = trainMatcher(pairs(train), pairs(valid), { records: [...records.values()], gbdtSeeds: 1 });
+  const file = join(MODEL_DIR, `${name}.json`);
+  saveMatcherModel(matcher.model, file);
+  log(`${name}: trained matcher in ${((performance.now() - t0) / 1000).toFixed(0)} s (threshold ${matcher.model.threshold.toFixed(3)}, ${matcher.model.training.earlyStopping?.trees ?? '?'} trees)`);
+  return file;
+}
+
 /** Two shops' tables in one store; a query per left product with a match, relevant = its matches in the right shop. */
 async function twoShopRetrieval(key: string, name: string, fields: { title: string; description?: string; brand?: string }): Promise<RetrievalRow[]> {
   const dir = join(DATA, 'entity-matching', key);
   const left = readRecordTable(join(dir, 'tableA.csv'));
   const right = readRecordTable(join(dir, 'tableB.csv'));
   const matches = new Map<string, string[]>();
+  const testMatches = new Map<string, string[]>();
+  const labelled: Record<string, [string, string, 0 | 1][]> = { train: [], valid: [], test: [] };
   for (const split of ['train', 'valid', 'test']) {
     for (const p of readPairs(join(dir, `${split}.csv`), { left, right })) {
+      labelled[split]!.push([`a${p.leftId}`, `b${p.rightId}`, p.label ?? 0]);
       if (p.label !== 1) continue;
       const l = `a${p.leftId}`;
       matches.set(l, [...(matches.get(l) ?? []), `b${p.rightId}`]);
+      if (split === 'test') testMatches.set(l, [...(testMatches.get(l) ?? []), `b${p.rightId}`]);
     }
   }
   const products = [...[...left].map(([id, r]) => emProduct(`a${id}`, r, fields)), ...[...right].map(([id, r]) => emProduct(`b${id}`, r, fields))];
@@ -127,7 +158,16 @@ async function twoShopRetrieval(key: string, name: string, fields: { title: stri
     log(`${name}: ingesting ${products.length} products`);
     await engine.upsertProducts(products);
     const queries = sample([...matches].map(([id, relevant]) => ({ id, relevant })), maxQueries);
-    return [await retrieval(engine, name, products.length, queries, 'default'), await retrieval(engine, name, products.length, queries, 'sameProduct')];
+    const rows = [await retrieval(engine, name, products.length, queries, 'default'), await retrieval(engine, name, products.length, queries, 'sameProduct')];
+    if (withModel) {
+      // With a model: only the test split's matches are asked, never a pair the model was trained or thresholded on.
+      const byId = new Map(products.map((p) => [p.id, p]));
+      const file = trainModelFile(key, byId, labelled['train']!, labelled['valid']!);
+      const testQueries = sample([...testMatches].map(([id, relevant]) => ({ id, relevant })), maxQueries);
+      const testSet = `${name} (test-split matches)`;
+      rows.push(await retrieval(engine, testSet, products.length, testQueries, 'default'), await retrieval(engine, testSet, products.length, testQueries, 'sameProduct'), await retrieval(engine, testSet, products.length, testQueries, 'default', file));
+    }
+    return rows;
   } finally {
     await engine.close();
   }
@@ -164,6 +204,7 @@ function clusterMembers(ids: readonly string[], clusterOf: ReadonlyMap<string, s
 }
 
 interface DedupRow {
+  scorer: string;
   threshold: number;
   groups: number;
   predictedPairs: number;
@@ -193,27 +234,25 @@ async function taobaoRetrievalAndDedup(): Promise<{ retrieval: RetrievalRow[]; d
     }
     const dedup: DedupRow[] = [];
     if (wanted('dedup')) {
-      // True pairs: every two records of one cluster (clusters = connected components of the matches).
-      let truePairs = 0;
-      for (const ids of members.values()) truePairs += (ids.length * (ids.length - 1)) / 2;
-      for (const threshold of [DEFAULT_MATCH_OPTIONS.threshold, 0.7, 0.8]) {
-        const { groups } = await engine.dedup(undefined, { threshold });
-        let predicted = 0;
-        let correct = 0;
-        for (const g of groups) {
-          for (let i = 0; i < g.ids.length; i++) {
-            for (let j = i + 1; j < g.ids.length; j++) {
-              predicted++;
-              const ci = clusterOf.get(g.ids[i]!);
-              if (ci !== undefined && ci === clusterOf.get(g.ids[j]!)) correct++;
-            }
-          }
-        }
-        const precision = predicted > 0 ? correct / predicted : 0;
-        const recall = truePairs > 0 ? correct / truePairs : 0;
-        const row = { threshold, groups: groups.length, predictedPairs: predicted, truePairs, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+      // True pairs: every two ingested records of one cluster (clusters = connected components of the matches).
+      const ingestedClusterOf = new Map([...members].flatMap(([c, ids]) => ids.map((id) => [id, c] as const)));
+      const runs: { scorer: string; threshold: number | undefined; model?: string }[] = [...new Set([DEFAULT_MATCH_OPTIONS.threshold, 0.7, 0.8])].map((t) => ({ scorer: 'fused profile', threshold: t }));
+      if (withModel) {
+        // Trained on train.jsonl (thresholded on val.jsonl); most of the deduplicated records are in those pairs, so this flatters it.
+        const ids = (split: string) => readTaobaoPairs(join(DATA, 'zh-product-matching', `${split}.jsonl`)).map((p) => [p.leftId!, p.rightId!, p.label ?? 0] as [string, string, 0 | 1]);
+        const file = trainModelFile('taobao', new Map(products.map((p) => [p.id, p])), ids('train'), ids('val'));
+        runs.push({ scorer: 'trained matcher', threshold: undefined, model: file });
+      }
+      for (const run of runs) {
+        const { groups } = await engine.dedup(undefined, { ...(run.threshold !== undefined ? { threshold: run.threshold } : {}), ...(run.model ? { model: run.model } : {}) });
+        const { predictedPairs: predicted, truePairs, precision, recall, f1 } = pairwiseGroupingMetrics(
+          groups.map((g) => g.ids),
+          ingestedClusterOf,
+        );
+        const threshold = run.threshold ?? Number.NaN;
+        const row = { scorer: run.scorer, threshold, groups: groups.length, predictedPairs: predicted, truePairs, precision, recall, f1 };
         dedup.push(row);
-        log(`Taobao dedup at ${threshold}: ${groups.length} groups, pairwise P ${precision.toFixed(3)} R ${recall.toFixed(3)}`);
+        log(`Taobao dedup (${run.scorer}) at ${run.threshold ?? "the model's threshold"}: ${groups.length} groups, pairwise P ${precision.toFixed(3)} R ${recall.toFixed(3)}`);
       }
     }
     return { retrieval: rows, dedup, products: products.length, clusters: members.size };
@@ -257,7 +296,7 @@ async function fashion(): Promise<FashionRow[]> {
       let shown = 0;
       for (const q of queries) {
         const m = meta.get(q.id)!;
-        const result = await engine.similar({ id: q.id, k: 10, profile });
+        const result = await engine.similar({ id: q.id, k: 10, profile, minScore: 0 });
         for (const it of result.items) {
           const o = meta.get(it.product.id);
           if (!o) continue;
@@ -306,9 +345,9 @@ const fashionTable = markdownTable(
   ['l', 'r', 'r', 'r', 'r', 'r'],
 );
 const dedupTable = markdownTable(
-  ['threshold', 'groups', 'pairs in groups', 'true same-cluster pairs', 'pairwise precision', 'pairwise recall', 'F1'],
-  (taobao?.dedup ?? []).map((d) => [`${d.threshold}${d.threshold === DEFAULT_MATCH_OPTIONS.threshold ? ' (default)' : ''}`, d.groups, d.predictedPairs, d.truePairs, f3(d.precision), f3(d.recall), f3(d.f1)]),
-  ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ['scorer', 'threshold', 'groups', 'pairs in groups', 'true same-cluster pairs', 'pairwise precision', 'pairwise recall', 'F1'],
+  (taobao?.dedup ?? []).map((d) => [d.scorer, Number.isNaN(d.threshold) ? "the model's" : `${d.threshold}${d.threshold === DEFAULT_MATCH_OPTIONS.threshold ? ' (default)' : ''}`, d.groups, d.predictedPairs, d.truePairs, f3(d.precision), f3(d.recall), f3(d.f1)]),
+  ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
 );
 
 const md = `# Item-to-item retrieval and dedup quality
@@ -319,8 +358,10 @@ ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().leng
 
 Everything goes through the engine as an application calls it: products are written with \`upsertProducts\` into an
 in-memory store (default text encoder, no images), then \`similar\` (k = 10) and \`dedup\` are asked. No label is used to
-build anything; labels only decide what counts as a hit. Without a trained model only: the learned scorer is not yet
-used by \`similar\` on this branch (issue #15 item 3), so the "with a model" column is left for when it is.
+build anything in the no-model rows; labels only decide what counts as a hit. \`similar\` is asked with \`minScore: 0\`: the
+ranking is measured, not the "no good match" cut-off. **trained matcher** rows: a matcher trained like \`prodsim train\` (records from
+\`productToPairRecord\`, GBDT, one seed) on the set's train pairs, thresholded on its valid pairs, passed as the engine's \`model\`;
+its queries are the test split's matches only (shown beside the no-model profiles on the same queries).
 
 ## Similar items: is the same product in the other shop found?
 

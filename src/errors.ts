@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN_URL: { status: 403, exitCode: 77, summary: 'fetching that URL is not allowed' },
   NOT_TRAINED: { status: 409, exitCode: 75, summary: 'a model must be trained first' },
   DATASET_MISSING: { status: 404, exitCode: 66, summary: 'a benchmark dataset is not present' },
+  CANCELLED: { status: 409, exitCode: 75, summary: 'the work was cancelled before it finished' },
   INTERNAL: { status: 500, exitCode: 70, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { status: number; exitCode: number; summary: string }>;
 

@@ -7,19 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './fixtures/run-cli.ts';
 
-async function runCli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'prodsim', ...args], { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 test('prodsim encode --text 红色连衣裙 answers tokens, nearest words and products (was DIM_MISMATCH)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-encode-'));

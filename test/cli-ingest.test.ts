@@ -4,9 +4,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './fixtures/run-cli.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'prodsim.js');
 
@@ -28,17 +27,6 @@ function spawnCli(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The same entry in-process (cheaper), with captured output. */
-async function runCli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'prodsim', ...args], { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 function tempDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-cli-'));

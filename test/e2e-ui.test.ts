@@ -70,6 +70,11 @@ test('search in Chinese, product cards with scores', { skip }, async () => {
   await page.goto(`${running.url}/#/?q=${encodeURIComponent('iPhone 15 256GB')}`);
   await page.waitForSelector('.results .card');
   assert.match((await page.locator('.results .card .title').first().textContent()) ?? '', /iPhone 15/);
+  assert.equal(await page.locator('.no-good-match').count(), 0);
+  // No gaming laptop in the sample catalog: the UI says "no good match" instead of a result count.
+  await page.goto(`${running.url}/#/?q=${encodeURIComponent('游戏本')}`);
+  await page.waitForSelector('.no-good-match');
+  assert.match((await page.locator('.results .count').textContent()) ?? '', /No good match/);
   await page.goto(`${running.url}/#/?q=${encodeURIComponent('红色连衣裙')}`);
   await page.waitForSelector('.results .card');
 });

@@ -7,6 +7,7 @@ import {
   metricsFromCounts,
   ndcgAtK,
   pairMetricsAt,
+  pairwiseGroupingMetrics,
   prAuc,
   precisionRecallCurve,
   recallAtK,
@@ -86,4 +87,22 @@ test('reliability summary: calibrated bins have zero ECE, overconfident ones do 
   const bad = reliability(probs, [1, 1, 0, 0]);
   close(bad.ece, 0.95);
   close(bad.brier, 0.95 ** 2);
+});
+
+test('pairwiseGroupingMetrics: hand-counted pairs of a grouping against clusters', () => {
+  // True clusters {a,b,c} and {d,e}: 3 + 1 = 4 true pairs; f is in no cluster.
+  const clusterOf = new Map([
+    ['a', 'X'],
+    ['b', 'X'],
+    ['c', 'X'],
+    ['d', 'Y'],
+    ['e', 'Y'],
+  ]);
+  // Predicted {a,b,d}: pairs ab (right), ad, bd (wrong); {e,f}: ef (wrong).
+  const m = pairwiseGroupingMetrics([['a', 'b', 'd'], ['e', 'f']], clusterOf);
+  assert.deepEqual([m.predictedPairs, m.correctPairs, m.truePairs], [4, 1, 4]);
+  close(m.precision, 0.25);
+  close(m.recall, 0.25);
+  close(m.f1, 0.25);
+  assert.deepEqual(pairwiseGroupingMetrics([], clusterOf).precision, 0);
 });

@@ -15,6 +15,7 @@ import { productDistinctions, textDistinctions, dimensionValuesOf } from '../src
 import { compareProducts } from '../src/similarity/fusion.ts';
 import { quantitiesSimilarity } from '../src/similarity/field-similarities/quantities.ts';
 import { groupPairsWithCannotLinks } from '../src/tasks/duplicate-groups.ts';
+import { pairwiseGroupingMetrics } from '../src/learning/metrics.ts';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import type { Product } from '../src/catalog/product.ts';
 
@@ -157,25 +158,12 @@ describe('the sample catalog', () => {
     const parent = new Map<string, string>();
     const find = (x: string): string => (parent.get(x) === undefined || parent.get(x) === x ? x : find(parent.get(x)!));
     for (const [a, b] of rows) parent.set(find(b!), find(a!));
-    const same = (a: string, b: string) => parent.has(a) || parent.has(b) ? find(a) === find(b) : false;
-    const clusterSizes = new Map<string, number>();
-    for (const [a, b] of rows) for (const id of [a!, b!]) clusterSizes.set(id, 0);
-    for (const id of clusterSizes.keys()) clusterSizes.set(find(id), (clusterSizes.get(find(id)) ?? 0) + 1);
-    let truePairs = 0;
-    for (const [id, n] of clusterSizes) if (find(id) === id) truePairs += (n * (n - 1)) / 2;
+    const clusterOf = new Map(rows.flatMap(([a, b]) => [a!, b!]).map((id) => [id, find(id)] as const));
     const { groups } = await engine.dedup();
-    let predicted = 0;
-    let correct = 0;
-    for (const g of groups) {
-      for (let i = 0; i < g.ids.length; i++) {
-        for (let j = i + 1; j < g.ids.length; j++) {
-          predicted++;
-          if (same(g.ids[i]!, g.ids[j]!)) correct++;
-        }
-      }
-    }
-    const precision = correct / predicted;
-    const recall = correct / truePairs;
+    const { precision, recall, correctPairs: correct, predictedPairs: predicted, truePairs } = pairwiseGroupingMetrics(
+      groups.map((g) => g.ids),
+      clusterOf,
+    );
     assert.ok(precision >= 0.95, `precision ${precision.toFixed(3)} (${correct}/${predicted})`);
     assert.ok(recall >= 0.85, `recall ${recall.toFixed(3)} (${correct}/${truePairs})`);
   });

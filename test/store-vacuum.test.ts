@@ -8,21 +8,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './fixtures/run-cli.ts';
 import { createEngine } from '../src/engine/engine.ts';
 import { collectAll, createProductStore } from '../src/store/index.ts';
 
-async function runCli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'prodsim', ...args], { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 const textSpaceIds = (vectors: Record<string, unknown>) => Object.keys(vectors).filter((id) => id.startsWith('catalog-aware'));
 

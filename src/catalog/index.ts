@@ -42,3 +42,16 @@ export {
 } from './record-to-product.ts';
 export { splitJsonProducts, PRODUCTS_KEY, type JsonElement } from './json-array-splitter.ts';
 export { resolveImagePath, isImageUrl } from './image-paths.ts';
+export {
+  readRelevanceJudgments,
+  readTrecQrels,
+  readTsvQueries,
+  readTsvCorpus,
+  judgmentsFromQrels,
+  judgmentsByQuery,
+  JUDGMENT_COLUMNS,
+  type RelevanceJudgment,
+  type QrelJudgment,
+  type QueryText,
+  type CorpusDocument,
+} from './judgments.ts';

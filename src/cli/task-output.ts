@@ -2,6 +2,7 @@
 import { formatExplanation, type ExplanationJSON } from '../similarity/explain.ts';
 import type { LearnedExplanation } from '../tasks/learned-matcher.ts';
 import type { ProductSummary } from '../tasks/result-item.ts';
+import type { RankerExplanation } from '../learning/ranker.ts';
 import { clip, table } from './format.ts';
 
 export function priceText(p: ProductSummary): string {
@@ -32,6 +33,20 @@ export function explanations(items: readonly { product: ProductSummary; explanat
     .slice(0, limit)
     .filter((i) => i.explanation)
     .map((i, n) => `#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}\n${formatExplanation(i.explanation!)}${i.learned ? `\n${learnedLines(i.learned)}` : ''}`)
+    .join('\n\n');
+}
+
+/** Explanations of a learned ranker's scores: base, then the features that moved the score most. */
+export function rankerExplanations(items: readonly { product: ProductSummary; rankerExplanation?: RankerExplanation }[], limit: number, features = 8): string {
+  return items
+    .slice(0, limit)
+    .filter((i) => i.rankerExplanation)
+    .map((i, n) => {
+      const e = i.rankerExplanation!;
+      const rows = e.features.slice(0, features).map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(3)}  ${f.feature} = ${Number(f.value.toFixed(3))}`);
+      const rest = e.features.slice(features).reduce((s, f) => s + f.contribution, 0);
+      return [`#${n + 1} ${i.product.id} ${clip(i.product.title, 60)}  ranker score ${e.score.toFixed(3)} = base ${e.base.toFixed(3)} + contributions`, ...rows, `  ${rest >= 0 ? '+' : ''}${rest.toFixed(3)}  the other ${e.features.length - features} features`].join('\n');
+    })
     .join('\n\n');
 }
 

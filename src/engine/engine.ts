@@ -33,11 +33,14 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
+import { findStoreDuplicates } from '../tasks/store-dedup.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
 import type { RecordIssue } from '../catalog/catalog.ts';
 import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
+import { readJudgmentFile, trainRanker, type TrainRankerOptions, type TrainRankerResult } from '../tasks/train-ranker.ts';
+import type { RelevanceJudgment } from '../catalog/judgments.ts';
 import { removeSupersededTextVectors } from '../tasks/text-space.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
@@ -140,6 +143,12 @@ export interface Engine {
   dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
+  /**
+   * Learns a search ranker (LambdaMART) from graded judgments of stored products: a judgment CSV
+   * file, TREC qrels with `queries` (a `qid<TAB>query` file), or judgments in memory. The model
+   * goes to `search({ ranker })`; saving it is the caller's (`saveRankerModel`).
+   */
+  trainRanker(judgments: string | readonly RelevanceJudgment[], options?: Partial<TrainRankerOptions> & { queries?: string }): Promise<TrainRankerResult>;
   stats(): Promise<StoreStats>;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
@@ -214,21 +223,6 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     return scorer ? { scorer, threshold: scorer.threshold } : {};
   }
 
-  async function storedRepresentations() {
-    const reps: ProductRepresentation[] = [];
-    let ids: string[] = [];
-    const take = async () => {
-      for (const r of await catalog.representIds(ids)) if (r) reps.push(r);
-      ids = [];
-    };
-    for await (const { product } of store.iterateProducts()) {
-      ids.push(product.id);
-      if (ids.length >= 512) await take();
-    }
-    await take();
-    return reps;
-  }
-
   const engine: Engine = {
     options: opts,
     store,
@@ -289,12 +283,17 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async dedup(source, { model, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
-      if (source === undefined) return { ...(await findDuplicates(await storedRepresentations(), options)), issues: [] };
+      // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
+      if (source === undefined) return { ...(await findStoreDuplicates(catalog, options)), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },
 
     inspectText: (text, k) => inspectText(catalog, text, k),
+    async trainRanker(judgments, { queries, ...trainOptions } = {}) {
+      const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;
+      return trainRanker(catalog, list, trainOptions);
+    },
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });

@@ -10,7 +10,7 @@ import { createError } from '../errors.ts';
 import type { Engine } from './engine.ts';
 
 /** Bounds on what one request may ask for (HTTP and CLI alike). */
-export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500 });
+export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500, maxJudgments: 100_000 });
 
 const k = z.number().int().min(1).max(TASK_LIMITS.maxK).optional().describe('number of results');
 const filter = z
@@ -60,6 +60,12 @@ export function toProduct(record: Record<string, unknown>, where = 'product'): P
 const catalogSource = z.union([z.string().describe('path of a catalog file on the server'), z.array(productInputSchema).max(TASK_LIMITS.maxInlineProducts)]);
 const toSource = (s: z.infer<typeof catalogSource>) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `product ${i + 1}`)));
 
+/** What a caller may pass to a long task: where progress goes (done of total, in the task's unit), and a signal that stops it. */
+export interface TaskContext {
+  onProgress?: ((done: number, total: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface TaskDefinition<S extends z.ZodType, O> {
   readonly name: string;
   readonly summary: string;
@@ -68,7 +74,7 @@ export interface TaskDefinition<S extends z.ZodType, O> {
   readonly path: string;
   /** The task changes the store: over HTTP it needs the write token. */
   readonly writes?: true;
-  run(engine: Engine, input: z.output<S>): Promise<O>;
+  run(engine: Engine, input: z.output<S>, context?: TaskContext): Promise<O>;
 }
 
 function defineTask<S extends z.ZodType, O>(t: TaskDefinition<S, O>): TaskDefinition<S, O> {
@@ -92,6 +98,7 @@ const searchInput = z.strictObject({
   filter,
   fusion: z.enum(['rrf', 'weighted']).optional(),
   rerank: z.enum(['none', 'fields', 'cross-encoder']).optional(),
+  ranker: z.string().regex(/\.json$/, 'a ranker file ends in .json').optional().describe('a learned ranker from `prodsim train-ranker`: reranks the candidates instead of `rerank`'),
   explain: z.boolean().optional(),
   timings: z.boolean().optional(),
 });
@@ -118,6 +125,16 @@ const recommendInput = z.strictObject({
 });
 const coldStartInput = z.strictObject({ product: productInputSchema, k, filter });
 const encodeInput = z.strictObject({ text: z.string().min(1).max(TASK_LIMITS.maxQueryLength), k });
+const judgment = z.strictObject({ query: z.string().min(1).max(TASK_LIMITS.maxQueryLength), productId: z.string().min(1), relevance: z.number() });
+const trainRankerInput = z.strictObject({
+  judgments: z
+    .union([z.string().describe('a judgment file on the server: `query,product_id,relevance` CSV, or TREC qrels with `queries`'), z.array(judgment).min(1).max(TASK_LIMITS.maxJudgments)])
+    .describe('graded judgments of stored products'),
+  queries: z.string().optional().describe('with qrels: the `qid<TAB>query` file'),
+  irrelevantGrade: z.number().optional().describe('the grade meaning irrelevant (CrowdFlower 1, qrels 0); default 0'),
+  negatives: z.union([z.number().int().min(0).max(TASK_LIMITS.maxK), z.literal('auto')]).optional().describe('unjudged search candidates per query taken as irrelevant; auto: 30 for queries judged at one grade only'),
+  validationShare: z.number().min(0).max(0.5).optional().describe('share of the queries held out for early stopping (default 0: a fixed 200 trees)'),
+});
 const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
 
 /** Drops keys whose value is undefined, so task defaults apply (exactOptionalPropertyTypes-safe). */
@@ -159,14 +176,19 @@ export const TASKS = Object.freeze({
     summary: 'match the same products across two catalogs',
     input: matchInput,
     path: 'match',
-    run: (engine, i) => engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile, model: i.model })),
+    run: (engine, i, context = {}) =>
+      engine.match(toSource(i.left), toSource(i.right), defined({ threshold: i.threshold, oneToOne: i.oneToOne, blockK: i.blockK, profile: i.profile, model: i.model, onProgress: context.onProgress, signal: context.signal })),
   }),
   dedup: defineTask({
     name: 'dedup',
     summary: 'duplicate groups inside one catalog (default: the store)',
     input: dedupInput,
     path: 'dedup',
-    run: (engine, i) => engine.dedup(i.catalog === undefined ? undefined : toSource(i.catalog), defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile, model: i.model })),
+    run: (engine, i, context = {}) =>
+      engine.dedup(
+        i.catalog === undefined ? undefined : toSource(i.catalog),
+        defined({ threshold: i.threshold, blockK: i.blockK, profile: i.profile, model: i.model, onProgress: context.onProgress, signal: context.signal }),
+      ),
   }),
   recommend: defineTask({
     name: 'recommend',
@@ -188,6 +210,14 @@ export const TASKS = Object.freeze({
     input: encodeInput,
     path: 'encode',
     run: (engine, i) => engine.inspectText(i.text, i.k),
+  }),
+  trainRanker: defineTask({
+    name: 'trainRanker',
+    summary: 'learn a search ranker (LambdaMART over query–product features) from graded judgments; returns the model for `search --ranker`',
+    input: trainRankerInput,
+    path: 'train-ranker',
+    run: (engine, i) =>
+      engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives, ranker: i.validationShare === undefined ? undefined : { validationShare: i.validationShare } })),
   }),
   vacuum: defineTask({
     name: 'vacuum',
@@ -220,7 +250,7 @@ export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): z.out
   return parsed.data as z.output<(typeof TASKS)[N]['input']>;
 }
 
-export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown): Promise<unknown> {
+export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown, context: TaskContext = {}): Promise<unknown> {
   const input = parseTaskInput(name, raw);
-  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input);
+  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, context);
 }

@@ -1,14 +1,25 @@
 /**
- * Gradient-boosted decision trees for binary classification (log loss), small and
- * deterministic: quantile histogram splits, depth-limited level-wise trees, shrinkage,
- * seeded row subsampling, and early stopping on a validation set. Trees capture feature
- * interactions a linear model cannot ("model numbers agree AND brands agree").
+ * Gradient-boosted decision trees, small and deterministic: quantile histogram splits,
+ * depth-limited level-wise trees, shrinkage, seeded row subsampling, and early stopping on a
+ * validation set. Trees capture feature interactions a linear model cannot ("model numbers agree
+ * AND brands agree").
+ *
+ * Two objectives share the tree learner: `logistic` (binary log loss, for matchers) and
+ * `lambdarank` (LambdaMART, Burges 2010: for every pair of rows of one query group with different
+ * graded labels, a RankNet gradient weighted by how much swapping the two would change the group's
+ * nDCG), for rankers. Only the gradients, hessians, base score and early-stopping metric differ.
  */
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { sigmoid } from './logistic-regression.ts';
 import { seededRandom } from '../random.ts';
 
+export type BoostingObjective = 'logistic' | 'lambdarank';
+
 export interface GradientBoostingOptions {
+  /** `logistic`: labels ≥ 1 are positives. `lambdarank`: labels are graded relevance (gain 2^label − 1) inside query groups. */
+  objective: BoostingObjective;
+  /** lambdarank: the cut-off of the nDCG used for early stopping on the validation groups. */
+  ndcgAt: number;
   trees: number;
   maxDepth: number;
   learningRate: number;
@@ -20,12 +31,14 @@ export interface GradientBoostingOptions {
   minChildWeight: number;
   /** Share of rows sampled for each tree. */
   subsample: number;
-  /** Stop when validation log loss has not improved for this many trees (needs a validation set). */
+  /** Stop when the validation loss (log loss; 1 − nDCG for lambdarank) has not improved for this many trees (needs a validation set). */
   earlyStoppingRounds: number;
   seed: number;
 }
 
 export const DEFAULT_GBDT_OPTIONS = {
+  objective: 'logistic',
+  ndcgAt: 10,
   trees: 1500,
   maxDepth: 3,
   learningRate: 0.05,
@@ -48,6 +61,8 @@ export interface BoostedTree {
 
 export interface GradientBoostingModel {
   kind: 'gbdt';
+  /** Absent in models saved before rankers existed: logistic. */
+  objective?: BoostingObjective;
   featureNames: string[];
   baseScore: number;
   trees: BoostedTree[];
@@ -139,6 +154,76 @@ function buildHistograms(
 export interface GradientBoostingData {
   rows: readonly Float64Array[];
   labels: ArrayLike<number>;
+  /** lambdarank: the query group of each row (any id; rows of a group need not be adjacent). */
+  groups?: ArrayLike<number>;
+}
+
+/** Row indices of each group, in first-seen order. */
+export function groupRows(groups: ArrayLike<number>): number[][] {
+  const byId = new Map<number, number[]>();
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    let rows = byId.get(g);
+    if (!rows) byId.set(g, (rows = []));
+    rows.push(i);
+  }
+  return [...byId.values()];
+}
+
+/** DCG gain of a graded label. */
+const gainOf = (label: number) => 2 ** label - 1;
+const discountAt = (rank: number) => 1 / Math.log2(rank + 2);
+
+/** The rows of a group ordered by score, best first; ties by row index (deterministic). */
+function orderByScore(rows: readonly number[], scores: ArrayLike<number>): number[] {
+  return [...rows].sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+/** Mean nDCG@k over groups that have a relevant row (the others have no ideal ranking). */
+export function meanGroupNdcg(groups: readonly (readonly number[])[], scores: ArrayLike<number>, labels: ArrayLike<number>, k: number): number {
+  let sum = 0;
+  let counted = 0;
+  for (const rows of groups) {
+    const ideal = rows.map((i) => labels[i]!).sort((a, b) => b - a);
+    let idcg = 0;
+    for (let r = 0; r < Math.min(k, ideal.length); r++) idcg += gainOf(ideal[r]!) * discountAt(r);
+    if (idcg <= 0) continue;
+    const ordered = orderByScore(rows, scores);
+    let dcg = 0;
+    for (let r = 0; r < Math.min(k, ordered.length); r++) dcg += gainOf(labels[ordered[r]!]!) * discountAt(r);
+    sum += dcg / idcg;
+    counted++;
+  }
+  return counted === 0 ? 0 : sum / counted;
+}
+
+/**
+ * LambdaMART gradients of one group: for each pair (i more relevant than j), ρ = σ(s_j − s_i)
+ * and |ΔnDCG| of swapping them at their current ranks (full-list discount, normalised by the
+ * group's ideal DCG); i's gradient falls by ρ·|Δ|, j's rises by it, both hessians gain ρ(1−ρ)·|Δ|.
+ */
+function lambdaGradients(rows: readonly number[], scores: ArrayLike<number>, labels: ArrayLike<number>, grad: Float64Array, hess: Float64Array): void {
+  const ordered = orderByScore(rows, scores);
+  const rankOf = new Map<number, number>();
+  ordered.forEach((row, r) => rankOf.set(row, r));
+  const ideal = rows.map((i) => labels[i]!).sort((a, b) => b - a);
+  let idcg = 0;
+  ideal.forEach((l, r) => (idcg += gainOf(l) * discountAt(r)));
+  if (idcg <= 0) return;
+  for (let a = 0; a < rows.length; a++) {
+    const i = rows[a]!;
+    for (let b = 0; b < rows.length; b++) {
+      const j = rows[b]!;
+      if (labels[i]! <= labels[j]!) continue;
+      const delta = (Math.abs(gainOf(labels[i]!) - gainOf(labels[j]!)) * Math.abs(discountAt(rankOf.get(i)!) - discountAt(rankOf.get(j)!))) / idcg;
+      const rho = 1 / (1 + Math.exp(scores[i]! - scores[j]!));
+      grad[i] = grad[i]! - rho * delta;
+      grad[j] = grad[j]! + rho * delta;
+      const h = Math.max(rho * (1 - rho) * delta, 1e-16);
+      hess[i] = hess[i]! + h;
+      hess[j] = hess[j]! + h;
+    }
+  }
 }
 
 export function fitGradientBoosting(
@@ -154,7 +239,13 @@ export function fitGradientBoosting(
   const d = featureNames.length;
   if (n === 0) throw createError('INVALID_ARGUMENT', 'gradient boosting: no training rows');
   if (opts.bins > 255 || opts.bins < 2) throw createError('INVALID_ARGUMENT', 'gradient boosting: bins must be in 2..255');
-  const y = Float64Array.from({ length: n }, (_, i) => (train.labels[i]! >= 1 ? 1 : 0));
+  const ranking = opts.objective === 'lambdarank';
+  if (ranking && (!train.groups || (valid && !valid.groups))) {
+    throw createError('INVALID_ARGUMENT', 'gradient boosting: the lambdarank objective needs query groups (data.groups)', { field: 'groups' });
+  }
+  const y = ranking ? Float64Array.from(train.labels) : Float64Array.from({ length: n }, (_, i) => (train.labels[i]! >= 1 ? 1 : 0));
+  const trainGroups = ranking ? groupRows(train.groups!) : [];
+  const validGroups = ranking && valid ? groupRows(valid.groups!) : [];
   // Binning, column-major.
   const edges: number[][] = [];
   const binned: Uint8Array[] = [];
@@ -171,7 +262,8 @@ export function fitGradientBoosting(
   }
   const positives = y.reduce((a, b) => a + b, 0);
   const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
-  const baseScore = Math.log(prior / (1 - prior));
+  // A ranking score is only compared inside a group: any constant would do.
+  const baseScore = ranking ? 0 : Math.log(prior / (1 - prior));
   const logits = new Float64Array(n).fill(baseScore);
   const validLogits = valid ? new Float64Array(valid.rows.length).fill(baseScore) : undefined;
   const grad = new Float64Array(n);
@@ -184,10 +276,16 @@ export function fitGradientBoosting(
   const maxBins = opts.bins;
 
   for (let round = 0; round < opts.trees; round++) {
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(logits[i]!);
-      grad[i] = p - y[i]!;
-      hess[i] = Math.max(p * (1 - p), 1e-16);
+    if (ranking) {
+      grad.fill(0);
+      hess.fill(1e-16);
+      for (const rows of trainGroups) lambdaGradients(rows, logits, y, grad, hess);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const p = sigmoid(logits[i]!);
+        grad[i] = p - y[i]!;
+        hess[i] = Math.max(p * (1 - p), 1e-16);
+      }
     }
     const sample: number[] = [];
     for (let i = 0; i < n; i++) if (opts.subsample >= 1 || rand() < opts.subsample) sample.push(i);
@@ -277,11 +375,11 @@ export function fitGradientBoosting(
       tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
     }
     trees.push(tree);
-    const model: GradientBoostingModel = { kind: 'gbdt', featureNames: [...featureNames], baseScore, trees: [tree], importance };
+    const model: GradientBoostingModel = { kind: 'gbdt', objective: opts.objective, featureNames: [...featureNames], baseScore, trees: [tree], importance };
     for (let i = 0; i < n; i++) logits[i]! += predictGradientBoostingLogit(model, train.rows[i]!) - baseScore;
     if (valid && validLogits) {
       for (let i = 0; i < valid.rows.length; i++) validLogits[i]! += predictGradientBoostingLogit(model, valid.rows[i]!) - baseScore;
-      const loss = logLoss(validLogits, valid.labels);
+      const loss = ranking ? 1 - meanGroupNdcg(validGroups, validLogits, valid.labels, opts.ndcgAt) : logLoss(validLogits, valid.labels);
       if (loss < bestLoss - 1e-7) {
         bestLoss = loss;
         bestTrees = trees.length;
@@ -294,7 +392,7 @@ export function fitGradientBoosting(
     }
     onTree?.(round + 1, opts.trees);
   }
-  return { kind: 'gbdt', featureNames: [...featureNames], baseScore, trees: trees.slice(0, bestTrees), importance };
+  return { kind: 'gbdt', objective: opts.objective, featureNames: [...featureNames], baseScore, trees: trees.slice(0, bestTrees), importance };
 }
 
 /**

@@ -264,3 +264,41 @@ export function evaluateRankings(queries: readonly RankedQuery[], k: number): Ra
   }
   return { queries: n, k, ndcg: n ? ndcg / n : 0, mrr: n ? mrr / n : 0, recall: n ? recall / n : 0 };
 }
+
+export interface GroupingMetrics {
+  /** Pairs of items placed in one predicted group. */
+  predictedPairs: number;
+  /** Of those, pairs that share a true cluster. */
+  correctPairs: number;
+  /** Pairs of items that share a true cluster (every two members of each). */
+  truePairs: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/**
+ * Pairwise precision and recall of a grouping (dedup) against true clusters: every two members
+ * of a predicted group are one predicted pair, correct when the two share a true cluster.
+ * `clusterOf` maps each clustered item to its cluster; an item it lacks is in no cluster.
+ */
+export function pairwiseGroupingMetrics(groups: readonly (readonly string[])[], clusterOf: ReadonlyMap<string, string>): GroupingMetrics {
+  const clusterSizes = new Map<string, number>();
+  for (const c of clusterOf.values()) clusterSizes.set(c, (clusterSizes.get(c) ?? 0) + 1);
+  let truePairs = 0;
+  for (const n of clusterSizes.values()) truePairs += (n * (n - 1)) / 2;
+  let predictedPairs = 0;
+  let correctPairs = 0;
+  for (const ids of groups) {
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        predictedPairs++;
+        const ci = clusterOf.get(ids[i]!);
+        if (ci !== undefined && ci === clusterOf.get(ids[j]!)) correctPairs++;
+      }
+    }
+  }
+  const precision = predictedPairs > 0 ? correctPairs / predictedPairs : 0;
+  const recall = truePairs > 0 ? correctPairs / truePairs : 0;
+  return { predictedPairs, correctPairs, truePairs, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+}

@@ -16,12 +16,15 @@ import { bodyLimit } from 'hono/body-limit';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Product } from '../catalog/product.ts';
 import type { Engine } from '../engine/engine.ts';
+import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
+import { canRunInThread, runWorkInThread } from '../engine/task-thread.ts';
 import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
-import { createJobRunner, type JobRunner } from './jobs.ts';
-import { runEvalJob, runTrainJob, type LearningJobContext } from './learning-jobs.ts';
+import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
+import { DEFAULT_TASK_JOB_LIMITS, exceedsSyncBound, isLongTask, startTaskJob, type TaskJobLimits } from './task-jobs.ts';
+import { runEvalJob, runTrainJob, type EvalJobInput, type LearningJobContext, type TrainJobInput } from './learning-jobs.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInputSchema, trainJobSchema } from './schemas.ts';
@@ -65,6 +68,12 @@ export interface ServerAppOptions {
   evalDir?: string;
   /** Benchmark reports shown by the evaluation page (default `<catalogRoot>/docs/benchmarks`). */
   reportsDir?: string;
+  /** When dedup and match answer 202 with a job, and the job's heap cap (`task-jobs.ts`). */
+  taskJobs?: Partial<TaskJobLimits>;
+  /** The jobs' deadline (`jobs.ts`). */
+  jobRunner?: Partial<JobRunnerOptions>;
+  /** Threads that answer the registry's short tasks (similar, search, …); without one, this thread does. */
+  taskPool?: TaskPool | undefined;
 }
 
 export interface ServerApp {
@@ -74,6 +83,8 @@ export interface ServerApp {
 }
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
+/** The module whose exports run train and eval jobs in a worker thread. */
+const LEARNING_THREAD_MODULE = new URL('./learning-jobs.ts', import.meta.url);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -160,7 +171,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     for (const folder of serverFolders) out = out.split(folder + sep).join('').split(folder).join('.');
     return out.replace(/(?<![\w:/.])\/(?:[^\s/:'"`]+\/)+([^\s/:'"`]+)/g, '…/$1');
   }
-  const jobs = createJobRunner();
+  const jobs = createJobRunner(options.jobRunner);
+  const taskJobLimits: TaskJobLimits = { ...DEFAULT_TASK_JOB_LIMITS, ...options.taskJobs };
   const metrics = createServerMetrics();
   const imageFetch = options.allowImageUrls ? createGuardedImageFetch() : undefined;
   const app = new Hono();
@@ -183,7 +195,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       throw createError('UNAUTHORIZED', `reading files on the server (${names.join(', ')}) needs the header "Authorization: Bearer <token>"; send products inline instead`, { field: names[0]! });
     }
     const out: Record<string, unknown> = { ...input };
-    for (const key of ['left', 'right', 'catalog', 'model']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
+    for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
     if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
     return out as T;
   }
@@ -241,6 +253,16 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     }
     await next();
   };
+  /**
+   * Reads whose cost grows with the catalog (dedup, match) need a token above the synchronous bound
+   * and as jobs, even where reads are open: the write token, or the read token when one is set. One
+   * untokened dedup held a 62k-product server for 805 s (issue 17).
+   */
+  const requireTokenForLongTask = (c: Context): void => {
+    const token = bearer(c);
+    const ok = token !== undefined && ((options.writeToken !== undefined && sameSecret(token, options.writeToken)) || (options.readToken !== undefined && sameSecret(token, options.readToken)));
+    if (!ok) throw createError('UNAUTHORIZED', 'dedup and match need the header "Authorization: Bearer <token>" (the write token, or the read token when the server has one)');
+  };
 
   /** k above the server's bound is refused with the field named (the schema bounds it too). */
   function checkK(body: unknown): void {
@@ -267,6 +289,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const body = await jsonBody(c);
       checkK(body);
       const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
+      // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
+      if (isLongTask(name) && (await exceedsSyncBound(engine, name, input, taskJobLimits))) {
+        requireTokenForLongTask(c);
+        const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
+        return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+      }
+      if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
       return c.json((await task.run(engine, input)) as object);
     });
   }
@@ -379,36 +408,54 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   });
 
   app.post('/v1/jobs/match', requireRead, async (c) => {
-    const body = await jsonBody(c);
-    const asked = parseTaskInput('match', body);
+    requireTokenForLongTask(c);
+    const asked = parseTaskInput('match', await jsonBody(c));
     const input = confineServerPaths(asked, c);
-    const source = (s: typeof input.left, field: string) => (typeof s === 'string' ? s : s.map((r, i) => toProduct(r, `${field} ${i + 1}`)));
-    const left = source(input.left, 'left');
-    const right = source(input.right, 'right');
-    const job = jobs.start('match', async (report) => {
-      const result = await engine.match(left, right, {
-        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
-        ...(input.oneToOne !== undefined ? { oneToOne: input.oneToOne } : {}),
-        ...(input.blockK !== undefined ? { blockK: input.blockK } : {}),
-        ...(input.profile !== undefined ? { profile: input.profile } : {}),
-        onProgress: (done, total) => report({ stage: 'match', done, total }),
-      });
-      return { ...result, left: typeof asked.left === 'string' ? asked.left : null, right: typeof asked.right === 'string' ? asked.right : null };
-    });
-    return c.json(job, 202);
+    const job = startTaskJob(jobs, engine, 'match', input, taskJobLimits, (result) => ({
+      ...result,
+      left: typeof asked.left === 'string' ? asked.left : null,
+      right: typeof asked.right === 'string' ? asked.right : null,
+    }));
+    return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
   });
+
+  app.post('/v1/jobs/dedup', requireRead, async (c) => {
+    requireTokenForLongTask(c);
+    const input = confineServerPaths(parseTaskInput('dedup', await jsonBody(c)), c);
+    const job = startTaskJob(jobs, engine, 'dedup', input, taskJobLimits);
+    return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+  });
+
+  /**
+   * Train and eval jobs over more than `syncMaxLabels` stored labels, or a pairs file over
+   * `syncMaxCatalogBytes`, run in a worker thread over a read-only engine (a GBDT over many labels
+   * holds its thread for minutes); catalog paths go resolved.
+   */
+  const learningJob = (kind: 'train' | 'eval', input: TrainJobInput | (EvalJobInput & { pairsPath?: string })) => {
+    const resolved = { ...input, ...(input.left ? { left: catalogPath(input.left, 'left') } : {}), ...(input.right ? { right: catalogPath(input.right, 'right') } : {}) };
+    return jobs.start(kind, async (report, signal) => {
+      const pairsPath = 'pairsPath' in input ? input.pairsPath : undefined;
+      const large = (await engine.store.countLabels()) > taskJobLimits.syncMaxLabels || (pairsPath !== undefined && statSync(pairsPath).size > taskJobLimits.syncMaxCatalogBytes);
+      if (large && canRunInThread(engine)) {
+        return runWorkInThread(engine, LEARNING_THREAD_MODULE, kind === 'train' ? 'trainInThread' : 'evalInThread', { input: resolved, modelPath, evalDir }, {
+          signal,
+          maxMemoryMb: taskJobLimits.maxMemoryMb,
+          onProgress: (done, total, stage) => report({ stage: stage ?? kind, done, total }),
+        });
+      }
+      return kind === 'train' ? runTrainJob(learningCtx, resolved as TrainJobInput, report) : runEvalJob(learningCtx, resolved, report);
+    });
+  };
 
   app.post('/v1/jobs/train', requireWrite, async (c) => {
     const input = parseBody(trainJobSchema, await jsonBody(c), 'train job');
-    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
-    return c.json(jobs.start('train', (report) => runTrainJob(learningCtx, input, report)), 202);
+    return c.json(learningJob('train', input), 202);
   });
 
   app.post('/v1/jobs/eval', requireWrite, async (c) => {
     const input = parseBody(evalJobSchema, await jsonBody(c), 'eval job');
-    for (const key of ['left', 'right'] as const) if (input[key]) catalogPath(input[key], key);
     const pairsPath = input.pairs ? catalogPath(input.pairs, 'pairs') : undefined;
-    return c.json(jobs.start('eval', (report) => runEvalJob(learningCtx, { ...input, ...(pairsPath ? { pairsPath } : {}) }, report)), 202);
+    return c.json(learningJob('eval', { ...input, ...(pairsPath ? { pairsPath } : {}) }), 202);
   });
 
   app.get('/v1/jobs', requireRead, (c) => c.json({ jobs: jobs.list().map(({ result: _r, ...j }) => j) }));
@@ -416,6 +463,14 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const job = jobs.get(c.req.param('id'));
     if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
     return c.json(job.error ? { ...job, error: { ...job.error, message: hideServerPaths(job.error.message) } } : job);
+  });
+  app.post('/v1/jobs/:id/cancel', requireRead, (c) => {
+    requireTokenForLongTask(c);
+    const id = c.req.param('id');
+    const job = jobs.get(id);
+    if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${id}" (finished jobs are kept for a while)`, { field: 'id' });
+    const cancelled = jobs.cancel(id);
+    return c.json({ ...job, result: undefined, cancelled });
   });
 
   // ------------------------------------------------------------------ reports (evaluation page)
@@ -474,6 +529,11 @@ export interface StartServerOptions extends ServerAppOptions {
   port?: number;
   /** Default 127.0.0.1 (loopback only). */
   host?: string;
+  /**
+   * Threads answering the short tasks (`createTaskPool`), for every core; 1 (the default): this
+   * thread answers them. Needs an engine over a store file with the default encoder.
+   */
+  workers?: number;
 }
 
 export interface RunningServer {
@@ -485,8 +545,11 @@ export interface RunningServer {
 }
 
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { port = 8787, host = '127.0.0.1', ...appOptions } = options;
-  const app = createServerApp(appOptions);
+  const { port = 8787, host = '127.0.0.1', workers = 1, ...appOptions } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw createError('INVALID_ARGUMENT', `workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
+  if (workers > 1 && !canRunInThread(appOptions.engine)) throw createError('INVALID_ARGUMENT', 'workers > 1 needs an engine over a store file with the default text encoder', { field: 'workers' });
+  const taskPool = appOptions.taskPool ?? (workers > 1 ? createTaskPool(appOptions.engine, { threads: workers }) : undefined);
+  const app = createServerApp({ ...appOptions, taskPool });
   return new Promise((resolveStart, reject) => {
     const server = serve({ fetch: app.app.fetch, port, hostname: host }, (info) => {
       const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -495,7 +558,11 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
         port: info.port,
         server,
         app,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: async () => {
+          await new Promise<void>((done) => server.close(() => done()));
+          // A pool given by the caller is the caller's to close.
+          if (taskPool && !appOptions.taskPool) await taskPool.close();
+        },
       });
     });
     server.once('error', reject);

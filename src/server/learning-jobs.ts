@@ -13,6 +13,7 @@ import type { LabeledPair, PairRecord } from '../learning/pairs.ts';
 import type { JobProgress } from './jobs.ts';
 import { productToPairRecord } from '../tasks/learned-matcher.ts';
 import { DEFAULT_VALID_SHARE } from '../learning/pairs.ts';
+import { loadCatalog } from '../catalog/catalog-summary.ts';
 
 export interface LearningJobContext {
   engine: Engine;
@@ -137,4 +138,25 @@ export async function runEvalJob(ctx: LearningJobContext, input: EvalJobInput & 
   const files = writeEvalReport(evaluation, ctx.evalDir, { title, name: `prodsim ${matcher.model.classifier}` });
   const { curve: _c, scores: _s, labels: _l, ...summary } = evaluation;
   return { ...summary, unresolvedPairs: unresolved, pairsSeenInTraining: pairsSeenInTraining(matcher.model, pairs), report: files };
+}
+
+/** The train and eval jobs as they run in a worker thread (`runWorkInThread`): catalog paths arrive resolved and confined. */
+export interface LearningThreadInput<I> {
+  input: I;
+  modelPath: string;
+  evalDir: string;
+}
+
+function threadContext(engine: Engine, modelPath: string, evalDir: string): LearningJobContext {
+  return { engine, modelPath, evalDir, loadCatalog: async (path) => (await loadCatalog(path)).products };
+}
+
+const progressTo = (onProgress: (done: number, total: number, stage?: string) => void) => (p: JobProgress) => onProgress(p.done, p.total, p.stage);
+
+export async function trainInThread(engine: Engine, { input, modelPath, evalDir }: LearningThreadInput<TrainJobInput>, onProgress: (done: number, total: number, stage?: string) => void) {
+  return runTrainJob(threadContext(engine, modelPath, evalDir), input, progressTo(onProgress));
+}
+
+export async function evalInThread(engine: Engine, { input, modelPath, evalDir }: LearningThreadInput<EvalJobInput & { pairsPath?: string }>, onProgress: (done: number, total: number, stage?: string) => void) {
+  return runEvalJob(threadContext(engine, modelPath, evalDir), input, progressTo(onProgress));
 }

@@ -3,10 +3,11 @@
  * input schemas and the server's own (`schemas.ts`).
  */
 import { z } from 'zod';
-import { TASKS, type TaskDefinition } from '../engine/task-registry.ts';
+import { TASKS, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { ERROR_CATALOGUE } from '../errors.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, productBatchSchema, productInputSchema, trainJobSchema } from './schemas.ts';
 import type { ServerLimits } from './app.ts';
+import { isLongTask } from './task-jobs.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -36,9 +37,14 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
         operationId: t.name,
         summary: t.summary,
         tags: ['tasks'],
+        // dedup and match above a bound answer 202 with a job, and then need a token (task-jobs.ts).
         security: t.writes ? write : read,
         requestBody: jsonBody({ $ref: `#/components/schemas/${t.name}Input` }),
-        responses: { '200': ok(`${t.name} result`), ...errorResponses([400, 401, 404, 413, 422]) },
+        responses: {
+          '200': ok(`${t.name} result`),
+          ...(isLongTask(t.name as TaskName) ? { '202': ok('above the synchronous bound (token holders only): the job (poll GET /v1/jobs/{id}, the Location header)', { $ref: '#/components/schemas/Job' }) } : {}),
+          ...errorResponses([400, 401, 404, 413, 422]),
+        },
       },
     };
   }
@@ -74,7 +80,10 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
     post: { operationId: `${name}Job`, summary: `start a ${name} job in the background; poll GET /v1/jobs/{id}`, tags: ['jobs'], security, requestBody: jsonBody({ $ref: `#/components/schemas/${schema}` }), responses: { '202': ok('the job', { $ref: '#/components/schemas/Job' }), ...errorResponses([400, 401, 404]) } },
   });
   paths['/v1/jobs/ingest'] = jobPost('ingest', 'IngestJob', write);
-  paths['/v1/jobs/match'] = jobPost('match', 'matchInput', read);
+  const tokenHolders = [{ readToken: [] }, { writeToken: [] }];
+  paths['/v1/jobs/match'] = jobPost('match', 'matchInput', tokenHolders);
+  paths['/v1/jobs/dedup'] = jobPost('dedup', 'dedupInput', tokenHolders);
+  paths['/v1/jobs/{id}/cancel'] = { post: { operationId: 'cancelJob', summary: 'cancel a queued or running job (`cancelled: false` when it already ended)', tags: ['jobs'], security: tokenHolders, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('the job and whether it was cancelled'), ...errorResponses([401, 404]) } } };
   paths['/v1/jobs/train'] = jobPost('train', 'TrainJob', write);
   paths['/v1/jobs/eval'] = jobPost('eval', 'EvalJob', write);
   paths['/v1/jobs/{id}'] = { get: { operationId: 'getJob', tags: ['jobs'], security: read, parameters: idParam, responses: { '200': ok('state, progress (done/total, items/s, ETA) and result', { $ref: '#/components/schemas/Job' }), ...errorResponses([404]) } } };
@@ -117,7 +126,8 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
       properties: {
         id: { type: 'string' },
         kind: { type: 'string' },
-        state: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+        state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
+        deadline: { type: 'string', description: 'when a running job is stopped (ISO time)' },
         progress: { type: 'object', properties: { stage: { type: 'string' }, done: { type: 'number' }, total: { type: 'number' }, itemsPerSecond: { type: 'number' }, etaSeconds: { type: 'number' } } },
         result: {},
         error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },

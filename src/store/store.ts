@@ -150,6 +150,13 @@ export interface KeywordSearchOptions {
    * `all`: only products with every token.
    */
   match?: 'any' | 'all';
+  /**
+   * `words` (default): the analyser's tokens as they are. `hanNgrams`: the second granularity,
+   * Chinese character unigrams and bigrams (`hanNgramTokens` of the query tokens against the same
+   * n-grams of every product's tokens), so a query segmented unlike the title still matches.
+   * The caller passes the analyser's tokens either way.
+   */
+  granularity?: 'words' | 'hanNgrams';
 }
 
 export interface KeywordHit {

@@ -6,7 +6,8 @@
  * bring them up to date when stale: both follow the store's change log, and are rebuilt only when the
  * log does not reach back to them.
  */
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Product } from '../catalog/product.ts';
 import { acceptsTokens, DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoders/encoder.ts';
@@ -15,8 +16,10 @@ import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
 import { changeLogPosition, changesAfter, upsertedKeys, type AnalyzedProduct, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type LocalIndexSource, type ProductStore, type StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
-import { openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
+import { createMemoryKeywordIndex, openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
+import { storeWithRewrittenTokens } from '../store/keyword/token-view.ts';
+import { DEFAULT_HAN_NGRAM_MAX, hanNgramTokens, hasHanToken } from '../text/han-ngrams.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
@@ -112,6 +115,12 @@ export interface CatalogIndex {
   nearest(vector: Float32Array, k: number, options?: { filter?: ProductFilter; exclude?: ReadonlySet<string> }): Promise<NeighbourHit[]>;
   /** BM25 keyword hits over pre-segmented text, passing the filter (the in-memory keyword index, or the database's). */
   keyword(tokens: readonly string[], k: number, filter?: ProductFilter): Promise<KeywordHit[]>;
+  /**
+   * BM25 hits over Chinese character unigrams and bigrams of the same text (the query's analyser
+   * tokens are turned into n-grams: in memory here, or by the store's `keywordSearch` with
+   * `granularity: 'hanNgrams'`); none when the tokens hold no Chinese word.
+   */
+  characterKeyword(tokens: readonly string[], k: number, filter?: ProductFilter): Promise<KeywordHit[]>;
   /** In how many products each token occurs (keyword index document frequencies). */
   documentFrequencies(tokens: readonly string[]): Promise<Map<string, number>>;
   /** Products in the keyword index: what `documentFrequencies` counts out of (no SQL count, 0.47 ms at 1M). */
@@ -127,6 +136,46 @@ interface VectorsComplete extends ChangeLogPosition {
   encoderId: string;
 }
 const REPRESENTATION_CACHE_SIZE = 5_000;
+
+/** File of the character n-gram keyword index; the suffix names the n-gram scheme, so a changed scheme is not read from an old file. */
+export const HAN_NGRAM_INDEX_FILE = `keyword-han-ngram-${DEFAULT_HAN_NGRAM_MAX}.idx`;
+
+/**
+ * A BM25 keyword index over the store's rows, kept in memory, checked against the store's revision
+ * on every use: a stale index is brought up to date from the change log (a full rebuild took 1.8 s
+ * at 100k products), and rebuilt only when the log does not reach back or most products changed.
+ */
+function folderWritable(folder: string): boolean {
+  try {
+    accessSync(existsSync(folder) ? folder : dirname(folder), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function keywordIndexHolder(store: LocalIndexSource, file: string): { open(): { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen(): boolean } {
+  let keywordIndex: KeywordIndex | undefined;
+  return {
+    isOpen: () => keywordIndex !== undefined,
+    open() {
+      if (keywordIndex?.isCurrent(store)) return { index: keywordIndex, source: 'open' };
+      if (keywordIndex) {
+        const updated = updateMemoryKeywordIndex(keywordIndex, store, folderWritable(dirname(file)) ? { file } : {});
+        keywordIndex = updated.index;
+        return { index: updated.index, source: updated.source === 'built' ? 'built' : 'updated' };
+      }
+      // A store in a read-only folder: an index with no file there yet is built in memory only.
+      if (!existsSync(file) && !folderWritable(dirname(file))) {
+        keywordIndex = createMemoryKeywordIndex(store);
+        return { index: keywordIndex, source: 'built' };
+      }
+      const opened = openMemoryKeywordIndex(store, file);
+      keywordIndex = opened.index;
+      return { index: opened.index, source: opened.changesApplied ? 'updated' : opened.source };
+    },
+  };
+}
 
 export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): Promise<CatalogIndex> {
   const opts: CatalogIndexOptions = { ...DEFAULT_CATALOG_INDEX_OPTIONS, ...options };
@@ -151,24 +200,19 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
    * write by this or another process is seen; a stale index is brought up to date from the store's
    * change log (rebuilt only when the log does not reach back to it).
    */
-  let keywordIndex: KeywordIndex | undefined;
-  const keywordIndexFile = join(opts.indexDir, 'keyword.idx');
+  const wordIndex = local ? keywordIndexHolder(local, join(opts.indexDir, 'keyword.idx')) : undefined;
+  const openKeywordIndex = () => {
+    if (!wordIndex) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
+    return wordIndex.open();
+  };
   const annPath = join(opts.indexDir, 'text.usearch');
-
-  function openKeywordIndex(): { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] } {
-    const store = localSource();
-    if (keywordIndex?.isCurrent(store)) return { index: keywordIndex, source: 'open' };
-    if (keywordIndex) {
-      // Stale in memory: the store's change log says which products changed since (a full rebuild took
-      // 1.8 s at 100k products); rebuilt only when the log does not reach back or most products changed.
-      const updated = updateMemoryKeywordIndex(keywordIndex, store, { file: keywordIndexFile });
-      keywordIndex = updated.index;
-      return { index: updated.index, source: updated.source === 'built' ? 'built' : 'updated' };
-    }
-    const opened = openMemoryKeywordIndex(store, keywordIndexFile);
-    keywordIndex = opened.index;
-    return { index: opened.index, source: opened.changesApplied ? 'updated' : opened.source };
-  }
+  /**
+   * The second granularity: BM25 over Chinese character unigrams and bigrams (`hanNgramTokens`) of
+   * the same rows, so a query jieba segments unlike the title still matches. Opened on the first
+   * query with Chinese words (an English catalog never builds it); kept current like the word index.
+   * In the database (PostgreSQL) the store keeps a second tsvector of the n-grams instead.
+   */
+  const hanNgramIndex = local ? keywordIndexHolder(storeWithRewrittenTokens(local, (tokens) => hanNgramTokens(tokens)), join(opts.indexDir, HAN_NGRAM_INDEX_FILE)) : undefined;
   const representations = new Map<string, ProductRepresentation>();
   /** The store revision the cached representations are of (database retrieval only: other processes write too). */
   let representedRevision = '';
@@ -429,6 +473,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
       onProgress?.({ stage: 'index', done: 1, total: 1 });
       onProgress?.({ stage: 'keyword index', done: 0, total: 1 });
       const keywords = local ? openKeywordIndex() : undefined;
+      if (hanNgramIndex?.isOpen()) hanNgramIndex.open();
       onProgress?.({ stage: 'keyword index', done: 1, total: 1 });
       const inDatabase = built && keywords ? undefined : await store.count();
       return {
@@ -527,6 +572,14 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
       if (!local) return store.keywordSearch(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
       const keywords = openKeywordIndex().index;
       return keywords.search(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: keywordFilterOf(keywords, filter) }) });
+    },
+
+    async characterKeyword(tokens, k, filter) {
+      if (!hasHanToken(tokens)) return [];
+      if (!local || !hanNgramIndex) return store.keywordSearch(tokens, { k, granularity: 'hanNgrams', ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
+      // The filter's brand set comes from the word index: both index the same rows' brands.
+      const keywordFilter = isEmptyFilter(filter) ? undefined : keywordFilterOf(openKeywordIndex().index, filter);
+      return hanNgramIndex.open().index.search(hanNgramTokens(tokens), { k, ...(keywordFilter ? { filter: keywordFilter } : {}) });
     },
 
     documentFrequencies: async (tokens) => (local ? openKeywordIndex().index.documentFrequencies(tokens) : store.documentFrequencies(tokens)),

@@ -9,12 +9,17 @@ import { createError } from '../errors.ts';
 import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, profileFromWeights, type SimilarityResult } from '../similarity/fusion.ts';
-import { representProduct } from '../similarity/representation.ts';
+import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
+import { explainRanker, rankerScore, type RankerExplanation, type RankerModel } from '../learning/ranker.ts';
+import { rankingFeatures, rankingQuery, resolveRanker } from './ranker-features.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
 import { createStageTimer, type StageTimings } from './stage-timer.ts';
+import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
+import { cosineSimilarity } from '../encoders/encoder.ts';
+import { hasHanToken } from '../text/han-ngrams.ts';
 
 /** Scores (query, text) pairs; a cross-encoder from the transformer encoders fits this. */
 export interface PairScorer {
@@ -23,7 +28,8 @@ export interface PairScorer {
 }
 
 export type SearchFusion = 'rrf' | 'weighted';
-export type SearchRerank = 'none' | 'fields' | 'cross-encoder';
+/** `ranker`: a learned ranker (`ranker` option) reranked the candidates; it replaces the chosen rerank. */
+export type SearchRerank = 'none' | 'fields' | 'cross-encoder' | 'ranker';
 
 export interface SearchOptions {
   query: string;
@@ -33,12 +39,35 @@ export interface SearchOptions {
   /** RRF constant (Cormack et al. 2009 use 60). */
   rrfK: number;
   /** Weights of each retriever, for both fusions (RRF multiplies each 1/(k + rank) by it). */
-  weights: { keyword: number; dense: number; modelNumber: number };
+  weights: { keyword: number; characters: number; dense: number; modelNumber: number };
   /** Candidates each retriever contributes. */
   candidates: number;
   rerank: SearchRerank;
   /** How many fused candidates are reranked. */
   rerankTop: number;
+  /**
+   * Weight of the query's coverage by the product's words (`queryCoverage`) in the reranked score,
+   * beside the reranker's score and the first stage's (`rerankFirstStageWeight`).
+   */
+  rerankCoverageWeight: number;
+  /** Weight of the first stage's fused score (divided by the best) in the reranked score: ties and recall. */
+  rerankFirstStageWeight: number;
+  /**
+   * Overrides for a query with Chinese words: the field reranker compares jieba words, which a short
+   * query rarely shares with a title segmented in context, so Chinese queries lean on the character
+   * n-grams and the query coverage (chosen apart by cross-validation: docs/benchmarks/search-tuning.md).
+   */
+  chineseQueries: ChineseQueryOptions;
+  /** A learned ranker (a file from `prodsim train-ranker`, or the model): reranks the `rankerTop` fused candidates instead of `rerank`. */
+  ranker: string | RankerModel | undefined;
+  /**
+   * How many fused candidates the learned ranker reorders. Deeper than `rerankTop`: on the Chinese
+   * dev queries (5-fold CV) reordering every fused candidate gave MRR@10 82.2 against 79.5 for the
+   * first 30 before the character n-gram retriever, the same 82.1 with it (it ranks the relevant
+   * title higher); at 100k products the ranker at this depth stays under 2× the default search
+   * (docs/benchmarks/learning-to-rank.md, ranker-latency.md).
+   */
+  rankerTop: number;
   /** Softmax temperature over final scores: lower is peakier. */
   temperature: number;
   explain: boolean;
@@ -46,15 +75,33 @@ export interface SearchOptions {
   timings: boolean;
 }
 
+export type ChineseQueryOptions = Partial<Pick<SearchOptions, 'fusion' | 'weights' | 'rerank' | 'rerankTop' | 'rerankCoverageWeight' | 'rerankFirstStageWeight'>>;
+
 export const DEFAULT_SEARCH_OPTIONS = {
   k: 10,
   filter: {},
+  // Fusion weights, candidate depth and rerank weights: chosen by 5-fold cross-validation by query on
+  // the shared dev queries (docs/benchmarks/search-tuning.md; CrowdFlower for English queries,
+  // Multi-CPR mini for Chinese ones).
   fusion: 'rrf',
   rrfK: 60,
-  weights: { keyword: 1, dense: 1, modelNumber: 2 },
+  weights: { keyword: 1, characters: 1, dense: 2, modelNumber: 2 },
   candidates: 50,
   rerank: 'fields',
-  rerankTop: 30,
+  rerankTop: 60,
+  rerankCoverageWeight: 0.55,
+  rerankFirstStageWeight: 0.2,
+  // Score fusion keeps a strong character-level keyword hit ahead of weak dense neighbours (RRF gives
+  // the dense side's first rank as much as the keyword side's, however far its cosine).
+  chineseQueries: {
+    fusion: 'weighted',
+    weights: { keyword: 0, characters: 1, dense: 0.5, modelNumber: 2 },
+    rerankTop: 30,
+    rerankCoverageWeight: 0.5,
+    rerankFirstStageWeight: 0.5,
+  },
+  ranker: undefined,
+  rankerTop: 100,
   temperature: 0.1,
   explain: true,
   timings: false,
@@ -70,18 +117,25 @@ export const QUERY_RERANK_PROFILE = profileFromWeights(
   { description: 'query ↔ product: title meaning and words, model numbers, quantities', source: 'built-in' },
 );
 
-/** Weight of the first-stage fused score kept beside the reranker's score (ties and recall). */
-export const RERANK_FIRST_STAGE_WEIGHT = 0.2;
 
 export interface SearchHit {
   product: ProductSummary;
   score: number;
-  /** Softmax of `score` over the returned hits. */
+  /**
+   * Calibrated probability that a shopper judges the product relevant (`search-relevance.ts`): an
+   * absolute score, comparable across queries, unlike `score` and `probability`.
+   */
+  relevance: number;
+  /** What `relevance` is computed from. */
+  evidence: RelevanceEvidence;
+  /** Softmax of `score` over the returned hits: a share among them, not a relevance (the top hit of a query nothing matches gets most of it). */
   probability: number;
-  sources: { keywordRank?: number; keywordScore?: number; denseRank?: number; denseSimilarity?: number; modelNumber?: { code: string; edits: number } };
+  sources: { keywordRank?: number; keywordScore?: number; characterRank?: number; characterScore?: number; denseRank?: number; denseSimilarity?: number; modelNumber?: { code: string; edits: number } };
   fusedScore: number;
   rerankScore?: number;
   explanation?: ExplanationJSON;
+  /** With a learned ranker and `explain`: each feature's value and path contribution; base + contributions = `rerankScore`. */
+  rankerExplanation?: RankerExplanation;
 }
 
 export interface SearchResult {
@@ -90,7 +144,15 @@ export interface SearchResult {
   fusion: SearchFusion;
   rerank: SearchRerank;
   hits: SearchHit[];
-  candidates: { keyword: number; dense: number; modelNumber: number; fused: number };
+  /**
+   * True when no hit reaches `NO_GOOD_MATCH_BELOW` calibrated relevance: the hits are the nearest the
+   * catalog has, not matches (a UI says "no good match" rather than a result count).
+   */
+  noGoodMatch: boolean;
+  /** The best hit's calibrated relevance (0 without hits), and the threshold `noGoodMatch` compares it with. */
+  bestRelevance: number;
+  noGoodMatchBelow: number;
+  candidates: { keyword: number; characters: number; dense: number; modelNumber: number; fused: number };
   /** Milliseconds per stage, when asked for (`timings: true`). */
   timings?: StageTimings;
 }
@@ -136,16 +198,36 @@ export async function searchProducts(
   options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>,
   crossEncoder?: PairScorer,
 ): Promise<SearchResult> {
-  const opts: SearchOptions = { ...DEFAULT_SEARCH_OPTIONS, ...options, weights: { ...DEFAULT_SEARCH_OPTIONS.weights, ...options.weights } };
+  const analyzed = index.analyzer.analyze(options.query);
+  // Precedence: defaults, their Chinese overrides (for a Chinese query), the caller's options, the caller's Chinese overrides.
+  const isChinese = hasHanToken(analyzed.tokens);
+  const chineseDefaults: ChineseQueryOptions = isChinese ? DEFAULT_SEARCH_OPTIONS.chineseQueries : {};
+  const chineseOptions: ChineseQueryOptions = isChinese ? (options.chineseQueries ?? {}) : {};
+  const opts: SearchOptions = {
+    ...DEFAULT_SEARCH_OPTIONS,
+    ...chineseDefaults,
+    ...options,
+    ...chineseOptions,
+    weights: { ...DEFAULT_SEARCH_OPTIONS.weights, ...chineseDefaults.weights, ...options.weights, ...chineseOptions.weights },
+  };
   validateFilter(opts.filter);
   if (opts.query.trim().length === 0) throw createError('INVALID_ARGUMENT', 'search query is empty', { field: 'query' });
+  if (!(opts.rerankCoverageWeight >= 0 && opts.rerankFirstStageWeight >= 0 && opts.rerankCoverageWeight + opts.rerankFirstStageWeight <= 1)) {
+    throw createError('INVALID_ARGUMENT', 'rerankCoverageWeight and rerankFirstStageWeight must be ≥ 0 and sum to at most 1', {
+      field: 'rerankCoverageWeight',
+      received: `${opts.rerankCoverageWeight} + ${opts.rerankFirstStageWeight}`,
+    });
+  }
   if (opts.rerank === 'cross-encoder' && !crossEncoder) {
     throw createError('ENCODER_UNAVAILABLE', 'rerank "cross-encoder" needs a cross-encoder model (configure crossEncoder)', { field: 'rerank' });
   }
+  // Read (and checked) before any retrieval: a bad ranker file fails fast.
+  const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
   const timer = createStageTimer(opts.timings);
-  const analyzed = index.analyzer.analyze(opts.query);
   timer.lap('analyze query');
   const keyword = await index.keyword(analyzed.tokens, opts.candidates, opts.filter);
+  // Chinese words also as character n-grams: a query segmented unlike the title still matches.
+  const characters = opts.weights.characters > 0 ? await index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
   timer.lap('retrieve keyword');
   const queryVector = await index.encodeText(opts.query);
   timer.lap('encode query');
@@ -169,6 +251,13 @@ export async function searchProducts(
     e.sources.keywordRank = rank + 1;
     e.sources.keywordScore = h.score;
     e.score += opts.fusion === 'rrf' ? opts.weights.keyword / (opts.rrfK + rank + 1) : (opts.weights.keyword * h.score) / maxBm25;
+  });
+  const maxCharacterBm25 = Math.max(1e-9, ...characters.map((h) => h.score));
+  characters.forEach((h, rank) => {
+    const e = entry(h.id, h.key);
+    e.sources.characterRank = rank + 1;
+    e.sources.characterScore = h.score;
+    e.score += opts.fusion === 'rrf' ? opts.weights.characters / (opts.rrfK + rank + 1) : (opts.weights.characters * h.score) / maxCharacterBm25;
   });
   dense.forEach((h, rank) => {
     const e = entry(h.id, h.key);
@@ -194,12 +283,40 @@ export async function searchProducts(
     e.score += opts.fusion === 'rrf' ? opts.weights.modelNumber / (opts.rrfK + 1 + hit.edits) : opts.weights.modelNumber * (hit.edits === 0 ? 1 : 0.5);
   }
 
+  const reranked = new Map<string, ProductRepresentation>();
+  const titleTokensOf = (id: string) => reranked.get(id)?.text.title.tokens;
   let ranked = [...fused.entries()]
-    .map(([id, e]) => ({ id, key: e.key, fusedScore: e.score, sources: e.sources, score: e.score, rerankScore: undefined as number | undefined, similarity: undefined as SimilarityResult | undefined }))
+    .map(([id, e]) => ({
+      id,
+      key: e.key,
+      fusedScore: e.score,
+      sources: e.sources,
+      score: e.score,
+      rerankScore: undefined as number | undefined,
+      similarity: undefined as SimilarityResult | undefined,
+      rankerFeatures: undefined as Float64Array | undefined,
+      coverage: undefined as number | undefined,
+    }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.id.localeCompare(b.id));
 
   timer.lap('fuse');
-  if (opts.rerank !== 'none' && ranked.length > 0) {
+  if (ranker && ranked.length > 0) {
+    const top = ranked.slice(0, opts.rankerTop);
+    const reps = await index.representHits(top);
+    const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
+    const query = await rankingQuery(index, opts.query, { analyzed, vector: queryVector });
+    const rows = await rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
+    present.forEach(({ c, rep }, i) => {
+      products.set(c.id, rep.product);
+      c.rankerFeatures = rows[i]!;
+      c.rerankScore = rankerScore(ranker, rows[i]!);
+      c.score = c.rerankScore;
+    });
+    // A candidate gone from the store since retrieval is dropped with the results below; it sorts last.
+    for (const c of top) if (c.rerankScore === undefined) c.score = Number.NEGATIVE_INFINITY;
+    top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+    ranked = [...top, ...ranked.slice(opts.rankerTop)];
+  } else if (opts.rerank !== 'none' && ranked.length > 0) {
     const top = ranked.slice(0, opts.rerankTop);
     const maxFused = top[0]!.fusedScore || 1;
     let rerankScores: number[];
@@ -217,15 +334,20 @@ export async function searchProducts(
         const rep = reps[i];
         if (!rep) return 0;
         products.set(c.id, rep.product);
+        reranked.set(c.id, rep);
         const result = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE });
         // Explained below, for the hits returned only.
         c.similarity = result;
         return result.score ?? 0;
       });
     }
+    const coverageWeight = opts.rerankCoverageWeight;
     top.forEach((c, i) => {
       c.rerankScore = rerankScores[i]!;
-      c.score = (1 - RERANK_FIRST_STAGE_WEIGHT) * c.rerankScore + RERANK_FIRST_STAGE_WEIGHT * (c.fusedScore / maxFused);
+      const product = coverageWeight > 0 ? productOf(c.id) : undefined;
+      if (product) c.coverage = queryCoverage(analyzed.tokens, productEvidenceText(product, index.analyzer, titleTokensOf(c.id)));
+      c.score =
+        (1 - opts.rerankFirstStageWeight - coverageWeight) * c.rerankScore + opts.rerankFirstStageWeight * (c.fusedScore / maxFused) + coverageWeight * (c.coverage ?? 0);
     });
     top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
     ranked = [...top, ...ranked.slice(opts.rerankTop)];
@@ -236,24 +358,43 @@ export async function searchProducts(
   await readProducts(ranked.slice(0, opts.k).map((c) => c.id));
   const kept = ranked.slice(0, opts.k).filter((c) => productOf(c.id) !== undefined);
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
-  const hits = kept.map((c, i) => ({
+  // The product vectors for the dense evidence (the reranked ones are cached already).
+  const keptReps = await index.representHits(kept);
+  const evidenceOf = (c: (typeof kept)[number], i: number): RelevanceEvidence => {
+    const vector = keptReps[i]?.dense['title'];
+    return {
+      coverage: c.coverage ?? queryCoverage(analyzed.tokens, productEvidenceText(productOf(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
+      denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
+    };
+  };
+  const hits = kept.map((c, i) => {
+    const evidence = evidenceOf(c, i);
+    return {
     product: summarizeProduct(productOf(c.id)!),
     score: c.score,
+    relevance: calibratedRelevance(evidence),
+    evidence,
     probability: probabilities[i]!,
     sources: c.sources,
     fusedScore: c.fusedScore,
     ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
     ...(opts.explain && c.similarity ? { explanation: explanationToJSON(c.similarity) } : {}),
-  }));
+    ...(opts.explain && ranker && c.rankerFeatures ? { rankerExplanation: explainRanker(ranker, c.rankerFeatures) } : {}),
+  };
+  });
+  const bestRelevance = Math.max(0, ...hits.map((h) => h.relevance));
   timer.lap('results');
   const timings = timer.result();
   return {
     query: opts.query,
     analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers },
     fusion: opts.fusion,
-    rerank: opts.rerank,
+    rerank: ranker ? 'ranker' : opts.rerank,
     hits,
-    candidates: { keyword: keyword.length, dense: dense.length, modelNumber: codeHits.length, fused: fused.size },
+    noGoodMatch: bestRelevance < NO_GOOD_MATCH_BELOW,
+    bestRelevance,
+    noGoodMatchBelow: NO_GOOD_MATCH_BELOW,
+    candidates: { keyword: keyword.length, characters: characters.length, dense: dense.length, modelNumber: codeHits.length, fused: fused.size },
     ...(timings ? { timings } : {}),
   };
 }

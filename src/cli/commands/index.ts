@@ -14,6 +14,7 @@ import { similarCommand } from './similar.ts';
 import { statsCommand } from './stats.ts';
 import { tagsCommand } from './tags.ts';
 import { trainCommand } from './train.ts';
+import { trainRankerCommand } from './train-ranker.ts';
 import { vacuumCommand } from './vacuum.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CliCommand[] = [
   priceCommand,
   encodeCommand,
   trainCommand,
+  trainRankerCommand,
   applyCommand,
   evalCommand,
   serveCommand,

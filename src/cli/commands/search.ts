@@ -4,13 +4,14 @@ import { runTask } from '../../engine/task-registry.ts';
 import type { SearchResult } from '../../tasks/search.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
-import { explanations, timingsLine, rankedTable } from '../task-output.ts';
+import { explanations, rankerExplanations, timingsLine, rankedTable } from '../task-output.ts';
 import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
 
 interface SearchCliOptions extends FilterCliOptions {
   k: string;
   fusion?: string;
   rerank?: string;
+  ranker?: string;
   explain: string;
   timings?: boolean;
 }
@@ -25,13 +26,14 @@ export const searchCommand: CliCommand = {
         .argument('<query>', 'what to look for')
         .option('-k, --k <n>', 'results', '10')
         .option('--fusion <rrf|weighted>', 'how the retrievers are fused')
-        .option('--rerank <none|fields|cross-encoder>', 'reranker of the fused candidates (default fields)'),
+        .option('--rerank <none|fields|cross-encoder>', 'reranker of the fused candidates (default fields)')
+        .option('--ranker <file>', 'rerank with a learned ranker from `prodsim train-ranker` (instead of --rerank)'),
     )
       .option('--explain <n>', 'explain the first n results', '0')
       .option('--timings', 'milliseconds per stage (retrieval, representation, scoring…)')
       .action(async (query: string, o: SearchCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, filter: filterFrom(o), timings: o.timings });
+        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, ranker: o.ranker, filter: filterFrom(o), timings: o.timings });
         const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'search', input))) as SearchResult;
         if (json) return ctx.outJson(result);
         const codes = result.analyzed.modelNumbers.length ? `  model numbers: ${result.analyzed.modelNumbers.join(', ')}` : '';
@@ -39,13 +41,16 @@ export const searchCommand: CliCommand = {
         if (result.hits.length === 0) return ctx.out('no results');
         const via = (i: number) => {
           const s = result.hits[i]!.sources;
-          return [s.keywordRank ? `bm25 #${s.keywordRank}` : '', s.denseRank ? `dense #${s.denseRank}` : '', s.modelNumber ? `code ${s.modelNumber.code}${s.modelNumber.edits ? ' (1 edit)' : ''}` : '']
+          return [s.keywordRank ? `bm25 #${s.keywordRank}` : '', s.characterRank ? `chars #${s.characterRank}` : '', s.denseRank ? `dense #${s.denseRank}` : '', s.modelNumber ? `code ${s.modelNumber.code}${s.modelNumber.edits ? ' (1 edit)' : ''}` : '']
             .filter(Boolean)
             .join(', ');
         };
-        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'p / found by', (i) => `${result.hits[i]!.probability.toFixed(2)} ${via(i)}`));
+        if (result.noGoodMatch) {
+          ctx.out(`no good match: best relevance ${result.bestRelevance.toFixed(2)} < ${result.noGoodMatchBelow}; the nearest products:`);
+        }
+        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'relevance / found by', (i) => `${result.hits[i]!.relevance.toFixed(2)} ${via(i)}`));
         const n = parseInteger(o.explain, '--explain') ?? 0;
-        if (n > 0) ctx.out(`\n${explanations(result.hits, n)}`);
+        if (n > 0) ctx.out(`\n${result.rerank === 'ranker' ? rankerExplanations(result.hits, n) : explanations(result.hits, n)}`);
         if (result.timings) ctx.out(`\n${timingsLine(result.timings)}`);
       });
   },

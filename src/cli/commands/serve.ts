@@ -1,4 +1,5 @@
 /** `prodsim serve`: the HTTP API and web UI over the store, until Ctrl-C. */
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.ts';
 import { createError } from '../../errors.ts';
@@ -15,6 +16,7 @@ interface ServeCliOptions {
   allowImageUrls?: boolean;
   maxBody?: string;
   maxBatch?: string;
+  workers?: string;
 }
 
 export const serveCommand: CliCommand = {
@@ -30,6 +32,7 @@ export const serveCommand: CliCommand = {
       .option('--allow-image-urls', 'fetch product images given as http(s) URLs (never loopback or private addresses)')
       .option('--max-body <bytes>', 'largest request body')
       .option('--max-batch <n>', 'most products per batch upsert')
+      .option('--workers <n>', 'threads answering reads (similar, search, …), each with its own read-only engine (default: the number of cores; 1: this thread)')
       .action(async (o: ServeCliOptions, command: Command) => {
         const { store } = ctx.globals(command);
         const port = parseInteger(o.port, '--port') ?? 8787;
@@ -39,6 +42,7 @@ export const serveCommand: CliCommand = {
         const engine = await createEngine({ store, ...(o.allowImageUrls ? { imageFetch: createGuardedImageFetch() } : {}) });
         const maxBodyBytes = parseInteger(o.maxBody, '--max-body');
         const maxBatch = parseInteger(o.maxBatch, '--max-batch');
+        const workers = parseInteger(o.workers, '--workers') ?? availableParallelism();
         const running = await startServer({
           engine,
           port,
@@ -46,11 +50,13 @@ export const serveCommand: CliCommand = {
           writeToken: writeToken || undefined,
           readToken: readToken || undefined,
           allowImageUrls: o.allowImageUrls === true,
+          workers,
           limits: { ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}), ...(maxBatch !== undefined ? { maxBatch } : {}) },
         });
         ctx.err(`prodsim serving ${store} (${await engine.store.count()} products) at ${running.url}  (UI: ${running.url}/, API: ${running.url}/openapi.json)`);
         if (!writeToken) ctx.err('no write token (--token or PRODSIM_TOKEN): writes are refused');
-        ctx.err(readToken ? 'reads need a token' : 'reads are open');
+        ctx.err(readToken ? 'reads need a token' : 'reads are open (dedup and match need a token)');
+        ctx.err(workers > 1 ? `${workers} threads answer reads` : 'this thread answers reads');
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);

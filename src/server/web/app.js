@@ -32,10 +32,15 @@ async function searchPage(params) {
   say('searching…');
   try {
     const r = await api('POST', '/v1/search', { query: q, k: 24 });
+    // Below the calibrated threshold the hits are the nearest the catalog has, not matches: say so instead of counting them.
+    const summary = r.noGoodMatch
+      ? h('p', { class: 'count no-good-match', role: 'status', lang: 'en' }, 'No good match for ', h('q', { lang: langOf(q) }, q),
+        ` (best relevance ${Math.round(r.bestRelevance * 100)}%, below ${Math.round(r.noGoodMatchBelow * 100)}%). The nearest products:`)
+      : h('p', { class: 'count', lang: 'en' }, `${r.hits.length} results for `, h('q', { lang: langOf(q) }, q));
     results.replaceChildren(
-      h('p', { class: 'count', lang: 'en' }, `${r.hits.length} results for `, h('q', { lang: langOf(q) }, q)),
-      h('div', { class: 'grid' }, r.hits.map((hit) => productCard(hit.product, { score: hit.score }))));
-    say(`${r.hits.length} results`);
+      summary,
+      h('div', { class: `grid${r.noGoodMatch ? ' nearest' : ''}` }, r.hits.map((hit) => productCard(hit.product, { score: hit.score, relevance: hit.relevance }))));
+    say(r.noGoodMatch ? 'no good match' : `${r.hits.length} results`);
   } catch (e) {
     results.replaceChildren(errorBox(e));
     say('');

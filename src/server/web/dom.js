@@ -51,7 +51,7 @@ function productImage(id) {
 }
 
 /** A product card: image, title, brand, price, score; links to the product page. */
-export function productCard(p, { score, extra, link = true } = {}) {
+export function productCard(p, { score, relevance, extra, link = true } = {}) {
   const title = h('span', { class: 'title', lang: langOf(p.title) }, p.title);
   const img = p.image ? productImage(p.id) : h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
   return h(
@@ -64,7 +64,7 @@ export function productCard(p, { score, extra, link = true } = {}) {
         p.brand ? h('span', { class: 'brand', lang: langOf(p.brand) }, p.brand) : null,
         h('span', { class: 'price' }, money(p)),
         p.inStock === false ? h('span', { class: 'oos', lang: 'en' }, 'out of stock') : null),
-      score !== undefined ? h('div', { class: 'score', lang: 'en' }, `score ${fmt(score)}`) : null,
+      score !== undefined ? h('div', { class: 'score', lang: 'en' }, `score ${fmt(score)}`, relevance !== undefined ? ` · relevance ${Math.round(relevance * 100)}%` : '') : null,
       extra || null),
   );
 }

@@ -36,7 +36,8 @@ import {
   type UpsertResult,
 } from '../store.ts';
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
-import { CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_SCHEMA_V1, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
+import { hanNgramTokens } from '../../text/han-ngrams.ts';
+import { CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 
 export interface PostgresStoreOptions {
   /**
@@ -98,18 +99,26 @@ function lexeme(token: string): string {
   return `'${token.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 
-/** The product's tokens as a tsvector literal: each token a lexeme, with its position and its field's weight. */
-export function keywordsLiteral(analyzed: AnalyzedProduct): string {
+/**
+ * The product's tokens as a tsvector literal: each token a lexeme, with its position and its field's
+ * weight; `rewrite` gives another granularity of each field's tokens (`hanNgramTokens`).
+ */
+export function keywordsLiteral(analyzed: AnalyzedProduct, rewrite?: (tokens: readonly string[]) => string[]): string {
   const parts: string[] = [];
   let position = 0;
   for (const field of ANALYZED_FIELDS) {
-    for (const token of analyzed.tokens[field]) {
+    for (const token of rewrite ? rewrite(analyzed.tokens[field]) : analyzed.tokens[field]) {
       if (token.trim().length === 0) continue;
       position = Math.min(position + 1, MAX_TS_POSITION);
       parts.push(`${lexeme(token)}:${position}${FIELD_WEIGHT_LETTER[field]}`);
     }
   }
   return parts.join(' ');
+}
+
+/** The character n-gram granularity's tsvector (`products.han_keywords`). */
+export function hanKeywordsLiteral(analyzed: AnalyzedProduct): string {
+  return keywordsLiteral(analyzed, (tokens) => hanNgramTokens(tokens));
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
@@ -306,11 +315,13 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
             { file: where, expected: `<= ${PG_SCHEMA_VERSION}`, received: String(version) },
           );
         }
-        // Version 1 is the first schema: migrations from older versions go here when there are any.
+        if (version < 2) await migrateToV2();
+        if (version < PG_SCHEMA_VERSION) await query(`UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
         return;
       }
       await query(`CREATE EXTENSION IF NOT EXISTS vector`);
       await query(PG_SCHEMA_V1);
+      await query(PG_SCHEMA_V2);
       if (opts.distributed) {
         const citus = await query<{ n: string }>(`SELECT count(*) AS n FROM pg_extension WHERE extname = 'citus'`);
         if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${where}`, { file: where });
@@ -327,6 +338,18 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         String(opts.distributed),
       ]);
     });
+  }
+
+  /** Version 1 → 2: the character n-gram tsvector, filled in from each product's stored analysis. */
+  async function migrateToV2(): Promise<void> {
+    await query(PG_SCHEMA_V2);
+    for (let after = -1; ; ) {
+      const rows = await query<{ id: string; key: string; analyzed: string }>(`SELECT id, key, analyzed FROM products WHERE key > $1 ORDER BY key LIMIT 1000`, [after]);
+      if (rows.length === 0) return;
+      // One row per statement, by id: on Citus each goes to its product's shard.
+      for (const r of rows) await query(`UPDATE products SET han_keywords = $2::tsvector WHERE id = $1`, [r.id, hanKeywordsLiteral(JSON.parse(r.analyzed) as AnalyzedProduct)]);
+      after = Number(rows[rows.length - 1]!.key);
+    }
   }
 
   try {
@@ -356,9 +379,39 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
     hnswDims.add(dim);
   }
 
-  const dfCache = new Map<string, number>();
+  /** Document frequencies per tsvector column (`keywords`, `han_keywords`), for one store revision. */
+  const dfCache = { keywords: new Map<string, number>(), han_keywords: new Map<string, number>() };
   let dfRevision = '';
   let dfCount: number | undefined;
+
+  /** In how many products each token occurs in a tsvector column (cached per store revision). */
+  async function frequencies(tokens: readonly string[], column: keyof typeof dfCache): Promise<Map<string, number>> {
+    const revision = await store.revision();
+    if (revision !== dfRevision) {
+      dfCache.keywords.clear();
+      dfCache.han_keywords.clear();
+      dfCount = undefined;
+      dfRevision = revision;
+    }
+    const cache = dfCache[column];
+    const out = new Map<string, number>();
+    const missing = [...new Set(tokens)].filter((t) => !cache.has(t));
+    if (missing.length > 0) {
+      // One GIN lookup per token, in one statement (a UNION: Citus plans no correlated subquery over unnest).
+      const asked = missing.filter((t) => t.trim().length > 0);
+      if (asked.length > 0) {
+        const params: unknown[] = [];
+        const parts = asked.map((t) => {
+          params.push(t, lexeme(t));
+          return `SELECT $${params.length - 1}::text AS t, count(*) AS n FROM products WHERE ${column} @@ $${params.length}::tsquery`;
+        });
+        for (const r of await query<{ t: string; n: string }>(parts.join(' UNION ALL '), params)) cache.set(r.t, Number(r.n));
+      }
+      for (const t of missing) if (!cache.has(t)) cache.set(t, 0);
+    }
+    for (const t of tokens) out.set(t, cache.get(t) ?? 0);
+    return out;
+  }
 
   const store: ProductStore = {
     path: where,
@@ -402,14 +455,14 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         if (written.length > 0) {
           const col = <T>(f: (r: (typeof written)[number]) => T) => written.map(f);
           await query(
-            `INSERT INTO products (id, key, content_hash, updated_at, category, price, in_stock, brand, json, analyzed, keywords)
-             SELECT id, key, hash, $4, category, price, in_stock, brand, json, analyzed, keywords::tsvector
-             FROM unnest($1::text[], $2::bigint[], $3::text[], $5::text[], $6::float8[], $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[])
-               AS t(id, key, hash, category, price, in_stock, brand, json, analyzed, keywords)
+            `INSERT INTO products (id, key, content_hash, updated_at, category, price, in_stock, brand, json, analyzed, keywords, han_keywords)
+             SELECT id, key, hash, $4, category, price, in_stock, brand, json, analyzed, keywords::tsvector, han_keywords::tsvector
+             FROM unnest($1::text[], $2::bigint[], $3::text[], $5::text[], $6::float8[], $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+               AS t(id, key, hash, category, price, in_stock, brand, json, analyzed, keywords, han_keywords)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash,
                updated_at = CASE WHEN products.content_hash = excluded.content_hash THEN products.updated_at ELSE excluded.updated_at END,
                category = excluded.category, price = excluded.price, in_stock = excluded.in_stock, brand = excluded.brand,
-               json = excluded.json, analyzed = excluded.analyzed, keywords = excluded.keywords`,
+               json = excluded.json, analyzed = excluded.analyzed, keywords = excluded.keywords, han_keywords = excluded.han_keywords`,
             [
               col((r) => r.product.id),
               col((r) => r.key),
@@ -425,6 +478,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
               col((r) => r.json),
               col((r) => JSON.stringify(r.analyzed)),
               col((r) => keywordsLiteral(r.analyzed)),
+              col((r) => hanKeywordsLiteral(r.analyzed)),
             ],
           );
           await logChanges(col((r) => r.key!), 'upsert');
@@ -523,39 +577,17 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       return keys.map((k) => byKey.get(k));
     },
 
-    async documentFrequencies(tokens) {
-      const revision = await store.revision();
-      if (revision !== dfRevision) {
-        dfCache.clear();
-        dfCount = undefined;
-        dfRevision = revision;
-      }
-      const out = new Map<string, number>();
-      const missing = [...new Set(tokens)].filter((t) => !dfCache.has(t));
-      if (missing.length > 0) {
-        // One GIN lookup per token, in one statement (a UNION: Citus plans no correlated subquery over unnest).
-        const asked = missing.filter((t) => t.trim().length > 0);
-        if (asked.length > 0) {
-          const params: unknown[] = [];
-          const parts = asked.map((t) => {
-            params.push(t, lexeme(t));
-            return `SELECT $${params.length - 1}::text AS t, count(*) AS n FROM products WHERE keywords @@ $${params.length}::tsquery`;
-          });
-          for (const r of await query<{ t: string; n: string }>(parts.join(' UNION ALL '), params)) dfCache.set(r.t, Number(r.n));
-        }
-        for (const t of missing) if (!dfCache.has(t)) dfCache.set(t, 0);
-      }
-      for (const t of tokens) out.set(t, dfCache.get(t) ?? 0);
-      return out;
-    },
+    documentFrequencies: (tokens) => frequencies(tokens, 'keywords'),
 
     async keywordSearch(queryTokens, searchOptions) {
       const { k, filter } = searchOptions;
       if (!Number.isInteger(k) || k < 1) throw createError('INVALID_ARGUMENT', `keywordSearch: k must be a positive integer`, { field: 'k', received: String(k) });
-      const tokens = phraseTokens(queryTokens);
+      rejectUnknownKeys(searchOptions, ['k', 'filter', 'match', 'granularity'], 'keywordSearch');
+      const column = searchOptions.granularity === 'hanNgrams' ? 'han_keywords' : 'keywords';
+      const tokens = phraseTokens(column === 'han_keywords' ? hanNgramTokens(queryTokens) : queryTokens);
       if (tokens.length === 0) return [];
       // BM25's idf per token (ts_rank has none): a rare token's match counts for more than a common one's.
-      const df = await store.documentFrequencies(tokens);
+      const df = await frequencies(tokens, column);
       // The product count of the revision the frequencies are of (cached with them).
       if (dfCount === undefined) dfCount = await store.count();
       const n = Math.max(1, dfCount);
@@ -564,12 +596,12 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       const score = tokens
         .map((t, i) => {
           params.push(lexeme(t));
-          return `${idf[i]!.toFixed(6)} * ts_rank($1::float4[], p.keywords, $${params.length}::tsquery, 0)`;
+          return `${idf[i]!.toFixed(6)} * ts_rank($1::float4[], p.${column}, $${params.length}::tsquery, 0)`;
         })
         .join(' + ');
       const all = tokens.map(lexeme).join(searchOptions.match === 'all' ? ' & ' : ' | ');
       params.push(all);
-      const where = [`p.keywords @@ $${params.length}::tsquery`, ...filterSql(filter, params)];
+      const where = [`p.${column} @@ $${params.length}::tsquery`, ...filterSql(filter, params)];
       const rows = await query<{ id: string; key: string; score: number }>(
         `SELECT p.id, p.key, (${score}) AS score FROM products p WHERE ${where.join(' AND ')} ORDER BY score DESC, p.key LIMIT $2`,
         params,

@@ -5,7 +5,7 @@
  * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
  * reference tables.
  */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
@@ -60,6 +60,16 @@ CREATE TABLE IF NOT EXISTS product_changes (
   op text NOT NULL CHECK (op IN ('upsert', 'delete'))
 );
 CREATE SEQUENCE IF NOT EXISTS prodsim_change_seq;
+`;
+
+/**
+ * Version 2: the second keyword granularity (`keywordSearch({ granularity: 'hanNgrams' })`), a
+ * tsvector of the Chinese character unigrams and bigrams of every field's tokens, with its GIN index.
+ * Rows of a version-1 database are filled in by the migration (`pg-store.ts`).
+ */
+export const PG_SCHEMA_V2 = `
+ALTER TABLE products ADD COLUMN IF NOT EXISTS han_keywords tsvector;
+CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords);
 `;
 
 /** Citus layout: product-keyed tables distributed by product id and co-located; small tables replicated. */

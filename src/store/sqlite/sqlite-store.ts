@@ -5,7 +5,11 @@
  * (`localIndexSource`) and check its revision on every query without awaiting.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ProductStore, ProductStoreOptions, SyncProductStore } from '../store.ts';
+import { hanNgramTokens } from '../../text/han-ngrams.ts';
+import type { KeywordIndex } from '../keyword/keyword-index.ts';
+import { createMemoryKeywordIndex, updateMemoryKeywordIndex } from '../keyword/memory-bm25.ts';
+import { storeWithRewrittenTokens } from '../keyword/token-view.ts';
+import type { KeywordHit, KeywordSearchOptions, ProductStore, ProductStoreOptions, SyncProductStore } from '../store.ts';
 import { createSqliteSyncStore } from './sqlite-sync-store.ts';
 
 /** Rows per page of the streaming reads (`iterateProducts`, `iterateKeywordRows`, `vectorsFor`). */
@@ -79,6 +83,21 @@ export function wrapSyncStore(sync: SyncProductStore): ProductStore {
     }
   }
 
+  /**
+   * `keywordSearch({ granularity: 'hanNgrams' })`: SQLite keeps no n-gram table, so an in-memory
+   * BM25 index over the n-grams of the stored tokens answers it, built on first use and brought up
+   * to date from the change log when the store's revision moved (the engine's own in-memory index,
+   * `tasks/catalog-index.ts`, does the same with a file; this one serves direct store callers).
+   */
+  let hanIndex: KeywordIndex | undefined;
+  const hanView = storeWithRewrittenTokens(sync, (tokens) => hanNgramTokens(tokens));
+  function hanNgramSearch(tokens: readonly string[], options: KeywordSearchOptions): KeywordHit[] {
+    if (!hanIndex) hanIndex = createMemoryKeywordIndex(hanView);
+    else if (!hanIndex.isCurrent(hanView)) hanIndex = updateMemoryKeywordIndex(hanIndex, hanView).index;
+    const { k, filter, match } = options;
+    return hanIndex.search(hanNgramTokens(tokens), { k, ...(filter ? { filter } : {}), ...(match ? { match } : {}) });
+  }
+
   return {
     path: sync.path,
     retrieval: 'memory',
@@ -105,7 +124,7 @@ export function wrapSyncStore(sync: SyncProductStore): ProductStore {
     idsToKeys: async (ids) => sync.idsToKeys(ids),
     keysToIds: async (keys) => sync.keysToIds(keys),
     documentFrequencies: async (tokens) => sync.documentFrequencies(tokens),
-    keywordSearch: async (tokens, options) => sync.keywordSearch(tokens, options),
+    keywordSearch: async (tokens, options) => (options.granularity === 'hanNgrams' ? hanNgramSearch(tokens, options) : sync.keywordSearch(tokens, options)),
     nearestNeighbours: async (encoderId, vector, options) => sync.nearestNeighbours(encoderId, vector, options),
     brands: async () => sync.brands(),
     putLabels: (labels) => write(() => sync.putLabels(labels)),

@@ -1,0 +1,165 @@
+/**
+ * Dedup at scale (`npm run bench:dedup [-- --sizes 10000,100000] [--dir D]`): for each size, the
+ * synthetic bilingual catalog (bench/synthetic-catalog.ts) plus planted duplicates (one per 100
+ * products: exact copies, reworded titles, changed prices) is ingested into a store in D (reused when
+ * it already holds them), served on loopback, and deduplicated as a job (`POST /v1/jobs/dedup`,
+ * run in a worker thread) while `/health` is probed every 25 ms. Reports the job's time per product,
+ * candidate pairs, recall of the planted duplicates, and the health latencies; writes
+ * docs/benchmarks/dedup-scale.md and .json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Product } from '../src/catalog/product.ts';
+import { createEngine, type Engine } from '../src/engine/engine.ts';
+import { startServer } from '../src/server/app.ts';
+import { syntheticProduct } from './synthetic-catalog.ts';
+import { machineInfo, nowMs, percentile, prepareEngine, round3 } from './tasks.ts';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000' },
+    dir: { type: 'string', default: path.join(os.tmpdir(), 'prodsim-bench-dedup') },
+    out: { type: 'string', default: 'docs/benchmarks/dedup-scale.md' },
+    'probe-ms': { type: 'string', default: '25' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const probeMs = Number(values['probe-ms']);
+const TOKEN = 'bench-dedup';
+/** One planted duplicate per this many products. */
+const PLANT_EVERY = 100;
+const log = (s: string) => console.error(s);
+
+/** The planted duplicates of a catalog of n: copies of every PLANT_EVERY-th product, varied three ways. */
+function plantedDuplicates(n: number): { product: Product; of: string }[] {
+  const out: { product: Product; of: string }[] = [];
+  for (let d = 0; d < Math.floor(n / PLANT_EVERY); d++) {
+    const source = syntheticProduct(d * PLANT_EVERY + 3);
+    const variant = d % 3;
+    const product: Product = {
+      ...source,
+      id: `dup-${d}`,
+      title: variant === 1 ? `${source.title} ${source.id.startsWith('zh') ? '正品现货' : 'genuine'}` : source.title,
+      price: variant === 2 && source.price !== undefined ? Math.round(source.price * 105) / 100 : source.price,
+    };
+    out.push({ product, of: source.id });
+  }
+  return out;
+}
+
+async function storeWithDuplicates(n: number): Promise<{ engine: Engine; planted: { product: Product; of: string }[]; ingestMs: number | undefined }> {
+  const dir = path.join(values.dir, String(n));
+  const planted = plantedDuplicates(n);
+  const storePath = path.join(dir, 'store.db');
+  if (fs.existsSync(storePath)) {
+    const engine = await createEngine({ storePath, images: false });
+    if ((await engine.store.count()) === n + planted.length) {
+      log(`reusing ${storePath}`);
+      return { engine, planted, ingestMs: undefined };
+    }
+    await engine.close();
+  }
+  const t = nowMs();
+  const { engine } = await prepareEngine(dir, n, log);
+  await engine.upsertProducts(planted.map((p) => p.product));
+  return { engine, planted, ingestMs: nowMs() - t };
+}
+
+interface SizeReport {
+  n: number;
+  products: number;
+  planted: number;
+  ingestSeconds: number | undefined;
+  jobSeconds: number;
+  msPerProduct: number;
+  candidatePairs: number;
+  candidates: unknown;
+  groups: number;
+  plantedRecall: number;
+  health: { probes: number; p50Ms: number; p99Ms: number; maxMs: number };
+  maxRssMiB: number;
+}
+
+async function run(n: number): Promise<SizeReport> {
+  const { engine, planted, ingestMs } = await storeWithDuplicates(n);
+  const server = await startServer({ engine, port: 0, writeToken: TOKEN });
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  try {
+    const t0 = nowMs();
+    const start = (await (await fetch(`${server.url}/v1/jobs/dedup`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
+    const latencies: number[] = [];
+    let maxRss = 0;
+    let job: Record<string, any>;
+    let lastLog = t0;
+    for (;;) {
+      const p0 = nowMs();
+      await (await fetch(`${server.url}/health`)).arrayBuffer();
+      latencies.push(nowMs() - p0);
+      maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      job = (await (await fetch(`${server.url}/v1/jobs/${start.id}`, { headers })).json()) as Record<string, any>;
+      if (job.state !== 'queued' && job.state !== 'running') break;
+      if (nowMs() - lastLog > 30_000) {
+        lastLog = nowMs();
+        log(`  ${n}: ${job.progress.done}/${job.progress.total} (${Math.round(job.progress.itemsPerSecond)}/s)`);
+      }
+      await new Promise((r) => setTimeout(r, probeMs));
+    }
+    const jobMs = nowMs() - t0;
+    if (job.state !== 'done') throw new Error(`dedup job ${job.state}: ${JSON.stringify(job.error)}`);
+    const groupOf = new Map<string, number>();
+    (job.result.groups as { ids: string[] }[]).forEach((g, i) => g.ids.forEach((id) => groupOf.set(id, i)));
+    const recalled = planted.filter((p) => groupOf.has(p.product.id) && groupOf.get(p.product.id) === groupOf.get(p.of)).length;
+    const products = await engine.store.count();
+    latencies.sort((a, b) => a - b);
+    return {
+      n,
+      products,
+      planted: planted.length,
+      ingestSeconds: ingestMs === undefined ? undefined : round3(ingestMs / 1000),
+      jobSeconds: round3(jobMs / 1000),
+      msPerProduct: round3(jobMs / products),
+      candidatePairs: job.result.stats.candidatePairs,
+      candidates: job.result.stats.candidates,
+      groups: job.result.groups.length,
+      plantedRecall: round3(recalled / planted.length),
+      health: { probes: latencies.length, p50Ms: round3(percentile(latencies, 50)), p99Ms: round3(percentile(latencies, 99)), maxMs: round3(latencies.at(-1) ?? 0) },
+      maxRssMiB: Math.round(maxRss / 2 ** 20),
+    };
+  } finally {
+    await server.close();
+    await engine.close();
+  }
+}
+
+const reports: SizeReport[] = [];
+for (const n of sizes) {
+  log(`dedup of ${n.toLocaleString('en-US')} products`);
+  const r = await run(n);
+  log(JSON.stringify(r));
+  reports.push(r);
+}
+const machine = machineInfo();
+fs.mkdirSync(path.dirname(values.out), { recursive: true });
+fs.writeFileSync(values.out.replace(/\.md$/, '.json'), JSON.stringify({ machine, probeMs, reports }, null, 2) + '\n');
+const rows = reports.map(
+  (r) =>
+    `| ${r.products.toLocaleString('en-US')} | ${r.jobSeconds.toFixed(1)} | ${r.msPerProduct.toFixed(2)} | ${r.candidatePairs.toLocaleString('en-US')} | ${r.groups.toLocaleString('en-US')} | ${r.plantedRecall.toFixed(3)} | ${r.health.probes} | ${r.health.p50Ms.toFixed(1)} / ${r.health.p99Ms.toFixed(1)} / ${r.health.maxMs.toFixed(1)} | ${r.maxRssMiB} |`,
+);
+fs.writeFileSync(
+  values.out,
+  `# Dedup at scale
+
+\`npm run bench:dedup -- --sizes ${values.sizes}\` on ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, commit ${machine.commit}, load average at the end ${machine.loadAverage.join(' / ')} (the machine is shared).
+
+The synthetic bilingual catalog plus one planted duplicate per ${PLANT_EVERY} products (exact copies, reworded titles, prices +5 %), ingested, served on loopback, deduplicated as a job (\`POST /v1/jobs/dedup\`: a worker thread over a read-only engine, blocking from the ANN index, the keyword index and the model-number lookup, \`blockK\` 10 from each) while \`/health\` is probed every ${probeMs} ms. Job time is from the request to the job's end as polled, including the thread opening its engine.
+
+| products | job s | ms / product | pairs scored | groups | planted recall | health probes | health p50 / p99 / max ms | max RSS MiB |
+|---:|---:|---:|---:|---:|---:|---:|---|---:|
+${rows.join('\n')}
+
+Before (all-pairs blocking, on the event loop): 3,000 products 5.2 s, 12,000 products 61.7 s (quadratic), and \`/health\` did not answer until it ended.
+`,
+);
+log(`wrote ${values.out}`);

@@ -1,0 +1,35 @@
+/**
+ * Inside a worker thread: opens its own read-only engine on the caller's store and runs one task of
+ * the registry (or the `ThreadWork` a module exports), posting progress, then the result or the
+ * error (see `task-thread.ts`).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine } from './engine.ts';
+import { runTask, type TaskName } from './task-registry.ts';
+import { errorToMessage, type TaskThreadMessage, type TaskThreadRequest, type ThreadWork } from './task-thread.ts';
+
+const request = workerData as TaskThreadRequest;
+const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
+// Progress is posted at most this often: a message per product would flood the caller's event loop.
+const PROGRESS_INTERVAL_MS = 200;
+
+let lastProgress = 0;
+try {
+  const engine = await createEngine({ ...request.engine, readonly: true });
+  try {
+    const onProgress = (done: number, total: number, stage?: string) => {
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS && done < total) return;
+      lastProgress = now;
+      post({ type: 'progress', done, total, stage });
+    };
+    const result = request.module
+      ? await ((await import(request.module)) as Record<string, ThreadWork>)[request.name]!(engine, request.input as never, onProgress)
+      : await runTask(engine, request.name as TaskName, request.input, { onProgress });
+    post({ type: 'result', result });
+  } finally {
+    await engine.close();
+  }
+} catch (e) {
+  post({ type: 'error', error: errorToMessage(e) });
+}

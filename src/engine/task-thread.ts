@@ -1,0 +1,122 @@
+/**
+ * Runs a task of the registry in a worker thread, over a second, read-only engine opened on the same
+ * store: the caller's event loop stays free (an HTTP server keeps answering), the thread's heap is
+ * capped (`resourceLimits`), and an abort signal stops it at once (`worker.terminate()`), which
+ * cooperative checks inside a long synchronous loop could not.
+ *
+ *   const groups = await runTaskInThread(engine, 'dedup', {}, { signal, onProgress });
+ *
+ * Only an engine that can be opened again elsewhere qualifies (`canRunInThread`): a store file, and
+ * the default text encoder (an encoder object given to `createEngine` cannot cross threads).
+ */
+import { Worker } from 'node:worker_threads';
+import { createError, isProdsimError, rejectUnknownKeys, type ErrorCode, type ErrorLocation } from '../errors.ts';
+import type { Engine, EngineOptions } from './engine.ts';
+import type { TaskName } from './task-registry.ts';
+
+export interface TaskThreadOptions {
+  /**
+   * Old-generation heap cap of the thread in MiB; a task that needs more fails with LIMIT_EXCEEDED
+   * and takes only its thread down. 4 GiB holds a 1M-product dedup's candidate lists and groups.
+   */
+  maxMemoryMb: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((done: number, total: number, stage?: string) => void) | undefined;
+}
+
+export const DEFAULT_TASK_THREAD_OPTIONS = {
+  maxMemoryMb: 4096,
+  signal: undefined,
+  onProgress: undefined,
+} as const satisfies TaskThreadOptions;
+
+/** What the thread is given: how to open the engine, and the task (or other work over the engine). */
+export interface TaskThreadRequest {
+  engine: Pick<EngineOptions, 'store' | 'storePath' | 'cacheDir' | 'images' | 'analyzer' | 'quantization'>;
+  /** The registry task, or the name of the work exported by `module`. */
+  name: string;
+  /** A module exporting `name` as a `ThreadWork`, for long work that is not a registry task (train, eval). */
+  module?: string | undefined;
+  input: unknown;
+}
+
+/** Long work other than a registry task, run over the thread's read-only engine. */
+export type ThreadWork = (engine: Engine, input: never, onProgress: (done: number, total: number, stage?: string) => void) => Promise<unknown>;
+
+export type TaskThreadMessage =
+  | { type: 'progress'; done: number; total: number; stage?: string | undefined }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; error: { code: string; message: string; location?: ErrorLocation } };
+
+const ENTRY = new URL('./task-thread-entry.mjs', import.meta.url);
+
+/** An error as a thread posts it (a ProdsimError keeps its code and location). */
+export function errorToMessage(e: unknown): { code: string; message: string; location?: ErrorLocation } {
+  return isProdsimError(e) ? { code: e.code, message: e.message, ...(e.location ? { location: e.location } : {}) } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+export function errorFromMessage(e: { code: string; message: string; location?: ErrorLocation }): Error {
+  return createError(e.code as ErrorCode, e.message, e.location);
+}
+
+/** How a thread opens its engine: the caller's store and configuration, read-only. */
+export function threadEngineOptions(engine: Engine): TaskThreadRequest['engine'] {
+  const { store, storePath, cacheDir, images, analyzer, quantization } = engine.options;
+  return { store, storePath, cacheDir, images, analyzer, quantization };
+}
+
+export function canRunInThread(engine: Engine): boolean {
+  const o = engine.options;
+  return (o.store ?? o.storePath) !== ':memory:' && o.textEncoder === undefined;
+}
+
+export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
+  return runInThread(engine, { engine: threadEngineOptions(engine), name, input }, options);
+}
+
+/**
+ * `runTaskInThread` for work that is not a registry task: the export `name` of `module` (a file URL),
+ * a `ThreadWork` called with the thread's read-only engine and `input` (structured-cloned).
+ */
+export function runWorkInThread(engine: Engine, module: URL, name: string, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
+  return runInThread(engine, { engine: threadEngineOptions(engine), name, module: module.href, input }, options);
+}
+
+function runInThread(engine: Engine, request: TaskThreadRequest, options: Partial<TaskThreadOptions>): Promise<unknown> {
+  rejectUnknownKeys(options, Object.keys(DEFAULT_TASK_THREAD_OPTIONS), 'runTaskInThread');
+  const opts: TaskThreadOptions = { ...DEFAULT_TASK_THREAD_OPTIONS, ...options };
+  if (!canRunInThread(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in a thread', { field: 'engine' });
+  const { name } = request;
+  opts.signal?.throwIfAborted();
+
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(ENTRY, { workerData: request, resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      settle(() => reject(opts.signal!.reason));
+      void worker.terminate();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: TaskThreadMessage) => {
+      if (m.type === 'progress') opts.onProgress?.(m.done, m.total, m.stage);
+      else if (m.type === 'result') settle(() => resolve(m.result));
+      else settle(() => reject(errorFromMessage(m.error)));
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      settle(() =>
+        reject(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? createError('LIMIT_EXCEEDED', `${name} needed more than its memory cap of ${opts.maxMemoryMb} MiB`, { field: 'maxMemoryMb', expected: `at most ${opts.maxMemoryMb} MiB` })
+            : createError('INTERNAL', `${name} thread failed: ${e.message}`),
+        ),
+      );
+    });
+    worker.on('exit', (code) => settle(() => reject(createError('INTERNAL', `${name} thread exited (code ${code}) without a result`))));
+  });
+}
