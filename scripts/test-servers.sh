@@ -30,8 +30,13 @@ as_owner() {
 
 install_if_missing() {
   local libdir=/usr/lib/postgresql/15/lib
-  if [ -x "$bin/postgres" ] && [ -f "$libdir/vector.so" ] && { [ "$with_citus" = 0 ] || [ -f "$libdir/citus.so" ]; }; then return; fi
   local installer="$root/../shared/vendor/install-postgres-extensions.sh"
+  # As root with ../shared present the installer always runs: it is idempotent (seconds when all is there).
+  if [ -x "$installer" ] && [ "$(id -u)" = 0 ]; then
+    WITH_CITUS="$with_citus" "$installer" >&2
+    return
+  fi
+  if [ -x "$bin/postgres" ] && [ -f "$libdir/vector.so" ] && { [ "$with_citus" = 0 ] || [ -f "$libdir/citus.so" ]; }; then return; fi
   if [ ! -x "$installer" ]; then
     log "PostgreSQL 15 with pgvector${with_citus:+/Citus} is not installed and $installer is absent"; exit 1
   fi

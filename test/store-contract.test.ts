@@ -161,6 +161,21 @@ for (const backend of backends) {
         assert.deepEqual(await store.brands(), ['apple', '优衣库']);
       }));
 
+    test('keyword search at the character n-gram granularity: a query segmented unlike the titles still matches', () =>
+      withStore(async (store) => {
+        await store.upsertProducts(CATALOG.map(item));
+        const query = analyzer.tokenize('连衣'); // one jieba word, in no title: the titles hold 连衣裙
+        assert.deepEqual(await store.keywordSearch(query, { k: 10 }), [], 'no product has the word');
+        const grams = await store.keywordSearch(query, { k: 10, granularity: 'hanNgrams' });
+        assert.deepEqual(grams.map((h) => h.id).sort(), ['dress-blue', 'dress-red'], JSON.stringify(grams));
+        assert.deepEqual((await store.keywordSearch(query, { k: 10, granularity: 'hanNgrams', filter: { inStock: true } })).map((h) => h.id), ['dress-red']);
+        assert.deepEqual((await store.keywordSearch(analyzer.tokenize('iphone'), { k: 10, granularity: 'hanNgrams' })).map((h) => h.id).sort(), ['case', 'phone'], 'other tokens are kept');
+        // A write after the first n-gram query is seen by the next one.
+        await store.upsertProducts([item(product('dress-green', { title: '绿色连衣裙', category: '服装/女装/连衣裙' }))]);
+        await store.deleteProducts(['dress-blue']);
+        assert.deepEqual((await store.keywordSearch(query, { k: 10, granularity: 'hanNgrams' })).map((h) => h.id).sort(), ['dress-green', 'dress-red']);
+      }));
+
     test('vectors: current only, dimension checked, nearest neighbours with filters and exclusions', () =>
       withStore(async (store) => {
         const written = await store.upsertProducts(CATALOG.map(item));

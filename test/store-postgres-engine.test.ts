@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
+import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
 import { postgresTestTarget } from './fixtures/postgres-servers.ts';
 
 const targets = [
@@ -106,7 +107,7 @@ for (const { name, target } of targets) {
       const schema = new URL(newer).searchParams.get('schema');
       await client.query(`UPDATE ${schema}.prodsim_meta SET value = '99' WHERE key = 'schema_version'`);
       await client.end();
-      await assert.rejects(createPostgresStore({ url: newer }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && /schema version 99, newer than this prodsim understands \(1\)/.test(e.message));
+      await assert.rejects(createPostgresStore({ url: newer }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && e.message.includes(`schema version 99, newer than this prodsim understands (${PG_SCHEMA_VERSION})`));
     });
   });
 }

@@ -243,6 +243,22 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
   /** What the open ANN index reflects; `stale` once vectors change (refresh, deletes) until the next `openIndex`. */
   let annState: { manifest: AnnManifest; stale: boolean; unsaved: number } | undefined;
 
+  /**
+   * Follows a text space refit by another process (a second `serve` on the same store, a CLI
+   * ingest): once the store's vectors are complete for an encoder this one is not, the saved state is
+   * loaded, so the next request encodes queries and reads product vectors in the new space (the old
+   * space's vectors are removed right after). One meta read per request; nothing parsed until it moved.
+   */
+  async function followTextSpace(): Promise<void> {
+    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
+    if (saved === undefined || (JSON.parse(saved) as VectorsComplete).encoderId === textEncoder.id) return;
+    const before = textEncoder.id;
+    await restoreTextState(store, textEncoder);
+    if (textEncoder.id === before) return;
+    representations.clear();
+    if (annState) annState.stale = true;
+  }
+
   async function bumpVersion(): Promise<void> {
     await store.setMeta(VECTORS_VERSION_KEY, randomUUID());
     if (annState) annState.stale = true;
@@ -496,6 +512,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     },
 
     async representHits(hits) {
+      await followTextSpace();
       if (!local) {
         // Another server may have written since: cached representations are kept for one store revision.
         const revision = await store.revision();
@@ -520,11 +537,13 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     },
 
     async representExternal(product) {
+      await followTextSpace();
       const [vector] = await encodeTexts([productText(product, textEncoder)]);
       return build(product, vector);
     },
 
     async representMany(products) {
+      await followTextSpace();
       const vectors = await encodeTexts(products.map((p) => productText(p, textEncoder)));
       return Promise.all(products.map((p, i) => build(p, vectors[i])));
     },
@@ -532,6 +551,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     getStored: (id) => store.getProduct(id),
 
     async encodeText(text) {
+      await followTextSpace();
       const [v] = await encodeTexts([text]);
       if (!v) throw createError('INTERNAL', 'text encoder returned no vector');
       return v;
