@@ -109,5 +109,5 @@ test('server jobs build the same pair records as the CLI and the applications', 
   const { pairRecordLookup } = await import('../src/server/learning-jobs.ts');
   const products = (await loadCatalog('data/shop-b.jsonl')).products;
   const lookup = await pairRecordLookup({ engine: undefined as never, modelPath: '', evalDir: '', loadCatalog: async () => products }, ['shop-b']);
-  for (const p of products.slice(0, 20)) assert.deepEqual(lookup(p.id), productToPairRecord(p));
+  for (const p of products.slice(0, 20)) assert.deepEqual(await lookup(p.id), productToPairRecord(p));
 });
