@@ -13,6 +13,7 @@ import { createError, rejectUnknownKeys, type ErrorLocation } from '../errors.ts
 import type { Engine } from './engine.ts';
 import type { TaskName } from './task-registry.ts';
 import { canRunInThread, errorFromMessage, threadEngineOptions } from './task-thread.ts';
+import { workerEntryUrl } from './module-url.ts';
 
 export interface TaskPoolOptions {
   threads: number;
@@ -38,7 +39,7 @@ export interface TaskPool {
   close(): Promise<void>;
 }
 
-const ENTRY = new URL('./task-pool-entry.mjs', import.meta.url);
+const ENTRY = workerEntryUrl('task-pool', import.meta.url);
 
 interface Thread {
   worker: Worker;

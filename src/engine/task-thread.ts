@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { createError, isProdsimError, rejectUnknownKeys, type ErrorCode, type ErrorLocation } from '../errors.ts';
 import type { Engine, EngineOptions } from './engine.ts';
 import type { TaskName } from './task-registry.ts';
+import { workerEntryUrl } from './module-url.ts';
 
 export interface TaskThreadOptions {
   /**
@@ -48,7 +49,7 @@ export type TaskThreadMessage =
   | { type: 'result'; result: unknown }
   | { type: 'error'; error: { code: string; message: string; location?: ErrorLocation } };
 
-const ENTRY = new URL('./task-thread-entry.mjs', import.meta.url);
+const ENTRY = workerEntryUrl('task-thread', import.meta.url);
 
 /** An error as a thread posts it (a ProdsimError keeps its code and location). */
 export function errorToMessage(e: unknown): { code: string; message: string; location?: ErrorLocation } {

@@ -30,6 +30,7 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInputSchema, trainJobSchema } from './schemas.ts';
 import { createGuardedImageFetch } from './url-policy.ts';
 import type { z } from 'zod';
+import { moduleUrl } from '../engine/module-url.ts';
 
 export interface ServerLimits {
   /** Largest request body in bytes (413 above). */
@@ -84,7 +85,7 @@ export interface ServerApp {
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
 /** The module whose exports run train and eval jobs in a worker thread. */
-const LEARNING_THREAD_MODULE = new URL('./learning-jobs.ts', import.meta.url);
+const LEARNING_THREAD_MODULE = moduleUrl('./learning-jobs.ts', import.meta.url);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -87,7 +87,7 @@ export async function importTransformers(importer?: (spec: string) => Promise<un
       throw createError(
         'ENCODER_UNAVAILABLE',
         `the optional package ${TRANSFORMERS_PACKAGE} could not be loaded (${errorMessage(cause)}); ` +
-          `install it with "npm install ${TRANSFORMERS_PACKAGE} onnxruntime-node" (the project's .npmrc skips the CUDA download)`,
+          `install it with "npm install ${TRANSFORMERS_PACKAGE}" (an optional peer dependency; ONNXRUNTIME_NODE_INSTALL=skip skips onnxruntime-node's CUDA download)`,
         { field: 'model' },
       );
     }
