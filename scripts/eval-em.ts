@@ -145,6 +145,8 @@ const BENCHMARKS: Benchmark[] = [
 const gbdtCap = process.env['EM_TREES'] ? { trees: Number(process.env['EM_TREES']) } : {};
 const gbdtSeeds = process.env['EM_SEEDS'] ? Number(process.env['EM_SEEDS']) : 3;
 const skipAblation = process.env['EM_ABLATION'] === '0';
+/** EM_NOLABEL_ONLY=1: only the floor and the no-label default (valid, test, record-disjoint test), logged; no report. */
+const noLabelOnly = process.env['EM_NOLABEL_ONLY'] === '1';
 
 const only = process.env['EM_ONLY']?.split(',');
 const analyzer = createTextAnalyzer();
@@ -261,9 +263,19 @@ for (const bench of BENCHMARKS) {
   const denseLookup = dense?.factory(records, bench.titleField);
 
   // The no-label default: records as products, scored by compareProducts with the sameProduct profile.
-  const noLabelScorer = noLabelFusionScorer({ toProduct: (r, id) => pairRecordToProduct(r, bench.mapping, id), analyzer, denseTitle: denseLookup });
+  const noLabelScorer = noLabelFusionScorer({ toProduct: (r, id) => pairRecordToProduct(r, bench.mapping, id), analyzer, denseTitle: denseLookup, catalogRecords: records });
   const noLabel = evaluatePairs(noLabelScorer.score(test), yTest, bestF1Threshold(noLabelScorer.score(valid), yValid).threshold);
   log(`${bench.name}: no-label sameProduct fusion test F1 ${pct(noLabel.f1)} (floor ${pct(floor.f1)})`);
+  if (noLabelOnly) {
+    // Quick check of the no-label default against the floor: valid F1 (what tuning may look at), then
+    // record-disjoint test; no matcher is trained and no report is written.
+    const validF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(bestF1Threshold(score(valid), yValid).f1);
+    const split = recordDisjointSplit([...train, ...valid], { seed: 1, ...(loaded.clusterOf ? { clusterOf: loaded.clusterOf } : {}) });
+    const [ydv, ydt] = [labels(split.valid), labels(split.test)];
+    const onDisjoint = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), ydt, bestF1Threshold(score(split.valid), ydv).threshold).f1);
+    log(`${bench.name}: valid F1 floor ${validF1(floorScorer.score)}, no-label ${validF1(noLabelScorer.score)}; record-disjoint test floor ${onDisjoint(floorScorer.score)}, no-label ${onDisjoint(noLabelScorer.score)}`);
+    continue;
+  }
 
   // The similarity stage's fusion profile, its weights learned from the train pairs.
   const learned = learnFusionProfile(train, valid, { name: `learned-${bench.key}`, mapping: bench.mapping, analyzer, denseTitle: denseLookup });
@@ -391,6 +403,8 @@ for (const bench of BENCHMARKS) {
 }
 
 // ---------------------------------------------------------------- report
+
+if (noLabelOnly) process.exit(0);
 
 const commit = git('rev-parse --short HEAD');
 // The paths this run imports (src/learning/zh is the Chinese work, not used here).

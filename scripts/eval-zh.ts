@@ -156,6 +156,20 @@ function runTaobao(): TaobaoResult | undefined {
   const floorThreshold = bestF1Threshold(floorScorer.score(floorPairs(valid)), yValid).threshold;
   const floor = evaluatePairs(floorScorer.score(floorPairs(test)), yTest, floorThreshold);
   log(`Taobao: floor test F1 ${pct(floor.f1)}`);
+  if (process.env['EVAL_ZH_NOLABEL_ONLY'] === '1') {
+    // Quick check of the no-label default against the floor (valid F1, test F1, record-disjoint test F1); no report.
+    const noLabelQuick = noLabelFusionScorer({ toProduct: taobaoProduct, analyzer, catalogRecords: records });
+    const floorOf = (ps: readonly LabeledPair[]) => floorScorer.score(floorPairs(ps));
+    const validF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(bestF1Threshold(score(valid), yValid).f1);
+    const testF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(test), yTest, bestF1Threshold(score(valid), yValid).threshold).f1);
+    const clusters = new Map([...readTaobaoClusters(join(TAOBAO_DIR, 'train.jsonl')), ...readTaobaoClusters(join(TAOBAO_DIR, 'val.jsonl'))]);
+    const split = recordDisjointSplit([...train, ...valid], { seed: 1, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+    const [dyv, dyt] = [labels(split.valid), labels(split.test)];
+    const disjointF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), dyt, bestF1Threshold(score(split.valid), dyv).threshold).f1);
+    log(`Taobao: valid F1 floor ${validF1(floorOf)}, no-label ${validF1(noLabelQuick.score)}`);
+    if (process.env['EVAL_ZH_TEST'] === '1') log(`Taobao: test F1 floor ${testF1(floorOf)}, no-label ${testF1(noLabelQuick.score)}; record-disjoint test floor ${disjointF1(floorOf)}, no-label ${disjointF1(noLabelQuick.score)}`);
+    return undefined;
+  }
 
   // Dense views: CEDICT-bridged GloVe SIF, and vectors trained on the Taobao titles themselves.
   let cedictTitle: ((t: string) => Float32Array | undefined) | undefined;
@@ -236,7 +250,7 @@ function runTaobao(): TaobaoResult | undefined {
   const rules = evaluateThresholdRules({ scores: finalValid, labels: yValid }, { pairs: test, scores: gb.scores });
 
   // No-label default: the records as products, scored by compareProducts with the sameProduct profile.
-  const noLabelScorer = noLabelFusionScorer({ toProduct: taobaoProduct, analyzer });
+  const noLabelScorer = noLabelFusionScorer({ toProduct: taobaoProduct, analyzer, catalogRecords: records });
   const noLabel = evaluatePairs(noLabelScorer.score(test), yTest, bestF1Threshold(noLabelScorer.score(valid), yValid).threshold);
   log(`Taobao: no-label sameProduct fusion test F1 ${pct(noLabel.f1)} (floor ${pct(floor.f1)})`);
   const overlap = sharedRecordCount(train, test);
@@ -464,6 +478,7 @@ async function runSts(): Promise<{ results: StsResult[]; vocabulary: number; sen
 
 const only = process.env['EVAL_ZH_ONLY'];
 const taobao = only === 'sts' ? undefined : runTaobao();
+if (process.env['EVAL_ZH_NOLABEL_ONLY'] === '1') process.exit(0);
 const sts = only === 'taobao' ? undefined : await runSts();
 
 // ================================================================ report

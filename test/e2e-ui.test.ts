@@ -64,6 +64,9 @@ test('search in Chinese, product cards with scores', { skip }, async () => {
   const firstTitle = await cards.first().locator('.title').textContent();
   assert.match(firstTitle ?? '', /连衣裙|dress/i);
   assert.match((await cards.first().locator('.score').textContent()) ?? '', /score \d\.\d\d/);
+  // The hit's ESCI class as a badge, its reason as the tooltip (issue #19 item 5).
+  assert.match((await cards.first().locator('.badge').getAttribute('data-class')) ?? '', /^(exact|substitute|complement|irrelevant)$/);
+  assert.ok((await cards.first().locator('.badge').getAttribute('title'))?.length);
   assert.ok((await cards.first().locator('.price').textContent())?.trim());
   await page.screenshot({ path: join(SHOTS, '1-search.png'), fullPage: false });
   // English works too, through the same box ('/' focuses it from anywhere).

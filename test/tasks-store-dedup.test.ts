@@ -57,3 +57,20 @@ test('store dedup reports progress to the end and stops on its signal', async ()
   controller.abort(createError('CANCELLED', 'stop'));
   await assert.rejects(findStoreDuplicates(engine.catalog, { signal: controller.signal }), (e: Error & { code?: string }) => e.code === 'CANCELLED');
 });
+
+test('store dedup reads each product once with its cache, and finds the same groups with a tiny one', async () => {
+  const n = await engine.store.count();
+  const whole = await findStoreDuplicates(engine.catalog);
+  // Candidates of a batch are read together and kept: every product is read from the store once.
+  assert.equal(whole.stats.productsRead, n);
+  const tiny = await findStoreDuplicates(engine.catalog, { maxRepresentations: 8 });
+  assert.ok(tiny.stats.productsRead > n, `${tiny.stats.productsRead} reads of ${n} products with a cache of 8`);
+  assert.deepEqual(pairKeys(tiny.groups), pairKeys(whole.groups));
+  assert.equal(tiny.stats.candidatePairs, whole.stats.candidatePairs);
+  await assert.rejects(findStoreDuplicates(engine.catalog, { maxRepresentations: 0 }), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT');
+});
+
+test('engine.dedup passes maxRepresentations to the store dedup', async () => {
+  const r = await engine.dedup(undefined, { maxRepresentations: 4 });
+  assert.ok((r.stats.productsRead ?? 0) > (await engine.store.count()));
+});

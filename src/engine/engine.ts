@@ -33,7 +33,7 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
-import { findStoreDuplicates } from '../tasks/store-dedup.ts';
+import { findStoreDuplicates, type StoreDedupOnlyOptions } from '../tasks/store-dedup.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
@@ -140,7 +140,11 @@ export interface Engine {
    */
   match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & ModelOption): Promise<EngineMatchResult>;
   /** Duplicate groups in a catalog; without one, in the store. With `model` the trained matcher decides. */
-  dedup(catalog?: CatalogSource, options?: Partial<Omit<MatchOptions, 'oneToOne'>> & ModelOption): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats']; issues: RecordIssue[] }>;
+  /** `maxRepresentations` bounds the representations a dedup of the store keeps in memory (`findStoreDuplicates`). */
+  dedup(
+    catalog?: CatalogSource,
+    options?: Partial<Omit<MatchOptions, 'oneToOne'>> & Partial<StoreDedupOnlyOptions> & ModelOption,
+  ): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] & { productsRead?: number }; issues: RecordIssue[] }>;
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
   /**
@@ -281,10 +285,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return { ...result, issues: [...l.issues, ...r.issues] };
     },
 
-    async dedup(source, { model, ...dedupOptions } = {}) {
+    async dedup(source, { model, maxRepresentations, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
       // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
-      if (source === undefined) return { ...(await findStoreDuplicates(catalog, options)), issues: [] };
+      if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...(maxRepresentations === undefined ? {} : { maxRepresentations }) })), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.ts';
 import { runTask, type TaskName } from './task-registry.ts';
-import { errorToMessage, type TaskThreadMessage, type TaskThreadRequest, type ThreadWork } from './task-thread.ts';
+import { errorToMessage, lowerThreadPriority, type TaskThreadMessage, type TaskThreadRequest, type ThreadWork } from './task-thread.ts';
 
 const request = workerData as TaskThreadRequest;
 const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
@@ -14,6 +14,8 @@ const post = (m: TaskThreadMessage) => parentPort!.postMessage(m);
 const PROGRESS_INTERVAL_MS = 200;
 
 let lastProgress = 0;
+// Before the engine opens: reading the tables and indexes is work the server's thread should not wait behind.
+if (request.niceness) lowerThreadPriority(request.niceness);
 try {
   const engine = await createEngine({ ...request.engine, readonly: true });
   try {

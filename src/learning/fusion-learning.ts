@@ -13,6 +13,7 @@ import { createTextAnalyzer } from '../text/text-analyzer.ts';
 import { compareProducts, computeFieldScores, fuse, profileFromWeights, type FusionProfile } from '../similarity/fusion.ts';
 import type { FieldName } from '../similarity/fields.ts';
 import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
+import { catalogStatisticsOf, type CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
 import { fitLogisticRegression, rawUnitWeights, type LogisticModel } from './logistic-regression.ts';
 import { bestF1Threshold } from './metrics.ts';
@@ -105,7 +106,13 @@ export function noLabelFusionScorer(options: {
   analyzer?: TextAnalyzer;
   denseTitle?: (record: PairRecord) => Float32Array | undefined;
   profile?: FusionProfile | 'sameProduct' | 'default';
-}): { profile: string; score(pairs: readonly LabeledPair[]): Float64Array } {
+  /**
+   * The catalog the records come from (both shops' tables, or every record of the benchmark): its
+   * document frequencies weigh the evidence as the applications' catalog index does
+   * (`catalog-statistics.ts`). Text only, never labels. Without it, no catalog statistics.
+   */
+  catalogRecords?: readonly PairRecord[];
+}): { profile: string; catalog: CatalogStatistics | undefined; score(pairs: readonly LabeledPair[]): Float64Array } {
   const analyzer = options.analyzer ?? createTextAnalyzer();
   const profile = options.profile ?? 'sameProduct';
   const cache = new WeakMap<PairRecord, ProductRepresentation>();
@@ -119,8 +126,10 @@ export function noLabelFusionScorer(options: {
     }
     return rep;
   };
+  const catalog = options.catalogRecords ? catalogStatisticsOf(options.catalogRecords.map(represent)) : undefined;
   return {
     profile: typeof profile === 'string' ? profile : profile.name,
-    score: (pairs) => Float64Array.from(pairs, (p) => compareProducts(represent(p.left), represent(p.right), { profile }).score ?? 0),
+    catalog,
+    score: (pairs) => Float64Array.from(pairs, (p) => compareProducts(represent(p.left), represent(p.right), { profile, catalog }).score ?? 0),
   };
 }

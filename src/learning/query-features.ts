@@ -190,7 +190,7 @@ const onScale = (q: Quantity): [string, number] => {
 };
 
 /** +1 when a query quantity equals one of the product's on the same scale (500ml = 0.5l), −1 when units match but no value does, 0 otherwise. */
-function quantityAgreement(query: readonly Quantity[], product: readonly Quantity[]): number {
+export function quantityAgreement(query: readonly Quantity[], product: readonly Quantity[]): number {
   let sameUnit = false;
   for (const q of query.map(onScale)) {
     for (const p of product.map(onScale)) {

@@ -441,6 +441,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         return runWorkInThread(engine, LEARNING_THREAD_MODULE, kind === 'train' ? 'trainInThread' : 'evalInThread', { input: resolved, modelPath, evalDir }, {
           signal,
           maxMemoryMb: taskJobLimits.maxMemoryMb,
+          niceness: taskJobLimits.niceness,
           onProgress: (done, total, stage) => report({ stage: stage ?? kind, done, total }),
         });
       }

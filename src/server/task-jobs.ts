@@ -28,6 +28,11 @@ export interface TaskJobLimits {
   syncMaxLabels: number;
   /** Heap cap of a job's thread, in MiB. */
   maxMemoryMb: number;
+  /**
+   * Nice value added to a job thread's OS priority (0–19, Linux): the thread answering requests is
+   * scheduled before a job's on a busy machine (`/health` within 100 ms while a dedup runs).
+   */
+  niceness: number;
 }
 
 export const DEFAULT_TASK_JOB_LIMITS = {
@@ -35,6 +40,7 @@ export const DEFAULT_TASK_JOB_LIMITS = {
   syncMaxCatalogBytes: 512 * 1024,
   syncMaxLabels: 1_000,
   maxMemoryMb: 4096,
+  niceness: 10,
 } as const satisfies TaskJobLimits;
 
 export const isLongTask = (name: TaskName): name is LongTaskName => (LONG_TASKS as readonly string[]).includes(name);
@@ -70,7 +76,7 @@ export function startTaskJob(
   return jobs.start(name, async (report, signal) => {
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
     const result = canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))
-      ? await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb })
+      ? await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness })
       : await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
     return decorate(result as object);
   });

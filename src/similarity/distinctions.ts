@@ -186,11 +186,15 @@ function titleColours(normalized: string, tokens: readonly string[], attributes:
 function readMarks(r: ProductRepresentation): ProductMarks {
   const title = r.text.title;
   const category = r.product.category ? r.product.category.normalize('NFKC').toLowerCase() : '';
-  const dimensions = dimensionValuesOf(category ? `${title.normalized} / ${category}` : title.normalized);
+  return readTextMarks(category ? `${title.normalized} / ${category}` : title.normalized, title.normalized, title.tokens, r.product.attributes, r.product.brand);
+}
+
+/** Marks of one analysed text (`dimensionText` may add the category path to what is read for dimensions). */
+function readTextMarks(dimensionText: string, normalized: string, tokens: readonly string[], attributes: Readonly<Record<string, string>> | undefined, brand: string | undefined): ProductMarks {
+  const dimensions = dimensionValuesOf(dimensionText);
   const lines = new Map<string, string>();
   const series = new Map<string, Set<string>>();
   const years: string[] = [];
-  const tokens = title.tokens;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (YEAR.test(t)) {
@@ -209,13 +213,13 @@ function readMarks(r: ProductRepresentation): ProductMarks {
   }
   return {
     dimensions,
-    colours: titleColours(title.normalized, tokens, r.product.attributes),
+    colours: titleColours(normalized, tokens, attributes),
     tokens: new Set(tokens),
     lines,
     series,
     years,
-    generations: generationsOf(title.normalized),
-    brand: r.product.brand ? brandCanonical(r.product.brand.normalize('NFKC').toLowerCase().trim()) : undefined,
+    generations: generationsOf(normalized),
+    brand: brand ? brandCanonical(brand.normalize('NFKC').toLowerCase().trim()) : undefined,
   };
 }
 
@@ -311,4 +315,47 @@ export function textDistinctions(a: string, b: string): Distinction[] {
   }
   if (conflicts.length > 0 || va.size === 0 || vb.size === 0 || [...va.keys()].some((d) => vb.has(d))) return conflicts;
   return [distinction('variant', 'attribute', [...va.keys()], [...vb.keys()])];
+}
+
+/**
+ * Each dimension's values without those broader than another one named (jeans in a category path
+ * 服饰/裤装 are trousers, not "clothing", which would agree with a query for a T-shirt).
+ */
+function narrowestValues(values: DimensionValues): DimensionValues {
+  return new Map([...values].map(([dimension, vs]) => [dimension, vs.filter((v) => !vs.some((w) => BROADER.get(w) === v))]));
+}
+
+/** A query as `queryDistinctions` reads it: the analyser's normalised text and tokens. */
+export interface QueryText {
+  normalized: string;
+  tokens: readonly string[];
+}
+
+/**
+ * What the query asks for that the product is not: the values the query names (product type, gender,
+ * colour, model line, series, year, generation, brand) against the product's. Unlike
+ * `productDistinctions`, a value the query leaves out is no difference (a query for `连衣裙` does not
+ * exclude red dresses), except the model line, whose absence is a value (`iphone 15` is not
+ * `iphone 15 pro` once both name 15). `a` is the query's side, `b` the product's.
+ */
+export function queryDistinctions(query: QueryText, product: ProductRepresentation): Distinction[] {
+  const mq = readTextMarks(query.normalized, query.normalized, query.tokens, undefined, undefined);
+  const mp = marksOf(product);
+  const out = [
+    ...dimensionConflicts(mq.dimensions, narrowestValues(mp.dimensions)),
+    ...listConflict('colour', mq.colours, mp.colours),
+    ...modelLineConflicts(mq, mp),
+    ...seriesConflicts(mq, mp),
+    ...listConflict('year', mq.years, mp.years),
+    ...listConflict('generation', mq.generations, mp.generations),
+  ];
+  // A brand the query names that the product's brand, title and category do not (iphone names
+  // Apple: a case "for iPhone 15" holds it in its title).
+  const wanted = textDimensionValuesOf(query.normalized).get('brand');
+  if (wanted && product.product.brand) {
+    const p = product.product;
+    const has = textDimensionValuesOf([p.brand, product.text.title.normalized, p.category ?? ''].join(' / ').normalize('NFKC').toLowerCase()).get('brand') ?? [];
+    if (!wanted.some((b) => has.includes(b))) out.push(distinction('variant', 'brand', [...wanted], has.length > 0 ? [...has] : [p.brand!]));
+  }
+  return out;
 }

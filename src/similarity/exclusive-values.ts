@@ -19,6 +19,11 @@ export interface ExclusiveValue {
   readonly priority?: number;
   /** A broader value this one is a kind of (a laptop is a computer): the two never conflict. */
   readonly within?: string;
+  /**
+   * Values this one is used with (a case with a phone): different things, but a complement of each
+   * other rather than unrelated (the ESCI scheme's "complement"; `usedWithValues`).
+   */
+  readonly usedWith?: readonly string[];
 }
 
 export interface ExclusiveDimension {
@@ -48,12 +53,12 @@ export const EXCLUSIVE_DIMENSIONS: readonly ExclusiveDimension[] = Object.freeze
       { value: 'fitnessBand', terms: ['手环', 'fitness band', 'fitness tracker'] },
       { value: 'camera', terms: ['相机', '摄像机', '单反', '微单', '卡片机', 'camera', 'camcorder'] },
       { value: 'tv', terms: ['电视机', '电视', 'television', 'tv'] },
-      { value: 'case', priority: ACCESSORY, terms: ['手机壳', '保护壳', '保护套', '手机套', 'phone case', 'case', 'cover case'] },
-      { value: 'screenProtector', priority: ACCESSORY, terms: ['钢化膜', '贴膜', '保护膜', '手机膜', '屏幕膜', 'screen protector', 'tempered glass'] },
-      { value: 'charger', priority: ACCESSORY, terms: ['充电器', '充电头', '电源适配器', 'charger', 'power adapter', 'wall adapter'] },
-      { value: 'powerBank', priority: ACCESSORY, terms: ['充电宝', '移动电源', 'power bank', 'powerbank', 'portable charger'] },
-      { value: 'cable', priority: ACCESSORY, terms: ['数据线', '充电线', 'cable'] },
-      { value: 'strap', priority: ACCESSORY, terms: ['表带', 'watch band', 'strap'] },
+      { value: 'case', priority: ACCESSORY, usedWith: ['phone', 'tablet'], terms: ['手机壳', '保护壳', '保护套', '手机套', 'phone case', 'case', 'cover case'] },
+      { value: 'screenProtector', priority: ACCESSORY, usedWith: ['phone', 'tablet', 'watch', 'laptop', 'monitor'], terms: ['钢化膜', '贴膜', '保护膜', '手机膜', '屏幕膜', 'screen protector', 'tempered glass'] },
+      { value: 'charger', priority: ACCESSORY, usedWith: ['phone', 'tablet', 'laptop', 'watch', 'headphones', 'camera', 'powerBank'], terms: ['充电器', '充电头', '电源适配器', 'charger', 'power adapter', 'wall adapter'] },
+      { value: 'powerBank', priority: ACCESSORY, usedWith: ['phone', 'tablet', 'headphones', 'watch', 'laptop'], terms: ['充电宝', '移动电源', 'power bank', 'powerbank', 'portable charger'] },
+      { value: 'cable', priority: ACCESSORY, usedWith: ['phone', 'tablet', 'laptop', 'monitor', 'headphones', 'camera', 'charger', 'powerBank'], terms: ['数据线', '充电线', 'cable'] },
+      { value: 'strap', priority: ACCESSORY, usedWith: ['watch', 'fitnessBand'], terms: ['表带', 'watch band', 'strap'] },
       { value: 'clothing', terms: ['衣服', '服装', '服饰', 'clothes', 'clothing', 'apparel'] },
       { value: 'dress', within: 'clothing', terms: ['连衣裙', 'dress'] },
       { value: 'skirt', within: 'clothing', terms: ['半身裙', 'skirt'] },
@@ -61,9 +66,9 @@ export const EXCLUSIVE_DIMENSIONS: readonly ExclusiveDimension[] = Object.freeze
       { value: 'outerwear', within: 'clothing', terms: ['羽绒服', '外套', '夹克', '大衣', '风衣', 'down jacket', 'jacket', 'coat', 'parka'] },
       { value: 'trousers', within: 'clothing', terms: ['牛仔裤', '裤子', '长裤', '短裤', '休闲裤', 'jeans', 'pants', 'trousers', 'shorts'] },
       { value: 'shoes', terms: ['运动鞋', '跑步鞋', '篮球鞋', '板鞋', '跑鞋', '皮鞋', '鞋子', 'shoes', 'shoe', 'sneakers', 'sneaker', 'trainers', 'boots'] },
-      { value: 'beddingSet', terms: ['四件套', '三件套', '床单', '被套', 'bedding set', 'bed sheet', 'sheet set', 'duvet cover'] },
-      { value: 'duvet', terms: ['蚕丝被', '羽绒被', '被芯', '被子', '春秋被', 'duvet', 'quilt', 'comforter'] },
-      { value: 'pillow', terms: ['枕头', '枕芯', '羽绒枕', 'pillow'] },
+      { value: 'beddingSet', usedWith: ['duvet', 'pillow'], terms: ['四件套', '三件套', '床单', '被套', 'bedding set', 'bed sheet', 'sheet set', 'duvet cover'] },
+      { value: 'duvet', usedWith: ['beddingSet', 'pillow'], terms: ['蚕丝被', '羽绒被', '被芯', '被子', '春秋被', 'duvet', 'quilt', 'comforter'] },
+      { value: 'pillow', usedWith: ['beddingSet', 'duvet'], terms: ['枕头', '枕芯', '羽绒枕', 'pillow'] },
       { value: 'bottle', terms: ['保温杯', '水杯', '杯子', '保温壶', 'insulated bottle', 'water bottle', 'tumbler', 'mug', 'bottle', 'cup'] },
       { value: 'riceCooker', terms: ['电饭煲', '电饭锅', 'rice cooker'] },
       { value: 'cooktop', terms: ['电磁炉', 'induction cooktop', 'cooktop', 'induction cooker'] },
@@ -154,6 +159,32 @@ export const EXCLUSIVE_DIMENSIONS: readonly ExclusiveDimension[] = Object.freeze
     ],
   },
 ]);
+
+const USED_WITH: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const out = new Map<string, Set<string>>();
+  const add = (a: string, b: string) => {
+    let set = out.get(a);
+    if (!set) out.set(a, (set = new Set()));
+    set.add(b);
+  };
+  for (const dimension of EXCLUSIVE_DIMENSIONS) {
+    for (const v of dimension.values) {
+      for (const other of v.usedWith ?? []) {
+        add(v.value, other);
+        add(other, v.value);
+      }
+    }
+  }
+  return out;
+})();
+
+/**
+ * Whether two values are used together (either lists the other in `usedWith`): a phone case and a
+ * phone, a charger and a laptop. The relation is symmetric.
+ */
+export function usedWithValues(a: string, b: string): boolean {
+  return USED_WITH.get(a)?.has(b) ?? false;
+}
 
 /**
  * Product lines that name their brand (an `iPhone` tag is about Apple), for short texts such as

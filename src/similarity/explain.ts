@@ -58,7 +58,8 @@ export function formatExplanation(
   const lines: string[] = [];
   const head = isSimilarityResult(result) ? `${result.a} ↔ ${result.b}  ` : '';
   const total = result.score === undefined ? 'no score (every weighted field is missing)' : `score ${result.score.toFixed(3)}`;
-  lines.push(`${head}${total}  profile ${result.profile}  coverage ${Math.round(result.coverage * 100)}%`);
+  const confidence = result.confidence !== undefined && Math.abs(result.confidence - result.coverage) > 1e-9 ? `  confidence ${Math.round(result.confidence * 100)}%` : '';
+  lines.push(`${head}${total}  profile ${result.profile}  coverage ${Math.round(result.coverage * 100)}%${confidence}`);
   const nameWidth = Math.max(5, ...result.fields.map((f) => f.field.length));
   lines.push(`  ${'field'.padEnd(nameWidth)} ${'score'.padEnd(o.barWidth + 2 + o.digits + 1)} × weight = contribution   (w: profile weight before renormalising)`);
   for (const f of result.fields) {
@@ -67,7 +68,8 @@ export function formatExplanation(
       lines.push(`  ${name} ${'·'.repeat(o.barWidth)} missing (weight ${n(f.weight)} renormalised away)`);
       continue;
     }
-    const reweighted = Math.abs(f.normalizedWeight - f.weight) > 1e-9 ? ` (w ${n(f.weight)})` : '';
+    const weighed = f.weightFactor !== undefined ? `, × ${n(f.weightFactor)} for common evidence` : '';
+    const reweighted = Math.abs(f.normalizedWeight - f.weight) > 1e-9 ? ` (w ${n(f.weight)}${weighed})` : '';
     const ev = o.evidence && f.evidence?.summary ? `   ${clip(f.evidence.summary, o.maxEvidenceLength)}` : '';
     const factor = result.conflictFactor !== 1 ? ` × ${n(result.conflictFactor)}` : '';
     lines.push(`  ${name} ${scoreBar(f.score, o.barWidth)} ${n(f.score)} × ${n(f.normalizedWeight)}${factor} = ${n(f.contribution)}${reweighted}${ev}`);
@@ -106,6 +108,8 @@ export interface ExplanationFieldJSON {
   field: string;
   score: number | null;
   weight: number;
+  /** Present when the evidence's strength changed the weight (`FieldContribution.weightFactor`). */
+  weightFactor?: number;
   normalizedWeight: number;
   contribution: number;
   missing: boolean;
@@ -118,6 +122,8 @@ export interface ExplanationJSON {
   score: number | null;
   profile: string;
   coverage: number;
+  /** How much evidence the score rests on (`FusionResult.confidence`); absent in older answers. */
+  confidence?: number;
   fields: ExplanationFieldJSON[];
   missingFields: string[];
   /** Identity conflicts found, and the factor they applied to every contribution (1 when none). */
@@ -135,10 +141,12 @@ export function explanationToJSON(result: FusionResult | SimilarityResult): Expl
     score: result.score ?? null,
     profile: result.profile,
     coverage: result.coverage,
+    confidence: result.confidence,
     fields: result.fields.map((f) => ({
       field: f.field,
       score: f.score ?? null,
       weight: f.weight,
+      ...(f.weightFactor !== undefined ? { weightFactor: f.weightFactor } : {}),
       normalizedWeight: f.normalizedWeight,
       contribution: f.contribution,
       missing: f.missing,
@@ -162,6 +170,7 @@ export function explanationFromJSON(e: ExplanationJSON): FusionResult | Similari
     score: e.score ?? undefined,
     profile: e.profile,
     coverage: e.coverage,
+    confidence: e.confidence ?? e.coverage,
     missingFields: e.missingFields.filter(isFieldName),
     conflicts: e.conflicts ?? [],
     conflictFactor: e.conflictFactor ?? 1,
@@ -172,6 +181,7 @@ export function explanationFromJSON(e: ExplanationJSON): FusionResult | Similari
         field: f.field,
         score: f.score ?? undefined,
         weight: f.weight,
+        ...(f.weightFactor !== undefined ? { weightFactor: f.weightFactor } : {}),
         normalizedWeight: f.normalizedWeight,
         contribution: f.contribution,
         missing: f.missing,

@@ -14,3 +14,4 @@ export * from './field-similarities/attributes.ts';
 export * from './field-similarities/text.ts';
 export * from './field-similarities/image.ts';
 export * from './field-similarities/quantities.ts';
+export * from './catalog-statistics.ts';

@@ -8,7 +8,8 @@ import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
 import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
-import { compareProducts, profileFromWeights, type SimilarityResult } from '../similarity/fusion.ts';
+import { compareProducts, type SimilarityResult } from '../similarity/fusion.ts';
+import { QUERY_RERANK_PROFILE } from './query-rerank-profile.ts';
 import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
 import { explainRanker, rankerScore, type RankerExplanation, type RankerModel } from '../learning/ranker.ts';
 import { rankingFeatures, rankingQuery, resolveRanker } from './ranker-features.ts';
@@ -20,6 +21,8 @@ import { createStageTimer, type StageTimings } from './stage-timer.ts';
 import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
 import { hasHanToken } from '../text/han-ngrams.ts';
+import { applySplits, splitRunTogetherWords, type RunTogetherSplit } from './query-rewrite.ts';
+import { classifyRelevance, type RelevanceCheck, type RelevanceClass } from './relevance-class.ts';
 
 /** Scores (query, text) pairs; a cross-encoder from the transformer encoders fits this. */
 export interface PairScorer {
@@ -68,6 +71,11 @@ export interface SearchOptions {
    * (docs/benchmarks/learning-to-rank.md, ranker-latency.md).
    */
   rankerTop: number;
+  /**
+   * Split a query word no product holds into words products do (`ipadcase` → `ipad case`,
+   * `splitRunTogetherWords`); queries without Chinese words only.
+   */
+  splitWords: boolean;
   /** Softmax temperature over final scores: lower is peakier. */
   temperature: number;
   explain: boolean;
@@ -102,20 +110,14 @@ export const DEFAULT_SEARCH_OPTIONS = {
   },
   ranker: undefined,
   rankerTop: 100,
+  splitWords: true,
   temperature: 0.1,
   explain: true,
   timings: false,
 } as const satisfies Omit<SearchOptions, 'query'>;
 
-/**
- * The field-wise reranker's profile: what a query can say about a product is its words, their
- * meaning, its model numbers and quantities (brand and category are words of the query too).
- */
-export const QUERY_RERANK_PROFILE = profileFromWeights(
-  'query',
-  { titleDense: 0.35, titleLexical: 0.35, modelNumber: 0.2, quantities: 0.1 },
-  { description: 'query ↔ product: title meaning and words, model numbers, quantities', source: 'built-in' },
-);
+/** The field-wise reranker's profile (query-rerank-profile.ts). */
+export { QUERY_RERANK_PROFILE } from './query-rerank-profile.ts';
 
 
 export interface SearchHit {
@@ -128,6 +130,12 @@ export interface SearchHit {
   relevance: number;
   /** What `relevance` is computed from. */
   evidence: RelevanceEvidence;
+  /**
+   * The ESCI class (relevance-class.ts): the product asked for, a substitute, a complement (a case
+   * for the phone asked for) or irrelevant; `relevanceCheck` says which check decided and why.
+   */
+  relevanceClass: RelevanceClass;
+  relevanceCheck: { check: RelevanceCheck; reason: string };
   /** Softmax of `score` over the returned hits: a share among them, not a relevance (the top hit of a query nothing matches gets most of it). */
   probability: number;
   sources: { keywordRank?: number; keywordScore?: number; characterRank?: number; characterScore?: number; denseRank?: number; denseSimilarity?: number; modelNumber?: { code: string; edits: number } };
@@ -140,7 +148,7 @@ export interface SearchHit {
 
 export interface SearchResult {
   query: string;
-  analyzed: { tokens: string[]; modelNumbers: string[] };
+  analyzed: { tokens: string[]; modelNumbers: string[]; splits?: RunTogetherSplit[] };
   fusion: SearchFusion;
   rerank: SearchRerank;
   hits: SearchHit[];
@@ -198,7 +206,7 @@ export async function searchProducts(
   options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>,
   crossEncoder?: PairScorer,
 ): Promise<SearchResult> {
-  const analyzed = index.analyzer.analyze(options.query);
+  let analyzed = index.analyzer.analyze(options.query);
   // Precedence: defaults, their Chinese overrides (for a Chinese query), the caller's options, the caller's Chinese overrides.
   const isChinese = hasHanToken(analyzed.tokens);
   const chineseDefaults: ChineseQueryOptions = isChinese ? DEFAULT_SEARCH_OPTIONS.chineseQueries : {};
@@ -221,6 +229,10 @@ export async function searchProducts(
   if (opts.rerank === 'cross-encoder' && !crossEncoder) {
     throw createError('ENCODER_UNAVAILABLE', 'rerank "cross-encoder" needs a cross-encoder model (configure crossEncoder)', { field: 'rerank' });
   }
+  // What the retrievers look for: the query, with run-together words split (`ipadcase` → `ipad case`).
+  const splits = !isChinese && opts.splitWords ? await splitRunTogetherWords(analyzed.tokens, (tokens) => index.documentFrequencies(tokens)) : [];
+  const searchText = splits.length > 0 ? applySplits(analyzed.normalized, splits) : opts.query;
+  if (splits.length > 0) analyzed = index.analyzer.analyze(searchText);
   // Read (and checked) before any retrieval: a bad ranker file fails fast.
   const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
   const timer = createStageTimer(opts.timings);
@@ -229,7 +241,7 @@ export async function searchProducts(
   // Chinese words also as character n-grams: a query segmented unlike the title still matches.
   const characters = opts.weights.characters > 0 ? await index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
   timer.lap('retrieve keyword');
-  const queryVector = await index.encodeText(opts.query);
+  const queryVector = await index.encodeText(searchText);
   timer.lap('encode query');
   const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
   timer.lap('retrieve dense');
@@ -304,7 +316,7 @@ export async function searchProducts(
     const top = ranked.slice(0, opts.rankerTop);
     const reps = await index.representHits(top);
     const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
-    const query = await rankingQuery(index, opts.query, { analyzed, vector: queryVector });
+    const query = await rankingQuery(index, searchText, { analyzed, vector: queryVector });
     const rows = await rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
     present.forEach(({ c, rep }, i) => {
       products.set(c.id, rep.product);
@@ -322,10 +334,10 @@ export async function searchProducts(
     let rerankScores: number[];
     if (opts.rerank === 'cross-encoder') {
       await readProducts(top.map((c) => c.id));
-      rerankScores = await crossEncoder!.score(opts.query, top.map((c) => productOf(c.id)?.title ?? ''));
+      rerankScores = await crossEncoder!.score(searchText, top.map((c) => productOf(c.id)?.title ?? ''));
     } else {
       // The query's analysis above is the query product's title analysis.
-      const queryRep = representProduct({ id: '<query>', title: opts.query, tags: [], images: [], attributes: {} }, index.analyzer, {
+      const queryRep = representProduct({ id: '<query>', title: searchText, tags: [], images: [], attributes: {} }, index.analyzer, {
         text: { title: analyzed },
         dense: { title: queryVector },
       });
@@ -367,13 +379,17 @@ export async function searchProducts(
       denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
     };
   };
-  const hits = kept.map((c, i) => {
+  const hits = kept.map((c, i): SearchHit => {
     const evidence = evidenceOf(c, i);
+    const relevance = calibratedRelevance(evidence);
+    const typed = classifyRelevance(analyzed, keptReps[i], evidence, relevance);
     return {
     product: summarizeProduct(productOf(c.id)!),
     score: c.score,
-    relevance: calibratedRelevance(evidence),
+    relevance,
     evidence,
+    relevanceClass: typed.relevanceClass,
+    relevanceCheck: { check: typed.check, reason: typed.reason },
     probability: probabilities[i]!,
     sources: c.sources,
     fusedScore: c.fusedScore,
@@ -387,7 +403,7 @@ export async function searchProducts(
   const timings = timer.result();
   return {
     query: opts.query,
-    analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers },
+    analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers, ...(splits.length > 0 ? { splits } : {}) },
     fusion: opts.fusion,
     rerank: ranker ? 'ranker' : opts.rerank,
     hits,

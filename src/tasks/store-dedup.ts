@@ -11,7 +11,14 @@
  * pair found from both sides is scored from the first), and pairs above the threshold are grouped,
  * best first, unless a conflict keeps two groups apart (`groupPairsWithCannotLinks`). Products are read in
  * batches of `STORE_DEDUP_BATCH`; between batches the event loop gets a turn, progress is reported
- * and the signal checked. Memory: the candidate list of every product (about 3 × blockK integers).
+ * and the signal checked.
+ *
+ * Store reads: a batch's products are blocked first, then the candidates of the whole batch that are
+ * not in memory are read in one store read, and scored. Representations stay in a least-recently-used
+ * cache of `maxRepresentations` (a product is a candidate of ~10 others, scattered over the scan):
+ * reading each candidate again from its random row was most of the time at 30k products (16.3 ms per
+ * product, 4.3 with the cache and the batched reads). Memory: the candidate list of every product
+ * (about 3 × blockK integers) and the cache (a few KiB per representation).
  */
 import { createError } from '../errors.ts';
 import { compareProducts } from '../similarity/fusion.ts';
@@ -27,7 +34,18 @@ import { rarestTokens } from './similar.ts';
 /** Products read, blocked and scored between two turns of the event loop. */
 export const STORE_DEDUP_BATCH = 256;
 
-export type StoreDedupOptions = Pick<MatchOptions, 'blockK' | 'threshold' | 'profile' | 'scorer' | 'onProgress' | 'signal'>;
+export interface StoreDedupOnlyOptions {
+  /**
+   * Most product representations kept in memory during the scan (least recently used leave first).
+   * 200k hold a 100k-product store whole (~1.4 GiB peak with the indexes); a larger store reads a
+   * candidate again when it left the cache.
+   */
+  maxRepresentations: number;
+}
+
+export const DEFAULT_STORE_DEDUP_OPTIONS = { maxRepresentations: 200_000 } as const satisfies StoreDedupOnlyOptions;
+
+export type StoreDedupOptions = Pick<MatchOptions, 'blockK' | 'threshold' | 'profile' | 'scorer' | 'onProgress' | 'signal'> & StoreDedupOnlyOptions;
 
 export interface StoreDedupResult {
   groups: DuplicateGroup[];
@@ -36,6 +54,58 @@ export interface StoreDedupResult {
     keptApart: number;
     /** Candidates per source, summed over products (before pairs found twice are dropped). */
     candidates: { dense: number; keyword: number; modelNumber: number };
+    /** Products read from the store (a product read again after it left the cache counts again). */
+    productsRead: number;
+  };
+}
+
+/**
+ * Representations by id, least recently used first out: `Map` keeps insertion order, so a hit is
+ * moved to the end and the first key is the one to drop.
+ */
+export function createRepresentationCache(index: CatalogIndex, capacity: number) {
+  const cache = new Map<string, ProductRepresentation>();
+  let read = 0;
+  const put = (id: string, r: ProductRepresentation) => {
+    cache.set(id, r);
+    if (cache.size > capacity) cache.delete(cache.keys().next().value!);
+  };
+  return {
+    get size() {
+      return cache.size;
+    },
+    /** Products read from the store so far. */
+    get read() {
+      return read;
+    },
+    /** Representations aligned with `hits`; those not cached are read in one store read. */
+    async get(hits: readonly { id: string; key?: number | undefined }[]): Promise<(ProductRepresentation | undefined)[]> {
+      const missing: { id: string; key?: number | undefined }[] = [];
+      const seen = new Set<string>();
+      for (const h of hits) {
+        const r = cache.get(h.id);
+        if (r) {
+          cache.delete(h.id);
+          cache.set(h.id, r);
+        } else if (!seen.has(h.id)) {
+          seen.add(h.id);
+          missing.push(h);
+        }
+      }
+      const fetched = new Map<string, ProductRepresentation>();
+      if (missing.length > 0) {
+        const reps = await index.representHits(missing);
+        read += missing.length;
+        missing.forEach((h, i) => {
+          const r = reps[i];
+          if (r) fetched.set(h.id, r);
+        });
+      }
+      // Cached after all hits are looked up: a read block larger than the cache still answers whole.
+      const out = hits.map((h) => cache.get(h.id) ?? fetched.get(h.id));
+      for (const [id, r] of fetched) put(id, r);
+      return out;
+    },
   };
 }
 
@@ -54,9 +124,12 @@ function holds(sorted: Int32Array, x: number): boolean {
 }
 
 export async function findStoreDuplicates(index: CatalogIndex, options: Partial<StoreDedupOptions> = {}): Promise<StoreDedupResult> {
-  const opts: StoreDedupOptions = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  const opts: StoreDedupOptions = { ...DEFAULT_MATCH_OPTIONS, ...DEFAULT_STORE_DEDUP_OPTIONS, ...options };
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
     throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
+  }
+  if (!(Number.isInteger(opts.maxRepresentations) && opts.maxRepresentations >= 1)) {
+    throw createError('INVALID_ARGUMENT', `maxRepresentations must be a positive integer, got ${opts.maxRepresentations}`, { field: 'maxRepresentations' });
   }
   const profile = resolveProfile(opts.profile);
   // Every product's key, id and canonical model numbers, in key order: the order of the scan, and the lookup.
@@ -65,6 +138,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   const ordinalOf = new Map<string, number>();
   products.forEach((p, i) => ordinalOf.set(p.id, i));
   const codes = createModelNumberLookup(products);
+  const reps = createRepresentationCache(index, opts.maxRepresentations);
   /** Each scanned product's candidates (ordinals, sorted): a later product skips a pair found from here. */
   const candidatesOf: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(n);
   const kept: { a: number; b: number; score: number }[] = [];
@@ -77,9 +151,11 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   for (let start = 0; start < n; start += STORE_DEDUP_BATCH) {
     opts.signal?.throwIfAborted();
     const batch = products.slice(start, start + STORE_DEDUP_BATCH);
-    const reps = await index.representHits(batch);
+    const batchReps = await reps.get(batch);
+    // Blocking of the whole batch first, so the candidates of all its products are read at once.
+    const toScoreOf: { id: string; key?: number }[][] = [];
     for (let b = 0; b < batch.length; b++) {
-      const rep = reps[b];
+      const rep = batchReps[b];
       if (!rep) continue;
       const i = start + b;
       const self = rep.product.id;
@@ -97,15 +173,26 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
       let fromCodes = 0;
       for (const h of codeHits) {
         if (fromCodes >= opts.blockK) break;
-        if (add({ id: h.id })) fromCodes += 1;
+        const j = ordinalOf.get(h.id);
+        if (j !== undefined && add(products[j]!)) fromCodes += 1;
       }
       found.modelNumber += fromCodes;
 
-      const mine = Int32Array.from(hits.keys()).sort();
-      candidatesOf[i] = mine;
-      // An unordered pair once: skip a product scanned earlier that already had this one as a candidate.
-      const toScore = [...hits].filter(([j]) => j > i || !holds(candidatesOf[j] ?? new Int32Array(0), i)).map(([, h]) => h);
-      const candidates = (await index.representHits(toScore)).filter((c): c is ProductRepresentation => c !== undefined);
+      candidatesOf[i] = Int32Array.from(hits.keys()).sort();
+      // An unordered pair once: skip a product scanned earlier that already had this one as a
+      // candidate (every product before this one in the batch is blocked already).
+      toScoreOf[b] = [...hits].filter(([j]) => j > i || !holds(candidatesOf[j] ?? new Int32Array(0), i)).map(([, h]) => h);
+    }
+    const flat = toScoreOf.flatMap((t) => t ?? []);
+    const candidateReps = await reps.get(flat);
+    let offset = 0;
+    for (let b = 0; b < batch.length; b++) {
+      const rep = batchReps[b];
+      const toScore = toScoreOf[b];
+      if (!rep || !toScore) continue;
+      const i = start + b;
+      const candidates = candidateReps.slice(offset, offset + toScore.length).filter((c): c is ProductRepresentation => c !== undefined);
+      offset += toScore.length;
       candidatePairs += candidates.length;
       const fused = candidates.map((candidate) => compareProducts(rep, candidate, { profile }));
       const probabilities = opts.scorer && candidates.length > 0 ? await opts.scorer.probability(candidates.map((c) => ({ left: rep.product, right: c.product }))) : undefined;
@@ -123,13 +210,13 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   }
 
   const idOf = (i: number) => products[i]!.id;
-  // Grouping asks synchronously whether two members conflict: the kept pairs' products are represented first.
+  // Grouping asks synchronously whether two members conflict: the kept pairs' products are looked up first.
   const inPairs = [...new Set(kept.flatMap((p) => [p.a, p.b]))];
   const repOf = new Map<number, ProductRepresentation | undefined>();
   for (let i = 0; i < inPairs.length; i += STORE_DEDUP_BATCH) {
     const ordinals = inPairs.slice(i, i + STORE_DEDUP_BATCH);
-    const reps = await index.representIds(ordinals.map(idOf));
-    ordinals.forEach((o, r) => repOf.set(o, reps[r]));
+    const got = await reps.get(ordinals.map((o) => products[o]!));
+    ordinals.forEach((o, r) => repOf.set(o, got[r]));
   }
   const cannotLink = (a: number, b: number): boolean => {
     const key = pairKey(a, b);
@@ -168,6 +255,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
       scorer: opts.scorer?.name ?? `fused profile ${profile.name}`,
       keptApart: keptApart.length,
       candidates: found,
+      productsRead: reps.read,
     },
   };
 }

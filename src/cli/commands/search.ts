@@ -48,7 +48,15 @@ export const searchCommand: CliCommand = {
         if (result.noGoodMatch) {
           ctx.out(`no good match: best relevance ${result.bestRelevance.toFixed(2)} < ${result.noGoodMatchBelow}; the nearest products:`);
         }
-        ctx.out(rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'relevance / found by', (i) => `${result.hits[i]!.relevance.toFixed(2)} ${via(i)}`));
+        ctx.out(
+          rankedTable(result.hits.map((h) => ({ product: h.product, score: h.score })), 'relevance / class / found by', (i) => {
+            const hit = result.hits[i]!;
+            return `${hit.relevance.toFixed(2)} ${hit.relevanceClass} ${via(i)}`;
+          }),
+        );
+        // Why a hit is not the product asked for (a complement, a substitute, irrelevant).
+        const why = result.hits.flatMap((h, i) => (h.relevanceClass === 'exact' ? [] : [`${i + 1}. ${h.relevanceClass} (${h.relevanceCheck.check}): ${h.relevanceCheck.reason}`]));
+        if (why.length > 0) ctx.out(why.join('\n'));
         const n = parseInteger(o.explain, '--explain') ?? 0;
         if (n > 0) ctx.out(`\n${result.rerank === 'ranker' ? rankerExplanations(result.hits, n) : explanations(result.hits, n)}`);
         if (result.timings) ctx.out(`\n${timingsLine(result.timings)}`);

@@ -39,7 +39,7 @@ async function searchPage(params) {
       : h('p', { class: 'count', lang: 'en' }, `${r.hits.length} results for `, h('q', { lang: langOf(q) }, q));
     results.replaceChildren(
       summary,
-      h('div', { class: `grid${r.noGoodMatch ? ' nearest' : ''}` }, r.hits.map((hit) => productCard(hit.product, { score: hit.score, relevance: hit.relevance }))));
+      h('div', { class: `grid${r.noGoodMatch ? ' nearest' : ''}` }, r.hits.map((hit) => productCard(hit.product, { score: hit.score, relevance: hit.relevance, relevanceClass: hit.relevanceClass, relevanceReason: hit.relevanceCheck?.reason }))));
     say(r.noGoodMatch ? 'no good match' : `${r.hits.length} results`);
   } catch (e) {
     results.replaceChildren(errorBox(e));

@@ -50,8 +50,11 @@ function productImage(id) {
   return img;
 }
 
-/** A product card: image, title, brand, price, score; links to the product page. */
-export function productCard(p, { score, relevance, extra, link = true } = {}) {
+/** What a search hit's ESCI class says to a shopper (the badge text); its reason is the badge's tooltip. */
+const RELEVANCE_CLASS_LABELS = { exact: 'match', substitute: 'substitute', complement: 'goes with it', irrelevant: 'not related' };
+
+/** A product card: image, title, brand, price, score, the hit's relevance class badge; links to the product page. */
+export function productCard(p, { score, relevance, relevanceClass, relevanceReason, extra, link = true } = {}) {
   const title = h('span', { class: 'title', lang: langOf(p.title) }, p.title);
   const img = p.image ? productImage(p.id) : h('div', { class: 'noimg', 'aria-hidden': 'true' }, '□');
   return h(
@@ -64,6 +67,7 @@ export function productCard(p, { score, relevance, extra, link = true } = {}) {
         p.brand ? h('span', { class: 'brand', lang: langOf(p.brand) }, p.brand) : null,
         h('span', { class: 'price' }, money(p)),
         p.inStock === false ? h('span', { class: 'oos', lang: 'en' }, 'out of stock') : null),
+      relevanceClass ? h('span', { class: `badge rc-${relevanceClass}`, lang: 'en', 'data-class': relevanceClass, title: relevanceReason }, RELEVANCE_CLASS_LABELS[relevanceClass] || relevanceClass) : null,
       score !== undefined ? h('div', { class: 'score', lang: 'en' }, `score ${fmt(score)}`, relevance !== undefined ? ` · relevance ${Math.round(relevance * 100)}%` : '') : null,
       extra || null),
   );
