@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { parseWdcProductPairs, type LabeledPair } from '../src/learning/pairs.ts';
 import { recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
-import { calibrate, calibrateAll, decideByRules, fitIsotonic, fitPlatt, oneToOneAssignment } from '../src/learning/calibration.ts';
+import { calibrate, calibrateAll, chooseThresholdRule, decideByRules, fitIsotonic, fitPlatt, oneToOneAssignment } from '../src/learning/calibration.ts';
 import { readTaobaoClusters, readTaobaoPairs } from '../src/learning/zh/taobao.ts';
 import { zScoreFusion } from '../src/learning/unsupervised-fusion.ts';
 
@@ -122,6 +122,29 @@ test('one-to-one assignment keeps only the best pair of each record', () => {
   const rules = decideByRules({ scores: [0.1, 0.2, 0.8, 0.9], labels: [0, 0, 1, 1] }, { scores: [0.9, 0.8, 0.85, 0.3], pairs });
   assert.deepEqual([...rules['1:1 assignment']], [1, 0, 0, 0]);
   assert.deepEqual([...rules['max-F1 on valid']], [1, 1, 1, 0]);
+});
+
+test('the threshold rule is chosen on valid alone: 1:1 when each record has one match among close decoys, else max-F1', () => {
+  // Each left record: its match scores 0.6–0.87, its two decoys 0.1 and 0.2 lower. A single threshold
+  // cannot tell them apart across records (some matches score below other records' decoys); one-to-one can.
+  const pairs: LabeledPair[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const top = 0.6 + (i % 10) * 0.03;
+    pairs.push({ left: rec(`l${i}`), right: rec(`m${i}`), leftId: `l${i}`, rightId: `m${i}`, label: 1 });
+    scores.push(top);
+    for (const d of [1, 2]) {
+      pairs.push({ left: rec(`l${i}`), right: rec(`d${i}-${d}`), leftId: `l${i}`, rightId: `d${i}-${d}`, label: 0 });
+      scores.push(top - 0.1 * d);
+    }
+  }
+  const choice = chooseThresholdRule({ pairs, scores });
+  assert.equal(choice.rule, '1:1 assignment', JSON.stringify(choice.validF1));
+  assert.ok(choice.validF1['1:1 assignment'] > choice.validF1['max-F1 on valid']);
+  // Separable scores, no structure: every rule is perfect, and the tie goes to max-F1.
+  const easy = pairs.map((p, i) => ({ ...p, leftId: `e${i}`, rightId: `f${i}` }));
+  const separated = easy.map((p) => (p.label === 1 ? 0.9 : 0.1));
+  assert.equal(chooseThresholdRule({ pairs: easy, scores: separated }).rule, 'max-F1 on valid');
 });
 
 const TAOBAO = new URL('../../shared/datasets/zh-product-matching/', import.meta.url).pathname;

@@ -104,10 +104,3 @@ test('the model file knows its training pairs, so an evaluation can say it score
   assert.equal(pairsSeenInTraining(matcher.model, [pair('b2', 'a2', 0)]), 1);
   assert.equal(pairsSeenInTraining(matcher.model, [pair('x', 'y', 0)]), 0);
 });
-
-test('server jobs build the same pair records as the CLI and the applications', async () => {
-  const { pairRecordLookup } = await import('../src/server/learning-jobs.ts');
-  const products = (await loadCatalog('data/shop-b.jsonl')).products;
-  const lookup = await pairRecordLookup({ engine: undefined as never, modelPath: '', evalDir: '', loadCatalog: async () => products }, ['shop-b']);
-  for (const p of products.slice(0, 20)) assert.deepEqual(await lookup(p.id), productToPairRecord(p));
-});

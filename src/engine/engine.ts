@@ -42,6 +42,19 @@ import { inspectText, type TextInspection } from '../tasks/inspect-text.ts';
 import { readJudgmentFile, trainRanker, type TrainRankerOptions, type TrainRankerResult } from '../tasks/train-ranker.ts';
 import type { RelevanceJudgment } from '../catalog/judgments.ts';
 import { removeSupersededTextVectors } from '../tasks/text-space.ts';
+import {
+  applyMatcherTask,
+  evalMatcherTask,
+  trainMatcherTask,
+  type ApplyMatcherTaskInput,
+  type ApplyMatcherTaskResult,
+  type EvalMatcherTaskInput,
+  type EvalMatcherTaskResult,
+  type LabelledPairSource,
+  type TrainMatcherTaskInput,
+  type TrainMatcherTaskResult,
+} from '../tasks/matcher-training.ts';
+import type { TrainingStage } from '../learning/matcher.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -153,6 +166,16 @@ export interface Engine {
    * goes to `search({ ranker })`; saving it is the caller's (`saveRankerModel`).
    */
   trainRanker(judgments: string | readonly RelevanceJudgment[], options?: Partial<TrainRankerOptions> & { queries?: string }): Promise<TrainRankerResult>;
+  /**
+   * Learns a matcher from labelled pairs: a pairs file (ids looked up in `left` / `right`, then the
+   * store) or the stored labels. The model goes to `match` / `dedup` / `similar` / `recommend`
+   * (`model`) once saved (`saveMatcherModel`); saving it is the caller's.
+   */
+  trainMatcher(input: TrainMatcherTaskInput, options?: { onProgress?: (stage: TrainingStage, done: number, total: number) => void }): Promise<TrainMatcherTaskResult>;
+  /** Precision, recall, F1, PR-AUC of a matcher model file on labelled pairs (a file or the stored labels). */
+  evalMatcher(input: EvalMatcherTaskInput): Promise<EvalMatcherTaskResult>;
+  /** Match probability and decision of a matcher model file for each pair. */
+  applyMatcher(input: ApplyMatcherTaskInput): Promise<ApplyMatcherTaskResult>;
   stats(): Promise<StoreStats>;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
@@ -204,6 +227,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   if (storedCount > 0 && ((await store.stats()).vectors[textEncoder.id]?.count ?? 0) < storedCount) {
     await refresh();
   }
+
+  /** Labelled pairs of the matcher tasks: the store's labels and products, catalogs read like `match`'s. */
+  const pairSource: LabelledPairSource = {
+    getLabels: (o) => store.getLabels(o),
+    getProduct: async (id) => (await store.getProduct(id))?.product,
+    loadCatalog: async (path) => (await loadCatalog(path)).products,
+  };
 
   async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
     if (typeof source !== 'string') return { products: source, issues: [] };
@@ -298,6 +328,9 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;
       return trainRanker(catalog, list, trainOptions);
     },
+    trainMatcher: (input, { onProgress } = {}) => trainMatcherTask(pairSource, input, { analyzer, onProgress }),
+    evalMatcher: (input) => evalMatcherTask(pairSource, input, { analyzer }),
+    applyMatcher: (input) => applyMatcherTask(pairSource, input, { analyzer }),
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });

@@ -62,7 +62,8 @@ const toSource = (s: z.infer<typeof catalogSource>) => (typeof s === 'string' ? 
 
 /** What a caller may pass to a long task: where progress goes (done of total, in the task's unit), and a signal that stops it. */
 export interface TaskContext {
-  onProgress?: ((done: number, total: number) => void) | undefined;
+  /** `stage` names the part of the work when a task has several (training: featurise, trees, threshold). */
+  onProgress?: ((done: number, total: number, stage?: string) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -135,6 +136,23 @@ const trainRankerInput = z.strictObject({
   negatives: z.union([z.number().int().min(0).max(TASK_LIMITS.maxK), z.literal('auto')]).optional().describe('unjudged search candidates per query taken as irrelevant; auto: 30 for queries judged at one grade only'),
   validationShare: z.number().min(0).max(0.5).optional().describe('share of the queries held out for early stopping (default 0: a fixed 200 trees)'),
 });
+const pairSelection = {
+  pairs: z.string().optional().describe('labelled pairs file on the server (CSV `ltable_id,rtable_id,label` or `left_*`/`right_*`, JSONL, Ditto); default: the stored labels'),
+  format: z.enum(['csv', 'jsonl', 'ditto']).optional().describe('pairs file format (default: from the name and first line)'),
+  left: z.string().optional().describe('catalog the left ids come from (before the store)'),
+  right: z.string().optional().describe('catalog the right ids come from (before the store)'),
+  source: z.string().optional().describe('without `pairs`: only stored labels of this source'),
+};
+const trainMatcherInput = z.strictObject({
+  ...pairSelection,
+  valid: z.string().optional().describe('validation pairs file (default: validShare of the pairs held out)'),
+  validShare: z.number().gt(0).lt(1).optional(),
+  classifier: z.enum(['gbdt', 'logistic', 'ensemble']).optional(),
+  fusionProfile: z.boolean().optional().describe('also learn the fusion profile the applications use without a model'),
+});
+const matcherFile = z.string().min(1).describe('a matcher model file from `prodsim train` / trainMatcher');
+const evalMatcherInput = z.strictObject({ ...pairSelection, model: matcherFile });
+const applyMatcherInput = z.strictObject({ ...pairSelection, model: matcherFile, threshold: z.number().min(0).max(1).optional().describe("decision threshold (default: the model's)") });
 const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
 
 /** Drops keys whose value is undefined, so task defaults apply (exactOptionalPropertyTypes-safe). */
@@ -218,6 +236,27 @@ export const TASKS = Object.freeze({
     path: 'train-ranker',
     run: (engine, i) =>
       engine.trainRanker(i.judgments, defined({ queries: i.queries, irrelevantGrade: i.irrelevantGrade, negatives: i.negatives, ranker: i.validationShare === undefined ? undefined : { validationShare: i.validationShare } })),
+  }),
+  trainMatcher: defineTask({
+    name: 'trainMatcher',
+    summary: 'learn a matcher (pair features, boosted trees, threshold on validation pairs) from labelled pairs: a pairs file or the stored labels; returns the model',
+    input: trainMatcherInput,
+    path: 'matcher/train',
+    run: (engine, i, context = {}) => engine.trainMatcher(defined(i), defined({ onProgress: context.onProgress && ((stage: string, done: number, total: number) => context.onProgress!(done, total, stage)) })),
+  }),
+  evalMatcher: defineTask({
+    name: 'evalMatcher',
+    summary: 'precision, recall, F1, PR-AUC of a matcher model on labelled pairs; warns about pairs it was trained on',
+    input: evalMatcherInput,
+    path: 'matcher/eval',
+    run: (engine, i) => engine.evalMatcher(defined(i)),
+  }),
+  applyMatcher: defineTask({
+    name: 'applyMatcher',
+    summary: 'match probability and decision of a matcher model for each pair',
+    input: applyMatcherInput,
+    path: 'matcher/apply',
+    run: (engine, i) => engine.applyMatcher(defined(i)),
   }),
   vacuum: defineTask({
     name: 'vacuum',

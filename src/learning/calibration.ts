@@ -205,3 +205,52 @@ export function evaluateThresholdRules(
   for (const rule of THRESHOLD_RULES) out[rule] = { ...metricsFromCounts(confusion(decided[rule], y)), predicted: decided[rule].reduce((a, b) => a + b, 0) };
   return out;
 }
+
+export interface RuleChoice {
+  /** The rule with the highest cross-fitted F1 on the validation pairs (ties: the earlier in THRESHOLD_RULES). */
+  rule: ThresholdRule;
+  /** Cross-fitted F1 of every rule on the validation pairs. */
+  validF1: Record<ThresholdRule, number>;
+}
+
+/**
+ * Picks a threshold rule on validation pairs only, by a rule fixed before any test figure was seen:
+ * the validation pairs are split in two folds by left record (a record's candidates stay together,
+ * as one-to-one assignment needs), each rule is fitted on one fold and decides the other, and the
+ * rule with the higher pooled F1 wins; ties go to the earlier rule (max-F1 on valid, the simplest).
+ * The chosen rule is then fitted on all validation pairs and decides test once.
+ */
+export function chooseThresholdRule(valid: { pairs: readonly LabeledPair[]; scores: ArrayLike<number> }, recordKey: (p: LabeledPair, side: 'left' | 'right') => string = defaultSideKey): RuleChoice {
+  const folds: number[][] = [[], []];
+  valid.pairs.forEach((p, i) => folds[fnv1a(recordKey(p, 'left')) % 2]!.push(i));
+  const counts = Object.fromEntries(THRESHOLD_RULES.map((r) => [r, { tp: 0, fp: 0, fn: 0, tn: 0 }])) as Record<ThresholdRule, { tp: number; fp: number; fn: number; tn: number }>;
+  const label = (i: number) => (valid.pairs[i]!.label === 1 ? 1 : 0);
+  for (const [fit, decide] of [[folds[0]!, folds[1]!], [folds[1]!, folds[0]!]] as const) {
+    const fitLabels = fit.map(label);
+    if (!fitLabels.includes(1) || !fitLabels.includes(0) || decide.length === 0) continue;
+    const decided = decideByRules({ scores: fit.map((i) => valid.scores[i]!), labels: fitLabels }, { scores: decide.map((i) => valid.scores[i]!), pairs: decide.map((i) => valid.pairs[i]!) });
+    const y = decide.map(label);
+    for (const rule of THRESHOLD_RULES) {
+      const c = confusion(decided[rule], y);
+      const total = counts[rule];
+      total.tp += c.tp;
+      total.fp += c.fp;
+      total.fn += c.fn;
+      total.tn += c.tn;
+    }
+  }
+  const validF1 = Object.fromEntries(THRESHOLD_RULES.map((r) => [r, metricsFromCounts(counts[r]).f1])) as Record<ThresholdRule, number>;
+  let rule: ThresholdRule = THRESHOLD_RULES[0];
+  for (const r of THRESHOLD_RULES) if (validF1[r] > validF1[rule] + 1e-12) rule = r;
+  return { rule, validF1 };
+}
+
+/** 32-bit FNV-1a: a stable fold for a record key. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

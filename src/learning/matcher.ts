@@ -52,7 +52,23 @@ export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
   denseLookup: undefined,
 } as const satisfies TrainMatcherOptions;
 
-export const MATCHER_MODEL_VERSION = 1;
+/**
+ * Version 2: pair features gained rare product codes, digit words, IDF-weighted missing words and
+ * the distinction counts, and the fitted vocabulary its code frequencies; a version-1 model's feature
+ * vector no longer lines up with today's features.
+ */
+export const MATCHER_MODEL_VERSION = 2;
+
+/** Refuses a model of another version, saying what to do (`where`: the file, when known). */
+function checkModelVersion(version: unknown, where: string | undefined): void {
+  if (version === MATCHER_MODEL_VERSION) return;
+  const name = where ? `matcher model ${where}` : 'matcher model';
+  throw createError(
+    'UNSUPPORTED_FORMAT',
+    `${name} has version ${String(version)}, this prodsim reads version ${MATCHER_MODEL_VERSION} (its pair features changed): train it again with \`prodsim train\``,
+    where ? { file: where } : undefined,
+  );
+}
 
 export interface MatcherModel {
   format: 'prodsim-matcher';
@@ -273,9 +289,7 @@ export function matcherFromModel(
   denseLookup?: (record: PairRecord) => Float32Array | undefined,
 ): Matcher {
   if (model.format !== 'prodsim-matcher') throw createError('UNSUPPORTED_FORMAT', 'not a prodsim matcher model');
-  if (model.version !== MATCHER_MODEL_VERSION) {
-    throw createError('UNSUPPORTED_FORMAT', `matcher model version ${model.version} is not supported (expected ${MATCHER_MODEL_VERSION})`);
-  }
+  checkModelVersion(model.version, undefined);
   const extractor = createPairFeatureExtractor(model.features, analyzer);
   if (denseLookup) extractor.setDenseLookup(denseLookup);
   return buildMatcher(model, extractor);
@@ -309,6 +323,7 @@ export function loadMatcherModel(path: string): MatcherModel {
   }
   const m = parsed as MatcherModel;
   if (m?.format !== 'prodsim-matcher') throw createError('UNSUPPORTED_FORMAT', 'file is not a prodsim matcher model', { file: path });
+  checkModelVersion(m.version, path);
   return m;
 }
 

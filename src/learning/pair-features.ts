@@ -3,7 +3,10 @@
  * catalogs), then turns a pair of records into a fixed vector of named, grouped features:
  * field similarities (TF-IDF cosine on words and character n-grams, Jaccard, IDF-weighted
  * overlap), model-number agreement and conflict, numeric agreement (quantities, plain numbers),
- * brand agreement, length ratios, price ratio, variant words, and optionally dense cosine.
+ * brand agreement, length ratios, price ratio, variant words, negative evidence (the similarity
+ * stage's distinctions: product type, exclusive values, model line, series), and optionally dense cosine.
+ * Product codes are weighted by how rare they are in the catalog: a code shared by two records
+ * and by few others says more than one most records carry (`usb2.0`, `x64`).
  */
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import type { Quantity, TextAnalyzer } from '../text/analyzer.ts';
@@ -11,8 +14,10 @@ import { createTextAnalyzer } from '../text/text-analyzer.ts';
 import type { LabeledPair, PairRecord } from './pairs.ts';
 import { editSimilarity, levenshtein, extractModelCodes, extractNumbers, extractQuantities } from './product-codes.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
+import { productDistinctions, type Distinction } from '../similarity/distinctions.ts';
+import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
 
-export const FEATURE_GROUPS = ['lexical', 'crossField', 'modelNumber', 'numeric', 'brand', 'length', 'price', 'variant', 'dense'] as const;
+export const FEATURE_GROUPS = ['lexical', 'crossField', 'modelNumber', 'numeric', 'brand', 'length', 'price', 'variant', 'distinction', 'dense'] as const;
 export type FeatureGroup = (typeof FEATURE_GROUPS)[number];
 
 export interface PairFeatureOptions {
@@ -24,6 +29,8 @@ export interface PairFeatureOptions {
   brandField: string | undefined;
   /** Price field; auto: `price` when present. */
   priceField: string | undefined;
+  /** Category path field (read by the distinctions: product type); auto: `category` when present. */
+  categoryField: string | undefined;
   /** Feature groups to compute (the ablation switches groups off). */
   groups: FeatureGroup[];
   /** Character n-gram length for the character TF-IDF cosine. */
@@ -35,7 +42,8 @@ export const DEFAULT_PAIR_FEATURE_OPTIONS = {
   textFields: undefined,
   brandField: undefined,
   priceField: undefined,
-  groups: ['lexical', 'crossField', 'modelNumber', 'numeric', 'brand', 'length', 'price', 'variant', 'dense'],
+  categoryField: undefined,
+  groups: ['lexical', 'crossField', 'modelNumber', 'numeric', 'brand', 'length', 'price', 'variant', 'distinction', 'dense'],
   charNgram: 3,
 } as const satisfies { [K in keyof PairFeatureOptions]: PairFeatureOptions[K] | readonly FeatureGroup[] };
 
@@ -83,6 +91,10 @@ interface RecordRep {
   titleQuantities: Quantity[];
   allQuantities: Quantity[];
   titleNumbers: Set<string>;
+  /** Title tokens holding a digit (`16gb`, `hl-l6200dw`, `2.0`): sizes, versions, codes as written. */
+  titleDigitWords: Set<string>;
+  /** The similarity stage's view of the record (title, brand, category), for its distinctions. */
+  representation: ProductRepresentation | undefined;
   brand: string;
   brandGiven: boolean;
   price: number;
@@ -93,6 +105,8 @@ export interface FittedVocabulary {
   documents: number;
   wordDf: [string, number][];
   charDf: [string, number][];
+  /** Records naming each product code (`extractModelCodes` + the analyser's model numbers, canonical). */
+  codeDf: [string, number][];
 }
 
 /** What a fitted extractor saves: options and document frequencies. */
@@ -121,11 +135,12 @@ function detectFields(records: readonly PairRecord[], opts: PairFeatureOptions) 
   const findKey = (candidates: readonly string[]) => keyList.find((k) => candidates.includes(k.toLowerCase()));
   const brandField = opts.brandField ?? findKey(BRAND_FIELDS);
   const priceField = opts.priceField ?? findKey(['price']);
+  const categoryField = opts.categoryField ?? findKey(['category', 'category_path', 'categories']);
   const textFields = opts.textFields ?? keyList.filter((k) => !NON_TEXT_FIELDS.test(k) && k !== brandField && k !== priceField);
   const titleField = opts.titleField ?? findKey(TITLE_FIELDS) ?? textFields[0];
   if (titleField === undefined) throw createError('INVALID_ARGUMENT', 'pair features: records have no text field');
   const ordered = [titleField, ...textFields.filter((f) => f !== titleField)];
-  return { titleField, textFields: ordered, brandField, priceField };
+  return { titleField, textFields: ordered, brandField, priceField, categoryField };
 }
 
 function idf(df: Map<string, number>, documents: number, term: string): number {
@@ -212,12 +227,19 @@ export function fitPairFeatures(
   const opts: PairFeatureOptions = { ...base, ...fields };
   const wordDf = new Map<string, number>();
   const charDf = new Map<string, number>();
+  const codeDf = new Map<string, number>();
   for (const r of records) {
-    const tokens = analyzer.tokenize(allText(r, opts));
+    const text = allText(r, opts);
+    const tokens = analyzer.tokenize(text);
     for (const t of new Set(tokens)) wordDf.set(t, (wordDf.get(t) ?? 0) + 1);
     for (const g of new Set(charGrams(tokens, opts.charNgram))) charDf.set(g, (charDf.get(g) ?? 0) + 1);
+    for (const c of codesOf(analyzer.analyze(text))) codeDf.set(c, (codeDf.get(c) ?? 0) + 1);
   }
-  return createPairFeatureExtractor({ options: opts, vocabulary: { documents: records.length, wordDf: [...wordDf], charDf: [...charDf] } }, analyzer);
+  return createPairFeatureExtractor({ options: opts, vocabulary: { documents: records.length, wordDf: [...wordDf], charDf: [...charDf], codeDf: [...codeDf] } }, analyzer);
+}
+
+function codesOf(analyzed: { normalized: string; modelNumbers: readonly string[] }): Set<string> {
+  return new Set([...extractModelCodes(analyzed.normalized), ...analyzed.modelNumbers]);
 }
 
 function allText(r: PairRecord, opts: PairFeatureOptions): string {
@@ -233,6 +255,7 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   const documents = state.vocabulary.documents;
   const wordDf = new Map(state.vocabulary.wordDf);
   const charDf = new Map(state.vocabulary.charDf);
+  const codeDf = new Map(state.vocabulary.codeDf);
   const wordIds = new TermIds(wordDf.keys());
   const charIds = new TermIds(charDf.keys());
   const titleField = opts.titleField!;
@@ -274,8 +297,8 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     const all = compareAll ? fieldRep(allText(r, opts)) : title;
     const titleNorm = analyzer.analyze(r[titleField] ?? '');
     const allNorm = compareAll ? analyzer.analyze(allText(r, opts)) : titleNorm;
-    const titleCodes = [...new Set([...extractModelCodes(titleNorm.normalized), ...titleNorm.modelNumbers])];
-    const allCodes = new Set([...extractModelCodes(allNorm.normalized), ...allNorm.modelNumbers]);
+    const titleCodes = [...codesOf(titleNorm)];
+    const allCodes = codesOf(allNorm);
     const givenBrand = opts.brandField ? (r[opts.brandField] ?? '').trim().toLowerCase() : '';
     const rep: RecordRep = {
       fields,
@@ -287,11 +310,18 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
       titleQuantities: mergeQuantities(extractQuantities(titleNorm.normalized), titleNorm.quantities),
       allQuantities: mergeQuantities(extractQuantities(allNorm.normalized), allNorm.quantities),
       titleNumbers: new Set(extractNumbers(title.tokens)),
+      titleDigitWords: new Set(title.tokens.filter((t) => /\d/.test(t))),
+      representation: undefined,
       brand: givenBrand !== '' ? givenBrand : (title.tokens[0] ?? ''),
       brandGiven: givenBrand !== '',
       price: parsePrice(opts.priceField ? r[opts.priceField] : undefined),
       dense: denseLookup?.(r),
     };
+    if (groups.has('distinction')) {
+      const category = opts.categoryField ? r[opts.categoryField] : undefined;
+      const product = { id: '', title: r[titleField] ?? '', tags: [], images: [], attributes: {}, ...(category ? { category } : {}), ...(rep.brandGiven ? { brand: rep.brand } : {}) };
+      rep.representation = representProduct(product, analyzer, { text: { title: titleNorm } });
+    }
     cache.set(key, rep);
     objectCache.set(r, rep);
     return rep;
@@ -318,6 +348,10 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   add('lexical', 'title.unmatched_idf_min', (a, b) => Math.min(unmatchedIdf(a.title, b.title), unmatchedIdf(b.title, a.title)));
   add('lexical', 'title.rarest_unmatched_idf', (a, b) => Math.max(rarestUnmatched(a.title, b.title), rarestUnmatched(b.title, a.title)));
   add('lexical', 'title.rarest_shared_idf', (a, b) => rarestShared(a.title, b.title));
+  // Title words of one record that the other's whole text lacks, by IDF: a rare word missing says
+  // more than a common one (`glide` missing from a `Cruzer Force` record; `the`, `new` say little).
+  add('lexical', 'title.missing_in_other_idf_max', (a, b) => Math.max(missingIdf(a.title, b.all), missingIdf(b.title, a.all)));
+  add('lexical', 'title.missing_in_other_idf_share_max', (a, b) => Math.max(share(missingIdf(a.title, b.all), a.title.idfMass), share(missingIdf(b.title, a.all), b.title.idfMass)));
   add('lexical', 'title.soft_overlap', (a, b) => (softOverlap(a.title.tokens, b.title.tokens) + softOverlap(b.title.tokens, a.title.tokens)) / 2);
   add('lexical', 'title.head_jaccard', (a, b) => jaccard(new Set(a.title.tokens.slice(0, 3)), new Set(b.title.tokens.slice(0, 3))));
   add('lexical', 'title.bigram_jaccard', (a, b) => jaccard(bigrams(a.title.tokens), bigrams(b.title.tokens)));
@@ -334,12 +368,16 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   add('modelNumber', 'best_sim', (a, b) => bestCodeSimilarity(a.titleCodes, b.titleCodes));
   add('modelNumber', 'prefix', (a, b) => (codesPrefix(a.titleCodes, b.titleCodes) ? 1 : 0));
   add('modelNumber', 'conflict', (a, b) => codeConflict(a, b));
+  add('modelNumber', 'shared_rarest_idf', (a, b) => rarestSharedCode(a, b));
+  add('modelNumber', 'unmatched_rarest_idf', (a, b) => Math.max(rarestUnmatchedCode(a, b), rarestUnmatchedCode(b, a)));
   add('modelNumber', 'has_both', (a, b) => (a.titleCodes.length > 0 && b.titleCodes.length > 0 ? 1 : 0));
   add('modelNumber', 'has_one', (a, b) => ((a.titleCodes.length > 0) !== (b.titleCodes.length > 0) ? 1 : 0));
 
   add('numeric', 'title_numbers_jaccard', (a, b) => jaccard(a.titleNumbers, b.titleNumbers));
   add('numeric', 'title_numbers_conflict', (a, b) => (a.titleNumbers.size > 0 && b.titleNumbers.size > 0 && !intersects(a.titleNumbers, b.titleNumbers) ? 1 : 0));
   add('numeric', 'title_numbers_one_side', (a, b) => (setDifferenceCount(a.titleNumbers, b.titleNumbers) + setDifferenceCount(b.titleNumbers, a.titleNumbers)));
+  add('numeric', 'title_digit_words_jaccard', (a, b) => jaccard(a.titleDigitWords, b.titleDigitWords));
+  add('numeric', 'title_digit_words_missing', (a, b) => digitWordsMissing(a, b) + digitWordsMissing(b, a));
   add('numeric', 'title_quantity_agree', (a, b) => quantityCompare(a.titleQuantities, b.allQuantities).agree + quantityCompare(b.titleQuantities, a.allQuantities).agree);
   add('numeric', 'title_quantity_conflict', (a, b) => quantityCompare(a.titleQuantities, b.titleQuantities).conflict);
   add('numeric', 'all_quantity_agree', (a, b) => quantityCompare(a.allQuantities, b.allQuantities).agree);
@@ -361,10 +399,42 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
   add('variant', 'one_side_count', (a, b) => variantDiff(a.title.tokenSet, b.title.tokenSet) + variantDiff(b.title.tokenSet, a.title.tokenSet));
   add('variant', 'platform_conflict', (a, b) => (platformConflict(a.all.tokenSet, b.all.tokenSet) ? 1 : 0));
 
+  // Negative evidence of the similarity stage (distinctions.ts), counted by kind: what the
+  // applications explain as "different product type / variant / series".
+  add('distinction', 'type', (a, b) => distinctionsOf(a, b).filter((d) => d.kind === 'type').length);
+  add('distinction', 'variant', (a, b) => distinctionsOf(a, b).filter((d) => d.kind === 'variant').length);
+  add('distinction', 'series_or_line', (a, b) => distinctionsOf(a, b).filter((d) => d.dimension === 'series' || d.dimension === 'modelLine').length);
+  add('distinction', 'colour', (a, b) => distinctionsOf(a, b).filter((d) => d.dimension === 'colour').length);
+
   add('dense', 'cosine', (a, b) => (a.dense && b.dense ? cosineSimilarity(a.dense, b.dense) : 0));
   add('dense', 'missing', (a, b) => (a.dense && b.dense ? 0 : 1));
 
   // ---- helpers needing the vocabulary
+  let pairDistinctions: { a: RecordRep; b: RecordRep; list: Distinction[] } | undefined;
+  function distinctionsOf(a: RecordRep, b: RecordRep): Distinction[] {
+    if (pairDistinctions?.a !== a || pairDistinctions.b !== b) {
+      pairDistinctions = { a, b, list: a.representation && b.representation ? productDistinctions(a.representation, b.representation) : [] };
+    }
+    return pairDistinctions.list;
+  }
+  const codeIdf = (code: string) => idf(codeDf, documents, code);
+  /** The IDF of the rarest code both records name (0 when none). */
+  function rarestSharedCode(a: RecordRep, b: RecordRep): number {
+    let m = 0;
+    for (const c of a.allCodes) if (b.allCodes.has(c)) m = Math.max(m, codeIdf(c));
+    return m;
+  }
+  /** The IDF of the rarest title code of `a` found nowhere in `b`'s text (0 when none). */
+  function rarestUnmatchedCode(a: RecordRep, b: RecordRep): number {
+    let m = 0;
+    for (const c of a.titleCodes) if (!b.allCodes.has(c) && !(c.length >= 4 && b.allAlnum.includes(c))) m = Math.max(m, codeIdf(c));
+    return m;
+  }
+  function missingIdf(a: FieldRep, b: FieldRep): number {
+    let s = 0;
+    for (const t of a.tokenSet) if (!b.tokenSet.has(t)) s += idf(wordDf, documents, t);
+    return s;
+  }
   function idfOverlap(a: FieldRep, b: FieldRep, mode: 'min' | 'max'): number {
     let shared = 0;
     for (const t of a.tokenSet) if (b.tokenSet.has(t)) shared += idf(wordDf, documents, t);
@@ -434,6 +504,22 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     },
     toState: () => ({ options: opts, vocabulary: state.vocabulary }),
   };
+}
+
+function share(part: number, whole: number): number {
+  return whole > 0 ? part / whole : 0;
+}
+
+/** Title words with a digit in `a` that `b` has neither as a word nor inside its text (`16gb` vs `16 gb` agree). */
+function digitWordsMissing(a: RecordRep, b: RecordRep): number {
+  let n = 0;
+  for (const w of a.titleDigitWords) {
+    if (b.all.tokenSet.has(w)) continue;
+    const alnum = w.replace(/[^a-z0-9]/g, '');
+    if (alnum.length >= 3 && b.allAlnum.includes(alnum)) continue;
+    n++;
+  }
+  return n;
 }
 
 function jaccard(a: Set<string>, b: Set<string>): number {

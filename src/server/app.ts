@@ -20,7 +20,6 @@ import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
 import { canRunInThread, runWorkInThread } from '../engine/task-thread.ts';
 import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
-import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
 import { DEFAULT_TASK_JOB_LIMITS, exceedsSyncBound, isLongTask, startTaskJob, type TaskJobLimits } from './task-jobs.ts';
@@ -190,13 +189,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
    * under the catalog root; they are passed on as absolute paths.
    */
   function confineServerPaths<T extends Record<string, unknown>>(input: T, c: Context): T {
-    const names = ['left', 'right', 'catalog', 'model'].filter((key) => typeof input[key] === 'string');
+    const names = ['left', 'right', 'catalog', 'model', 'pairs', 'valid'].filter((key) => typeof input[key] === 'string');
     if (typeof input.profile === 'string' && input.profile.endsWith('.json')) names.push('profile');
     if (names.length > 0 && !holdsToken(c)) {
       throw createError('UNAUTHORIZED', `reading files on the server (${names.join(', ')}) needs the header "Authorization: Bearer <token>"; send products inline instead`, { field: names[0]! });
     }
     const out: Record<string, unknown> = { ...input };
-    for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
+    for (const key of ['left', 'right', 'catalog', 'model', 'ranker', 'judgments', 'queries', 'pairs', 'valid']) if (typeof out[key] === 'string') out[key] = catalogPath(out[key], key);
     if (typeof out.profile === 'string' && out.profile.endsWith('.json')) out.profile = catalogPath(out.profile, 'profile');
     return out as T;
   }
@@ -205,7 +204,6 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     engine,
     modelPath,
     evalDir,
-    loadCatalog: async (p) => (await loadCatalog(catalogPath(p, 'left/right'))).products,
   };
 
   // ------------------------------------------------------------------ middleware

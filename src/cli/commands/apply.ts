@@ -1,10 +1,12 @@
-/** `prodsim apply <pairs>`: score pairs with a trained matcher and decide each one. */
+/** `prodsim apply <pairs>`: score pairs with a trained matcher and decide each one (the `applyMatcher` task). */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createError } from '../../errors.ts';
+import { runTask } from '../../engine/task-registry.ts';
+import type { ApplyMatcherTaskResult } from '../../tasks/matcher-training.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
-import { addPairInputOptions, DEFAULT_MATCHER_PATH, readPairFile, readTables, type PairInputOptions } from './learning-input.ts';
+import { compact, parseNumber } from '../task-options.ts';
+import { addPairInputOptions, DEFAULT_MATCHER_PATH, pairSelection, withPairEngine, type PairInputOptions } from './learning-input.ts';
 
 interface ApplyCliOptions extends PairInputOptions {
   model: string;
@@ -27,19 +29,15 @@ export const applyCommand: CliCommand = {
       .option('-o, --output <file>', 'write all decisions as CSV (left_id,right_id,probability,match)')
       .option('--limit <n>', 'rows shown on the terminal', '20')
       .action(async (file: string, opts: ApplyCliOptions, command: Command) => {
-        const { loadMatcherModel, matcherFromModel, applyMatcher } = await import('../../learning/matcher.ts');
-        const matcher = matcherFromModel(loadMatcherModel(opts.model));
-        const threshold = opts.threshold === undefined ? matcher.model.threshold : Number(opts.threshold);
-        if (!(threshold >= 0 && threshold <= 1)) throw createError('INVALID_ARGUMENT', `--threshold must be in [0, 1], got "${opts.threshold}"`, { field: '--threshold' });
-        const { tables } = await readTables(opts);
-        const pairs = readPairFile(file, tables, opts);
-        const applied = applyMatcher(matcher, pairs, threshold);
+        const input = compact({ ...pairSelection(file, opts), model: opts.model, threshold: parseNumber(opts.threshold, '--threshold') });
+        const result = (await withPairEngine(ctx, command, (engine) => runTask(engine, 'applyMatcher', input))) as ApplyMatcherTaskResult;
+        const applied = result.results;
         if (opts.output) {
           const lines = ['left_id,right_id,probability,match', ...applied.map((a, i) => `${a.leftId ?? `L${i + 1}`},${a.rightId ?? `R${i + 1}`},${a.probability.toFixed(6)},${a.match ? 1 : 0}`)];
           writeFileSync(opts.output, `${lines.join('\n')}\n`);
         }
         if (ctx.globals(command).json) {
-          ctx.outJson({ threshold, pairs: applied.length, matches: applied.filter((a) => a.match).length, results: applied });
+          ctx.outJson({ threshold: result.threshold, pairs: result.pairs, matches: result.matches, results: applied });
           return;
         }
         const limit = Number(opts.limit) || 20;
@@ -49,7 +47,7 @@ export const applyCommand: CliCommand = {
             applied.slice(0, limit).map((a, i) => [i + 1, a.leftId ?? '', a.rightId ?? '', a.probability.toFixed(3), a.match ? 'yes' : 'no']),
           ),
         );
-        ctx.out(`${formatNumber(applied.filter((a) => a.match).length)} of ${formatNumber(applied.length)} pairs match at threshold ${threshold.toFixed(3)}${opts.output ? `; all written to ${opts.output}` : ''}`);
+        ctx.out(`${formatNumber(result.matches)} of ${formatNumber(result.pairs)} pairs match at threshold ${result.threshold.toFixed(3)}${opts.output ? `; all written to ${opts.output}` : ''}`);
       });
   },
 };

@@ -1,9 +1,11 @@
-/** Shared by `train`, `apply` and `eval`: reading labelled pairs and the catalogs they refer to. */
+/** Shared by `train`, `apply` and `eval`: the pair options and the engine the matcher tasks run on. */
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import type { LabeledPair, PairFormat, PairRecord, PairTables } from '../../learning/pairs.ts';
-import { readPairs } from '../../learning/pairs.ts';
-import { loadCatalog } from '../../catalog/catalog-summary.ts';
-import { productToPairRecord } from '../../tasks/learned-matcher.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { PairFormat } from '../../learning/pairs.ts';
+import type { CliContext } from '../context.ts';
+import { withEngine } from '../engine-session.ts';
+import { compact } from '../task-options.ts';
 
 export interface PairInputOptions {
   left?: string;
@@ -15,28 +17,21 @@ export const DEFAULT_MATCHER_PATH = './.prodsim/matcher.json';
 
 export function addPairInputOptions(command: Command): Command {
   return command
-    .option('--left <table>', 'left catalog (CSV/JSONL with an id column) when pairs give ids (ltable_id)')
-    .option('--right <table>', 'right catalog when pairs give ids (rtable_id)')
+    .option('--left <table>', 'left catalog (CSV/JSONL with an id column) when pairs give ids (ltable_id); ids not in it are looked up in the store')
+    .option('--right <table>', 'right catalog when pairs give ids (rtable_id); ids not in it are looked up in the store')
     .addOption(new Option('--format <format>', 'pair file format (default: from the name and first line)').choices(['csv', 'jsonl', 'ditto']));
 }
 
+/** The pair selection of a matcher task: the pairs file and the catalogs its ids refer to. */
+export function pairSelection(file: string, opts: PairInputOptions): Record<string, unknown> {
+  return compact({ pairs: file, format: opts.format, left: opts.left, right: opts.right });
+}
+
 /**
- * Catalogs are read through the catalog stage (field names guessed or mapped, values coerced) and
- * become the matcher's records the same way `prodsim match --model` turns products into records, so a
- * model trained here reads the same keys when it decides a match.
+ * Runs a matcher task on the engine over `--store` when that store exists (pair ids may refer to its
+ * products), else on a throw-away in-memory engine: training from files never creates a store.
  */
-async function readCatalogRecords(path: string): Promise<Map<string, PairRecord>> {
-  const { products } = await loadCatalog(path);
-  return new Map(products.map((p) => [p.id, productToPairRecord(p)]));
-}
-
-export async function readTables(opts: PairInputOptions): Promise<{ tables: PairTables; records: PairRecord[] | undefined }> {
-  const left = opts.left ? await readCatalogRecords(opts.left) : undefined;
-  const right = opts.right ? await readCatalogRecords(opts.right) : undefined;
-  const records = left || right ? [...(left?.values() ?? []), ...(right?.values() ?? [])] : undefined;
-  return { tables: { ...(left ? { left } : {}), ...(right ? { right } : {}) }, records };
-}
-
-export function readPairFile(file: string, tables: PairTables, opts: PairInputOptions): LabeledPair[] {
-  return readPairs(file, tables, opts.format);
+export function withPairEngine<T>(ctx: CliContext, command: Command, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const { store } = ctx.globals(command);
+  return withEngine(ctx, command, fn, existsSync(store) ? {} : { mustExist: false, engine: { storePath: ':memory:' } });
 }

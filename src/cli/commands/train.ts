@@ -1,14 +1,17 @@
-/** `prodsim train <pairs>`: learn a matcher (features, classifier, threshold) from labelled pairs. */
-import { mkdirSync } from 'node:fs';
+/** `prodsim train <pairs>`: learn a matcher (features, classifier, threshold) from labelled pairs, through the `trainMatcher` task. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { runTask } from '../../engine/task-registry.ts';
 import { createError } from '../../errors.ts';
-import type { ClassifierKind, TrainingStage } from '../../learning/matcher.ts';
+import { saveMatcherModel, type ClassifierKind, type TrainingStage } from '../../learning/matcher.ts';
+import { DEFAULT_VALID_SHARE } from '../../learning/pairs.ts';
+import type { TrainMatcherTaskResult } from '../../tasks/matcher-training.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
-import { DEFAULT_VALID_SHARE } from '../../learning/pairs.ts';
-import { addPairInputOptions, DEFAULT_MATCHER_PATH, readPairFile, readTables, type PairInputOptions } from './learning-input.ts';
+import { compact } from '../task-options.ts';
+import { addPairInputOptions, DEFAULT_MATCHER_PATH, pairSelection, withPairEngine, type PairInputOptions } from './learning-input.ts';
 
 interface TrainCliOptions extends PairInputOptions {
   valid?: string;
@@ -42,63 +45,55 @@ export const trainCommand: CliCommand = {
       .option('-m, --model <file>', 'where to save the model', DEFAULT_MATCHER_PATH)
       .option('--profile <file>', 'also learn the weights of the fusion profile the applications use (similar, match, dedup: --profile <file>) and write it as JSON')
       .action(async (file: string, opts: TrainCliOptions, command: Command) => {
-        const { trainMatcher, saveMatcherModel } = await import('../../learning/matcher.ts');
-        const { trainingSplit } = await import('../../learning/pairs.ts');
-        const { writeFileSync } = await import('node:fs');
-        const globals = ctx.globals(command);
-        const { tables, records } = await readTables(opts);
         const share = Number(opts.validShare);
         if (!(share > 0 && share < 1)) throw createError('INVALID_ARGUMENT', `--valid-share must be in (0, 1), got "${opts.validShare}"`, { field: '--valid-share' });
-        const { train, valid } = trainingSplit(readPairFile(file, tables, opts), { validShare: share, ...(opts.valid ? { valid: readPairFile(opts.valid, tables, opts) } : {}) });
         const bar = ctx.showProgress(command)
           ? new cliProgress.SingleBar(
               { stream: ctx.io.stderr, format: 'train [{bar}] {percentage}% | {stage}', fps: 5, hideCursor: true, clearOnComplete: true },
               cliProgress.Presets.shades_classic,
             )
           : undefined;
-        let current: TrainingStage | undefined;
+        let current: string | undefined;
+        const input = compact({ ...pairSelection(file, opts), valid: opts.valid, validShare: share, classifier: opts.classifier, fusionProfile: opts.profile !== undefined ? true : undefined });
+        let result: TrainMatcherTaskResult;
         try {
-          const matcher = trainMatcher(train, valid, {
-            classifier: opts.classifier,
-            records,
-            onProgress: (stage, done, total) => {
-              if (!bar) return;
-              if (stage !== current) {
-                current = stage;
-                bar.stop();
-                bar.start(total, 0, { stage: STAGE_LABELS[stage] });
-              }
-              bar.update(done, { stage: STAGE_LABELS[stage] });
-            },
-          });
-          bar?.stop();
-          mkdirSync(dirname(opts.model), { recursive: true });
-          saveMatcherModel(matcher.model, opts.model);
-          if (opts.profile) {
-            const { learnFusionProfile } = await import('../../learning/fusion-learning.ts');
-            // The records come from productToPairRecord (see learning-input.ts), so these keys exist.
-            const learned = learnFusionProfile(train, valid, { name: `learned:${file}`, mapping: { title: 'title', description: 'description', brand: 'brand', price: 'price' } });
-            writeFileSync(opts.profile, `${JSON.stringify({ ...learned.profile, threshold: learned.threshold, source: `prodsim train ${file}` }, null, 2)}\n`);
-          }
-          const m = matcher.model.training.validMetrics;
-          if (globals.json) {
-            ctx.outJson({ model: opts.model, classifier: matcher.model.classifier, threshold: matcher.model.threshold, training: matcher.model.training, profile: opts.profile });
-            return;
-          }
-          ctx.out(`Saved ${opts.classifier} matcher to ${opts.model}${opts.profile ? ` and its fusion profile to ${opts.profile}` : ''}`);
-          ctx.out(
-            table(undefined, [
-              ['training pairs', `${formatNumber(train.length)} (${formatNumber(matcher.model.training.trainPositives)} matches)`],
-              ['validation pairs', formatNumber(valid.length)],
-              ['features', matcher.model.featureNames.length],
-              ['threshold (max F1 on valid)', matcher.model.threshold.toFixed(3)],
-              ...(m ? [['valid precision / recall / F1', `${(m.precision * 100).toFixed(1)} / ${(m.recall * 100).toFixed(1)} / ${(m.f1 * 100).toFixed(1)}`], ['valid PR-AUC', (m.prAuc * 100).toFixed(1)]] : []),
-              ['training time', `${matcher.model.training.seconds.toFixed(1)} s`],
-            ]),
-          );
+          result = (await withPairEngine(ctx, command, (engine) =>
+            runTask(engine, 'trainMatcher', input, {
+              onProgress: (done, total, stage) => {
+                if (!bar || stage === undefined) return;
+                const label = STAGE_LABELS[stage as TrainingStage] ?? stage;
+                if (stage !== current) {
+                  current = stage;
+                  bar.stop();
+                  bar.start(total, 0, { stage: label });
+                }
+                bar.update(done, { stage: label });
+              },
+            }),
+          )) as TrainMatcherTaskResult;
         } finally {
           bar?.stop();
         }
+        mkdirSync(dirname(opts.model), { recursive: true });
+        saveMatcherModel(result.model, opts.model);
+        if (opts.profile && result.profile) writeFileSync(opts.profile, `${JSON.stringify({ ...result.profile, source: `prodsim train ${file}` }, null, 2)}\n`);
+        const s = result.summary;
+        const m = s.validMetrics;
+        if (ctx.globals(command).json) {
+          ctx.outJson({ model: opts.model, classifier: s.classifier, threshold: s.threshold, training: result.model.training, profile: opts.profile });
+          return;
+        }
+        ctx.out(`Saved ${s.classifier} matcher to ${opts.model}${opts.profile ? ` and its fusion profile to ${opts.profile}` : ''}`);
+        ctx.out(
+          table(undefined, [
+            ['training pairs', `${formatNumber(s.trainPairs)} (${formatNumber(result.model.training.trainPositives)} matches)`],
+            ['validation pairs', formatNumber(s.validPairs)],
+            ['features', s.features],
+            ['threshold (max F1 on valid)', s.threshold.toFixed(3)],
+            ...(m ? [['valid precision / recall / F1', `${(m.precision * 100).toFixed(1)} / ${(m.recall * 100).toFixed(1)} / ${(m.f1 * 100).toFixed(1)}`], ['valid PR-AUC', (m.prAuc * 100).toFixed(1)]] : []),
+            ['training time', `${s.seconds.toFixed(1)} s`],
+          ]),
+        );
       });
   },
 };
