@@ -125,6 +125,12 @@ export interface CatalogIndex {
   documentFrequencies(tokens: readonly string[]): Promise<Map<string, number>>;
   /** Products in the keyword index: what `documentFrequencies` counts out of (no SQL count, 0.47 ms at 1M). */
   keywordDocumentCount(): Promise<number>;
+  /**
+   * `documentFrequencies` of the character n-gram index (Chinese words as character unigrams and
+   * bigrams: `hanNgramTokens`) and the products it counts out of; undefined when the store answers
+   * keyword queries itself (PostgreSQL), which keeps no such counts apart.
+   */
+  characterDocumentFrequencies(tokens: readonly string[]): Promise<{ documents: number; documentFrequency: Map<string, number> } | undefined>;
   /** Marks vectors as changed (after deletes) so the ANN index is rebuilt on next use. */
   invalidate(): Promise<void>;
 }
@@ -604,6 +610,11 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
 
     documentFrequencies: async (tokens) => (local ? openKeywordIndex().index.documentFrequencies(tokens) : store.documentFrequencies(tokens)),
     keywordDocumentCount: async () => (local ? openKeywordIndex().index.size : store.count()),
+    async characterDocumentFrequencies(tokens) {
+      if (!local || !hanNgramIndex) return undefined;
+      const index = hanNgramIndex.open().index;
+      return { documents: index.size, documentFrequency: index.documentFrequencies(tokens) };
+    },
 
     invalidate: bumpVersion,
   };
