@@ -55,11 +55,11 @@ async function storeWithDuplicates(n: number): Promise<{ engine: Engine; planted
   const storePath = path.join(dir, 'store.db');
   if (fs.existsSync(storePath)) {
     const engine = await createEngine({ storePath, images: false });
-    if (engine.store.count() === n + planted.length) {
+    if ((await engine.store.count()) === n + planted.length) {
       log(`reusing ${storePath}`);
       return { engine, planted, ingestMs: undefined };
     }
-    engine.close();
+    await engine.close();
   }
   const t = nowMs();
   const { engine } = await prepareEngine(dir, n, log);
@@ -111,7 +111,7 @@ async function run(n: number): Promise<SizeReport> {
     const groupOf = new Map<string, number>();
     (job.result.groups as { ids: string[] }[]).forEach((g, i) => g.ids.forEach((id) => groupOf.set(id, i)));
     const recalled = planted.filter((p) => groupOf.has(p.product.id) && groupOf.get(p.product.id) === groupOf.get(p.of)).length;
-    const products = engine.store.count();
+    const products = await engine.store.count();
     latencies.sort((a, b) => a - b);
     return {
       n,
@@ -129,7 +129,7 @@ async function run(n: number): Promise<SizeReport> {
     };
   } finally {
     await server.close();
-    engine.close();
+    await engine.close();
   }
 }
 

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { createEngine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
 import { percentile } from '../src/server/metrics.ts';
+import { collectAll } from '../src/store/store.ts';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +95,7 @@ const dir = mkdtempSync(join(tmpdir(), 'prodsim-bench-http-'));
 try {
   const engine = await createEngine({ storePath: join(dir, 'store.db') });
   const ingest = await engine.ingest('data/sample-catalog.jsonl');
-  const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
+  const ids = (await collectAll(engine.store.iterateProducts())).map((s) => s.product.id);
   // In-process baseline: the engine alone, one call at a time (what the server adds is the rest).
   const inProcess: Record<string, number> = {};
   await engine.similar({ id: ids[0]!, k: 10 });
@@ -119,7 +120,7 @@ try {
     }
     await running.close();
   }
-  engine.close();
+  await engine.close();
 
   const fmt = (v: number) => v.toFixed(1);
   const rows = runs.map((r) => `| ${r.name} | ${r.workers} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${fmt(r.requests / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(inProcess[r.name] ?? 0)} |`);

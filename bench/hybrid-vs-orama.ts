@@ -65,7 +65,7 @@ async function main() {
     const heapBefore = heapMiB();
     let t = nowMs();
     const docs: { id: string; title: string; text: string }[] = [];
-    for (const { product: p } of engine.store.iterateProducts()) {
+    for await (const { product: p } of engine.store.iterateProducts()) {
       docs.push({ id: p.id, title: seg(p.title), text: [p.brand, p.category, ...p.tags, p.description].filter(Boolean).map((s) => seg(s)).join(' ') });
     }
     const prepareMs = nowMs() - t;
@@ -73,7 +73,7 @@ async function main() {
     t = nowMs();
     const CHUNK = 5000;
     for (let i = 0; i < docs.length; i += CHUNK) {
-      const part = docs.slice(i, i + CHUNK).map((d) => ({ ...d, embedding: Array.from(engine.store.getVector(encoderId, d.id) ?? new Float32Array(dim)) }));
+      const part = await Promise.all(docs.slice(i, i + CHUNK).map(async (d) => ({ ...d, embedding: Array.from((await engine.store.getVector(encoderId, d.id)) ?? new Float32Array(dim)) })));
       await insertMultiple(db, part, CHUNK);
     }
     const insertMs = nowMs() - t;
@@ -164,7 +164,7 @@ async function main() {
         'prodsim search is timed with explain: false. Agreement = mean |top10 ∩ top10| / 10 over the queries. "Source product in top 10" is a crude relevance check (a query made from a product should find it; as the catalog grows many products share brand + colour + thing, so it falls for every system except on model-number queries).',
     };
     emitReport(args.out, 'orama', report, oramaMarkdown(report), !args['no-write']);
-    engine.close();
+    await engine.close();
   } finally {
     if (args.dir) console.error(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });

@@ -45,7 +45,7 @@ const cpuMs = () => {
 };
 
 /** Keyword-search latency with queries made from stored products' titles: short (first 2 tokens) and whole titles. */
-function measureKeywordSearch(store: ProductStore, analyzer: TextAnalyzer, n: number, queries: number) {
+async function measureKeywordSearch(store: ProductStore, analyzer: TextAnalyzer, n: number, queries: number) {
   const out: Record<string, { p50Ms: number; p95Ms: number; selfFoundAt10?: number }> = {};
   for (const kind of ['short', 'title'] as const) {
     const latencies: number[] = [];
@@ -55,7 +55,7 @@ function measureKeywordSearch(store: ProductStore, analyzer: TextAnalyzer, n: nu
       const all = analyzer.tokenize(p.title);
       const tokens = kind === 'short' ? all.slice(0, 2) : all;
       const s = performance.now();
-      const res = store.keywordSearch(tokens, { k: 10 });
+      const res = await store.keywordSearch(tokens, { k: 10 });
       latencies.push(performance.now() - s);
       if (res.some((h) => h.id === p.id)) hits++;
     }
@@ -134,9 +134,9 @@ async function main() {
   }
   if (args['search-store']) {
     const store = createProductStore({ path: args['search-store'], readonly: true });
-    const n = store.count();
-    console.log(JSON.stringify({ n, keywordSearch: measureKeywordSearch(store, createTextAnalyzer(), n, Number(args.queries)) }, null, 2));
-    store.close();
+    const n = await store.count();
+    console.log(JSON.stringify({ n, keywordSearch: await measureKeywordSearch(store, createTextAnalyzer(), n, Number(args.queries)) }, null, 2));
+    await store.close();
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-ingest-'));
@@ -165,7 +165,7 @@ async function main() {
       },
     });
     const ingestCpuMs = cpuMs() - cpuBefore;
-    const afterFirst = store.stats();
+    const afterFirst = await store.stats();
     console.error(`ingested in ${(first.durationMs / 1000).toFixed(1)} s: ${first.productsPerSecond.toLocaleString()} products/s`);
 
     t = performance.now();
@@ -173,8 +173,8 @@ async function main() {
     const secondMs = performance.now() - t;
     console.error(`re-ingest (unchanged) in ${(secondMs / 1000).toFixed(1)} s`);
 
-    const keywordSearch = measureKeywordSearch(store, analyzer, N, Number(args.queries));
-    store.close();
+    const keywordSearch = await measureKeywordSearch(store, analyzer, N, Number(args.queries));
+    await store.close();
 
     const stageMs = first.stageMs;
     const report = {

@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createMemoryKeywordIndex } from '../src/store/keyword/memory-bm25.ts';
 import { storeWithRewrittenTokens } from '../src/store/keyword/token-view.ts';
-import { createProductStore } from '../src/store/sqlite-store.ts';
+import { createSqliteSyncStore } from '../src/store/sqlite/sqlite-sync-store.ts';
 import { analyzeProduct } from '../src/store/product-record.ts';
-import type { ProductStore } from '../src/store/store.ts';
+import type { SyncProductStore } from '../src/store/store.ts';
 import type { Product } from '../src/catalog/product.ts';
 import { readTsvCorpus, readTsvQueries } from '../src/catalog/judgments.ts';
 import { hanNgramTokens } from '../src/text/han-ngrams.ts';
@@ -29,8 +29,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { products: { type: 'string', default: '20000' }, queries: { type: 'string', default: '400' } } });
 const analyzer = createTextAnalyzer();
 
-function storeOf(products: readonly Product[]): ProductStore {
-  const store = createProductStore({ path: ':memory:' });
+// The synchronous SQLite core: what the in-memory keyword indexes read (`LocalIndexSource`).
+function storeOf(products: readonly Product[]): SyncProductStore {
+  const store = createSqliteSyncStore({ path: ':memory:' });
   const BATCH = 2000;
   for (let i = 0; i < products.length; i += BATCH) {
     store.upsertProducts(products.slice(i, i + BATCH).map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));

@@ -24,7 +24,7 @@ import {
   ANALYZED_FIELDS,
   createMemoryKeywordIndex,
   createMemoryKeywordIndexFromRows,
-  createProductStore,
+  createSqliteSyncStore,
   KEYWORD_COLUMN_WEIGHTS,
   loadMemoryKeywordIndex,
   openMemoryKeywordIndex,
@@ -35,7 +35,7 @@ import {
   type KeywordHit,
   type KeywordRow,
   type ProductChange,
-  type ProductStore,
+  type SyncProductStore as ProductStore,
 } from '../src/store/index.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import { syntheticProduct, syntheticQueries } from './synthetic-catalog.ts';
@@ -86,7 +86,7 @@ const LONG = Number(args.long);
 const K = Number(args.k);
 const WARMUP = Number(args.warmup);
 
-const store = createProductStore({ path: storePath, readonly: true });
+const store = createSqliteSyncStore({ path: storePath, readonly: true });
 const raw = new Database(storePath, { readonly: true });
 const analyzer = createTextAnalyzer();
 const n = store.count();
@@ -118,7 +118,7 @@ function runUpdateBench(counts: number[]): UpdateCase[] {
     const copy = path.join(tmp, 'store.db');
     fs.copyFileSync(storePath, copy);
     if (fs.existsSync(`${storePath}-wal`)) fs.copyFileSync(`${storePath}-wal`, `${copy}-wal`);
-    const writable = createProductStore({ path: copy });
+    const writable = createSqliteSyncStore({ path: copy });
     let current = createMemoryKeywordIndex(writable);
     const behind = path.join(tmp, 'behind.idx');
     const scratch = path.join(tmp, 'updated.idx');

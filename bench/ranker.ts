@@ -35,7 +35,7 @@ try {
   const timed = all.slice(TRAINING_QUERIES);
   const judgments: RelevanceJudgment[] = [];
   for (const q of training) {
-    const from = engine.getProduct(q.fromId);
+    const from = await engine.getProduct(q.fromId);
     const result = await engine.search({ query: q.text, k: JUDGED_PER_QUERY, explain: false });
     for (const hit of result.hits) {
       const relevance = hit.product.id === q.fromId ? 2 : from?.brand !== undefined && hit.product.brand === from.brand ? 1 : 0;

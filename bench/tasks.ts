@@ -83,11 +83,11 @@ export async function prepareEngine(dir: string, n: number, log = (s: string) =>
   const storePath = path.join(dir, 'store.db');
   if (fs.existsSync(storePath)) {
     const engine = await createEngine({ storePath, images: false });
-    if (engine.store.count() === n) {
+    if (await engine.store.count() === n) {
       log(`reusing the store in ${dir} (${n.toLocaleString('en-US')} products)`);
       return { engine, ingest: undefined, storePath };
     }
-    engine.close();
+    await engine.close();
     for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
   }
   const catalog = path.join(dir, 'catalog.jsonl');
@@ -228,7 +228,7 @@ async function main() {
 
     const ids = syntheticIds(n, Q + W);
     const queries = syntheticQueries(n, Q + W);
-    const idVectors = ids.map((id) => engine.store.getVector(encoderId, id)!);
+    const idVectors = await Promise.all(ids.map(async (id) => (await engine.store.getVector(encoderId, id))!));
     const queryVectors: Float32Array[] = [];
     for (const q of queries) queryVectors.push(await engine.catalog.encodeText(q.text));
     const want = 50; // similar's candidates per retriever (k 10 × candidateFactor 5); search's `candidates`
@@ -237,8 +237,8 @@ async function main() {
     const idOfKey: (string | undefined)[] = [];
     {
       const keys: number[] = [];
-      for (const v of engine.store.vectorsFor(encoderId)) keys.push(v.key);
-      engine.store.keysToIds(keys).forEach((id, i) => (idOfKey[keys[i]!] = id));
+      for await (const v of engine.store.vectorsFor(encoderId)) keys.push(v.key);
+      (await engine.store.keysToIds(keys)).forEach((id, i) => (idOfKey[keys[i]!] = id));
     }
     const directWithIds = (v: Float32Array, exclude: string) => {
       const found = direct.search(v, want + 1, 1);
@@ -354,7 +354,7 @@ async function main() {
         'similar = dense + BM25 candidates, each scored field by field with explanations; search = BM25 + dense + model-number lookup, RRF, then optional field-wise rerank of the top 30 (with explanations).',
     };
     emitReport(args.out, 'tasks', report, tasksMarkdown(report), !args['no-write']);
-    engine.close();
+    await engine.close();
   } finally {
     if (args.keep || args.dir) console.error(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
@@ -384,11 +384,11 @@ async function measureUpdates(engine: Engine, n: number): Promise<UpdateTiming[]
     products.forEach((p) => (p.id = `update-${count}-${p.id}`));
     // What engine.upsertProducts does, with the refresh's summary kept (how each index was brought up to date).
     let s = nowMs();
-    engine.store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, engine.catalog.analyzer) })));
+    await engine.store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, engine.catalog.analyzer) })));
     const added = await engine.refresh();
     const addMs = nowMs() - s;
     s = nowMs();
-    engine.deleteProducts(products.map((p) => p.id));
+    await engine.deleteProducts(products.map((p) => p.id));
     await engine.refresh();
     const deleteMs = nowMs() - s;
     out.push({

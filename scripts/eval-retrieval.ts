@@ -169,7 +169,7 @@ async function twoShopRetrieval(key: string, name: string, fields: { title: stri
     }
     return rows;
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -257,7 +257,7 @@ async function taobaoRetrievalAndDedup(): Promise<{ retrieval: RetrievalRow[]; d
     }
     return { retrieval: rows, dedup, products: products.length, clusters: members.size };
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -314,7 +314,7 @@ async function fashion(): Promise<FashionRow[]> {
     }
     return out;
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 

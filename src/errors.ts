@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   MODEL_NOT_FOUND: { status: 404, exitCode: 66, summary: 'a model file or folder is missing' },
   IMAGE_ERROR: { status: 422, exitCode: 65, summary: 'an image could not be read or decoded' },
   STORE_ERROR: { status: 500, exitCode: 74, summary: 'the store could not be read or written' },
+  STORE_UNAVAILABLE: { status: 503, exitCode: 69, summary: 'the store\'s database server cannot be reached' },
   INDEX_STALE: { status: 409, exitCode: 75, summary: 'an index does not match the store' },
   UNAUTHORIZED: { status: 401, exitCode: 77, summary: 'a valid token is required' },
   LIMIT_EXCEEDED: { status: 413, exitCode: 2, summary: 'a size or count limit was exceeded' },

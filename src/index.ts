@@ -20,7 +20,7 @@ export { fitLexicalEncoder } from './encoders/lexical/lexical-encoder.ts';
 export { createImageFeatureExtractor } from './encoders/image/features.ts';
 
 // store and index
-export { createProductStore } from './store/sqlite-store.ts';
+export { createProductStore } from './store/sqlite/sqlite-store.ts';
 export type { ProductStore } from './store/store.ts';
 export { createAnnIndex } from './store/ann/usearch-index.ts';
 export { createExactIndex } from './store/ann/exact-index.ts';

@@ -110,7 +110,7 @@ test('match review: run a match, accept the first pair with the keyboard, the la
   // j moves on, r rejects the second pair.
   await page.keyboard.press('r');
   await page.waitForSelector('.pairs .pair[data-decision="rejected"]');
-  const labels = engine.store.getLabels({ source: 'review' });
+  const labels = await engine.store.getLabels({ source: 'review' });
   assert.equal(labels.length, 2);
   const accepted = labels.find((l) => l.label === 1)!;
   assert.equal(accepted.leftId, await first.locator('.side .pid').first().textContent());
@@ -125,7 +125,7 @@ test('evaluation page: train on the review labels, evaluate, the report shows it
   await page.keyboard.press('a');
   await page.keyboard.press('a');
   await page.waitForFunction("document.querySelectorAll('.pairs .pair[data-decision]').length >= 4");
-  assert.equal(engine.store.getLabels({ source: 'review' }).length, 4);
+  assert.equal((await engine.store.getLabels({ source: 'review' })).length, 4);
   await page.goto(`${running.url}/#/eval`);
   await page.waitForSelector('.report table, .report p');
   await page.getByRole('button', { name: 'Train on review labels' }).click();

@@ -51,10 +51,10 @@ test('all JSONL kinds in one file ingested into a store: every good record store
     fs.writeFileSync(file, Buffer.concat(lines));
     const summary = await ingestCatalog({ store, analyzer: createTextAnalyzer(), source: file, batchSize: 7 });
     assert.equal(summary.skippedCount, bad);
-    assert.equal(store.count(), good);
-    assert.equal(store.getProducts(Array.from({ length: good }, (_, i) => `good-${i}`)).length, good);
+    assert.equal(await store.count(), good);
+    assert.equal((await store.getProducts(Array.from({ length: good }, (_, i) => `good-${i}`))).length, good);
   } finally {
-    store.close();
+    await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -50,28 +50,28 @@ test('an ingest killed with SIGKILL leaves a consistent store that a re-ingest c
     const store = createProductStore({ path: storePath });
     const analyzer = createTextAnalyzer();
     try {
-      const committed = store.count();
+      const committed = await store.count();
       assert.ok(committed >= KILL_AFTER && committed < TOTAL, `committed ${committed}`);
       assert.equal(committed % BATCH, 0, 'only whole batches are committed');
       // Every committed product is complete: content, hash, analysed text and keyword row.
-      for (const stored of store.iterateProducts()) {
+      for await (const stored of store.iterateProducts()) {
         const i = Number(stored.product.id.slice(1));
         assert.deepEqual(stored.product, JSON.parse(JSON.stringify(generatedProduct(i))));
         assert.equal(stored.contentHash, productContentHash(generatedProduct(i)));
       }
       for (const i of [0, committed - 1]) {
-        assert.ok(store.getAnalyzed(`p${i}`)!.tokens.title.includes(`sku${i}`));
-        assert.equal(store.keywordSearch([`sku${i}`], { k: 1 })[0]?.id, `p${i}`);
+        assert.ok((await store.getAnalyzed(`p${i}`))!.tokens.title.includes(`sku${i}`));
+        assert.equal((await store.keywordSearch([`sku${i}`], { k: 1 }))[0]?.id, `p${i}`);
       }
 
       const again = await ingestCatalog({ store, analyzer, source: catalog, batchSize: 2_000 });
       assert.equal(again.unchanged, committed);
       assert.equal(again.added, TOTAL - committed);
       assert.equal(again.updated, 0);
-      assert.equal(store.count(), TOTAL);
-      assert.equal(store.keywordSearch([`sku${TOTAL - 1}`], { k: 1 })[0]?.id, `p${TOTAL - 1}`);
+      assert.equal(await store.count(), TOTAL);
+      assert.equal((await store.keywordSearch([`sku${TOTAL - 1}`], { k: 1 }))[0]?.id, `p${TOTAL - 1}`);
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -32,9 +32,9 @@ for (const [name, damage] of [
         ingestCatalog({ store, analyzer: createTextAnalyzer(), source: file, batchSize: 100 }),
         (e) => isProdsimError(e) && e.code === 'PARSE_ERROR' && /nothing was stored/.test(e.message) && e.location?.file === file,
       );
-      assert.equal(store.count(), 0);
+      assert.equal(await store.count(), 0);
     } finally {
-      store.close();
+      await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -48,9 +48,9 @@ test('an intact .jsonl.gz is stored whole', async () => {
     fs.writeFileSync(file, gzipSync(jsonl));
     const summary = await ingestCatalog({ store, analyzer: createTextAnalyzer(), source: file, batchSize: 100 });
     assert.equal(summary.added, ROWS);
-    assert.equal(store.count(), ROWS);
+    assert.equal(await store.count(), ROWS);
   } finally {
-    store.close();
+    await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,7 +7,7 @@ import type { CatalogEntry } from '../src/catalog/catalog.ts';
 import type { Product } from '../src/catalog/product.ts';
 import type { DenseEncoder } from '../src/encoders/encoder.ts';
 import { createError, isProdsimError } from '../src/errors.ts';
-import { createProductStore } from '../src/store/index.ts';
+import { collectAll, createProductStore } from '../src/store/index.ts';
 import { ingestCatalog, LAST_INGEST_META_KEY } from '../src/tasks/ingest.ts';
 import type { CatalogReader } from '../src/tasks/ingest-reader.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
@@ -54,7 +54,7 @@ function withStore(fn: (store: ReturnType<typeof createProductStore>) => Promise
     try {
       await fn(store);
     } finally {
-      store.close();
+      await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
@@ -79,15 +79,15 @@ test(
     assert.deepEqual(s.duplicateIds, ['p3']);
     assert.equal(s.duplicateCount, 1);
     assert.deepEqual(progress, [10, 20, 26]);
-    assert.equal(store.count(), 25);
-    assert.equal(store.getProduct('p3')?.product.title, 'replaced title');
+    assert.equal(await store.count(), 25);
+    assert.equal((await store.getProduct('p3'))?.product.title, 'replaced title');
     assert.ok(Object.values(s.stageMs).every((v) => v >= 0));
-    assert.equal(JSON.parse(store.getMeta(LAST_INGEST_META_KEY)!).added, 25);
+    assert.equal(JSON.parse((await store.getMeta(LAST_INGEST_META_KEY))!).added, 25);
 
-    const tokens = store.getAnalyzed('p7')!.tokens;
+    const tokens = (await store.getAnalyzed('p7'))!.tokens;
     assert.ok(tokens.title.includes('sku7'), JSON.stringify(tokens));
     assert.ok(tokens.attributes.length > 0 && tokens.category.includes('cat7'));
-    assert.equal(store.keywordSearch(['sku7'], { k: 3 })[0]?.id, 'p7');
+    assert.equal((await store.keywordSearch(['sku7'], { k: 3 }))[0]?.id, 'p7');
   }),
 );
 
@@ -95,16 +95,16 @@ test(
   're-ingesting an unchanged catalog writes nothing; a changed record is updated',
   withStore(async (store) => {
     await ingestCatalog({ store, analyzer, source: 'c', reader: readerOf(products(30)), batchSize: 8 });
-    const before = store.getProduct('p5')!;
+    const before = (await store.getProduct('p5'))!;
     const again = await ingestCatalog({ store, analyzer, source: 'c', reader: readerOf(products(30)), batchSize: 8 });
     assert.deepEqual([again.added, again.updated, again.unchanged], [0, 0, 30]);
-    assert.equal(store.getProduct('p5')!.updatedAt, before.updatedAt);
+    assert.equal((await store.getProduct('p5'))!.updatedAt, before.updatedAt);
 
     const changed = products(30, (p) => (p.id === 'p5' ? { ...p, price: 1 } : p));
     const third = await ingestCatalog({ store, analyzer, source: 'c', reader: readerOf(changed), batchSize: 8 });
     assert.deepEqual([third.added, third.updated, third.unchanged], [0, 1, 29]);
-    assert.equal(store.getProduct('p5')!.product.price, 1);
-    assert.equal(store.getProduct('p5')!.key, before.key);
+    assert.equal((await store.getProduct('p5'))!.product.price, 1);
+    assert.equal((await store.getProduct('p5'))!.key, before.key);
   }),
 );
 
@@ -115,7 +115,7 @@ test(
     const first = await ingestCatalog({ store, analyzer, source: 'c', reader: readerOf(products(12)), batchSize: 5, encoders: [enc] });
     assert.equal(enc.calls.length, 12);
     assert.deepEqual(first.encoders[enc.id], { encoded: 12, cached: 0, noInput: 0 });
-    const v = store.getVector(enc.id, 'p0')!;
+    const v = (await store.getVector(enc.id, 'p0'))!;
     assert.equal(v[1], 1);
     assert.ok(v[0]! > 5, 'the vector was computed from the product text');
 
@@ -124,7 +124,7 @@ test(
     assert.equal(enc.calls.length, 13, 'only the changed product is encoded again');
     assert.ok(enc.calls.at(-1)!.includes('new title entirely'));
     assert.deepEqual(second.encoders[enc.id], { encoded: 1, cached: 11, noInput: 0 });
-    assert.equal([...store.vectorsFor(enc.id)].length, 12);
+    assert.equal((await collectAll(store.vectorsFor(enc.id))).length, 12);
 
     // An encoder added later fills in vectors for products that are already stored and unchanged.
     const late = countingEncoder('late-3d');
@@ -142,7 +142,7 @@ test(
       ingestCatalog({ store, analyzer, source: 'c', reader: readerOf(products(20), 13), batchSize: 5 }),
       (e) => isProdsimError(e) && e.code === 'INVALID_RECORD',
     );
-    assert.equal(store.count(), 13);
+    assert.equal(await store.count(), 13);
     await assert.rejects(
       ingestCatalog({ store, analyzer, source: 'c', batchSiz: 5 } as never),
       (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION',
@@ -157,8 +157,8 @@ test(
     const shouting: typeof analyzer = { ...analyzer, analyze: (t) => ({ ...analyzer.analyze(t), tokens: ['zzmarker'] }) };
     const s = await ingestCatalog({ store, analyzer: shouting, source: 'c', reader: readerOf(products(3)), force: true });
     assert.deepEqual([s.added, s.updated, s.unchanged], [0, 0, 3]);
-    assert.deepEqual(store.getAnalyzed('p1')!.tokens.title, ['zzmarker']);
-    assert.equal(store.keywordSearch(['zzmarker'], { k: 5 }).length, 3);
-    assert.equal(store.keywordSearch(['sku1'], { k: 5 }).length, 0, 'old keyword rows were replaced');
+    assert.deepEqual((await store.getAnalyzed('p1'))!.tokens.title, ['zzmarker']);
+    assert.equal((await store.keywordSearch(['zzmarker'], { k: 5 })).length, 3);
+    assert.equal((await store.keywordSearch(['sku1'], { k: 5 })).length, 0, 'old keyword rows were replaced');
   }),
 );

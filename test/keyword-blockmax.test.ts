@@ -16,7 +16,7 @@ import {
   analyzeProduct,
   createMemoryKeywordIndex,
   createMemoryKeywordIndexFromRows,
-  createProductStore,
+  createSqliteSyncStore,
   updateMemoryKeywordIndex,
   type KeywordFilter,
   type KeywordIndex,
@@ -250,7 +250,7 @@ function randomProduct(id: string, r: () => number, long = false): Product {
 }
 
 test('block-max after upserts and deletes (tombstones and a delta segment, avgdl moved up and down) equals the exhaustive path and a full build', () => {
-  const store = createProductStore({ path: path.join(dir, 'updates', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'updates', 'store.db') });
   const r = seededRandom(77);
   const item = (p: Product) => ({ product: p, analyzed: analyzeProduct(p, analyzer) });
   let next = 0;

@@ -20,14 +20,14 @@ import {
   createMemoryKeywordIndex,
   KEYWORD_INDEX_FORMAT_VERSION,
   loadMemoryKeywordIndex,
-  createProductStore,
+  createSqliteSyncStore,
   brandColumnValue,
   openMemoryKeywordIndex,
   readKeywordIndexHeader,
   updateMemoryKeywordIndex,
   type KeywordFilter,
   type KeywordIndex,
-  type ProductStore,
+  type SyncProductStore as ProductStore,
 } from '../src/store/index.ts';
 import { mergeMemoryKeywordIndex } from '../src/store/keyword/memory-bm25.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
@@ -137,7 +137,7 @@ function randomWrites(store: ProductStore, r: () => number, nextId: { n: number 
 }
 
 test('incremental updates after random writes equal a full build (hits, scores, filters, ids, brands)', () => {
-  const store = createProductStore({ path: path.join(dir, 'random', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'random', 'store.db') });
   const r = seededRandom(42);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -183,7 +183,7 @@ test('incremental updates after random writes equal a full build (hits, scores, 
 });
 
 test('many one-product updates (bounds scaled, not recomputed, between exact passes) keep the same top-k as a full build', () => {
-  const store = createProductStore({ path: path.join(dir, 'single', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'single', 'store.db') });
   const r = seededRandom(23);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -209,7 +209,7 @@ test('many one-product updates (bounds scaled, not recomputed, between exact pas
 
 test('a log that no longer reaches back, another store\'s log, or too many changes rebuild the index', () => {
   const file = path.join(dir, 'trim', 'store.db');
-  const store = createProductStore({ path: file, changeLogLimit: 5 });
+  const store = createSqliteSyncStore({ path: file, changeLogLimit: 5 });
   const r = seededRandom(3);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 100 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -234,7 +234,7 @@ test('a log that no longer reaches back, another store\'s log, or too many chang
 
   // The same path re-created: another log (same seqs, other products).
   fs.rmSync(path.dirname(file), { recursive: true });
-  const again = createProductStore({ path: file });
+  const again = createSqliteSyncStore({ path: file });
   again.upsertProducts(Array.from({ length: 120 }, () => item(randomProduct(`q${nextId.n++}`, r))));
   assert.notEqual(again.changeLogId(), index.revision);
   const rebuilt = updateMemoryKeywordIndex(opened.index, again);
@@ -252,7 +252,7 @@ test('a log that no longer reaches back, another store\'s log, or too many chang
 
 test('the change log: one row per written product, updates keep the key, delete-and-re-add is a new key; old stores migrate', () => {
   const file = path.join(dir, 'log', 'store.db');
-  const store = createProductStore({ path: file });
+  const store = createSqliteSyncStore({ path: file });
   const r = seededRandom(5);
   assert.equal(store.changeSeq(), 0);
   assert.deepEqual(store.changesSince(0), []);
@@ -287,11 +287,11 @@ test('the change log: one row per written product, updates keep the key, delete-
   const raw = new Database(file);
   raw.exec(`DROP TABLE product_changes; DELETE FROM meta WHERE key LIKE 'products.change_log%';`);
   raw.close();
-  const ro = createProductStore({ path: file, readonly: true });
+  const ro = createSqliteSyncStore({ path: file, readonly: true });
   assert.deepEqual([ro.changeSeq(), ro.changeLogId(), ro.changesSince(0)], [0, '', undefined]);
   const legacyIndex = createMemoryKeywordIndex(ro);
   ro.close();
-  const migrated = createProductStore({ path: file });
+  const migrated = createSqliteSyncStore({ path: file });
   assert.equal(migrated.changeSeq(), 0);
   assert.deepEqual(migrated.changesSince(0), []);
   assert.notEqual(migrated.getMeta(CHANGE_LOG_ID_KEY), undefined);
@@ -303,7 +303,7 @@ test('the change log: one row per written product, updates keep the key, delete-
 });
 
 test('an update with a file saves when rebuilt, when the file is missing, and once the unsaved changes reach saveAfterFraction', () => {
-  const store = createProductStore({ path: path.join(dir, 'save', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'save', 'store.db') });
   const r = seededRandom(17);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 100 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -333,7 +333,7 @@ test('an update with a file saves when rebuilt, when the file is missing, and on
 });
 
 test('brand column: brands() are the normalised distinct brands; brandIn agrees with the store\'s FTS5 path', () => {
-  const store = createProductStore({ path: path.join(dir, 'brand', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'brand', 'store.db') });
   const r = seededRandom(11);
   store.upsertProducts(Array.from({ length: 120 }, (_, i) => item(randomProduct(`p${i}`, r))));
   const index = createMemoryKeywordIndex(store);
@@ -422,7 +422,7 @@ function targetedWrite(store: ProductStore, r: () => number, nextId: { n: number
 }
 
 test('delta segment: targeted and random writes, never merged, answer like a full build after every update', () => {
-  const store = createProductStore({ path: path.join(dir, 'delta', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'delta', 'store.db') });
   const r = seededRandom(101);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 160 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -454,7 +454,7 @@ test('delta segment: targeted and random writes, never merged, answer like a ful
 });
 
 test('delta segment: merges once delta rows and tombstones pass mergeFraction, and before a save', () => {
-  const store = createProductStore({ path: path.join(dir, 'merge', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'merge', 'store.db') });
   const r = seededRandom(55);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -484,7 +484,7 @@ test('delta segment: merges once delta rows and tombstones pass mergeFraction, a
 });
 
 test('mergeMemoryKeywordIndex folds the delta off the write path: the same answers, later updates of either index still exact', () => {
-  const store = createProductStore({ path: path.join(dir, 'explicit-merge', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'explicit-merge', 'store.db') });
   const r = seededRandom(66);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 200 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -518,7 +518,7 @@ test('mergeMemoryKeywordIndex folds the delta off the write path: the same answe
 });
 
 test('delta segment: every version stays usable at its state; updating an older version again forks its tombstones and terms', () => {
-  const store = createProductStore({ path: path.join(dir, 'fork', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'fork', 'store.db') });
   const r = seededRandom(77);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));
@@ -561,7 +561,7 @@ test('delta segment: every version stays usable at its state; updating an older 
 });
 
 test('delta segment: a saved index with a delta loads as its merged segments; format 2 files load, unknown formats are rebuilt', () => {
-  const store = createProductStore({ path: path.join(dir, 'file', 'store.db') });
+  const store = createSqliteSyncStore({ path: path.join(dir, 'file', 'store.db') });
   const r = seededRandom(9);
   const nextId = { n: 0 };
   store.upsertProducts(Array.from({ length: 150 }, () => item(randomProduct(`p${nextId.n++}`, r))));

@@ -12,7 +12,7 @@ import {
   ANALYZED_FIELDS,
   createMemoryKeywordIndex,
   createMemoryKeywordIndexFromRows,
-  createProductStore,
+  createSqliteSyncStore,
   fts5Terms,
   KEYWORD_COLUMN_WEIGHTS,
   loadMemoryKeywordIndex,
@@ -24,7 +24,7 @@ import {
   type KeywordHit,
   type KeywordIndex,
   type KeywordRow,
-  type ProductStore,
+  type SyncProductStore as ProductStore,
 } from '../src/store/index.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
@@ -60,7 +60,7 @@ function randomProduct(i: number): Product {
 
 const N = 400;
 const storeFile = path.join(dir, 'store.db');
-const store = createProductStore({ path: storeFile });
+const store = createSqliteSyncStore({ path: storeFile });
 store.upsertProducts(Array.from({ length: N }, (_, i) => randomProduct(i)).map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) })));
 const index = createMemoryKeywordIndex(store);
 const raw = new Database(storeFile, { readonly: true });
@@ -249,7 +249,7 @@ test('save and load round trip; a stale or damaged file is refused with INDEX_ST
 });
 
 test('revision changes on product writes and deletes, in the same transaction, and not on reads', () => {
-  const s: ProductStore = createProductStore({ path: ':memory:' });
+  const s: ProductStore = createSqliteSyncStore({ path: ':memory:' });
   const items = [randomProduct(1), randomProduct(2)].map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) }));
   const r0 = s.revision();
   s.upsertProducts(items);
@@ -291,7 +291,7 @@ test('revision changes on product writes and deletes, in the same transaction, a
 
 test('an index is stale after a store write; openMemoryKeywordIndex loads a current file, updates a stale one from the change log, rebuilds a damaged one', () => {
   const file = path.join(dir, 'open', 'index.bin');
-  const s = createProductStore({ path: path.join(dir, 'open', 'store.db') });
+  const s = createSqliteSyncStore({ path: path.join(dir, 'open', 'store.db') });
   const add = (from: number, to: number): void => {
     s.upsertProducts(Array.from({ length: to - from }, (_, i) => randomProduct(from + i)).map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) })));
   };
@@ -324,27 +324,27 @@ test('query validation: k, match and options', () => {
 
 test('a store written before revisions existed: derived revision when read-only, a stored one from its first writable open', () => {
   const file = path.join(dir, 'legacy', 'store.db');
-  const s = createProductStore({ path: file });
+  const s = createSqliteSyncStore({ path: file });
   s.upsertProducts([randomProduct(5)].map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) })));
   s.close();
   const db = new Database(file);
   db.prepare(`DELETE FROM meta WHERE key = 'products.revision'`).run();
   db.close();
-  const ro = createProductStore({ path: file, readonly: true });
+  const ro = createSqliteSyncStore({ path: file, readonly: true });
   const legacy = ro.revision();
   assert.match(legacy, /^legacy:1:/);
   const built = createMemoryKeywordIndex(ro);
   assert.equal(built.revision, legacy);
   ro.close();
-  const rw = createProductStore({ path: file });
+  const rw = createSqliteSyncStore({ path: file });
   assert.doesNotMatch(rw.revision(), /^legacy/);
   assert.equal(built.isCurrent(rw), false);
   rw.close();
 });
 
 test('after updates and deletes the index scores with the live catalog statistics (as FTS5 on a fresh store of the same products)', () => {
-  const edited = createProductStore({ path: ':memory:' });
-  const fresh = createProductStore({ path: path.join(dir, 'fresh', 'store.db') });
+  const edited = createSqliteSyncStore({ path: ':memory:' });
+  const fresh = createSqliteSyncStore({ path: path.join(dir, 'fresh', 'store.db') });
   const itemOf = (p: Product) => ({ product: p, analyzed: analyzeProduct(p, analyzer) });
   const products = Array.from({ length: 150 }, (_, i) => randomProduct(1000 + i));
   edited.upsertProducts(products.map(itemOf));
@@ -380,8 +380,8 @@ test('after updates and deletes the index scores with the live catalog statistic
 
 test('revision: another handle\'s write is seen once REVISION_RECHECK_MS has passed; this handle\'s own at once', async () => {
   const file = path.join(dir, 'two-handles.db');
-  const writer = createProductStore({ path: file });
-  const reader = createProductStore({ path: file });
+  const writer = createSqliteSyncStore({ path: file });
+  const reader = createSqliteSyncStore({ path: file });
   try {
     writer.upsertProducts([{ product: randomProduct(1), analyzed: analyzeProduct(randomProduct(1), analyzer) }]);
     const before = reader.revision();

@@ -161,6 +161,41 @@ test('query–product features: coverage, phrase, character n-grams, agreements'
   assert.deepEqual([quantity('Water 500 ml bottle'), quantity('Water 1.5L bottle')], [1, -1]);
 });
 
+test('character n-gram BM25 for Chinese queries, query coverage of the description and of brand, tags and category', () => {
+  const analyzer = createTextAnalyzer();
+  const characters = { documents: 100, documentFrequency: new Map([['种', 4], ['种花', 2], ['吕', 1], ['线', 30]]) };
+  const stats = { documents: 100, documentFrequency: new Map<string, number>(), averageTokens: { title: 6, description: 20, all: 26, characters: 12 }, characters };
+  const query = (text: string) => ({ text, analyzed: analyzer.analyze(text), vector: undefined });
+  const rep = (title: string, extra: Record<string, unknown> = {}) => representProduct({ id: 'p', title, tags: [], images: [], attributes: {}, ...extra }, analyzer);
+  const at = (v: Float64Array, name: (typeof QUERY_PRODUCT_FEATURES)[number]) => v[QUERY_PRODUCT_FEATURES.indexOf(name)]!;
+  const opts = { pretrainedDimension: undefined };
+  const rope = at(queryProductFeatures(query('种花吕线'), rep('盆景扦正线矫型攀扎丝种花罗汉松整形吕条线'), stats, opts), 'bm25.characters');
+  const paint = at(queryProductFeatures(query('种花吕线'), rep('多乐士白色乳胶漆'), stats, opts), 'bm25.characters');
+  assert.ok(rope > 5 && paint === 0, `${rope} ${paint}`);
+  // English queries have no character n-grams: the word BM25 scores them.
+  assert.equal(at(queryProductFeatures(query('mason jars'), rep('Ball mason jars'), stats, opts), 'bm25.characters'), 0);
+  const jar = queryProductFeatures(query('ball mason jars'), rep('Jar set of 12', { description: 'Mason jars for canning', brand: 'Ball' }), stats, opts);
+  assert.ok(Math.abs(at(jar, 'coverage.descriptionTerms') - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(at(jar, 'coverage.brandTagsCategory') - 1 / 3) < 1e-12);
+});
+
+test('a linear prior the trees correct: score = prior + trees, and the explanation still adds up', () => {
+  const { rows, labels, groups } = gradedSet(9, 30);
+  const width = QUERY_PRODUCT_FEATURES.length;
+  const found = QUERY_PRODUCT_FEATURES.indexOf('coverage.evidence');
+  // The synthetic `found` column goes where the prior reads it.
+  const widen = (r: Float64Array) => Float64Array.from({ length: width }, (_, j) => (j === found ? r[0]! : (r[j] ?? 0)));
+  const examples: RankingExample[] = rows.map((r, i) => ({ query: `q${groups[i]}`, productId: `p${i}`, label: labels[i]!, features: widen(r) }));
+  const context = { averageTokens: { title: 8, description: 40, all: 48 }, irrelevantGrade: 0 };
+  const model = fitRanker(examples, context, { gbdt: { trees: 20 }, prior: { 'coverage.evidence': 3 } });
+  assert.deepEqual(model.prior, [{ feature: 'coverage.evidence', weight: 3 }]);
+  const row = examples[0]!.features;
+  assert.ok(Math.abs(rankerScore(model, row) - (predictGradientBoostingLogit(model.gbdt, row) + 3 * row[found]!)) < 1e-12);
+  const explained = explainRanker(model, row);
+  assert.ok(Math.abs(explained.base + explained.features.reduce((s, f) => s + f.contribution, 0) - rankerScore(model, row)) < 1e-9);
+  assert.throws(() => fitRanker(examples, context, { prior: { 'no.such': 1 } }), /unknown feature/);
+});
+
 test('light stems and query-relative features', () => {
   assert.deepEqual(['jars', 'holders', 'batteries', 'boxes', 'glass', 'women\'s', 'bus', 'iphone'].map(lightStem), ['jar', 'holder', 'battery', 'box', 'glass', 'women', 'bus', 'iphone']);
   const at = (name: (typeof QUERY_PRODUCT_FEATURES)[number]) => QUERY_PRODUCT_FEATURES.indexOf(name);

@@ -29,8 +29,8 @@ before(async () => {
   server = createServerApp({ engine, writeToken: TOKEN, catalogRoot: '/', evalDir: join(dir, 'eval'), modelPath: join(dir, 'server-matcher.json') });
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -77,7 +77,7 @@ test('the server train job on stored labels trains what the trainMatcher task tr
   await engine.ingest(files.left);
   await engine.ingest(files.right);
   const rows = parseCsv<{ left_id: string; right_id: string; label: string }>(readFileSync(files.pairs, 'utf8'), { columns: true });
-  engine.store.putLabels(rows.map((r) => ({ leftId: r.left_id, rightId: r.right_id, label: Number(r.label), source: 'parity' })));
+  await engine.store.putLabels(rows.map((r) => ({ leftId: r.left_id, rightId: r.right_id, label: Number(r.label), source: 'parity' })));
   const job = await post('/v1/jobs/train', { source: 'parity' });
   assert.equal(job.status, 202);
   let state: any;

@@ -27,8 +27,8 @@ before(async () => {
   protectedServer = createServerApp({ ...common, writeToken: TOKEN, readToken: 'reader' });
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -150,7 +150,7 @@ describe('limits', () => {
     const r = await call('POST', '/v1/products', { products }, TOKEN);
     assert.equal(r.status, 413);
     assert.equal(r.json.error.location.field, 'products');
-    assert.equal(engine.getProduct('B0'), undefined);
+    assert.equal(await engine.getProduct('B0'), undefined);
   });
 });
 
@@ -176,13 +176,13 @@ describe('partial batch failure', () => {
     assert.equal(c.index, 2);
     assert.equal(c.id, 'G-3');
     assert.equal(c.error.field, 'price');
-    assert.ok(engine.getProduct('G-1'));
-    assert.ok(engine.getProduct('G-2'));
-    assert.equal(engine.getProduct('G-3'), undefined);
+    assert.ok(await engine.getProduct('G-1'));
+    assert.ok(await engine.getProduct('G-2'));
+    assert.equal(await engine.getProduct('G-3'), undefined);
     const missingTitle = await call('POST', '/v1/products', [{ id: 'G-4' }], TOKEN);
     assert.equal(missingTitle.json.results[0].error.field, 'title');
     assert.equal(missingTitle.json.results[0].error.expected, 'string');
-    engine.deleteProducts(['G-1', 'G-2']);
+    await engine.deleteProducts(['G-1', 'G-2']);
   });
 });
 
@@ -252,10 +252,10 @@ describe('labels and jobs', () => {
     assert.equal(job.state, 'done', JSON.stringify(job.error));
     assert.equal(job.result.added, 2);
     assert.equal(job.result.skippedCount, 1);
-    assert.ok(engine.getProduct('I-2'));
+    assert.ok(await engine.getProduct('I-2'));
     const outside = await call('POST', '/v1/jobs/ingest', { path: '../store.db' }, TOKEN, rooted);
     assert.equal(outside.status, 400);
-    engine.deleteProducts(['I-1', 'I-2']);
+    await engine.deleteProducts(['I-1', 'I-2']);
   });
 
   test('catalog paths outside the server root are refused; unknown jobs are 404', async () => {
@@ -293,6 +293,6 @@ describe('image URL policy', () => {
     const r = await call('GET', '/v1/images/U-1', undefined, undefined, allowing);
     assert.equal(r.status, 403);
     assert.equal(r.json.error.code, 'FORBIDDEN_URL');
-    engine.deleteProducts(['U-1']);
+    await engine.deleteProducts(['U-1']);
   });
 });

@@ -31,8 +31,8 @@ before(async () => {
   server = createServerApp({ engine, writeToken: TOKEN, catalogRoot, reportsDir: join(dir, 'reports'), evalDir: join(dir, 'eval') });
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

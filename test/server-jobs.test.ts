@@ -31,7 +31,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
-  engine.close();
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -156,7 +156,7 @@ describe('train jobs over many labels run in a thread', () => {
     const threaded = await startServer({ engine, port: 0, writeToken: TOKEN, modelPath, evalDir: join(dir, 'eval'), taskJobs: { syncMaxLabels: 0 } });
     try {
       const id = (i: number) => syntheticProduct(i).id;
-      engine.store.putLabels([
+      await engine.store.putLabels([
         { leftId: id(7), rightId: 'dup-of-7', label: 1, source: 'jobs-test' },
         { leftId: id(11), rightId: 'dup-of-11', label: 1, source: 'jobs-test' },
         { leftId: id(1), rightId: id(2), label: 0, source: 'jobs-test' },
@@ -206,7 +206,7 @@ describe('a pool of threads answers reads (serve --workers)', () => {
       assert.equal(missing.status, 404, 'errors from a thread keep their code');
     } finally {
       await pooled.close();
-      engine.deleteProducts(['pool-new-1']);
+      await engine.deleteProducts(['pool-new-1']);
     }
   });
 });

@@ -138,8 +138,8 @@ describe('the sample catalog', () => {
     engine = await createEngine({ storePath: join(dir, 'store.db') });
     await engine.ingest('data/sample-catalog.jsonl');
   });
-  after(() => {
-    engine.close();
+  after(async () => {
+    await engine.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -191,7 +191,7 @@ describe('the sample catalog', () => {
     for (const item of phone.items) assert.ok(item.score >= phone.minScore);
     const strict = await engine.similar({ id: 'P0001', k: 5, minScore: 0.999 });
     assert.equal(strict.noGoodMatch, true);
-    engine.deleteProducts(['LONE1']);
+    await engine.deleteProducts(['LONE1']);
   });
 
   test('tag synonym groups never join two values of one dimension', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Product } from '../src/catalog/product.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
-import { analyzeProduct, createProductStore, KEYWORD_COMMON_TOKEN_PRUNING, productContentHash, type ProductStore } from '../src/store/index.ts';
+import { analyzeProduct, createSqliteSyncStore, KEYWORD_COMMON_TOKEN_PRUNING, productContentHash, type SyncProductStore as ProductStore } from '../src/store/index.ts';
 import { isProdsimError } from '../src/errors.ts';
 
 const analyzer = createTextAnalyzer();
@@ -22,7 +22,7 @@ function item(p: Product) {
 function tempStore(): { store: ProductStore; dir: string; file: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-store-'));
   const file = path.join(dir, 'sub', 'store.db');
-  return { store: createProductStore({ path: file }), dir, file };
+  return { store: createSqliteSyncStore({ path: file }), dir, file };
 }
 
 const CATALOG: Product[] = [
@@ -175,7 +175,7 @@ test('delete removes the product, its keyword-index row and vectors; keys are no
     const ftsRows = countFts(raw);
     raw.close();
     assert.equal(ftsRows, 0);
-    const reopened = createProductStore({ path: file });
+    const reopened = createSqliteSyncStore({ path: file });
     const [again] = reopened.upsertProducts([item(CATALOG[3]!)]);
     assert.equal(again!.status, 'added');
     assert.notEqual(again!.key, key, 'a deleted key is never handed out again');
@@ -251,8 +251,8 @@ test('labels, meta, stats and schema version', () => {
     const raw = new Database(file);
     raw.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();
     raw.close();
-    assert.throws(() => createProductStore({ path: file }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && /newer/.test(e.message));
-    assert.throws(() => createProductStore({ path: file, bogus: 1 } as never), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
+    assert.throws(() => createSqliteSyncStore({ path: file }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && /newer/.test(e.message));
+    assert.throws(() => createSqliteSyncStore({ path: file, bogus: 1 } as never), (e) => isProdsimError(e) && e.code === 'UNKNOWN_OPTION');
   } finally {
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -275,10 +275,10 @@ test('a store whose meta table is WITHOUT ROWID (before the rowid one) is migrat
     assert.match(metaSql(raw), /WITHOUT ROWID/i);
     raw.close();
 
-    const readOnly = createProductStore({ path: file, readonly: true });
+    const readOnly = createSqliteSyncStore({ path: file, readonly: true });
     assert.equal(readOnly.getMeta('textSpace.stateId'), 'id-1', 'a read-only open reads the old layout as it is');
     readOnly.close();
-    const reopened = createProductStore({ path: file });
+    const reopened = createSqliteSyncStore({ path: file });
     assert.equal(reopened.getMeta('textSpace.state'), 'x'.repeat(100_000));
     assert.equal(reopened.getMeta('textSpace.stateId'), 'id-1');
     assert.equal(reopened.revision(), revision);

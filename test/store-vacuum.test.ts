@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './fixtures/run-cli.ts';
 import { createEngine } from '../src/engine/engine.ts';
-import { createProductStore } from '../src/store/index.ts';
+import { collectAll, createProductStore } from '../src/store/index.ts';
 
 
 const textSpaceIds = (vectors: Record<string, unknown>) => Object.keys(vectors).filter((id) => id.startsWith('catalog-aware'));
@@ -24,25 +24,25 @@ test('a refit leaves only the current text space vectors; vacuum removes leftove
     const engine = await createEngine({ storePath, images: false });
     try {
       await engine.ingest(small);
-      const first = textSpaceIds(engine.stats().vectors);
+      const first = textSpaceIds((await engine.stats()).vectors);
       assert.equal(first.length, 1);
       await engine.ingest('data/sample-catalog.jsonl'); // 60 → 310 products: drift > 20 %, a refit
-      const after = textSpaceIds(engine.stats().vectors);
+      const after = textSpaceIds((await engine.stats()).vectors);
       assert.equal(after.length, 1, `one text space left, got ${after.join(', ')}`);
       assert.notEqual(after[0], first[0], 'the refit changed the text space');
-      assert.equal(engine.stats().vectors[after[0]!]!.count, 310);
+      assert.equal((await engine.stats()).vectors[after[0]!]!.count, 310);
     } finally {
-      engine.close();
+      await engine.close();
     }
 
     // A leftover as an interrupted refit leaves it: vectors of an older state of the same space.
     const store = createProductStore({ path: storePath });
-    const current = textSpaceIds(store.stats().vectors)[0]!;
+    const current = textSpaceIds((await store.stats()).vectors)[0]!;
     const stale = 'catalog-aware:000000000000';
-    const rows = [...store.vectorsFor(current)].map((v) => ({ id: v.id, contentHash: v.contentHash, vector: v.vector }));
-    store.putVectors(stale, rows);
-    store.putVectors('image:dhash:v1', rows.slice(0, 3).map((r) => ({ ...r, vector: new Float32Array(64) })));
-    store.close();
+    const rows = (await collectAll(store.vectorsFor(current))).map((v) => ({ id: v.id, contentHash: v.contentHash, vector: v.vector }));
+    await store.putVectors(stale, rows);
+    await store.putVectors('image:dhash:v1', rows.slice(0, 3).map((r) => ({ ...r, vector: new Float32Array(64) })));
+    await store.close();
 
     const r = await runCli(['--json', '--store', storePath, 'vacuum']);
     assert.equal(r.code, 0, r.stderr);
@@ -51,9 +51,9 @@ test('a refit leaves only the current text space vectors; vacuum removes leftove
     assert.ok(summary.sizeBytesAfter <= summary.sizeBytesBefore);
     const check = createProductStore({ path: storePath, readonly: true });
     try {
-      assert.deepEqual(Object.keys(check.stats().vectors).sort(), [current, 'image:dhash:v1'].sort(), 'other encoders keep their vectors');
+      assert.deepEqual(Object.keys((await check.stats()).vectors).sort(), [current, 'image:dhash:v1'].sort(), 'other encoders keep their vectors');
     } finally {
-      check.close();
+      await check.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { runTask } from '../src/engine/task-registry.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { MORE_LIKE_THIS, rarestTokens } from '../src/tasks/similar.ts';
 import { storedFieldAnalysis } from '../src/store/product-record.ts';
+import { collectAll } from '../src/store/store.ts';
 import type { AnalyzedText } from '../src/text/analyzer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-tasks-'));
@@ -24,8 +25,8 @@ before(async () => {
   assert.ok(summary.added >= 300, `sample catalog ingested (${summary.added})`);
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -51,7 +52,7 @@ describe('similar items', () => {
   });
 
   test('substitutes are in stock and from the same category', async () => {
-    const out = [...engine.store.iterateProducts()].map((s) => s.product).find((p) => p.inStock === false && p.category);
+    const out = (await collectAll(engine.store.iterateProducts())).map((s) => s.product).find((p) => p.inStock === false && p.category);
     assert.ok(out, 'the sample has an out-of-stock product');
     const r = await engine.similar({ id: out.id, k: 10, substitutes: true });
     assert.ok(r.items.length > 0);
@@ -78,10 +79,10 @@ describe('similar items', () => {
     assert.ok(Math.abs(present - 1) < 1e-9, 'present weights renormalised to 1');
   });
 
-  test('the keyword retriever of similar asks only for rare title tokens (MoreLikeThis)', () => {
-    const title = engine.catalog.represent('P0001')!.text.title.tokens;
-    const rare = rarestTokens(engine.catalog, title);
-    const df = engine.store.documentFrequencies(title);
+  test('the keyword retriever of similar asks only for rare title tokens (MoreLikeThis)', async () => {
+    const title = (await engine.catalog.represent('P0001'))!.text.title.tokens;
+    const rare = await rarestTokens(engine.catalog, title);
+    const df = await engine.store.documentFrequencies(title);
     assert.ok(rare.length <= MORE_LIKE_THIS.maxTokens);
     for (const t of rare) assert.ok((df.get(t) ?? 0) <= MORE_LIKE_THIS.minDocumentLimit, `${t} df ${df.get(t)}`);
     const common = title.filter((t) => (df.get(t) ?? 0) > MORE_LIKE_THIS.minDocumentLimit);
@@ -91,9 +92,9 @@ describe('similar items', () => {
 
   test('representations: many at once align with the ids, carry the text vector, and unknown ids are undefined', async () => {
     await engine.catalog.nearest(new Float32Array(engine.catalog.textEncoder.dimension).fill(0.1), 1); // the index is open
-    const reps = engine.catalog.representIds(['P0002', 'no-such-id', 'P0001']);
+    const reps = await engine.catalog.representIds(['P0002', 'no-such-id', 'P0001']);
     assert.deepEqual(reps.map((r) => r?.product.id), ['P0002', undefined, 'P0001']);
-    const stored = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+    const stored = (await engine.store.getVector(engine.catalog.textEncoder.id, 'P0001'))!;
     const fromIndex = reps[2]!.dense.title!;
     assert.equal(fromIndex.length, stored.length);
     // The index keeps the normalised vector; the store's is normalised too (the text space is).
@@ -101,26 +102,26 @@ describe('similar items', () => {
   });
 
   test('representations of index hits are read by key and equal those read by id', async () => {
-    const v = engine.store.getVector(engine.catalog.textEncoder.id, 'P0003')!;
+    const v = (await engine.store.getVector(engine.catalog.textEncoder.id, 'P0003'))!;
     const hits = await engine.catalog.nearest(v, 8);
-    const byKey = engine.catalog.representHits([...hits, { id: 'no-such-id', key: 1e9 }]);
+    const byKey = await engine.catalog.representHits([...hits, { id: 'no-such-id', key: 1e9 }]);
     assert.equal(byKey.length, hits.length + 1);
     assert.equal(byKey.at(-1), undefined);
-    const byId = engine.catalog.representIds(hits.map((h) => h.id));
+    const byId = await engine.catalog.representIds(hits.map((h) => h.id));
     hits.forEach((h, i) => {
       assert.equal(byKey[i]!.product.id, h.id);
       assert.deepEqual(byKey[i]!.product, byId[i]!.product);
       assert.deepEqual(byKey[i]!.text.title.tokens, byId[i]!.text.title.tokens);
     });
-    const fromStore = engine.store.getAnalyzedProductsByKeys([...hits.map((h) => h.key).reverse(), 1e9]);
+    const fromStore = await engine.store.getAnalyzedProductsByKeys([...hits.map((h) => h.key).reverse(), 1e9]);
     assert.ok(fromStore.every((s, i) => i === 0 || s.key > fromStore[i - 1]!.key), 'in key order');
-    const byIdFromStore = engine.store.getAnalyzedProducts(hits.map((h) => h.id)).sort((a, b) => a.key - b.key);
+    const byIdFromStore = (await engine.store.getAnalyzedProducts(hits.map((h) => h.id))).sort((a, b) => a.key - b.key);
     assert.deepEqual(fromStore, byIdFromStore);
   });
 
-  test('representations rebuilt from the stored analysis equal a fresh analysis of title and description', () => {
-    const ids = [...engine.store.iterateProducts()].map((s) => s.product.id);
-    const reps = engine.catalog.representIds(ids);
+  test('representations rebuilt from the stored analysis equal a fresh analysis of title and description', async () => {
+    const ids = (await collectAll(engine.store.iterateProducts())).map((s) => s.product.id);
+    const reps = await engine.catalog.representIds(ids);
     let withDescription = 0;
     for (const rep of reps) {
       const p = rep!.product;
@@ -134,14 +135,14 @@ describe('similar items', () => {
     }
     assert.ok(ids.length >= 300 && withDescription > 100, `${ids.length} products, ${withDescription} with a description`);
     // A store written before per-field facts existed has none: the product is analysed instead.
-    const stored = engine.store.getAnalyzedProducts(['P0001'])[0]!;
+    const stored = (await engine.store.getAnalyzedProducts(['P0001']))[0]!;
     assert.ok(stored.analyzed.fieldFacts, 'ingest keeps per-field facts');
     const { fieldFacts: _dropped, ...older } = stored.analyzed;
     assert.equal(storedFieldAnalysis(stored.product, older, engine.catalog.analyzer), undefined);
   });
 
   test('nearest maps index keys back to ids and leaves excluded ids out', async () => {
-    const v = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+    const v = (await engine.store.getVector(engine.catalog.textEncoder.id, 'P0001'))!;
     const withSelf = await engine.catalog.nearest(v, 5);
     assert.equal(withSelf[0]!.id, 'P0001');
     const without = await engine.catalog.nearest(v, 5, { exclude: new Set(['P0001']) });

@@ -21,8 +21,8 @@ before(async () => {
   await engine.ingest('data/sample-catalog.jsonl');
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -61,7 +61,7 @@ test('a product added and deleted is seen by search, brand filters and similar, 
   const similar = await engine.similar({ id: anchor.product.id, k: 20, filter: { brand: 'SONY' } });
   assert.ok(similar.items.some((i) => i.product.id === 'NEW-1'), 'similar with a brand filter finds the new product');
 
-  assert.equal(engine.deleteProducts(['NEW-1']), 1);
+  assert.equal(await engine.deleteProducts(['NEW-1']), 1);
   const refreshed = await engine.refresh();
   assert.equal(refreshed.representations.keywordIndex.source, 'updated');
   const gone = await engine.search({ query: 'zqxmarker', k: 5 });
@@ -76,60 +76,60 @@ test('the ANN index follows writes from the change log: updated, not rebuilt, in
   let refreshed = await engine.refresh();
   // upsertProducts refreshed already; this refresh finds the index current.
   assert.equal(refreshed.representations.index.rebuilt, false);
-  const vector = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2');
+  const vector = await engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2');
   assert.ok(vector, 'the new product was encoded');
   const nearest = await engine.catalog.nearest(vector, 1);
   assert.equal(nearest[0]?.id, 'NEW-2', 'the ANN index has the new product');
 
   // A changed title: the product's vector is replaced, not duplicated.
   await engine.upsertProducts([{ ...phone, title: '华为 Mate 60 Pro 手机 12GB+1TB 白色 典藏版' }]);
-  const changed = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2')!;
+  const changed = (await engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-2'))!;
   assert.equal((await engine.catalog.nearest(changed, 1))[0]?.id, 'NEW-2');
 
-  assert.equal(engine.deleteProducts(['NEW-2']), 1);
+  assert.equal(await engine.deleteProducts(['NEW-2']), 1);
   refreshed = await engine.refresh();
   assert.equal(refreshed.representations.index.rebuilt, false);
   assert.match(refreshed.representations.index.reason, /^updated: 1 change$/);
   assert.ok(!(await engine.catalog.nearest(changed, 5)).some((h) => h.id === 'NEW-2'), 'deleted product left the ANN index');
-  const live = engine.store.count();
+  const live = await engine.store.count();
   assert.equal(refreshed.representations.index.size, live, 'one vector per product');
 
   // Another process (here: a second engine on the same store) writes; this one reopens from the saved
   // file plus the log, without a rebuild.
-  engine.close();
+  await engine.close();
   const writer = await createEngine({ storePath: join(dir, 'store.db') });
   await writer.upsertProducts([{ ...phone, id: 'NEW-3' }]);
   writer.close();
   engine = await createEngine({ storePath: join(dir, 'store.db') });
   const reopened = await engine.refresh();
   assert.match(reopened.representations.index.reason, /^updated: /, 'loaded from the file and updated from the log');
-  assert.equal(reopened.representations.index.size, engine.store.count());
-  const v3 = engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-3')!;
+  assert.equal(reopened.representations.index.size, await engine.store.count());
+  const v3 = (await engine.store.getVector(engine.catalog.textEncoder.id, 'NEW-3'))!;
   assert.equal((await engine.catalog.nearest(v3, 1))[0]?.id, 'NEW-3');
 });
 
 test('a refresh encodes only the products that changed since the last one', async () => {
   const analyzer = engine.catalog.analyzer;
-  const put = (p: Product) => engine.store.upsertProducts([{ product: p, analyzed: analyzeProduct(p, analyzer) }]);
-  const total = engine.store.count();
+  const put = async (p: Product) => await engine.store.upsertProducts([{ product: p, analyzed: analyzeProduct(p, analyzer) }]);
+  const total = await engine.store.count();
   const lamp: Product = { ...headphones, id: 'NEW-4', title: '米家 台灯 Pro 护眼 zqylamp', brand: '米家', category: '家居/灯具', tags: ['台灯'], images: ['images/bottle-pink.png'] };
-  put(lamp);
+  await put(lamp);
   let refreshed = await engine.refresh();
   assert.equal(refreshed.representations.encoded, 1);
   assert.equal(refreshed.representations.cached, total);
   // Image features too: only the written product is looked at, and its image gets features.
   assert.equal(refreshed.images?.checked, 'changed');
   assert.equal(refreshed.images?.computed, 1);
-  assert.ok(engine.catalog.represent('NEW-4')?.image?.histogram, 'the new product has image features');
+  assert.ok((await engine.catalog.represent('NEW-4'))?.image?.histogram, 'the new product has image features');
 
   // An existing product changed: only it is encoded again, and the ANN index holds its new vector.
-  const before = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
-  const p1 = engine.getProduct('P0001')!;
-  put({ ...p1, title: `${p1.title} 限量版 zqyedition` });
+  const before = (await engine.store.getVector(engine.catalog.textEncoder.id, 'P0001'))!;
+  const p1 = (await engine.getProduct('P0001'))!;
+  await put({ ...p1, title: `${p1.title} 限量版 zqyedition` });
   refreshed = await engine.refresh();
   assert.equal(refreshed.representations.encoded, 1);
   assert.match(refreshed.representations.index.reason, /^updated: /);
-  const after = engine.store.getVector(engine.catalog.textEncoder.id, 'P0001')!;
+  const after = (await engine.store.getVector(engine.catalog.textEncoder.id, 'P0001'))!;
   assert.notDeepEqual(after, before);
   assert.equal((await engine.catalog.nearest(after, 1))[0]?.id, 'P0001');
 
@@ -137,8 +137,8 @@ test('a refresh encodes only the products that changed since the last one', asyn
   refreshed = await engine.refresh();
   assert.equal(refreshed.representations.encoded, 0);
   assert.equal(refreshed.representations.index.reason, 'open');
-  assert.deepEqual(engine.store.productsWithoutVector(engine.catalog.textEncoder.id), []);
-  put(p1);
-  engine.deleteProducts(['NEW-4']);
+  assert.deepEqual(await engine.store.productsWithoutVector(engine.catalog.textEncoder.id), []);
+  await put(p1);
+  await engine.deleteProducts(['NEW-4']);
   await engine.refresh();
 });

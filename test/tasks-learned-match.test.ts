@@ -88,7 +88,7 @@ test('a matcher trained on labelled pairs decides catalog matching', async () =>
       assert.equal(dedup.stats.scorer, 'trained matcher logistic (matcher.json)');
       for (const g of dedup.groups) for (const p of g.pairs) assert.ok(p.score >= matcher.model.threshold);
     } finally {
-      engine.close();
+      await engine.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

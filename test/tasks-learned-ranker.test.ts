@@ -61,6 +61,9 @@ test('train-ranker → search --ranker: reranked hits, explained by feature cont
     assert.equal(hit.score, hit.rerankScore);
     if (i > 0) assert.ok(hit.score <= result.hits[i - 1]!.score, 'ordered by the ranker');
   }
+  // The features the tasks stage fills in: the field reranker's score and the query coverage of the product's words.
+  const valueOf = (name: string) => result.hits[0]!.rankerExplanation!.features.find((f) => f.feature === name)!.value;
+  assert.ok(valueOf('rerank.fields') > 0.3 && valueOf('coverage.evidence') === 1, `${valueOf('rerank.fields')} ${valueOf('coverage.evidence')}`);
   // The two products judged perfect for this training query lead; the phone cases judged irrelevant do not make the top three.
   const top = result.hits.map((h) => h.product.id);
   assert.deepEqual(top.slice(0, 2).sort(), ['P0249', 'P0250'], top.join(' '));

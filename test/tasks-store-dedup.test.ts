@@ -10,6 +10,7 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { createError } from '../src/errors.ts';
 import { findDuplicates } from '../src/tasks/match.ts';
 import { findStoreDuplicates } from '../src/tasks/store-dedup.ts';
+import { collectAll } from '../src/store/store.ts';
 
 let engine: Engine;
 
@@ -23,7 +24,7 @@ after(() => engine.close());
 const pairKeys = (groups: { pairs: { a: string; b: string }[] }[]) => new Set(groups.flatMap((g) => g.pairs.map((p) => [p.a, p.b].sort().join('|'))));
 
 test('store dedup finds the duplicate pairs the in-memory dedup finds on the sample catalog', async () => {
-  const reps = [...engine.store.iterateProducts()].map((s) => engine.catalog.represent(s.product.id)!);
+  const reps = (await engine.catalog.representIds((await collectAll(engine.store.iterateProducts())).map((s) => s.product.id))).map((r) => r!);
   const inMemory = pairKeys((await findDuplicates(reps)).groups);
   const blocked = await engine.dedup();
   const found = pairKeys(blocked.groups);
@@ -37,7 +38,7 @@ test('store dedup finds the duplicate pairs the in-memory dedup finds on the sam
 test('each unordered pair is scored once, and candidates stay within k per product and source', async () => {
   const blockK = 5;
   const r = await findStoreDuplicates(engine.catalog, { blockK });
-  const n = engine.store.count();
+  const n = await engine.store.count();
   const { dense, keyword, modelNumber } = r.stats.candidates;
   assert.ok(dense <= n * blockK && keyword <= n * (blockK + 1) && modelNumber <= n * blockK);
   // Found from both sides, a pair is scored from the first only: fewer pairs scored than found.
@@ -49,7 +50,8 @@ test('each unordered pair is scored once, and candidates stay within k per produ
 test('store dedup reports progress to the end and stops on its signal', async () => {
   const seen: [number, number][] = [];
   await findStoreDuplicates(engine.catalog, { onProgress: (done, total) => seen.push([done, total]) });
-  assert.deepEqual(seen.at(-1), [engine.store.count(), engine.store.count()]);
+  const n = await engine.store.count();
+  assert.deepEqual(seen.at(-1), [n, n]);
 
   const controller = new AbortController();
   controller.abort(createError('CANCELLED', 'stop'));
@@ -57,7 +59,7 @@ test('store dedup reports progress to the end and stops on its signal', async ()
 });
 
 test('store dedup reads each product once with its cache, and finds the same groups with a tiny one', async () => {
-  const n = engine.store.count();
+  const n = await engine.store.count();
   const whole = await findStoreDuplicates(engine.catalog);
   // Candidates of a batch are read together and kept: every product is read from the store once.
   assert.equal(whole.stats.productsRead, n);
@@ -70,5 +72,5 @@ test('store dedup reads each product once with its cache, and finds the same gro
 
 test('engine.dedup passes maxRepresentations to the store dedup', async () => {
   const r = await engine.dedup(undefined, { maxRepresentations: 4 });
-  assert.ok((r.stats.productsRead ?? 0) > engine.store.count());
+  assert.ok((r.stats.productsRead ?? 0) > (await engine.store.count()));
 });

@@ -21,7 +21,7 @@ import { DEFAULT_SIF_OPTIONS, principalDirection } from '../src/encoders/glove/s
 import { fitTextSpace, productText } from '../src/tasks/text-space.ts';
 import { createCatalogIndex } from '../src/tasks/catalog-index.ts';
 import { ingestCatalog } from '../src/tasks/ingest.ts';
-import { createProductStore } from '../src/store/index.ts';
+import { collectAll, createProductStore } from '../src/store/index.ts';
 import { analyzeProduct } from '../src/store/product-record.ts';
 import type { ProductStore } from '../src/store/store.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
@@ -36,14 +36,14 @@ before(async () => {
   await engine.ingest('data/sample-catalog.jsonl');
   texts = [];
   ids = [];
-  for (const { product } of engine.store.iterateProducts()) {
+  for await (const { product } of engine.store.iterateProducts()) {
     ids.push(product.id);
     texts.push(productText(product, engine.catalog.textEncoder));
   }
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -162,9 +162,9 @@ test('the engine text space is tokenised once per text (both parts share the ana
   assert.ok(encoder.catalogVectors !== undefined, 'catalog part on');
 });
 
-test('vectors stored by ingest + refresh equal the reference computation bit for bit', () => {
+test('vectors stored by ingest + refresh equal the reference computation bit for bit', async () => {
   const encoder = engine.catalog.textEncoder as CatalogAwareEncoder;
-  const stored = ids.map((id) => engine.store.getVector(encoder.id, id)!);
+  const stored = await Promise.all(ids.map(async (id) => (await engine.store.getVector(encoder.id, id))!));
   assert.ok(stored.every((v) => v !== undefined), 'every product has a current vector');
   const expected = referenceVectors(encoder.pretrained.wordVectors, texts, texts);
   assert.equal(firstDifference(stored, expected, ids), undefined);
@@ -189,7 +189,7 @@ test('an encoder whose parts tokenise separately (different analysers) fits and 
   separate.fit(texts);
   assert.equal(separate.id, engine.catalog.textEncoder.id, 'same fitted state');
   const got = await separate.encode(texts);
-  const stored = ids.map((id) => engine.store.getVector(engine.catalog.textEncoder.id, id)!);
+  const stored = await Promise.all(ids.map(async (id) => (await engine.store.getVector(engine.catalog.textEncoder.id, id))!));
   assert.equal(firstDifference(got, stored, ids), undefined);
 });
 
@@ -205,14 +205,14 @@ test('principalDirection (upper-triangle Gram accumulation) equals the full Xᵀ
 test('the tokens a fit keeps for the encode pass are the analyser\'s tokens of that product version only', async () => {
   const encoder = engine.catalog.textEncoder as CatalogAwareEncoder;
   const idBefore = encoder.id;
-  const { decision, tokens } = fitTextSpace(engine.store, encoder, true, true);
+  const { decision, tokens } = await fitTextSpace(engine.store, encoder, true, true);
   assert.equal(decision.fitted, true);
   assert.equal(encoder.id, idBefore, 'a refit on the same catalog gives the same state');
   assert.ok(tokens !== undefined);
-  assert.equal(tokens.products, engine.store.count());
+  assert.equal(tokens.products, await engine.store.count());
   assert.ok(tokens.bytes > 0);
   let checked = 0;
-  for (const { product, key, contentHash } of engine.store.iterateProducts()) {
+  for await (const { product, key, contentHash } of engine.store.iterateProducts()) {
     assert.deepEqual(tokens.tokensOf(key, contentHash), encoder.analyzer!.tokenize(productText(product, encoder)));
     if (checked === 0) {
       assert.equal(tokens.tokensOf(key, contentHash.replace(/^./, (c) => (c === '0' ? '1' : '0'))), undefined, 'other content: not reused');
@@ -221,7 +221,7 @@ test('the tokens a fit keeps for the encode pass are the analyser\'s tokens of t
     checked++;
   }
   assert.ok(checked >= 300);
-  assert.equal(fitTextSpace(engine.store, encoder, false, true).tokens, undefined, 'no fit, no tokens');
+  assert.equal((await fitTextSpace(engine.store, encoder, false, true)).tokens, undefined, 'no fit, no tokens');
 });
 
 test('a refresh encodes products written after its fit from their new text, and skips products deleted meanwhile', async () => {
@@ -229,7 +229,7 @@ test('a refresh encodes products written after its fit from their new text, and 
   const store = createProductStore({ path: join(dir, 'race.db') });
   try {
     await ingestCatalog({ store, analyzer, source: 'data/sample-catalog.jsonl' });
-    const all = [...store.iterateProducts()].map((p) => p.product);
+    const all = (await collectAll(store.iterateProducts())).map((p) => p.product);
     const changed = { ...all[3]!, title: `${all[3]!.title} 加厚 羽绒 winter edition` };
     const deleted = all[7]!.id;
     // Another writer, between the fit and the encode pass: one product changes before the listing of
@@ -237,10 +237,10 @@ test('a refresh encodes products written after its fit from their new text, and 
     const racing = new Proxy(store, {
       get(target, prop, receiver) {
         if (prop === 'productsWithoutVector') {
-          return (...args: Parameters<ProductStore['productsWithoutVector']>) => {
-            target.upsertProducts([{ product: changed, analyzed: analyzeProduct(changed, analyzer) }]);
-            const listed = target.productsWithoutVector(...args);
-            target.deleteProducts([deleted]);
+          return async (...args: Parameters<ProductStore['productsWithoutVector']>) => {
+            await target.upsertProducts([{ product: changed, analyzed: analyzeProduct(changed, analyzer) }]);
+            const listed = await target.productsWithoutVector(...args);
+            await target.deleteProducts([deleted]);
             return listed;
           };
         }
@@ -249,19 +249,19 @@ test('a refresh encodes products written after its fit from their new text, and 
       },
     });
     const textEncoder = createCatalogAwareEncoder(await createGloveEncoder({ analyzer }), { analyzer });
-    const catalog = createCatalogIndex({ store: racing, analyzer, textEncoder, indexDir: join(dir, 'race.index') });
+    const catalog = await createCatalogIndex({ store: racing, analyzer, textEncoder, indexDir: join(dir, 'race.index') });
     const summary = await catalog.refresh();
     assert.equal(summary.fit.fitted, true);
     assert.equal(summary.encoded, all.length - 1, 'every product but the deleted one');
-    assert.equal(store.getVector(textEncoder.id, deleted), undefined);
+    assert.equal(await store.getVector(textEncoder.id, deleted), undefined);
     const [fresh, stale] = await textEncoder.encode([productText(changed, textEncoder), productText(all[3]!, textEncoder)]);
-    const stored = store.getVector(textEncoder.id, changed.id)!;
+    const stored = (await store.getVector(textEncoder.id, changed.id))!;
     assert.equal(firstDifference([stored], [fresh!], [changed.id]), undefined, 'the changed product is encoded from its new text');
     assert.notEqual(firstDifference([stored], [stale!], [changed.id]), undefined);
     const others = all.filter((p) => p.id !== deleted && p.id !== changed.id).slice(0, 40);
     const want = await textEncoder.encode(others.map((p) => productText(p, textEncoder)));
-    assert.equal(firstDifference(others.map((p) => store.getVector(textEncoder.id, p.id)!), want, others.map((p) => p.id)), undefined);
+    assert.equal(firstDifference(await Promise.all(others.map(async (p) => (await store.getVector(textEncoder.id, p.id))!)), want, others.map((p) => p.id)), undefined);
   } finally {
-    store.close();
+    await store.close();
   }
 });

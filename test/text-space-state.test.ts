@@ -20,8 +20,8 @@ before(async () => {
   await engine.ingest('data/sample-catalog.jsonl');
 });
 
-after(() => {
-  engine.close();
+after(async () => {
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -51,7 +51,7 @@ test('writes do not parse the saved text state again while the encoder holds it'
     await engine.refresh();
   });
   assert.equal(loads, 0);
-  assert.ok(engine.store.getVector(engine.catalog.textEncoder.id, 'state-2'), 'the written product got a vector');
+  assert.ok(await engine.store.getVector(engine.catalog.textEncoder.id, 'state-2'), 'the written product got a vector');
 });
 
 test('a state saved by another engine (a refit) is loaded by the next refresh, once', async () => {
@@ -66,6 +66,23 @@ test('a state saved by another engine (a refit) is loaded by the next refresh, o
     assert.equal(loads, 1);
     assert.equal(engine.catalog.textEncoder.id, other.catalog.textEncoder.id, 'both engines encode in the same fitted space');
   } finally {
-    other.close();
+    await other.close();
+  }
+});
+
+test('an engine that only reads (a second serve process) answers in the refit space on its next request', async () => {
+  const other = await createEngine({ storePath, images: false });
+  try {
+    await other.upsertProducts([product('state-4', 'Sony WF-C700N 蓝牙耳机')]);
+    await other.refresh({ refit: true });
+    assert.notEqual(engine.catalog.textEncoder.id, other.catalog.textEncoder.id, 'the refit made a new space');
+    // No refresh here: the next read request must find the new space (the old one's vectors are gone).
+    const similar = await engine.similar({ id: 'state-4', k: 5 });
+    assert.equal(engine.catalog.textEncoder.id, other.catalog.textEncoder.id, 'the reader moved to the fitted space');
+    assert.deepEqual(similar.items.map((i) => i.product.id), (await other.similar({ id: 'state-4', k: 5 })).items.map((i) => i.product.id));
+    const query = 'Sony 降噪耳机';
+    assert.deepEqual((await engine.search({ query, k: 5 })).hits.map((h) => h.product.id), (await other.search({ query, k: 5 })).hits.map((h) => h.product.id));
+  } finally {
+    await other.close();
   }
 });

@@ -3,7 +3,8 @@
  * Commands write results to stdout (JSON with `--json`) and progress/diagnostics to stderr.
  */
 import type { Command } from 'commander';
-import { createProductStore, type ProductStore } from '../store/index.ts';
+import type { ProductStore } from '../store/index.ts';
+import { isPostgresUrl, openStore } from '../store/open-store.ts';
 
 export const DEFAULT_STORE_PATH = './.prodsim/store.db';
 
@@ -25,7 +26,7 @@ export interface CliContext {
   outJson(value: unknown): void;
   err(text: string): void;
   /** Opens the store; `mustExist` for read-only commands (FILE_NOT_FOUND when there is no store yet). */
-  openStore(command: Command, options?: { mustExist?: boolean }): ProductStore;
+  openStore(command: Command, options?: { mustExist?: boolean }): Promise<ProductStore>;
   /** Progress bars only on an interactive terminal and never with `--json`. */
   showProgress(command: Command): boolean;
 }
@@ -49,7 +50,7 @@ export function createCliContext(io: CliIO): CliContext {
     err: (text) => void io.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
     openStore(command, options = {}) {
       const { store } = globals(command);
-      return createProductStore(options.mustExist ? { path: store, readonly: true } : { path: store });
+      return openStore(store, options.mustExist && !isPostgresUrl(store) ? { readonly: true } : {});
     },
     showProgress: (command) => io.stderr.isTTY === true && !globals(command).json,
   };

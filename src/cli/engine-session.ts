@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.ts';
 import { createError } from '../errors.ts';
+import { isPostgresUrl } from '../store/open-store.ts';
 import type { CliContext } from './context.ts';
 
 export async function withEngine<T>(
@@ -16,16 +17,16 @@ export async function withEngine<T>(
   options: { mustExist?: boolean; engine?: Partial<EngineOptions> } = {},
 ): Promise<T> {
   const { store } = ctx.globals(command);
-  if (options.mustExist !== false && !existsSync(store)) {
+  if (options.mustExist !== false && !isPostgresUrl(store) && !existsSync(store)) {
     throw createError('FILE_NOT_FOUND', `no store at ${store}: run \`prodsim ingest <catalog>\` first (or pass --store)`, { file: store });
   }
   // A store this user may not write (or in a folder it may not write) is opened read-only: reads
   // work, and a write is refused with "opened read-only" instead of a SQLite error.
-  const engine = await createEngine({ storePath: store, ...(existsSync(store) && !writable(store) ? { readonly: true } : {}), ...options.engine });
+  const engine = await createEngine({ store, ...(!isPostgresUrl(store) && existsSync(store) && !writable(store) ? { readonly: true } : {}), ...options.engine });
   try {
     return await fn(engine);
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 

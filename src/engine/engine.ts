@@ -17,8 +17,9 @@ import { createCatalogAwareEncoder } from '../encoders/catalog-vectors/catalog-a
 import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
 import { analyzeProduct } from '../store/product-record.ts';
 import type { UpsertResult } from '../store/store.ts';
+import type { ProductRepresentation } from '../similarity/representation.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
-import { createProductStore } from '../store/sqlite-store.ts';
+import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
 import type { AnnQuantization } from '../store/ann/ann-index.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
@@ -63,6 +64,13 @@ export interface EngineMatchResult extends MatchResult {
 }
 
 export interface EngineOptions {
+  /**
+   * Where the store is: a SQLite file (like `storePath`) or a PostgreSQL URL (`postgres://…`, pgvector;
+   * retrieval then runs in the database). Wins over `storePath` when given.
+   */
+  store: string | undefined;
+  /** PostgreSQL, first open of an empty database: distribute the product tables with Citus. */
+  distributed: boolean;
   /** SQLite file of the store; `:memory:` for a throw-away engine. */
   storePath: string;
   /** Where converted GloVe / CEDICT tables are cached (shared by all stores of a machine). */
@@ -87,6 +95,8 @@ export interface EngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS = {
   storePath: './.prodsim/store.db',
+  store: undefined,
+  distributed: false,
   cacheDir: DEFAULT_GLOVE_ENCODER_OPTIONS.cacheDir,
   textEncoder: undefined,
   crossEncoder: undefined,
@@ -127,8 +137,8 @@ export interface Engine {
   refresh(options?: { refit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<{ representations: RefreshSummary; images: ImageRefreshSummary | undefined }>;
   /** Writes validated products in one transaction, then brings vectors and the index up to date. */
   upsertProducts(products: readonly Product[]): Promise<UpsertResult[]>;
-  deleteProducts(ids: readonly string[]): number;
-  getProduct(id: string): Product | undefined;
+  deleteProducts(ids: readonly string[]): Promise<number>;
+  getProduct(id: string): Promise<Product | undefined>;
   similar(options: Pick<SimilarOptions, 'id'> & Partial<Omit<SimilarOptions, 'scorer'>> & ModelOption): Promise<SimilarResult>;
   search(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>): Promise<SearchResult>;
   recommend(options: Pick<RecommendOptions, 'history'> & Partial<Omit<RecommendOptions, 'scorer'>> & ModelOption): Promise<RecommendResult>;
@@ -166,10 +176,10 @@ export interface Engine {
   evalMatcher(input: EvalMatcherTaskInput): Promise<EvalMatcherTaskResult>;
   /** Match probability and decision of a matcher model file for each pair. */
   applyMatcher(input: ApplyMatcherTaskInput): Promise<ApplyMatcherTaskResult>;
-  stats(): StoreStats;
+  stats(): Promise<StoreStats>;
   /** Removes vectors of superseded text spaces and compacts the store file. */
   vacuum(): Promise<VacuumSummary>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface VacuumSummary {
@@ -185,10 +195,12 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   rejectUnknownKeys(options, Object.keys(DEFAULT_ENGINE_OPTIONS), 'createEngine');
   const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
   const analyzer = createTextAnalyzer(opts.analyzer);
-  const store = createProductStore({ path: opts.storePath, readonly: opts.readonly });
+  const location = opts.store ?? opts.storePath;
+  const store = await openStore(location, { readonly: opts.readonly, distributed: opts.distributed });
   const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
-  const indexDir = opts.storePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(opts.storePath)}.index`;
-  const catalog = createCatalogIndex({
+  // A database store keeps its indexes in the database: no index files (the folder stays empty).
+  const indexDir = location === ':memory:' || isPostgresUrl(location) ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(location)}.index`;
+  const catalog = await createCatalogIndex({
     store,
     analyzer,
     textEncoder,
@@ -201,7 +213,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     const representations = await catalog.refresh({ forceRefit: refit, ...(onProgress ? { onProgress } : {}) });
     let images: ImageRefreshSummary | undefined;
     if (opts.images) {
-      const baseDir = store.getMeta(IMAGE_BASE_DIR_KEY);
+      const baseDir = await store.getMeta(IMAGE_BASE_DIR_KEY);
       images = await refreshImageFeatures(store, createImageFeatureExtractor({ ...(baseDir ? { baseDir } : {}), ...(opts.imageFetch ? { fetch: opts.imageFetch } : {}) }));
     }
     return { representations, images };
@@ -211,14 +223,15 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
    * Vectors of another encoder id (a new version of the text space, a changed configuration) are
    * not this encoder's: re-encode on open rather than answer from a half-empty index.
    */
-  if (!opts.readonly && store.count() > 0 && (store.stats().vectors[textEncoder.id]?.count ?? 0) < store.count()) {
+  const storedCount = opts.readonly ? 0 : await store.count();
+  if (storedCount > 0 && ((await store.stats()).vectors[textEncoder.id]?.count ?? 0) < storedCount) {
     await refresh();
   }
 
   /** Labelled pairs of the matcher tasks: the store's labels and products, catalogs read like `match`'s. */
   const pairSource: LabelledPairSource = {
     getLabels: (o) => store.getLabels(o),
-    getProduct: (id) => store.getProduct(id)?.product,
+    getProduct: async (id) => (await store.getProduct(id))?.product,
     loadCatalog: async (path) => (await loadCatalog(path)).products,
   };
 
@@ -261,7 +274,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
         onProgress: ingestOptions.onProgress,
       });
       // Relative image paths in a catalog are relative to the catalog file.
-      store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
+      await store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
       const refreshed = await refresh({
         refit: ingestOptions.refit ?? false,
         ...(ingestOptions.onRefreshProgress ? { onProgress: ingestOptions.onRefreshProgress } : {}),
@@ -273,18 +286,18 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
 
     async upsertProducts(products) {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const results = store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+      const results = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
       if (results.some((r) => r.status !== 'unchanged')) await refresh();
       return results;
     },
 
-    deleteProducts(ids) {
-      const n = store.deleteProducts(ids);
-      if (n > 0) catalog.invalidate();
+    async deleteProducts(ids) {
+      const n = await store.deleteProducts(ids);
+      if (n > 0) await catalog.invalidate();
       return n;
     },
 
-    getProduct: (id) => store.getProduct(id)?.product,
+    getProduct: async (id) => (await store.getProduct(id))?.product,
     similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(model) }),
     search: (o) => searchProducts(catalog, o, opts.crossEncoder),
     recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(model) }),
@@ -321,10 +334,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     stats: () => store.stats(),
     async vacuum() {
       if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const sizeBytesBefore = store.stats().sizeBytes;
-      const removedVectors = store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
-      store.compact();
-      return { removedVectors, sizeBytesBefore, sizeBytesAfter: store.stats().sizeBytes };
+      const sizeBytesBefore = (await store.stats()).sizeBytes;
+      const removedVectors = await store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
+      await store.compact();
+      return { removedVectors, sizeBytesBefore, sizeBytesAfter: (await store.stats()).sizeBytes };
     },
     close: () => store.close(),
   };

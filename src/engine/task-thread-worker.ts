@@ -30,7 +30,7 @@ try {
       : await runTask(engine, request.name as TaskName, request.input, { onProgress });
     post({ type: 'result', result });
   } finally {
-    engine.close();
+    await engine.close();
   }
 } catch (e) {
   post({ type: 'error', error: errorToMessage(e) });

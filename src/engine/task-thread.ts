@@ -42,7 +42,7 @@ export const DEFAULT_TASK_THREAD_OPTIONS = {
 
 /** What the thread is given: how to open the engine, and the task (or other work over the engine). */
 export interface TaskThreadRequest {
-  engine: Pick<EngineOptions, 'storePath' | 'cacheDir' | 'images' | 'analyzer' | 'quantization'>;
+  engine: Pick<EngineOptions, 'store' | 'storePath' | 'cacheDir' | 'images' | 'analyzer' | 'quantization'>;
   /** The registry task, or the name of the work exported by `module`. */
   name: string;
   /** A module exporting `name` as a `ThreadWork`, for long work that is not a registry task (train, eval). */
@@ -73,13 +73,13 @@ export function errorFromMessage(e: { code: string; message: string; location?: 
 
 /** How a thread opens its engine: the caller's store and configuration, read-only. */
 export function threadEngineOptions(engine: Engine): TaskThreadRequest['engine'] {
-  const { storePath, cacheDir, images, analyzer, quantization } = engine.options;
-  return { storePath, cacheDir, images, analyzer, quantization };
+  const { store, storePath, cacheDir, images, analyzer, quantization } = engine.options;
+  return { store, storePath, cacheDir, images, analyzer, quantization };
 }
 
 export function canRunInThread(engine: Engine): boolean {
   const o = engine.options;
-  return o.storePath !== ':memory:' && o.textEncoder === undefined;
+  return (o.store ?? o.storePath) !== ':memory:' && o.textEncoder === undefined;
 }
 
 /** The OS id of the calling thread (Linux: `/proc/thread-self` links to `<pid>/task/<tid>`); undefined elsewhere. */

@@ -156,6 +156,11 @@ export interface GradientBoostingData {
   labels: ArrayLike<number>;
   /** lambdarank: the query group of each row (any id; rows of a group need not be adjacent). */
   groups?: ArrayLike<number>;
+  /**
+   * A score each row starts from (a prior model's), which the trees correct: the fitted model predicts
+   * the correction only, the caller adds the offset back. Absent: 0.
+   */
+  offsets?: ArrayLike<number>;
 }
 
 /** Row indices of each group, in first-seen order. */
@@ -264,8 +269,8 @@ export function fitGradientBoosting(
   const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
   // A ranking score is only compared inside a group: any constant would do.
   const baseScore = ranking ? 0 : Math.log(prior / (1 - prior));
-  const logits = new Float64Array(n).fill(baseScore);
-  const validLogits = valid ? new Float64Array(valid.rows.length).fill(baseScore) : undefined;
+  const logits = Float64Array.from({ length: n }, (_, i) => baseScore + (train.offsets?.[i] ?? 0));
+  const validLogits = valid ? Float64Array.from({ length: valid.rows.length }, (_, i) => baseScore + (valid.offsets?.[i] ?? 0)) : undefined;
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
   const rand = seededRandom(opts.seed);

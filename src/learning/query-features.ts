@@ -16,6 +16,7 @@ import { brandInTitle, brandKey } from '../similarity/field-similarities/brand.t
 import { compareModelNumbers } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { AnalyzedText, Quantity } from '../text/analyzer.ts';
+import { hanNgramTokens } from '../text/han-ngrams.ts';
 
 /** Feature names in vector order. Changing this list changes the model format (saved rankers name theirs). */
 export const QUERY_PRODUCT_FEATURES = [
@@ -45,11 +46,26 @@ export const QUERY_PRODUCT_FEATURES = [
   'product.inStock',
   'product.titleTokens',
   'query.tokens',
+  'bm25.characters',
+  'coverage.descriptionTerms',
+  'coverage.brandTagsCategory',
+  'coverage.evidence',
+  'rerank.fields',
   'relative.bm25.title',
   'relative.coverage.titleCharBigrams',
   'relative.dense.combined',
+  'relative.bm25.characters',
+  'relative.coverage.evidence',
+  'relative.rerank.fields',
 ] as const;
 export type QueryProductFeature = (typeof QUERY_PRODUCT_FEATURES)[number];
+
+/**
+ * Features the tasks stage fills in (ranker-features.ts): they need what only it has, the search's
+ * field reranker (`rerank.fields`: the query ↔ title profile of the default search) and its query
+ * coverage of the product's own words (`coverage.evidence`, search-relevance.ts). 0 here.
+ */
+export const TASK_FILLED_FEATURES = ['coverage.evidence', 'rerank.fields'] as const satisfies readonly QueryProductFeature[];
 
 /**
  * Features that compare a pair with the other candidates of its query (`name` minus the best value
@@ -60,6 +76,9 @@ export const RELATIVE_FEATURES = [
   ['relative.bm25.title', 'bm25.title'],
   ['relative.coverage.titleCharBigrams', 'coverage.titleCharBigrams'],
   ['relative.dense.combined', 'dense.combined'],
+  ['relative.bm25.characters', 'bm25.characters'],
+  ['relative.coverage.evidence', 'coverage.evidence'],
+  ['relative.rerank.fields', 'rerank.fields'],
 ] as const satisfies readonly (readonly [QueryProductFeature, QueryProductFeature])[];
 
 /** BM25 constants of the per-field scores (the keyword index's usual values). */
@@ -69,8 +88,13 @@ export const FEATURE_BM25 = Object.freeze({ k1: 1.2, b: 0.75 });
 export interface RankingCorpusStatistics {
   documents: number;
   documentFrequency: ReadonlyMap<string, number>;
-  /** Mean tokens of a title / description / title + description in the catalog the ranker was trained on. */
-  averageTokens: { title: number; description: number; all: number };
+  /**
+   * Mean tokens of a title / description / title + description in the catalog the ranker was trained
+   * on; `characters`: mean character n-grams of a title (`hanNgramTokens`), absent in older models.
+   */
+  averageTokens: { title: number; description: number; all: number; characters?: number };
+  /** The character n-gram index's statistics (Chinese words as character unigrams and bigrams); absent: `bm25.characters` is 0. */
+  characters?: { documents: number; documentFrequency: ReadonlyMap<string, number> };
 }
 
 /** The query side of a pair: analysed once, encoded once. */
@@ -89,9 +113,16 @@ export interface QueryFeatureOptions {
   pretrainedDimension: number | undefined;
 }
 
-function idfOf(stats: RankingCorpusStatistics, term: string): number {
+function idfOf(stats: Pick<RankingCorpusStatistics, 'documents' | 'documentFrequency'>, term: string): number {
   const df = stats.documentFrequency.get(term) ?? 0;
   return Math.log(1 + (stats.documents - df + 0.5) / (df + 0.5));
+}
+
+const HAN_ONLY = /^\p{Script=Han}+$/u;
+
+/** The character unigrams and bigrams of the query's Chinese words only (`hanNgramTokens` keeps Latin words, which `bm25.title` scores). */
+export function queryCharacterGrams(tokens: readonly string[]): string[] {
+  return hanNgramTokens(tokens.filter((t) => HAN_ONLY.test(t)));
 }
 
 function termCounts(tokens: readonly string[]): Map<string, number> {
@@ -100,7 +131,13 @@ function termCounts(tokens: readonly string[]): Map<string, number> {
   return counts;
 }
 
-function bm25(queryTerms: readonly string[], counts: ReadonlyMap<string, number>, length: number, averageLength: number, stats: RankingCorpusStatistics): number {
+function bm25(
+  queryTerms: readonly string[],
+  counts: ReadonlyMap<string, number>,
+  length: number,
+  averageLength: number,
+  stats: Pick<RankingCorpusStatistics, 'documents' | 'documentFrequency'>,
+): number {
   const { k1, b } = FEATURE_BM25;
   const norm = k1 * (1 - b + (b * length) / Math.max(1, averageLength));
   let s = 0;
@@ -229,6 +266,8 @@ export function queryProductFeatures(
   const queryCompact = compact(q.normalized);
   const titleStems = new Set(title.tokens.map(lightStem));
   const lastToken = q.tokens[q.tokens.length - 1];
+  const queryGrams = stats.characters ? [...new Set(queryCharacterGrams(q.tokens))] : [];
+  const titleGrams = queryGrams.length > 0 ? hanNgramTokens(title.tokens) : [];
   const titleCompact = compact(title.normalized);
 
   let combined = 0;
@@ -280,10 +319,22 @@ export function queryProductFeatures(
     'product.inStock': inStock,
     'product.titleTokens': title.tokens.length,
     'query.tokens': q.tokens.length,
+    'bm25.characters':
+      queryGrams.length > 0 && stats.characters
+        ? bm25(queryGrams, termCounts(titleGrams), titleGrams.length, stats.averageTokens.characters ?? Math.max(1, titleGrams.length), stats.characters)
+        : 0,
+    'coverage.descriptionTerms': shareFound(wanted, (t) => descriptionCounts.has(t)),
+    'coverage.brandTagsCategory': shareFound(wanted, (t) => extraTerms.has(t)),
+    // Filled by the tasks stage (`TASK_FILLED_FEATURES`).
+    'coverage.evidence': 0,
+    'rerank.fields': 0,
     // Filled by `addRelativeFeatures`, which sees the query's other candidates.
     'relative.bm25.title': 0,
     'relative.coverage.titleCharBigrams': 0,
     'relative.dense.combined': 0,
+    'relative.bm25.characters': 0,
+    'relative.coverage.evidence': 0,
+    'relative.rerank.fields': 0,
   };
   return Float64Array.from(QUERY_PRODUCT_FEATURES, (name) => values[name]);
 }

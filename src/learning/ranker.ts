@@ -33,6 +33,12 @@ export interface RankerOptions {
   /** Share of the training queries held out for early stopping (0: no early stopping). */
   validationShare: number;
   seed: number;
+  /**
+   * A linear score over named features the trees start from and correct (`RankerModel.prior`): the
+   * label-free default's own formula, so that the few judged queries only have to teach what it
+   * misses. Empty: the trees alone.
+   */
+  prior: Readonly<Record<string, number>>;
 }
 
 /**
@@ -60,6 +66,7 @@ export const DEFAULT_RANKER_OPTIONS = {
   /** Off by default (see above); `validationShare: 0.2` holds a fifth of the queries out for early stopping. */
   validationShare: 0,
   seed: 42,
+  prior: {},
 } as const satisfies RankerOptions;
 
 /**
@@ -82,6 +89,8 @@ export interface RankerModel {
   /** The grade that meant "irrelevant" in the judgments (labels are relevance − this, floored at 0). */
   irrelevantGrade: number;
   gbdt: GradientBoostingModel;
+  /** Linear prior the trees correct: score = Σ weight × feature + trees (absent in rankers trained without one). */
+  prior?: { feature: string; weight: number }[];
   training: {
     queries: number;
     examples: number;
@@ -133,7 +142,18 @@ export function fitRanker(
   }
   const train = examples.filter((e) => !validationQueries.has(e.query));
   const valid = examples.filter((e) => validationQueries.has(e.query));
-  const data = (rows: readonly RankingExample[]) => ({ rows: rows.map((e) => e.features), labels: rows.map((e) => e.label), groups: groupIds(rows) });
+  const prior = Object.entries(opts.prior).map(([feature, weight]) => {
+    const index = featureNames.indexOf(feature);
+    if (index < 0) throw createError('INVALID_ARGUMENT', `ranker prior: unknown feature ${feature}`, { field: 'prior', received: feature });
+    return { feature, weight, index };
+  });
+  const offset = (features: ArrayLike<number>) => prior.reduce((s, p) => s + p.weight * features[p.index]!, 0);
+  const data = (rows: readonly RankingExample[]) => ({
+    rows: rows.map((e) => e.features),
+    labels: rows.map((e) => e.label),
+    groups: groupIds(rows),
+    ...(prior.length > 0 ? { offsets: rows.map((e) => offset(e.features)) } : {}),
+  });
   const gbdtOptions = {
     ...DEFAULT_RANKER_GBDT_OPTIONS,
     ...(validating || opts.validationShare === 0 ? {} : { trees: SMALL_SET_TREES }),
@@ -144,7 +164,7 @@ export function fitRanker(
   const gbdt = fitGradientBoosting(data(train), featureNames, gbdtOptions, validData, onTree);
   let validationNdcg: number | null = null;
   if (validData) {
-    const scores = validData.rows.map((r) => predictGradientBoostingLogit(gbdt, r));
+    const scores = validData.rows.map((r) => predictGradientBoostingLogit(gbdt, r) + offset(r));
     validationNdcg = meanGroupNdcg(groupRows(validData.groups), scores, validData.labels, gbdtOptions.ndcgAt);
   }
   return {
@@ -154,12 +174,20 @@ export function fitRanker(
     averageTokens: { ...context.averageTokens },
     irrelevantGrade: context.irrelevantGrade,
     gbdt,
+    ...(prior.length > 0 ? { prior: prior.map(({ feature, weight }) => ({ feature, weight })) } : {}),
     training: { queries: queries.length, examples: examples.length, validationQueries: validationQueries.size, validationNdcg, trees: gbdt.trees.length },
   };
 }
 
 export function rankerScore(model: RankerModel, features: ArrayLike<number>): number {
-  return predictGradientBoostingLogit(model.gbdt, features);
+  return predictGradientBoostingLogit(model.gbdt, features) + priorScore(model, features);
+}
+
+/** The model's linear prior at these features (0 without one). */
+function priorScore(model: RankerModel, features: ArrayLike<number>): number {
+  let s = 0;
+  for (const p of model.prior ?? []) s += p.weight * features[model.featureNames.indexOf(p.feature)]!;
+  return s;
 }
 
 export interface RankerFeatureContribution {
@@ -181,9 +209,11 @@ export interface RankerExplanation {
 export function explainRanker(model: RankerModel, features: ArrayLike<number>): RankerExplanation {
   const explained = gradientBoostingContributions(model.gbdt, features);
   const byFeature = new Map(explained.contributions.map((c) => [c.feature, c.contribution]));
+  // The prior's terms are the features' own contributions beside the trees'.
+  for (const p of model.prior ?? []) byFeature.set(p.feature, (byFeature.get(p.feature) ?? 0) + p.weight * features[model.featureNames.indexOf(p.feature)]!);
   const list = model.featureNames.map((feature, j) => ({ feature, value: features[j]!, contribution: byFeature.get(feature) ?? 0 }));
   list.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
-  return { base: explained.base, score: explained.logit, features: list };
+  return { base: explained.base, score: explained.logit + priorScore(model, features), features: list };
 }
 
 /** Checks a parsed JSON value is a ranker this version can apply (its features are today's). */

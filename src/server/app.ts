@@ -274,9 +274,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   // ------------------------------------------------------------------ health, metrics, OpenAPI
 
-  app.get('/health', (c) => c.json({ status: 'ok', products: engine.store.count() }));
-  app.get('/metrics', requireRead, (c) => {
-    const s = engine.stats();
+  app.get('/health', async (c) => c.json({ status: 'ok', products: await engine.store.count() }));
+  app.get('/metrics', requireRead, async (c) => {
+    const s = await engine.stats();
     return c.json({ ...metrics.snapshot(), store: { products: s.products, labels: s.labels, vectors: s.vectors, sizeBytes: s.sizeBytes }, jobs: jobs.list().map((j) => ({ id: j.id, kind: j.kind, state: j.state })) });
   });
   app.get('/openapi.json', (c) => c.json(buildOpenApiDocument({ limits })));
@@ -290,7 +290,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       checkK(body);
       const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
       // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
-      if (isLongTask(name) && exceedsSyncBound(engine, name, input, taskJobLimits)) {
+      if (isLongTask(name) && (await exceedsSyncBound(engine, name, input, taskJobLimits))) {
         requireTokenForLongTask(c);
         const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
         return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
@@ -302,9 +302,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   // ------------------------------------------------------------------ products
 
-  app.get('/v1/products/:id', requireRead, (c) => {
+  app.get('/v1/products/:id', requireRead, async (c) => {
     const id = c.req.param('id');
-    const product = engine.getProduct(id);
+    const product = await engine.getProduct(id);
     if (!product) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
     return c.json({ product, summary: summarizeProduct(product) });
   });
@@ -321,9 +321,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     return c.json({ id, status: result!.status });
   });
 
-  app.delete('/v1/products/:id', requireWrite, (c) => {
+  app.delete('/v1/products/:id', requireWrite, async (c) => {
     const id = c.req.param('id');
-    if (engine.deleteProducts([id]) === 0) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
+    if ((await engine.deleteProducts([id])) === 0) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
     return c.json({ id, deleted: true });
   });
 
@@ -358,7 +358,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   app.get('/v1/images/:id', requireRead, async (c) => {
     const id = c.req.param('id');
-    const product = engine.getProduct(id);
+    const product = await engine.getProduct(id);
     if (!product) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}"`, { field: 'id', received: id });
     const index = Number(c.req.query('i') ?? 0);
     const ref = Number.isInteger(index) ? product.images[index] : undefined;
@@ -368,7 +368,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const bytes = await imageFetch(ref, { signal: AbortSignal.timeout(limits.imageTimeoutMs), maxBytes: limits.maxImageBytes });
       return new Response(new Uint8Array(bytes), { headers: { 'content-type': CONTENT_TYPES[extname(new URL(ref).pathname).toLowerCase()] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' } });
     }
-    const baseDir = engine.store.getMeta('images.baseDir') ?? catalogRoot;
+    const baseDir = (await engine.store.getMeta('images.baseDir')) ?? catalogRoot;
     const path = under(baseDir, ref);
     if (!path || !CONTENT_TYPES[extname(path).toLowerCase()]?.startsWith('image/') || !existsSync(path)) throw createError('FILE_NOT_FOUND', `image of "${id}" not found: ${ref}`, { field: 'images', received: ref });
     return fileResponse(path, 300);
@@ -379,13 +379,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.post('/v1/labels', requireWrite, async (c) => {
     const body = parseBody(labelsBodySchema, await jsonBody(c), 'labels');
     if (body.labels.length > limits.maxBatch) throw createError('LIMIT_EXCEEDED', `at most ${limits.maxBatch} labels per request`, { field: 'labels' });
-    const n = engine.store.putLabels(body.labels.map((l) => ({ leftId: l.leftId, rightId: l.rightId, label: l.label, source: l.source ?? 'manual' })));
-    return c.json({ stored: n, total: engine.store.countLabels() });
+    const n = await engine.store.putLabels(body.labels.map((l) => ({ leftId: l.leftId, rightId: l.rightId, label: l.label, source: l.source ?? 'manual' })));
+    return c.json({ stored: n, total: await engine.store.countLabels() });
   });
-  app.get('/v1/labels', requireRead, (c) => {
+  app.get('/v1/labels', requireRead, async (c) => {
     const source = c.req.query('source');
     const id = c.req.query('id');
-    const labels = engine.store.getLabels({ ...(source ? { source } : {}), ...(id ? { id } : {}) });
+    const labels = await engine.store.getLabels({ ...(source ? { source } : {}), ...(id ? { id } : {}) });
     return c.json({ count: labels.length, labels });
   });
 
@@ -433,9 +433,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
    */
   const learningJob = (kind: 'train' | 'eval', input: TrainJobInput | (EvalJobInput & { pairsPath?: string })) => {
     const resolved = { ...input, ...(input.left ? { left: catalogPath(input.left, 'left') } : {}), ...(input.right ? { right: catalogPath(input.right, 'right') } : {}) };
-    return jobs.start(kind, (report, signal) => {
+    return jobs.start(kind, async (report, signal) => {
       const pairsPath = 'pairsPath' in input ? input.pairsPath : undefined;
-      const large = engine.store.countLabels() > taskJobLimits.syncMaxLabels || (pairsPath !== undefined && statSync(pairsPath).size > taskJobLimits.syncMaxCatalogBytes);
+      const large = (await engine.store.countLabels()) > taskJobLimits.syncMaxLabels || (pairsPath !== undefined && statSync(pairsPath).size > taskJobLimits.syncMaxCatalogBytes);
       if (large && canRunInThread(engine)) {
         return runWorkInThread(engine, LEARNING_THREAD_MODULE, kind === 'train' ? 'trainInThread' : 'evalInThread', { input: resolved, modelPath, evalDir }, {
           signal,

@@ -49,11 +49,11 @@ export const isLongTask = (name: TaskName): name is LongTaskName => (LONG_TASKS 
  * Whether the task would take longer than a request should: products counted in the store or inline,
  * catalog files by size (the paths are already confined and resolved).
  */
-export function exceedsSyncBound(engine: Engine, name: LongTaskName, input: Record<string, unknown>, limits: TaskJobLimits): boolean {
+export async function exceedsSyncBound(engine: Engine, name: LongTaskName, input: Record<string, unknown>, limits: TaskJobLimits): Promise<boolean> {
   const sources = name === 'dedup' ? [input.catalog] : [input.left, input.right];
   let products = 0;
   for (const source of sources) {
-    if (source === undefined) products += engine.store.count();
+    if (source === undefined) products += await engine.store.count();
     else if (Array.isArray(source)) products += source.length;
     else if (typeof source === 'string' && statSync(source).size > limits.syncMaxCatalogBytes) return true;
   }
@@ -75,7 +75,7 @@ export function startTaskJob(
 ): Job {
   return jobs.start(name, async (report, signal) => {
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
-    const result = canRunInThread(engine) && exceedsSyncBound(engine, name, input, limits)
+    const result = canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))
       ? await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness })
       : await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
     return decorate(result as object);

@@ -1,6 +1,7 @@
 // Public API of the store stage (the ANN index lives in ./ann/ and has its own entry).
 export * from './store.ts';
-export { createProductStore, CHANGE_LOG_ID_KEY, PRODUCTS_REVISION_KEY, REVISION_RECHECK_MS, toFtsOrQuery, toFtsPhrases, MAX_KEYWORD_QUERY_TOKENS, KEYWORD_ALL_TOKENS_FIRST, KEYWORD_COMMON_TOKEN_PRUNING } from './sqlite-store.ts';
+export { createSqliteSyncStore, CHANGE_LOG_ID_KEY, PRODUCTS_REVISION_KEY, REVISION_RECHECK_MS, toFtsOrQuery, toFtsPhrases, MAX_KEYWORD_QUERY_TOKENS, KEYWORD_ALL_TOKENS_FIRST, KEYWORD_COMMON_TOKEN_PRUNING } from './sqlite/sqlite-sync-store.ts';
+export { createProductStore, wrapSyncStore } from './sqlite/sqlite-store.ts';
 export {
   analyzeProduct,
   canonicalProductJson,

@@ -1,7 +1,8 @@
 /**
  * The store stage's contract. The store is the system of record: products, their analysed text,
  * a keyword index, pair labels, dense vectors (which double as the embedding cache) and index
- * metadata all live in one embedded database file, so one file is one consistent state.
+ * metadata all live in one database (an embedded SQLite file, or a PostgreSQL database), so one
+ * database is one consistent state.
  *
  * The ANN index (`src/store/ann/`) is built from this store and addresses products by the
  * numeric `key` the store gives them (`idToKey` / `keyToId`): keys are never reused, so an ANN
@@ -121,8 +122,8 @@ export interface ChangeLogPosition {
 }
 
 /** The store's log position now. */
-export function changeLogPosition(store: Pick<ProductStore, 'changeLogId' | 'changeSeq'>): ChangeLogPosition {
-  return { changeLogId: store.changeLogId(), changeSeq: store.changeSeq() };
+export async function changeLogPosition(store: Pick<ProductStore, 'changeLogId' | 'changeSeq'>): Promise<ChangeLogPosition> {
+  return { changeLogId: await store.changeLogId(), changeSeq: await store.changeSeq() };
 }
 
 /**
@@ -130,8 +131,8 @@ export function changeLogPosition(store: Pick<ProductStore, 'changeLogId' | 'cha
  * store, or one re-created), the store has no log, or the log no longer reaches back to it. A
  * follower then starts over from the whole store.
  */
-export function changesAfter(store: Pick<ProductStore, 'changeLogId' | 'changesSince'>, position: ChangeLogPosition | undefined): ProductChange[] | undefined {
-  if (!position || position.changeLogId === '' || position.changeLogId !== store.changeLogId()) return undefined;
+export async function changesAfter(store: Pick<ProductStore, 'changeLogId' | 'changesSince'>, position: ChangeLogPosition | undefined): Promise<ProductChange[] | undefined> {
+  if (!position || position.changeLogId === '' || position.changeLogId !== (await store.changeLogId())) return undefined;
   return store.changesSince(position.changeSeq);
 }
 
@@ -149,6 +150,13 @@ export interface KeywordSearchOptions {
    * `all`: only products with every token.
    */
   match?: 'any' | 'all';
+  /**
+   * `words` (default): the analyser's tokens as they are. `hanNgrams`: the second granularity,
+   * Chinese character unigrams and bigrams (`hanNgramTokens` of the query tokens against the same
+   * n-grams of every product's tokens), so a query segmented unlike the title still matches.
+   * The caller passes the analyser's tokens either way.
+   */
+  granularity?: 'words' | 'hanNgrams';
 }
 
 export interface KeywordHit {
@@ -195,82 +203,198 @@ export interface StoreStats {
   bytesPerProduct: number;
 }
 
+/**
+ * The store contract: every call returns a Promise, so one contract serves an embedded database
+ * (SQLite, `./sqlite/`) and a server (PostgreSQL with pgvector, optionally sharded by Citus,
+ * `./postgres/`). Where retrieval runs is the store's to say: an embedded store hands the
+ * in-process indexes a synchronous view of itself (`localIndexSource`), a server store answers
+ * nearest-neighbour and keyword queries inside the database (`retrieval: 'database'`).
+ */
 export interface ProductStore {
+  /** The SQLite file, or the server URL without its password. */
   readonly path: string;
+  /**
+   * `memory`: keyword BM25 and ANN run in process memory over `localIndexSource` (SQLite).
+   * `database`: `keywordSearch` and `nearestNeighbours` run in the database; no process holds the catalog.
+   */
+  readonly retrieval: 'memory' | 'database';
+  /** A synchronous view of the store for in-process indexes; only when `retrieval` is `memory`. */
+  readonly localIndexSource?: LocalIndexSource;
   /**
    * One transaction for the whole batch; the last item wins when an id repeats within a batch.
    * The content hash decides: an unchanged product is not written, unless `reindex` asks to rewrite
    * its analysed text and keyword-index row (after an analyser change; its status stays `unchanged`).
    */
-  upsertProducts(batch: readonly UpsertItem[], options?: UpsertOptions): UpsertResult[];
+  upsertProducts(batch: readonly UpsertItem[], options?: UpsertOptions): Promise<UpsertResult[]>;
   /** Deletes products with their analysed text, keyword-index rows and vectors; returns how many existed. */
-  deleteProducts(ids: readonly string[]): number;
-  getProduct(id: string): StoredProduct | undefined;
+  deleteProducts(ids: readonly string[]): Promise<number>;
+  getProduct(id: string): Promise<StoredProduct | undefined>;
   /** In the order asked; ids not found are left out. */
-  getProducts(ids: readonly string[]): StoredProduct[];
+  getProducts(ids: readonly string[]): Promise<StoredProduct[]>;
   /** `getProducts` with each product's stored analysis, in one read. */
-  getAnalyzedProducts(ids: readonly string[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
-  /**
-   * `getAnalyzedProducts` by the products' integer keys (index hits carry them): one B-tree lookup
-   * per row instead of two (the id index, then the row). In key order; keys not found are left out.
-   */
-  getAnalyzedProductsByKeys(keys: readonly number[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
-  getAnalyzed(id: string): AnalyzedProduct | undefined;
+  getAnalyzedProducts(ids: readonly string[]): Promise<(StoredProduct & { analyzed: AnalyzedProduct })[]>;
+  /** `getAnalyzedProducts` by the products' integer keys (index hits carry them). In key order; keys not found are left out. */
+  getAnalyzedProductsByKeys(keys: readonly number[]): Promise<(StoredProduct & { analyzed: AnalyzedProduct })[]>;
+  getAnalyzed(id: string): Promise<AnalyzedProduct | undefined>;
   /** Current content hash of each id that exists (for skipping unchanged records before analysis). */
-  contentHashes(ids: readonly string[]): Map<string, string>;
+  contentHashes(ids: readonly string[]): Promise<Map<string, string>>;
   /**
    * Streams all products in key order without holding them in memory (`withAnalyzed` adds the
-   * analysed text). The connection is busy while iterating: finish or `return()` before writing.
+   * analysed text). Read in pages by key, so the store can be used (and written) while iterating;
+   * a product written meanwhile may or may not be seen.
    */
-  iterateProducts(options?: { withAnalyzed?: boolean }): IterableIterator<StoredProduct & { analyzed?: AnalyzedProduct }>;
-  /**
-   * Streams, in key order, what an in-memory keyword index is built from (cheaper than
-   * `iterateProducts`: no product JSON). Same busy-connection rule as `iterateProducts`.
-   */
-  iterateKeywordRows(): IterableIterator<KeywordRow>;
-  count(): number;
+  iterateProducts(options?: { withAnalyzed?: boolean }): AsyncIterableIterator<StoredProduct & { analyzed?: AnalyzedProduct }>;
+  /** Streams, in key order, what a keyword index is built from (no product JSON); paged like `iterateProducts`. */
+  iterateKeywordRows(): AsyncIterableIterator<KeywordRow>;
+  count(): Promise<number>;
   /**
    * The store's content revision: an opaque value persisted in the store and changed in the same
    * transaction as any product insert, update, re-index or delete (not by reads, labels, vectors or
-   * meta). Indexes built from the store record it, so any process can tell they are stale. This
-   * handle's own writes show at once; another process's within `REVISION_RECHECK_MS` (the value
-   * read is trusted that long, since indexes ask on every query).
+   * meta). Caches of store content record it, so any process can tell they are stale.
    */
-  revision(): string;
+  revision(): Promise<string>;
   /**
    * The product change log, appended in the same transaction as every product write: an insert,
-   * update or re-index is an `upsert` of the product's key (an update keeps the key: keys change only
-   * when a product is deleted and added again, which logs a `delete` then an `upsert`), a delete a
+   * update or re-index is an `upsert` of the product's key (an update keeps the key), a delete a
    * `delete`. Rows after `seq`, oldest first; undefined when the log does not reach back to `seq`
-   * (trimmed: see `changeLogLimit`), when `seq` is ahead of the log, or when the store has no log
-   * (a read-only handle on a store last written by a prodsim without one).
+   * (trimmed: see `changeLogLimit`), when `seq` is ahead of the log, or when the store has no log.
    */
-  changesSince(seq: number): ProductChange[] | undefined;
+  changesSince(seq: number): Promise<ProductChange[] | undefined>;
   /** The last change's seq (0 before the first logged write). */
-  changeSeq(): number;
-  /**
-   * Identifies this store's change log (a random value made with the log): a saved index whose log id
-   * differs was built from another store (or one re-created under the same path), whatever its seq.
-   * Empty when the store has no log.
-   */
-  changeLogId(): string;
+  changeSeq(): Promise<number>;
+  /** Identifies this store's change log (a random value made with the log); empty when the store has no log. */
+  changeLogId(): Promise<string>;
   /** `iterateKeywordRows` for the given keys only (keys that do not exist are left out), in key order. */
-  keywordRowsOf(keys: readonly number[]): KeywordRow[];
+  keywordRowsOf(keys: readonly number[]): Promise<KeywordRow[]>;
   /**
-   * Each product's canonical model numbers from its stored analysis (read inside SQLite, without
-   * parsing the product), in key order; all products, or those of `keys` (missing keys left out).
-   * Products without a model number are listed too, with an empty list.
+   * Each product's canonical model numbers from its stored analysis, in key order; all products, or
+   * those of `keys` (missing keys left out). Products without a model number are listed too.
    */
+  modelNumbersOf(keys?: readonly number[]): Promise<ProductModelNumbers[]>;
+  idToKey(id: string): Promise<number | undefined>;
+  keyToId(key: number): Promise<string | undefined>;
+  /** Batch forms, aligned with the input (`undefined` where unknown). */
+  idsToKeys(ids: readonly string[]): Promise<(number | undefined)[]>;
+  keysToIds(keys: readonly number[]): Promise<(string | undefined)[]>;
+  /** In how many products each token occurs in the store's keyword index (for IDF weights and query pruning). */
+  documentFrequencies(tokens: readonly string[]): Promise<Map<string, number>>;
+  /** Keyword retrieval inside the database, over the analysed tokens, weighted by `KEYWORD_COLUMN_WEIGHTS`. */
+  keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): Promise<KeywordHit[]>;
+  /**
+   * The k products whose current vector of the encoder is nearest (cosine) to `vector`, passing the
+   * filter, without `excludeIds`; best first. Inside the database (PostgreSQL: the HNSW index with
+   * the filter in the same query; SQLite: an exact scan, for tools and tests; the engine's SQLite
+   * path uses the in-memory ANN index instead).
+   */
+  nearestNeighbours(encoderId: string, vector: Float32Array, options: NearestNeighboursOptions): Promise<NeighbourRow[]>;
+  /** The distinct brands of the products, as `brandColumnValue` gives them (for alias-aware brand filters). */
+  brands(): Promise<string[]>;
+
+  putLabels(labels: readonly PairLabel[]): Promise<number>;
+  getLabels(options?: { source?: string; id?: string }): Promise<PairLabel[]>;
+  deleteLabels(options?: { source?: string }): Promise<number>;
+  countLabels(source?: string): Promise<number>;
+
+  /** Stores vectors for products (replacing that encoder's previous vector of each product). */
+  putVectors(encoderId: string, vectors: readonly VectorInput[]): Promise<void>;
+  /** The product's vector, only if it was computed from the product's current content. */
+  getVector(encoderId: string, id: string): Promise<Float32Array | undefined>;
+  /** `getVector` for many products in one read: the ids with a current vector of the encoder. */
+  getVectors(encoderId: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
+  /** Encoder ids that have a current vector of this product. */
+  vectorEncodersOf(id: string): Promise<string[]>;
+  /** Embedding cache: any stored vector of that encoder computed from content with this hash. */
+  getCachedVector(encoderId: string, contentHash: string): Promise<Float32Array | undefined>;
+  /** Which of these content hashes already have a vector for the encoder. */
+  cachedHashes(encoderId: string, contentHashes: readonly string[]): Promise<Set<string>>;
+  /** Streams the current (not stale) vectors of an encoder in key order; paged like `iterateProducts`. */
+  vectorsFor(encoderId: string): AsyncIterableIterator<StoredVector>;
+  /** Deletes every vector of an encoder (one no longer used, e.g. a superseded text space); returns how many. */
+  deleteEncoderVectors(encoderId: string): Promise<number>;
+  /** Gives the space of deleted rows back (SQLite VACUUM, PostgreSQL VACUUM of the store's tables; not inside a transaction). */
+  compact(): Promise<void>;
+  /**
+   * Products without a current vector of the encoder (new, changed since encoded, or never encoded
+   * by it), in key order: what a refresh must encode. All products, or only those of `keys`.
+   */
+  productsWithoutVector(encoderId: string, keys?: readonly number[]): Promise<{ id: string; key: number; contentHash: string }[]>;
+
+  /**
+   * Runs `fn` in one transaction: store calls made inside `fn` (found through the async context, so
+   * `fn` need not pass a handle) join it; nested calls become savepoints. Lets a caller commit
+   * products and their vectors together, so a crash leaves both or neither. Other callers' calls on
+   * the same handle do not join it.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+export interface NearestNeighboursOptions {
+  k: number;
+  filter?: KeywordFilter;
+  excludeIds?: ReadonlySet<string>;
+}
+
+export interface NeighbourRow {
+  id: string;
+  key: number;
+  /** Cosine similarity (1 − cosine distance). */
+  similarity: number;
+}
+
+/**
+ * What the in-process indexes (`./keyword/`, `./ann/`, the model-number lookup) read from an
+ * embedded store, synchronously: they check the revision on every query (~µs) and build from the
+ * change log and the rows.
+ */
+export type LocalIndexSource = Pick<
+  SyncProductStore,
+  | 'revision'
+  | 'changeSeq'
+  | 'changeLogId'
+  | 'changesSince'
+  | 'iterateKeywordRows'
+  | 'keywordRowsOf'
+  | 'modelNumbersOf'
+  | 'transaction'
+  | 'count'
+  | 'vectorsFor'
+  | 'keysToIds'
+  | 'getVector'
+>;
+
+/**
+ * The SQLite store's synchronous core: the async contract (`ProductStore`) wraps it, and the
+ * in-memory indexes read it directly (`LocalIndexSource`), since they check the store's revision
+ * on every query. Same documentation as `ProductStore`, returning values instead of Promises.
+ */
+export interface SyncProductStore {
+  readonly path: string;
+  upsertProducts(batch: readonly UpsertItem[], options?: UpsertOptions): UpsertResult[];
+  deleteProducts(ids: readonly string[]): number;
+  getProduct(id: string): StoredProduct | undefined;
+  getProducts(ids: readonly string[]): StoredProduct[];
+  getAnalyzedProducts(ids: readonly string[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
+  getAnalyzedProductsByKeys(keys: readonly number[]): (StoredProduct & { analyzed: AnalyzedProduct })[];
+  getAnalyzed(id: string): AnalyzedProduct | undefined;
+  contentHashes(ids: readonly string[]): Map<string, string>;
+  iterateProducts(options?: { withAnalyzed?: boolean }): IterableIterator<StoredProduct & { analyzed?: AnalyzedProduct }>;
+  iterateKeywordRows(): IterableIterator<KeywordRow>;
+  count(): number;
+  revision(): string;
+  changesSince(seq: number): ProductChange[] | undefined;
+  changeSeq(): number;
+  changeLogId(): string;
+  keywordRowsOf(keys: readonly number[]): KeywordRow[];
   modelNumbersOf(keys?: readonly number[]): ProductModelNumbers[];
   idToKey(id: string): number | undefined;
   keyToId(key: number): string | undefined;
-  /** Batch forms, aligned with the input (`undefined` where unknown): for mapping ANN results back. */
   idsToKeys(ids: readonly string[]): (number | undefined)[];
   keysToIds(keys: readonly number[]): (string | undefined)[];
-  /**
-   * In how many products each token occurs in the keyword index (for IDF weights and query pruning).
-   * Approximate right after deletes: the index drops deleted rows from its counts as it merges.
-   */
   documentFrequencies(tokens: readonly string[]): Map<string, number>;
   keywordSearch(queryTokens: readonly string[], options: KeywordSearchOptions): KeywordHit[];
 
@@ -279,39 +403,33 @@ export interface ProductStore {
   deleteLabels(options?: { source?: string }): number;
   countLabels(source?: string): number;
 
-  /** Stores vectors for products (replacing that encoder's previous vector of each product). */
   putVectors(encoderId: string, vectors: readonly VectorInput[]): void;
-  /** The product's vector, only if it was computed from the product's current content. */
   getVector(encoderId: string, id: string): Float32Array | undefined;
-  /** Encoder ids that have a current vector of this product. */
   vectorEncodersOf(id: string): string[];
-  /** Embedding cache: any stored vector of that encoder computed from content with this hash. */
   getCachedVector(encoderId: string, contentHash: string): Float32Array | undefined;
-  /** Which of these content hashes already have a vector for the encoder. */
   cachedHashes(encoderId: string, contentHashes: readonly string[]): Set<string>;
-  /** Streams the current (not stale) vectors of an encoder in key order. */
   vectorsFor(encoderId: string): IterableIterator<StoredVector>;
-  /** Deletes every vector of an encoder (one no longer used, e.g. a superseded text space); returns how many. */
   deleteEncoderVectors(encoderId: string): number;
-  /** Gives the space of deleted rows back to the file system (SQLite VACUUM; not inside a transaction). */
   compact(): void;
-  /**
-   * Products without a current vector of the encoder (new, changed since encoded, or never encoded
-   * by it), in key order: what a refresh must encode. All products are checked (one probe each inside
-   * SQLite: ~0.2 s at 100k), or only those of `keys` (e.g. the change log's since the last refresh).
-   */
   productsWithoutVector(encoderId: string, keys?: readonly number[]): { id: string; key: number; contentHash: string }[];
 
-  /**
-   * Runs `fn` in one transaction (nested calls become savepoints): lets a caller commit products
-   * and their vectors together, so a crash leaves both or neither.
-   */
   transaction<T>(fn: () => T): T;
 
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   stats(): StoreStats;
   close(): void;
+
+  /** Pages of `iterateProducts` / `iterateKeywordRows` / `vectorsFor`: rows with key > `afterKey`, in key order. */
+  productsPage(afterKey: number, limit: number, withAnalyzed: boolean): (StoredProduct & { analyzed?: AnalyzedProduct })[];
+  keywordRowsPage(afterKey: number, limit: number): KeywordRow[];
+  vectorsPage(encoderId: string, afterKey: number, limit: number): StoredVector[];
+  /** Exact cosine scan over the encoder's current vectors (see `ProductStore.nearestNeighbours`). */
+  nearestNeighbours(encoderId: string, vector: Float32Array, options: NearestNeighboursOptions): NeighbourRow[];
+  brands(): string[];
+  /** Runs SQL without results (transaction control for the async wrapper). */
+  exec(sql: string): void;
+  readonly inTransaction: boolean;
 }
 
 /** A product's model numbers as the analyser found them (`ProductStore.modelNumbersOf`). */
@@ -350,3 +468,10 @@ export const DEFAULT_PRODUCT_STORE_OPTIONS = {
   readonly: false,
   changeLogLimit: DEFAULT_CHANGE_LOG_LIMIT,
 } as const satisfies ProductStoreOptions;
+
+/** Every item of an async iterable (a store stream) in one array; for small stores, tools and tests (Node 20 has no `Array.fromAsync`). */
+export async function collectAll<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

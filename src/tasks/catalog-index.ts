@@ -14,7 +14,7 @@ import { acceptsTokens, DEFAULT_BATCH_SIZE, type DenseEncoder } from '../encoder
 import { createError } from '../errors.ts';
 import type { AnnIndex, AnnMatch, AnnQuantization } from '../store/ann/ann-index.ts';
 import { openOrRebuildIndex, saveIndexWithManifest, updatedReason, type AnnManifest } from '../store/ann/persisted-index.ts';
-import { changeLogPosition, changesAfter, upsertedKeys, type AnalyzedProduct, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type ProductStore, type StoredProduct } from '../store/store.ts';
+import { changeLogPosition, changesAfter, upsertedKeys, type AnalyzedProduct, type ChangeLogPosition, type KeywordFilter, type KeywordHit, type LocalIndexSource, type ProductStore, type StoredProduct } from '../store/store.ts';
 import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { createMemoryKeywordIndex, openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
@@ -36,7 +36,7 @@ export interface CatalogIndexOptions {
   /** Candidates rescored with full-precision vectors after the HNSW search; `auto`: `RESCORE_BY_QUANTIZATION`. */
   rescore: number | 'auto';
   /** Image features of a product (from the image stage), when images are configured. */
-  imageFeatures: ((product: Product) => ImageFeatures | undefined) | undefined;
+  imageFeatures: ((product: Product) => Promise<ImageFeatures | undefined>) | undefined;
 }
 
 export const DEFAULT_CATALOG_INDEX_OPTIONS = {
@@ -80,8 +80,9 @@ export interface RefreshSummary {
   /**
    * The in-memory BM25 index: `open` (already current), `loaded` from its file, `updated` from the
    * store's change log (in memory or from an older file), or `built` from the store; saved when changed.
+   * `database`: the store answers keyword queries itself (PostgreSQL); size is its product count.
    */
-  keywordIndex: { source: 'open' | 'loaded' | 'updated' | 'built'; size: number };
+  keywordIndex: { source: 'open' | 'loaded' | 'updated' | 'built' | 'database'; size: number };
   durationMs: number;
 }
 
@@ -97,34 +98,41 @@ export interface CatalogIndex {
   readonly textEncoder: DenseEncoder<string>;
   refresh(options?: { forceRefit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<RefreshSummary>;
   /** The stored product as the similarity core sees it; undefined when the id is unknown. */
-  represent(id: string): ProductRepresentation | undefined;
+  represent(id: string): Promise<ProductRepresentation | undefined>;
   /** `represent` for many ids at once (one store read for those not cached), aligned with `ids`. */
-  representIds(ids: readonly string[]): (ProductRepresentation | undefined)[];
+  representIds(ids: readonly string[]): Promise<(ProductRepresentation | undefined)[]>;
   /**
    * `representIds` for index hits, which carry the store key: those not cached are read by key
    * (cheaper than by id); a hit without a key is read by id.
    */
-  representHits(hits: readonly { id: string; key?: number | undefined }[]): (ProductRepresentation | undefined)[];
+  representHits(hits: readonly { id: string; key?: number | undefined }[]): Promise<(ProductRepresentation | undefined)[]>;
   /** A product that is not (or not yet) in the store: cold start, another shop's catalog. */
   representExternal(product: Product): Promise<ProductRepresentation>;
   representMany(products: readonly Product[]): Promise<ProductRepresentation[]>;
-  getStored(id: string): StoredProduct | undefined;
+  getStored(id: string): Promise<StoredProduct | undefined>;
   encodeText(text: string): Promise<Float32Array>;
   /** Nearest products to a vector, passing the filter, without the excluded ids. */
   nearest(vector: Float32Array, k: number, options?: { filter?: ProductFilter; exclude?: ReadonlySet<string> }): Promise<NeighbourHit[]>;
-  /** BM25 keyword hits over pre-segmented text, passing the filter (the in-memory keyword index). */
-  keyword(tokens: readonly string[], k: number, filter?: ProductFilter): KeywordHit[];
+  /** BM25 keyword hits over pre-segmented text, passing the filter (the in-memory keyword index, or the database's). */
+  keyword(tokens: readonly string[], k: number, filter?: ProductFilter): Promise<KeywordHit[]>;
   /**
    * BM25 hits over Chinese character unigrams and bigrams of the same text (the query's analyser
-   * tokens are turned into n-grams here); none when the tokens hold no Chinese word.
+   * tokens are turned into n-grams: in memory here, or by the store's `keywordSearch` with
+   * `granularity: 'hanNgrams'`); none when the tokens hold no Chinese word.
    */
-  characterKeyword(tokens: readonly string[], k: number, filter?: ProductFilter): KeywordHit[];
+  characterKeyword(tokens: readonly string[], k: number, filter?: ProductFilter): Promise<KeywordHit[]>;
   /** In how many products each token occurs (keyword index document frequencies). */
-  documentFrequencies(tokens: readonly string[]): Map<string, number>;
+  documentFrequencies(tokens: readonly string[]): Promise<Map<string, number>>;
   /** Products in the keyword index: what `documentFrequencies` counts out of (no SQL count, 0.47 ms at 1M). */
-  keywordDocumentCount(): number;
+  keywordDocumentCount(): Promise<number>;
+  /**
+   * `documentFrequencies` of the character n-gram index (Chinese words as character unigrams and
+   * bigrams: `hanNgramTokens`) and the products it counts out of; undefined when the store answers
+   * keyword queries itself (PostgreSQL), which keeps no such counts apart.
+   */
+  characterDocumentFrequencies(tokens: readonly string[]): Promise<{ documents: number; documentFrequency: Map<string, number> } | undefined>;
   /** Marks vectors as changed (after deletes) so the ANN index is rebuilt on next use. */
-  invalidate(): void;
+  invalidate(): Promise<void>;
 }
 
 const VECTORS_VERSION_KEY = 'vectors.version';
@@ -152,7 +160,7 @@ function folderWritable(folder: string): boolean {
   }
 }
 
-function keywordIndexHolder(store: ProductStore, file: string): { open: () => { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen: () => boolean } {
+function keywordIndexHolder(store: LocalIndexSource, file: string): { open: () => { index: KeywordIndex; source: RefreshSummary['keywordIndex']['source'] }; isOpen: () => boolean } {
   let keywordIndex: KeywordIndex | undefined;
   return {
     isOpen: () => keywordIndex !== undefined,
@@ -175,10 +183,20 @@ function keywordIndexHolder(store: ProductStore, file: string): { open: () => { 
   };
 }
 
-export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): CatalogIndex {
+export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): Promise<CatalogIndex> {
   const opts: CatalogIndexOptions = { ...DEFAULT_CATALOG_INDEX_OPTIONS, ...options };
   const { store, analyzer, textEncoder } = opts;
-  restoreTextState(store, textEncoder);
+  await restoreTextState(store, textEncoder);
+  /**
+   * Where retrieval runs. An embedded store (SQLite) gives a synchronous view of itself, and the
+   * keyword and ANN indexes below live in this process; a server store (PostgreSQL) answers
+   * nearest-neighbour and keyword queries in the database, and nothing here holds the catalog.
+   */
+  const local: LocalIndexSource | undefined = store.retrieval === 'memory' ? store.localIndexSource : undefined;
+  const localSource = (): LocalIndexSource => {
+    if (!local) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
+    return local;
+  };
   let ann: AnnIndex | undefined;
   /**
    * BM25 over the store's analysed tokens, in memory (SQLite FTS5 took ~20 ms a query at 100k
@@ -188,15 +206,22 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * write by this or another process is seen; a stale index is brought up to date from the store's
    * change log (rebuilt only when the log does not reach back to it).
    */
-  const openKeywordIndex = keywordIndexHolder(store, join(opts.indexDir, 'keyword.idx')).open;
+  const wordIndex = local ? keywordIndexHolder(local, join(opts.indexDir, 'keyword.idx')) : undefined;
+  const openKeywordIndex = () => {
+    if (!wordIndex) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
+    return wordIndex.open();
+  };
   const annPath = join(opts.indexDir, 'text.usearch');
   /**
    * The second granularity: BM25 over Chinese character unigrams and bigrams (`hanNgramTokens`) of
    * the same rows, so a query jieba segments unlike the title still matches. Opened on the first
    * query with Chinese words (an English catalog never builds it); kept current like the word index.
+   * In the database (PostgreSQL) the store keeps a second tsvector of the n-grams instead.
    */
-  const hanNgramIndex = keywordIndexHolder(storeWithRewrittenTokens(store, (tokens) => hanNgramTokens(tokens)), join(opts.indexDir, HAN_NGRAM_INDEX_FILE));
+  const hanNgramIndex = local ? keywordIndexHolder(storeWithRewrittenTokens(local, (tokens) => hanNgramTokens(tokens)), join(opts.indexDir, HAN_NGRAM_INDEX_FILE)) : undefined;
   const representations = new Map<string, ProductRepresentation>();
+  /** The store revision the cached representations are of (database retrieval only: other processes write too). */
+  let representedRevision = '';
   /** Brands of the open keyword index that pass a brand filter (aliases resolved), per filter brand. */
   let brandSets: { index: KeywordIndex; byBrand: Map<string, Set<string>> } | undefined;
 
@@ -209,11 +234,39 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     return { ...out, brandIn: brands };
   }
 
+  /** Brands the database holds, per store revision (for alias-aware brand filters in database queries). */
+  let databaseBrands: { revision: string; brands: readonly string[] } | undefined;
+
+  /** `keywordFilterOf` for a store that filters in the database: the brand's aliases from the store's brand list. */
+  async function databaseFilterOf(filter: ProductFilter | undefined): Promise<KeywordFilter> {
+    const out = toKeywordFilter(filter) ?? {};
+    if (filter?.brand === undefined) return out;
+    const revision = await store.revision();
+    if (databaseBrands?.revision !== revision) databaseBrands = { revision, brands: await store.brands() };
+    return { ...out, brandIn: brandsMatching(databaseBrands.brands, filter.brand) };
+  }
+
   /** What the open ANN index reflects; `stale` once vectors change (refresh, deletes) until the next `openIndex`. */
   let annState: { manifest: AnnManifest; stale: boolean; unsaved: number } | undefined;
 
-  function bumpVersion(): void {
-    store.setMeta(VECTORS_VERSION_KEY, randomUUID());
+  /**
+   * Follows a text space refit by another process (a second `serve` on the same store, a CLI
+   * ingest): once the store's vectors are complete for an encoder this one is not, the saved state is
+   * loaded, so the next request encodes queries and reads product vectors in the new space (the old
+   * space's vectors are removed right after). One meta read per request; nothing parsed until it moved.
+   */
+  async function followTextSpace(): Promise<void> {
+    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
+    if (saved === undefined || (JSON.parse(saved) as VectorsComplete).encoderId === textEncoder.id) return;
+    const before = textEncoder.id;
+    await restoreTextState(store, textEncoder);
+    if (textEncoder.id === before) return;
+    representations.clear();
+    if (annState) annState.stale = true;
+  }
+
+  async function bumpVersion(): Promise<void> {
+    await store.setMeta(VECTORS_VERSION_KEY, randomUUID());
     if (annState) annState.stale = true;
     representations.clear();
   }
@@ -226,6 +279,7 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * more than `ANN_INCREMENTAL_MAX_SHARE` of the index changed (a rebuild is then as cheap).
    */
   function applyChanges(index: AnnIndex, fromSeq: number): { changeSeq: number; applied: number } | undefined {
+    const store = localSource();
     return store.transaction(() => {
       const seq = store.changeSeq();
       const changes = store.changesSince(fromSeq);
@@ -260,7 +314,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    */
   async function openIndex(): Promise<{ index: AnnIndex; rebuilt: boolean; reason: string }> {
     const encoderId = textEncoder.id;
-    const storeVersion = store.getMeta(VECTORS_VERSION_KEY) ?? 'none';
+    const storeVersion = (await store.getMeta(VECTORS_VERSION_KEY)) ?? 'none';
+    const source = localSource();
     if (ann && annState && annState.manifest.encoderId === encoderId) {
       if (!annState.stale && annState.manifest.storeVersion === storeVersion) return { index: ann, rebuilt: false, reason: 'open' };
       const seq = annState.manifest.changeSeq;
@@ -278,18 +333,18 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       manifestExpect: { dimension: textEncoder.dimension, metric: 'cos', quantization: opts.quantization, encoderId, storeVersion },
       indexOptions: { rescore: opts.rescore === 'auto' ? RESCORE_BY_QUANTIZATION[opts.quantization] : opts.rescore },
       rebuild: async function* () {
-        const seq = store.changeSeq();
+        const seq = source.changeSeq();
         let n = 0;
-        for (const v of store.vectorsFor(encoderId)) {
+        for (const v of source.vectorsFor(encoderId)) {
           n++;
           yield { key: v.key, vector: v.vector };
         }
         // Products without a current vector are not in the index and their changes precede `seq`: the
         // log could not bring them in later, so such an index records no position (next time: rebuild).
-        rebuildSeq = n === store.count() ? seq : undefined;
+        rebuildSeq = n === source.count() ? seq : undefined;
       },
       changeSeq: () => rebuildSeq,
-      update: { changeLogId: store.changeLogId(), apply: applyChanges },
+      update: { changeLogId: source.changeLogId(), apply: applyChanges },
     });
     ann = result.index;
     annState = { manifest: result.manifest, stale: false, unsaved: result.updated ?? 0 };
@@ -312,9 +367,9 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * The product's text vector: the copy the open ANN index keeps (the vectors retrieval just compared)
    * or, before the index is open or for a product indexed since, the store's current vector.
    */
-  function textVectorOf(stored: StoredProduct): Float32Array | undefined {
+  async function textVectorOf(stored: StoredProduct): Promise<Float32Array | undefined> {
     const current = annState && !annState.stale ? ann : undefined;
-    return current?.vector(stored.key) ?? store.getVector(textEncoder.id, stored.product.id);
+    return current?.vector(stored.key) ?? (await store.getVector(textEncoder.id, stored.product.id));
   }
 
   async function encodeTexts(texts: readonly string[]): Promise<Float32Array[]> {
@@ -323,8 +378,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     return out;
   }
 
-  function build(product: Product, titleVector: Float32Array | undefined, text?: ProductRepresentation['text']): ProductRepresentation {
-    const image = opts.imageFeatures?.(product);
+  async function build(product: Product, titleVector: Float32Array | undefined, text?: ProductRepresentation['text']): Promise<ProductRepresentation> {
+    const image = await opts.imageFeatures?.(product);
     return representProduct(product, analyzer, { dense: titleVector ? { title: titleVector } : {}, ...(image ? { image } : {}), ...(text ? { text } : {}) });
   }
 
@@ -338,11 +393,14 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * read from the store. The store kept each product's analysis from ingest, so a candidate is not
    * segmented again.
    */
-  function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[]): (ProductRepresentation | undefined)[] {
+  async function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[]): Promise<(ProductRepresentation | undefined)[]> {
     const out = ids.map((id) => representations.get(id));
     const built = new Map<string, ProductRepresentation>();
+    // In the database: the candidates' vectors in one read (one round trip each was most of a `similar`).
+    const vectors = local ? undefined : await store.getVectors(textEncoder.id, stored.map((s) => s.product.id));
     for (const s of stored) {
-      const r = build(s.product, textVectorOf(s), storedFieldAnalysis(s.product, s.analyzed, analyzer));
+      const vector = vectors ? vectors.get(s.product.id) : await textVectorOf(s);
+      const r = await build(s.product, vector, storedFieldAnalysis(s.product, s.analyzed, analyzer));
       remember(s.product.id, r);
       built.set(s.product.id, r);
     }
@@ -354,10 +412,10 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
    * same encoder only the products the change log names since then can lack one, so only they are
    * checked; otherwise (first refresh, a refit changed the encoder, the log does not reach back) all.
    */
-  function productsToEncode(encoderId: string): { id: string; key: number; contentHash: string }[] {
-    const saved = store.getMeta(VECTORS_COMPLETE_KEY);
+  async function productsToEncode(encoderId: string): Promise<{ id: string; key: number; contentHash: string }[]> {
+    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
     const complete = saved === undefined ? undefined : (JSON.parse(saved) as VectorsComplete);
-    const changes = complete?.encoderId === encoderId ? changesAfter(store, complete) : undefined;
+    const changes = complete?.encoderId === encoderId ? await changesAfter(store, complete) : undefined;
     return changes ? store.productsWithoutVector(encoderId, upsertedKeys(changes)) : store.productsWithoutVector(encoderId);
   }
 
@@ -370,18 +428,18 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       const started = performance.now();
       onProgress?.({ stage: 'fit', done: 0, total: 1 });
       // A fit keeps the tokens it saw (compactly, see FitTokens) for the encode pass below.
-      const fitted = fitTextSpace(store, textEncoder, forceRefit, true);
+      const fitted = await fitTextSpace(store, textEncoder, forceRefit, true);
       const fit = fitted.decision;
       let fitTokens = fitted.tokens;
       const encoderId = textEncoder.id;
-      const total = store.count();
+      const total = await store.count();
       let encoded = 0;
       // Only products without a current vector are read and encoded (a refresh after a small ingest
       // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
       // while iterating, and every batch writes vectors. The log position is read before listing, so a
       // product written meanwhile comes after it and the next refresh checks it.
-      const encodedUpTo = changeLogPosition(store);
-      const listed = productsToEncode(encoderId);
+      const encodedUpTo = await changeLogPosition(store);
+      const listed = await productsToEncode(encoderId);
       const cached = total - listed.length;
       onProgress?.({ stage: 'encode', done: cached, total });
       // No embedding-cache lookup by content hash here: the hash covers the product id, and a product
@@ -403,22 +461,22 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
               todo.push(p);
             } else unseen.push(p.id);
           }
-          for (const p of unseen.length > 0 ? store.getProducts(unseen) : []) {
+          for (const p of unseen.length > 0 ? await store.getProducts(unseen) : []) {
             docs.push(textEncoder.analyzer.tokenize(productText(p.product, textEncoder)));
             todo.push({ id: p.product.id, contentHash: p.contentHash });
           }
           vectors = await textEncoder.encodeTokenized(docs);
         } else {
-          const products = store.getProducts(batch.map((p) => p.id));
+          const products = await store.getProducts(batch.map((p) => p.id));
           todo = products.map((p) => ({ id: p.product.id, contentHash: p.contentHash }));
           vectors = await encodeTexts(products.map((p) => productText(p.product, textEncoder)));
         }
         let written = 0;
-        store.transaction(() => {
+        await store.transaction(async () => {
           // A product deleted since it was listed (by another process) gets no vector.
-          const present = store.contentHashes(todo.map((p) => p.id));
+          const present = await store.contentHashes(todo.map((p) => p.id));
           const rows = todo.map((p, i) => ({ id: p.id, contentHash: p.contentHash, vector: vectors[i]! })).filter((r) => present.has(r.id));
-          store.putVectors(encoderId, rows);
+          await store.putVectors(encoderId, rows);
           written = rows.length;
         });
         encoded += written;
@@ -426,38 +484,49 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       };
       for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
       fitTokens = undefined;
-      store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
+      await store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
       // Every product has a vector of the new space now: the previous space's are dead weight (+37 % of a store).
-      if (fit.fitted) removeSupersededTextVectors(store, encoderId);
-      if (encoded > 0 || fit.fitted || store.getMeta(VECTORS_VERSION_KEY) === undefined) bumpVersion();
+      if (fit.fitted) await removeSupersededTextVectors(store, encoderId);
+      if (encoded > 0 || fit.fitted || (await store.getMeta(VECTORS_VERSION_KEY)) === undefined) await bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
-      const built = await openIndex();
+      // In the database the HNSW index is kept by PostgreSQL as vectors are written: nothing to build here.
+      const built = local ? await openIndex() : undefined;
       saveIndexIfBehind();
       onProgress?.({ stage: 'index', done: 1, total: 1 });
       onProgress?.({ stage: 'keyword index', done: 0, total: 1 });
-      const keywords = openKeywordIndex();
-      if (hanNgramIndex.isOpen()) hanNgramIndex.open();
+      const keywords = local ? openKeywordIndex() : undefined;
+      if (hanNgramIndex?.isOpen()) hanNgramIndex.open();
       onProgress?.({ stage: 'keyword index', done: 1, total: 1 });
+      const inDatabase = built && keywords ? undefined : await store.count();
       return {
         fit,
         encoderId,
         encoded,
         cached,
-        index: { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size },
-        keywordIndex: { source: keywords.source, size: keywords.index.size },
+        index: built ? { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size } : { rebuilt: false, reason: 'in database', size: inDatabase ?? 0 },
+        keywordIndex: keywords ? { source: keywords.source, size: keywords.index.size } : { source: 'database', size: inDatabase ?? 0 },
         durationMs: performance.now() - started,
       };
     },
 
-    represent(id) {
-      return index.representIds([id])[0];
+    async represent(id) {
+      return (await index.representIds([id]))[0];
     },
 
     representIds(ids) {
       return index.representHits(ids.map((id) => ({ id })));
     },
 
-    representHits(hits) {
+    async representHits(hits) {
+      await followTextSpace();
+      if (!local) {
+        // Another server may have written since: cached representations are kept for one store revision.
+        const revision = await store.revision();
+        if (revision !== representedRevision) {
+          representations.clear();
+          representedRevision = revision;
+        }
+      }
       const keys: number[] = [];
       const ids: string[] = [];
       for (const h of hits) {
@@ -465,8 +534,8 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
         if (h.key === undefined) ids.push(h.id);
         else keys.push(h.key);
       }
-      const stored = keys.length > 0 ? store.getAnalyzedProductsByKeys(keys) : [];
-      if (ids.length > 0) stored.push(...store.getAnalyzedProducts(ids));
+      const stored = keys.length > 0 ? await store.getAnalyzedProductsByKeys(keys) : [];
+      if (ids.length > 0) stored.push(...(await store.getAnalyzedProducts(ids)));
       return representStored(
         hits.map((h) => h.id),
         stored,
@@ -474,24 +543,31 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
     },
 
     async representExternal(product) {
+      await followTextSpace();
       const [vector] = await encodeTexts([productText(product, textEncoder)]);
       return build(product, vector);
     },
 
     async representMany(products) {
+      await followTextSpace();
       const vectors = await encodeTexts(products.map((p) => productText(p, textEncoder)));
-      return products.map((p, i) => build(p, vectors[i]));
+      return Promise.all(products.map((p, i) => build(p, vectors[i])));
     },
 
     getStored: (id) => store.getProduct(id),
 
     async encodeText(text) {
+      await followTextSpace();
       const [v] = await encodeTexts([text]);
       if (!v) throw createError('INTERNAL', 'text encoder returned no vector');
       return v;
     },
 
     async nearest(vector, k, { filter, exclude } = {}) {
+      if (!local) {
+        const keywordFilter = isEmptyFilter(filter) ? undefined : await databaseFilterOf(filter);
+        return store.nearestNeighbours(textEncoder.id, vector, { k, ...(keywordFilter ? { filter: keywordFilter } : {}), ...(exclude ? { excludeIds: exclude } : {}) });
+      }
       const annIndex = ann && annState && !annState.stale ? ann : (await openIndex()).index;
       const keywords = openKeywordIndex().index;
       const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
@@ -518,20 +594,27 @@ export function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof type
       return collect(annIndex.search(vector, k, { filter: passes, passingKeys: () => keywords.keysMatching(keywordFilter) }));
     },
 
-    keyword(tokens, k, filter) {
+    async keyword(tokens, k, filter) {
+      if (!local) return store.keywordSearch(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
       const keywords = openKeywordIndex().index;
       return keywords.search(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: keywordFilterOf(keywords, filter) }) });
     },
 
-    characterKeyword(tokens, k, filter) {
+    async characterKeyword(tokens, k, filter) {
       if (!hasHanToken(tokens)) return [];
+      if (!local || !hanNgramIndex) return store.keywordSearch(tokens, { k, granularity: 'hanNgrams', ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
       // The filter's brand set comes from the word index: both index the same rows' brands.
       const keywordFilter = isEmptyFilter(filter) ? undefined : keywordFilterOf(openKeywordIndex().index, filter);
       return hanNgramIndex.open().index.search(hanNgramTokens(tokens), { k, ...(keywordFilter ? { filter: keywordFilter } : {}) });
     },
 
-    documentFrequencies: (tokens) => openKeywordIndex().index.documentFrequencies(tokens),
-    keywordDocumentCount: () => openKeywordIndex().index.size,
+    documentFrequencies: async (tokens) => (local ? openKeywordIndex().index.documentFrequencies(tokens) : store.documentFrequencies(tokens)),
+    keywordDocumentCount: async () => (local ? openKeywordIndex().index.size : store.count()),
+    async characterDocumentFrequencies(tokens) {
+      if (!local || !hanNgramIndex) return undefined;
+      const index = hanNgramIndex.open().index;
+      return { documents: index.size, documentFrequency: index.documentFrequencies(tokens) };
+    },
 
     invalidate: bumpVersion,
   };

@@ -56,18 +56,18 @@ export async function refreshImageFeatures(
   extractor: ImageFeatureExtractor,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ImageRefreshSummary> {
-  const checkedUpTo = changeLogPosition(store);
-  const saved = store.getMeta(IMAGES_CHECKED_KEY);
-  const changes = changesAfter(store, saved === undefined ? undefined : (JSON.parse(saved) as ChangeLogPosition));
+  const checkedUpTo = await changeLogPosition(store);
+  const saved = await store.getMeta(IMAGES_CHECKED_KEY);
+  const changes = await changesAfter(store, saved === undefined ? undefined : (JSON.parse(saved) as ChangeLogPosition));
   const upserted = changes ? upsertedKeys(changes) : undefined;
-  const without = upserted ? store.productsWithoutVector(IMAGE_HISTOGRAM_ID, upserted) : store.productsWithoutVector(IMAGE_HISTOGRAM_ID);
+  const without = upserted ? await store.productsWithoutVector(IMAGE_HISTOGRAM_ID, upserted) : await store.productsWithoutVector(IMAGE_HISTOGRAM_ID);
   // Products that have a current histogram had an image and were done before.
-  const lookedAt = upserted ? store.keysToIds(upserted).filter((id) => id !== undefined).length : store.count();
+  const lookedAt = upserted ? (await store.keysToIds(upserted)).filter((id) => id !== undefined).length : await store.count();
   const summary: ImageRefreshSummary = { checked: changes ? 'changed' : 'all', withImages: 0, computed: 0, cached: lookedAt - without.length, failed: [] };
   const todo: { product: Product; contentHash: string }[] = [];
   // Products without features, read in batches (most have no image at all in many catalogs).
   for (let i = 0; i < without.length; i += 500) {
-    for (const { product, contentHash } of store.getProducts(without.slice(i, i + 500).map((p) => p.id))) {
+    for (const { product, contentHash } of await store.getProducts(without.slice(i, i + 500).map((p) => p.id))) {
       if (product.images.length > 0) todo.push({ product, contentHash });
     }
   }
@@ -91,23 +91,23 @@ export async function refreshImageFeatures(
       dhash.push({ id: product.id, contentHash, vector: hexToBits(r.features.dhash) });
       summary.computed++;
     }
-    store.transaction(() => {
-      store.putVectors(IMAGE_HISTOGRAM_ID, hist);
-      store.putVectors(IMAGE_PHASH_ID, phash);
-      store.putVectors(IMAGE_DHASH_ID, dhash);
+    await store.transaction(async () => {
+      await store.putVectors(IMAGE_HISTOGRAM_ID, hist);
+      await store.putVectors(IMAGE_PHASH_ID, phash);
+      await store.putVectors(IMAGE_DHASH_ID, dhash);
     });
     onProgress?.(Math.min(i + BATCH, todo.length), todo.length);
   }
-  store.setMeta(IMAGES_CHECKED_KEY, JSON.stringify(checkedUpTo));
+  await store.setMeta(IMAGES_CHECKED_KEY, JSON.stringify(checkedUpTo));
   return summary;
 }
 
 /** The stored image features of a product, as the similarity core reads them. */
-export function storedImageFeatures(store: ProductStore, product: Product): ImageFeatures | undefined {
+export async function storedImageFeatures(store: ProductStore, product: Product): Promise<ImageFeatures | undefined> {
   if (product.images.length === 0) return undefined;
-  const histogram = store.getVector(IMAGE_HISTOGRAM_ID, product.id);
+  const histogram = await store.getVector(IMAGE_HISTOGRAM_ID, product.id);
   if (!histogram) return undefined;
-  const phash = store.getVector(IMAGE_PHASH_ID, product.id);
-  const dhash = store.getVector(IMAGE_DHASH_ID, product.id);
+  const phash = await store.getVector(IMAGE_PHASH_ID, product.id);
+  const dhash = await store.getVector(IMAGE_DHASH_ID, product.id);
   return { histogram, ...(phash ? { phash: bitsToHex(phash) } : {}), ...(dhash ? { dhash: bitsToHex(dhash) } : {}) };
 }

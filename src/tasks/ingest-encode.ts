@@ -35,7 +35,7 @@ export async function encodeMissing(
   inputOf: EncoderInputFn,
   counts: EncodeCounts,
 ): Promise<VectorInput[]> {
-  const cached = store.cachedHashes(encoder.id, items.map((i) => i.contentHash));
+  const cached = await store.cachedHashes(encoder.id, items.map((i) => i.contentHash));
   const todo: { id: string; contentHash: string; input: string }[] = [];
   const out: VectorInput[] = [];
   for (const { product, contentHash } of items) {

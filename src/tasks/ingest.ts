@@ -140,7 +140,7 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
 
     let t = performance.now();
     const hashes = products.map((p) => productContentHash(p));
-    const stored = opts.force ? new Map<string, string>() : store.contentHashes(products.map((p) => p.id));
+    const stored = opts.force ? new Map<string, string>() : await store.contentHashes(products.map((p) => p.id));
     const countInBatch = new Map<string, number>();
     for (const p of products) countInBatch.set(p.id, (countInBatch.get(p.id) ?? 0) + 1);
     const toWrite: UpsertItem[] = [];
@@ -163,9 +163,9 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     stageMs.encode += performance.now() - t;
 
     t = performance.now();
-    store.transaction(() => {
-      for (const r of store.upsertProducts(toWrite, { reindex: opts.force })) summary[r.status]++;
-      for (const [encoderId, vectors] of vectorsByEncoder) store.putVectors(encoderId, vectors);
+    await store.transaction(async () => {
+      for (const r of await store.upsertProducts(toWrite, { reindex: opts.force })) summary[r.status]++;
+      for (const [encoderId, vectors] of vectorsByEncoder) await store.putVectors(encoderId, vectors);
     });
     stageMs.store += performance.now() - t;
     progress();
@@ -216,6 +216,6 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
   for (const k of Object.keys(stageMs) as (keyof IngestStageMs)[]) stageMs[k] = Math.round(stageMs[k]);
   summary.productsPerSecond = summary.durationMs > 0 ? Math.round((summary.read / summary.durationMs) * 1000) : summary.read;
   const { skipped: _skipped, duplicateIds: _dups, ...recorded } = summary;
-  store.setMeta(LAST_INGEST_META_KEY, JSON.stringify({ ...recorded, finishedAt: new Date().toISOString() }));
+  await store.setMeta(LAST_INGEST_META_KEY, JSON.stringify({ ...recorded, finishedAt: new Date().toISOString() }));
   return summary;
 }

@@ -37,7 +37,9 @@ export async function inspectText(index: CatalogIndex, text: string, k = 10): Pr
   for (const x of vector) norm += x * x;
   norm = Math.sqrt(norm);
   const glove = asGlove(index.textEncoder);
-  const nearestProducts = norm > 0 && index.store.count() > 0 ? await index.nearest(vector, k) : [];
+  const nearestProducts = norm > 0 && (await index.store.count()) > 0 ? await index.nearest(vector, k) : [];
+  const nearestStored = await index.store.getProducts(nearestProducts.map((h) => h.id));
+  const storedById = new Map(nearestStored.map((s) => [s.product.id, s]));
   // The combined text space's vector joins the pretrained and catalog parts (twice GloVe's
   // dimension): nearest words are looked up with the pretrained part's own vector of the text.
   const wordQuery = glove && vector.length !== glove.glove.dimension ? (await glove.encode([text]))[0]! : vector;
@@ -54,7 +56,7 @@ export async function inspectText(index: CatalogIndex, text: string, k = 10): Pr
     norm,
     nearestWords: glove && norm > 0 && wordQuery.some((x) => x !== 0) ? glove.glove.nearestWords(wordQuery, k, { maxRank: 100_000 }).map((w) => ({ word: w.word, similarity: w.similarity })) : [],
     nearestProducts: nearestProducts.flatMap((h) => {
-      const p = index.getStored(h.id)?.product;
+      const p = storedById.get(h.id)?.product;
       return p ? [{ product: summarizeProduct(p), similarity: h.similarity }] : [];
     }),
   };

@@ -52,9 +52,9 @@ const headKey = (length: number, code: string) => `${length}<${code.slice(0, hea
 const tailKey = (length: number, code: string) => `${length}>${code.slice(-(length - headLength(length)))}`;
 
 /** The lookup over the store's products (their canonical model numbers, read inside SQLite). */
-export function buildModelNumberLookup(store: ProductStore): ModelNumberLookup {
+export async function buildModelNumberLookup(store: ProductStore): Promise<ModelNumberLookup> {
   const lookup = createModelNumberLookup([]);
-  lookup.update(store.modelNumbersOf());
+  lookup.update(await store.modelNumbersOf());
   return lookup;
 }
 

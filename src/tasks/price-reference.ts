@@ -56,7 +56,7 @@ export function weightedQuantile(values: readonly { value: number; weight: numbe
 
 export async function priceReference(index: CatalogIndex, options: Pick<PriceReferenceOptions, 'id'> & Partial<PriceReferenceOptions>): Promise<PriceReference> {
   const opts: PriceReferenceOptions = { ...DEFAULT_PRICE_REFERENCE_OPTIONS, ...options };
-  const stored = index.getStored(opts.id);
+  const stored = await index.getStored(opts.id);
   if (!stored) throw createError('PRODUCT_NOT_FOUND', `no product with id "${opts.id}"`, { field: 'id', received: opts.id });
   const currency = (stored.product.currency ?? opts.rates.base).toUpperCase();
   const filter = opts.filter ?? (stored.product.category ? { category: stored.product.category } : {});

@@ -6,7 +6,12 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AnalyzedText } from '../text/analyzer.ts';
-import { addRelativeFeatures, queryProductFeatures, type RankingCorpusStatistics, type RankingQuery } from '../learning/query-features.ts';
+import { addRelativeFeatures, QUERY_PRODUCT_FEATURES, queryCharacterGrams, queryProductFeatures, type RankingCorpusStatistics, type RankingQuery } from '../learning/query-features.ts';
+import { compareProducts } from '../similarity/fusion.ts';
+import { representProduct } from '../similarity/representation.ts';
+import { hanNgramTokens } from '../text/han-ngrams.ts';
+import { QUERY_RERANK_PROFILE } from './query-rerank-profile.ts';
+import { productEvidenceText, queryCoverage } from './search-relevance.ts';
 import { loadRankerModel, type RankerModel } from '../learning/ranker.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
@@ -24,8 +29,15 @@ export async function rankingQuery(index: CatalogIndex, text: string, known: { a
   return { text, analyzed, vector };
 }
 
-export function corpusStatistics(index: CatalogIndex, query: RankingQuery, averageTokens: RankingCorpusStatistics['averageTokens']): RankingCorpusStatistics {
-  return { documents: index.keywordDocumentCount(), documentFrequency: index.documentFrequencies([...new Set(query.analyzed.tokens)]), averageTokens };
+export async function corpusStatistics(index: CatalogIndex, query: RankingQuery, averageTokens: RankingCorpusStatistics['averageTokens']): Promise<RankingCorpusStatistics> {
+  const grams = [...new Set(queryCharacterGrams(query.analyzed.tokens))];
+  const characters = grams.length > 0 ? await index.characterDocumentFrequencies(grams) : undefined;
+  return {
+    documents: await index.keywordDocumentCount(),
+    documentFrequency: await index.documentFrequencies([...new Set(query.analyzed.tokens)]),
+    averageTokens,
+    ...(characters ? { characters } : {}),
+  };
 }
 
 /** Mean title, description and combined token counts of the given products (what BM25's length normalisation divides by). */
@@ -33,25 +45,40 @@ export function averageTokensOf(reps: Iterable<ProductRepresentation>): RankingC
   let n = 0;
   let title = 0;
   let description = 0;
+  let characters = 0;
   for (const r of reps) {
     n++;
     title += r.text.title.tokens.length;
     description += r.text.description?.tokens.length ?? 0;
+    characters += hanNgramTokens(r.text.title.tokens).length;
   }
-  if (n === 0) return { title: 1, description: 1, all: 2 };
-  return { title: title / n, description: description / n, all: (title + description) / n };
+  if (n === 0) return { title: 1, description: 1, all: 2, characters: 1 };
+  return { title: title / n, description: description / n, all: (title + description) / n, characters: characters / n };
 }
 
+const FIELDS = QUERY_PRODUCT_FEATURES.indexOf('rerank.fields');
+const EVIDENCE = QUERY_PRODUCT_FEATURES.indexOf('coverage.evidence');
+
 /** Feature rows of one query against products (aligned with `reps`); `relative.*` features compare each with these products only. */
-export function rankingFeatures(
+export async function rankingFeatures(
   index: CatalogIndex,
   query: RankingQuery,
   reps: readonly ProductRepresentation[],
   averageTokens: RankingCorpusStatistics['averageTokens'],
-): Float64Array[] {
-  const stats = corpusStatistics(index, query, averageTokens);
+): Promise<Float64Array[]> {
+  const stats = await corpusStatistics(index, query, averageTokens);
   const options = { pretrainedDimension: pretrainedDimension(index) };
   const rows = reps.map((rep) => queryProductFeatures(query, rep, stats, options));
+  // The features only this stage can compute: the default search's field rerank score and query coverage.
+  const queryRep = representProduct({ id: '<query>', title: query.text, tags: [], images: [], attributes: {} }, index.analyzer, {
+    text: { title: query.analyzed },
+    ...(query.vector ? { dense: { title: query.vector } } : {}),
+  });
+  reps.forEach((rep, i) => {
+    const row = rows[i]!;
+    row[FIELDS] = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE }).score ?? 0;
+    row[EVIDENCE] = queryCoverage(query.analyzed.tokens, productEvidenceText(rep.product, index.analyzer, rep.text.title.tokens));
+  });
   addRelativeFeatures(rows);
   return rows;
 }

@@ -100,8 +100,9 @@ export async function recommend(index: CatalogIndex, options: Pick<RecommendOpti
   const items = opts.history.map((h) => (typeof h === 'string' ? { id: h, event: 'view' as const } : { event: 'view' as const, ...h }));
   const known: { rep: ProductRepresentation; weight: number }[] = [];
   const unknownIds: string[] = [];
+  const historyReps = await index.representIds(items.map((item) => item.id));
   items.forEach((item, i) => {
-    const rep = index.represent(item.id);
+    const rep = historyReps[i];
     if (!rep) return unknownIds.push(item.id);
     known.push({ rep, weight: EVENT_WEIGHTS[item.event] * opts.recencyDecay ** (items.length - 1 - i) });
   });
@@ -124,8 +125,9 @@ export async function recommend(index: CatalogIndex, options: Pick<RecommendOpti
     if (rep.dense.title) for (const h of await index.nearest(rep.dense.title, opts.k, { filter, exclude })) candidateIds.add(h.id);
   }
 
-  const scored = [...candidateIds].flatMap((id) => {
-    const rep = index.represent(id);
+  const candidateReps = await index.representIds([...candidateIds]);
+  const scored = [...candidateIds].flatMap((id, i) => {
+    const rep = candidateReps[i];
     if (!rep || (opts.inStockOnly && rep.product.inStock === false) || !matchesFilter(rep.product, filter)) return [];
     let best: { result: ReturnType<typeof compareProducts>; source: Product } | undefined;
     for (const h of known) {
@@ -168,10 +170,11 @@ export async function coldStartNeighbours(index: CatalogIndex, options: Pick<Col
   const exclude = new Set([opts.product.id]);
   const ids = new Set<string>();
   if (target.dense.title) for (const h of await index.nearest(target.dense.title, opts.k * 5, { filter: opts.filter, exclude })) ids.add(h.id);
-  const rare = rarestTokens(index, target.text.title.tokens);
-  if (rare.length > 0) for (const h of index.keyword(rare, opts.k * 5, opts.filter)) if (!exclude.has(h.id)) ids.add(h.id);
-  const items = [...ids].flatMap((id) => {
-    const rep = index.represent(id);
+  const rare = await rarestTokens(index, target.text.title.tokens);
+  if (rare.length > 0) for (const h of await index.keyword(rare, opts.k * 5, opts.filter)) if (!exclude.has(h.id)) ids.add(h.id);
+  const reps = await index.representIds([...ids]);
+  const items = [...ids].flatMap((id, i) => {
+    const rep = reps[i];
     if (!rep) return [];
     const result = compareProducts(target, rep);
     return result.score === undefined ? [] : [scoredProduct(rep.product, result)];

@@ -172,22 +172,22 @@ const lookups = new WeakMap<CatalogIndex, { revision: string; position: ChangeLo
  * revision moves) the lookup takes the change log's products again; it is rebuilt (one read of
  * every product's model numbers) only when the log does not reach back.
  */
-function modelNumberLookup(index: CatalogIndex): ModelNumberLookup {
+async function modelNumberLookup(index: CatalogIndex): Promise<ModelNumberLookup> {
   const store = index.store;
-  const revision = store.revision();
+  const revision = await store.revision();
   const cached = lookups.get(index);
   if (cached && cached.revision === revision) return cached.lookup;
-  return store.transaction(() => {
-    const position = changeLogPosition(store);
-    const changes = changesAfter(store, cached?.position);
+  return store.transaction(async () => {
+    const position = await changeLogPosition(store);
+    const changes = await changesAfter(store, cached?.position);
     let lookup: ModelNumberLookup;
     if (cached && changes) {
       const keys = [...new Set(changes.map((c) => c.key))];
-      const current = new Map(store.modelNumbersOf(keys).map((p) => [p.key, p]));
+      const current = new Map((await store.modelNumbersOf(keys)).map((p) => [p.key, p]));
       // A deleted product's key is gone from the store: its codes are removed.
       cached.lookup.update(keys.map((key) => current.get(key) ?? { key, id: '', modelNumbers: [] }));
       lookup = cached.lookup;
-    } else lookup = buildModelNumberLookup(store);
+    } else lookup = await buildModelNumberLookup(store);
     lookups.set(index, { revision, position, lookup });
     return lookup;
   });
@@ -237,15 +237,16 @@ export async function searchProducts(
   const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
   const timer = createStageTimer(opts.timings);
   timer.lap('analyze query');
-  const keyword = index.keyword(analyzed.tokens, opts.candidates, opts.filter);
+  const keyword = await index.keyword(analyzed.tokens, opts.candidates, opts.filter);
   // Chinese words also as character n-grams: a query segmented unlike the title still matches.
-  const characters = opts.weights.characters > 0 ? index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
+  const characters = opts.weights.characters > 0 ? await index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
   timer.lap('retrieve keyword');
   const queryVector = await index.encodeText(searchText);
   timer.lap('encode query');
   const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
   timer.lap('retrieve dense');
-  const codeHits = analyzed.modelNumbers.flatMap((code) => modelNumberLookup(index).find(code));
+  const codeLookup = analyzed.modelNumbers.length > 0 ? await modelNumberLookup(index) : undefined;
+  const codeHits = analyzed.modelNumbers.flatMap((code) => codeLookup!.find(code));
   timer.lap('model numbers');
 
   // The retrievers' hits carry the store key, by which the reranker reads candidates (a model-number hit has none).
@@ -277,13 +278,13 @@ export async function searchProducts(
     e.score += opts.fusion === 'rrf' ? opts.weights.dense / (opts.rrfK + rank + 1) : opts.weights.dense * Math.max(0, h.similarity);
   });
   const products = new Map<string, Product>();
-  const productOf = (id: string) => {
-    if (!products.has(id)) {
-      const p = index.getStored(id)?.product;
-      if (p) products.set(id, p);
-    }
-    return products.get(id);
+  /** Reads the products of these ids not read yet, in one store read. */
+  const readProducts = async (ids: readonly string[]) => {
+    const unread = ids.filter((id) => !products.has(id));
+    if (unread.length > 0) for (const stored of await index.store.getProducts(unread)) products.set(stored.product.id, stored.product);
   };
+  const productOf = (id: string) => products.get(id);
+  await readProducts(codeHits.map((hit) => hit.id));
   for (const hit of codeHits) {
     const p = productOf(hit.id);
     if (!p || !matchesFilter(p, opts.filter)) continue;
@@ -313,10 +314,10 @@ export async function searchProducts(
   timer.lap('fuse');
   if (ranker && ranked.length > 0) {
     const top = ranked.slice(0, opts.rankerTop);
-    const reps = index.representHits(top);
+    const reps = await index.representHits(top);
     const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
     const query = await rankingQuery(index, searchText, { analyzed, vector: queryVector });
-    const rows = rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
+    const rows = await rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
     present.forEach(({ c, rep }, i) => {
       products.set(c.id, rep.product);
       c.rankerFeatures = rows[i]!;
@@ -332,6 +333,7 @@ export async function searchProducts(
     const maxFused = top[0]!.fusedScore || 1;
     let rerankScores: number[];
     if (opts.rerank === 'cross-encoder') {
+      await readProducts(top.map((c) => c.id));
       rerankScores = await crossEncoder!.score(searchText, top.map((c) => productOf(c.id)?.title ?? ''));
     } else {
       // The query's analysis above is the query product's title analysis.
@@ -339,7 +341,7 @@ export async function searchProducts(
         text: { title: analyzed },
         dense: { title: queryVector },
       });
-      const reps = index.representHits(top);
+      const reps = await index.representHits(top);
       rerankScores = top.map((c, i) => {
         const rep = reps[i];
         if (!rep) return 0;
@@ -365,12 +367,11 @@ export async function searchProducts(
 
   timer.lap('rerank');
   // The products of the first k in one store read (productOf would read them one by one).
-  const unread = ranked.slice(0, opts.k).filter((c) => !products.has(c.id)).map((c) => c.id);
-  if (unread.length > 0) for (const stored of index.store.getProducts(unread)) products.set(stored.product.id, stored.product);
+  await readProducts(ranked.slice(0, opts.k).map((c) => c.id));
   const kept = ranked.slice(0, opts.k).filter((c) => productOf(c.id) !== undefined);
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
   // The product vectors for the dense evidence (the reranked ones are cached already).
-  const keptReps = index.representHits(kept);
+  const keptReps = await index.representHits(kept);
   const evidenceOf = (c: (typeof kept)[number], i: number): RelevanceEvidence => {
     const vector = keptReps[i]?.dense['title'];
     return {

@@ -86,10 +86,10 @@ export interface SimilarResult {
 }
 
 /** The title's rare tokens (see MORE_LIKE_THIS), rarest first. */
-export function rarestTokens(index: CatalogIndex, tokens: readonly string[]): string[] {
+export async function rarestTokens(index: CatalogIndex, tokens: readonly string[]): Promise<string[]> {
   const unique = [...new Set(tokens)];
-  const df = index.documentFrequencies(unique);
-  const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * index.keywordDocumentCount());
+  const df = await index.documentFrequencies(unique);
+  const limit = Math.max(MORE_LIKE_THIS.minDocumentLimit, MORE_LIKE_THIS.maxDocumentShare * (await index.keywordDocumentCount()));
   return unique
     .filter((t) => (df.get(t) ?? 0) <= limit)
     .sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0))
@@ -100,7 +100,7 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   const opts: SimilarOptions = { ...DEFAULT_SIMILAR_OPTIONS, ...options };
   validateFilter(opts.filter);
   const timer = createStageTimer(opts.timings);
-  const target = index.represent(opts.id);
+  const target = await index.represent(opts.id);
   if (!target) throw createError('PRODUCT_NOT_FOUND', `no product with id "${opts.id}"`, { field: 'id', received: opts.id });
   const profile = resolveProfile(opts.profile);
 
@@ -116,14 +116,14 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   timer.lap('represent source');
   const dense = target.dense.title ? await index.nearest(target.dense.title, want, { filter, exclude }) : [];
   timer.lap('retrieve dense');
-  const rare = rarestTokens(index, target.text.title.tokens);
-  const keyword = rare.length === 0 ? [] : index.keyword(rare, want + 1, filter).filter((h) => h.id !== opts.id);
+  const rare = await rarestTokens(index, target.text.title.tokens);
+  const keyword = rare.length === 0 ? [] : (await index.keyword(rare, want + 1, filter)).filter((h) => h.id !== opts.id);
   timer.lap('retrieve keyword');
   // Both retrievers' hits carry the store key: candidates are read by key.
   const hits = new Map<string, { id: string; key: number }>();
   for (const h of dense) hits.set(h.id, h);
   for (const h of keyword) if (!hits.has(h.id)) hits.set(h.id, h);
-  const candidates = index.representHits([...hits.values()]);
+  const candidates = await index.representHits([...hits.values()]);
   timer.lap('represent candidates');
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.

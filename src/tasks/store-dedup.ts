@@ -79,7 +79,7 @@ export function createRepresentationCache(index: CatalogIndex, capacity: number)
       return read;
     },
     /** Representations aligned with `hits`; those not cached are read in one store read. */
-    get(hits: readonly { id: string; key?: number | undefined }[]): (ProductRepresentation | undefined)[] {
+    async get(hits: readonly { id: string; key?: number | undefined }[]): Promise<(ProductRepresentation | undefined)[]> {
       const missing: { id: string; key?: number | undefined }[] = [];
       const seen = new Set<string>();
       for (const h of hits) {
@@ -94,7 +94,7 @@ export function createRepresentationCache(index: CatalogIndex, capacity: number)
       }
       const fetched = new Map<string, ProductRepresentation>();
       if (missing.length > 0) {
-        const reps = index.representHits(missing);
+        const reps = await index.representHits(missing);
         read += missing.length;
         missing.forEach((h, i) => {
           const r = reps[i];
@@ -133,7 +133,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   }
   const profile = resolveProfile(opts.profile);
   // Every product's key, id and canonical model numbers, in key order: the order of the scan, and the lookup.
-  const products = index.store.modelNumbersOf();
+  const products = await index.store.modelNumbersOf();
   const n = products.length;
   const ordinalOf = new Map<string, number>();
   products.forEach((p, i) => ordinalOf.set(p.id, i));
@@ -151,7 +151,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   for (let start = 0; start < n; start += STORE_DEDUP_BATCH) {
     opts.signal?.throwIfAborted();
     const batch = products.slice(start, start + STORE_DEDUP_BATCH);
-    const batchReps = reps.get(batch);
+    const batchReps = await reps.get(batch);
     // Blocking of the whole batch first, so the candidates of all its products are read at once.
     const toScoreOf: { id: string; key?: number }[][] = [];
     for (let b = 0; b < batch.length; b++) {
@@ -167,8 +167,8 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
         return true;
       };
       if (rep.dense.title) for (const h of await index.nearest(rep.dense.title, opts.blockK, { exclude: new Set([self]) })) if (add(h)) found.dense += 1;
-      const rare = rarestTokens(index, rep.text.title.tokens);
-      if (rare.length > 0) for (const h of index.keyword(rare, opts.blockK + 1)) if (add(h)) found.keyword += 1;
+      const rare = await rarestTokens(index, rep.text.title.tokens);
+      if (rare.length > 0) for (const h of await index.keyword(rare, opts.blockK + 1)) if (add(h)) found.keyword += 1;
       const codeHits = batch[b]!.modelNumbers.flatMap((code) => codes.find(code)).sort((x, y) => x.edits - y.edits);
       let fromCodes = 0;
       for (const h of codeHits) {
@@ -184,7 +184,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
       toScoreOf[b] = [...hits].filter(([j]) => j > i || !holds(candidatesOf[j] ?? new Int32Array(0), i)).map(([, h]) => h);
     }
     const flat = toScoreOf.flatMap((t) => t ?? []);
-    const candidateReps = reps.get(flat);
+    const candidateReps = await reps.get(flat);
     let offset = 0;
     for (let b = 0; b < batch.length; b++) {
       const rep = batchReps[b];
@@ -210,18 +210,26 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   }
 
   const idOf = (i: number) => products[i]!.id;
+  // Grouping asks synchronously whether two members conflict: the kept pairs' products are looked up first.
+  const inPairs = [...new Set(kept.flatMap((p) => [p.a, p.b]))];
+  const repOf = new Map<number, ProductRepresentation | undefined>();
+  for (let i = 0; i < inPairs.length; i += STORE_DEDUP_BATCH) {
+    const ordinals = inPairs.slice(i, i + STORE_DEDUP_BATCH);
+    const got = await reps.get(ordinals.map((o) => products[o]!));
+    ordinals.forEach((o, r) => repOf.set(o, got[r]));
+  }
   const cannotLink = (a: number, b: number): boolean => {
     const key = pairKey(a, b);
     let conflict = conflictOfPair.get(key);
     if (conflict === undefined) {
-      const [ra, rb] = reps.get([products[a]!, products[b]!]);
+      const [ra, rb] = [repOf.get(a), repOf.get(b)];
       conflictOfPair.set(key, (conflict = ra !== undefined && rb !== undefined && compareProducts(ra, rb, { profile }).conflicts.length > 0));
     }
     return conflict;
   };
   const { groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink);
   const memberIds = [...new Set(members.flat())].map(idOf);
-  const summaries = new Map(index.store.getProducts(memberIds).map((s) => [s.product.id, summarizeProduct(s.product)]));
+  const summaries = new Map((await index.store.getProducts(memberIds)).map((s) => [s.product.id, summarizeProduct(s.product)]));
   const groupOf = new Map<number, DuplicateGroup>();
   for (const m of members) {
     const group: DuplicateGroup = { ids: m.map(idOf), products: m.map((i) => summaries.get(idOf(i))!), minScore: 1, pairs: [] };

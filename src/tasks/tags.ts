@@ -157,9 +157,9 @@ export const DEFAULT_TAG_GROUPS_OPTIONS = {
 } as const satisfies TagGroupsOptions;
 
 /** Counts of the catalog's tags after normalisation (case, width, spaces). */
-export function catalogTagCounts(index: CatalogIndex): Map<string, number> {
+export async function catalogTagCounts(index: CatalogIndex): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const { product } of index.store.iterateProducts()) {
+  for await (const { product } of index.store.iterateProducts()) {
     for (const tag of new Set(product.tags.map(normalizeTag))) if (tag.length > 0) counts.set(tag, (counts.get(tag) ?? 0) + 1);
   }
   return counts;
@@ -168,7 +168,7 @@ export function catalogTagCounts(index: CatalogIndex): Map<string, number> {
 /** Average-link agglomerative clustering over the pairwise tag scores, stopping at the threshold. */
 export async function groupTags(index: CatalogIndex, options: Partial<TagGroupsOptions> & { tags?: ReadonlyMap<string, number> } = {}): Promise<TagGroup[]> {
   const o: TagGroupsOptions = { ...DEFAULT_TAG_GROUPS_OPTIONS, ...options };
-  const counts = options.tags ?? catalogTagCounts(index);
+  const counts = options.tags ?? (await catalogTagCounts(index));
   const tags = [...counts.entries()]
     .filter(([, c]) => c >= o.minCount)
     .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))

@@ -45,9 +45,9 @@ const STATE_ID_KEY = 'textSpace.stateId';
 const heldStateIds = new WeakMap<DenseEncoder<string>, string>();
 
 /** Marks the state in the store with a fresh id, held by `encoder` (which holds that state). */
-function saveNewStateId(store: ProductStore, encoder: DenseEncoder<string>): void {
+async function saveNewStateId(store: ProductStore, encoder: DenseEncoder<string>): Promise<void> {
   const stateId = randomUUID();
-  store.setMeta(STATE_ID_KEY, stateId);
+  await store.setMeta(STATE_ID_KEY, stateId);
   heldStateIds.set(encoder, stateId);
 }
 
@@ -57,11 +57,11 @@ export function productText(product: Product, encoder: DenseEncoder<string>): st
 }
 
 /** Restores the fitted state saved in the store; returns false when there is none. */
-export function restoreTextState(store: ProductStore, encoder: DenseEncoder<string>): boolean {
+export async function restoreTextState(store: ProductStore, encoder: DenseEncoder<string>): Promise<boolean> {
   if (!isFittable(encoder)) return true;
-  const stateId = store.getMeta(STATE_ID_KEY);
+  const stateId = await store.getMeta(STATE_ID_KEY);
   if (stateId !== undefined && heldStateIds.get(encoder) === stateId) return true;
-  const saved = store.getMeta(STATE_KEY);
+  const saved = await store.getMeta(STATE_KEY);
   if (saved === undefined) return false;
   encoder.load(JSON.parse(saved) as unknown);
   // A store written before state ids has none: `fitTextSpace` gives it one (opening may be read-only).
@@ -183,8 +183,8 @@ function createFitTokensBuilder(): { add(key: number, contentHash: string, token
 }
 
 /** Fits the encoder on the catalog when it never was or the catalog drifted; saves the state. */
-export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<string>, force = false): FitDecision {
-  return fitTextSpace(store, encoder, force, false).decision;
+export async function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<string>, force = false): Promise<FitDecision> {
+  return (await fitTextSpace(store, encoder, force, false)).decision;
 }
 
 /**
@@ -192,12 +192,12 @@ export function fitTextSpaceIfNeeded(store: ProductStore, encoder: DenseEncoder<
  * and the encoder takes tokens: the refresh then encodes from them instead of reading every product
  * back and segmenting its text again.
  */
-export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>, force: boolean, keepTokens: boolean): { decision: FitDecision; tokens: FitTokens | undefined } {
+export async function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>, force: boolean, keepTokens: boolean): Promise<{ decision: FitDecision; tokens: FitTokens | undefined }> {
   if (!isFittable(encoder)) return { decision: { fitted: false, reason: 'encoder has no catalog-fitted state' }, tokens: undefined };
-  const count = store.count();
-  const fitCount = Number(store.getMeta(FIT_COUNT_KEY) ?? 0);
-  const hasState = restoreTextState(store, encoder);
-  if (hasState && !heldStateIds.has(encoder)) saveNewStateId(store, encoder);
+  const count = await store.count();
+  const fitCount = Number((await store.getMeta(FIT_COUNT_KEY)) ?? 0);
+  const hasState = await restoreTextState(store, encoder);
+  if (hasState && !heldStateIds.has(encoder)) await saveNewStateId(store, encoder);
   const drift = fitCount === 0 ? Infinity : Math.abs(count - fitCount) / fitCount;
   if (!force && hasState && drift <= REFIT_DRIFT) return { decision: { fitted: false, reason: `state reused (catalog drift ${(drift * 100).toFixed(1)}% ≤ ${REFIT_DRIFT * 100}%)` }, tokens: undefined };
   // From here the encoder holds no saved state until the new one is: a fit that fails leaves it to be reloaded.
@@ -207,18 +207,18 @@ export function fitTextSpace(store: ProductStore, encoder: DenseEncoder<string>,
     const { analyzer } = encoder;
     const keep = createFitTokensBuilder();
     const docs: string[][] = [];
-    for (const { product, key, contentHash } of store.iterateProducts()) docs.push(keep.add(key, contentHash, analyzer.tokenize(productText(product, encoder))));
+    for await (const { product, key, contentHash } of store.iterateProducts()) docs.push(keep.add(key, contentHash, analyzer.tokenize(productText(product, encoder))));
     encoder.fitTokenized(docs);
     if (keepTokens) tokens = keep.finish();
   } else {
     const texts: string[] = [];
-    for (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
+    for await (const { product } of store.iterateProducts()) texts.push(productText(product, encoder));
     encoder.fit(texts);
   }
-  store.transaction(() => {
-    store.setMeta(STATE_KEY, JSON.stringify(encoder.toJSON()));
-    store.setMeta(FIT_COUNT_KEY, String(count));
-    saveNewStateId(store, encoder);
+  await store.transaction(async () => {
+    await store.setMeta(STATE_KEY, JSON.stringify(encoder.toJSON()));
+    await store.setMeta(FIT_COUNT_KEY, String(count));
+    await saveNewStateId(store, encoder);
   });
   const reason = force ? 'refit asked' : hasState ? `catalog drift ${(drift * 100).toFixed(1)}% > ${REFIT_DRIFT * 100}%` : 'first fit';
   return { decision: { fitted: true, reason }, tokens };
@@ -245,15 +245,15 @@ function textSpaceFamily(encoderId: string): string {
  * encoders (image features, another text encoder chosen explicitly) are kept, and nothing is removed
  * while the current space lacks a product's vector. Returns the removed count per encoder id.
  */
-export function removeSupersededTextVectors(store: ProductStore, currentId: string): Record<string, number> {
+export async function removeSupersededTextVectors(store: ProductStore, currentId: string): Promise<Record<string, number>> {
   const family = textSpaceFamily(currentId);
   const removed: Record<string, number> = {};
-  const stats = store.stats();
+  const stats = await store.stats();
   // Until every product has a vector of the current space, an older one may be all there is.
   if ((stats.vectors[currentId]?.count ?? 0) < stats.products) return removed;
   for (const encoderId of Object.keys(stats.vectors)) {
     if (encoderId === currentId || textSpaceFamily(encoderId) !== family) continue;
-    removed[encoderId] = store.deleteEncoderVectors(encoderId);
+    removed[encoderId] = await store.deleteEncoderVectors(encoderId);
   }
   return removed;
 }

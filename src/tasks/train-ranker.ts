@@ -85,7 +85,7 @@ export async function rankingExamples(index: CatalogIndex, judgments: readonly R
       negatives += added;
     }
     const ids = [...labelOf.keys()];
-    const reps = index.representIds(ids);
+    const reps = await index.representIds(ids);
     const kept = { query, ids: [] as string[], labels: [] as number[], reps: [] as ProductRepresentation[] };
     ids.forEach((id, i) => {
       const rep = reps[i];
@@ -100,7 +100,7 @@ export async function rankingExamples(index: CatalogIndex, judgments: readonly R
   const averageTokens = averageTokensOf(perQuery.flatMap((q) => q.reps));
   const examples: RankingExample[] = [];
   for (const q of perQuery) {
-    const rows = rankingFeatures(index, await rankingQuery(index, q.query), q.reps, averageTokens);
+    const rows = await rankingFeatures(index, await rankingQuery(index, q.query), q.reps, averageTokens);
     rows.forEach((features, i) => examples.push({ query: q.query, productId: q.ids[i]!, label: q.labels[i]!, features }));
   }
   return { examples, averageTokens, unknownProducts: [...unknown].sort(), negatives };

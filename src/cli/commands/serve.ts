@@ -39,7 +39,7 @@ export const serveCommand: CliCommand = {
         if (port < 0 || port > 65535) throw createError('INVALID_ARGUMENT', `--port must be 0..65535, got ${o.port}`, { field: '--port' });
         const writeToken = o.token ?? process.env.PRODSIM_TOKEN;
         const readToken = o.readToken ?? process.env.PRODSIM_READ_TOKEN;
-        const engine = await createEngine({ storePath: store, ...(o.allowImageUrls ? { imageFetch: createGuardedImageFetch() } : {}) });
+        const engine = await createEngine({ store, ...(o.allowImageUrls ? { imageFetch: createGuardedImageFetch() } : {}) });
         const maxBodyBytes = parseInteger(o.maxBody, '--max-body');
         const maxBatch = parseInteger(o.maxBatch, '--max-batch');
         const workers = parseInteger(o.workers, '--workers') ?? availableParallelism();
@@ -53,7 +53,7 @@ export const serveCommand: CliCommand = {
           workers,
           limits: { ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}), ...(maxBatch !== undefined ? { maxBatch } : {}) },
         });
-        ctx.err(`prodsim serving ${store} (${engine.store.count()} products) at ${running.url}  (UI: ${running.url}/, API: ${running.url}/openapi.json)`);
+        ctx.err(`prodsim serving ${store} (${await engine.store.count()} products) at ${running.url}  (UI: ${running.url}/, API: ${running.url}/openapi.json)`);
         if (!writeToken) ctx.err('no write token (--token or PRODSIM_TOKEN): writes are refused');
         ctx.err(readToken ? 'reads need a token' : 'reads are open (dedup and match need a token)');
         ctx.err(workers > 1 ? `${workers} threads answer reads` : 'this thread answers reads');
@@ -63,7 +63,7 @@ export const serveCommand: CliCommand = {
           process.once('SIGTERM', stop);
         });
         await running.close();
-        engine.close();
+        await engine.close();
       });
   },
 };

@@ -12,14 +12,14 @@ export const showCommand: CliCommand = {
       .command('show')
       .description('show a stored product: fields, analysed tokens, vectors')
       .argument('<id>', 'product id')
-      .action((id: string, _opts: unknown, command: Command) => {
+      .action(async (id: string, _opts: unknown, command: Command) => {
         const globals = ctx.globals(command);
-        const store = ctx.openStore(command, { mustExist: true });
+        const store = await ctx.openStore(command, { mustExist: true });
         try {
-          const stored = store.getProduct(id);
+          const stored = await store.getProduct(id);
           if (!stored) throw createError('PRODUCT_NOT_FOUND', `no product with id "${id}" in ${globals.store}`, { field: 'id', received: id });
-          const analyzed = store.getAnalyzed(id);
-          const vectors = store.vectorEncodersOf(id);
+          const analyzed = await store.getAnalyzed(id);
+          const vectors = await store.vectorEncodersOf(id);
           const result = {
             id,
             key: stored.key,
@@ -57,7 +57,7 @@ export const showCommand: CliCommand = {
             ctx.out(table(['analysed', 'tokens'], tokenRows));
           }
         } finally {
-          store.close();
+          await store.close();
         }
       });
   },

@@ -10,12 +10,12 @@ export const statsCommand: CliCommand = {
     program
       .command('stats')
       .description('counts, size on disk and the last ingest of the store')
-      .action((_opts: unknown, command: Command) => {
+      .action(async (_opts: unknown, command: Command) => {
         const globals = ctx.globals(command);
-        const store = ctx.openStore(command, { mustExist: true });
+        const store = await ctx.openStore(command, { mustExist: true });
         try {
-          const stats = store.stats();
-          const rawLast = store.getMeta(LAST_INGEST_META_KEY);
+          const stats = await store.stats();
+          const rawLast = await store.getMeta(LAST_INGEST_META_KEY);
           const lastIngest = rawLast === undefined ? null : (JSON.parse(rawLast) as Record<string, unknown>);
           if (globals.json) {
             ctx.outJson({ ...stats, lastIngest });
@@ -38,7 +38,7 @@ export const statsCommand: CliCommand = {
           }
           ctx.out(table(undefined, rows));
         } finally {
-          store.close();
+          await store.close();
         }
       });
   },

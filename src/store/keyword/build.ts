@@ -4,7 +4,7 @@
  * builds, updates and merges (so each gives a row bit-identical postings), and the MaxScore bounds.
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { phraseTokens } from '../sqlite-store.ts';
+import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import { ANALYZED_FIELDS, KEYWORD_COLUMN_WEIGHTS, brandColumnValue, type AnalyzedField, type KeywordRow } from '../store.ts';
 import { fts5Terms } from './fts5-terms.ts';
 import { BM25_B, BM25_K1 } from './keyword-index.ts';

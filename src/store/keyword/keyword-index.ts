@@ -1,17 +1,17 @@
 /**
  * Contract of the in-memory keyword index: a BM25 inverted index over the store's analysed tokens
- * that answers `ProductStore.keywordSearch` queries without SQLite FTS5 (which decodes and scores
+ * that answers `LocalIndexSource.keywordSearch` queries without SQLite FTS5 (which decodes and scores
  * every row of a common token's posting list; the in-memory index prunes with MaxScore).
  *
  * It is built from the store in one pass, saved to a binary file that records the store revision and
- * change-log position it was built from (`ProductStore.revision()`, `changeSeq()`, `changeLogId()`),
+ * change-log position it was built from (`LocalIndexSource.revision()`, `changeSeq()`, `changeLogId()`),
  * and loaded back. An index behind the store is brought up to date from the store's change log
  * (`updateMemoryKeywordIndex`, and `openMemoryKeywordIndex` for a saved file) with the same result
  * as a rebuild; `loadMemoryKeywordIndex` refuses a file from another revision, or a damaged one, with
  * `INDEX_STALE`.
  */
 import { createError, type ProdsimError } from '../../errors.ts';
-import type { KeywordFilter, KeywordHit, KeywordSearchOptions, ProductStore } from '../store.ts';
+import type { KeywordFilter, KeywordHit, KeywordSearchOptions, LocalIndexSource } from '../store.ts';
 
 /** BM25 term-frequency saturation, as in SQLite's fts5 `bm25()` (fts5_aux.c). */
 export const BM25_K1 = 1.2;
@@ -64,13 +64,13 @@ export interface KeywordIndexStats {
 export interface KeywordIndex {
   /** The store revision the index was built from (or updated to). */
   readonly revision: string;
-  /** The store's change-log seq (`ProductStore.changeSeq`) the index is current up to. */
+  /** The store's change-log seq (`LocalIndexSource.changeSeq`) the index is current up to. */
   readonly changeSeq: number;
   readonly size: number;
   /** Distinct brands of the indexed products (`brandColumnValue`: trimmed, lower case), sorted: the values `KeywordFilter.brandIn` takes. */
   brands(): readonly string[];
   /**
-   * Same query semantics and scores as `ProductStore.keywordSearch`, except that `any` is the exact
+   * Same query semantics and scores as `LocalIndexSource.keywordSearch`, except that `any` is the exact
    * OR top-k (the store may answer with its AND-first or rare-token heuristics), and that N and avgdl
    * are the live catalog's (the store's FTS5 keeps counting replaced and deleted rows in them).
    * Ties are broken by lower key.
@@ -89,7 +89,7 @@ export interface KeywordIndex {
   /** In how many products each query token occurs (as an FTS5 phrase). */
   documentFrequencies(tokens: readonly string[]): Map<string, number>;
   /** True when the store has not changed since the index was built. */
-  isCurrent(store: Pick<ProductStore, 'revision'>): boolean;
+  isCurrent(store: Pick<LocalIndexSource, 'revision'>): boolean;
   /** Writes the index to `file` (atomically: a temp file then rename); returns the bytes written. */
   save(file: string): number;
   stats(): KeywordIndexStats;

@@ -35,7 +35,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
-import { ANALYZED_FIELDS, KEYWORD_COLUMN_WEIGHTS, brandColumnValue, type AnalyzedField, type KeywordRow, type ProductStore } from '../store.ts';
+import { ANALYZED_FIELDS, KEYWORD_COLUMN_WEIGHTS, brandColumnValue, type AnalyzedField, type KeywordRow, type LocalIndexSource } from '../store.ts';
 import { buildData, createRowAnalyser, validateOptions, weightsOf, type LogPosition, type MemoryKeywordIndexOptions } from './build.ts';
 import { Tombstones, updateDelta, type DeltaRow } from './delta-segment.ts';
 import { READABLE_FORMAT_VERSIONS, parseFile, readKeywordIndexHeader } from './index-file.ts';
@@ -45,7 +45,7 @@ import { keywordIndexStale, type KeywordIndex, type KeywordIndexStaleReason } fr
 export { DEFAULT_MEMORY_KEYWORD_INDEX_OPTIONS, phraseKey, queryPhrases, type MemoryKeywordIndexOptions } from './build.ts';
 export { readKeywordIndexHeader, readKeywordIndexRevision } from './index-file.ts';
 
-function logPositionOf(store: ProductStore): LogPosition {
+function logPositionOf(store: LocalIndexSource): LogPosition {
   return { revision: store.revision(), changeSeq: store.changeSeq(), changeLogId: store.changeLogId() };
 }
 
@@ -53,7 +53,7 @@ function logPositionOf(store: ProductStore): LogPosition {
  * Builds the index from the store in one pass over its products (`iterateKeywordRows`), inside one
  * read transaction so the recorded revision is the one the rows come from.
  */
-export function createMemoryKeywordIndex(store: ProductStore, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
+export function createMemoryKeywordIndex(store: LocalIndexSource, options: Partial<MemoryKeywordIndexOptions> = {}): KeywordIndex {
   const opts = validateOptions(options);
   const data = store.transaction(() => buildData(store.iterateKeywordRows(), logPositionOf(store), opts));
   return createIndex(stateOf(data));
@@ -107,7 +107,7 @@ export interface OpenedKeywordIndex {
  * updated from the store's change log (`updateMemoryKeywordIndex`) and saved when the log reaches back
  * to it; otherwise built from the store and saved to `file`.
  */
-export function openMemoryKeywordIndex(store: ProductStore, file: string, options: Partial<MemoryKeywordIndexOptions> = {}): OpenedKeywordIndex {
+export function openMemoryKeywordIndex(store: LocalIndexSource, file: string, options: Partial<MemoryKeywordIndexOptions> = {}): OpenedKeywordIndex {
   const opts = validateOptions(options);
   let reason: OpenedKeywordIndex['reason'] = 'missing';
   const revision = store.revision();
@@ -203,7 +203,7 @@ export interface UpdatedKeywordIndex {
 }
 
 /**
- * Brings an index up to the store's current state from the change log (`ProductStore.changesSince`),
+ * Brings an index up to the store's current state from the change log (`LocalIndexSource.changesSince`),
  * falling back to a full build when the log does not reach back to the index (or is another store's)
  * or more than `KEYWORD_INCREMENTAL_MAX_FRACTION` of the products changed. Returns a new index; the
  * given one stays usable (at its old state). Reads the store in one transaction. Saves to
@@ -212,7 +212,7 @@ export interface UpdatedKeywordIndex {
  */
 export function updateMemoryKeywordIndex(
   index: KeywordIndex,
-  store: ProductStore,
+  store: LocalIndexSource,
   options: Partial<UpdateKeywordIndexOptions> = {},
 ): UpdatedKeywordIndex {
   const { file, saveAfterFraction = KEYWORD_SAVE_AFTER_FRACTION, mergeFraction = KEYWORD_MERGE_FRACTION, ...indexOptions } = options;

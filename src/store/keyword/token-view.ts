@@ -4,7 +4,7 @@
  * saved, loaded and kept current from the change log by the same code as the word index, without the
  * store keeping a second copy of every product's tokens.
  */
-import { ANALYZED_FIELDS, type KeywordRow, type ProductStore } from '../store.ts';
+import { ANALYZED_FIELDS, type KeywordRow, type LocalIndexSource } from '../store.ts';
 
 /** Rewrites one field's tokens (in text order). */
 export type TokenRewrite = (tokens: readonly string[]) => string[];
@@ -16,7 +16,7 @@ export function rewriteKeywordRow(row: KeywordRow, rewrite: TokenRewrite): Keywo
 }
 
 /** The store with `iterateKeywordRows` and `keywordRowsOf` giving rewritten tokens; everything else is the store's. */
-export function storeWithRewrittenTokens(store: ProductStore, rewrite: TokenRewrite): ProductStore {
+export function storeWithRewrittenTokens(store: LocalIndexSource, rewrite: TokenRewrite): LocalIndexSource {
   return {
     ...store,
     *iterateKeywordRows() {

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { categoryLevels, type Product } from '../catalog/product.ts';
-import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';
-import { canonicalProductJson, contentHashOfJson } from './product-record.ts';
+import { categoryLevels, type Product } from '../../catalog/product.ts';
+import { createError, isProdsimError, rejectUnknownKeys } from '../../errors.ts';
+import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import {
   ANALYZED_FIELDS,
   DEFAULT_PRODUCT_STORE_OPTIONS,
@@ -23,11 +23,15 @@ import {
   STORE_SCHEMA_VERSION,
   type AnalyzedProduct,
   type KeywordRow,
+  type KeywordFilter,
   type KeywordHit,
   type KeywordSearchOptions,
   type PairLabel,
   type ProductChange,
-  type ProductStore,
+  type ProductModelNumbers,
+  type SyncProductStore,
+  type NearestNeighboursOptions,
+  type NeighbourRow,
   type ProductStoreOptions,
   type StoredProduct,
   type StoredVector,
@@ -35,7 +39,7 @@ import {
   type UpsertItem,
   type UpsertResult,
   type VectorInput,
-} from './store.ts';
+} from '../store.ts';
 
 /** A product `p` that has no vector of encoder `?` computed from its current content. */
 const WITHOUT_CURRENT_VECTOR = 'NOT EXISTS (SELECT 1 FROM vectors v WHERE v.encoder_id = ? AND v.key = p.key AND v.content_hash = p.content_hash)';
@@ -303,7 +307,11 @@ function migrateMetaToRowidTable(db: Database.Database): void {
   }).immediate();
 }
 
-export function createProductStore(options: Partial<ProductStoreOptions> = {}): ProductStore {
+/**
+ * The synchronous SQLite store: the async contract's SQLite implementation (`./sqlite-store.ts`)
+ * wraps it, and the in-memory indexes read it directly. Tests of SQLite specifics use it as is.
+ */
+export function createSqliteSyncStore(options: Partial<ProductStoreOptions> = {}): SyncProductStore {
   rejectUnknownKeys(options, Object.keys(DEFAULT_PRODUCT_STORE_OPTIONS), 'createProductStore');
   const opts: ProductStoreOptions = { ...DEFAULT_PRODUCT_STORE_OPTIONS, ...options };
   const changeLogLimit = opts.changeLogLimit ?? DEFAULT_PRODUCT_STORE_OPTIONS.changeLogLimit;
@@ -659,7 +667,7 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
     }
   }
 
-  const store: ProductStore = {
+  const store: SyncProductStore = {
     path: opts.path,
     upsertProducts(batch, upsertOptions = {}) {
       rejectUnknownKeys(upsertOptions, ['reindex'], 'upsertProducts');
@@ -902,6 +910,88 @@ export function createProductStore(options: Partial<ProductStoreOptions> = {}): 
       }
       db.close();
     },
+
+    productsPage(afterKey, limit, withAnalyzed) {
+      if (withAnalyzed) return (pageStmt.analyzed.all(afterKey, limit) as AnalyzedRow[]).map(analyzedRowToStored);
+      return (pageStmt.products.all(afterKey, limit) as ProductRow[]).map(rowToStored);
+    },
+    keywordRowsPage: (afterKey, limit) => (pageStmt.keywordRows.all(afterKey, limit) as KeywordRowRecord[]).map(toKeywordRow),
+    vectorsPage(encoderId, afterKey, limit) {
+      const rows = pageStmt.vectors.all(encoderId, afterKey, limit) as { id: string; key: number; content_hash: string; vector: Buffer }[];
+      return rows.map((r) => ({ id: r.id, key: r.key, contentHash: r.content_hash, vector: blobToVector(r.vector) }));
+    },
+    nearestNeighbours(encoderId, vector, options) {
+      return exactNearest(store, encoderId, vector, options);
+    },
+    brands() {
+      const rows = db.prepare(`SELECT DISTINCT json_extract(json, '$.brand') FROM products`).pluck().all() as unknown[];
+      return [...new Set(rows.map((b) => brandColumnValue(typeof b === 'string' ? b : null)).filter((b): b is string => b !== null))].sort();
+    },
+    exec(sql) {
+      db.exec(sql);
+    },
+    get inTransaction() {
+      return db.inTransaction;
+    },
+  };
+  const pageStmt = {
+    products: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE key > ? ORDER BY key LIMIT ?`),
+    analyzed: db.prepare(`SELECT ${ANALYZED_ROW_COLUMNS} FROM products WHERE key > ? ORDER BY key LIMIT ?`),
+    keywordRows: db.prepare(
+      `SELECT key, id, category, price, in_stock, json_extract(json, '$.brand') AS brand, analyzed FROM products WHERE key > ? ORDER BY key LIMIT ?`,
+    ),
+    vectors: db.prepare(
+      `SELECT p.id, p.key, v.content_hash, v.vector FROM vectors v JOIN products p ON p.key = v.key
+       WHERE v.encoder_id = ? AND v.content_hash = p.content_hash AND v.key > ? ORDER BY v.key LIMIT ?`,
+    ),
   };
   return store;
+}
+
+/**
+ * Exact cosine nearest neighbours over an encoder's current vectors, filtered by the keyword-row
+ * columns: what `nearestNeighbours` means, answered by a scan (the engine's SQLite path uses the
+ * in-memory ANN index; this serves tools and the contract tests).
+ */
+function exactNearest(store: SyncProductStore, encoderId: string, vector: Float32Array, options: NearestNeighboursOptions): NeighbourRow[] {
+  const { k, filter, excludeIds } = options;
+  const passes = filter ? keywordRowFilter(filter) : undefined;
+  const rows = passes ? new Map(iterateAll((after) => store.keywordRowsPage(after, 1000)).map((r) => [r.key, r])) : undefined;
+  const norm = Math.hypot(...vector) || 1;
+  const scored: NeighbourRow[] = [];
+  for (const v of iterateAll((after) => store.vectorsPage(encoderId, after, 1000))) {
+    if (excludeIds?.has(v.id)) continue;
+    if (rows && passes) {
+      const row = rows.get(v.key);
+      if (!row || !passes(row)) continue;
+    }
+    let dot = 0;
+    for (let i = 0; i < vector.length; i++) dot += vector[i]! * (v.vector[i] ?? 0);
+    scored.push({ id: v.id, key: v.key, similarity: dot / (norm * (Math.hypot(...v.vector) || 1)) });
+  }
+  return scored.sort((a, b) => b.similarity - a.similarity || a.key - b.key).slice(0, k);
+}
+
+function iterateAll<T extends { key: number }>(page: (afterKey: number) => T[]): T[] {
+  const out: T[] = [];
+  for (let after = 0; ; ) {
+    const rows = page(after);
+    if (rows.length === 0) return out;
+    out.push(...rows);
+    after = rows[rows.length - 1]!.key;
+  }
+}
+
+/** `KeywordFilter` on a keyword row, with the SQL filter's rules (category by whole levels, unknown stock passes neither value). */
+export function keywordRowFilter(filter: KeywordFilter): (row: KeywordRow) => boolean {
+  const prefix = categoryLevels(filter.categoryPrefix).join('/');
+  const brands = filter.brandIn ? new Set([...filter.brandIn].map(brandColumnValue).filter((b) => b !== null)) : undefined;
+  return (row) => {
+    if (prefix !== '' && !(row.category === prefix || (row.category ?? '').startsWith(`${prefix}/`))) return false;
+    if (filter.minPrice !== undefined && !(row.price !== null && row.price >= filter.minPrice)) return false;
+    if (filter.maxPrice !== undefined && !(row.price !== null && row.price <= filter.maxPrice)) return false;
+    if (filter.inStock !== undefined && row.inStock !== filter.inStock) return false;
+    if (brands && !brands.has(brandColumnValue(row.brand) ?? '')) return false;
+    return true;
+  };
 }

@@ -1,0 +1,144 @@
+/**
+ * The three store backends side by side in one run: SQLite (embedded, in-memory indexes),
+ * PostgreSQL + pgvector and Citus (retrieval in the database). For each: ingest of the same
+ * synthetic catalog through the engine (products/s, analysis + encoding + store + index), `similar`
+ * and `search` latency (p50/p99 over the same ids and queries), and recall@10 of the
+ * nearest-neighbour stage against exact search over the same stored vectors.
+ *
+ *   eval "$(scripts/test-servers.sh start)"; npm run bench:postgres -- --n 100000
+ *
+ * Backends whose URL is unset are left out. Writes docs/benchmarks/postgres.{md,json}.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine, type Engine } from '../src/engine/engine.ts';
+import { collectAll } from '../src/store/store.ts';
+import { latencyStats, machineInfo, nowMs, round3, type LatencyStats } from './tasks.ts';
+import { syntheticIds, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
+
+const { values: args } = parseArgs({ options: { n: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' } } });
+const N = Number(args.n);
+const Q = Number(args.queries);
+const K = 10;
+
+interface BackendReport {
+  backend: string;
+  ingestSeconds: number;
+  productsPerSecond: number;
+  similar: LatencyStats;
+  search: LatencyStats;
+  nearest: LatencyStats;
+  recallAt10: number;
+}
+
+async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Array, exclude: string, k: number): Promise<string[]> {
+  const scored: { id: string; s: number }[] = [];
+  for (const { id, v } of vectors) {
+    if (id === exclude) continue;
+    let dot = 0;
+    for (let i = 0; i < q.length; i++) dot += q[i]! * v[i]!;
+    scored.push({ id, s: dot });
+  }
+  scored.sort((a, b) => b.s - a.s);
+  return scored.slice(0, k).map((x) => x.id);
+}
+
+async function measure(backend: string, engine: Engine, catalog: string): Promise<BackendReport> {
+  const log = (s: string) => console.error(`[${backend}] ${s}`);
+  const t0 = nowMs();
+  const ingest = await engine.ingest(catalog, { batchSize: 2_000 });
+  const ingestSeconds = (nowMs() - t0) / 1000;
+  log(`ingested ${ingest.added} in ${ingestSeconds.toFixed(1)} s`);
+  const ids = syntheticIds(N, Q);
+  const queries = syntheticQueries(N, Q);
+  const time = async (fn: (i: number) => Promise<unknown>) => {
+    for (let i = 0; i < Math.min(20, Q); i++) await fn(i); // warm-up
+    const xs: number[] = [];
+    for (let i = 0; i < Q; i++) {
+      const s = nowMs();
+      await fn(i);
+      xs.push(nowMs() - s);
+    }
+    return latencyStats(xs);
+  };
+  const similar = await time((i) => engine.similar({ id: ids[i]!, k: K }));
+  log(`similar p50 ${similar.p50Ms} ms`);
+  const search = await time((i) => engine.search({ query: queries[i]!.text, k: K }));
+  log(`search p50 ${search.p50Ms} ms`);
+
+  // Recall of the nearest-neighbour stage: the engine's retriever (usearch in memory, or HNSW in the
+  // database) against an exact scan of the same stored vectors, item vectors as queries, source excluded.
+  const encoderId = engine.catalog.textEncoder.id;
+  const vectors = (await collectAll(engine.store.vectorsFor(encoderId))).map((v) => ({ id: v.id, v: v.vector }));
+  const probe = ids.slice(0, Math.min(Q, 100));
+  let hit = 0;
+  const nnTimes: number[] = [];
+  for (const id of probe) {
+    const v = (await engine.store.getVector(encoderId, id))!;
+    const s = nowMs();
+    const got = await engine.catalog.nearest(v, K, { exclude: new Set([id]) });
+    nnTimes.push(nowMs() - s);
+    const truth = new Set(await exactTop(vectors, v, id, K));
+    hit += got.filter((g) => truth.has(g.id)).length;
+  }
+  const recallAt10 = round3(hit / (probe.length * K));
+  log(`recall@10 ${recallAt10}`);
+  return { backend, ingestSeconds: round3(ingestSeconds), productsPerSecond: Math.round(N / ingestSeconds), similar, search, nearest: latencyStats(nnTimes), recallAt10 };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-pg-'));
+const catalog = path.join(dir, 'catalog.jsonl');
+await writeCatalog(catalog, N);
+const reports: BackendReport[] = [];
+const backends: { name: string; store: string | undefined; distributed: boolean }[] = [
+  { name: 'SQLite', store: path.join(dir, 'store.db'), distributed: false },
+  { name: 'PostgreSQL', store: process.env.PRODSIM_TEST_POSTGRES_URL, distributed: false },
+  { name: 'Citus (coordinator + 2 workers)', store: process.env.PRODSIM_TEST_CITUS_URL, distributed: true },
+];
+const stamp = Date.now().toString(36);
+for (const b of backends) {
+  if (!b.store) {
+    console.error(`[${b.name}] skipped: no URL (scripts/test-servers.sh start)`);
+    continue;
+  }
+  let location = b.store;
+  if (b.name !== 'SQLite') {
+    const u = new URL(b.store);
+    u.searchParams.set('schema', `prodsim_bench_${stamp}`);
+    location = u.toString();
+  }
+  const engine = await createEngine({ store: location, distributed: b.distributed, images: false });
+  try {
+    reports.push(await measure(b.name, engine, catalog));
+  } finally {
+    await engine.close();
+  }
+}
+fs.rmSync(dir, { recursive: true, force: true });
+
+const row = (r: BackendReport) =>
+  `| ${r.backend} | ${r.productsPerSecond.toLocaleString('en-US')} | ${r.similar.p50Ms} / ${r.similar.p99Ms} | ${r.search.p50Ms} / ${r.search.p99Ms} | ${r.nearest.p50Ms} | ${r.recallAt10} |`;
+const machine = machineInfo();
+const md = `# Store backends side by side (\`npm run bench:postgres\`)
+
+${N.toLocaleString('en-US')} synthetic products (bench/synthetic-catalog.ts), the default offline encoders, images off;
+${Q} similar ids and ${Q} search queries, k = ${K}; one client, loopback. Servers from \`scripts/test-servers.sh\`
+(PostgreSQL 15.x, pgvector 0.8.6, Citus 13.2.2; fsync off, test settings), all on this one machine.
+Machine: ${JSON.stringify(machine)}. Run at ${new Date().toISOString()}.
+
+| backend | ingest products/s | similar p50 / p99 ms | search p50 / p99 ms | nearest (k=10) p50 ms | NN recall@10 vs exact |
+| --- | --- | --- | --- | --- | --- |
+${reports.map(row).join('\n')}
+
+Ingest is the whole engine ingest (read, analyse, encode, store, then fit/encode refresh and index).
+Recall@10: the engine's nearest-neighbour stage (usearch f16 in memory on SQLite; the HNSW index on
+halfvec, ef_search ${100}, iterative scan, in PostgreSQL and Citus) against an exact scan of the same vectors,
+item vectors as queries with the item excluded. The machine is shared with other work: figures are
+indicative, compare rows of one run.
+`;
+fs.mkdirSync('docs/benchmarks', { recursive: true });
+fs.writeFileSync('docs/benchmarks/postgres.md', md);
+fs.writeFileSync('docs/benchmarks/postgres.json', `${JSON.stringify({ n: N, queries: Q, machine, reports }, null, 2)}\n`);
+console.log(md);

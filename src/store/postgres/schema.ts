@@ -1,0 +1,101 @@
+/**
+ * The PostgreSQL schema of the store, versioned in `prodsim_meta` like the SQLite one. Every table
+ * that grows with the catalog (products, vectors) is keyed by the product id, so on Citus they are
+ * distributed by it and co-located (a product's vectors sit on its product's shard: the
+ * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
+ * reference tables.
+ */
+export const PG_SCHEMA_VERSION = 2;
+
+/** Meta keys the store manages itself. */
+export const PG_META = {
+  schemaVersion: 'schema_version',
+  revision: 'products.revision',
+  changeLogId: 'products.change_log',
+  changeLogTrimmed: 'products.change_log_trimmed',
+  distributed: 'layout.distributed',
+} as const;
+
+export const PG_SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS prodsim_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS prodsim_product_key;
+CREATE TABLE IF NOT EXISTS products (
+  id text NOT NULL,
+  key bigint NOT NULL,
+  content_hash text NOT NULL,
+  updated_at bigint NOT NULL,
+  category text,
+  price double precision,
+  in_stock boolean,
+  brand text,
+  json text NOT NULL,
+  analyzed text NOT NULL,
+  keywords tsvector NOT NULL,
+  PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS products_by_key ON products (key);
+CREATE INDEX IF NOT EXISTS products_keywords ON products USING gin (keywords);
+CREATE INDEX IF NOT EXISTS products_by_category ON products (category text_pattern_ops);
+CREATE TABLE IF NOT EXISTS vectors (
+  id text NOT NULL,
+  encoder_id text NOT NULL,
+  key bigint NOT NULL,
+  content_hash text NOT NULL,
+  dim integer NOT NULL,
+  embedding vector NOT NULL,
+  PRIMARY KEY (id, encoder_id)
+);
+CREATE INDEX IF NOT EXISTS vectors_by_hash ON vectors (encoder_id, content_hash);
+CREATE TABLE IF NOT EXISTS labels (
+  left_id text NOT NULL,
+  right_id text NOT NULL,
+  source text NOT NULL,
+  label double precision NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (left_id, right_id, source)
+);
+CREATE TABLE IF NOT EXISTS product_changes (
+  seq bigint PRIMARY KEY,
+  key bigint NOT NULL,
+  op text NOT NULL CHECK (op IN ('upsert', 'delete'))
+);
+CREATE SEQUENCE IF NOT EXISTS prodsim_change_seq;
+`;
+
+/**
+ * Version 2: the second keyword granularity (`keywordSearch({ granularity: 'hanNgrams' })`), a
+ * tsvector of the Chinese character unigrams and bigrams of every field's tokens, with its GIN index.
+ * Rows of a version-1 database are filled in by the migration (`pg-store.ts`).
+ */
+export const PG_SCHEMA_V2 = `
+ALTER TABLE products ADD COLUMN IF NOT EXISTS han_keywords tsvector;
+CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords);
+`;
+
+/** Citus layout: product-keyed tables distributed by product id and co-located; small tables replicated. */
+export const CITUS_LAYOUT = `
+SELECT create_reference_table('prodsim_meta');
+SELECT create_reference_table('labels');
+SELECT create_reference_table('product_changes');
+SELECT create_distributed_table('products', 'id');
+SELECT create_distributed_table('vectors', 'id', colocate_with => 'products');
+`;
+
+/**
+ * The HNSW index of one vector dimension: on the half-precision cast of the stored float vectors
+ * (half the index size, recall within ~1e-3 of full precision), cosine distance. Partial on the
+ * dimension so rows of other encoders (image hashes, histograms) are left out of it.
+ */
+export function hnswIndexSql(dim: number): string {
+  return `CREATE INDEX IF NOT EXISTS vectors_hnsw_${dim} ON vectors USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${HNSW_BUILD.m}, ef_construction = ${HNSW_BUILD.efConstruction}) WHERE dim = ${dim}`;
+}
+
+/** HNSW build parameters (pgvector defaults are m 16, ef_construction 64; a larger ef_construction buys recall at 1M). */
+export const HNSW_BUILD = { m: 16, efConstruction: 100 } as const;
+/**
+ * Search parameters: `ef_search` candidates, and iterative scans (pgvector 0.8) so a selective
+ * filter still returns k rows: the index is scanned further until k rows pass or
+ * `max_scan_tuples` were visited. `relaxed_order` may return rows slightly out of order; the
+ * store sorts them again.
+ */
+export const HNSW_SEARCH = { efSearch: 100, iterativeScan: 'relaxed_order', maxScanTuples: 20_000 } as const;

@@ -1,0 +1,113 @@
+/**
+ * The engine end to end on PostgreSQL and on Citus: the sample catalog ingested into the database,
+ * then similar, search, match, dedup and recommend with retrieval in the database; a second engine
+ * on the same database sees a write of the first at once (nothing is cached across store revisions).
+ * Skips without the servers of `scripts/test-servers.sh` (see test/fixtures/postgres-servers.ts).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEngine, type Engine } from '../src/engine/engine.ts';
+import { isProdsimError } from '../src/errors.ts';
+import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
+import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { postgresTestTarget } from './fixtures/postgres-servers.ts';
+
+const targets = [
+  { name: 'PostgreSQL', target: await postgresTestTarget('PRODSIM_TEST_POSTGRES_URL', false) },
+  { name: 'Citus', target: await postgresTestTarget('PRODSIM_TEST_CITUS_URL', true) },
+];
+
+for (const { name, target } of targets) {
+  describe(`engine on ${name}`, { skip: target.skip }, () => {
+    let url: string;
+    let engine: Engine;
+
+    before(async () => {
+      url = await target.freshSchemaUrl();
+      engine = await createEngine({ store: url, distributed: target.distributed, images: false });
+      const summary = await engine.ingest('data/sample-catalog.jsonl');
+      assert.ok(summary.added >= 300, `sample catalog ingested (${summary.added})`);
+      assert.equal(summary.representations.index.reason, 'in database');
+      assert.equal(summary.representations.keywordIndex.source, 'database');
+    });
+
+    after(async () => {
+      await engine?.close();
+      await target.dropSchemas();
+    });
+
+    test('retrieval runs in the database', () => {
+      assert.equal(engine.store.retrieval, 'database');
+      assert.equal(engine.store.localIndexSource, undefined);
+    });
+
+    test('similar: iPhones are similar to an iPhone; substitutes are in stock and of the category', async () => {
+      const r = await engine.similar({ id: 'P0001', k: 5 });
+      assert.equal(r.items.length, 5);
+      assert.ok(!r.items.some((i) => i.product.id === 'P0001'), 'the source is excluded');
+      assert.ok(r.items.some((i) => /iPhone/.test(i.product.title)), JSON.stringify(r.items.map((i) => i.product.title)));
+      assert.ok(r.candidates.dense > 0 && r.candidates.keyword > 0, JSON.stringify(r.candidates));
+      const source = (await engine.getProduct('P0001'))!;
+      const subs = await engine.similar({ id: 'P0001', k: 5, substitutes: true });
+      const top = source.category!.split('/')[0]!;
+      for (const i of subs.items) {
+        assert.equal(i.product.inStock, true);
+        assert.ok(i.product.category?.startsWith(top), i.product.category);
+      }
+    });
+
+    test('search: hybrid keyword + dense + model numbers, with filters', async () => {
+      const r = await engine.search({ query: '红色连衣裙', k: 5 });
+      assert.ok(r.hits.length > 0);
+      assert.match(r.hits[0]!.product.title, /连衣裙/);
+      assert.ok(r.candidates.keyword > 0 && r.candidates.dense > 0, JSON.stringify(r.candidates));
+      const typo = await engine.search({ query: 'sony wh1000xm6', k: 5 });
+      assert.ok(typo.hits.some((h) => /WH-1000XM5/i.test(h.product.title)), JSON.stringify(typo.hits.map((h) => h.product.title)));
+      const cheap = await engine.search({ query: '连衣裙', k: 10, filter: { maxPrice: 200, inStock: true } });
+      for (const h of cheap.hits) {
+        const p = (await engine.getProduct(h.product.id))!;
+        assert.ok(p.price! <= 200 && p.inStock === true, `${p.id} ${p.price} ${p.inStock}`);
+      }
+    });
+
+    test('match, dedup and recommend', async () => {
+      const m = await engine.match('data/shop-a.jsonl', 'data/shop-b.jsonl');
+      assert.ok(m.pairs.length > 10, `${m.pairs.length} pairs`);
+      const d = await engine.dedup();
+      assert.ok(Array.isArray(d.groups));
+      const rec = await engine.recommend({ history: ['P0001', 'P0002'], k: 5 });
+      assert.ok(rec.items.length > 0);
+      assert.ok(!rec.items.some((i) => ['P0001', 'P0002'].includes(i.product.id)));
+    });
+
+    test('a second engine on the same database sees the first one\'s write at once', async () => {
+      const other = await createEngine({ store: url, images: false });
+      try {
+        const before = await other.search({ query: 'zqyunique 台灯', k: 3 });
+        assert.ok(!before.hits.some((h) => h.product.id === 'SHARED-1'));
+        await engine.upsertProducts([{ id: 'SHARED-1', title: '米家 台灯 zqyunique 护眼', brand: '米家', category: '家居/灯具', tags: ['台灯'], images: [], attributes: {}, price: 99, inStock: true }]);
+        const after = await other.search({ query: 'zqyunique 台灯', k: 3 });
+        assert.equal(after.hits[0]?.product.id, 'SHARED-1', 'visible through the other engine right after the write commits');
+        const similar = await other.similar({ id: 'SHARED-1', k: 3 });
+        assert.equal(similar.source.id, 'SHARED-1');
+        await engine.deleteProducts(['SHARED-1']);
+        await assert.rejects(other.similar({ id: 'SHARED-1', k: 3 }), (e) => isProdsimError(e) && e.code === 'PRODUCT_NOT_FOUND');
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('a database with a newer schema version is refused with a clear error', async () => {
+      const newer = await target.freshSchemaUrl();
+      const store = await createPostgresStore({ url: newer, distributed: target.distributed });
+      await store.close();
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: target.url });
+      await client.connect();
+      const schema = new URL(newer).searchParams.get('schema');
+      await client.query(`UPDATE ${schema}.prodsim_meta SET value = '99' WHERE key = 'schema_version'`);
+      await client.end();
+      await assert.rejects(createPostgresStore({ url: newer }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && e.message.includes(`schema version 99, newer than this prodsim understands (${PG_SCHEMA_VERSION})`));
+    });
+  });
+}
