@@ -41,7 +41,7 @@ const server = await startFuzzServer();
 try {
   for (const [i, kind] of REQUEST_KINDS.entries()) requestResults.push(await checkRequestKind(server.request, kind, { runs, seed: seed + i }));
 } finally {
-  server.close();
+  await server.close();
 }
 const fuzzSeconds = (performance.now() - started) / 1000;
 log(`request kinds: ${requestResults.length}`);

@@ -80,6 +80,6 @@ try {
   fs.writeFileSync(path.join(ROOT, 'docs/benchmarks/ranker-latency.md'), md);
   process.stdout.write(md);
 } finally {
-  engine.close();
+  await engine.close();
   if (!args.keep && !args.dir) fs.rmSync(dir, { recursive: true, force: true });
 }

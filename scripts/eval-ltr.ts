@@ -144,7 +144,7 @@ async function evaluate(set: SearchEvalSet, spec: SetSpec): Promise<SetReport> {
   const context = { averageTokens: built.averageTokens, irrelevantGrade: spec.irrelevantGrade };
   if (args.tune && spec.language === 'en') {
     tune(built.examples, folds, context);
-    engine.close();
+    await engine.close();
     return { markdown: '', summary: '' };
   }
   const t2 = performance.now();
@@ -180,7 +180,7 @@ async function evaluate(set: SearchEvalSet, spec: SetSpec): Promise<SetReport> {
   const importance = new Map<string, number>();
   for (const m of models) m.featureNames.forEach((name, j) => importance.set(name, (importance.get(name) ?? 0) + (m.gbdt.importance[j] ?? 0) / FOLDS));
   const topFeatures = [...importance].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, g]) => `${n} (${g.toFixed(1)})`).join(', ');
-  engine.close();
+  await engine.close();
 
   const rows = [...outcomes].map(([name, list], i) => {
     const rr = mean(list.map((q) => q.rr));

@@ -81,7 +81,7 @@ async function evaluateSet(set: SearchEvalSet): Promise<{ results: SearchEvalRes
     log(`${set.name} · ${system.name}: nDCG@10 ${pct(r.ndcgFull)} / ${pct(r.ndcgRerank)}, MRR ${pct(r.mrr)}, recall ${pct(r.recall)}`);
     results.push(r);
   }
-  engine.close();
+  await engine.close();
   return { results, ingestSeconds };
 }
 
@@ -140,7 +140,7 @@ if (args.only !== 'en') {
     rows.push([query, String(category).slice(1, -1), hits[0]!, hits[1]!, after.bestRelevance.toFixed(2), after.noGoodMatch ? 'yes' : 'no']);
   }
   rows.push(['total', '', totals[0]!, totals[1]!, '', '']);
-  engine.close();
+  await engine.close();
   sections.push(
     `## Chinese sample searches (data/sample-catalog.jsonl)\n\nHits of the top 5 in the category meant, previous default and default; the default's calibrated best relevance and "no good match" (below ${NO_GOOD_MATCH_BELOW}).\n\n` +
       markdownTable(['query', 'category', 'previous default', 'default', 'best relevance', 'no good match'], rows, ['l', 'l', 'r', 'r', 'r', 'l']),

@@ -46,7 +46,7 @@ async function rowsOf(set: SearchEvalSet): Promise<Row[]> {
       rows.push({ set: set.name, query, x: Float64Array.from(FEATURES, (f) => h.evidence[f]), y });
     }
   }
-  engine.close();
+  await engine.close();
   return rows;
 }
 

@@ -85,7 +85,7 @@ async function analyse(set: SearchEvalSet): Promise<string> {
       oracle.set(query, ids.some((id) => (judged.get(id) ?? 0) > 0) ? 1 : 0);
     }
   }
-  engine.close();
+  await engine.close();
   const queries = [...outcomes.get('default')!.keys()];
   const valueOf = (name: string, q: string) => figure(set, outcomes.get(name)!.get(q)!);
   const bestOf = (names: string[]) => mean(queries.map((q) => Math.max(...names.map((n) => valueOf(n, q)))));

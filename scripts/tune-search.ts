@@ -93,7 +93,7 @@ for (const [s, set] of sets.entries()) {
     perConfig.push(new Map(r.perQuery.map((q) => [q.query, q])));
     log(`${set.name} · ${config.name}: nDCG@10 ${pct(r.ndcgFull)}, MRR ${pct(r.mrr)}`);
   }
-  engine.close();
+  await engine.close();
   const metric = (c: number, queries: readonly string[]) => mean(queries.map((q) => perConfig[c]!.get(q)).filter((o) => o !== undefined).map((o) => headline(set, o)));
   const queries = [...judgmentsByQuery(set.judgments).keys()];
   const setFolds = folds(queries, 19 + s);

@@ -48,7 +48,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await running?.close();
-  engine?.close();
+  await engine?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -99,7 +99,7 @@ test('the ANN index follows writes from the change log: updated, not rebuilt, in
   await engine.close();
   const writer = await createEngine({ storePath: join(dir, 'store.db') });
   await writer.upsertProducts([{ ...phone, id: 'NEW-3' }]);
-  writer.close();
+  await writer.close();
   engine = await createEngine({ storePath: join(dir, 'store.db') });
   const reopened = await engine.refresh();
   assert.match(reopened.representations.index.reason, /^updated: /, 'loaded from the file and updated from the log');

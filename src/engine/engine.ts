@@ -17,7 +17,6 @@ import { createCatalogAwareEncoder } from '../encoders/catalog-vectors/catalog-a
 import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
 import { analyzeProduct } from '../store/product-record.ts';
 import type { UpsertResult } from '../store/store.ts';
-import type { ProductRepresentation } from '../similarity/representation.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';

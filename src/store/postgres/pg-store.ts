@@ -200,8 +200,6 @@ function filterSql(filter: KeywordFilter | undefined, params: unknown[]): string
   return where;
 }
 
-type Queryable = pg.Pool | pg.PoolClient;
-
 export async function createPostgresStore(options: Partial<PostgresStoreOptions> & Pick<PostgresStoreOptions, 'url'>): Promise<ProductStore> {
   rejectUnknownKeys(options, Object.keys(DEFAULT_POSTGRES_STORE_OPTIONS), 'createPostgresStore');
   const opts: PostgresStoreOptions = { ...DEFAULT_POSTGRES_STORE_OPTIONS, ...options };

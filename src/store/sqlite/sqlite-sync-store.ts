@@ -28,7 +28,6 @@ import {
   type KeywordSearchOptions,
   type PairLabel,
   type ProductChange,
-  type ProductModelNumbers,
   type SyncProductStore,
   type NearestNeighboursOptions,
   type NeighbourRow,
@@ -924,7 +923,7 @@ export function createSqliteSyncStore(options: Partial<ProductStoreOptions> = {}
       return exactNearest(store, encoderId, vector, options);
     },
     brands() {
-      const rows = db.prepare(`SELECT DISTINCT json_extract(json, '$.brand') FROM products`).pluck().all() as unknown[];
+      const rows = db.prepare(`SELECT DISTINCT json_extract(json, '$.brand') FROM products`).pluck().all();
       return [...new Set(rows.map((b) => brandColumnValue(typeof b === 'string' ? b : null)).filter((b): b is string => b !== null))].sort();
     },
     exec(sql) {
