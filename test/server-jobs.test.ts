@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
@@ -133,6 +133,7 @@ describe('long work runs as jobs, off the event loop', () => {
     mkdirSync(root, { recursive: true });
     const products = Array.from({ length: 2_000 }, (_, i) => syntheticProduct(i));
     writeFileSync(join(root, 'catalog.jsonl'), products.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    assert.ok(statSync(join(root, 'catalog.jsonl')).size > DEFAULT_TASK_JOB_LIMITS.syncMaxCatalogBytes, 'a file over the synchronous bound');
     const fresh = await createEngine({ storePath: join(root, 'store.db'), images: false });
     const s = await startServer({ engine: fresh, port: 0, writeToken: TOKEN, catalogRoot: root });
     try {

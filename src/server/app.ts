@@ -388,7 +388,12 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const path = catalogPath(input.path, 'path');
     // In a worker thread (src/server/ingest-job.ts): the server keeps answering while it reads.
     const job = jobs.start('ingest', (report, signal) =>
-      runIngestJob(engine, { path, refit: input.refit ?? false }, report, { signal, maxMemoryMb: taskJobLimits.maxMemoryMb, niceness: taskJobLimits.niceness }),
+      runIngestJob(engine, { path, refit: input.refit ?? false }, report, {
+        signal,
+        maxMemoryMb: taskJobLimits.maxMemoryMb,
+        niceness: taskJobLimits.niceness,
+        syncMaxCatalogBytes: taskJobLimits.syncMaxCatalogBytes,
+      }),
     );
     return c.json(job, 202);
   });

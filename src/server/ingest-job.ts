@@ -1,12 +1,12 @@
 /**
  * Ingest as a job (`POST /v1/jobs/ingest`). Reading, analysing and encoding a catalog, fitting the
  * text space and building the indexes held the server's thread for minutes (100k products: 321 s),
- * so the job runs `ingestInThread` in a worker thread over a writable engine of its own on the same
+ * so the job runs `ingestInThread` (for files over the synchronous bound) in a worker thread over a writable engine of its own on the same
  * store (`runWorkInThread` with `writable`); the store stays the one writer's, batch by batch. The
  * server's engine then catches up (`engine.refresh()`: the text space the thread fitted, the ANN and
  * keyword indexes it saved). An engine that cannot be opened in a thread ingests on this thread.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { moduleUrl } from '../engine/module-url.ts';
 import { canRunInThread, runWorkInThread } from '../engine/task-thread.ts';
@@ -49,14 +49,17 @@ export interface IngestJobThreadOptions {
   signal: AbortSignal;
   maxMemoryMb: number;
   niceness: number;
+  /** Catalog files up to this size ingest on the caller's thread (`TaskJobLimits.syncMaxCatalogBytes`). */
+  syncMaxCatalogBytes: number;
 }
 
 /**
- * Runs the ingest job: in a worker thread when the engine can be opened there, then brings the
- * server's engine up to date; else here.
+ * Runs the ingest job: a file over `syncMaxCatalogBytes` in a worker thread when the engine can be
+ * opened there, then brings the server's engine up to date; a smaller one here (a thread first opens
+ * its own engine: seconds, up to a minute on a loaded machine, longer than such a file takes).
  */
-export async function runIngestJob(engine: Engine, input: IngestJobInput, report: (p: JobProgress) => void, thread: IngestJobThreadOptions): Promise<unknown> {
-  if (!canRunInThread(engine)) return ingestWithProgress(engine, input, report);
+export async function runIngestJob(engine: Engine, input: IngestJobInput, report: (p: JobProgress) => void, { syncMaxCatalogBytes, ...thread }: IngestJobThreadOptions): Promise<unknown> {
+  if (!canRunInThread(engine) || statSync(input.path).size <= syncMaxCatalogBytes) return ingestWithProgress(engine, input, report);
   const summary = await runWorkInThread(engine, INGEST_THREAD_MODULE, 'ingestInThread', input, {
     ...thread,
     writable: true,
