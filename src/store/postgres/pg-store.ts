@@ -142,6 +142,16 @@ function isConnectionError(e: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection/iu.test(message);
 }
 
+/**
+ * The Citus worker (`host:port`) a coordinator's error says it could not reach, if any: the query
+ * then fails at once with an error naming the node (no retry, no partial answer), and the coordinator
+ * connection stays usable.
+ */
+export function unreachableCitusWorker(e: unknown): string | undefined {
+  const message = (e as { message?: string })?.message ?? '';
+  return /connection to the remote node (?:[^@\s]+@)?([^\s:/]+:\d+) failed/u.exec(message)?.[1];
+}
+
 function vectorLiteral(v: Float32Array): string {
   return `[${Array.from(v).join(',')}]`;
 }
@@ -241,6 +251,8 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
 
   const unavailable = (e: unknown) =>
     createError('STORE_UNAVAILABLE', `PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { file: where });
+  const workerDown = (worker: string, e: unknown) =>
+    createError('STORE_UNAVAILABLE', `Citus worker ${worker} is unreachable from the coordinator ${where}: ${e instanceof Error ? e.message : String(e)}`, { file: where });
   const failed = (e: unknown, sql: string) =>
     isProdsimError(e) ? e : createError('STORE_ERROR', `PostgreSQL at ${where}: ${e instanceof Error ? e.message : String(e)} (in: ${sql.slice(0, 120).replace(/\s+/gu, ' ')})`, { file: where });
 
@@ -279,6 +291,8 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       try {
         return (await tx.client.query<R>(sql, params)).rows;
       } catch (e) {
+        const worker = unreachableCitusWorker(e);
+        if (worker) throw workerDown(worker, e);
         throw isConnectionError(e) ? unavailable(e) : failed(e, sql);
       }
     }
@@ -286,6 +300,8 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       try {
         return (await pool.query<R>(sql, params)).rows;
       } catch (e) {
+        const worker = unreachableCitusWorker(e);
+        if (worker) throw workerDown(worker, e);
         if (!isConnectionError(e)) throw failed(e, sql);
         if (attempt >= opts.retries) throw unavailable(e);
         await sleep(100 * 4 ** (attempt - 1));
