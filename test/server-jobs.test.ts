@@ -5,12 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { DEFAULT_TASK_JOB_LIMITS } from '../src/server/task-jobs.ts';
+import { SerializedResult } from '../src/engine/task-thread.ts';
 import { syntheticProduct } from '../bench/synthetic-catalog.ts';
 
 const TOKEN = 'jobs-token';
@@ -54,6 +55,27 @@ async function waitForEnd(id: string): Promise<Json> {
   }
 }
 
+/** Nice value of each thread of this process, from /proc/self/task/<tid>/stat (field 19). */
+const niceOfThreads = () =>
+  new Map(
+    readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return [[Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const];
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    }),
+  );
+
+test('a serialised result takes added fields as a spread would (they win)', () => {
+  const r = new SerializedResult(JSON.stringify({ pairs: [1, 2], left: 'x' }));
+  assert.deepEqual(JSON.parse(r.withFields({ left: 'a.jsonl', right: null }).json), { pairs: [1, 2], left: 'a.jsonl', right: null });
+  assert.deepEqual(JSON.parse(new SerializedResult('{}').withFields({ left: 'a' }).json), { left: 'a' });
+  assert.equal(r.withFields({}).json, r.json);
+  assert.throws(() => new SerializedResult('[1]').withFields({ left: 'a' }));
+});
+
 describe('long work runs as jobs, off the event loop', () => {
   test('dedup above the synchronous bound, and dedup jobs, need a token even where reads are open', async () => {
     assert.equal((await call('POST', '/v1/dedup', {}, '')).status, 401);
@@ -78,6 +100,8 @@ describe('long work runs as jobs, off the event loop', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(job.state, 'done', JSON.stringify(job.error));
+    // The thread serialised the result: the server's thread keeps JSON text, not a cloned object tree.
+    assert.ok(server.app.jobs.get(start.json.id)!.result instanceof SerializedResult);
     const during = probes.filter((p) => p.runningAfter);
     // Not blocked: many probes came back while the job ran (a dedup on the event loop answers none
     // of them until it ends). No bound on their latency here: bench/dedup-scale.ts measures it.
@@ -88,18 +112,6 @@ describe('long work runs as jobs, off the event loop', () => {
   });
 
   test("a job's thread runs at a lower OS priority than the server's thread (taskJobs.niceness)", { skip: process.platform === 'linux' ? false : 'thread priorities are read from /proc (Linux)' }, async () => {
-    /** Nice value of each thread of this process, from /proc/self/task/<tid>/stat (field 19). */
-    const niceOfThreads = () =>
-      new Map(
-        readdirSync('/proc/self/task').flatMap((tid) => {
-          try {
-            const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-            return [[Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const];
-          } catch {
-            return []; // the thread ended meanwhile
-          }
-        }),
-      );
     const serverNice = niceOfThreads().get(process.pid)!;
     const start = await call('POST', '/v1/jobs/dedup', {});
     assert.equal(start.status, 202);
@@ -113,6 +125,47 @@ describe('long work runs as jobs, off the event loop', () => {
     assert.equal(job.state, 'done', JSON.stringify(job.error));
     assert.equal(niceOfThreads().get(process.pid), serverNice, "the server's thread keeps its priority");
     assert.ok(seen.has(Math.min(19, serverNice + DEFAULT_TASK_JOB_LIMITS.niceness)), `nice values of other threads seen: ${[...seen].join(', ')}`);
+  });
+
+  test('an ingest job runs in a thread of lower priority while /health answers, and the server then sees its products', { skip: process.platform === 'linux' ? false : 'thread priorities are read from /proc (Linux)' }, async () => {
+    // A fresh store: the thread fits the text space and builds the indexes the server must then load.
+    const root = join(dir, 'ingest-root');
+    mkdirSync(root, { recursive: true });
+    const products = Array.from({ length: 2_000 }, (_, i) => syntheticProduct(i));
+    writeFileSync(join(root, 'catalog.jsonl'), products.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    assert.ok(statSync(join(root, 'catalog.jsonl')).size > DEFAULT_TASK_JOB_LIMITS.syncMaxCatalogBytes, 'a file over the synchronous bound');
+    const fresh = await createEngine({ storePath: join(root, 'store.db'), images: false });
+    const s = await startServer({ engine: fresh, port: 0, writeToken: TOKEN, catalogRoot: root });
+    try {
+      const post = await fetch(`${s.url}/v1/jobs/ingest`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'catalog.jsonl' }) });
+      assert.equal(post.status, 202);
+      const { id } = (await post.json()) as Json;
+      const serverNice = niceOfThreads().get(process.pid)!;
+      const seen = new Set<number>();
+      let answeredWhileRunning = 0;
+      let job: Json;
+      for (;;) {
+        for (const [tid, nice] of niceOfThreads()) if (tid !== process.pid) seen.add(nice);
+        assert.equal((await fetch(`${s.url}/health`)).status, 200);
+        job = (await (await fetch(`${s.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Json;
+        if (job.state !== 'queued' && job.state !== 'running') break;
+        answeredWhileRunning += 1;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(job.state, 'done', JSON.stringify(job.error));
+      assert.equal(job.result.added, products.length);
+      assert.ok(answeredWhileRunning >= 5, `${answeredWhileRunning} health probes answered while the ingest ran`);
+      assert.ok(seen.has(Math.min(19, serverNice + DEFAULT_TASK_JOB_LIMITS.niceness)), `the ingest ran in a job thread; nice values seen: ${[...seen].join(', ')}`);
+      // The server's engine took up the text space and indexes the thread built.
+      const similar = await fetch(`${s.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: products[5]!.id, k: 5 }) });
+      assert.equal(similar.status, 200);
+      assert.equal(((await similar.json()) as Json).items.length, 5);
+      const search = await fetch(`${s.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: products[9]!.title, k: 3 }) });
+      assert.equal(((await search.json()) as Json).hits[0].product.id, products[9]!.id);
+    } finally {
+      await s.close();
+      fresh.close();
+    }
   });
 
   test('a running job is cancelled at once', async () => {

@@ -206,6 +206,14 @@ for (const backend of backends) {
         const stats = await store.stats();
         assert.deepEqual(stats.vectors.enc, { count: 5, dimension: 3 });
         assert.equal(stats.products, 5);
+        // Back to the content the vector was computed from: current again; a new vector of new content too.
+        await store.upsertProducts([item(CATALOG[2]!)]);
+        assert.ok((await store.nearestNeighbours('enc', angle(20), { k: 1 })).some((n) => n.id === 'shoe'), 'reverted content');
+        const changed = (await store.upsertProducts([item({ ...CATALOG[2]!, price: 402 })]))[0]!;
+        await store.putVectors('enc', [{ id: 'shoe', contentHash: hashOf.get('shoe')!, vector: angle(20) }]);
+        assert.ok(!(await store.nearestNeighbours('enc', angle(20), { k: 5 })).some((n) => n.id === 'shoe'), 'a vector of old content is not current');
+        await store.putVectors('enc', [{ id: 'shoe', contentHash: changed.contentHash, vector: angle(20) }]);
+        assert.equal((await store.nearestNeighbours('enc', angle(20), { k: 1 }))[0]?.id, 'shoe', 'a vector of the new content is');
       }));
 
     test('delete removes products and their vectors, logs it, and keys are not reused', () =>

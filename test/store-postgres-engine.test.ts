@@ -10,6 +10,9 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
 import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { analyzeProduct } from '../src/store/product-record.ts';
+import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
+import type { Product } from '../src/catalog/product.ts';
 import { postgresTestTarget } from './fixtures/postgres-servers.ts';
 
 const targets = [
@@ -108,6 +111,38 @@ for (const { name, target } of targets) {
       await client.query(`UPDATE ${schema}.prodsim_meta SET value = '99' WHERE key = 'schema_version'`);
       await client.end();
       await assert.rejects(createPostgresStore({ url: newer }), (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && e.message.includes(`schema version 99, newer than this prodsim understands (${PG_SCHEMA_VERSION})`));
+    });
+  });
+
+  describe(`store schema on ${name}`, { skip: target.skip }, () => {
+    after(() => target.dropSchemas());
+
+    test('a version-1 database is migrated on open: n-gram keywords filled in, vectors flagged current', async () => {
+      const old = await target.freshSchemaUrl();
+      const analyzer = createTextAnalyzer();
+      const dress: Product = { id: 'old-1', title: '红色连衣裙 雪纺', tags: [], images: [], attributes: {}, category: '服装/女装' };
+      const store = await createPostgresStore({ url: old, distributed: target.distributed });
+      const [written] = await store.upsertProducts([{ product: dress, analyzed: analyzeProduct(dress, analyzer) }]);
+      await store.putVectors('enc', [{ id: 'old-1', contentHash: written!.contentHash, vector: Float32Array.of(1, 0, 0) }]);
+      await store.close();
+      // Back to what version 1 had: no n-gram column, no current flag.
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: target.url });
+      await client.connect();
+      const schema = new URL(old).searchParams.get('schema');
+      await client.query(`ALTER TABLE ${schema}.products DROP COLUMN han_keywords`);
+      await client.query(`ALTER TABLE ${schema}.vectors DROP COLUMN current`);
+      await client.query(`UPDATE ${schema}.prodsim_meta SET value = '1' WHERE key = 'schema_version'`);
+      await client.end();
+
+      const migrated = await createPostgresStore({ url: old });
+      try {
+        assert.equal((await migrated.stats()).schemaVersion, PG_SCHEMA_VERSION);
+        assert.deepEqual((await migrated.keywordSearch(analyzer.tokenize('连衣'), { k: 5, granularity: 'hanNgrams' })).map((h) => h.id), ['old-1']);
+        assert.deepEqual((await migrated.nearestNeighbours('enc', Float32Array.of(1, 0.1, 0), { k: 5 })).map((h) => h.id), ['old-1']);
+      } finally {
+        await migrated.close();
+      }
     });
   });
 }

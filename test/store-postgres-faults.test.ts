@@ -16,7 +16,7 @@ import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
 import { ingestCatalog } from '../src/tasks/ingest.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import { generatedProduct, writeGeneratedCatalog } from './fixtures/ingest-catalog.ts';
-import { postgresTestTarget, privateServerSkip, startPrivateServer } from './fixtures/postgres-servers.ts';
+import { postgresTestTarget, privateCitusSkip, privateServerSkip, startPrivateCitus, startPrivateServer } from './fixtures/postgres-servers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'fixtures', 'ingest-kill-child.ts');
@@ -97,5 +97,36 @@ test('a PostgreSQL restart during searches: clear errors while it is down, then 
     }
   } finally {
     server.remove();
+  }
+});
+
+test('a Citus worker down: an error naming the worker, no partial answer, then answers again', { skip: privateCitusSkip(), timeout: 180_000 }, async () => {
+  const cluster = startPrivateCitus(2);
+  try {
+    const analyzer = createTextAnalyzer();
+    const store = await createPostgresStore({ url: cluster.coordinator.url, distributed: true, connectTimeoutMs: 1_000, retries: 2 });
+    try {
+      const products = Array.from({ length: 60 }, (_, i) => generatedProduct(i));
+      const written = await store.upsertProducts(products.map((p) => ({ product: p, analyzed: analyzeProduct(p, analyzer) })));
+      await store.putVectors('enc', written.map((w, i) => ({ id: w.id, contentHash: w.contentHash, vector: Float32Array.of(Math.cos(i / 10), Math.sin(i / 10), 0.5) })));
+      assert.equal((await store.keywordSearch(['sku7'], { k: 1 }))[0]?.id, 'p7');
+
+      const down = cluster.workers[1]!;
+      down.stop();
+      const named = (e: unknown) => isProdsimError(e) && e.code === 'STORE_UNAVAILABLE' && e.message.includes(`Citus worker localhost:${down.port} is unreachable`);
+      // Every shard-spanning read fails whole, naming the node: never an answer from half the shards.
+      await assert.rejects(store.keywordSearch(['sku7'], { k: 5 }), named);
+      await assert.rejects(store.nearestNeighbours('enc', Float32Array.of(1, 0, 0.5), { k: 5 }), named);
+      await assert.rejects(store.count(), named);
+
+      down.start();
+      assert.equal((await store.keywordSearch(['sku7'], { k: 1 }))[0]?.id, 'p7', 'the same store handle answers again');
+      assert.equal(await store.count(), 60);
+      assert.equal((await store.nearestNeighbours('enc', Float32Array.of(1, 0, 0.5), { k: 5 })).length, 5);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    cluster.remove();
   }
 });

@@ -1,5 +1,5 @@
 /**
- * Inside a worker thread: opens its own read-only engine on the caller's store and runs one task of
+ * Inside a worker thread: opens its own engine on the caller's store (read-only unless the work writes) and runs one task of
  * the registry (or the `ThreadWork` a module exports), posting progress, then the result or the
  * error (see `task-thread.ts`).
  */
@@ -17,7 +17,7 @@ let lastProgress = 0;
 // Before the engine opens: reading the tables and indexes is work the server's thread should not wait behind.
 if (request.niceness) lowerThreadPriority(request.niceness);
 try {
-  const engine = await createEngine({ ...request.engine, readonly: true });
+  const engine = await createEngine({ ...request.engine, readonly: request.writable !== true });
   try {
     const onProgress = (done: number, total: number, stage?: string) => {
       const now = Date.now();
@@ -28,7 +28,7 @@ try {
     const result = request.module
       ? await ((await import(request.module)) as Record<string, ThreadWork>)[request.name]!(engine, request.input as never, onProgress)
       : await runTask(engine, request.name as TaskName, request.input, { onProgress });
-    post({ type: 'result', result });
+    post(request.resultAs === 'json' ? { type: 'resultJson', json: JSON.stringify(result) } : { type: 'result', result });
   } finally {
     await engine.close();
   }

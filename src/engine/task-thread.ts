@@ -31,11 +31,38 @@ export interface TaskThreadOptions {
    * requests is scheduled first (`lowerThreadPriority`; Linux only, elsewhere not applied).
    */
   niceness: number;
+  /**
+   * Open the thread's engine writable (an ingest): the thread is then the store's writer while it
+   * runs, and the caller should not write meanwhile (SQLite has one writer; a batch would wait).
+   */
+  writable: boolean;
+  /**
+   * `json`: the thread serialises the result and the promise resolves with a `SerializedResult`. A
+   * large result (a dedup's groups at 100k products: ~10 MB) is then neither cloned into objects nor
+   * serialised again on the caller's thread, which a server needs free for requests.
+   */
+  resultAs: 'value' | 'json';
+}
+
+/** A result as JSON text, serialised in the thread that computed it (`resultAs: 'json'`). */
+export class SerializedResult {
+  constructor(readonly json: string) {}
+
+  /** The result with `fields` set on it (they win over the result's own, as a spread would); the result must be a JSON object. */
+  withFields(fields: object): SerializedResult {
+    const extra = JSON.stringify(fields).slice(1, -1);
+    if (extra === '') return this;
+    const body = this.json.trimEnd();
+    if (!body.startsWith('{') || !body.endsWith('}')) throw createError('INTERNAL', 'withFields: the result is not a JSON object');
+    return new SerializedResult(body === '{}' ? `{${extra}}` : `${body.slice(0, -1)},${extra}}`);
+  }
 }
 
 export const DEFAULT_TASK_THREAD_OPTIONS = {
   maxMemoryMb: 4096,
   niceness: 0,
+  writable: false,
+  resultAs: 'value',
   signal: undefined,
   onProgress: undefined,
 } as const satisfies TaskThreadOptions;
@@ -50,6 +77,10 @@ export interface TaskThreadRequest {
   input: unknown;
   /** Nice value to add to the thread's priority before it starts (see `TaskThreadOptions.niceness`). */
   niceness?: number;
+  /** Open the engine writable (`TaskThreadOptions.writable`); read-only otherwise. */
+  writable?: boolean;
+  /** Post the result serialised as JSON (`TaskThreadOptions.resultAs`). */
+  resultAs?: 'value' | 'json';
 }
 
 /** Long work other than a registry task, run over the thread's read-only engine. */
@@ -58,6 +89,7 @@ export type ThreadWork = (engine: Engine, input: never, onProgress: (done: numbe
 export type TaskThreadMessage =
   | { type: 'progress'; done: number; total: number; stage?: string | undefined }
   | { type: 'result'; result: unknown }
+  | { type: 'resultJson'; json: string }
   | { type: 'error'; error: { code: string; message: string; location?: ErrorLocation } };
 
 const ENTRY = workerEntryUrl('task-thread', import.meta.url);
@@ -129,7 +161,7 @@ function runInThread(engine: Engine, request: TaskThreadRequest, options: Partia
   opts.signal?.throwIfAborted();
 
   return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { ...request, niceness: opts.niceness } satisfies TaskThreadRequest, resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } });
+    const worker = new Worker(ENTRY, { workerData: { ...request, niceness: opts.niceness, writable: opts.writable, resultAs: opts.resultAs } satisfies TaskThreadRequest, resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -146,6 +178,7 @@ function runInThread(engine: Engine, request: TaskThreadRequest, options: Partia
     worker.on('message', (m: TaskThreadMessage) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total, m.stage);
       else if (m.type === 'result') settle(() => resolve(m.result));
+      else if (m.type === 'resultJson') settle(() => resolve(new SerializedResult(m.json)));
       else settle(() => reject(errorFromMessage(m.error)));
     });
     worker.on('error', (e: Error & { code?: string }) => {

@@ -6,7 +6,7 @@
  *   const app = createServerApp({ engine, writeToken: 'secret' });
  *   const res = await app.request('/v1/search', { method: 'POST', body: JSON.stringify({ query: '连衣裙' }) });
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Product } from '../catalog/product.ts';
 import type { Engine } from '../engine/engine.ts';
 import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
-import { canRunInThread, runWorkInThread } from '../engine/task-thread.ts';
+import { canRunInThread, runWorkInThread, SerializedResult } from '../engine/task-thread.ts';
 import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
 import { DEFAULT_TASK_JOB_LIMITS, exceedsSyncBound, isLongTask, startTaskJob, type TaskJobLimits } from './task-jobs.ts';
+import { runIngestJob } from './ingest-job.ts';
 import { runEvalJob, runTrainJob, type EvalJobInput, type LearningJobContext, type TrainJobInput } from './learning-jobs.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -136,14 +137,6 @@ async function jsonBody(c: Context): Promise<unknown> {
 function fileResponse(path: string, cacheSeconds = 0): Response {
   const type = CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
   return new Response(readFileSync(path), { headers: { 'content-type': type, 'cache-control': cacheSeconds > 0 ? `max-age=${cacheSeconds}` : 'no-cache', 'x-content-type-options': 'nosniff' } });
-}
-
-async function countLines(path: string): Promise<number> {
-  let n = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n += 1;
-  }
-  return n;
 }
 
 /** `child` resolved under `root`, or undefined when it would leave it. */
@@ -394,16 +387,15 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.post('/v1/jobs/ingest', requireWrite, async (c) => {
     const input = parseBody(ingestJobSchema, await jsonBody(c), 'ingest job');
     const path = catalogPath(input.path, 'path');
-    const job = jobs.start('ingest', async (report) => {
-      // Progress in source lines: the line count is known after one quick pass over the bytes.
-      const lines = await countLines(path);
-      report({ stage: 'read', done: 0, total: lines });
-      return engine.ingest(path, {
-        refit: input.refit ?? false,
-        onProgress: (p) => report({ stage: 'read', done: Math.min(p.line, lines), total: lines }),
-        onRefreshProgress: (p) => report({ stage: p.stage, done: p.done, total: p.total }),
-      });
-    });
+    // In a worker thread (src/server/ingest-job.ts): the server keeps answering while it reads.
+    const job = jobs.start('ingest', (report, signal) =>
+      runIngestJob(engine, { path, refit: input.refit ?? false }, report, {
+        signal,
+        maxMemoryMb: taskJobLimits.maxMemoryMb,
+        niceness: taskJobLimits.niceness,
+        syncMaxCatalogBytes: taskJobLimits.syncMaxCatalogBytes,
+      }),
+    );
     return c.json(job, 202);
   });
 
@@ -463,7 +455,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   app.get('/v1/jobs/:id', requireRead, (c) => {
     const job = jobs.get(c.req.param('id'));
     if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
-    return c.json(job.error ? { ...job, error: { ...job.error, message: hideServerPaths(job.error.message) } } : job);
+    const shown = job.error ? { ...job, error: { ...job.error, message: hideServerPaths(job.error.message) } } : job;
+    if (!(shown.result instanceof SerializedResult)) return c.json(shown);
+    // A result serialised in its thread goes out as it is (no parse, no second stringify here).
+    const { result, ...rest } = shown;
+    return c.body(`${JSON.stringify(rest).slice(0, -1)},"result":${result.json}}`, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/jobs/:id/cancel', requireRead, (c) => {
     requireTokenForLongTask(c);

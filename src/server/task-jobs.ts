@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { TASKS, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
-import { canRunInThread, runTaskInThread } from '../engine/task-thread.ts';
+import { canRunInThread, runTaskInThread, type SerializedResult } from '../engine/task-thread.ts';
 import type { Job, JobRunner } from './jobs.ts';
 import type { z } from 'zod';
 
@@ -71,13 +71,17 @@ export function startTaskJob(
   name: LongTaskName,
   input: Record<string, unknown>,
   limits: TaskJobLimits,
+  /** Fields added to the result (they win over its own); called with `{}` for a result serialised in a thread. */
   decorate: (result: object) => object = (r) => r,
 ): Job {
   return jobs.start(name, async (report, signal) => {
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
-    const result = canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))
-      ? await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness })
-      : await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
+    if (canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))) {
+      // Serialised in the thread: the server's thread neither clones nor stringifies a large result.
+      const result = (await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' })) as SerializedResult;
+      return result.withFields(decorate({}));
+    }
+    const result = await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
     return decorate(result as object);
   });
 }

@@ -37,7 +37,7 @@ import {
 } from '../store.ts';
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import { hanNgramTokens } from '../../text/han-ngrams.ts';
-import { CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
+import { ANALYZE_AFTER_ROWS, CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 
 export interface PostgresStoreOptions {
   /**
@@ -116,6 +116,18 @@ export function keywordsLiteral(analyzed: AnalyzedProduct, rewrite?: (tokens: re
   return parts.join(' ');
 }
 
+/**
+ * The nearest-neighbour statement: $1 the query vector, $2 the encoder id, $3 the row limit;
+ * `filters` are conditions over the product row `p`. `current` is the vectors' own column (no join
+ * on the content hash), so the planner walks the HNSW index (partial on `dim` and `current`);
+ * products are joined only for a filter. `npm run explain:nearest` shows its plan.
+ */
+export function nearestNeighboursSql(dim: number, filters: readonly string[] = []): string {
+  const distance = `(v.embedding::halfvec(${dim})) <=> ($1::vector::halfvec(${dim}))`;
+  const conditions = [`v.encoder_id = $2`, `v.dim = ${dim}`, `v.current`, ...filters];
+  return `SELECT v.id, v.key, ${distance} AS distance FROM vectors v ${filters.length > 0 ? 'JOIN products p ON p.id = v.id ' : ''}WHERE ${conditions.join(' AND ')} ORDER BY ${distance} LIMIT $3`;
+}
+
 /** The character n-gram granularity's tsvector (`products.han_keywords`). */
 export function hanKeywordsLiteral(analyzed: AnalyzedProduct): string {
   return keywordsLiteral(analyzed, (tokens) => hanNgramTokens(tokens));
@@ -128,6 +140,16 @@ function isConnectionError(e: unknown): boolean {
   if (err?.code && CONNECTION_ERROR_CODES.has(err.code)) return true;
   const message = err?.message ?? '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection/iu.test(message);
+}
+
+/**
+ * The Citus worker (`host:port`) a coordinator's error says it could not reach, if any: the query
+ * then fails at once with an error naming the node (no retry, no partial answer), and the coordinator
+ * connection stays usable.
+ */
+export function unreachableCitusWorker(e: unknown): string | undefined {
+  const message = (e as { message?: string })?.message ?? '';
+  return /connection to the remote node (?:[^@\s]+@)?([^\s:/]+:\d+) failed/u.exec(message)?.[1];
 }
 
 function vectorLiteral(v: Float32Array): string {
@@ -227,11 +249,38 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
 
   const unavailable = (e: unknown) =>
     createError('STORE_UNAVAILABLE', `PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { file: where });
+  const workerDown = (worker: string, e: unknown) =>
+    createError('STORE_UNAVAILABLE', `Citus worker ${worker} is unreachable from the coordinator ${where}: ${e instanceof Error ? e.message : String(e)}`, { file: where });
   const failed = (e: unknown, sql: string) =>
     isProdsimError(e) ? e : createError('STORE_ERROR', `PostgreSQL at ${where}: ${e instanceof Error ? e.message : String(e)} (in: ${sql.slice(0, 120).replace(/\s+/gu, ' ')})`, { file: where });
 
   /** The client of the transaction the current async context runs in, and its savepoint depth. */
   const context = new AsyncLocalStorage<{ client: pg.PoolClient; depth: number }>();
+
+  /**
+   * Rows this handle wrote per table since it last analysed it: past `ANALYZE_AFTER_ROWS` (or after
+   * its first write) the table is analysed once the outermost transaction commits, so the planner
+   * knows the HNSW index pays off (see `schema.ts`). A failed ANALYZE only leaves the old statistics.
+   */
+  const unanalysed = { products: 0, vectors: 0 };
+  const analysedOnce = new Set<string>();
+  function wrote(table: keyof typeof unanalysed, rows: number): void {
+    unanalysed[table] += rows;
+  }
+  async function analyseIfDue(): Promise<void> {
+    for (const table of ['products', 'vectors'] as const) {
+      if (unanalysed[table] === 0 || (unanalysed[table] < ANALYZE_AFTER_ROWS && analysedOnce.has(table))) continue;
+      unanalysed[table] = 0;
+      analysedOnce.add(table);
+      await query(`ANALYZE ${table}`).catch(() => {});
+    }
+  }
+
+  /** Runs a script one statement at a time: Citus propagates DDL on a distributed table only one statement per query. */
+  async function statements(sql: string): Promise<void> {
+    for (const statement of sql.split(';').map((s) => s.trim())) if (statement.length > 0) await query(statement);
+  }
+
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
@@ -240,6 +289,8 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       try {
         return (await tx.client.query<R>(sql, params)).rows;
       } catch (e) {
+        const worker = unreachableCitusWorker(e);
+        if (worker) throw workerDown(worker, e);
         throw isConnectionError(e) ? unavailable(e) : failed(e, sql);
       }
     }
@@ -247,6 +298,8 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       try {
         return (await pool.query<R>(sql, params)).rows;
       } catch (e) {
+        const worker = unreachableCitusWorker(e);
+        if (worker) throw workerDown(worker, e);
         if (!isConnectionError(e)) throw failed(e, sql);
         if (attempt >= opts.retries) throw unavailable(e);
         await sleep(100 * 4 ** (attempt - 1));
@@ -279,10 +332,14 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       }
     }
     let broken: Error | undefined;
+    let released = false;
     try {
       await client.query('BEGIN');
       const result = await context.run({ client, depth: 0 }, fn);
       await client.query('COMMIT');
+      client.release();
+      released = true;
+      await analyseIfDue();
       return result;
     } catch (e) {
       if (isConnectionError(e) || (isProdsimError(e) && e.code === 'STORE_UNAVAILABLE')) broken = e as Error;
@@ -290,7 +347,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       if (isProdsimError(e)) throw e;
       throw isConnectionError(e) ? unavailable(e) : failed(e, 'transaction');
     } finally {
-      client.release(broken);
+      if (!released) client.release(broken);
     }
   }
 
@@ -314,12 +371,21 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
           );
         }
         if (version < 2) await migrateToV2();
+        if (version < 3) {
+          await statements(PG_SCHEMA_V3);
+          await statements(PG_MIGRATE_V3);
+          for (const r of await query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE tablename = 'vectors' AND indexname ~ '^vectors_hnsw_[0-9]+$' AND schemaname = current_schema()`)) {
+            await query(`DROP INDEX IF EXISTS ${r.name}`);
+          }
+          for (const r of await query<{ dim: number }>(`SELECT DISTINCT dim FROM vectors`)) await query(hnswIndexSql(r.dim));
+        }
         if (version < PG_SCHEMA_VERSION) await query(`UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
         return;
       }
       await query(`CREATE EXTENSION IF NOT EXISTS vector`);
       await query(PG_SCHEMA_V1);
       await query(PG_SCHEMA_V2);
+      await query(PG_SCHEMA_V3);
       if (opts.distributed) {
         const citus = await query<{ n: string }>(`SELECT count(*) AS n FROM pg_extension WHERE extname = 'citus'`);
         if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${where}`, { file: where });
@@ -340,7 +406,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
 
   /** Version 1 → 2: the character n-gram tsvector, filled in from each product's stored analysis. */
   async function migrateToV2(): Promise<void> {
-    await query(PG_SCHEMA_V2);
+    await statements(PG_SCHEMA_V2);
     for (let after = -1; ; ) {
       const rows = await query<{ id: string; key: string; analyzed: string }>(`SELECT id, key, analyzed FROM products WHERE key > $1 ORDER BY key LIMIT 1000`, [after]);
       if (rows.length === 0) return;
@@ -479,8 +545,14 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
               col((r) => hanKeywordsLiteral(r.analyzed)),
             ],
           );
+          // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows).
+          const changed = written.filter((r) => !r.reindexOnly).map((r) => r.product.id);
+          if (changed.length > 0) {
+            await query(`UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id AND v.id = ANY($1::text[])`, [changed]);
+          }
           await logChanges(col((r) => r.key!), 'upsert');
           await bumpRevision();
+          wrote('products', written.length);
         }
         return results;
       });
@@ -613,10 +685,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       if (!Number.isInteger(dim) || dim < 1) return [];
       const exclude = excludeIds ? [...excludeIds] : [];
       const params: unknown[] = [vectorLiteral(vector), encoderId, k + exclude.length];
-      const conditions = [`v.encoder_id = $2`, `v.dim = ${dim}`, `v.content_hash = p.content_hash`, ...filterSql(filter, params)];
-      const distance = `(v.embedding::halfvec(${dim})) <=> ($1::vector::halfvec(${dim}))`;
-      const sql = `SELECT v.id, v.key, ${distance} AS distance FROM vectors v JOIN products p ON p.id = v.id
-        WHERE ${conditions.join(' AND ')} ORDER BY ${distance} LIMIT $3`;
+      const sql = nearestNeighboursSql(dim, filterSql(filter, params));
       const rows = await transaction(async () => {
         // Iterative scans: with a selective filter the index is read further until enough rows pass.
         await query(
@@ -693,19 +762,33 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
             throw createError('DIM_MISMATCH', `encoder ${encoderId}: stored vectors have dimension ${dim}, got ${v.vector.length} for ${v.id}`, { expected: String(dim), received: String(v.vector.length) });
           }
         }
-        const keys = new Map((await query<{ id: string; key: string }>(`SELECT id, key FROM products WHERE id = ANY($1::text[])`, [vectors.map((v) => v.id)])).map((r) => [r.id, Number(r.key)]));
-        const unknown = vectors.find((v) => !keys.has(v.id));
+        const products = new Map(
+          (await query<{ id: string; key: string; content_hash: string }>(`SELECT id, key, content_hash FROM products WHERE id = ANY($1::text[])`, [vectors.map((v) => v.id)])).map((r) => [
+            r.id,
+            { key: Number(r.key), hash: r.content_hash },
+          ]),
+        );
+        const unknown = vectors.find((v) => !products.has(v.id));
         if (unknown) throw createError('PRODUCT_NOT_FOUND', `cannot store a vector for unknown product ${unknown.id}`, { field: 'id', received: unknown.id });
         await ensureHnsw(dim);
         const last = new Map(vectors.map((v) => [v.id, v]));
         const rows = [...last.values()];
         await query(
-          `INSERT INTO vectors (id, encoder_id, key, content_hash, dim, embedding)
-           SELECT id, $2, key, hash, $3, vec::vector FROM unnest($1::text[], $4::bigint[], $5::text[], $6::text[]) AS t(id, key, hash, vec)
-           ON CONFLICT (id, encoder_id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash, dim = excluded.dim, embedding = excluded.embedding`,
-          [rows.map((v) => v.id), encoderId, dim, rows.map((v) => keys.get(v.id)!), rows.map((v) => v.contentHash), rows.map((v) => vectorLiteral(v.vector))],
+          `INSERT INTO vectors (id, encoder_id, key, content_hash, dim, embedding, current)
+           SELECT id, $2, key, hash, $3, vec::vector, current FROM unnest($1::text[], $4::bigint[], $5::text[], $6::text[], $7::bool[]) AS t(id, key, hash, vec, current)
+           ON CONFLICT (id, encoder_id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash, dim = excluded.dim, embedding = excluded.embedding, current = excluded.current`,
+          [
+            rows.map((v) => v.id),
+            encoderId,
+            dim,
+            rows.map((v) => products.get(v.id)!.key),
+            rows.map((v) => v.contentHash),
+            rows.map((v) => vectorLiteral(v.vector)),
+            rows.map((v) => v.contentHash === products.get(v.id)!.hash),
+          ],
         );
       });
+      wrote('vectors', vectors.length);
     },
     async getVector(encoderId, id) {
       const [r] = await query<{ v: number[] }>(

@@ -5,7 +5,7 @@
  * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
  * reference tables.
  */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
@@ -72,6 +72,21 @@ ALTER TABLE products ADD COLUMN IF NOT EXISTS han_keywords tsvector;
 CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords);
 `;
 
+/**
+ * Version 3: `vectors.current`, true while the vector was computed from its product's current
+ * content (kept by the store on every product and vector write). The nearest-neighbour query then
+ * filters vectors by their own column instead of joining products on the content hash, and the
+ * HNSW index is partial on it: with the join the planner did not use the index (107 ms a query at
+ * 10k products, a sequential scan; 1.2 ms with it: docs/benchmarks/postgres-nearest.md).
+ */
+export const PG_SCHEMA_V3 = `
+ALTER TABLE vectors ADD COLUMN IF NOT EXISTS current boolean NOT NULL DEFAULT false;
+`;
+/** Version 2 → 3: the flag of the vectors already stored; the HNSW indexes without it are replaced by partial ones. */
+export const PG_MIGRATE_V3 = `
+UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id;
+`;
+
 /** Citus layout: product-keyed tables distributed by product id and co-located; small tables replicated. */
 export const CITUS_LAYOUT = `
 SELECT create_reference_table('prodsim_meta');
@@ -87,8 +102,15 @@ SELECT create_distributed_table('vectors', 'id', colocate_with => 'products');
  * dimension so rows of other encoders (image hashes, histograms) are left out of it.
  */
 export function hnswIndexSql(dim: number): string {
-  return `CREATE INDEX IF NOT EXISTS vectors_hnsw_${dim} ON vectors USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${HNSW_BUILD.m}, ef_construction = ${HNSW_BUILD.efConstruction}) WHERE dim = ${dim}`;
+  return `CREATE INDEX IF NOT EXISTS vectors_hnsw_current_${dim} ON vectors USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${HNSW_BUILD.m}, ef_construction = ${HNSW_BUILD.efConstruction}) WHERE dim = ${dim} AND current`;
 }
+
+/**
+ * Rows written (products plus vectors) after which the store runs ANALYZE on the tables it wrote:
+ * a table filled since its last statistics looks empty to the planner, which then scans instead of
+ * using the HNSW index (autovacuum analyses later, not at once). Also on the first write of a store.
+ */
+export const ANALYZE_AFTER_ROWS = 5_000;
 
 /** HNSW build parameters (pgvector defaults are m 16, ef_construction 64; a larger ef_construction buys recall at 1M). */
 export const HNSW_BUILD = { m: 16, efConstruction: 100 } as const;

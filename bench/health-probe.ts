@@ -1,0 +1,87 @@
+/**
+ * A `/health` prober in its own process, for benchmarks that measure how fast a server answers while
+ * it works (bench/dedup-scale.ts). Probing from the server's own process measured that process's event
+ * loop too: the prober waited behind the server's job messages and the benchmark's polling.
+ *
+ *   const probe = startHealthProbe(url, 25);   // forks this file
+ *   …
+ *   const { latencies } = await probe.stop();
+ *
+ * The child sends one GET every `intervalMs` (after the previous answer), over a kept-alive
+ * connection, and times it from the request to the last byte. It also reports its own event-loop
+ * delay: a large one would mean the prober, not the server, was late.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export interface HealthProbeReport {
+  /** Latency of each probe in ms, in the order sent. */
+  latencies: number[];
+  /** When each probe was sent, ms since the prober started. */
+  sentAtMs: number[];
+  /** Probes that failed (connection refused, status other than 200). */
+  errors: number;
+  /** The prober's own event-loop delay (p99 and max, ms). */
+  proberLoopDelay: { p99Ms: number; maxMs: number };
+}
+
+export interface HealthProbe {
+  stop(): Promise<HealthProbeReport>;
+}
+
+export function startHealthProbe(url: string, intervalMs: number): HealthProbe {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [url, String(intervalMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const report = new Promise<HealthProbeReport>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as HealthProbeReport));
+    child.once('exit', (code) => reject(new Error(`health prober exited (code ${code}) before reporting`)));
+  });
+  return {
+    stop() {
+      child.send('stop');
+      return report;
+    },
+  };
+}
+
+async function probeLoop(url: string, intervalMs: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const latencies: number[] = [];
+  const sentAtMs: number[] = [];
+  let errors = 0;
+  let stopping = false;
+  process.on('message', () => (stopping = true));
+  const t0 = performance.now();
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const req = http.get(url, { agent }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => {
+          if (res.statusCode !== 200) errors += 1;
+          else {
+            latencies.push(performance.now() - start);
+            sentAtMs.push(start - t0);
+          }
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+    });
+  while (!stopping) {
+    await once();
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  loop.disable();
+  process.send!({ latencies, sentAtMs, errors, proberLoopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 } } satisfies HealthProbeReport, () => process.exit(0));
+}
+
+if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
+  await probeLoop(process.argv[2]!, Number(process.argv[3] ?? 25));
+}
