@@ -164,7 +164,7 @@ describe('long work runs as jobs, off the event loop', () => {
       assert.equal(((await search.json()) as Json).hits[0].product.id, products[9]!.id);
     } finally {
       await s.close();
-      fresh.close();
+      await fresh.close();
     }
   });
 
