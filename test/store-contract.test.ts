@@ -169,7 +169,9 @@ for (const backend of backends) {
         const grams = await store.keywordSearch(query, { k: 10, granularity: 'hanNgrams' });
         assert.deepEqual(grams.map((h) => h.id).sort(), ['dress-blue', 'dress-red'], JSON.stringify(grams));
         assert.deepEqual((await store.keywordSearch(query, { k: 10, granularity: 'hanNgrams', filter: { inStock: true } })).map((h) => h.id), ['dress-red']);
-        assert.deepEqual((await store.keywordSearch(analyzer.tokenize('iphone'), { k: 10, granularity: 'hanNgrams' })).map((h) => h.id).sort(), ['case', 'phone'], 'other tokens are kept');
+        assert.deepEqual((await store.keywordSearch(analyzer.tokenize('iphone'), { k: 10, granularity: 'hanNgrams' })).map((h) => h.id).sort(), ['case', 'phone'], 'a Latin word by its character n-grams');
+        // A title's two words written as one in the query match by their Latin character bigrams.
+        assert.equal((await store.keywordSearch(analyzer.tokenize('phonecase'), { k: 10, granularity: 'hanNgrams' }))[0]?.id, 'case');
         // A write after the first n-gram query is seen by the next one.
         await store.upsertProducts([item(product('dress-green', { title: '绿色连衣裙', category: '服装/女装/连衣裙' }))]);
         await store.deleteProducts(['dress-blue']);
@@ -276,5 +278,41 @@ for (const backend of backends) {
         assert.ok(keys.every((k, i) => i === 0 || k > keys[i - 1]!), 'ascending keys');
         assert.equal((await collectAll(store.iterateProducts({ withAnalyzed: true }))).filter((p) => p.analyzed).length, many.length);
       }));
+  });
+}
+
+/**
+ * PostgreSQL schema 4 changed what `han_keywords` holds (Latin words and numbers as character
+ * n-grams too): a version-3 database is refilled from the stored analysis when opened.
+ */
+for (const [name, envVar, distributed] of [['PostgreSQL', 'PRODSIM_TEST_POSTGRES_URL', false], ['Citus', 'PRODSIM_TEST_CITUS_URL', true]] as const) {
+  const target = await postgresTestTarget(envVar, distributed);
+  describe(`store schema migration on ${name}`, { skip: target.skip }, () => {
+    after(() => target.dropSchemas());
+    test('a version-3 database gets its character n-grams refilled in the current scheme', async () => {
+      const url = await target.freshSchemaUrl();
+      const store = await createPostgresStore({ url, distributed });
+      await store.upsertProducts([item(product('heyna', { title: 'HEYNA_Official 中古短外套' })), item(product('coat', { title: '复古短外套' }))]);
+      await store.close();
+      // As a version-3 database left it: the Latin words whole.
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: target.url });
+      await client.connect();
+      const schema = new URL(url).searchParams.get('schema');
+      try {
+        await client.query(`UPDATE ${schema}.prodsim_meta SET value = '3' WHERE key = 'schema_version'`);
+        await client.query(`UPDATE ${schema}.products SET han_keywords = to_tsvector('simple', 'heyna official') WHERE id = 'heyna'`);
+      } finally {
+        await client.end();
+      }
+      const reopened = await createPostgresStore({ url, distributed });
+      try {
+        assert.equal((await reopened.stats()).schemaVersion, 4);
+        const hits = await reopened.keywordSearch(analyzer.tokenize('heynaofficial'), { k: 10, granularity: 'hanNgrams' });
+        assert.deepEqual(hits.map((h) => h.id), ['heyna']);
+      } finally {
+        await reopened.close();
+      }
+    });
   });
 }

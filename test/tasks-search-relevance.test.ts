@@ -75,6 +75,9 @@ describe('Chinese retrieval at two granularities', () => {
       product('mat', '按摩床垫全身多功能腰部臀部震动按摩器背部加热老人按摩坐垫椅垫'),
       product('bedding', '水星家纺 纯棉四件套 1.5m床 蓝色 床单被套'),
       product('cup', '膳魔师 真空保温杯 350ml 蓝色 不锈钢水杯'),
+      product('heyna', 'HEYNA_Official 中古大小姐羊毛呢复古短外套显瘦百褶裙套装'),
+      product('shop', '不够商店/片方2022纪录片日历 手撕历文艺礼物'),
+      product('coat', '女士羊毛呢大衣 复古短外套'),
     ]);
   });
   after(() => engine?.close());
@@ -84,6 +87,11 @@ describe('Chinese retrieval at two granularities', () => {
       assert.equal(r.hits[0]?.product.id, id, `${query}: ${r.hits.map((h) => h.product.id).join(' ')}`);
       assert.ok(r.hits[0].sources.characterRank !== undefined);
     }
+  });
+  test('a shop name written as one word in a Chinese query finds its two-word title spelling (Latin letters as character n-grams)', async () => {
+    const r = await engine.search({ query: 'heynaofficial线上商店', k: 3 });
+    assert.equal(r.hits[0]?.product.id, 'heyna', r.hits.map((h) => h.product.id).join(' '));
+    assert.equal(r.hits[0]!.sources.characterRank, 1);
   });
   test('the character retriever answers Chinese words only', async () => {
     const r = await engine.search({ query: 'stainless 350ml', k: 3 });

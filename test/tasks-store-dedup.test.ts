@@ -74,3 +74,34 @@ test('engine.dedup passes maxRepresentations to the store dedup', async () => {
   const r = await engine.dedup(undefined, { maxRepresentations: 4 });
   assert.ok((r.stats.productsRead ?? 0) > (await engine.store.count()));
 });
+
+test('products that differ only by their model number are not duplicates (regression of 7aecb7c)', async () => {
+  // As the synthetic catalog of bench:dedup: one brand, one kind of product, one colour; each item has
+  // its own model number in the title and the model attribute. Only the planted copies are duplicates.
+  const skus = ['MX7805-23', 'X6635-94', 'B9653-95', 'X3504-32', 'A5708-24', 'K2291-57', 'B9732-42', 'MX1184-61'];
+  const products = skus.map((sku, i) => ({
+    id: `case-${i}`,
+    title: `Anker waterproof phone case ${sku}`,
+    description: `The Anker phone case is waterproof and built for everyday use. Model ${sku}. Free returns within 30 days.`,
+    tags: ['waterproof', 'phone'],
+    brand: 'Anker',
+    category: 'Electronics/Accessories',
+    price: 20 + i,
+    currency: 'USD',
+    images: [],
+    attributes: { colour: 'black', model: sku },
+  }));
+  const copies = [
+    { ...products[0]!, id: 'copy-0' },
+    { ...products[3]!, id: 'copy-3', title: `${products[3]!.title} genuine` },
+  ];
+  const own = await createEngine({ storePath: ':memory:', images: false });
+  try {
+    await own.upsertProducts([...products, ...copies]);
+    const { groups } = await own.dedup();
+    const grouped = groups.map((g) => [...g.ids].sort().join('|')).sort();
+    assert.deepEqual(grouped, ['case-0|copy-0', 'case-3|copy-3'], JSON.stringify(groups.map((g) => ({ ids: g.ids, minScore: g.minScore }))));
+  } finally {
+    await own.close();
+  }
+});

@@ -19,7 +19,7 @@ import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { createMemoryKeywordIndex, openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
 import { storeWithRewrittenTokens } from '../store/keyword/token-view.ts';
-import { DEFAULT_HAN_NGRAM_MAX, hanNgramTokens, hasHanToken } from '../text/han-ngrams.ts';
+import { DEFAULT_HAN_NGRAM_MAX, HAN_NGRAM_SCHEME, hanNgramTokens, hasHanToken } from '../text/han-ngrams.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
@@ -144,7 +144,7 @@ interface VectorsComplete extends ChangeLogPosition {
 const REPRESENTATION_CACHE_SIZE = 5_000;
 
 /** File of the character n-gram keyword index; the suffix names the n-gram scheme, so a changed scheme is not read from an old file. */
-export const HAN_NGRAM_INDEX_FILE = `keyword-han-ngram-${DEFAULT_HAN_NGRAM_MAX}.idx`;
+export const HAN_NGRAM_INDEX_FILE = `keyword-han-ngram-${DEFAULT_HAN_NGRAM_MAX}-v${HAN_NGRAM_SCHEME}.idx`;
 
 /**
  * A BM25 keyword index over the store's rows, kept in memory, checked against the store's revision

@@ -5,7 +5,7 @@ export { createTextAnalyzer } from './text-analyzer.ts';
 export { normalizeText, toSimplifiedChinese, characterNgrams, detectScript, isChinese } from './normalize.ts';
 export type { NormalizeOptions, TextScript } from './normalize.ts';
 export { canonicalModelNumber } from './model-numbers.ts';
-export { hanNgramTokens, hasHanToken, DEFAULT_HAN_NGRAM_MAX } from './han-ngrams.ts';
+export { hanNgramTokens, hasHanToken, DEFAULT_HAN_NGRAM_MAX, HAN_NGRAM_SCHEME } from './han-ngrams.ts';
 export { extractQuantities, parseQuantity, parseQuantityToken, quantityToken, toBaseUnit } from './quantities.ts';
 export { canonicalSize } from './sizes.ts';
 export { ENGLISH_STOP_WORDS, CHINESE_STOP_WORDS, isStopWord } from './stop-words.ts';

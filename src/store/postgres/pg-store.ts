@@ -379,6 +379,9 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
           }
           for (const r of await query<{ dim: number }>(`SELECT DISTINCT dim FROM vectors`)) await query(hnswIndexSql(r.dim));
         }
+        // Version 4 changed only what han_keywords holds (the n-gram scheme): refilled from the stored
+        // analysis (a version-1 database was filled in the current scheme by migrateToV2 already).
+        if (version >= 2 && version < 4) await fillHanKeywords();
         if (version < PG_SCHEMA_VERSION) await query(`UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
         return;
       }
@@ -407,6 +410,11 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
   /** Version 1 → 2: the character n-gram tsvector, filled in from each product's stored analysis. */
   async function migrateToV2(): Promise<void> {
     await statements(PG_SCHEMA_V2);
+    await fillHanKeywords();
+  }
+
+  /** Every product's character n-gram tsvector, from its stored analysis (the current `hanNgramTokens` scheme). */
+  async function fillHanKeywords(): Promise<void> {
     for (let after = -1; ; ) {
       const rows = await query<{ id: string; key: string; analyzed: string }>(`SELECT id, key, analyzed FROM products WHERE key > $1 ORDER BY key LIMIT 1000`, [after]);
       if (rows.length === 0) return;

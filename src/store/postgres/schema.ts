@@ -5,7 +5,8 @@
  * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
  * reference tables.
  */
-export const PG_SCHEMA_VERSION = 3;
+/** 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). */
+export const PG_SCHEMA_VERSION = 4;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
