@@ -32,7 +32,7 @@ import { searchProducts, type PairScorer, type SearchOptions, type SearchResult 
 import { findSimilar, type SimilarOptions, type SimilarResult } from '../tasks/similar.ts';
 import type { ScoredProduct, ProductSummary } from '../tasks/result-item.ts';
 import { findDuplicates, matchCatalogs, type DuplicateGroup, type MatchOptions, type MatchResult } from '../tasks/match.ts';
-import { findStoreDuplicates, type StoreDedupOnlyOptions } from '../tasks/store-dedup.ts';
+import { createStoreDedupJob, finishStoreDedupJob, findStoreDuplicates, runStoreDedupWorker, type StoreDedupJobOptions, type StoreDedupOnlyOptions, type StoreDedupResult, type StoreDedupWorkerOptions } from '../tasks/store-dedup.ts';
 import { loadCatalog } from '../catalog/catalog-summary.ts';
 import { loadLearnedMatcher, type LearnedScorer } from '../tasks/learned-matcher.ts';
 import { groupTags, tagSimilarity, type TagGroup, type TagGroupsOptions, type TagPairScore, type TagSimilarityOptions } from '../tasks/tags.ts';
@@ -57,6 +57,15 @@ import type { TrainingStage } from '../learning/matcher.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
+
+/** What a dedup job keeps of its options (plain values: worker processes read them back). */
+export interface DedupJobInput {
+  threshold?: number;
+  blockK?: number;
+  profile?: string;
+  /** A matcher model file from `prodsim train`, read by every worker. */
+  model?: string;
+}
 
 export interface EngineMatchResult extends MatchResult {
   issues: RecordIssue[];
@@ -157,6 +166,18 @@ export interface Engine {
     catalog?: CatalogSource,
     options?: Partial<Omit<MatchOptions, 'oneToOne'>> & Partial<StoreDedupOnlyOptions> & ModelOption,
   ): Promise<{ groups: DuplicateGroup[]; stats: MatchResult['stats'] & { productsRead?: number }; issues: RecordIssue[] }>;
+  /**
+   * A dedup of the store by several worker processes on one job (PostgreSQL only: the job lives in
+   * the database, `tasks/store-dedup.ts`): `create` makes it (the options are kept with it), `work`
+   * (in any number of processes, on any machine reaching the database) claims its blocks until none
+   * is left, `finish` groups the scored pairs. The groups equal `dedup()`'s with the same options.
+   */
+  readonly dedupJobs: {
+    create(options?: DedupJobInput & Partial<StoreDedupJobOptions>): Promise<string>;
+    work(jobId: string, worker: StoreDedupWorkerOptions): Promise<Record<'block' | 'score', number>>;
+    finish(jobId: string): Promise<StoreDedupResult & { job: { id: string; blocks: number; pairsScored: number; maxScoredTimes: number; byWorker: Record<string, number> } }>;
+    delete(jobId: string): Promise<void>;
+  };
   /** How a text is analysed and encoded, with its nearest words and products. */
   inspectText(text: string, k?: number): Promise<TextInspection>;
   /**
@@ -251,6 +272,13 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
   }
 
   /** A trained scorer as match options: its probability decides, at its threshold unless one is given. */
+  /** The options a dedup job was made with, as `dedup` takes them (a model file is loaded here). */
+  async function dedupJobOptions(jobId: string): Promise<Partial<MatchOptions>> {
+    const job = await store.pairJobs?.getJob(jobId);
+    const { model, ...input } = (job?.options ?? {}) as DedupJobInput;
+    return { ...learnedMatchOptions(model), ...input };
+  }
+
   function learnedMatchOptions(path: string | undefined): Partial<MatchOptions> {
     const scorer = scorerFor(path);
     return scorer ? { scorer, threshold: scorer.threshold } : {};
@@ -322,6 +350,20 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },
 
+    dedupJobs: {
+      async create({ blockSize, ...input } = {}) {
+        return createStoreDedupJob(catalog, input, blockSize === undefined ? {} : { blockSize });
+      },
+      async work(jobId, worker) {
+        return runStoreDedupWorker(catalog, jobId, await dedupJobOptions(jobId), worker);
+      },
+      async finish(jobId) {
+        return finishStoreDedupJob(catalog, jobId, await dedupJobOptions(jobId));
+      },
+      async delete(jobId) {
+        await store.pairJobs?.deleteJob(jobId);
+      },
+    },
     inspectText: (text, k) => inspectText(catalog, text, k),
     async trainRanker(judgments, { queries, ...trainOptions } = {}) {
       const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;

@@ -220,6 +220,8 @@ export interface ProductStore {
   readonly retrieval: 'memory' | 'database';
   /** A synchronous view of the store for in-process indexes; only when `retrieval` is `memory`. */
   readonly localIndexSource?: LocalIndexSource;
+  /** Shared state of batch jobs that several processes work on together (PostgreSQL only). */
+  readonly pairJobs?: PairJobStore;
   /**
    * One transaction for the whole batch; the last item wins when an id repeats within a batch.
    * The content hash decides: an unchanged product is not written, unless `reindex` asks to rewrite
@@ -331,6 +333,69 @@ export interface ProductStore {
   setMeta(key: string, value: string): Promise<void>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+/**
+ * A pair job (a dedup of the store run by several worker processes) kept in the database. Its
+ * products are cut into blocks of consecutive keys; each block is claimed by one worker at a time
+ * (`SELECT … FOR UPDATE SKIP LOCKED`, held until the block's results commit: a worker that dies
+ * leaves the block to the next one and none of its results). Phase `block` writes each block's
+ * candidate pairs, an unordered pair once (keyed by its lower and higher product key); phase `score`
+ * starts when every block is blocked, and scores the pairs whose lower key is in the block, so
+ * every pair is scored by exactly one worker.
+ */
+export interface PairJobStore {
+  createJob(spec: { kind: string; options: unknown; revision: string; products: number; blocks: readonly { lo: number; hi: number }[] }): Promise<string>;
+  getJob(id: string): Promise<PairJob | undefined>;
+  /** The next free block of the phase: `wait` while others still hold blocks of an earlier phase (or of this one), `done` when the phase is finished. */
+  claim(id: string, phase: PairJobPhase, worker: string): Promise<PairJobClaim | 'wait' | 'done'>;
+  /** Scored pairs at or above the threshold, by lower key, higher key. */
+  scoredPairs(id: string, minScore: number): Promise<ScoredJobPair[]>;
+  /** Pair rows, how many were scored, and how many times at most one was (1 when no pair was scored twice), by worker. */
+  pairCounts(id: string): Promise<{ pairs: number; scored: number; maxScoredTimes: number; byWorker: Record<string, number> }>;
+  deleteJob(id: string): Promise<void>;
+}
+
+export type PairJobPhase = 'block' | 'score';
+
+export interface PairJob {
+  id: string;
+  kind: string;
+  options: unknown;
+  /** The store revision the job was made for: workers refuse a store that changed since. */
+  revision: string;
+  products: number;
+  blocks: number;
+  /** Blocks done per phase. */
+  done: Record<PairJobPhase, number>;
+  /** Per-block figures the workers reported, summed. */
+  stats: Record<string, number>;
+}
+
+/** A candidate pair: `fromLow` when the lower key's product found the higher one (it is then scored from the lower side). */
+export interface JobPair {
+  lo: number;
+  hi: number;
+  fromLow: boolean;
+}
+
+export interface ScoredJobPair extends JobPair {
+  score: number;
+  /** Whether the scored fields conflict (different products). */
+  conflict: boolean;
+}
+
+export interface PairJobClaim {
+  readonly block: number;
+  /** Product keys of the block, inclusive. */
+  readonly lo: number;
+  readonly hi: number;
+  /** Phase `score`: the pairs whose lower key is in the block. */
+  pairs(): Promise<JobPair[]>;
+  /** Writes the block's results and frees its lock in one transaction. */
+  complete(result: { pairs?: readonly JobPair[]; scores?: readonly ScoredJobPair[]; stats?: Record<string, number> }): Promise<void>;
+  /** Gives the block back unfinished (nothing of it is written). */
+  abandon(): Promise<void>;
 }
 
 export interface NearestNeighboursOptions {

@@ -21,6 +21,7 @@
  * (about 3 × blockK integers) and the cache (a few KiB per representation).
  */
 import { createError } from '../errors.ts';
+import type { JobPair, ProductModelNumbers, ScoredJobPair } from '../store/store.ts';
 import { compareProducts } from '../similarity/fusion.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
@@ -123,7 +124,20 @@ function holds(sorted: Int32Array, x: number): boolean {
   return false;
 }
 
-export async function findStoreDuplicates(index: CatalogIndex, options: Partial<StoreDedupOptions> = {}): Promise<StoreDedupResult> {
+/** What a scan of the store's products needs: the products in key order and the lookups over them. */
+interface DedupScan {
+  index: CatalogIndex;
+  opts: StoreDedupOptions;
+  profile: ReturnType<typeof resolveProfile>;
+  /** Every product's key, id and canonical model numbers, in key order: the order of the scan. */
+  products: ProductModelNumbers[];
+  ordinalOf: Map<string, number>;
+  codes: ReturnType<typeof createModelNumberLookup>;
+  reps: ReturnType<typeof createRepresentationCache>;
+  found: { dense: number; keyword: number; modelNumber: number };
+}
+
+function checkOptions(options: Partial<StoreDedupOptions>): StoreDedupOptions {
   const opts: StoreDedupOptions = { ...DEFAULT_MATCH_OPTIONS, ...DEFAULT_STORE_DEDUP_OPTIONS, ...options };
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
     throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
@@ -131,91 +145,111 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
   if (!(Number.isInteger(opts.maxRepresentations) && opts.maxRepresentations >= 1)) {
     throw createError('INVALID_ARGUMENT', `maxRepresentations must be a positive integer, got ${opts.maxRepresentations}`, { field: 'maxRepresentations' });
   }
-  const profile = resolveProfile(opts.profile);
-  // Every product's key, id and canonical model numbers, in key order: the order of the scan, and the lookup.
+  return opts;
+}
+
+async function prepareScan(index: CatalogIndex, opts: StoreDedupOptions): Promise<DedupScan> {
   const products = await index.store.modelNumbersOf();
-  const n = products.length;
   const ordinalOf = new Map<string, number>();
   products.forEach((p, i) => ordinalOf.set(p.id, i));
-  const codes = createModelNumberLookup(products);
-  const reps = createRepresentationCache(index, opts.maxRepresentations);
-  /** Each scanned product's candidates (ordinals, sorted): a later product skips a pair found from here. */
-  const candidatesOf: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(n);
-  const kept: { a: number; b: number; score: number }[] = [];
-  /** Whether a scored pair's fields conflict (different products), by `a:b` ordinals. */
-  const conflictOfPair = new Map<string, boolean>();
-  const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
-  const found = { dense: 0, keyword: 0, modelNumber: 0 };
-  let candidatePairs = 0;
+  return {
+    index,
+    opts,
+    profile: resolveProfile(opts.profile),
+    products,
+    ordinalOf,
+    codes: createModelNumberLookup(products),
+    reps: createRepresentationCache(index, opts.maxRepresentations),
+    found: { dense: 0, keyword: 0, modelNumber: 0 },
+  };
+}
 
-  for (let start = 0; start < n; start += STORE_DEDUP_BATCH) {
-    opts.signal?.throwIfAborted();
-    const batch = products.slice(start, start + STORE_DEDUP_BATCH);
-    const batchReps = await reps.get(batch);
-    // Blocking of the whole batch first, so the candidates of all its products are read at once.
-    const toScoreOf: { id: string; key?: number }[][] = [];
-    for (let b = 0; b < batch.length; b++) {
-      const rep = batchReps[b];
-      if (!rep) continue;
-      const i = start + b;
-      const self = rep.product.id;
-      const hits = new Map<number, { id: string; key?: number }>();
-      const add = (h: { id: string; key?: number }) => {
-        const j = ordinalOf.get(h.id);
-        if (j === undefined || j === i || hits.has(j)) return false;
-        hits.set(j, h);
-        return true;
-      };
-      if (rep.dense.title) for (const h of await index.nearest(rep.dense.title, opts.blockK, { exclude: new Set([self]) })) if (add(h)) found.dense += 1;
-      const rare = await rarestTokens(index, rep.text.title.tokens);
-      if (rare.length > 0) for (const h of await index.keyword(rare, opts.blockK + 1)) if (add(h)) found.keyword += 1;
-      const codeHits = batch[b]!.modelNumbers.flatMap((code) => codes.find(code)).sort((x, y) => x.edits - y.edits);
-      let fromCodes = 0;
-      for (const h of codeHits) {
-        if (fromCodes >= opts.blockK) break;
-        const j = ordinalOf.get(h.id);
-        if (j !== undefined && add(products[j]!)) fromCodes += 1;
-      }
-      found.modelNumber += fromCodes;
-
-      candidatesOf[i] = Int32Array.from(hits.keys()).sort();
-      // An unordered pair once: skip a product scanned earlier that already had this one as a
-      // candidate (every product before this one in the batch is blocked already).
-      toScoreOf[b] = [...hits].filter(([j]) => j > i || !holds(candidatesOf[j] ?? new Int32Array(0), i)).map(([, h]) => h);
+/**
+ * The candidates of the products at ordinals [start, end), from the three lookups, `blockK` from
+ * each: per product (undefined when it could not be represented) the candidates' ordinals in the
+ * order found, with their hits.
+ */
+async function blockRange(scan: DedupScan, start: number, end: number): Promise<(Map<number, { id: string; key?: number }> | undefined)[]> {
+  const { index, opts, products, ordinalOf, codes, found } = scan;
+  const batch = products.slice(start, end);
+  const batchReps = await scan.reps.get(batch);
+  const out: (Map<number, { id: string; key?: number }> | undefined)[] = [];
+  for (let b = 0; b < batch.length; b++) {
+    const rep = batchReps[b];
+    if (!rep) {
+      out.push(undefined);
+      continue;
     }
-    const flat = toScoreOf.flatMap((t) => t ?? []);
-    const candidateReps = await reps.get(flat);
-    let offset = 0;
-    for (let b = 0; b < batch.length; b++) {
-      const rep = batchReps[b];
-      const toScore = toScoreOf[b];
-      if (!rep || !toScore) continue;
-      const i = start + b;
-      const candidates = candidateReps.slice(offset, offset + toScore.length).filter((c): c is ProductRepresentation => c !== undefined);
-      offset += toScore.length;
-      candidatePairs += candidates.length;
-      const fused = candidates.map((candidate) => compareProducts(rep, candidate, { profile }));
-      const probabilities = opts.scorer && candidates.length > 0 ? await opts.scorer.probability(candidates.map((c) => ({ left: rep.product, right: c.product }))) : undefined;
-      candidates.forEach((candidate, c) => {
-        const score = probabilities ? probabilities[c]! : (fused[c]!.score ?? 0);
-        if (score < opts.threshold) return;
-        const j = ordinalOf.get(candidate.product.id)!;
-        kept.push({ a: i, b: j, score });
-        conflictOfPair.set(pairKey(i, j), fused[c]!.conflicts.length > 0);
-      });
+    const i = start + b;
+    const self = rep.product.id;
+    const hits = new Map<number, { id: string; key?: number }>();
+    const add = (h: { id: string; key?: number }) => {
+      const j = ordinalOf.get(h.id);
+      if (j === undefined || j === i || hits.has(j)) return false;
+      hits.set(j, h);
+      return true;
+    };
+    if (rep.dense.title) for (const h of await index.nearest(rep.dense.title, opts.blockK, { exclude: new Set([self]) })) if (add(h)) found.dense += 1;
+    const rare = await rarestTokens(index, rep.text.title.tokens);
+    if (rare.length > 0) for (const h of await index.keyword(rare, opts.blockK + 1)) if (add(h)) found.keyword += 1;
+    const codeHits = batch[b]!.modelNumbers.flatMap((code) => codes.find(code)).sort((x, y) => x.edits - y.edits);
+    let fromCodes = 0;
+    for (const h of codeHits) {
+      if (fromCodes >= opts.blockK) break;
+      const j = ordinalOf.get(h.id);
+      if (j !== undefined && add(products[j]!)) fromCodes += 1;
     }
-    opts.onProgress?.(Math.min(start + STORE_DEDUP_BATCH, n), n);
-    // A turn for the event loop: a server keeps answering while a dedup runs in its thread.
-    await new Promise((resolve) => setImmediate(resolve));
+    found.modelNumber += fromCodes;
+    out.push(hits);
   }
+  return out;
+}
 
+/** A pair to score, from the side that found it first (`scanner`): ordinals. */
+interface PairToScore {
+  scanner: number;
+  other: number;
+}
+
+/**
+ * Scores pairs with the fusion profile, or the trained scorer's probability: aligned with `pairs`,
+ * undefined where a side could not be represented.
+ */
+async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promise<({ score: number; conflict: boolean } | undefined)[]> {
+  const { products, profile, opts } = scan;
+  const reps = await scan.reps.get(pairs.flatMap((p) => [products[p.scanner]!, products[p.other]!]));
+  const both: { at: number; a: ProductRepresentation; b: ProductRepresentation }[] = [];
+  pairs.forEach((_, at) => {
+    const [a, b] = [reps[2 * at], reps[2 * at + 1]];
+    if (a && b) both.push({ at, a, b });
+  });
+  const fused = both.map(({ a, b }) => compareProducts(a, b, { profile }));
+  const probabilities = opts.scorer && both.length > 0 ? await opts.scorer.probability(both.map(({ a, b }) => ({ left: a.product, right: b.product }))) : undefined;
+  const out: ({ score: number; conflict: boolean } | undefined)[] = new Array(pairs.length).fill(undefined);
+  both.forEach(({ at }, c) => {
+    out[at] = { score: probabilities ? probabilities[c]! : (fused[c]!.score ?? 0), conflict: fused[c]!.conflicts.length > 0 };
+  });
+  return out;
+}
+
+const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+/** Groups the pairs above the threshold (`kept`: a is the side that scored it), best first, unless a conflict keeps two groups apart. */
+async function groupKept(
+  scan: DedupScan,
+  kept: { a: number; b: number; score: number }[],
+  conflictOfPair: Map<string, boolean>,
+  counts: { candidatePairs: number; productsRead: number },
+): Promise<StoreDedupResult> {
+  const { index, products, profile, opts } = scan;
+  const n = products.length;
   const idOf = (i: number) => products[i]!.id;
   // Grouping asks synchronously whether two members conflict: the kept pairs' products are looked up first.
   const inPairs = [...new Set(kept.flatMap((p) => [p.a, p.b]))];
   const repOf = new Map<number, ProductRepresentation | undefined>();
   for (let i = 0; i < inPairs.length; i += STORE_DEDUP_BATCH) {
     const ordinals = inPairs.slice(i, i + STORE_DEDUP_BATCH);
-    const got = await reps.get(ordinals.map((o) => products[o]!));
+    const got = await scan.reps.get(ordinals.map((o) => products[o]!));
     ordinals.forEach((o, r) => repOf.set(o, got[r]));
   }
   const cannotLink = (a: number, b: number): boolean => {
@@ -242,20 +276,211 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
     g.minScore = Math.min(g.minScore, p.score);
   }
   const groups = [...new Set(groupOf.values())].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
+  // A group's pairs best first (then by ordinal): the same list whichever order the pairs were scored in.
+  const ordinal = (id: string) => scan.ordinalOf.get(id)!;
+  for (const g of groups) g.pairs.sort((x, y) => y.score - x.score || ordinal(x.a) - ordinal(y.a) || ordinal(x.b) - ordinal(y.b));
   return {
     groups,
     stats: {
       left: n,
       right: n,
-      candidatePairs,
+      candidatePairs: counts.candidatePairs,
       aboveThreshold: kept.length,
       matched: groups.length,
       threshold: opts.threshold,
       oneToOne: false,
       scorer: opts.scorer?.name ?? `fused profile ${profile.name}`,
       keptApart: keptApart.length,
-      candidates: found,
-      productsRead: reps.read,
+      candidates: scan.found,
+      productsRead: counts.productsRead,
     },
   };
+}
+
+export async function findStoreDuplicates(index: CatalogIndex, options: Partial<StoreDedupOptions> = {}): Promise<StoreDedupResult> {
+  const opts = checkOptions(options);
+  const scan = await prepareScan(index, opts);
+  const n = scan.products.length;
+  /** Each scanned product's candidates (ordinals, sorted): a later product skips a pair found from here. */
+  const candidatesOf: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(n);
+  const kept: { a: number; b: number; score: number }[] = [];
+  /** Whether a scored pair's fields conflict (different products), by `a:b` ordinals. */
+  const conflictOfPair = new Map<string, boolean>();
+  let candidatePairs = 0;
+
+  for (let start = 0; start < n; start += STORE_DEDUP_BATCH) {
+    opts.signal?.throwIfAborted();
+    const end = Math.min(start + STORE_DEDUP_BATCH, n);
+    // Blocking of the whole batch first, so the candidates of all its products are read at once.
+    const hitsOf = await blockRange(scan, start, end);
+    const toScore: PairToScore[] = [];
+    hitsOf.forEach((hits, b) => {
+      if (!hits) return;
+      const i = start + b;
+      candidatesOf[i] = Int32Array.from(hits.keys()).sort();
+      // An unordered pair once: skip a product scanned earlier that already had this one as a
+      // candidate (every product before this one in the batch is blocked already).
+      for (const j of hits.keys()) if (j > i || !holds(candidatesOf[j] ?? new Int32Array(0), i)) toScore.push({ scanner: i, other: j });
+    });
+    const scores = await scorePairs(scan, toScore);
+    toScore.forEach((p, c) => {
+      const s = scores[c];
+      if (!s) return;
+      candidatePairs += 1;
+      if (s.score < opts.threshold) return;
+      kept.push({ a: p.scanner, b: p.other, score: s.score });
+      conflictOfPair.set(pairKey(p.scanner, p.other), s.conflict);
+    });
+    opts.onProgress?.(end, n);
+    // A turn for the event loop: a server keeps answering while a dedup runs in its thread.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return groupKept(scan, kept, conflictOfPair, { candidatePairs, productsRead: scan.reps.read });
+}
+
+// ------------------------------------------------------------------ several worker processes on one job
+
+/**
+ * A dedup of a PostgreSQL store by several worker processes (issue 16 item 5), over the store's
+ * pair-job tables (`PairJobStore`): the products, in key order, are cut into blocks of `blockSize`.
+ *
+ *   1. phase `block`: a worker claims a block and writes its products' candidates (the same three
+ *      lookups as `findStoreDuplicates`, in the database) as unordered pairs, keyed by (lower key,
+ *      higher key), with whether the lower side found the higher one;
+ *   2. phase `score`, once every block is blocked: a worker claims a block and scores the pairs
+ *      whose lower key is in it, from the side a single process scores them from (the lower one
+ *      when it found the pair, else the higher one), so the scores are the single process's;
+ *   3. `finishStoreDedupJob` groups the pairs above the threshold as `findStoreDuplicates` does.
+ *
+ * Every pair row exists once and its block is scored by one worker: no pair is scored twice, and a
+ * worker that dies leaves its block, unwritten, to another. The model-number lookup is built in
+ * each worker from the store (an id and a few codes per product).
+ */
+export interface StoreDedupJobOptions {
+  /** Products per block (a claim): smaller blocks spread the work more evenly, larger ones claim less often. */
+  blockSize: number;
+}
+
+export const DEFAULT_STORE_DEDUP_JOB_OPTIONS = { blockSize: 1_024 } as const satisfies StoreDedupJobOptions;
+
+function pairJobsOf(index: CatalogIndex) {
+  const jobs = index.store.pairJobs;
+  if (!jobs) throw createError('INVALID_ARGUMENT', `dedup workers need a PostgreSQL store (--store postgres://…); ${index.store.path} has no job tables`, { field: 'store' });
+  return jobs;
+}
+
+/** Makes the job: its blocks over the store's current products. `options` is kept with it for the workers. */
+export async function createStoreDedupJob(index: CatalogIndex, options: unknown, jobOptions: Partial<StoreDedupJobOptions> = {}): Promise<string> {
+  const jobs = pairJobsOf(index);
+  const { blockSize } = { ...DEFAULT_STORE_DEDUP_JOB_OPTIONS, ...jobOptions };
+  if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw createError('INVALID_ARGUMENT', `blockSize must be a positive integer, got ${blockSize}`, { field: 'blockSize' });
+  const revision = await index.store.revision();
+  const products = await index.store.modelNumbersOf();
+  const blocks: { lo: number; hi: number }[] = [];
+  for (let i = 0; i < products.length; i += blockSize) blocks.push({ lo: products[i]!.key, hi: products[Math.min(i + blockSize, products.length) - 1]!.key });
+  return jobs.createJob({ kind: 'dedup', options, revision, products: products.length, blocks });
+}
+
+export interface StoreDedupWorkerOptions {
+  /** Names the worker in the job's tables. */
+  worker: string;
+  /** Wait between two looks for a free block while others hold the rest. */
+  pollMs?: number;
+  onProgress?: (phase: 'block' | 'score', blocksDone: number, blocks: number) => void;
+  signal?: AbortSignal;
+}
+
+async function jobScan(index: CatalogIndex, jobId: string, options: Partial<StoreDedupOptions>) {
+  const jobs = pairJobsOf(index);
+  const job = await jobs.getJob(jobId);
+  if (!job) throw createError('INVALID_ARGUMENT', `no dedup job ${jobId} in ${index.store.path}`, { field: 'job' });
+  const revision = await index.store.revision();
+  if (revision !== job.revision) throw createError('INVALID_ARGUMENT', `the store changed since dedup job ${jobId} was made: make a new job`, { field: 'job' });
+  const scan = await prepareScan(index, checkOptions(options));
+  if (scan.products.length !== job.products) throw createError('INVALID_ARGUMENT', `dedup job ${jobId} was made for ${job.products} products, the store has ${scan.products.length}`, { field: 'job' });
+  const ordinalOfKey = new Map<number, number>();
+  scan.products.forEach((p, i) => ordinalOfKey.set(p.key, i));
+  return { jobs, job, scan, ordinalOfKey };
+}
+
+/** Works on the job until no block is left: what one worker process runs. Returns the blocks it did per phase. */
+export async function runStoreDedupWorker(index: CatalogIndex, jobId: string, options: Partial<StoreDedupOptions>, worker: StoreDedupWorkerOptions): Promise<Record<'block' | 'score', number>> {
+  const { jobs, job, scan, ordinalOfKey } = await jobScan(index, jobId, options);
+  const { products } = scan;
+  const pollMs = worker.pollMs ?? 200;
+  const did = { block: 0, score: 0 };
+  for (const phase of ['block', 'score'] as const) {
+    for (;;) {
+      worker.signal?.throwIfAborted();
+      const claim = await jobs.claim(jobId, phase, worker.worker);
+      if (claim === 'done') break;
+      if (claim === 'wait') {
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        continue;
+      }
+      try {
+        const start = ordinalOfKey.get(claim.lo);
+        const last = ordinalOfKey.get(claim.hi);
+        if (start === undefined || last === undefined) throw createError('INVALID_ARGUMENT', `dedup job ${jobId}: block ${claim.block} names products the store no longer has`, { field: 'job' });
+        if (phase === 'block') {
+          const before = { ...scan.found };
+          const pairs: JobPair[] = [];
+          for (let s = start; s <= last; s += STORE_DEDUP_BATCH) {
+            const end = Math.min(s + STORE_DEDUP_BATCH, last + 1);
+            const hitsOf = await blockRange(scan, s, end);
+            hitsOf.forEach((hits, b) => {
+              const i = s + b;
+              for (const j of hits?.keys() ?? []) {
+                const [ki, kj] = [products[i]!.key, products[j]!.key];
+                pairs.push(ki < kj ? { lo: ki, hi: kj, fromLow: true } : { lo: kj, hi: ki, fromLow: false });
+              }
+            });
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          const stats = { dense: scan.found.dense - before.dense, keyword: scan.found.keyword - before.keyword, modelNumber: scan.found.modelNumber - before.modelNumber };
+          await claim.complete({ pairs, stats });
+        } else {
+          const pairs = await claim.pairs();
+          const toScore = pairs.map((p) => {
+            const [lo, hi] = [ordinalOfKey.get(p.lo)!, ordinalOfKey.get(p.hi)!];
+            return p.fromLow ? { scanner: lo, other: hi } : { scanner: hi, other: lo };
+          });
+          const scored: ScoredJobPair[] = [];
+          for (let s = 0; s < toScore.length; s += 4 * STORE_DEDUP_BATCH) {
+            const part = toScore.slice(s, s + 4 * STORE_DEDUP_BATCH);
+            const scores = await scorePairs(scan, part);
+            scores.forEach((r, c) => {
+              if (r) scored.push({ ...pairs[s + c]!, score: r.score, conflict: r.conflict });
+            });
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          await claim.complete({ scores: scored, stats: { candidatePairs: scored.length, productsRead: 0 } });
+        }
+      } catch (e) {
+        await claim.abandon();
+        throw e;
+      }
+      did[phase] += 1;
+      const now = await jobs.getJob(jobId);
+      worker.onProgress?.(phase, now?.done[phase] ?? 0, job.blocks);
+    }
+  }
+  return did;
+}
+
+/** The job's duplicate groups, once every block is scored (as `findStoreDuplicates` groups them). */
+export async function finishStoreDedupJob(index: CatalogIndex, jobId: string, options: Partial<StoreDedupOptions>): Promise<StoreDedupResult & { job: { id: string; blocks: number; pairsScored: number; maxScoredTimes: number; byWorker: Record<string, number> } }> {
+  const { jobs, job, scan, ordinalOfKey } = await jobScan(index, jobId, options);
+  if (job.done.score < job.blocks) throw createError('INVALID_ARGUMENT', `dedup job ${jobId} is not finished: ${job.done.block}/${job.blocks} blocks blocked, ${job.done.score}/${job.blocks} scored`, { field: 'job' });
+  const kept: { a: number; b: number; score: number }[] = [];
+  const conflictOfPair = new Map<string, boolean>();
+  for (const p of await jobs.scoredPairs(jobId, scan.opts.threshold)) {
+    const [lo, hi] = [ordinalOfKey.get(p.lo)!, ordinalOfKey.get(p.hi)!];
+    kept.push(p.fromLow ? { a: lo, b: hi, score: p.score } : { a: hi, b: lo, score: p.score });
+    conflictOfPair.set(pairKey(lo, hi), p.conflict);
+  }
+  scan.found = { dense: job.stats['dense'] ?? 0, keyword: job.stats['keyword'] ?? 0, modelNumber: job.stats['modelNumber'] ?? 0 };
+  const counts = await jobs.pairCounts(jobId);
+  const result = await groupKept(scan, kept, conflictOfPair, { candidatePairs: job.stats['candidatePairs'] ?? 0, productsRead: scan.reps.read });
+  return { ...result, job: { id: jobId, blocks: job.blocks, pairsScored: counts.scored, maxScoredTimes: counts.maxScoredTimes, byWorker: counts.byWorker } };
 }

@@ -37,6 +37,7 @@ import {
 } from '../store.ts';
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import { hanNgramTokens } from '../../text/han-ngrams.ts';
+import { PAIR_JOB_TABLES, createPairJobStore } from './pair-jobs.ts';
 import { ANALYZE_AFTER_ROWS, CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 
 export interface PostgresStoreOptions {
@@ -382,6 +383,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         // Version 4 changed only what han_keywords holds (the n-gram scheme): refilled from the stored
         // analysis (a version-1 database was filled in the current scheme by migrateToV2 already).
         if (version >= 2 && version < 4) await fillHanKeywords();
+        if (version < 5) await statements(PAIR_JOB_TABLES);
         if (version < PG_SCHEMA_VERSION) await query(`UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
         return;
       }
@@ -389,6 +391,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       await query(PG_SCHEMA_V1);
       await query(PG_SCHEMA_V2);
       await query(PG_SCHEMA_V3);
+      await statements(PAIR_JOB_TABLES);
       if (opts.distributed) {
         const citus = await query<{ n: string }>(`SELECT count(*) AS n FROM pg_extension WHERE extname = 'citus'`);
         if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${where}`, { file: where });
@@ -488,6 +491,25 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
   const store: ProductStore = {
     path: where,
     retrieval: 'database',
+    pairJobs: createPairJobStore({
+      query,
+      async connect() {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await pool.connect();
+          } catch (e) {
+            if (attempt >= opts.retries) throw unavailable(e);
+            await sleep(100 * 4 ** (attempt - 1));
+          }
+        }
+      },
+      wrap(e, sql) {
+        if (isProdsimError(e)) return e;
+        const worker = unreachableCitusWorker(e);
+        if (worker) return workerDown(worker, e);
+        return isConnectionError(e) ? unavailable(e) : failed(e, sql);
+      },
+    }),
 
     async upsertProducts(batch, upsertOptions = {}) {
       rejectUnknownKeys(upsertOptions, ['reindex'], 'upsertProducts');

@@ -5,8 +5,8 @@
  * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
  * reference tables.
  */
-/** 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). */
-export const PG_SCHEMA_VERSION = 4;
+/** 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). 5: the pair-job tables. */
+export const PG_SCHEMA_VERSION = 5;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
@@ -87,6 +87,11 @@ ALTER TABLE vectors ADD COLUMN IF NOT EXISTS current boolean NOT NULL DEFAULT fa
 export const PG_MIGRATE_V3 = `
 UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id;
 `;
+
+/**
+ * Version 5: the tables of pair jobs (a dedup run by several worker processes: `pair-jobs.ts`),
+ * `PAIR_JOB_TABLES`. An older database gets them, empty, on open.
+ */
 
 /** Citus layout: product-keyed tables distributed by product id and co-located; small tables replicated. */
 export const CITUS_LAYOUT = `
