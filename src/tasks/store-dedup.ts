@@ -225,7 +225,7 @@ async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promi
   });
   const fused = both.map(({ a, b }) => compareProducts(a, b, { profile }));
   const probabilities = opts.scorer && both.length > 0 ? await opts.scorer.probability(both.map(({ a, b }) => ({ left: a.product, right: b.product }))) : undefined;
-  const out: ({ score: number; conflict: boolean } | undefined)[] = new Array(pairs.length).fill(undefined);
+  const out = Array.from<{ score: number; conflict: boolean } | undefined>({ length: pairs.length });
   both.forEach(({ at }, c) => {
     out[at] = { score: probabilities ? probabilities[c]! : (fused[c]!.score ?? 0), conflict: fused[c]!.conflicts.length > 0 };
   });

@@ -68,7 +68,7 @@ function mergePairs(pairs: readonly JobPair[]): JobPair[] {
 }
 
 export function createPairJobStore(deps: PairJobDeps): PairJobStore {
-  const { query } = deps;
+  const query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => deps.query<R>(sql, params);
 
   async function claimed(client: pg.PoolClient, id: string, phase: PairJobPhase, worker: string, row: { block: number; lo: string; hi: string }): Promise<PairJobClaim> {
     let open = true;
