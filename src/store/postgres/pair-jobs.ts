@@ -49,7 +49,7 @@ const PHASES: readonly PairJobPhase[] = ['block', 'score'];
 
 export interface PairJobDeps {
   /** A query outside any transaction (retried on a lost connection, errors mapped). */
-  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  query: <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<R[]>;
   /** A connection of its own, for a claim's transaction. */
   connect(): Promise<pg.PoolClient>;
   /** Maps a driver error to the store's errors. */
