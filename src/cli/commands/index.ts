@@ -4,6 +4,7 @@ import { applyCommand } from './apply.ts';
 import { encodeCommand } from './encode.ts';
 import { evalCommand } from './eval.ts';
 import { ingestCommand } from './ingest.ts';
+import { initCommand } from './init.ts';
 import { matchCommand } from './match.ts';
 import { priceCommand } from './price.ts';
 import { recommendCommand } from './recommend.ts';
@@ -18,6 +19,7 @@ import { trainRankerCommand } from './train-ranker.ts';
 import { vacuumCommand } from './vacuum.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
+  initCommand,
   ingestCommand,
   showCommand,
   statsCommand,
