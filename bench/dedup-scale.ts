@@ -18,7 +18,10 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
 import { startHealthProbe } from './health-probe.ts';
 import { syntheticProduct } from './synthetic-catalog.ts';
-import { machineInfo, nowMs, percentile, prepareEngine, round3 } from './tasks.ts';
+import { machineInfo, percentile, prepareEngine, round3 } from './tasks.ts';
+
+/** performance.now: the clock of GC entries too. */
+const nowMs = () => performance.now();
 
 const { values } = parseArgs({
   options: {
@@ -87,8 +90,42 @@ interface SizeReport {
   serverLoopDelay: { p99Ms: number; maxMs: number };
   /** Garbage collections of the server's thread over the job: count, total and longest pause. */
   serverGc: { count: number; totalMs: number; maxMs: number; maxKind: number };
+  /**
+   * Where the time of the server thread's stalls went: each stall of its event loop over 50 ms, each
+   * GC pause over 20 ms and each probe over 100 ms, in ms since the job was asked for, beside the
+   * job's end (as the server recorded it) and the result's fetch.
+   */
+  timeline: {
+    /** Worker threads of the process (the job's, the pool's): when each started, posted its result and exited. */
+    threads: { event: string; atMs: number }[];
+    jobEndMs: number | undefined;
+    resultFetchedMs: number;
+    loopStalls: { atMs: number; ms: number }[];
+    gcPauses: { atMs: number; ms: number; kind: number }[];
+    slowProbes: { atMs: number; ms: number }[];
+  };
   loadAverage: number[];
+  /** Load average when the job was asked for (1, 5, 15 min). */
+  loadAverageAtStart: number[];
   maxRssMiB: number;
+}
+
+/** Stalls of this thread's event loop over `minMs`, found by a 10 ms timer that runs late. */
+function watchStalls(t0: number, minMs: number): { stop(): { atMs: number; ms: number }[] } {
+  const stalls: { atMs: number; ms: number }[] = [];
+  let last = nowMs();
+  const timer = setInterval(() => {
+    const now = nowMs();
+    const late = now - last - 10;
+    if (late > minMs) stalls.push({ atMs: round3(last - t0), ms: round3(late) });
+    last = now;
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return stalls;
+    },
+  };
 }
 
 async function run(n: number): Promise<SizeReport> {
@@ -97,8 +134,12 @@ async function run(n: number): Promise<SizeReport> {
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const gc = { count: 0, totalMs: 0, maxMs: 0, maxKind: 0 };
+  const gcPauses: { atMs: number; ms: number; kind: number }[] = [];
+  let t0 = nowMs();
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      if (e.duration > 20) gcPauses.push({ atMs: round3(e.startTime - t0), ms: round3(e.duration), kind });
       gc.count += 1;
       gc.totalMs += e.duration;
       if (e.duration > gc.maxMs) {
@@ -111,14 +152,28 @@ async function run(n: number): Promise<SizeReport> {
     const probe = startHealthProbe(`${server.url}/health`, probeMs);
     loop.enable();
     gcObserver.observe({ entryTypes: ['gc'] });
-    const t0 = nowMs();
+    const threads: { event: string; atMs: number }[] = [];
+    const onWorker = (w: import('node:worker_threads').Worker) => {
+      threads.push({ event: 'start', atMs: round3(nowMs() - t0) });
+      w.on('message', (m: { type?: string }) => {
+        if (m?.type !== 'progress') threads.push({ event: `message ${m?.type}`, atMs: round3(nowMs() - t0) });
+      });
+      w.on('exit', () => threads.push({ event: 'exit', atMs: round3(nowMs() - t0) }));
+    };
+    process.on('worker', onWorker);
+    const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    t0 = nowMs();
+    const stalls = watchStalls(t0, 50);
     const start = (await (await fetch(`${server.url}/v1/jobs/dedup`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
     let maxRss = 0;
     let job: Record<string, any>;
     let lastLog = t0;
     for (;;) {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
-      job = (await (await fetch(`${server.url}/v1/jobs/${start.id}`, { headers })).json()) as Record<string, any>;
+      // The list leaves results out: this process is the server's too, and parsing a 100k dedup's
+      // result (~10 MB) on every poll would stall the thread being measured.
+      const listed = ((await (await fetch(`${server.url}/v1/jobs`, { headers })).json()) as { jobs: Record<string, any>[] }).jobs;
+      job = listed.find((j) => j.id === start.id)!;
       if (job.state !== 'queued' && job.state !== 'running') break;
       if (nowMs() - lastLog > 30_000) {
         lastLog = nowMs();
@@ -127,9 +182,16 @@ async function run(n: number): Promise<SizeReport> {
       await new Promise((r) => setTimeout(r, 500));
     }
     const jobMs = nowMs() - t0;
+    // The result as text (what the server sends), parsed only once the measurement is over.
+    const resultText = await (await fetch(`${server.url}/v1/jobs/${start.id}`, { headers })).text();
+    const resultFetchedMs = nowMs() - t0;
+    await new Promise((r) => setTimeout(r, 2000)); // what follows the job's end (thread exit, GC)
     loop.disable();
     gcObserver.disconnect();
+    const loopStalls = stalls.stop();
+    process.off('worker', onWorker);
     const probed = await probe.stop();
+    job = JSON.parse(resultText) as Record<string, any>;
     if (job.state !== 'done') throw new Error(`dedup job ${job.state}: ${JSON.stringify(job.error)}`);
     const groupOf = new Map<string, number>();
     (job.result.groups as { ids: string[] }[]).forEach((g, i) => g.ids.forEach((id) => groupOf.set(id, i)));
@@ -159,7 +221,16 @@ async function run(n: number): Promise<SizeReport> {
       },
       serverLoopDelay: { p99Ms: round3(loop.percentile(99) / 1e6), maxMs: round3(loop.max / 1e6) },
       serverGc: { count: gc.count, totalMs: round3(gc.totalMs), maxMs: round3(gc.maxMs), maxKind: gc.maxKind },
+      timeline: {
+        threads,
+        jobEndMs: job.finishedAt === undefined ? undefined : round3(Date.parse(job.finishedAt) - (performance.timeOrigin + t0)),
+        resultFetchedMs: round3(resultFetchedMs),
+        loopStalls,
+        gcPauses,
+        slowProbes: probed.latencies.flatMap((ms, i) => (ms > 100 ? [{ atMs: round3(probed.t0EpochMs + probed.sentAtMs[i]! - (performance.timeOrigin + t0)), ms: round3(ms) }] : [])),
+      },
       loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      loadAverageAtStart,
       maxRssMiB: Math.round(maxRss / 2 ** 20),
     };
   } finally {

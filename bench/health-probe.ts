@@ -23,6 +23,8 @@ export interface HealthProbeReport {
   sentAtMs: number[];
   /** Probes that failed (connection refused, status other than 200). */
   errors: number;
+  /** When the prober started (`sentAtMs` 0), ms since the epoch: to line probes up with another process's events. */
+  t0EpochMs: number;
   /** The prober's own event-loop delay (p99 and max, ms). */
   proberLoopDelay: { p99Ms: number; maxMs: number };
 }
@@ -79,7 +81,7 @@ async function probeLoop(url: string, intervalMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   loop.disable();
-  process.send!({ latencies, sentAtMs, errors, proberLoopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 } } satisfies HealthProbeReport, () => process.exit(0));
+  process.send!({ latencies, sentAtMs, t0EpochMs: performance.timeOrigin + t0, errors, proberLoopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 } } satisfies HealthProbeReport, () => process.exit(0));
 }
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
