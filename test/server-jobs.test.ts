@@ -100,8 +100,9 @@ describe('long work runs as jobs, off the event loop', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(job.state, 'done', JSON.stringify(job.error));
-    // The thread serialised the result: the server's thread keeps JSON text, not a cloned object tree.
-    assert.ok(server.app.jobs.get(start.json.id)!.result instanceof SerializedResult);
+    // The thread serialised the result: the server's thread keeps its UTF-8 bytes, not a cloned object tree.
+    const kept = server.app.jobs.get(start.json.id)!.result;
+    assert.ok(kept instanceof SerializedResult && kept.bytes.length > 0);
     const during = probes.filter((p) => p.runningAfter);
     // Not blocked: many probes came back while the job ran (a dedup on the event loop answers none
     // of them until it ends). No bound on their latency here: bench/dedup-scale.ts measures it.

@@ -28,7 +28,11 @@ try {
     const result = request.module
       ? await ((await import(request.module)) as Record<string, ThreadWork>)[request.name]!(engine, request.input as never, onProgress)
       : await runTask(engine, request.name as TaskName, request.input, { onProgress });
-    post(request.resultAs === 'json' ? { type: 'resultJson', json: JSON.stringify(result) } : { type: 'result', result });
+    if (request.resultAs === 'json') {
+      // As UTF-8 bytes whose memory is handed over: the caller's thread gets them without a copy.
+      const json = new TextEncoder().encode(JSON.stringify(result));
+      parentPort!.postMessage({ type: 'resultJson', json } satisfies TaskThreadMessage, [json.buffer]);
+    } else post({ type: 'result', result });
   } finally {
     await engine.close();
   }

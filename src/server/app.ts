@@ -459,7 +459,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (!(shown.result instanceof SerializedResult)) return c.json(shown);
     // A result serialised in its thread goes out as it is (no parse, no second stringify here).
     const { result, ...rest } = shown;
-    return c.body(`${JSON.stringify(rest).slice(0, -1)},"result":${result.json}}`, 200, { 'content-type': 'application/json' });
+    return c.body(result.toBody(`${JSON.stringify(rest).slice(0, -1)},"result":`, '}'), 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/jobs/:id/cancel', requireRead, (c) => {
     requireTokenForLongTask(c);
