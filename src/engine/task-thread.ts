@@ -79,10 +79,10 @@ export class SerializedResult {
   /** The result as bytes to send, after `prefix` (e.g. `{"id":…,"result":`) and before `suffix`. */
   toBody(prefix: string, suffix: string): Uint8Array<ArrayBuffer> {
     // Buffer.concat copies into a new (never shared) ArrayBuffer: one memcpy, no decoding.
-    if (this.extra === '') return Buffer.concat([Buffer.from(prefix), this.bytes, Buffer.from(suffix)]) as Uint8Array<ArrayBuffer>;
+    if (this.extra === '') return Buffer.concat([Buffer.from(prefix), this.bytes, Buffer.from(suffix)]);
     const end = this.objectEnd();
     const empty = end === 2;
-    return Buffer.concat([Buffer.from(prefix), this.bytes.subarray(0, end - 1), Buffer.from(`${empty ? '' : ','}${this.extra}}${suffix}`)]) as Uint8Array<ArrayBuffer>;
+    return Buffer.concat([Buffer.from(prefix), this.bytes.subarray(0, end - 1), Buffer.from(`${empty ? '' : ','}${this.extra}}${suffix}`)]);
   }
 
   /** The JSON text (decoded: for tests and small results). */
