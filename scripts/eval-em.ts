@@ -40,7 +40,7 @@ const BENCHMARKS = emBenchmarks(EM_DIR);
 const gbdtCap = process.env['EM_TREES'] ? { trees: Number(process.env['EM_TREES']) } : {};
 const gbdtSeeds = process.env['EM_SEEDS'] ? Number(process.env['EM_SEEDS']) : 3;
 const skipAblation = process.env['EM_ABLATION'] === '0';
-/** EM_NOLABEL_ONLY=1: only the floor and the no-label default (valid, test, record-disjoint test), logged; no report. */
+/** EM_NOLABEL_ONLY=1: only the floor and the no-label default, valid F1 (EM_TEST=1: also test and record-disjoint test), logged; no report. */
 const noLabelOnly = process.env['EM_NOLABEL_ONLY'] === '1';
 
 const only = process.env['EM_ONLY']?.split(',');
@@ -156,24 +156,28 @@ for (const bench of BENCHMARKS) {
   const floorValid = floorScorer.score(valid);
   const floorThreshold = bestF1Threshold(floorValid, yValid).threshold;
   const floor = evaluatePairs(floorScorer.score(test), yTest, floorThreshold);
-  log(`${bench.name}: floor test F1 ${pct(floor.f1)}`);
+  if (!noLabelOnly) log(`${bench.name}: floor test F1 ${pct(floor.f1)}`);
 
   const denseLookup = dense?.factory(records, bench.titleField);
 
   // The no-label default: records as products, scored by compareProducts with the sameProduct profile.
   const noLabelScorer = noLabelFusionScorer({ toProduct: (r, id) => pairRecordToProduct(r, bench.mapping, id), analyzer, denseTitle: denseLookup, catalogRecords: records });
-  const noLabel = evaluatePairs(noLabelScorer.score(test), yTest, bestF1Threshold(noLabelScorer.score(valid), yValid).threshold);
-  log(`${bench.name}: no-label sameProduct fusion test F1 ${pct(noLabel.f1)} (floor ${pct(floor.f1)})`);
   if (noLabelOnly) {
-    // Quick check of the no-label default against the floor: valid F1 (what tuning may look at), then
-    // record-disjoint test; no matcher is trained and no report is written.
+    // Quick check of the no-label default against the floor: valid F1 only (what tuning may look at);
+    // with EM_TEST=1 also test and record-disjoint test, once a change is settled. No matcher, no report.
     const validF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(bestF1Threshold(score(valid), yValid).f1);
-    const split = recordDisjointSplit([...train, ...valid], { seed: 1, ...(loaded.clusterOf ? { clusterOf: loaded.clusterOf } : {}) });
-    const [ydv, ydt] = [labels(split.valid), labels(split.test)];
-    const onDisjoint = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), ydt, bestF1Threshold(score(split.valid), ydv).threshold).f1);
-    log(`${bench.name}: valid F1 floor ${validF1((p) => floorScorer.score(p))}, no-label ${validF1((p) => noLabelScorer.score(p))}; record-disjoint test floor ${onDisjoint((p) => floorScorer.score(p))}, no-label ${onDisjoint((p) => noLabelScorer.score(p))}`);
+    log(`${bench.name}: valid F1 floor ${validF1((p) => floorScorer.score(p))}, no-label ${validF1((p) => noLabelScorer.score(p))}`);
+    if (process.env['EM_TEST'] === '1') {
+      const onTest = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(test), yTest, bestF1Threshold(score(valid), yValid).threshold).f1);
+      const split = recordDisjointSplit([...train, ...valid], { seed: 1, ...(loaded.clusterOf ? { clusterOf: loaded.clusterOf } : {}) });
+      const [ydv, ydt] = [labels(split.valid), labels(split.test)];
+      const onDisjoint = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), ydt, bestF1Threshold(score(split.valid), ydv).threshold).f1);
+      log(`${bench.name}: test F1 floor ${onTest((p) => floorScorer.score(p))}, no-label ${onTest((p) => noLabelScorer.score(p))}; record-disjoint test floor ${onDisjoint((p) => floorScorer.score(p))}, no-label ${onDisjoint((p) => noLabelScorer.score(p))}`);
+    }
     continue;
   }
+  const noLabel = evaluatePairs(noLabelScorer.score(test), yTest, bestF1Threshold(noLabelScorer.score(valid), yValid).threshold);
+  log(`${bench.name}: no-label sameProduct fusion test F1 ${pct(noLabel.f1)} (floor ${pct(floor.f1)})`);
 
   // The similarity stage's fusion profile, its weights learned from the train pairs.
   const learned = learnFusionProfile(train, valid, { name: `learned-${bench.key}`, mapping: bench.mapping, analyzer, denseTitle: denseLookup });
