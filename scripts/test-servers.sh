@@ -12,12 +12,14 @@
 # Settings are for tests (fsync off, trust authentication on loopback): never a production server.
 #
 # Environment: PRODSIM_TEST_SERVERS_DIR (default /tmp/prodsim-test-servers), PRODSIM_TEST_PG_PORT
-# (default 55432: plain server; +1 coordinator, +2 and +3 workers), WITH_CITUS=0 (plain server only).
+# (default 25432: plain server; +1 coordinator, +2 and +3 workers), WITH_CITUS=0 (plain server only).
+# The default lies below Linux's ephemeral range (32768-60999): at 55432 a Citus coordinator's
+# outgoing connection once took the port as its local end and the plain server could not bind.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${PRODSIM_TEST_SERVERS_DIR:-/tmp/prodsim-test-servers}"
-base_port="${PRODSIM_TEST_PG_PORT:-55432}"
+base_port="${PRODSIM_TEST_PG_PORT:-25432}"
 with_citus="${WITH_CITUS:-1}"
 bin=/usr/lib/postgresql/15/bin
 db=prodsim
