@@ -29,6 +29,10 @@ const { values } = parseArgs({
     dir: { type: 'string', default: path.join(os.tmpdir(), 'prodsim-bench-dedup') },
     out: { type: 'string', default: 'docs/benchmarks/dedup-scale.md' },
     'probe-ms': { type: 'string', default: '25' },
+    /** Heap cap of the job's thread in MiB (the server's `taskJobs.maxMemoryMb`; default its default). */
+    'max-memory-mb': { type: 'string' },
+    /** The job's deadline in minutes (the server's `jobRunner.deadlineMs`; default its default, 2 h). */
+    'deadline-min': { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -36,7 +40,7 @@ const probeMs = Number(values['probe-ms']);
 const TOKEN = 'bench-dedup';
 /** One planted duplicate per this many products. */
 const PLANT_EVERY = 100;
-const log = (s: string) => console.error(s);
+const log = (s: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${s}`);
 
 /** The planted duplicates of a catalog of n: copies of every PLANT_EVERY-th product, varied three ways. */
 function plantedDuplicates(n: number): { product: Product; of: string }[] {
@@ -130,7 +134,14 @@ function watchStalls(t0: number, minMs: number): { stop(): { atMs: number; ms: n
 
 async function run(n: number): Promise<SizeReport> {
   const { engine, planted, ingestMs } = await storeWithDuplicates(n);
-  const server = await startServer({ engine, port: 0, writeToken: TOKEN });
+  if (ingestMs !== undefined) log(`  ingested in ${(ingestMs / 1000).toFixed(1)} s; rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+  const server = await startServer({
+    engine,
+    port: 0,
+    writeToken: TOKEN,
+    ...(values['max-memory-mb'] === undefined ? {} : { taskJobs: { maxMemoryMb: Number(values['max-memory-mb']) } }),
+    ...(values['deadline-min'] === undefined ? {} : { jobRunner: { deadlineMs: Number(values['deadline-min']) * 60_000 } }),
+  });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const gc = { count: 0, totalMs: 0, maxMs: 0, maxKind: 0 };
