@@ -76,6 +76,29 @@ test('a serialised result takes added fields as a spread would (they win)', () =
   assert.throws(() => new SerializedResult('[1]').withFields({ left: 'a' }));
 });
 
+test("a serialised result is sent as views of the thread's bytes, not a copy", () => {
+  const r = new SerializedResult(JSON.stringify({ groups: Array.from({ length: 50 }, (_, i) => ({ ids: [`a${i}`, `b${i}`] })) }));
+  for (const [shown, extra] of [[r, {}], [r.withFields({ left: 'a.jsonl' }), { left: 'a.jsonl' }], [new SerializedResult('{}').withFields({ left: 'a' }), { left: 'a' }]] as const) {
+    const chunks = shown.toChunks('{"id":"j1","result":', '}', 64);
+    assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString('utf8')), { id: 'j1', result: { ...(JSON.parse(shown.json) as object), ...extra } });
+    const body = chunks.slice(1, -1);
+    assert.ok(body.length > 0 && body.every((c) => c.buffer === shown.bytes.buffer && c.length <= 64), 'the chunks between prefix and suffix are views of the bytes');
+  }
+});
+
+test('GET /v1/jobs/:id streams a serialised result whole, with its length', async () => {
+  const job = server.app.jobs.start('dedup', () => Promise.resolve(new SerializedResult(JSON.stringify({ groups: [{ ids: ['x', 'é'] }], note: 'ü'.repeat(3 << 20) }))));
+  for (let i = 0; i < 100 && server.app.jobs.get(job.id)!.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 10));
+  const res = await fetch(`${server.url}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const text = await res.text();
+  assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(text));
+  const shown = JSON.parse(text) as Json;
+  assert.equal(shown.id, job.id);
+  assert.equal(shown.state, 'done');
+  assert.deepEqual(shown.result.groups, [{ ids: ['x', 'é'] }]);
+  assert.equal(shown.result.note.length, 3 << 20);
+});
+
 describe('long work runs as jobs, off the event loop', () => {
   test('dedup above the synchronous bound, and dedup jobs, need a token even where reads are open', async () => {
     assert.equal((await call('POST', '/v1/dedup', {}, '')).status, 401);

@@ -44,11 +44,14 @@ export interface TaskThreadOptions {
   resultAs: 'value' | 'json';
 }
 
+/** Largest piece of a serialised result written to a response at once (`SerializedResult.toChunks`). */
+export const SERIALIZED_RESULT_CHUNK_BYTES = 1 << 20;
+
 /**
  * A result as JSON, serialised in the thread that computed it (`resultAs: 'json'`), as UTF-8 bytes
  * whose memory the thread handed over (transferred, not copied): the caller's thread neither decodes
  * nor copies it (a 100k dedup's ~10 MB result, posted as a string, held the server's thread ~0.4 s
- * at load 14 while it was deserialised), and sends the bytes as they are (`toBody`).
+ * at load 14 while it was deserialised), and sends the bytes as they are (`toStream`).
  */
 export class SerializedResult {
   readonly bytes: Uint8Array;
@@ -76,18 +79,38 @@ export class SerializedResult {
     return new SerializedResult(this.bytes, this.extra === '' ? extra : `${this.extra},${extra}`);
   }
 
-  /** The result as bytes to send, after `prefix` (e.g. `{"id":…,"result":`) and before `suffix`. */
-  toBody(prefix: string, suffix: string): Uint8Array<ArrayBuffer> {
-    // Buffer.concat copies into a new (never shared) ArrayBuffer: one memcpy, no decoding.
-    if (this.extra === '') return Buffer.concat([Buffer.from(prefix), this.bytes, Buffer.from(suffix)]);
-    const end = this.objectEnd();
-    const empty = end === 2;
-    return Buffer.concat([Buffer.from(prefix), this.bytes.subarray(0, end - 1), Buffer.from(`${empty ? '' : ','}${this.extra}}${suffix}`)]);
+  /**
+   * The result as chunks to send, after `prefix` (e.g. `{"id":…,"result":`) and before `suffix`: views
+   * of the thread's bytes of at most `chunkBytes` each, not a copy. One `Buffer.concat` of a 1M
+   * dedup's result (~100 MB) held the server's thread while it copied; views are written to the
+   * socket as it drains (`toStream`).
+   */
+  toChunks(prefix: string, suffix: string, chunkBytes = SERIALIZED_RESULT_CHUNK_BYTES): Uint8Array[] {
+    const end = this.extra === '' ? this.bytes.length : this.objectEnd() - 1;
+    const tail = this.extra === '' ? suffix : `${end === 1 ? '' : ','}${this.extra}}${suffix}`;
+    const chunks: Uint8Array[] = [Buffer.from(prefix)];
+    for (let at = 0; at < end; at += chunkBytes) chunks.push(this.bytes.subarray(at, Math.min(end, at + chunkBytes)));
+    chunks.push(Buffer.from(tail));
+    return chunks;
+  }
+
+  /** `toChunks` as a byte stream (a response body), with its length in bytes. */
+  toStream(prefix: string, suffix: string): { stream: ReadableStream<Uint8Array>; length: number } {
+    const chunks = this.toChunks(prefix, suffix);
+    const length = chunks.reduce((sum, c) => sum + c.length, 0);
+    let next = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (next < chunks.length) controller.enqueue(chunks[next++]!);
+        else controller.close();
+      },
+    });
+    return { stream, length };
   }
 
   /** The JSON text (decoded: for tests and small results). */
   get json(): string {
-    return Buffer.from(this.toBody('', '')).toString('utf8');
+    return Buffer.concat(this.toChunks('', '')).toString('utf8');
   }
 }
 

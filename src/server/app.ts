@@ -459,7 +459,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (!(shown.result instanceof SerializedResult)) return c.json(shown);
     // A result serialised in its thread goes out as it is (no parse, no second stringify here).
     const { result, ...rest } = shown;
-    return c.body(result.toBody(`${JSON.stringify(rest).slice(0, -1)},"result":`, '}'), 200, { 'content-type': 'application/json' });
+    // Streamed as views of the thread's bytes: no copy of a large result on this thread.
+    const { stream, length } = result.toStream(`${JSON.stringify(rest).slice(0, -1)},"result":`, '}');
+    return c.body(stream, 200, { 'content-type': 'application/json', 'content-length': String(length) });
   });
   app.post('/v1/jobs/:id/cancel', requireRead, (c) => {
     requireTokenForLongTask(c);
