@@ -148,6 +148,23 @@ function watchStalls(t0: number, minMs: number): { stop(): { atMs: number; ms: n
   };
 }
 
+/**
+ * The job list, asked again after a connection error: at load ~37 on 2 cores a poll of the 1M run
+ * failed with ECONNRESET after 63 min (a kept-alive socket the server closed as it was reused), and
+ * took the whole run down.
+ */
+async function pollJobs(url: string, headers: Record<string, string>): Promise<{ jobs: Record<string, any>[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await (await fetch(url, { headers })).json()) as { jobs: Record<string, any>[] };
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      log(`  poll failed (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}), again in 2 s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 async function run(n: number): Promise<SizeReport> {
   const { engine, planted, ingestMs } = await storeWithDuplicates(n);
   if (ingestMs !== undefined) log(`  ingested in ${(ingestMs / 1000).toFixed(1)} s; rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
@@ -199,7 +216,7 @@ async function run(n: number): Promise<SizeReport> {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
       // The list leaves results out: this process is the server's too, and parsing a 100k dedup's
       // result (~10 MB) on every poll would stall the thread being measured.
-      const listed = ((await (await fetch(`${server.url}/v1/jobs`, { headers })).json()) as { jobs: Record<string, any>[] }).jobs;
+      const listed = (await pollJobs(`${server.url}/v1/jobs`, headers)).jobs;
       job = listed.find((j) => j.id === start.id)!;
       if (job.state !== 'queued' && job.state !== 'running') break;
       if (nowMs() - lastLog > 30_000) {
