@@ -75,6 +75,7 @@ try {
     const written = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
     await store.putVectors(ENCODER, written.map((w) => ({ id: w.id, contentHash: w.contentHash, vector: vectorOf() })));
   }
+  await store.buildDeferredIndexes?.();
   const loadSeconds = (nowMs() - t) / 1000;
   log(`${N} products and vectors written in ${loadSeconds.toFixed(1)} s`);
 

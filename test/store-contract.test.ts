@@ -199,6 +199,11 @@ for (const backend of backends) {
         assert.deepEqual((await store.nearestNeighbours('enc', angle(2), { k: 2, excludeIds: new Set(['dress-red']) })).map((n) => n.id), ['dress-blue', 'shoe']);
         assert.deepEqual((await store.nearestNeighbours('enc', angle(2), { k: 2, filter: { categoryPrefix: 'Electronics' } })).map((n) => n.id), ['case', 'phone']);
         assert.deepEqual((await store.nearestNeighbours('enc', angle(2), { k: 5, filter: { inStock: true, maxPrice: 300 } })).map((n) => n.id), ['dress-red', 'case']);
+        // The same answers once the indexes a bulk write deferred are built (PostgreSQL: HNSW), and a second build is a no-op.
+        await store.buildDeferredIndexes?.();
+        await store.buildDeferredIndexes?.();
+        assert.deepEqual((await store.nearestNeighbours('enc', angle(2), { k: 3 })).map((n) => n.id), ['dress-red', 'dress-blue', 'shoe']);
+        assert.deepEqual((await store.nearestNeighbours('enc', angle(2), { k: 5, filter: { inStock: true, maxPrice: 300 } })).map((n) => n.id), ['dress-red', 'case']);
 
         // A changed product's vector is stale until encoded again: hidden from reads and neighbours.
         await store.upsertProducts([item({ ...CATALOG[2]!, price: 401 })]);

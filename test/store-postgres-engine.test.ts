@@ -6,10 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
 import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { HNSW_PENDING_META_PREFIX } from '../src/store/postgres/vector-index.ts';
 import { analyzeProduct } from '../src/store/product-record.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import type { Product } from '../src/catalog/product.ts';
@@ -37,6 +39,24 @@ for (const { name, target } of targets) {
     after(async () => {
       await engine?.close();
       await target.dropSchemas();
+    });
+
+    test('the HNSW index of a bulk-loaded dimension is built once, after the load', async () => {
+      // vector-index.ts: the first vectors of a dimension are written without the index, which the
+      // ingest's refresh then builds; without that build every nearest query would scan all vectors.
+      const dim = (await engine.store.stats()).vectors[engine.catalog.textEncoder.id]?.dimension;
+      assert.ok(dim !== undefined && dim > 0);
+      assert.equal(await engine.store.getMeta(`${HNSW_PENDING_META_PREFIX}${dim}`), undefined, 'nothing left pending');
+      const u = new URL(url);
+      const schema = u.searchParams.get('schema')!;
+      u.searchParams.delete('schema');
+      const pool = new pg.Pool({ connectionString: u.toString(), max: 1 });
+      try {
+        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, `vectors_hnsw_current_${dim}`]);
+        assert.equal(Number(rows[0]!.n), 1);
+      } finally {
+        await pool.end();
+      }
     });
 
     test('retrieval runs in the database', () => {

@@ -299,6 +299,13 @@ export interface ProductStore {
 
   /** Stores vectors for products (replacing that encoder's previous vector of each product). */
   putVectors(encoderId: string, vectors: readonly VectorInput[]): Promise<void>;
+  /**
+   * Builds the indexes bulk writes left for later (PostgreSQL: the HNSW index of a vector dimension
+   * first written in bulk is built once after the load, not row by row); without them queries are
+   * answered, only slower. Idempotent. The catalog refresh calls it after its encode pass. Absent on
+   * stores that keep every index up to date as they write.
+   */
+  buildDeferredIndexes?(): Promise<void>;
   /** The product's vector, only if it was computed from the product's current content. */
   getVector(encoderId: string, id: string): Promise<Float32Array | undefined>;
   /** `getVector` for many products in one read: the ids with a current vector of the encoder. */

@@ -489,7 +489,9 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
       if (fit.fitted) await removeSupersededTextVectors(store, encoderId);
       if (encoded > 0 || fit.fitted || (await store.getMeta(VECTORS_VERSION_KEY)) === undefined) await bumpVersion();
       onProgress?.({ stage: 'index', done: 0, total: 1 });
-      // In the database the HNSW index is kept by PostgreSQL as vectors are written: nothing to build here.
+      // In the database PostgreSQL keeps the HNSW index as vectors are written, except after a bulk
+      // first load of a vector dimension: its index is built here, once, over all the rows.
+      if (!local) await store.buildDeferredIndexes?.();
       const built = local ? await openIndex() : undefined;
       saveIndexIfBehind();
       onProgress?.({ stage: 'index', done: 1, total: 1 });

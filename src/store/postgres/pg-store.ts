@@ -38,6 +38,7 @@ import {
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import { hanNgramTokens } from '../../text/han-ngrams.ts';
 import { PAIR_JOB_TABLES, createPairJobStore } from './pair-jobs.ts';
+import { createVectorIndexes } from './vector-index.ts';
 import { ANALYZE_AFTER_ROWS, CITUS_LAYOUT, HNSW_SEARCH, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 
 export interface PostgresStoreOptions {
@@ -153,8 +154,12 @@ export function unreachableCitusWorker(e: unknown): string | undefined {
   return /connection to the remote node (?:[^@\s]+@)?([^\s:/]+:\d+) failed/u.exec(message)?.[1];
 }
 
-function vectorLiteral(v: Float32Array): string {
-  return `[${Array.from(v).join(',')}]`;
+/**
+ * A float32 vector as pgvector text. Nine significant digits name every float32 exactly (pgvector
+ * reads them with strtof): a third of the bytes of the shortest double form, and ~3× faster to build.
+ */
+export function vectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
 }
 
 interface ProductRow {
@@ -447,12 +452,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
       ? Promise.resolve([])
       : query(`INSERT INTO product_changes (seq, key, op) SELECT nextval('prodsim_change_seq'), k, $2 FROM unnest($1::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i`, [keys, op]);
 
-  const hnswDims = new Set<number>();
-  async function ensureHnsw(dim: number): Promise<void> {
-    if (hnswDims.has(dim)) return;
-    await query(hnswIndexSql(dim));
-    hnswDims.add(dim);
-  }
+  const vectorIndexes = createVectorIndexes({ query, transaction });
 
   /** Document frequencies per tsvector column (`keywords`, `han_keywords`), for one store revision. */
   const dfCache = { keywords: new Map<string, number>(), han_keywords: new Map<string, number>() };
@@ -800,7 +800,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         );
         const unknown = vectors.find((v) => !products.has(v.id));
         if (unknown) throw createError('PRODUCT_NOT_FOUND', `cannot store a vector for unknown product ${unknown.id}`, { field: 'id', received: unknown.id });
-        await ensureHnsw(dim);
+        await vectorIndexes.beforeWrite(dim);
         const last = new Map(vectors.map((v) => [v.id, v]));
         const rows = [...last.values()];
         await query(
@@ -860,6 +860,9 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
         for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: Float32Array.from(r.v) } satisfies StoredVector;
         after = Number(rows[rows.length - 1]!.key);
       }
+    },
+    async buildDeferredIndexes() {
+      await vectorIndexes.buildPending();
     },
     async deleteEncoderVectors(encoderId) {
       return (await query(`DELETE FROM vectors WHERE encoder_id = $1 RETURNING 1`, [encoderId])).length;

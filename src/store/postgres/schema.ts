@@ -118,8 +118,12 @@ export function hnswIndexSql(dim: number): string {
  */
 export const ANALYZE_AFTER_ROWS = 5_000;
 
-/** HNSW build parameters (pgvector defaults are m 16, ef_construction 64; a larger ef_construction buys recall at 1M). */
-export const HNSW_BUILD = { m: 16, efConstruction: 100 } as const;
+/**
+ * HNSW build parameters (pgvector defaults are m 16, ef_construction 64; a larger ef_construction buys
+ * recall at 1M). `maintenanceWorkMem`: the session's `maintenance_work_mem` while an index is built
+ * after a bulk load (`vector-index.ts`), enough to hold the graph of 1M 200-dimensional halfvecs.
+ */
+export const HNSW_BUILD = { m: 16, efConstruction: 100, maintenanceWorkMem: '1GB' } as const;
 /**
  * Search parameters: `ef_search` candidates, and iterative scans (pgvector 0.8) so a selective
  * filter still returns k rows: the index is scanned further until k rows pass or
