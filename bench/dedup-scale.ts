@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { execFile } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import type { Product } from '../src/catalog/product.ts';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
@@ -23,7 +22,6 @@ import { machineInfo, percentile, prepareEngine, round3 } from './tasks.ts';
 
 /** performance.now: the clock of GC entries too. */
 const nowMs = () => performance.now();
-const execFileAsync = promisify(execFile);
 
 const { values } = parseArgs({
   options: {
@@ -226,11 +224,12 @@ async function run(n: number): Promise<SizeReport> {
       await new Promise((r) => setTimeout(r, 500));
     }
     const jobMs = nowMs() - t0;
-    // The result as the server sends it, fetched by another process into a file and parsed only once
-    // the measurement is over: fetched here, the client's reading and decoding of the body (~10 MB at
-    // 100k) ran on the thread being measured, and was most of a 0.65 s stall at the job's end.
+    // The result as the server sends it, fetched by the prober's process into a file and parsed only
+    // once the measurement is over: fetched here, the client's reading and decoding of the body (~10 MB
+    // at 100k) ran on the thread being measured (most of a 0.65 s stall at the job's end), and so did
+    // forking curl from this large process (a 0.64 s stall at 10k).
     const resultFile = path.join(values.dir, `result-${n}.json`);
-    await execFileAsync('curl', ['-sS', '--fail', '-o', resultFile, '-H', `authorization: Bearer ${TOKEN}`, `${server.url}/v1/jobs/${start.id}`]);
+    await probe.fetchToFile(`${server.url}/v1/jobs/${start.id}`, { authorization: `Bearer ${TOKEN}` }, resultFile);
     const resultFetchedMs = nowMs() - t0;
     await new Promise((r) => setTimeout(r, 2000)); // what follows the job's end (thread exit, GC)
     loop.disable();
