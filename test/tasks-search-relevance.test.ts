@@ -78,6 +78,7 @@ describe('Chinese retrieval at two granularities', () => {
       product('heyna', 'HEYNA_Official 中古大小姐羊毛呢复古短外套显瘦百褶裙套装'),
       product('shop', '不够商店/片方2022纪录片日历 手撕历文艺礼物'),
       product('coat', '女士羊毛呢大衣 复古短外套'),
+      product('tyre', '国风冬季雪地轮胎185 195 215 225/45 50 55 60r14R15R16R17 防滑'),
     ]);
   });
   after(() => engine?.close());
@@ -93,8 +94,33 @@ describe('Chinese retrieval at two granularities', () => {
     assert.equal(r.hits[0]?.product.id, 'heyna', r.hits.map((h) => h.product.id).join(' '));
     assert.equal(r.hits[0].sources.characterRank, 1);
   });
-  test('the character retriever answers Chinese words only', async () => {
+  test('the character retriever answers Chinese words, and a query no product shares a word with', async () => {
     const r = await engine.search({ query: 'stainless 350ml', k: 3 });
+    assert.ok(r.candidates.keyword > 0);
     assert.equal(r.candidates.characters, 0);
+    // A tyre size on a Chinese catalog (Multi-CPR dev query 200218): no word, no known word for the
+    // dense side; before, its hits were the dense side's arbitrary neighbours of a zero vector.
+    const tyre = await engine.search({ query: '195-50r13c', k: 3 });
+    assert.equal(tyre.hits[0]?.product.id, 'tyre', tyre.hits.map((h) => h.product.id).join(' '));
+    assert.equal(tyre.hits[0].sources.characterRank, 1);
+  });
+});
+
+describe('a query of words the encoder does not know', () => {
+  test('ranks the same in two engines over the same products (no arbitrary dense neighbours of a zero vector)', async () => {
+    const products = Array.from({ length: 300 }, (_, i) => product(`p${i}`, `product ${['red', 'blue', 'green', 'black'][i % 4]} ${['shoe', 'cup', 'lamp', 'phone', 'dress'][i % 5]} model ${i}`));
+    const orders: string[][] = [];
+    for (let e = 0; e < 2; e++) {
+      const engine = await createEngine({ storePath: ':memory:', images: false });
+      try {
+        await engine.upsertProducts(products);
+        const r = await engine.search({ query: 'qwzx', k: 20 });
+        assert.equal(r.candidates.dense, 0);
+        orders.push(r.hits.map((h) => h.product.id));
+      } finally {
+        await engine.close();
+      }
+    }
+    assert.deepEqual(orders[1], orders[0]);
   });
 });

@@ -19,7 +19,7 @@ import type { KeywordIndex } from '../store/keyword/keyword-index.ts';
 import { createMemoryKeywordIndex, openMemoryKeywordIndex, updateMemoryKeywordIndex } from '../store/keyword/memory-bm25.ts';
 import { storedFieldAnalysis } from '../store/product-record.ts';
 import { storeWithRewrittenTokens } from '../store/keyword/token-view.ts';
-import { DEFAULT_HAN_NGRAM_MAX, HAN_NGRAM_SCHEME, hanNgramTokens, hasHanToken } from '../text/han-ngrams.ts';
+import { DEFAULT_HAN_NGRAM_MAX, HAN_NGRAM_SCHEME, hanNgramTokens } from '../text/han-ngrams.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
@@ -118,7 +118,8 @@ export interface CatalogIndex {
   /**
    * BM25 hits over Chinese character unigrams and bigrams of the same text (the query's analyser
    * tokens are turned into n-grams: in memory here, or by the store's `keywordSearch` with
-   * `granularity: 'hanNgrams'`); none when the tokens hold no Chinese word.
+   * `granularity: 'hanNgrams'`). Latin words and numbers count as characters too (scheme 2); search
+   * asks for them only for a query with Chinese words, or one no product shares a word with.
    */
   characterKeyword(tokens: readonly string[], k: number, filter?: ProductFilter): Promise<KeywordHit[]>;
   /** In how many products each token occurs (keyword index document frequencies). */
@@ -603,7 +604,6 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     },
 
     async characterKeyword(tokens, k, filter) {
-      if (!hasHanToken(tokens)) return [];
       if (!local || !hanNgramIndex) return store.keywordSearch(tokens, { k, granularity: 'hanNgrams', ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
       // The filter's brand set comes from the word index: both index the same rows' brands.
       const keywordFilter = isEmptyFilter(filter) ? undefined : keywordFilterOf(openKeywordIndex().index, filter);

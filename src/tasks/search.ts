@@ -193,6 +193,11 @@ async function modelNumberLookup(index: CatalogIndex): Promise<ModelNumberLookup
   });
 }
 
+function isZeroVector(v: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return false;
+  return true;
+}
+
 export function softmax(scores: readonly number[], temperature: number): number[] {
   if (scores.length === 0) return [];
   const max = Math.max(...scores);
@@ -238,12 +243,17 @@ export async function searchProducts(
   const timer = createStageTimer(opts.timings);
   timer.lap('analyze query');
   const keyword = await index.keyword(analyzed.tokens, opts.candidates, opts.filter);
-  // Chinese words also as character n-grams: a query segmented unlike the title still matches.
-  const characters = opts.weights.characters > 0 ? await index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
+  // Chinese words also as character n-grams: a query segmented unlike the title still matches. A
+  // query without Chinese words that no product shares a word with (a shop name or tyre size on a
+  // Chinese catalog, `195-50r13c`) is looked up by its character n-grams too.
+  const characters = opts.weights.characters > 0 && (isChinese || keyword.length === 0) ? await index.characterKeyword(analyzed.tokens, opts.candidates, opts.filter) : [];
   timer.lap('retrieve keyword');
   const queryVector = await index.encodeText(searchText);
   timer.lap('encode query');
-  const dense = await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
+  // A zero query vector (no word the encoder knows) has no direction: its "nearest" products are
+  // arbitrary, and which ones depended on how the ANN graph was built (two engines over the same
+  // products answered the same query differently).
+  const dense = isZeroVector(queryVector) ? [] : await index.nearest(queryVector, opts.candidates, { filter: opts.filter });
   timer.lap('retrieve dense');
   const codeLookup = analyzed.modelNumbers.length > 0 ? await modelNumberLookup(index) : undefined;
   const codeHits = analyzed.modelNumbers.flatMap((code) => codeLookup!.find(code));
