@@ -276,9 +276,21 @@ export const TASKS = Object.freeze({
 });
 
 export type TaskName = keyof typeof TASKS;
+/** What a task accepts before validation: a JSON body, or what the CLI gathers from its flags. */
+export type TaskInput<N extends TaskName> = z.input<(typeof TASKS)[N]['input']>;
+/** A task's input after validation, with the schema's defaults filled in. */
+export type ParsedTaskInput<N extends TaskName> = z.output<(typeof TASKS)[N]['input']>;
+/** What a task resolves to. */
+export type TaskOutput<N extends TaskName> = Awaited<ReturnType<(typeof TASKS)[N]['run']>>;
+
+/** TASKS seen name by name: indexing it with a generic name keeps that task's input and output types. */
+const TASK_BY_NAME: { readonly [N in TaskName]: TaskDefinition<(typeof TASKS)[N]['input'], TaskOutput<N>> } = TASKS;
+
+/** Every task's name, summary, route and input schema, for the HTTP routes and the OpenAPI document. */
+export const TASK_LIST: readonly Omit<TaskDefinition<z.ZodType, unknown>, 'run'>[] = Object.values(TASKS);
 
 /** Validates raw input against a task's schema; errors name the field and what was expected. */
-export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): z.output<(typeof TASKS)[N]['input']> {
+export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): ParsedTaskInput<N> {
   const task = TASKS[name];
   const parsed = task.input.safeParse(raw);
   if (!parsed.success) {
@@ -286,10 +298,15 @@ export function parseTaskInput<N extends TaskName>(name: N, raw: unknown): z.out
     const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '');
     throw createError('INVALID_ARGUMENT', `${task.name}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`, { ...(field ? { field } : {}) });
   }
-  return parsed.data as z.output<(typeof TASKS)[N]['input']>;
+  return parsed.data as ParsedTaskInput<N>;
 }
 
-export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown, context: TaskContext = {}): Promise<unknown> {
-  const input = parseTaskInput(name, raw);
-  return (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, context);
+/** Runs a task on input that `parseTaskInput` has validated (the server confines paths in between). */
+export function runParsedTask<N extends TaskName>(engine: Engine, name: N, input: ParsedTaskInput<N>, context: TaskContext = {}): Promise<TaskOutput<N>> {
+  return TASK_BY_NAME[name].run(engine, input, context);
+}
+
+/** Validates `raw` (see `parseTaskInput`) and runs the task. */
+export async function runTask<N extends TaskName>(engine: Engine, name: N, raw: unknown, context: TaskContext = {}): Promise<TaskOutput<N>> {
+  return runParsedTask(engine, name, parseTaskInput(name, raw), context);
 }

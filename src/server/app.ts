@@ -18,7 +18,7 @@ import type { Product } from '../catalog/product.ts';
 import type { Engine } from '../engine/engine.ts';
 import { createTaskPool, type TaskPool } from '../engine/task-pool.ts';
 import { canRunInThread, runWorkInThread, SerializedResult } from '../engine/task-thread.ts';
-import { parseTaskInput, TASKS, TASK_LIMITS, toProduct, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
+import { parseTaskInput, runParsedTask, TASKS, TASK_LIMITS, toProduct, type TaskName } from '../engine/task-registry.ts';
 import { createError, isProdsimError, ProdsimError } from '../errors.ts';
 import { summarizeProduct } from '../tasks/result-item.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs.ts';
@@ -29,7 +29,6 @@ import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, parseBody, productInputSchema, trainJobSchema } from './schemas.ts';
 import { createGuardedImageFetch } from './url-policy.ts';
-import type { z } from 'zod';
 import { moduleUrl } from '../engine/module-url.ts';
 import { textOf } from '../text-of.ts';
 
@@ -277,11 +276,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   // ------------------------------------------------------------------ tasks, from the registry
 
   for (const name of Object.keys(TASKS) as TaskName[]) {
-    const task = TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>;
+    const task = TASKS[name];
     app.post(`/v1/${task.path}`, task.writes ? requireWrite : requireRead, async (c) => {
       const body = await jsonBody(c);
       checkK(body);
-      const input = confineServerPaths(parseTaskInput(name, body) as Record<string, unknown>, c);
+      const input = confineServerPaths(parseTaskInput(name, body), c);
       // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
       if (isLongTask(name) && (await exceedsSyncBound(engine, name, input, taskJobLimits))) {
         requireTokenForLongTask(c);
@@ -289,7 +288,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
       }
       if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
-      return c.json((await task.run(engine, input)) as object);
+      return c.json(await runParsedTask(engine, name, input));
     });
   }
 

@@ -3,7 +3,7 @@
  * input schemas and the server's own (`schemas.ts`).
  */
 import { z } from 'zod';
-import { TASKS, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
+import { TASK_LIST, type TaskName } from '../engine/task-registry.ts';
 import { ERROR_CATALOGUE } from '../errors.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, productBatchSchema, productInputSchema, trainJobSchema } from './schemas.ts';
 import type { ServerLimits } from './app.ts';
@@ -31,7 +31,7 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
   const read = [{ readToken: [] }, {}];
   const write = [{ writeToken: [] }];
 
-  for (const t of Object.values(TASKS) as unknown as TaskDefinition<z.ZodType, unknown>[]) {
+  for (const t of TASK_LIST) {
     paths[`/v1/${t.path}`] = {
       post: {
         operationId: t.name,
@@ -134,7 +134,7 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
       },
     },
   };
-  for (const t of Object.values(TASKS) as unknown as TaskDefinition<z.ZodType, unknown>[]) {
+  for (const t of TASK_LIST) {
     const schema = schemaOf(t.input);
     // The server's own bound on k (limits.maxK, what it enforces), not the task schema's wider one.
     const k = (schema.properties as Record<string, JsonSchema> | undefined)?.k;

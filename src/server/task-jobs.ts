@@ -7,10 +7,9 @@
  */
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
-import { TASKS, type TaskDefinition, type TaskName } from '../engine/task-registry.ts';
+import { runParsedTask, type ParsedTaskInput, type TaskName } from '../engine/task-registry.ts';
 import { canRunInThread, runTaskInThread, type SerializedResult } from '../engine/task-thread.ts';
 import type { Job, JobRunner } from './jobs.ts';
-import type { z } from 'zod';
 
 /** Registry tasks that can run long: `POST /v1/<path>` turns into a job above the bounds below. */
 export const LONG_TASKS = ['dedup', 'match'] as const satisfies readonly TaskName[];
@@ -81,7 +80,7 @@ export function startTaskJob(
       const result = (await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' })) as SerializedResult;
       return result.withFields(decorate({}));
     }
-    const result = await (TASKS[name] as unknown as TaskDefinition<z.ZodType, unknown>).run(engine, input, { onProgress, signal });
-    return decorate(result as object);
+    const result = await runParsedTask(engine, name, input as ParsedTaskInput<LongTaskName>, { onProgress, signal });
+    return decorate(result);
   });
 }

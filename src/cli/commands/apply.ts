@@ -2,7 +2,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import type { ApplyMatcherTaskResult } from '../../tasks/matcher-training.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
 import { compact, parseNumber } from '../task-options.ts';
@@ -30,7 +29,7 @@ export const applyCommand: CliCommand = {
       .option('--limit <n>', 'rows shown on the terminal', '20')
       .action(async (file: string, opts: ApplyCliOptions, command: Command) => {
         const input = compact({ ...pairSelection(file, opts), model: opts.model, threshold: parseNumber(opts.threshold, '--threshold') });
-        const result = (await withPairEngine(ctx, command, (engine) => runTask(engine, 'applyMatcher', input))) as ApplyMatcherTaskResult;
+        const result = await withPairEngine(ctx, command, (engine) => runTask(engine, 'applyMatcher', input));
         const applied = result.results;
         if (opts.output) {
           const lines = ['left_id,right_id,probability,match', ...applied.map((a, i) => `${a.leftId ?? `L${i + 1}`},${a.rightId ?? `R${i + 1}`},${a.probability.toFixed(6)},${a.match ? 1 : 0}`)];

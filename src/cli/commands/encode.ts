@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
 import { createError } from '../../errors.ts';
-import type { TextInspection } from '../../tasks/inspect-text.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
@@ -19,7 +18,7 @@ export const encodeCommand: CliCommand = {
       .action(async (o: { text: string; k: string }, command: Command) => {
         if (o.text.trim() === '') throw createError('INVALID_ARGUMENT', '--text is empty', { field: '--text' });
         const json = ctx.globals(command).json;
-        const r = (await withEngine(ctx, command, (e) => runTask(e, 'encode', compact({ text: o.text, k: parseInteger(o.k, '--k') })), { mustExist: false })) as TextInspection;
+        const r = await withEngine(ctx, command, (e) => runTask(e, 'encode', compact({ text: o.text, k: parseInteger(o.k, '--k') })), { mustExist: false });
         if (json) return ctx.outJson(r);
         ctx.out(`"${r.text}" → ${r.dimension}-d vector, norm ${r.norm.toFixed(3)}  (${clip(r.encoderId, 70)})`);
         ctx.out(table(['token', 'SIF weight', 'has vector'], r.tokens.map((t) => [t.token, t.weight === undefined ? '' : t.weight.toFixed(3), t.hasVector === undefined ? '' : t.hasVector ? 'yes' : 'no'])));

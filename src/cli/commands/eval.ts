@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
 import { evaluatePairs, writeEvalReport } from '../../learning/eval-report.ts';
-import type { EvalMatcherTaskResult } from '../../tasks/matcher-training.ts';
 import type { CliCommand } from '../context.ts';
 import { table } from '../format.ts';
 import { addPairInputOptions, DEFAULT_MATCHER_PATH, pairSelection, withPairEngine, type PairInputOptions } from './learning-input.ts';
@@ -26,7 +25,7 @@ export const evalCommand: CliCommand = {
       .option('--out <dir>', 'report folder (eval.md, eval-pr.svg, eval-scores.svg)', './prodsim-eval')
       .option('--title <text>', 'report title')
       .action(async (file: string, opts: EvalCliOptions, command: Command) => {
-        const result = (await withPairEngine(ctx, command, (engine) => runTask(engine, 'evalMatcher', { ...pairSelection(file, opts), model: opts.model }))) as EvalMatcherTaskResult;
+        const result = await withPairEngine(ctx, command, (engine) => runTask(engine, 'evalMatcher', { ...pairSelection(file, opts), model: opts.model }));
         if (result.pairsSeenInTraining > 0) {
           ctx.err(`warning: ${result.pairsSeenInTraining} of ${result.pairs} pairs were in the model's training or validation pairs; the figures overstate how it does on pairs it has not seen`);
         }

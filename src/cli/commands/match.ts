@@ -8,7 +8,6 @@ import type { DedupJobInput, EngineMatchResult } from '../../engine/engine.ts';
 import { createError } from '../../errors.ts';
 import { isPostgresUrl } from '../../store/open-store.ts';
 import { runTask } from '../../engine/task-registry.ts';
-import type { DuplicateGroup } from '../../tasks/match.ts';
 import type { RecordIssue } from '../../catalog/catalog.ts';
 import type { CliCommand, CliContext } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
@@ -63,7 +62,7 @@ export const matchCommand: CliCommand = {
           profile: o.profile,
           model: o.model,
         });
-        const r = (await withEngine(ctx, command, (e) => runTask(e, 'match', input), { mustExist: false })) as EngineMatchResult;
+        const r = await withEngine(ctx, command, (e) => runTask(e, 'match', input), { mustExist: false });
         if (o.out) writePairs(o.out, r);
         if (json) return ctx.outJson(r);
         reportIssues(ctx, r.issues);
@@ -93,15 +92,10 @@ export const matchCommand: CliCommand = {
           if (workers < 1) throw createError('INVALID_ARGUMENT', `--workers must be at least 1, got ${workers}`, { field: '--workers' });
         }
         const input = compact({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile, model: o.model });
-        const r = (
+        const r =
           workers !== undefined
             ? await dedupWithWorkers(ctx, command, { ...input, ...compact({ model: o.model === undefined ? undefined : resolve(o.model), blockSize: parseInteger(o.blockSize, '--block-size') }) }, workers)
-            : await withEngine(ctx, command, (e) => runTask(e, 'dedup', input), { mustExist: catalog !== undefined ? false : true })
-        ) as {
-          groups: DuplicateGroup[];
-          issues: RecordIssue[];
-          stats: EngineMatchResult['stats'];
-        };
+            : await withEngine(ctx, command, (e) => runTask(e, 'dedup', input), { mustExist: catalog !== undefined ? false : true });
         if (json) return ctx.outJson(r);
         reportIssues(ctx, r.issues);
         ctx.out(`${r.groups.length} duplicate groups among ${r.stats.left} products (${r.stats.candidatePairs} candidate pairs, threshold ${r.stats.threshold}, ${r.stats.scorer})`);

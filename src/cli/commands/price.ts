@@ -1,7 +1,6 @@
 /** `prodsim price <id>`: a price reference from the most similar products. */
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import type { PriceReference } from '../../tasks/price-reference.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
@@ -18,7 +17,7 @@ export const priceCommand: CliCommand = {
       .option('-k, --k <n>', 'neighbours', '10')
       .action(async (id: string, o: { k: string }, command: Command) => {
         const json = ctx.globals(command).json;
-        const r = (await withEngine(ctx, command, (engine) => runTask(engine, 'price', compact({ id, k: parseInteger(o.k, '--k') })))) as PriceReference;
+        const r = await withEngine(ctx, command, (engine) => runTask(engine, 'price', compact({ id, k: parseInteger(o.k, '--k') })));
         if (json) return ctx.outJson(r);
         ctx.out(`Price reference for ${r.product.id} ${clip(r.product.title, 60)} (its price: ${priceText(r.product) || 'none'})`);
         const f = (x: number | undefined) => (x === undefined ? '—' : `${x} ${r.currency}`);

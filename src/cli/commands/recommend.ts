@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
 import { createError } from '../../errors.ts';
-import type { RecommendResult } from '../../tasks/recommend.ts';
-import type { ScoredProduct, ProductSummary } from '../../tasks/result-item.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
@@ -59,7 +57,7 @@ export const recommendCommand: CliCommand = {
       const k = parseInteger(o.k, '--k');
       if (o.new) {
         const input = compact({ product: readProductJson(o.new), k, filter: filterFrom(o) });
-        const r = (await withEngine(ctx, command, (e) => runTask(e, 'coldStart', input))) as { source: ProductSummary; items: ScoredProduct[] };
+        const r = await withEngine(ctx, command, (e) => runTask(e, 'coldStart', input));
         if (json) return ctx.outJson(r);
         ctx.out(`Neighbours of new product ${r.source.id} ${clip(r.source.title, 60)}`);
         return ctx.out(rankedTable(r.items));
@@ -72,7 +70,7 @@ export const recommendCommand: CliCommand = {
         filter: filterFrom(o),
         model: o.model,
       });
-      const r = (await withEngine(ctx, command, (e) => runTask(e, 'recommend', input))) as RecommendResult;
+      const r = await withEngine(ctx, command, (e) => runTask(e, 'recommend', input));
       if (json) return ctx.outJson(r);
       ctx.out(`History: ${r.history.map((h) => `${h.id} ${clip(h.title, 30)}`).join(' | ')}`);
       if (r.unknownIds.length) ctx.out(`Not in the catalog (ignored): ${r.unknownIds.join(', ')}`);

@@ -1,7 +1,6 @@
 /** `prodsim search "<query>"`: hybrid search (BM25 + dense + model numbers), reranked. */
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import type { SearchResult } from '../../tasks/search.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { explanations, rankerExplanations, timingsLine, rankedTable } from '../task-output.ts';
@@ -34,7 +33,7 @@ export const searchCommand: CliCommand = {
       .action(async (query: string, o: SearchCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
         const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, ranker: o.ranker, filter: filterFrom(o), timings: o.timings });
-        const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'search', input))) as SearchResult;
+        const result = await withEngine(ctx, command, (engine) => runTask(engine, 'search', input));
         if (json) return ctx.outJson(result);
         const codes = result.analyzed.modelNumbers.length ? `  model numbers: ${result.analyzed.modelNumbers.join(', ')}` : '';
         ctx.out(`"${result.query}" → tokens: ${result.analyzed.tokens.join(' ')}${codes}  [${result.fusion}, rerank ${result.rerank}]`);

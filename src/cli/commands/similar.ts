@@ -1,7 +1,7 @@
 /** `prodsim similar <id>`: similar products or in-stock substitutes, with explanations. */
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import { SIMILAR_MIN_SCORE, type SimilarResult } from '../../tasks/similar.ts';
+import { SIMILAR_MIN_SCORE } from '../../tasks/similar.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
@@ -37,7 +37,7 @@ export const similarCommand: CliCommand = {
       .action(async (id: string, o: SimilarCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
         const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings, minScore: parseNumber(o.minScore, '--min-score'), model: o.model });
-        const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input))) as SimilarResult;
+        const result = await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input));
         if (json) return ctx.outJson(result);
         const s = result.source;
         ctx.out(`${o.substitutes ? 'Substitutes' : 'Similar'} for ${s.id} ${clip(s.title, 60)} ${priceText(s)}${s.inStock === false ? ' (out of stock)' : ''}  [${result.scorer}, min score ${result.minScore}]`);

@@ -1,7 +1,6 @@
 /** `prodsim tags similarity <a> <b>` and `prodsim tags groups`: tag similarity and synonym groups. */
 import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
-import type { TagGroup, TagPairScore } from '../../tasks/tags.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
@@ -20,7 +19,7 @@ export const tagsCommand: CliCommand = {
       .action(async (a: string, b: string, o: { threshold?: string }, command: Command) => {
         const json = ctx.globals(command).json;
         const input = compact({ a, b, threshold: parseNumber(o.threshold, '--threshold') });
-        const r = (await withEngine(ctx, command, (e) => runTask(e, 'tagSimilarity', input), { mustExist: false })) as TagPairScore;
+        const r = await withEngine(ctx, command, (e) => runTask(e, 'tagSimilarity', input), { mustExist: false });
         if (json) return ctx.outJson(r);
         const c = r.components;
         ctx.out(`${r.a} ↔ ${r.b}: ${r.score.toFixed(3)} → ${r.similar ? 'SIMILAR' : 'not similar'} (threshold ${r.threshold})`);
@@ -36,7 +35,7 @@ export const tagsCommand: CliCommand = {
       .action(async (o: { threshold?: string; maxTags?: string; minCount?: string; all?: boolean }, command: Command) => {
         const json = ctx.globals(command).json;
         const input = compact({ threshold: parseNumber(o.threshold, '--threshold'), maxTags: parseInteger(o.maxTags, '--max-tags'), minCount: parseInteger(o.minCount, '--min-count') });
-        const groups = (await withEngine(ctx, command, (e) => runTask(e, 'tagGroups', input))) as TagGroup[];
+        const groups = await withEngine(ctx, command, (e) => runTask(e, 'tagGroups', input));
         if (json) return ctx.outJson(groups);
         const shown = o.all ? groups : groups.filter((g) => g.members.length > 1);
         ctx.out(`${groups.length} groups from ${groups.reduce((s, g) => s + g.members.length, 0)} tags; ${groups.filter((g) => g.members.length > 1).length} with synonyms`);

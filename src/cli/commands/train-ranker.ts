@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
 import { createError } from '../../errors.ts';
 import { saveRankerModel } from '../../learning/ranker.ts';
-import type { TrainRankerResult } from '../../tasks/train-ranker.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { table } from '../format.ts';
@@ -37,7 +36,7 @@ export const trainRankerCommand: CliCommand = {
         const negatives = o.negatives === undefined || o.negatives === 'auto' ? o.negatives : parseInteger(o.negatives, '--negatives');
         if (!o.output.endsWith('.json')) throw createError('INVALID_ARGUMENT', `--output must end in .json, got "${o.output}"`, { field: '--output' });
         const input = compact({ judgments: file, queries: o.queries, irrelevantGrade: parseNumber(o.irrelevantGrade, '--irrelevant-grade'), negatives, validationShare: parseNumber(o.validationShare, '--validation-share') });
-        const result = (await withEngine(ctx, command, (engine) => runTask(engine, 'trainRanker', input))) as TrainRankerResult;
+        const result = await withEngine(ctx, command, (engine) => runTask(engine, 'trainRanker', input));
         mkdirSync(dirname(o.output), { recursive: true });
         saveRankerModel(result.model, o.output);
         const s = result.summary;

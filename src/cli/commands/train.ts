@@ -57,7 +57,7 @@ export const trainCommand: CliCommand = {
         const input = compact({ ...pairSelection(file, opts), valid: opts.valid, validShare: share, classifier: opts.classifier, fusionProfile: opts.profile !== undefined ? true : undefined });
         let result: TrainMatcherTaskResult;
         try {
-          result = (await withPairEngine(ctx, command, (engine) =>
+          result = await withPairEngine(ctx, command, (engine) =>
             runTask(engine, 'trainMatcher', input, {
               onProgress: (done, total, stage) => {
                 if (!bar || stage === undefined) return;
@@ -70,7 +70,7 @@ export const trainCommand: CliCommand = {
                 bar.update(done, { stage: label });
               },
             }),
-          )) as TrainMatcherTaskResult;
+          );
         } finally {
           bar?.stop();
         }

@@ -1,6 +1,5 @@
 /** `prodsim vacuum`: removes vectors of superseded text spaces and compacts the store file. */
 import type { Command } from 'commander';
-import type { VacuumSummary } from '../../engine/engine.ts';
 import { runTask } from '../../engine/task-registry.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
@@ -13,7 +12,7 @@ export const vacuumCommand: CliCommand = {
       .command('vacuum')
       .description('remove vectors of superseded text spaces and give free space back to the file system')
       .action(async (_opts: unknown, command: Command) => {
-        const r = (await withEngine(ctx, command, (e) => runTask(e, 'vacuum', {}))) as VacuumSummary;
+        const r = await withEngine(ctx, command, (e) => runTask(e, 'vacuum', {}));
         if (ctx.globals(command).json) return ctx.outJson(r);
         const removed = Object.entries(r.removedVectors);
         ctx.out(
