@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { ProductStore } from '../store/index.ts';
 import { isPostgresUrl, openStore } from '../store/open-store.ts';
 
-export const DEFAULT_STORE_PATH = './.prodsim/store.db';
+import { DEFAULT_STORE_PATH } from '../store/store.ts';
 
 export interface GlobalOptions {
   store: string;

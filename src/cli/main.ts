@@ -6,7 +6,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ERROR_CATALOGUE, formatLocation, isProdsimError } from '../errors.ts';
 import { COMMANDS } from './commands/index.ts';
-import { createCliContext, DEFAULT_STORE_PATH, type CliIO } from './context.ts';
+import { createCliContext, type CliIO } from './context.ts';
+import { DEFAULT_STORE_PATH } from '../store/store.ts';
 
 /** Exit code for command-line usage errors (unknown option, missing argument), as in sysexits' EX_USAGE family. */
 const USAGE_EXIT_CODE = ERROR_CATALOGUE.INVALID_ARGUMENT.exitCode;

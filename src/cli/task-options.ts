@@ -42,7 +42,3 @@ export function filterFrom(o: FilterCliOptions): Record<string, unknown> | undef
   return Object.keys(f).length > 0 ? f : undefined;
 }
 
-/** Drops undefined values so the task's defaults apply. */
-export function compact(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}

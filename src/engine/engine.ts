@@ -16,7 +16,7 @@ import { createGloveEncoder, DEFAULT_GLOVE_ENCODER_OPTIONS } from '../encoders/g
 import { createCatalogAwareEncoder } from '../encoders/catalog-vectors/catalog-aware-encoder.ts';
 import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/features.ts';
 import { analyzeProduct } from '../store/product-record.ts';
-import type { UpsertResult } from '../store/store.ts';
+import { DEFAULT_STORE_PATH, type UpsertResult } from '../store/store.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
 import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
@@ -102,7 +102,7 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_ENGINE_OPTIONS = {
-  storePath: './.prodsim/store.db',
+  storePath: DEFAULT_STORE_PATH,
   store: undefined,
   distributed: false,
   cacheDir: DEFAULT_GLOVE_ENCODER_OPTIONS.cacheDir,

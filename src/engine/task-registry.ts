@@ -7,12 +7,14 @@ import { z } from 'zod';
 import type { Product } from '../catalog/product.ts';
 import { recordToProduct } from '../catalog/record-to-product.ts';
 import { createError } from '../errors.ts';
+import { defined } from '../defined.ts';
+import { DEFAULT_K } from '../tasks/result-item.ts';
 import type { Engine } from './engine.ts';
 
 /** Bounds on what one request may ask for (HTTP and CLI alike). */
 export const TASK_LIMITS = Object.freeze({ maxK: 200, maxHistory: 200, maxInlineProducts: 10_000, maxQueryLength: 500, maxJudgments: 100_000 });
 
-const k = z.number().int().min(1).max(TASK_LIMITS.maxK).optional().describe('number of results');
+const k = z.number().int().min(1).max(TASK_LIMITS.maxK).optional().describe(`number of results (default ${DEFAULT_K})`);
 const filter = z
   .strictObject({
     category: z.string().optional().describe('category path prefix, by whole levels'),
@@ -155,10 +157,6 @@ const evalMatcherInput = z.strictObject({ ...pairSelection, model: matcherFile }
 const applyMatcherInput = z.strictObject({ ...pairSelection, model: matcherFile, threshold: z.number().min(0).max(1).optional().describe("decision threshold (default: the model's)") });
 const priceInput = z.strictObject({ id: z.string().min(1), k, minScore: z.number().min(0).max(1).optional() });
 
-/** Drops keys whose value is undefined, so task defaults apply (exactOptionalPropertyTypes-safe). */
-function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}
 
 export const TASKS = Object.freeze({
   similar: defineTask({

@@ -535,8 +535,11 @@ export interface ProductStoreOptions {
   changeLogLimit?: number;
 }
 
+/** Where the engine, the CLI (`--store`, env PRODSIM_STORE) and the store itself keep products by default. */
+export const DEFAULT_STORE_PATH = './.prodsim/store.db';
+
 export const DEFAULT_PRODUCT_STORE_OPTIONS = {
-  path: './.prodsim/store.db',
+  path: DEFAULT_STORE_PATH,
   readonly: false,
   changeLogLimit: DEFAULT_CHANGE_LOG_LIMIT,
 } as const satisfies ProductStoreOptions;

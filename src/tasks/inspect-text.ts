@@ -5,7 +5,7 @@
  */
 import type { GloveEncoder } from '../encoders/glove/glove-encoder.ts';
 import type { CatalogIndex } from './catalog-index.ts';
-import { summarizeProduct, type ProductSummary } from './result-item.ts';
+import { DEFAULT_K, summarizeProduct, type ProductSummary } from './result-item.ts';
 
 export interface TextInspection {
   text: string;
@@ -30,7 +30,7 @@ function asGlove(encoder: CatalogIndex['textEncoder']): GloveEncoder | undefined
   return isGlove(pretrained) ? pretrained : undefined;
 }
 
-export async function inspectText(index: CatalogIndex, text: string, k = 10): Promise<TextInspection> {
+export async function inspectText(index: CatalogIndex, text: string, k = DEFAULT_K): Promise<TextInspection> {
   const analyzed = index.analyzer.analyze(text);
   const vector = await index.encodeText(text);
   let norm = 0;

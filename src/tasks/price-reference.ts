@@ -7,7 +7,7 @@ import { convertPrice, DEFAULT_CURRENCY_RATES, type CurrencyRateTable } from '..
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductFilter } from './product-filter.ts';
 import { findSimilar } from './similar.ts';
-import type { ProductSummary, ScoredProduct } from './result-item.ts';
+import { DEFAULT_K, type ProductSummary, type ScoredProduct } from './result-item.ts';
 
 export interface PriceReferenceOptions {
   id: string;
@@ -20,7 +20,7 @@ export interface PriceReferenceOptions {
 }
 
 export const DEFAULT_PRICE_REFERENCE_OPTIONS = {
-  k: 10,
+  k: DEFAULT_K,
   filter: undefined,
   minScore: 0.3,
   rates: DEFAULT_CURRENCY_RATES,

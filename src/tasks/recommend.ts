@@ -15,7 +15,7 @@ import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import type { LearnedScorer } from './learned-matcher.ts';
-import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
+import { DEFAULT_K, scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
 import { rarestTokens } from './similar.ts';
 
 export type HistoryEvent = 'view' | 'cart' | 'buy';
@@ -53,7 +53,7 @@ export interface RecommendOptions {
 }
 
 export const DEFAULT_RECOMMEND_OPTIONS = {
-  k: 10,
+  k: DEFAULT_K,
   filter: {},
   lambda: 0.7,
   recencyDecay: 0.85,
@@ -164,7 +164,7 @@ export interface ColdStartOptions {
 
 /** Neighbours of a product that is not in the store (a new listing): same scoring as `similar`. */
 export async function coldStartNeighbours(index: CatalogIndex, options: Pick<ColdStartOptions, 'product'> & Partial<ColdStartOptions>): Promise<{ source: ProductSummary; items: ScoredProduct[] }> {
-  const opts: ColdStartOptions = { k: 10, filter: {}, ...options };
+  const opts: ColdStartOptions = { k: DEFAULT_K, filter: {}, ...options };
   validateFilter(opts.filter);
   const target = await index.representExternal(opts.product);
   const exclude = new Set([opts.product.id]);

@@ -7,6 +7,9 @@ import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.t
 import type { SimilarityResult } from '../similarity/fusion.ts';
 import type { LearnedExplanation } from './learned-matcher.ts';
 
+/** Results a task returns when the caller names no `k` (similar, search, recommend, price, encode; CLI and HTTP alike). */
+export const DEFAULT_K = 10;
+
 export interface ProductSummary {
   id: string;
   title: string;

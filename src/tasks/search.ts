@@ -16,7 +16,7 @@ import { rankingFeatures, rankingQuery, resolveRanker } from './ranker-features.
 import type { CatalogIndex } from './catalog-index.ts';
 import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
-import { summarizeProduct, type ProductSummary } from './result-item.ts';
+import { DEFAULT_K, summarizeProduct, type ProductSummary } from './result-item.ts';
 import { createStageTimer, type StageTimings } from './stage-timer.ts';
 import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
@@ -86,7 +86,7 @@ export interface SearchOptions {
 export type ChineseQueryOptions = Partial<Pick<SearchOptions, 'fusion' | 'weights' | 'rerank' | 'rerankTop' | 'rerankCoverageWeight' | 'rerankFirstStageWeight'>>;
 
 export const DEFAULT_SEARCH_OPTIONS = {
-  k: 10,
+  k: DEFAULT_K,
   filter: {},
   // Fusion weights, candidate depth and rerank weights: chosen by 5-fold cross-validation by query on
   // the shared dev queries (docs/benchmarks/search-tuning.md; CrowdFlower for English queries,

@@ -10,7 +10,7 @@ import type { ProductRepresentation } from '../similarity/representation.ts';
 import { resolveProfile } from './profiles.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import { validateFilter, type ProductFilter } from './product-filter.ts';
-import { scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
+import { DEFAULT_K, scoredProduct, summarizeProduct, type ProductSummary, type ScoredProduct } from './result-item.ts';
 import { createStageTimer, type StageTimings } from './stage-timer.ts';
 import type { LearnedScorer } from './learned-matcher.ts';
 
@@ -43,7 +43,7 @@ export interface SimilarOptions {
 export const SIMILAR_MIN_SCORE = 0.35;
 
 export const DEFAULT_SIMILAR_OPTIONS = {
-  k: 10,
+  k: DEFAULT_K,
   filter: {},
   substitutes: false,
   profile: 'default',

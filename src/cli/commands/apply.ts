@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { runTask } from '../../engine/task-registry.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
-import { compact, parseNumber } from '../task-options.ts';
+import { parseNumber } from '../task-options.ts';
 import { addPairInputOptions, DEFAULT_MATCHER_PATH, pairSelection, withPairEngine, type PairInputOptions } from './learning-input.ts';
+import { defined } from '../../defined.ts';
 
 interface ApplyCliOptions extends PairInputOptions {
   model: string;
@@ -28,7 +29,7 @@ export const applyCommand: CliCommand = {
       .option('-o, --output <file>', 'write all decisions as CSV (left_id,right_id,probability,match)')
       .option('--limit <n>', 'rows shown on the terminal', '20')
       .action(async (file: string, opts: ApplyCliOptions, command: Command) => {
-        const input = compact({ ...pairSelection(file, opts), model: opts.model, threshold: parseNumber(opts.threshold, '--threshold') });
+        const input = defined({ ...pairSelection(file, opts), model: opts.model, threshold: parseNumber(opts.threshold, '--threshold') });
         const result = await withPairEngine(ctx, command, (engine) => runTask(engine, 'applyMatcher', input));
         const applied = result.results;
         if (opts.output) {

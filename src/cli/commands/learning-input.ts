@@ -5,7 +5,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { PairFormat } from '../../learning/pairs.ts';
 import type { CliContext } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
-import { compact } from '../task-options.ts';
+import { defined } from '../../defined.ts';
 
 export interface PairInputOptions {
   left?: string;
@@ -24,7 +24,7 @@ export function addPairInputOptions(command: Command): Command {
 
 /** The pair selection of a matcher task: the pairs file and the catalogs its ids refer to. */
 export function pairSelection(file: string, opts: PairInputOptions): Record<string, unknown> {
-  return compact({ pairs: file, format: opts.format, left: opts.left, right: opts.right });
+  return defined({ pairs: file, format: opts.format, left: opts.left, right: opts.right });
 }
 
 /**

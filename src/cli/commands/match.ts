@@ -13,7 +13,8 @@ import type { CliCommand, CliContext } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
 import { explanations } from '../task-output.ts';
-import { compact, parseInteger, parseNumber } from '../task-options.ts';
+import { parseInteger, parseNumber } from '../task-options.ts';
+import { defined } from '../../defined.ts';
 
 interface MatchCliOptions {
   model?: string;
@@ -53,7 +54,7 @@ export const matchCommand: CliCommand = {
       .option('--explain <n>', 'explain the first n pairs', '2')
       .action(async (a: string, b: string, o: MatchCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({
+        const input = defined({
           left: a,
           right: b,
           threshold: parseNumber(o.threshold, '--threshold'),
@@ -91,10 +92,10 @@ export const matchCommand: CliCommand = {
           if (catalog !== undefined) throw createError('INVALID_ARGUMENT', '--workers dedups the store: leave out the catalog file', { field: '--workers' });
           if (workers < 1) throw createError('INVALID_ARGUMENT', `--workers must be at least 1, got ${workers}`, { field: '--workers' });
         }
-        const input = compact({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile, model: o.model });
+        const input = defined({ catalog, threshold: parseNumber(o.threshold, '--threshold'), blockK: parseInteger(o.blockK, '--block-k'), profile: o.profile, model: o.model });
         const r =
           workers !== undefined
-            ? await dedupWithWorkers(ctx, command, { ...input, ...compact({ model: o.model === undefined ? undefined : resolve(o.model), blockSize: parseInteger(o.blockSize, '--block-size') }) }, workers)
+            ? await dedupWithWorkers(ctx, command, { ...input, ...defined({ model: o.model === undefined ? undefined : resolve(o.model), blockSize: parseInteger(o.blockSize, '--block-size') }) }, workers)
             : await withEngine(ctx, command, (e) => runTask(e, 'dedup', input), { mustExist: catalog !== undefined ? false : true });
         if (json) return ctx.outJson(r);
         reportIssues(ctx, r.issues);

@@ -5,7 +5,9 @@ import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
 import { rankedTable, priceText } from '../task-output.ts';
-import { compact, parseInteger } from '../task-options.ts';
+import { parseInteger } from '../task-options.ts';
+import { defined } from '../../defined.ts';
+import { DEFAULT_K } from '../../tasks/result-item.ts';
 
 export const priceCommand: CliCommand = {
   name: 'price',
@@ -14,10 +16,10 @@ export const priceCommand: CliCommand = {
       .command('price')
       .description('price reference (weighted median and 10–90% band) from similar products')
       .argument('<id>', 'product id')
-      .option('-k, --k <n>', 'neighbours', '10')
+      .option('-k, --k <n>', 'neighbours', String(DEFAULT_K))
       .action(async (id: string, o: { k: string }, command: Command) => {
         const json = ctx.globals(command).json;
-        const r = await withEngine(ctx, command, (engine) => runTask(engine, 'price', compact({ id, k: parseInteger(o.k, '--k') })));
+        const r = await withEngine(ctx, command, (engine) => runTask(engine, 'price', defined({ id, k: parseInteger(o.k, '--k') })));
         if (json) return ctx.outJson(r);
         ctx.out(`Price reference for ${r.product.id} ${clip(r.product.title, 60)} (its price: ${priceText(r.product) || 'none'})`);
         const f = (x: number | undefined) => (x === undefined ? '—' : `${x} ${r.currency}`);

@@ -7,7 +7,9 @@ import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
 import { rankedTable } from '../task-output.ts';
-import { addFilterOptions, compact, filterFrom, parseInteger, parseNumber, type FilterCliOptions } from '../task-options.ts';
+import { addFilterOptions, filterFrom, parseInteger, parseNumber, type FilterCliOptions } from '../task-options.ts';
+import { defined } from '../../defined.ts';
+import { DEFAULT_K } from '../../tasks/result-item.ts';
 
 interface RecommendCliOptions extends FilterCliOptions {
   history?: string;
@@ -47,7 +49,7 @@ export const recommendCommand: CliCommand = {
         .description("recommendations from a user's history (not the items themselves), diversified; or neighbours of a new product")
         .option('--history <ids>', 'viewed/bought ids, oldest first: p1,p2:cart,p3:buy')
         .option('--new <product.json>', 'cold start: a new product (JSON file) not yet ingested')
-        .option('-k, --k <n>', 'results', '10')
+        .option('-k, --k <n>', 'results', String(DEFAULT_K))
         .option('--lambda <x>', 'diversity trade-off: 1 = relevance only, 0 = diversity only')
         .option('--include-out-of-stock', 'also recommend products that are out of stock')
         .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: leave out other listings of what the history holds'),
@@ -56,14 +58,14 @@ export const recommendCommand: CliCommand = {
       if (!o.history === !o.new) throw createError('INVALID_ARGUMENT', 'give exactly one of --history <ids> or --new <product.json>', { field: 'history' });
       const k = parseInteger(o.k, '--k');
       if (o.new) {
-        const input = compact({ product: readProductJson(o.new), k, filter: filterFrom(o) });
+        const input = defined({ product: readProductJson(o.new), k, filter: filterFrom(o) });
         const r = await withEngine(ctx, command, (e) => runTask(e, 'coldStart', input));
         if (json) return ctx.outJson(r);
         ctx.out(`Neighbours of new product ${r.source.id} ${clip(r.source.title, 60)}`);
         return ctx.out(rankedTable(r.items));
       }
-      const input = compact({
-        history: parseHistory(o.history!).map((h) => compact(h)),
+      const input = defined({
+        history: parseHistory(o.history!).map((h) => defined(h)),
         k,
         lambda: parseNumber(o.lambda, '--lambda'),
         inStockOnly: o.includeOutOfStock ? false : undefined,

@@ -4,7 +4,9 @@ import { runTask } from '../../engine/task-registry.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { explanations, rankerExplanations, timingsLine, rankedTable } from '../task-output.ts';
-import { addFilterOptions, compact, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
+import { addFilterOptions, filterFrom, parseInteger, type FilterCliOptions } from '../task-options.ts';
+import { defined } from '../../defined.ts';
+import { DEFAULT_K } from '../../tasks/result-item.ts';
 
 interface SearchCliOptions extends FilterCliOptions {
   k: string;
@@ -23,7 +25,7 @@ export const searchCommand: CliCommand = {
         .command('search')
         .description('search products in Chinese or English: keywords + meaning + model numbers')
         .argument('<query>', 'what to look for')
-        .option('-k, --k <n>', 'results', '10')
+        .option('-k, --k <n>', 'results', String(DEFAULT_K))
         .option('--fusion <rrf|weighted>', 'how the retrievers are fused')
         .option('--rerank <none|fields|cross-encoder>', 'reranker of the fused candidates (default fields)')
         .option('--ranker <file>', 'rerank with a learned ranker from `prodsim train-ranker` (instead of --rerank)'),
@@ -32,7 +34,7 @@ export const searchCommand: CliCommand = {
       .option('--timings', 'milliseconds per stage (retrieval, representation, scoring…)')
       .action(async (query: string, o: SearchCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, ranker: o.ranker, filter: filterFrom(o), timings: o.timings });
+        const input = defined({ query, k: parseInteger(o.k, '--k'), fusion: o.fusion, rerank: o.rerank, ranker: o.ranker, filter: filterFrom(o), timings: o.timings });
         const result = await withEngine(ctx, command, (engine) => runTask(engine, 'search', input));
         if (json) return ctx.outJson(result);
         const codes = result.analyzed.modelNumbers.length ? `  model numbers: ${result.analyzed.modelNumbers.join(', ')}` : '';

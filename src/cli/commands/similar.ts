@@ -6,7 +6,9 @@ import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip } from '../format.ts';
 import { explanations, timingsLine, priceText, rankedTable } from '../task-output.ts';
-import { addFilterOptions, compact, filterFrom, parseInteger, parseNumber, type FilterCliOptions } from '../task-options.ts';
+import { addFilterOptions, filterFrom, parseInteger, parseNumber, type FilterCliOptions } from '../task-options.ts';
+import { defined } from '../../defined.ts';
+import { DEFAULT_K } from '../../tasks/result-item.ts';
 
 interface SimilarCliOptions extends FilterCliOptions {
   k: string;
@@ -26,7 +28,7 @@ export const similarCommand: CliCommand = {
         .command('similar')
         .description('products similar to a stored product, each with a per-field explanation')
         .argument('<id>', 'product id')
-        .option('-k, --k <n>', 'results', '10')
+        .option('-k, --k <n>', 'results', String(DEFAULT_K))
         .option('--substitutes', 'in-stock items of the same category that can replace this one')
         .option('--profile <name>', 'fusion profile: default, similarStyle, sameProduct'),
     )
@@ -36,7 +38,7 @@ export const similarCommand: CliCommand = {
       .option('--model <matcher.json>', 'a matcher trained with `prodsim train`: its probability ranks and decides')
       .action(async (id: string, o: SimilarCliOptions, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings, minScore: parseNumber(o.minScore, '--min-score'), model: o.model });
+        const input = defined({ id, k: parseInteger(o.k, '--k'), substitutes: o.substitutes, profile: o.profile, filter: filterFrom(o), timings: o.timings, minScore: parseNumber(o.minScore, '--min-score'), model: o.model });
         const result = await withEngine(ctx, command, (engine) => runTask(engine, 'similar', input));
         if (json) return ctx.outJson(result);
         const s = result.source;

@@ -4,7 +4,8 @@ import { runTask } from '../../engine/task-registry.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { clip, table } from '../format.ts';
-import { compact, parseInteger, parseNumber } from '../task-options.ts';
+import { parseInteger, parseNumber } from '../task-options.ts';
+import { defined } from '../../defined.ts';
 
 export const tagsCommand: CliCommand = {
   name: 'tags',
@@ -18,7 +19,7 @@ export const tagsCommand: CliCommand = {
       .option('--threshold <x>', 'similar at or above this score')
       .action(async (a: string, b: string, o: { threshold?: string }, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ a, b, threshold: parseNumber(o.threshold, '--threshold') });
+        const input = defined({ a, b, threshold: parseNumber(o.threshold, '--threshold') });
         const r = await withEngine(ctx, command, (e) => runTask(e, 'tagSimilarity', input), { mustExist: false });
         if (json) return ctx.outJson(r);
         const c = r.components;
@@ -34,7 +35,7 @@ export const tagsCommand: CliCommand = {
       .option('--all', 'also list tags that are alone in their group')
       .action(async (o: { threshold?: string; maxTags?: string; minCount?: string; all?: boolean }, command: Command) => {
         const json = ctx.globals(command).json;
-        const input = compact({ threshold: parseNumber(o.threshold, '--threshold'), maxTags: parseInteger(o.maxTags, '--max-tags'), minCount: parseInteger(o.minCount, '--min-count') });
+        const input = defined({ threshold: parseNumber(o.threshold, '--threshold'), maxTags: parseInteger(o.maxTags, '--max-tags'), minCount: parseInteger(o.minCount, '--min-count') });
         const groups = await withEngine(ctx, command, (e) => runTask(e, 'tagGroups', input));
         if (json) return ctx.outJson(groups);
         const shown = o.all ? groups : groups.filter((g) => g.members.length > 1);

@@ -8,7 +8,8 @@ import { saveRankerModel } from '../../learning/ranker.ts';
 import type { CliCommand } from '../context.ts';
 import { withEngine } from '../engine-session.ts';
 import { table } from '../format.ts';
-import { compact, parseInteger, parseNumber } from '../task-options.ts';
+import { parseInteger, parseNumber } from '../task-options.ts';
+import { defined } from '../../defined.ts';
 
 interface TrainRankerCliOptions {
   output: string;
@@ -35,7 +36,7 @@ export const trainRankerCommand: CliCommand = {
       .action(async (file: string, o: TrainRankerCliOptions, command: Command) => {
         const negatives = o.negatives === undefined || o.negatives === 'auto' ? o.negatives : parseInteger(o.negatives, '--negatives');
         if (!o.output.endsWith('.json')) throw createError('INVALID_ARGUMENT', `--output must end in .json, got "${o.output}"`, { field: '--output' });
-        const input = compact({ judgments: file, queries: o.queries, irrelevantGrade: parseNumber(o.irrelevantGrade, '--irrelevant-grade'), negatives, validationShare: parseNumber(o.validationShare, '--validation-share') });
+        const input = defined({ judgments: file, queries: o.queries, irrelevantGrade: parseNumber(o.irrelevantGrade, '--irrelevant-grade'), negatives, validationShare: parseNumber(o.validationShare, '--validation-share') });
         const result = await withEngine(ctx, command, (engine) => runTask(engine, 'trainRanker', input));
         mkdirSync(dirname(o.output), { recursive: true });
         saveRankerModel(result.model, o.output);

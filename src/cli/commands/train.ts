@@ -10,8 +10,8 @@ import { DEFAULT_VALID_SHARE } from '../../learning/pairs.ts';
 import type { TrainMatcherTaskResult } from '../../tasks/matcher-training.ts';
 import type { CliCommand } from '../context.ts';
 import { formatNumber, table } from '../format.ts';
-import { compact } from '../task-options.ts';
 import { addPairInputOptions, DEFAULT_MATCHER_PATH, pairSelection, withPairEngine, type PairInputOptions } from './learning-input.ts';
+import { defined } from '../../defined.ts';
 
 interface TrainCliOptions extends PairInputOptions {
   valid?: string;
@@ -54,7 +54,7 @@ export const trainCommand: CliCommand = {
             )
           : undefined;
         let current: string | undefined;
-        const input = compact({ ...pairSelection(file, opts), valid: opts.valid, validShare: share, classifier: opts.classifier, fusionProfile: opts.profile !== undefined ? true : undefined });
+        const input = defined({ ...pairSelection(file, opts), valid: opts.valid, validShare: share, classifier: opts.classifier, fusionProfile: opts.profile !== undefined ? true : undefined });
         let result: TrainMatcherTaskResult;
         try {
           result = await withPairEngine(ctx, command, (engine) =>
