@@ -13,7 +13,7 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { runTask } from '../src/engine/task-registry.ts';
 import type { MatcherModel } from '../src/learning/matcher.ts';
 import { createServerApp, type ServerApp } from '../src/server/app.ts';
-import type { EvalMatcherTaskResult, TrainMatcherTaskResult } from '../src/tasks/matcher-training.ts';
+import type { EvalMatcherTaskResult } from '../src/tasks/matcher-training.ts';
 import { runCli } from './fixtures/run-cli.ts';
 
 const TOKEN = 'parity-token';
@@ -51,7 +51,7 @@ test('CLI, engine and HTTP train the same matcher from a pairs file and evaluate
   assert.equal(cli.code, 0, cli.stderr);
   const fromCli = JSON.parse(readFileSync(cliModel, 'utf8')) as MatcherModel;
 
-  const fromEngine = ((await runTask(engine, 'trainMatcher', files)) as TrainMatcherTaskResult).model;
+  const fromEngine = (await runTask(engine, 'trainMatcher', files)).model;
   const http = await post('/v1/matcher/train', absolute);
   assert.equal(http.status, 200, JSON.stringify(http.json));
   assert.deepEqual(comparable(fromCli), comparable(fromEngine));
@@ -61,7 +61,7 @@ test('CLI, engine and HTTP train the same matcher from a pairs file and evaluate
   assert.equal(cliEval.code, 0, cliEval.stderr);
   // the pairs are the training pairs: eval says so
   assert.match(cliEval.stderr, /were in the model's training or validation pairs/);
-  const engineEval = (await runTask(engine, 'evalMatcher', { ...files, model: cliModel })) as EvalMatcherTaskResult;
+  const engineEval = await runTask(engine, 'evalMatcher', { ...files, model: cliModel });
   const httpEval = await post('/v1/matcher/eval', { ...absolute, model: cliModel });
   assert.equal(httpEval.status, 200, JSON.stringify(httpEval.json));
   const fromCliEval = JSON.parse(cliEval.stdout) as EvalMatcherTaskResult;
@@ -87,7 +87,7 @@ test('the server train job on stored labels trains what the trainMatcher task tr
   }
   assert.equal(state.state, 'done', JSON.stringify(state.error));
   const saved = JSON.parse(readFileSync(join(dir, 'server-matcher.json'), 'utf8')) as MatcherModel;
-  const fromTask = ((await runTask(engine, 'trainMatcher', { source: 'parity' })) as TrainMatcherTaskResult).model;
+  const fromTask = (await runTask(engine, 'trainMatcher', { source: 'parity' })).model;
   assert.deepEqual(comparable(saved), comparable(fromTask));
   assert.equal(saved.training.trainPairs + saved.training.validPairs, rows.length);
 });
