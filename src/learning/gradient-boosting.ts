@@ -231,6 +231,141 @@ function lambdaGradients(rows: readonly number[], scores: ArrayLike<number>, lab
   }
 }
 
+/** Feature values cut into quantile bins: the bin edges per feature and the rows' bins, row-major. */
+function binColumns(rows: GradientBoostingData['rows'], d: number, bins: number): { edges: number[][]; binnedRows: Uint8Array } {
+  const n = rows.length;
+  // Binning, column-major.
+  const edges: number[][] = [];
+  const binned: Uint8Array[] = [];
+  for (let j = 0; j < d; j++) {
+    const col = Float64Array.from(rows, (r) => r[j]!);
+    const e = binEdges(col, bins);
+    edges.push(e);
+    binned.push(Uint8Array.from(col, (v) => binOf(e, v)));
+  }
+  const binnedRows = new Uint8Array(n * d);
+  for (let j = 0; j < d; j++) {
+    const col = binned[j]!;
+    for (let i = 0; i < n; i++) binnedRows[i * d + j] = col[i]!;
+  }
+  return { edges, binnedRows };
+}
+
+/** What growing one tree reads: the binned rows and the current gradients. */
+interface TreeGrowth {
+  opts: GradientBoostingOptions;
+  d: number;
+  edges: number[][];
+  binnedRows: Uint8Array;
+  grad: Float64Array;
+  hess: Float64Array;
+  importance: number[];
+}
+
+type NodeStats = { members: number[]; g: Float64Array; h: Float64Array; G: number; H: number };
+
+/** The split of a node with the largest gain over its histograms (feature -1: none gains). */
+function bestSplit(t: TreeGrowth, stats: NodeStats): { gain: number; feature: number; bin: number } {
+  const { opts, d, edges } = t;
+  const maxBins = opts.bins;
+  const { G, H } = stats;
+  const histG = stats.g;
+  const histH = stats.h;
+  const parentScore = (G * G) / (H + opts.lambda);
+  let bestGain = 1e-9;
+  let bestFeature = -1;
+  let bestBin = -1;
+  for (let j = 0; j < d; j++) {
+    let gl = 0;
+    let hl = 0;
+    const nb = edges[j]!.length; // bins 0..nb; splitting after bin b for b < nb
+    for (let b = 0; b < nb; b++) {
+      gl += histG[j * maxBins + b]!;
+      hl += histH[j * maxBins + b]!;
+      const gr = G - gl;
+      const hr = H - hl;
+      if (hl < opts.minChildWeight || hr < opts.minChildWeight) continue;
+      const gain = (gl * gl) / (hl + opts.lambda) + (gr * gr) / (hr + opts.lambda) - parentScore;
+      if (gain > bestGain) {
+        bestGain = gain;
+        bestFeature = j;
+        bestBin = b;
+      }
+    }
+  }
+  return { gain: bestGain, feature: bestFeature, bin: bestBin };
+}
+
+/** One tree over the sampled rows, level by level to `maxDepth`. */
+function growTree(t: TreeGrowth, sample: number[]): BoostedTree {
+  const { opts, d, edges, binnedRows, grad, hess, importance } = t;
+  const maxBins = opts.bins;
+  const tree: BoostedTree = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0] };
+  // Histograms per frontier node; a child's histogram is built for the smaller child only and
+  // the sibling's is the parent's minus it (the usual histogram-subtraction trick).
+  const rootG = new Float64Array(d * maxBins);
+  const rootH = new Float64Array(d * maxBins);
+  const [rG, rH] = buildHistograms(sample, grad, hess, binnedRows, d, maxBins, rootG, rootH);
+  let frontier = new Map<number, NodeStats>([[0, { members: sample, g: rootG, h: rootH, G: rG, H: rH }]]);
+  for (let depth = 0; depth < opts.maxDepth && frontier.size > 0; depth++) {
+    const next = new Map<number, NodeStats>();
+    for (const [node, stats] of frontier) {
+      const { members, G, H } = stats;
+      const histG = stats.g;
+      const histH = stats.h;
+      const { gain: bestGain, feature: bestFeature, bin: bestBin } = bestSplit(t, stats);
+      tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
+      if (bestFeature < 0) continue;
+      importance[bestFeature]! += bestGain;
+      const l = tree.feature.length;
+      const r = l + 1;
+      tree.feature[node] = bestFeature;
+      tree.threshold[node] = edges[bestFeature]![bestBin]!;
+      tree.left[node] = l;
+      tree.right[node] = r;
+      for (const k of [l, r]) {
+        tree.feature[k] = -1;
+        tree.threshold[k] = 0;
+        tree.left[k] = -1;
+        tree.right[k] = -1;
+        tree.value[k] = 0;
+      }
+      const leftMembers: number[] = [];
+      const rightMembers: number[] = [];
+      for (const i of members) (binnedRows[i * d + bestFeature]! <= bestBin ? leftMembers : rightMembers).push(i);
+      if (depth + 1 < opts.maxDepth) {
+        const smallIsLeft = leftMembers.length <= rightMembers.length;
+        const sg = new Float64Array(d * maxBins);
+        const sh = new Float64Array(d * maxBins);
+        const [SG, SH] = buildHistograms(smallIsLeft ? leftMembers : rightMembers, grad, hess, binnedRows, d, maxBins, sg, sh);
+        for (let k = 0; k < histG.length; k++) {
+          histG[k] = histG[k]! - sg[k]!;
+          histH[k] = histH[k]! - sh[k]!;
+        }
+        const small: NodeStats = { members: smallIsLeft ? leftMembers : rightMembers, g: sg, h: sh, G: SG, H: SH };
+        const large: NodeStats = { members: smallIsLeft ? rightMembers : leftMembers, g: histG, h: histH, G: G - SG, H: H - SH };
+        next.set(l, smallIsLeft ? small : large);
+        next.set(r, smallIsLeft ? large : small);
+      } else {
+        next.set(l, { members: leftMembers, g: histG, h: histH, G: 0, H: 0 });
+        next.set(r, { members: rightMembers, g: histG, h: histH, G: 0, H: 0 });
+      }
+    }
+    frontier = next;
+  }
+  // Leaves at the last level get their values from their members' gradients.
+  for (const [node, stats] of frontier) {
+    let G = 0;
+    let H = 0;
+    for (const i of stats.members) {
+      G += grad[i]!;
+      H += hess[i]!;
+    }
+    tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
+  }
+  return tree;
+}
+
 export function fitGradientBoosting(
   train: GradientBoostingData,
   featureNames: readonly string[],
@@ -251,20 +386,7 @@ export function fitGradientBoosting(
   const y = ranking ? Float64Array.from(train.labels) : Float64Array.from({ length: n }, (_, i) => (train.labels[i]! >= 1 ? 1 : 0));
   const trainGroups = ranking ? groupRows(train.groups!) : [];
   const validGroups = ranking && valid ? groupRows(valid.groups!) : [];
-  // Binning, column-major.
-  const edges: number[][] = [];
-  const binned: Uint8Array[] = [];
-  for (let j = 0; j < d; j++) {
-    const col = Float64Array.from(train.rows, (r) => r[j]!);
-    const e = binEdges(col, opts.bins);
-    edges.push(e);
-    binned.push(Uint8Array.from(col, (v) => binOf(e, v)));
-  }
-  const binnedRows = new Uint8Array(n * d);
-  for (let j = 0; j < d; j++) {
-    const col = binned[j]!;
-    for (let i = 0; i < n; i++) binnedRows[i * d + j] = col[i]!;
-  }
+  const { edges, binnedRows } = binColumns(train.rows, d, opts.bins);
   const positives = y.reduce((a, b) => a + b, 0);
   const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
   // A ranking score is only compared inside a group: any constant would do.
@@ -276,9 +398,9 @@ export function fitGradientBoosting(
   const rand = seededRandom(opts.seed);
   const trees: BoostedTree[] = [];
   const importance = new Array<number>(d).fill(0);
+  const growth: TreeGrowth = { opts, d, edges, binnedRows, grad, hess, importance };
   let bestLoss = Number.POSITIVE_INFINITY;
   let bestTrees = 0;
-  const maxBins = opts.bins;
 
   for (let round = 0; round < opts.trees; round++) {
     if (ranking) {
@@ -294,91 +416,7 @@ export function fitGradientBoosting(
     }
     const sample: number[] = [];
     for (let i = 0; i < n; i++) if (opts.subsample >= 1 || rand() < opts.subsample) sample.push(i);
-    const tree: BoostedTree = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0] };
-    // Histograms per frontier node; a child's histogram is built for the smaller child only and
-    // the sibling's is the parent's minus it (the usual histogram-subtraction trick).
-    type NodeStats = { members: number[]; g: Float64Array; h: Float64Array; G: number; H: number };
-    const rootG = new Float64Array(d * maxBins);
-    const rootH = new Float64Array(d * maxBins);
-    const [rG, rH] = buildHistograms(sample, grad, hess, binnedRows, d, maxBins, rootG, rootH);
-    let frontier = new Map<number, NodeStats>([[0, { members: sample, g: rootG, h: rootH, G: rG, H: rH }]]);
-    for (let depth = 0; depth < opts.maxDepth && frontier.size > 0; depth++) {
-      const next = new Map<number, NodeStats>();
-      for (const [node, stats] of frontier) {
-        const { members, G, H } = stats;
-        const histG = stats.g;
-        const histH = stats.h;
-        const parentScore = (G * G) / (H + opts.lambda);
-        let bestGain = 1e-9;
-        let bestFeature = -1;
-        let bestBin = -1;
-        for (let j = 0; j < d; j++) {
-          let gl = 0;
-          let hl = 0;
-          const nb = edges[j]!.length; // bins 0..nb; splitting after bin b for b < nb
-          for (let b = 0; b < nb; b++) {
-            gl += histG[j * maxBins + b]!;
-            hl += histH[j * maxBins + b]!;
-            const gr = G - gl;
-            const hr = H - hl;
-            if (hl < opts.minChildWeight || hr < opts.minChildWeight) continue;
-            const gain = (gl * gl) / (hl + opts.lambda) + (gr * gr) / (hr + opts.lambda) - parentScore;
-            if (gain > bestGain) {
-              bestGain = gain;
-              bestFeature = j;
-              bestBin = b;
-            }
-          }
-        }
-        tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
-        if (bestFeature < 0) continue;
-        importance[bestFeature]! += bestGain;
-        const l = tree.feature.length;
-        const r = l + 1;
-        tree.feature[node] = bestFeature;
-        tree.threshold[node] = edges[bestFeature]![bestBin]!;
-        tree.left[node] = l;
-        tree.right[node] = r;
-        for (const k of [l, r]) {
-          tree.feature[k] = -1;
-          tree.threshold[k] = 0;
-          tree.left[k] = -1;
-          tree.right[k] = -1;
-          tree.value[k] = 0;
-        }
-        const leftMembers: number[] = [];
-        const rightMembers: number[] = [];
-        for (const i of members) (binnedRows[i * d + bestFeature]! <= bestBin ? leftMembers : rightMembers).push(i);
-        if (depth + 1 < opts.maxDepth) {
-          const smallIsLeft = leftMembers.length <= rightMembers.length;
-          const sg = new Float64Array(d * maxBins);
-          const sh = new Float64Array(d * maxBins);
-          const [SG, SH] = buildHistograms(smallIsLeft ? leftMembers : rightMembers, grad, hess, binnedRows, d, maxBins, sg, sh);
-          for (let k = 0; k < histG.length; k++) {
-            histG[k] = histG[k]! - sg[k]!;
-            histH[k] = histH[k]! - sh[k]!;
-          }
-          const small: NodeStats = { members: smallIsLeft ? leftMembers : rightMembers, g: sg, h: sh, G: SG, H: SH };
-          const large: NodeStats = { members: smallIsLeft ? rightMembers : leftMembers, g: histG, h: histH, G: G - SG, H: H - SH };
-          next.set(l, smallIsLeft ? small : large);
-          next.set(r, smallIsLeft ? large : small);
-        } else {
-          next.set(l, { members: leftMembers, g: histG, h: histH, G: 0, H: 0 });
-          next.set(r, { members: rightMembers, g: histG, h: histH, G: 0, H: 0 });
-        }
-      }
-      frontier = next;
-    }
-    // Leaves at the last level get their values from their members' gradients.
-    for (const [node, stats] of frontier) {
-      let G = 0;
-      let H = 0;
-      for (const i of stats.members) {
-        G += grad[i]!;
-        H += hess[i]!;
-      }
-      tree.value[node] = (-G / (H + opts.lambda)) * opts.learningRate;
-    }
+    const tree = growTree(growth, sample);
     trees.push(tree);
     const model: GradientBoostingModel = { kind: 'gbdt', objective: opts.objective, featureNames: [...featureNames], baseScore, trees: [tree], importance };
     for (let i = 0; i < n; i++) logits[i]! += predictGradientBoostingLogit(model, train.rows[i]!) - baseScore;
