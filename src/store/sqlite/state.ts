@@ -9,9 +9,16 @@ import { ANALYZED_FIELDS, type AnalyzedProduct, type ProductChange, type Product
 import { ANALYZED_ROW_COLUMNS, LOOKUP_CHUNK, WITHOUT_CURRENT_VECTOR, chunks } from './rows.ts';
 import { CHANGE_LOG_TRIMMED_KEY, PRODUCTS_REVISION_KEY } from './schema.ts';
 
+/**
+ * Statements by name, typed through `Database.Statement` by hand: inferred, their type is
+ * `BetterSqlite3.Statement`, which the declaration build cannot name (TS4058).
+ */
+type Statements<K extends string> = { readonly [P in K]: Database.Statement };
+const named = <K extends string>(statements: Record<K, Database.Statement>): Statements<K> => statements;
+
 /** The statements every handle prepares once. */
 function prepareStatements(db: Database.Database) {
-  return {
+  return named({
     insertProduct: db.prepare(
       `INSERT INTO products (id, content_hash, updated_at, category, price, in_stock, json, analyzed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -62,12 +69,12 @@ function prepareStatements(db: Database.Database) {
     getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     reindexProduct: db.prepare(`UPDATE products SET analyzed = ? WHERE key = ?`),
-  };
+  });
 }
 
 /** Pages in key order (`productsPage`, `keywordRowsPage`, `vectorsPage`). */
 function preparePageStatements(db: Database.Database) {
-  return {
+  return named({
     products: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE key > ? ORDER BY key LIMIT ?`),
     analyzed: db.prepare(`SELECT ${ANALYZED_ROW_COLUMNS} FROM products WHERE key > ? ORDER BY key LIMIT ?`),
     keywordRows: db.prepare(
@@ -77,17 +84,17 @@ function preparePageStatements(db: Database.Database) {
       `SELECT p.id, p.key, v.content_hash, v.vector FROM vectors v JOIN products p ON p.key = v.key
        WHERE v.encoder_id = ? AND v.content_hash = p.content_hash AND v.key > ? ORDER BY v.key LIMIT ?`,
     ),
-  };
+  });
 }
 
 function prepareChangeLogStatements(db: Database.Database) {
-  return {
+  return named({
     append: db.prepare(`INSERT INTO product_changes (key, op) VALUES (?, ?)`),
     since: db.prepare(`SELECT seq, key, op FROM product_changes WHERE seq > ? ORDER BY seq`),
     // sqlite_sequence keeps the last seq even when every row was trimmed.
     last: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'product_changes'`).pluck(),
     trim: db.prepare(`DELETE FROM product_changes WHERE seq <= ?`),
-  };
+  });
 }
 
 export interface SqliteStoreState {
