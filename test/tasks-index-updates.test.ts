@@ -142,3 +142,28 @@ test('a refresh encodes only the products that changed since the last one', asyn
   await engine.deleteProducts(['NEW-4']);
   await engine.refresh();
 });
+
+test('catalog statistics follow writes: a new product counts at once, a common code is weighed down in dedup', async () => {
+  const before = await engine.catalog.catalogStatistics();
+  const count = before.documentCount;
+  assert.equal(count, await engine.store.count(), 'scanned from the whole store');
+  assert.equal(before.codeFrequency('zq900x'), 0);
+  // Thirty accessories of other products all carry the same code (a series name read as a code).
+  const accessories: Product[] = Array.from({ length: 30 }, (_, i) => ({
+    ...headphones,
+    id: `ACC-${i}`,
+    title: `ZQ900X 配件 款式${i} 收纳包`,
+    brand: `牌子${i}`,
+    category: '数码/配件',
+    attributes: {},
+  }));
+  await engine.upsertProducts(accessories);
+  const after = await engine.catalog.catalogStatistics();
+  assert.equal(after.codeFrequency('zq900x'), 30, 'taken from the change log');
+  assert.ok(after.documentCount >= count + 30);
+  const similar = await engine.similar({ id: 'ACC-0', k: 5, profile: 'sameProduct', minScore: 0 });
+  const model = similar.items[0]?.explanation.fields.find((f) => f.field === 'modelNumber');
+  assert.ok(model && model.score === 1, 'the code is shared');
+  assert.ok(model.weightFactor !== undefined && model.weightFactor < 0.3, `weight factor ${model.weightFactor}`);
+  assert.equal(await engine.deleteProducts(accessories.map((p) => p.id)), 30);
+});

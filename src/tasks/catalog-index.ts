@@ -22,6 +22,8 @@ import { storeWithRewrittenTokens } from '../store/keyword/token-view.ts';
 import { DEFAULT_HAN_NGRAM_MAX, HAN_NGRAM_SCHEME, hanNgramTokens } from '../text/han-ngrams.ts';
 import { representProduct, type ImageFeatures, type ProductRepresentation } from '../similarity/representation.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
+import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
+import { followCatalogStatistics } from './catalog-statistics-follower.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
 import { fitTextSpace, productText, removeSupersededTextVectors, restoreTextState, type FitDecision } from './text-space.ts';
 
@@ -132,6 +134,12 @@ export interface CatalogIndex {
    * keyword queries itself (PostgreSQL), which keeps no such counts apart.
    */
   characterDocumentFrequencies(tokens: readonly string[]): Promise<{ documents: number; documentFrequency: Map<string, number> } | undefined>;
+  /**
+   * Document frequencies of the store's catalog (title words, character 3-grams, model numbers,
+   * attribute values) for profiles that weigh evidence by the catalog (`sameProduct`): scanned when
+   * first asked for, then kept up to date with ingests (`catalog-statistics-follower.ts`).
+   */
+  catalogStatistics(): Promise<CatalogStatistics>;
   /** Marks vectors as changed (after deletes) so the ANN index is rebuilt on next use. */
   invalidate(): Promise<void>;
 }
@@ -212,6 +220,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     if (!wordIndex) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
     return wordIndex.open();
   };
+  const statistics = followCatalogStatistics(store);
   const annPath = join(opts.indexDir, 'text.usearch');
   /**
    * The second granularity: BM25 over Chinese character unigrams and bigrams (`hanNgramTokens`) of
@@ -617,6 +626,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
       const index = hanNgramIndex.open().index;
       return { documents: index.size, documentFrequency: index.documentFrequencies(tokens) };
     },
+    catalogStatistics: () => statistics.current(),
 
     invalidate: bumpVersion,
   };

@@ -16,6 +16,7 @@ import { createAnnIndex } from '../store/ann/usearch-index.ts';
 import type { AnnIndex } from '../store/ann/ann-index.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, type FusionProfile } from '../similarity/fusion.ts';
+import { catalogStatisticsOf } from '../similarity/catalog-statistics.ts';
 import { resolveProfile } from './profiles.ts';
 import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
@@ -47,7 +48,10 @@ export interface MatchOptions {
 
 export const DEFAULT_MATCH_OPTIONS = {
   blockK: 10,
-  threshold: 0.6,
+  // sameProduct with the catalog's statistics (TF-IDF titles and attribute values, common codes
+  // weighed down) on data/shop-a ↔ shop-b: 0.6 finds 53 of 60 matches, 0.5 finds 56, both with no
+  // false match; 0.45 lets in 7 colour variants.
+  threshold: 0.5,
   oneToOne: true,
   profile: 'sameProduct',
   scorer: undefined,
@@ -143,6 +147,8 @@ export async function matchCatalogs(
     throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
   }
   const profile = resolveProfile(opts.profile);
+  // sameProduct weighs evidence by how common it is in the catalogs compared (both shops, or the one).
+  const catalog = profile.weighByCatalog ? catalogStatisticsOf(options.sameCatalog ? left : [...left, ...right]) : undefined;
   const dense = denseBlocker(right, opts.exactBlockingLimit);
   const lexical = lexicalBlocker(right);
 
@@ -164,7 +170,7 @@ export async function matchCatalogs(
     opts.onProgress?.(i + 1, left.length);
   });
 
-  const fusedResults = candidates.map(([i, j]) => compareProducts(left[i]!, right[j]!, { profile }));
+  const fusedResults = candidates.map(([i, j]) => compareProducts(left[i]!, right[j]!, { profile, catalog }));
   const probabilities = opts.scorer
     ? await opts.scorer.probability(candidates.map(([i, j]) => ({ left: left[i]!.product, right: right[j]!.product })))
     : undefined;

@@ -128,9 +128,10 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
 
   // Score every candidate, but build the returned items (summary + explanation JSON) for the best k only.
   const scored: { candidate: ProductRepresentation; result: SimilarityResult; score: number }[] = [];
+  const catalog = profile.weighByCatalog ? await index.catalogStatistics() : undefined;
   for (const candidate of candidates) {
     if (!candidate) continue;
-    const result = compareProducts(target, candidate, { profile });
+    const result = compareProducts(target, candidate, { profile, catalog });
     if (result.score === undefined) continue;
     scored.push({ candidate, result, score: result.score });
   }

@@ -23,6 +23,7 @@
 import { createError } from '../errors.ts';
 import type { JobPair, ProductModelNumbers, ScoredJobPair } from '../store/store.ts';
 import { compareProducts } from '../similarity/fusion.ts';
+import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
@@ -129,6 +130,8 @@ interface DedupScan {
   index: CatalogIndex;
   opts: StoreDedupOptions;
   profile: ReturnType<typeof resolveProfile>;
+  /** The store's catalog statistics when the profile weighs evidence by them (a code on hundreds of products counts less). */
+  catalog: CatalogStatistics | undefined;
   /** Every product's key, id and canonical model numbers, in key order: the order of the scan. */
   products: ProductModelNumbers[];
   ordinalOf: Map<string, number>;
@@ -149,13 +152,17 @@ function checkOptions(options: Partial<StoreDedupOptions>): StoreDedupOptions {
 }
 
 async function prepareScan(index: CatalogIndex, opts: StoreDedupOptions): Promise<DedupScan> {
+  const profile = resolveProfile(opts.profile);
+  // Every worker of a job reads the statistics of the same revision (checked by jobScan), so all score alike.
+  const catalog = profile.weighByCatalog ? await index.catalogStatistics() : undefined;
   const products = await index.store.modelNumbersOf();
   const ordinalOf = new Map<string, number>();
   products.forEach((p, i) => ordinalOf.set(p.id, i));
   return {
     index,
     opts,
-    profile: resolveProfile(opts.profile),
+    profile,
+    catalog,
     products,
     ordinalOf,
     codes: createModelNumberLookup(products),
@@ -216,14 +223,14 @@ interface PairToScore {
  * undefined where a side could not be represented.
  */
 async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promise<({ score: number; conflict: boolean } | undefined)[]> {
-  const { products, profile, opts } = scan;
+  const { products, profile, catalog, opts } = scan;
   const reps = await scan.reps.get(pairs.flatMap((p) => [products[p.scanner]!, products[p.other]!]));
   const both: { at: number; a: ProductRepresentation; b: ProductRepresentation }[] = [];
   pairs.forEach((_, at) => {
     const [a, b] = [reps[2 * at], reps[2 * at + 1]];
     if (a && b) both.push({ at, a, b });
   });
-  const fused = both.map(({ a, b }) => compareProducts(a, b, { profile }));
+  const fused = both.map(({ a, b }) => compareProducts(a, b, { profile, catalog }));
   const probabilities = opts.scorer && both.length > 0 ? await opts.scorer.probability(both.map(({ a, b }) => ({ left: a.product, right: b.product }))) : undefined;
   const out = Array.from<{ score: number; conflict: boolean } | undefined>({ length: pairs.length });
   both.forEach(({ at }, c) => {
@@ -241,7 +248,7 @@ async function groupKept(
   conflictOfPair: Map<string, boolean>,
   counts: { candidatePairs: number; productsRead: number },
 ): Promise<StoreDedupResult> {
-  const { index, products, profile, opts } = scan;
+  const { index, products, profile, catalog, opts } = scan;
   const n = products.length;
   const idOf = (i: number) => products[i]!.id;
   // Grouping asks synchronously whether two members conflict: the kept pairs' products are looked up first.
@@ -257,7 +264,7 @@ async function groupKept(
     let conflict = conflictOfPair.get(key);
     if (conflict === undefined) {
       const [ra, rb] = [repOf.get(a), repOf.get(b)];
-      conflictOfPair.set(key, (conflict = ra !== undefined && rb !== undefined && compareProducts(ra, rb, { profile }).conflicts.length > 0));
+      conflictOfPair.set(key, (conflict = ra !== undefined && rb !== undefined && compareProducts(ra, rb, { profile, catalog }).conflicts.length > 0));
     }
     return conflict;
   };
