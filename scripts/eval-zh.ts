@@ -161,11 +161,12 @@ function runTaobao(): TaobaoResult | undefined {
     const noLabelQuick = noLabelFusionScorer({ toProduct: taobaoProduct, analyzer, catalogRecords: records });
     const floorOf = (ps: readonly LabeledPair[]) => floorScorer.score(floorPairs(ps));
     const validF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(bestF1Threshold(score(valid), yValid).f1);
-    const testF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(test), yTest, bestF1Threshold(score(valid), yValid).threshold).f1);
+    const show = (e: PairEvaluation) => `${pct(e.f1)} (P ${pct(e.precision)} / R ${pct(e.recall)}, PR-AUC ${pct(e.prAuc)}, threshold ${e.threshold.toFixed(3)})`;
+    const testF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => show(evaluatePairs(score(test), yTest, bestF1Threshold(score(valid), yValid).threshold));
     const clusters = new Map([...readTaobaoClusters(join(TAOBAO_DIR, 'train.jsonl')), ...readTaobaoClusters(join(TAOBAO_DIR, 'val.jsonl'))]);
     const split = recordDisjointSplit([...train, ...valid], { seed: 1, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
     const [dyv, dyt] = [labels(split.valid), labels(split.test)];
-    const disjointF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => pct(evaluatePairs(score(split.test), dyt, bestF1Threshold(score(split.valid), dyv).threshold).f1);
+    const disjointF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => show(evaluatePairs(score(split.test), dyt, bestF1Threshold(score(split.valid), dyv).threshold));
     log(`Taobao: valid F1 floor ${validF1(floorOf)}, no-label ${validF1((p) => noLabelQuick.score(p))}`);
     if (process.env['EVAL_ZH_TEST'] === '1') log(`Taobao: test F1 floor ${testF1(floorOf)}, no-label ${testF1((p) => noLabelQuick.score(p))}; record-disjoint test floor ${disjointF1(floorOf)}, no-label ${disjointF1((p) => noLabelQuick.score(p))}`);
     return undefined;
