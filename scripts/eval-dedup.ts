@@ -213,8 +213,8 @@ default threshold (${DEFAULT_MATCH_OPTIONS.threshold}), recall reported. Thresho
 Floor: plain TF-IDF cosine (\`fitTfidfCosineBaseline\`: words + character 3-grams over title + pv_pairs text, IDF from
 the split's records) over every pair of the catalog, single-link groups (\`groupPairsWithCannotLinks\` with no conflict)
 at the threshold that predicts at most as many pairs as the engine's default — and at the thresholds of the sweep.
-ms / product: the dedup task's wall time (blocking, scoring, grouping; ingest excluded), or the floor's all-pairs
-scoring and grouping.
+ms / product: the dedup task's wall time (blocking, scoring, grouping; ingest excluded; the default's run is the first
+and loads the store's indexes), or the floor's all-pairs scoring and grouping.
 
 ## Summary
 
