@@ -66,7 +66,7 @@ CREATE SEQUENCE IF NOT EXISTS prodsim_change_seq;
 /**
  * Version 2: the second keyword granularity (`keywordSearch({ granularity: 'hanNgrams' })`), a
  * tsvector of the Chinese character unigrams and bigrams of every field's tokens, with its GIN index.
- * Rows of a version-1 database are filled in by the migration (`pg-store.ts`).
+ * Rows of a version-1 database are filled in by the migration (`migrations.ts`).
  */
 export const PG_SCHEMA_V2 = `
 ALTER TABLE products ADD COLUMN IF NOT EXISTS han_keywords tsvector;

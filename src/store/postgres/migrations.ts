@@ -1,0 +1,100 @@
+/**
+ * Opening a database: create the store's tables on a new one (the Citus layout when asked), migrate
+ * an older schema version in place, refuse a newer one. One opener at a time (an advisory lock), in
+ * one transaction, so several servers may start together.
+ */
+import { randomUUID } from 'node:crypto';
+import { createError } from '../../errors.ts';
+import type { AnalyzedProduct } from '../store.ts';
+import { query, statements, transaction } from './connection.ts';
+import { PAIR_JOB_TABLES } from './pair-jobs.ts';
+import { CITUS_LAYOUT, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
+import type { PgStoreState } from './state.ts';
+import { hanKeywordsLiteral } from './tsvector.ts';
+
+export async function ensureSchema(s: PgStoreState): Promise<void> {
+  await transaction(s, async () => {
+    await query(s, `SELECT pg_advisory_xact_lock(hashtext('prodsim.schema'))`);
+    if (s.schema) await query(s, `CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
+    const version = await storedSchemaVersion(s);
+    if (version === undefined) await createTables(s);
+    else await migrateFrom(s, version);
+  });
+}
+
+/** The database's schema version; undefined on a database without the store's tables. Refuses a newer version than this prodsim's. */
+async function storedSchemaVersion(s: PgStoreState): Promise<number | undefined> {
+  const exists = await query<{ t: string | null }>(s, `SELECT to_regclass('prodsim_meta')::text AS t`);
+  if (!exists[0]?.t) return undefined;
+  const v = await query<{ value: string }>(s, `SELECT value FROM prodsim_meta WHERE key = $1`, [PG_META.schemaVersion]);
+  const version = Number(v[0]?.value);
+  if (!Number.isInteger(version)) throw createError('STORE_ERROR', `database ${s.where} has a prodsim_meta table without a valid schema version`, { file: s.where });
+  if (version > PG_SCHEMA_VERSION) {
+    throw createError(
+      'STORE_ERROR',
+      `database ${s.where} has store schema version ${version}, newer than this prodsim understands (${PG_SCHEMA_VERSION}); upgrade prodsim`,
+      { file: s.where, expected: `<= ${PG_SCHEMA_VERSION}`, received: String(version) },
+    );
+  }
+  return version;
+}
+
+async function migrateFrom(s: PgStoreState, version: number): Promise<void> {
+  if (version < 2) await migrateToV2(s);
+  if (version < 3) await migrateToV3(s);
+  // Version 4 changed only what han_keywords holds (the n-gram scheme): refilled from the stored
+  // analysis (a version-1 database was filled in the current scheme by migrateToV2 already).
+  if (version >= 2 && version < 4) await fillHanKeywords(s);
+  if (version < 5) await statements(s, PAIR_JOB_TABLES);
+  if (version < PG_SCHEMA_VERSION) await query(s, `UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
+}
+
+async function createTables(s: PgStoreState): Promise<void> {
+  await query(s, `CREATE EXTENSION IF NOT EXISTS vector`);
+  await query(s, PG_SCHEMA_V1);
+  await query(s, PG_SCHEMA_V2);
+  await query(s, PG_SCHEMA_V3);
+  await statements(s, PAIR_JOB_TABLES);
+  if (s.opts.distributed) {
+    const citus = await query<{ n: string }>(s, `SELECT count(*) AS n FROM pg_extension WHERE extname = 'citus'`);
+    if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${s.where}`, { file: s.where });
+    for (const statement of CITUS_LAYOUT.trim().split('\n')) await query(s, statement);
+  }
+  await query(s, `INSERT INTO prodsim_meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)`, [
+    PG_META.schemaVersion,
+    String(PG_SCHEMA_VERSION),
+    PG_META.revision,
+    randomUUID(),
+    PG_META.changeLogId,
+    randomUUID(),
+    PG_META.distributed,
+    String(s.opts.distributed),
+  ]);
+}
+
+/** Version 1 → 2: the character n-gram tsvector, filled in from each product's stored analysis. */
+async function migrateToV2(s: PgStoreState): Promise<void> {
+  await statements(s, PG_SCHEMA_V2);
+  await fillHanKeywords(s);
+}
+
+/** Version 2 → 3: the vectors' `current` column, and the HNSW indexes rebuilt as partial indexes on it. */
+async function migrateToV3(s: PgStoreState): Promise<void> {
+  await statements(s, PG_SCHEMA_V3);
+  await statements(s, PG_MIGRATE_V3);
+  for (const r of await query<{ name: string }>(s, `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'vectors' AND indexname ~ '^vectors_hnsw_[0-9]+$' AND schemaname = current_schema()`)) {
+    await query(s, `DROP INDEX IF EXISTS ${r.name}`);
+  }
+  for (const r of await query<{ dim: number }>(s, `SELECT DISTINCT dim FROM vectors`)) await query(s, hnswIndexSql(r.dim));
+}
+
+/** Every product's character n-gram tsvector, from its stored analysis (the current `hanNgramTokens` scheme). */
+async function fillHanKeywords(s: PgStoreState): Promise<void> {
+  for (let after = -1; ; ) {
+    const rows = await query<{ id: string; key: string; analyzed: string }>(s, `SELECT id, key, analyzed FROM products WHERE key > $1 ORDER BY key LIMIT 1000`, [after]);
+    if (rows.length === 0) return;
+    // One row per statement, by id: on Citus each goes to its product's shard.
+    for (const r of rows) await query(s, `UPDATE products SET han_keywords = $2::tsvector WHERE id = $1`, [r.id, hanKeywordsLiteral(JSON.parse(r.analyzed) as AnalyzedProduct)]);
+    after = Number(rows[rows.length - 1]!.key);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Nearest neighbours in the database: pgvector's HNSW index with the product filter in the same
+ * query, and iterative index scans, so a selective filter still gives k rows.
+ */
+import type { NearestNeighboursOptions, NeighbourRow } from '../store.ts';
+import { query, transaction } from './connection.ts';
+import { filterSql } from './product-filter.ts';
+import { HNSW_SEARCH } from './schema.ts';
+import type { PgStoreState } from './state.ts';
+import { vectorLiteral } from './vectors.ts';
+
+/**
+ * The nearest-neighbour statement: $1 the query vector, $2 the encoder id, $3 the row limit;
+ * `filters` are conditions over the product row `p`. `current` is the vectors' own column (no join
+ * on the content hash), so the planner walks the HNSW index (partial on `dim` and `current`);
+ * products are joined only for a filter. `npm run explain:nearest` shows its plan.
+ */
+export function nearestNeighboursSql(dim: number, filters: readonly string[] = []): string {
+  const distance = `(v.embedding::halfvec(${dim})) <=> ($1::vector::halfvec(${dim}))`;
+  const conditions = [`v.encoder_id = $2`, `v.dim = ${dim}`, `v.current`, ...filters];
+  return `SELECT v.id, v.key, ${distance} AS distance FROM vectors v ${filters.length > 0 ? 'JOIN products p ON p.id = v.id ' : ''}WHERE ${conditions.join(' AND ')} ORDER BY ${distance} LIMIT $3`;
+}
+
+export async function nearestNeighbours(s: PgStoreState, encoderId: string, vector: Float32Array, nnOptions: NearestNeighboursOptions): Promise<NeighbourRow[]> {
+  const { k, filter, excludeIds } = nnOptions;
+  const dim = vector.length;
+  if (!Number.isInteger(dim) || dim < 1) return [];
+  const exclude = excludeIds ? [...excludeIds] : [];
+  const params: unknown[] = [vectorLiteral(vector), encoderId, k + exclude.length];
+  const sql = nearestNeighboursSql(dim, filterSql(filter, params));
+  const rows = await transaction(s, async () => {
+    // Iterative scans: with a selective filter the index is read further until enough rows pass.
+    await query(
+      s,
+      `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true), set_config('hnsw.max_scan_tuples', $3, true)`,
+      [String(Math.max(HNSW_SEARCH.efSearch, k + exclude.length)), HNSW_SEARCH.iterativeScan, String(HNSW_SEARCH.maxScanTuples)],
+    );
+    return query<{ id: string; key: string; distance: number }>(s, sql, params);
+  });
+  // relaxed_order can return rows slightly out of order: sort again.
+  return rows
+    .filter((r) => !excludeIds?.has(r.id))
+    .map((r): NeighbourRow => ({ id: r.id, key: Number(r.key), similarity: 1 - Number(r.distance) }))
+    .sort((a, b) => b.similarity - a.similarity || a.key - b.key)
+    .slice(0, k);
+}

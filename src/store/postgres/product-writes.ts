@@ -1,0 +1,160 @@
+/**
+ * Product writes of the PostgreSQL store: each batch in one transaction that also appends to the
+ * change log and bumps the revision, so followers see the rows, the log and the revision together.
+ */
+import { categoryLevels } from '../../catalog/product.ts';
+import type { Product } from '../../catalog/product.ts';
+import { rejectUnknownKeys } from '../../errors.ts';
+import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
+import { brandColumnValue, type AnalyzedProduct, type ProductChange, type ProductStore, type UpsertItem, type UpsertResult } from '../store.ts';
+import { query, transaction, wrote } from './connection.ts';
+import { bumpRevision } from './meta.ts';
+import type { PgStoreState } from './state.ts';
+import { hanKeywordsLiteral, keywordsLiteral } from './tsvector.ts';
+
+/** Serialises product writers, so change-log sequence numbers commit in order (a follower never skips one). */
+const lockProductWrites = (s: PgStoreState) => query(s, `SELECT pg_advisory_xact_lock(hashtext('prodsim.products'))`);
+
+const logChanges = (s: PgStoreState, keys: readonly number[], op: ProductChange['op']) =>
+  keys.length === 0
+    ? Promise.resolve([])
+    : query(s, `INSERT INTO product_changes (seq, key, op) SELECT nextval('prodsim_change_seq'), k, $2 FROM unnest($1::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i`, [keys, op]);
+
+/** A row an upsert writes; `key` is undefined for a new product until `assignKeys`. */
+interface PendingRow {
+  key: number | undefined;
+  hash: string;
+  json: string;
+  analyzed: AnalyzedProduct;
+  product: Product;
+  /** Unchanged content written again only for `reindex`: its vectors stay current. */
+  reindexOnly: boolean;
+}
+
+async function storedKeysAndHashes(s: PgStoreState, batch: readonly UpsertItem[]): Promise<Map<string, { key: number; hash: string }>> {
+  const ids = [...new Set(batch.map((b) => b.product.id))];
+  const existing = new Map<string, { key: number; hash: string }>();
+  for (const r of await query<{ id: string; key: string; content_hash: string }>(s, `SELECT id, key, content_hash FROM products WHERE id = ANY($1::text[])`, [ids])) {
+    existing.set(r.id, { key: Number(r.key), hash: r.content_hash });
+  }
+  return existing;
+}
+
+/**
+ * Each item's result, and the row each id ends with (the last item wins); results of new products
+ * carry key -1 until `assignKeys`.
+ */
+function planUpsert(batch: readonly UpsertItem[], existing: ReadonlyMap<string, { key: number; hash: string }>, reindex: boolean) {
+  const results: UpsertResult[] = [];
+  const rows = new Map<string, PendingRow>();
+  for (const { product, analyzed } of batch) {
+    const json = canonicalProductJson(product);
+    const hash = contentHashOfJson(json);
+    const prior = rows.get(product.id) ?? existing.get(product.id);
+    const priorKey = prior ? ('key' in prior ? prior.key : undefined) : undefined;
+    if (prior && prior.hash === hash) {
+      if (reindex) rows.set(product.id, { key: priorKey, hash, json, analyzed, product, reindexOnly: !rows.has(product.id) });
+      results.push({ id: product.id, key: priorKey ?? -1, status: 'unchanged', contentHash: hash });
+      continue;
+    }
+    rows.set(product.id, { key: priorKey, hash, json, analyzed, product, reindexOnly: false });
+    results.push({ id: product.id, key: priorKey ?? -1, status: prior ? 'updated' : 'added', contentHash: hash });
+  }
+  return { results, rows };
+}
+
+/** New products' keys from the key sequence, into their rows and results. */
+async function assignKeys(s: PgStoreState, rows: ReadonlyMap<string, PendingRow>, results: UpsertResult[]): Promise<void> {
+  const fresh = [...rows.values()].filter((r) => r.key === undefined);
+  if (fresh.length > 0) {
+    const keys = await query<{ k: string }>(s, `SELECT nextval('prodsim_product_key') AS k FROM generate_series(1, $1)`, [fresh.length]);
+    fresh.forEach((r, i) => (r.key = Number(keys[i]!.k)));
+  }
+  for (const r of results) if (r.key === -1) r.key = rows.get(r.id)!.key!;
+}
+
+async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[], now: number): Promise<void> {
+  const col = <T>(f: (r: PendingRow) => T) => written.map(f);
+  await query(
+    s,
+    `INSERT INTO products (id, key, content_hash, updated_at, category, price, in_stock, brand, json, analyzed, keywords, han_keywords)
+     SELECT id, key, hash, $4, category, price, in_stock, brand, json, analyzed, keywords::tsvector, han_keywords::tsvector
+     FROM unnest($1::text[], $2::bigint[], $3::text[], $5::text[], $6::float8[], $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       AS t(id, key, hash, category, price, in_stock, brand, json, analyzed, keywords, han_keywords)
+     ON CONFLICT (id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash,
+       updated_at = CASE WHEN products.content_hash = excluded.content_hash THEN products.updated_at ELSE excluded.updated_at END,
+       category = excluded.category, price = excluded.price, in_stock = excluded.in_stock, brand = excluded.brand,
+       json = excluded.json, analyzed = excluded.analyzed, keywords = excluded.keywords, han_keywords = excluded.han_keywords`,
+    [
+      col((r) => r.product.id),
+      col((r) => r.key),
+      col((r) => r.hash),
+      now,
+      col((r) => {
+        const levels = categoryLevels(r.product.category);
+        return levels.length > 0 ? levels.join('/') : null;
+      }),
+      col((r) => r.product.price ?? null),
+      col((r) => r.product.inStock ?? null),
+      col((r) => brandColumnValue(r.product.brand)),
+      col((r) => r.json),
+      col((r) => JSON.stringify(r.analyzed)),
+      col((r) => keywordsLiteral(r.analyzed)),
+      col((r) => hanKeywordsLiteral(r.analyzed)),
+    ],
+  );
+}
+
+/** Writes the rows, marks the vectors of changed products stale, logs the changes and bumps the revision. */
+async function writeRows(s: PgStoreState, written: readonly PendingRow[], now: number): Promise<void> {
+  await insertOrUpdateRows(s, written, now);
+  // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows).
+  const changed = written.filter((r) => !r.reindexOnly).map((r) => r.product.id);
+  if (changed.length > 0) {
+    await query(s, `UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id AND v.id = ANY($1::text[])`, [changed]);
+  }
+  await logChanges(
+    s,
+    written.map((r) => r.key!),
+    'upsert',
+  );
+  await bumpRevision(s);
+  wrote(s, 'products', written.length);
+}
+
+export function productWrites(s: PgStoreState): Pick<ProductStore, 'upsertProducts' | 'deleteProducts'> {
+  return {
+    async upsertProducts(batch, upsertOptions = {}) {
+      rejectUnknownKeys(upsertOptions, ['reindex'], 'upsertProducts');
+      if (batch.length === 0) return [];
+      const reindex = upsertOptions.reindex ?? false;
+      return transaction(s, async () => {
+        await lockProductWrites(s);
+        const existing = await storedKeysAndHashes(s, batch);
+        const now = Date.now();
+        const { results, rows } = planUpsert(batch, existing, reindex);
+        await assignKeys(s, rows, results);
+        const written = [...rows.values()];
+        if (written.length > 0) await writeRows(s, written, now);
+        return results;
+      });
+    },
+
+    async deleteProducts(ids) {
+      if (ids.length === 0) return 0;
+      return transaction(s, async () => {
+        await lockProductWrites(s);
+        const gone = await query<{ key: string }>(s, `DELETE FROM products WHERE id = ANY($1::text[]) RETURNING key`, [[...new Set(ids)]]);
+        if (gone.length === 0) return 0;
+        await query(s, `DELETE FROM vectors WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+        await logChanges(
+          s,
+          gone.map((g) => Number(g.key)),
+          'delete',
+        );
+        await bumpRevision(s);
+        return gone.length;
+      });
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Vectors of the PostgreSQL store (pgvector), which double as the embedding cache (keyed by content
+ * hash and encoder id). `current` marks a vector computed from its product's current content: the
+ * HNSW indexes (`vector-index.ts`) hold only those rows.
+ */
+import { createError } from '../../errors.ts';
+import type { ProductStore, StoredVector, VectorInput } from '../store.ts';
+import { query, transaction, wrote } from './connection.ts';
+import { PAGE_ROWS } from './rows.ts';
+import type { PgStoreState } from './state.ts';
+import { createVectorIndexes, type VectorIndexes } from './vector-index.ts';
+
+/**
+ * A float32 vector as pgvector text. Nine significant digits name every float32 exactly (pgvector
+ * reads them with strtof): a third of the bytes of the shortest double form, and ~3× faster to build.
+ */
+export function vectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
+}
+
+type VectorMethods =
+  | 'putVectors'
+  | 'getVector'
+  | 'getVectors'
+  | 'vectorEncodersOf'
+  | 'getCachedVector'
+  | 'cachedHashes'
+  | 'vectorsFor'
+  | 'buildDeferredIndexes'
+  | 'deleteEncoderVectors'
+  | 'productsWithoutVector';
+
+/** The encoder's vector dimension: the stored one, else the first new vector's; every new vector must have it. */
+async function checkedDimension(s: PgStoreState, encoderId: string, vectors: readonly VectorInput[]): Promise<number> {
+  const [known] = await query<{ dim: number }>(s, `SELECT dim FROM vectors WHERE encoder_id = $1 LIMIT 1`, [encoderId]);
+  const dim = known?.dim ?? vectors[0]!.vector.length;
+  for (const v of vectors) {
+    if (v.vector.length !== dim) {
+      throw createError('DIM_MISMATCH', `encoder ${encoderId}: stored vectors have dimension ${dim}, got ${v.vector.length} for ${v.id}`, { expected: String(dim), received: String(v.vector.length) });
+    }
+  }
+  return dim;
+}
+
+/** Key and current content hash of each vector's product; refuses a vector of an unknown product. */
+async function productsOf(s: PgStoreState, vectors: readonly VectorInput[]): Promise<Map<string, { key: number; hash: string }>> {
+  const products = new Map(
+    (await query<{ id: string; key: string; content_hash: string }>(s, `SELECT id, key, content_hash FROM products WHERE id = ANY($1::text[])`, [vectors.map((v) => v.id)])).map((r) => [
+      r.id,
+      { key: Number(r.key), hash: r.content_hash },
+    ]),
+  );
+  const unknown = vectors.find((v) => !products.has(v.id));
+  if (unknown) throw createError('PRODUCT_NOT_FOUND', `cannot store a vector for unknown product ${unknown.id}`, { field: 'id', received: unknown.id });
+  return products;
+}
+
+async function putVectors(s: PgStoreState, vectorIndexes: VectorIndexes, encoderId: string, vectors: readonly VectorInput[]): Promise<void> {
+  if (vectors.length === 0) return;
+  await transaction(s, async () => {
+    const dim = await checkedDimension(s, encoderId, vectors);
+    const products = await productsOf(s, vectors);
+    await vectorIndexes.beforeWrite(dim);
+    const last = new Map(vectors.map((v) => [v.id, v]));
+    const rows = [...last.values()];
+    await query(
+      s,
+      `INSERT INTO vectors (id, encoder_id, key, content_hash, dim, embedding, current)
+       SELECT id, $2, key, hash, $3, vec::vector, current FROM unnest($1::text[], $4::bigint[], $5::text[], $6::text[], $7::bool[]) AS t(id, key, hash, vec, current)
+       ON CONFLICT (id, encoder_id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash, dim = excluded.dim, embedding = excluded.embedding, current = excluded.current`,
+      [
+        rows.map((v) => v.id),
+        encoderId,
+        dim,
+        rows.map((v) => products.get(v.id)!.key),
+        rows.map((v) => v.contentHash),
+        rows.map((v) => vectorLiteral(v.vector)),
+        rows.map((v) => v.contentHash === products.get(v.id)!.hash),
+      ],
+    );
+  });
+  wrote(s, 'vectors', vectors.length);
+}
+
+async function* vectorsFor(s: PgStoreState, encoderId: string): AsyncIterableIterator<StoredVector> {
+  for (let after = 0; ; ) {
+    const rows = await query<{ id: string; key: string; content_hash: string; v: number[] }>(
+      s,
+      `SELECT v.id, v.key, v.content_hash, v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id
+       WHERE v.encoder_id = $1 AND v.content_hash = p.content_hash AND v.key > $2 ORDER BY v.key LIMIT $3`,
+      [encoderId, after, PAGE_ROWS],
+    );
+    if (rows.length === 0) return;
+    for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: Float32Array.from(r.v) } satisfies StoredVector;
+    after = Number(rows[rows.length - 1]!.key);
+  }
+}
+
+async function productsWithoutVector(s: PgStoreState, encoderId: string, keys?: readonly number[]) {
+  const params: unknown[] = [encoderId];
+  let where = '';
+  if (keys !== undefined) {
+    params.push([...new Set(keys)]);
+    where = `AND p.key = ANY($2::bigint[])`;
+  }
+  const rows = await query<{ id: string; key: string; content_hash: string }>(
+    s,
+    `SELECT p.id, p.key, p.content_hash FROM products p
+     WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.id = p.id AND v.encoder_id = $1 AND v.content_hash = p.content_hash) ${where} ORDER BY p.key`,
+    params,
+  );
+  return rows.map((r) => ({ id: r.id, key: Number(r.key), contentHash: r.content_hash }));
+}
+
+function vectorReads(s: PgStoreState): Pick<ProductStore, 'getVector' | 'getVectors' | 'vectorEncodersOf' | 'getCachedVector' | 'cachedHashes'> {
+  return {
+    async getVector(encoderId, id) {
+      const [r] = await query<{ v: number[] }>(
+        s,
+        `SELECT v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id WHERE v.encoder_id = $1 AND v.id = $2 AND v.content_hash = p.content_hash`,
+        [encoderId, id],
+      );
+      return r ? Float32Array.from(r.v) : undefined;
+    },
+    async getVectors(encoderId, ids) {
+      const rows = await query<{ id: string; v: number[] }>(
+        s,
+        `SELECT v.id, v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id WHERE v.encoder_id = $1 AND v.id = ANY($2::text[]) AND v.content_hash = p.content_hash`,
+        [encoderId, [...new Set(ids)]],
+      );
+      return new Map(rows.map((r) => [r.id, Float32Array.from(r.v)]));
+    },
+    async vectorEncodersOf(id) {
+      const rows = await query<{ encoder_id: string }>(
+        s,
+        `SELECT v.encoder_id FROM vectors v JOIN products p ON p.id = v.id WHERE v.id = $1 AND v.content_hash = p.content_hash ORDER BY v.encoder_id`,
+        [id],
+      );
+      return rows.map((r) => r.encoder_id);
+    },
+    async getCachedVector(encoderId, contentHash) {
+      const [r] = await query<{ v: number[] }>(s, `SELECT embedding::real[] AS v FROM vectors WHERE encoder_id = $1 AND content_hash = $2 LIMIT 1`, [encoderId, contentHash]);
+      return r ? Float32Array.from(r.v) : undefined;
+    },
+    async cachedHashes(encoderId, hashes) {
+      const rows = await query<{ content_hash: string }>(s, `SELECT DISTINCT content_hash FROM vectors WHERE encoder_id = $1 AND content_hash = ANY($2::text[])`, [encoderId, hashes]);
+      return new Set(rows.map((r) => r.content_hash));
+    },
+  };
+}
+
+export function vectorMethods(s: PgStoreState): Pick<ProductStore, VectorMethods> {
+  const vectorIndexes = createVectorIndexes({ query: (sql, params) => query(s, sql, params), transaction: (fn) => transaction(s, fn) });
+  return {
+    ...vectorReads(s),
+    putVectors: (encoderId, vectors) => putVectors(s, vectorIndexes, encoderId, vectors),
+    vectorsFor: (encoderId) => vectorsFor(s, encoderId),
+    async buildDeferredIndexes() {
+      await vectorIndexes.buildPending();
+    },
+    async deleteEncoderVectors(encoderId) {
+      return (await query(s, `DELETE FROM vectors WHERE encoder_id = $1 RETURNING 1`, [encoderId])).length;
+    },
+    productsWithoutVector: (encoderId, keys) => productsWithoutVector(s, encoderId, keys),
+  };
+}
