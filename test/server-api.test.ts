@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
-import { TASKS } from '../src/engine/task-registry.ts';
+import { runTask, TASK_LIMITS, TASKS } from '../src/engine/task-registry.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createServerApp, DEFAULT_SERVER_LIMITS, type ServerApp } from '../src/server/app.ts';
 import { assertFetchableUrl, isBlockedAddress } from '../src/server/url-policy.ts';
@@ -134,9 +134,23 @@ describe('limits', () => {
     const r = await call('POST', '/v1/similar', { id: 'P0001', k: 5000 });
     assert.equal(r.status, 400);
     assert.equal(r.json.error.location.field, 'k');
-    const overServer = await call('POST', '/v1/search', { query: 'iPhone', k: 150 });
-    assert.equal(overServer.status, 400, 'above the server bound (100), below the task bound (200)');
-    assert.equal(overServer.json.error.location.field, 'k');
+  });
+
+  test('one bound on k: what OpenAPI states, HTTP and the CLI (runTask) accept', async () => {
+    const max = TASK_LIMITS.maxK;
+    const openapi = await call('GET', '/openapi.json');
+    for (const name of ['similarInput', 'searchInput', 'recommendInput', 'priceInput']) {
+      assert.equal(openapi.json.components.schemas[name].properties.k.maximum, max, `${name}: k maximum`);
+    }
+    const atMax = await call('POST', '/v1/search', { query: 'iPhone', k: max });
+    assert.equal(atMax.status, 200, JSON.stringify(atMax.json.error));
+    const overMax = await call('POST', '/v1/search', { query: 'iPhone', k: max + 1 });
+    assert.equal(overMax.status, 400);
+    assert.equal(overMax.json.error.code, 'INVALID_ARGUMENT');
+    assert.equal(overMax.json.error.location.field, 'k');
+    // The CLI dispatches through runTask: the same bound, the same typed error.
+    assert.ok((await runTask(engine, 'search', { query: 'iPhone', k: max })).hits.length > 0);
+    await assert.rejects(runTask(engine, 'search', { query: 'iPhone', k: max + 1 }), (e) => isProdsimError(e) && e.code === 'INVALID_ARGUMENT' && e.location?.field === 'k');
   });
 
   test('a body larger than the limit is 413', async () => {

@@ -37,7 +37,10 @@ export interface ServerLimits {
   maxBodyBytes: number;
   /** Most products in one batch upsert (413 above). */
   maxBatch: number;
-  /** Largest `k` a request may ask for (400 above, naming the field). */
+  /**
+   * Largest `k` a request may ask for (400 above, naming the field). By default the task registry's
+   * bound (`TASK_LIMITS.maxK`), the one the CLI and the library accept; a server may set it lower.
+   */
   maxK: number;
   /** Largest image the server fetches from a URL, in bytes, and how long it waits. */
   maxImageBytes: number;
@@ -47,7 +50,7 @@ export interface ServerLimits {
 export const DEFAULT_SERVER_LIMITS = Object.freeze({
   maxBodyBytes: 2 * 1024 * 1024,
   maxBatch: 1000,
-  maxK: 100,
+  maxK: TASK_LIMITS.maxK,
   maxImageBytes: 5 * 1024 * 1024,
   imageTimeoutMs: 5000,
 }) satisfies ServerLimits;

@@ -136,7 +136,7 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
   };
   for (const t of TASK_LIST) {
     const schema = schemaOf(t.input);
-    // The server's own bound on k (limits.maxK, what it enforces), not the task schema's wider one.
+    // The server's own bound on k (limits.maxK, what it enforces): the task schema's unless the server set it lower.
     const k = (schema.properties as Record<string, JsonSchema> | undefined)?.k;
     if (k) k.maximum = Math.min(Number(k.maximum ?? Infinity), limits.maxK);
     schemas[`${t.name}Input`] = schema;
