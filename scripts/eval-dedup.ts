@@ -100,6 +100,57 @@ async function engineDedup(engine: Awaited<ReturnType<typeof createEngine>>, cat
   return { method: 'prodsim dedup', threshold: result.stats.threshold, groups: result.groups.length, msPerProduct: ms / catalog.products.length, ...metrics };
 }
 
+/** Where the true pairs went at the default threshold: grouped, kept apart, scored below it (by band), never candidates. */
+interface RecallBreakdown {
+  truePairs: number;
+  grouped: number;
+  keptApart: number;
+  /** Candidates scored below the threshold, by band of 0.1 under it (the last band: everything lower). */
+  below: { from: number; to: number; pairs: number; withConflict: number }[];
+  neverCandidates: number;
+}
+
+const BREAKDOWN_BANDS = 3;
+
+/**
+ * A second run of the default dedup, through the engine with `onScored`, keeping the score of every
+ * candidate pair of one cluster; each true pair is then put in the first category that holds it.
+ */
+async function recallBreakdown(engine: Awaited<ReturnType<typeof createEngine>>, catalog: SplitCatalog): Promise<RecallBreakdown> {
+  const key = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+  const scored = new Map<string, { score: number; conflict: boolean }>();
+  const result = await engine.dedup(undefined, {
+    onScored: (a, b, score, conflict) => {
+      if (catalog.clusterOf.get(a) === catalog.clusterOf.get(b)) scored.set(key(a, b), { score, conflict });
+    },
+  });
+  const threshold = result.stats.threshold;
+  const groupOf = new Map<string, number>();
+  result.groups.forEach((g, i) => g.ids.forEach((id) => groupOf.set(id, i)));
+  const members = new Map<string, string[]>();
+  for (const [id, c] of catalog.clusterOf) members.set(c, [...(members.get(c) ?? []), id]);
+  const below = Array.from({ length: BREAKDOWN_BANDS }, (_, i) => ({ from: i === BREAKDOWN_BANDS - 1 ? 0 : threshold - (i + 1) / 10, to: threshold - i / 10, pairs: 0, withConflict: 0 }));
+  const out: RecallBreakdown = { truePairs: 0, grouped: 0, keptApart: 0, below, neverCandidates: 0 };
+  for (const ids of members.values()) {
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        out.truePairs++;
+        const [a, b] = [ids[i]!, ids[j]!];
+        const s = scored.get(key(a, b));
+        if (groupOf.has(a) && groupOf.get(a) === groupOf.get(b)) out.grouped++;
+        else if (!s) out.neverCandidates++;
+        else if (s.score >= threshold) out.keptApart++;
+        else {
+          const band = below.find((x) => s.score >= x.from) ?? below.at(-1)!;
+          band.pairs++;
+          if (s.conflict) band.withConflict++;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Every pair of the catalog scored by the TF-IDF cosine floor (IDF fitted on the catalog), best first. */
 function floorPairs(catalog: SplitCatalog): { sorted: ScoredPair[]; ms: number } {
   const t0 = performance.now();
@@ -137,6 +188,7 @@ interface SplitResult {
   truePairs: number;
   ingestMsPerProduct: number;
   engineDefault: DedupRow;
+  breakdown: RecallBreakdown;
   sweep: DedupRow[];
   floor: DedupRow[];
 }
@@ -157,6 +209,8 @@ async function evaluateSplit(split: Split): Promise<SplitResult> {
     log(`${split}: ingested in ${(ingestMsPerProduct * catalog.products.length / 1000).toFixed(1)} s`);
     const engineDefault = await engineDedup(engine, catalog, undefined);
     log(`${split}: ${describe(engineDefault)} (default)`);
+    const breakdown = await recallBreakdown(engine, catalog);
+    log(`${split}: true pairs grouped ${breakdown.grouped}, kept apart ${breakdown.keptApart}, below the threshold ${breakdown.below.reduce((n, b) => n + b.pairs, 0)}, never candidates ${breakdown.neverCandidates}`);
     const sweep: DedupRow[] = [];
     for (const t of [...new Set([...SWEEP, engineDefault.threshold])].sort((a, b) => a - b)) {
       const row = t === engineDefault.threshold ? engineDefault : await engineDedup(engine, catalog, t);
@@ -168,7 +222,7 @@ async function evaluateSplit(split: Split): Promise<SplitResult> {
     const floor = [floorDedup(catalog, scored, matched, 'TF-IDF cosine, single link (as many pairs as the default)')];
     for (const t of SWEEP) floor.push(floorDedup(catalog, scored, t, 'TF-IDF cosine, single link'));
     for (const row of floor) log(`${split}: ${describe(row)}`);
-    return { split, products: catalog.products.length, clusters, truePairs: engineDefault.truePairs, ingestMsPerProduct, engineDefault, sweep, floor };
+    return { split, products: catalog.products.length, clusters, truePairs: engineDefault.truePairs, ingestMsPerProduct, engineDefault, breakdown, sweep, floor };
   } finally {
     await engine.close();
   }
@@ -191,6 +245,18 @@ const summaryTable = markdownTable(
   results.flatMap((r) => [r.engineDefault, r.floor[0]!].map((d) => [r.split, r.products, r.clusters, r.truePairs, d.method, f3(d.threshold), f3(d.precision), f3(d.recall), f3(d.f1)])),
   ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r'],
 );
+const share = (n: number, of: number) => `${n} (${((100 * n) / Math.max(1, of)).toFixed(1)} %)`;
+const breakdownTable = (b: RecallBreakdown, threshold: number) =>
+  markdownTable(
+    ['true pairs at the default threshold', 'pairs', 'of those with a conflict (score × 0.5)'],
+    [
+      ['in one group (found)', share(b.grouped, b.truePairs), ''],
+      [`candidates scored ≥ ${threshold}, kept apart by a conflict`, share(b.keptApart, b.truePairs), ''],
+      ...b.below.map((x, i) => [`candidates scored ${i === b.below.length - 1 ? `< ${f3(x.to)}` : `in [${f3(x.from)}, ${f3(x.to)})`}`, share(x.pairs, b.truePairs), x.withConflict]),
+      ['never candidates (blocking missed them)', share(b.neverCandidates, b.truePairs), ''],
+    ],
+    ['l', 'r', 'r'],
+  );
 const totalSeconds = (performance.now() - started) / 1000;
 const commit = git('rev-parse --short HEAD');
 const dirty = git('status --porcelain -- src scripts/eval-dedup.ts') !== '';
@@ -227,6 +293,11 @@ ${results
 Ingest: ${r.ingestMsPerProduct.toFixed(1)} ms / product.
 
 ${rowsTable([...r.sweep, ...r.floor])}
+
+Where the true pairs go at the default threshold (a second default run with \`onScored\`, which sees every candidate
+pair the scan scores; a true pair counts in the first row that holds it):
+
+${breakdownTable(r.breakdown, r.engineDefault.threshold)}
 `,
   )
   .join('\n')}`;

@@ -75,6 +75,20 @@ test('engine.dedup passes maxRepresentations to the store dedup', async () => {
   assert.ok((r.stats.productsRead ?? 0) > (await engine.store.count()));
 });
 
+test('onScored sees every candidate pair once, and the grouped pairs are those scored at or above the threshold', async () => {
+  const scored = new Map<string, number>();
+  const r = await engine.dedup(undefined, {
+    onScored: (a, b, score) => {
+      const key = [a, b].sort().join('|');
+      assert.ok(!scored.has(key), `${key} scored twice`);
+      scored.set(key, score);
+    },
+  });
+  assert.equal(scored.size, r.stats.candidatePairs);
+  assert.equal([...scored.values()].filter((s) => s >= DEFAULT_MATCH_OPTIONS.threshold).length, r.stats.aboveThreshold);
+  for (const g of r.groups) for (const p of g.pairs) assert.equal(scored.get([p.a, p.b].sort().join('|')), p.score);
+});
+
 test('products that differ only by their model number are not duplicates (regression of 7aecb7c)', async () => {
   // As the synthetic catalog of bench:dedup: one brand, one kind of product, one colour; each item has
   // its own model number in the title and the model attribute. Only the planted copies are duplicates.

@@ -18,6 +18,7 @@ import { createImageFeatureExtractor, type ImageFetch } from '../encoders/image/
 import { analyzeProduct } from '../store/product-record.ts';
 import { DEFAULT_STORE_PATH, type UpsertResult } from '../store/store.ts';
 import { createError, rejectUnknownKeys } from '../errors.ts';
+import { defined } from '../defined.ts';
 import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
 import type { AnnQuantization } from '../store/ann/ann-index.ts';
@@ -161,7 +162,7 @@ export interface Engine {
    */
   match(left: CatalogSource, right: CatalogSource, options?: Partial<MatchOptions> & ModelOption): Promise<EngineMatchResult>;
   /** Duplicate groups in a catalog; without one, in the store. With `model` the trained matcher decides. */
-  /** `maxRepresentations` bounds the representations a dedup of the store keeps in memory (`findStoreDuplicates`). */
+  /** `maxRepresentations` bounds the representations a dedup of the store keeps in memory, `onScored` sees each candidate pair scored (`findStoreDuplicates`). */
   dedup(
     catalog?: CatalogSource,
     options?: Partial<Omit<MatchOptions, 'oneToOne'>> & Partial<StoreDedupOnlyOptions> & ModelOption,
@@ -342,10 +343,10 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
       return { ...result, issues: [...l.issues, ...r.issues] };
     },
 
-    async dedup(source, { model, maxRepresentations, ...dedupOptions } = {}) {
+    async dedup(source, { model, maxRepresentations, onScored, ...dedupOptions } = {}) {
       const options = { ...learnedMatchOptions(model), ...dedupOptions };
       // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
-      if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...(maxRepresentations === undefined ? {} : { maxRepresentations }) })), issues: [] };
+      if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...defined({ maxRepresentations, onScored }) })), issues: [] };
       const { products, issues } = await productsOf(source);
       return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
     },

@@ -43,6 +43,12 @@ export interface StoreDedupOnlyOptions {
    * candidate again when it left the cache.
    */
   maxRepresentations: number;
+  /**
+   * Called with every candidate pair as it is scored (ids, score, whether a conflict was found),
+   * above the threshold or not: evaluations ask of a missed duplicate whether blocking never found
+   * it or it scored too low (`npm run eval:dedup`). The scan of one process only, not a job's workers.
+   */
+  onScored?: ((a: string, b: string, score: number, conflict: boolean) => void) | undefined;
 }
 
 export const DEFAULT_STORE_DEDUP_OPTIONS = { maxRepresentations: 200_000 } as const satisfies StoreDedupOnlyOptions;
@@ -334,6 +340,7 @@ export async function findStoreDuplicates(index: CatalogIndex, options: Partial<
       const s = scores[c];
       if (!s) return;
       candidatePairs += 1;
+      opts.onScored?.(scan.products[p.scanner]!.id, scan.products[p.other]!.id, s.score, s.conflict);
       if (s.score < opts.threshold) return;
       kept.push({ a: p.scanner, b: p.other, score: s.score });
       conflictOfPair.set(pairKey(p.scanner, p.other), s.conflict);
