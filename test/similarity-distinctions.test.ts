@@ -66,6 +66,18 @@ describe('distinctions between products', () => {
     assert.deepEqual(dimensionsOf('HUAWEI Mate 60 Pro 12GB+1TB White', '华为 Mate 60 Pro 12GB+1TB 白色 手机', { brand: 'HUAWEI' }, { brand: '华为' }), []);
   });
 
+  test('series names beside one number: P60 is not Mate 60 Pro; an abbreviated series word (A7 / Alpha 7) still agrees', () => {
+    const huawei = { brand: '华为' };
+    assert.ok(dimensionsOf('【顺丰包邮】华为 P60 12GB+512GB 紫色 手机', '【官方正品】华为 Mate 60 Pro 12GB+512GB 紫色 手机', huawei, huawei).includes('series'));
+    assert.ok(dimensionsOf('华为 Mate 60 12GB+512GB 紫色 手机', '华为 P60 12GB+512GB 紫色 手机', huawei, huawei).includes('series'));
+    const sony = { brand: 'Sony' };
+    assert.deepEqual(dimensionsOf('Sony Alpha 7 IV Mirrorless Camera Body', 'Sony A7 IV Mirrorless Camera Body', sony, sony), []);
+    const apple = { brand: 'Apple' };
+    assert.deepEqual(dimensionsOf('Apple Watch Series 9 GPS 45mm', 'Apple Watch S9 GPS 45mm', apple, apple), []);
+    // Other brands, or no brand on one side: the series rule across lines does not apply.
+    assert.ok(!dimensionsOf('华为 P60 手机', '华为 Mate 60 手机', huawei, {}).includes('series'));
+  });
+
   test('colour, year and generation conflict only when both sides name one', () => {
     assert.deepEqual(dimensionsOf('苹果 iPhone 15 Pro 128GB 黑色 手机', 'Apple iPhone 15 Pro Smartphone - Natural Titanium 128GB'), ['colour']);
     assert.deepEqual(dimensionsOf('vivo X100 12GB+256GB Black 2024新款', 'vivo X100 12GB+256GB Black'), []);
@@ -143,13 +155,14 @@ describe('the sample catalog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('dedup keeps phones, laptops and earbuds apart, and MacBook Pro apart from Air', async () => {
+  test('dedup keeps phones, laptops and earbuds apart, MacBook Pro apart from Air, P60 from Mate 60 Pro', async () => {
     const { groups } = await engine.dedup();
     const titles = groups.map((g) => g.products.map((p) => p.title).join(' | '));
     for (const t of titles) {
       assert.ok(!(/Mate 60/u.test(t) && /MateBook/u.test(t)), `phone and laptop grouped: ${t}`);
       assert.ok(!(/MacBook Pro/u.test(t) && /MacBook Air/u.test(t)), `Pro and Air grouped: ${t}`);
       assert.ok(!(/nova 12/iu.test(t) && /FreeBuds/u.test(t)), `phone and earbuds grouped: ${t}`);
+      assert.ok(!(/P60/u.test(t) && /Mate 60/u.test(t)), `P60 and Mate 60 grouped: ${t}`);
     }
   });
 

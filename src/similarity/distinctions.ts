@@ -9,8 +9,8 @@
  * - model line: `iPhone 15` vs `iPhone 15 Pro`, `MacBook Pro` vs `MacBook Air`; leaving the line
  *   word out counts when the word it follows is in both titles;
  * - series numbers: the same series word with other numbers (`iPhone 15` / `iPhone 14`,
- *   `MacBook Air 13` / `15`, `M2` / `M3`), or, within one brand, series codes that share nothing
- *   (`P60` / `nova 12`);
+ *   `MacBook Air 13` / `15`, `M2` / `M3`), or, within one brand, series names that share no word
+ *   (`P60` / `nova 12`, and beside one number `P60` / `Mate 60`);
  * - generation and year (`第二代` / `第三代`, `2023` / `2024`) when both name one.
  * Fusion multiplies the score by the profile's factor per kind and every explanation lists them.
  */
@@ -265,14 +265,27 @@ function seriesConflicts(a: ProductMarks, b: ProductMarks): Distinction[] {
     sharedWord = true;
     if (![...numbersA].some((n) => numbersB.has(n))) return [distinction('variant', 'series', show(a), show(b))];
   }
-  // Within one brand, two series that share no word and no number are two product lines.
+  // Within one brand, two series that share no word are two product lines: with no number in
+  // common (`P60` / `nova 12`), or beside one number under other names (`P60` / `Mate 60`).
   if (!sharedWord && a.brand !== undefined && a.brand === b.brand) {
-    const numbersB = new Set([...b.series.values()].flatMap((s) => [...s]));
-    const shareNumber = [...a.series.values()].some((s) => [...s].some((n) => numbersB.has(n)));
     const wordInOther = [...a.series.keys()].some((w) => w.length > 2 && b.tokens.has(w)) || [...b.series.keys()].some((w) => w.length > 2 && a.tokens.has(w));
-    if (!shareNumber && !wordInOther) return [distinction('variant', 'series', show(a), show(b))];
+    if (!wordInOther && !abbreviatedSeries(a.series, b.series)) return [distinction('variant', 'series', show(a), show(b))];
   }
   return [];
+}
+
+/**
+ * A number both sides write after series words where one word starts the other (`A7` / `Alpha 7`,
+ * `S9` / `Series 9`): one series, abbreviated on one side.
+ */
+function abbreviatedSeries(a: ProductMarks['series'], b: ProductMarks['series']): boolean {
+  for (const [wordA, numbersA] of a) {
+    for (const [wordB, numbersB] of b) {
+      if (![...numbersA].some((n) => numbersB.has(n))) continue;
+      if (wordA.startsWith(wordB) || wordB.startsWith(wordA)) return true;
+    }
+  }
+  return false;
 }
 
 function listConflict(dimension: string, a: readonly string[], b: readonly string[]): Distinction[] {
