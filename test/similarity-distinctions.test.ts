@@ -78,6 +78,19 @@ describe('distinctions between products', () => {
     assert.ok(!dimensionsOf('华为 P60 手机', '华为 Mate 60 手机', huawei, {}).includes('series'));
   });
 
+  test('two different brands the alias table knows are a conflict, named brand; sub-brands and unknown brands are not', () => {
+    const sony = rep('Sony WH-1000XM5 Wireless Noise Cancelling Headphones Black', { brand: 'Sony', category: '数码/耳机' });
+    const bose = rep('Bose QuietComfort 45 Wireless Noise Cancelling Headphones Black', { brand: 'Bose', category: '数码/耳机' });
+    const r = compareProducts(sony, bose, { profile: 'sameProduct' });
+    const brand = r.distinctions.find((d) => d.dimension === 'brand');
+    assert.deepEqual(brand && { kind: brand.kind, a: brand.a, b: brand.b }, { kind: 'variant', a: ['sony'], b: ['bose'] });
+    assert.ok(r.conflicts.includes('brand: sony ≠ bose'), r.conflicts.join('; '));
+    assert.equal(r.conflictFactor, 0.5);
+    assert.deepEqual(dimensionsOf('Redmi Note 13 手机', '小米 Redmi Note 13 手机', { brand: 'Redmi' }, { brand: '小米' }), []);
+    assert.deepEqual(dimensionsOf('索尼 WH-1000XM5 耳机', 'Sony WH-1000XM5 Headphones', { brand: '索尼' }, { brand: 'Sony' }), []);
+    assert.ok(!dimensionsOf('Acme Zq Headphones', 'Foobarco Zq Headphones', { brand: 'Acme' }, { brand: 'Foobarco' }).includes('brand'));
+  });
+
   test('colour, year and generation conflict only when both sides name one', () => {
     assert.deepEqual(dimensionsOf('苹果 iPhone 15 Pro 128GB 黑色 手机', 'Apple iPhone 15 Pro Smartphone - Natural Titanium 128GB'), ['colour']);
     assert.deepEqual(dimensionsOf('vivo X100 12GB+256GB Black 2024新款', 'vivo X100 12GB+256GB Black'), []);
@@ -155,8 +168,10 @@ describe('the sample catalog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('dedup keeps phones, laptops and earbuds apart, MacBook Pro apart from Air, P60 from Mate 60 Pro', async () => {
+  test('dedup keeps phones, laptops and earbuds apart, MacBook Pro apart from Air, P60 from Mate 60 Pro, Sony from Bose', async () => {
     const { groups } = await engine.dedup();
+    // Sony WH-1000XM5 and Bose QuietComfort 45: two brands' headphones of one type (0.503 before brands conflicted).
+    assert.ok(!groups.some((g) => g.ids.includes('P0113') && g.ids.includes('P0118')), 'Sony and Bose headphones grouped');
     const titles = groups.map((g) => g.products.map((p) => p.title).join(' | '));
     for (const t of titles) {
       assert.ok(!(/Mate 60/u.test(t) && /MateBook/u.test(t)), `phone and laptop grouped: ${t}`);
