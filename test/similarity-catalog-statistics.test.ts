@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   catalogDocument,
   catalogStatisticsOf,
-  catalogTitleSimilarity,
+  catalogTextSimilarity,
   compareProducts,
   createCatalogStatistics,
   explanationFromJSON,
@@ -11,6 +11,7 @@ import {
   formatExplanation,
   modelNumberSpecificity,
   PROFILES,
+  profileFromWeights,
   representProduct,
   type ProductRepresentation,
 } from '../src/similarity/index.ts';
@@ -80,14 +81,34 @@ test('title words shared by most of the catalog count less than rare ones', () =
   const x = rep('x', 'adobe soundbooth');
   const commonOnly = rep('y', 'adobe premiere');
   const rareShared = rep('z', 'soundbooth premiere');
-  const common = catalogTitleSimilarity(x, commonOnly, stats)!;
-  const rare = catalogTitleSimilarity(x, rareShared, stats)!;
+  const common = catalogTextSimilarity(x, commonOnly, stats)!;
+  const rare = catalogTextSimilarity(x, rareShared, stats)!;
   assert.ok(rare.score > common.score, `rare ${rare.score} vs common ${common.score}`);
   assert.equal(rare.evidence.measure, 'catalogTfidf');
   assert.equal(rare.evidence.matchedTokens[0], 'soundbooth');
   // Identical titles score 1; a title without a token has no score.
-  assert.ok(Math.abs(catalogTitleSimilarity(x, rep('x2', 'adobe soundbooth'), stats)!.score - 1) < 1e-9);
-  assert.equal(catalogTitleSimilarity(x, rep('e', ''), stats), undefined);
+  assert.ok(Math.abs(catalogTextSimilarity(x, rep('x2', 'adobe soundbooth'), stats)!.score - 1) < 1e-9);
+  assert.equal(catalogTextSimilarity(x, rep('e', ''), stats), undefined);
+});
+
+test('brand and attribute values are compared with the title words as one text', () => {
+  const { catalog } = softwareCatalog();
+  // One shop names the brand in its field, the other in the title; the 货号 sits in an attribute on one side.
+  const a = rep('a', 'WH-1000XM5 wireless headphones', { brand: 'Sony', attributes: { 货号: 'SN20231105' } });
+  const b = rep('b', 'Sony WH-1000XM5 wireless headphones SN20231105');
+  const c = rep('c', 'Bose WH-1000XM5 wireless headphones');
+  const stats = catalogStatisticsOf([...catalog, a, b, c]);
+  const same = catalogTextSimilarity(a, b, stats)!;
+  const other = catalogTextSimilarity(a, c, stats)!;
+  assert.ok(same.evidence.matchedTokens.includes('sony'), same.evidence.matchedTokens.join(' '));
+  assert.ok(same.evidence.matchedTokens.includes('sn20231105'), same.evidence.matchedTokens.join(' '));
+  assert.ok(same.score > other.score + 0.2, `same item ${same.score} vs other brand ${other.score}`);
+  // The brand counts in the statistics like any word of the text; a placeholder brand is no word.
+  assert.equal(stats.wordFrequency('sony'), 2);
+  assert.deepEqual(catalogDocument(rep('p', 'headphones', { brand: '其他' })).words, ['headphones']);
+  // The profile compares titles this way when it has the statistics.
+  const fused = compareProducts(a, b, { profile: 'sameProduct', catalog: stats });
+  assert.equal(fused.fields.find((f) => f.field === 'titleLexical')!.score, same.score);
 });
 
 test('statistics follow adds and removes; vectors are rebuilt after a change', () => {
@@ -99,9 +120,9 @@ test('statistics follow adds and removes; vectors are rebuilt after a change', (
   assert.equal(stats.documentCount, 2);
   assert.equal(stats.wordFrequency('headphones'), 2);
   assert.equal(stats.codeFrequency('wh1000xm5'), 1);
-  const before = catalogTitleSimilarity(a, b, stats)!.score;
+  const before = catalogTextSimilarity(a, b, stats)!.score;
   for (let i = 0; i < 50; i++) stats.add(catalogDocument(rep(`h${i}`, `headphones model ${i}`)));
-  const after = catalogTitleSimilarity(a, b, stats)!.score;
+  const after = catalogTextSimilarity(a, b, stats)!.score;
   assert.notEqual(after, before, 'a changed catalog changes the weights');
   stats.remove(catalogDocument(b));
   assert.equal(stats.codeFrequency('wh1000xm4'), 0);
@@ -118,6 +139,12 @@ test('only profiles that weigh by the catalog use the statistics', () => {
   const without = compareProducts(photoshopA, illustrator, { profile: 'default' });
   assert.equal(withStats.score, without.score);
   assert.equal(withStats.confidence, withStats.coverage);
+  // sameProduct weighs by its catalog weights only when given the statistics.
+  const brandWeight = (r: ReturnType<typeof compareProducts>) => r.fields.find((f) => f.field === 'brand')!.weight;
+  assert.equal(brandWeight(compareProducts(photoshopA, illustrator, { profile: 'sameProduct', catalog: stats })), PROFILES.sameProduct.catalogWeights!.brand);
+  assert.equal(brandWeight(compareProducts(photoshopA, illustrator, { profile: 'sameProduct' })), PROFILES.sameProduct.weights.brand);
+  assert.notEqual(PROFILES.sameProduct.catalogWeights!.brand, PROFILES.sameProduct.weights.brand);
+  assert.throws(() => profileFromWeights('x', { brand: 1 }, { catalogWeights: { brand: 1 } }), /catalogWeights need weighByCatalog/);
 });
 
 test('attribute values are weighed by the catalog, whatever their keys; conflicts still count', () => {

@@ -160,6 +160,8 @@ test('catalog statistics follow writes: a new product counts at once, a common c
   await engine.upsertProducts(accessories);
   const after = await engine.catalog.catalogStatistics();
   assert.equal(after.codeFrequency('zq900x'), 30, 'taken from the change log');
+  // The brand is a word of the text the sameProduct title comparison weighs (catalogTextSimilarity).
+  assert.equal(after.wordFrequency('牌子0'), 1);
   assert.ok(after.documentCount >= count + 30);
   const similar = await engine.similar({ id: 'ACC-0', k: 5, profile: 'sameProduct', minScore: 0 });
   const model = similar.items[0]?.explanation.fields.find((f) => f.field === 'modelNumber');

@@ -8,17 +8,17 @@
  * The similarity stage never reads the store: whoever owns the catalog (the tasks stage's catalog
  * index, an evaluation) builds the statistics from its products (`catalogDocument`), keeps them up
  * to date (`add` / `remove` on ingest) and passes them to `compareProducts` (`catalog`). Profiles
- * with `weighByCatalog` (`sameProduct`) then use them: title words as a TF-IDF cosine
- * (`catalogTitleSimilarity`) and model-number evidence weighed by how specific the code is
- * (`modelNumberSpecificity`).
+ * with `weighByCatalog` (`sameProduct`) then use them: the product's text (title, brand, attribute
+ * values) as one TF-IDF cosine (`catalogTextSimilarity`) and model-number evidence weighed by how
+ * specific the code is (`modelNumberSpecificity`).
  */
-import { createBrandTokenCanonicalizer } from './field-similarities/brand.ts';
+import { brandKey, createBrandTokenCanonicalizer, normalizeBrand, PLACEHOLDER_BRAND_KEYS } from './field-similarities/brand.ts';
 import { canonicalModelNumber } from './field-similarities/model-number.ts';
 import { lazyEvidence, memoizeByObject, round, type FieldEvidence, type FieldSimilarity } from './field-similarities/types.ts';
 import { representationModelNumbers } from './fields.ts';
 import type { ProductRepresentation } from './representation.ts';
 
-/** Character n-gram length of the title's character TF-IDF (as the TF-IDF floor: `learning/baseline.ts`). */
+/** Character n-gram length of the text's character TF-IDF (as the TF-IDF floor: `learning/baseline.ts`). */
 export const CATALOG_CHAR_NGRAM = 3;
 /** Codes shorter than this, or without a digit, are not counted (as `modelNumber` ignores them). */
 export const CATALOG_MIN_CODE_LENGTH = 3;
@@ -29,8 +29,9 @@ export const CATALOG_MIN_CODE_LENGTH = 3;
 export const SPECIFIC_CODE_PRODUCTS = 2;
 
 /**
- * What one product adds to the statistics: distinct title words, title character 3-grams, model
- * numbers, attribute values and their character 3-grams.
+ * What one product adds to the statistics: the distinct words of its text (title words, the brand,
+ * attribute values: `catalogTextTerms`) and their character 3-grams, model numbers, attribute values
+ * and their character 3-grams.
  */
 export interface CatalogDocument {
   readonly words: readonly string[];
@@ -45,6 +46,7 @@ export interface CatalogStatistics {
   readonly documentCount: number;
   /** Changes with every `add` / `remove`: cached vectors built with an older version are rebuilt. */
   readonly version: number;
+  /** Products whose text (title, brand, attribute values) has the word. */
   wordFrequency: (word: string) => number;
   gramFrequency: (gram: string) => number;
   /** Products carrying the (canonical) model number. */
@@ -100,13 +102,35 @@ export const attributeValueTerms: (attributes: Readonly<Record<string, string>>)
   return out;
 });
 
-/** A product's document from its analysed title tokens, model numbers and attributes (what the store keeps). */
+/**
+ * The brand's words as words of the text (`Computer Associates` → `computer`, `associates`; `苹果` →
+ * `apple`), so they meet the other shop's title words; none for a placeholder (`other/其他`).
+ */
+function brandTerms(brand: string | undefined): string[] {
+  if (brand === undefined || PLACEHOLDER_BRAND_KEYS.has(brandKey(brand))) return [];
+  return normalizeBrand(brand)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0)
+    .map(canonicalToken);
+}
+
+/**
+ * The words of a product's text as one document: title words (brand names in one form), the brand,
+ * attribute values (`attributeValueTerms`). A shop may put the brand or the 货号 in the title, in
+ * the brand field or in an attribute; in one document they meet wherever each shop put them.
+ */
+export function catalogTextTerms(titleTokens: readonly string[], brand: string | undefined, attributes: Readonly<Record<string, string>>): string[] {
+  return [...catalogTitleWords(titleTokens), ...brandTerms(brand), ...attributeValueTerms(attributes)];
+}
+
+/** A product's document from its analysed title tokens, model numbers, attributes and brand (what the store keeps). */
 export function catalogDocumentFromParts(
   titleTokens: readonly string[],
   modelNumbers: readonly string[],
   attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES,
+  brand?: string,
 ): CatalogDocument {
-  const words = catalogTitleWords(titleTokens);
+  const words = catalogTextTerms(titleTokens, brand, attributes);
   const values = attributeValueTerms(attributes);
   return {
     words: [...new Set(words)],
@@ -117,9 +141,14 @@ export function catalogDocumentFromParts(
   };
 }
 
-/** A representation's document (title tokens; codes from title, description and model attributes; attribute values). */
+/** A representation's document (title tokens, brand, attribute values; codes from title, description and model attributes). */
 export const catalogDocument: (r: ProductRepresentation) => CatalogDocument = memoizeByObject((r) =>
-  catalogDocumentFromParts(r.text.title.tokens, representationModelNumbers(r), r.product.attributes ?? NO_ATTRIBUTES),
+  catalogDocumentFromParts(r.text.title.tokens, representationModelNumbers(r), r.product.attributes ?? NO_ATTRIBUTES, r.product.brand),
+);
+
+/** `catalogTextTerms` of a representation. */
+const representationTextTerms: (r: ProductRepresentation) => string[] = memoizeByObject((r) =>
+  catalogTextTerms(r.text.title.tokens, r.product.brand, r.product.attributes ?? NO_ATTRIBUTES),
 );
 
 export function createCatalogStatistics(documents: Iterable<CatalogDocument> = []): MutableCatalogStatistics {
@@ -221,28 +250,28 @@ function dot(a: TermVector, b: TermVector): number {
   return Math.min(1, s);
 }
 
-interface TitleVectors {
+interface TextVectors {
   catalog: CatalogStatistics;
   version: number;
   words: TermVector;
   grams: TermVector;
 }
 
-const titleVectorCache = new WeakMap<ProductRepresentation, TitleVectors>();
+const textVectorCache = new WeakMap<ProductRepresentation, TextVectors>();
 
-/** The title's word and character TF-IDF vectors under the catalog's current statistics (kept per representation). */
-function titleVectors(r: ProductRepresentation, catalog: CatalogStatistics): TitleVectors {
-  const hit = titleVectorCache.get(r);
+/** The text's word and character TF-IDF vectors under the catalog's current statistics (kept per representation). */
+function textVectors(r: ProductRepresentation, catalog: CatalogStatistics): TextVectors {
+  const hit = textVectorCache.get(r);
   if (hit && hit.catalog === catalog && hit.version === catalog.version) return hit;
-  const words = catalogTitleWords(r.text.title.tokens);
+  const words = representationTextTerms(r);
   const n = catalog.documentCount;
-  const v: TitleVectors = {
+  const v: TextVectors = {
     catalog,
     version: catalog.version,
     words: tfidfVector(words, catalog.wordFrequency, n),
     grams: tfidfVector(characterGrams(words), catalog.gramFrequency, n),
   };
-  titleVectorCache.set(r, v);
+  textVectorCache.set(r, v);
   return v;
 }
 
@@ -328,7 +357,7 @@ export function catalogAttributesSimilarity(
   });
 }
 
-export interface CatalogTitleEvidence extends FieldEvidence {
+export interface CatalogTextEvidence extends FieldEvidence {
   measure: 'catalogTfidf';
   wordCosine: number;
   characterCosine: number;
@@ -339,15 +368,17 @@ export interface CatalogTitleEvidence extends FieldEvidence {
 }
 
 /**
- * Title similarity weighed by the catalog: the mean of the word and the character 3-gram TF-IDF
- * cosines, IDF from the catalog. Words many products share count little, rare ones much; the
- * character part catches spellings the tokeniser splits differently (`ln46a850` / `LN-46A850`,
- * 连衣裙 / 连衣). `undefined` when either title has no token.
+ * Text similarity weighed by the catalog: title words, brand and attribute values as one document
+ * (`catalogTextTerms`), the mean of its word and character 3-gram TF-IDF cosines, IDF from the
+ * catalog. Words many products share count little, rare ones much; the character part catches
+ * spellings the tokeniser splits differently (`ln46a850` / `LN-46A850`, 连衣裙 / 连衣). This is the
+ * TF-IDF floor's comparison (`learning/baseline.ts`: all of a record's text as one document), so the
+ * fused score starts from what the floor sees. `undefined` when either title has no token.
  */
-export function catalogTitleSimilarity(a: ProductRepresentation, b: ProductRepresentation, catalog: CatalogStatistics): FieldSimilarity<CatalogTitleEvidence> | undefined {
+export function catalogTextSimilarity(a: ProductRepresentation, b: ProductRepresentation, catalog: CatalogStatistics): FieldSimilarity<CatalogTextEvidence> | undefined {
   if (a.text.title.tokens.length === 0 || b.text.title.tokens.length === 0) return undefined;
-  const va = titleVectors(a, catalog);
-  const vb = titleVectors(b, catalog);
+  const va = textVectors(a, catalog);
+  const vb = textVectors(b, catalog);
   const wordCosine = dot(va.words, vb.words);
   const characterCosine = dot(va.grams, vb.grams);
   const score = (wordCosine + characterCosine) / 2;
@@ -356,7 +387,7 @@ export function catalogTitleSimilarity(a: ProductRepresentation, b: ProductRepre
     matched.sort((x, y) => catalog.wordFrequency(x) - catalog.wordFrequency(y));
     const shown = matched.length > 0 ? `matched ${matched.slice(0, 12).map((t) => `${t}(${catalog.wordFrequency(t)})`).join(' ')}${matched.length > 12 ? ' …' : ''}` : 'no word in common';
     return {
-      summary: `catalog TF-IDF: words ${round(wordCosine, 3)}, characters ${round(characterCosine, 3)} over ${catalog.documentCount} products; ${shown}`,
+      summary: `catalog TF-IDF of title, brand and attribute values: words ${round(wordCosine, 3)}, characters ${round(characterCosine, 3)} over ${catalog.documentCount} products; ${shown}`,
       measure: 'catalogTfidf',
       wordCosine,
       characterCosine,

@@ -24,7 +24,7 @@ export function storedCatalogDocument(product: Product, analyzed: AnalyzedProduc
   for (const [k, v] of Object.entries(product.attributes ?? {})) {
     if (canonicalAttributeKey(k) === 'model' && v.trim() !== '') codes.push(...v.split(/[,，;；、\s]+/u).filter((c) => c.length > 0));
   }
-  return catalogDocumentFromParts(analyzed.tokens.title, codes, product.attributes ?? {});
+  return catalogDocumentFromParts(analyzed.tokens.title, codes, product.attributes ?? {}, product.brand);
 }
 
 export interface CatalogStatisticsFollower {
