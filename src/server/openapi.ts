@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { TASK_LIST, type TaskName } from '../engine/task-registry.ts';
 import { ERROR_CATALOGUE } from '../errors.ts';
 import { evalJobSchema, ingestJobSchema, labelsBodySchema, productBatchSchema, productInputSchema, trainJobSchema } from './schemas.ts';
-import type { ServerLimits } from './app.ts';
+import type { ServerLimits } from './server-options.ts';
 import { isLongTask } from './task-jobs.ts';
 
 type JsonSchema = Record<string, unknown>;

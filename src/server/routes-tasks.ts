@@ -1,0 +1,47 @@
+/** Health, metrics, the OpenAPI document, and one `POST /v1/<task.path>` route per task of the registry. */
+import type { Hono } from 'hono';
+import { parseTaskInput, runParsedTask, TASKS, type TaskName } from '../engine/task-registry.ts';
+import { createError } from '../errors.ts';
+import { jsonBody } from './http.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { confineServerPaths, type AccessGuards, type ServerContext } from './server-context.ts';
+import { exceedsSyncBound, isLongTask, startTaskJob } from './task-jobs.ts';
+
+/** k above the server's bound is refused with the field named (the schema bounds it too). */
+function checkK(ctx: ServerContext, body: unknown): void {
+  const { maxK } = ctx.limits;
+  if (body && typeof body === 'object' && 'k' in body) {
+    const k = body.k;
+    if (typeof k === 'number' && k > maxK) throw createError('INVALID_ARGUMENT', `k must be at most ${maxK}, got ${k}`, { field: 'k', expected: `1..${maxK}`, received: String(k) });
+  }
+}
+
+export function registerStatusRoutes(app: Hono, ctx: ServerContext, guards: AccessGuards): void {
+  const { engine, metrics, jobs, limits } = ctx;
+  app.get('/health', async (c) => c.json({ status: 'ok', products: await engine.store.count() }));
+  app.get('/metrics', guards.read, async (c) => {
+    const s = await engine.stats();
+    return c.json({ ...metrics.snapshot(), store: { products: s.products, labels: s.labels, vectors: s.vectors, sizeBytes: s.sizeBytes }, jobs: jobs.list().map((j) => ({ id: j.id, kind: j.kind, state: j.state })) });
+  });
+  app.get('/openapi.json', (c) => c.json(buildOpenApiDocument({ limits })));
+}
+
+export function registerTaskRoutes(app: Hono, ctx: ServerContext, guards: AccessGuards): void {
+  const { engine, jobs, taskJobLimits, options } = ctx;
+  for (const name of Object.keys(TASKS) as TaskName[]) {
+    const task = TASKS[name];
+    app.post(`/v1/${task.path}`, task.writes ? guards.write : guards.read, async (c) => {
+      const body = await jsonBody(c);
+      checkK(ctx, body);
+      const input = confineServerPaths(ctx, parseTaskInput(name, body), c);
+      // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
+      if (isLongTask(name) && (await exceedsSyncBound(engine, name, input, taskJobLimits))) {
+        guards.longTask(c);
+        const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
+        return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+      }
+      if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
+      return c.json(await runParsedTask(engine, name, input));
+    });
+  }
+}
