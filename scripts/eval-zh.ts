@@ -36,6 +36,7 @@ import { createCatalogSifEncoder } from '../src/encoders/catalog-vectors/combine
 import { fitLexicalEncoder, sparseCosine } from '../src/encoders/lexical/lexical-encoder.ts';
 import { cosineSimilarity } from '../src/encoders/encoder.ts';
 import { zScoreFusion } from '../src/learning/unsupervised-fusion.ts';
+import { characterLcsSimilarity } from '../src/text/character-order.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env['PRODSIM_SHARED'] ?? resolve(ROOT, '../shared');
@@ -349,7 +350,7 @@ const STS_SETS: { key: string; file: string; published: { bge: number; text2vec:
 ];
 
 /** Unsupervised similarity columns of the STS runs (name, what it is). */
-const STS_COLUMNS = ['floor', 'char', 'bigram', 'word', 'cedict', 'catalog', 'rankFusion', 'fused'] as const;
+const STS_COLUMNS = ['floor', 'char', 'bigram', 'word', 'cedict', 'catalog', 'order', 'rankFusion', 'fused'] as const;
 type StsColumn = (typeof STS_COLUMNS)[number];
 
 interface StsResult {
@@ -459,14 +460,16 @@ async function runSts(): Promise<{ results: StsResult[]; vocabulary: number; sen
       word: cos(words),
       cedict: Float64Array.from(set.pairs, (p) => (glove ? cosine(glove.encodeTokens(tok(p.s1)), glove.encodeTokens(tok(p.s2))) : 0)),
       catalog: Float64Array.from(set.pairs, (p) => cosine(sif.encodeTokens(tok(p.s1)), sif.encodeTokens(tok(p.s2)))),
+      order: Float64Array.from(set.pairs, (p) => characterLcsSimilarity(p.s1, p.s2)),
     };
     // Before: equal-weight mean of the ranks of char, word, cedict, catalog (kept for the comparison).
     const rk = (['char', 'word', 'cedict', 'catalog'] as const).map((c) => ranks01(cols[c]));
     const rankFusion = Float64Array.from(y, (_, i) => rk.reduce((s, r) => s + r[i]!, 0) / rk.length);
-    // Now: mean of standardised scores of char unigrams, char bigrams, CEDICT GloVe, catalog vectors (no label used).
-    const fused = zScoreFusion([cols.char, cols.bigram, cols.cedict, cols.catalog]);
+    // Now: mean of standardised scores of char unigrams, char bigrams, CEDICT GloVe, catalog vectors and the
+    // character order (longest common subsequence: the one part that sees word order); no label used.
+    const fused = zScoreFusion([cols.char, cols.bigram, cols.cedict, cols.catalog, cols.order]);
     const sp = {} as Record<StsColumn, number>;
-    for (const c of ['floor', 'char', 'bigram', 'word', 'cedict', 'catalog'] as const) sp[c] = spearman(cols[c], y);
+    for (const c of ['floor', 'char', 'bigram', 'word', 'cedict', 'catalog', 'order'] as const) sp[c] = spearman(cols[c], y);
     sp.rankFusion = spearman(rankFusion, y);
     sp.fused = spearman(fused, y);
     const rows = set.pairs.map((_, i) => Float64Array.from([cols.char[i]!, cols.word[i]!, cols.cedict[i]!, cols.catalog[i]!, rk[0]![i]!, rk[1]![i]!, rk[2]![i]!, rk[3]![i]!]));
@@ -615,9 +618,9 @@ A conflict is evidence, not a verdict: the learner weighs each rule by how often
 let stsMd = 'STS data not found: skipped.';
 if (sts) {
   const table = markdownTable(
-    ['set', 'pairs (valid)', 'TF-IDF floor (words + char 2–3-grams)', 'char unigram TF-IDF', 'char bigram TF-IDF', 'word TF-IDF', 'CEDICT-bridged GloVe SIF', 'sentence-corpus vectors SIF', 'rank fusion (before)', '**prodsim unsupervised (z-score fusion)**', 'best part', 'bge-small-zh (published, test)', 'text2vec-base-chinese (published, test)', 'fitted with labels (5-fold CV, separate)'],
+    ['set', 'pairs (valid)', 'TF-IDF floor (words + char 2–3-grams)', 'char unigram TF-IDF', 'char bigram TF-IDF', 'word TF-IDF', 'CEDICT-bridged GloVe SIF', 'sentence-corpus vectors SIF', 'character order (LCS)', 'rank fusion (before)', '**prodsim unsupervised (z-score fusion)**', 'best part', 'bge-small-zh (published, test)', 'text2vec-base-chinese (published, test)', 'fitted with labels (5-fold CV, separate)'],
     sts.results.map((r) => {
-      const parts = (['char', 'bigram', 'cedict', 'catalog'] as const).map((c) => [c, r.spearman[c]] as const).sort((a, b) => b[1] - a[1]);
+      const parts = (['char', 'bigram', 'cedict', 'catalog', 'order'] as const).map((c) => [c, r.spearman[c]] as const).sort((a, b) => b[1] - a[1]);
       const mark = (v: number) => `${x100(v)}${v < r.spearman.floor ? ' ▼' : ''}`;
       return [
       r.key,
@@ -628,6 +631,7 @@ if (sts) {
       x100(r.spearman.word),
       x100(r.spearman.cedict),
       x100(r.spearman.catalog),
+      x100(r.spearman.order),
       mark(r.spearman.rankFusion),
       `**${mark(r.spearman.fused)}**`,
       `${parts[0]![0]} ${x100(parts[0]![1])}`,
@@ -636,7 +640,7 @@ if (sts) {
       x100(r.cv),
       ];
     }),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
   );
   const aim = sts.results
     .filter((r) => r.key === 'LCQMC' || r.key === 'STS-B')
@@ -656,14 +660,18 @@ Aim (beat text2vec-base-chinese on LCQMC and STS-B without a pretrained Chinese 
 - **sentence-corpus vectors SIF**: \`trainCatalogVectors\` (PPMI + SVD, ${sts.vocabulary} words, 100-d) trained on the
   ${sts.sentences} distinct sentences of all five validation sets, unsupervised (labels unused), then \`createCatalogSifEncoder\`.
 - **TF-IDF floor**: the plain \`fitLexicalEncoder\` defaults (jieba words + Chinese character 2- and 3-grams), cosine.
-  **char bigram TF-IDF**: character bigrams only (segmentation-free, keeps local order).
+  **char bigram TF-IDF**: character bigrams only (segmentation-free, keeps local order). **character order (LCS)**:
+  \`characterLcsSimilarity\` (src/text/character-order.ts), 2 × the longest common character subsequence / total length.
 - **rank fusion (before)**: the equal-weight mean of the ranks of char unigram, word, CEDICT and corpus-vector similarities.
 - **prodsim unsupervised (z-score fusion)**: the mean of the standardised scores (\`zScoreFusion\`, src/learning/unsupervised-fusion.ts)
-  of char unigram, char bigram, CEDICT and corpus-vector similarities; no label is used anywhere in this column. ▼ marks a figure
-  below the TF-IDF floor. Why the combination can lose to its best part: a part with little signal on a set (corpus vectors on
-  STS-B, every bag-of-words part on PAWS-X, whose pairs share nearly all their words and differ in order) adds noise at the same
-  weight as the good parts, and without labels nothing tells them apart: weights from the parts' agreement came out near-equal
-  (0.23–0.28), so did weights by score spread. Ranks → standardised scores and jieba words → character bigrams were chosen on
+  of char unigram, char bigram, CEDICT, corpus-vector and character-order similarities; no label is used anywhere in this
+  column. ▼ marks a figure below the TF-IDF floor. Why the combination can lose to its best part: a part with little signal on a
+  set (corpus vectors on STS-B, every bag-of-words part on PAWS-X, whose pairs share nearly all their words and differ in order)
+  adds noise at the same weight as the good parts, and without labels nothing tells them apart: weights from the parts'
+  agreement came out near-equal (0.23–0.28), so did weights by score spread, and weights by each part's correlation with the
+  others' mean lose the order part where it is the only signal (PAWS-X). The order part was added because on PAWS-X every
+  other part was below the floor and the fusion with them too (5.1 vs 9.4); with it the fusion clears the floor on all five
+  sets, at a cost on LCQMC (50.4 → 48.2 with the other parts as before). Measured on these validation splits only. Ranks → standardised scores and jieba words → character bigrams were chosen on
   these validation splits (every alternative tried is listed in unsupervised-fusion.ts), a mild use of them.
 - **fitted with labels**: least squares on the four similarities and their ranks, 5-fold cross-validation on the validation
   split itself, Spearman of the out-of-fold predictions. It uses labels and is therefore *not* comparable to the
