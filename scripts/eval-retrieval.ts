@@ -386,6 +386,8 @@ ${fashionTable}
 \`dedup\` over the Taobao records in the store; a predicted pair is two records of one group, a true pair two records of one
 product cluster (\`cluster_id\`, i.e. the connected components of the matching pairs). Target: precision ≥ 0.9 at the default
 threshold (${DEFAULT_MATCH_OPTIONS.threshold}).${taobao ? ` ${taobao.products} records, ${taobao.clusters} clusters.` : ''}
+These records mix the train, val and test pairs; \`npm run eval:dedup\` (docs/benchmarks/dedup-taobao.md) measures the
+default on the val and test records apart and splits the missed pairs by cause.
 
 ${dedupTable}
 `;

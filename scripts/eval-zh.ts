@@ -680,7 +680,7 @@ Aim (beat text2vec-base-chinese on LCQMC and STS-B without a pretrained Chinese 
 
 const md = `# Chinese quality: Taobao product matching and Chinese sentence similarity
 
-Produced by \`npm run eval:zh\` (scripts/eval-zh.ts) on commit \`${commit}\`${dirty ? ' (with uncommitted changes in the evaluated paths: ${EVALUATED_PATHS})' : ''},
+Produced by \`npm run eval:zh\` (scripts/eval-zh.ts) on commit \`${commit}\`${dirty ? ` (with uncommitted changes in the evaluated paths: ${EVALUATED_PATHS})` : ''},
 ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; whole run ${totalSeconds.toFixed(0)} s wall,
 ${cpuSeconds.toFixed(0)} s CPU (1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end; shared machine).
 No pretrained Chinese language model is used: jieba with the e-commerce dictionary, TF-IDF, CC-CEDICT glosses into English
