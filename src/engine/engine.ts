@@ -23,7 +23,7 @@ import { isPostgresUrl, openStore } from '../store/open-store.ts';
 import type { ProductStore, StoreStats } from '../store/store.ts';
 import type { AnnQuantization } from '../store/ann/ann-index.ts';
 import { createTextAnalyzer } from '../text/text-analyzer.ts';
-import type { TextAnalyzerOptions } from '../text/analyzer.ts';
+import type { TextAnalyzer, TextAnalyzerOptions } from '../text/analyzer.ts';
 import { createCatalogIndex, type CatalogIndex, type RefreshProgress, type RefreshSummary } from '../tasks/catalog-index.ts';
 import { refreshImageFeatures, storedImageFeatures, type ImageRefreshSummary } from '../tasks/image-features.ts';
 import { ingestCatalog, type IngestProgress, type IngestSummary } from '../tasks/ingest.ts';
@@ -212,159 +212,211 @@ export interface VacuumSummary {
 
 const IMAGE_BASE_DIR_KEY = 'images.baseDir';
 
+/** What the engine's methods share: the options, the opened store and index, the loaded scorers. */
+interface EngineState {
+  opts: EngineOptions;
+  analyzer: TextAnalyzer;
+  store: ProductStore;
+  textEncoder: DenseEncoder<string>;
+  catalog: CatalogIndex;
+  /** One trained scorer per model file, loaded on first use. */
+  scorers: Map<string, LearnedScorer>;
+}
+
+type RefreshOptions = { refit?: boolean; onProgress?: (p: RefreshProgress) => void };
+type EngineDedupOptions = NonNullable<Parameters<Engine['dedup']>[1]>;
+
 export async function createEngine(options: Partial<EngineOptions> = {}): Promise<Engine> {
   rejectUnknownKeys(options, Object.keys(DEFAULT_ENGINE_OPTIONS), 'createEngine');
-  const opts: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  const state = await openEngineState({ ...DEFAULT_ENGINE_OPTIONS, ...options });
+  await refreshIfEncoderChanged(state);
+  return engineOver(state);
+}
+
+async function openEngineState(opts: EngineOptions): Promise<EngineState> {
   const analyzer = createTextAnalyzer(opts.analyzer);
   const location = opts.store ?? opts.storePath;
   const store = await openStore(location, { readonly: opts.readonly, distributed: opts.distributed });
   const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
-  // A database store keeps its indexes in the database: no index files (the folder stays empty).
-  const indexDir = location === ':memory:' || isPostgresUrl(location) ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(location)}.index`;
   const catalog = await createCatalogIndex({
     store,
     analyzer,
     textEncoder,
-    indexDir,
+    indexDir: indexDirOf(location),
     quantization: opts.quantization,
     imageFeatures: opts.images ? (product) => storedImageFeatures(store, product) : undefined,
   });
+  return { opts, analyzer, store, textEncoder, catalog, scorers: new Map() };
+}
 
-  async function refresh({ refit = false, onProgress }: { refit?: boolean; onProgress?: (p: RefreshProgress) => void } = {}) {
-    const representations = await catalog.refresh({ forceRefit: refit, ...(onProgress ? { onProgress } : {}) });
-    let images: ImageRefreshSummary | undefined;
-    if (opts.images) {
-      const baseDir = await store.getMeta(IMAGE_BASE_DIR_KEY);
-      images = await refreshImageFeatures(store, createImageFeatureExtractor({ ...(baseDir ? { baseDir } : {}), ...(opts.imageFetch ? { fetch: opts.imageFetch } : {}) }));
-    }
-    return { representations, images };
-  }
+function indexDirOf(location: string): string {
+  // A database store keeps its indexes in the database: no index files (the folder stays empty).
+  return location === ':memory:' || isPostgresUrl(location) ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(location)}.index`;
+}
 
-  /**
-   * Vectors of another encoder id (a new version of the text space, a changed configuration) are
-   * not this encoder's: re-encode on open rather than answer from a half-empty index.
-   */
+/**
+ * Vectors of another encoder id (a new version of the text space, a changed configuration) are
+ * not this encoder's: re-encode on open rather than answer from a half-empty index.
+ */
+async function refreshIfEncoderChanged(state: EngineState): Promise<void> {
+  const { opts, store, textEncoder } = state;
   const storedCount = opts.readonly ? 0 : await store.count();
   if (storedCount > 0 && ((await store.stats()).vectors[textEncoder.id]?.count ?? 0) < storedCount) {
-    await refresh();
+    await refreshEngine(state);
   }
+}
 
-  /** Labelled pairs of the matcher tasks: the store's labels and products, catalogs read like `match`'s. */
-  const pairSource: LabelledPairSource = {
+async function refreshEngine({ opts, store, catalog }: EngineState, { refit = false, onProgress }: RefreshOptions = {}) {
+  const representations = await catalog.refresh({ forceRefit: refit, ...(onProgress ? { onProgress } : {}) });
+  let images: ImageRefreshSummary | undefined;
+  if (opts.images) {
+    const baseDir = await store.getMeta(IMAGE_BASE_DIR_KEY);
+    images = await refreshImageFeatures(store, createImageFeatureExtractor({ ...(baseDir ? { baseDir } : {}), ...(opts.imageFetch ? { fetch: opts.imageFetch } : {}) }));
+  }
+  return { representations, images };
+}
+
+function assertWritable(opts: EngineOptions): void {
+  if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
+}
+
+/** Labelled pairs of the matcher tasks: the store's labels and products, catalogs read like `match`'s. */
+function labelledPairSource(store: ProductStore): LabelledPairSource {
+  return {
     getLabels: (o) => store.getLabels(o),
     getProduct: async (id) => (await store.getProduct(id))?.product,
     loadCatalog: async (path) => (await loadCatalog(path)).products,
   };
+}
 
-  async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
-    if (typeof source !== 'string') return { products: source, issues: [] };
-    const loaded = await loadCatalog(source);
-    return { products: loaded.products, issues: loaded.issues };
-  }
+async function productsOf(source: CatalogSource): Promise<{ products: readonly Product[]; issues: RecordIssue[] }> {
+  if (typeof source !== 'string') return { products: source, issues: [] };
+  const loaded = await loadCatalog(source);
+  return { products: loaded.products, issues: loaded.issues };
+}
 
-  // One trained scorer per model file, loaded on first use.
-  const scorers = new Map<string, LearnedScorer>();
-  function scorerFor(path: string | undefined): LearnedScorer | undefined {
-    const file = path ?? opts.model;
-    if (file === undefined) return undefined;
-    let scorer = scorers.get(file);
-    if (!scorer) scorers.set(file, (scorer = loadLearnedMatcher(file, analyzer)));
-    return scorer;
-  }
+function scorerFor({ opts, analyzer, scorers }: EngineState, path: string | undefined): LearnedScorer | undefined {
+  const file = path ?? opts.model;
+  if (file === undefined) return undefined;
+  let scorer = scorers.get(file);
+  if (!scorer) scorers.set(file, (scorer = loadLearnedMatcher(file, analyzer)));
+  return scorer;
+}
 
-  /** A trained scorer as match options: its probability decides, at its threshold unless one is given. */
-  /** The options a dedup job was made with, as `dedup` takes them (a model file is loaded here). */
-  async function dedupJobOptions(jobId: string): Promise<Partial<MatchOptions>> {
-    const job = await store.pairJobs?.getJob(jobId);
-    const { model, ...input } = (job?.options ?? {}) as DedupJobInput;
-    return { ...learnedMatchOptions(model), ...input };
-  }
+/** A trained scorer as match options: its probability decides, at its threshold unless one is given. */
+function learnedMatchOptions(state: EngineState, path: string | undefined): Partial<MatchOptions> {
+  const scorer = scorerFor(state, path);
+  return scorer ? { scorer, threshold: scorer.threshold } : {};
+}
 
-  function learnedMatchOptions(path: string | undefined): Partial<MatchOptions> {
-    const scorer = scorerFor(path);
-    return scorer ? { scorer, threshold: scorer.threshold } : {};
-  }
+/** The options a dedup job was made with, as `dedup` takes them (a model file is loaded here). */
+async function dedupJobOptions(state: EngineState, jobId: string): Promise<Partial<MatchOptions>> {
+  const job = await state.store.pairJobs?.getJob(jobId);
+  const { model, ...input } = (job?.options ?? {}) as DedupJobInput;
+  return { ...learnedMatchOptions(state, model), ...input };
+}
 
-  const engine: Engine = {
+async function ingestIntoEngine(state: EngineState, file: string, ingestOptions: Partial<EngineIngestOptions>): Promise<EngineIngestSummary> {
+  const { opts, store, analyzer } = state;
+  assertWritable(opts);
+  const summary = await ingestCatalog({
+    store,
+    analyzer,
+    source: file,
+    readOptions: ingestOptions.readOptions ?? {},
+    ...(ingestOptions.batchSize !== undefined ? { batchSize: ingestOptions.batchSize } : {}),
+    ...(ingestOptions.force !== undefined ? { force: ingestOptions.force } : {}),
+    onProgress: ingestOptions.onProgress,
+  });
+  // Relative image paths in a catalog are relative to the catalog file.
+  await store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
+  const refreshed = await refreshEngine(state, {
+    refit: ingestOptions.refit ?? false,
+    ...(ingestOptions.onRefreshProgress ? { onProgress: ingestOptions.onRefreshProgress } : {}),
+  });
+  return { ...summary, ...refreshed };
+}
+
+async function upsertIntoEngine(state: EngineState, products: readonly Product[]): Promise<UpsertResult[]> {
+  const { opts, store, analyzer } = state;
+  assertWritable(opts);
+  const results = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+  if (results.some((r) => r.status !== 'unchanged')) await refreshEngine(state);
+  return results;
+}
+
+async function matchSources(state: EngineState, left: CatalogSource, right: CatalogSource, { model, ...matchOptions }: Partial<MatchOptions> & ModelOption): Promise<EngineMatchResult> {
+  const { catalog } = state;
+  const [l, r] = await Promise.all([productsOf(left), productsOf(right)]);
+  const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), {
+    ...learnedMatchOptions(state, model),
+    ...matchOptions,
+  });
+  return { ...result, issues: [...l.issues, ...r.issues] };
+}
+
+async function dedupSource(state: EngineState, source: CatalogSource | undefined, { model, maxRepresentations, onScored, ...dedupOptions }: EngineDedupOptions): ReturnType<Engine['dedup']> {
+  const { catalog } = state;
+  const options = { ...learnedMatchOptions(state, model), ...dedupOptions };
+  // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
+  if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...defined({ maxRepresentations, onScored }) })), issues: [] };
+  const { products, issues } = await productsOf(source);
+  return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
+}
+
+function dedupJobsOf(state: EngineState): Engine['dedupJobs'] {
+  const { catalog, store } = state;
+  return {
+    async create({ blockSize, ...input } = {}) {
+      return createStoreDedupJob(catalog, input, blockSize === undefined ? {} : { blockSize });
+    },
+    async work(jobId, worker) {
+      return runStoreDedupWorker(catalog, jobId, await dedupJobOptions(state, jobId), worker);
+    },
+    async finish(jobId) {
+      return finishStoreDedupJob(catalog, jobId, await dedupJobOptions(state, jobId));
+    },
+    async delete(jobId) {
+      await store.pairJobs?.deleteJob(jobId);
+    },
+  };
+}
+
+async function vacuumEngine({ opts, store, textEncoder }: EngineState): Promise<VacuumSummary> {
+  assertWritable(opts);
+  const sizeBytesBefore = (await store.stats()).sizeBytes;
+  const removedVectors = await store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
+  await store.compact();
+  return { removedVectors, sizeBytesBefore, sizeBytesAfter: (await store.stats()).sizeBytes };
+}
+
+/** The public object: each method delegates to a task over the shared state. */
+function engineOver(state: EngineState): Engine {
+  const { opts, store, catalog, analyzer } = state;
+  const pairSource = labelledPairSource(store);
+  return {
     options: opts,
     store,
     catalog,
-
-    async ingest(file, ingestOptions = {}) {
-      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const summary = await ingestCatalog({
-        store,
-        analyzer,
-        source: file,
-        readOptions: ingestOptions.readOptions ?? {},
-        ...(ingestOptions.batchSize !== undefined ? { batchSize: ingestOptions.batchSize } : {}),
-        ...(ingestOptions.force !== undefined ? { force: ingestOptions.force } : {}),
-        onProgress: ingestOptions.onProgress,
-      });
-      // Relative image paths in a catalog are relative to the catalog file.
-      await store.setMeta(IMAGE_BASE_DIR_KEY, dirname(resolve(file)));
-      const refreshed = await refresh({
-        refit: ingestOptions.refit ?? false,
-        ...(ingestOptions.onRefreshProgress ? { onProgress: ingestOptions.onRefreshProgress } : {}),
-      });
-      return { ...summary, ...refreshed };
-    },
-
-    refresh,
-
-    async upsertProducts(products) {
-      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const results = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
-      if (results.some((r) => r.status !== 'unchanged')) await refresh();
-      return results;
-    },
-
+    ingest: (file, ingestOptions = {}) => ingestIntoEngine(state, file, ingestOptions),
+    refresh: (refreshOptions) => refreshEngine(state, refreshOptions),
+    upsertProducts: (products) => upsertIntoEngine(state, products),
     async deleteProducts(ids) {
       const n = await store.deleteProducts(ids);
       if (n > 0) await catalog.invalidate();
       return n;
     },
-
     getProduct: async (id) => (await store.getProduct(id))?.product,
-    similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(model) }),
+    similar: ({ model, ...o }) => findSimilar(catalog, { ...o, scorer: scorerFor(state, model) }),
     search: (o) => searchProducts(catalog, o, opts.crossEncoder),
-    recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(model) }),
+    recommend: ({ model, ...o }) => recommend(catalog, { ...o, scorer: scorerFor(state, model) }),
     coldStart: (o) => coldStartNeighbours(catalog, o),
     price: (o) => priceReference(catalog, o),
     tagSimilarity: (a, b, o) => tagSimilarity(catalog, a, b, o),
     tagGroups: (o) => groupTags(catalog, o),
-
-    async match(left, right, { model, ...matchOptions } = {}) {
-      const [l, r] = await Promise.all([productsOf(left), productsOf(right)]);
-      const result = await matchCatalogs(await catalog.representMany(l.products), await catalog.representMany(r.products), {
-        ...learnedMatchOptions(model),
-        ...matchOptions,
-      });
-      return { ...result, issues: [...l.issues, ...r.issues] };
-    },
-
-    async dedup(source, { model, maxRepresentations, onScored, ...dedupOptions } = {}) {
-      const options = { ...learnedMatchOptions(model), ...dedupOptions };
-      // The store's own indexes block the candidates: near-linear in the catalog (tasks/store-dedup.ts).
-      if (source === undefined) return { ...(await findStoreDuplicates(catalog, { ...options, ...defined({ maxRepresentations, onScored }) })), issues: [] };
-      const { products, issues } = await productsOf(source);
-      return { ...(await findDuplicates(await catalog.representMany(products), options)), issues };
-    },
-
-    dedupJobs: {
-      async create({ blockSize, ...input } = {}) {
-        return createStoreDedupJob(catalog, input, blockSize === undefined ? {} : { blockSize });
-      },
-      async work(jobId, worker) {
-        return runStoreDedupWorker(catalog, jobId, await dedupJobOptions(jobId), worker);
-      },
-      async finish(jobId) {
-        return finishStoreDedupJob(catalog, jobId, await dedupJobOptions(jobId));
-      },
-      async delete(jobId) {
-        await store.pairJobs?.deleteJob(jobId);
-      },
-    },
+    match: (left, right, matchOptions = {}) => matchSources(state, left, right, matchOptions),
+    dedup: (source, dedupOptions = {}) => dedupSource(state, source, dedupOptions),
+    dedupJobs: dedupJobsOf(state),
     inspectText: (text, k) => inspectText(catalog, text, k),
     async trainRanker(judgments, { queries, ...trainOptions } = {}) {
       const list = typeof judgments === 'string' ? readJudgmentFile(judgments, queries) : judgments;
@@ -374,14 +426,7 @@ export async function createEngine(options: Partial<EngineOptions> = {}): Promis
     evalMatcher: (input) => evalMatcherTask(pairSource, input, { analyzer }),
     applyMatcher: (input) => applyMatcherTask(pairSource, input, { analyzer }),
     stats: () => store.stats(),
-    async vacuum() {
-      if (opts.readonly) throw createError('INVALID_ARGUMENT', 'this engine was opened read-only', { field: 'readonly' });
-      const sizeBytesBefore = (await store.stats()).sizeBytes;
-      const removedVectors = await store.transaction(() => removeSupersededTextVectors(store, textEncoder.id));
-      await store.compact();
-      return { removedVectors, sizeBytesBefore, sizeBytesAfter: (await store.stats()).sizeBytes };
-    },
+    vacuum: () => vacuumEngine(state),
     close: () => store.close(),
   };
-  return engine;
 }
