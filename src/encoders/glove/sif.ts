@@ -166,23 +166,11 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
   }
 
   function toJSON(): SifState {
-    const counts: Record<string, number> = {};
-    for (const [k, v] of [...catalogCounts].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) counts[k] = v;
-    return {
-      version: 1,
-      a: opts.a,
-      priorStrength: opts.priorStrength,
-      catalogTotal,
-      catalogCounts: counts,
-      components: components.map((u) => Array.from(u)),
-    };
+    return sifStateOf(opts, catalogTotal, catalogCounts, components);
   }
 
   function load(state: SifState): void {
-    if (state.version !== 1) throw createError('PARSE_ERROR', `SIF state version ${String(state.version)} is not supported`, { field: 'version' });
-    for (const u of state.components) {
-      if (u.length !== dimension) throw createError('DIM_MISMATCH', `SIF state component has dimension ${u.length}, word vectors ${dimension}`, { expected: String(dimension), received: String(u.length) });
-    }
+    assertLoadableSifState(state, dimension);
     opts.a = state.a;
     opts.priorStrength = state.priorStrength;
     catalogTotal = state.catalogTotal;
@@ -197,46 +185,11 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
   }
 
   function fitTokenized(tokenized: readonly (readonly string[])[]): void {
-    catalogCounts = new Map();
-    catalogTotal = 0;
-    for (const tokens of opts.catalogFrequencies ? tokenized : []) {
-      for (const t of tokens) {
-        catalogCounts.set(t, (catalogCounts.get(t) ?? 0) + 1);
-        catalogTotal++;
-      }
-    }
-    // Only words with a vector ever need p(w): keep the saved state small (no model numbers, typos).
-    for (const t of [...catalogCounts.keys()]) if (!wordVectors.vector(t)) catalogCounts.delete(t);
+    ({ counts: catalogCounts, total: catalogTotal } = countCatalogTokens(opts.catalogFrequencies ? tokenized : [], wordVectors));
+    // The weights depend on the catalog counts just set: averages of the fit must not reuse old ones.
     tokenCache = new Map();
     components = [];
-    if (opts.removeComponents === 1) {
-      // One component needs only XᵀX and the mean direction: accumulated row by row (in the same order,
-      // so the same sums) instead of keeping every text's average (400 MB at 1M products × 100 d).
-      const acc = createGramAccumulator(dimension);
-      const v = new Float32Array(dimension);
-      for (const tokens of tokenized) {
-        weightedAverageInto(tokens, v);
-        let nonZero = false;
-        for (let d = 0; d < dimension && !nonZero; d++) nonZero = v[d] !== 0;
-        if (nonZero) acc.add(v);
-      }
-      const u = acc.rows > 0 ? acc.principalDirection() : undefined;
-      if (u) components.push(u);
-      updateHash();
-      return;
-    }
-    const rows = tokenized.map((tokens) => weightedAverage(tokens)).filter((v) => v.some((x) => x !== 0));
-    for (let c = 0; c < opts.removeComponents && rows.length > 0; c++) {
-      const u = principalDirection(rows, dimension);
-      if (!u) break;
-      components.push(u);
-      // Deflate so the next component is orthogonal to this one.
-      for (const r of rows) {
-        let dot = 0;
-        for (let d = 0; d < dimension; d++) dot += u[d]! * r[d]!;
-        for (let d = 0; d < dimension; d++) r[d]! -= dot * u[d]!;
-      }
-    }
+    components = fitSifComponents(tokenized, opts.removeComponents, dimension, weightedAverageInto);
     updateHash();
   }
 
@@ -273,6 +226,79 @@ export function createSifEncoder(wordVectors: WordVectors, options: Partial<SifO
       return batch.map((tokens) => encodeTokens(tokens));
     },
   };
+}
+
+/** `SifEncoder.toJSON`: catalog counts in key order, so equal states serialise (and hash) equally. */
+function sifStateOf(opts: SifOptions, catalogTotal: number, catalogCounts: Map<string, number>, components: readonly Float32Array[]): SifState {
+  const counts: Record<string, number> = {};
+  for (const [k, v] of [...catalogCounts].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) counts[k] = v;
+  return {
+    version: 1,
+    a: opts.a,
+    priorStrength: opts.priorStrength,
+    catalogTotal,
+    catalogCounts: counts,
+    components: components.map((u) => Array.from(u)),
+  };
+}
+
+function assertLoadableSifState(state: SifState, dimension: number): void {
+  if (state.version !== 1) throw createError('PARSE_ERROR', `SIF state version ${String(state.version)} is not supported`, { field: 'version' });
+  for (const u of state.components) {
+    if (u.length !== dimension) throw createError('DIM_MISMATCH', `SIF state component has dimension ${u.length}, word vectors ${dimension}`, { expected: String(dimension), received: String(u.length) });
+  }
+}
+
+/** Token counts of the fitted texts, kept only for words with a vector. */
+function countCatalogTokens(tokenized: readonly (readonly string[])[], wordVectors: WordVectors): { counts: Map<string, number>; total: number } {
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const tokens of tokenized) {
+    for (const t of tokens) {
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+      total++;
+    }
+  }
+  // Only words with a vector ever need p(w): keep the saved state small (no model numbers, typos).
+  for (const t of [...counts.keys()]) if (!wordVectors.vector(t)) counts.delete(t);
+  return { counts, total };
+}
+
+/** The `count` principal components of the texts' weighted averages (zero averages left out). */
+function fitSifComponents(
+  tokenized: readonly (readonly string[])[],
+  count: number,
+  dimension: number,
+  weightedAverageInto: (tokens: readonly string[], out: Float32Array) => Float32Array,
+): Float32Array[] {
+  if (count === 1) {
+    // One component needs only XᵀX and the mean direction: accumulated row by row (in the same order,
+    // so the same sums) instead of keeping every text's average (400 MB at 1M products × 100 d).
+    const acc = createGramAccumulator(dimension);
+    const v = new Float32Array(dimension);
+    for (const tokens of tokenized) {
+      weightedAverageInto(tokens, v);
+      let nonZero = false;
+      for (let d = 0; d < dimension && !nonZero; d++) nonZero = v[d] !== 0;
+      if (nonZero) acc.add(v);
+    }
+    const u = acc.rows > 0 ? acc.principalDirection() : undefined;
+    return u ? [u] : [];
+  }
+  const components: Float32Array[] = [];
+  const rows = tokenized.map((tokens) => weightedAverageInto(tokens, new Float32Array(dimension))).filter((v) => v.some((x) => x !== 0));
+  for (let c = 0; c < count && rows.length > 0; c++) {
+    const u = principalDirection(rows, dimension);
+    if (!u) break;
+    components.push(u);
+    // Deflate so the next component is orthogonal to this one.
+    for (const r of rows) {
+      let dot = 0;
+      for (let d = 0; d < dimension; d++) dot += u[d]! * r[d]!;
+      for (let d = 0; d < dimension; d++) r[d]! -= dot * u[d]!;
+    }
+  }
+  return components;
 }
 
 /**
