@@ -150,9 +150,12 @@ export interface MainSegmentSearch {
 
 /**
  * The query evaluators of one index version's main segment: closures over the segment's arrays and
- * the version's norm table, made once per version, as the evaluators were before the split (module
- * functions taking the segment as an argument measured a few per cent slower a MaxScore query at
- * 100k products, tmp-scratch timing, within the machine's noise but consistently so).
+ * the version's norm table, made once per version, as the evaluators were before the split.
+ *
+ * Long on purpose: the four evaluators are the keyword index's hot loops and share the segment's
+ * arrays as closure variables; module functions taking the segment as an argument measured a few per
+ * cent slower a MaxScore query at 100k products (tmp-scratch timing, within the machine's noise but
+ * consistently so).
  */
 export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
   const { data, normByLength, scratch, tombstoneSeq, tombstoneCount, blockMaxima } = ctx;
