@@ -22,7 +22,7 @@ import type { LabeledPair, PairRecord } from '../src/learning/pairs.ts';
 import { fitTfidfCosineBaseline, singleLinkThresholdForPairCount } from '../src/learning/baseline.ts';
 import { pairwiseGroupingMetrics, type GroupingMetrics } from '../src/learning/metrics.ts';
 import { markdownTable } from '../src/learning/eval-report.ts';
-import { readTaobaoClusters, readTaobaoPairs, taobaoProduct } from '../src/learning/zh/taobao.ts';
+import { readTaobaoClusters, readTaobaoPairs, taobaoProduct, taobaoRecordsById } from '../src/learning/zh/taobao.ts';
 import { groupPairsWithCannotLinks, type ScoredPair } from '../src/tasks/duplicate-groups.ts';
 import { DEFAULT_MATCH_OPTIONS } from '../src/tasks/match.ts';
 
@@ -63,11 +63,7 @@ interface SplitCatalog {
 function splitCatalog(split: Split): SplitCatalog {
   const file = join(TAOBAO_DIR, `${split}.jsonl`);
   const clusterOf = readTaobaoClusters(file);
-  const records = new Map<string, PairRecord>();
-  for (const p of readTaobaoPairs(file)) {
-    if (p.leftId !== undefined && !records.has(p.leftId)) records.set(p.leftId, p.left);
-    if (p.rightId !== undefined && !records.has(p.rightId)) records.set(p.rightId, p.right);
-  }
+  const records = taobaoRecordsById(readTaobaoPairs(file));
   const ids = [...records.keys()];
   return {
     products: ids.map((id) => taobaoProduct(records.get(id)!, id)),

@@ -21,7 +21,7 @@ import type { Product } from '../src/catalog/product.ts';
 import { readRecordTable, readPairs, type PairRecord } from '../src/learning/pairs.ts';
 import { evaluateRankings, pairwiseGroupingMetrics, type RankedQuery } from '../src/learning/metrics.ts';
 import { markdownTable } from '../src/learning/eval-report.ts';
-import { readTaobaoClusters, readTaobaoPairs, taobaoProduct } from '../src/learning/zh/taobao.ts';
+import { readTaobaoClusters, readTaobaoPairs, taobaoProduct, taobaoRecordsById } from '../src/learning/zh/taobao.ts';
 import { DEFAULT_MATCH_OPTIONS } from '../src/tasks/match.ts';
 import { productToPairRecord } from '../src/tasks/learned-matcher.ts';
 import { saveMatcherModel, trainMatcher } from '../src/learning/matcher.ts';
@@ -177,20 +177,10 @@ async function twoShopRetrieval(key: string, name: string, fields: { title: stri
 function taobaoProducts(): { products: Product[]; clusterOf: Map<string, string> } {
   const dir = join(DATA, 'zh-product-matching');
   const clusterOf = new Map<string, string>();
-  const byId = new Map<string, Product>();
-  for (const split of ['train', 'val', 'test']) {
-    for (const [k, v] of readTaobaoClusters(join(dir, `${split}.jsonl`))) clusterOf.set(k, v);
-    for (const p of readTaobaoPairs(join(dir, `${split}.jsonl`))) {
-      for (const [id, r] of [
-        [p.leftId, p.left],
-        [p.rightId, p.right],
-      ] as const) {
-        if (!id || byId.has(id)) continue;
-        byId.set(id, taobaoProduct(r, id));
-      }
-    }
-  }
-  return { products: [...byId.values()], clusterOf };
+  const files = ['train', 'val', 'test'].map((split) => join(dir, `${split}.jsonl`));
+  for (const file of files) for (const [k, v] of readTaobaoClusters(file)) clusterOf.set(k, v);
+  const records = taobaoRecordsById(files.flatMap((file) => readTaobaoPairs(file)));
+  return { products: [...records].map(([id, r]) => taobaoProduct(r, id)), clusterOf };
 }
 
 /** Same-cluster pairs of a set of ids. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePvPairs, pvPairsToMap, pvPairsText, parseTaobaoPairs, readTaobaoPairs } from '../src/learning/zh/taobao.ts';
+import { parsePvPairs, pvPairsToMap, pvPairsText, parseTaobaoPairs, readTaobaoPairs, taobaoRecordsById } from '../src/learning/zh/taobao.ts';
 import { brandParts, canonicalModelValue, extractZhAttributes, genderOfTitle, genderOfValue } from '../src/learning/zh/attributes.ts';
 import { adjustWithZhRules, zhAttributeFeatures, zhConflicts } from '../src/learning/zh/conflicts.ts';
 import { averageRanks, parseStsPairs, spearman } from '../src/learning/zh/sts.ts';
@@ -30,6 +30,15 @@ test('parseTaobaoPairs never copies cluster ids or image URLs into records', () 
   assert.equal(pair.left['pv_text'], '品牌 回力');
   for (const r of [pair.left, pair.right]) for (const k of Object.keys(r)) assert.ok(!/cluster|pict|id/.test(k), `unexpected field ${k}`);
   assert.throws(() => parseTaobaoPairs('{"title_left":"a","title_right":"b","label":2}'), /label/);
+});
+
+test('taobaoRecordsById: each record once, as first met; records without an id left out', () => {
+  const pair = (l: string | undefined, lt: string, r: string | undefined, rt: string) =>
+    JSON.stringify({ ...(l ? { id_left: l } : {}), title_left: lt, ...(r ? { id_right: r } : {}), title_right: rt, label: 0 });
+  const pairs = parseTaobaoPairs([pair('1', 'a', '2', 'b'), pair('2', 'b again', '3', 'c'), pair(undefined, 'no id', '1', 'a again')].join('\n'));
+  const records = taobaoRecordsById(pairs);
+  assert.deepEqual([...records.keys()], ['1', '2', '3']);
+  assert.deepEqual([...records.values()].map((r) => r['title']), ['a', 'b', 'c']);
 });
 
 test('brand parts: bilingual brands split, placeholders dropped, traditional folded', () => {

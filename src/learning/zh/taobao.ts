@@ -150,6 +150,16 @@ export function readTaobaoClusters(path: string): Map<string, string> {
   return out;
 }
 
+/** The distinct records of Taobao pairs by record id, each as first met (records without an id are left out). */
+export function taobaoRecordsById(pairs: Iterable<LabeledPair>): Map<string, PairRecord> {
+  const out = new Map<string, PairRecord>();
+  for (const p of pairs) {
+    if (p.leftId !== undefined && !out.has(p.leftId)) out.set(p.leftId, p.left);
+    if (p.rightId !== undefined && !out.has(p.rightId)) out.set(p.rightId, p.right);
+  }
+  return out;
+}
+
 /**
  * A Taobao record as a catalog product, the way a shop would load it: title, category path, the
  * `pv_pairs` as attributes and the 品牌 attribute as brand.
