@@ -32,3 +32,27 @@ test('a profile without a factor reports conflicts but leaves the score alone', 
   assert.equal(r.conflicts.length, 1);
   assert.throws(() => profileFromWeights('bad', { brand: 1 }, { conflictFactor: 2 }));
 });
+
+test('unrelated codes of one format conflict only for products of one maker (shops number their own 货号)', () => {
+  // Two shops' listings of one dress: no brand, each shop's own article number (both digits only).
+  const listing = (id: string, title: string, code: string, brand?: string): Product => ({
+    id,
+    title,
+    tags: [],
+    images: [],
+    attributes: { 货号: code, 面料: '雪纺', 裙长: '长裙' },
+    ...(brand ? { brand } : {}),
+  });
+  const shopA = representProduct(listing('a', '2020夏季新款韩版雪纺连衣裙修身长裙V领无袖', '1890'), analyzer);
+  const shopB = representProduct(listing('b', '女夏装2020新款雪纺连衣裙长款碎花显瘦大摆长裙', '3566'), analyzer);
+  const unbranded = compareProducts(shopA, shopB, { profile: 'sameProduct' });
+  assert.equal((unbranded.fields.find((f) => f.field === 'modelNumber')?.evidence as { kind?: string } | undefined)?.kind, 'different');
+  assert.deepEqual(unbranded.conflicts, [], 'two shops’ article numbers say nothing of the item');
+  assert.equal(unbranded.conflictFactor, 1);
+  // One maker's two numbers of its own scheme are two items.
+  const makerA = representProduct(listing('c', 'Anker waterproof phone case', 'MX7805-23', 'Anker'), analyzer);
+  const makerB = representProduct(listing('d', 'Anker waterproof phone case', 'X6635-94', 'Anker'), analyzer);
+  const branded = compareProducts(makerA, makerB, { profile: 'sameProduct' });
+  assert.ok(branded.conflicts.some((c) => c.startsWith('model number')), branded.conflicts.join('; '));
+  assert.equal(branded.conflictFactor, 0.5);
+});

@@ -248,12 +248,22 @@ export const CONTRIBUTION_UNIT = 2 ** 40;
 const codeFormat = (code: string): string => code.replace(/\p{L}+/gu, 'A').replace(/\p{N}+/gu, '9');
 
 /**
- * Two products whose codes are all unrelated (`different`) and share a format (`mx780523` vs
- * `x663594`: both letters then digits) carry two numbers of one numbering scheme: two items, however
- * alike their titles. Codes of other formats (`dscw120p` vs `w120`, a spec read as a code) stay
- * weak evidence. Measured on valid pairs (no-label default, best-F1 threshold): counting every
- * `different` as a conflict lost Taobao 61.2 → 59.6 (shops number their 货号 differently), this rule
- * 61.2 → 60.3, English sets within ±0.4 except WDC computers medium 79.4 → 80.5.
+ * The brand score at or above which two products are of one maker (one name, an alias, or the same
+ * unknown name spelled another way; a sub-brand scores 0.7): see `differentCodesOfOneFormat`.
+ */
+export const ONE_MAKER_BRAND_SCORE = 0.8;
+
+/**
+ * Two products of one maker (`ONE_MAKER_BRAND_SCORE`) whose codes are all unrelated (`different`)
+ * and share a format (`mx780523` vs `x663594`: both letters then digits) carry two numbers of the
+ * maker's numbering scheme: two items, however alike their titles. Codes of other formats
+ * (`dscw120p` vs `w120`, a spec read as a code) stay weak evidence, and so do codes of products not
+ * known to share a maker: shops number their own 货号, so two listings of one item carry two codes
+ * of one format (Taobao valid pairs: 20 matches and 88 non-matches, base rate 26 %).
+ * Measured on valid pairs (no-label default, best-F1 threshold): counting every `different` as a
+ * conflict lost Taobao 61.2 → 59.6, this rule without the maker 61.2 → 60.3, English sets within
+ * ±0.4 except WDC computers medium 79.4 → 80.5. With the maker (on the one-text sameProduct):
+ * Taobao valid 64.3 → 65.7, train 61.8 → 63.2 (see the commit adding `ONE_MAKER_BRAND_SCORE`).
  */
 function differentCodesOfOneFormat(e: ModelNumberEvidence): boolean {
   const formats = new Set(e.codesA.map(codeFormat));
@@ -263,12 +273,16 @@ function differentCodesOfOneFormat(e: ModelNumberEvidence): boolean {
 /**
  * The identity conflict a field's evidence reports, if any: a model number of another variant,
  * an attribute of quantity or colour with another value, a quantity (128GB / 256GB) not shared.
+ * `brand`: the pair's brand similarity when compared (codes of one format conflict only within one
+ * maker: `differentCodesOfOneFormat`).
  */
-export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefined): string | undefined {
+export function fieldConflict(field: FieldName, evidence: FieldEvidence | undefined, brand?: FieldSimilarity): string | undefined {
   if (!evidence || !CONFLICT_FIELDS.has(field)) return undefined;
   const e = evidence as FieldEvidence & { kind?: string; compared?: { relation?: string; score?: number; agree?: boolean; key?: string; unit?: string; a?: unknown; b?: unknown; valuesA?: unknown[]; valuesB?: unknown[] }[] };
   if (field === 'modelNumber' && e.kind === 'conflict') return `model number: ${e.summary}`;
-  if (field === 'modelNumber' && e.kind === 'different' && differentCodesOfOneFormat(e as unknown as ModelNumberEvidence)) return `model number: ${e.summary}`;
+  if (field === 'modelNumber' && e.kind === 'different' && (brand?.score ?? 0) >= ONE_MAKER_BRAND_SCORE && differentCodesOfOneFormat(e as unknown as ModelNumberEvidence)) {
+    return `model number: ${e.summary}`;
+  }
   if (field === 'attributes') {
     const c = e.compared?.find((x) => (x.relation === 'colour' || x.relation === 'quantity') && x.score === 0);
     if (c) return `${c.key}: ${String(c.a)} ≠ ${String(c.b)}`;
@@ -314,7 +328,7 @@ export function fuse(
     coveredWeight += profile.weights[f]!;
     presentWeight += weightOf(f);
     if (CONFLICT_FIELDS.has(f)) {
-      const conflict = fieldConflict(f, s.evidence);
+      const conflict = fieldConflict(f, s.evidence, fieldScores.brand);
       if (conflict !== undefined) conflicts.push(conflict);
     }
   }
