@@ -38,7 +38,7 @@ const angle = (deg: number) => Float32Array.of(Math.cos((deg * Math.PI) / 180), 
 interface Backend {
   name: string;
   skip: string | false;
-  open(): Promise<ProductStore>;
+  open(options?: { changeLogLimit?: number }): Promise<ProductStore>;
   cleanup(): Promise<void>;
 }
 
@@ -47,10 +47,10 @@ function sqliteBackend(): Backend {
   return {
     name: 'SQLite',
     skip: false,
-    async open() {
+    async open(options = {}) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-contract-'));
       dirs.push(dir);
-      return createProductStore({ path: path.join(dir, 'store.db') });
+      return createProductStore({ path: path.join(dir, 'store.db'), ...options });
     },
     async cleanup() {
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -62,7 +62,7 @@ function postgresBackend(name: string, target: PostgresTestTarget): Backend {
   return {
     name,
     skip: target.skip,
-    open: async () => createPostgresStore({ url: await target.freshSchemaUrl(), distributed: target.distributed }),
+    open: async (options = {}) => createPostgresStore({ url: await target.freshSchemaUrl(), distributed: target.distributed, ...options }),
     cleanup: () => target.dropSchemas(),
   };
 }
@@ -77,8 +77,8 @@ for (const backend of backends) {
   describe(`store contract on ${backend.name}`, { skip: backend.skip }, () => {
     after(() => backend.cleanup());
 
-    async function withStore(fn: (store: ProductStore) => Promise<void>): Promise<void> {
-      const store = await backend.open();
+    async function withStore(fn: (store: ProductStore) => Promise<void>, options?: { changeLogLimit?: number }): Promise<void> {
+      const store = await backend.open(options);
       try {
         await fn(store);
       } finally {
@@ -124,6 +124,24 @@ for (const backend of backends) {
         const modelNumbers = await store.modelNumbersOf([before.key]);
         assert.equal(modelNumbers[0]?.id, 'phone');
       }));
+
+    test('the change log keeps about changeLogLimit rows: a position before the kept part reads as trimmed', () =>
+      withStore(
+        async (store) => {
+          await store.upsertProducts([item(product('first'))]);
+          const early = await store.changeSeq();
+          for (let i = 0; i < 30; i++) await store.upsertProducts([item(product(`p${i}`))]);
+          const last = await store.changeSeq();
+          assert.equal(last - early, 30);
+          assert.equal(await store.changesSince(early), undefined, 'changes trimmed from the log are not reported as none');
+          assert.equal((await store.changesSince(last - 5))?.length, 5, 'the recent changes are kept');
+          // The log reaches back the limit and at most its slack (a tenth of it) further.
+          let kept = 0;
+          for (let seq = early; seq <= last; seq++) if ((await store.changesSince(seq)) !== undefined) kept++;
+          assert.ok(kept >= 10 && kept <= 12, `positions still readable: ${kept}`);
+        },
+        { changeLogLimit: 10 },
+      ));
 
     test('a repeated id in one batch: the last record wins', () =>
       withStore(async (store) => {

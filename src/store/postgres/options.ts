@@ -17,6 +17,7 @@ export interface PostgresStoreOptions {
   statementTimeoutMs: number;
   /** Attempts of a call that lost its connection (outside transactions), with growing waits between. */
   retries: number;
+  /** Rows the product change log keeps (older ones are trimmed, in steps of a tenth of this), as in the SQLite store. */
   changeLogLimit: number;
 }
 
@@ -67,6 +68,9 @@ export function resolvePostgresOptions(options: Partial<PostgresStoreOptions> & 
   const distributedParam = url.searchParams.get('distributed');
   url.searchParams.delete('distributed');
   if (distributedParam !== null) opts.distributed = distributedParam === 'true' || distributedParam === '1';
+  if (!Number.isInteger(opts.changeLogLimit) || opts.changeLogLimit < 1) {
+    throw createError('INVALID_ARGUMENT', 'changeLogLimit must be a positive integer', { field: 'changeLogLimit', received: String(opts.changeLogLimit) });
+  }
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/u.test(schema)) {
     throw createError('INVALID_ARGUMENT', `schema "${schema}" in the store URL must be a lower-case SQL identifier`, { field: 'store', received: schema });
   }

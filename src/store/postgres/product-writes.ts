@@ -8,17 +8,39 @@ import { rejectUnknownKeys } from '../../errors.ts';
 import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import { brandColumnValue, type AnalyzedProduct, type ProductChange, type ProductStore, type UpsertItem, type UpsertResult } from '../store.ts';
 import { query, transaction, wrote } from './connection.ts';
-import { bumpRevision } from './meta.ts';
+import { bumpRevision, getMeta, setMetaRaw } from './meta.ts';
+import { PG_META } from './schema.ts';
 import type { PgStoreState } from './state.ts';
 import { hanKeywordsLiteral, keywordsLiteral } from './tsvector.ts';
 
 /** Serialises product writers, so change-log sequence numbers commit in order (a follower never skips one). */
 const lockProductWrites = (s: PgStoreState) => query(s, `SELECT pg_advisory_xact_lock(hashtext('prodsim.products'))`);
 
-const logChanges = (s: PgStoreState, keys: readonly number[], op: ProductChange['op']) =>
-  keys.length === 0
-    ? Promise.resolve([])
-    : query(s, `INSERT INTO product_changes (seq, key, op) SELECT nextval('prodsim_change_seq'), k, $2 FROM unnest($1::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i`, [keys, op]);
+/**
+ * Drops the log's rows older than the last `changeLogLimit`, once they are past it by a tenth of it
+ * (one DELETE every tenth of the limit, not one every write), and records how far it trimmed, so
+ * `changesSince` of a trimmed position says so instead of reporting no changes. As in the SQLite store.
+ */
+async function trimChangeLog(s: PgStoreState, lastSeq: number): Promise<void> {
+  const limit = s.opts.changeLogLimit;
+  const trimSlack = Math.max(1, Math.ceil(limit / 10));
+  const trimmed = Number((await getMeta(s, PG_META.changeLogTrimmed)) ?? 0);
+  if (lastSeq - trimmed <= limit + trimSlack) return;
+  const through = lastSeq - limit;
+  await query(s, `DELETE FROM product_changes WHERE seq <= $1`, [through]);
+  await setMetaRaw(s, PG_META.changeLogTrimmed, String(through));
+}
+
+/** Appends the changes (in the writing transaction, under `lockProductWrites`) and trims the log. */
+async function logChanges(s: PgStoreState, keys: readonly number[], op: ProductChange['op']): Promise<void> {
+  if (keys.length === 0) return;
+  const appended = await query<{ seq: string }>(
+    s,
+    `INSERT INTO product_changes (seq, key, op) SELECT nextval('prodsim_change_seq'), k, $2 FROM unnest($1::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i RETURNING seq`,
+    [keys, op],
+  );
+  await trimChangeLog(s, appended.reduce((last, r) => Math.max(last, Number(r.seq)), 0));
+}
 
 /** A row an upsert writes; `key` is undefined for a new product until `assignKeys`. */
 interface PendingRow {
