@@ -244,7 +244,7 @@ const summaryTable = markdownTable(
 const share = (n: number, of: number) => `${n} (${((100 * n) / Math.max(1, of)).toFixed(1)} %)`;
 const breakdownTable = (b: RecallBreakdown, threshold: number) =>
   markdownTable(
-    ['true pairs at the default threshold', 'pairs', 'of those with a conflict (score × 0.5)'],
+    ['true pairs at the default threshold', 'pairs', 'of those with a conflict that keeps groups apart'],
     [
       ['in one group (found)', share(b.grouped, b.truePairs), ''],
       [`candidates scored ≥ ${threshold}, kept apart by a conflict`, share(b.keptApart, b.truePairs), ''],

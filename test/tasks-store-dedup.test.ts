@@ -119,3 +119,30 @@ test('products that differ only by their model number are not duplicates (regres
     await own.close();
   }
 });
+
+test('a season or year word lowers a pair’s score but does not keep two listings’ groups apart', async () => {
+  // One dress listed by three shops: one calls it summer's new model, one autumn's, one says neither.
+  // The summer and autumn listings conflict on the season (score × 0.5); each is the same as the third.
+  const dress = { 面料: '雪纺', 裙长: '长裙', 领型: 'V领', 袖长: '无袖' };
+  const listing = (id: string, title: string, attributes: Record<string, string> = dress) => ({ id, title, tags: [], images: [], attributes });
+  const products = [
+    listing('summer', '夏季新款 雪纺连衣裙 V领 无袖 碎花 大摆长裙'),
+    listing('autumn', '秋季新款 雪纺连衣裙 V领 无袖 碎花 大摆长裙'),
+    listing('plain', '新款 雪纺连衣裙 V领 无袖 碎花 大摆长裙'),
+    listing('other', '加绒 皮衣 机车外套 短款 羊羔毛领 夹克', { 材质: '皮革', 衣长: '短款' }),
+  ];
+  const own = await createEngine({ storePath: ':memory:', images: false });
+  try {
+    await own.upsertProducts(products);
+    const { groups } = await own.dedup();
+    assert.deepEqual(
+      groups.map((g) => [...g.ids].sort()),
+      [['autumn', 'plain', 'summer']],
+      JSON.stringify(groups.map((g) => g.pairs)),
+    );
+    const inMemory = await findDuplicates((await own.catalog.representIds(products.map((p) => p.id))).map((r) => r!));
+    assert.deepEqual(inMemory.groups.map((g) => [...g.ids].sort()), [['autumn', 'plain', 'summer']]);
+  } finally {
+    await own.close();
+  }
+});

@@ -22,7 +22,7 @@ import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
-import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
+import { groupPairsWithCannotLinks, keepsGroupsApart } from './duplicate-groups.ts';
 import type { LearnedExplanation, LearnedScorer } from './learned-matcher.ts';
 
 export interface MatchOptions {
@@ -235,11 +235,11 @@ export async function findDuplicates(
   const { pairs, stats } = await matchCatalogs(reps, reps, { ...options, oneToOne: false, sameCatalog: true });
   const profile = resolveProfile(options.profile ?? DEFAULT_MATCH_OPTIONS.profile);
   const indexOf = new Map(reps.map((r, i) => [r.product.id, i]));
-  const conflictOfPair = new Map(pairs.map((p) => [pairKey(indexOf.get(p.left.id)!, indexOf.get(p.right.id)!), p.explanation.conflicts.length > 0]));
+  const conflictOfPair = new Map(pairs.map((p) => [pairKey(indexOf.get(p.left.id)!, indexOf.get(p.right.id)!), keepsGroupsApart(p.explanation)]));
   const cannotLink = (a: number, b: number): boolean => {
     const key = pairKey(a, b);
     let conflict = conflictOfPair.get(key);
-    if (conflict === undefined) conflictOfPair.set(key, (conflict = compareProducts(reps[a]!, reps[b]!, { profile }).conflicts.length > 0));
+    if (conflict === undefined) conflictOfPair.set(key, (conflict = keepsGroupsApart(compareProducts(reps[a]!, reps[b]!, { profile }))));
     return conflict;
   };
   const scored = pairs.map((p) => ({ a: indexOf.get(p.left.id)!, b: indexOf.get(p.right.id)!, score: p.score }));

@@ -26,7 +26,7 @@ import { compareProducts } from '../similarity/fusion.ts';
 import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
-import { groupPairsWithCannotLinks } from './duplicate-groups.ts';
+import { groupPairsWithCannotLinks, keepsGroupsApart } from './duplicate-groups.ts';
 import { DEFAULT_MATCH_OPTIONS, type DuplicateGroup, type MatchOptions, type MatchResult } from './match.ts';
 import { createModelNumberLookup } from './model-number-lookup.ts';
 import { resolveProfile } from './profiles.ts';
@@ -44,7 +44,8 @@ export interface StoreDedupOnlyOptions {
    */
   maxRepresentations: number;
   /**
-   * Called with every candidate pair as it is scored (ids, score, whether a conflict was found),
+   * Called with every candidate pair as it is scored (ids, score, whether a conflict keeps the two
+   * apart: `keepsGroupsApart`),
    * above the threshold or not: evaluations ask of a missed duplicate whether blocking never found
    * it or it scored too low (`npm run eval:dedup`). The scan of one process only, not a job's workers.
    */
@@ -240,7 +241,7 @@ async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promi
   const probabilities = opts.scorer && both.length > 0 ? await opts.scorer.probability(both.map(({ a, b }) => ({ left: a.product, right: b.product }))) : undefined;
   const out = Array.from<{ score: number; conflict: boolean } | undefined>({ length: pairs.length });
   both.forEach(({ at }, c) => {
-    out[at] = { score: probabilities ? probabilities[c]! : (fused[c]!.score ?? 0), conflict: fused[c]!.conflicts.length > 0 };
+    out[at] = { score: probabilities ? probabilities[c]! : (fused[c]!.score ?? 0), conflict: keepsGroupsApart(fused[c]!) };
   });
   return out;
 }
@@ -270,7 +271,7 @@ async function groupKept(
     let conflict = conflictOfPair.get(key);
     if (conflict === undefined) {
       const [ra, rb] = [repOf.get(a), repOf.get(b)];
-      conflictOfPair.set(key, (conflict = ra !== undefined && rb !== undefined && compareProducts(ra, rb, { profile, catalog }).conflicts.length > 0));
+      conflictOfPair.set(key, (conflict = ra !== undefined && rb !== undefined && keepsGroupsApart(compareProducts(ra, rb, { profile, catalog }))));
     }
     return conflict;
   };
