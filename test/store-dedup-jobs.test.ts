@@ -88,6 +88,8 @@ for (const { name, target } of targets) {
       const again = await jobs.claim(job, 'block', 'other');
       assert.ok(typeof again === 'object' && again.block === second.block, 'the abandoned block is claimed again');
       await again.abandon();
+      // A finished claim cannot be completed again: a typed error, not a plain one.
+      await assert.rejects(again.complete({}), (e) => isProdsimError(e) && e.code === 'INTERNAL' && /claim on block \d+ of dedup job .* is finished/u.test(e.message));
       await engine.dedupJobs.delete(job);
 
       const fresh = await engine.dedupJobs.create({ threshold: 0.5, blockSize: 64 });

@@ -103,13 +103,14 @@ export function readRecordTable(path: string, idColumn = 'id'): Map<string, Pair
 }
 
 function parseJsonLine(line: string, file: string, lineNo: number): Record<string, unknown> {
+  let v: unknown;
   try {
-    const v = JSON.parse(line) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
+    v = JSON.parse(line) as unknown;
   } catch (e) {
     throw createError('PARSE_ERROR', `invalid JSON object: ${(e as Error).message}`, { file, line: lineNo });
   }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw createError('PARSE_ERROR', 'invalid JSON object: not an object', { file, line: lineNo });
+  return v as Record<string, unknown>;
 }
 
 export interface PairTables {

@@ -109,11 +109,11 @@ export const ingestCommand: CliCommand = {
         if (opts.format) readOptions.format = opts.format;
         if (opts.strict) readOptions.strict = true;
         if (opts.defaultCurrency) readOptions.defaultCurrency = opts.defaultCurrency;
-        try {
-          if (!(await stat(file)).isFile()) throw new Error('not a file');
-        } catch {
-          throw createError('FILE_NOT_FOUND', `catalog file not found: ${file}`, { file });
-        }
+        const isFile = await stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        );
+        if (!isFile) throw createError('FILE_NOT_FOUND', `catalog file not found: ${file}`, { file });
 
         const showProgress = ctx.showProgress(command);
         const totalLines = showProgress ? await countLines(file) : 0;

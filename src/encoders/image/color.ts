@@ -14,6 +14,7 @@
  * - CIELAB is used where distances matter: the background test and k-means dominant colours (ΔE is
  *   roughly perceptual there).
  */
+import { createError } from '../../errors.ts';
 
 export const HUE_BINS = 12;
 export const SAT_BINS = 2;
@@ -212,7 +213,7 @@ export function colorHistogram(rgb: Uint8Array, width: number, height: number, m
 
 /** Σ min(a_i, b_i): 1 for identical L1-normalised histograms, 0 for disjoint ones. */
 export function histogramIntersection(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`histograms of ${a.length} and ${b.length} bins`);
+  if (a.length !== b.length) throw createError('DIM_MISMATCH', `histograms of ${a.length} and ${b.length} bins`);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.min(a[i]!, b[i]!);
   return s;

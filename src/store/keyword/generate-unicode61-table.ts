@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { createError } from '../../errors.ts';
 import { defaultTerms } from './fts5-terms.ts';
 
 const RANGES: [number, number][] = [
@@ -46,7 +47,7 @@ function behaviourOf(terms: readonly string[]): Behaviour {
   if (terms.length === 1 && terms[0] === 'ab') return { kind: 'drop' };
   const only = terms.length === 1 ? terms[0]! : '';
   if (only.startsWith('a') && only.endsWith('b') && only.length > 2) return { kind: 'fold', to: only.slice(1, -1) };
-  throw new Error(`unexpected terms ${JSON.stringify(terms)}`);
+  throw createError('INTERNAL', `unexpected terms ${JSON.stringify(terms)}: FTS5 or fts5Terms changed what a character between two letters does`);
 }
 const same = (x: Behaviour, y: Behaviour): boolean => x.kind === y.kind && (x.kind !== 'fold' || x.to === (y as { to: string }).to);
 

@@ -5,6 +5,7 @@
  * and nothing of it was written.
  */
 import type pg from 'pg';
+import { createError } from '../../errors.ts';
 import type { JobPair, PairJobClaim, PairJobPhase, ScoredJobPair } from '../store.ts';
 import type { PairJobDeps } from './pair-jobs.ts';
 
@@ -96,7 +97,8 @@ export function claimOn(deps: PairJobDeps, client: pg.PoolClient, claimed: Claim
       return rows.map((r) => ({ lo: Number(r.lo), hi: Number(r.hi), fromLow: r.from_low }));
     },
     async complete(result) {
-      if (!open) throw new Error('this claim is finished');
+      // A caller's bug (complete after complete or abandon), not the user's: the transaction is gone.
+      if (!open) throw createError('INTERNAL', `the claim on block ${claimed.block} of dedup job ${claimed.jobId} (${claimed.phase}) is finished: complete it once`);
       try {
         await writeBlockResult(run, claimed, result);
         await finish(true);
