@@ -6,20 +6,21 @@
  */
 import type { Product } from '../catalog/product.ts';
 import { createError } from '../errors.ts';
-import { changeLogPosition, changesAfter, type ChangeLogPosition } from '../store/store.ts';
+import { changeLogPosition, changesAfter, type ChangeLogPosition, type KeywordHit } from '../store/store.ts';
 import { explanationToJSON, type ExplanationJSON } from '../similarity/explain.ts';
 import { compareProducts, type SimilarityResult } from '../similarity/fusion.ts';
 import { QUERY_RERANK_PROFILE } from './query-rerank-profile.ts';
 import { representProduct, type ProductRepresentation } from '../similarity/representation.ts';
 import { explainRanker, rankerScore, type RankerExplanation, type RankerModel } from '../learning/ranker.ts';
 import { rankingFeatures, rankingQuery, resolveRanker } from './ranker-features.ts';
-import type { CatalogIndex } from './catalog-index.ts';
-import { buildModelNumberLookup, type ModelNumberLookup } from './model-number-lookup.ts';
+import type { CatalogIndex, NeighbourHit } from './catalog-index.ts';
+import { buildModelNumberLookup, type ModelNumberHit, type ModelNumberLookup } from './model-number-lookup.ts';
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { DEFAULT_K, summarizeProduct, type ProductSummary } from './result-item.ts';
-import { createStageTimer, type StageTimings } from './stage-timer.ts';
+import { createStageTimer, type StageTimer, type StageTimings } from './stage-timer.ts';
 import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
+import type { AnalyzedText } from '../text/analyzer.ts';
 import { hasHanToken } from '../text/han-ngrams.ts';
 import { applySplits, splitRunTogetherWords, type RunTogetherSplit } from './query-rewrite.ts';
 import { classifyRelevance, type RelevanceCheck, type RelevanceClass } from './relevance-class.ts';
@@ -206,14 +207,8 @@ export function softmax(scores: readonly number[], temperature: number): number[
   return exps.map((e) => e / sum);
 }
 
-export async function searchProducts(
-  index: CatalogIndex,
-  options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>,
-  crossEncoder?: PairScorer,
-): Promise<SearchResult> {
-  let analyzed = index.analyzer.analyze(options.query);
-  // Precedence: defaults, their Chinese overrides (for a Chinese query), the caller's options, the caller's Chinese overrides.
-  const isChinese = hasHanToken(analyzed.tokens);
+/** The options of one query: defaults, their Chinese overrides (for a Chinese query), the caller's options, the caller's Chinese overrides; checked. */
+function resolveSearchOptions(options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>, isChinese: boolean, crossEncoder: PairScorer | undefined): SearchOptions {
   const chineseDefaults: ChineseQueryOptions = isChinese ? DEFAULT_SEARCH_OPTIONS.chineseQueries : {};
   const chineseOptions: ChineseQueryOptions = isChinese ? (options.chineseQueries ?? {}) : {};
   const opts: SearchOptions = {
@@ -234,14 +229,20 @@ export async function searchProducts(
   if (opts.rerank === 'cross-encoder' && !crossEncoder) {
     throw createError('ENCODER_UNAVAILABLE', 'rerank "cross-encoder" needs a cross-encoder model (configure crossEncoder)', { field: 'rerank' });
   }
-  // What the retrievers look for: the query, with run-together words split (`ipadcase` → `ipad case`).
-  const splits = !isChinese && opts.splitWords ? await splitRunTogetherWords(analyzed.tokens, (tokens) => index.documentFrequencies(tokens)) : [];
-  const searchText = splits.length > 0 ? applySplits(analyzed.normalized, splits) : opts.query;
-  if (splits.length > 0) analyzed = index.analyzer.analyze(searchText);
-  // Read (and checked) before any retrieval: a bad ranker file fails fast.
-  const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
-  const timer = createStageTimer(opts.timings);
-  timer.lap('analyze query');
+  return opts;
+}
+
+/** What each retriever found for the query. */
+interface Retrieved {
+  keyword: KeywordHit[];
+  characters: KeywordHit[];
+  queryVector: Float32Array;
+  dense: NeighbourHit[];
+  codeHits: ModelNumberHit[];
+}
+
+/** The four first-stage retrievers: keyword, character n-grams, dense, model numbers. */
+async function retrieveCandidates(index: CatalogIndex, analyzed: AnalyzedText, searchText: string, isChinese: boolean, opts: SearchOptions, timer: StageTimer): Promise<Retrieved> {
   const keyword = await index.keyword(analyzed.tokens, opts.candidates, opts.filter);
   // Chinese words also as character n-grams: a query segmented unlike the title still matches. A
   // query without Chinese words that no product shares a word with (a shop name or tyre size on a
@@ -258,7 +259,49 @@ export async function searchProducts(
   const codeLookup = analyzed.modelNumbers.length > 0 ? await modelNumberLookup(index) : undefined;
   const codeHits = analyzed.modelNumbers.flatMap((code) => codeLookup!.find(code));
   timer.lap('model numbers');
+  return { keyword, characters, queryVector, dense, codeHits };
+}
 
+/** The products a query reads, each once, kept by id. */
+interface ProductReader {
+  /** Reads the products of these ids not read yet, in one store read. */
+  read(ids: readonly string[]): Promise<void>;
+  of(id: string): Product | undefined;
+  /** A product read another way (with its representation). */
+  set(id: string, product: Product): void;
+}
+
+function createProductReader(index: CatalogIndex): ProductReader {
+  const products = new Map<string, Product>();
+  return {
+    async read(ids) {
+      const unread = ids.filter((id) => !products.has(id));
+      if (unread.length > 0) for (const stored of await index.store.getProducts(unread)) products.set(stored.product.id, stored.product);
+    },
+    of: (id) => products.get(id),
+    set: (id, product) => void products.set(id, product),
+  };
+}
+
+/** A fused candidate on its way to a hit; the rerank fills the optional figures. */
+interface RankedCandidate {
+  id: string;
+  key: number | undefined;
+  fusedScore: number;
+  sources: SearchHit['sources'];
+  score: number;
+  rerankScore: number | undefined;
+  similarity: SimilarityResult | undefined;
+  rankerFeatures: Float64Array | undefined;
+  coverage: number | undefined;
+}
+
+/**
+ * The retrievers' hits fused by reciprocal rank (or by weighted scores), best first. Model-number
+ * hits count only for products that pass the filter (read here: the lookup does not filter).
+ */
+async function fuseCandidates(retrieved: Retrieved, opts: SearchOptions, reader: ProductReader): Promise<{ ranked: RankedCandidate[]; fusedCount: number }> {
+  const { keyword, characters, dense, codeHits } = retrieved;
   // The retrievers' hits carry the store key, by which the reranker reads candidates (a model-number hit has none).
   const fused = new Map<string, { score: number; sources: SearchHit['sources']; key?: number }>();
   const entry = (id: string, key?: number) => {
@@ -287,16 +330,9 @@ export async function searchProducts(
     e.sources.denseSimilarity = h.similarity;
     e.score += opts.fusion === 'rrf' ? opts.weights.dense / (opts.rrfK + rank + 1) : opts.weights.dense * Math.max(0, h.similarity);
   });
-  const products = new Map<string, Product>();
-  /** Reads the products of these ids not read yet, in one store read. */
-  const readProducts = async (ids: readonly string[]) => {
-    const unread = ids.filter((id) => !products.has(id));
-    if (unread.length > 0) for (const stored of await index.store.getProducts(unread)) products.set(stored.product.id, stored.product);
-  };
-  const productOf = (id: string) => products.get(id);
-  await readProducts(codeHits.map((hit) => hit.id));
+  await reader.read(codeHits.map((hit) => hit.id));
   for (const hit of codeHits) {
-    const p = productOf(hit.id);
+    const p = reader.of(hit.id);
     if (!p || !matchesFilter(p, opts.filter)) continue;
     const e = entry(hit.id);
     if (e.sources.modelNumber && e.sources.modelNumber.edits <= hit.edits) continue;
@@ -304,113 +340,168 @@ export async function searchProducts(
     e.sources.modelNumber = { code: hit.code, edits: hit.edits };
     e.score += opts.fusion === 'rrf' ? opts.weights.modelNumber / (opts.rrfK + 1 + hit.edits) : opts.weights.modelNumber * (hit.edits === 0 ? 1 : 0.5);
   }
-
-  const reranked = new Map<string, ProductRepresentation>();
-  const titleTokensOf = (id: string) => reranked.get(id)?.text.title.tokens;
-  let ranked = [...fused.entries()]
-    .map(([id, e]) => ({
+  const ranked = [...fused.entries()]
+    .map(([id, e]): RankedCandidate => ({
       id,
       key: e.key,
       fusedScore: e.score,
       sources: e.sources,
       score: e.score,
-      rerankScore: undefined as number | undefined,
-      similarity: undefined as SimilarityResult | undefined,
-      rankerFeatures: undefined as Float64Array | undefined,
-      coverage: undefined as number | undefined,
+      rerankScore: undefined,
+      similarity: undefined,
+      rankerFeatures: undefined,
+      coverage: undefined,
     }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.id.localeCompare(b.id));
+  return { ranked, fusedCount: fused.size };
+}
 
-  timer.lap('fuse');
-  if (ranker && ranked.length > 0) {
-    const top = ranked.slice(0, opts.rankerTop);
+/** The query as the second stage sees it. */
+interface RerankQuery {
+  searchText: string;
+  analyzed: AnalyzedText;
+  queryVector: Float32Array;
+}
+
+/** The first `rankerTop` candidates reordered by the learned ranker's score. */
+async function rerankByRanker(index: CatalogIndex, ranked: RankedCandidate[], query: RerankQuery, ranker: RankerModel, opts: SearchOptions, reader: ProductReader): Promise<RankedCandidate[]> {
+  const top = ranked.slice(0, opts.rankerTop);
+  const reps = await index.representHits(top);
+  const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
+  const rankingQ = await rankingQuery(index, query.searchText, { analyzed: query.analyzed, vector: query.queryVector });
+  const rows = await rankingFeatures(index, rankingQ, present.map((p) => p.rep), ranker.averageTokens);
+  present.forEach(({ c, rep }, i) => {
+    reader.set(c.id, rep.product);
+    c.rankerFeatures = rows[i]!;
+    c.rerankScore = rankerScore(ranker, rows[i]!);
+    c.score = c.rerankScore;
+  });
+  // A candidate gone from the store since retrieval is dropped with the results below; it sorts last.
+  for (const c of top) if (c.rerankScore === undefined) c.score = Number.NEGATIVE_INFINITY;
+  top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return [...top, ...ranked.slice(opts.rankerTop)];
+}
+
+/**
+ * The first `rerankTop` candidates reordered by a weighted sum of the reranker's score (the
+ * field-wise comparison or the cross-encoder), the first stage's fused score and the query's coverage.
+ */
+async function rerankByScore(
+  index: CatalogIndex,
+  ranked: RankedCandidate[],
+  query: RerankQuery,
+  opts: SearchOptions,
+  reader: ProductReader,
+  crossEncoder: PairScorer | undefined,
+): Promise<RankedCandidate[]> {
+  const { searchText, analyzed, queryVector } = query;
+  const reranked = new Map<string, ProductRepresentation>();
+  const top = ranked.slice(0, opts.rerankTop);
+  const maxFused = top[0]!.fusedScore || 1;
+  let rerankScores: number[];
+  if (opts.rerank === 'cross-encoder') {
+    await reader.read(top.map((c) => c.id));
+    rerankScores = await crossEncoder!.score(searchText, top.map((c) => reader.of(c.id)?.title ?? ''));
+  } else {
+    // The query's analysis above is the query product's title analysis.
+    const queryRep = representProduct({ id: '<query>', title: searchText, tags: [], images: [], attributes: {} }, index.analyzer, {
+      text: { title: analyzed },
+      dense: { title: queryVector },
+    });
     const reps = await index.representHits(top);
-    const present = top.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
-    const query = await rankingQuery(index, searchText, { analyzed, vector: queryVector });
-    const rows = await rankingFeatures(index, query, present.map((p) => p.rep), ranker.averageTokens);
-    present.forEach(({ c, rep }, i) => {
-      products.set(c.id, rep.product);
-      c.rankerFeatures = rows[i]!;
-      c.rerankScore = rankerScore(ranker, rows[i]!);
-      c.score = c.rerankScore;
+    rerankScores = top.map((c, i) => {
+      const rep = reps[i];
+      if (!rep) return 0;
+      reader.set(c.id, rep.product);
+      reranked.set(c.id, rep);
+      const result = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE });
+      // Explained below, for the hits returned only.
+      c.similarity = result;
+      return result.score ?? 0;
     });
-    // A candidate gone from the store since retrieval is dropped with the results below; it sorts last.
-    for (const c of top) if (c.rerankScore === undefined) c.score = Number.NEGATIVE_INFINITY;
-    top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
-    ranked = [...top, ...ranked.slice(opts.rankerTop)];
-  } else if (opts.rerank !== 'none' && ranked.length > 0) {
-    const top = ranked.slice(0, opts.rerankTop);
-    const maxFused = top[0]!.fusedScore || 1;
-    let rerankScores: number[];
-    if (opts.rerank === 'cross-encoder') {
-      await readProducts(top.map((c) => c.id));
-      rerankScores = await crossEncoder!.score(searchText, top.map((c) => productOf(c.id)?.title ?? ''));
-    } else {
-      // The query's analysis above is the query product's title analysis.
-      const queryRep = representProduct({ id: '<query>', title: searchText, tags: [], images: [], attributes: {} }, index.analyzer, {
-        text: { title: analyzed },
-        dense: { title: queryVector },
-      });
-      const reps = await index.representHits(top);
-      rerankScores = top.map((c, i) => {
-        const rep = reps[i];
-        if (!rep) return 0;
-        products.set(c.id, rep.product);
-        reranked.set(c.id, rep);
-        const result = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE });
-        // Explained below, for the hits returned only.
-        c.similarity = result;
-        return result.score ?? 0;
-      });
-    }
-    const coverageWeight = opts.rerankCoverageWeight;
-    top.forEach((c, i) => {
-      c.rerankScore = rerankScores[i]!;
-      const product = coverageWeight > 0 ? productOf(c.id) : undefined;
-      if (product) c.coverage = queryCoverage(analyzed.tokens, productEvidenceText(product, index.analyzer, titleTokensOf(c.id)));
-      c.score =
-        (1 - opts.rerankFirstStageWeight - coverageWeight) * c.rerankScore + opts.rerankFirstStageWeight * (c.fusedScore / maxFused) + coverageWeight * (c.coverage ?? 0);
-    });
-    top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
-    ranked = [...top, ...ranked.slice(opts.rerankTop)];
   }
+  const coverageWeight = opts.rerankCoverageWeight;
+  top.forEach((c, i) => {
+    c.rerankScore = rerankScores[i]!;
+    const product = coverageWeight > 0 ? reader.of(c.id) : undefined;
+    if (product) c.coverage = queryCoverage(analyzed.tokens, productEvidenceText(product, index.analyzer, reranked.get(c.id)?.text.title.tokens));
+    c.score = (1 - opts.rerankFirstStageWeight - coverageWeight) * c.rerankScore + opts.rerankFirstStageWeight * (c.fusedScore / maxFused) + coverageWeight * (c.coverage ?? 0);
+  });
+  top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return [...top, ...ranked.slice(opts.rerankTop)];
+}
 
-  timer.lap('rerank');
-  // The products of the first k in one store read (productOf would read them one by one).
-  await readProducts(ranked.slice(0, opts.k).map((c) => c.id));
-  const kept = ranked.slice(0, opts.k).filter((c) => productOf(c.id) !== undefined);
+/** The first k candidates still in the store, as hits: calibrated relevance, ESCI class, softmax share, explanations. */
+async function buildHits(index: CatalogIndex, ranked: RankedCandidate[], query: RerankQuery, opts: SearchOptions, ranker: RankerModel | undefined, reader: ProductReader): Promise<SearchHit[]> {
+  const { analyzed, queryVector } = query;
+  // The products of the first k in one store read (reader.of would read them one by one).
+  await reader.read(ranked.slice(0, opts.k).map((c) => c.id));
+  const kept = ranked.slice(0, opts.k).filter((c) => reader.of(c.id) !== undefined);
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
   // The product vectors for the dense evidence (the reranked ones are cached already).
   const keptReps = await index.representHits(kept);
-  const evidenceOf = (c: (typeof kept)[number], i: number): RelevanceEvidence => {
+  const evidenceOf = (c: RankedCandidate, i: number): RelevanceEvidence => {
     const vector = keptReps[i]?.dense['title'];
     return {
-      coverage: c.coverage ?? queryCoverage(analyzed.tokens, productEvidenceText(productOf(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
+      coverage: c.coverage ?? queryCoverage(analyzed.tokens, productEvidenceText(reader.of(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
       denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
     };
   };
-  const hits = kept.map((c, i): SearchHit => {
+  return kept.map((c, i): SearchHit => {
     const evidence = evidenceOf(c, i);
     const relevance = calibratedRelevance(evidence);
     const typed = classifyRelevance(analyzed, keptReps[i], evidence, relevance);
     return {
-    product: summarizeProduct(productOf(c.id)!),
-    score: c.score,
-    relevance,
-    evidence,
-    relevanceClass: typed.relevanceClass,
-    relevanceCheck: { check: typed.check, reason: typed.reason },
-    probability: probabilities[i]!,
-    sources: c.sources,
-    fusedScore: c.fusedScore,
-    ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
-    ...(opts.explain && c.similarity ? { explanation: explanationToJSON(c.similarity) } : {}),
-    ...(opts.explain && ranker && c.rankerFeatures ? { rankerExplanation: explainRanker(ranker, c.rankerFeatures) } : {}),
-  };
+      product: summarizeProduct(reader.of(c.id)!),
+      score: c.score,
+      relevance,
+      evidence,
+      relevanceClass: typed.relevanceClass,
+      relevanceCheck: { check: typed.check, reason: typed.reason },
+      probability: probabilities[i]!,
+      sources: c.sources,
+      fusedScore: c.fusedScore,
+      ...(c.rerankScore !== undefined ? { rerankScore: c.rerankScore } : {}),
+      ...(opts.explain && c.similarity ? { explanation: explanationToJSON(c.similarity) } : {}),
+      ...(opts.explain && ranker && c.rankerFeatures ? { rankerExplanation: explainRanker(ranker, c.rankerFeatures) } : {}),
+    };
   });
+}
+
+/**
+ * Stages: options, query rewrite, retrieval (`retrieveCandidates`), fusion (`fuseCandidates`),
+ * rerank (`rerankByRanker` or `rerankByScore`), hits (`buildHits`); each timed when asked.
+ */
+export async function searchProducts(
+  index: CatalogIndex,
+  options: Pick<SearchOptions, 'query'> & Partial<SearchOptions>,
+  crossEncoder?: PairScorer,
+): Promise<SearchResult> {
+  let analyzed = index.analyzer.analyze(options.query);
+  const isChinese = hasHanToken(analyzed.tokens);
+  const opts = resolveSearchOptions(options, isChinese, crossEncoder);
+  // What the retrievers look for: the query, with run-together words split (`ipadcase` → `ipad case`).
+  const splits = !isChinese && opts.splitWords ? await splitRunTogetherWords(analyzed.tokens, (tokens) => index.documentFrequencies(tokens)) : [];
+  const searchText = splits.length > 0 ? applySplits(analyzed.normalized, splits) : opts.query;
+  if (splits.length > 0) analyzed = index.analyzer.analyze(searchText);
+  // Read (and checked) before any retrieval: a bad ranker file fails fast.
+  const ranker = opts.ranker === undefined ? undefined : resolveRanker(opts.ranker);
+  const timer = createStageTimer(opts.timings);
+  timer.lap('analyze query');
+  const retrieved = await retrieveCandidates(index, analyzed, searchText, isChinese, opts, timer);
+  const reader = createProductReader(index);
+  const { ranked: fused, fusedCount } = await fuseCandidates(retrieved, opts, reader);
+  timer.lap('fuse');
+  const query: RerankQuery = { searchText, analyzed, queryVector: retrieved.queryVector };
+  let ranked = fused;
+  if (ranker && ranked.length > 0) ranked = await rerankByRanker(index, ranked, query, ranker, opts, reader);
+  else if (opts.rerank !== 'none' && ranked.length > 0) ranked = await rerankByScore(index, ranked, query, opts, reader, crossEncoder);
+  timer.lap('rerank');
+  const hits = await buildHits(index, ranked, query, opts, ranker, reader);
   const bestRelevance = Math.max(0, ...hits.map((h) => h.relevance));
   timer.lap('results');
   const timings = timer.result();
+  const { keyword, characters, dense, codeHits } = retrieved;
   return {
     query: opts.query,
     analyzed: { tokens: analyzed.tokens, modelNumbers: analyzed.modelNumbers, ...(splits.length > 0 ? { splits } : {}) },
@@ -420,7 +511,7 @@ export async function searchProducts(
     noGoodMatch: bestRelevance < NO_GOOD_MATCH_BELOW,
     bestRelevance,
     noGoodMatchBelow: NO_GOOD_MATCH_BELOW,
-    candidates: { keyword: keyword.length, characters: characters.length, dense: dense.length, modelNumber: codeHits.length, fused: fused.size },
+    candidates: { keyword: keyword.length, characters: characters.length, dense: dense.length, modelNumber: codeHits.length, fused: fusedCount },
     ...(timings ? { timings } : {}),
   };
 }
