@@ -248,22 +248,95 @@ function allText(r: PairRecord, opts: PairFeatureOptions): string {
   return parts.join(' ');
 }
 
-/** Rebuilds an extractor from saved state (a model file). */
-export function createPairFeatureExtractor(state: PairFeatureState, analyzer: TextAnalyzer = createTextAnalyzer()): PairFeatureExtractor {
-  const opts = state.options;
-  const groups = new Set(opts.groups);
-  const documents = state.vocabulary.documents;
-  const wordDf = new Map(state.vocabulary.wordDf);
-  const charDf = new Map(state.vocabulary.charDf);
-  const codeDf = new Map(state.vocabulary.codeDf);
-  const wordIds = new TermIds(wordDf.keys());
-  const charIds = new TermIds(charDf.keys());
+/** The fitted document frequencies, and the IDF-weighted comparisons of two fields' words and two records' codes. */
+interface PairVocabulary {
+  readonly wordDf: Map<string, number>;
+  readonly charDf: Map<string, number>;
+  readonly documents: number;
+  readonly wordIds: TermIds;
+  readonly charIds: TermIds;
+  readonly wordIdf: (term: string) => number;
+  /** Σ IDF of `a`'s words `b` lacks. */
+  readonly missingIdf: (a: FieldRep, b: FieldRep) => number;
+  /** Σ IDF of the shared words over the smaller (`min`) or larger (`max`) field's IDF mass. */
+  readonly idfOverlap: (a: FieldRep, b: FieldRep, mode: 'min' | 'max') => number;
+  readonly rarestUnmatched: (a: FieldRep, b: FieldRep) => number;
+  readonly rarestShared: (a: FieldRep, b: FieldRep) => number;
+  /** The share of `a`'s IDF mass that `b` holds. */
+  readonly coverage: (a: FieldRep, b: FieldRep) => number;
+  /** The IDF of the rarest code both records name (0 when none). */
+  readonly rarestSharedCode: (a: RecordRep, b: RecordRep) => number;
+  /** The IDF of the rarest title code of `a` found nowhere in `b`'s text (0 when none). */
+  readonly rarestUnmatchedCode: (a: RecordRep, b: RecordRep) => number;
+}
+
+function createPairVocabulary(vocabulary: FittedVocabulary): PairVocabulary {
+  const documents = vocabulary.documents;
+  const wordDf = new Map(vocabulary.wordDf);
+  const charDf = new Map(vocabulary.charDf);
+  const codeDf = new Map(vocabulary.codeDf);
+  const wordIdf = (t: string) => idf(wordDf, documents, t);
+  const codeIdf = (code: string) => idf(codeDf, documents, code);
+  const missingIdf = (a: FieldRep, b: FieldRep): number => {
+    let s = 0;
+    for (const t of a.tokenSet) if (!b.tokenSet.has(t)) s += wordIdf(t);
+    return s;
+  };
+  return {
+    wordDf,
+    charDf,
+    documents,
+    wordIds: new TermIds(wordDf.keys()),
+    charIds: new TermIds(charDf.keys()),
+    wordIdf,
+    missingIdf,
+    idfOverlap(a, b, mode) {
+      let shared = 0;
+      for (const t of a.tokenSet) if (b.tokenSet.has(t)) shared += wordIdf(t);
+      const denom = mode === 'min' ? Math.min(a.idfMass, b.idfMass) : Math.max(a.idfMass, b.idfMass);
+      return denom === 0 ? 0 : shared / denom;
+    },
+    rarestUnmatched(a, b) {
+      let m = 0;
+      for (const t of a.tokenSet) if (!b.tokenSet.has(t)) m = Math.max(m, wordIdf(t));
+      return m;
+    },
+    rarestShared(a, b) {
+      let m = 0;
+      for (const t of a.tokenSet) if (b.tokenSet.has(t)) m = Math.max(m, wordIdf(t));
+      return m;
+    },
+    coverage(a, b) {
+      if (a.idfMass === 0) return 0;
+      let s = 0;
+      for (const t of a.tokenSet) if (b.tokenSet.has(t)) s += wordIdf(t);
+      return s / a.idfMass;
+    },
+    rarestSharedCode(a, b) {
+      let m = 0;
+      for (const c of a.allCodes) if (b.allCodes.has(c)) m = Math.max(m, codeIdf(c));
+      return m;
+    },
+    rarestUnmatchedCode(a, b) {
+      let m = 0;
+      for (const c of a.titleCodes) if (!b.allCodes.has(c) && !(c.length >= 4 && b.allAlnum.includes(c))) m = Math.max(m, codeIdf(c));
+      return m;
+    },
+  };
+}
+
+/** Turns records into what the features compare, each record once (by object, then by content). */
+interface RecordRepresenter {
+  represent(r: PairRecord): RecordRep;
+  setDenseLookup(lookup: ((record: PairRecord) => Float32Array | undefined) | undefined): void;
+}
+
+function createRecordRepresenter(opts: PairFeatureOptions, vocab: PairVocabulary, analyzer: TextAnalyzer): RecordRepresenter {
   const titleField = opts.titleField!;
   const textFields = opts.textFields ?? [titleField];
   const compareAll = textFields.length > 1 || opts.brandField !== undefined;
-  const variantWords = new Set(VARIANT_WORDS);
+  const wantsDistinctions = opts.groups.includes('distinction');
   let denseLookup: ((record: PairRecord) => Float32Array | undefined) | undefined;
-
   const cache = new Map<string, RecordRep>();
   const objectCache = new WeakMap<PairRecord, RecordRep>();
 
@@ -271,12 +344,12 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     const tokens = analyzer.tokenize(text);
     const tokenSet = new Set(tokens);
     let idfMass = 0;
-    for (const t of tokenSet) idfMass += idf(wordDf, documents, t);
+    for (const t of tokenSet) idfMass += vocab.wordIdf(t);
     return {
       tokens,
       tokenSet,
-      word: tfidf(tokens, wordDf, documents, wordIds),
-      char: tfidf(charGrams(tokens, opts.charNgram), charDf, documents, charIds),
+      word: tfidf(tokens, vocab.wordDf, vocab.documents, vocab.wordIds),
+      char: tfidf(charGrams(tokens, opts.charNgram), vocab.charDf, vocab.documents, vocab.charIds),
       idfMass,
       empty: tokens.length === 0,
     };
@@ -317,7 +390,7 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
       price: parsePrice(opts.priceField ? r[opts.priceField] : undefined),
       dense: denseLookup?.(r),
     };
-    if (groups.has('distinction')) {
+    if (wantsDistinctions) {
       const category = opts.categoryField ? r[opts.categoryField] : undefined;
       const product = { id: '', title: r[titleField] ?? '', tags: [], images: [], attributes: {}, ...(category ? { category } : {}), ...(rep.brandGiven ? { brand: rep.brand } : {}) };
       rep.representation = representProduct(product, analyzer, { text: { title: titleNorm } });
@@ -327,11 +400,39 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     return rep;
   }
 
-  // ---- feature definitions: name, group, compute
-  type Def = { name: string; group: FeatureGroup; value: (a: RecordRep, b: RecordRep) => number };
-  const defs: Def[] = [];
-  const add = (group: FeatureGroup, name: string, value: Def['value']) => {
+  return {
+    represent,
+    setDenseLookup(lookup) {
+      denseLookup = lookup;
+      cache.clear();
+    },
+  };
+}
+
+/** One feature: its name (`group.name`), group, and how a pair's value is computed. */
+interface FeatureDefinition {
+  name: string;
+  group: FeatureGroup;
+  value: (a: RecordRep, b: RecordRep) => number;
+}
+
+/** The features of the options' groups, in vector order. */
+function pairFeatureDefinitions(opts: PairFeatureOptions, vocab: PairVocabulary): FeatureDefinition[] {
+  const groups = new Set(opts.groups);
+  const textFields = opts.textFields ?? [opts.titleField!];
+  const compareAll = textFields.length > 1 || opts.brandField !== undefined;
+  const defs: FeatureDefinition[] = [];
+  const add = (group: FeatureGroup, name: string, value: FeatureDefinition['value']) => {
     if (groups.has(group)) defs.push({ name: `${group}.${name}`, group, value });
+  };
+  const { missingIdf, idfOverlap, rarestUnmatched, rarestShared, coverage, rarestSharedCode, rarestUnmatchedCode } = vocab;
+  // The four distinction features of a pair share one comparison.
+  let pairDistinctions: { a: RecordRep; b: RecordRep; list: Distinction[] } | undefined;
+  const distinctionsOf = (a: RecordRep, b: RecordRep): Distinction[] => {
+    if (pairDistinctions?.a !== a || pairDistinctions.b !== b) {
+      pairDistinctions = { a, b, list: a.representation && b.representation ? productDistinctions(a.representation, b.representation) : [] };
+    }
+    return pairDistinctions.list;
   };
 
   const fieldPairs: [string, (r: RecordRep) => FieldRep][] = textFields.map((f) => [f, (r: RecordRep) => r.fields.get(f)!]);
@@ -344,8 +445,8 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
     add('lexical', `${fname}.idf_overlap_max`, (a, b) => idfOverlap(get(a), get(b), 'max'));
     add('lexical', `${fname}.missing`, (a, b) => (get(a).empty || get(b).empty ? 1 : 0));
   }
-  add('lexical', 'title.unmatched_idf_max', (a, b) => Math.max(unmatchedIdf(a.title, b.title), unmatchedIdf(b.title, a.title)));
-  add('lexical', 'title.unmatched_idf_min', (a, b) => Math.min(unmatchedIdf(a.title, b.title), unmatchedIdf(b.title, a.title)));
+  add('lexical', 'title.unmatched_idf_max', (a, b) => Math.max(missingIdf(a.title, b.title), missingIdf(b.title, a.title)));
+  add('lexical', 'title.unmatched_idf_min', (a, b) => Math.min(missingIdf(a.title, b.title), missingIdf(b.title, a.title)));
   add('lexical', 'title.rarest_unmatched_idf', (a, b) => Math.max(rarestUnmatched(a.title, b.title), rarestUnmatched(b.title, a.title)));
   add('lexical', 'title.rarest_shared_idf', (a, b) => rarestShared(a.title, b.title));
   // Title words of one record that the other's whole text lacks, by IDF: a rare word missing says
@@ -408,78 +509,37 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
 
   add('dense', 'cosine', (a, b) => (a.dense && b.dense ? cosineSimilarity(a.dense, b.dense) : 0));
   add('dense', 'missing', (a, b) => (a.dense && b.dense ? 0 : 1));
+  return defs;
+}
 
-  // ---- helpers needing the vocabulary
-  let pairDistinctions: { a: RecordRep; b: RecordRep; list: Distinction[] } | undefined;
-  function distinctionsOf(a: RecordRep, b: RecordRep): Distinction[] {
-    if (pairDistinctions?.a !== a || pairDistinctions.b !== b) {
-      pairDistinctions = { a, b, list: a.representation && b.representation ? productDistinctions(a.representation, b.representation) : [] };
-    }
-    return pairDistinctions.list;
-  }
-  const codeIdf = (code: string) => idf(codeDf, documents, code);
-  /** The IDF of the rarest code both records name (0 when none). */
-  function rarestSharedCode(a: RecordRep, b: RecordRep): number {
-    let m = 0;
-    for (const c of a.allCodes) if (b.allCodes.has(c)) m = Math.max(m, codeIdf(c));
-    return m;
-  }
-  /** The IDF of the rarest title code of `a` found nowhere in `b`'s text (0 when none). */
-  function rarestUnmatchedCode(a: RecordRep, b: RecordRep): number {
-    let m = 0;
-    for (const c of a.titleCodes) if (!b.allCodes.has(c) && !(c.length >= 4 && b.allAlnum.includes(c))) m = Math.max(m, codeIdf(c));
-    return m;
-  }
-  function missingIdf(a: FieldRep, b: FieldRep): number {
-    let s = 0;
-    for (const t of a.tokenSet) if (!b.tokenSet.has(t)) s += idf(wordDf, documents, t);
-    return s;
-  }
-  function idfOverlap(a: FieldRep, b: FieldRep, mode: 'min' | 'max'): number {
-    let shared = 0;
-    for (const t of a.tokenSet) if (b.tokenSet.has(t)) shared += idf(wordDf, documents, t);
-    const denom = mode === 'min' ? Math.min(a.idfMass, b.idfMass) : Math.max(a.idfMass, b.idfMass);
-    return denom === 0 ? 0 : shared / denom;
-  }
-  function unmatchedIdf(a: FieldRep, b: FieldRep): number {
-    let s = 0;
-    for (const t of a.tokenSet) if (!b.tokenSet.has(t)) s += idf(wordDf, documents, t);
-    return s;
-  }
-  function rarestUnmatched(a: FieldRep, b: FieldRep): number {
-    let m = 0;
-    for (const t of a.tokenSet) if (!b.tokenSet.has(t)) m = Math.max(m, idf(wordDf, documents, t));
-    return m;
-  }
-  function rarestShared(a: FieldRep, b: FieldRep): number {
-    let m = 0;
-    for (const t of a.tokenSet) if (b.tokenSet.has(t)) m = Math.max(m, idf(wordDf, documents, t));
-    return m;
-  }
-  function coverage(a: FieldRep, b: FieldRep): number {
-    if (a.idfMass === 0) return 0;
-    let s = 0;
-    for (const t of a.tokenSet) if (b.tokenSet.has(t)) s += idf(wordDf, documents, t);
-    return s / a.idfMass;
-  }
-  function variantDiff(a: Set<string>, b: Set<string>): number {
-    let n = 0;
-    for (const t of a) if (variantWords.has(t) && !b.has(t)) n++;
-    return n;
-  }
-  function brandIn(brand: string, other: RecordRep): boolean {
-    if (brand === '') return false;
-    if (brand === other.brand) return true;
-    const first = brand.split(/\s+/)[0]!;
-    return other.all.tokenSet.has(first) || other.brand.split(/\s+/)[0] === first;
-  }
+const VARIANT_WORD_SET: ReadonlySet<string> = new Set(VARIANT_WORDS);
 
+/** Variant words of `a` that `b` lacks. */
+function variantDiff(a: Set<string>, b: Set<string>): number {
+  let n = 0;
+  for (const t of a) if (VARIANT_WORD_SET.has(t) && !b.has(t)) n++;
+  return n;
+}
+
+function brandIn(brand: string, other: RecordRep): boolean {
+  if (brand === '') return false;
+  if (brand === other.brand) return true;
+  const first = brand.split(/\s+/)[0]!;
+  return other.all.tokenSet.has(first) || other.brand.split(/\s+/)[0] === first;
+}
+
+/** Rebuilds an extractor from saved state (a model file). */
+export function createPairFeatureExtractor(state: PairFeatureState, analyzer: TextAnalyzer = createTextAnalyzer()): PairFeatureExtractor {
+  const opts = state.options;
+  const vocab = createPairVocabulary(state.vocabulary);
+  const records = createRecordRepresenter(opts, vocab, analyzer);
+  const defs = pairFeatureDefinitions(opts, vocab);
   const names = defs.map((d) => d.name);
   const groupOf = defs.map((d) => d.group);
 
   function featurize(pair: LabeledPair): Float64Array {
-    const a = represent(pair.left);
-    const b = represent(pair.right);
+    const a = records.represent(pair.left);
+    const b = records.represent(pair.right);
     const v = new Float64Array(defs.length);
     for (let i = 0; i < defs.length; i++) v[i] = defs[i]!.value(a, b);
     return v;
@@ -498,10 +558,7 @@ export function createPairFeatureExtractor(state: PairFeatureState, analyzer: Te
       });
       return out;
     },
-    setDenseLookup(lookup) {
-      denseLookup = lookup;
-      cache.clear();
-    },
+    setDenseLookup: (lookup) => records.setDenseLookup(lookup),
     toState: () => ({ options: opts, vocabulary: state.vocabulary }),
   };
 }
