@@ -11,7 +11,7 @@ import { compileFilter, deltaRowPasses, mainKeysPassing, mainRowPredicate, rowPa
 import { EMPTY_DELTA, createMainSegment, deltaPostings, deltaRowOf, type DeltaRow, type DeltaSegment, type MainSegment } from './delta-segment.ts';
 import { saveData } from './index-file.ts';
 import { BM25_K1, BM25_MIN_IDF, type KeywordIndex, type KeywordIndexStats } from './keyword-index.ts';
-import { TopK, mainSegmentSearch, type QueryTerm } from './postings-search.ts';
+import { TopK, mainSegmentSearch, type MainSegmentSearch, type QueryTerm } from './postings-search.ts';
 import { mergeSegments } from './segment-merge.ts';
 
 /** Stamps the delta rows a query touches (`DeltaRow.queryStamp`); one counter for every index (queries never interleave). */
@@ -73,7 +73,34 @@ export function mergedState(state: IndexState): IndexState {
   return stateOf(data, state.dictionary);
 }
 
-export function createIndex(state: IndexState): KeywordIndex {
+/** What a version's queries, filters and stats read: its live N and avgdl, and lookups of its terms and keys. */
+interface VersionView {
+  readonly state: IndexState;
+  readonly data: IndexData;
+  readonly nMain: number;
+  /** Terms of the main segment (the dictionary's first terms). */
+  readonly mainTerms: number;
+  /** Live rows: main rows not tombstoned, and delta rows. */
+  readonly n: number;
+  readonly totalLength: number;
+  readonly avgdl: number;
+  /** Factor raising a main-segment bound computed with the main segment's avgdl to one under the live avgdl. */
+  readonly boundScale: number;
+  /** Whether tombstones or delta rows exist (else the main segment is the whole version). */
+  readonly segmented: boolean;
+  /** Main rows not tombstoned in this version; undefined when none is. */
+  readonly live: ((d: number) => boolean) | undefined;
+  /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
+  readonly termOf: (phrase: string) => number;
+  /** Live rows holding term `t` (0 for -1). */
+  readonly df: (t: number) => number;
+  readonly idfOf: (nHit: number) => number;
+  /** The main row of a live key, or -1. */
+  readonly liveRowOf: (key: number) => number;
+  readonly idOfKey: (key: number) => string | undefined;
+}
+
+function versionView(state: IndexState): VersionView {
   const { main, delta, tombstoneCount, dictionary, termCount } = state;
   const data = main.data;
   const nMain = data.ids.length;
@@ -85,84 +112,85 @@ export function createIndex(state: IndexState): KeywordIndex {
   // live avgdl A1 once scaled by max(1, A1/A0): each posting's value grows by at most A1/A0 when avgdl
   // grows, and not at all when it shrinks; tombstoned postings only lower the max.
   const mainAvgdl = nMain > 0 ? data.totalLength / nMain : 0;
-  const boundScale = mainAvgdl > 0 ? Math.max(1, avgdl / mainAvgdl) : 1;
-  const segmented = tombstoneCount > 0 || delta.rows.length > 0;
   const seqOf = main.tombstones.seqOf;
-  /** Main rows not tombstoned in this version; undefined when none is. */
   const live = tombstoneCount === 0 ? undefined : (d: number): boolean => seqOf[d]! >= tombstoneCount;
-  const normByLength = new Float64Array(main.maxLength + 1);
-  for (let length = 0; length <= main.maxLength; length++) normByLength[length] = normOf(length, avgdl);
-  const { searchAll, searchExhaustive, searchMaxScore, searchBlockMax } = mainSegmentSearch({
-    data,
-    normByLength,
-    scratch: main.scratch,
-    tombstoneSeq: seqOf,
-    tombstoneCount,
-    blockMaxima: main.blockMaxima,
-  });
-
-  /** A term's id, or -1; ids of terms added by later versions sharing the dictionary are not this index's. */
-  const termOf = (phrase: string): number => {
-    const t = dictionary.ids.get(phrase);
-    return t !== undefined && t < termCount ? t : -1;
-  };
-  const df = (t: number): number => {
-    if (t < 0) return 0;
-    let count = deltaPostings(delta, t).rows.length;
-    if (t < mainTerms) count += data.offsets[t + 1]! - data.offsets[t]! - main.tombstones.deadInTerm(data, t, tombstoneCount);
-    return count;
-  };
-  const idfOf = (nHit: number): number => {
-    const idf = Math.log((n - nHit + 0.5) / (nHit + 0.5));
-    return idf <= 0 ? BM25_MIN_IDF : idf;
-  };
   const liveRowOf = (key: number): number => {
     const r = main.rowOf(key);
     return r >= 0 && (live === undefined || live(r)) ? r : -1;
   };
-  const idOfKey = (key: number): string | undefined => {
-    const r = liveRowOf(key);
-    if (r >= 0) return data.ids[r];
-    return delta.rows.length > 0 ? deltaRowOf(delta, key)?.id : undefined;
+  return {
+    state,
+    data,
+    nMain,
+    mainTerms,
+    n,
+    totalLength,
+    avgdl,
+    boundScale: mainAvgdl > 0 ? Math.max(1, avgdl / mainAvgdl) : 1,
+    segmented: tombstoneCount > 0 || delta.rows.length > 0,
+    live,
+    termOf(phrase) {
+      const t = dictionary.ids.get(phrase);
+      return t !== undefined && t < termCount ? t : -1;
+    },
+    df(t) {
+      if (t < 0) return 0;
+      let count = deltaPostings(delta, t).rows.length;
+      if (t < mainTerms) count += data.offsets[t + 1]! - data.offsets[t]! - main.tombstones.deadInTerm(data, t, tombstoneCount);
+      return count;
+    },
+    idfOf(nHit) {
+      const idf = Math.log((n - nHit + 0.5) / (nHit + 0.5));
+      return idf <= 0 ? BM25_MIN_IDF : idf;
+    },
+    liveRowOf,
+    idOfKey(key) {
+      const r = liveRowOf(key);
+      if (r >= 0) return data.ids[r];
+      return delta.rows.length > 0 ? deltaRowOf(delta, key)?.id : undefined;
+    },
   };
-  // Tombstones are tested by the evaluators themselves: the predicate is the filter's alone.
-  const mainPass = (f: CompiledFilter | undefined): ((d: number) => boolean) | undefined => (f === undefined ? undefined : mainRowPredicate(data, f));
+}
 
-  /** The delta rows' part of a query: every matching delta row scored (the delta is small) into `top`, ranked by key on ties. */
-  function searchDelta(qt: readonly QueryTerm[], matchAll: boolean, top: TopK, f: CompiledFilter | undefined): void {
-    const ordered = [...qt].sort((a, b) => a.phrase - b.phrase);
-    // Per-row sums in scratch fields of the rows, stamped with this query (no map per query).
-    const stamp = ++deltaQueryStamp;
-    const touched: DeltaRow[] = [];
-    const k1plus1 = BM25_K1 + 1;
-    for (const q of ordered) {
-      const list = deltaPostings(delta, q.term);
-      if (matchAll && list.rows.length === 0) return;
-      for (let i = 0; i < list.rows.length; i++) {
-        const row = list.rows[i]!;
-        const freq = list.freqs[i]!;
-        // Phrase order and the same expression as the main segment's paths: bit-identical sums.
-        const c = (q.idf * (freq * k1plus1)) / (freq + normOf(row.length, avgdl));
-        if (row.queryStamp !== stamp) {
-          row.queryStamp = stamp;
-          row.querySum = 0;
-          row.queryHits = 0;
-          touched.push(row);
-        }
-        row.querySum += c;
-        row.queryHits++;
+/** The delta rows' part of a query: every matching delta row scored (the delta is small) into `top`, ranked by key on ties. */
+function searchDelta(delta: DeltaSegment, avgdl: number, qt: readonly QueryTerm[], matchAll: boolean, top: TopK, f: CompiledFilter | undefined): void {
+  const ordered = [...qt].sort((a, b) => a.phrase - b.phrase);
+  // Per-row sums in scratch fields of the rows, stamped with this query (no map per query).
+  const stamp = ++deltaQueryStamp;
+  const touched: DeltaRow[] = [];
+  const k1plus1 = BM25_K1 + 1;
+  for (const q of ordered) {
+    const list = deltaPostings(delta, q.term);
+    if (matchAll && list.rows.length === 0) return;
+    for (let i = 0; i < list.rows.length; i++) {
+      const row = list.rows[i]!;
+      const freq = list.freqs[i]!;
+      // Phrase order and the same expression as the main segment's paths: bit-identical sums.
+      const c = (q.idf * (freq * k1plus1)) / (freq + normOf(row.length, avgdl));
+      if (row.queryStamp !== stamp) {
+        row.queryStamp = stamp;
+        row.querySum = 0;
+        row.queryHits = 0;
+        touched.push(row);
       }
-    }
-    for (const row of touched) {
-      if (matchAll && row.queryHits < ordered.length) continue;
-      if (f !== undefined && !deltaRowPasses(f, row)) continue;
-      top.offer(row.querySum, row.key);
+      row.querySum += c;
+      row.queryHits++;
     }
   }
+  for (const row of touched) {
+    if (matchAll && row.queryHits < ordered.length) continue;
+    if (f !== undefined && !deltaRowPasses(f, row)) continue;
+    top.offer(row.querySum, row.key);
+  }
+}
 
+/** The brands of the version's live rows, sorted; worked out once per version when it is segmented. */
+function liveBrandsOf(v: VersionView): () => string[] {
+  const { main, delta, tombstoneCount } = v.state;
+  const data = v.data;
   let brandList: string[] | undefined;
-  function liveBrands(): string[] {
-    if (!segmented) return data.brands;
+  return () => {
+    if (!v.segmented) return data.brands;
     if (brandList) return brandList;
     if (!main.brandCounts) {
       const counts = new Int32Array(data.brands.length);
@@ -179,146 +207,198 @@ export function createIndex(state: IndexState): KeywordIndex {
     for (const row of delta.rows) if (row.brand !== null) set.add(row.brand);
     brandList = [...set].sort();
     return brandList;
-  }
+  };
+}
 
+type SearchOptions = Parameters<KeywordIndex['search']>[1];
+
+/** The search options, checked, with their defaults. */
+function searchOptionsOf(options: SearchOptions): Required<Pick<SearchOptions, 'k' | 'filter' | 'match' | 'pruning'>> {
+  rejectUnknownKeys(options, ['k', 'filter', 'match', 'pruning'], 'keyword index search');
+  const { k, filter = {}, match = 'any', pruning = 'maxscore' } = options;
+  if (!Number.isInteger(k) || k < 1) {
+    throw createError('INVALID_ARGUMENT', 'keyword search: k must be a positive integer', { field: 'k', received: String(k) });
+  }
+  if (match !== 'any' && match !== 'all') {
+    throw createError('INVALID_ARGUMENT', 'keyword search: match must be "any" or "all"', { field: 'match', received: String(match) });
+  }
+  if (pruning !== 'blockmax' && pruning !== 'maxscore' && pruning !== 'none') {
+    throw createError('INVALID_ARGUMENT', 'keyword search: pruning must be "blockmax", "maxscore" or "none"', { field: 'pruning', received: String(pruning) });
+  }
+  return { k, filter, match, pruning };
+}
+
+/** The query's phrases as terms of this version: IDF with the live N, and the main segment's bound scaled to it. */
+function queryTermsOf(v: VersionView, phrases: ReturnType<typeof queryPhrases>): QueryTerm[] {
+  return phrases.map((p, phrase) => {
+    const key = phraseKey(p);
+    const term = key.length > 0 ? v.termOf(key) : -1;
+    const nHit = v.df(term);
+    const idf = v.idfOf(nHit);
+    const scale = idf * v.boundScale * BOUND_SLACK;
+    const bound = term < 0 || term >= v.mainTerms ? 0 : v.data.bounds[term]! * scale;
+    return { phrase, term, idf, bound, scale, df: nHit };
+  });
+}
+
+/** The main segment's hits and the delta's top-k (ties by key), both best first, merged into the first `k`. */
+function mergeDeltaHits(hits: readonly KeywordHit[], fromDelta: ReturnType<TopK['sorted']>, k: number, delta: DeltaSegment): KeywordHit[] {
+  const out: KeywordHit[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < k && (i < hits.length || j < fromDelta.length)) {
+    const h = hits[i];
+    const dh = fromDelta[j];
+    if (dh === undefined || (h !== undefined && (h.score > dh.score || (h.score === dh.score && h.key < dh.tie)))) out.push(hits[i++]!);
+    else {
+      out.push({ id: deltaRowOf(delta, dh.tie)!.id, key: dh.tie, score: dh.score });
+      j++;
+    }
+  }
+  return out;
+}
+
+/** `KeywordIndex.search` on one version: the main segment's evaluator for the options, then the delta's rows. */
+function searchVersion(v: VersionView, evaluators: MainSegmentSearch, queryTokens: readonly string[], options: SearchOptions): KeywordHit[] {
+  const { k, filter, match, pruning } = searchOptionsOf(options);
+  const { data, n } = v;
+  const delta = v.state.delta;
+  const phrases = queryPhrases(queryTokens);
+  if (phrases.length === 0 || n === 0) return [];
+  const all = queryTermsOf(v, phrases);
+  const qt = all.filter((q) => q.term >= 0);
+  if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
+  const f = compileFilter(data, filter);
+  // Tombstones are tested by the evaluators themselves: the predicate is the filter's alone.
+  const pass = f === undefined ? undefined : mainRowPredicate(data, f);
+  const kk = Math.min(k, n);
+  const top = new TopK(kk);
+  const matchAll = match === 'all' && qt.length > 1;
+  if (matchAll) evaluators.searchAll(qt, top, pass, phrases.length);
+  else if (pruning === 'none') evaluators.searchExhaustive(qt, top, pass);
+  else if (pruning === 'maxscore') evaluators.searchMaxScore(qt, top, pass, phrases.length);
+  else evaluators.searchBlockMax(qt, top, pass, phrases.length);
+  const hits: KeywordHit[] = top.sorted().map(({ score, tie }) => ({ id: data.ids[tie]!, key: data.keys[tie]!, score }));
+  if (delta.rows.length === 0) return hits;
+  const deltaTop = new TopK(kk);
+  searchDelta(delta, v.avgdl, qt, matchAll, deltaTop, f);
+  return mergeDeltaHits(hits, deltaTop.sorted(), kk, delta);
+}
+
+/** `KeywordIndex.keyFilter`: whether a key is a live row passing the filter. */
+function keyFilterOf(v: VersionView, filter: Parameters<KeywordIndex['keyFilter']>[0]): (key: number) => boolean {
+  const { data, segmented } = v;
+  const { main, delta } = v.state;
+  const f = compileFilter(data, filter);
+  if (!segmented) {
+    if (f === undefined) return (key) => main.rowOf(key) >= 0;
+    return (key) => {
+      const row = main.rowOf(key);
+      return row >= 0 && rowPasses(data, f, row);
+    };
+  }
+  return (key) => {
+    const r = v.liveRowOf(key);
+    if (r >= 0) return f === undefined || rowPasses(data, f, r);
+    const row = deltaRowOf(delta, key);
+    return row !== undefined && (f === undefined || deltaRowPasses(f, row));
+  };
+}
+
+/** `KeywordIndex.keysMatching`: the live keys passing the filter, ascending. */
+function keysMatchingOf(v: VersionView, filter: Parameters<KeywordIndex['keysMatching']>[0]): Float64Array {
+  const { data, nMain, segmented, live } = v;
+  const delta = v.state.delta;
+  const f = compileFilter(data, filter);
+  if (!segmented && f === undefined) return data.keys.slice(0, nMain);
+  const fromMain = mainKeysPassing(data, f, live);
+  if (delta.rows.length === 0) return fromMain;
+  const fromDelta = delta.rows.filter((row) => f === undefined || deltaRowPasses(f, row)).map((row) => row.key);
+  // Both ascending: one merge.
+  const out = new Float64Array(fromMain.length + fromDelta.length);
+  let i = 0;
+  let j = 0;
+  let w = 0;
+  while (i < fromMain.length || j < fromDelta.length) {
+    if (j >= fromDelta.length || (i < fromMain.length && fromMain[i]! < fromDelta[j]!)) out[w++] = fromMain[i++]!;
+    else out[w++] = fromDelta[j++]!;
+  }
+  return out;
+}
+
+/** `KeywordIndex.stats`: sizes, and the memory the version holds. */
+function versionStats(v: VersionView): KeywordIndexStats {
+  const { data, n, totalLength, live, segmented } = v;
+  const { main, delta, tombstoneCount, dictionary, termCount, log } = v.state;
+  const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.brandOf, data.offsets, data.docs, data.freqs, data.bounds];
+  const stringBytes = (list: readonly string[]): number => list.reduce((s, x) => s + 16 + 2 * x.length, 0);
+  let mainPostings = data.docs.length;
+  if (live !== undefined) {
+    // Tombstoned rows' postings are still in the main lists: counted out here (stats are not a hot path).
+    mainPostings = 0;
+    for (const d of data.docs) if (live(d)) mainPostings++;
+  }
+  const deltaBytes = delta.rows.reduce((s, row) => s + 120 + 2 * row.id.length + 16 * row.terms.length, 0);
+  return {
+    revision: log.revision,
+    products: n,
+    terms: termCount,
+    postings: mainPostings + delta.postings,
+    // Typed arrays, the strings, the term map (≈ 40 bytes an entry beside its key), tombstones and delta rows.
+    memoryBytes:
+      typed.reduce((s, a) => s + a.byteLength, 0) +
+      stringBytes(data.ids) +
+      stringBytes(dictionary.terms.slice(0, termCount)) +
+      stringBytes(data.categories) +
+      stringBytes(data.brands) +
+      40 * termCount +
+      (segmented ? main.tombstones.seqOf.byteLength + 4 * tombstoneCount : 0) +
+      deltaBytes,
+    averageLength: n > 0 ? totalLength / n : 0,
+    deltaRows: delta.rows.length,
+    tombstones: tombstoneCount,
+    blockMaxTerms: main.blockMaxima.computed().terms,
+  };
+}
+
+export function createIndex(state: IndexState): KeywordIndex {
+  const { main, delta, tombstoneCount, dictionary, termCount } = state;
+  const v = versionView(state);
+  const data = v.data;
+  const normByLength = new Float64Array(main.maxLength + 1);
+  for (let length = 0; length <= main.maxLength; length++) normByLength[length] = normOf(length, v.avgdl);
+  const evaluators = mainSegmentSearch({
+    data,
+    normByLength,
+    scratch: main.scratch,
+    tombstoneSeq: main.tombstones.seqOf,
+    tombstoneCount,
+    blockMaxima: main.blockMaxima,
+  });
   const internals: IndexInternals = { state, ownsDictionary: true, unsavedChanges: 0 };
   const index: KeywordIndex = {
     revision: state.log.revision,
     changeSeq: state.log.changeSeq,
-    size: n,
-    brands: liveBrands,
-    search(queryTokens, options): KeywordHit[] {
-      rejectUnknownKeys(options, ['k', 'filter', 'match', 'pruning'], 'keyword index search');
-      const { k, filter = {}, match = 'any', pruning = 'maxscore' } = options;
-      if (!Number.isInteger(k) || k < 1) {
-        throw createError('INVALID_ARGUMENT', 'keyword search: k must be a positive integer', { field: 'k', received: String(k) });
-      }
-      if (match !== 'any' && match !== 'all') {
-        throw createError('INVALID_ARGUMENT', 'keyword search: match must be "any" or "all"', { field: 'match', received: String(match) });
-      }
-      if (pruning !== 'blockmax' && pruning !== 'maxscore' && pruning !== 'none') {
-        throw createError('INVALID_ARGUMENT', 'keyword search: pruning must be "blockmax", "maxscore" or "none"', { field: 'pruning', received: String(pruning) });
-      }
-      const phrases = queryPhrases(queryTokens);
-      if (phrases.length === 0 || n === 0) return [];
-      const all: QueryTerm[] = phrases.map((p, phrase) => {
-        const key = phraseKey(p);
-        const term = key.length > 0 ? termOf(key) : -1;
-        const nHit = df(term);
-        const idf = idfOf(nHit);
-        const scale = idf * boundScale * BOUND_SLACK;
-        const bound = term < 0 || term >= mainTerms ? 0 : data.bounds[term]! * scale;
-        return { phrase, term, idf, bound, scale, df: nHit };
-      });
-      const qt = all.filter((q) => q.term >= 0);
-      if (qt.length === 0 || (match === 'all' && qt.length < all.length)) return [];
-      const f = compileFilter(data, filter);
-      const pass = mainPass(f);
-      const kk = Math.min(k, n);
-      const top = new TopK(kk);
-      const matchAll = match === 'all' && qt.length > 1;
-      if (matchAll) searchAll(qt, top, pass, phrases.length);
-      else if (pruning === 'none') searchExhaustive(qt, top, pass);
-      else if (pruning === 'maxscore') searchMaxScore(qt, top, pass, phrases.length);
-      else searchBlockMax(qt, top, pass, phrases.length);
-      const hits: KeywordHit[] = top.sorted().map(({ score, tie }) => ({ id: data.ids[tie]!, key: data.keys[tie]!, score }));
-      if (delta.rows.length === 0) return hits;
-      // The delta's top-k (ties by key), merged with the main segment's: both best first.
-      const deltaTop = new TopK(kk);
-      searchDelta(qt, matchAll, deltaTop, f);
-      const fromDelta = deltaTop.sorted();
-      const out: KeywordHit[] = [];
-      let i = 0;
-      let j = 0;
-      while (out.length < kk && (i < hits.length || j < fromDelta.length)) {
-        const h = hits[i];
-        const dh = fromDelta[j];
-        if (dh === undefined || (h !== undefined && (h.score > dh.score || (h.score === dh.score && h.key < dh.tie)))) out.push(hits[i++]!);
-        else {
-          out.push({ id: deltaRowOf(delta, dh.tie)!.id, key: dh.tie, score: dh.score });
-          j++;
-        }
-      }
-      return out;
-    },
-    idOf: idOfKey,
-    keyFilter(filter) {
-      const f = compileFilter(data, filter);
-      if (!segmented) {
-        if (f === undefined) return (key) => main.rowOf(key) >= 0;
-        return (key) => {
-          const row = main.rowOf(key);
-          return row >= 0 && rowPasses(data, f, row);
-        };
-      }
-      return (key) => {
-        const r = liveRowOf(key);
-        if (r >= 0) return f === undefined || rowPasses(data, f, r);
-        const row = deltaRowOf(delta, key);
-        return row !== undefined && (f === undefined || deltaRowPasses(f, row));
-      };
-    },
-    keysMatching(filter) {
-      const f = compileFilter(data, filter);
-      if (!segmented && f === undefined) return data.keys.slice(0, nMain);
-      const fromMain = mainKeysPassing(data, f, live);
-      if (delta.rows.length === 0) return fromMain;
-      const fromDelta = delta.rows.filter((row) => f === undefined || deltaRowPasses(f, row)).map((row) => row.key);
-      // Both ascending: one merge.
-      const out = new Float64Array(fromMain.length + fromDelta.length);
-      let i = 0;
-      let j = 0;
-      let w = 0;
-      while (i < fromMain.length || j < fromDelta.length) {
-        if (j >= fromDelta.length || (i < fromMain.length && fromMain[i]! < fromDelta[j]!)) out[w++] = fromMain[i++]!;
-        else out[w++] = fromDelta[j++]!;
-      }
-      return out;
-    },
+    size: v.n,
+    brands: liveBrandsOf(v),
+    search: (queryTokens, options) => searchVersion(v, evaluators, queryTokens, options),
+    idOf: v.idOfKey,
+    keyFilter: (filter) => keyFilterOf(v, filter),
+    keysMatching: (filter) => keysMatchingOf(v, filter),
     documentFrequencies(tokens) {
       const out = new Map<string, number>();
-      for (const t of tokens) if (!out.has(t)) out.set(t, df(termOf(phraseKey(t))));
+      for (const t of tokens) if (!out.has(t)) out.set(t, v.df(v.termOf(phraseKey(t))));
       return out;
     },
     isCurrent: (store) => store.revision() === state.log.revision,
     save(file) {
       // A file holds one segment: the delta is merged into the written copy (this index keeps its segments).
-      const written = segmented ? mergeSegments(main, tombstoneCount, delta, dictionary.terms, termCount, state.log) : { ...data, ...state.log };
+      const written = v.segmented ? mergeSegments(main, tombstoneCount, delta, dictionary.terms, termCount, state.log) : { ...data, ...state.log };
       const bytes = saveData(written, file);
       internals.unsavedChanges = 0;
       return bytes;
     },
-    stats(): KeywordIndexStats {
-      const typed = [data.keys, data.lengths, data.prices, data.inStock, data.categoryOf, data.brandOf, data.offsets, data.docs, data.freqs, data.bounds];
-      const stringBytes = (list: readonly string[]): number => list.reduce((s, x) => s + 16 + 2 * x.length, 0);
-      let mainPostings = data.docs.length;
-      if (live !== undefined) {
-        // Tombstoned rows' postings are still in the main lists: counted out here (stats are not a hot path).
-        mainPostings = 0;
-        for (const d of data.docs) if (live(d)) mainPostings++;
-      }
-      const deltaBytes = delta.rows.reduce((s, row) => s + 120 + 2 * row.id.length + 16 * row.terms.length, 0);
-      return {
-        revision: state.log.revision,
-        products: n,
-        terms: termCount,
-        postings: mainPostings + delta.postings,
-        // Typed arrays, the strings, the term map (≈ 40 bytes an entry beside its key), tombstones and delta rows.
-        memoryBytes:
-          typed.reduce((s, a) => s + a.byteLength, 0) +
-          stringBytes(data.ids) +
-          stringBytes(dictionary.terms.slice(0, termCount)) +
-          stringBytes(data.categories) +
-          stringBytes(data.brands) +
-          40 * termCount +
-          (segmented ? seqOf.byteLength + 4 * tombstoneCount : 0) +
-          deltaBytes,
-        averageLength: n > 0 ? totalLength / n : 0,
-        deltaRows: delta.rows.length,
-        tombstones: tombstoneCount,
-        blockMaxTerms: main.blockMaxima.computed().terms,
-      };
-    },
+    stats: () => versionStats(v),
   };
   internalsOf.set(index, internals);
   return index;
