@@ -25,7 +25,7 @@ import type { TextAnalyzer } from '../text/analyzer.ts';
 import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import { followCatalogStatistics } from './catalog-statistics-follower.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
-import { fitTextSpace, productText, removeSupersededTextVectors, restoreTextState, type FitDecision } from './text-space.ts';
+import { fitTextSpace, productText, removeSupersededTextVectors, restoreTextState, type FitDecision, type FitTokens } from './text-space.ts';
 
 export interface CatalogIndexOptions {
   store: ProductStore;
@@ -192,94 +192,31 @@ function keywordIndexHolder(store: LocalIndexSource, file: string): { open: () =
   };
 }
 
-export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): Promise<CatalogIndex> {
-  const opts: CatalogIndexOptions = { ...DEFAULT_CATALOG_INDEX_OPTIONS, ...options };
-  const { store, analyzer, textEncoder } = opts;
-  await restoreTextState(store, textEncoder);
+/** The ANN index of the text vectors (embedded stores): opened, kept up to date from the change log, saved when far behind. */
+interface AnnHolder {
+  /** The open index while vectors are unchanged since it was opened or brought up to date, else undefined. */
+  current(): AnnIndex | undefined;
   /**
-   * Where retrieval runs. An embedded store (SQLite) gives a synchronous view of itself, and the
-   * keyword and ANN indexes below live in this process; a server store (PostgreSQL) answers
-   * nearest-neighbour and keyword queries in the database, and nothing here holds the catalog.
+   * The ANN index of the current vectors: the open one, brought up to date from the store's change
+   * log when vectors changed; else the persisted one, loaded (and updated from the log); else rebuilt.
    */
-  const local: LocalIndexSource | undefined = store.retrieval === 'memory' ? store.localIndexSource : undefined;
-  const localSource = (): LocalIndexSource => {
-    if (!local) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
-    return local;
-  };
-  let ann: AnnIndex | undefined;
+  open(): Promise<{ index: AnnIndex; rebuilt: boolean; reason: string }>;
+  /** Vectors changed (refresh, deletes, a refit): the next `open` brings the index up to date. */
+  markStale(): void;
   /**
-   * BM25 over the store's analysed tokens, in memory (SQLite FTS5 took ~20 ms a query at 100k
-   * products, this ~1 ms: docs/benchmarks/keyword.md). It also maps store keys to ids and answers
-   * filters per key, for the ANN retriever: one SQLite lookup per candidate was most of the ANN
-   * layer's overhead over usearch (×2.4). Checked against the store's revision on every use, so a
-   * write by this or another process is seen; a stale index is brought up to date from the store's
-   * change log (rebuilt only when the log does not reach back to it).
+   * Saves an index brought up to date from the log once the changes since its file reach
+   * `ANN_RESAVE_SHARE` of it: a restart then replays at most that share (a save writes the whole
+   * index: 2.4 GB at 1M × 384, so not after every small ingest).
    */
-  const wordIndex = local ? keywordIndexHolder(local, join(opts.indexDir, 'keyword.idx')) : undefined;
-  const openKeywordIndex = () => {
-    if (!wordIndex) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
-    return wordIndex.open();
-  };
-  const statistics = followCatalogStatistics(store);
+  saveIfBehind(): void;
+}
+
+function createAnnHolder(opts: CatalogIndexOptions, localSource: () => LocalIndexSource): AnnHolder {
+  const { store, textEncoder } = opts;
   const annPath = join(opts.indexDir, 'text.usearch');
-  /**
-   * The second granularity: BM25 over Chinese character unigrams and bigrams (`hanNgramTokens`) of
-   * the same rows, so a query jieba segments unlike the title still matches. Opened on the first
-   * query with Chinese words (an English catalog never builds it); kept current like the word index.
-   * In the database (PostgreSQL) the store keeps a second tsvector of the n-grams instead.
-   */
-  const hanNgramIndex = local ? keywordIndexHolder(storeWithRewrittenTokens(local, (tokens) => hanNgramTokens(tokens)), join(opts.indexDir, HAN_NGRAM_INDEX_FILE)) : undefined;
-  const representations = new Map<string, ProductRepresentation>();
-  /** The store revision the cached representations are of (database retrieval only: other processes write too). */
-  let representedRevision = '';
-  /** Brands of the open keyword index that pass a brand filter (aliases resolved), per filter brand. */
-  let brandSets: { index: KeywordIndex; byBrand: Map<string, Set<string>> } | undefined;
-
-  function keywordFilterOf(keywords: KeywordIndex, filter: ProductFilter | undefined): KeywordFilter {
-    const out = toKeywordFilter(filter) ?? {};
-    if (filter?.brand === undefined) return out;
-    if (brandSets?.index !== keywords) brandSets = { index: keywords, byBrand: new Map() };
-    let brands = brandSets.byBrand.get(filter.brand);
-    if (!brands) brandSets.byBrand.set(filter.brand, (brands = brandsMatching(keywords.brands(), filter.brand)));
-    return { ...out, brandIn: brands };
-  }
-
-  /** Brands the database holds, per store revision (for alias-aware brand filters in database queries). */
-  let databaseBrands: { revision: string; brands: readonly string[] } | undefined;
-
-  /** `keywordFilterOf` for a store that filters in the database: the brand's aliases from the store's brand list. */
-  async function databaseFilterOf(filter: ProductFilter | undefined): Promise<KeywordFilter> {
-    const out = toKeywordFilter(filter) ?? {};
-    if (filter?.brand === undefined) return out;
-    const revision = await store.revision();
-    if (databaseBrands?.revision !== revision) databaseBrands = { revision, brands: await store.brands() };
-    return { ...out, brandIn: brandsMatching(databaseBrands.brands, filter.brand) };
-  }
-
-  /** What the open ANN index reflects; `stale` once vectors change (refresh, deletes) until the next `openIndex`. */
+  let ann: AnnIndex | undefined;
+  /** What the open ANN index reflects; `stale` once vectors change (refresh, deletes) until the next `open`. */
   let annState: { manifest: AnnManifest; stale: boolean; unsaved: number } | undefined;
-
-  /**
-   * Follows a text space refit by another process (a second `serve` on the same store, a CLI
-   * ingest): once the store's vectors are complete for an encoder this one is not, the saved state is
-   * loaded, so the next request encodes queries and reads product vectors in the new space (the old
-   * space's vectors are removed right after). One meta read per request; nothing parsed until it moved.
-   */
-  async function followTextSpace(): Promise<void> {
-    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
-    if (saved === undefined || (JSON.parse(saved) as VectorsComplete).encoderId === textEncoder.id) return;
-    const before = textEncoder.id;
-    await restoreTextState(store, textEncoder);
-    if (textEncoder.id === before) return;
-    representations.clear();
-    if (annState) annState.stale = true;
-  }
-
-  async function bumpVersion(): Promise<void> {
-    await store.setMeta(VECTORS_VERSION_KEY, randomUUID());
-    if (annState) annState.stale = true;
-    representations.clear();
-  }
 
   /**
    * Applies the store's product changes after `fromSeq` to an index of this encoder's vectors: keys
@@ -289,17 +226,17 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
    * more than `ANN_INCREMENTAL_MAX_SHARE` of the index changed (a rebuild is then as cheap).
    */
   function applyChanges(index: AnnIndex, fromSeq: number): { changeSeq: number; applied: number } | undefined {
-    const store = localSource();
-    return store.transaction(() => {
-      const seq = store.changeSeq();
-      const changes = store.changesSince(fromSeq);
+    const source = localSource();
+    return source.transaction(() => {
+      const seq = source.changeSeq();
+      const changes = source.changesSince(fromSeq);
       if (!changes) return undefined;
       const lastSeqOf = new Map<number, number>();
       for (const c of changes) lastSeqOf.set(c.key, Math.max(lastSeqOf.get(c.key) ?? 0, c.seq));
       const keys = [...lastSeqOf.keys()];
       if (keys.length > 64 && keys.length > ANN_INCREMENTAL_MAX_SHARE * index.size) return undefined;
       const encoderId = textEncoder.id;
-      const ids = store.keysToIds(keys);
+      const ids = source.keysToIds(keys);
       const addKeys: number[] = [];
       const addVectors: Float32Array[] = [];
       let reached = seq;
@@ -307,7 +244,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
       keys.forEach((key, i) => {
         const id = ids[i];
         if (id === undefined) return;
-        const vector = store.getVector(encoderId, id);
+        const vector = source.getVector(encoderId, id);
         if (vector) {
           addKeys.push(key);
           addVectors.push(vector);
@@ -318,11 +255,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     });
   }
 
-  /**
-   * The ANN index of the current vectors: the open one, brought up to date from the store's change
-   * log when vectors changed; else the persisted one, loaded (and updated from the log); else rebuilt.
-   */
-  async function openIndex(): Promise<{ index: AnnIndex; rebuilt: boolean; reason: string }> {
+  async function open(): Promise<{ index: AnnIndex; rebuilt: boolean; reason: string }> {
     const encoderId = textEncoder.id;
     const storeVersion = (await store.getMeta(VECTORS_VERSION_KEY)) ?? 'none';
     const source = localSource();
@@ -361,16 +294,89 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     return result;
   }
 
+  return {
+    current: () => (annState && !annState.stale ? ann : undefined),
+    open,
+    markStale() {
+      if (annState) annState.stale = true;
+    },
+    saveIfBehind() {
+      if (!ann || !annState || annState.unsaved === 0) return;
+      if (annState.unsaved < Math.max(ANN_RESAVE_MIN_CHANGES, ANN_RESAVE_SHARE * ann.size)) return;
+      saveIndexWithManifest(ann, annPath, { ...annState.manifest, builtAt: new Date().toISOString() });
+      annState.unsaved = 0;
+    },
+  };
+}
+
+/** Product filters as keyword-index filters: a brand is resolved to the brands its aliases match. */
+interface FilterResolver {
+  /** For an in-memory keyword index: brands from its own brand list, per index and filter brand. */
+  readonly keywordFilterOf: (keywords: KeywordIndex, filter: ProductFilter | undefined) => KeywordFilter;
+  /** For a store that filters in the database: brands from the store's brand list, per store revision. */
+  readonly databaseFilterOf: (filter: ProductFilter | undefined) => Promise<KeywordFilter>;
+}
+
+function createFilterResolver(store: ProductStore): FilterResolver {
+  /** Brands of the open keyword index that pass a brand filter (aliases resolved), per filter brand. */
+  let brandSets: { index: KeywordIndex; byBrand: Map<string, Set<string>> } | undefined;
+  /** Brands the database holds, per store revision (for alias-aware brand filters in database queries). */
+  let databaseBrands: { revision: string; brands: readonly string[] } | undefined;
+  return {
+    keywordFilterOf(keywords, filter) {
+      const out = toKeywordFilter(filter) ?? {};
+      if (filter?.brand === undefined) return out;
+      if (brandSets?.index !== keywords) brandSets = { index: keywords, byBrand: new Map() };
+      let brands = brandSets.byBrand.get(filter.brand);
+      if (!brands) brandSets.byBrand.set(filter.brand, (brands = brandsMatching(keywords.brands(), filter.brand)));
+      return { ...out, brandIn: brands };
+    },
+    async databaseFilterOf(filter) {
+      const out = toKeywordFilter(filter) ?? {};
+      if (filter?.brand === undefined) return out;
+      const revision = await store.revision();
+      if (databaseBrands?.revision !== revision) databaseBrands = { revision, brands: await store.brands() };
+      return { ...out, brandIn: brandsMatching(databaseBrands.brands, filter.brand) };
+    },
+  };
+}
+
+async function encodeTexts(textEncoder: DenseEncoder<string>, texts: readonly string[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += DEFAULT_BATCH_SIZE) out.push(...(await textEncoder.encode(texts.slice(i, i + DEFAULT_BATCH_SIZE))));
+  return out;
+}
+
+/** Products as the similarity core sees them, cached (`REPRESENTATION_CACHE_SIZE`), in the text space the store is in. */
+interface Representer {
+  hits(hits: readonly { id: string; key?: number | undefined }[]): Promise<(ProductRepresentation | undefined)[]>;
+  external(product: Product): Promise<ProductRepresentation>;
+  many(products: readonly Product[]): Promise<ProductRepresentation[]>;
+  encodeText(text: string): Promise<Float32Array>;
+  /** Vectors changed: cached representations are dropped. */
+  clear(): void;
+}
+
+function createRepresenter(opts: CatalogIndexOptions, inMemory: boolean, ann: AnnHolder): Representer {
+  const { store, analyzer, textEncoder } = opts;
+  const representations = new Map<string, ProductRepresentation>();
+  /** The store revision the cached representations are of (database retrieval only: other processes write too). */
+  let representedRevision = '';
+
   /**
-   * Saves an index brought up to date from the log once the changes since its file reach
-   * `ANN_RESAVE_SHARE` of it: a restart then replays at most that share (a save writes the whole
-   * index: 2.4 GB at 1M × 384, so not after every small ingest).
+   * Follows a text space refit by another process (a second `serve` on the same store, a CLI
+   * ingest): once the store's vectors are complete for an encoder this one is not, the saved state is
+   * loaded, so the next request encodes queries and reads product vectors in the new space (the old
+   * space's vectors are removed right after). One meta read per request; nothing parsed until it moved.
    */
-  function saveIndexIfBehind(): void {
-    if (!ann || !annState || annState.unsaved === 0) return;
-    if (annState.unsaved < Math.max(ANN_RESAVE_MIN_CHANGES, ANN_RESAVE_SHARE * ann.size)) return;
-    saveIndexWithManifest(ann, annPath, { ...annState.manifest, builtAt: new Date().toISOString() });
-    annState.unsaved = 0;
+  async function followTextSpace(): Promise<void> {
+    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
+    if (saved === undefined || (JSON.parse(saved) as VectorsComplete).encoderId === textEncoder.id) return;
+    const before = textEncoder.id;
+    await restoreTextState(store, textEncoder);
+    if (textEncoder.id === before) return;
+    representations.clear();
+    ann.markStale();
   }
 
   /**
@@ -378,14 +384,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
    * or, before the index is open or for a product indexed since, the store's current vector.
    */
   async function textVectorOf(stored: StoredProduct): Promise<Float32Array | undefined> {
-    const current = annState && !annState.stale ? ann : undefined;
-    return current?.vector(stored.key) ?? (await store.getVector(textEncoder.id, stored.product.id));
-  }
-
-  async function encodeTexts(texts: readonly string[]): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += DEFAULT_BATCH_SIZE) out.push(...(await textEncoder.encode(texts.slice(i, i + DEFAULT_BATCH_SIZE))));
-    return out;
+    return ann.current()?.vector(stored.key) ?? (await store.getVector(textEncoder.id, stored.product.id));
   }
 
   async function build(product: Product, titleVector: Float32Array | undefined, text?: ProductRepresentation['text']): Promise<ProductRepresentation> {
@@ -407,7 +406,7 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     const out = ids.map((id) => representations.get(id));
     const built = new Map<string, ProductRepresentation>();
     // In the database: the candidates' vectors in one read (one round trip each was most of a `similar`).
-    const vectors = local ? undefined : await store.getVectors(textEncoder.id, stored.map((s) => s.product.id));
+    const vectors = inMemory ? undefined : await store.getVectors(textEncoder.id, stored.map((s) => s.product.id));
     for (const s of stored) {
       const vector = vectors ? vectors.get(s.product.id) : await textVectorOf(s);
       const r = await build(s.product, vector, storedFieldAnalysis(s.product, s.analyzed, analyzer));
@@ -417,121 +416,10 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
     return out.map((r, i) => r ?? built.get(ids[i]!));
   }
 
-  /**
-   * Products a refresh must encode: those without a current vector. After a complete refresh for the
-   * same encoder only the products the change log names since then can lack one, so only they are
-   * checked; otherwise (first refresh, a refit changed the encoder, the log does not reach back) all.
-   */
-  async function productsToEncode(encoderId: string): Promise<{ id: string; key: number; contentHash: string }[]> {
-    const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
-    const complete = saved === undefined ? undefined : (JSON.parse(saved) as VectorsComplete);
-    const changes = complete?.encoderId === encoderId ? await changesAfter(store, complete) : undefined;
-    return changes ? store.productsWithoutVector(encoderId, upsertedKeys(changes)) : store.productsWithoutVector(encoderId);
-  }
-
-  const index: CatalogIndex = {
-    store,
-    analyzer,
-    textEncoder,
-
-    async refresh({ forceRefit = false, onProgress } = {}) {
-      const started = performance.now();
-      onProgress?.({ stage: 'fit', done: 0, total: 1 });
-      // A fit keeps the tokens it saw (compactly, see FitTokens) for the encode pass below.
-      const fitted = await fitTextSpace(store, textEncoder, forceRefit, true);
-      const fit = fitted.decision;
-      let fitTokens = fitted.tokens;
-      const encoderId = textEncoder.id;
-      const total = await store.count();
-      let encoded = 0;
-      // Only products without a current vector are read and encoded (a refresh after a small ingest
-      // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
-      // while iterating, and every batch writes vectors. The log position is read before listing, so a
-      // product written meanwhile comes after it and the next refresh checks it.
-      const encodedUpTo = await changeLogPosition(store);
-      const listed = await productsToEncode(encoderId);
-      const cached = total - listed.length;
-      onProgress?.({ stage: 'encode', done: cached, total });
-      // No embedding-cache lookup by content hash here: the hash covers the product id, and a product
-      // keeps one vector row per encoder (deleted with it), so a product without a current vector never
-      // finds one computed for the same content.
-      const flush = async (batch: readonly { id: string; key: number; contentHash: string }[]) => {
-        let todo: { id: string; contentHash: string }[];
-        let vectors: Float32Array[];
-        if (fitTokens && acceptsTokens(textEncoder)) {
-          // Products the fit just tokenised (same key, same content) are encoded from its tokens; the
-          // others (written since) are read and tokenised here. Same vectors as encoding their text.
-          const docs: string[][] = [];
-          todo = [];
-          const unseen: string[] = [];
-          for (const p of batch) {
-            const tokens = fitTokens.tokensOf(p.key, p.contentHash);
-            if (tokens) {
-              docs.push(tokens);
-              todo.push(p);
-            } else unseen.push(p.id);
-          }
-          for (const p of unseen.length > 0 ? await store.getProducts(unseen) : []) {
-            docs.push(textEncoder.analyzer.tokenize(productText(p.product, textEncoder)));
-            todo.push({ id: p.product.id, contentHash: p.contentHash });
-          }
-          vectors = await textEncoder.encodeTokenized(docs);
-        } else {
-          const products = await store.getProducts(batch.map((p) => p.id));
-          todo = products.map((p) => ({ id: p.product.id, contentHash: p.contentHash }));
-          vectors = await encodeTexts(products.map((p) => productText(p.product, textEncoder)));
-        }
-        let written = 0;
-        await store.transaction(async () => {
-          // A product deleted since it was listed (by another process) gets no vector.
-          const present = await store.contentHashes(todo.map((p) => p.id));
-          const rows = todo.map((p, i) => ({ id: p.id, contentHash: p.contentHash, vector: vectors[i]! })).filter((r) => present.has(r.id));
-          await store.putVectors(encoderId, rows);
-          written = rows.length;
-        });
-        encoded += written;
-        onProgress?.({ stage: 'encode', done: encoded + cached, total });
-      };
-      for (let i = 0; i < listed.length; i += 512) await flush(listed.slice(i, i + 512));
-      fitTokens = undefined;
-      await store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
-      // Every product has a vector of the new space now: the previous space's are dead weight (+37 % of a store).
-      if (fit.fitted) await removeSupersededTextVectors(store, encoderId);
-      if (encoded > 0 || fit.fitted || (await store.getMeta(VECTORS_VERSION_KEY)) === undefined) await bumpVersion();
-      onProgress?.({ stage: 'index', done: 0, total: 1 });
-      // In the database PostgreSQL keeps the HNSW index as vectors are written, except after a bulk
-      // first load of a vector dimension: its index is built here, once, over all the rows.
-      if (!local) await store.buildDeferredIndexes?.();
-      const built = local ? await openIndex() : undefined;
-      saveIndexIfBehind();
-      onProgress?.({ stage: 'index', done: 1, total: 1 });
-      onProgress?.({ stage: 'keyword index', done: 0, total: 1 });
-      const keywords = local ? openKeywordIndex() : undefined;
-      if (hanNgramIndex?.isOpen()) hanNgramIndex.open();
-      onProgress?.({ stage: 'keyword index', done: 1, total: 1 });
-      const inDatabase = built && keywords ? undefined : await store.count();
-      return {
-        fit,
-        encoderId,
-        encoded,
-        cached,
-        index: built ? { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size } : { rebuilt: false, reason: 'in database', size: inDatabase ?? 0 },
-        keywordIndex: keywords ? { source: keywords.source, size: keywords.index.size } : { source: 'database', size: inDatabase ?? 0 },
-        durationMs: performance.now() - started,
-      };
-    },
-
-    async represent(id) {
-      return (await index.representIds([id]))[0];
-    },
-
-    representIds(ids) {
-      return index.representHits(ids.map((id) => ({ id })));
-    },
-
-    async representHits(hits) {
+  return {
+    async hits(hits) {
       await followTextSpace();
-      if (!local) {
+      if (!inMemory) {
         // Another server may have written since: cached representations are kept for one store revision.
         const revision = await store.revision();
         if (revision !== representedRevision) {
@@ -553,69 +441,260 @@ export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyo
         stored,
       );
     },
-
-    async representExternal(product) {
+    async external(product) {
       await followTextSpace();
-      const [vector] = await encodeTexts([productText(product, textEncoder)]);
+      const [vector] = await encodeTexts(textEncoder, [productText(product, textEncoder)]);
       return build(product, vector);
     },
-
-    async representMany(products) {
+    async many(products) {
       await followTextSpace();
-      const vectors = await encodeTexts(products.map((p) => productText(p, textEncoder)));
+      const vectors = await encodeTexts(textEncoder, products.map((p) => productText(p, textEncoder)));
       return Promise.all(products.map((p, i) => build(p, vectors[i])));
     },
-
-    getStored: (id) => store.getProduct(id),
-
     async encodeText(text) {
       await followTextSpace();
-      const [v] = await encodeTexts([text]);
+      const [v] = await encodeTexts(textEncoder, [text]);
       if (!v) throw createError('INTERNAL', 'text encoder returned no vector');
       return v;
     },
+    clear: () => representations.clear(),
+  };
+}
+
+/**
+ * Products a refresh must encode: those without a current vector. After a complete refresh for the
+ * same encoder only the products the change log names since then can lack one, so only they are
+ * checked; otherwise (first refresh, a refit changed the encoder, the log does not reach back) all.
+ */
+async function productsToEncode(store: ProductStore, encoderId: string): Promise<{ id: string; key: number; contentHash: string }[]> {
+  const saved = await store.getMeta(VECTORS_COMPLETE_KEY);
+  const complete = saved === undefined ? undefined : (JSON.parse(saved) as VectorsComplete);
+  const changes = complete?.encoderId === encoderId ? await changesAfter(store, complete) : undefined;
+  return changes ? store.productsWithoutVector(encoderId, upsertedKeys(changes)) : store.productsWithoutVector(encoderId);
+}
+
+/**
+ * Encodes a batch of listed products and writes their vectors; returns how many were written. No
+ * embedding-cache lookup by content hash here: the hash covers the product id, and a product keeps
+ * one vector row per encoder (deleted with it), so a product without a current vector never finds
+ * one computed for the same content.
+ */
+async function encodeBatch(store: ProductStore, textEncoder: DenseEncoder<string>, batch: readonly { id: string; key: number; contentHash: string }[], fitTokens: FitTokens | undefined): Promise<number> {
+  const encoderId = textEncoder.id;
+  let todo: { id: string; contentHash: string }[];
+  let vectors: Float32Array[];
+  if (fitTokens && acceptsTokens(textEncoder)) {
+    // Products the fit just tokenised (same key, same content) are encoded from its tokens; the
+    // others (written since) are read and tokenised here. Same vectors as encoding their text.
+    const docs: string[][] = [];
+    todo = [];
+    const unseen: string[] = [];
+    for (const p of batch) {
+      const tokens = fitTokens.tokensOf(p.key, p.contentHash);
+      if (tokens) {
+        docs.push(tokens);
+        todo.push(p);
+      } else unseen.push(p.id);
+    }
+    for (const p of unseen.length > 0 ? await store.getProducts(unseen) : []) {
+      docs.push(textEncoder.analyzer.tokenize(productText(p.product, textEncoder)));
+      todo.push({ id: p.product.id, contentHash: p.contentHash });
+    }
+    vectors = await textEncoder.encodeTokenized(docs);
+  } else {
+    const products = await store.getProducts(batch.map((p) => p.id));
+    todo = products.map((p) => ({ id: p.product.id, contentHash: p.contentHash }));
+    vectors = await encodeTexts(textEncoder, products.map((p) => productText(p.product, textEncoder)));
+  }
+  let written = 0;
+  await store.transaction(async () => {
+    // A product deleted since it was listed (by another process) gets no vector.
+    const present = await store.contentHashes(todo.map((p) => p.id));
+    const rows = todo.map((p, i) => ({ id: p.id, contentHash: p.contentHash, vector: vectors[i]! })).filter((r) => present.has(r.id));
+    await store.putVectors(encoderId, rows);
+    written = rows.length;
+  });
+  return written;
+}
+
+/** What `refresh` brings up to date. */
+interface RefreshParts {
+  opts: CatalogIndexOptions;
+  inMemory: boolean;
+  ann: AnnHolder;
+  openKeywordIndex: () => ReturnType<ReturnType<typeof keywordIndexHolder>['open']>;
+  hanNgramIndex: ReturnType<typeof keywordIndexHolder> | undefined;
+  bumpVersion: () => Promise<void>;
+}
+
+/** `CatalogIndex.refresh`: fit the text space, encode what lacks a current vector, bring both indexes up to date. */
+async function refreshCatalogIndex(parts: RefreshParts, { forceRefit = false, onProgress }: { forceRefit?: boolean; onProgress?: (p: RefreshProgress) => void }): Promise<RefreshSummary> {
+  const { opts, inMemory, ann, hanNgramIndex } = parts;
+  const { store, textEncoder } = opts;
+  const started = performance.now();
+  onProgress?.({ stage: 'fit', done: 0, total: 1 });
+  // A fit keeps the tokens it saw (compactly, see FitTokens) for the encode pass below.
+  const fitted = await fitTextSpace(store, textEncoder, forceRefit, true);
+  const fit = fitted.decision;
+  const encoderId = textEncoder.id;
+  const total = await store.count();
+  let encoded = 0;
+  // Only products without a current vector are read and encoded (a refresh after a small ingest
+  // used to read every product back: 2–3 s at 100k). Listed first: the store's connection is busy
+  // while iterating, and every batch writes vectors. The log position is read before listing, so a
+  // product written meanwhile comes after it and the next refresh checks it.
+  const encodedUpTo = await changeLogPosition(store);
+  const listed = await productsToEncode(store, encoderId);
+  const cached = total - listed.length;
+  onProgress?.({ stage: 'encode', done: cached, total });
+  for (let i = 0; i < listed.length; i += 512) {
+    encoded += await encodeBatch(store, textEncoder, listed.slice(i, i + 512), fitted.tokens);
+    onProgress?.({ stage: 'encode', done: encoded + cached, total });
+  }
+  await store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
+  // Every product has a vector of the new space now: the previous space's are dead weight (+37 % of a store).
+  if (fit.fitted) await removeSupersededTextVectors(store, encoderId);
+  if (encoded > 0 || fit.fitted || (await store.getMeta(VECTORS_VERSION_KEY)) === undefined) await parts.bumpVersion();
+  onProgress?.({ stage: 'index', done: 0, total: 1 });
+  // In the database PostgreSQL keeps the HNSW index as vectors are written, except after a bulk
+  // first load of a vector dimension: its index is built here, once, over all the rows.
+  if (!inMemory) await store.buildDeferredIndexes?.();
+  const built = inMemory ? await ann.open() : undefined;
+  ann.saveIfBehind();
+  onProgress?.({ stage: 'index', done: 1, total: 1 });
+  onProgress?.({ stage: 'keyword index', done: 0, total: 1 });
+  const keywords = inMemory ? parts.openKeywordIndex() : undefined;
+  if (hanNgramIndex?.isOpen()) hanNgramIndex.open();
+  onProgress?.({ stage: 'keyword index', done: 1, total: 1 });
+  const inDatabase = built && keywords ? undefined : await store.count();
+  return {
+    fit,
+    encoderId,
+    encoded,
+    cached,
+    index: built ? { rebuilt: built.rebuilt, reason: built.reason, size: built.index.size } : { rebuilt: false, reason: 'in database', size: inDatabase ?? 0 },
+    keywordIndex: keywords ? { source: keywords.source, size: keywords.index.size } : { source: 'database', size: inDatabase ?? 0 },
+    durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * Nearest products in this process: the ANN index's neighbours, their ids and the filter's columns
+ * from the keyword index.
+ */
+function nearestInMemory(
+  annIndex: AnnIndex,
+  keywords: KeywordIndex,
+  filters: FilterResolver,
+  vector: Float32Array,
+  k: number,
+  { filter, exclude }: { filter?: ProductFilter; exclude?: ReadonlySet<string> },
+): NeighbourHit[] {
+  const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
+  const collect = (matches: readonly AnnMatch[]) => {
+    const hits: NeighbourHit[] = [];
+    for (let i = 0; i < matches.length && hits.length < k; i++) {
+      const m = matches[i]!;
+      const id = keywords.idOf(m.key);
+      if (!excluded(id)) hits.push({ id: id!, key: m.key, similarity: m.similarity });
+    }
+    return hits;
+  };
+  if (isEmptyFilter(filter)) {
+    // Exclusions only: ask for that many more neighbours and drop them (a filter callback would make
+    // the index estimate a pass rate first).
+    return collect(annIndex.search(vector, k + (exclude?.size ?? 0)));
+  }
+  // Category, price, stock and brand are answered from the keyword index's columns: no product is read.
+  const keywordFilter = filters.keywordFilterOf(keywords, filter);
+  const columns = keywords.keyFilter(keywordFilter);
+  // Columns first: most keys fail there, before their id is looked up.
+  const passes = (key: number) => columns(key) && !excluded(keywords.idOf(key));
+  // A selective filter is answered by an exact scan: of the keys the columns let through, not of all.
+  return collect(annIndex.search(vector, k, { filter: passes, passingKeys: () => keywords.keysMatching(keywordFilter) }));
+}
+
+export async function createCatalogIndex(options: Omit<CatalogIndexOptions, keyof typeof DEFAULT_CATALOG_INDEX_OPTIONS> & Partial<CatalogIndexOptions>): Promise<CatalogIndex> {
+  const opts: CatalogIndexOptions = { ...DEFAULT_CATALOG_INDEX_OPTIONS, ...options };
+  const { store, analyzer, textEncoder } = opts;
+  await restoreTextState(store, textEncoder);
+  /**
+   * Where retrieval runs. An embedded store (SQLite) gives a synchronous view of itself, and the
+   * keyword and ANN indexes below live in this process; a server store (PostgreSQL) answers
+   * nearest-neighbour and keyword queries in the database, and nothing here holds the catalog.
+   */
+  const local: LocalIndexSource | undefined = store.retrieval === 'memory' ? store.localIndexSource : undefined;
+  const localSource = (): LocalIndexSource => {
+    if (!local) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
+    return local;
+  };
+  /**
+   * BM25 over the store's analysed tokens, in memory (SQLite FTS5 took ~20 ms a query at 100k
+   * products, this ~1 ms: docs/benchmarks/keyword.md). It also maps store keys to ids and answers
+   * filters per key, for the ANN retriever: one SQLite lookup per candidate was most of the ANN
+   * layer's overhead over usearch (×2.4). Checked against the store's revision on every use, so a
+   * write by this or another process is seen; a stale index is brought up to date from the store's
+   * change log (rebuilt only when the log does not reach back to it).
+   */
+  const wordIndex = local ? keywordIndexHolder(local, join(opts.indexDir, 'keyword.idx')) : undefined;
+  const openKeywordIndex = () => {
+    if (!wordIndex) throw createError('INTERNAL', 'in-memory indexes need a store with a local index source');
+    return wordIndex.open();
+  };
+  const statistics = followCatalogStatistics(store);
+  /**
+   * The second granularity: BM25 over Chinese character unigrams and bigrams (`hanNgramTokens`) of
+   * the same rows, so a query jieba segments unlike the title still matches. Opened on the first
+   * query with Chinese words (an English catalog never builds it); kept current like the word index.
+   * In the database (PostgreSQL) the store keeps a second tsvector of the n-grams instead.
+   */
+  const hanNgramIndex = local ? keywordIndexHolder(storeWithRewrittenTokens(local, (tokens) => hanNgramTokens(tokens)), join(opts.indexDir, HAN_NGRAM_INDEX_FILE)) : undefined;
+  const ann = createAnnHolder(opts, localSource);
+  const representer = createRepresenter(opts, local !== undefined, ann);
+  const filters = createFilterResolver(store);
+
+  async function bumpVersion(): Promise<void> {
+    await store.setMeta(VECTORS_VERSION_KEY, randomUUID());
+    ann.markStale();
+    representer.clear();
+  }
+
+  const index: CatalogIndex = {
+    store,
+    analyzer,
+    textEncoder,
+    refresh: (refreshOptions = {}) => refreshCatalogIndex({ opts, inMemory: local !== undefined, ann, openKeywordIndex, hanNgramIndex, bumpVersion }, refreshOptions),
+    async represent(id) {
+      return (await index.representIds([id]))[0];
+    },
+    representIds(ids) {
+      return index.representHits(ids.map((id) => ({ id })));
+    },
+    representHits: (hits) => representer.hits(hits),
+    representExternal: (product) => representer.external(product),
+    representMany: (products) => representer.many(products),
+    getStored: (id) => store.getProduct(id),
+    encodeText: (text) => representer.encodeText(text),
 
     async nearest(vector, k, { filter, exclude } = {}) {
       if (!local) {
-        const keywordFilter = isEmptyFilter(filter) ? undefined : await databaseFilterOf(filter);
+        const keywordFilter = isEmptyFilter(filter) ? undefined : await filters.databaseFilterOf(filter);
         return store.nearestNeighbours(textEncoder.id, vector, { k, ...(keywordFilter ? { filter: keywordFilter } : {}), ...(exclude ? { excludeIds: exclude } : {}) });
       }
-      const annIndex = ann && annState && !annState.stale ? ann : (await openIndex()).index;
-      const keywords = openKeywordIndex().index;
-      const excluded = (id: string | undefined) => id === undefined || (exclude !== undefined && exclude.has(id));
-      const collect = (matches: readonly AnnMatch[]) => {
-        const hits: NeighbourHit[] = [];
-        for (let i = 0; i < matches.length && hits.length < k; i++) {
-          const m = matches[i]!;
-          const id = keywords.idOf(m.key);
-          if (!excluded(id)) hits.push({ id: id!, key: m.key, similarity: m.similarity });
-        }
-        return hits;
-      };
-      if (isEmptyFilter(filter)) {
-        // Exclusions only: ask for that many more neighbours and drop them (a filter callback would make
-        // the index estimate a pass rate first).
-        return collect(annIndex.search(vector, k + (exclude?.size ?? 0)));
-      }
-      // Category, price, stock and brand are answered from the keyword index's columns: no product is read.
-      const keywordFilter = keywordFilterOf(keywords, filter);
-      const columns = keywords.keyFilter(keywordFilter);
-      // Columns first: most keys fail there, before their id is looked up.
-      const passes = (key: number) => columns(key) && !excluded(keywords.idOf(key));
-      // A selective filter is answered by an exact scan: of the keys the columns let through, not of all.
-      return collect(annIndex.search(vector, k, { filter: passes, passingKeys: () => keywords.keysMatching(keywordFilter) }));
+      const annIndex = ann.current() ?? (await ann.open()).index;
+      return nearestInMemory(annIndex, openKeywordIndex().index, filters, vector, k, { ...(filter ? { filter } : {}), ...(exclude ? { exclude } : {}) });
     },
 
     async keyword(tokens, k, filter) {
-      if (!local) return store.keywordSearch(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
+      if (!local) return store.keywordSearch(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: await filters.databaseFilterOf(filter) }) });
       const keywords = openKeywordIndex().index;
-      return keywords.search(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: keywordFilterOf(keywords, filter) }) });
+      return keywords.search(tokens, { k, ...(isEmptyFilter(filter) ? {} : { filter: filters.keywordFilterOf(keywords, filter) }) });
     },
 
     async characterKeyword(tokens, k, filter) {
-      if (!local || !hanNgramIndex) return store.keywordSearch(tokens, { k, granularity: 'hanNgrams', ...(isEmptyFilter(filter) ? {} : { filter: await databaseFilterOf(filter) }) });
+      if (!local || !hanNgramIndex) return store.keywordSearch(tokens, { k, granularity: 'hanNgrams', ...(isEmptyFilter(filter) ? {} : { filter: await filters.databaseFilterOf(filter) }) });
       // The filter's brand set comes from the word index: both index the same rows' brands.
-      const keywordFilter = isEmptyFilter(filter) ? undefined : keywordFilterOf(openKeywordIndex().index, filter);
+      const keywordFilter = isEmptyFilter(filter) ? undefined : filters.keywordFilterOf(openKeywordIndex().index, filter);
       return hanNgramIndex.open().index.search(hanNgramTokens(tokens), { k, ...(keywordFilter ? { filter: keywordFilter } : {}) });
     },
 
