@@ -12,13 +12,15 @@
  *   `MacBook Air 13` / `15`, `M2` / `M3`), or, within one brand, series names that share no word
  *   (`P60` / `nova 12`, and beside one number `P60` / `Mate 60`);
  * - generation and year (`第二代` / `第三代`, `2023` / `2024`) when both name one;
- * - brand (`brand`): two brands the alias table knows, not of one family (Sony / Bose).
+ * - brand (`brand`): two brand fields naming two makers, known (Sony / Bose) or never seen
+ *   (MERCURY / FUANNA; `brand-conflict.ts`).
  * Fusion multiplies the score by the profile's factor per kind and every explanation lists them.
  */
 import type { ProductRepresentation } from './representation.ts';
 import { BRAND_PRODUCT_LINES, EXCLUSIVE_DIMENSIONS, MODEL_LINE_WORDS, type DistinctionKind, type ExclusiveDimension } from './exclusive-values.ts';
 import { canonicalAttributeKey, COLOUR_WORDS, colourWords } from './field-similarities/attributes.ts';
-import { brandSimilarity, builtInBrandAliases, createBrandTokenCanonicalizer } from './field-similarities/brand.ts';
+import { builtInBrandAliases, createBrandTokenCanonicalizer } from './field-similarities/brand.ts';
+import { brandFieldConflict } from './brand-conflict.ts';
 import { memoizeByObject, memoizeString } from './field-similarities/types.ts';
 
 export type { DistinctionKind } from './exclusive-values.ts';
@@ -295,16 +297,15 @@ function listConflict(dimension: string, a: readonly string[], b: readonly strin
 }
 
 /**
- * Brand fields the alias table knows on both sides, neither an alias nor of the family of the other
- * (Sony / Bose; Redmi / Xiaomi is one family): two makers' products are never one item. Only known
- * brands: an unknown one may be a shop's or distributor's name, or spelled another way. Only the
- * brand fields: a title also names the brands an accessory fits (`适用 iPhone`). A `variant` kind:
- * the profile's `conflictFactor` applies (sameProduct 0.5; Sony / Bose headphones 0.503 → 0.25).
+ * Brand fields naming two makers (`brand-conflict.ts`): known to the alias table and not of one
+ * family (Sony / Bose; Redmi / Xiaomi is one family), or never seen and not the same name written
+ * another way (MERCURY / FUANNA). Only the brand fields: a title also names the brands an accessory
+ * fits (`适用 iPhone`). A `variant` kind: the profile's `conflictFactor` applies (sameProduct 0.5;
+ * Sony / Bose headphones 0.503 → 0.25).
  */
 function brandConflicts(a: ProductRepresentation, b: ProductRepresentation): Distinction[] {
-  const e = brandSimilarity(a.product.brand, b.product.brand)?.evidence;
-  if (!e || e.kind !== 'different' || e.canonicalA.length === 0 || e.canonicalB.length === 0) return [];
-  return [distinction('variant', 'brand', [...e.canonicalA], [...e.canonicalB])];
+  const c = brandFieldConflict(a, b);
+  return c ? [distinction('variant', 'brand', c.a, c.b)] : [];
 }
 
 /** Every reason the two products are different things (empty when none is found). */
