@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cosineSimilarity } from '../src/encoders/encoder.ts';
 import { createGloveEncoder } from '../src/encoders/glove/glove-encoder.ts';
 import { convertGloveSource, loadGloveVectors, readGloveBinary, zipfProbability } from '../src/encoders/glove/glove-vectors.ts';
-import { createCedictBridge, extractSenses, senseWords } from '../src/encoders/cedict/cedict-bridge.ts';
+import { createCedictBridge, extractSenses, longestEntries, senseWords } from '../src/encoders/cedict/cedict-bridge.ts';
 
 const encoderPromise = createGloveEncoder();
 
@@ -220,4 +220,16 @@ test('bridge weights senses 1/(k+1) and gloss words by SIF weight; characters as
   assert.ok(Math.abs(f[0]! - 1 / 3) < 1e-6 && Math.abs(f[1]! - 2 / 3) < 1e-6, Array.from(f).join(','));
   assert.equal(bridge.vector('无'), undefined);
   assert.equal(bridge.source('无'), 'none');
+});
+
+test('an unknown compound means its dictionary words, not its characters: 蓝牙耳机 is Bluetooth earphones, not blue tooth', () => {
+  const vectors: Record<string, number[]> = { bluetooth: [1, 0, 0], earphones: [0, 1, 0], blue: [0, 0, 1], tooth: [0, 0, 1], ear: [0, 0, 1], machine: [0, 0, 1] };
+  const glove = { id: 'toy', dimension: 3, vector: (w: string) => (vectors[w] ? Float32Array.from(vectors[w]) : undefined), probability: () => 1e-6 };
+  const senses: Record<string, string[][]> = { 蓝牙: [['bluetooth']], 耳机: [['earphones']], 蓝: [['blue']], 牙: [['tooth']], 耳: [['ear']], 机: [['machine']] };
+  const bridge = createCedictBridge(glove, { source: 'toy', size: 6, senses: (w: string) => senses[w] });
+  assert.equal(bridge.source('蓝牙耳机'), 'characters');
+  assert.deepEqual(Array.from(bridge.vector('蓝牙耳机')!), [0.5, 0.5, 0]);
+  assert.deepEqual(longestEntries('蓝牙耳机x机', (w) => senses[w] !== undefined), ['蓝牙', '耳机', 'x', '机']);
+  // The whole run is never its own part (it has no entry, or it would not be cut).
+  assert.deepEqual(longestEntries('蓝牙', () => true), ['蓝', '牙']);
 });

