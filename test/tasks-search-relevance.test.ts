@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import type { Product } from '../src/catalog/product.ts';
-import { NO_GOOD_MATCH_BELOW, calibratedRelevance, queryCoverage, productEvidenceText } from '../src/tasks/search-relevance.ts';
+import { NO_GOOD_MATCH_BELOW, calibratedRelevance, coverageQuery, queryCoverage as coverageOfTokens, productEvidenceText } from '../src/tasks/search-relevance.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
 let sample: Engine;
@@ -21,6 +21,7 @@ const product = (id: string, title: string, extra: Partial<Product> = {}): Produ
 
 describe('query coverage and calibrated relevance', () => {
   const analyzer = createTextAnalyzer();
+  const queryCoverage = (tokens: readonly string[], text: Parameters<typeof coverageOfTokens>[1]) => coverageOfTokens(coverageQuery(tokens, analyzer), text);
   test('coverage counts a Chinese query word found inside the title whatever the segmentation, and partial bigrams', () => {
     const earbuds = productEvidenceText(product('a', '苹果 AirPods Pro 无线蓝牙耳机', { category: '数码/耳机/真无线耳机' }), analyzer);
     assert.equal(queryCoverage(analyzer.analyze('蓝牙耳机').tokens, earbuds), 1);
@@ -32,6 +33,15 @@ describe('query coverage and calibrated relevance', () => {
     assert.ok(blue < 0.2, `蓝牙耳机 on blue bedding: ${blue} (one character of four, half credit)`);
     const jars = productEvidenceText(product('d', 'Ball Mason Jar 8 oz, set of 12'), analyzer);
     assert.equal(queryCoverage(analyzer.analyze('mason jars').tokens, jars), 1);
+  });
+  test('a Chinese compound counts its head part double: wireless headphones cover 蓝牙耳机 more than a Bluetooth speaker does', () => {
+    const headphones = productEvidenceText(product('h', '索尼（Sony）WH-1000XM5 蓝色 头戴式无线降噪耳机', { brand: '索尼', category: '数码/耳机/头戴式耳机' }), analyzer);
+    const speaker = productEvidenceText(product('s', 'JBL Flip 6 便携蓝牙音箱 防水', { brand: 'JBL', category: '数码/音箱' }), analyzer);
+    const query = analyzer.analyze('蓝牙耳机').tokens;
+    assert.equal(queryCoverage(query, headphones), 2 / 3);
+    assert.equal(queryCoverage(query, speaker), 1 / 3);
+    // A single-character head is found anywhere (保温**杯**): such words keep the bigram credit.
+    assert.deepEqual(coverageQuery(analyzer.analyze('保温杯').tokens, analyzer).compoundParts, new Map());
   });
   test('relevance is monotone in the evidence and in [0, 1]', () => {
     const low = calibratedRelevance({ coverage: 0, denseSimilarity: 0.3 });
@@ -47,6 +57,12 @@ describe('search on the sample catalog (issue #15: 蓝牙耳机 and 游戏本 re
     for (const h of r.hits.slice(0, 3)) assert.match(h.product.category ?? '', /耳机/, h.product.title);
     assert.ok(!r.hits.some((h) => /床上用品|杯具/.test(h.product.category ?? '')), r.hits.map((h) => h.product.title).join(' | '));
     assert.ok(r.bestRelevance >= NO_GOOD_MATCH_BELOW);
+  });
+  test('蓝牙耳机 does not class wireless over-ear headphones (Sony WH-1000XM5) as irrelevant', async () => {
+    const r = await sample.search({ query: '蓝牙耳机', k: 10 });
+    const sony = r.hits.filter((h) => /WH-1000XM5/.test(h.product.title));
+    assert.ok(sony.length > 0, r.hits.map((h) => h.product.title).join(' | '));
+    for (const h of sony) assert.notEqual(h.relevanceClass, 'irrelevant', `${h.product.title}: ${h.relevance} ${h.relevanceCheck.reason}`);
   });
   test('游戏本 (no gaming laptop in the catalog) says no good match, every hit below the threshold; the nearest are laptops', async () => {
     const r = await sample.search({ query: '游戏本', k: 10 });

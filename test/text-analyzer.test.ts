@@ -160,3 +160,12 @@ test('user words are segmented whole', () => {
   const custom = createTextAnalyzer({ userWords: ['极光紫'] });
   assert.ok(custom.tokenize('极光紫手机壳').includes('极光紫'));
 });
+
+test('wordParts cuts a Chinese word into its dictionary words, longest first, in reading order', () => {
+  const analyzer = createTextAnalyzer();
+  // 蓝牙耳机 is one token (the e-commerce dictionary holds it) but two words for coverage and vectors.
+  assert.deepEqual(analyzer.tokenize('蓝牙耳机'), ['蓝牙耳机']);
+  assert.deepEqual(analyzer.wordParts('蓝牙耳机'), ['蓝牙', '耳机']);
+  assert.deepEqual(analyzer.wordParts('大落地窗'), ['大', '落地窗']);
+  assert.deepEqual(analyzer.wordParts('耳机'), ['耳机']);
+});

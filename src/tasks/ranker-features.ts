@@ -11,7 +11,7 @@ import { compareProducts } from '../similarity/fusion.ts';
 import { representProduct } from '../similarity/representation.ts';
 import { hanNgramTokens } from '../text/han-ngrams.ts';
 import { QUERY_RERANK_PROFILE } from './query-rerank-profile.ts';
-import { productEvidenceText, queryCoverage } from './search-relevance.ts';
+import { coverageQuery, productEvidenceText, queryCoverage } from './search-relevance.ts';
 import { loadRankerModel, type RankerModel } from '../learning/ranker.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import type { CatalogIndex } from './catalog-index.ts';
@@ -74,10 +74,11 @@ export async function rankingFeatures(
     text: { title: query.analyzed },
     ...(query.vector ? { dense: { title: query.vector } } : {}),
   });
+  const coverage = coverageQuery(query.analyzed.tokens, index.analyzer);
   reps.forEach((rep, i) => {
     const row = rows[i]!;
     row[FIELDS] = compareProducts(queryRep, rep, { profile: QUERY_RERANK_PROFILE }).score ?? 0;
-    row[EVIDENCE] = queryCoverage(query.analyzed.tokens, productEvidenceText(rep.product, index.analyzer, rep.text.title.tokens));
+    row[EVIDENCE] = queryCoverage(coverage, productEvidenceText(rep.product, index.analyzer, rep.text.title.tokens));
   });
   addRelativeFeatures(rows);
   return rows;

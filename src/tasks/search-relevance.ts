@@ -6,8 +6,10 @@
  * - `coverage`: how much of the query the product's own words hold (title, brand, category, tags):
  *   each query token counts 1 when the product holds it (a Chinese word as a substring of the text,
  *   so segmentation does not matter), else, for a Chinese word, the share of its character bigrams
- *   the text holds, or half the share of its characters if more (男士 against 男装); the mean over
- *   query tokens;
+ *   the text holds, or half the share of its characters if more (男士 against 男装), or, for a
+ *   compound of dictionary words, the share of its parts the text holds with the last part (the
+ *   head: what the thing is) weighing `HEAD_PART_WEIGHT`, whichever is most (蓝牙耳机 against
+ *   无线降噪耳机: 耳机 found, 蓝牙 not, 2/3); the mean over query tokens;
  * - `denseSimilarity`: cosine of the query and product vectors of the text space.
  * mapped to [0, 1] by a logistic calibration fitted on the dev judgments
  * (`SEARCH_RELEVANCE_CALIBRATION`, refitted by `scripts/fit-search-calibration.ts`).
@@ -19,6 +21,12 @@ import type { TextAnalyzer } from '../text/analyzer.ts';
 const HAN_ONLY = /^\p{Script=Han}+$/u;
 /** Credit of a Chinese query word whose characters, not bigrams, the product holds: per character found, half of a whole word. */
 export const HAN_UNIGRAM_CREDIT = 0.5;
+/**
+ * Weight of a Chinese compound's last part against 1 for each other part: a Chinese compound names
+ * what the thing is last (蓝牙**耳机**, 机械**键盘**), so a product holding the head but not a
+ * modifier (wireless headphones for 蓝牙耳机) is nearer than one holding a modifier only (蓝牙音箱).
+ */
+export const HEAD_PART_WEIGHT = 2;
 
 export interface RelevanceEvidence {
   /** Share of the query the product's title, brand, category and tags hold, in [0, 1]. */
@@ -71,9 +79,29 @@ function foldPlural(token: string): string {
   return token.length > 3 && /^[a-z]+s$/.test(token) && !token.endsWith('ss') ? token.slice(0, -1) : token;
 }
 
-/** Query coverage of the product's words (see the module comment); 0 for a query without tokens. */
-export function queryCoverage(queryTokens: readonly string[], product: { text: string; tokens: ReadonlySet<string> }): number {
+/** A query prepared for `queryCoverage`: its distinct tokens and the parts of its Chinese compounds. */
+export interface CoverageQuery {
+  tokens: readonly string[];
+  /** Parts of each Chinese token made of two or more dictionary words of two or more characters. */
+  compoundParts: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Prepares a query's tokens once for the coverage of every hit (the compound cut is the analyser's). */
+export function coverageQuery(queryTokens: readonly string[], analyzer: Pick<TextAnalyzer, 'wordParts'>): CoverageQuery {
   const tokens = [...new Set(queryTokens)];
+  const compoundParts = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (!HAN_ONLY.test(token) || [...token].length < 4) continue;
+    const parts = analyzer.wordParts(token);
+    // Single-character heads (连衣**裙**, 保温**杯**) are found anywhere: their words keep the bigram credit.
+    if (parts.length > 1 && parts.every((p) => [...p].length >= 2)) compoundParts.set(token, parts);
+  }
+  return { tokens, compoundParts };
+}
+
+/** Query coverage of the product's words (see the module comment); 0 for a query without tokens. */
+export function queryCoverage(query: CoverageQuery, product: { text: string; tokens: ReadonlySet<string> }): number {
+  const { tokens } = query;
   if (tokens.length === 0) return 0;
   let sum = 0;
   for (const token of tokens) {
@@ -91,9 +119,19 @@ export function queryCoverage(queryTokens: readonly string[], product: { text: s
     let bigrams = 0;
     for (let i = 0; i + 1 < chars.length; i++) if (product.text.includes(chars[i]! + chars[i + 1]!)) bigrams++;
     const unigrams = chars.filter((ch) => product.text.includes(ch)).length;
-    sum += Math.max(bigrams / (chars.length - 1), HAN_UNIGRAM_CREDIT * (unigrams / chars.length));
+    const parts = query.compoundParts.get(token);
+    sum += Math.max(bigrams / (chars.length - 1), HAN_UNIGRAM_CREDIT * (unigrams / chars.length), parts ? compoundCredit(parts, product.text) : 0);
   }
   return sum / tokens.length;
+}
+
+/** Share of a compound's parts the text holds, the last part weighing `HEAD_PART_WEIGHT`. */
+function compoundCredit(parts: readonly string[], text: string): number {
+  let found = 0;
+  parts.forEach((part, i) => {
+    if (text.includes(part)) found += i === parts.length - 1 ? HEAD_PART_WEIGHT : 1;
+  });
+  return found / (parts.length - 1 + HEAD_PART_WEIGHT);
 }
 
 /** The calibrated probability that a shopper judges the product relevant to the query. */

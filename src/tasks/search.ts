@@ -18,7 +18,7 @@ import { buildModelNumberLookup, type ModelNumberHit, type ModelNumberLookup } f
 import { matchesFilter, validateFilter, type ProductFilter } from './product-filter.ts';
 import { DEFAULT_K, summarizeProduct, type ProductSummary } from './result-item.ts';
 import { createStageTimer, type StageTimer, type StageTimings } from './stage-timer.ts';
-import { calibratedRelevance, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type RelevanceEvidence } from './search-relevance.ts';
+import { calibratedRelevance, coverageQuery, NO_GOOD_MATCH_BELOW, productEvidenceText, queryCoverage, type CoverageQuery, type RelevanceEvidence } from './search-relevance.ts';
 import { cosineSimilarity } from '../encoders/encoder.ts';
 import type { AnalyzedText } from '../text/analyzer.ts';
 import { hasHanToken } from '../text/han-ngrams.ts';
@@ -361,6 +361,8 @@ interface RerankQuery {
   searchText: string;
   analyzed: AnalyzedText;
   queryVector: Float32Array;
+  /** The query prepared once for the coverage of every hit. */
+  coverage: CoverageQuery;
 }
 
 /** The first `rankerTop` candidates reordered by the learned ranker's score. */
@@ -424,7 +426,7 @@ async function rerankByScore(
   top.forEach((c, i) => {
     c.rerankScore = rerankScores[i]!;
     const product = coverageWeight > 0 ? reader.of(c.id) : undefined;
-    if (product) c.coverage = queryCoverage(analyzed.tokens, productEvidenceText(product, index.analyzer, reranked.get(c.id)?.text.title.tokens));
+    if (product) c.coverage = queryCoverage(query.coverage, productEvidenceText(product, index.analyzer, reranked.get(c.id)?.text.title.tokens));
     c.score = (1 - opts.rerankFirstStageWeight - coverageWeight) * c.rerankScore + opts.rerankFirstStageWeight * (c.fusedScore / maxFused) + coverageWeight * (c.coverage ?? 0);
   });
   top.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
@@ -443,7 +445,7 @@ async function buildHits(index: CatalogIndex, ranked: RankedCandidate[], query: 
   const evidenceOf = (c: RankedCandidate, i: number): RelevanceEvidence => {
     const vector = keptReps[i]?.dense['title'];
     return {
-      coverage: c.coverage ?? queryCoverage(analyzed.tokens, productEvidenceText(reader.of(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
+      coverage: c.coverage ?? queryCoverage(query.coverage, productEvidenceText(reader.of(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
       denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
     };
   };
@@ -492,7 +494,7 @@ export async function searchProducts(
   const reader = createProductReader(index);
   const { ranked: fused, fusedCount } = await fuseCandidates(retrieved, opts, reader);
   timer.lap('fuse');
-  const query: RerankQuery = { searchText, analyzed, queryVector: retrieved.queryVector };
+  const query: RerankQuery = { searchText, analyzed, queryVector: retrieved.queryVector, coverage: coverageQuery(analyzed.tokens, index.analyzer) };
   let ranked = fused;
   if (ranker && ranked.length > 0) ranked = await rerankByRanker(index, ranked, query, ranker, opts, reader);
   else if (opts.rerank !== 'none' && ranked.length > 0) ranked = await rerankByScore(index, ranked, query, opts, reader, crossEncoder);

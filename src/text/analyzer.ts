@@ -46,4 +46,10 @@ export interface TextAnalyzer {
   normalize(text: string): string;
   /** Shortcut for `analyze(text).tokens`. */
   tokenize(text: string): string[];
+  /**
+   * The parts of one Chinese word in reading order, cut by the segmenter's dictionary (its
+   * search-mode cut, longest part where parts overlap, a leftover character as a part of its own):
+   * `蓝牙耳机` → `蓝牙`, `耳机`; `大落地窗` → `大`, `落地窗`. A word of one part gives `[word]`.
+   */
+  wordParts(word: string): string[];
 }

@@ -287,5 +287,46 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
     return { normalized, tokens: c.tokens, modelNumbers: c.modelNumbers, quantities: c.quantities, sizes: c.sizes };
   }
 
-  return { options: opts, analyze, normalize: (text) => normalizeText(text, normalizeOptions), tokenize: (text) => analyze(text).tokens };
+  return {
+    options: opts,
+    analyze,
+    normalize: (text) => normalizeText(text, normalizeOptions),
+    tokenize: (text) => analyze(text).tokens,
+    wordParts: (word) => wordParts(word, jieba.cutForSearch(word, false)),
+  };
+}
+
+/**
+ * A word's parts from jieba's search-mode cut (every dictionary word inside it, the word itself
+ * included): the longest parts that do not overlap, in reading order, with each character no part
+ * covers as a part of its own; the word alone when no shorter dictionary word is inside it.
+ */
+export function wordParts(word: string, searchCut: readonly string[]): string[] {
+  const chars = [...word];
+  const spans: { from: number; to: number }[] = [];
+  for (const part of new Set(searchCut)) {
+    const n = [...part].length;
+    if (n < 2 || part === word) continue;
+    for (let from = word.indexOf(part); from !== -1; from = word.indexOf(part, from + 1)) {
+      const start = [...word.slice(0, from)].length;
+      spans.push({ from: start, to: start + n });
+    }
+  }
+  if (spans.length === 0) return [word];
+  // Longest first, then leftmost: 落地窗 before 落地 in 大落地窗.
+  spans.sort((a, b) => b.to - b.from - (a.to - a.from) || a.from - b.from);
+  const taken = new Array<boolean>(chars.length).fill(false);
+  const kept: { from: number; to: number }[] = [];
+  for (const span of spans) {
+    let free = true;
+    for (let i = span.from; i < span.to; i++) if (taken[i]) free = false;
+    if (!free) continue;
+    for (let i = span.from; i < span.to; i++) taken[i] = true;
+    kept.push(span);
+  }
+  chars.forEach((_, i) => {
+    if (!taken[i]) kept.push({ from: i, to: i + 1 });
+  });
+  kept.sort((a, b) => a.from - b.from);
+  return kept.map((s) => chars.slice(s.from, s.to).join(''));
 }
