@@ -10,9 +10,10 @@ import type { KeywordHit, KeywordSearchOptions } from '../store.ts';
 import { query } from './connection.ts';
 import { revision } from './meta.ts';
 import { countProducts } from './product-reads.ts';
+import { storedFrequencies } from './keyword-frequencies.ts';
 import { filterSql } from './product-filter.ts';
 import type { KeywordColumn, PgStoreState } from './state.ts';
-import { TS_RANK_WEIGHTS, lexeme } from './tsvector.ts';
+import { TS_RANK_TERM_BOUND, TS_RANK_WEIGHTS, lexeme } from './tsvector.ts';
 
 /** Forgets the cached frequencies (and product count) when the store's revision moved on. */
 async function followRevision(s: PgStoreState): Promise<void> {
@@ -30,30 +31,45 @@ export async function documentFrequencies(s: PgStoreState, tokens: readonly stri
   const cache = s.frequencies.byColumn[column];
   const missing = [...new Set(tokens)].filter((t) => !cache.has(t));
   if (missing.length > 0) {
-    // One GIN lookup per token, in one statement (a UNION: Citus plans no correlated subquery over unnest).
-    const asked = missing.filter((t) => t.trim().length > 0);
-    if (asked.length > 0) {
-      const params: unknown[] = [];
-      const parts = asked.map((t) => {
-        params.push(t, lexeme(t));
-        return `SELECT $${params.length - 1}::text AS t, count(*) AS n FROM products WHERE ${column} @@ $${params.length}::tsquery`;
-      });
-      for (const r of await query<{ t: string; n: string }>(s, parts.join(' UNION ALL '), params)) cache.set(r.t, Number(r.n));
-    }
-    for (const t of missing) if (!cache.has(t)) cache.set(t, 0);
+    // Kept by the writes (`keyword-frequencies.ts`): one primary-key lookup per token, not a count of its products.
+    for (const [t, n] of await storedFrequencies(s, column, missing)) cache.set(t, n);
   }
   const out = new Map<string, number>();
   for (const t of tokens) out.set(t, cache.get(t) ?? 0);
   return out;
 }
 
-/** BM25's idf of each token: a rare token's match counts for more than a common one's. */
-async function inverseDocumentFrequencies(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<number[]> {
-  const df = await documentFrequencies(s, tokens, column);
+/** BM25's idf of each token (a rare token's match counts for more than a common one's), and each token's document frequency. */
+async function tokenWeights(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<{ idf: number[]; df: number[] }> {
+  const frequencies = await documentFrequencies(s, tokens, column);
   // The product count of the revision the frequencies are of (cached with them).
   if (s.frequencies.count === undefined) s.frequencies.count = await countProducts(s);
   const n = Math.max(1, s.frequencies.count);
-  return tokens.map((t) => Math.log(1 + (n - (df.get(t) ?? 0) + 0.5) / ((df.get(t) ?? 0) + 0.5)));
+  const df = tokens.map((t) => frequencies.get(t) ?? 0);
+  // Rounded as the statement writes them, so bounds computed here hold for the scores it computes.
+  return { idf: df.map((d) => Number(Math.log(1 + (n - d + 0.5) / (d + 0.5)).toFixed(6))), df };
+}
+
+/**
+ * The first, pruned statement of an any-token search ranks the rows holding the rarest query
+ * tokens, until their frequencies add up to this many times k (see `keywordSearch`).
+ */
+export const KEYWORD_PROBE_ROWS_PER_K = 2;
+
+type Hit = { id: string; key: string; score: number };
+
+/**
+ * MaxScore over ts_rank for an any-token search: which query tokens a row must hold to be ranked,
+ * given `floor`, a score k rows are known to reach. A row holding none of them scores at most the
+ * others' idf × TS_RANK_TERM_BOUND summed, kept below `floor`: it cannot enter the top k. The most
+ * common tokens are left out first (ranking the 70 % of rows holding "色" was most of a search).
+ */
+function tokensToMatch(tokens: readonly string[], idf: readonly number[], floor: number): string[] {
+  const byIdf = tokens.map((t, i) => ({ t, bound: idf[i]! * TS_RANK_TERM_BOUND })).sort((a, b) => a.bound - b.bound);
+  let leftOut = 0;
+  let bound = 0;
+  while (leftOut < byIdf.length && bound + byIdf[leftOut]!.bound < floor) bound += byIdf[leftOut++]!.bound;
+  return byIdf.slice(leftOut).map((x) => x.t);
 }
 
 export async function keywordSearch(s: PgStoreState, queryTokens: readonly string[], searchOptions: KeywordSearchOptions): Promise<KeywordHit[]> {
@@ -63,7 +79,7 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
   const column: KeywordColumn = searchOptions.granularity === 'hanNgrams' ? 'han_keywords' : 'keywords';
   const tokens = phraseTokens(column === 'han_keywords' ? hanNgramTokens(queryTokens) : queryTokens);
   if (tokens.length === 0) return [];
-  const idf = await inverseDocumentFrequencies(s, tokens, column);
+  const { idf, df } = await tokenWeights(s, tokens, column);
   const params: unknown[] = [`{${TS_RANK_WEIGHTS.join(',')}}`, k];
   const score = tokens
     .map((t, i) => {
@@ -71,13 +87,29 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
       return `${idf[i]!.toFixed(6)} * ts_rank($1::float4[], p.${column}, $${params.length}::tsquery, 0)`;
     })
     .join(' + ');
-  const all = tokens.map(lexeme).join(searchOptions.match === 'all' ? ' & ' : ' | ');
-  params.push(all);
-  const where = [`p.${column} @@ $${params.length}::tsquery`, ...filterSql(filter, params)];
-  const rows = await query<{ id: string; key: string; score: number }>(
-    s,
-    `SELECT p.id, p.key, (${score}) AS score FROM products p WHERE ${where.join(' AND ')} ORDER BY score DESC, p.key LIMIT $2`,
-    params,
-  );
-  return rows.map((r): KeywordHit => ({ id: r.id, key: Number(r.key), score: Number(r.score) }));
+  const filters = filterSql(filter, params);
+  const ranked = (matched: readonly string[], operator: ' & ' | ' | ') =>
+    query<Hit>(
+      s,
+      `SELECT p.id, p.key, (${score}) AS score FROM products p WHERE ${[`p.${column} @@ $${params.length + 1}::tsquery`, ...filters].join(' AND ')} ORDER BY score DESC, p.key LIMIT $2`,
+      [...params, matched.map(lexeme).join(operator)],
+    );
+  if (searchOptions.match === 'all') return hits(await ranked(tokens, ' & '));
+  // First the rows of the rarest tokens: their k-th score is a floor the top k reaches. Then only
+  // rows holding a token that can lift a row to that floor are ranked (the same rows' scores, so the
+  // same top k as ranking every matching row), or nothing more when the first statement covered them.
+  const rarest = tokens.map((t, i) => ({ t, df: df[i]! })).sort((a, b) => a.df - b.df);
+  const probe: string[] = [];
+  for (let rows = 0, i = 0; i < rarest.length && rows < KEYWORD_PROBE_ROWS_PER_K * k; i++) {
+    probe.push(rarest[i]!.t);
+    rows += rarest[i]!.df;
+  }
+  if (probe.length === tokens.length) return hits(await ranked(tokens, ' | '));
+  const first = await ranked(probe, ' | ');
+  const floor = first.length === k ? Number(first[k - 1]!.score) : 0;
+  const needed = tokensToMatch(tokens, idf, floor);
+  if (needed.every((t) => probe.includes(t))) return hits(first);
+  return hits(await ranked(needed, ' | '));
 }
+
+const hits = (rows: readonly Hit[]) => rows.map((r): KeywordHit => ({ id: r.id, key: Number(r.key), score: Number(r.score) }));

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { createError } from '../../errors.ts';
 import type { AnalyzedProduct } from '../store.ts';
 import { query, statements, transaction } from './connection.ts';
+import { KEYWORD_FREQUENCY_TABLE, fillKeywordFrequencies } from './keyword-frequencies.ts';
+import { getMeta } from './meta.ts';
 import { PAIR_JOB_TABLES } from './pair-jobs.ts';
 import { CITUS_LAYOUT, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
 import type { PgStoreState } from './state.ts';
@@ -46,6 +48,7 @@ async function migrateFrom(s: PgStoreState, version: number): Promise<void> {
   // analysis (a version-1 database was filled in the current scheme by migrateToV2 already).
   if (version >= 2 && version < 4) await fillHanKeywords(s);
   if (version < 5) await statements(s, PAIR_JOB_TABLES);
+  if (version < 6) await migrateToV6(s);
   if (version < PG_SCHEMA_VERSION) await query(s, `UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
 }
 
@@ -55,6 +58,7 @@ async function createTables(s: PgStoreState): Promise<void> {
   await query(s, PG_SCHEMA_V2);
   await query(s, PG_SCHEMA_V3);
   await statements(s, PAIR_JOB_TABLES);
+  await query(s, KEYWORD_FREQUENCY_TABLE);
   if (s.opts.distributed) {
     const citus = await query<{ n: string }>(s, `SELECT count(*) AS n FROM pg_extension WHERE extname = 'citus'`);
     if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${s.where}`, { file: s.where });
@@ -86,6 +90,16 @@ async function migrateToV3(s: PgStoreState): Promise<void> {
     await query(s, `DROP INDEX IF EXISTS ${r.name}`);
   }
   for (const r of await query<{ dim: number }>(s, `SELECT DISTINCT dim FROM vectors`)) await query(s, hnswIndexSql(r.dim));
+}
+
+/** Version 5 → 6: the keyword document frequencies, counted once from the stored tsvectors. */
+async function migrateToV6(s: PgStoreState): Promise<void> {
+  const existed = (await query<{ t: string | null }>(s, `SELECT to_regclass('keyword_frequencies')::text AS t`))[0]?.t;
+  await query(s, KEYWORD_FREQUENCY_TABLE);
+  if (!existed && (await getMeta(s, PG_META.distributed)) === 'true') await query(s, `SELECT create_reference_table('keyword_frequencies')`);
+  // Counted afresh: the n-gram column may have been refilled by the steps before.
+  await query(s, `DELETE FROM keyword_frequencies`);
+  await fillKeywordFrequencies(s);
 }
 
 /** Every product's character n-gram tsvector, from its stored analysis (the current `hanNgramTokens` scheme). */

@@ -8,6 +8,7 @@ import { rejectUnknownKeys } from '../../errors.ts';
 import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import { brandColumnValue, type AnalyzedProduct, type ProductChange, type ProductStore, type UpsertItem, type UpsertResult } from '../store.ts';
 import { query, transaction, wrote } from './connection.ts';
+import { countKeywordsOf } from './keyword-frequencies.ts';
 import { bumpRevision, getMeta, setMetaRaw } from './meta.ts';
 import { PG_META } from './schema.ts';
 import type { PgStoreState } from './state.ts';
@@ -128,8 +129,14 @@ async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[
 }
 
 /** Writes the rows, marks the vectors of changed products stale, logs the changes and bumps the revision. */
-async function writeRows(s: PgStoreState, written: readonly PendingRow[], now: number): Promise<void> {
+async function writeRows(s: PgStoreState, written: readonly PendingRow[], replaced: readonly string[], now: number): Promise<void> {
+  await countKeywordsOf(s, replaced, -1);
   await insertOrUpdateRows(s, written, now);
+  await countKeywordsOf(
+    s,
+    written.map((r) => r.product.id),
+    1,
+  );
   // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows).
   const changed = written.filter((r) => !r.reindexOnly).map((r) => r.product.id);
   if (changed.length > 0) {
@@ -157,7 +164,7 @@ export function productWrites(s: PgStoreState): Pick<ProductStore, 'upsertProduc
         const { results, rows } = planUpsert(batch, existing, reindex);
         await assignKeys(s, rows, results);
         const written = [...rows.values()];
-        if (written.length > 0) await writeRows(s, written, now);
+        if (written.length > 0) await writeRows(s, written, written.filter((r) => existing.has(r.product.id)).map((r) => r.product.id), now);
         return results;
       });
     },
@@ -166,6 +173,7 @@ export function productWrites(s: PgStoreState): Pick<ProductStore, 'upsertProduc
       if (ids.length === 0) return 0;
       return transaction(s, async () => {
         await lockProductWrites(s);
+        await countKeywordsOf(s, [...new Set(ids)], -1);
         const gone = await query<{ key: string }>(s, `DELETE FROM products WHERE id = ANY($1::text[]) RETURNING key`, [[...new Set(ids)]]);
         if (gone.length === 0) return 0;
         await query(s, `DELETE FROM vectors WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);

@@ -5,8 +5,11 @@
  * nearest-neighbour join never crosses nodes); the small ones (meta, labels, the change log) are
  * reference tables.
  */
-/** 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). 5: the pair-job tables. */
-export const PG_SCHEMA_VERSION = 5;
+/**
+ * 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). 5: the pair-job tables.
+ * 6: `keyword_frequencies`, the document frequency of every keyword lexeme (`keyword-frequencies.ts`).
+ */
+export const PG_SCHEMA_VERSION = 6;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
@@ -98,6 +101,7 @@ export const CITUS_LAYOUT = `
 SELECT create_reference_table('prodsim_meta');
 SELECT create_reference_table('labels');
 SELECT create_reference_table('product_changes');
+SELECT create_reference_table('keyword_frequencies');
 SELECT create_distributed_table('products', 'id');
 SELECT create_distributed_table('vectors', 'id', colocate_with => 'products');
 `;

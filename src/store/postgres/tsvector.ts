@@ -14,6 +14,13 @@ export const TS_RANK_WEIGHTS = [
   KEYWORD_COLUMN_WEIGHTS.brand / KEYWORD_COLUMN_WEIGHTS.title,
   1,
 ] as const;
+/**
+ * The most one token's `ts_rank(TS_RANK_WEIGHTS, v, 'token', 0)` can be, for any tsvector: PostgreSQL's
+ * calc_rank_or gives (w_max + Σ_{other positions j} w_j / j²) / 1.64493406685 for a one-lexeme query,
+ * below max(weights) × (1 + π²/6) / 1.64493406685 ≈ 1.608 × max(weights). With a margin for
+ * float4 rounding: a bound, not an estimate (keyword search prunes rows with it).
+ */
+export const TS_RANK_TERM_BOUND = (Math.max(...TS_RANK_WEIGHTS) * (1 + Math.PI ** 2 / 6)) / 1.64493406685 + 1e-3;
 /** tsvector positions stop at 16383. */
 const MAX_TS_POSITION = 16_383;
 
