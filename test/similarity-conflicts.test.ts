@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareProducts, fieldConflict, formatExplanation, fuse, profileFromWeights, representProduct } from '../src/similarity/index.ts';
+import { catalogStatisticsOf } from '../src/similarity/catalog-statistics.ts';
+import { UNNAMED_CODES_FACTOR } from '../src/similarity/fusion.ts';
 import type { Product } from '../src/catalog/product.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 
@@ -55,4 +57,25 @@ test('unrelated codes of one format conflict only for products of one maker (sho
   const branded = compareProducts(makerA, makerB, { profile: 'sameProduct' });
   assert.ok(branded.conflicts.some((c) => c.startsWith('model number')), branded.conflicts.join('; '));
   assert.equal(branded.conflictFactor, 0.5);
+});
+
+test('unrelated codes weigh less when neither title names a code (each shop’s own 货号)', () => {
+  const listing = (id: string, title: string, code: string): Product => ({ id, title, tags: [], images: [], attributes: { 货号: code, 材质: '头层牛皮', 风格: '商务' } });
+  // One belt listed by two shops with the same title, each with its own article number.
+  const a = representProduct(listing('a', 'golf高尔夫皮带男真皮自动扣商务腰带', 'P0GF34998F'), analyzer);
+  const b = representProduct(listing('b', 'golf高尔夫皮带男真皮自动扣商务腰带', '3S367221Z'), analyzer);
+  // Two products whose titles name their codes: the codes are what tells them apart.
+  const c = representProduct(listing('c', 'Anker waterproof phone case MX7805-23', 'MX7805-23'), analyzer);
+  const d = representProduct(listing('d', 'Anker waterproof phone case X6635-94', 'X6635-94'), analyzer);
+  const filler = ['保温杯 不锈钢 大容量', '蚕丝被 春秋被', '连衣裙 雪纺 长裙'].map((t, i) => representProduct(listing(`f${i}`, t, `Z${i}00`), analyzer));
+  const catalog = catalogStatisticsOf([a, b, c, d, ...filler]);
+  const unnamed = compareProducts(a, b, { profile: 'sameProduct', catalog });
+  const mn = unnamed.fields.find((f) => f.field === 'modelNumber')!;
+  assert.equal(mn.score, 0);
+  assert.equal(mn.weightFactor, UNNAMED_CODES_FACTOR);
+  const present = unnamed.fields.filter((f) => !f.missing);
+  const fullWeight = present.reduce((s, f) => s + f.score! * f.weight, 0) / present.reduce((s, f) => s + f.weight, 0);
+  assert.ok(unnamed.score! > fullWeight, `same title, shops' own codes: ${unnamed.score} vs ${fullWeight} at full weight`);
+  const named = compareProducts(c, d, { profile: 'sameProduct', catalog });
+  assert.equal(named.fields.find((f) => f.field === 'modelNumber')!.weightFactor, undefined);
 });

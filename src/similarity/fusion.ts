@@ -482,7 +482,7 @@ export function compareProducts(a: ProductRepresentation, b: ProductRepresentati
     ...overrides,
   };
   const scores = scoreFields(a, b, comparedFields(profile), overrides);
-  const factor = modelNumberWeightFactor(scores.modelNumber, catalog);
+  const factor = modelNumberWeightFactor(scores.modelNumber, catalog, a, b);
   return new PairSimilarity(a, b, fuse(scores, profile, productDistinctions(a, b), factor === 1 ? NO_FACTORS : { modelNumber: factor }));
 }
 
@@ -500,14 +500,28 @@ function catalogProfile(profile: FusionProfile): FusionProfile {
 const catalogProfiles = new WeakMap<FusionProfile, FusionProfile>();
 
 /**
+ * What unrelated codes (`different`) weigh when neither title names a code: the codes are the
+ * listings' article numbers (Taobao's 货号 attribute), which each shop numbers its own way, so two
+ * listings of one item rarely share them. A code a title shows (`WH-1000XM5`, `MX7805-23`) is how the
+ * product is named and keeps full weight. Chosen on valid: Taobao val clusters (npm run eval:dedup,
+ * default 0.5) factor 1 → 0.25 → 0: P 0.960 R 0.351 → P 0.961 R 0.375 → P 0.950 R 0.379; no-label
+ * valid F1 Taobao 65.7 → 65.7 (0: 65.4), English sets within 0.3 (EM_NOLABEL_ONLY=1 npm run eval:em).
+ */
+export const UNNAMED_CODES_FACTOR = 0.25;
+
+const titleNamesCode = (r: ProductRepresentation): boolean => r.text.title.modelNumbers.length > 0;
+
+/**
  * What a model-number agreement is worth given how many catalog products carry the code: an exact
  * match counts by its most specific shared code, a partial one by the commoner of its two codes
- * (`modelNumberSpecificity`). Conflicts and different codes keep their full weight: a shared code
- * family with another number (`cs3` / `cs4`) still tells products apart.
+ * (`modelNumberSpecificity`). Conflicts keep their full weight: a shared code family with another
+ * number (`cs3` / `cs4`) still tells products apart; so do unrelated codes, unless neither title
+ * names a code (given `a` and `b`: `UNNAMED_CODES_FACTOR`).
  */
-export function modelNumberWeightFactor(similarity: FieldScores['modelNumber'], catalog: CatalogStatistics): number {
-  if (similarity === undefined || similarity.score === 0) return 1;
+export function modelNumberWeightFactor(similarity: FieldScores['modelNumber'], catalog: CatalogStatistics, a?: ProductRepresentation, b?: ProductRepresentation): number {
+  if (similarity === undefined) return 1;
   const e = similarity.evidence as Partial<ModelNumberEvidence>;
+  if (similarity.score === 0) return e.kind === 'different' && a !== undefined && b !== undefined && !titleNamesCode(a) && !titleNamesCode(b) ? UNNAMED_CODES_FACTOR : 1;
   if (e.kind === 'exact' && e.matched && e.matched.length > 0) return Math.max(...e.matched.map((c) => modelNumberSpecificity(c, catalog)));
   if (e.kind === 'partial' && e.best) return Math.min(modelNumberSpecificity(e.best.a, catalog), modelNumberSpecificity(e.best.b, catalog));
   return 1;
