@@ -33,6 +33,10 @@ const { values } = parseArgs({
     'max-memory-mb': { type: 'string' },
     /** The job's deadline in minutes (the server's `jobRunner.deadlineMs`; default its default, 2 h). */
     'deadline-min': { type: 'string' },
+    /** Nice value the server adds to the job's thread (the server's `taskJobs.niceness`; default its default, 10). */
+    'job-niceness': { type: 'string' },
+    /** Only build (or check) the stores of each size, for a later run to reuse; no server, no job. */
+    'ingest-only': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -87,6 +91,10 @@ interface SizeReport {
   candidatePairs: number;
   candidates: unknown;
   productsRead: number | undefined;
+  /** Representations the job's cache held at most (sized to the heap unless given). */
+  maxRepresentations: number | undefined;
+  /** CPU time of the whole process (server, job thread, its helpers) from the job's request to its end. */
+  processCpuSeconds: number;
   groups: number;
   /** Size of the job's JSON as the server sent it. */
   resultBytes: number;
@@ -170,7 +178,14 @@ async function run(n: number): Promise<SizeReport> {
     engine,
     port: 0,
     writeToken: TOKEN,
-    ...(values['max-memory-mb'] === undefined ? {} : { taskJobs: { maxMemoryMb: Number(values['max-memory-mb']) } }),
+    ...(values['max-memory-mb'] === undefined && values['job-niceness'] === undefined
+      ? {}
+      : {
+          taskJobs: {
+            ...(values['max-memory-mb'] === undefined ? {} : { maxMemoryMb: Number(values['max-memory-mb']) }),
+            ...(values['job-niceness'] === undefined ? {} : { niceness: Number(values['job-niceness']) }),
+          },
+        }),
     ...(values['deadline-min'] === undefined ? {} : { jobRunner: { deadlineMs: Number(values['deadline-min']) * 60_000 } }),
   });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -206,6 +221,7 @@ async function run(n: number): Promise<SizeReport> {
     const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
     t0 = nowMs();
     const stalls = watchStalls(t0, 50);
+    const cpuAtStart = process.cpuUsage();
     const start = (await (await fetch(`${server.url}/v1/jobs/dedup`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
     let maxRss = 0;
     let job: Record<string, any>;
@@ -219,11 +235,12 @@ async function run(n: number): Promise<SizeReport> {
       if (job.state !== 'queued' && job.state !== 'running') break;
       if (nowMs() - lastLog > 30_000) {
         lastLog = nowMs();
-        log(`  ${n}: ${job.progress.done}/${job.progress.total} (${Math.round(job.progress.itemsPerSecond)}/s)`);
+        log(`  ${n}: ${job.progress.done}/${job.progress.total} (${Math.round(job.progress.itemsPerSecond)}/s), load ${os.loadavg()[0]!.toFixed(1)}, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     const jobMs = nowMs() - t0;
+    const jobCpu = process.cpuUsage(cpuAtStart);
     // The result as the server sends it, fetched by the prober's process into a file and parsed only
     // once the measurement is over: fetched here, the client's reading and decoding of the body (~10 MB
     // at 100k) ran on the thread being measured (most of a 0.65 s stall at the job's end), and so did
@@ -256,6 +273,8 @@ async function run(n: number): Promise<SizeReport> {
       candidatePairs: job.result.stats.candidatePairs,
       candidates: job.result.stats.candidates,
       productsRead: job.result.stats.productsRead,
+      maxRepresentations: job.result.stats.maxRepresentations,
+      processCpuSeconds: round3((jobCpu.user + jobCpu.system) / 1e6),
       groups: job.result.groups.length,
       resultBytes,
       plantedRecall: round3(recalled / planted.length),
@@ -289,6 +308,14 @@ async function run(n: number): Promise<SizeReport> {
   }
 }
 
+if (values['ingest-only']) {
+  for (const n of sizes) {
+    const { engine, ingestMs } = await storeWithDuplicates(n);
+    log(`${n}: ${ingestMs === undefined ? 'store reused' : `ingested in ${(ingestMs / 1000).toFixed(1)} s`}; peak rss ${peakRssMiB()} MiB`);
+    await engine.close();
+  }
+  process.exit(0);
+}
 const reports: SizeReport[] = [];
 for (const n of sizes) {
   log(`dedup of ${n.toLocaleString('en-US')} products`);
