@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import { representProduct } from '../src/similarity/representation.ts';
 import { brandFieldConflict } from '../src/similarity/brand-conflict.ts';
+import { brandSimilarity } from '../src/similarity/field-similarities/brand.ts';
+import { pinyinSpellings } from '../src/text/pinyin.ts';
 import { compareProducts } from '../src/similarity/fusion.ts';
 import { explanationToJSON, formatExplanation } from '../src/similarity/explain.ts';
 import type { Product } from '../src/catalog/product.ts';
@@ -90,5 +92,25 @@ describe('brand fields of brands never seen', () => {
     assert.equal(conflict('150', 'AMD'), undefined);
     assert.equal(conflict('其他', 'Acme'), undefined);
     assert.equal(conflict(undefined, 'Acme'), undefined);
+  });
+});
+
+describe('Chinese brands and their pinyin', () => {
+  test('pinyin spellings of Han text, every reading of a character with several', () => {
+    assert.deepEqual(pinyinSpellings('富安娜').slice(0, 1), ['fuanna']);
+    assert.ok(pinyinSpellings('银行').includes('yinhang') && pinyinSpellings('银行').includes('yinxing'));
+    assert.deepEqual(pinyinSpellings('abc'), []);
+  });
+
+  test('a Chinese brand and its pinyin name are one brand (富安娜 / FUANNA, 罗莱家纺 / LUOLAI); a translation is not read', () => {
+    const fuanna = brandSimilarity('富安娜', 'FUANNA');
+    assert.deepEqual(fuanna && { score: fuanna.score, kind: fuanna.evidence.kind }, { score: 1, kind: 'pinyin' });
+    assert.equal(brandSimilarity('LUOLAI', '罗莱家纺')?.evidence.kind, 'pinyin');
+    assert.equal(brandSimilarity('Bosideng', '波司登官方旗舰店')?.score, 1);
+    // 水星 is Mercury in translation, not in pinyin: brand similarity cannot tell, and no conflict is claimed.
+    assert.equal(brandSimilarity('水星', 'MERCURY')?.evidence.kind, 'different');
+    assert.equal(conflict('水星', 'MERCURY'), undefined);
+    // Another maker's pinyin is no match.
+    assert.equal(brandSimilarity('富安娜', 'LUOLAI')?.evidence.kind, 'different');
   });
 });

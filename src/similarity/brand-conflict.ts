@@ -6,14 +6,15 @@
  * maker written another way or a noisy field. It is not, when:
  * - the brand similarity finds them alike at all: equal after normalisation (case, punctuation,
  *   spacing, company and shop suffixes: Inc, Corp, Ltd, 有限公司, 旗舰店, 官方…), an alias or a
- *   sub-brand in the table, spelled alike, or one containing the other (`sony` / `sonyelectronics`);
+ *   sub-brand in the table, one the pinyin of the other, spelled alike, or one containing the other
+ *   (`sony` / `sonyelectronics`);
  * - they share a name word (`Apple Computer` / `Apple Software`, `Sony Pictures Home Entertainment` /
  *   `Sony Pictures Digital`) other than a word companies add (software, electronics, 服饰…), or two
  *   Han characters (哥弟阿玛施 / 新颖哥弟特: shops' variants of one name);
  * - one is the initials of the other (`Hewlett Packard` / `HP`);
- * - they are written in different scripts only (富安娜 / FUANNA, 水星 / MERCURY, 七匹狼 / SEPTWOLVES):
- *   a Chinese brand's Latin name is as often a translation or a coined word as its pinyin, so two
- *   scripts say nothing either way;
+ * - they are written in different scripts only: the pinyin is read by brand similarity (富安娜 /
+ *   FUANNA), but a Chinese brand's Latin name is as often a translation or a coined word (水星 /
+ *   MERCURY, 七匹狼 / SEPTWOLVES), so two scripts say nothing against;
  * - either brand (a name word of it) is in the other product's title: the field then holds a shop's,
  *   distributor's or publisher's name and the title names the maker (Amazon-Google: `dantz` / `emc`
  *   for one EMC Retrospect box; WDC Products: `QBP` / `SRAM`);

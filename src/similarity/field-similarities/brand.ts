@@ -1,10 +1,12 @@
 /**
  * Brand similarity: normalisation, then an alias table that knows the Chinese and English forms of
- * the same brand (苹果 ≡ Apple), then spelling similarity for brands the table does not know.
+ * the same brand (苹果 ≡ Apple), then, for brands the table does not know, pinyin (富安娜 ≡ FUANNA)
+ * and spelling similarity.
  * The table is a data file, `src/similarity/data/brand-aliases.json`; pass `aliases` to extend it.
  */
 import { readFileSync } from 'node:fs';
 import { createError, rejectUnknownKeys } from '../../errors.ts';
+import { pinyinSpellings } from '../../text/pinyin.ts';
 import { editSimilarity, memoizePair, memoizeString, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 export interface BrandAlias {
@@ -14,7 +16,7 @@ export interface BrandAlias {
   parent?: string;
 }
 
-export type BrandMatchKind = 'exact' | 'alias' | 'sub-brand' | 'similar-spelling' | 'containment' | 'different' | 'in-title';
+export type BrandMatchKind = 'exact' | 'alias' | 'sub-brand' | 'pinyin' | 'similar-spelling' | 'containment' | 'different' | 'in-title';
 
 export interface BrandEvidence extends FieldEvidence {
   kind: BrandMatchKind;
@@ -199,12 +201,33 @@ export function createBrandSimilarity(options: Partial<BrandSimilarityOptions> =
         if (Math.min(x.length, y.length) >= 3 && (x.includes(y) || y.includes(x))) contained = true;
       }
     }
+    const pinyin = pinyinMatch(keysA, keysB) ?? pinyinMatch(keysB, keysA);
+    if (pinyin) return result(1, 'pinyin', `${pinyin.han} ≡ ${pinyin.latin} (pinyin)`);
     if (bestSpelling >= opts.minSpellingSimilarity) {
       return result(bestSpelling, 'similar-spelling', `brands spelled alike (${round(bestSpelling, 2)})`);
     }
     if (contained) return result(opts.containmentScore, 'containment', `one brand name contains the other`);
     return result(0, 'different', `different brands ${formsA[0]} vs ${formsB[0]}`);
   }
+}
+
+/**
+ * A Han form whose pinyin, or the pinyin of its first two characters or more, is a Latin form of the
+ * other brand (富安娜 / FUANNA, 罗莱家纺 / LUOLAI: the name before 家纺). Only names of at least 4
+ * Latin letters, so two-syllable coincidences of short codes do not count.
+ */
+function pinyinMatch(hanKeys: readonly string[], latinKeys: readonly string[]): { han: string; latin: string } | undefined {
+  const latin = latinKeys.filter((k) => k.length >= 4 && /^[a-z]+$/u.test(k));
+  if (latin.length === 0) return undefined;
+  for (const k of hanKeys) {
+    if (!/^\p{Script=Han}{2,8}$/u.test(k)) continue;
+    for (let end = k.length; end >= 2; end--) {
+      const han = k.slice(0, end);
+      const found = latin.find((l) => pinyinSpellings(han).includes(l));
+      if (found) return { han, latin: found };
+    }
+  }
+  return undefined;
 }
 
 /**
