@@ -194,6 +194,9 @@ export function lowerThreadPriority(niceness: number): { threadId: number | unde
   return { threadId, niceness: os.getPriority(threadId) };
 }
 
+/** With `resultAs: 'json'` the promise resolves with the thread's `SerializedResult`; else with the task's result, structured-cloned. */
+export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options: Partial<TaskThreadOptions> & { resultAs: 'json' }): Promise<SerializedResult>;
+export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options?: Partial<TaskThreadOptions> & { resultAs?: 'value' }): Promise<unknown>;
 export function runTaskInThread(engine: Engine, name: TaskName, input: unknown, options: Partial<TaskThreadOptions> = {}): Promise<unknown> {
   return runInThread(engine, { engine: threadEngineOptions(engine), name, input }, options);
 }

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { runParsedTask, type ParsedTaskInput, type TaskName } from '../engine/task-registry.ts';
-import { canRunInThread, runTaskInThread, type SerializedResult } from '../engine/task-thread.ts';
+import { canRunInThread, runTaskInThread } from '../engine/task-thread.ts';
 import type { Job, JobRunner } from './jobs.ts';
 
 /** Registry tasks that can run long: `POST /v1/<path>` turns into a job above the bounds below. */
@@ -77,7 +77,7 @@ export function startTaskJob(
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
     if (canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))) {
       // Serialised in the thread: the server's thread neither clones nor stringifies a large result.
-      const result = (await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' })) as SerializedResult;
+      const result = await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' });
       return result.withFields(decorate({}));
     }
     const result = await runParsedTask(engine, name, input as ParsedTaskInput<LongTaskName>, { onProgress, signal });
