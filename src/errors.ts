@@ -1,7 +1,9 @@
 /**
  * The one error catalogue of prodsim. Every error a user can act on has a typed code here;
  * the HTTP server maps codes to statuses and the CLI maps them to exit codes, so both stay in
- * step. Only the CLI entry point and the HTTP error handler catch.
+ * step. Errors reach people through those two and a job's failed state; other catches wrap a
+ * library's error in a code, clean up and rethrow, or turn an expected failure into a value
+ * (CONTRIBUTING.md, "Errors").
  */
 export const ERROR_CATALOGUE = {
   INVALID_ARGUMENT: { status: 400, exitCode: 2, summary: 'an argument or option is not valid' },
