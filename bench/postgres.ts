@@ -18,7 +18,11 @@ import { collectAll } from '../src/store/store.ts';
 import { latencyStats, machineInfo, nowMs, round3, type LatencyStats } from './tasks.ts';
 import { syntheticIds, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
 
-const { values: args } = parseArgs({ options: { n: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({
+  options: { n: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' }, backends: { type: 'string', default: 'sqlite,postgres,citus' } },
+});
+/** `--backends postgres`: one backend of a long run again (the others' rows come from an earlier run). */
+const chosen = new Set(args.backends.split(','));
 const N = Number(args.n);
 const Q = Number(args.queries);
 const K = 10;
@@ -93,10 +97,10 @@ const catalog = path.join(dir, 'catalog.jsonl');
 await writeCatalog(catalog, N);
 const reports: BackendReport[] = [];
 const backends: { name: string; store: string | undefined; distributed: boolean }[] = [
-  { name: 'SQLite', store: path.join(dir, 'store.db'), distributed: false },
-  { name: 'PostgreSQL', store: process.env.PRODSIM_TEST_POSTGRES_URL, distributed: false },
-  { name: 'Citus (coordinator + 2 workers)', store: process.env.PRODSIM_TEST_CITUS_URL, distributed: true },
-];
+  { name: 'SQLite', store: path.join(dir, 'store.db'), distributed: false, flag: 'sqlite' },
+  { name: 'PostgreSQL', store: process.env.PRODSIM_TEST_POSTGRES_URL, distributed: false, flag: 'postgres' },
+  { name: 'Citus (coordinator + 2 workers)', store: process.env.PRODSIM_TEST_CITUS_URL, distributed: true, flag: 'citus' },
+].filter((b) => chosen.has(b.flag));
 const stamp = Date.now().toString(36);
 for (const b of backends) {
   if (!b.store) {

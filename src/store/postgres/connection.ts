@@ -75,6 +75,26 @@ export async function query<R extends pg.QueryResultRow>(s: PgStoreState, sql: s
   }
 }
 
+/** The longest client-side wait Node's timers allow (~24.8 days): no limit, for `unlimitedQuery`. */
+const NO_CLIENT_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * One statement without the store's statement timeouts (server and client side), inside the current
+ * transaction: for maintenance that grows with the catalog (an HNSW build over 100k vectors passed
+ * the 60 s statement timeout on a loaded machine and was cancelled, failing the ingest).
+ */
+export async function unlimitedQuery(s: PgStoreState, sql: string): Promise<void> {
+  const tx = s.context.getStore();
+  if (!tx) throw createError('INTERNAL', 'unlimitedQuery runs inside a transaction');
+  try {
+    await tx.client.query(`SELECT set_config('statement_timeout', '0', true)`);
+    await tx.client.query({ text: sql, query_timeout: NO_CLIENT_TIMEOUT_MS } as pg.QueryConfig);
+    await tx.client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(s.opts.statementTimeoutMs)]);
+  } catch (e) {
+    throw storeError(s, e, sql);
+  }
+}
+
 /** Runs a script one statement at a time: Citus propagates DDL on a distributed table only one statement per query. */
 export async function statements(s: PgStoreState, sql: string): Promise<void> {
   for (const statement of sql.split(';').map((part) => part.trim())) if (statement.length > 0) await query(s, statement);

@@ -18,6 +18,8 @@ export const HNSW_PENDING_META_PREFIX = 'vectors.hnsw_pending.';
 export interface VectorIndexDeps {
   query: <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
   transaction: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** A statement without the statement timeouts, inside the transaction (the build grows with the catalog). */
+  unlimitedQuery: (sql: string) => Promise<void>;
 }
 
 export interface VectorIndexes {
@@ -27,7 +29,7 @@ export interface VectorIndexes {
   buildPending(): Promise<number[]>;
 }
 
-export function createVectorIndexes({ query, transaction }: VectorIndexDeps): VectorIndexes {
+export function createVectorIndexes({ query, transaction, unlimitedQuery }: VectorIndexDeps): VectorIndexes {
   /** Dimensions this handle knows to have their index (an index is never dropped while a store is open). */
   const indexed = new Set<number>();
   /** Dimensions this handle marked pending (no need to write the mark again before the build). */
@@ -57,7 +59,7 @@ export function createVectorIndexes({ query, transaction }: VectorIndexDeps): Ve
           // One builder at a time (several servers may refresh together); the second finds the index there.
           await query(`SELECT pg_advisory_xact_lock(hashtext('prodsim.hnsw'))`);
           await query(`SELECT set_config('maintenance_work_mem', $1, true)`, [HNSW_BUILD.maintenanceWorkMem]);
-          await query(hnswIndexSql(dim));
+          await unlimitedQuery(hnswIndexSql(dim));
           await query(`DELETE FROM prodsim_meta WHERE key = $1`, [key]);
         });
         indexed.add(dim);
