@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { createError } from '../src/errors.ts';
 import { DEFAULT_MATCH_OPTIONS, findDuplicates } from '../src/tasks/match.ts';
-import { findStoreDuplicates, MIN_REPRESENTATION_CACHE, REPRESENTATION_CACHE_HEAP_SHARE, REPRESENTATION_HEAP_BYTES, representationCacheSize } from '../src/tasks/store-dedup.ts';
+import { findStoreDuplicates } from '../src/tasks/store-dedup.ts';
 import { collectAll } from '../src/store/store.ts';
 
 let engine: Engine;
@@ -63,24 +63,11 @@ test('store dedup reads each product once with its cache, and finds the same gro
   const whole = await findStoreDuplicates(engine.catalog);
   // Candidates of a batch are read together and kept: every product is read from the store once.
   assert.equal(whole.stats.productsRead, n);
-  assert.equal(whole.stats.maxRepresentations, n, 'by default the cache holds a catalog that fits in the heap whole');
   const tiny = await findStoreDuplicates(engine.catalog, { maxRepresentations: 8 });
   assert.ok(tiny.stats.productsRead > n, `${tiny.stats.productsRead} reads of ${n} products with a cache of 8`);
   assert.deepEqual(pairKeys(tiny.groups), pairKeys(whole.groups));
   assert.equal(tiny.stats.candidatePairs, whole.stats.candidatePairs);
   await assert.rejects(findStoreDuplicates(engine.catalog, { maxRepresentations: 0 }), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT');
-});
-
-test('the default cache holds the whole catalog when the heap has room, else what fits in its share of the free heap', () => {
-  const GiB = 2 ** 30;
-  const heap = (limit: number, used: number) => ({ heap_size_limit: limit, used_heap_size: used }) as ReturnType<typeof import('node:v8').getHeapStatistics>;
-  // 1M products at 2 KiB in half of 7 free GiB: all of them (a fifth of them, 200k, missed ~80 % of candidates at 1M).
-  assert.equal(representationCacheSize(1_000_000, heap(8 * GiB, 1 * GiB)), 1_000_000);
-  const fits = Math.floor((3 * GiB * REPRESENTATION_CACHE_HEAP_SHARE) / REPRESENTATION_HEAP_BYTES);
-  assert.equal(representationCacheSize(1_000_000, heap(4 * GiB, 1 * GiB)), fits);
-  assert.ok(fits < 1_000_000);
-  assert.equal(representationCacheSize(1_000_000, heap(4 * GiB, 4 * GiB)), MIN_REPRESENTATION_CACHE);
-  assert.equal(representationCacheSize(50, heap(4 * GiB, 4 * GiB)), 50);
 });
 
 test('engine.dedup passes maxRepresentations to the store dedup', async () => {

@@ -17,13 +17,9 @@
  * not in memory are read in one store read, and scored. Representations stay in a least-recently-used
  * cache of `maxRepresentations` (a product is a candidate of ~10 others, scattered over the scan):
  * reading each candidate again from its random row was most of the time at 30k products (16.3 ms per
- * product, 4.3 with the cache and the batched reads). Unless given, the cache holds the whole catalog
- * when the heap has room for it (`representationCacheSize`): a cache of a fifth of the catalog (200k
- * at 1M) misses ~80 % of candidates, each read again at ~0.16 ms of CPU (row, analysis, field
- * vectors, garbage). Memory: the candidate list of every product (about 3 × blockK integers) and the
- * cache (~1.7 KiB of heap and the title vector per representation).
+ * product, 4.3 with the cache and the batched reads). Memory: the candidate list of every product
+ * (about 3 × blockK integers) and the cache (a few KiB per representation).
  */
-import v8 from 'node:v8';
 import { createError } from '../errors.ts';
 import type { JobPair, ProductModelNumbers, ScoredJobPair } from '../store/store.ts';
 import { compareProducts } from '../similarity/fusion.ts';
@@ -42,11 +38,11 @@ export const STORE_DEDUP_BATCH = 256;
 
 export interface StoreDedupOnlyOptions {
   /**
-   * Most product representations kept in memory during the scan (least recently used leave first);
-   * a product is read again when it left the cache. Default: the whole catalog when the heap has
-   * room for it, else as many as fit in a share of the free heap (`representationCacheSize`).
+   * Most product representations kept in memory during the scan (least recently used leave first).
+   * 200k hold a 100k-product store whole (~1.4 GiB peak with the indexes); a larger store reads a
+   * candidate again when it left the cache.
    */
-  maxRepresentations?: number | undefined;
+  maxRepresentations: number;
   /**
    * Called with every candidate pair as it is scored (ids, score, whether a conflict keeps the two
    * apart: `keepsGroupsApart`),
@@ -56,26 +52,7 @@ export interface StoreDedupOnlyOptions {
   onScored?: ((a: string, b: string, score: number, conflict: boolean) => void) | undefined;
 }
 
-/**
- * Heap one cached representation takes, rounded up: 1.7 KiB measured on the synthetic catalog
- * (bilingual titles and descriptions, attributes, the analysed text; the title vector is outside the heap).
- */
-export const REPRESENTATION_HEAP_BYTES = 2_048;
-/** Share of the heap left free after the scan's preparation that a default-sized cache may fill. */
-export const REPRESENTATION_CACHE_HEAP_SHARE = 0.5;
-/** Fewest representations a default-sized cache holds, however full the heap (a batch's candidates). */
-export const MIN_REPRESENTATION_CACHE = 10_000;
-
-/**
- * The cache's size when none is given: every product of the catalog when it fits in
- * `REPRESENTATION_CACHE_HEAP_SHARE` of the free heap at `REPRESENTATION_HEAP_BYTES` each, else as
- * many as fit (never fewer than `MIN_REPRESENTATION_CACHE`).
- */
-export function representationCacheSize(products: number, heap = v8.getHeapStatistics()): number {
-  const free = Math.max(0, heap.heap_size_limit - heap.used_heap_size);
-  const fits = Math.floor((free * REPRESENTATION_CACHE_HEAP_SHARE) / REPRESENTATION_HEAP_BYTES);
-  return Math.max(1, Math.min(products, Math.max(MIN_REPRESENTATION_CACHE, fits)));
-}
+export const DEFAULT_STORE_DEDUP_OPTIONS = { maxRepresentations: 200_000 } as const satisfies StoreDedupOnlyOptions;
 
 export type StoreDedupOptions = Pick<MatchOptions, 'blockK' | 'threshold' | 'profile' | 'scorer' | 'onProgress' | 'signal'> & StoreDedupOnlyOptions;
 
@@ -88,8 +65,6 @@ export interface StoreDedupResult {
     candidates: { dense: number; keyword: number; modelNumber: number };
     /** Products read from the store (a product read again after it left the cache counts again). */
     productsRead: number;
-    /** Representations the scan's cache held at most (`maxRepresentations`, given or sized to the heap). */
-    maxRepresentations: number;
   };
 }
 
@@ -105,7 +80,6 @@ export function createRepresentationCache(index: CatalogIndex, capacity: number)
     if (cache.size > capacity) cache.delete(cache.keys().next().value!);
   };
   return {
-    capacity,
     get size() {
       return cache.size;
     },
@@ -174,11 +148,11 @@ interface DedupScan {
 }
 
 function checkOptions(options: Partial<StoreDedupOptions>): StoreDedupOptions {
-  const opts: StoreDedupOptions = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  const opts: StoreDedupOptions = { ...DEFAULT_MATCH_OPTIONS, ...DEFAULT_STORE_DEDUP_OPTIONS, ...options };
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
     throw createError('INVALID_ARGUMENT', `threshold must be in [0, 1], got ${opts.threshold}`, { field: 'threshold' });
   }
-  if (opts.maxRepresentations !== undefined && !(Number.isInteger(opts.maxRepresentations) && opts.maxRepresentations >= 1)) {
+  if (!(Number.isInteger(opts.maxRepresentations) && opts.maxRepresentations >= 1)) {
     throw createError('INVALID_ARGUMENT', `maxRepresentations must be a positive integer, got ${opts.maxRepresentations}`, { field: 'maxRepresentations' });
   }
   return opts;
@@ -199,8 +173,7 @@ async function prepareScan(index: CatalogIndex, opts: StoreDedupOptions): Promis
     products,
     ordinalOf,
     codes: createModelNumberLookup(products),
-    // Sized once the products and statistics are in memory: what is left is the cache's to share.
-    reps: createRepresentationCache(index, opts.maxRepresentations ?? representationCacheSize(products.length)),
+    reps: createRepresentationCache(index, opts.maxRepresentations),
     found: { dense: 0, keyword: 0, modelNumber: 0 },
   };
 }
@@ -334,7 +307,6 @@ async function groupKept(
       keptApart: keptApart.length,
       candidates: scan.found,
       productsRead: counts.productsRead,
-      maxRepresentations: scan.reps.capacity,
     },
   };
 }
