@@ -91,8 +91,6 @@ interface SizeReport {
   candidatePairs: number;
   candidates: unknown;
   productsRead: number | undefined;
-  /** Representations the job's cache held at most (sized to the heap unless given). */
-  maxRepresentations: number | undefined;
   /** CPU time of the whole process (server, job thread, its helpers) from the job's request to its end. */
   processCpuSeconds: number;
   groups: number;
@@ -273,7 +271,6 @@ async function run(n: number): Promise<SizeReport> {
       candidatePairs: job.result.stats.candidatePairs,
       candidates: job.result.stats.candidates,
       productsRead: job.result.stats.productsRead,
-      maxRepresentations: job.result.stats.maxRepresentations,
       processCpuSeconds: round3((jobCpu.user + jobCpu.system) / 1e6),
       groups: job.result.groups.length,
       resultBytes,
