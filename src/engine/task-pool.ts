@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { createError, rejectUnknownKeys, type ErrorLocation } from '../errors.ts';
 import type { Engine } from './engine.ts';
-import type { TaskName } from './task-registry.ts';
+import type { ParsedTaskInput, TaskName, TaskOutput } from './task-registry.ts';
 import { canRunInThread, errorFromMessage, threadEngineOptions } from './task-thread.ts';
 import { workerEntryUrl } from './module-url.ts';
 
@@ -35,7 +35,8 @@ export type PoolReply = { id: number; result: unknown; error?: undefined } | { i
 
 export interface TaskPool {
   readonly threads: number;
-  run(name: TaskName, input: unknown): Promise<unknown>;
+  /** Runs a task on input `parseTaskInput` has validated; resolves to that task's output. */
+  run<N extends TaskName>(name: N, input: ParsedTaskInput<N>): Promise<TaskOutput<N>>;
   close(): Promise<void>;
 }
 
@@ -83,8 +84,10 @@ export function createTaskPool(engine: Engine, options: Partial<TaskPoolOptions>
       if (closing) return Promise.reject(createError('INTERNAL', 'the task pool is closed'));
       const thread = threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = nextId++;
-      return new Promise((resolve, reject) => {
-        thread.pending.set(id, { resolve, reject });
+      return new Promise<TaskOutput<typeof name>>((resolve, reject) => {
+        // The thread ran this registry task (`runParsedTask`), so the structured clone it posts back
+        // is that task's output: the one place the type crosses a thread boundary unchecked.
+        thread.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
         thread.worker.postMessage({ id, name, input } satisfies PoolRequest);
       });
     },

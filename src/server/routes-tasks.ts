@@ -1,6 +1,6 @@
 /** Health, metrics, the OpenAPI document, and one `POST /v1/<task.path>` route per task of the registry. */
 import type { Hono } from 'hono';
-import { parseTaskInput, runParsedTask, TASKS, type TaskName } from '../engine/task-registry.ts';
+import { parseTaskInput, runParsedTask, TASKS, type ParsedTaskInput, type TaskName, type TaskOutput } from '../engine/task-registry.ts';
 import { createError } from '../errors.ts';
 import { jsonBody } from './http.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -28,20 +28,26 @@ export function registerStatusRoutes(app: Hono, ctx: ServerContext, guards: Acce
 
 export function registerTaskRoutes(app: Hono, ctx: ServerContext, guards: AccessGuards): void {
   const { engine, jobs, taskJobLimits, options } = ctx;
+  // Reads use the thread pool when the server has one (`--workers`), else this thread.
+  const answer = <N extends TaskName>(name: N, input: ParsedTaskInput<N>): Promise<TaskOutput<N>> =>
+    options.taskPool ? options.taskPool.run(name, input) : runParsedTask(engine, name, input);
   for (const name of Object.keys(TASKS) as TaskName[]) {
     const task = TASKS[name];
     app.post(`/v1/${task.path}`, task.writes ? guards.write : guards.read, async (c) => {
       const body = await jsonBody(c);
       checkK(ctx, body);
-      const input = confineServerPaths(ctx, parseTaskInput(name, body), c);
-      // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
-      if (isLongTask(name) && (await exceedsSyncBound(engine, name, input, taskJobLimits))) {
-        guards.longTask(c);
-        const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
-        return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+      if (isLongTask(name)) {
+        // Parsed under the narrowed name, so the input is typed as a long task's for the job.
+        const input = confineServerPaths(ctx, parseTaskInput(name, body), c);
+        // Within the synchronous bound dedup and match are cheap reads (inline products need no token); above it, a job for token holders.
+        if (await exceedsSyncBound(engine, name, input, taskJobLimits)) {
+          guards.longTask(c);
+          const job = startTaskJob(jobs, engine, name, input, taskJobLimits);
+          return c.json(job, 202, { location: `/v1/jobs/${job.id}` });
+        }
+        return c.json(await answer(name, input));
       }
-      if (options.taskPool) return c.json((await options.taskPool.run(name, input)) as object);
-      return c.json(await runParsedTask(engine, name, input));
+      return c.json(await answer(name, confineServerPaths(ctx, parseTaskInput(name, body), c)));
     });
   }
 }

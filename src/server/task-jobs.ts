@@ -64,11 +64,11 @@ export async function exceedsSyncBound(engine: Engine, name: LongTaskName, input
  * Work within the synchronous bound runs in this thread: a thread opens its own engine first (GloVe
  * and CEDICT tables, indexes: seconds, a minute on a loaded machine), longer than such work takes.
  */
-export function startTaskJob(
+export function startTaskJob<N extends LongTaskName>(
   jobs: JobRunner,
   engine: Engine,
-  name: LongTaskName,
-  input: Record<string, unknown>,
+  name: N,
+  input: ParsedTaskInput<N>,
   limits: TaskJobLimits,
   /** Fields added to the result (they win over its own); called with `{}` for a result serialised in a thread. */
   decorate: (result: object) => object = (r) => r,
@@ -80,7 +80,7 @@ export function startTaskJob(
       const result = await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' });
       return result.withFields(decorate({}));
     }
-    const result = await runParsedTask(engine, name, input as ParsedTaskInput<LongTaskName>, { onProgress, signal });
+    const result = await runParsedTask(engine, name, input, { onProgress, signal });
     return decorate(result);
   });
 }
