@@ -83,3 +83,27 @@ test(`matcher models of another version are refused, naming the file and what to
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('setDenseLookup replaces dense features of records already featurized (same objects)', () => {
+  const records = catalog();
+  const ex = fitPairFeatures(records);
+  const cos = ex.names.indexOf('dense.cosine');
+  const missing = ex.names.indexOf('dense.missing');
+  assert.ok(cos >= 0 && missing >= 0);
+  const pair = { left: records[40]!, right: records[41]! };
+  // no lookup yet: both records lack a vector
+  assert.equal(ex.featurize(pair)[missing], 1);
+  const vectors = new Map<PairRecord, Float32Array>([
+    [records[40]!, Float32Array.of(1, 0)],
+    [records[41]!, Float32Array.of(0.6, 0.8)],
+  ]);
+  ex.setDenseLookup((r) => vectors.get(r));
+  const after = ex.featurize(pair);
+  assert.equal(after[missing], 0);
+  assert.ok(Math.abs(after[cos]! - 0.6) < 1e-6, `cosine ${after[cos]}`);
+  // a new lookup replaces the old one for the same objects too
+  ex.setDenseLookup((r) => (r === records[40] ? Float32Array.of(0, 1) : vectors.get(r)));
+  assert.ok(Math.abs(ex.featurize(pair)[cos]! - 0.8) < 1e-6);
+  ex.setDenseLookup(undefined);
+  assert.equal(ex.featurize(pair)[missing], 1);
+});

@@ -338,7 +338,9 @@ function createRecordRepresenter(opts: PairFeatureOptions, vocab: PairVocabulary
   const wantsDistinctions = opts.groups.includes('distinction');
   let denseLookup: ((record: PairRecord) => Float32Array | undefined) | undefined;
   const cache = new Map<string, RecordRep>();
-  const objectCache = new WeakMap<PairRecord, RecordRep>();
+  // Both caches hold `dense` from the lookup in force when a record was first seen: a new lookup
+  // empties both (a WeakMap has no clear(), so it is replaced).
+  let objectCache = new WeakMap<PairRecord, RecordRep>();
 
   function fieldRep(text: string): FieldRep {
     const tokens = analyzer.tokenize(text);
@@ -405,6 +407,7 @@ function createRecordRepresenter(opts: PairFeatureOptions, vocab: PairVocabulary
     setDenseLookup(lookup) {
       denseLookup = lookup;
       cache.clear();
+      objectCache = new WeakMap();
     },
   };
 }
