@@ -100,6 +100,11 @@ export interface EngineOptions {
    * and what recommend leaves out as already in the history (each call may name another with `model`). Without one they rank by the fused profile.
    */
   model: string | undefined;
+  /**
+   * Told the progress when opening re-encodes the catalog because its vectors are not this text
+   * space's (a store written by an older version): a minute at 100k products, an hour at 1M.
+   */
+  onOpenRefresh: ((p: RefreshProgress) => void) | undefined;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = {
@@ -115,6 +120,7 @@ export const DEFAULT_ENGINE_OPTIONS = {
   readonly: false,
   imageFetch: undefined,
   model: undefined,
+  onOpenRefresh: undefined,
 } as const satisfies EngineOptions;
 
 /** A trained matcher file to score with instead of the fused profile (see `EngineOptions.model`). */
@@ -262,7 +268,7 @@ async function refreshIfEncoderChanged(state: EngineState): Promise<void> {
   const { opts, store, textEncoder } = state;
   const storedCount = opts.readonly ? 0 : await store.count();
   if (storedCount > 0 && ((await store.stats()).vectors[textEncoder.id]?.count ?? 0) < storedCount) {
-    await refreshEngine(state);
+    await refreshEngine(state, opts.onOpenRefresh ? { onProgress: opts.onOpenRefresh } : {});
   }
 }
 

@@ -6,6 +6,7 @@ import { createError } from '../../errors.ts';
 import { startServer } from '../../server/app.ts';
 import { createGuardedImageFetch } from '../../server/url-policy.ts';
 import type { CliCommand } from '../context.ts';
+import { openRefreshReporter } from '../engine-session.ts';
 import { parseInteger } from '../task-options.ts';
 
 interface ServeCliOptions {
@@ -39,7 +40,7 @@ export const serveCommand: CliCommand = {
         if (port < 0 || port > 65535) throw createError('INVALID_ARGUMENT', `--port must be 0..65535, got ${o.port}`, { field: '--port' });
         const writeToken = o.token ?? process.env.PRODSIM_TOKEN;
         const readToken = o.readToken ?? process.env.PRODSIM_READ_TOKEN;
-        const engine = await createEngine({ store, ...(o.allowImageUrls ? { imageFetch: createGuardedImageFetch() } : {}) });
+        const engine = await createEngine({ store, onOpenRefresh: openRefreshReporter(ctx), ...(o.allowImageUrls ? { imageFetch: createGuardedImageFetch() } : {}) });
         const maxBodyBytes = parseInteger(o.maxBody, '--max-body');
         const maxBatch = parseInteger(o.maxBatch, '--max-batch');
         const workers = parseInteger(o.workers, '--workers') ?? availableParallelism();
