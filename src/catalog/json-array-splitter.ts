@@ -105,6 +105,7 @@ export async function* splitJsonProducts(chunks: AsyncIterable<string> | Iterabl
           try {
             lastKey = JSON.parse(keyCapture.join('')) as string;
           } catch {
+            // Expected failure as a value: a key that does not parse is just not the "products" key.
             lastKey = undefined;
           }
           keyCapture = undefined;

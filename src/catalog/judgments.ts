@@ -43,6 +43,7 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch {
+    // Into a catalogue error: an unreadable judgments file is FILE_NOT_FOUND with its path.
     throw createError('FILE_NOT_FOUND', `file not found: ${file}`, { file });
   }
 }
@@ -62,6 +63,7 @@ export function readRelevanceJudgments(file: string): RelevanceJudgment[] {
   try {
     rows = parse(text, { relax_column_count: false, skip_empty_lines: true });
   } catch (e) {
+    // Into a catalogue error: csv-parse's error becomes PARSE_ERROR with the file.
     throw createError('PARSE_ERROR', `${file}: not valid CSV: ${(e as Error).message}`, { file });
   }
   const header = (rows[0] ?? []).map((h) => h.trim().toLowerCase());

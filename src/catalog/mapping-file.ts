@@ -17,12 +17,14 @@ export async function readMappingFile(path: string): Promise<Partial<ReadCatalog
   try {
     text = await readFile(path, 'utf8');
   } catch {
+    // Into a catalogue error: an unreadable mapping file is FILE_NOT_FOUND with its path.
     throw createError('FILE_NOT_FOUND', `mapping file not found: ${path}`, { file: path });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the file.
     throw createError('PARSE_ERROR', `${path}: not valid JSON: ${(e as Error).message}`, { file: path });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

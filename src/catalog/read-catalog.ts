@@ -77,6 +77,7 @@ async function openBytes(path: string): Promise<Readable> {
   try {
     info = await stat(path);
   } catch {
+    // Into a catalogue error: a catalog that cannot be stat-ed is FILE_NOT_FOUND with its path.
     throw createError('FILE_NOT_FOUND', `catalog file not found: ${path}`, { file: path });
   }
   if (!info.isFile()) throw createError('FILE_NOT_FOUND', `not a file: ${path}`, { file: path });
@@ -99,6 +100,7 @@ async function assertDecompresses(path: string): Promise<void> {
   try {
     await pipeline(createReadStream(path), createGunzip(), discard);
   } catch (e) {
+    // Into a catalogue error: zlib's error becomes PARSE_ERROR, its errno code kept as the cause.
     const cause = e as NodeJS.ErrnoException;
     throw createError('PARSE_ERROR', `${path}: the compressed file does not decompress (${cause.message}); no record of it was read`, { file: path, expected: 'a complete gzip file' }, cause.code ? { cause: cause.code } : undefined);
   }
@@ -149,6 +151,7 @@ async function* readJsonlRecords(bytes: Readable): AsyncGenerator<RawItem> {
     try {
       record = JSON.parse(text);
     } catch (e) {
+      // Expected failure as a value: a line that is not JSON is a bad record, reported with its line.
       yield {
         kind: 'syntax',
         line: lineNo,
@@ -173,6 +176,7 @@ async function* readJsonRecords(bytes: Readable, file: string): AsyncGenerator<R
     try {
       record = JSON.parse(element.text);
     } catch (e) {
+      // Expected failure as a value: an element that is not JSON is a bad record, reported with its line.
       yield {
         kind: 'syntax',
         line: element.line,

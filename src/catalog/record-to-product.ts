@@ -101,6 +101,7 @@ function jsonArrayInText(text: string): unknown[] | undefined {
     const parsed: unknown = JSON.parse(t);
     return Array.isArray(parsed) ? parsed : undefined;
   } catch {
+    // Expected failure as a value: text that looks like a JSON list but is not one is read as plain text.
     return undefined;
   }
 }

@@ -44,6 +44,7 @@ export function writable(storePath: string): boolean {
     accessSync(dirname(storePath), constants.W_OK);
     return true;
   } catch {
+    // Expected failure as a value: a probe: no write access answers false.
     return false;
   }
 }

@@ -17,6 +17,7 @@ async function answer(m: PoolRequest): Promise<PoolReply> {
   try {
     return { id: m.id, result: await runTask(await engine, m.name as TaskName, m.input) };
   } catch (e) {
+    // Expected failure as a value: the error crosses the thread as a message; the pool rethrows it on the main thread.
     return { id: m.id, error: errorToMessage(e) };
   }
 }

@@ -37,5 +37,6 @@ try {
     await engine.close();
   }
 } catch (e) {
+  // Expected failure as a value: the error crosses the thread as a message; the parent rethrows it.
   post({ type: 'error', error: errorToMessage(e) });
 }

@@ -176,6 +176,7 @@ export function osThreadId(): number | undefined {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     return Number.isInteger(tid) && tid > 0 ? tid : undefined;
   } catch {
+    // Expected failure as a value: a probe: without /proc (not Linux) there is no OS thread id.
     return undefined;
   }
 }

@@ -319,6 +319,7 @@ export function loadMatcherModel(path: string): MatcherModel {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the model file.
     throw createError('PARSE_ERROR', `matcher model is not valid JSON: ${(e as Error).message}`, { file: path });
   }
   const m = parsed as MatcherModel;

@@ -107,6 +107,7 @@ function parseJsonLine(line: string, file: string, lineNo: number): Record<strin
   try {
     v = JSON.parse(line) as unknown;
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the file and line.
     throw createError('PARSE_ERROR', `invalid JSON object: ${(e as Error).message}`, { file, line: lineNo });
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw createError('PARSE_ERROR', 'invalid JSON object: not an object', { file, line: lineNo });

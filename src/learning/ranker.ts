@@ -240,12 +240,14 @@ export function loadRankerModel(file: string): RankerModel {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    // Into a catalogue error: an unreadable ranker file is MODEL_NOT_FOUND with its path.
     throw createError('MODEL_NOT_FOUND', `ranker file ${file} cannot be read: ${(e as Error).message}`, { file });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the ranker file.
     throw createError('PARSE_ERROR', `ranker file ${file} is not JSON: ${(e as Error).message}`, { file });
   }
   return parseRankerModel(parsed, file);

@@ -47,6 +47,7 @@ export async function jsonBody(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR (a 400).
     throw createError('PARSE_ERROR', `request body is not JSON: ${(e as Error).message}`);
   }
 }

@@ -102,6 +102,7 @@ export function createJobRunner(options: Partial<JobRunnerOptions> = {}): JobRun
           job.result = result;
           job.state = 'done';
         } catch (e) {
+          // Expected failure as a value: a job's failed (or cancelled) state, where a job's error reaches people (CONTRIBUTING).
           const reason: unknown = controller.signal.aborted ? controller.signal.reason : e;
           job.state = isProdsimError(reason) && reason.code === 'CANCELLED' ? 'cancelled' : 'failed';
           job.error = isProdsimError(reason) ? { code: reason.code, message: reason.message } : { code: 'INTERNAL', message: reason instanceof Error ? reason.message : String(reason) };

@@ -31,6 +31,7 @@ function parseBatch(records: readonly unknown[]): { good: { index: number; produ
       const record = parseBody(productInputSchema, raw, `product ${index}`);
       good.push({ index, product: toProduct(record, `product ${index}`) });
     } catch (e) {
+      // Expected failure as a value: a bad product is reported with its index; the others are still written.
       if (!isProdsimError(e)) throw e;
       const loc = e.location ?? {};
       failed.push({ index, id: rawId, ok: false, error: { code: e.code, ...(loc.field ? { field: loc.field } : {}), ...(loc.expected ? { expected: loc.expected } : {}), message: e.message } });

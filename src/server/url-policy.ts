@@ -92,6 +92,7 @@ async function checkUrl(raw: string, policy: Pick<GuardedFetchOptions, 'resolveH
   try {
     url = new URL(raw);
   } catch {
+    // Into a catalogue error: a string that is not a URL is FORBIDDEN_URL.
     throw forbidden('not a URL', raw);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw forbidden(`only http(s) URLs are fetched, got ${url.protocol}`, raw);
@@ -105,6 +106,7 @@ async function checkUrl(raw: string, policy: Pick<GuardedFetchOptions, 'resolveH
     try {
       addresses = await policy.resolveHost(host);
     } catch (e) {
+      // Into a catalogue error: DNS's error becomes IMAGE_ERROR with its errno code.
       throw createError('IMAGE_ERROR', `${url.hostname} could not be resolved (${(e as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { field: 'url' });
     }
     if (addresses.length === 0) throw createError('IMAGE_ERROR', `${url.hostname} resolves to no address`, { field: 'url' });
@@ -161,6 +163,7 @@ async function readBounded(res: IncomingMessage, url: URL, maxBytes: number): Pr
       chunks.push(chunk);
     }
   } catch (e) {
+    // Into a catalogue error: a broken download becomes IMAGE_ERROR; the policy's own errors pass as they are.
     if (isProdsimError(e)) throw e;
     throw createError('IMAGE_ERROR', `GET ${url.origin}: the download broke off`, { field: 'url' });
   }
@@ -187,6 +190,7 @@ export function createGuardedImageFetch(options: Partial<GuardedFetchOptions> = 
         try {
           next = new URL(location, checked.url).href;
         } catch {
+          // Into a catalogue error: a redirect to something that is not a URL is FORBIDDEN_URL.
           throw forbidden('a redirect to something that is not a URL', location);
         }
         checked = await checkUrl(next, policy);

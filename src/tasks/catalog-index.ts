@@ -165,6 +165,7 @@ function folderWritable(folder: string): boolean {
     accessSync(existsSync(folder) ? folder : dirname(folder), constants.W_OK);
     return true;
   } catch {
+    // Expected failure as a value: a probe: no write access answers false.
     return false;
   }
 }

@@ -15,6 +15,7 @@ export function resolveProfile(profile: string | FusionProfile): FusionProfile {
   try {
     json = JSON.parse(readFileSync(profile, 'utf8')) as typeof json;
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the profile file.
     throw createError('PARSE_ERROR', `${profile}: not JSON (${(e as Error).message})`, { file: profile });
   }
   if (!json.weights || typeof json.weights !== 'object') {

@@ -472,6 +472,7 @@ export async function runStoreDedupWorker(index: CatalogIndex, jobId: string, op
           await claim.complete({ scores: scored, stats: { candidatePairs: scored.length, productsRead: 0 } });
         }
       } catch (e) {
+        // Clean up and rethrow: the claimed block is given back so another worker can take it.
         await claim.abandon();
         throw e;
       }

@@ -36,6 +36,7 @@ function readProductJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
+    // Into a catalogue error: an unreadable or non-JSON product file becomes PARSE_ERROR with its path.
     throw createError('PARSE_ERROR', `${path}: expected one product as a JSON object (${(e as Error).message})`, { file: path });
   }
 }

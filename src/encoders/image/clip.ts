@@ -171,6 +171,7 @@ export function createClipEncoders(
       const model = await t.CLIPVisionModelWithProjection.from_pretrained(ref, modelOptions);
       return { t, processor, model };
     } catch (e) {
+      // Into a catalogue error: transformers.js's loading error becomes a catalogue error (loadingError).
       throw loadingError('CLIP vision model', o.model, e);
     }
   });
@@ -183,6 +184,7 @@ export function createClipEncoders(
       const model: TjsModel = await t.CLIPTextModelWithProjection.from_pretrained(ref, modelOptions);
       return { tokenizer, model, suffix: specialSuffix(tokenizer) };
     } catch (e) {
+      // Into a catalogue error: transformers.js's loading error becomes a catalogue error (loadingError).
       throw loadingError('CLIP text model', o.model, e);
     }
   });

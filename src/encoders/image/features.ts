@@ -115,6 +115,7 @@ export function createImageFeatureExtractor(options: Partial<ImageFeatureOptions
     try {
       return { ok: true, path: decoded.path, features: featuresOf(decoded.image, o.colorSize, o.backgroundRemoval) };
     } catch (e) {
+      // Expected failure as a value: an image whose features fail is one failed image, reported with its path.
       const failure: ImageFailure = { code: 'IMAGE_ERROR', message: e instanceof Error ? e.message : String(e), path: decoded.path };
       return { ok: false, error: failure };
     }

@@ -166,12 +166,14 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
       if (!st.isFile()) return fail('FILE_NOT_FOUND', `${file} is not a file`);
       size = st.size;
     } catch (e) {
+      // Into a catalogue error: a file that cannot be stat-ed is FILE_NOT_FOUND (an ImageFailureError).
       return fail('FILE_NOT_FOUND', `${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     if (size > o.maxBytes) fail('LIMIT_EXCEEDED', `${file} is ${size} bytes, over maxBytes ${o.maxBytes}`);
     try {
       return await readFile(file, { signal });
     } catch (e) {
+      // Into a catalogue error: a file that cannot be read is FILE_NOT_FOUND (an ImageFailureError).
       return fail('FILE_NOT_FOUND', `${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }
@@ -182,6 +184,7 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
       // header only: no pixel limit needed here, and it lets us report the size that was too big
       meta = await sharp(bytes, { failOn: 'error' }).metadata();
     } catch (e) {
+      // Into a catalogue error: sharp's error becomes IMAGE_ERROR or LIMIT_EXCEEDED (an ImageFailureError).
       return fail(sharpErrorCode(e), `not a readable image: ${errorText(e)}`);
     }
     if (!meta.width || !meta.height) fail('IMAGE_ERROR', 'image has no size');
@@ -200,6 +203,7 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
         .raw()
         .toBuffer({ resolveWithObject: true });
     } catch (e) {
+      // Into a catalogue error: sharp's error becomes IMAGE_ERROR or LIMIT_EXCEEDED (an ImageFailureError).
       return fail(sharpErrorCode(e), `could not decode image: ${errorText(e)}`);
     }
     const { width, height, channels } = out.info;
@@ -223,6 +227,7 @@ export function createImageReader(options: ImageReaderOptions): ImageReader {
       const image = await withTimeout(work, o.timeoutMs, `reading ${path}`, () => controller.abort());
       return { ok: true, path, image };
     } catch (e) {
+      // Expected failure as a value: an image that cannot be read is one failed image, reported with its path.
       if (e instanceof ImageFailureError) return { ok: false, error: { code: e.code, message: e.message, path } };
       return { ok: false, error: { code: 'IMAGE_ERROR', message: errorText(e), path } };
     }

@@ -84,6 +84,7 @@ export async function importTransformers(importer?: (spec: string) => Promise<un
     try {
       return (await (importer ?? ((s: string) => import(s)))(TRANSFORMERS_PACKAGE)) as TransformersModule;
     } catch (cause) {
+      // Into a catalogue error: a failed import of the optional package is ENCODER_UNAVAILABLE, with how to install it.
       throw createError(
         'ENCODER_UNAVAILABLE',
         `the optional package ${TRANSFORMERS_PACKAGE} could not be loaded (${errorMessage(cause)}); ` +
@@ -94,6 +95,7 @@ export async function importTransformers(importer?: (spec: string) => Promise<un
   };
   // Only the real import is memoised (and forgotten on failure); an injected importer always runs.
   if (importer) return load();
+  // Clean up and rethrow: a failed import is forgotten so the next call tries again.
   transformersPromise ??= load().catch((e: unknown) => {
     transformersPromise = undefined;
     throw e;
@@ -161,6 +163,7 @@ export function readModelConfig(loc: ModelLocation, cacheDir?: string): Record<s
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the model's config.json.
     throw createError('PARSE_ERROR', `config.json of model ${dir} is not valid JSON: ${errorMessage(e)}`, { file });
   }
 }
@@ -360,11 +363,13 @@ export function lazyModel<M>(parts: LazyModelParts<M>): { get(): Promise<LoadedM
       done = { tokenizer, model, suffix: specialSuffix(tokenizer) };
       return done;
     } catch (e) {
+      // Into a catalogue error: transformers.js's loading error becomes a catalogue error (loadingError).
       throw loadingError(parts.what, ref, e);
     }
   };
   return {
     get() {
+      // Clean up and rethrow: a failed load is forgotten so the next call tries again.
       promise ??= load().catch((e: unknown) => {
         promise = undefined;
         throw e;

@@ -81,6 +81,7 @@ export function parseTaobaoPairs(text: string, file = '<input>'): LabeledPair[] 
     try {
       row = JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
+      // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the file and line.
       throw createError('PARSE_ERROR', `invalid JSON: ${(e as Error).message}`, { file, line: i + 1 });
     }
     if (typeof row !== 'object' || row === null || !('title_left' in row) || !('title_right' in row)) {
@@ -139,6 +140,7 @@ export function readTaobaoClusters(path: string): Map<string, string> {
       try {
         row = JSON.parse(line) as Record<string, unknown>;
       } catch (e) {
+        // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the file and line.
         throw createError('PARSE_ERROR', `invalid JSON: ${(e as Error).message}`, { file: path, line: i + 1 });
       }
       for (const side of ['left', 'right'] as const) {

@@ -58,6 +58,7 @@ export function builtInBrandAliases(): readonly BrandAlias[] {
     try {
       parsed = JSON.parse(readFileSync(url, 'utf8'));
     } catch (err) {
+      // Into a catalogue error: the shipped alias table unreadable is FILE_NOT_FOUND with its path.
       throw createError('FILE_NOT_FOUND', `brand alias table ${url.pathname} could not be read: ${(err as Error).message}`, {
         file: url.pathname,
       });

@@ -99,6 +99,7 @@ export function readManifest(path: string): AnnManifest {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
+    // Into a catalogue error: an unreadable manifest is PARSE_ERROR with its path.
     throw createError('PARSE_ERROR', `ANN manifest ${path} cannot be read: ${(err as Error).message}`, { file: path });
   }
   const m = parsed as Partial<AnnManifest>;
@@ -166,6 +167,7 @@ export async function openOrRebuildIndex(options: OpenOrRebuildOptions): Promise
         }
       }
     } catch (err) {
+      // Expected failure as a value: an unreadable index is a reason to rebuild it; bugs rethrow.
       if (!isProdsimError(err)) throw err;
       reason = `unreadable: ${err.message}`;
     }

@@ -123,6 +123,7 @@ function load(s: UsearchState, path: string, loadOptions: { view?: boolean; veri
     if (loadOptions.view) fresh.view(path);
     else fresh.load(path);
   } catch (err) {
+    // Into a catalogue error: usearch's load error becomes STORE_ERROR with the file.
     throw createError('STORE_ERROR', `ANN index ${path} could not be read by usearch: ${(err as Error).message}`, { file: path });
   }
   if (fresh.size() !== loadedTable.size || fresh.dimensions() !== s.d) {

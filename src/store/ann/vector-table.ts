@@ -439,6 +439,7 @@ export class VectorTable {
     try {
       fd = openSync(path, 'r');
     } catch (err) {
+      // Into a catalogue error: a sidecar that cannot be opened is FILE_NOT_FOUND with its path.
       throw createError('FILE_NOT_FOUND', `ANN sidecar ${path} cannot be opened: ${(err as Error).message}`, { file: path });
     }
     try {

@@ -149,6 +149,7 @@ export function parseFile(bytes: Buffer, weights: number[]): ParseResult {
   try {
     header = JSON.parse(bytes.toString('utf8', 16, 16 + headerLength)) as FileHeader;
   } catch {
+    // Expected failure as a value: a header that is not JSON is a damaged index file, rebuilt by the caller.
     return damaged('header is not valid JSON');
   }
   if (header.littleEndian !== LITTLE_ENDIAN) return { ok: false, reason: 'format', message: 'written on a machine of the other byte order' };

@@ -59,6 +59,7 @@ export async function query<R extends pg.QueryResultRow>(s: PgStoreState, sql: s
     try {
       return (await tx.client.query<R>(sql, params)).rows;
     } catch (e) {
+      // Into a catalogue error: pg's error becomes a STORE_* error with the statement.
       throw storeError(s, e, sql);
     }
   }
@@ -66,6 +67,7 @@ export async function query<R extends pg.QueryResultRow>(s: PgStoreState, sql: s
     try {
       return (await s.pool.query<R>(sql, params)).rows;
     } catch (e) {
+      // Into a catalogue error: pg's error becomes a STORE_* error; a lost connection is retried first.
       const worker = unreachableCitusWorker(e);
       if (worker) throw workerDown(s, worker, e);
       if (!isConnectionError(e)) throw failed(s, e, sql);
@@ -91,6 +93,7 @@ export async function unlimitedQuery(s: PgStoreState, sql: string): Promise<void
     await tx.client.query({ text: sql, query_timeout: NO_CLIENT_TIMEOUT_MS } as pg.QueryConfig);
     await tx.client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(s.opts.statementTimeoutMs)]);
   } catch (e) {
+    // Into a catalogue error: pg's error becomes a STORE_* error with the statement.
     throw storeError(s, e, sql);
   }
 }
@@ -106,6 +109,7 @@ export async function connect(s: PgStoreState): Promise<pg.PoolClient> {
     try {
       return await s.pool.connect();
     } catch (e) {
+      // Into a catalogue error: a pool that cannot connect after the retries is STORE_UNAVAILABLE.
       if (attempt >= s.opts.retries) throw unavailable(s, e);
       await sleep(retryWait(attempt));
     }
@@ -122,6 +126,8 @@ async function analyseIfDue(s: PgStoreState): Promise<void> {
     if (s.unanalysed[table] === 0 || (s.unanalysed[table] < ANALYZE_AFTER_ROWS && s.analysedOnce.has(table))) continue;
     s.unanalysed[table] = 0;
     s.analysedOnce.add(table);
+    // Expected failure as a value: ANALYZE only refreshes planner statistics after a committed write;
+    // if it fails the write stands and the next query reports a broken store.
     await query(s, `ANALYZE ${table}`).catch(() => {});
   }
 }
@@ -135,6 +141,7 @@ async function nested<T>(s: PgStoreState, tx: { client: pg.PoolClient; depth: nu
     await query(s, `RELEASE SAVEPOINT ${name}`);
     return result;
   } catch (e) {
+    // Clean up and rethrow: back to the savepoint; a failed rollback must not hide fn's error.
     await query(s, `ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
     throw e;
   }
@@ -158,7 +165,7 @@ export async function transaction<T>(s: PgStoreState, fn: () => Promise<T>): Pro
   } catch (e) {
     // A connection that broke goes back to the pool as broken (the pool drops it); any other is rolled back.
     if (isConnectionError(e) || (isProdsimError(e) && e.code === 'STORE_UNAVAILABLE')) broken = e as Error;
-    else await client.query('ROLLBACK').catch(() => {});
+    else await client.query('ROLLBACK').catch(() => {}); // Clean up and rethrow: a failed rollback must not hide e.
     if (isProdsimError(e)) throw e;
     throw isConnectionError(e) ? unavailable(s, e) : failed(s, e, 'transaction');
   } finally {

@@ -43,6 +43,7 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
+    // Expected failure as a value: a URL that does not parse is shown as unparsable, never with its password.
     return 'postgres://(unparsable url)';
   }
 }

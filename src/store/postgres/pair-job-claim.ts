@@ -71,6 +71,7 @@ export function claimOn(deps: PairJobDeps, client: pg.PoolClient, claimed: Claim
     try {
       return (await client.query<R>(sql, params)).rows;
     } catch (e) {
+      // Into a catalogue error: pg's error becomes a STORE_* error (deps.wrap) with the statement.
       throw deps.wrap(e, sql);
     }
   };
@@ -103,10 +104,12 @@ export function claimOn(deps: PairJobDeps, client: pg.PoolClient, claimed: Claim
         await writeBlockResult(run, claimed, result);
         await finish(true);
       } catch (e) {
+        // Clean up and rethrow: the claim's transaction is ended; a failed rollback must not hide the write's error.
         await finish(false, (e as { code?: string }).code === 'STORE_UNAVAILABLE' ? e : undefined).catch(() => {});
         throw e;
       }
     },
+    // Clean up and rethrow: abandon() runs on a caller's error path, which rethrows; a failed rollback must not hide it.
     abandon: () => finish(false).catch(() => {}),
   };
 }

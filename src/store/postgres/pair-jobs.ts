@@ -82,6 +82,7 @@ async function createJob(deps: PairJobDeps, spec: Parameters<PairJobStore['creat
     await client.query('COMMIT');
     return id;
   } catch (e) {
+    // Clean up and rethrow: rolled back, pg's error wrapped as a STORE_* error; a failed rollback must not hide it.
     await client.query('ROLLBACK').catch(() => {});
     throw deps.wrap(e, 'createJob');
   } finally {
@@ -118,6 +119,7 @@ async function claimFreeBlock(deps: PairJobDeps, id: string, phase: PairJobPhase
   try {
     client = await deps.connect();
   } catch (e) {
+    // Into a catalogue error: pg's connect error becomes a STORE_* error (deps.wrap).
     throw deps.wrap(e, 'claim');
   }
   try {
@@ -134,6 +136,7 @@ async function claimFreeBlock(deps: PairJobDeps, id: string, phase: PairJobPhase
     client.release();
     return undefined;
   } catch (e) {
+    // Clean up and rethrow: the connection goes back to the pool (as broken) and pg's error is wrapped.
     client.release(e instanceof Error ? e : undefined);
     throw deps.wrap(e, 'claim');
   }

@@ -39,6 +39,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
   try {
     await ensureSchema(s);
   } catch (e) {
+    // Clean up and rethrow: the pool is closed so a failed open leaks no connection; a failed close must not hide the error.
     await s.pool.end().catch(() => {});
     throw e;
   }

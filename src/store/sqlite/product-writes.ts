@@ -82,6 +82,7 @@ export function productWrites(s: SqliteStoreState): Pick<SyncProductStore, 'upse
       try {
         return upsertTx(batch, upsertOptions.reindex ?? false);
       } catch (e) {
+        // Into a catalogue error: better-sqlite3's error becomes STORE_ERROR; catalogue errors pass.
         if (isProdsimError(e)) throw e;
         return storeError('upsert failed', e, s.opts.path);
       } finally {

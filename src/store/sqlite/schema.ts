@@ -109,6 +109,7 @@ function openDatabase(opts: ProductStoreOptions): Database.Database {
     // A read-only open reads here, so a store it cannot read fails now, with the reason.
     if (opts.readonly) db.prepare(`SELECT count(*) FROM sqlite_master`).get();
   } catch (e) {
+    // Into a catalogue error: better-sqlite3's open error becomes STORE_ERROR, with the WAL case explained.
     if (opts.readonly && /readonly|unable to open/i.test(String((e as Error).message))) {
       throw createError(
         'STORE_ERROR',
@@ -175,6 +176,7 @@ export function openStoreFile(opts: ProductStoreOptions): OpenedStoreFile {
   try {
     schemaVersion = ensureSchema(db, opts.path, opts.readonly ?? false);
   } catch (e) {
+    // Clean up and rethrow: the database is closed so a failed open leaks no handle.
     db.close();
     throw e;
   }

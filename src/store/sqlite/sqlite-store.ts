@@ -57,6 +57,7 @@ export function wrapSyncStore(sync: SyncProductStore): ProductStore {
         sync.exec(`RELEASE ${name}`);
         return result;
       } catch (e) {
+        // Clean up and rethrow: back to the savepoint, then the error goes on.
         sync.exec(`ROLLBACK TO ${name}`);
         sync.exec(`RELEASE ${name}`);
         throw e;
@@ -74,6 +75,7 @@ export function wrapSyncStore(sync: SyncProductStore): ProductStore {
         sync.exec('COMMIT');
         return result;
       } catch (e) {
+        // Clean up and rethrow: the transaction is rolled back, then the error goes on.
         if (sync.inTransaction) sync.exec('ROLLBACK');
         throw e;
       }

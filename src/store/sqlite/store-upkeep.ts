@@ -10,6 +10,7 @@ function fileSize(p: string): number {
   try {
     return fs.statSync(p).size;
   } catch {
+    // Expected failure as a value: a file that does not exist (no WAL yet) has size 0.
     return 0;
   }
 }
