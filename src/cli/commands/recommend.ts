@@ -33,10 +33,17 @@ function parseHistory(raw: string): { id: string; event?: string }[] {
 }
 
 function readProductJson(path: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (e) {
-    // Into a catalogue error: an unreadable or non-JSON product file becomes PARSE_ERROR with its path.
+    // Into a catalogue error: a product file that cannot be read is FILE_NOT_FOUND with its path.
+    throw createError('FILE_NOT_FOUND', `${path}: the product file cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    // Into a catalogue error: JSON.parse's error becomes PARSE_ERROR with the file.
     throw createError('PARSE_ERROR', `${path}: expected one product as a JSON object (${(e as Error).message})`, { file: path });
   }
 }
