@@ -1,11 +1,13 @@
 // `npm run lint`: typescript-eslint with type information over src/, test/, bench/ and scripts/, the
-// stage-order rule of CONTRIBUTING.md (scripts/lint/stage-order.js).
+// stage-order rule of CONTRIBUTING.md (scripts/lint/stage-order.js) and, in src/, its rule that a
+// catch says why (scripts/lint/catch-says-why.js).
 // `npm run lint:fix` applies what can be fixed automatically.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import { catchSaysWhyRule } from './scripts/lint/catch-says-why.js';
 import { stageOrderRule } from './scripts/lint/stage-order.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
@@ -17,7 +19,7 @@ export default defineConfig(
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: ROOT } },
-    plugins: { prodsim: { rules: { 'stage-order': stageOrderRule } } },
+    plugins: { prodsim: { rules: { 'stage-order': stageOrderRule, 'catch-says-why': catchSaysWhyRule } } },
     rules: {
       'prodsim/stage-order': ['error', { srcDir: path.join(ROOT, 'src') }],
       // `_`-prefixed names are deliberately unused (rest-destructuring to drop keys, fixed callback shapes).
@@ -26,6 +28,12 @@ export default defineConfig(
       // without await is how they meet the contract, not a bug.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // CONTRIBUTING (Errors): errors reach people through the CLI entry point and the HTTP error
+    // handler (and a job's failed state); every other catch in src/ says in a comment what it does.
+    files: ['src/**/*.ts'],
+    rules: { 'prodsim/catch-says-why': ['error', { srcDir: path.join(ROOT, 'src'), allow: ['cli/main.ts', 'server/app.ts'] }] },
   },
   {
     // node:test's test() and describe() return promises the runner awaits itself.
