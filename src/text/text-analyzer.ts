@@ -4,6 +4,7 @@ import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechni
 import { normalizeText } from './normalize.ts';
 import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
 import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
+import { longestWordCut } from './word-cut.ts';
 import { CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS } from './stop-words.ts';
 import { rejectUnknownKeys } from '../errors.ts';
 
@@ -299,34 +300,11 @@ export function createTextAnalyzer(options: Partial<TextAnalyzerOptions> = {}): 
 /**
  * A word's parts from jieba's search-mode cut (every dictionary word inside it, the word itself
  * included): the longest parts that do not overlap, in reading order, with each character no part
- * covers as a part of its own; the word alone when no shorter dictionary word is inside it.
+ * covers as a part of its own (`longestWordCut`); the word alone when no shorter dictionary word is
+ * inside it.
  */
 export function wordParts(word: string, searchCut: readonly string[]): string[] {
-  const chars = [...word];
-  const spans: { from: number; to: number }[] = [];
-  for (const part of new Set(searchCut)) {
-    const n = [...part].length;
-    if (n < 2 || part === word) continue;
-    for (let from = word.indexOf(part); from !== -1; from = word.indexOf(part, from + 1)) {
-      const start = [...word.slice(0, from)].length;
-      spans.push({ from: start, to: start + n });
-    }
-  }
-  if (spans.length === 0) return [word];
-  // Longest first, then leftmost: 落地窗 before 落地 in 大落地窗.
-  spans.sort((a, b) => b.to - b.from - (a.to - a.from) || a.from - b.from);
-  const taken = new Array<boolean>(chars.length).fill(false);
-  const kept: { from: number; to: number }[] = [];
-  for (const span of spans) {
-    let free = true;
-    for (let i = span.from; i < span.to; i++) if (taken[i]) free = false;
-    if (!free) continue;
-    for (let i = span.from; i < span.to; i++) taken[i] = true;
-    kept.push(span);
-  }
-  chars.forEach((_, i) => {
-    if (!taken[i]) kept.push({ from: i, to: i + 1 });
-  });
-  kept.sort((a, b) => a.from - b.from);
-  return kept.map((s) => chars.slice(s.from, s.to).join(''));
+  const inside = new Set(searchCut);
+  const parts = longestWordCut(word, (piece) => inside.has(piece));
+  return parts.length === [...word].length ? [word] : parts;
 }

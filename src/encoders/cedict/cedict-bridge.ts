@@ -22,6 +22,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createError, isProdsimError, rejectUnknownKeys } from '../../errors.ts';
 import type { WordVectors } from '../encoder.ts';
+import { longestWordCut } from '../../text/word-cut.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -140,7 +141,7 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
   }
 
   return {
-    id: `cedict-bridge-v2(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
+    id: `cedict-bridge-v3(${glove.id};${table.source};senses=${opts.maxSenses};a=${opts.glossWordA};chars=${opts.characterFallback})`,
     dimension,
     vector(word) {
       if (!HAN.test(word)) return undefined;
@@ -160,25 +161,11 @@ export function createCedictBridge(glove: WordVectors, table: CedictGlossTable, 
 export const MAX_INNER_ENTRY_LENGTH = 4;
 
 /**
- * An unknown run cut into dictionary words by forward maximum matching: at each place the longest
- * entry of 2 … `MAX_INNER_ENTRY_LENGTH` characters that is not the whole run, else one character.
+ * An unknown run cut into dictionary entries of 2 … `MAX_INNER_ENTRY_LENGTH` characters that are not
+ * the whole run, longest first (`longestWordCut`, the analyser's compound cutter), else one character.
  */
 export function longestEntries(run: string, hasEntry: (word: string) => unknown): string[] {
-  const chars = [...run];
-  const pieces: string[] = [];
-  for (let i = 0; i < chars.length; ) {
-    let taken = 1;
-    for (let len = Math.min(MAX_INNER_ENTRY_LENGTH, chars.length - i); len >= 2; len--) {
-      if (len === chars.length) continue;
-      if (hasEntry(chars.slice(i, i + len).join(''))) {
-        taken = len;
-        break;
-      }
-    }
-    pieces.push(chars.slice(i, i + taken).join(''));
-    i += taken;
-  }
-  return pieces;
+  return longestWordCut(run, hasEntry, MAX_INNER_ENTRY_LENGTH);
 }
 
 /** English words of one sense: parentheticals, bracketed pinyin and Chinese removed, stop words dropped. */
