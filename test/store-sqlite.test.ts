@@ -294,6 +294,53 @@ test('a store whose meta table is WITHOUT ROWID (before the rowid one) is migrat
   }
 });
 
+test('a store whose keyword index has contentless_delete (drifting bm25) is rebuilt on a writable open', () => {
+  const { store, dir, file } = tempStore();
+  const fresh = tempStore();
+  const indexSql = (db: Database.Database) => db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keyword_index'`).pluck().get() as string;
+  const scores = (s: ProductStore) => s.keywordSearch(['红色', '连衣裙', 'iphone'], { k: 10 }).map((h) => `${h.id} ${h.score.toFixed(6)}`);
+  try {
+    store.upsertProducts(CATALOG.map(item));
+    fresh.store.upsertProducts(CATALOG.map(item));
+    store.close();
+    // The layout stores had before, with the drift its plain DELETE left: rows deleted and written again.
+    const raw = new Database(file);
+    const columns = raw.prepare(`SELECT name FROM pragma_table_info('keyword_index')`).pluck().all() as string[];
+    raw.exec(`DROP TABLE keyword_index; CREATE VIRTUAL TABLE keyword_index USING fts5(${columns.join(', ')}, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`);
+    const insert = raw.prepare(`INSERT INTO keyword_index (rowid, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`);
+    const rows = raw.prepare(`SELECT key, analyzed FROM products ORDER BY key`).all() as { key: number; analyzed: string }[];
+    const write = () => {
+      for (const r of rows) insert.run(r.key, ...columns.map((c) => (JSON.parse(r.analyzed) as { tokens: Record<string, string[]> }).tokens[c]!.join(' ')));
+    };
+    write();
+    raw.exec(`DELETE FROM keyword_index`);
+    write();
+    assert.match(indexSql(raw), /contentless_delete/);
+    raw.close();
+
+    const readOnly = createSqliteSyncStore({ path: file, readonly: true });
+    assert.notDeepEqual(scores(readOnly), scores(fresh.store), 'the old layout drifted');
+    readOnly.close();
+    const reopened = createSqliteSyncStore({ path: file });
+    assert.deepEqual(scores(reopened), scores(fresh.store));
+    // and writes keep it right: an update and a delete, on both
+    for (const s of [reopened, fresh.store]) {
+      s.upsertProducts([item({ ...CATALOG[4]!, title: 'Phone case 红色' })]);
+      s.deleteProducts(['shoe']);
+    }
+    assert.deepEqual(scores(reopened), scores(fresh.store));
+    reopened.close();
+    const check = new Database(file, { readonly: true });
+    assert.doesNotMatch(indexSql(check), /contentless_delete/);
+    check.close();
+  } finally {
+    store.close();
+    fresh.store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(fresh.dir, { recursive: true, force: true });
+  }
+});
+
 test('batch key mapping, iteration with analysed text, document frequencies', () => {
   const { store, dir } = tempStore();
   try {

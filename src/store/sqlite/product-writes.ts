@@ -4,7 +4,7 @@ import { isProdsimError, rejectUnknownKeys } from '../../errors.ts';
 import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import type { SyncProductStore, UpsertItem, UpsertResult } from '../store.ts';
 import { storeError } from './schema.ts';
-import { bumpRevision, logChange, selectByIds, trimChangeLog, writeKeywords, type SqliteStoreState } from './state.ts';
+import { bumpRevision, logChange, removeKeywordsOf, selectByIds, trimChangeLog, writeKeywords, type SqliteStoreState } from './state.ts';
 
 export function productWrites(s: SqliteStoreState): Pick<SyncProductStore, 'upsertProducts' | 'deleteProducts'> {
   const upsertTx = s.db.transaction((batch: readonly UpsertItem[], reindex: boolean): UpsertResult[] => {
@@ -20,8 +20,8 @@ export function productWrites(s: SqliteStoreState): Pick<SyncProductStore, 'upse
       const existing = existingById.get(product.id);
       if (existing && existing.content_hash === hash) {
         if (reindex) {
+          removeKeywordsOf(s, existing.key);
           s.stmt.reindexProduct.run(JSON.stringify(analyzed), existing.key);
-          s.stmt.deleteKeywords.run(existing.key);
           writeKeywords(s, existing.key, analyzed);
           logChange(s, existing.key, 'upsert');
         }
@@ -34,8 +34,8 @@ export function productWrites(s: SqliteStoreState): Pick<SyncProductStore, 'upse
       const inStock = product.inStock === undefined ? null : product.inStock ? 1 : 0;
       const analyzedJson = JSON.stringify(analyzed);
       if (existing) {
+        removeKeywordsOf(s, existing.key);
         s.stmt.updateProduct.run(hash, now, category, price, inStock, json, analyzedJson, existing.key);
-        s.stmt.deleteKeywords.run(existing.key);
         writeKeywords(s, existing.key, analyzed);
         logChange(s, existing.key, 'upsert');
         existing.content_hash = hash;
@@ -60,7 +60,7 @@ export function productWrites(s: SqliteStoreState): Pick<SyncProductStore, 'upse
     for (const id of ids) {
       const key = s.stmt.idToKey.get(id) as number | undefined;
       if (key === undefined) continue;
-      s.stmt.deleteKeywords.run(key);
+      removeKeywordsOf(s, key);
       s.stmt.deleteVectorsOf.run(key);
       s.stmt.deleteProduct.run(key);
       logChange(s, key, 'delete');

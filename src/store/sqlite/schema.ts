@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createError } from '../../errors.ts';
-import { ANALYZED_FIELDS, STORE_SCHEMA_VERSION, brandColumnValue, type ProductStoreOptions } from '../store.ts';
+import { ANALYZED_FIELDS, STORE_SCHEMA_VERSION, brandColumnValue, type AnalyzedProduct, type ProductStoreOptions } from '../store.ts';
 
 /**
  * `meta` is a rowid table (its key in an index beside it): it holds the text encoder's fitted state,
@@ -16,6 +16,19 @@ import { ANALYZED_FIELDS, STORE_SCHEMA_VERSION, brandColumnValue, type ProductSt
  * ~2.5 ms at 1M instead of microseconds.
  */
 const metaTable = (name: string): string => `CREATE TABLE ${name} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
+
+/**
+ * The keyword index: contentless FTS5. Rows are removed with FTS5's `delete` command given the
+ * tokens they were written with (the product's stored analysis), so FTS5's statistics (document
+ * count, column lengths, document frequencies: bm25's inputs) stay those of the stored products.
+ * Stores made before this used `contentless_delete=1`, whose plain DELETE cannot take a row's tokens
+ * out of the column-length totals (bm25 drifted with every update and delete); a writable open
+ * rebuilds their index in this form (`migrateKeywordIndex`).
+ */
+const KEYWORD_INDEX_SCHEMA = `CREATE VIRTUAL TABLE keyword_index USING fts5(
+  ${ANALYZED_FIELDS.join(', ')},
+  content='', tokenize='unicode61 remove_diacritics 2'
+)`;
 
 const SCHEMA_V1 = `
 ${metaTable('meta')};
@@ -30,10 +43,7 @@ CREATE TABLE products (
   json TEXT NOT NULL,
   analyzed TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE keyword_index USING fts5(
-  ${ANALYZED_FIELDS.join(', ')},
-  content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
-);
+${KEYWORD_INDEX_SCHEMA};
 CREATE TABLE labels (
   left_id TEXT NOT NULL,
   right_id TEXT NOT NULL,
@@ -161,6 +171,33 @@ function migrateMetaToRowidTable(db: Database.Database): void {
   }).immediate();
 }
 
+/**
+ * Rebuilds a `contentless_delete=1` keyword index (see KEYWORD_INDEX_SCHEMA) from the products'
+ * stored analysis, in one IMMEDIATE transaction (checked again inside, like the meta migration).
+ */
+function migrateKeywordIndex(db: Database.Database): void {
+  const legacy = () => /contentless_delete/iu.test((db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keyword_index'`).pluck().get() as string | undefined) ?? '');
+  if (!legacy()) return;
+  db.transaction(() => {
+    if (!legacy()) return;
+    db.exec(`DROP TABLE keyword_index; ${KEYWORD_INDEX_SCHEMA};`);
+    const insert = db.prepare(`INSERT INTO keyword_index (rowid, ${ANALYZED_FIELDS.join(', ')}) VALUES (?, ${ANALYZED_FIELDS.map(() => '?').join(', ')})`);
+    // In pages by key: better-sqlite3 cannot write on a connection while it iterates a read.
+    const page = db.prepare(`SELECT key, analyzed FROM products WHERE key > ? ORDER BY key LIMIT 1000`);
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as { key: number; analyzed: string }[];
+      if (rows.length === 0) break;
+      for (const row of rows) insert.run(row.key, ...keywordColumns(JSON.parse(row.analyzed) as Pick<AnalyzedProduct, 'tokens'>));
+      after = rows[rows.length - 1]!.key;
+    }
+  }).immediate();
+}
+
+/** The keyword index's column values of an analysed product, in ANALYZED_FIELDS order. */
+export function keywordColumns(analyzed: Pick<AnalyzedProduct, 'tokens'>): string[] {
+  return ANALYZED_FIELDS.map((f) => analyzed.tokens[f].join(' '));
+}
+
 /** An open store file with its schema checked and brought up to date (writable opens only). */
 export interface OpenedStoreFile {
   db: Database.Database;
@@ -185,6 +222,8 @@ export function openStoreFile(opts: ProductStoreOptions): OpenedStoreFile {
   if (!opts.readonly) db.exec(`CREATE INDEX IF NOT EXISTS vectors_by_key ON vectors (key)`);
   // Likewise the rowid `meta` table (see metaTable); same columns, so every reader reads either.
   if (!opts.readonly) migrateMetaToRowidTable(db);
+  // Likewise the keyword index without drifting statistics.
+  if (!opts.readonly) migrateKeywordIndex(db);
   // Likewise the change log, and its id (one transaction, so a log never exists without its id).
   if (!opts.readonly) {
     // IMMEDIATE: a deferred transaction that read before another process wrote cannot write (SQLITE_BUSY at once, no wait).

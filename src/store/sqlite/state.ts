@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ANALYZED_FIELDS, type AnalyzedProduct, type ProductChange, type ProductStoreOptions } from '../store.ts';
 import { ANALYZED_ROW_COLUMNS, LOOKUP_CHUNK, WITHOUT_CURRENT_VECTOR, chunks } from './rows.ts';
-import { CHANGE_LOG_TRIMMED_KEY, PRODUCTS_REVISION_KEY } from './schema.ts';
+import { CHANGE_LOG_TRIMMED_KEY, PRODUCTS_REVISION_KEY, keywordColumns } from './schema.ts';
 
 /**
  * Statements by name, typed through `Database.Statement` by hand: inferred, their type is
@@ -28,7 +28,11 @@ function prepareStatements(db: Database.Database) {
     insertKeywords: db.prepare(
       `INSERT INTO keyword_index (rowid, ${ANALYZED_FIELDS.join(', ')}) VALUES (?, ${ANALYZED_FIELDS.map(() => '?').join(', ')})`,
     ),
-    deleteKeywords: db.prepare(`DELETE FROM keyword_index WHERE rowid = ?`),
+    // FTS5's `delete` command: the row's tokens as written, so the index's statistics lose them too.
+    deleteKeywords: db.prepare(
+      `INSERT INTO keyword_index (keyword_index, rowid, ${ANALYZED_FIELDS.join(', ')}) VALUES ('delete', ?, ${ANALYZED_FIELDS.map(() => '?').join(', ')})`,
+    ),
+    analyzedByKey: db.prepare(`SELECT analyzed FROM products WHERE key = ?`).pluck(),
     deleteProduct: db.prepare(`DELETE FROM products WHERE key = ?`),
     deleteVectorsOf: db.prepare(`DELETE FROM vectors WHERE key = ?`),
     getProduct: db.prepare(`SELECT key, id, content_hash, updated_at, json FROM products WHERE id = ?`),
@@ -140,7 +144,16 @@ export function createStoreState(
 }
 
 export function writeKeywords(s: SqliteStoreState, key: number, analyzed: AnalyzedProduct): void {
-  s.stmt.insertKeywords.run(key, ...ANALYZED_FIELDS.map((f) => analyzed.tokens[f].join(' ')));
+  s.stmt.insertKeywords.run(key, ...keywordColumns(analyzed));
+}
+
+/**
+ * Removes a product's keyword-index row with the tokens `writeKeywords` wrote it from (the stored
+ * analysis): call before the product row's `analyzed` is overwritten or the row deleted.
+ */
+export function removeKeywordsOf(s: SqliteStoreState, key: number): void {
+  const analyzed = s.stmt.analyzedByKey.get(key) as string | undefined;
+  if (analyzed !== undefined) s.stmt.deleteKeywords.run(key, ...keywordColumns(JSON.parse(analyzed) as AnalyzedProduct));
 }
 
 export const trimmedThrough = (s: SqliteStoreState): number => Number(s.stmt.getMeta.get(CHANGE_LOG_TRIMMED_KEY) ?? 0);
