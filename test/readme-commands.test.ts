@@ -102,7 +102,7 @@ test('the README extractor finds the commands, quoted words and environment incl
   assert.ok(COMMANDS.some((c) => c.args[0] === 'serve' && c.env.PRODSIM_TOKEN === 'secret'));
 });
 
-/** `serve` with the README's arguments on a free port: it must come up and answer /health with the store's products. */
+/** `serve` with the README's arguments on a free port: it must come up, answer /health, and count the store's products in /metrics. */
 async function runServe(command: ReadmeCommand): Promise<void> {
   const args = command.args.map((a, i, all) => (all[i - 1] === '--port' ? '0' : a));
   const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env: { ...process.env, ...command.env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -116,8 +116,10 @@ async function runServe(command: ReadmeCommand): Promise<void> {
       });
       child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
     });
-    const health = (await (await fetch(`${url}/health`)).json()) as { status: string; products: number };
-    assert.deepEqual(health, { status: 'ok', products: 310 });
+    assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
+    const token = command.env.PRODSIM_TOKEN;
+    const metrics = (await (await fetch(`${url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).json()) as { store: { products: number } };
+    assert.equal(metrics.store.products, 310);
   } finally {
     child.kill();
   }

@@ -55,11 +55,19 @@ describe('reads and tasks', () => {
   test('health and search answer JSON; search finds a Chinese query', async () => {
     const health = await call('GET', '/health');
     assert.equal(health.status, 200);
-    assert.ok(health.json.products >= 300);
+    assert.deepEqual(health.json, { status: 'ok' });
+    const metrics = await call('GET', '/metrics');
+    assert.ok(metrics.json.store.products >= 300, 'the product count is in /metrics');
     const r = await call('POST', '/v1/search', { query: '红色连衣裙', k: 5 });
     assert.equal(r.status, 200);
     assert.ok(r.json.hits.length > 0);
     assert.match(r.json.hits[0].product.category ?? '', /连衣裙|女装|服装/);
+  });
+
+  test('/health asks the store nothing (a liveness probe must not queue behind a count of 1M rows)', async (t) => {
+    const count = t.mock.method(engine.store, 'count');
+    assert.equal((await call('GET', '/health')).status, 200);
+    assert.equal(count.mock.callCount(), 0);
   });
 
   test('similar returns explanations; unknown id is 404 with a location', async () => {

@@ -49,7 +49,7 @@ export function buildOpenApiDocument({ limits }: { limits: ServerLimits }): Reco
     };
   }
 
-  paths['/health'] = { get: { operationId: 'health', summary: 'liveness and product count', responses: { '200': ok('ok') } } };
+  paths['/health'] = { get: { operationId: 'health', summary: 'liveness: answers without asking the store', responses: { '200': ok('ok') } } };
   paths['/metrics'] = { get: { operationId: 'metrics', summary: 'request counts, latency percentiles per route, store counts', security: read, responses: { '200': ok('metrics') } } };
   paths['/openapi.json'] = { get: { operationId: 'openapi', summary: 'this document', responses: { '200': ok('OpenAPI 3.1 document') } } };
 
