@@ -35,9 +35,17 @@ interface BackendReport {
   search: LatencyStats;
   nearest: LatencyStats;
   recallAt10: number;
+  tieAwareRecallAt10: number;
 }
 
-async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Array, exclude: string, k: number): Promise<string[]> {
+function cosineTo(q: Float32Array, v: Float32Array | undefined): number {
+  if (!v) return -1;
+  let dot = 0;
+  for (let i = 0; i < q.length; i++) dot += q[i]! * v[i]!;
+  return dot;
+}
+
+async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Array, exclude: string, k: number): Promise<{ id: string; s: number }[]> {
   const scored: { id: string; s: number }[] = [];
   for (const { id, v } of vectors) {
     if (id === exclude) continue;
@@ -46,8 +54,15 @@ async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Ar
     scored.push({ id, s: dot });
   }
   scored.sort((a, b) => b.s - a.s);
-  return scored.slice(0, k).map((x) => x.id);
+  return scored.slice(0, k);
 }
+
+/**
+ * A returned product within this cosine of the exact tenth is as good an answer as the one the exact
+ * scan kept: the synthetic catalog holds many products with identical text vectors (bench/nn-recall.ts:
+ * at 100k, 97 of 200 probes have identical neighbours), so id recall counts ties as misses.
+ */
+const TIE_COSINE = 0.001;
 
 async function measure(backend: string, engine: Engine, catalog: string): Promise<BackendReport> {
   const log = (s: string) => console.error(`[${backend}] ${s}`);
@@ -77,19 +92,25 @@ async function measure(backend: string, engine: Engine, catalog: string): Promis
   const encoderId = engine.catalog.textEncoder.id;
   const vectors = (await collectAll(engine.store.vectorsFor(encoderId))).map((v) => ({ id: v.id, v: v.vector }));
   const probe = ids.slice(0, Math.min(Q, 100));
+  const vectorOf = new Map(vectors.map((x) => [x.id, x.v] as const));
   let hit = 0;
+  let asClose = 0;
   const nnTimes: number[] = [];
   for (const id of probe) {
     const v = (await engine.store.getVector(encoderId, id))!;
     const s = nowMs();
     const got = await engine.catalog.nearest(v, K, { exclude: new Set([id]) });
     nnTimes.push(nowMs() - s);
-    const truth = new Set(await exactTop(vectors, v, id, K));
+    const top = await exactTop(vectors, v, id, K);
+    const truth = new Set(top.map((x) => x.id));
+    const tenth = top[top.length - 1]?.s ?? 0;
     hit += got.filter((g) => truth.has(g.id)).length;
+    asClose += got.filter((g) => cosineTo(v, vectorOf.get(g.id)) >= tenth - TIE_COSINE).length;
   }
   const recallAt10 = round3(hit / (probe.length * K));
-  log(`recall@10 ${recallAt10}`);
-  return { backend, ingestSeconds: round3(ingestSeconds), productsPerSecond: Math.round(N / ingestSeconds), similar, search, nearest: latencyStats(nnTimes), recallAt10 };
+  const tieAwareRecallAt10 = round3(asClose / (probe.length * K));
+  log(`recall@10 ${recallAt10}, tie-aware ${tieAwareRecallAt10}`);
+  return { backend, ingestSeconds: round3(ingestSeconds), productsPerSecond: Math.round(N / ingestSeconds), similar, search, nearest: latencyStats(nnTimes), recallAt10, tieAwareRecallAt10 };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-pg-'));
@@ -123,7 +144,7 @@ for (const b of backends) {
 fs.rmSync(dir, { recursive: true, force: true });
 
 const row = (r: BackendReport) =>
-  `| ${r.backend} | ${r.productsPerSecond.toLocaleString('en-US')} | ${r.similar.p50Ms} / ${r.similar.p99Ms} | ${r.search.p50Ms} / ${r.search.p99Ms} | ${r.nearest.p50Ms} | ${r.recallAt10} |`;
+  `| ${r.backend} | ${r.productsPerSecond.toLocaleString('en-US')} | ${r.similar.p50Ms} / ${r.similar.p99Ms} | ${r.search.p50Ms} / ${r.search.p99Ms} | ${r.nearest.p50Ms} | ${r.recallAt10} | ${r.tieAwareRecallAt10} |`;
 const machine = machineInfo();
 const md = `# Store backends side by side (\`npm run bench:postgres\`)
 
@@ -132,15 +153,17 @@ ${Q} similar ids and ${Q} search queries, k = ${K}; one client, loopback. Server
 (PostgreSQL 15.x, pgvector 0.8.6, Citus 13.2.2; fsync off, test settings), all on this one machine.
 Machine: ${JSON.stringify(machine)}. Run at ${new Date().toISOString()}.
 
-| backend | ingest products/s | similar p50 / p99 ms | search p50 / p99 ms | nearest (k=10) p50 ms | NN recall@10 vs exact |
-| --- | --- | --- | --- | --- | --- |
+| backend | ingest products/s | similar p50 / p99 ms | search p50 / p99 ms | nearest (k=10) p50 ms | NN recall@10 vs exact (ids) | tie-aware recall@10 |
+| --- | --- | --- | --- | --- | --- | --- |
 ${reports.map(row).join('\n')}
 
 Ingest is the whole engine ingest (read, analyse, encode, store, then fit/encode refresh and index).
 Recall@10: the engine's nearest-neighbour stage (usearch f16 in memory on SQLite; the HNSW index on
 halfvec, ef_search ${100}, iterative scan, in PostgreSQL and Citus) against an exact scan of the same vectors,
-item vectors as queries with the item excluded. The machine is shared with other work: figures are
-indicative, compare rows of one run.
+item vectors as queries with the item excluded. Tie-aware recall counts a returned product as right when it
+is at least as close as the exact tenth less ${TIE_COSINE} in cosine: the synthetic catalog holds many products with
+identical text vectors, which id recall counts as misses (\`npm run bench:nn-recall\`). The machine is shared with other
+work: figures are indicative, compare rows of one run.
 `;
 fs.mkdirSync('docs/benchmarks', { recursive: true });
 fs.writeFileSync('docs/benchmarks/postgres.md', md);
