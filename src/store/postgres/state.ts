@@ -38,6 +38,8 @@ export interface PgStoreState {
     count: number | undefined;
     readonly byColumn: Record<KeywordColumn, Map<string, number>>;
   };
+  /** Whether the tables are distributed by Citus, read once from the store's meta (undefined until then). */
+  readonly layout: { distributed: boolean | undefined };
 }
 
 export function createPgStoreState({ opts, where, schema, connectionString }: ResolvedPostgresOptions): PgStoreState {
@@ -61,5 +63,6 @@ export function createPgStoreState({ opts, where, schema, connectionString }: Re
     unanalysed: { products: 0, vectors: 0 },
     analysedOnce: new Set<string>(),
     frequencies: { revision: '', count: undefined, byColumn: { keywords: new Map(), han_keywords: new Map() } },
+    layout: { distributed: undefined },
   };
 }
