@@ -41,12 +41,16 @@ const dot = (a: Float32Array, b: Float32Array) => {
 const step = Math.max(1, Math.floor(n / Number(args.probes)));
 const probes = Array.from({ length: Math.min(Number(args.probes), n) }, (_, i) => i * step);
 
-/** Exact cosines of every product to each probe (source left out), sorted descending. */
+/**
+ * Exact cosines to each probe (source left out), sorted descending, kept down to the tenth less `tie`:
+ * all that the recalls and tie counts below read (the whole list is 100k entries a probe at 100k).
+ */
 const exact = probes.map((p) => {
   const sims: { key: number; cos: number }[] = [];
   for (let j = 0; j < n; j++) if (j !== p) sims.push({ key: j, cos: dot(unit[p]!, unit[j]!) });
   sims.sort((a, b) => b.cos - a.cos);
-  return sims;
+  const floor = sims[K - 1]!.cos - tie;
+  return sims.filter((m, i) => i < K || m.cos >= floor);
 });
 
 interface RecallRow { retriever: string; idRecall: number; tieAwareRecall: number; p50Ms: number }

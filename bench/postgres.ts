@@ -38,6 +38,7 @@ interface BackendReport {
   tieAwareRecallAt10: number;
 }
 
+/** Dot product: the stored text vectors are unit length, so this is their cosine (-1 for a missing vector). */
 function cosineTo(q: Float32Array, v: Float32Array | undefined): number {
   if (!v) return -1;
   let dot = 0;
@@ -48,10 +49,7 @@ function cosineTo(q: Float32Array, v: Float32Array | undefined): number {
 async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Array, exclude: string, k: number): Promise<{ id: string; s: number }[]> {
   const scored: { id: string; s: number }[] = [];
   for (const { id, v } of vectors) {
-    if (id === exclude) continue;
-    let dot = 0;
-    for (let i = 0; i < q.length; i++) dot += q[i]! * v[i]!;
-    scored.push({ id, s: dot });
+    if (id !== exclude) scored.push({ id, s: cosineTo(q, v) });
   }
   scored.sort((a, b) => b.s - a.s);
   return scored.slice(0, k);

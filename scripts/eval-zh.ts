@@ -137,6 +137,13 @@ function standardizer(rows: readonly Float64Array[]): (r: Float64Array) => Float
   return (r) => Float64Array.from(r, (v, j) => (v - mean[j]!) / sd[j]!);
 }
 
+/** Whole Taobao product clusters to train / valid / test (the record-disjoint split), drawn with `seed`. */
+function clusterSplit(pairs: readonly LabeledPair[], clusters: ReadonlyMap<string, string>, seed: number) {
+  return recordDisjointSplit(pairs, { seed, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+}
+
+const average = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 /**
  * The record-disjoint comparison over many cluster splits (seeds 1..n) instead of one: with about 80
  * matches in one split's test part, one seed's F1 moves by several points with which clusters land
@@ -154,17 +161,16 @@ function logDisjointSeeds(
   const pick = (scores: Float64Array, ps: readonly LabeledPair[]) => Float64Array.from(ps, (p) => scores[index.get(p)!]!);
   const rows: { seed: number; floor: number; noLabel: number; matches: number }[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const split = recordDisjointSplit(pairs, { seed, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+    const split = clusterSplit(pairs, clusters, seed);
     const [yv, yt] = [labels(split.valid), labels(split.test)];
     const f1 = (scores: Float64Array) => evaluatePairs(pick(scores, split.test), yt, bestF1Threshold(pick(scores, split.valid), yv).threshold).f1;
     const row = { seed, floor: f1(all.floor), noLabel: f1(all.noLabel), matches: yt.filter((y) => y === 1).length };
     rows.push(row);
     log(`Taobao record-disjoint seed ${seed}: ${split.test.length} test pairs (${row.matches} matches), floor ${pct(row.floor)}, no-label ${pct(row.noLabel)}`);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const diffs = rows.map((r) => r.noLabel - r.floor);
-  const se = Math.sqrt(diffs.reduce((a, d) => a + (d - mean(diffs)) ** 2, 0) / Math.max(1, diffs.length - 1) / diffs.length);
-  log(`Taobao record-disjoint over ${seeds} seeds: floor ${pct(mean(rows.map((r) => r.floor)))}, no-label ${pct(mean(rows.map((r) => r.noLabel)))}, difference ${pct(mean(diffs))} ± ${pct(se)} (standard error); no-label ahead on ${diffs.filter((d) => d > 0).length} of ${seeds}`);
+  const se = Math.sqrt(diffs.reduce((a, d) => a + (d - average(diffs)) ** 2, 0) / Math.max(1, diffs.length - 1) / diffs.length);
+  log(`Taobao record-disjoint over ${seeds} seeds: floor ${pct(average(rows.map((r) => r.floor)))}, no-label ${pct(average(rows.map((r) => r.noLabel)))}, difference ${pct(average(diffs))} ± ${pct(se)} (standard error); no-label ahead on ${diffs.filter((d) => d > 0).length} of ${seeds}`);
 }
 
 /**
@@ -181,7 +187,7 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
   const ruleF1 = Object.fromEntries(THRESHOLD_RULES.map((r) => [r, [] as number[]])) as Record<ThresholdRule, number[]>;
   const chosen: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const split = recordDisjointSplit(pairs, { seed, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+    const split = clusterSplit(pairs, clusters, seed);
     const [x, v, t] = [pick(split.train), pick(split.valid), pick(split.test)];
     const [yx, yv, yt] = [labels(split.train), labels(split.valid), labels(split.test)];
     const model = fitGradientBoosting({ rows: x, labels: yx }, names, {}, { rows: v, labels: yv });
@@ -199,9 +205,8 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
     chosen.push(byRule[chooseThresholdRule({ pairs: split.valid, scores: validScores }).rule].f1);
     log(`Taobao record-disjoint seed ${seed} GBDT: valid F1 ${pct(choice.f1)}, test F1 ${pct(test.f1)} (P ${pct(test.precision)} / R ${pct(test.recall)}; at test's own best threshold ${pct(testAtItsBest)}), ${model.trees.length} trees`);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  log(`Taobao record-disjoint GBDT over ${seeds} seeds: test F1 ${pct(mean(tests))}, valid − test ${pct(mean(gaps))} (range ${pct(Math.min(...gaps))} … ${pct(Math.max(...gaps))}); test at its own best threshold ${pct(mean(oracle))}`);
-  log(`Taobao record-disjoint GBDT threshold rules, mean test F1: ${THRESHOLD_RULES.map((r) => `${r} ${pct(mean(ruleF1[r]))}`).join(', ')}; rule chosen on valid ${pct(mean(chosen))}`);
+  log(`Taobao record-disjoint GBDT over ${seeds} seeds: test F1 ${pct(average(tests))}, valid − test ${pct(average(gaps))} (range ${pct(Math.min(...gaps))} … ${pct(Math.max(...gaps))}); test at its own best threshold ${pct(average(oracle))}`);
+  log(`Taobao record-disjoint GBDT threshold rules, mean test F1: ${THRESHOLD_RULES.map((r) => `${r} ${pct(average(ruleF1[r]))}`).join(', ')}; rule chosen on valid ${pct(average(chosen))}`);
 }
 
 function runTaobao(): TaobaoResult | undefined {
@@ -236,7 +241,7 @@ function runTaobao(): TaobaoResult | undefined {
     const show = (e: PairEvaluation) => `${pct(e.f1)} (P ${pct(e.precision)} / R ${pct(e.recall)}, PR-AUC ${pct(e.prAuc)}, threshold ${e.threshold.toFixed(3)})`;
     const testF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => show(evaluatePairs(score(test), yTest, bestF1Threshold(score(valid), yValid).threshold));
     const clusters = new Map([...readTaobaoClusters(join(TAOBAO_DIR, 'train.jsonl')), ...readTaobaoClusters(join(TAOBAO_DIR, 'val.jsonl'))]);
-    const split = recordDisjointSplit([...train, ...valid], { seed: 1, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+    const split = clusterSplit([...train, ...valid], clusters, 1);
     const [dyv, dyt] = [labels(split.valid), labels(split.test)];
     const disjointF1 = (score: (ps: readonly LabeledPair[]) => Float64Array) => show(evaluatePairs(score(split.test), dyt, bestF1Threshold(score(split.valid), dyv).threshold));
     log(`Taobao: valid F1 floor ${validF1(floorOf)}, no-label ${validF1((p) => noLabelQuick.score(p))}`);
@@ -332,7 +337,7 @@ function runTaobao(): TaobaoResult | undefined {
 
   // Record-disjoint: product clusters of train + val split 60/20/20 (none in two parts), all features.
   const clusters = new Map([...readTaobaoClusters(join(TAOBAO_DIR, 'train.jsonl')), ...readTaobaoClusters(join(TAOBAO_DIR, 'val.jsonl'))]);
-  const split = recordDisjointSplit([...train, ...valid], { seed: 1, clusterOf: (_r, p, side) => clusters.get((side === 'left' ? p.leftId : p.rightId) ?? '') });
+  const split = clusterSplit([...train, ...valid], clusters, 1);
   const [dx, dv, dt] = [fz.featurizeAll(split.train), fz.featurizeAll(split.valid), fz.featurizeAll(split.test)];
   const [dyx, dyv, dyt] = [labels(split.train), labels(split.valid), labels(split.test)];
   const dModel = fitGradientBoosting({ rows: dx, labels: dyx }, names, {}, { rows: dv, labels: dyv });
