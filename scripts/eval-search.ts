@@ -32,7 +32,12 @@ const SHARED = process.env['PRODSIM_SHARED'] ?? resolve(ROOT, '../shared');
 const DIR = join(SHARED, 'datasets/search-relevance');
 const OUT_MD = join(ROOT, 'docs/benchmarks/search-relevance.md');
 
-const { values: args } = parseArgs({ options: { ranker: { type: 'string' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { ranker: { type: 'string' }, only: { type: 'string' }, store: { type: 'string' } } });
+// One store holds one set's products: `--store` (a PostgreSQL URL, say, to compare backends) needs `--only`.
+if (args.store !== undefined && args.only === undefined) {
+  console.error('eval:search: --store needs --only en or --only zh (the store would hold both sets\' products), and an empty store');
+  process.exit(64);
+}
 
 if (!existsSync(DIR)) {
   console.log(`eval:search skipped: ${DIR} not found (the public data lives outside the repository, in ../shared)`);
@@ -71,7 +76,7 @@ function stageSystems(engine: Awaited<ReturnType<typeof openEvalEngine>>): Ranki
 
 async function evaluateSet(set: SearchEvalSet): Promise<{ results: SearchEvalResult[]; ingestSeconds: number }> {
   const started = performance.now();
-  const engine = await openEvalEngine(set);
+  const engine = await openEvalEngine(set, args.store);
   const ingestSeconds = (performance.now() - started) / 1000;
   log(`${set.name}: ${set.products.length} products ingested in ${ingestSeconds.toFixed(1)} s`);
   const results: SearchEvalResult[] = [];
@@ -149,6 +154,7 @@ if (args.only !== 'en') {
 
 const header =
   '# Search relevance (`npm run eval:search`)\n\n' +
+  (args.store ? `Store: ${args.store.replace(/\/\/[^@/]*@/, '//')}.\n` : '') +
   `Commit ${git('rev-parse --short HEAD')}${git('status --porcelain src scripts') ? ' (with uncommitted changes)' : ''}, ${new Date().toISOString().slice(0, 10)}, ` +
   `${cpus().length} cores (load ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared, latencies are indicative).\n` +
   'Dev queries only (the held-back queries of both sets are kept outside this repository). Figures ×100.\n' +

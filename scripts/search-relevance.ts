@@ -55,9 +55,16 @@ export function loadMultiCprMini(dir: string): SearchEvalSet {
   return { name: 'multicpr-ecom-mini', language: 'zh', products, judgments };
 }
 
-/** A throw-away engine (in-memory store, no images) holding the set's products, indexes built. */
-export async function openEvalEngine(set: SearchEvalSet): Promise<Engine> {
-  const engine = await createEngine({ storePath: ':memory:', images: false });
+/**
+ * An engine (no images) holding the set's products, indexes built: a throw-away in-memory store, or
+ * the empty store given (a PostgreSQL URL, to compare backends).
+ */
+export async function openEvalEngine(set: SearchEvalSet, store = ':memory:'): Promise<Engine> {
+  const engine = await createEngine({ store, images: false });
+  if ((await engine.store.count()) > 0) {
+    await engine.close();
+    throw new Error(`eval:search needs an empty store: ${store} holds products already`);
+  }
   await engine.upsertProducts(set.products);
   await engine.search({ query: set.language === 'zh' ? '测试' : 'test', k: 1 }); // opens the lazy indexes before timing
   return engine;
