@@ -186,6 +186,8 @@ async function run(n: number): Promise<SizeReport> {
         }),
     ...(values['deadline-min'] === undefined ? {} : { jobRunner: { deadlineMs: Number(values['deadline-min']) * 60_000 } }),
   });
+  // Named in the log so that a prober of one's own can watch a run of hours (its figures survive a run that does not end).
+  log(`  serving on ${server.url}`);
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const gc = { count: 0, totalMs: 0, maxMs: 0, maxKind: 0 };
