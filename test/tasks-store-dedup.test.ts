@@ -146,3 +146,32 @@ test('a season or year word lowers a pair’s score but does not keep two listin
     await own.close();
   }
 });
+
+test('codes one edit apart are candidates in a sparse code space, not inside a dense series', async () => {
+  const words = ['lantern', 'saucepan', 'backpack', 'umbrella', 'keyboard', 'blender', 'sandal', 'pillow', 'kettle', 'scarf', 'tripod', 'notebook'];
+  const product = (id: string, title: string, code?: string) => ({
+    id,
+    title: code ? `${title} ${code}` : title,
+    description: '',
+    tags: [],
+    category: 'Misc',
+    price: 10,
+    currency: 'USD',
+    images: [],
+    attributes: code ? { model: code } : {},
+  });
+  // A series of eight codes, each one edit from the seven others; one code with a single neighbour.
+  const series = Array.from({ length: 8 }, (_, i) => product(`series-${i}`, `${words[i]} deluxe`, `QZ481${i}`));
+  const sparse = [product('sparse-a', 'garden hose reel', 'KV99217'), product('sparse-b', 'ceramic flower vase', 'KV99218')];
+  const filler = Array.from({ length: 30 }, (_, i) => product(`filler-${i}`, `${words[i % words.length]} ${words[(i * 5 + 3) % words.length]} plain`));
+  const own = await createEngine({ storePath: ':memory:', images: false });
+  try {
+    await own.upsertProducts([...series, ...sparse, ...filler]);
+    const scored = new Set<string>();
+    const r = await findStoreDuplicates(own.catalog, { blockK: 1, onScored: (a, b) => scored.add([a, b].sort().join('|')) });
+    assert.ok(scored.has('sparse-a|sparse-b'), 'the two codes one edit apart, with nothing else in common, are scored');
+    assert.equal(r.stats.denseCodeSeries, series.length, 'each series code has seven one-edit neighbours: none taken');
+  } finally {
+    await own.close();
+  }
+});

@@ -28,7 +28,7 @@ import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { groupPairsWithCannotLinks, keepsGroupsApart } from './duplicate-groups.ts';
 import { DEFAULT_MATCH_OPTIONS, type DuplicateGroup, type MatchOptions, type MatchResult } from './match.ts';
-import { createModelNumberLookup } from './model-number-lookup.ts';
+import { createModelNumberLookup, type ModelNumberHit } from './model-number-lookup.ts';
 import { resolveProfile } from './profiles.ts';
 import { summarizeProduct } from './result-item.ts';
 import { rarestTokens } from './similar.ts';
@@ -65,6 +65,8 @@ export interface StoreDedupResult {
     candidates: { dense: number; keyword: number; modelNumber: number };
     /** Products read from the store (a product read again after it left the cache counts again). */
     productsRead: number;
+    /** Codes looked up whose one-edit neighbours were not candidates: more than `MAX_FUZZY_CODE_NEIGHBOURS` of them. */
+    denseCodeSeries: number;
   };
 }
 
@@ -145,6 +147,8 @@ interface DedupScan {
   codes: ReturnType<typeof createModelNumberLookup>;
   reps: ReturnType<typeof createRepresentationCache>;
   found: { dense: number; keyword: number; modelNumber: number };
+  /** Codes whose one-edit neighbours were left out (`MAX_FUZZY_CODE_NEIGHBOURS`). */
+  denseCodeSeries: number;
 }
 
 function checkOptions(options: Partial<StoreDedupOptions>): StoreDedupOptions {
@@ -175,6 +179,7 @@ async function prepareScan(index: CatalogIndex, opts: StoreDedupOptions): Promis
     codes: createModelNumberLookup(products),
     reps: createRepresentationCache(index, opts.maxRepresentations),
     found: { dense: 0, keyword: 0, modelNumber: 0 },
+    denseCodeSeries: 0,
   };
 }
 
@@ -206,7 +211,7 @@ async function blockRange(scan: DedupScan, start: number, end: number): Promise<
     if (rep.dense.title) for (const h of await index.nearest(rep.dense.title, opts.blockK, { exclude: new Set([self]) })) if (add(h)) found.dense += 1;
     const rare = await rarestTokens(index, rep.text.title.tokens);
     if (rare.length > 0) for (const h of await index.keyword(rare, opts.blockK + 1)) if (add(h)) found.keyword += 1;
-    const codeHits = batch[b]!.modelNumbers.flatMap((code) => codes.find(code)).sort((x, y) => x.edits - y.edits);
+    const codeHits = batch[b]!.modelNumbers.flatMap((code) => codeCandidates(codes.find(code), scan)).sort((x, y) => x.edits - y.edits);
     let fromCodes = 0;
     for (const h of codeHits) {
       if (fromCodes >= opts.blockK) break;
@@ -217,6 +222,23 @@ async function blockRange(scan: DedupScan, start: number, end: number): Promise<
     out.push(hits);
   }
   return out;
+}
+
+/**
+ * Codes one edit from a product's code are candidates only when there are at most this many: a typo
+ * or another way of writing one code has few neighbours, but in a dense series (`mx7805`, `mx7806`, …)
+ * a code one edit away is another model. At 1M synthetic products a code had 14 such neighbours (1.4
+ * at 100k: bench/model-number-lookup.ts), they filled the lookup's `blockK` and doubled the pairs
+ * scored per product (20 against 7.7), while the planted duplicates share their code exactly.
+ */
+export const MAX_FUZZY_CODE_NEIGHBOURS = 3;
+
+/** A code's lookup hits a dedup takes: the exact ones, and the one-edit ones unless the code sits in a dense series. */
+function codeCandidates(hits: readonly ModelNumberHit[], scan: DedupScan): readonly ModelNumberHit[] {
+  const fuzzyCodes = new Set(hits.filter((h) => h.edits > 0).map((h) => h.code));
+  if (fuzzyCodes.size <= MAX_FUZZY_CODE_NEIGHBOURS) return hits;
+  scan.denseCodeSeries += 1;
+  return hits.filter((h) => h.edits === 0);
 }
 
 /** A pair to score, from the side that found it first (`scanner`): ordinals. */
@@ -307,6 +329,7 @@ async function groupKept(
       keptApart: keptApart.length,
       candidates: scan.found,
       productsRead: counts.productsRead,
+      denseCodeSeries: scan.denseCodeSeries,
     },
   };
 }
@@ -438,7 +461,7 @@ export async function runStoreDedupWorker(index: CatalogIndex, jobId: string, op
         const last = ordinalOfKey.get(claim.hi);
         if (start === undefined || last === undefined) throw createError('INVALID_ARGUMENT', `dedup job ${jobId}: block ${claim.block} names products the store no longer has`, { field: 'job' });
         if (phase === 'block') {
-          const before = { ...scan.found };
+          const before = { ...scan.found, denseCodeSeries: scan.denseCodeSeries };
           const pairs: JobPair[] = [];
           for (let s = start; s <= last; s += STORE_DEDUP_BATCH) {
             const end = Math.min(s + STORE_DEDUP_BATCH, last + 1);
@@ -452,7 +475,12 @@ export async function runStoreDedupWorker(index: CatalogIndex, jobId: string, op
             });
             await new Promise((resolve) => setImmediate(resolve));
           }
-          const stats = { dense: scan.found.dense - before.dense, keyword: scan.found.keyword - before.keyword, modelNumber: scan.found.modelNumber - before.modelNumber };
+          const stats = {
+            dense: scan.found.dense - before.dense,
+            keyword: scan.found.keyword - before.keyword,
+            modelNumber: scan.found.modelNumber - before.modelNumber,
+            denseCodeSeries: scan.denseCodeSeries - before.denseCodeSeries,
+          };
           await claim.complete({ pairs, stats });
         } else {
           const pairs = await claim.pairs();
@@ -496,6 +524,7 @@ export async function finishStoreDedupJob(index: CatalogIndex, jobId: string, op
     conflictOfPair.set(pairKey(lo, hi), p.conflict);
   }
   scan.found = { dense: job.stats['dense'] ?? 0, keyword: job.stats['keyword'] ?? 0, modelNumber: job.stats['modelNumber'] ?? 0 };
+  scan.denseCodeSeries = job.stats['denseCodeSeries'] ?? 0;
   const counts = await jobs.pairCounts(jobId);
   const result = await groupKept(scan, kept, conflictOfPair, { candidatePairs: job.stats['candidatePairs'] ?? 0, productsRead: scan.reps.read });
   return { ...result, job: { id: jobId, blocks: job.blocks, pairsScored: counts.scored, maxScoredTimes: counts.maxScoredTimes, byWorker: counts.byWorker } };
