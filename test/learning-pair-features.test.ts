@@ -35,6 +35,19 @@ test('a shared rare code weighs more than a shared common one', () => {
   assert.ok(feature(records, records[40]!, records[41]!, 'modelNumber.unmatched_rarest_idf') < 1.5);
 });
 
+test('codes on both sides the other lacks: b550-e vs b550-f is a near miss; a part number on one side only is not', () => {
+  const records = catalog();
+  const e = { title: 'asus rog strix b550-e gaming motherboard am4' };
+  const f = { title: 'asus rog strix b550-f gaming motherboard am4' };
+  const partNumber = { title: 'asus rog strix b550-e gaming motherboard am4 90mb14s0' };
+  assert.ok(feature(records, e, f, 'modelNumber.unmatched_both_rarest_idf') > 2);
+  assert.ok(feature(records, e, f, 'modelNumber.unmatched_near_miss') >= 0.75);
+  assert.equal(feature(records, e, partNumber, 'modelNumber.unmatched_both_rarest_idf'), 0);
+  assert.equal(feature(records, e, partNumber, 'modelNumber.unmatched_near_miss'), 0);
+  // the existing one-sided feature cannot tell these apart: both pairs have an unmatched rare code
+  assert.ok(feature(records, e, partNumber, 'modelNumber.unmatched_rarest_idf') > 2);
+});
+
 test('digit words: 16gb vs 64gb is missing on both sides; 16gb vs "16 gb" is not', () => {
   const records = catalog();
   assert.equal(feature(records, { title: 'sandisk cruzer glide 16gb' }, { title: 'sandisk cruzer glide 64gb' }, 'numeric.title_digit_words_missing'), 2);

@@ -55,9 +55,10 @@ export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
 /**
  * Version 2: pair features gained rare product codes, digit words, IDF-weighted missing words and
  * the distinction counts, and the fitted vocabulary its code frequencies; a version-1 model's feature
- * vector no longer lines up with today's features.
+ * vector no longer lines up with today's features. Version 3: codes each title names and the other
+ * lacks (`modelNumber.unmatched_both_rarest_idf`, `modelNumber.unmatched_near_miss`).
  */
-export const MATCHER_MODEL_VERSION = 2;
+export const MATCHER_MODEL_VERSION = 3;
 
 /** Refuses a model of another version, saying what to do (`where`: the file, when known). */
 function checkModelVersion(version: unknown, where: string | undefined): void {

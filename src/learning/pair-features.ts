@@ -474,6 +474,10 @@ function pairFeatureDefinitions(opts: PairFeatureOptions, vocab: PairVocabulary)
   add('modelNumber', 'conflict', (a, b) => codeConflict(a, b));
   add('modelNumber', 'shared_rarest_idf', (a, b) => rarestSharedCode(a, b));
   add('modelNumber', 'unmatched_rarest_idf', (a, b) => Math.max(rarestUnmatchedCode(a, b), rarestUnmatchedCode(b, a)));
+  // Each title naming a code the other lacks (`b550-e` vs `b550-f`, `2393-823-109` vs `2399-829-109`) is
+  // another model of the line; one code on one side only is mostly a listing that names its part number.
+  add('modelNumber', 'unmatched_both_rarest_idf', (a, b) => Math.min(rarestUnmatchedCode(a, b), rarestUnmatchedCode(b, a)));
+  add('modelNumber', 'unmatched_near_miss', (a, b) => nearMissCodeSimilarity(a, b));
   add('modelNumber', 'has_both', (a, b) => (a.titleCodes.length > 0 && b.titleCodes.length > 0 ? 1 : 0));
   add('modelNumber', 'has_one', (a, b) => ((a.titleCodes.length > 0) !== (b.titleCodes.length > 0) ? 1 : 0));
 
@@ -644,6 +648,16 @@ function codesPrefix(a: readonly string[], b: readonly string[]): boolean {
     }
   }
   return false;
+}
+
+/** A title's codes the other record names nowhere (not a code of it, not inside its text). */
+function unmatchedTitleCodes(a: RecordRep, b: RecordRep): string[] {
+  return a.titleCodes.filter((c) => !b.allCodes.has(c) && !(c.length >= 4 && b.allAlnum.includes(c)));
+}
+
+/** The edit similarity of the closest two codes each title names and the other lacks (0 when a side has none). */
+function nearMissCodeSimilarity(a: RecordRep, b: RecordRep): number {
+  return bestCodeSimilarity(unmatchedTitleCodes(a, b), unmatchedTitleCodes(b, a));
 }
 
 function codeConflict(a: RecordRep, b: RecordRep): number {
