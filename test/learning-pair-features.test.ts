@@ -48,6 +48,16 @@ test('codes on both sides the other lacks: b550-e vs b550-f is a near miss; a pa
   assert.ok(feature(records, e, partNumber, 'modelNumber.unmatched_rarest_idf') > 2);
 });
 
+test('a x b sizes: 29 x 2.3 vs 29 x 2.4 conflict though 29 is shared; 27.5x2.30 vs 27.5 x 2.3 agree', () => {
+  const records = catalog();
+  const name = 'numeric.title_dimension_conflict';
+  assert.equal(feature(records, { title: 'maxxis minion dhr ii tire 29 x 2.3' }, { title: 'maxxis minion dhr ii 29 x 2.4 folding' }, name), 1);
+  assert.equal(feature(records, { title: "maxxis high roller ii 27.5''x2.30" }, { title: 'maxxis high roller ii tyre 27.5 x 2.3' }, name), 0);
+  assert.equal(feature(records, { title: 'hyperx fury 8gb (2x4gb) kit' }, { title: 'hyperx fury 8gb (1x8gb)' }, name), 1);
+  // a size on one side only is no conflict
+  assert.equal(feature(records, { title: 'maxxis minion dhr ii tire 29 x 2.3' }, { title: 'maxxis minion dhr ii tire' }, name), 0);
+});
+
 test('digit words: 16gb vs 64gb is missing on both sides; 16gb vs "16 gb" is not', () => {
   const records = catalog();
   assert.equal(feature(records, { title: 'sandisk cruzer glide 16gb' }, { title: 'sandisk cruzer glide 64gb' }, 'numeric.title_digit_words_missing'), 2);

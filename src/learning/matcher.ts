@@ -56,7 +56,8 @@ export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
  * Version 2: pair features gained rare product codes, digit words, IDF-weighted missing words and
  * the distinction counts, and the fitted vocabulary its code frequencies; a version-1 model's feature
  * vector no longer lines up with today's features. Version 3: codes each title names and the other
- * lacks (`modelNumber.unmatched_both_rarest_idf`, `modelNumber.unmatched_near_miss`).
+ * lacks (`modelNumber.unmatched_both_rarest_idf`, `modelNumber.unmatched_near_miss`) and `a x b` sizes
+ * that differ (`numeric.title_dimension_conflict`).
  */
 export const MATCHER_MODEL_VERSION = 3;
 

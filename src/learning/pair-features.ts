@@ -93,6 +93,8 @@ interface RecordRep {
   titleNumbers: Set<string>;
   /** Title tokens holding a digit (`16gb`, `hl-l6200dw`, `2.0`): sizes, versions, codes as written. */
   titleDigitWords: Set<string>;
+  /** `a x b` sizes the title gives (`29 x 2.4`, `27.5''x2.50`, `2x4gb`, `500g*2`), numbers canonical: `29x2.4`. */
+  titleDimensions: Set<string>;
   /** The similarity stage's view of the record (title, brand, category), for its distinctions. */
   representation: ProductRepresentation | undefined;
   brand: string;
@@ -386,6 +388,7 @@ function createRecordRepresenter(opts: PairFeatureOptions, vocab: PairVocabulary
       allQuantities: mergeQuantities(extractQuantities(allNorm.normalized), allNorm.quantities),
       titleNumbers: new Set(extractNumbers(title.tokens)),
       titleDigitWords: new Set(title.tokens.filter((t) => /\d/.test(t))),
+      titleDimensions: dimensionsOf(titleNorm.normalized),
       representation: undefined,
       brand: givenBrand !== '' ? givenBrand : (title.tokens[0] ?? ''),
       brandGiven: givenBrand !== '',
@@ -488,6 +491,7 @@ function pairFeatureDefinitions(opts: PairFeatureOptions, vocab: PairVocabulary)
   add('numeric', 'title_digit_words_missing', (a, b) => digitWordsMissing(a, b) + digitWordsMissing(b, a));
   add('numeric', 'title_quantity_agree', (a, b) => quantityCompare(a.titleQuantities, b.allQuantities).agree + quantityCompare(b.titleQuantities, a.allQuantities).agree);
   add('numeric', 'title_quantity_conflict', (a, b) => quantityCompare(a.titleQuantities, b.titleQuantities).conflict);
+  add('numeric', 'title_dimension_conflict', (a, b) => (a.titleDimensions.size > 0 && b.titleDimensions.size > 0 && !intersects(a.titleDimensions, b.titleDimensions) ? 1 : 0));
   add('numeric', 'all_quantity_agree', (a, b) => quantityCompare(a.allQuantities, b.allQuantities).agree);
   add('numeric', 'all_quantity_conflict', (a, b) => quantityCompare(a.allQuantities, b.allQuantities).conflict);
 
@@ -666,6 +670,19 @@ function codeConflict(a: RecordRep, b: RecordRep): number {
   if (codeInText(a.titleCodes, b.allAlnum) || codeInText(b.titleCodes, a.allAlnum)) return 0;
   if (codesPrefix(a.titleCodes, b.titleCodes)) return 0;
   return 1;
+}
+
+/** `a x b` with an optional unit after `a` (`29 x 2.4`, `27.5''x2.50`, `10cm×20cm`, `500g*2`). */
+const DIMENSION = /(\d+(?:\.\d+)?)\s*(?:''|"|inch|in|mm|cm|m|g|kg|ml|l|gb|tb)?\s*[x×*]\s*(\d+(?:\.\d+)?)/g;
+
+/**
+ * The `a x b` sizes of a text, numbers canonical (`2.30` = `2.3`). Tyres, paper, screens, multipacks:
+ * `29 x 2.3` vs `29 x 2.4` or `2x4gb` vs `1x8gb` are other products though every number but one is shared.
+ */
+function dimensionsOf(normalized: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of normalized.matchAll(DIMENSION)) out.add(`${Number(m[1])}x${Number(m[2])}`);
+  return out;
 }
 
 function mergeQuantities(a: Quantity[], b: readonly Quantity[]): Quantity[] {
