@@ -5,7 +5,8 @@
  *
  *   1. its nearest neighbours in the ANN index over the text space (cross-language twins meet there),
  *   2. a BM25 query of its rarest title tokens in the keyword index (as `similar` asks: MORE_LIKE_THIS),
- *   3. products carrying one of its model numbers, exactly or within one edit (the model-number lookup).
+ *   3. products carrying one of its model numbers, exactly or within one edit (the model-number lookup;
+ *      one edit only outside a dense series of codes: `MAX_FUZZY_CODE_NEIGHBOURS`).
  *
  * Each unordered pair is scored once with the fusion profile, or a trained scorer's probability (a
  * pair found from both sides is scored from the first), and pairs above the threshold are grouped,
