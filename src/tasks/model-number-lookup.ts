@@ -49,7 +49,8 @@ export interface ModelNumberLookup {
  * catalog: at 1M synthetic products (codes like `mx780523`) ~2,200 codes shared a half, and `find` was
  * 15 % of a dedup's CPU. bench/model-number-lookup.ts, halves → thirds, same hits: `find` 128.7 → 43.5 µs
  * at 100k, 1,190 → 415 µs at 1M; build 10.2 → 25.3 s and heap 183 → 229 MiB at 1M (one key more per
- * code). Still linear in a dense code space: the hits themselves are (14.8 per find at 1M, 2.4 at 100k).
+ * code). In a dense code space `find` still grows with the catalog, as its hits do (14.8 per find at
+ * 1M, 2.4 at 100k).
  */
 const firstCut = (length: number) => Math.floor(length / 3);
 const secondCut = (length: number) => Math.floor((2 * length) / 3);
