@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Product } from '../src/catalog/product.ts';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { createError } from '../src/errors.ts';
 import { DEFAULT_MATCH_OPTIONS, findDuplicates } from '../src/tasks/match.ts';
@@ -149,7 +150,7 @@ test('a season or year word lowers a pair’s score but does not keep two listin
 
 test('codes one edit apart are candidates in a sparse code space, not inside a dense series', async () => {
   const words = ['lantern', 'saucepan', 'backpack', 'umbrella', 'keyboard', 'blender', 'sandal', 'pillow', 'kettle', 'scarf', 'tripod', 'notebook'];
-  const product = (id: string, title: string, code?: string) => ({
+  const product = (id: string, title: string, code?: string): Product => ({
     id,
     title: code ? `${title} ${code}` : title,
     description: '',
