@@ -253,9 +253,11 @@ test('similarity conversion agrees with exact search for cos, ip and l2sq', () =
     for (let i = 0; i < 5; i++) {
       const a = ann.searchDetailed(query(i), 3);
       assert.equal(a.strategy, 'ann');
-      const e = ex.search(query(i), 3);
-      assert.equal(a.matches[0]!.key, e[0]!.key, metric);
-      assert.ok(Math.abs(a.matches[0]!.similarity - e[0]!.similarity) < 1e-3, `${metric}: ${a.matches[0]!.similarity} vs ${e[0]!.similarity}`);
+      // The exact similarity of the key the graph returned: a graph built by two threads is not the same
+      // from run to run, and its top hit was once not the exact top (CI, 7 Dec: key 5755 for 7465, cos).
+      const top = a.matches[0]!;
+      const [same] = ex.search(query(i), 1, { filter: (key) => key === top.key });
+      assert.ok(Math.abs(top.similarity - same!.similarity) < 1e-3, `${metric}: ${top.similarity} vs ${same!.similarity}`);
     }
   }
 });
