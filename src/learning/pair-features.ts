@@ -321,7 +321,7 @@ function createPairVocabulary(vocabulary: FittedVocabulary): PairVocabulary {
     },
     rarestUnmatchedCode(a, b) {
       let m = 0;
-      for (const c of a.titleCodes) if (!b.allCodes.has(c) && !(c.length >= 4 && b.allAlnum.includes(c))) m = Math.max(m, codeIdf(c));
+      for (const c of unmatchedTitleCodes(a, b)) m = Math.max(m, codeIdf(c));
       return m;
     },
   };
