@@ -3,7 +3,7 @@
  * synthetic bilingual catalog (bench/synthetic-catalog.ts) plus planted duplicates (one per 100
  * products: exact copies, reworded titles, changed prices) is ingested into a store in D (reused when
  * it already holds them), served on loopback, and deduplicated as a job (`POST /v1/jobs/dedup`,
- * run in a worker thread) while `/health` is probed every 25 ms from another process
+ * run in a process of its own) while `/health` is probed every 25 ms from another process
  * (bench/health-probe.ts). Reports the job's time per product, candidate pairs, products read,
  * recall of the planted duplicates, the health latencies, and the server thread's own event-loop
  * delay; writes docs/benchmarks/dedup-scale.md and .json.
@@ -108,7 +108,7 @@ interface SizeReport {
    * job's end (as the server recorded it) and the result's fetch.
    */
   timeline: {
-    /** Worker threads of the process (the job's, the pool's): when each started, posted its result and exited. */
+    /** Worker threads of the server's process (the pool's): when each started, posted a result and exited. */
     threads: { event: string; atMs: number }[];
     jobEndMs: number | undefined;
     resultFetchedMs: number;
@@ -120,17 +120,28 @@ interface SizeReport {
   /** Load average when the job was asked for (1, 5, 15 min). */
   loadAverageAtStart: number[];
   maxRssMiB: number;
-  /** Peak RSS of the whole process so far (Linux `VmHWM`: ingest, server and job thread). */
+  /** Peak RSS of the server's process so far (Linux `VmHWM`: ingest and server). */
   peakRssMiB: number | undefined;
+  /** Peak RSS of the job's process (Linux `VmHWM`, as last read while it ran). */
+  jobPeakRssMiB: number | undefined;
 }
 
-/** The process's peak resident set (Linux), in MiB. */
-function peakRssMiB(): number | undefined {
+/** Peak resident set of a process (Linux `VmHWM`; this one by default), in MiB. */
+function peakRssMiB(pid: number | 'self' = 'self'): number | undefined {
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
   } catch {
     return undefined;
+  }
+}
+
+/** The processes this one started (the job's), by the `children` lists of its threads (Linux). */
+function childPids(): number[] {
+  try {
+    return fs.readdirSync('/proc/self/task').flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
   }
 }
 
@@ -224,10 +235,12 @@ async function run(n: number): Promise<SizeReport> {
     const cpuAtStart = process.cpuUsage();
     const start = (await (await fetch(`${server.url}/v1/jobs/dedup`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
     let maxRss = 0;
+    let jobPeakRss: number | undefined;
     let job: Record<string, any>;
     let lastLog = t0;
     for (;;) {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      for (const pid of childPids()) jobPeakRss = Math.max(jobPeakRss ?? 0, peakRssMiB(pid) ?? 0);
       // The list leaves results out: this process is the server's too, and parsing a 100k dedup's
       // result (~10 MB) on every poll would stall the thread being measured.
       const listed = (await pollJobs(`${server.url}/v1/jobs`, headers)).jobs;
@@ -235,7 +248,7 @@ async function run(n: number): Promise<SizeReport> {
       if (job.state !== 'queued' && job.state !== 'running') break;
       if (nowMs() - lastLog > 30_000) {
         lastLog = nowMs();
-        log(`  ${n}: ${job.progress.done}/${job.progress.total} (${Math.round(job.progress.itemsPerSecond)}/s), load ${os.loadavg()[0]!.toFixed(1)}, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+        log(`  ${n}: ${job.progress.done}/${job.progress.total} (${Math.round(job.progress.itemsPerSecond)}/s), load ${os.loadavg()[0]!.toFixed(1)}, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, job's peak ${jobPeakRss ?? '?'} MiB`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -300,6 +313,7 @@ async function run(n: number): Promise<SizeReport> {
       loadAverageAtStart,
       maxRssMiB: Math.round(maxRss / 2 ** 20),
       peakRssMiB: peakRssMiB(),
+      jobPeakRssMiB: jobPeakRss,
     };
   } finally {
     await server.close();
@@ -327,7 +341,7 @@ fs.mkdirSync(path.dirname(values.out), { recursive: true });
 fs.writeFileSync(values.out.replace(/\.md$/, '.json'), JSON.stringify({ machine, probeMs, reports }, null, 2) + '\n');
 const rows = reports.map(
   (r) =>
-    `| ${r.products.toLocaleString('en-US')} | ${r.jobSeconds.toFixed(1)} | ${r.msPerProduct.toFixed(2)} | ${r.candidatePairs.toLocaleString('en-US')} | ${(r.productsRead ?? 0).toLocaleString('en-US')} | ${r.groups.toLocaleString('en-US')} | ${r.plantedRecall.toFixed(3)} | ${r.health.probes} | ${r.health.p50Ms.toFixed(1)} / ${r.health.p99Ms.toFixed(1)} / ${r.health.maxMs.toFixed(1)} | ${r.health.over100Ms} | ${r.serverLoopDelay.p99Ms.toFixed(1)} / ${r.serverLoopDelay.maxMs.toFixed(1)} | ${r.serverGc.maxMs.toFixed(1)} | ${r.loadAverage[0]} | ${r.maxRssMiB} |`,
+    `| ${r.products.toLocaleString('en-US')} | ${r.jobSeconds.toFixed(1)} | ${r.msPerProduct.toFixed(2)} | ${r.candidatePairs.toLocaleString('en-US')} | ${(r.productsRead ?? 0).toLocaleString('en-US')} | ${r.groups.toLocaleString('en-US')} | ${r.plantedRecall.toFixed(3)} | ${r.health.probes} | ${r.health.p50Ms.toFixed(1)} / ${r.health.p99Ms.toFixed(1)} / ${r.health.maxMs.toFixed(1)} | ${r.health.over100Ms} | ${r.serverLoopDelay.p99Ms.toFixed(1)} / ${r.serverLoopDelay.maxMs.toFixed(1)} | ${r.serverGc.maxMs.toFixed(1)} | ${r.loadAverage[0]} | ${r.maxRssMiB} | ${r.jobPeakRssMiB ?? '—'} |`,
 );
 fs.writeFileSync(
   values.out,
@@ -335,10 +349,10 @@ fs.writeFileSync(
 
 \`npm run bench:dedup -- --sizes ${values.sizes}\` on ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, commit ${machine.commit} (the machine is shared: the load average at each size's end is in the table).
 
-The synthetic bilingual catalog plus one planted duplicate per ${PLANT_EVERY} products (exact copies, reworded titles, prices +5 %), ingested, served on loopback, deduplicated as a job (\`POST /v1/jobs/dedup\`: a worker thread at nice +10 over a read-only engine, blocking from the ANN index, the keyword index and the model-number lookup, \`blockK\` 10 from each) while \`/health\` is probed every ${probeMs} ms from a separate process (bench/health-probe.ts). Job time is from the request to the job's end as polled (every 500 ms), including the thread opening its engine. "Server loop delay" is the event-loop delay of the server's thread over the job (\`monitorEventLoopDelay\`): what a request can wait for inside the process; the rest of a probe's latency is the OS scheduler.
+The synthetic bilingual catalog plus one planted duplicate per ${PLANT_EVERY} products (exact copies, reworded titles, prices +5 %), ingested, served on loopback, deduplicated as a job (\`POST /v1/jobs/dedup\`: a process of its own at nice +10, every thread of it, over a read-only engine, blocking from the ANN index, the keyword index and the model-number lookup, \`blockK\` 10 from each) while \`/health\` is probed every ${probeMs} ms from a separate process (bench/health-probe.ts). Job time is from the request to the job's end as polled (every 500 ms), including the job's process starting and opening its engine. "Server loop delay" is the event-loop delay of the server's thread over the job (\`monitorEventLoopDelay\`): what a request can wait for inside the process; the rest of a probe's latency is the OS scheduler.
 
-| products | job s | ms / product | pairs scored | products read | groups | planted recall | health probes | health p50 / p99 / max ms | probes > 100 ms | server loop delay p99 / max ms | server GC max ms | load | max RSS MiB |
-|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|
+| products | job s | ms / product | pairs scored | products read | groups | planted recall | health probes | health p50 / p99 / max ms | probes > 100 ms | server loop delay p99 / max ms | server GC max ms | load | server max RSS MiB | job peak RSS MiB |
+|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|
 ${rows.join('\n')}
 
 Before (all-pairs blocking, on the event loop): 3,000 products 5.2 s, 12,000 products 61.7 s (quadratic), and \`/health\` did not answer until it ended.

@@ -5,10 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.ts';
 import { runTask, type TaskName } from './task-registry.ts';
-import { errorToMessage, type TaskThreadRequest } from './task-thread.ts';
+import { errorToMessage, type TaskProcessRequest } from './task-process.ts';
 import type { PoolReply, PoolRequest } from './task-pool.ts';
 
-const options = (workerData as { engine: TaskThreadRequest['engine'] }).engine;
+const options = (workerData as { engine: TaskProcessRequest['engine'] }).engine;
 const engine = createEngine({ ...options, readonly: true });
 // An engine that fails to open fails every request with its error (the pool sees them), not the thread.
 engine.catch(() => undefined);

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { createError, rejectUnknownKeys, type ErrorLocation } from '../errors.ts';
 import type { Engine } from './engine.ts';
 import type { ParsedTaskInput, TaskName, TaskOutput } from './task-registry.ts';
-import { canRunInThread, errorFromMessage, threadEngineOptions } from './task-thread.ts';
+import { canRunElsewhere, errorFromMessage, reopenedEngineOptions } from './task-process.ts';
 import { workerEntryUrl } from './module-url.ts';
 
 export interface TaskPoolOptions {
@@ -51,8 +51,8 @@ export function createTaskPool(engine: Engine, options: Partial<TaskPoolOptions>
   rejectUnknownKeys(options, Object.keys(DEFAULT_TASK_POOL_OPTIONS), 'createTaskPool');
   const opts: TaskPoolOptions = { ...DEFAULT_TASK_POOL_OPTIONS, ...options };
   if (!Number.isInteger(opts.threads) || opts.threads < 1) throw createError('INVALID_ARGUMENT', `threads must be a whole number ≥ 1, got ${opts.threads}`, { field: 'threads' });
-  if (!canRunInThread(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in threads', { field: 'engine' });
-  const workerData = { engine: threadEngineOptions(engine) };
+  if (!canRunElsewhere(engine)) throw createError('INVALID_ARGUMENT', 'only an engine over a store file with the default text encoder can run tasks in threads', { field: 'engine' });
+  const workerData = { engine: reopenedEngineOptions(engine) };
   let nextId = 0;
   let closing = false;
 

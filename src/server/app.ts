@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTaskPool } from '../engine/task-pool.ts';
-import { canRunInThread } from '../engine/task-thread.ts';
+import { canRunElsewhere } from '../engine/task-process.ts';
 import { TASK_LIMITS } from '../engine/task-registry.ts';
 import { createError, ProdsimError } from '../errors.ts';
 import type { JobRunner } from './jobs.ts';
@@ -111,7 +111,7 @@ export interface RunningServer {
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { port = 8787, host = '127.0.0.1', workers = 1, ...appOptions } = options;
   if (!Number.isInteger(workers) || workers < 1) throw createError('INVALID_ARGUMENT', `workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
-  if (workers > 1 && !canRunInThread(appOptions.engine)) throw createError('INVALID_ARGUMENT', 'workers > 1 needs an engine over a store file with the default text encoder', { field: 'workers' });
+  if (workers > 1 && !canRunElsewhere(appOptions.engine)) throw createError('INVALID_ARGUMENT', 'workers > 1 needs an engine over a store file with the default text encoder', { field: 'workers' });
   const taskPool = appOptions.taskPool ?? (workers > 1 ? createTaskPool(appOptions.engine, { threads: workers }) : undefined);
   const app = createServerApp({ ...appOptions, taskPool });
   return new Promise((resolveStart, reject) => {

@@ -1,8 +1,8 @@
 /**
  * Background jobs (ingest, match, dedup, train, eval) that outlive one request: the request answers at
  * once with a job id, and the job's progress (done / total, items/s, ETA) and result are polled. A job
- * can be cancelled, and is stopped at its deadline: its work gets an AbortSignal (work run in a thread
- * by `runTaskInThread` ends at once; work in this thread stops at its next check).
+ * can be cancelled, and is stopped at its deadline: its work gets an AbortSignal (work run in a process
+ * by `runTaskInProcess` ends at once; work in this thread stops at its next check).
  */
 import { randomUUID } from 'node:crypto';
 import { createError, isProdsimError, rejectUnknownKeys } from '../errors.ts';

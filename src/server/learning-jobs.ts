@@ -55,8 +55,8 @@ export async function runEvalJob(ctx: LearningJobContext, input: EvalJobInput & 
   return { ...summary, report: files };
 }
 
-/** The train and eval jobs as they run in a worker thread (`runWorkInThread`): catalog paths arrive resolved and confined. */
-export interface LearningThreadInput<I> {
+/** The train and eval jobs as they run in a job's process (`runWorkInProcess`): catalog paths arrive resolved and confined. */
+export interface LearningJobInput<I> {
   input: I;
   modelPath: string;
   evalDir: string;
@@ -64,10 +64,10 @@ export interface LearningThreadInput<I> {
 
 const progressTo = (onProgress: (done: number, total: number, stage?: string) => void) => (p: JobProgress) => onProgress(p.done, p.total, p.stage);
 
-export async function trainInThread(engine: Engine, { input, modelPath, evalDir }: LearningThreadInput<TrainJobInput>, onProgress: (done: number, total: number, stage?: string) => void) {
+export async function trainInJobProcess(engine: Engine, { input, modelPath, evalDir }: LearningJobInput<TrainJobInput>, onProgress: (done: number, total: number, stage?: string) => void) {
   return runTrainJob({ engine, modelPath, evalDir }, input, progressTo(onProgress));
 }
 
-export async function evalInThread(engine: Engine, { input, modelPath, evalDir }: LearningThreadInput<EvalJobInput & { pairsPath?: string }>, onProgress: (done: number, total: number, stage?: string) => void) {
+export async function evalInJobProcess(engine: Engine, { input, modelPath, evalDir }: LearningJobInput<EvalJobInput & { pairsPath?: string }>, onProgress: (done: number, total: number, stage?: string) => void) {
   return runEvalJob({ engine, modelPath, evalDir }, input, progressTo(onProgress));
 }

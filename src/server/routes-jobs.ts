@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { moduleUrl } from '../engine/module-url.ts';
 import { parseTaskInput } from '../engine/task-registry.ts';
-import { canRunInThread, runWorkInThread, SerializedResult } from '../engine/task-thread.ts';
+import { canRunElsewhere, runWorkInProcess, SerializedResult } from '../engine/task-process.ts';
 import { createError } from '../errors.ts';
 import { jsonBody } from './http.ts';
 import { runIngestJob } from './ingest-job.ts';
@@ -12,12 +12,12 @@ import { evalJobSchema, ingestJobSchema, parseBody, trainJobSchema } from './sch
 import { catalogPath, confineServerPaths, hideServerPaths, type AccessGuards, type ServerContext } from './server-context.ts';
 import { startTaskJob } from './task-jobs.ts';
 
-/** The module whose exports run train and eval jobs in a worker thread. */
-const LEARNING_THREAD_MODULE = moduleUrl('./learning-jobs.ts', import.meta.url);
+/** The module whose exports run train and eval jobs in a process of their own. */
+const LEARNING_JOB_MODULE = moduleUrl('./learning-jobs.ts', import.meta.url);
 
 /**
  * Train and eval jobs over more than `syncMaxLabels` stored labels, or a pairs file over
- * `syncMaxCatalogBytes`, run in a worker thread over a read-only engine (a GBDT over many labels
+ * `syncMaxCatalogBytes`, run in a process of their own over a read-only engine (a GBDT over many labels
  * holds its thread for minutes); catalog paths go resolved.
  */
 function startLearningJob(ctx: ServerContext, kind: 'train' | 'eval', input: TrainJobInput | (EvalJobInput & { pairsPath?: string })) {
@@ -26,8 +26,8 @@ function startLearningJob(ctx: ServerContext, kind: 'train' | 'eval', input: Tra
   return jobs.start(kind, async (report, signal) => {
     const pairsPath = 'pairsPath' in input ? input.pairsPath : undefined;
     const large = (await engine.store.countLabels()) > taskJobLimits.syncMaxLabels || (pairsPath !== undefined && statSync(pairsPath).size > taskJobLimits.syncMaxCatalogBytes);
-    if (large && canRunInThread(engine)) {
-      return runWorkInThread(engine, LEARNING_THREAD_MODULE, kind === 'train' ? 'trainInThread' : 'evalInThread', { input: resolved, modelPath, evalDir }, {
+    if (large && canRunElsewhere(engine)) {
+      return runWorkInProcess(engine, LEARNING_JOB_MODULE, kind === 'train' ? 'trainInJobProcess' : 'evalInJobProcess', { input: resolved, modelPath, evalDir }, {
         signal,
         maxMemoryMb: taskJobLimits.maxMemoryMb,
         niceness: taskJobLimits.niceness,
@@ -44,7 +44,7 @@ export function registerJobStartRoutes(app: Hono, ctx: ServerContext, guards: Ac
   app.post('/v1/jobs/ingest', guards.write, async (c) => {
     const input = parseBody(ingestJobSchema, await jsonBody(c), 'ingest job');
     const path = catalogPath(ctx, input.path, 'path');
-    // In a worker thread (src/server/ingest-job.ts): the server keeps answering while it reads.
+    // In a process of its own (src/server/ingest-job.ts): the server keeps answering while it reads.
     const job = jobs.start('ingest', (report, signal) =>
       runIngestJob(engine, { path, refit: input.refit ?? false }, report, {
         signal,
@@ -96,9 +96,9 @@ export function registerJobRoutes(app: Hono, ctx: ServerContext, guards: AccessG
     if (!job) throw createError('FILE_NOT_FOUND', `no job with id "${c.req.param('id')}" (finished jobs are kept for a while)`, { field: 'id' });
     const shown = job.error ? { ...job, error: { ...job.error, message: hideServerPaths(ctx, job.error.message) } } : job;
     if (!(shown.result instanceof SerializedResult)) return c.json(shown);
-    // A result serialised in its thread goes out as it is (no parse, no second stringify here).
+    // A result serialised by its job's process goes out as it is (no parse, no second stringify here).
     const { result, ...rest } = shown;
-    // Streamed as views of the thread's bytes: no copy of a large result on this thread.
+    // Streamed as views of the result's bytes: no copy of a large result on this thread.
     const { stream, length } = result.toStream(`${JSON.stringify(rest).slice(0, -1)},"result":`, '}');
     return c.body(stream, 200, { 'content-type': 'application/json', 'content-length': String(length) });
   });

@@ -1,14 +1,14 @@
 /**
  * Tasks whose cost grows with the catalog (dedup, match) as background jobs: above a bound a request
  * answers `202` with a job instead of holding the event loop, and the job runs the task of the
- * registry in a worker thread (`runTaskInThread`: its own read-only engine, a heap cap, stopped at
- * once on cancel or deadline); a job within the bound runs here. An engine that cannot be opened in a thread (`:memory:` store, a custom
+ * registry in a process of its own (`runTaskInProcess`: its own read-only engine, a heap cap, stopped at
+ * once on cancel or deadline); a job within the bound runs here. An engine that cannot be opened elsewhere (`:memory:` store, a custom
  * encoder object) runs the task here, where the task yields to the event loop between batches.
  */
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { runParsedTask, type ParsedTaskInput, type TaskName } from '../engine/task-registry.ts';
-import { canRunInThread, runTaskInThread } from '../engine/task-thread.ts';
+import { canRunElsewhere, runTaskInProcess } from '../engine/task-process.ts';
 import type { Job, JobRunner } from './jobs.ts';
 
 /** Registry tasks that can run long: `POST /v1/<path>` turns into a job above the bounds below. */
@@ -25,11 +25,11 @@ export interface TaskJobLimits {
   syncMaxCatalogBytes: number;
   /** Most stored pair labels a train or eval job learns from or scores in the server's thread. */
   syncMaxLabels: number;
-  /** Heap cap of a job's thread, in MiB. */
+  /** Heap cap of a job's process, in MiB. */
   maxMemoryMb: number;
   /**
-   * Nice value added to a job thread's OS priority (0–19, Linux): the thread answering requests is
-   * scheduled before a job's on a busy machine (`/health` within 100 ms while a dedup runs).
+   * Nice value (0–19) added to the OS priority of a job's process, all its threads: the thread
+   * answering requests is scheduled before a job's on a busy machine (`/health` within 100 ms while a dedup runs).
    */
   niceness: number;
 }
@@ -61,7 +61,7 @@ export async function exceedsSyncBound(engine: Engine, name: LongTaskName, input
 
 /**
  * Starts the task as a job; `decorate` adds fields to its result (e.g. the catalog paths asked for).
- * Work within the synchronous bound runs in this thread: a thread opens its own engine first (GloVe
+ * Work within the synchronous bound runs in this thread: a job's process opens its own engine first (GloVe
  * and CEDICT tables, indexes: seconds, a minute on a loaded machine), longer than such work takes.
  */
 export function startTaskJob<N extends LongTaskName>(
@@ -70,14 +70,14 @@ export function startTaskJob<N extends LongTaskName>(
   name: N,
   input: ParsedTaskInput<N>,
   limits: TaskJobLimits,
-  /** Fields added to the result (they win over its own); called with `{}` for a result serialised in a thread. */
+  /** Fields added to the result (they win over its own); called with `{}` for a result serialised by a job's process. */
   decorate: (result: object) => object = (r) => r,
 ): Job {
   return jobs.start(name, async (report, signal) => {
     const onProgress = (done: number, total: number) => report({ stage: name, done, total });
-    if (canRunInThread(engine) && (await exceedsSyncBound(engine, name, input, limits))) {
-      // Serialised in the thread: the server's thread neither clones nor stringifies a large result.
-      const result = await runTaskInThread(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' });
+    if (canRunElsewhere(engine) && (await exceedsSyncBound(engine, name, input, limits))) {
+      // Serialised by the job's process: the server's thread neither clones nor stringifies a large result.
+      const result = await runTaskInProcess(engine, name, input, { signal, onProgress, maxMemoryMb: limits.maxMemoryMb, niceness: limits.niceness, resultAs: 'json' });
       return result.withFields(decorate({}));
     }
     const result = await runParsedTask(engine, name, input, { onProgress, signal });

@@ -113,11 +113,11 @@ after(() => {
 
 test('the tarball ships compiled JavaScript, declarations and runtime assets, not the sources or tsx', () => {
   const pkg = path.join(consumer, 'node_modules', 'prodsim');
-  for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/server/web/index.html', 'dist/text/dictionaries/ecommerce-zh.txt', 'dist/similarity/data/brand-aliases.json', 'dist/engine/task-thread-worker.js', 'dist/engine/task-pool-worker.js', 'dist/server/learning-jobs.js']) {
+  for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/server/web/index.html', 'dist/text/dictionaries/ecommerce-zh.txt', 'dist/similarity/data/brand-aliases.json', 'dist/engine/task-process-worker.js', 'dist/engine/task-pool-worker.js', 'dist/server/learning-jobs.js']) {
     assert.ok(fs.existsSync(path.join(pkg, file)), `${file} is in the package`);
   }
   assert.ok(!fs.existsSync(path.join(pkg, 'src')), 'no sources');
-  assert.ok(!fs.existsSync(path.join(pkg, 'dist', 'engine', 'task-thread-entry.mjs')), 'no worker entry that registers tsx');
+  assert.ok(!fs.existsSync(path.join(pkg, 'dist', 'engine', 'task-process-entry.mjs')), 'no worker entry that registers tsx');
   assert.ok(!fs.existsSync(path.join(consumer, 'node_modules', 'tsx')), 'tsx is not installed with prodsim');
   assert.ok(!fs.existsSync(path.join(consumer, 'node_modules', '@huggingface', 'transformers')), 'the optional peer is not installed');
 });
@@ -161,14 +161,14 @@ test('a plain .mjs imports the library and its subpaths', () => {
   assert.ok(out.tokens.includes('red'), r.stdout);
 });
 
-test('worker threads run the compiled workers: a pool answers similar, a dedup job runs in a thread', () => {
+test('the compiled workers run: a pool of threads answers similar, a dedup job runs in a process of its own', () => {
   // The store is the one the ingest test above filled (.prodsim/store.db in the consumer folder).
   fs.writeFileSync(
     path.join(consumer, 'threads.mjs'),
     `import { createEngine } from 'prodsim';
 import { startServer } from 'prodsim/server';
 const engine = await createEngine({ storePath: '.prodsim/store.db' });
-// Two pool threads for reads; every dedup becomes a job in its own thread.
+// Two pool threads for reads; every dedup becomes a job in a process of its own.
 const server = await startServer({ engine, port: 0, writeToken: 't', workers: 2, taskJobs: { syncMaxProducts: 0 } });
 const post = (path, body) => fetch(server.url + path, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: JSON.stringify(body) });
 try {
