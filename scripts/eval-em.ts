@@ -42,6 +42,11 @@ const gbdtSeeds = process.env['EM_SEEDS'] ? Number(process.env['EM_SEEDS']) : 3;
 const skipAblation = process.env['EM_ABLATION'] === '0';
 /** EM_NOLABEL_ONLY=1: only the floor and the no-label default, valid F1 (EM_TEST=1: also test and record-disjoint test), logged; no report. */
 const noLabelOnly = process.env['EM_NOLABEL_ONLY'] === '1';
+/**
+ * EM_VALID_ONLY=1: only the GBDT matcher, its valid F1 at the max-F1 threshold, P / R and PR-AUC logged;
+ * nothing is scored on test and no report is written. For judging a feature or tokenizer change on valid.
+ */
+const validOnly = process.env['EM_VALID_ONLY'] === '1';
 
 const only = process.env['EM_ONLY']?.split(',');
 const analyzer = createTextAnalyzer();
@@ -150,6 +155,13 @@ for (const bench of BENCHMARKS) {
   const { train, valid, test, records } = loaded;
   const yValid = labels(valid);
   const yTest = labels(test);
+  const denseLookup = dense?.factory(records, bench.titleField);
+  if (validOnly) {
+    const matcher = trainMatcher(train, valid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+    const v = matcher.model.training.validMetrics!;
+    log(`${bench.name}: gbdt valid F1 ${pct(v.f1)} (P ${pct(v.precision)} / R ${pct(v.recall)}, PR-AUC ${pct(v.prAuc)}, ${matcher.model.gbdt?.trees.length} trees)`);
+    continue;
+  }
 
   // Floor: TF-IDF cosine, words + character 3-grams, threshold on valid.
   const floorScorer = fitTfidfCosineBaseline(records, {}, analyzer);
@@ -157,8 +169,6 @@ for (const bench of BENCHMARKS) {
   const floorThreshold = bestF1Threshold(floorValid, yValid).threshold;
   const floor = evaluatePairs(floorScorer.score(test), yTest, floorThreshold);
   if (!noLabelOnly) log(`${bench.name}: floor test F1 ${pct(floor.f1)}`);
-
-  const denseLookup = dense?.factory(records, bench.titleField);
 
   // The no-label default: records as products, scored by compareProducts with the sameProduct profile.
   const noLabelScorer = noLabelFusionScorer({ toProduct: (r, id) => pairRecordToProduct(r, bench.mapping, id), analyzer, denseTitle: denseLookup, catalogRecords: records });
@@ -310,7 +320,7 @@ for (const bench of BENCHMARKS) {
 
 // ---------------------------------------------------------------- report
 
-if (noLabelOnly) process.exit(0);
+if (noLabelOnly || validOnly) process.exit(0);
 
 const commit = git('rev-parse --short HEAD');
 // The paths this run imports (src/learning/zh is the Chinese work, not used here).
