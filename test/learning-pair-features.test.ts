@@ -130,3 +130,11 @@ test('setDenseLookup replaces dense features of records already featurized (same
   ex.setDenseLookup(undefined);
   assert.equal(ex.featurize(pair)[missing], 1);
 });
+
+test('a code glued to its neighbours by commas is the same code: CHAIN,CN-HG601-11,QL vs chain CN-HG601-11', () => {
+  const records = catalog();
+  const glued = { title: 'shimano CHAIN,CN-HG601-11,QL 116l' };
+  const spaced = { title: 'shimano 105 chain CN-HG601-11 116 links' };
+  assert.equal(feature(records, glued, spaced, 'modelNumber.title_exact'), 1);
+  assert.equal(feature(records, glued, spaced, 'modelNumber.unmatched_rarest_idf'), 0);
+});

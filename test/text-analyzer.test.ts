@@ -169,3 +169,12 @@ test('wordParts cuts a Chinese word into its dictionary words, longest first, in
   assert.deepEqual(analyzer.wordParts('大落地窗'), ['大', '落地窗']);
   assert.deepEqual(analyzer.wordParts('耳机'), ['耳机']);
 });
+
+test('a comma between words separates them: the code of CHAIN,CN-HG601-11,QL is found', () => {
+  const r = analyzer.analyze('Shimano CHAIN,CN-HG601-11,QL 116L');
+  assert.deepEqual(r.modelNumbers, ['cnhg60111']);
+  assert.deepEqual(r.tokens, ['shimano', 'chain', 'cnhg60111', 'ql', '116l']);
+  assert.deepEqual(analyzer.analyze('Epson T1281,T1282 ink').modelNumbers, ['t1281', 't1282']);
+  // Between two digits a comma still joins: thousands and decimal commas.
+  assert.deepEqual(analyzer.tokenize('BTUs 10,000 burner'), ['btus', '10000', 'burner']);
+});

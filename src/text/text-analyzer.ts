@@ -16,7 +16,8 @@ export { normalizeText } from './normalize.ts';
  *   1. mixed Latin+Han product words from the dictionaries (t恤, u盘, polo衫), kept whole;
  *   2. quantities (16gb, 7.2 mp, 500毫升, 1200万像素) → one canonical token (`16gb`, `500ml`, `12mp`);
  *   3. numeric sizes with 码 (42码, 35-40码) → token `42码`, size `42`;
- *   4. Latin/digit words, joined by - / . _ + & , ' (wh-1000xm5, dsc-w120/p, men's, 7.2);
+ *   4. Latin/digit words, joined by - / . _ + & ' (wh-1000xm5, dsc-w120/p, men's, 7.2), and by a comma
+ *      only between two digits (1,000, 3,5);
  *   5. runs of Han characters, segmented by jieba in one call per title.
  *
  * Decisions about Latin/digit words (documented here because other stages rely on them):
@@ -34,7 +35,12 @@ export { normalizeText } from './normalize.ts';
 
 /** Latin, Greek, Cyrillic, kana, Hangul letters and digits: everything that is a "word" but not Han. */
 const WORD_CHAR = String.raw`[a-z0-9\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\uac00-\ud7af]`;
-const WORD_SOURCE = String.raw`${WORD_CHAR}+(?:[-./_+&,']${WORD_CHAR}+)*(?:'s)?`;
+/**
+ * A comma joins digits (thousands 1,000, decimal commas 3,5) but separates words: a list glued by
+ * commas (CHAIN,CN-HG601-11,QL; T1281,T1282) would otherwise become one code nobody else writes.
+ */
+const WORD_JOINER = String.raw`(?:[-./_+&']|(?<=\d),(?=\d))`;
+const WORD_SOURCE = String.raw`${WORD_CHAR}+(?:${WORD_JOINER}${WORD_CHAR}+)*(?:'s)?`;
 const HAN_RUN_SOURCE = String.raw`\p{Script=Han}+`;
 
 /** Group numbers in the master regex. */
