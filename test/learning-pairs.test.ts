@@ -43,6 +43,11 @@ test('model codes and quantities from product text', () => {
   assert.deepEqual(q.map((x) => `${x.value}${x.unit}`), ['7.2mp', '8gb', '42inch']);
 });
 
+test('a dimension is not a model code: 210x297mm, 13x18cm', () => {
+  assert.deepEqual(extractModelCodes('paper a4 210x297mm 80g'), []);
+  assert.deepEqual(extractModelCodes('photo paper 13x18cm'), []);
+});
+
 const WDC = '../shared/datasets/entity-matching/wdc-computers-ditto/test.txt';
 test('the shared WDC test split parses', { skip: existsSync(WDC) ? false : 'needs ../shared/datasets/entity-matching (not in a fresh clone)' }, () => {
   const pairs = readPairs(WDC);

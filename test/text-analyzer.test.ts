@@ -178,3 +178,12 @@ test('a comma between words separates them: the code of CHAIN,CN-HG601-11,QL is 
   // Between two digits a comma still joins: thousands and decimal commas.
   assert.deepEqual(analyzer.tokenize('BTUs 10,000 burner'), ['btus', '10000', 'burner']);
 });
+
+test('a x b with a length unit is a dimension, not a pack: 210x297mm is 210 mm by 297 mm', () => {
+  const q = (text: string) => analyzer.analyze(text).quantities.map((x) => [x.value, x.unit]);
+  assert.deepEqual(q('Paper A4 210x297mm'), [[210, 'mm'], [297, 'mm']]);
+  assert.deepEqual(q('Photo paper 13x18cm'), [[13, 'cm'], [18, 'cm']]);
+  assert.ok(analyzer.tokenize('Paper A4 210x297mm').includes('210x297mm'), 'the dimension stays one token');
+  // Other units after a count are still packs of that quantity.
+  assert.deepEqual(q('2x500ml'), [[500, 'ml'], [2, 'pack']]);
+});

@@ -168,6 +168,27 @@ export function parseQuantityToken(token: string): Quantity | undefined {
   return parseQuantity(m[1], m[2], token);
 }
 
+/** 210x297mm, 13x18cm, 8x4.5x0.2in: two or three numbers joined by x, one unit after the last. */
+const DIMENSION_WITH_UNIT = /^(\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?){1,2})([a-z]+)$/;
+/**
+ * Canonical units that make `a x b` a size rather than a count of packs: 2x500ml is two bottles,
+ * but 210x297mm is one A4 sheet and 13x18cm one photo, not 210 or 13 packs.
+ */
+const LENGTH_UNITS: ReadonlySet<string> = new Set(['mm', 'cm', 'm', 'inch', 'ft']);
+
+/**
+ * The lengths of a whole token that is a size `a x b unit` (210x297mm → 210 mm, 297 mm), or undefined
+ * when it is not one or its unit is no length (2x500ml is a multipack).
+ */
+export function parseDimension(token: string): Quantity[] | undefined {
+  const m = DIMENSION_WITH_UNIT.exec(token);
+  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
+  const unit = m[2];
+  const lengths = m[1].split('x').map((n) => parseQuantityToken(`${n}${unit}`));
+  if (lengths.some((q) => q === undefined || !LENGTH_UNITS.has(q.unit))) return undefined;
+  return lengths.map((q) => ({ ...q!, raw: token }));
+}
+
 /** All quantities in a normalised text (lower case, NFKC), in order. */
 export function extractQuantities(normalized: string): Quantity[] {
   const out: Quantity[] = [];

@@ -2,7 +2,7 @@ import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type Quantity, type T
 import { ECOMMERCE_DICTIONARY, knownGenderWords, loadJieba, mixedScriptWords, splitGenderMerge } from './chinese-segmenter.ts';
 import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
 import { normalizeText } from './normalize.ts';
-import { QUANTITY_SOURCE, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
+import { QUANTITY_SOURCE, parseDimension, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
 import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
 import { longestWordCut } from './word-cut.ts';
 import { CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS } from './stop-words.ts';
@@ -24,7 +24,8 @@ export { normalizeText } from './normalize.ts';
  *   - a word that is a model number becomes ONE token, its canonical form without separators
  *     (WH-1000XM5 and WH1000XM5 → `wh1000xm5`), and is listed in `modelNumbers`;
  *   - decimals stay whole (`7.2`), thousands lose their commas (1,000 → `1000`), apertures and
- *     dimensions stay whole (f/1.8 → `f1.8`, 13x18, 27.5x2.40);
+ *     dimensions stay whole (f/1.8 → `f1.8`, 13x18, 27.5x2.40); a dimension with a length unit lists
+ *     its lengths as quantities (210x297mm → 210 mm, 297 mm), where 2x500ml is a pack of two;
  *   - any other joined word is split at its separators (noise-cancelling → noise, cancelling;
  *     s-xl → s, xl; 10/100 → 10, 100), each part analysed alone;
  *   - possessive 's is dropped (men's → men), other apostrophes removed (o'neill → oneill);
@@ -107,9 +108,19 @@ function pushUnique(list: string[], value: string): void {
 }
 
 function pushQuantity(c: Collector, q: Quantity): void {
-  const token = quantityToken(q);
-  c.tokens.push(token);
+  c.tokens.push(quantityToken(q));
+  addQuantity(c, q);
+}
+
+/** Lists a quantity once, without a token of its own. */
+function addQuantity(c: Collector, q: Quantity): void {
   if (!c.quantities.some((x) => x.value === q.value && x.unit === q.unit)) c.quantities.push(q);
+}
+
+/** A size `a x b unit` stays one token (like 13x18 without a unit); its lengths are listed as quantities. */
+function pushDimension(c: Collector, word: string, lengths: readonly Quantity[]): void {
+  c.tokens.push(word);
+  for (const q of lengths) addQuantity(c, q);
 }
 
 function pushWord(c: Collector, word: string): void {
@@ -132,6 +143,8 @@ function analyzePart(c: Collector, part: string): void {
   const q = parseQuantityToken(part);
   if (q) return pushQuantity(c, q);
   if (c.chinese && TERABYTES_AS_T.test(part)) return pushQuantity(c, { value: Number(part.slice(0, -1)), unit: 'tb', raw: part });
+  const lengths = parseDimension(part);
+  if (lengths) return pushDimension(c, part, lengths);
   const pack = MULTIPACK.exec(part);
   if (pack) {
     const each = parseQuantityToken(pack[2] ?? '');
@@ -157,6 +170,8 @@ function analyzeWord(c: Collector, raw: string): void {
   if (word.includes("'")) word = word.replaceAll("'", '');
   if (word.startsWith('w/') && word.length > 2) word = word.slice(2);
   if (!HAS_SEPARATOR.test(word)) return analyzePart(c, word);
+  const lengths = parseDimension(word);
+  if (lengths) return pushDimension(c, word, lengths);
   if (APERTURE_OR_DIMENSIONS.test(word)) return void c.tokens.push(word.replace('/', ''));
   if (DECIMAL.test(word)) return void c.tokens.push(word);
   if (THOUSANDS.test(word)) return void c.tokens.push(word.replaceAll(',', ''));
