@@ -69,3 +69,8 @@ test('one training split for CLI and server: given valid pairs, a held-out share
   const given = [pair(100)];
   assert.deepEqual(trainingSplit(many, { validShare: 0.25, valid: given }), { train: many, valid: given });
 });
+
+test('French byte units are sizes, not model codes: 16go, 1to, 64mo', () => {
+  assert.deepEqual(extractModelCodes('sandisk ultra 16go microsd'), []);
+  assert.deepEqual(extractModelCodes('wd red 1to sata, cache 64mo'), []);
+});

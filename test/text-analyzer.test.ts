@@ -187,3 +187,14 @@ test('a x b with a length unit is a dimension, not a pack: 210x297mm is 210 mm b
   // Other units after a count are still packs of that quantity.
   assert.deepEqual(q('2x500ml'), [[500, 'ml'], [2, 'pack']]);
 });
+
+test('French byte units: 8 Go is 8 GB, 2 To is 2 TB, 256 Mo is 256 MB; English to and months stay', () => {
+  const q = (text: string) => analyzer.analyze(text).quantities.map((x) => [x.value, x.unit]);
+  assert.deepEqual(q('Clé USB 8 Go, carte 128Go'), [[8, 'gb'], [128, 'gb']]);
+  assert.deepEqual(q('Disque dur 2 To - Noir, 1To'), [[2, 'tb'], [1, 'tb']]);
+  assert.deepEqual(q('7200 tpm - 256 Mo de cache, 64Mo'), [[256, 'mb'], [64, 'mb']]);
+  assert.deepEqual(analyzer.analyze('SanDisk 16Go').modelNumbers, [], '16Go is a size, not a model number');
+  // "to" followed by a word or number is the English word; 12 mo is twelve months.
+  assert.deepEqual(q('from 1 to 16 bays, USB 3 to USB-C, f/2.8 to f/11, $100 to $500, +25 to -15 s/day'), []);
+  assert.deepEqual(q('EMC SecurID 12 mo subscription'), [[12, 'month']]);
+});

@@ -42,7 +42,12 @@ export function extractQuantities(normalized: string): Quantity[] {
   return out;
 }
 
-const QUANTITY_TOKEN = new RegExp(`^\\d+(?:\\.\\d+)?(?:${UNIT_PATTERN})$`);
+/**
+ * French byte units (octets): 16go, 1to, 64mo are sizes, not codes. Whole tokens only (the analyser
+ * reads their values): spaced, "1 to 16" is English.
+ */
+const FRENCH_BYTE_UNITS = ['mo', 'go', 'to'];
+const QUANTITY_TOKEN = new RegExp(`^\\d+(?:\\.\\d+)?(?:${UNIT_PATTERN}|${FRENCH_BYTE_UNITS.join('|')})$`);
 const HAS_LETTER = /[a-z]/;
 const HAS_DIGIT = /\d/;
 

@@ -18,9 +18,10 @@ interface UnitAlias {
 const UNIT_SPELLINGS: readonly (readonly [unit: string, factor: number, spellings: readonly string[]])[] = [
   // storage and bandwidth
   ['kb', 1, ['kb']],
+  // go / to are French (gigaoctet, téraoctet); mo, French for megabyte, is read in parseQuantity
   ['mb', 1, ['mb', 'mbyte', 'mbytes']],
-  ['gb', 1, ['gb', 'gbyte', 'gbytes', 'gig', 'gigs', 'gigabyte', 'gigabytes']],
-  ['tb', 1, ['tb', 'tbyte', 'terabyte', 'terabytes']],
+  ['gb', 1, ['gb', 'gbyte', 'gbytes', 'gig', 'gigs', 'gigabyte', 'gigabytes', 'go']],
+  ['tb', 1, ['tb', 'tbyte', 'terabyte', 'terabytes', 'to']],
   ['mbps', 1, ['mbps', 'mb/s']],
   ['gbps', 1, ['gbps', 'gb/s']],
   // camera
@@ -89,6 +90,16 @@ const HAN_UNIT_NOT_BEFORE: Readonly<Record<string, string>> = {
   寸: '照',
 };
 
+/**
+ * Latin units that are also English words, and what may not follow them for the unit reading: "to"
+ * (téraoctet) is the English word when a word, a number, a price or a signed number comes next
+ * (1 to 16 bays, USB 3 to USB-C, $100 to $500, +25 to -15), and a unit when the title ends or
+ * punctuation follows (Disque dur 2 To - Noir, 4 To, expédition sous 24h).
+ */
+const LATIN_UNIT_NOT_BEFORE: Readonly<Record<string, string>> = {
+  to: String.raw`\s*(?:[\p{L}\p{N}\p{Sc}]|[-+]\d)`,
+};
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
@@ -105,7 +116,9 @@ function unitAlternation(): string {
       }
       // A Latin unit must end the word: 16gb, but not 16gbx, the 46v of kdl-46v5100 or the 79g of
       // the part number 79g-00007.
-      return /[a-z]$/.test(s) ? `${escapeRegExp(s)}(?![a-z0-9]|-[a-z0-9])` : escapeRegExp(s);
+      const notBefore = LATIN_UNIT_NOT_BEFORE[s];
+      const wordEnd = notBefore ? `(?![a-z0-9]|-[a-z0-9]|${notBefore})` : '(?![a-z0-9]|-[a-z0-9])';
+      return /[a-z]$/.test(s) ? `${escapeRegExp(s)}${wordEnd}` : escapeRegExp(s);
     })
     .join('|');
 }
@@ -129,8 +142,17 @@ const QUANTITY_GLOBAL = new RegExp(QUANTITY_SOURCE, 'gu');
 const LONE_LETTER_UNITS = new Set(['l', 'm', 'g']);
 /** Whole powers of two that phone and memory titles write with a bare g (8g+256g, 128g). */
 const STORAGE_SIZES_WRITTEN_AS_G = new Set([8, 16, 32, 64, 128, 256, 512, 1024]);
+/**
+ * "mo" is French for megabyte and English for month. Cache and memory sizes are powers of two of at
+ * least this (64 Mo, 256 Mo); warranties, subscriptions and baby sizes run 1–24 months (12 mo, 18 mo).
+ */
+const SMALLEST_MEGABYTES_AS_MO = 32;
 /** 3g/4g/5g right after nothing else is a mobile network generation, not grams. */
 const NETWORK_GENERATIONS = new Set(['3g', '4g', '5g']);
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
@@ -151,6 +173,7 @@ export function parseQuantity(numberText: string, unitText: string, raw: string)
   const glued = raw.length === numberText.length + spelling.length;
   // "in" is an inch only glued to the number (2.5in); "fits 15 in a bag" is not.
   if (spelling === 'in' && !glued) return undefined;
+  if (spelling === 'mo' && isPowerOfTwo(written) && written >= SMALLEST_MEGABYTES_AS_MO) unit = 'mb';
   if (spelling === 'g' && glued) {
     if (NETWORK_GENERATIONS.has(raw)) return undefined;
     if (STORAGE_SIZES_WRITTEN_AS_G.has(written)) unit = 'gb';
