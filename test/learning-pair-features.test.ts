@@ -138,3 +138,11 @@ test('a code glued to its neighbours by commas is the same code: CHAIN,CN-HG601-
   assert.equal(feature(records, glued, spaced, 'modelNumber.title_exact'), 1);
   assert.equal(feature(records, glued, spaced, 'modelNumber.unmatched_rarest_idf'), 0);
 });
+
+test('memory speeds: DDR4-3000 vs DDR4 3200MHz conflict, DDR4-3000 vs DDR4 3000MHz agree', () => {
+  const records = catalog();
+  const name = 'numeric.title_quantity_conflict';
+  assert.equal(feature(records, { title: 'corsair vengeance 8gb ddr4-3000' }, { title: 'corsair vengeance 8gb ddr4 3200mhz' }, name), 1);
+  assert.equal(feature(records, { title: 'corsair vengeance 8gb ddr4-3000' }, { title: 'corsair vengeance 8gb ddr4 3000mhz' }, name), 0);
+  assert.equal(feature(records, { title: 'corsair vengeance 8gb ddr4-3000' }, { title: 'corsair vengeance 8gb ddr4 3000mhz' }, 'numeric.title_quantity_agree'), 4);
+});

@@ -74,3 +74,7 @@ test('French byte units are sizes, not model codes: 16go, 1to, 64mo', () => {
   assert.deepEqual(extractModelCodes('sandisk ultra 16go microsd'), []);
   assert.deepEqual(extractModelCodes('wd red 1to sata, cache 64mo'), []);
 });
+
+test('a memory speed is not a model code: ddr4-3000', () => {
+  assert.deepEqual(extractModelCodes('kingston 8gb ddr4-3000 hx430c15fb3/8'), ['hx430c15fb38', 'hx430c15fb3']);
+});

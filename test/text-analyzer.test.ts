@@ -198,3 +198,15 @@ test('French byte units: 8 Go is 8 GB, 2 To is 2 TB, 256 Mo is 256 MB; English t
   assert.deepEqual(q('from 1 to 16 bays, USB 3 to USB-C, f/2.8 to f/11, $100 to $500, +25 to -15 s/day'), []);
   assert.deepEqual(q('EMC SecurID 12 mo subscription'), [[12, 'month']]);
 });
+
+test('DDR4-3000 is memory generation ddr4 at 3000 MHz, however the speed is written', () => {
+  for (const speed of ['DDR4-3000', 'DDR4 3000MHz', 'DDR4 3000', 'DDR43000']) {
+    const r = analyzer.analyze(`Kingston 8GB ${speed} CL16`);
+    assert.deepEqual(r.quantities.map((x) => [x.value, x.unit]), [[8, 'gb'], [3000, 'mhz']], speed);
+    assert.deepEqual(r.tokens, ['kingston', '8gb', 'ddr4', '3000mhz', 'cl16'], speed);
+    assert.deepEqual(r.modelNumbers, [], speed);
+  }
+  assert.deepEqual(analyzer.analyze('Crucial 4GB DDR3L-1600 SODIMM').quantities.map((x) => [x.value, x.unit]), [[4, 'gb'], [1600, 'mhz']]);
+  // A number after a DDR word that is no speed stays a number: 2 x 8GB kits.
+  assert.deepEqual(analyzer.tokenize('DDR4 2 x 8GB'), ['ddr4', '2', 'x', '8gb']);
+});

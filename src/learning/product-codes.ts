@@ -6,7 +6,7 @@
  * used together with the analyzer's output (union) so either source can only add evidence.
  */
 import type { Quantity } from '../text/analyzer.ts';
-import { parseDimension } from '../text/quantities.ts';
+import { parseDimension, parseMemoryGenerationSpeed } from '../text/quantities.ts';
 
 /** Canonical units; aliases map onto them so `16 gig` and `16gb` compare equal. */
 const UNIT_ALIASES: Record<string, string> = {
@@ -74,6 +74,8 @@ export function extractModelCodes(normalized: string): string[] {
     // A size with a length unit (210x297mm, 13x18cm) is a measurement, as the analyser reads it: two
     // A4 papers sharing 210x297mm share no model.
     if (parseDimension(token) !== undefined) continue;
+    // A memory speed (ddr4-3000) is shared by every module of that speed: the analyser reads it as MHz.
+    if (parseMemoryGenerationSpeed(token) !== undefined) continue;
     const mixed = HAS_LETTER.test(canon) && HAS_DIGIT.test(canon);
     const digitCode = !HAS_LETTER.test(canon) && /[-/]/.test(token) && canon.length >= 5;
     const longDigits = /^\d{6,}$/.test(canon);

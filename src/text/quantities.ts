@@ -212,6 +212,38 @@ export function parseDimension(token: string): Quantity[] | undefined {
   return lengths.map((q) => ({ ...q!, raw: token }));
 }
 
+/**
+ * A DDR generation with its speed (ddr4-3000, ddr3l-1600, lpddr4x-4266, ddr43000): the speed is in MT/s,
+ * but sellers write the same figure as "3000MHz", so it is read as MHz and both spellings compare.
+ * Glued without a hyphen only with four digits: ddr3200 is not ddr3 at 200.
+ */
+const MEMORY_GENERATION_WITH_SPEED = /^((?:lp)?ddr[1-5][lx]?)(?:-(\d{3,4})|(\d{4}))$/;
+/** A DDR generation word alone (ddr4, ddr3l, lpddr5x), which a bare speed may follow (DDR4 3000). */
+const MEMORY_GENERATION = /^(?:lp)?ddr[1-5][lx]?$/;
+/** A bare speed as titles write it after the generation: a whole number of 3–4 digits (DDR4 3000, not 3.5 or 16). */
+const BARE_MEMORY_SPEED = /^\d{3,4}$/;
+/** Slowest and fastest DDR speed in MT/s (DDR-200 to DDR5-8800 and a margin): a number outside is no speed. */
+const MEMORY_SPEED_RANGE = { min: 200, max: 9999 } as const;
+
+function memorySpeed(numberText: string, raw: string): Quantity | undefined {
+  const value = Number(numberText);
+  return value >= MEMORY_SPEED_RANGE.min && value <= MEMORY_SPEED_RANGE.max ? { value, unit: 'mhz', raw } : undefined;
+}
+
+/** The generation and speed of a whole token like ddr4-3000 (→ ddr4, 3000 MHz), or undefined. */
+export function parseMemoryGenerationSpeed(token: string): { generation: string; speed: Quantity } | undefined {
+  const m = MEMORY_GENERATION_WITH_SPEED.exec(token);
+  if (!m || m[1] === undefined) return undefined;
+  const speed = memorySpeed(m[2] ?? m[3] ?? '', token);
+  return speed ? { generation: m[1], speed } : undefined;
+}
+
+/** The speed a bare number gives right after a DDR generation word (DDR4 3000 → 3000 MHz), or undefined. */
+export function memorySpeedAfter(previousToken: string | undefined, numberText: string): Quantity | undefined {
+  if (previousToken === undefined || !MEMORY_GENERATION.test(previousToken) || !BARE_MEMORY_SPEED.test(numberText)) return undefined;
+  return memorySpeed(numberText, numberText);
+}
+
 /** All quantities in a normalised text (lower case, NFKC), in order. */
 export function extractQuantities(normalized: string): Quantity[] {
   const out: Quantity[] = [];

@@ -2,7 +2,7 @@ import { DEFAULT_TEXT_ANALYZER_OPTIONS, type AnalyzedText, type Quantity, type T
 import { ECOMMERCE_DICTIONARY, knownGenderWords, loadJieba, mixedScriptWords, splitGenderMerge } from './chinese-segmenter.ts';
 import { APERTURE_OR_DIMENSIONS, CODE_SEPARATORS, canonicalModelNumber, isTechnicalTerm } from './model-numbers.ts';
 import { normalizeText } from './normalize.ts';
-import { QUANTITY_SOURCE, parseDimension, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
+import { QUANTITY_SOURCE, memorySpeedAfter, parseDimension, parseMemoryGenerationSpeed, parseQuantity, parseQuantityToken, quantityToken } from './quantities.ts';
 import { NUMERIC_SIZE_SOURCE, canonicalNumericSize, canonicalSize } from './sizes.ts';
 import { longestWordCut } from './word-cut.ts';
 import { CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS } from './stop-words.ts';
@@ -26,6 +26,8 @@ export { normalizeText } from './normalize.ts';
  *   - decimals stay whole (`7.2`), thousands lose their commas (1,000 → `1000`), apertures and
  *     dimensions stay whole (f/1.8 → `f1.8`, 13x18, 27.5x2.40); a dimension with a length unit lists
  *     its lengths as quantities (210x297mm → 210 mm, 297 mm), where 2x500ml is a pack of two;
+ *   - a DDR generation with its speed is the generation and a MHz quantity (ddr4-3000, "ddr4 3000" →
+ *     `ddr4`, `3000mhz`, as "DDR4 3000MHz" is), never a model number;
  *   - any other joined word is split at its separators (noise-cancelling → noise, cancelling;
  *     s-xl → s, xl; 10/100 → 10, 100), each part analysed alone;
  *   - possessive 's is dropped (men's → men), other apostrophes removed (o'neill → oneill);
@@ -117,6 +119,12 @@ function addQuantity(c: Collector, q: Quantity): void {
   if (!c.quantities.some((x) => x.value === q.value && x.unit === q.unit)) c.quantities.push(q);
 }
 
+/** ddr4-3000 → the generation as a token (a technical term, like ddr4 alone) and the speed as a quantity. */
+function pushMemoryGenerationSpeed(c: Collector, memory: { generation: string; speed: Quantity }): void {
+  c.tokens.push(memory.generation);
+  pushQuantity(c, memory.speed);
+}
+
 /** A size `a x b unit` stays one token (like 13x18 without a unit); its lengths are listed as quantities. */
 function pushDimension(c: Collector, word: string, lengths: readonly Quantity[]): void {
   c.tokens.push(word);
@@ -145,6 +153,10 @@ function analyzePart(c: Collector, part: string): void {
   if (c.chinese && TERABYTES_AS_T.test(part)) return pushQuantity(c, { value: Number(part.slice(0, -1)), unit: 'tb', raw: part });
   const lengths = parseDimension(part);
   if (lengths) return pushDimension(c, part, lengths);
+  const memory = parseMemoryGenerationSpeed(part);
+  if (memory) return pushMemoryGenerationSpeed(c, memory);
+  const speed = memorySpeedAfter(c.tokens.at(-1), part);
+  if (speed) return pushQuantity(c, speed);
   const pack = MULTIPACK.exec(part);
   if (pack) {
     const each = parseQuantityToken(pack[2] ?? '');
@@ -172,6 +184,8 @@ function analyzeWord(c: Collector, raw: string): void {
   if (!HAS_SEPARATOR.test(word)) return analyzePart(c, word);
   const lengths = parseDimension(word);
   if (lengths) return pushDimension(c, word, lengths);
+  const memory = parseMemoryGenerationSpeed(word);
+  if (memory) return pushMemoryGenerationSpeed(c, memory);
   if (APERTURE_OR_DIMENSIONS.test(word)) return void c.tokens.push(word.replace('/', ''));
   if (DECIMAL.test(word)) return void c.tokens.push(word);
   if (THOUSANDS.test(word)) return void c.tokens.push(word.replaceAll(',', ''));
