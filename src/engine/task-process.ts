@@ -187,7 +187,7 @@ export function canRunElsewhere(engine: Engine): boolean {
  * thread id changes that thread only, so each of `/proc/self/task` is set, V8's helper threads with
  * the main one; threads started later inherit it from their creator). An unprivileged process may
  * lower its priority, not raise it. Returns the nice values after, one per thread; empty where
- * threads cannot be listed (not Linux: there the process's main thread only is lowered).
+ * threads cannot be listed (not Linux: there the process's priority is set as that OS applies it).
  */
 export function lowerProcessPriority(niceness: number): number[] {
   if (niceness <= 0) return [];
@@ -195,7 +195,8 @@ export function lowerProcessPriority(niceness: number): number[] {
   try {
     threadIds = readdirSync('/proc/self/task').map(Number);
   } catch {
-    // Expected failure as a value: a probe: without /proc (not Linux) threads cannot be listed.
+    // Expected failure as a value: without /proc (not Linux) threads cannot be listed; the OS's own
+    // process priority is set instead.
     os.setPriority(Math.min(19, os.getPriority() + niceness));
     return [];
   }
