@@ -55,6 +55,7 @@ import {
   type TrainMatcherTaskResult,
 } from '../tasks/matcher-training.ts';
 import type { TrainingStage } from '../learning/matcher.ts';
+import { recordAnalysisVersion, storedAnalysis } from '../tasks/analysis-version.ts';
 
 /** A catalog given to a job: a file (CSV/JSON/JSONL) or products in memory. */
 export type CatalogSource = string | readonly Product[];
@@ -346,7 +347,9 @@ async function ingestIntoEngine(state: EngineState, file: string, ingestOptions:
 async function upsertIntoEngine(state: EngineState, products: readonly Product[]): Promise<UpsertResult[]> {
   const { opts, store, analyzer } = state;
   assertWritable(opts);
+  const analysisBefore = await storedAnalysis(store);
   const results = await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+  await recordAnalysisVersion(store, analysisBefore, false);
   if (results.some((r) => r.status !== 'unchanged')) await refreshEngine(state);
   return results;
 }

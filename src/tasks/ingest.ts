@@ -15,6 +15,7 @@ import type { ProductStore, UpsertItem, VectorInput } from '../store/store.ts';
 import type { TextAnalyzer } from '../text/analyzer.ts';
 import { defaultEncoderInput, encodeMissing, type EncodeCounts, type EncoderInputFn } from './ingest-encode.ts';
 import { defaultCatalogReader, type CatalogReader } from './ingest-reader.ts';
+import { recordAnalysisVersion, storedAnalysis, type StoredAnalysis } from './analysis-version.ts';
 
 export interface IngestProgress {
   /** Product records read so far (good ones; bad ones are in `skipped`). */
@@ -47,6 +48,8 @@ export interface IngestSummary {
   skippedCount: number;
   /** Ids that occurred more than once in the file (the later record wins); at most `maxReportedIssues`. */
   duplicateIds: string[];
+  /** The text-analysis version of the stored products after this ingest (stale: re-analyse with `force`). */
+  analysis: StoredAnalysis;
   /** Records whose id had already been read earlier in the file. */
   duplicateCount: number;
   /** Per dense encoder id. */
@@ -98,6 +101,7 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
   const batchSize = Math.max(1, Math.floor(opts.batchSize));
   const started = performance.now();
   const stageMs: IngestStageMs = { parse: 0, analyse: 0, encode: 0, store: 0 };
+  const analysisBefore = await storedAnalysis(store);
   const encoderCounts: Record<string, EncodeCounts> = {};
   for (const e of opts.encoders) encoderCounts[e.id] = { encoded: 0, cached: 0, noInput: 0 };
 
@@ -111,6 +115,7 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     skippedCount: 0,
     duplicateIds: [],
     duplicateCount: 0,
+    analysis: analysisBefore,
     encoders: encoderCounts,
     durationMs: 0,
     stageMs,
@@ -211,6 +216,10 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     throw createError(e.code, `${e.message}; ${note}`, e.location, { ...e.details, partial: stored > 0, stored: { added: summary.added, updated: summary.updated, unchanged: summary.unchanged, lastLine } });
   }
   await flush();
+  // Forced, every product read was analysed again: the store is all of this version if it holds no others.
+  const rewroteAll = opts.force && (await store.count()) <= summary.added + summary.updated + summary.unchanged;
+  await recordAnalysisVersion(store, analysisBefore, rewroteAll);
+  summary.analysis = await storedAnalysis(store);
 
   summary.durationMs = Math.round(performance.now() - started);
   for (const k of Object.keys(stageMs) as (keyof IngestStageMs)[]) stageMs[k] = Math.round(stageMs[k]);

@@ -3,6 +3,16 @@
  * pair features) sees product text only through an `AnalyzedText`.
  */
 
+/**
+ * The version of what `analyze` returns for a text. Stores keep each product's analysis from ingest
+ * (a candidate is not segmented again), so a change in how text is read leaves the products stored
+ * before it read the old way until they are analysed again (`ingest --force`); stores record the
+ * version their products were analysed with and say when it is not this one. Raise it with any
+ * change to tokens, model numbers, quantities or sizes. 2: commas join digits only, `210x297mm` is
+ * a size, French Go / To / Mo, DDR speeds (7 Dec 2026).
+ */
+export const ANALYSIS_VERSION = 2;
+
 /** A number with a unit found in text, canonicalised (`500毫升` → {value: 500, unit: 'ml'}). */
 export interface Quantity {
   value: number;

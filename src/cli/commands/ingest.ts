@@ -9,6 +9,7 @@ import { createError } from '../../errors.ts';
 import type { EngineIngestSummary } from '../../engine/engine.ts';
 import type { CliCommand, CliContext } from '../context.ts';
 import { clip, formatMs, formatNumber, table } from '../format.ts';
+import { analysisLine } from './stats.ts';
 
 /** Bad records listed by name in the human summary (all of them are in `--json`). */
 const SHOWN_ISSUES = 20;
@@ -70,6 +71,7 @@ function printSummary(ctx: CliContext, summary: EngineIngestSummary, storePath: 
     ctx.out('Images that could not be used (the products are indexed without them):');
     ctx.out(table(['image', 'problem'], summary.images.failed.slice(0, SHOWN_ISSUES).map((f) => [clip(f.path, 50), `${f.code}: ${clip(f.message, 80)}`])));
   }
+  if (summary.analysis.stale) ctx.out(`Note: text analysis ${analysisLine(summary.analysis)}.`);
   if (summary.duplicateIds.length > 0) {
     const more = summary.duplicateCount > summary.duplicateIds.length ? ', …' : '';
     ctx.out(`Duplicate ids: ${summary.duplicateIds.slice(0, 10).join(', ')}${summary.duplicateIds.length > 10 ? ', …' : more}`);
