@@ -48,10 +48,10 @@ export interface IngestSummary {
   skippedCount: number;
   /** Ids that occurred more than once in the file (the later record wins); at most `maxReportedIssues`. */
   duplicateIds: string[];
-  /** The text-analysis version of the stored products after this ingest (stale: re-analyse with `force`). */
-  analysis: StoredAnalysis;
   /** Records whose id had already been read earlier in the file. */
   duplicateCount: number;
+  /** The text-analysis version of the stored products after this ingest (stale: re-analyse with `force`). */
+  analysis: StoredAnalysis;
   /** Per dense encoder id. */
   encoders: Record<string, EncodeCounts>;
   durationMs: number;
