@@ -57,7 +57,6 @@ async function waitForEnd(id: string): Promise<Json> {
   }
 }
 
-/** Nice value of each thread of this process, from /proc/self/task/<tid>/stat (field 19). */
 /** Nice value of each thread of process `pid` (Linux `/proc/<pid>/task/<tid>/stat`, field 19). */
 const niceOfThreads = (pid: number | 'self' = 'self') => {
   let tids: string[];
@@ -108,7 +107,7 @@ test('a serialised result takes added fields as a spread would (they win)', () =
   assert.throws(() => new SerializedResult('[1]').withFields({ left: 'a' }));
 });
 
-test("a serialised result is sent as views of the thread's bytes, not a copy", () => {
+test("a serialised result is sent as views of its bytes, not a copy", () => {
   const r = new SerializedResult(JSON.stringify({ groups: Array.from({ length: 50 }, (_, i) => ({ ids: [`a${i}`, `b${i}`] })) }));
   for (const [shown, extra] of [[r, {}], [r.withFields({ left: 'a.jsonl' }), { left: 'a.jsonl' }], [new SerializedResult('{}').withFields({ left: 'a' }), { left: 'a' }]] as const) {
     const chunks = shown.toChunks('{"id":"j1","result":', '}', 64);
@@ -155,7 +154,7 @@ describe('long work runs as jobs, off the event loop', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(job.state, 'done', JSON.stringify(job.error));
-    // The thread serialised the result: the server's thread keeps its UTF-8 bytes, not a cloned object tree.
+    // The job's process serialised the result: the server's thread keeps its UTF-8 bytes, not a cloned object tree.
     const kept = server.app.jobs.get(start.json.id)!.result;
     assert.ok(kept instanceof SerializedResult && kept.bytes.length > 0);
     const during = probes.filter((p) => p.runningAfter);
@@ -187,7 +186,7 @@ describe('long work runs as jobs, off the event loop', () => {
   });
 
   test('an ingest job runs in a process of lower priority while /health answers, and the server then sees its products', { skip: process.platform === 'linux' ? false : 'thread priorities are read from /proc (Linux)' }, async () => {
-    // A fresh store: the thread fits the text space and builds the indexes the server must then load.
+    // A fresh store: the job fits the text space and builds the indexes the server must then load.
     const root = join(dir, 'ingest-root');
     mkdirSync(root, { recursive: true });
     const products = Array.from({ length: 2_000 }, (_, i) => syntheticProduct(i));
@@ -215,7 +214,7 @@ describe('long work runs as jobs, off the event loop', () => {
       assert.equal(job.result.added, products.length);
       assert.ok(answeredWhileRunning >= 5, `${answeredWhileRunning} health probes answered while the ingest ran`);
       assert.ok(lowered !== undefined, 'the ingest ran in a job process, all its threads at lower priority');
-      // The server's engine took up the text space and indexes the thread built.
+      // The server's engine took up the text space and indexes the job built.
       const similar = await fetch(`${s.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: products[5]!.id, k: 5 }) });
       assert.equal(similar.status, 200);
       assert.equal(((await similar.json()) as Json).items.length, 5);
@@ -296,11 +295,11 @@ test("a job's process ends when the process that started it is killed", { skip: 
   }
 });
 
-describe('train jobs over many labels run in a thread', () => {
-  test('a train job learns from the stored labels in a worker thread and saves the matcher', async () => {
+describe('train jobs over many labels run in a process of their own', () => {
+  test('a train job learns from the stored labels in a process of its own and saves the matcher', async () => {
     const modelPath = join(dir, 'matcher.json');
-    // syncMaxLabels 0: any train job goes to a thread.
-    const threaded = await startServer({ engine, port: 0, writeToken: TOKEN, modelPath, evalDir: join(dir, 'eval'), taskJobs: { syncMaxLabels: 0 } });
+    // syncMaxLabels 0: any train job goes to a process of its own.
+    const inProcess = await startServer({ engine, port: 0, writeToken: TOKEN, modelPath, evalDir: join(dir, 'eval'), taskJobs: { syncMaxLabels: 0 } });
     try {
       const id = (i: number) => syntheticProduct(i).id;
       await engine.store.putLabels([
@@ -310,20 +309,20 @@ describe('train jobs over many labels run in a thread', () => {
         { leftId: id(3), rightId: id(4), label: 0, source: 'jobs-test' },
         { leftId: id(5), rightId: id(6), label: 0, source: 'jobs-test' },
       ]);
-      const res = await fetch(`${threaded.url}/v1/jobs/train`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ source: 'jobs-test', classifier: 'logistic' }) });
+      const res = await fetch(`${inProcess.url}/v1/jobs/train`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ source: 'jobs-test', classifier: 'logistic' }) });
       assert.equal(res.status, 202);
       const { id: jobId } = (await res.json()) as Json;
       let job: Json;
       do {
         await new Promise((r) => setTimeout(r, 100));
-        job = (await (await fetch(`${threaded.url}/v1/jobs/${jobId}`)).json()) as Json;
+        job = (await (await fetch(`${inProcess.url}/v1/jobs/${jobId}`)).json()) as Json;
       } while (job.state === 'queued' || job.state === 'running');
       assert.equal(job.state, 'done', JSON.stringify(job.error));
       assert.equal(job.result.pairs, 5);
       assert.equal(job.result.model, modelPath);
       assert.ok(existsSync(modelPath));
     } finally {
-      await threaded.close();
+      await inProcess.close();
     }
   });
 });
