@@ -8,23 +8,13 @@ import { hanNgramTokens } from '../../text/han-ngrams.ts';
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import type { KeywordHit, KeywordSearchOptions } from '../store.ts';
 import { query } from './connection.ts';
-import { getMeta, revision } from './meta.ts';
-import { countProducts } from './product-reads.ts';
+import { getMeta } from './meta.ts';
+import { followRevision, productCountAtRevision } from './revision-cache.ts';
 import { storedFrequencies } from './keyword-frequencies.ts';
 import { filterSql } from './product-filter.ts';
 import { PG_META } from './schema.ts';
 import type { KeywordColumn, PgStoreState } from './state.ts';
 import { TS_RANK_TERM_BOUND, TS_RANK_WEIGHTS, lexeme } from './tsvector.ts';
-
-/** Forgets the cached frequencies (and product count) when the store's revision moved on. */
-async function followRevision(s: PgStoreState): Promise<void> {
-  const current = await revision(s);
-  if (current === s.frequencies.revision) return;
-  s.frequencies.byColumn.keywords.clear();
-  s.frequencies.byColumn.han_keywords.clear();
-  s.frequencies.count = undefined;
-  s.frequencies.revision = current;
-}
 
 /** In how many products each token occurs in a tsvector column (cached per store revision). */
 export async function documentFrequencies(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<Map<string, number>> {
@@ -50,8 +40,7 @@ async function isDistributed(s: PgStoreState): Promise<boolean> {
 async function tokenWeights(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<{ idf: number[]; df: number[] }> {
   const frequencies = await documentFrequencies(s, tokens, column);
   // The product count of the revision the frequencies are of (cached with them).
-  if (s.frequencies.count === undefined) s.frequencies.count = await countProducts(s);
-  const n = Math.max(1, s.frequencies.count);
+  const n = Math.max(1, await productCountAtRevision(s));
   const df = tokens.map((t) => frequencies.get(t) ?? 0);
   // Rounded as the statement writes them, so bounds computed here hold for the scores it computes.
   return { idf: df.map((d) => Number(Math.log(1 + (n - d + 0.5) / (d + 0.5)).toFixed(6))), df };

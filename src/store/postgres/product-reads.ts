@@ -5,6 +5,7 @@ import { query } from './connection.ts';
 import { getMeta, revision } from './meta.ts';
 import { KEYWORD_ROW_COLUMNS, PAGE_ROWS, rowToStored, toKeywordRow, type KeywordRowRecord, type ProductRow } from './rows.ts';
 import { PG_META } from './schema.ts';
+import { productCountAtRevision } from './revision-cache.ts';
 import type { PgStoreState } from './state.ts';
 
 type ProductReadMethods =
@@ -29,7 +30,6 @@ type ProductReadMethods =
   | 'keysToIds'
   | 'brands';
 
-export const countProducts = async (s: PgStoreState) => Number((await query<{ n: string }>(s, `SELECT count(*) AS n FROM products`))[0]!.n);
 
 const changeSeq = async (s: PgStoreState) => Number((await query<{ s: string | null }>(s, `SELECT max(seq) AS s FROM product_changes`))[0]?.s ?? 0);
 
@@ -111,7 +111,7 @@ export function productReads(s: PgStoreState): Pick<ProductStore, ProductReadMet
     async *iterateKeywordRows() {
       for await (const r of pagesByKey<KeywordRowRecord>(s, `SELECT ${KEYWORD_ROW_COLUMNS} FROM products WHERE key > $1 ORDER BY key LIMIT $2`)) yield toKeywordRow(r);
     },
-    count: () => countProducts(s),
+    count: () => productCountAtRevision(s),
     revision: () => revision(s),
     changesSince: (seq) => changesSince(s, seq),
     changeSeq: () => changeSeq(s),

@@ -4,7 +4,7 @@ import type { ProductStore, StoreStats } from '../store.ts';
 import { query } from './connection.ts';
 import { getMeta, setMetaRaw } from './meta.ts';
 import { countLabels } from './labels.ts';
-import { countProducts } from './product-reads.ts';
+import { countProducts } from './revision-cache.ts';
 import { PG_META, PG_SCHEMA_VERSION } from './schema.ts';
 import type { PgStoreState } from './state.ts';
 
