@@ -64,6 +64,10 @@ test('a store written without a recorded version reads as version 1; upserts int
     // Written below the engine, as a store of an older prodsim was: products, no version.
     await old.store.upsertProducts(PRODUCTS.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
     assert.deepEqual(await storedAnalysis(old.store), { stored: 1, current: ANALYSIS_VERSION, stale: true });
+    // A write through the engine keeps it stale and writes the old version down (no count on later reads).
+    await old.upsertProducts([{ ...PRODUCTS[0]!, price: 31 }]);
+    assert.equal(await old.store.getMeta(ANALYSIS_META_KEY), JSON.stringify({ version: 1 }));
+    assert.equal((await storedAnalysis(old.store)).stale, true);
     await old.close();
 
     const fresh = await createEngine({ storePath: join(dir, 'fresh.db'), images: false });

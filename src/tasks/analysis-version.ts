@@ -36,4 +36,7 @@ export async function storedAnalysis(store: Pick<ProductStore, 'getMeta' | 'coun
 export async function recordAnalysisVersion(store: Pick<ProductStore, 'getMeta' | 'setMeta' | 'count'>, before: StoredAnalysis, rewroteAll: boolean): Promise<void> {
   if (before.stored === ANALYSIS_VERSION) return;
   if (before.stored === undefined || rewroteAll) await store.setMeta(ANALYSIS_META_KEY, JSON.stringify({ version: ANALYSIS_VERSION }));
+  // An older store's version written down once: reading it otherwise counts the products on every
+  // write (a `count(*)` of a database table: 119–168 ms at 1M on PostgreSQL).
+  else if ((await store.getMeta(ANALYSIS_META_KEY)) === undefined) await store.setMeta(ANALYSIS_META_KEY, JSON.stringify({ version: before.stored }));
 }
