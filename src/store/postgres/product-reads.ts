@@ -30,7 +30,6 @@ type ProductReadMethods =
   | 'keysToIds'
   | 'brands';
 
-
 const changeSeq = async (s: PgStoreState) => Number((await query<{ s: string | null }>(s, `SELECT max(seq) AS s FROM product_changes`))[0]?.s ?? 0);
 
 async function idsToKeys(s: PgStoreState, ids: readonly string[]): Promise<(number | undefined)[]> {
