@@ -12,6 +12,8 @@ import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
 import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
 import { HNSW_PENDING_META_PREFIX } from '../src/store/postgres/vector-index.ts';
+import { VECTOR_PAGE_SQL } from '../src/store/postgres/vectors.ts';
+import { collectAll } from '../src/store/index.ts';
 import { analyzeProduct } from '../src/store/product-record.ts';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import type { Product } from '../src/catalog/product.ts';
@@ -56,6 +58,29 @@ for (const { name, target } of targets) {
         assert.equal(Number(rows[0]!.n), 1);
       } finally {
         await pool.end();
+      }
+    });
+
+    test('a page of vectorsFor is read through indexes, not by sorting every vector', { skip: target.distributed ? 'a plan of one PostgreSQL server' : false }, async () => {
+      // With scans and sorts priced out, a statement that can only scan (or sort) the whole table
+      // keeps their penalty cost (1e10): paging by the vectors' own key did, for every page.
+      const u = new URL(url);
+      const schema = u.searchParams.get('schema')!;
+      u.searchParams.delete('schema');
+      const client = new pg.Client({ connectionString: u.toString() });
+      await client.connect();
+      try {
+        await client.query(`SELECT set_config('search_path', $1, false)`, [schema]);
+        await client.query(`SET enable_seqscan = off; SET enable_sort = off`);
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number } }] }>(`EXPLAIN (FORMAT JSON) ${VECTOR_PAGE_SQL}`, [engine.catalog.textEncoder.id, 100, 1000]);
+        const cost = rows[0]!['QUERY PLAN'][0].Plan['Total Cost'];
+        assert.ok(cost < 1e9, `page statement cost ${cost}`);
+        const read = await collectAll(engine.store.vectorsFor(engine.catalog.textEncoder.id));
+        const current = await client.query<{ n: string }>(`SELECT count(*) AS n FROM vectors WHERE encoder_id = $1 AND current`, [engine.catalog.textEncoder.id]);
+        assert.equal(read.length, Number(current.rows[0]!.n));
+        assert.ok(read.every((v, i) => i === 0 || v.key > read[i - 1]!.key), 'in key order');
+      } finally {
+        await client.end();
       }
     });
 

@@ -82,14 +82,19 @@ async function putVectors(s: PgStoreState, vectorIndexes: VectorIndexes, encoder
   wrote(s, 'vectors', vectors.length);
 }
 
+/**
+ * One page of an encoder's current vectors in product key order: $1 the encoder id, $2 the last key
+ * of the previous page, $3 the page size. Paged by the products' key index, each product's vector
+ * found by its primary key: vectors have no index on their key, and paging by it scanned and sorted
+ * the whole table for every page (n / 1,000 scans of n rows).
+ */
+export const VECTOR_PAGE_SQL = `SELECT v.id, p.key, v.content_hash, v.embedding::real[] AS v FROM products p
+  JOIN vectors v ON v.id = p.id AND v.encoder_id = $1 AND v.content_hash = p.content_hash
+  WHERE p.key > $2 ORDER BY p.key LIMIT $3`;
+
 async function* vectorsFor(s: PgStoreState, encoderId: string): AsyncIterableIterator<StoredVector> {
   for (let after = 0; ; ) {
-    const rows = await query<{ id: string; key: string; content_hash: string; v: number[] }>(
-      s,
-      `SELECT v.id, v.key, v.content_hash, v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id
-       WHERE v.encoder_id = $1 AND v.content_hash = p.content_hash AND v.key > $2 ORDER BY v.key LIMIT $3`,
-      [encoderId, after, PAGE_ROWS],
-    );
+    const rows = await query<{ id: string; key: string; content_hash: string; v: number[] }>(s, VECTOR_PAGE_SQL, [encoderId, after, PAGE_ROWS]);
     if (rows.length === 0) return;
     for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: Float32Array.from(r.v) } satisfies StoredVector;
     after = Number(rows[rows.length - 1]!.key);
