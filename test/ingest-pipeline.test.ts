@@ -162,3 +162,81 @@ test(
     assert.equal((await store.keywordSearch(['sku1'], { k: 5 })).length, 0, 'old keyword rows were replaced');
   }),
 );
+
+test(
+  'the next batch is encoded while the previous one is written; writes commit in order',
+  withStore(async (store) => {
+    const order: string[] = [];
+    const enc = countingEncoder();
+    let releaseFirstWrite = () => {};
+    const firstWriteHeld = new Promise<void>((resolve) => (releaseFirstWrite = resolve));
+    // Without overlap the first write would wait for the second batch's encode forever: the timer ends that wait, and the order below fails.
+    const fallback = setTimeout(releaseFirstWrite, 2_000);
+    let encodes = 0;
+    const watchedEncoder: DenseEncoder<string> = {
+      ...enc,
+      async encode(batch) {
+        order.push(`encode ${++encodes}`);
+        if (encodes === 2) releaseFirstWrite();
+        return enc.encode(batch);
+      },
+    };
+    let writes = 0;
+    const slowStore: typeof store = {
+      ...store,
+      async upsertProducts(batch, upsertOptions) {
+        const n = ++writes;
+        if (n === 1) await firstWriteHeld;
+        const results = await store.upsertProducts(batch, upsertOptions);
+        order.push(`write ${n}`);
+        return results;
+      },
+    };
+    const s = await ingestCatalog({ store: slowStore, analyzer, source: 'c', reader: readerOf(products(12)), batchSize: 5, encoders: [watchedEncoder] });
+    clearTimeout(fallback);
+    assert.deepEqual(order.slice(0, 3), ['encode 1', 'encode 2', 'write 1'], 'batch 2 was encoded before batch 1 was written');
+    assert.deepEqual(
+      order.filter((o) => o.startsWith('write')),
+      ['write 1', 'write 2', 'write 3'],
+    );
+    assert.deepEqual([s.read, s.added], [12, 12]);
+    assert.equal(await store.count(), 12);
+    assert.equal((await store.getVectors(enc.id, ['p0', 'p11'])).size, 2);
+  }),
+);
+
+test(
+  'a failed write ends the ingest with its error, and the batches written before it stay',
+  withStore(async (store) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    // Each record read after a turn of the event loop: the failed write's rejection is checked for a handler meanwhile.
+    const yieldingReader = (entries: CatalogEntry[]): CatalogReader =>
+      async function* () {
+        for (const e of entries) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yield e;
+        }
+      };
+    let writes = 0;
+    const failingStore: typeof store = {
+      ...store,
+      async upsertProducts(batch, upsertOptions) {
+        if (++writes === 2) throw createError('STORE_ERROR', 'disk full');
+        return store.upsertProducts(batch, upsertOptions);
+      },
+    };
+    try {
+      await assert.rejects(
+        ingestCatalog({ store: failingStore, analyzer, source: 'c', reader: yieldingReader(products(20)), batchSize: 5 }),
+        (e) => isProdsimError(e) && e.code === 'STORE_ERROR' && /disk full/.test(e.message),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+      assert.equal(await store.count(), 5);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }),
+);

@@ -26,6 +26,7 @@ import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import { followCatalogStatistics } from './catalog-statistics-follower.ts';
 import { brandsMatching, toKeywordFilter, isEmptyFilter, type ProductFilter } from './product-filter.ts';
 import { fitTextSpace, productText, removeSupersededTextVectors, restoreTextState, type FitDecision, type FitTokens } from './text-space.ts';
+import { createWriteBehind } from './write-behind.ts';
 
 export interface CatalogIndexOptions {
   store: ProductStore;
@@ -480,8 +481,13 @@ async function productsToEncode(store: ProductStore, encoderId: string): Promise
  * one vector row per encoder (deleted with it), so a product without a current vector never finds
  * one computed for the same content.
  */
-async function encodeBatch(store: ProductStore, textEncoder: DenseEncoder<string>, batch: readonly { id: string; key: number; contentHash: string }[], fitTokens: FitTokens | undefined): Promise<number> {
-  const encoderId = textEncoder.id;
+/** A batch's new vectors, not yet written. */
+interface EncodedBatch {
+  todo: { id: string; contentHash: string }[];
+  vectors: Float32Array[];
+}
+
+async function encodeBatch(store: ProductStore, textEncoder: DenseEncoder<string>, batch: readonly { id: string; key: number; contentHash: string }[], fitTokens: FitTokens | undefined): Promise<EncodedBatch> {
   let todo: { id: string; contentHash: string }[];
   let vectors: Float32Array[];
   if (fitTokens && acceptsTokens(textEncoder)) {
@@ -507,6 +513,11 @@ async function encodeBatch(store: ProductStore, textEncoder: DenseEncoder<string
     todo = products.map((p) => ({ id: p.product.id, contentHash: p.contentHash }));
     vectors = await encodeTexts(textEncoder, products.map((p) => productText(p.product, textEncoder)));
   }
+  return { todo, vectors };
+}
+
+/** Writes a batch's vectors; returns how many were written. */
+async function writeEncodedBatch(store: ProductStore, encoderId: string, { todo, vectors }: EncodedBatch): Promise<number> {
   let written = 0;
   await store.transaction(async () => {
     // A product deleted since it was listed (by another process) gets no vector.
@@ -548,10 +559,16 @@ async function refreshCatalogIndex(parts: RefreshParts, { forceRefit = false, on
   const listed = await productsToEncode(store, encoderId);
   const cached = total - listed.length;
   onProgress?.({ stage: 'encode', done: cached, total });
+  // A batch's vectors are written while the next batch is encoded (see write-behind.ts).
+  const writes = createWriteBehind();
   for (let i = 0; i < listed.length; i += 512) {
-    encoded += await encodeBatch(store, textEncoder, listed.slice(i, i + 512), fitted.tokens);
-    onProgress?.({ stage: 'encode', done: encoded + cached, total });
+    const batch = await encodeBatch(store, textEncoder, listed.slice(i, i + 512), fitted.tokens);
+    await writes.submit(async () => {
+      encoded += await writeEncodedBatch(store, encoderId, batch);
+      onProgress?.({ stage: 'encode', done: encoded + cached, total });
+    });
   }
+  await writes.drain();
   await store.setMeta(VECTORS_COMPLETE_KEY, JSON.stringify({ encoderId, ...encodedUpTo } satisfies VectorsComplete));
   // Every product has a vector of the new space now: the previous space's are dead weight (+37 % of a store).
   if (fit.fitted) await removeSupersededTextVectors(store, encoderId);

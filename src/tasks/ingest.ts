@@ -16,6 +16,7 @@ import type { TextAnalyzer } from '../text/analyzer.ts';
 import { defaultEncoderInput, encodeMissing, type EncodeCounts, type EncoderInputFn } from './ingest-encode.ts';
 import { defaultCatalogReader, type CatalogReader } from './ingest-reader.ts';
 import { recordAnalysisVersion, storedAnalysis, type StoredAnalysis } from './analysis-version.ts';
+import { createWriteBehind } from './write-behind.ts';
 
 export interface IngestProgress {
   /** Product records read so far (good ones; bad ones are in `skipped`). */
@@ -34,6 +35,7 @@ export interface IngestStageMs {
   parse: number;
   analyse: number;
   encode: number;
+  /** Waiting for the store: a batch is written while the next is analysed, so this is the part the analysis did not hide. */
   store: number;
 }
 
@@ -126,6 +128,8 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
   const reportedDuplicates = new Set<string>();
   let lastLine = 0;
   let batch: Product[] = [];
+  // A batch is written while the next one is analysed (see write-behind.ts); `flush` and the end drain it.
+  const writes = createWriteBehind();
 
   const progress = () =>
     opts.onProgress?.({
@@ -168,12 +172,14 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     stageMs.encode += performance.now() - t;
 
     t = performance.now();
-    await store.transaction(async () => {
-      for (const r of await store.upsertProducts(toWrite, { reindex: opts.force })) summary[r.status]++;
-      for (const [encoderId, vectors] of vectorsByEncoder) await store.putVectors(encoderId, vectors);
+    await writes.submit(async () => {
+      await store.transaction(async () => {
+        for (const r of await store.upsertProducts(toWrite, { reindex: opts.force })) summary[r.status]++;
+        for (const [encoderId, vectors] of vectorsByEncoder) await store.putVectors(encoderId, vectors);
+      });
+      progress();
     });
     stageMs.store += performance.now() - t;
-    progress();
   }
 
   const reader = opts.reader ?? defaultCatalogReader;
@@ -210,12 +216,16 @@ export async function ingestCatalog(options: Required3 & Partial<Omit<IngestOpti
     // A strict-mode stop (or a read error): keep the good records read before it, then report
     // what is in the store, so a stop half-way is never mistaken for nothing or everything.
     await flush();
+    await writes.drain();
     if (!isProdsimError(e)) throw e;
     const stored = summary.added + summary.updated + summary.unchanged;
     const note = stored === 0 ? 'nothing was stored' : `the ${stored} products read before line ${lastLine + 1} were stored (${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged); running the ingest again after the fix finishes it`;
     throw createError(e.code, `${e.message}; ${note}`, e.location, { ...e.details, partial: stored > 0, stored: { added: summary.added, updated: summary.updated, unchanged: summary.unchanged, lastLine } });
   }
   await flush();
+  const lastWrite = performance.now();
+  await writes.drain();
+  stageMs.store += performance.now() - lastWrite;
   // Forced, every product read was analysed again: the store is all of this version if it holds no others.
   const rewroteAll = opts.force && (await store.count()) <= summary.added + summary.updated + summary.unchanged;
   await recordAnalysisVersion(store, analysisBefore, rewroteAll);
