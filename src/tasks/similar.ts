@@ -96,6 +96,12 @@ export async function rarestTokens(index: CatalogIndex, tokens: readonly string[
     .slice(0, MORE_LIKE_THIS.maxTokens);
 }
 
+/** MoreLikeThis: the `k` products sharing most of the source's rare title tokens, the source left out (none when no token is rare). */
+async function retrieveByRareTokens(index: CatalogIndex, source: ProductRepresentation, k: number, filter: ProductFilter) {
+  const rare = await rarestTokens(index, source.text.title.tokens);
+  return rare.length === 0 ? [] : (await index.keyword(rare, k + 1, filter)).filter((h) => h.id !== source.product.id);
+}
+
 export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOptions, 'id'> & Partial<SimilarOptions>): Promise<SimilarResult> {
   const opts: SimilarOptions = { ...DEFAULT_SIMILAR_OPTIONS, ...options };
   validateFilter(opts.filter);
@@ -114,11 +120,13 @@ export async function findSimilar(index: CatalogIndex, options: Pick<SimilarOpti
   const want = Math.max(opts.k * opts.candidateFactor, 20);
   const exclude = new Set([opts.id]);
   timer.lap('represent source');
-  const dense = target.dense.title ? await index.nearest(target.dense.title, want, { filter, exclude }) : [];
-  timer.lap('retrieve dense');
-  const rare = await rarestTokens(index, target.text.title.tokens);
-  const keyword = rare.length === 0 ? [] : (await index.keyword(rare, want + 1, filter)).filter((h) => h.id !== opts.id);
-  timer.lap('retrieve keyword');
+  // The two retrievers at once: in a database each is its own round trip (at 1M products on
+  // PostgreSQL 5 and 8 ms of similar's ~26), so the slower one is all they cost.
+  const [dense, keyword] = await Promise.all([
+    target.dense.title ? index.nearest(target.dense.title, want, { filter, exclude }) : [],
+    retrieveByRareTokens(index, target, want, filter),
+  ]);
+  timer.lap('retrieve dense and keyword');
   // Both retrievers' hits carry the store key: candidates are read by key.
   const hits = new Map<string, { id: string; key: number }>();
   for (const h of dense) hits.set(h.id, h);
