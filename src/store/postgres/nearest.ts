@@ -26,17 +26,18 @@ export async function nearestNeighbours(s: PgStoreState, encoderId: string, vect
   const dim = vector.length;
   if (!Number.isInteger(dim) || dim < 1) return [];
   const exclude = excludeIds ? [...excludeIds] : [];
-  const params: unknown[] = [vectorLiteral(vector), encoderId, k + exclude.length];
+  const limit = k + exclude.length;
+  const params: unknown[] = [vectorLiteral(vector), encoderId, limit];
   const sql = nearestNeighboursSql(dim, filterSql(filter, params));
-  const rows = await transaction(s, async () => {
-    // Iterative scans: with a selective filter the index is read further until enough rows pass.
-    await query(
-      s,
-      `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true), set_config('hnsw.max_scan_tuples', $3, true)`,
-      [String(Math.max(HNSW_SEARCH.efSearch, k + exclude.length)), HNSW_SEARCH.iterativeScan, String(HNSW_SEARCH.maxScanTuples)],
-    );
-    return query<{ id: string; key: string; distance: number }>(s, sql, params);
-  });
+  // Iterative scans (set on every connection, state.ts): with a selective filter the index is read
+  // further until enough rows pass. Only more rows than `ef_search` need it raised, for this query alone.
+  const rows =
+    limit <= HNSW_SEARCH.efSearch
+      ? await query<{ id: string; key: string; distance: number }>(s, sql, params)
+      : await transaction(s, async () => {
+          await query(s, `SELECT set_config('hnsw.ef_search', $1, true)`, [String(limit)]);
+          return query<{ id: string; key: string; distance: number }>(s, sql, params);
+        });
   // relaxed_order can return rows slightly out of order: sort again.
   return rows
     .filter((r) => !excludeIds?.has(r.id))

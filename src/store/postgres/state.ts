@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { PostgresStoreOptions, ResolvedPostgresOptions } from './options.ts';
+import { HNSW_SEARCH } from './schema.ts';
 
 /** The client of the transaction the current async context runs in, and its savepoint depth. */
 export interface TransactionContext {
@@ -42,6 +43,20 @@ export interface PgStoreState {
   readonly layout: { distributed: boolean | undefined };
 }
 
+/**
+ * Settings of every connection: the schema, and pgvector's HNSW search settings (`HNSW_SEARCH`), so a
+ * nearest-neighbour query of at most `efSearch` rows runs as one statement instead of a transaction
+ * that sets them first (four round trips).
+ */
+function sessionOptions(schema: string | undefined): string {
+  return [
+    ...(schema ? [`-c search_path=${schema},public`] : []),
+    `-c hnsw.ef_search=${HNSW_SEARCH.efSearch}`,
+    `-c hnsw.iterative_scan=${HNSW_SEARCH.iterativeScan}`,
+    `-c hnsw.max_scan_tuples=${HNSW_SEARCH.maxScanTuples}`,
+  ].join(' ');
+}
+
 export function createPgStoreState({ opts, where, schema, connectionString }: ResolvedPostgresOptions): PgStoreState {
   const pool = new pg.Pool({
     connectionString,
@@ -50,7 +65,7 @@ export function createPgStoreState({ opts, where, schema, connectionString }: Re
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs,
     query_timeout: opts.statementTimeoutMs + 5_000,
-    ...(schema ? { options: `-c search_path=${schema},public` } : {}),
+    options: sessionOptions(schema),
   });
   // An idle client whose server went away must not crash the process: the next query reconnects.
   pool.on('error', () => {});
