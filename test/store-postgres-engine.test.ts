@@ -10,8 +10,12 @@ import pg from 'pg';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
-import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { HNSW_SEARCH, PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { query } from '../src/store/postgres/connection.ts';
+import { resolvePostgresOptions } from '../src/store/postgres/options.ts';
+import { createPgStoreState } from '../src/store/postgres/state.ts';
 import { HNSW_PENDING_META_PREFIX } from '../src/store/postgres/vector-index.ts';
+import { KEYWORD_INDEXES_PENDING_KEY } from '../src/store/postgres/keyword-indexes.ts';
 import { VECTOR_PAGE_SQL } from '../src/store/postgres/vectors.ts';
 import { collectAll } from '../src/store/index.ts';
 import { analyzeProduct } from '../src/store/product-record.ts';
@@ -81,6 +85,20 @@ for (const { name, target } of targets) {
         assert.ok(read.every((v, i) => i === 0 || v.key > read[i - 1]!.key), 'in key order');
       } finally {
         await client.end();
+      }
+    });
+
+    test('every connection of the store searches HNSW with its iterative-scan settings', async () => {
+      // A nearest-neighbour query of at most ef_search rows no longer sets them in a transaction of its own.
+      const state = createPgStoreState(resolvePostgresOptions({ url }));
+      try {
+        const [row] = await query<{ ef: string; scan: string; tuples: string }>(
+          state,
+          `SELECT current_setting('hnsw.ef_search') AS ef, current_setting('hnsw.iterative_scan') AS scan, current_setting('hnsw.max_scan_tuples') AS tuples`,
+        );
+        assert.deepEqual(row, { ef: String(HNSW_SEARCH.efSearch), scan: HNSW_SEARCH.iterativeScan, tuples: String(HNSW_SEARCH.maxScanTuples) });
+      } finally {
+        await state.pool.end();
       }
     });
 
@@ -161,6 +179,33 @@ for (const { name, target } of targets) {
 
   describe(`store schema on ${name}`, { skip: target.skip }, () => {
     after(() => target.dropSchemas());
+
+    test('a new database gets its keyword indexes after the first load, with the same answers', async () => {
+      const fresh = await target.freshSchemaUrl();
+      const schema = new URL(fresh).searchParams.get('schema');
+      const analyzer = createTextAnalyzer();
+      const products: Product[] = ['红色连衣裙 雪纺', '黑色连衣裙 长款', 'iPhone 15 Pro 256GB'].map((title, i) => ({ id: `kw-${i}`, title, tags: [], images: [], attributes: {}, category: '服装/女装' }));
+      const store = await createPostgresStore({ url: fresh, distributed: target.distributed });
+      const client = new pg.Client({ connectionString: target.url });
+      await client.connect();
+      const keywordIndexes = async () =>
+        (await client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname IN ('products_keywords', 'products_han_keywords') ORDER BY 1`, [schema])).rows.map((r) => r.name);
+      try {
+        await store.upsertProducts(products.map((product) => ({ product, analyzed: analyzeProduct(product, analyzer) })));
+        assert.deepEqual(await keywordIndexes(), [], 'written without the GIN indexes');
+        const before = await store.keywordSearch(['连衣裙'], { k: 5 });
+        const ngramsBefore = await store.keywordSearch(['连衣'], { k: 5, granularity: 'hanNgrams' });
+        await store.buildDeferredIndexes!();
+        assert.deepEqual(await keywordIndexes(), ['products_han_keywords', 'products_keywords']);
+        assert.deepEqual(await store.keywordSearch(['连衣裙'], { k: 5 }), before);
+        assert.deepEqual(await store.keywordSearch(['连衣'], { k: 5, granularity: 'hanNgrams' }), ngramsBefore);
+        assert.equal(before.length, 2);
+        assert.equal(await store.getMeta(KEYWORD_INDEXES_PENDING_KEY), undefined, 'nothing left pending');
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
 
     test('a version-1 database is migrated on open: n-gram keywords filled in, vectors flagged current', async () => {
       const old = await target.freshSchemaUrl();

@@ -8,6 +8,7 @@ import { createError } from '../../errors.ts';
 import type { AnalyzedProduct } from '../store.ts';
 import { query, statements, transaction } from './connection.ts';
 import { KEYWORD_FREQUENCY_TABLE, fillKeywordFrequencies } from './keyword-frequencies.ts';
+import { KEYWORD_INDEXES_PENDING_KEY, KEYWORD_INDEXES_SQL } from './keyword-indexes.ts';
 import { getMeta } from './meta.ts';
 import { PAIR_JOB_TABLES } from './pair-jobs.ts';
 import { CITUS_LAYOUT, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
@@ -64,7 +65,8 @@ async function createTables(s: PgStoreState): Promise<void> {
     if (Number(citus[0]?.n) === 0) throw createError('STORE_ERROR', `--distributed needs the Citus extension in ${s.where}`, { file: s.where });
     for (const statement of CITUS_LAYOUT.trim().split('\n')) await query(s, statement);
   }
-  await query(s, `INSERT INTO prodsim_meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)`, [
+  // The keyword indexes come after the first load (keyword-indexes.ts).
+  await query(s, `INSERT INTO prodsim_meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8), ($9, '1')`, [
     PG_META.schemaVersion,
     String(PG_SCHEMA_VERSION),
     PG_META.revision,
@@ -73,6 +75,7 @@ async function createTables(s: PgStoreState): Promise<void> {
     randomUUID(),
     PG_META.distributed,
     String(s.opts.distributed),
+    KEYWORD_INDEXES_PENDING_KEY,
   ]);
 }
 
@@ -80,6 +83,8 @@ async function createTables(s: PgStoreState): Promise<void> {
 async function migrateToV2(s: PgStoreState): Promise<void> {
   await statements(s, PG_SCHEMA_V2);
   await fillHanKeywords(s);
+  // A database of version 1 has rows and its `keywords` index: the n-gram column's index is built now.
+  await statements(s, KEYWORD_INDEXES_SQL);
 }
 
 /** Version 2 → 3: the vectors' `current` column, and the HNSW indexes rebuilt as partial indexes on it. */

@@ -12,10 +12,12 @@
  *
  * The factory composes per-concern modules over one state object (`state.ts`): queries and
  * transactions (`connection.ts`), opening and migrating the schema (`migrations.ts`), product
- * writes and reads, keyword search, nearest neighbours, labels, vectors, upkeep.
+ * writes and reads, keyword search, nearest neighbours, labels, vectors, upkeep, and the indexes
+ * built after a first load (`vector-index.ts`, `keyword-indexes.ts`).
  */
 import type { ProductStore } from '../store.ts';
 import { connect, query, storeError, transaction } from './connection.ts';
+import { buildPendingKeywordIndexes } from './keyword-indexes.ts';
 import { documentFrequencies, keywordSearch } from './keyword-search.ts';
 import { labelMethods } from './labels.ts';
 import { ensureSchema } from './migrations.ts';
@@ -43,6 +45,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
     await s.pool.end().catch(() => {});
     throw e;
   }
+  const vectors = vectorMethods(s);
   return {
     path: s.where,
     retrieval: 'database',
@@ -57,7 +60,11 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
     keywordSearch: (queryTokens, searchOptions) => keywordSearch(s, queryTokens, searchOptions),
     nearestNeighbours: (encoderId, vector, nnOptions) => nearestNeighbours(s, encoderId, vector, nnOptions),
     ...labelMethods(s),
-    ...vectorMethods(s),
+    ...vectors,
+    async buildDeferredIndexes() {
+      await vectors.buildDeferredIndexes?.();
+      await buildPendingKeywordIndexes(s);
+    },
     transaction: (fn) => transaction(s, fn),
     ...storeUpkeep(s),
   };

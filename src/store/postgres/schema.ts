@@ -38,7 +38,6 @@ CREATE TABLE IF NOT EXISTS products (
   PRIMARY KEY (id)
 );
 CREATE INDEX IF NOT EXISTS products_by_key ON products (key);
-CREATE INDEX IF NOT EXISTS products_keywords ON products USING gin (keywords);
 CREATE INDEX IF NOT EXISTS products_by_category ON products (category text_pattern_ops);
 CREATE TABLE IF NOT EXISTS vectors (
   id text NOT NULL,
@@ -68,12 +67,11 @@ CREATE SEQUENCE IF NOT EXISTS prodsim_change_seq;
 
 /**
  * Version 2: the second keyword granularity (`keywordSearch({ granularity: 'hanNgrams' })`), a
- * tsvector of the Chinese character unigrams and bigrams of every field's tokens, with its GIN index.
+ * tsvector of the Chinese character unigrams and bigrams of every field's tokens (its GIN index: `keyword-indexes.ts`).
  * Rows of a version-1 database are filled in by the migration (`migrations.ts`).
  */
 export const PG_SCHEMA_V2 = `
 ALTER TABLE products ADD COLUMN IF NOT EXISTS han_keywords tsvector;
-CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords);
 `;
 
 /**
