@@ -23,18 +23,28 @@ import { latencyStats, machineInfo, nowMs, round3, type LatencyStats } from './t
 import { syntheticIds, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
 
 const { values: args } = parseArgs({
-  options: { n: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' }, backends: { type: 'string', default: 'sqlite,postgres,citus' }, schema: { type: 'string' } },
+  options: {
+    n: { type: 'string', default: '100000' },
+    queries: { type: 'string', default: '200' },
+    /** Fewer search queries than similar ids: at 1M on PostgreSQL a search takes seconds. */
+    'search-queries': { type: 'string' },
+    backends: { type: 'string', default: 'sqlite,postgres,citus' },
+    schema: { type: 'string' },
+  },
 });
 /** `--backends postgres`: one backend of a long run again (the others' rows come from an earlier run). */
 const chosen = new Set(args.backends.split(','));
 const N = Number(args.n);
 const Q = Number(args.queries);
+const SEARCH_Q = Number(args['search-queries'] ?? args.queries);
 const K = 10;
 
 interface BackendReport {
   backend: string;
   /** Undefined when the store already held the catalog (`--schema` of an earlier run). */
   ingestSeconds: number | undefined;
+  /** Seconds of the ingest's parts: the catalog pass (`stageMs`: waiting for each part) and the refresh's stages. */
+  ingestStages: Record<string, number> | undefined;
   productsPerSecond: number | undefined;
   similar: LatencyStats;
   search: LatencyStats;
@@ -70,19 +80,32 @@ const TIE_COSINE = 0.001;
 async function measure(backend: string, engine: Engine, catalog: string): Promise<BackendReport> {
   const log = (s: string) => console.error(`[${backend}] ${s}`);
   let ingestSeconds: number | undefined;
+  let ingestStages: Record<string, number> | undefined;
   if ((await engine.store.count()) === N) log(`reusing the ${N} products already stored`);
   else {
     const t0 = nowMs();
-    const ingest = await engine.ingest(catalog, { batchSize: 2_000 });
-    ingestSeconds = (nowMs() - t0) / 1000;
-    log(`ingested ${ingest.added} in ${ingestSeconds.toFixed(1)} s`);
+    // When each refresh stage starts (its first progress report): the stages' seconds are the gaps.
+    const refreshMarks: [string, number][] = [];
+    const ingest = await engine.ingest(catalog, {
+      batchSize: 2_000,
+      onRefreshProgress: (p) => {
+        if (refreshMarks.at(-1)?.[0] !== p.stage) refreshMarks.push([p.stage, nowMs()]);
+      },
+    });
+    const t1 = nowMs();
+    ingestSeconds = (t1 - t0) / 1000;
+    ingestStages = Object.fromEntries([
+      ...Object.entries(ingest.stageMs).map(([k, ms]) => [`catalog ${k}`, round3(ms / 1000)] as const),
+      ...refreshMarks.map(([stage, at], i) => [`refresh ${stage}`, round3(((refreshMarks[i + 1]?.[1] ?? t1) - at) / 1000)] as const),
+    ]);
+    log(`ingested ${ingest.added} in ${ingestSeconds.toFixed(1)} s: ${JSON.stringify(ingestStages)}`);
   }
   const ids = syntheticIds(N, Q);
   const queries = syntheticQueries(N, Q);
-  const time = async (fn: (i: number) => Promise<unknown>) => {
-    for (let i = 0; i < Math.min(20, Q); i++) await fn(i); // warm-up
+  const time = async (fn: (i: number) => Promise<unknown>, n = Q) => {
+    for (let i = 0; i < Math.min(20, n); i++) await fn(i); // warm-up
     const xs: number[] = [];
-    for (let i = 0; i < Q; i++) {
+    for (let i = 0; i < n; i++) {
       const s = nowMs();
       await fn(i);
       xs.push(nowMs() - s);
@@ -91,7 +114,7 @@ async function measure(backend: string, engine: Engine, catalog: string): Promis
   };
   const similar = await time((i) => engine.similar({ id: ids[i]!, k: K }));
   log(`similar p50 ${similar.p50Ms} ms`);
-  const search = await time((i) => engine.search({ query: queries[i]!.text, k: K }));
+  const search = await time((i) => engine.search({ query: queries[i]!.text, k: K }), SEARCH_Q);
   log(`search p50 ${search.p50Ms} ms`);
 
   // Recall of the nearest-neighbour stage: the engine's retriever (usearch in memory, or HNSW in the
@@ -117,7 +140,7 @@ async function measure(backend: string, engine: Engine, catalog: string): Promis
   const recallAt10 = round3(hit / (probe.length * K));
   const tieAwareRecallAt10 = round3(asClose / (probe.length * K));
   log(`recall@10 ${recallAt10}, tie-aware ${tieAwareRecallAt10}`);
-  return { backend, ingestSeconds: ingestSeconds === undefined ? undefined : round3(ingestSeconds), productsPerSecond: ingestSeconds === undefined ? undefined : Math.round(N / ingestSeconds), similar, search, nearest: latencyStats(nnTimes), recallAt10, tieAwareRecallAt10 };
+  return { backend, ingestSeconds: ingestSeconds === undefined ? undefined : round3(ingestSeconds), productsPerSecond: ingestSeconds === undefined ? undefined : Math.round(N / ingestSeconds), ingestStages, similar, search, nearest: latencyStats(nnTimes), recallAt10, tieAwareRecallAt10 };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodsim-bench-pg-'));
@@ -156,7 +179,7 @@ const machine = machineInfo();
 const md = `# Store backends side by side (\`npm run bench:postgres\`)
 
 ${N.toLocaleString('en-US')} synthetic products (bench/synthetic-catalog.ts), the default offline encoders, images off;
-${Q} similar ids and ${Q} search queries, k = ${K}; one client, loopback. Servers from \`scripts/test-servers.sh\`
+${Q} similar ids and ${SEARCH_Q} search queries, k = ${K}; one client, loopback. Servers from \`scripts/test-servers.sh\`
 (PostgreSQL 15.x, pgvector 0.8.6, Citus 13.2.2; fsync off, test settings), all on this one machine.
 Machine: ${JSON.stringify(machine)}. Run at ${new Date().toISOString()}.
 
@@ -165,6 +188,7 @@ Machine: ${JSON.stringify(machine)}. Run at ${new Date().toISOString()}.
 ${reports.map(row).join('\n')}
 
 Ingest is the whole engine ingest (read, analyse, encode, store, then fit/encode refresh and index).
+${reports.flatMap((r) => (r.ingestStages ? [`Its parts on ${r.backend}, seconds: ${Object.entries(r.ingestStages).map(([k, v]) => `${k} ${v}`).join(', ')}.`] : [])).join('\n')}
 Recall@10: the engine's nearest-neighbour stage (usearch f16 in memory on SQLite; the HNSW index on
 halfvec, ef_search ${100}, iterative scan, in PostgreSQL and Citus) against an exact scan of the same vectors,
 item vectors as queries with the item excluded. Tie-aware recall counts a returned product as right when it
