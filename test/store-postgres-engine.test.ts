@@ -73,11 +73,18 @@ for (const { name, target } of targets) {
       u.searchParams.delete('schema');
       const client = new pg.Client({ connectionString: u.toString() });
       await client.connect();
+      const plan = async () =>
+        (await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number; 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${VECTOR_PAGE_SQL}`, [engine.catalog.textEncoder.id, 100, 1000])).rows[0]!['QUERY PLAN'][0].Plan;
       try {
         await client.query(`SELECT set_config('search_path', $1, false)`, [schema]);
+        await client.query('ANALYZE products; ANALYZE vectors');
+        // The planner must expect about the rows the page holds: joined on the content hash as well it
+        // expected 1, and at 1M products chose a hash join of both whole tables for every page.
+        const { rows: page } = await client.query(VECTOR_PAGE_SQL, [engine.catalog.textEncoder.id, 100, 1000]);
+        const expected = (await plan())['Plan Rows'];
+        assert.ok(page.length > 100 && expected >= page.length / 2, `planner expects ${expected} rows of ${page.length}`);
         await client.query(`SET enable_seqscan = off; SET enable_sort = off`);
-        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number } }] }>(`EXPLAIN (FORMAT JSON) ${VECTOR_PAGE_SQL}`, [engine.catalog.textEncoder.id, 100, 1000]);
-        const cost = rows[0]!['QUERY PLAN'][0].Plan['Total Cost'];
+        const cost = (await plan())['Total Cost'];
         assert.ok(cost < 1e9, `page statement cost ${cost}`);
         const read = await collectAll(engine.store.vectorsFor(engine.catalog.textEncoder.id));
         const current = await client.query<{ n: string }>(`SELECT count(*) AS n FROM vectors WHERE encoder_id = $1 AND current`, [engine.catalog.textEncoder.id]);
