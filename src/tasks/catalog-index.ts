@@ -404,11 +404,13 @@ function createRepresenter(opts: CatalogIndexOptions, inMemory: boolean, ann: An
    * read from the store. The store kept each product's analysis from ingest, so a candidate is not
    * segmented again.
    */
-  async function representStored(ids: readonly string[], stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[]): Promise<(ProductRepresentation | undefined)[]> {
+  async function representStored(
+    ids: readonly string[],
+    stored: readonly (StoredProduct & { analyzed: AnalyzedProduct })[],
+    vectors: ReadonlyMap<string, Float32Array> | undefined,
+  ): Promise<(ProductRepresentation | undefined)[]> {
     const out = ids.map((id) => representations.get(id));
     const built = new Map<string, ProductRepresentation>();
-    // In the database: the candidates' vectors in one read (one round trip each was most of a `similar`).
-    const vectors = inMemory ? undefined : await store.getVectors(textEncoder.id, stored.map((s) => s.product.id));
     for (const s of stored) {
       const vector = vectors ? vectors.get(s.product.id) : await textVectorOf(s);
       const r = await build(s.product, vector, storedFieldAnalysis(s.product, s.analyzed, analyzer));
@@ -420,27 +422,26 @@ function createRepresenter(opts: CatalogIndexOptions, inMemory: boolean, ann: An
 
   return {
     async hits(hits) {
-      await followTextSpace();
-      if (!inMemory) {
-        // Another server may have written since: cached representations are kept for one store revision.
-        const revision = await store.revision();
-        if (revision !== representedRevision) {
-          representations.clear();
-          representedRevision = revision;
-        }
+      // In a database every read is a round trip: the independent ones go out together.
+      const [, revision] = await Promise.all([followTextSpace(), inMemory ? undefined : store.revision()]);
+      // Another server may have written since: cached representations are kept for one store revision.
+      if (revision !== undefined && revision !== representedRevision) {
+        representations.clear();
+        representedRevision = revision;
       }
-      const keys: number[] = [];
-      const ids: string[] = [];
-      for (const h of hits) {
-        if (representations.has(h.id)) continue;
-        if (h.key === undefined) ids.push(h.id);
-        else keys.push(h.key);
-      }
-      const stored = keys.length > 0 ? await store.getAnalyzedProductsByKeys(keys) : [];
-      if (ids.length > 0) stored.push(...(await store.getAnalyzedProducts(ids)));
+      const missing = hits.filter((h) => !representations.has(h.id));
+      const keys = missing.flatMap((h) => (h.key === undefined ? [] : [h.key]));
+      const ids = missing.flatMap((h) => (h.key === undefined ? [h.id] : []));
+      const [byKey, byId, vectors] = await Promise.all([
+        keys.length > 0 ? store.getAnalyzedProductsByKeys(keys) : [],
+        ids.length > 0 ? store.getAnalyzedProducts(ids) : [],
+        // In the database: the vectors in one read (one round trip each was most of a `similar`).
+        inMemory || missing.length === 0 ? undefined : store.getVectors(textEncoder.id, missing.map((h) => h.id)),
+      ]);
       return representStored(
         hits.map((h) => h.id),
-        stored,
+        [...byKey, ...byId],
+        vectors,
       );
     },
     async external(product) {
