@@ -476,17 +476,18 @@ async function productsToEncode(store: ProductStore, encoderId: string): Promise
   return changes ? store.productsWithoutVector(encoderId, upsertedKeys(changes)) : store.productsWithoutVector(encoderId);
 }
 
-/**
- * Encodes a batch of listed products and writes their vectors; returns how many were written. No
- * embedding-cache lookup by content hash here: the hash covers the product id, and a product keeps
- * one vector row per encoder (deleted with it), so a product without a current vector never finds
- * one computed for the same content.
- */
 /** A batch's new vectors, not yet written. */
 interface EncodedBatch {
   todo: { id: string; contentHash: string }[];
   vectors: Float32Array[];
 }
+
+/**
+ * Encodes a batch of listed products (`writeEncodedBatch` writes the vectors). No embedding-cache
+ * lookup by content hash here: the hash covers the product id, and a product keeps one vector row
+ * per encoder (deleted with it), so a product without a current vector never finds one computed for
+ * the same content.
+ */
 
 async function encodeBatch(store: ProductStore, textEncoder: DenseEncoder<string>, batch: readonly { id: string; key: number; contentHash: string }[], fitTokens: FitTokens | undefined): Promise<EncodedBatch> {
   let todo: { id: string; contentHash: string }[];
