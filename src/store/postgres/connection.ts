@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { createError, isProdsimError } from '../../errors.ts';
 import { ANALYZE_AFTER_ROWS } from './schema.ts';
+import type { IndexBuildDeps } from './deferred-index-build.ts';
 import type { PgStoreState } from './state.ts';
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
@@ -96,6 +97,11 @@ export async function unlimitedQuery(s: PgStoreState, sql: string): Promise<void
     // Into a catalogue error: pg's error becomes a STORE_* error with the statement.
     throw storeError(s, e, sql);
   }
+}
+
+/** The store's query, transaction and `unlimitedQuery` bound to its state: what an index build runs with (`deferred-index-build.ts`). */
+export function indexBuildDeps(s: PgStoreState): IndexBuildDeps {
+  return { query: (sql, params) => query(s, sql, params), transaction: (fn) => transaction(s, fn), unlimitedQuery: (sql) => unlimitedQuery(s, sql) };
 }
 
 /** Runs a script one statement at a time: Citus propagates DDL on a distributed table only one statement per query. */

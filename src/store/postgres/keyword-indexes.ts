@@ -7,27 +7,18 @@
  * after its encode pass, builds them once. Until then keyword queries scan: slower, never wrong.
  * Databases created before keep their indexes, and later writes go into them row by row.
  */
-import { query, transaction, unlimitedQuery } from './connection.ts';
-import { HNSW_BUILD } from './schema.ts';
-import type { PgStoreState } from './state.ts';
+import { buildMarkedIndex, type IndexBuildDeps } from './deferred-index-build.ts';
 
 export const KEYWORD_INDEXES_PENDING_KEY = 'keywords.gin_pending';
 
 /** Both indexes, as databases created before this deferral have them (`IF NOT EXISTS`: a no-op there). */
-export const KEYWORD_INDEXES_SQL = `
-CREATE INDEX IF NOT EXISTS products_keywords ON products USING gin (keywords);
-CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords);
-`;
+export const KEYWORD_INDEX_STATEMENTS = [
+  `CREATE INDEX IF NOT EXISTS products_keywords ON products USING gin (keywords)`,
+  `CREATE INDEX IF NOT EXISTS products_han_keywords ON products USING gin (han_keywords)`,
+] as const;
 
-/** Builds the keyword indexes when marked pending (one builder at a time); true when it built them. */
-export async function buildPendingKeywordIndexes(s: PgStoreState): Promise<boolean> {
-  if ((await query(s, `SELECT 1 FROM prodsim_meta WHERE key = $1`, [KEYWORD_INDEXES_PENDING_KEY])).length === 0) return false;
-  return transaction(s, async () => {
-    // Several servers may refresh together: the second waits, then finds nothing pending.
-    await query(s, `SELECT pg_advisory_xact_lock(hashtext('prodsim.keyword_indexes'))`);
-    if ((await query(s, `DELETE FROM prodsim_meta WHERE key = $1 RETURNING 1`, [KEYWORD_INDEXES_PENDING_KEY])).length === 0) return false;
-    await query(s, `SELECT set_config('maintenance_work_mem', $1, true)`, [HNSW_BUILD.maintenanceWorkMem]);
-    for (const statement of KEYWORD_INDEXES_SQL.split(';').map((part) => part.trim())) if (statement.length > 0) await unlimitedQuery(s, statement);
-    return true;
-  });
+/** Builds the keyword indexes when marked pending (one builder at a time); true when this call built them. */
+export async function buildPendingKeywordIndexes(deps: IndexBuildDeps): Promise<boolean> {
+  if ((await deps.query(`SELECT 1 FROM prodsim_meta WHERE key = $1`, [KEYWORD_INDEXES_PENDING_KEY])).length === 0) return false;
+  return buildMarkedIndex(deps, 'prodsim.keyword_indexes', KEYWORD_INDEXES_PENDING_KEY, KEYWORD_INDEX_STATEMENTS);
 }

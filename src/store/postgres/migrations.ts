@@ -8,7 +8,7 @@ import { createError } from '../../errors.ts';
 import type { AnalyzedProduct } from '../store.ts';
 import { query, statements, transaction } from './connection.ts';
 import { KEYWORD_FREQUENCY_TABLE, fillKeywordFrequencies } from './keyword-frequencies.ts';
-import { KEYWORD_INDEXES_PENDING_KEY, KEYWORD_INDEXES_SQL } from './keyword-indexes.ts';
+import { KEYWORD_INDEXES_PENDING_KEY, KEYWORD_INDEX_STATEMENTS } from './keyword-indexes.ts';
 import { getMeta } from './meta.ts';
 import { PAIR_JOB_TABLES } from './pair-jobs.ts';
 import { CITUS_LAYOUT, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
@@ -84,7 +84,7 @@ async function migrateToV2(s: PgStoreState): Promise<void> {
   await statements(s, PG_SCHEMA_V2);
   await fillHanKeywords(s);
   // A database of version 1 has rows and its `keywords` index: the n-gram column's index is built now.
-  await statements(s, KEYWORD_INDEXES_SQL);
+  for (const sql of KEYWORD_INDEX_STATEMENTS) await query(s, sql);
 }
 
 /** Version 2 → 3: the vectors' `current` column, and the HNSW indexes rebuilt as partial indexes on it. */

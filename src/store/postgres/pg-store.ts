@@ -16,7 +16,7 @@
  * built after a first load (`vector-index.ts`, `keyword-indexes.ts`).
  */
 import type { ProductStore } from '../store.ts';
-import { connect, query, storeError, transaction } from './connection.ts';
+import { connect, indexBuildDeps, query, storeError, transaction } from './connection.ts';
 import { buildPendingKeywordIndexes } from './keyword-indexes.ts';
 import { documentFrequencies, keywordSearch } from './keyword-search.ts';
 import { labelMethods } from './labels.ts';
@@ -63,7 +63,7 @@ export async function createPostgresStore(options: Partial<PostgresStoreOptions>
     ...vectors,
     async buildDeferredIndexes() {
       await vectors.buildDeferredIndexes?.();
-      await buildPendingKeywordIndexes(s);
+      await buildPendingKeywordIndexes(indexBuildDeps(s));
     },
     transaction: (fn) => transaction(s, fn),
     ...storeUpkeep(s),

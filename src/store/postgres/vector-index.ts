@@ -10,17 +10,11 @@
  * after its encode pass) builds the index. Until then a nearest-neighbour query scans the vectors
  * exactly: slower, never wrong. Once a dimension has its index, later writes go into it row by row.
  */
-import { HNSW_BUILD, hnswIndexSql } from './schema.ts';
+import { buildMarkedIndex, type IndexBuildDeps } from './deferred-index-build.ts';
+import { hnswIndexSql } from './schema.ts';
 
 /** Meta key prefix of a dimension whose vectors have no HNSW index yet: `vectors.hnsw_pending.<dim>`. */
 export const HNSW_PENDING_META_PREFIX = 'vectors.hnsw_pending.';
-
-export interface VectorIndexDeps {
-  query: <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
-  transaction: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** A statement without the statement timeouts, inside the transaction (the build grows with the catalog). */
-  unlimitedQuery: (sql: string) => Promise<void>;
-}
 
 export interface VectorIndexes {
   /** Before writing vectors of `dim` (inside the writing transaction): marks the dimension pending when it has no index. */
@@ -29,7 +23,8 @@ export interface VectorIndexes {
   buildPending(): Promise<number[]>;
 }
 
-export function createVectorIndexes({ query, transaction, unlimitedQuery }: VectorIndexDeps): VectorIndexes {
+export function createVectorIndexes(deps: IndexBuildDeps): VectorIndexes {
+  const { query } = deps;
   /** Dimensions this handle knows to have their index (an index is never dropped while a store is open). */
   const indexed = new Set<number>();
   /** Dimensions this handle marked pending (no need to write the mark again before the build). */
@@ -55,13 +50,8 @@ export function createVectorIndexes({ query, transaction, unlimitedQuery }: Vect
       for (const { key } of pending) {
         const dim = Number(key.slice(HNSW_PENDING_META_PREFIX.length));
         if (!Number.isInteger(dim) || dim < 1) continue;
-        await transaction(async () => {
-          // One builder at a time (several servers may refresh together); the second finds the index there.
-          await query(`SELECT pg_advisory_xact_lock(hashtext('prodsim.hnsw'))`);
-          await query(`SELECT set_config('maintenance_work_mem', $1, true)`, [HNSW_BUILD.maintenanceWorkMem]);
-          await unlimitedQuery(hnswIndexSql(dim));
-          await query(`DELETE FROM prodsim_meta WHERE key = $1`, [key]);
-        });
+        // Built here or, when another server held the lock first, by it: either way the index is there.
+        await buildMarkedIndex(deps, 'prodsim.hnsw', key, [hnswIndexSql(dim)]);
         indexed.add(dim);
         marked.delete(dim);
         built.push(dim);

@@ -5,7 +5,7 @@
  */
 import { createError } from '../../errors.ts';
 import type { ProductStore, StoredVector, VectorInput } from '../store.ts';
-import { query, transaction, unlimitedQuery, wrote } from './connection.ts';
+import { indexBuildDeps, query, transaction, wrote } from './connection.ts';
 import { PAGE_ROWS } from './rows.ts';
 import type { PgStoreState } from './state.ts';
 import { createVectorIndexes, type VectorIndexes } from './vector-index.ts';
@@ -157,7 +157,7 @@ function vectorReads(s: PgStoreState): Pick<ProductStore, 'getVector' | 'getVect
 }
 
 export function vectorMethods(s: PgStoreState): Pick<ProductStore, VectorMethods> {
-  const vectorIndexes = createVectorIndexes({ query: (sql, params) => query(s, sql, params), transaction: (fn) => transaction(s, fn), unlimitedQuery: (sql) => unlimitedQuery(s, sql) });
+  const vectorIndexes = createVectorIndexes(indexBuildDeps(s));
   return {
     ...vectorReads(s),
     putVectors: (encoderId, vectors) => putVectors(s, vectorIndexes, encoderId, vectors),
