@@ -6,7 +6,7 @@
  *   await engine.ingest('catalog.jsonl');
  *   const { items } = await engine.similar({ id: 'p1', k: 5 });
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Product } from '../catalog/product.ts';
@@ -228,6 +228,8 @@ interface EngineState {
   catalog: CatalogIndex;
   /** One trained scorer per model file, loaded on first use. */
   scorers: Map<string, LearnedScorer>;
+  /** The index folder made for this engine alone (an in-memory or database store), removed on close. */
+  temporaryIndexDir: string | undefined;
 }
 
 type RefreshOptions = { refit?: boolean; onProgress?: (p: RefreshProgress) => void };
@@ -244,21 +246,31 @@ async function openEngineState(opts: EngineOptions): Promise<EngineState> {
   const analyzer = createTextAnalyzer(opts.analyzer);
   const location = opts.store ?? opts.storePath;
   const store = await openStore(location, { readonly: opts.readonly, distributed: opts.distributed });
+  const temporaryIndexDir = hasOwnIndexFolder(location) ? undefined : mkdtempSync(join(tmpdir(), 'prodsim-index-'));
   const textEncoder = opts.textEncoder ?? createCatalogAwareEncoder(await createGloveEncoder({ cacheDir: opts.cacheDir, analyzer }), { analyzer });
   const catalog = await createCatalogIndex({
     store,
     analyzer,
     textEncoder,
-    indexDir: indexDirOf(location),
+    indexDir: temporaryIndexDir ?? `${resolve(location)}.index`,
     quantization: opts.quantization,
     imageFeatures: opts.images ? (product) => storedImageFeatures(store, product) : undefined,
   });
-  return { opts, analyzer, store, textEncoder, catalog, scorers: new Map() };
+  return { opts, analyzer, store, textEncoder, catalog, scorers: new Map(), temporaryIndexDir };
 }
 
-function indexDirOf(location: string): string {
-  // A database store keeps its indexes in the database: no index files (the folder stays empty).
-  return location === ':memory:' || isPostgresUrl(location) ? mkdtempSync(join(tmpdir(), 'prodsim-index-')) : `${resolve(location)}.index`;
+/**
+ * A store file keeps its index files beside it (`<file>.index`). An in-memory store's indexes live
+ * only as long as the engine, and a database store keeps its indexes in the database (its folder
+ * stays empty): both get a temporary folder, removed on close, so servers and tests leave none behind.
+ */
+function hasOwnIndexFolder(location: string): boolean {
+  return location !== ':memory:' && !isPostgresUrl(location);
+}
+
+async function closeEngine({ store, temporaryIndexDir }: EngineState): Promise<void> {
+  await store.close();
+  if (temporaryIndexDir) rmSync(temporaryIndexDir, { recursive: true, force: true });
 }
 
 /**
@@ -436,6 +448,6 @@ function engineOver(state: EngineState): Engine {
     applyMatcher: (input) => applyMatcherTask(pairSource, input, { analyzer }),
     stats: () => store.stats(),
     vacuum: () => vacuumEngine(state),
-    close: () => store.close(),
+    close: () => closeEngine(state),
   };
 }
