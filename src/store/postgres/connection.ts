@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { createError, isProdsimError } from '../../errors.ts';
-import { ANALYZE_AFTER_ROWS } from './schema.ts';
+import { ANALYZE_AFTER_ROWS, rowsBeforeNextAnalyse } from './schema.ts';
 import type { IndexBuildDeps } from './deferred-index-build.ts';
 import type { PgStoreState } from './state.ts';
 
@@ -129,12 +129,15 @@ export function wrote(s: PgStoreState, table: keyof PgStoreState['unanalysed'], 
 
 async function analyseIfDue(s: PgStoreState): Promise<void> {
   for (const table of ['products', 'vectors'] as const) {
-    if (s.unanalysed[table] === 0 || (s.unanalysed[table] < ANALYZE_AFTER_ROWS && s.analysedOnce.has(table))) continue;
+    if (s.unanalysed[table] === 0 || s.unanalysed[table] < s.analyseAfter[table]) continue;
     s.unanalysed[table] = 0;
-    s.analysedOnce.add(table);
+    s.analyseAfter[table] = ANALYZE_AFTER_ROWS;
     // Expected failure as a value: ANALYZE only refreshes planner statistics after a committed write;
     // if it fails the write stands and the next query reports a broken store.
     await query(s, `ANALYZE ${table}`).catch(() => {});
+    // The rows ANALYZE counted (0 for a Citus table on the coordinator, whose rows are on the workers).
+    const counted = await query<{ rows: number }>(s, `SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = to_regclass($1)`, [table]).catch(() => []);
+    s.analyseAfter[table] = rowsBeforeNextAnalyse(Number(counted[0]?.rows ?? 0));
   }
 }
 

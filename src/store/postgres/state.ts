@@ -27,12 +27,13 @@ export interface PgStoreState {
   readonly pool: pg.Pool;
   readonly context: AsyncLocalStorage<TransactionContext>;
   /**
-   * Rows this handle wrote per table since it last analysed it: past `ANALYZE_AFTER_ROWS` (or after
-   * its first write) the table is analysed once the outermost transaction commits, so the planner
-   * knows the HNSW index pays off (see `schema.ts`). A failed ANALYZE only leaves the old statistics.
+   * Rows this handle wrote per table since it last analysed it; once they reach `analyseAfter` (0
+   * before its first ANALYZE, then `rowsBeforeNextAnalyse`) the table is analysed when the outermost
+   * transaction commits, so the planner knows the HNSW index pays off (see `schema.ts`). A failed
+   * ANALYZE only leaves the old statistics.
    */
   readonly unanalysed: { products: number; vectors: number };
-  readonly analysedOnce: Set<string>;
+  readonly analyseAfter: { products: number; vectors: number };
   /** Document frequencies per tsvector column, and the product count, for one store revision. */
   readonly frequencies: {
     revision: string;
@@ -76,7 +77,7 @@ export function createPgStoreState({ opts, where, schema, connectionString }: Re
     pool,
     context: new AsyncLocalStorage<TransactionContext>(),
     unanalysed: { products: 0, vectors: 0 },
-    analysedOnce: new Set<string>(),
+    analyseAfter: { products: 0, vectors: 0 },
     frequencies: { revision: '', count: undefined, byColumn: { keywords: new Map(), han_keywords: new Map() } },
     layout: { distributed: undefined },
   };
