@@ -131,6 +131,7 @@ async function analyseIfDue(s: PgStoreState): Promise<void> {
   for (const table of ['products', 'vectors'] as const) {
     if (s.unanalysed[table] === 0 || s.unanalysed[table] < s.analyseAfter[table]) continue;
     s.unanalysed[table] = 0;
+    // Until the count below is in, a write committing meanwhile waits for ANALYZE_AFTER_ROWS, not 0 (no second ANALYZE at once).
     s.analyseAfter[table] = ANALYZE_AFTER_ROWS;
     // Expected failure as a value: ANALYZE only refreshes planner statistics after a committed write;
     // if it fails the write stands and the next query reports a broken store.
