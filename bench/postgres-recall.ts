@@ -19,6 +19,7 @@ import { nearestNeighboursSql } from '../src/store/postgres/nearest.ts';
 import { HNSW_SEARCH } from '../src/store/postgres/schema.ts';
 import { vectorLiteral } from '../src/store/postgres/vectors.ts';
 import { syntheticIds } from './synthetic-catalog.ts';
+import { cosineTo, exactTop } from './exact-neighbours.ts';
 
 const { values: args } = parseArgs({
   options: { store: { type: 'string' }, n: { type: 'string' }, probes: { type: 'string', default: '100' }, ef: { type: 'string', default: String(HNSW_SEARCH.efSearch) }, tie: { type: 'string', default: '0.001' } },
@@ -30,27 +31,9 @@ const engine = await createEngine({ store: args.store, images: false, readonly: 
 const encoderId = engine.catalog.textEncoder.id;
 const vectors = (await collectAll(engine.store.vectorsFor(encoderId))).map((v) => ({ id: v.id, v: v.vector }));
 const vectorOf = new Map(vectors.map((x) => [x.id, x.v] as const));
-const dot = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
 const probes = syntheticIds(Number(args.n), Number(args.probes)).filter((id) => vectorOf.has(id));
-/** The exact ten cosines of each probe (the vectors are unit length), its own row left out. */
-const exact = probes.map((id) => {
-  const q = vectorOf.get(id)!;
-  const top: number[] = [];
-  for (const x of vectors) {
-    if (x.id === id) continue;
-    const s = dot(q, x.v);
-    if (top.length < K || s > top[K - 1]!) {
-      top.push(s);
-      top.sort((a, b) => b - a);
-      if (top.length > K) top.pop();
-    }
-  }
-  return top;
-});
+/** The exact ten cosines of each probe, its own row left out. */
+const exact = probes.map((id) => exactTop(vectors, vectorOf.get(id)!, id, K).map((x) => x.s));
 
 const url = new URL(args.store);
 const schema = url.searchParams.get('schema');
@@ -67,7 +50,7 @@ for (const ef of args.ef.split(',').map(Number)) {
   for (let i = 0; i < probes.length; i++) {
     const q = vectorOf.get(probes[i]!)!;
     const rows = (await client.query<{ id: string }>(sql, [vectorLiteral(q), encoderId, K + 1])).rows.filter((r) => r.id !== probes[i]).slice(0, K);
-    const returned = rows.map((r) => dot(q, vectorOf.get(r.id)!));
+    const returned = rows.map((r) => cosineTo(q, vectorOf.get(r.id)));
     const close = returned.filter((s) => s >= exact[i]![K - 1]! - tie).length;
     asClose += close;
     const round = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);

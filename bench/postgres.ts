@@ -21,6 +21,7 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { collectAll } from '../src/store/store.ts';
 import { latencyStats, machineInfo, nowMs, round3, type LatencyStats } from './tasks.ts';
 import { syntheticIds, syntheticQueries, writeCatalog } from './synthetic-catalog.ts';
+import { cosineTo, exactTop } from './exact-neighbours.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,23 +52,6 @@ interface BackendReport {
   nearest: LatencyStats;
   recallAt10: number;
   tieAwareRecallAt10: number;
-}
-
-/** Dot product: the stored text vectors are unit length, so this is their cosine (-1 for a missing vector). */
-function cosineTo(q: Float32Array, v: Float32Array | undefined): number {
-  if (!v) return -1;
-  let dot = 0;
-  for (let i = 0; i < q.length; i++) dot += q[i]! * v[i]!;
-  return dot;
-}
-
-async function exactTop(vectors: { id: string; v: Float32Array }[], q: Float32Array, exclude: string, k: number): Promise<{ id: string; s: number }[]> {
-  const scored: { id: string; s: number }[] = [];
-  for (const { id, v } of vectors) {
-    if (id !== exclude) scored.push({ id, s: cosineTo(q, v) });
-  }
-  scored.sort((a, b) => b.s - a.s);
-  return scored.slice(0, k);
 }
 
 /**
@@ -131,7 +115,7 @@ async function measure(backend: string, engine: Engine, catalog: string): Promis
     const s = nowMs();
     const got = await engine.catalog.nearest(v, K, { exclude: new Set([id]) });
     nnTimes.push(nowMs() - s);
-    const top = await exactTop(vectors, v, id, K);
+    const top = exactTop(vectors, v, id, K);
     const truth = new Set(top.map((x) => x.id));
     const tenth = top[top.length - 1]?.s ?? 0;
     hit += got.filter((g) => truth.has(g.id)).length;
