@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createEngine } from '../src/engine/engine.ts';
 import { collectAll } from '../src/store/store.ts';
 import { nearestNeighboursSql } from '../src/store/postgres/nearest.ts';
-import { HNSW_SEARCH } from '../src/store/postgres/schema.ts';
+import { HNSW_SEARCH, PG_META } from '../src/store/postgres/schema.ts';
 import { vectorLiteral } from '../src/store/postgres/vectors.ts';
 import { syntheticIds } from './synthetic-catalog.ts';
 import { cosineTo, exactTop } from './exact-neighbours.ts';
@@ -43,7 +43,8 @@ const client = new pg.Client({
   options: [...(schema ? [`-c search_path=${schema},public`] : []), `-c hnsw.iterative_scan=${HNSW_SEARCH.iterativeScan}`, `-c hnsw.max_scan_tuples=${HNSW_SEARCH.maxScanTuples}`].join(' '),
 });
 await client.connect();
-const sql = nearestNeighboursSql(vectors[0]!.v.length);
+const distributed = (await client.query(`SELECT value FROM prodsim_meta WHERE key = $1`, [PG_META.distributed])).rows[0]?.value === 'true';
+const sql = nearestNeighboursSql(vectors[0]!.v.length, distributed ? 'vectorPerProduct' : 'distinctVectors');
 for (const ef of args.ef.split(',').map(Number)) {
   await client.query(`SET hnsw.ef_search = ${ef}`);
   let asClose = 0;

@@ -107,7 +107,7 @@ try {
   const rows: { name: string; sql: string; plan: string[]; serverMs: number; callMs: number }[] = [];
   for (const [name, sql] of [
     ['schema v2: join products on the content hash', OLD_SQL(DIM)],
-    ['schema v3: `current` flag, partial HNSW index', nearestNeighboursSql(DIM)],
+    ['schema v7: HNSW over the distinct current vectors, products joined by vector hash', nearestNeighboursSql(DIM, 'distinctVectors')],
   ] as const) {
     await run(sql, queryVectors[0]!, false); // warm-up
     const server: number[] = [];

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { isProdsimError } from '../src/errors.ts';
 import { createPostgresStore } from '../src/store/postgres/pg-store.ts';
-import { HNSW_SEARCH, PG_SCHEMA_VERSION } from '../src/store/postgres/schema.ts';
+import { HNSW_SEARCH, PG_SCHEMA_VERSION, hnswIndexName } from '../src/store/postgres/schema.ts';
 import { query } from '../src/store/postgres/connection.ts';
 import { resolvePostgresOptions } from '../src/store/postgres/options.ts';
 import { createPgStoreState } from '../src/store/postgres/state.ts';
@@ -58,7 +58,7 @@ for (const { name, target } of targets) {
       u.searchParams.delete('schema');
       const pool = new pg.Pool({ connectionString: u.toString(), max: 1 });
       try {
-        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, `vectors_hnsw_current_${dim}`]);
+        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, hnswIndexName(dim, target.distributed ? 'vectorPerProduct' : 'distinctVectors')]);
         assert.equal(Number(rows[0]!.n), 1);
       } finally {
         await pool.end();

@@ -133,9 +133,11 @@ async function analyseIfDue(s: PgStoreState): Promise<void> {
     s.unanalysed[table] = 0;
     // Until the count below is in, a write committing meanwhile waits for ANALYZE_AFTER_ROWS, not 0 (no second ANALYZE at once).
     s.analyseAfter[table] = ANALYZE_AFTER_ROWS;
+    // The distinct vectors (plain PostgreSQL) are written with the vectors: analysed with them.
+    const analysed = table === 'vectors' && s.layout.distributed === false ? 'vectors, distinct_vectors' : table;
     // Expected failure as a value: ANALYZE only refreshes planner statistics after a committed write;
     // if it fails the write stands and the next query reports a broken store.
-    await query(s, `ANALYZE ${table}`).catch(() => {});
+    await query(s, `ANALYZE ${analysed}`).catch(() => {});
     // The rows ANALYZE counted (0 for a Citus table on the coordinator, whose rows are on the workers).
     const counted = await query<{ rows: number }>(s, `SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = to_regclass($1)`, [table]).catch(() => []);
     s.analyseAfter[table] = rowsBeforeNextAnalyse(Number(counted[0]?.rows ?? 0));

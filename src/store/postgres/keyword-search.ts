@@ -8,11 +8,10 @@ import { hanNgramTokens } from '../../text/han-ngrams.ts';
 import { phraseTokens } from '../sqlite/sqlite-sync-store.ts';
 import type { KeywordHit, KeywordSearchOptions } from '../store.ts';
 import { query } from './connection.ts';
-import { getMeta } from './meta.ts';
+import { isDistributed } from './meta.ts';
 import { followRevision, productCountAtRevision } from './revision-cache.ts';
 import { storedFrequencies } from './keyword-frequencies.ts';
 import { filterSql } from './product-filter.ts';
-import { PG_META } from './schema.ts';
 import type { KeywordColumn, PgStoreState } from './state.ts';
 import { TS_RANK_TERM_BOUND, TS_RANK_WEIGHTS, lexeme } from './tsvector.ts';
 
@@ -28,12 +27,6 @@ export async function documentFrequencies(s: PgStoreState, tokens: readonly stri
   const out = new Map<string, number>();
   for (const t of tokens) out.set(t, cache.get(t) ?? 0);
   return out;
-}
-
-/** Whether the products table is distributed by Citus (the store's meta says; read once per handle). */
-async function isDistributed(s: PgStoreState): Promise<boolean> {
-  s.layout.distributed ??= (await getMeta(s, PG_META.distributed)) === 'true';
-  return s.layout.distributed;
 }
 
 /** BM25's idf of each token (a rare token's match counts for more than a common one's), and each token's document frequency. */

@@ -6,12 +6,27 @@
 import { randomUUID } from 'node:crypto';
 import { createError } from '../../errors.ts';
 import type { AnalyzedProduct } from '../store.ts';
-import { query, statements, transaction } from './connection.ts';
+import { query, statements, transaction, unlimitedQuery } from './connection.ts';
 import { KEYWORD_FREQUENCY_TABLE, fillKeywordFrequencies } from './keyword-frequencies.ts';
 import { KEYWORD_INDEXES_PENDING_KEY, KEYWORD_INDEX_STATEMENTS } from './keyword-indexes.ts';
-import { getMeta } from './meta.ts';
+import { getMeta, isDistributed } from './meta.ts';
 import { PAIR_JOB_TABLES } from './pair-jobs.ts';
-import { CITUS_LAYOUT, PG_META, PG_MIGRATE_V3, PG_SCHEMA_V1, PG_SCHEMA_V2, PG_SCHEMA_V3, PG_SCHEMA_VERSION, hnswIndexSql } from './schema.ts';
+import { ADD_DISTINCT_FROM_VECTORS } from './distinct-vectors.ts';
+import {
+  CITUS_LAYOUT,
+  HNSW_BUILD,
+  DISTINCT_VECTORS_TABLES,
+  PG_META,
+  PG_MIGRATE_V3,
+  PG_MIGRATE_V7,
+  PG_SCHEMA_V1,
+  PG_SCHEMA_V2,
+  PG_SCHEMA_V3,
+  PG_SCHEMA_V7,
+  PG_SCHEMA_VERSION,
+  hnswIndexName,
+  hnswIndexSql,
+} from './schema.ts';
 import type { PgStoreState } from './state.ts';
 import { hanKeywordsLiteral } from './tsvector.ts';
 
@@ -50,6 +65,7 @@ async function migrateFrom(s: PgStoreState, version: number): Promise<void> {
   if (version >= 2 && version < 4) await fillHanKeywords(s);
   if (version < 5) await statements(s, PAIR_JOB_TABLES);
   if (version < 6) await migrateToV6(s);
+  if (version < 7) await migrateToV7(s);
   if (version < PG_SCHEMA_VERSION) await query(s, `UPDATE prodsim_meta SET value = $2 WHERE key = $1`, [PG_META.schemaVersion, String(PG_SCHEMA_VERSION)]);
 }
 
@@ -58,6 +74,8 @@ async function createTables(s: PgStoreState): Promise<void> {
   await query(s, PG_SCHEMA_V1);
   await query(s, PG_SCHEMA_V2);
   await query(s, PG_SCHEMA_V3);
+  await query(s, PG_SCHEMA_V7);
+  if (!s.opts.distributed) await query(s, DISTINCT_VECTORS_TABLES);
   await statements(s, PAIR_JOB_TABLES);
   await query(s, KEYWORD_FREQUENCY_TABLE);
   if (s.opts.distributed) {
@@ -94,7 +112,7 @@ async function migrateToV3(s: PgStoreState): Promise<void> {
   for (const r of await query<{ name: string }>(s, `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'vectors' AND indexname ~ '^vectors_hnsw_[0-9]+$' AND schemaname = current_schema()`)) {
     await query(s, `DROP INDEX IF EXISTS ${r.name}`);
   }
-  for (const r of await query<{ dim: number }>(s, `SELECT DISTINCT dim FROM vectors`)) await query(s, hnswIndexSql(r.dim));
+  for (const r of await query<{ dim: number }>(s, `SELECT DISTINCT dim FROM vectors`)) await query(s, hnswIndexSql(r.dim, 'vectorPerProduct'));
 }
 
 /** Version 5 → 6: the keyword document frequencies, counted once from the stored tsvectors. */
@@ -105,6 +123,29 @@ async function migrateToV6(s: PgStoreState): Promise<void> {
   // Counted afresh: the n-gram column may have been refilled by the steps before.
   await query(s, `DELETE FROM keyword_frequencies`);
   await fillKeywordFrequencies(s);
+}
+
+/**
+ * Version 6 → 7: every vector's hash; on plain PostgreSQL the distinct vectors, and each HNSW index
+ * over the vectors replaced by one over the distinct vectors (built here, as the opener holds the
+ * schema lock: ~70 s at 1M products). A dimension still pending keeps its mark: its index is built
+ * after the next load, in the new layout.
+ */
+async function migrateToV7(s: PgStoreState): Promise<void> {
+  // Each statement grows with the catalog: without the statement timeouts.
+  await statements(s, PG_SCHEMA_V7);
+  await unlimitedQuery(s, PG_MIGRATE_V7);
+  if (await isDistributed(s)) return;
+  await statements(s, DISTINCT_VECTORS_TABLES);
+  await unlimitedQuery(s, ADD_DISTINCT_FROM_VECTORS);
+  await unlimitedQuery(s, `ANALYZE vectors, distinct_vectors`);
+  await query(s, `SELECT set_config('maintenance_work_mem', $1, true)`, [HNSW_BUILD.maintenanceWorkMem]);
+  for (const r of await query<{ dim: number }>(s, `SELECT DISTINCT dim FROM vectors`)) {
+    const [old] = await query<{ t: string | null }>(s, `SELECT to_regclass($1)::text AS t`, [hnswIndexName(r.dim, 'vectorPerProduct')]);
+    if (!old?.t) continue;
+    await query(s, `DROP INDEX ${hnswIndexName(r.dim, 'vectorPerProduct')}`);
+    await unlimitedQuery(s, hnswIndexSql(r.dim, 'distinctVectors'));
+  }
 }
 
 /** Every product's character n-gram tsvector, from its stored analysis (the current `hanNgramTokens` scheme). */

@@ -9,7 +9,8 @@ import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import { brandColumnValue, type AnalyzedProduct, type ProductChange, type ProductStore, type UpsertItem, type UpsertResult } from '../store.ts';
 import { query, transaction, wrote } from './connection.ts';
 import { countKeywordsOf } from './keyword-frequencies.ts';
-import { bumpRevision, getMeta, setMetaRaw } from './meta.ts';
+import { ADD_DISTINCT_FROM_WRITTEN, shareDistinctVectors } from './distinct-vectors.ts';
+import { annLayout, bumpRevision, getMeta, setMetaRaw } from './meta.ts';
 import { PG_META } from './schema.ts';
 import type { PgStoreState } from './state.ts';
 import { hanKeywordsLiteral, keywordsLiteral } from './tsvector.ts';
@@ -128,6 +129,21 @@ async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[
   );
 }
 
+/**
+ * Each vector of these products is current again when it was computed from the product's content
+ * as written now. One changed back to content it had before has a vector current again: on plain
+ * PostgreSQL its distinct row is added back (`compact` may have removed it).
+ */
+async function markCurrentVectors(s: PgStoreState, ids: readonly string[]): Promise<void> {
+  const mark = `UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id AND v.id = ANY($1::text[])`;
+  if ((await annLayout(s)) === 'vectorPerProduct') {
+    await query(s, mark, [ids]);
+    return;
+  }
+  await shareDistinctVectors(s);
+  await query(s, `WITH written AS (${mark} RETURNING v.encoder_id, v.vector_hash, v.dim, v.embedding, v.current) ${ADD_DISTINCT_FROM_WRITTEN}`, [ids]);
+}
+
 /** Writes the rows, marks the vectors of changed products stale, logs the changes and bumps the revision. */
 async function writeRows(s: PgStoreState, written: readonly PendingRow[], replaced: readonly string[], now: number): Promise<void> {
   await countKeywordsOf(s, replaced, -1);
@@ -139,9 +155,7 @@ async function writeRows(s: PgStoreState, written: readonly PendingRow[], replac
   );
   // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows).
   const changed = written.filter((r) => !r.reindexOnly).map((r) => r.product.id);
-  if (changed.length > 0) {
-    await query(s, `UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p WHERE p.id = v.id AND v.id = ANY($1::text[])`, [changed]);
-  }
+  if (changed.length > 0) await markCurrentVectors(s, changed);
   await logChanges(
     s,
     written.map((r) => r.key!),

@@ -8,8 +8,9 @@
 /**
  * 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). 5: the pair-job tables.
  * 6: `keyword_frequencies`, the document frequency of every keyword lexeme (`keyword-frequencies.ts`).
+ * 7: `vectors.vector_hash` and, on plain PostgreSQL, `distinct_vectors` with the HNSW indexes (`PG_SCHEMA_V7`).
  */
-export const PG_SCHEMA_VERSION = 6;
+export const PG_SCHEMA_VERSION = 7;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {
@@ -90,6 +91,41 @@ UPDATE vectors v SET current = (v.content_hash = p.content_hash) FROM products p
 `;
 
 /**
+ * Version 7: `vectors.vector_hash`, the md5 of the vector's bytes as pgvector sends them
+ * (`vector_send`: dimension, a zero, the floats big-endian), so the same vector has the same hash
+ * whoever computed it (the store in Node, the migration in SQL).
+ */
+export const PG_SCHEMA_V7 = `
+ALTER TABLE vectors ADD COLUMN IF NOT EXISTS vector_hash bytea;
+`;
+/** Version 6 → 7: the hash of every vector already stored. */
+export const PG_MIGRATE_V7 = `
+UPDATE vectors SET vector_hash = decode(md5(vector_send(embedding)), 'hex') WHERE vector_hash IS NULL;
+`;
+
+/**
+ * Version 7, plain PostgreSQL: each distinct current vector of an encoder once, the rows the HNSW
+ * index holds; products find theirs by `vector_hash` (`distinct-vectors.ts` says why).
+ */
+export const DISTINCT_VECTORS_TABLES = `
+CREATE TABLE IF NOT EXISTS distinct_vectors (
+  encoder_id text NOT NULL,
+  vector_hash bytea NOT NULL,
+  dim integer NOT NULL,
+  embedding vector NOT NULL,
+  PRIMARY KEY (encoder_id, vector_hash)
+);
+CREATE INDEX IF NOT EXISTS vectors_current_by_vector_hash ON vectors (vector_hash) WHERE current;
+`;
+
+/**
+ * What the HNSW index holds. `distinctVectors` (plain PostgreSQL): one node per distinct vector of
+ * `distinct_vectors`. `vectorPerProduct` (Citus): one node per current row of `vectors`, so each
+ * shard's index holds its own products and a query never joins across nodes.
+ */
+export type AnnLayout = 'distinctVectors' | 'vectorPerProduct';
+
+/**
  * Version 5: the tables of pair jobs (a dedup run by several worker processes: `pair-jobs.ts`),
  * `PAIR_JOB_TABLES`. An older database gets them, empty, on open.
  */
@@ -104,13 +140,19 @@ SELECT create_distributed_table('products', 'id');
 SELECT create_distributed_table('vectors', 'id', colocate_with => 'products');
 `;
 
+/** The name of the HNSW index of one vector dimension in a layout. */
+export function hnswIndexName(dim: number, layout: AnnLayout): string {
+  return layout === 'distinctVectors' ? `distinct_vectors_hnsw_${dim}` : `vectors_hnsw_current_${dim}`;
+}
+
 /**
  * The HNSW index of one vector dimension: on the half-precision cast of the stored float vectors
  * (half the index size, recall within ~1e-3 of full precision), cosine distance. Partial on the
  * dimension so rows of other encoders (image hashes, histograms) are left out of it.
  */
-export function hnswIndexSql(dim: number): string {
-  return `CREATE INDEX IF NOT EXISTS vectors_hnsw_current_${dim} ON vectors USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${HNSW_BUILD.m}, ef_construction = ${HNSW_BUILD.efConstruction}) WHERE dim = ${dim} AND current`;
+export function hnswIndexSql(dim: number, layout: AnnLayout): string {
+  const [table, current] = layout === 'distinctVectors' ? ['distinct_vectors', ''] : ['vectors', ' AND current'];
+  return `CREATE INDEX IF NOT EXISTS ${hnswIndexName(dim, layout)} ON ${table} USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${HNSW_BUILD.m}, ef_construction = ${HNSW_BUILD.efConstruction}) WHERE dim = ${dim}${current}`;
 }
 
 /**

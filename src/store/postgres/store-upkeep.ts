@@ -2,7 +2,8 @@
 import { createError } from '../../errors.ts';
 import type { ProductStore, StoreStats } from '../store.ts';
 import { query } from './connection.ts';
-import { getMeta, setMetaRaw } from './meta.ts';
+import { pruneDistinctVectors } from './distinct-vectors.ts';
+import { annLayout, getMeta, setMetaRaw } from './meta.ts';
 import { countLabels } from './labels.ts';
 import { countProducts } from './revision-cache.ts';
 import { PG_META, PG_SCHEMA_VERSION } from './schema.ts';
@@ -16,7 +17,8 @@ async function stats(s: PgStoreState): Promise<StoreStats> {
   }
   const distributed = (await getMeta(s, PG_META.distributed)) === 'true';
   const size = distributed ? 'citus_total_relation_size' : 'pg_total_relation_size';
-  const [sized] = await query<{ bytes: string }>(s, `SELECT ${size}('products') + ${size}('vectors') AS bytes`);
+  const tables = distributed ? ['products', 'vectors'] : ['products', 'vectors', 'distinct_vectors'];
+  const [sized] = await query<{ bytes: string }>(s, `SELECT ${tables.map((t) => `${size}('${t}')`).join(' + ')} AS bytes`);
   const sizeBytes = Number(sized?.bytes ?? 0);
   return {
     path: s.where,
@@ -38,8 +40,10 @@ export function storeUpkeep(s: PgStoreState): Pick<ProductStore, 'getMeta' | 'se
     },
     stats: () => stats(s),
     async compact() {
+      const distinct = (await annLayout(s)) === 'distinctVectors';
+      if (distinct) await pruneDistinctVectors(s);
       // Plain VACUUM (not FULL): gives dead rows' space back for reuse without locking the tables out.
-      for (const table of ['products', 'vectors', 'product_changes']) await query(s, `VACUUM ${table}`);
+      for (const table of ['products', 'vectors', 'product_changes', ...(distinct ? ['distinct_vectors'] : [])]) await query(s, `VACUUM ${table}`);
     },
     async close() {
       await s.pool.end();

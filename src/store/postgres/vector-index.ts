@@ -1,5 +1,6 @@
 /**
- * The HNSW indexes of the vectors table, one per vector dimension (`hnswIndexSql`), built after a
+ * The HNSW indexes of current vectors, one per vector dimension (`hnswIndexSql`: over
+ * `distinct_vectors` on plain PostgreSQL, over `vectors` on Citus), built after a
  * bulk load instead of row by row. pgvector inserts each row into the graph as it is written (~2 ms
  * a 200-dimensional vector at 10k, growing with the graph); `CREATE INDEX` over rows already there
  * builds the same graph in about half the time at 10k, and with enough `maintenance_work_mem` the
@@ -11,7 +12,7 @@
  * exactly: slower, never wrong. Once a dimension has its index, later writes go into it row by row.
  */
 import { buildMarkedIndex, type IndexBuildDeps } from './deferred-index-build.ts';
-import { hnswIndexSql } from './schema.ts';
+import { hnswIndexName, hnswIndexSql, type AnnLayout } from './schema.ts';
 
 /** Meta key prefix of a dimension whose vectors have no HNSW index yet: `vectors.hnsw_pending.<dim>`. */
 export const HNSW_PENDING_META_PREFIX = 'vectors.hnsw_pending.';
@@ -23,7 +24,7 @@ export interface VectorIndexes {
   buildPending(): Promise<number[]>;
 }
 
-export function createVectorIndexes(deps: IndexBuildDeps): VectorIndexes {
+export function createVectorIndexes(deps: IndexBuildDeps, layout: () => Promise<AnnLayout>): VectorIndexes {
   const { query } = deps;
   /** Dimensions this handle knows to have their index (an index is never dropped while a store is open). */
   const indexed = new Set<number>();
@@ -32,7 +33,7 @@ export function createVectorIndexes(deps: IndexBuildDeps): VectorIndexes {
 
   async function hasIndex(dim: number): Promise<boolean> {
     if (indexed.has(dim)) return true;
-    const [r] = await query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`vectors_hnsw_current_${dim}`]);
+    const [r] = await query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [hnswIndexName(dim, await layout())]);
     if (r?.t) indexed.add(dim);
     return indexed.has(dim);
   }
@@ -51,7 +52,7 @@ export function createVectorIndexes(deps: IndexBuildDeps): VectorIndexes {
         const dim = Number(key.slice(HNSW_PENDING_META_PREFIX.length));
         if (!Number.isInteger(dim) || dim < 1) continue;
         // Built here or, when another server held the lock first, by it: either way the index is there.
-        await buildMarkedIndex(deps, 'prodsim.hnsw', key, [hnswIndexSql(dim)]);
+        await buildMarkedIndex(deps, 'prodsim.hnsw', key, [hnswIndexSql(dim, await layout())]);
         indexed.add(dim);
         marked.delete(dim);
         built.push(dim);

@@ -1,13 +1,17 @@
 /**
  * Vectors of the PostgreSQL store (pgvector), which double as the embedding cache (keyed by content
  * hash and encoder id). `current` marks a vector computed from its product's current content: the
- * HNSW indexes (`vector-index.ts`) hold only those rows.
+ * HNSW indexes (`vector-index.ts`) hold only those vectors, each distinct one once on plain
+ * PostgreSQL (`distinct-vectors.ts`).
  */
 import { createError } from '../../errors.ts';
 import type { ProductStore, StoredVector, VectorInput } from '../store.ts';
 import { indexBuildDeps, query, transaction, wrote } from './connection.ts';
 import { PAGE_ROWS } from './rows.ts';
 import type { PgStoreState } from './state.ts';
+import { ADD_DISTINCT_FROM_WRITTEN, shareDistinctVectors, vectorHash } from './distinct-vectors.ts';
+import { annLayout } from './meta.ts';
+import type { AnnLayout } from './schema.ts';
 import { createVectorIndexes, type VectorIndexes } from './vector-index.ts';
 
 /**
@@ -55,29 +59,39 @@ async function productsOf(s: PgStoreState, vectors: readonly VectorInput[]): Pro
   return products;
 }
 
+/**
+ * Upserts the vector rows; on plain PostgreSQL the same statement adds the distinct rows of the
+ * current ones (`distinct-vectors.ts`). $1 ids, $2 encoder, $3 dim, $4 keys, $5 content hashes,
+ * $6 vectors, $7 current flags, $8 vector hashes.
+ */
+function putVectorsSql(layout: AnnLayout): string {
+  const upsert = `INSERT INTO vectors (id, encoder_id, key, content_hash, dim, embedding, current, vector_hash)
+    SELECT id, $2, key, hash, $3, vec::vector, current, vector_hash FROM unnest($1::text[], $4::bigint[], $5::text[], $6::text[], $7::bool[], $8::bytea[]) AS t(id, key, hash, vec, current, vector_hash)
+    ON CONFLICT (id, encoder_id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash, dim = excluded.dim, embedding = excluded.embedding, current = excluded.current, vector_hash = excluded.vector_hash`;
+  if (layout === 'vectorPerProduct') return upsert;
+  return `WITH written AS (${upsert} RETURNING encoder_id, vector_hash, dim, embedding, current) ${ADD_DISTINCT_FROM_WRITTEN}`;
+}
+
 async function putVectors(s: PgStoreState, vectorIndexes: VectorIndexes, encoderId: string, vectors: readonly VectorInput[]): Promise<void> {
   if (vectors.length === 0) return;
   await transaction(s, async () => {
     const dim = await checkedDimension(s, encoderId, vectors);
     const products = await productsOf(s, vectors);
     await vectorIndexes.beforeWrite(dim);
+    const layout = await annLayout(s);
+    if (layout === 'distinctVectors') await shareDistinctVectors(s);
     const last = new Map(vectors.map((v) => [v.id, v]));
     const rows = [...last.values()];
-    await query(
-      s,
-      `INSERT INTO vectors (id, encoder_id, key, content_hash, dim, embedding, current)
-       SELECT id, $2, key, hash, $3, vec::vector, current FROM unnest($1::text[], $4::bigint[], $5::text[], $6::text[], $7::bool[]) AS t(id, key, hash, vec, current)
-       ON CONFLICT (id, encoder_id) DO UPDATE SET key = excluded.key, content_hash = excluded.content_hash, dim = excluded.dim, embedding = excluded.embedding, current = excluded.current`,
-      [
-        rows.map((v) => v.id),
-        encoderId,
-        dim,
-        rows.map((v) => products.get(v.id)!.key),
-        rows.map((v) => v.contentHash),
-        rows.map((v) => vectorLiteral(v.vector)),
-        rows.map((v) => v.contentHash === products.get(v.id)!.hash),
-      ],
-    );
+    await query(s, putVectorsSql(layout), [
+      rows.map((v) => v.id),
+      encoderId,
+      dim,
+      rows.map((v) => products.get(v.id)!.key),
+      rows.map((v) => v.contentHash),
+      rows.map((v) => vectorLiteral(v.vector)),
+      rows.map((v) => v.contentHash === products.get(v.id)!.hash),
+      rows.map((v) => vectorHash(v.vector)),
+    ]);
   });
   wrote(s, 'vectors', vectors.length);
 }
@@ -157,7 +171,7 @@ function vectorReads(s: PgStoreState): Pick<ProductStore, 'getVector' | 'getVect
 }
 
 export function vectorMethods(s: PgStoreState): Pick<ProductStore, VectorMethods> {
-  const vectorIndexes = createVectorIndexes(indexBuildDeps(s));
+  const vectorIndexes = createVectorIndexes(indexBuildDeps(s), () => annLayout(s));
   return {
     ...vectorReads(s),
     putVectors: (encoderId, vectors) => putVectors(s, vectorIndexes, encoderId, vectors),
@@ -166,7 +180,10 @@ export function vectorMethods(s: PgStoreState): Pick<ProductStore, VectorMethods
       await vectorIndexes.buildPending();
     },
     async deleteEncoderVectors(encoderId) {
-      return (await query(s, `DELETE FROM vectors WHERE encoder_id = $1 RETURNING 1`, [encoderId])).length;
+      return transaction(s, async () => {
+        if ((await annLayout(s)) === 'distinctVectors') await query(s, `DELETE FROM distinct_vectors WHERE encoder_id = $1`, [encoderId]);
+        return (await query(s, `DELETE FROM vectors WHERE encoder_id = $1 RETURNING 1`, [encoderId])).length;
+      });
     },
     productsWithoutVector: (encoderId, keys) => productsWithoutVector(s, encoderId, keys),
   };
