@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createEngine } from '../src/engine/engine.ts';
 import { collectAll } from '../src/store/store.ts';
+import { vectorHash } from '../src/store/postgres/distinct-vectors.ts';
 import { nearestNeighboursSql } from '../src/store/postgres/nearest.ts';
 import { HNSW_SEARCH, PG_META } from '../src/store/postgres/schema.ts';
 import { vectorLiteral } from '../src/store/postgres/vectors.ts';
@@ -44,13 +45,16 @@ const client = new pg.Client({
 });
 await client.connect();
 const distributed = (await client.query(`SELECT value FROM prodsim_meta WHERE key = $1`, [PG_META.distributed])).rows[0]?.value === 'true';
-const sql = nearestNeighboursSql(vectors[0]!.v.length, distributed ? 'vectorPerProduct' : 'distinctVectors');
+// The store's statement, with the twins branch on plain PostgreSQL ($4: the probe's vector hash).
+const sql = nearestNeighboursSql(vectors[0]!.v.length, distributed ? 'vectorPerProduct' : 'distinctVectors', [], distributed ? undefined : '$4');
 for (const ef of args.ef.split(',').map(Number)) {
   await client.query(`SET hnsw.ef_search = ${ef}`);
   let asClose = 0;
   for (let i = 0; i < probes.length; i++) {
     const q = vectorOf.get(probes[i]!)!;
-    const rows = (await client.query<{ id: string }>(sql, [vectorLiteral(q), encoderId, K + 1])).rows.filter((r) => r.id !== probes[i]).slice(0, K);
+    const params = [vectorLiteral(q), encoderId, K + 1, ...(distributed ? [] : [vectorHash(q)])];
+    const ids = [...new Set((await client.query<{ id: string }>(sql, params)).rows.map((r) => r.id))];
+    const rows = ids.filter((id) => id !== probes[i]).map((id) => ({ id })).slice(0, K);
     const returned = rows.map((r) => cosineTo(q, vectorOf.get(r.id)));
     const close = returned.filter((s) => s >= exact[i]![K - 1]! - tie).length;
     asClose += close;

@@ -149,6 +149,32 @@ describe('distinct vectors on PostgreSQL', { skip: target.skip }, () => {
     }
   });
 
+  test("a product's identical twins come first even where the HNSW graph does not reach their vector", async () => {
+    const url = await target.freshSchemaUrl();
+    const store = await createPostgresStore({ url });
+    const client = await schemaClient(url);
+    try {
+      const { vectors } = duplicateHeavyCatalog(3);
+      await load(store, vectors);
+      // HNSW can leave a node that no other node links to (a vector far from every other); its
+      // distinct row taken out of the index stands in for such a node here.
+      const twin = vectors.get('g7-0')!;
+      await client.query(`DELETE FROM distinct_vectors WHERE vector_hash = $1`, [vectorHash(twin)]);
+      const hits = await store.nearestNeighbours(ENCODER, twin, { k: 10, excludeIds: new Set(['g7-0']) });
+      assert.equal(hits.length, 10);
+      assert.ok(
+        hits.every((h) => h.id.startsWith('g7-') && h.similarity === 1),
+        JSON.stringify(hits),
+      );
+      // With a filter no twin passes, the rest still comes from the index.
+      const filtered = await store.nearestNeighbours(ENCODER, twin, { k: 5, filter: { minPrice: 0 } });
+      assert.deepEqual(filtered, [], 'no product of this catalog has a price');
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
   test('a version-6 database gets the distinct vectors and their HNSW index when opened', async () => {
     const url = await target.freshSchemaUrl();
     const { vectors } = duplicateHeavyCatalog(2);
