@@ -2,7 +2,7 @@
  * HTTP benchmark: ingest the sample catalog into a temp store, serve it on loopback, and keep
  * `--concurrency` requests in flight for `similar` and for `search`, each for `--seconds`, once per
  * `--workers` setting (1: the server's thread answers; N: a pool of N threads, `prodsim serve
- * --workers N`). The load client runs in its own thread, so it does not take the server's.
+ * --workers N`). The load client (`http-load.ts`) runs in its own thread, so it does not take the server's.
  * Reports requests/s and p50/p99 latency; writes docs/benchmarks/http.md.
  *
  *   npm run bench:http [-- --seconds 10 --concurrency 16,64 --workers 1,2] [--out docs/benchmarks/http.md] [--json <file>]
@@ -13,11 +13,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { createEngine } from '../src/engine/engine.ts';
 import { startServer } from '../src/server/app.ts';
-import { percentile } from '../src/server/metrics.ts';
 import { collectAll } from '../src/store/store.ts';
+import { load, type LoadRun } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,63 +32,6 @@ const concurrencies = values.concurrency.split(',').map(Number);
 const workerCounts = [...new Set(values.workers.split(',').map(Number))];
 
 const QUERIES = ['红色连衣裙', 'iPhone 15 256GB', '运动鞋 男', 'running shoes', '蓝牙耳机', 'stainless steel water bottle', '笔记本电脑', 'Sony camera', '保温杯', 'cotton t-shirt'];
-
-interface Run {
-  name: string;
-  workers: number;
-  concurrency: number;
-  requests: number;
-  errors: number;
-  errorReasons: Record<string, number>;
-  seconds: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-/** The load client, plain JavaScript in its own thread: `concurrency` loops of fetch for `seconds`. */
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { url, bodies, concurrency, seconds } = workerData;
-(async () => {
-  const latencies = [];
-  let errors = 0;
-  const reasons = {};
-  const failed = (why) => { errors += 1; reasons[why] = (reasons[why] || 0) + 1; };
-  let i = 0;
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  async function loop() {
-    while (performance.now() < deadline) {
-      const body = bodies[i++ % bodies.length];
-      const start = performance.now();
-      try {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await res.arrayBuffer();
-        if (res.ok) latencies.push(performance.now() - start);
-        else failed('HTTP ' + res.status);
-      } catch (e) {
-        failed(String(e && e.cause ? e.cause.code || e.cause.message : e));
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  parentPort.postMessage({ latencies, errors, reasons, seconds: (performance.now() - t0) / 1000 });
-})();
-`;
-
-function load(name: string, workers: number, concurrency: number, url: string, bodies: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const client = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency, seconds } });
-    client.once('message', (m: { latencies: number[]; errors: number; reasons: Record<string, number>; seconds: number }) => {
-      const latencies = m.latencies.sort((a, b) => a - b);
-      if (m.errors > 0) process.stderr.write(`${name}, ${workers} worker(s), ${concurrency} in flight: errors ${JSON.stringify(m.reasons)}\n`);
-      resolve({ name, workers, concurrency, requests: latencies.length, errors: m.errors, errorReasons: m.reasons, seconds: m.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 });
-      void client.terminate();
-    });
-    client.once('error', reject);
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'prodsim-bench-http-'));
 try {
@@ -107,7 +49,7 @@ try {
   for (let n = 0; n < 30; n++) await engine.search({ query: QUERIES[n % QUERIES.length]!, k: 10 });
   inProcess['search (k=10)'] = (performance.now() - t) / 30;
 
-  const runs: Run[] = [];
+  const runs: LoadRun[] = [];
   for (const workers of workerCounts) {
     const running = await startServer({ engine, port: 0, host: '127.0.0.1', workers });
     process.stderr.write(`serving ${ids.length} products at ${running.url} with ${workers} worker(s); ${concurrencies.join(', ')} in flight, ${seconds} s per endpoint\n`);
@@ -115,8 +57,8 @@ try {
     const warm = (path: string, body: object) => fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
     await Promise.all(Array.from({ length: 4 * workers }, (_, i) => Promise.all([warm('/v1/similar', { id: ids[i % ids.length], k: 10 }), warm('/v1/search', { query: QUERIES[i % QUERIES.length], k: 10 })])));
     for (const concurrency of concurrencies) {
-      runs.push(await load('similar (k=10)', workers, concurrency, `${running.url}/v1/similar`, ids.map((id) => JSON.stringify({ id, k: 10 }))));
-      runs.push(await load('search (k=10)', workers, concurrency, `${running.url}/v1/search`, QUERIES.map((query) => JSON.stringify({ query, k: 10 }))));
+      runs.push(await load('similar (k=10)', workers, concurrency, [`${running.url}/v1/similar`], ids.map((id) => JSON.stringify({ id, k: 10 })), seconds));
+      runs.push(await load('search (k=10)', workers, concurrency, [`${running.url}/v1/search`], QUERIES.map((query) => JSON.stringify({ query, k: 10 })), seconds));
     }
     await running.close();
   }
