@@ -9,7 +9,7 @@
  * builds, and a larger ef_search did not help (docs/benchmarks/postgres.md). On the duplicate-heavy
  * catalog of test/store-postgres-distinct-vectors.test.ts, one node per row gave 0.374. Catalogs do
  * hold identical products (one item from many sellers, variants that differ in no encoded field).
-
+ *
  * Citus keeps one node per product row (`AnnLayout`): a distinct vector's products live on many
  * shards, and the join by hash would cross nodes.
  *
