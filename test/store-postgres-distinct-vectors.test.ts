@@ -82,14 +82,24 @@ async function schemaClient(url: string): Promise<pg.Client> {
 
 const target = await postgresTestTarget('PRODSIM_TEST_POSTGRES_URL', false);
 
+/** A store on a fresh schema and a client on it, both closed after `fn`. */
+async function withFreshStore(fn: (store: ProductStore, client: pg.Client) => Promise<void>): Promise<void> {
+  const url = await target.freshSchemaUrl();
+  const store = await createPostgresStore({ url });
+  const client = await schemaClient(url);
+  try {
+    await fn(store, client);
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
 describe('distinct vectors on PostgreSQL', { skip: target.skip }, () => {
   after(() => target.dropSchemas());
 
-  test('groups of identical vectors larger than the HNSW link budget keep recall@10 ≥ 0.95, through the index', async () => {
-    const url = await target.freshSchemaUrl();
-    const store = await createPostgresStore({ url });
-    const client = await schemaClient(url);
-    try {
+  test('groups of identical vectors larger than the HNSW link budget keep recall@10 ≥ 0.95, through the index', () =>
+    withFreshStore(async (store, client) => {
       const { vectors, singles } = duplicateHeavyCatalog(1);
       await load(store, vectors);
       const distinct = await client.query<{ n: string }>(`SELECT count(*) AS n FROM distinct_vectors`);
@@ -115,17 +125,10 @@ describe('distinct vectors on PostgreSQL', { skip: target.skip }, () => {
       }
       const recall = found / 1000;
       assert.ok(recall >= 0.95, `tie-aware recall@10 ${recall}`);
-    } finally {
-      await client.end();
-      await store.close();
-    }
-  });
+    }));
 
-  test('a product whose content comes back is found again after compact removed its distinct vector', async () => {
-    const url = await target.freshSchemaUrl();
-    const store = await createPostgresStore({ url });
-    const client = await schemaClient(url);
-    try {
+  test('a product whose content comes back is found again after compact removed its distinct vector', () =>
+    withFreshStore(async (store, client) => {
       const v = Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? 1 : 0.01 * i));
       const [first] = await store.upsertProducts([item(product('lamp'))]);
       await store.putVectors(ENCODER, [{ id: 'lamp', contentHash: first!.contentHash, vector: v }]);
@@ -143,17 +146,10 @@ describe('distinct vectors on PostgreSQL', { skip: target.skip }, () => {
         hits.map((h) => h.id),
         ['lamp'],
       );
-    } finally {
-      await client.end();
-      await store.close();
-    }
-  });
+    }));
 
-  test("a product's identical twins come first even where the HNSW graph does not reach their vector", async () => {
-    const url = await target.freshSchemaUrl();
-    const store = await createPostgresStore({ url });
-    const client = await schemaClient(url);
-    try {
+  test("a product's identical twins come first even where the HNSW graph does not reach their vector", () =>
+    withFreshStore(async (store, client) => {
       const { vectors } = duplicateHeavyCatalog(3);
       await load(store, vectors);
       // HNSW can leave a node that no other node links to (a vector far from every other); its
@@ -169,11 +165,7 @@ describe('distinct vectors on PostgreSQL', { skip: target.skip }, () => {
       // With a filter no twin passes, the rest still comes from the index.
       const filtered = await store.nearestNeighbours(ENCODER, twin, { k: 5, filter: { minPrice: 0 } });
       assert.deepEqual(filtered, [], 'no product of this catalog has a price');
-    } finally {
-      await client.end();
-      await store.close();
-    }
-  });
+    }));
 
   test('a version-6 database gets the distinct vectors and their HNSW index when opened', async () => {
     const url = await target.freshSchemaUrl();
