@@ -153,8 +153,10 @@ async function writeRows(s: PgStoreState, written: readonly PendingRow[], replac
     written.map((r) => r.product.id),
     1,
   );
-  // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows).
-  const changed = written.filter((r) => !r.reindexOnly).map((r) => r.product.id);
+  // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows). Only
+  // products stored before can have vectors: a new one (every row of a first load) has none to mark.
+  const existed = new Set(replaced);
+  const changed = written.filter((r) => !r.reindexOnly && existed.has(r.product.id)).map((r) => r.product.id);
   if (changed.length > 0) await markCurrentVectors(s, changed);
   await logChanges(
     s,
