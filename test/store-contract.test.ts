@@ -253,7 +253,15 @@ for (const backend of backends) {
         await store.putVectors('enc', CATALOG.map((p) => ({ id: p.id, contentHash: hashOf.get(p.id)!, vector: angle(angles[p.id]!) })));
         assert.deepEqual([...(await store.getVector('enc', 'shoe'))!], [...angle(20)]);
         assert.deepEqual(await store.vectorEncodersOf('shoe'), ['enc']);
-        assert.ok(await store.getCachedVector('enc', hashOf.get('shoe')!));
+        assert.deepEqual([...(await store.getCachedVector('enc', hashOf.get('shoe')!))!], [...angle(20)]);
+        // Exact float32 values, in batch too (PostgreSQL reads them as pgvector's binary form).
+        const exact = Float32Array.of(-1.5e-7, 1234.5678, 0.1);
+        await store.putVectors('enc', [{ id: 'phone', contentHash: hashOf.get('phone')!, vector: exact }]);
+        const batch = await store.getVectors('enc', ['shoe', 'phone', 'ghost']);
+        assert.deepEqual([...batch.keys()].sort(), ['phone', 'shoe']);
+        assert.deepEqual([...batch.get('phone')!], [...exact]);
+        assert.deepEqual([...batch.get('shoe')!], [...angle(20)]);
+        await store.putVectors('enc', [{ id: 'phone', contentHash: hashOf.get('phone')!, vector: angle(angles.phone!) }]);
         assert.deepEqual([...(await store.cachedHashes('enc', [hashOf.get('shoe')!, 'nope']))], [hashOf.get('shoe')]);
         await assert.rejects(store.putVectors('enc', [{ id: 'shoe', contentHash: 'h', vector: Float32Array.of(1, 2) }]), (e) => isProdsimError(e) && e.code === 'DIM_MISMATCH');
         await assert.rejects(store.putVectors('enc', [{ id: 'ghost', contentHash: 'h', vector: angle(5) }]), (e) => isProdsimError(e) && e.code === 'PRODUCT_NOT_FOUND');
@@ -273,6 +281,7 @@ for (const backend of backends) {
         // A changed product's vector is stale until encoded again: hidden from reads and neighbours.
         await store.upsertProducts([item({ ...CATALOG[2]!, price: 401 })]);
         assert.equal(await store.getVector('enc', 'shoe'), undefined);
+        assert.deepEqual([...(await store.getVectors('enc', ['shoe', 'phone'])).keys()], ['phone']);
         assert.deepEqual((await store.productsWithoutVector('enc')).map((p) => p.id), ['shoe']);
         assert.ok(!(await store.nearestNeighbours('enc', angle(20), { k: 5 })).some((n) => n.id === 'shoe'));
         assert.deepEqual((await collectAll(store.vectorsFor('enc'))).map((v) => v.id), ['dress-red', 'dress-blue', 'phone', 'case']);

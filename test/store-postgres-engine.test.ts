@@ -76,7 +76,8 @@ for (const { name, target } of targets) {
       const plan = async () =>
         (await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number; 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${VECTOR_PAGE_SQL}`, [engine.catalog.textEncoder.id, 100, 1000])).rows[0]!['QUERY PLAN'][0].Plan;
       try {
-        await client.query(`SELECT set_config('search_path', $1, false)`, [schema]);
+        // As the store's connections (state.ts): pgvector's functions are in public.
+        await client.query(`SELECT set_config('search_path', $1, false)`, [`${schema},public`]);
         await client.query('ANALYZE products; ANALYZE vectors');
         // The planner must expect about the rows the page holds: joined on the content hash as well it
         // expected 1, and at 1M products chose a hash join of both whole tables for every page.

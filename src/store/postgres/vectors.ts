@@ -4,6 +4,7 @@
  * HNSW indexes (`vector-index.ts`) hold only those vectors, each distinct one once on plain
  * PostgreSQL (`distinct-vectors.ts`).
  */
+import { endianness } from 'node:os';
 import { createError } from '../../errors.ts';
 import type { ProductStore, StoredVector, VectorInput } from '../store.ts';
 import { indexBuildDeps, query, transaction, wrote } from './connection.ts';
@@ -20,6 +21,22 @@ import { createVectorIndexes, type VectorIndexes } from './vector-index.ts';
  */
 export function vectorLiteral(v: Float32Array): string {
   return `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
+}
+
+/**
+ * A vector read as pgvector's binary form, `vector_send` (int16 dimension, int16 zero, big-endian
+ * float4s), decoded by `vectorFromSend`. Why not `::real[]`: the driver then parses a text array
+ * number by number. At 1M products, reading 60 candidates' vectors took 6.9 ms p50 as `real[]` and
+ * 3.6 ms as bytes (1.9 ms with the `current` flag instead of a join on products).
+ */
+const EMBEDDING_BYTES = 'vector_send(v.embedding)';
+
+export function vectorFromSend(bytes: Buffer): Float32Array {
+  const out = new Float32Array(bytes.readUInt16BE(0));
+  const view = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  bytes.copy(view, 0, 4, 4 + view.length);
+  if (endianness() === 'LE') view.swap32();
+  return out;
 }
 
 type VectorMethods =
@@ -104,15 +121,15 @@ async function putVectors(s: PgStoreState, vectorIndexes: VectorIndexes, encoder
  * join on the content hash too: with both join columns the planner expected one row in all and chose
  * a hash join of both whole tables, 1.5 s a page at 1M products (20 ms with this statement).
  */
-export const VECTOR_PAGE_SQL = `SELECT v.id, p.key, v.content_hash, v.embedding::real[] AS v FROM products p
+export const VECTOR_PAGE_SQL = `SELECT v.id, p.key, v.content_hash, ${EMBEDDING_BYTES} AS v FROM products p
   JOIN vectors v ON v.id = p.id AND v.encoder_id = $1
   WHERE v.current AND p.key > $2 ORDER BY p.key LIMIT $3`;
 
 async function* vectorsFor(s: PgStoreState, encoderId: string): AsyncIterableIterator<StoredVector> {
   for (let after = 0; ; ) {
-    const rows = await query<{ id: string; key: string; content_hash: string; v: number[] }>(s, VECTOR_PAGE_SQL, [encoderId, after, PAGE_ROWS]);
+    const rows = await query<{ id: string; key: string; content_hash: string; v: Buffer }>(s, VECTOR_PAGE_SQL, [encoderId, after, PAGE_ROWS]);
     if (rows.length === 0) return;
-    for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: Float32Array.from(r.v) } satisfies StoredVector;
+    for (const r of rows) yield { id: r.id, key: Number(r.key), contentHash: r.content_hash, vector: vectorFromSend(r.v) } satisfies StoredVector;
     after = Number(rows[rows.length - 1]!.key);
   }
 }
@@ -135,21 +152,18 @@ async function productsWithoutVector(s: PgStoreState, encoderId: string, keys?: 
 
 function vectorReads(s: PgStoreState): Pick<ProductStore, 'getVector' | 'getVectors' | 'vectorEncodersOf' | 'getCachedVector' | 'cachedHashes'> {
   return {
+    // A vector is `current` exactly while its content hash is its product's (product-writes.ts keeps
+    // the flag; deleting a product deletes its vectors): the flag spares a join on products.
     async getVector(encoderId, id) {
-      const [r] = await query<{ v: number[] }>(
-        s,
-        `SELECT v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id WHERE v.encoder_id = $1 AND v.id = $2 AND v.content_hash = p.content_hash`,
-        [encoderId, id],
-      );
-      return r ? Float32Array.from(r.v) : undefined;
+      const [r] = await query<{ v: Buffer }>(s, `SELECT ${EMBEDDING_BYTES} AS v FROM vectors v WHERE v.encoder_id = $1 AND v.id = $2 AND v.current`, [encoderId, id]);
+      return r ? vectorFromSend(r.v) : undefined;
     },
     async getVectors(encoderId, ids) {
-      const rows = await query<{ id: string; v: number[] }>(
-        s,
-        `SELECT v.id, v.embedding::real[] AS v FROM vectors v JOIN products p ON p.id = v.id WHERE v.encoder_id = $1 AND v.id = ANY($2::text[]) AND v.content_hash = p.content_hash`,
-        [encoderId, [...new Set(ids)]],
-      );
-      return new Map(rows.map((r) => [r.id, Float32Array.from(r.v)]));
+      const rows = await query<{ id: string; v: Buffer }>(s, `SELECT v.id, ${EMBEDDING_BYTES} AS v FROM vectors v WHERE v.encoder_id = $1 AND v.id = ANY($2::text[]) AND v.current`, [
+        encoderId,
+        [...new Set(ids)],
+      ]);
+      return new Map(rows.map((r) => [r.id, vectorFromSend(r.v)]));
     },
     async vectorEncodersOf(id) {
       const rows = await query<{ encoder_id: string }>(
@@ -160,8 +174,8 @@ function vectorReads(s: PgStoreState): Pick<ProductStore, 'getVector' | 'getVect
       return rows.map((r) => r.encoder_id);
     },
     async getCachedVector(encoderId, contentHash) {
-      const [r] = await query<{ v: number[] }>(s, `SELECT embedding::real[] AS v FROM vectors WHERE encoder_id = $1 AND content_hash = $2 LIMIT 1`, [encoderId, contentHash]);
-      return r ? Float32Array.from(r.v) : undefined;
+      const [r] = await query<{ v: Buffer }>(s, `SELECT ${EMBEDDING_BYTES} AS v FROM vectors v WHERE encoder_id = $1 AND content_hash = $2 LIMIT 1`, [encoderId, contentHash]);
+      return r ? vectorFromSend(r.v) : undefined;
     },
     async cachedHashes(encoderId, hashes) {
       const rows = await query<{ content_hash: string }>(s, `SELECT DISTINCT content_hash FROM vectors WHERE encoder_id = $1 AND content_hash = ANY($2::text[])`, [encoderId, hashes]);
