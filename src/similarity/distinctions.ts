@@ -59,12 +59,16 @@ function compileTerms(dimensions: readonly ExclusiveDimension[]): { pattern: Reg
     }
   }
   const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  const longestFirst = [...entries.keys()].sort((x, y) => y.length - x.length);
   // Latin terms match whole words only (`men` is not in `women`, `tv` not in `tvs2`); Chinese
-  // terms match inside words, as Chinese has no spaces (女装 in 韩版女装).
-  const alternatives = [...entries.keys()]
-    .sort((x, y) => y.length - x.length)
-    .map((t) => (LATIN.test(t) ? `(?<![a-z0-9])${escape(t)}(?![a-z0-9])` : escape(t)));
-  return { pattern: new RegExp(alternatives.join('|'), 'gu'), entries };
+  // terms match inside words, as Chinese has no spaces (女装 in 韩版女装). The word boundaries are
+  // written once around all Latin terms, not around each: the same matches (a Latin term can only be
+  // a prefix of a longer other term, which comes first), and 2.5× faster (20k synthetic titles:
+  // 9.5–10.4 → 3.5–4.3 µs each), where a search classified each of its hits by this pattern.
+  const latin = longestFirst.filter((t) => LATIN.test(t)).map(escape);
+  const other = longestFirst.filter((t) => !LATIN.test(t)).map(escape);
+  const latinWords = latin.length > 0 ? [`(?<![a-z0-9])(?:${latin.join('|')})(?![a-z0-9])`] : [];
+  return { pattern: new RegExp([...other, ...latinWords].join('|'), 'gu'), entries };
 }
 
 const COMPILED = compileTerms(EXCLUSIVE_DIMENSIONS);
