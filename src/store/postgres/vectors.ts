@@ -31,11 +31,14 @@ export function vectorLiteral(v: Float32Array): string {
  */
 const EMBEDDING_BYTES = 'vector_send(v.embedding)';
 
+/** Float32Array holds host-order floats; pgvector sends big-endian ones. */
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+
 export function vectorFromSend(bytes: Buffer): Float32Array {
   const out = new Float32Array(bytes.readUInt16BE(0));
   const view = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   bytes.copy(view, 0, 4, 4 + view.length);
-  if (endianness() === 'LE') view.swap32();
+  if (HOST_LITTLE_ENDIAN) view.swap32();
   return out;
 }
 
