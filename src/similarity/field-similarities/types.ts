@@ -53,13 +53,33 @@ class LazyFieldSimilarity<E extends FieldEvidence> implements FieldSimilarity<E>
  * never returns undefined.
  */
 export function memoizeByObject<K extends object, V>(fn: (key: K) => V): (key: K) => V {
-  const cache = new WeakMap<K, V>();
+  const slot = nextMemoSlot++;
+  const frozenKeys = new WeakMap<K, V>();
   return (key) => {
-    let v = cache.get(key);
-    if (v === undefined) cache.set(key, (v = fn(key)));
+    let slots = (key as { [MEMO_SLOTS]?: unknown[] })[MEMO_SLOTS];
+    if (slots === undefined) {
+      if (!Object.isExtensible(key)) {
+        let v = frozenKeys.get(key);
+        if (v === undefined) frozenKeys.set(key, (v = fn(key)));
+        return v;
+      }
+      slots = [];
+      // Not enumerable: a spread or Object.assign copy of the key does not inherit its memos.
+      Object.defineProperty(key, MEMO_SLOTS, { value: slots });
+    }
+    let v = slots[slot] as V | undefined;
+    if (v === undefined) slots[slot] = v = fn(key);
     return v;
   };
 }
+
+/**
+ * Where `memoizeByObject` keeps what it derived: an array on the key object, one slot per memoised
+ * function. A WeakMap per function did the same at ~0.6 ms of a 3.7 ms `similar` at 100k products
+ * (hashing each new candidate object, then the ephemeron tables in every GC).
+ */
+const MEMO_SLOTS = Symbol('prodsim.memoSlots');
+let nextMemoSlot = 0;
 
 /**
  * Memoises a pure string function. Field similarities run once per candidate pair, on the same
