@@ -243,7 +243,12 @@ interface Retrieved {
 
 /** The four first-stage retrievers: keyword, character n-grams, dense, model numbers. */
 async function retrieveCandidates(index: CatalogIndex, analyzed: AnalyzedText, searchText: string, isChinese: boolean, opts: SearchOptions, timer: StageTimer): Promise<Retrieved> {
-  const keyword = await index.keyword(analyzed.tokens, opts.candidates, opts.filter);
+  // A retriever weighted 0 adds no score, only zero-scored candidates after every scored one, which
+  // only a learned ranker could move up. Chinese queries weigh words 0 by default (their character
+  // n-grams hold the same words): not asking saved 0.3 of 2.6 ms at 100k products. Other queries
+  // need the word hits to know whether to look up characters.
+  const wordsNeeded = opts.weights.keyword > 0 || opts.ranker !== undefined || !isChinese;
+  const keyword = wordsNeeded ? await index.keyword(analyzed.tokens, opts.candidates, opts.filter) : [];
   // Chinese words also as character n-grams: a query segmented unlike the title still matches. A
   // query without Chinese words that no product shares a word with (a shop name or tyre size on a
   // Chinese catalog, `195-50r13c`) is looked up by its character n-grams too.
