@@ -134,7 +134,13 @@ for (const { name, target } of targets) {
       const r = await engine.search({ query: '红色连衣裙', k: 5 });
       assert.ok(r.hits.length > 0);
       assert.match(r.hits[0]!.product.title, /连衣裙/);
-      assert.ok(r.candidates.keyword > 0 && r.candidates.dense > 0, JSON.stringify(r.candidates));
+      // A Chinese query looks words up as character n-grams (words weigh 0 for it: not retrieved).
+      assert.ok(r.candidates.characters > 0 && r.candidates.dense > 0, JSON.stringify(r.candidates));
+      const words = await engine.search({ query: '红色连衣裙', k: 5, chineseQueries: { weights: { keyword: 1, characters: 1, dense: 0.5, modelNumber: 2 } } });
+      assert.ok(words.candidates.keyword > 0, JSON.stringify(words.candidates));
+      assert.match(words.hits[0]!.product.title, /连衣裙/);
+      const english = await engine.search({ query: 'sony headphones', k: 5 });
+      assert.ok(english.candidates.keyword > 0, JSON.stringify(english.candidates));
       const typo = await engine.search({ query: 'sony wh1000xm6', k: 5 });
       assert.ok(typo.hits.some((h) => /WH-1000XM5/i.test(h.product.title)), JSON.stringify(typo.hits.map((h) => h.product.title)));
       const cheap = await engine.search({ query: '连衣裙', k: 10, filter: { maxPrice: 200, inStock: true } });

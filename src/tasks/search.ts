@@ -441,12 +441,14 @@ async function rerankByScore(
 /** The first k candidates still in the store, as hits: calibrated relevance, ESCI class, softmax share, explanations. */
 async function buildHits(index: CatalogIndex, ranked: RankedCandidate[], query: RerankQuery, opts: SearchOptions, ranker: RankerModel | undefined, reader: ProductReader): Promise<SearchHit[]> {
   const { analyzed, queryVector } = query;
-  // The products of the first k in one store read (reader.of would read them one by one).
-  await reader.read(ranked.slice(0, opts.k).map((c) => c.id));
-  const kept = ranked.slice(0, opts.k).filter((c) => reader.of(c.id) !== undefined);
+  // The first k as representations (product, analysed title and vector for the evidence) in one
+  // store read; the reranked ones are cached already. Reading their rows apart as well cost a
+  // second read of the same products.
+  const firstReps = await index.representHits(ranked.slice(0, opts.k));
+  const kept = ranked.slice(0, opts.k).filter((c, i) => firstReps[i] !== undefined);
+  const keptReps = firstReps.filter((r) => r !== undefined);
+  keptReps.forEach((r) => reader.set(r.product.id, r.product));
   const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
-  // The product vectors for the dense evidence (the reranked ones are cached already).
-  const keptReps = await index.representHits(kept);
   const evidenceOf = (c: RankedCandidate, i: number): RelevanceEvidence => {
     const vector = keptReps[i]?.dense['title'];
     return {
