@@ -159,6 +159,8 @@ const CHINESE_NUMERALS: Readonly<Record<string, string>> = { 一: '1', 二: '2',
 const brandCanonical = createBrandTokenCanonicalizer();
 
 function generationsOf(text: string): string[] {
+  // Every pattern holds 代 or gen: most titles hold neither, and the three scans took 0.8 µs a title.
+  if (!text.includes('代') && !text.includes('gen')) return [];
   const out = new Set<string>();
   for (const m of text.matchAll(/第\s*([一二三四五六七八九十]|\d{1,2})\s*代/gu)) out.add(CHINESE_NUMERALS[m[1]!] ?? m[1]!);
   for (const m of text.matchAll(/(?<![a-z0-9])(\d{1,2})(?:st|nd|rd|th)[\s-]*gen(?:eration)?(?![a-z])/gu)) out.add(m[1]!);
@@ -358,6 +360,9 @@ export interface QueryText {
   tokens: readonly string[];
 }
 
+/** A query's marks, read once for all the hits it is checked against. */
+const queryMarksOf = memoizeByObject((query: QueryText) => readTextMarks(query.normalized, query.normalized, query.tokens, undefined, undefined));
+
 /**
  * What the query asks for that the product is not: the values the query names (product type, gender,
  * colour, model line, series, year, generation, brand) against the product's. Unlike
@@ -366,7 +371,7 @@ export interface QueryText {
  * `iphone 15 pro` once both name 15). `a` is the query's side, `b` the product's.
  */
 export function queryDistinctions(query: QueryText, product: ProductRepresentation): Distinction[] {
-  const mq = readTextMarks(query.normalized, query.normalized, query.tokens, undefined, undefined);
+  const mq = queryMarksOf(query);
   const mp = marksOf(product);
   const out = [
     ...dimensionConflicts(mq.dimensions, narrowestValues(mp.dimensions)),
