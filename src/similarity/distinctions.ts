@@ -71,7 +71,11 @@ const COMPILED = compileTerms(EXCLUSIVE_DIMENSIONS);
  * Values of the exclusive dimensions a text names (NFKC + lower case expected, as the analyser's
  * `normalized`). Within a dimension only the values of the highest priority are kept.
  */
-export const dimensionValuesOf: (text: string) => DimensionValues = memoizeString((text: string) => matchDimensions(text, COMPILED));
+export function dimensionValuesOf(text: string): DimensionValues {
+  // Not memoised by text: titles rarely repeat, and a memo lookup of a new title cost about what
+  // the term scan does (a product's marks are memoised on its representation).
+  return matchDimensions(text, COMPILED);
+}
 
 /**
  * Brands as one more dimension, for short texts only: a tag (苹果手机 / 三星手机) is about one
@@ -93,7 +97,7 @@ const textDimensionValuesOf = memoizeString((text: string) => {
   const values = new Map(matchDimensions(text, textTerms));
   // A tag is a word or two: a colour character in it names a colour (红 / 蓝).
   const colours = colourWords(text);
-  if (colours.length > 0) values.set('colour', colours);
+  if (colours.length > 0) values.set('colour', [...colours]);
   return values;
 });
 

@@ -22,9 +22,9 @@ export interface ZhAttributes {
   /** Model codes found in the title (letters + digits, canonical). */
   titleCodes: string[];
   /** Canonical colours from 颜色分类 (pv) — the listed variants. */
-  pvColours: string[];
+  pvColours: readonly string[];
   /** Canonical colours named in the title. */
-  titleColours: string[];
+  titleColours: readonly string[];
   /** Sizes listed in 尺码 (pv), normalised tokens. */
   sizes: string[];
   /** From 适用性别 / 性别 when given, else from title gender words; undefined when nothing says. */

@@ -16,7 +16,7 @@
  */
 import { rejectUnknownKeys } from '../../errors.ts';
 import { jaccardSimilarity } from '../metrics.ts';
-import { memoizeByObject, memoizePair, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
+import { memoizeByObject, memoizePair, memoizeString, normalizeValue, round, type FieldEvidence, type FieldSimilarity } from './types.ts';
 
 /** Canonical attribute name → the keys catalogs use for it (compared after NFKC + lower case + trim). */
 export const ATTRIBUTE_KEY_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -70,7 +70,12 @@ export const COLOUR_WORDS: readonly [string, string][] = (
   ] as [string, string][]
 ).sort((x, y) => y[0].length - x[0].length);
 
-export function colourWords(value: string): string[] {
+/**
+ * The canonical colours a value names. Memoised (the same colour words and values recur across a
+ * catalog; a title's colour words were ~1.6 µs of the ~5 µs its marks took in similar): the result
+ * is shared and frozen.
+ */
+export const colourWords: (value: string) => readonly string[] = memoizeString((value: string) => {
   let rest = normalizeValue(value);
   const found = new Set<string>();
   for (const [word, colour] of COLOUR_WORDS) {
@@ -79,8 +84,8 @@ export function colourWords(value: string): string[] {
       rest = rest.split(word).join(' ');
     }
   }
-  return [...found];
-}
+  return Object.freeze([...found]);
+});
 
 /** Unit → [canonical unit, factor]; `g` means gigabytes for capacity/memory and grams elsewhere. */
 function unitOf(unit: string, key: string): [string, number] | undefined {
@@ -120,7 +125,7 @@ interface AttributeValueFacts {
   compact: string;
   quantity: { value: number; unit: string } | undefined;
   /** Colour words, for `color` values only. */
-  colours: string[];
+  colours: readonly string[];
   /** Multi-valued fields list values with separators or spaces (`S M L XL`, `黑色 白色`). */
   parts: string[];
 }
