@@ -110,6 +110,15 @@ describe('Chinese retrieval at two granularities', () => {
     assert.equal(r.hits[0]?.product.id, 'heyna', r.hits.map((h) => h.product.id).join(' '));
     assert.equal(r.hits[0].sources.characterRank, 1);
   });
+  test('a Chinese query does not look up the words it weighs 0 (the default), and does once they weigh more', async () => {
+    const r = await engine.search({ query: '蓝色保温杯', k: 3 });
+    assert.equal(r.candidates.keyword, 0);
+    assert.ok(r.candidates.characters > 0);
+    assert.equal(r.hits[0]?.product.id, 'cup');
+    const weighted = await engine.search({ query: '蓝色保温杯', k: 3, chineseQueries: { weights: { keyword: 1, characters: 1, dense: 0.5, modelNumber: 2 } } });
+    assert.ok(weighted.candidates.keyword > 0);
+    assert.equal(weighted.hits[0]?.product.id, 'cup');
+  });
   test('the character retriever answers Chinese words, and a query no product shares a word with', async () => {
     const r = await engine.search({ query: 'stainless 350ml', k: 3 });
     assert.ok(r.candidates.keyword > 0);
