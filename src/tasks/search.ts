@@ -439,29 +439,28 @@ async function rerankByScore(
 }
 
 /** The first k candidates still in the store, as hits: calibrated relevance, ESCI class, softmax share, explanations. */
-async function buildHits(index: CatalogIndex, ranked: RankedCandidate[], query: RerankQuery, opts: SearchOptions, ranker: RankerModel | undefined, reader: ProductReader): Promise<SearchHit[]> {
+async function buildHits(index: CatalogIndex, ranked: RankedCandidate[], query: RerankQuery, opts: SearchOptions, ranker: RankerModel | undefined): Promise<SearchHit[]> {
   const { analyzed, queryVector } = query;
   // The first k as representations (product, analysed title and vector for the evidence) in one
   // store read; the reranked ones are cached already. Reading their rows apart as well cost a
   // second read of the same products.
-  const firstReps = await index.representHits(ranked.slice(0, opts.k));
-  const kept = ranked.slice(0, opts.k).filter((c, i) => firstReps[i] !== undefined);
-  const keptReps = firstReps.filter((r) => r !== undefined);
-  keptReps.forEach((r) => reader.set(r.product.id, r.product));
-  const probabilities = softmax(kept.map((c) => c.score), opts.temperature);
-  const evidenceOf = (c: RankedCandidate, i: number): RelevanceEvidence => {
-    const vector = keptReps[i]?.dense['title'];
+  const first = ranked.slice(0, opts.k);
+  const reps = await index.representHits(first);
+  const kept = first.flatMap((c, i) => (reps[i] ? [{ c, rep: reps[i] }] : []));
+  const probabilities = softmax(kept.map(({ c }) => c.score), opts.temperature);
+  const evidenceOf = (c: RankedCandidate, rep: ProductRepresentation): RelevanceEvidence => {
+    const vector = rep.dense['title'];
     return {
-      coverage: c.coverage ?? queryCoverage(query.coverage, productEvidenceText(reader.of(c.id)!, index.analyzer, keptReps[i]?.text.title.tokens)),
+      coverage: c.coverage ?? queryCoverage(query.coverage, productEvidenceText(rep.product, index.analyzer, rep.text.title.tokens)),
       denseSimilarity: vector && vector.length === queryVector.length ? Math.max(0, cosineSimilarity(queryVector, vector)) : 0,
     };
   };
-  return kept.map((c, i): SearchHit => {
-    const evidence = evidenceOf(c, i);
+  return kept.map(({ c, rep }, i): SearchHit => {
+    const evidence = evidenceOf(c, rep);
     const relevance = calibratedRelevance(evidence);
-    const typed = classifyRelevance(analyzed, keptReps[i], evidence, relevance);
+    const typed = classifyRelevance(analyzed, rep, evidence, relevance);
     return {
-      product: summarizeProduct(reader.of(c.id)!),
+      product: summarizeProduct(rep.product),
       score: c.score,
       relevance,
       evidence,
@@ -506,7 +505,7 @@ export async function searchProducts(
   if (ranker && ranked.length > 0) ranked = await rerankByRanker(index, ranked, query, ranker, opts, reader);
   else if (opts.rerank !== 'none' && ranked.length > 0) ranked = await rerankByScore(index, ranked, query, opts, reader, crossEncoder);
   timer.lap('rerank');
-  const hits = await buildHits(index, ranked, query, opts, ranker, reader);
+  const hits = await buildHits(index, ranked, query, opts, ranker);
   const bestRelevance = Math.max(0, ...hits.map((h) => h.relevance));
   timer.lap('results');
   const timings = timer.result();
