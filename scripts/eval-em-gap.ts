@@ -38,6 +38,8 @@ const only = process.env['EM_ONLY']?.split(',');
 const splitSeeds = Number(process.env['EM_GAP_SEEDS'] ?? 5);
 const gbdtSeeds = Number(process.env['EM_SEEDS'] ?? 1);
 const gbdtCap = process.env['EM_TREES'] ? { trees: Number(process.env['EM_TREES']) } : {};
+/** EM_TOKEN_MODEL=0: matchers without the learned token model (`tokens.learned`), to measure what it adds. */
+const tokenModel = process.env['EM_TOKEN_MODEL'] === '0' ? (false as const) : {};
 const analyzer = createTextAnalyzer();
 const log = (msg: string) => process.stderr.write(`[eval:em-gap ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -67,7 +69,7 @@ for (const bench of emBenchmarks(EM_DIR)) {
       log(`${bench.name} seed ${seed}: a part has no match, skipped`);
       continue;
     }
-    const m = trainMatcher(split.train, split.valid, { classifier: 'gbdt', records: loaded.records, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+    const m = trainMatcher(split.train, split.valid, { classifier: 'gbdt', records: loaded.records, gbdt: gbdtCap, gbdtSeeds, tokenModel }, analyzer);
     const sv = m.score(split.valid);
     const st = m.score(split.test);
     const validF1 = m.model.training.validMetrics?.f1 ?? Number.NaN;

@@ -38,6 +38,8 @@ const BENCHMARKS = emBenchmarks(EM_DIR);
 
 /** Lean exploration runs: EM_TREES caps boosting rounds, EM_SEEDS the seeds averaged (defaults: 1,500 and 3). */
 const gbdtCap = process.env['EM_TREES'] ? { trees: Number(process.env['EM_TREES']) } : {};
+/** EM_TOKEN_MODEL=0: matchers without the learned token model (`tokens.learned`), to measure what it adds. */
+const tokenModel = process.env['EM_TOKEN_MODEL'] === '0' ? (false as const) : {};
 const gbdtSeeds = process.env['EM_SEEDS'] ? Number(process.env['EM_SEEDS']) : 3;
 const skipAblation = process.env['EM_ABLATION'] === '0';
 /** EM_NOLABEL_ONLY=1: only the floor and the no-label default, valid F1 (EM_TEST=1: also test and record-disjoint test), logged; no report. */
@@ -157,7 +159,7 @@ for (const bench of BENCHMARKS) {
   const yTest = labels(test);
   const denseLookup = dense?.factory(records, bench.titleField);
   if (validOnly) {
-    const matcher = trainMatcher(train, valid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+    const matcher = trainMatcher(train, valid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds, tokenModel }, analyzer);
     const v = matcher.model.training.validMetrics!;
     log(`${bench.name}: gbdt valid F1 ${pct(v.f1)} (P ${pct(v.precision)} / R ${pct(v.recall)}, PR-AUC ${pct(v.prAuc)}, ${matcher.model.gbdt?.trees.length} trees)`);
     continue;
@@ -199,7 +201,7 @@ for (const bench of BENCHMARKS) {
   log(`${bench.name}: learned fusion profile test F1 ${pct(fusion.f1)} (${fusionWeights})`);
   const trainWith = (classifier: 'logistic' | 'gbdt'): { matcher: Matcher; seconds: number } => {
     const t0 = performance.now();
-    const matcher = trainMatcher(train, valid, { classifier, records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+    const matcher = trainMatcher(train, valid, { classifier, records, denseLookup, gbdt: gbdtCap, gbdtSeeds, tokenModel }, analyzer);
     return { matcher, seconds: (performance.now() - t0) / 1000 };
   };
   const lr = trainWith('logistic');
@@ -263,7 +265,7 @@ for (const bench of BENCHMARKS) {
     const [dTrain, dValid, dTest] = [split.train, split.valid, split.test];
     const [ydv, ydt] = [labels(dValid), labels(dTest)];
     if (ydv.some((v) => v === 1) && ydt.some((v) => v === 1)) {
-      const m = trainMatcher(dTrain, dValid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds }, analyzer);
+      const m = trainMatcher(dTrain, dValid, { classifier: 'gbdt', records, denseLookup, gbdt: gbdtCap, gbdtSeeds, tokenModel }, analyzer);
       const sv = m.score(dValid);
       const st = m.score(dTest);
       const dFloor = evaluatePairs(floorScorer.score(dTest), ydt, bestF1Threshold(floorScorer.score(dValid), ydv).threshold);

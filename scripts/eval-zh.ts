@@ -24,6 +24,7 @@ import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
 import { bestF1Threshold } from '../src/learning/metrics.ts';
 import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingModel } from '../src/learning/gradient-boosting.ts';
 import { fitLogisticRegression, predictLogistic } from '../src/learning/logistic-regression.ts';
+import { crossFittedTokenLogits, fitTokenModel, tokenModelLogit, type TokenPair } from '../src/learning/token-model.ts';
 import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
 import { readTaobaoClusters, readTaobaoSplits, taobaoProduct } from '../src/learning/zh/taobao.ts';
 import { earlyStoppingSplit, recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
@@ -186,6 +187,10 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
   const oracle: number[] = [];
   const ruleF1 = Object.fromEntries(THRESHOLD_RULES.map((r) => [r, [] as number[]])) as Record<ThresholdRule, number[]>;
   const chosen: number[] = [];
+  const withTokens = { tests: [] as number[], gaps: [] as number[] };
+  const titleTokens = new Map<PairRecord, Set<string>>();
+  const tokensOfRecord = (r: PairRecord) => titleTokens.get(r) ?? titleTokens.set(r, new Set(analyzer.tokenize(r['title'] ?? ''))).get(r)!;
+  const tokensOf = (p: LabeledPair): TokenPair => ({ left: tokensOfRecord(p.left), right: tokensOfRecord(p.right), label: p.label ?? 0 });
   for (let seed = 1; seed <= seeds; seed++) {
     const split = clusterSplit(pairs, clusters, seed);
     const [x, v, t] = [pick(split.train), pick(split.valid), pick(split.test)];
@@ -204,7 +209,19 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
     for (const rule of THRESHOLD_RULES) ruleF1[rule].push(byRule[rule].f1);
     chosen.push(byRule[chooseThresholdRule({ pairs: split.valid, scores: validScores }).rule].f1);
     log(`Taobao record-disjoint seed ${seed} GBDT: valid F1 ${pct(choice.f1)}, test F1 ${pct(test.f1)} (P ${pct(test.precision)} / R ${pct(test.recall)}; at test's own best threshold ${pct(testAtItsBest)}), ${model.trees.length} trees`);
+    // The same with the matcher's learned token model (token-model.ts): cross-fitted logits on train, the full model's on valid and test.
+    const tokenModel = fitTokenModel(split.train.map(tokensOf));
+    const withLogits = (rows: Float64Array[], logits: ArrayLike<number>) => rows.map((r, i) => Float64Array.from([...r, logits[i]!]));
+    const logitsOf = (ps: readonly LabeledPair[]) => ps.map((p) => tokenModelLogit(tokenModel, tokensOf(p).left, tokensOf(p).right));
+    const [x2, v2, t2] = [withLogits(x, crossFittedTokenLogits(split.train, tokensOf)), withLogits(v, logitsOf(split.valid)), withLogits(t, logitsOf(split.test))];
+    const model2 = fitGradientBoosting({ rows: x2, labels: yx }, [...names, 'tokens.learned'], {}, { rows: v2, labels: yv });
+    const choice2 = bestF1Threshold(Float64Array.from(v2, (r) => predictGradientBoosting(model2, r)), yv);
+    const test2 = evaluatePairs(Float64Array.from(t2, (r) => predictGradientBoosting(model2, r)), yt, choice2.threshold);
+    withTokens.tests.push(test2.f1);
+    withTokens.gaps.push(choice2.f1 - test2.f1);
+    log(`Taobao record-disjoint seed ${seed} GBDT + learned token model: valid F1 ${pct(choice2.f1)}, test F1 ${pct(test2.f1)}`);
   }
+  log(`Taobao record-disjoint GBDT + learned token model over ${seeds} seeds: test F1 ${pct(average(withTokens.tests))}, valid − test ${pct(average(withTokens.gaps))}`);
   log(`Taobao record-disjoint GBDT over ${seeds} seeds: test F1 ${pct(average(tests))}, valid − test ${pct(average(gaps))} (range ${pct(Math.min(...gaps))} … ${pct(Math.max(...gaps))}); test at its own best threshold ${pct(average(oracle))}`);
   log(`Taobao record-disjoint GBDT threshold rules, mean test F1: ${THRESHOLD_RULES.map((r) => `${r} ${pct(average(ruleF1[r]))}`).join(', ')}; rule chosen on valid ${pct(average(chosen))}`);
 }

@@ -118,7 +118,9 @@ test('linear matcher profile: weights per feature reproduce the logistic probabi
   const matcher = trainMatcher(train, syntheticPairs(5, 40), { classifier: 'logistic' });
   const profile = toLinearMatcherProfile(matcher);
   assert.equal(profile.features.length, matcher.model.featureNames.length);
-  const row = matcher.extractor.featurize(train[0]!);
+  // The classifier's row: the pair features, then the learned token model's logit (`tokens.learned`).
+  const row = matcher.featurize([train[0]!])[0]!;
+  assert.equal(row.length, profile.features.length);
   const z = profile.bias + profile.features.reduce((s, f, j) => s + f.weight * row[j]!, 0);
   assert.ok(Math.abs(1 / (1 + Math.exp(-z)) - predictLogistic(matcher.model.logistic, row)) < 1e-9);
   assert.ok(profile.threshold > 0 && profile.threshold < 1);

@@ -64,7 +64,10 @@ test('a matcher trained on labelled pairs decides catalog matching', async () =>
         const sum = full.contributions.reduce((s, c) => s + c.contribution, full.base);
         assert.ok(Math.abs(sum - full.logit) < 1e-9, `contributions ${sum} vs logit ${full.logit}`);
         assert.ok(Math.abs(1 / (1 + Math.exp(-full.logit)) - p.score) < 1e-9, 'the logistic probability is σ(logit)');
+        // The title words behind the learned token model's feature come with the answer.
+        assert.deepEqual(learned.tokenTerms, full.tokenTerms);
       }
+      assert.ok(r.pairs.some((p) => p.learned!.tokenTerms.length > 0), 'some pair names the title words the token model weighed');
 
       // The same model ranks and thresholds similar items, substitutes and dedup.
       await engine.ingest('data/shop-a.jsonl');

@@ -54,7 +54,8 @@ export function rankerExplanations(items: readonly { product: ProductSummary; ra
 function learnedLines(e: LearnedExplanation): string {
   const sign = (x: number) => (x >= 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
   const features = e.contributions.map((c) => `  ${c.feature.padEnd(28)} ${sign(c.contribution)}  (value ${Number(c.value.toFixed(3))})`);
-  return [`${e.scorer}: probability ${e.probability.toFixed(3)} (threshold ${e.threshold.toFixed(3)}); logit ${e.logit.toFixed(2)} = base ${e.base.toFixed(2)} + features:`, ...features].join('\n');
+  const terms = e.tokenTerms.length > 0 ? [`  ${'tokens.learned from'.padEnd(28)} ${e.tokenTerms.map((t) => `${t.term} ${sign(t.weight)}`).join(', ')}`] : [];
+  return [`${e.scorer}: probability ${e.probability.toFixed(3)} (threshold ${e.threshold.toFixed(3)}); logit ${e.logit.toFixed(2)} = base ${e.base.toFixed(2)} + features:`, ...features, ...terms].join('\n');
 }
 
 /** `--timings`: milliseconds per stage on one line, in the order the task ran them. */

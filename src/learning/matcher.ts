@@ -17,6 +17,7 @@ import { fitLogisticRegression, predictLogistic, rawUnitWeights, type LogisticMo
 import { fitGradientBoosting, fitGradientBoostingHeldOut, predictGradientBoosting, type GradientBoostingModel, type GradientBoostingOptions } from './gradient-boosting.ts';
 import { earlyStoppingSplit, sharedRecordShare } from './splits.ts';
 import { bestF1Threshold, pairMetricsAt, prAuc, reliability, type PairMetrics, type ReliabilitySummary } from './metrics.ts';
+import { crossFittedTokenLogits, fitTokenModel, tokenModelLogit, tokenModelTerms, type TokenModelOptions, type TokenModelState, type TokenPair } from './token-model.ts';
 
 export type ClassifierKind = 'logistic' | 'gbdt' | 'ensemble';
 
@@ -37,9 +38,11 @@ export interface TrainMatcherOptions {
   onProgress: ((stage: TrainingStage, done: number, total: number) => void) | undefined;
   /** Gives dense vectors for records (the `dense` feature group). */
   denseLookup: ((record: PairRecord) => Float32Array | undefined) | undefined;
+  /** The learned token model's options (`token-model.ts`), whose logit is the `tokens.learned` feature; `false`: none. */
+  tokenModel: Partial<TokenModelOptions> | false;
 }
 
-export type TrainingStage = 'fit-features' | 'featurize-train' | 'featurize-valid' | 'logistic' | 'gbdt' | 'threshold';
+export type TrainingStage = 'fit-features' | 'featurize-train' | 'featurize-valid' | 'token-model' | 'logistic' | 'gbdt' | 'threshold';
 
 export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
   classifier: 'gbdt',
@@ -50,16 +53,21 @@ export const DEFAULT_TRAIN_MATCHER_OPTIONS = {
   gbdtSeeds: 3,
   onProgress: undefined,
   denseLookup: undefined,
+  tokenModel: {},
 } as const satisfies TrainMatcherOptions;
+
+/** The feature the token model's logit becomes, after the pair features. */
+export const TOKEN_MODEL_FEATURE = 'tokens.learned';
 
 /**
  * Version 2: pair features gained rare product codes, digit words, IDF-weighted missing words and
  * the distinction counts, and the fitted vocabulary its code frequencies; a version-1 model's feature
  * vector no longer lines up with today's features. Version 3: codes each title names and the other
  * lacks (`modelNumber.unmatched_both_rarest_idf`, `modelNumber.unmatched_near_miss`) and `a x b` sizes
- * that differ (`numeric.title_dimension_conflict`).
+ * that differ (`numeric.title_dimension_conflict`). Version 4: the learned token model (`tokenModel`,
+ * feature `tokens.learned`).
  */
-export const MATCHER_MODEL_VERSION = 3;
+export const MATCHER_MODEL_VERSION = 4;
 
 /** Refuses a model of another version, saying what to do (`where`: the file, when known). */
 function checkModelVersion(version: unknown, where: string | undefined): void {
@@ -80,6 +88,8 @@ export interface MatcherModel {
   featureNames: string[];
   logistic: LogisticModel;
   gbdt: GradientBoostingModel | undefined;
+  /** The learned token model whose logit is the last feature (`tokens.learned`); absent when trained without. */
+  tokenModel?: TokenModelState;
   /** Probability at or above which a pair is a match (chosen on validation pairs). */
   threshold: number;
   training: {
@@ -121,6 +131,8 @@ export function pairsSeenInTraining(model: MatcherModel, pairs: readonly Labeled
 export interface Matcher {
   readonly model: MatcherModel;
   readonly extractor: PairFeatureExtractor;
+  /** The classifier's feature rows: the pair features, then the token model's logit when the model has one. */
+  featurize(pairs: readonly LabeledPair[]): Float64Array[];
   /** Match probability of each pair. */
   score(pairs: readonly LabeledPair[]): Float64Array;
   scoreFeatures(rows: readonly Float64Array[]): Float64Array;
@@ -128,7 +140,18 @@ export interface Matcher {
    * Per-feature contributions to one pair's logit (`contributions.ts`). For the ensemble, the mean
    * of the two models' (its probability is the mean of their probabilities).
    */
-  explain(pair: LabeledPair): ModelExplanation & { probability: number };
+  explain(pair: LabeledPair): ModelExplanation & { probability: number; tokenTerms: { term: string; weight: number }[] };
+}
+
+/** Each side's title tokens, as the token model reads them (cached per record object). */
+function titleTokenReader(titleField: string, analyzer: TextAnalyzer): (pair: LabeledPair) => TokenPair {
+  const cache = new WeakMap<PairRecord, ReadonlySet<string>>();
+  const tokens = (r: PairRecord) => {
+    let t = cache.get(r);
+    if (!t) cache.set(r, (t = new Set(analyzer.tokenize(r[titleField] ?? ''))));
+    return t;
+  };
+  return (pair) => ({ left: tokens(pair.left), right: tokens(pair.right), label: pair.label ?? 0 });
 }
 
 function labelsOf(pairs: readonly LabeledPair[], where: string): Uint8Array {
@@ -169,7 +192,17 @@ export function averageBoostedModels(models: readonly GradientBoostingModel[]): 
   };
 }
 
-function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor): Matcher {
+function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor, analyzer: TextAnalyzer): Matcher {
+  const tokenModel = model.tokenModel;
+  const tokensOf = titleTokenReader(extractor.options.titleField!, analyzer);
+  const featurize = (pairs: readonly LabeledPair[]): Float64Array[] => {
+    const rows = extractor.featurizeAll(pairs);
+    if (!tokenModel) return rows;
+    return rows.map((row, i) => {
+      const t = tokensOf(pairs[i]!);
+      return withTokenLogit(row, tokenModelLogit(tokenModel, t.left, t.right));
+    });
+  };
   const scoreFeatures = (rows: readonly Float64Array[]) =>
     Float64Array.from(rows, (r) => {
       if (model.classifier === 'logistic' || !model.gbdt) return predictLogistic(model.logistic, r);
@@ -184,13 +217,22 @@ function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor): Mat
   return {
     model,
     extractor,
+    featurize,
     scoreFeatures,
-    score: (pairs) => scoreFeatures(extractor.featurizeAll(pairs)),
+    score: (pairs) => scoreFeatures(featurize(pairs)),
     explain: (pair) => {
-      const row = extractor.featurizeAll([pair])[0]!;
-      return { ...explainRow(row), probability: scoreFeatures([row])[0]! };
+      const row = featurize([pair])[0]!;
+      const t = tokensOf(pair);
+      return { ...explainRow(row), probability: scoreFeatures([row])[0]!, tokenTerms: tokenModel ? tokenModelTerms(tokenModel, t.left, t.right) : [] };
     },
   };
+}
+
+function withTokenLogit(row: Float64Array, logit: number): Float64Array {
+  const out = new Float64Array(row.length + 1);
+  out.set(row);
+  out[row.length] = logit;
+  return out;
 }
 
 /**
@@ -219,9 +261,24 @@ export function trainMatcher(
   const extractor = fitPairFeatures(records, opts.features, analyzer);
   if (opts.denseLookup) extractor.setDenseLookup(opts.denseLookup);
   progress?.('fit-features', 1, 1);
-  const xTrain = extractor.featurizeAll(train, (d, t) => progress?.('featurize-train', d, t));
-  const xValid = extractor.featurizeAll(valid, (d, t) => progress?.('featurize-valid', d, t));
+  let xTrain = extractor.featurizeAll(train, (d, t) => progress?.('featurize-train', d, t));
+  let xValid = extractor.featurizeAll(valid, (d, t) => progress?.('featurize-valid', d, t));
   const names = [...extractor.names];
+  let tokenModel: TokenModelState | undefined;
+  if (opts.tokenModel !== false) {
+    // Training rows get logits cross-fitted on other products; valid (and later every pair) the model fitted on all training pairs.
+    progress?.('token-model', 0, 1);
+    const tokensOf = titleTokenReader(extractor.options.titleField!, analyzer);
+    const trainLogits = crossFittedTokenLogits(train, tokensOf, opts.tokenModel);
+    tokenModel = fitTokenModel(train.map(tokensOf), opts.tokenModel);
+    xTrain = xTrain.map((row, i) => withTokenLogit(row, trainLogits[i]!));
+    xValid = xValid.map((row, i) => {
+      const t = tokensOf(valid[i]!);
+      return withTokenLogit(row, tokenModelLogit(tokenModel!, t.left, t.right));
+    });
+    names.push(TOKEN_MODEL_FEATURE);
+    progress?.('token-model', 1, 1);
+  }
   progress?.('logistic', 0, 1);
   const logistic = fitLogisticRegression(xTrain, yTrain, names, opts.logistic);
   progress?.('logistic', 1, 1);
@@ -258,6 +315,7 @@ export function trainMatcher(
     featureNames: names,
     logistic,
     gbdt,
+    ...(tokenModel ? { tokenModel } : {}),
     threshold: 0.5,
     training: {
       trainPairs: train.length,
@@ -270,7 +328,7 @@ export function trainMatcher(
       ...(earlyStopping ? { earlyStopping } : {}),
     },
   };
-  const matcher = buildMatcher(model, extractor);
+  const matcher = buildMatcher(model, extractor, analyzer);
   progress?.('threshold', 0, 1);
   if (valid.length > 0) {
     const scores = matcher.scoreFeatures(xValid);
@@ -294,7 +352,7 @@ export function matcherFromModel(
   checkModelVersion(model.version, undefined);
   const extractor = createPairFeatureExtractor(model.features, analyzer);
   if (denseLookup) extractor.setDenseLookup(denseLookup);
-  return buildMatcher(model, extractor);
+  return buildMatcher(model, extractor, analyzer);
 }
 
 export interface AppliedPair {
@@ -334,6 +392,8 @@ export function loadMatcherModel(path: string): MatcherModel {
  * A fusion profile: the learned logistic weights in raw feature units, the bias and the decision
  * threshold on the probability, so an application can compute
  * `p = σ(bias + Σ weight·feature)` and compare it with `threshold` without this module.
+ * The last feature, `tokens.learned` (when the model has a token model), is the token model's logit:
+ * `tokenModel.bias` plus the weights of the pair's `shared:` / `one-side:` title-token terms.
  */
 export interface LinearMatcherProfile {
   format: 'prodsim-linear-matcher-profile';
@@ -349,7 +409,7 @@ export function toLinearMatcherProfile(matcher: Matcher, validPairs: readonly La
   const { weights, bias } = rawUnitWeights(matcher.model.logistic);
   let threshold = 0.5;
   if (validPairs.length > 0) {
-    const rows = matcher.extractor.featurizeAll(validPairs);
+    const rows = matcher.featurize(validPairs);
     const scores = Float64Array.from(rows, (r) => predictLogistic(matcher.model.logistic, r));
     const choice = bestF1Threshold(scores, labelsOf(validPairs, 'validation pairs'));
     if (Number.isFinite(choice.threshold)) threshold = choice.threshold;

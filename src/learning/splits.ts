@@ -191,3 +191,32 @@ export function earlyStoppingSplit(
   if (!hasBoth(fit) || !hasBoth(stop)) return undefined;
   return { fit, stop, sharedRecordShare: shared };
 }
+
+/**
+ * Each pair's two fold numbers (0 … folds − 1) when whole product clusters (the connected components
+ * of the matching pairs, records by `recordKey`) are dealt to `folds` folds at random (seeded): a model
+ * fitted without folds f and g has seen no record, and no product, of a pair whose folds are f and g.
+ */
+export function clusterFolds(
+  pairs: readonly LabeledPair[],
+  folds: number,
+  options: { seed?: number; recordKey?: (record: PairRecord) => string } = {},
+): [number, number][] {
+  if (!Number.isInteger(folds) || folds < 2) throw createError('INVALID_ARGUMENT', `clusterFolds: folds must be an integer ≥ 2, got ${folds}`, { field: 'folds' });
+  const recordKey = options.recordKey ?? DEFAULT_RECORD_DISJOINT_OPTIONS.recordKey;
+  const uf = createUnionFind();
+  const keys = pairs.map((p) => [recordKey(p.left), recordKey(p.right)] as const);
+  pairs.forEach((p, i) => {
+    const [kl, kr] = keys[i]!;
+    if (p.label === 1) uf.union(kl, kr);
+  });
+  const rand = seededRandom(options.seed ?? 1);
+  const foldOf = new Map<string, number>();
+  const fold = (k: string) => {
+    const root = uf.find(k);
+    let f = foldOf.get(root);
+    if (f === undefined) foldOf.set(root, (f = Math.floor(rand() * folds)));
+    return f;
+  };
+  return keys.map(([kl, kr]) => [fold(kl), fold(kr)]);
+}

@@ -43,6 +43,8 @@ export interface LearnedExplanation {
   logit: number;
   /** The largest contributions, largest magnitude first. */
   contributions: FeatureContribution[];
+  /** The title-word terms the learned token model weighed most (`one-side:pro` −1.2): what `tokens.learned` is made of. */
+  tokenTerms: { term: string; weight: number }[];
 }
 
 export interface LearnedScorer {
@@ -69,7 +71,7 @@ export function loadLearnedMatcher(path: string, analyzer: TextAnalyzer): Learne
     probability: (pairs) => matcher.score(pairs.map((p) => ({ left: productToPairRecord(p.left), right: productToPairRecord(p.right) }))),
     explain(left, right, topFeatures = EXPLAINED_FEATURES) {
       const e = matcher.explain({ left: productToPairRecord(left), right: productToPairRecord(right) });
-      return { scorer: name, probability: e.probability, threshold: model.threshold, base: e.base, logit: e.logit, contributions: e.contributions.slice(0, topFeatures) };
+      return { scorer: name, probability: e.probability, threshold: model.threshold, base: e.base, logit: e.logit, contributions: e.contributions.slice(0, topFeatures), tokenTerms: e.tokenTerms };
     },
   };
 }

@@ -25,6 +25,7 @@ const STAGE_LABELS: Record<TrainingStage, string> = {
   'fit-features': 'fit features',
   'featurize-train': 'featurise train',
   'featurize-valid': 'featurise valid',
+  'token-model': 'token model',
   logistic: 'logistic regression',
   gbdt: 'boosted trees',
   threshold: 'threshold',
