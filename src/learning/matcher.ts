@@ -143,12 +143,22 @@ export interface Matcher {
   explain(pair: LabeledPair): ModelExplanation & { probability: number; tokenTerms: { term: string; weight: number }[] };
 }
 
-/** Each side's title tokens, as the token model reads them (cached per record object). */
+/** Titles whose tokens a token reader keeps; past it the cache starts again (a bound on memory, not a tuned size). */
+const TITLE_TOKEN_CACHE_SIZE = 50_000;
+
+/**
+ * Each side's title tokens, as the token model reads them, cached by title text: the applications
+ * build a new record for every pair they score, and one product's title meets many candidates.
+ */
 function titleTokenReader(titleField: string, analyzer: TextAnalyzer): (pair: LabeledPair) => TokenPair {
-  const cache = new WeakMap<PairRecord, ReadonlySet<string>>();
+  const cache = new Map<string, ReadonlySet<string>>();
   const tokens = (r: PairRecord) => {
-    let t = cache.get(r);
-    if (!t) cache.set(r, (t = new Set(analyzer.tokenize(r[titleField] ?? ''))));
+    const title = r[titleField] ?? '';
+    let t = cache.get(title);
+    if (!t) {
+      if (cache.size >= TITLE_TOKEN_CACHE_SIZE) cache.clear();
+      cache.set(title, (t = new Set(analyzer.tokenize(title))));
+    }
     return t;
   };
   return (pair) => ({ left: tokens(pair.left), right: tokens(pair.right), label: pair.label ?? 0 });
