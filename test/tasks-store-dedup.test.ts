@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../src/engine/engine.ts';
 import { createError } from '../src/errors.ts';
 import { DEFAULT_MATCH_OPTIONS, findDuplicates } from '../src/tasks/match.ts';
 import { findStoreDuplicates } from '../src/tasks/store-dedup.ts';
+import type { LearnedScorer } from '../src/tasks/learned-matcher.ts';
 import { collectAll } from '../src/store/store.ts';
 
 let engine: Engine;
@@ -175,4 +176,28 @@ test('codes one edit apart are candidates in a sparse code space, not inside a d
   } finally {
     await own.close();
   }
+});
+
+test('with a trained scorer, a pair it scores apart keeps a chain of its matches from joining (fails before the second grouping)', async () => {
+  // Three products dedup groups together, every pair of them above the threshold.
+  const triangle = (await engine.dedup()).groups.find((g) => g.ids.length === 3 && g.pairs.length === 3);
+  assert.ok(triangle, 'the sample catalog has a group of three whose three pairs are all above the threshold');
+  const [x, y, z] = triangle.ids as [string, string, string];
+  const key = (a: string, b: string) => [a, b].sort().join('|');
+  // A scorer that calls x–y and y–z the same product and x–z different: one decision at a time, the
+  // chain x–y–z would make one group of products the scorer itself keeps apart.
+  const decided = new Map([
+    [key(x, y), 0.9],
+    [key(y, z), 0.8],
+    [key(x, z), 0.1],
+  ]);
+  const scorer = {
+    name: 'pair table',
+    threshold: 0.5,
+    probability: (pairs: readonly { left: Product; right: Product }[]) => Float64Array.from(pairs, (p) => decided.get(key(p.left.id, p.right.id)) ?? 0),
+  } as unknown as LearnedScorer; // dedup reads only name and probability
+  const r = await findStoreDuplicates(engine.catalog, { scorer, threshold: 0.5 });
+  const groups = r.groups.map((g) => [...g.ids].sort().join(','));
+  assert.deepEqual(groups, [[x, y].sort().join(',')]);
+  assert.ok(r.stats.keptApart >= 1, 'y–z is counted as kept apart');
 });

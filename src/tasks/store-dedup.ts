@@ -10,7 +10,8 @@
  *
  * Each unordered pair is scored once with the fusion profile, or a trained scorer's probability (a
  * pair found from both sides is scored from the first), and pairs above the threshold are grouped,
- * best first, unless a conflict keeps two groups apart (`groupPairsWithCannotLinks`). Products are read in
+ * best first, unless a conflict keeps two groups apart (`groupPairsWithCannotLinks`); with a trained
+ * scorer, also a pair inside a group that the scorer itself puts below the threshold. Products are read in
  * batches of `STORE_DEDUP_BATCH`; between batches the event loop gets a turn, progress is reported
  * and the signal checked.
  *
@@ -271,6 +272,34 @@ async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promi
 
 const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
+/**
+ * Groups a trained scorer's pairs join are checked whole: the biggest group whose every pair is scored
+ * (a group of n has n(n − 1)/2). Beyond it a group's pairs are scored only along the pairs that made it.
+ */
+export const MAX_GROUP_SCORED_WHOLE = 200;
+
+/**
+ * Every pair inside each group (groups of at most MAX_GROUP_SCORED_WHOLE) but the pairs that made it
+ * (`known`, scored above the threshold), by key: whether the scorer puts it below the threshold.
+ */
+async function pairsScoredApart(scan: DedupScan, groups: readonly number[][], known: ReadonlySet<string>): Promise<Map<string, boolean>> {
+  const pairs: PairToScore[] = [];
+  for (const g of groups) {
+    if (g.length > MAX_GROUP_SCORED_WHOLE) continue;
+    for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) if (!known.has(pairKey(g[i]!, g[j]!))) pairs.push({ scanner: g[i]!, other: g[j]! });
+  }
+  const out = new Map<string, boolean>();
+  for (let start = 0; start < pairs.length; start += STORE_DEDUP_BATCH) {
+    const batch = pairs.slice(start, start + STORE_DEDUP_BATCH);
+    const scores = await scorePairs(scan, batch);
+    batch.forEach((p, c) => {
+      const s = scores[c];
+      if (s) out.set(pairKey(p.scanner, p.other), s.conflict || s.score < scan.opts.threshold);
+    });
+  }
+  return out;
+}
+
 /** Groups the pairs above the threshold (`kept`: a is the side that scored it), best first, unless a conflict keeps two groups apart. */
 async function groupKept(
   scan: DedupScan,
@@ -298,7 +327,15 @@ async function groupKept(
     }
     return conflict;
   };
-  const { groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink);
+  let { groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink);
+  if (opts.scorer) {
+    // A trained scorer decides pairs one at a time, and joining every pair above its threshold chains
+    // listings of neighbouring products into one group. So the pairs inside each group are scored too,
+    // and those it calls different keep their products apart in a second grouping. That grouping can
+    // only split the first one's groups, so every pair it asks about has been scored here.
+    for (const [key, apart] of await pairsScoredApart(scan, members, new Set(kept.map((p) => pairKey(p.a, p.b))))) if (apart) conflictOfPair.set(key, true);
+    ({ groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink));
+  }
   const memberIds = [...new Set(members.flat())].map(idOf);
   const summaries = new Map((await index.store.getProducts(memberIds)).map((s) => [s.product.id, summarizeProduct(s.product)]));
   const groupOf = new Map<number, DuplicateGroup>();
