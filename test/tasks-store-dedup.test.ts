@@ -191,13 +191,22 @@ test('with a trained scorer, a pair it scores apart keeps a chain of its matches
     [key(y, z), 0.8],
     [key(x, z), 0.1],
   ]);
+  const probabilityOf = (left: Product, right: Product) => decided.get(key(left.id, right.id)) ?? 0;
   const scorer = {
     name: 'pair table',
     threshold: 0.5,
-    probability: (pairs: readonly { left: Product; right: Product }[]) => Float64Array.from(pairs, (p) => decided.get(key(p.left.id, p.right.id)) ?? 0),
-  } as unknown as LearnedScorer; // dedup reads only name and probability
+    probability: (pairs: readonly { left: Product; right: Product }[]) => Float64Array.from(pairs, (p) => probabilityOf(p.left, p.right)),
+    explain: (left: Product, right: Product) => ({ scorer: 'pair table', probability: probabilityOf(left, right), threshold: 0.5, base: 0, logit: 0, contributions: [], tokenTerms: [] }),
+  } as unknown as LearnedScorer; // dedup reads name, probability and explain, not a matcher
   const r = await findStoreDuplicates(engine.catalog, { scorer, threshold: 0.5 });
   const groups = r.groups.map((g) => [...g.ids].sort().join(','));
   assert.deepEqual(groups, [[x, y].sort().join(',')]);
   assert.ok(r.stats.keptApart >= 1, 'y–z is counted as kept apart');
+  // The same for a catalog deduplicated in memory (`prodsim dedup file --model`).
+  const reps = (await engine.catalog.representIds([x, y, z])).map((rep) => rep!);
+  const inMemory = await findDuplicates(reps, { scorer, threshold: 0.5 });
+  assert.deepEqual(
+    inMemory.groups.map((g) => [...g.ids].sort().join(',')),
+    [[x, y].sort().join(',')],
+  );
 });

@@ -22,7 +22,7 @@ import { representationModelNumbers } from '../similarity/fields.ts';
 import { canonicalModelNumber } from '../similarity/field-similarities/model-number.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
 import { summarizeProduct, type ProductSummary } from './result-item.ts';
-import { groupPairsWithCannotLinks, keepsGroupsApart } from './duplicate-groups.ts';
+import { groupPairsWithCannotLinks, keepsGroupsApart, pairKey, pairsInGroupsApart } from './duplicate-groups.ts';
 import type { LearnedExplanation, LearnedScorer } from './learned-matcher.ts';
 
 export interface MatchOptions {
@@ -226,7 +226,8 @@ export interface DuplicateGroup {
 
 /**
  * Duplicate groups inside one catalog: pairs above the threshold, best first, joined unless a pair
- * across the two groups is known to be different products (`groupPairsWithCannotLinks`).
+ * across the two groups is known to be different products (`groupPairsWithCannotLinks`), or, with a
+ * trained scorer, scored below the threshold by it (`pairsInGroupsApart`).
  */
 export async function findDuplicates(
   reps: readonly ProductRepresentation[],
@@ -243,7 +244,14 @@ export async function findDuplicates(
     return conflict;
   };
   const scored = pairs.map((p) => ({ a: indexOf.get(p.left.id)!, b: indexOf.get(p.right.id)!, score: p.score }));
-  const { groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink);
+  let { groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink);
+  const scorer = options.scorer;
+  if (scorer) {
+    // The pairs inside each group that the scorer itself calls different keep their products apart (`pairsInGroupsApart`).
+    const apart = async (ps: readonly [number, number][]) => Array.from(await scorer.probability(ps.map(([a, b]) => ({ left: reps[a]!.product, right: reps[b]!.product }))), (p) => p < stats.threshold);
+    for (const key of await pairsInGroupsApart(members, new Set(scored.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, true);
+    ({ groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink));
+  }
   const groupOf = new Map<number, DuplicateGroup>();
   for (const m of members) {
     const group: DuplicateGroup = { ids: m.map((i) => reps[i]!.product.id), products: m.map((i) => summarizeProduct(reps[i]!.product)), minScore: 1, pairs: [] };
@@ -259,6 +267,3 @@ export async function findDuplicates(
   return { groups, stats: { ...stats, matched: groups.length, keptApart: keptApart.length } };
 }
 
-function pairKey(a: number, b: number): string {
-  return a < b ? `${a}:${b}` : `${b}:${a}`;
-}

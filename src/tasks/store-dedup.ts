@@ -28,7 +28,7 @@ import { compareProducts } from '../similarity/fusion.ts';
 import type { CatalogStatistics } from '../similarity/catalog-statistics.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 import type { ProductRepresentation } from '../similarity/representation.ts';
-import { groupPairsWithCannotLinks, keepsGroupsApart } from './duplicate-groups.ts';
+import { groupPairsWithCannotLinks, keepsGroupsApart, pairKey, pairsInGroupsApart } from './duplicate-groups.ts';
 import { DEFAULT_MATCH_OPTIONS, type DuplicateGroup, type MatchOptions, type MatchResult } from './match.ts';
 import { createModelNumberLookup, type ModelNumberHit } from './model-number-lookup.ts';
 import { resolveProfile } from './profiles.ts';
@@ -270,35 +270,6 @@ async function scorePairs(scan: DedupScan, pairs: readonly PairToScore[]): Promi
   return out;
 }
 
-const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
-
-/**
- * Groups a trained scorer's pairs join are checked whole: the biggest group whose every pair is scored
- * (a group of n has n(n − 1)/2). Beyond it a group's pairs are scored only along the pairs that made it.
- */
-export const MAX_GROUP_SCORED_WHOLE = 200;
-
-/**
- * Every pair inside each group (groups of at most MAX_GROUP_SCORED_WHOLE) but the pairs that made it
- * (`known`, scored above the threshold), by key: whether the scorer puts it below the threshold.
- */
-async function pairsScoredApart(scan: DedupScan, groups: readonly number[][], known: ReadonlySet<string>): Promise<Map<string, boolean>> {
-  const pairs: PairToScore[] = [];
-  for (const g of groups) {
-    if (g.length > MAX_GROUP_SCORED_WHOLE) continue;
-    for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) if (!known.has(pairKey(g[i]!, g[j]!))) pairs.push({ scanner: g[i]!, other: g[j]! });
-  }
-  const out = new Map<string, boolean>();
-  for (let start = 0; start < pairs.length; start += STORE_DEDUP_BATCH) {
-    const batch = pairs.slice(start, start + STORE_DEDUP_BATCH);
-    const scores = await scorePairs(scan, batch);
-    batch.forEach((p, c) => {
-      const s = scores[c];
-      if (s) out.set(pairKey(p.scanner, p.other), s.conflict || s.score < scan.opts.threshold);
-    });
-  }
-  return out;
-}
 
 /** Groups the pairs above the threshold (`kept`: a is the side that scored it), best first, unless a conflict keeps two groups apart. */
 async function groupKept(
@@ -329,11 +300,9 @@ async function groupKept(
   };
   let { groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink);
   if (opts.scorer) {
-    // A trained scorer decides pairs one at a time, and joining every pair above its threshold chains
-    // listings of neighbouring products into one group. So the pairs inside each group are scored too,
-    // and those it calls different keep their products apart in a second grouping. That grouping can
-    // only split the first one's groups, so every pair it asks about has been scored here.
-    for (const [key, apart] of await pairsScoredApart(scan, members, new Set(kept.map((p) => pairKey(p.a, p.b))))) if (apart) conflictOfPair.set(key, true);
+    // The pairs inside each group that the scorer itself calls different keep their products apart (`pairsInGroupsApart`).
+    const apart = async (pairs: readonly [number, number][]) => (await scorePairs(scan, pairs.map(([a, b]) => ({ scanner: a, other: b })))).map((s) => s !== undefined && (s.conflict || s.score < opts.threshold));
+    for (const key of await pairsInGroupsApart(members, new Set(kept.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, true);
     ({ groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink));
   }
   const memberIds = [...new Set(members.flat())].map(idOf);
