@@ -266,4 +266,3 @@ export async function findDuplicates(
   const groups = [...new Set(groupOf.values())].sort((a, b) => b.ids.length - a.ids.length || b.minScore - a.minScore);
   return { groups, stats: { ...stats, matched: groups.length, keptApart: keptApart.length } };
 }
-
