@@ -19,12 +19,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextAnalyzer } from '../src/text/text-analyzer.ts';
 import type { LabeledPair, PairRecord } from '../src/learning/pairs.ts';
-import { recordsOfPairs } from '../src/learning/matcher.ts';
+import { recordsOfPairs, titleTokenReader } from '../src/learning/matcher.ts';
 import { fitTfidfCosineBaseline } from '../src/learning/baseline.ts';
 import { bestF1Threshold } from '../src/learning/metrics.ts';
 import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingModel } from '../src/learning/gradient-boosting.ts';
 import { fitLogisticRegression, predictLogistic } from '../src/learning/logistic-regression.ts';
-import { crossFittedTokenLogits, fitTokenModel, tokenModelLogit, type TokenPair } from '../src/learning/token-model.ts';
+import { crossFittedTokenLogits, fitTokenModel, tokenModelLogit } from '../src/learning/token-model.ts';
 import { evaluatePairs, markdownTable, pct, writeEvalReport, type PairEvaluation } from '../src/learning/eval-report.ts';
 import { readTaobaoClusters, readTaobaoSplits, taobaoProduct } from '../src/learning/zh/taobao.ts';
 import { earlyStoppingSplit, recordDisjointSplit, sharedRecordCount } from '../src/learning/splits.ts';
@@ -188,9 +188,7 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
   const ruleF1 = Object.fromEntries(THRESHOLD_RULES.map((r) => [r, [] as number[]])) as Record<ThresholdRule, number[]>;
   const chosen: number[] = [];
   const withTokens = { tests: [] as number[], gaps: [] as number[] };
-  const titleTokens = new Map<PairRecord, Set<string>>();
-  const tokensOfRecord = (r: PairRecord) => titleTokens.get(r) ?? titleTokens.set(r, new Set(analyzer.tokenize(r['title'] ?? ''))).get(r)!;
-  const tokensOf = (p: LabeledPair): TokenPair => ({ left: tokensOfRecord(p.left), right: tokensOfRecord(p.right), label: p.label ?? 0 });
+  const tokensOf = titleTokenReader('title', analyzer);
   for (let seed = 1; seed <= seeds; seed++) {
     const split = clusterSplit(pairs, clusters, seed);
     const [x, v, t] = [pick(split.train), pick(split.valid), pick(split.test)];
@@ -212,7 +210,11 @@ function logDisjointSeedsTrained(pairs: readonly LabeledPair[], clusters: Readon
     // The same with the matcher's learned token model (token-model.ts): cross-fitted logits on train, the full model's on valid and test.
     const tokenModel = fitTokenModel(split.train.map(tokensOf));
     const withLogits = (rows: Float64Array[], logits: ArrayLike<number>) => rows.map((r, i) => Float64Array.from([...r, logits[i]!]));
-    const logitsOf = (ps: readonly LabeledPair[]) => ps.map((p) => tokenModelLogit(tokenModel, tokensOf(p).left, tokensOf(p).right));
+    const logitsOf = (ps: readonly LabeledPair[]) =>
+      ps.map((p) => {
+        const t = tokensOf(p);
+        return tokenModelLogit(tokenModel, t.left, t.right);
+      });
     const [x2, v2, t2] = [withLogits(x, crossFittedTokenLogits(split.train, tokensOf)), withLogits(v, logitsOf(split.valid)), withLogits(t, logitsOf(split.test))];
     const model2 = fitGradientBoosting({ rows: x2, labels: yx }, [...names, 'tokens.learned'], {}, { rows: v2, labels: yv });
     const choice2 = bestF1Threshold(Float64Array.from(v2, (r) => predictGradientBoosting(model2, r)), yv);

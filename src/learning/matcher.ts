@@ -150,7 +150,7 @@ const TITLE_TOKEN_CACHE_SIZE = 50_000;
  * Each side's title tokens, as the token model reads them, cached by title text: the applications
  * build a new record for every pair they score, and one product's title meets many candidates.
  */
-function titleTokenReader(titleField: string, analyzer: TextAnalyzer): (pair: LabeledPair) => TokenPair {
+export function titleTokenReader(titleField: string, analyzer: TextAnalyzer): (pair: LabeledPair) => TokenPair {
   const cache = new Map<string, ReadonlySet<string>>();
   const tokens = (r: PairRecord) => {
     const title = r[titleField] ?? '';
@@ -202,16 +202,11 @@ export function averageBoostedModels(models: readonly GradientBoostingModel[]): 
   };
 }
 
-function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor, analyzer: TextAnalyzer): Matcher {
+function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor, tokensOf: (pair: LabeledPair) => TokenPair): Matcher {
   const tokenModel = model.tokenModel;
-  const tokensOf = titleTokenReader(extractor.options.titleField!, analyzer);
   const featurize = (pairs: readonly LabeledPair[]): Float64Array[] => {
     const rows = extractor.featurizeAll(pairs);
-    if (!tokenModel) return rows;
-    return rows.map((row, i) => {
-      const t = tokensOf(pairs[i]!);
-      return withTokenLogit(row, tokenModelLogit(tokenModel, t.left, t.right));
-    });
+    return tokenModel ? withTokenLogits(rows, tokenLogits(tokenModel, pairs, tokensOf)) : rows;
   };
   const scoreFeatures = (rows: readonly Float64Array[]) =>
     Float64Array.from(rows, (r) => {
@@ -238,11 +233,22 @@ function buildMatcher(model: MatcherModel, extractor: PairFeatureExtractor, anal
   };
 }
 
-function withTokenLogit(row: Float64Array, logit: number): Float64Array {
-  const out = new Float64Array(row.length + 1);
-  out.set(row);
-  out[row.length] = logit;
-  return out;
+/** Each row with one more feature: the token model's logit of row i's pair. */
+function withTokenLogits(rows: readonly Float64Array[], logitOf: (i: number) => number): Float64Array[] {
+  return rows.map((row, i) => {
+    const out = new Float64Array(row.length + 1);
+    out.set(row);
+    out[row.length] = logitOf(i);
+    return out;
+  });
+}
+
+/** The token model's logit of each pair, from each side's title tokens. */
+function tokenLogits(state: TokenModelState, pairs: readonly LabeledPair[], tokensOf: (pair: LabeledPair) => TokenPair): (i: number) => number {
+  return (i) => {
+    const t = tokensOf(pairs[i]!);
+    return tokenModelLogit(state, t.left, t.right);
+  };
 }
 
 /**
@@ -274,18 +280,15 @@ export function trainMatcher(
   let xTrain = extractor.featurizeAll(train, (d, t) => progress?.('featurize-train', d, t));
   let xValid = extractor.featurizeAll(valid, (d, t) => progress?.('featurize-valid', d, t));
   const names = [...extractor.names];
+  const tokensOf = titleTokenReader(extractor.options.titleField!, analyzer);
   let tokenModel: TokenModelState | undefined;
   if (opts.tokenModel !== false) {
     // Training rows get logits cross-fitted on other products; valid (and later every pair) the model fitted on all training pairs.
     progress?.('token-model', 0, 1);
-    const tokensOf = titleTokenReader(extractor.options.titleField!, analyzer);
-    const trainLogits = crossFittedTokenLogits(train, tokensOf, opts.tokenModel);
+    const crossFitted = crossFittedTokenLogits(train, tokensOf, opts.tokenModel);
+    xTrain = withTokenLogits(xTrain, (i) => crossFitted[i]!);
     tokenModel = fitTokenModel(train.map(tokensOf), opts.tokenModel);
-    xTrain = xTrain.map((row, i) => withTokenLogit(row, trainLogits[i]!));
-    xValid = xValid.map((row, i) => {
-      const t = tokensOf(valid[i]!);
-      return withTokenLogit(row, tokenModelLogit(tokenModel!, t.left, t.right));
-    });
+    xValid = withTokenLogits(xValid, tokenLogits(tokenModel, valid, tokensOf));
     names.push(TOKEN_MODEL_FEATURE);
     progress?.('token-model', 1, 1);
   }
@@ -338,7 +341,7 @@ export function trainMatcher(
       ...(earlyStopping ? { earlyStopping } : {}),
     },
   };
-  const matcher = buildMatcher(model, extractor, analyzer);
+  const matcher = buildMatcher(model, extractor, tokensOf);
   progress?.('threshold', 0, 1);
   if (valid.length > 0) {
     const scores = matcher.scoreFeatures(xValid);
@@ -362,7 +365,7 @@ export function matcherFromModel(
   checkModelVersion(model.version, undefined);
   const extractor = createPairFeatureExtractor(model.features, analyzer);
   if (denseLookup) extractor.setDenseLookup(denseLookup);
-  return buildMatcher(model, extractor, analyzer);
+  return buildMatcher(model, extractor, titleTokenReader(extractor.options.titleField!, analyzer));
 }
 
 export interface AppliedPair {

@@ -71,29 +71,28 @@ export function pairKey(a: number, b: number): string {
  */
 export const MAX_GROUP_SCORED_WHOLE = 200;
 
-/** Pairs scored per call of `apart` in `pairsInGroupsApart`. */
+/** Pairs decided per call of `apart` in `pairsInGroupsApart`. */
 const APART_BATCH = 256;
 
 /**
  * A trained scorer decides pairs one at a time, and joining every pair above its threshold chains
  * listings of neighbouring products into one group. So every pair inside each group (groups of at
- * most MAX_GROUP_SCORED_WHOLE) that is not in `known` (the pairs that made it) is asked of `apart`;
- * the keys of those it calls different come back, to keep their products apart in a second grouping.
- * That grouping can only split the first one's groups, so every pair it asks about has been scored.
+ * most MAX_GROUP_SCORED_WHOLE) that is not in `known` (the pairs that made it) is asked of `apart`
+ * (below the scorer's threshold, or a conflict): its verdicts come back by key, the cannot-links of a
+ * second grouping. That grouping can only split the first one's groups, so every pair it asks about
+ * has a verdict.
  */
-export async function pairsInGroupsApart(groups: readonly number[][], known: ReadonlySet<string>, apart: (pairs: readonly [number, number][]) => Promise<ArrayLike<boolean>>): Promise<Set<string>> {
+export async function pairsInGroupsApart(groups: readonly number[][], known: ReadonlySet<string>, apart: (pairs: readonly [number, number][]) => Promise<ArrayLike<boolean>>): Promise<Map<string, boolean>> {
   const pairs: [number, number][] = [];
   for (const g of groups) {
     if (g.length > MAX_GROUP_SCORED_WHOLE) continue;
     for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) if (!known.has(pairKey(g[i]!, g[j]!))) pairs.push([g[i]!, g[j]!]);
   }
-  const out = new Set<string>();
+  const out = new Map<string, boolean>();
   for (let start = 0; start < pairs.length; start += APART_BATCH) {
     const batch = pairs.slice(start, start + APART_BATCH);
     const decided = await apart(batch);
-    batch.forEach(([a, b], c) => {
-      if (decided[c]) out.add(pairKey(a, b));
-    });
+    batch.forEach(([a, b], c) => out.set(pairKey(a, b), decided[c]!));
   }
   return out;
 }

@@ -248,8 +248,11 @@ export async function findDuplicates(
   const scorer = options.scorer;
   if (scorer) {
     // The pairs inside each group that the scorer itself calls different keep their products apart (`pairsInGroupsApart`).
-    const apart = async (ps: readonly [number, number][]) => Array.from(await scorer.probability(ps.map(([a, b]) => ({ left: reps[a]!.product, right: reps[b]!.product }))), (p) => p < stats.threshold);
-    for (const key of await pairsInGroupsApart(members, new Set(scored.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, true);
+    const apart = async (ps: readonly [number, number][]) => {
+      const probabilities = await scorer.probability(ps.map(([a, b]) => ({ left: reps[a]!.product, right: reps[b]!.product })));
+      return ps.map(([a, b], i) => probabilities[i]! < stats.threshold || cannotLink(a, b));
+    };
+    for (const [key, verdict] of await pairsInGroupsApart(members, new Set(scored.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, verdict);
     ({ groups: members, keptApart } = groupPairsWithCannotLinks(scored, cannotLink));
   }
   const groupOf = new Map<number, DuplicateGroup>();

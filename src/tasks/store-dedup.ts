@@ -301,8 +301,9 @@ async function groupKept(
   let { groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink);
   if (opts.scorer) {
     // The pairs inside each group that the scorer itself calls different keep their products apart (`pairsInGroupsApart`).
+    // Scoring a pair compares it field by field too: its conflict is kept, not computed again when grouping asks.
     const apart = async (pairs: readonly [number, number][]) => (await scorePairs(scan, pairs.map(([a, b]) => ({ scanner: a, other: b })))).map((s) => s !== undefined && (s.conflict || s.score < opts.threshold));
-    for (const key of await pairsInGroupsApart(members, new Set(kept.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, true);
+    for (const [key, verdict] of await pairsInGroupsApart(members, new Set(kept.map((p) => pairKey(p.a, p.b))), apart)) conflictOfPair.set(key, verdict);
     ({ groups: members, keptApart } = groupPairsWithCannotLinks(kept, cannotLink));
   }
   const memberIds = [...new Set(members.flat())].map(idOf);
