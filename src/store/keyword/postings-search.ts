@@ -1,9 +1,10 @@
 /**
  * Query evaluation over a main segment's posting lists (BM25 as in SQLite's fts5 `bm25()`): the
  * exact top-k (`TopK`), AND matching by galloping intersection, exhaustive OR scoring, MaxScore
- * (Turtle & Flood 1995) OR scoring and Block-Max MaxScore (Ding & Suel 2011) OR scoring. Rows are visited in ascending key order; a row's score adds its
- * phrases' contributions in phrase order, as FTS5 and every other path here do, so equal rows get
- * bit-identical scores whichever path scores them.
+ * (Turtle & Flood 1995) OR scoring and Block-Max MaxScore (Ding & Suel 2011) OR scoring, both
+ * starting from a threshold primed by the rows holding the most query terms. Rows are visited in
+ * ascending key order; a row's score adds its phrases' contributions in phrase order, as FTS5 and
+ * every other path here do, so equal rows get bit-identical scores whichever path scores them.
  */
 import { BM25_K1 } from './keyword-index.ts';
 import type { IndexData } from './build.ts';
@@ -11,6 +12,10 @@ import { BLOCK_SHIFT, type BlockMaxima } from './block-max.ts';
 
 /** Past every doc ordinal. */
 const NO_DOC = 0x7fffffff;
+/** The most rows `primedThreshold` scores (the conjunction's first, in key order). */
+const PRIMING_MAX_ROWS = 2048;
+/** Relative margin below the primed k-th score at which MaxScore starts. */
+const PRIMED_THRESHOLD_MARGIN = 1e-9;
 
 /**
  * Top-k of (score, tie): higher score first, then lower tie. Root = worst kept. The tie value orders
@@ -329,6 +334,71 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
   }
 
   /**
+   * A score k live rows passing the filter are known to reach, or -Infinity: the k-th best exact
+   * score among the rows holding the most query terms. The rows come from a greedy conjunction
+   * (the shortest list of at least k rows, intersected with each other list, rarest first, while k
+   * rows remain), at most `PRIMING_MAX_ROWS` of them scored. Any k scored rows bound the k-th best
+   * score from below, so MaxScore may start its threshold there and still find the exact top k; the
+   * rows holding the most terms are chosen because they are likely near the top, so the start is high.
+   */
+  function primedThreshold(terms: readonly QueryTerm[], k: number, pass: ((d: number) => boolean) | undefined, nPhrases: number): number {
+    const { offsets, docs, freqs, lengths } = data;
+    const length = (q: QueryTerm) => offsets[q.term + 1]! - offsets[q.term]!;
+    const byLength = [...terms].sort((a, b) => length(a) - length(b));
+    const first = byLength.findIndex((q) => length(q) >= k);
+    if (first < 0 || terms.length < 2) return Number.NEGATIVE_INFINITY;
+    const start = byLength[first]!.term;
+    let rows = docs.subarray(offsets[start], offsets[start + 1]);
+    for (let i = 0; i < byLength.length; i++) {
+      if (i === first) continue;
+      const q = byLength[i]!;
+      const out = new Int32Array(Math.min(rows.length, length(q)));
+      let n = 0;
+      let p = offsets[q.term]!;
+      const end = offsets[q.term + 1]!;
+      for (let r = 0; r < rows.length && p < end && n < out.length; r++) {
+        const d = rows[r]!;
+        p = seek(docs, p, end, d);
+        if (p < end && docs[p] === d) out[n++] = d;
+      }
+      if (n >= k) rows = out.subarray(0, n);
+    }
+    const best = new TopK(k);
+    const contrib = new Float64Array(nPhrases);
+    const present = new Uint8Array(nPhrases);
+    const pos = Int32Array.from(terms, (q) => offsets[q.term]!);
+    const k1plus1 = BM25_K1 + 1;
+    for (let r = 0; r < Math.min(rows.length, PRIMING_MAX_ROWS); r++) {
+      const d = rows[r]!;
+      if ((tombstoneCount > 0 && tombstoneSeq[d]! < tombstoneCount) || (pass !== undefined && !pass(d))) continue;
+      const norm = normByLength[lengths[d]!]!;
+      for (let j = 0; j < terms.length; j++) {
+        const q = terms[j]!;
+        const end = offsets[q.term + 1]!;
+        const p = seek(docs, pos[j]!, end, d);
+        pos[j] = p;
+        if (p < end && docs[p] === d) {
+          const f = freqs[p]!;
+          contrib[q.phrase] = (q.idf * (f * k1plus1)) / (f + norm);
+          present[q.phrase] = 1;
+        }
+      }
+      best.offer(scoreOrder(contrib, present, nPhrases), d);
+      present.fill(0);
+    }
+    return best.full ? best.threshold : Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * The threshold a pruned search starts from: the primed k-th score lowered a little, so that a row
+   * scoring exactly that (a tie that may rank above the primed row by key) is still offered.
+   */
+  function startingThreshold(terms: readonly QueryTerm[], top: TopK, pass: ((d: number) => boolean) | undefined, nPhrases: number): number {
+    const primed = primedThreshold(terms, top.k, pass, nPhrases);
+    return primed === Number.NEGATIVE_INFINITY ? primed : primed - Math.max(Math.abs(primed) * PRIMED_THRESHOLD_MARGIN, Number.MIN_VALUE);
+  }
+
+  /**
    * MaxScore over postings in doc order, with two exact tests from the terms' largest contributions
    * (`exactCeiling`): it stops once the threshold reaches the sum of them all (at 1M products the
    * top-50 of a brand + colour + thing query is often 50 rows tied at that best possible score, and
@@ -368,7 +438,11 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
     const present = new Uint8Array(nPhrases);
     const touched = new Int32Array(m);
     let firstEssential = 0;
-    let threshold = Number.NEGATIVE_INFINITY;
+    let threshold = startingThreshold(terms, top, pass, nPhrases);
+    if (threshold > Number.NEGATIVE_INFINITY) {
+      while (firstEssential < m && cumulative[firstEssential]! <= threshold) firstEssential++;
+      nRequired = requiredTerms(threshold);
+    }
     const { docs, freqs, lengths } = data;
     const k1plus1 = BM25_K1 + 1;
     /** Records query term j's posting p in the current row (its phrase's contribution); returns it. */
@@ -538,7 +612,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
     const { m, pos, end, start, maxima, windowBound, order, cumulative, required } = q;
     const docs = data.docs;
     // A row lacking a required term cannot compete: start at the first row holding all of them.
-    for (let moved = q.nRequired > 0; moved; ) {
+    for (let moved = q.nRequired > 0; moved;) {
       moved = false;
       for (let r = 0; r < q.nRequired; r++) {
         const j = required[r]!;
@@ -663,7 +737,14 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
    * are looked up while the row can still beat the limit, then it is scored and offered if it beats
    * the threshold.
    */
-  function completeRow(q: BlockMaxQuery, d: number, from: number, norm: number, partial: number, nTouched: number): typeof KEEP_SCANNING | typeof QUERY_DONE | typeof RESTART {
+  function completeRow(
+    q: BlockMaxQuery,
+    d: number,
+    from: number,
+    norm: number,
+    partial: number,
+    nTouched: number,
+  ): typeof KEEP_SCANNING | typeof QUERY_DONE | typeof RESTART {
     const { pos, end, order, cumulative, present, touched } = q;
     const docs = data.docs;
     let pruned = false;
@@ -700,7 +781,7 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
       let p = pos[lead]!;
       if (p >= leadEnd) break;
       let d = docs[p]!;
-      for (let i = requiredFrom; i < m && d < windowEnd; ) {
+      for (let i = requiredFrom; i < m && d < windowEnd;) {
         const j = order[i]!;
         if (j === lead) {
           i++;
@@ -809,6 +890,11 @@ export function mainSegmentSearch(ctx: MainSearchContext): MainSegmentSearch {
     const terms = inMain(data, qtAll);
     if (terms.length === 0) return;
     const q = blockMaxQuery(terms, top, pass, nPhrases);
+    q.threshold = startingThreshold(terms, top, pass, nPhrases);
+    if (q.threshold > Number.NEGATIVE_INFINITY) {
+      q.limit = q.threshold - Math.abs(q.threshold) * 1e-12;
+      q.nRequired = q.requiredTerms(q.threshold);
+    }
     for (;;) {
       const windowEnd = openWindow(q);
       if (windowEnd < 0) return;
