@@ -86,13 +86,14 @@ const NO_CLIENT_TIMEOUT_MS = 2 ** 31 - 1;
  * transaction: for maintenance that grows with the catalog (an HNSW build over 100k vectors passed
  * the 60 s statement timeout on a loaded machine and was cancelled, failing the ingest).
  */
-export async function unlimitedQuery(s: PgStoreState, sql: string): Promise<void> {
+export async function unlimitedQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(s: PgStoreState, sql: string, params: unknown[] = []): Promise<R[]> {
   const tx = s.context.getStore();
   if (!tx) throw createError('INTERNAL', 'unlimitedQuery runs inside a transaction');
   try {
     await tx.client.query(`SELECT set_config('statement_timeout', '0', true)`);
-    await tx.client.query({ text: sql, query_timeout: NO_CLIENT_TIMEOUT_MS } as pg.QueryConfig);
+    const result = await tx.client.query<R>({ text: sql, values: params, query_timeout: NO_CLIENT_TIMEOUT_MS } as pg.QueryConfig);
     await tx.client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(s.opts.statementTimeoutMs)]);
+    return result.rows;
   } catch (e) {
     // Into a catalogue error: pg's error becomes a STORE_* error with the statement.
     throw storeError(s, e, sql);
@@ -101,7 +102,7 @@ export async function unlimitedQuery(s: PgStoreState, sql: string): Promise<void
 
 /** The store's query, transaction and `unlimitedQuery` bound to its state: what an index build runs with (`deferred-index-build.ts`). */
 export function indexBuildDeps(s: PgStoreState): IndexBuildDeps {
-  return { query: (sql, params) => query(s, sql, params), transaction: (fn) => transaction(s, fn), unlimitedQuery: (sql) => unlimitedQuery(s, sql) };
+  return { query: (sql, params) => query(s, sql, params), transaction: (fn) => transaction(s, fn), unlimitedQuery: async (sql) => void (await unlimitedQuery(s, sql)) };
 }
 
 /** Runs a script one statement at a time: Citus propagates DDL on a distributed table only one statement per query. */

@@ -1,7 +1,7 @@
 /**
  * Keyword retrieval in the database: `ts_rank` over the weighted tsvector of the analyser's tokens,
  * each query token's rank weighted by its BM25 idf (ts_rank has none), with the product filter in
- * the same query.
+ * the same query. Exact top k, pruned by MaxScore with each token's stored rank bound.
  */
 import { createError, rejectUnknownKeys } from '../../errors.ts';
 import { hanNgramTokens } from '../../text/han-ngrams.ts';
@@ -12,31 +12,50 @@ import { isDistributed } from './meta.ts';
 import { followRevision, productCountAtRevision } from './revision-cache.ts';
 import { storedFrequencies } from './keyword-frequencies.ts';
 import { filterSql } from './product-filter.ts';
-import type { KeywordColumn, PgStoreState } from './state.ts';
+import type { KeywordColumn, LexemeStatistics, PgStoreState } from './state.ts';
 import { TS_RANK_TERM_BOUND, TS_RANK_WEIGHTS, lexeme } from './tsvector.ts';
 
-/** In how many products each token occurs in a tsvector column (cached per store revision). */
-export async function documentFrequencies(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<Map<string, number>> {
+/** Each token's stored statistics in a tsvector column: document frequency and rank bound (cached per store revision). */
+async function lexemeStatistics(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<Map<string, LexemeStatistics>> {
   await followRevision(s);
   const cache = s.frequencies.byColumn[column];
   const missing = [...new Set(tokens)].filter((t) => !cache.has(t));
   if (missing.length > 0) {
     // Kept by the writes (`keyword-frequencies.ts`): one primary-key lookup per token, not a count of its products.
-    for (const [t, n] of await storedFrequencies(s, column, missing)) cache.set(t, n);
+    for (const [t, statistics] of await storedFrequencies(s, column, missing)) cache.set(t, statistics);
   }
-  const out = new Map<string, number>();
-  for (const t of tokens) out.set(t, cache.get(t) ?? 0);
-  return out;
+  return cache;
 }
 
-/** BM25's idf of each token (a rare token's match counts for more than a common one's), and each token's document frequency. */
-async function tokenWeights(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<{ idf: number[]; df: number[] }> {
-  const frequencies = await documentFrequencies(s, tokens, column);
+/** In how many products each token occurs in a tsvector column (cached per store revision). */
+export async function documentFrequencies(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<Map<string, number>> {
+  const statistics = await lexemeStatistics(s, tokens, column);
+  return new Map(tokens.map((t) => [t, statistics.get(t)?.n ?? 0]));
+}
+
+/**
+ * The most one token's ts_rank can be in a row, from its stored bound: float4 rounding (ts_rank
+ * computes in float4, the bound in float8; they differ by at most 2e-7 on the synthetic catalog)
+ * is covered by the margin. Without a stored bound, the one any tsvector allows.
+ */
+export function termRankBound(maxRank: number | undefined): number {
+  return maxRank === undefined ? TS_RANK_TERM_BOUND : Math.min(TS_RANK_TERM_BOUND, maxRank * (1 + 1e-4) + 1e-6);
+}
+
+/**
+ * Per query token: BM25's idf (a rare token's match counts for more than a common one's), document
+ * frequency, and the most it can add to a row's score (idf × its rank bound; 0 for a token no
+ * product holds at the revision read).
+ */
+async function tokenWeights(s: PgStoreState, tokens: readonly string[], column: KeywordColumn): Promise<{ idf: number[]; df: number[]; bound: number[] }> {
+  const statistics = await lexemeStatistics(s, tokens, column);
   // The product count of the revision the frequencies are of (cached with them).
   const n = Math.max(1, await productCountAtRevision(s));
-  const df = tokens.map((t) => frequencies.get(t) ?? 0);
+  const df = tokens.map((t) => statistics.get(t)?.n ?? 0);
   // Rounded as the statement writes them, so bounds computed here hold for the scores it computes.
-  return { idf: df.map((d) => Number(Math.log(1 + (n - d + 0.5) / (d + 0.5)).toFixed(6))), df };
+  const idf = df.map((d) => Number(Math.log(1 + (n - d + 0.5) / (d + 0.5)).toFixed(6)));
+  const bound = tokens.map((t, i) => (df[i]! > 0 ? idf[i]! * termRankBound(statistics.get(t)?.maxRank) : 0));
+  return { idf, df, bound };
 }
 
 /**
@@ -48,17 +67,35 @@ export const KEYWORD_PROBE_ROWS_PER_K = 2;
 type Hit = { id: string; key: string; score: number };
 
 /**
- * MaxScore over ts_rank for an any-token search: which query tokens a row must hold to be ranked,
- * given `floor`, a score k rows are known to reach. A row holding none of them scores at most the
- * others' idf × TS_RANK_TERM_BOUND summed, kept below `floor`: it cannot enter the top k. The most
- * common tokens are left out first (ranking the 70 % of rows holding "色" was most of a search).
+ * MaxScore over ts_rank for an any-token search: which query tokens a row must hold one of to be
+ * ranked, given `floor`, a score k rows are known to reach. A row holding none of them scores at
+ * most the others' bounds summed, kept below `floor`: it cannot enter the top k. The tokens adding
+ * least are left out first (ranking the 70 % of rows holding "色" was most of a search).
  */
-function tokensToMatch(tokens: readonly string[], idf: readonly number[], floor: number): string[] {
-  const byIdf = tokens.map((t, i) => ({ t, bound: idf[i]! * TS_RANK_TERM_BOUND })).sort((a, b) => a.bound - b.bound);
+export function tokensToMatch(tokens: readonly string[], bound: readonly number[], floor: number): string[] {
+  const byBound = tokens.map((t, i) => ({ t, bound: bound[i]! })).sort((a, b) => a.bound - b.bound);
   let leftOut = 0;
-  let bound = 0;
-  while (leftOut < byIdf.length && bound + byIdf[leftOut]!.bound < floor) bound += byIdf[leftOut++]!.bound;
-  return byIdf.slice(leftOut).map((x) => x.t);
+  let sum = 0;
+  while (leftOut < byBound.length && sum + byBound[leftOut]!.bound < floor) sum += byBound[leftOut++]!.bound;
+  return byBound.slice(leftOut).map((x) => x.t);
+}
+
+/**
+ * The query tokens every row that can reach `floor` holds: a row lacking one scores at most the
+ * other tokens' bounds summed, and where that is below `floor` the row cannot enter the top k.
+ * With the stored rank bounds the sum is close to the best score, so a query's top rows must
+ * hold most of its tokens: the statement matches their conjunction.
+ */
+export function requiredTokens(tokens: readonly string[], bound: readonly number[], floor: number): string[] {
+  const ceiling = bound.reduce((a, b) => a + b, 0);
+  return tokens.filter((_, i) => bound[i]! > 0 && ceiling - bound[i]! < floor);
+}
+
+/** A tsquery: every `all` token and, when `any` is given, one of the `any` tokens. */
+function tsquery(all: readonly string[], any: readonly string[]): string {
+  const parts = all.map(lexeme);
+  if (any.length > 0) parts.push(`(${any.map(lexeme).join(' | ')})`);
+  return parts.join(' & ');
 }
 
 export async function keywordSearch(s: PgStoreState, queryTokens: readonly string[], searchOptions: KeywordSearchOptions): Promise<KeywordHit[]> {
@@ -68,7 +105,7 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
   const column: KeywordColumn = searchOptions.granularity === 'hanNgrams' ? 'han_keywords' : 'keywords';
   const tokens = phraseTokens(column === 'han_keywords' ? hanNgramTokens(queryTokens) : queryTokens);
   if (tokens.length === 0) return [];
-  const { idf, df } = await tokenWeights(s, tokens, column);
+  const { idf, df, bound } = await tokenWeights(s, tokens, column);
   const params: unknown[] = [`{${TS_RANK_WEIGHTS.join(',')}}`, k];
   const once = !(await isDistributed(s));
   const vector = once ? 'm.v' : `p.${column}`;
@@ -90,23 +127,38 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
     once
       ? `SELECT m.id, m.key, (${score}) AS score FROM (SELECT p.id, p.key, p.${column} || ''::tsvector AS v FROM products p WHERE ${where(matchParam)} OFFSET 0) m ORDER BY score DESC, m.key LIMIT $2`
       : `SELECT p.id, p.key, (${score}) AS score FROM products p WHERE ${where(matchParam)} ORDER BY score DESC, p.key LIMIT $2`;
-  const ranked = (matched: readonly string[], operator: ' & ' | ' | ') => query<Hit>(s, statement(params.length + 1), [...params, matched.map(lexeme).join(operator)]);
-  if (searchOptions.match === 'all') return hits(await ranked(tokens, ' & '));
-  // First the rows of the rarest tokens: their k-th score is a floor the top k reaches. Then only
-  // rows holding a token that can lift a row to that floor are ranked (the same rows' scores, so the
-  // same top k as ranking every matching row), or nothing more when the first statement covered them.
+  const ranked = (match: string) => query<Hit>(s, statement(params.length + 1), [...params, match]);
+  if (searchOptions.match === 'all') return hits(await ranked(tsquery(tokens, [])));
+  // First a floor the top k reaches: the k-th score of the rows holding every query token some
+  // product holds (with the stored bounds, often the final k-th: then the top rows must hold most
+  // tokens), and when fewer than k rows hold them all, of those and the rows of the rarest tokens.
+  // Then only rows that can reach the floor are ranked: rows holding every required token and one
+  // of the tokens that can lift a row to it (the same rows' scores, so the same top k as ranking
+  // every matching row), or nothing more when the statements before covered them.
   const rarest = tokens.map((t, i) => ({ t, df: df[i]! })).sort((a, b) => a.df - b.df);
   const probe: string[] = [];
   for (let rows = 0, i = 0; i < rarest.length && rows < KEYWORD_PROBE_ROWS_PER_K * k; i++) {
     probe.push(rarest[i]!.t);
     rows += rarest[i]!.df;
   }
-  if (probe.length === tokens.length) return hits(await ranked(tokens, ' | '));
-  const first = await ranked(probe, ' | ');
-  const floor = first.length === k ? Number(first[k - 1]!.score) : 0;
-  const needed = tokensToMatch(tokens, idf, floor);
-  if (needed.every((t) => probe.includes(t))) return hits(first);
-  return hits(await ranked(needed, ' | '));
+  if (probe.length === tokens.length) return hits(await ranked(tsquery([], tokens)));
+  const held = tokens.filter((_, i) => df[i]! > 0);
+  const conjunction = held.length > 1 ? await ranked(tsquery(held, [])) : [];
+  const probed = conjunction.length < k ? await ranked(tsquery([], probe)) : [];
+  const best = firstK([...conjunction, ...probed], k);
+  const floor = best.length === k ? Number(best[k - 1]!.score) : 0;
+  const needed = tokensToMatch(tokens, bound, floor);
+  const required = requiredTokens(tokens, bound, floor);
+  // Every row that can reach the floor holds a probe token (the probe ranked them all), or holds every token (the conjunction did).
+  if (probed.length > 0 && needed.every((t) => probe.includes(t))) return hits(best);
+  if (held.length > 1 && held.every((t) => required.includes(t))) return hits(conjunction);
+  return hits(await ranked(tsquery(required, needed)));
+}
+
+/** The first k of rows ranked by two statements, each row once, ordered as the statements order them (score, then key). */
+function firstK(rows: readonly Hit[], k: number): Hit[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return [...byId.values()].sort((a, b) => Number(b.score) - Number(a.score) || Number(a.key) - Number(b.key)).slice(0, k);
 }
 
 const hits = (rows: readonly Hit[]) => rows.map((r): KeywordHit => ({ id: r.id, key: Number(r.key), score: Number(r.score) }));

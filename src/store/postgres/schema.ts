@@ -9,8 +9,9 @@
  * 4: `han_keywords` holds n-gram scheme 2 (`HAN_NGRAM_SCHEME`: Latin words and numbers as character n-grams too). 5: the pair-job tables.
  * 6: `keyword_frequencies`, the document frequency of every keyword lexeme (`keyword-frequencies.ts`).
  * 7: `vectors.vector_hash` and, on plain PostgreSQL, `distinct_vectors` with the HNSW indexes (`PG_SCHEMA_V7`).
+ * 8: `keyword_frequencies.max_rank`, each lexeme's rank bound (`keyword-frequencies.ts`).
  */
-export const PG_SCHEMA_VERSION = 7;
+export const PG_SCHEMA_VERSION = 8;
 
 /** Meta keys the store manages itself. */
 export const PG_META = {

@@ -19,6 +19,12 @@ export interface TransactionContext {
 /** The tsvector columns keyword retrieval reads: the analyser's tokens, and their character n-grams. */
 export type KeywordColumn = 'keywords' | 'han_keywords';
 
+/** What `keyword_frequencies` keeps of one lexeme: its document frequency and rank bound (undefined: not known). */
+export interface LexemeStatistics {
+  n: number;
+  maxRank: number | undefined;
+}
+
 export interface PgStoreState {
   readonly opts: PostgresStoreOptions;
   /** The URL without its password: the store's `path`, and what its errors name. */
@@ -34,11 +40,11 @@ export interface PgStoreState {
    */
   readonly unanalysed: { products: number; vectors: number };
   readonly analyseAfter: { products: number; vectors: number };
-  /** Document frequencies per tsvector column, and the product count, for one store revision. */
+  /** Document frequencies and rank bounds per tsvector column, and the product count, for one store revision. */
   readonly frequencies: {
     revision: string;
     count: number | undefined;
-    readonly byColumn: Record<KeywordColumn, Map<string, number>>;
+    readonly byColumn: Record<KeywordColumn, Map<string, LexemeStatistics>>;
   };
   /** Whether the tables are distributed by Citus, read once from the store's meta (undefined until then). */
   readonly layout: { distributed: boolean | undefined };
