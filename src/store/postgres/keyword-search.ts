@@ -81,19 +81,29 @@ export function tokensToMatch(tokens: readonly string[], bound: readonly number[
 }
 
 /**
- * The query tokens every row that can reach `floor` holds: a row lacking one scores at most the
- * other tokens' bounds summed, and where that is below `floor` the row cannot enter the top k.
- * With the stored rank bounds the sum is close to the best score, so a query's top rows must
- * hold most of its tokens: the statement matches their conjunction.
+ * What every row that can reach `floor` holds: a row lacking some tokens scores at most the other
+ * tokens' bounds summed, so where that is below `floor` it cannot enter the top k. `all`: the tokens
+ * no such row lacks; `eitherOf`: the pairs of other tokens no such row lacks both of. With the stored
+ * rank bounds the sum is close to the best score, so a query's top rows must hold most of its
+ * tokens: the statement matches that conjunction.
  */
-export function requiredTokens(tokens: readonly string[], bound: readonly number[], floor: number): string[] {
+export function requiredTokens(tokens: readonly string[], bound: readonly number[], floor: number): { all: string[]; eitherOf: [string, string][] } {
   const ceiling = bound.reduce((a, b) => a + b, 0);
-  return tokens.filter((_, i) => bound[i]! > 0 && ceiling - bound[i]! < floor);
+  const all = tokens.filter((_, i) => bound[i]! > 0 && ceiling - bound[i]! < floor);
+  const eitherOf: [string, string][] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    for (let j = i + 1; j < tokens.length; j++) {
+      if (all.includes(tokens[i]!) || all.includes(tokens[j]!) || bound[i] === 0 || bound[j] === 0) continue;
+      if (ceiling - bound[i]! - bound[j]! < floor) eitherOf.push([tokens[i]!, tokens[j]!]);
+    }
+  }
+  return { all, eitherOf };
 }
 
-/** A tsquery: every `all` token and, when `any` is given, one of the `any` tokens. */
-function tsquery(all: readonly string[], any: readonly string[]): string {
+/** A tsquery: every `all` token, one of each `eitherOf` pair and, when `any` is given, one of the `any` tokens. */
+function tsquery(all: readonly string[], any: readonly string[], eitherOf: readonly (readonly [string, string])[] = []): string {
   const parts = all.map(lexeme);
+  for (const [a, b] of eitherOf) parts.push(`(${lexeme(a)} | ${lexeme(b)})`);
   if (any.length > 0) parts.push(`(${any.map(lexeme).join(' | ')})`);
   return parts.join(' & ');
 }
@@ -151,8 +161,8 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
   const required = requiredTokens(tokens, bound, floor);
   // Every row that can reach the floor holds a probe token (the probe ranked them all), or holds every token (the conjunction did).
   if (probed.length > 0 && needed.every((t) => probe.includes(t))) return hits(best);
-  if (held.length > 1 && held.every((t) => required.includes(t))) return hits(conjunction);
-  return hits(await ranked(tsquery(required, needed)));
+  if (held.length > 1 && held.every((t) => required.all.includes(t))) return hits(conjunction);
+  return hits(await ranked(tsquery(required.all, needed, required.eitherOf)));
 }
 
 /** The first k of rows ranked by two statements, each row once, ordered as the statements order them (score, then key). */
