@@ -75,6 +75,9 @@ for (const { name, target } of targets) {
             product('g', 'oak chair', 'walnut legs'),
           ].map(item),
         );
+        // More than 256 positions of one lexeme (tsvector keeps 256), and positions past 16,383 (all at 16,383, the larger weight kept).
+        const words = Array.from({ length: 16_500 }, (_, i) => `w${i % 900}`).join(' ');
+        await store.upsertProducts([item({ ...product('long', 'echo echo', `${'echo '.repeat(300)} ${words}`), attributes: { note: 'w899 echo' } })]);
         // Tokens from another analyser may hold tsquery syntax: quotes and backslashes.
         const quoted = item(product('q', 'quoted'));
         await store.upsertProducts([{ ...quoted, analyzed: { ...quoted.analyzed, tokens: { ...quoted.analyzed.tokens, title: ["it's", 'a\\b', 'quoted'] } } }]);

@@ -37,53 +37,61 @@ export const KEYWORD_MAX_RANK_COLUMN = `ALTER TABLE keyword_frequencies ADD COLU
 const LEXEME_QUERY_SQL = `('''' || replace(replace(u.lexeme, '\\', '\\\\'), '''', '''''') || '''')::tsquery`;
 
 /**
- * Per lexeme of the products `where` selects: how many hold it, and its largest `ts_rank` among them.
- * On plain PostgreSQL each row's vector is decompressed once for all its lexemes (`|| ''` in a
- * subquery, as keyword search ranks); Citus would run that subquery on the coordinator, so it ranks
- * the stored column. 5,000 synthetic rows: 0.45 s, against 2.1 s for the same bound computed from
- * the positions' weights in SQL and 0.21 s for the counts alone.
+ * Each lexeme's largest `ts_rank` over every product's tsvector in a column (a migration's fill;
+ * writes rank their rows' lexemes in JavaScript, `productTsvector`). On plain PostgreSQL each row's
+ * vector is decompressed once for all its lexemes (`|| ''` in a subquery, as keyword search ranks);
+ * Citus would run that subquery on the coordinator, so it ranks the stored column. 5,000 synthetic
+ * rows: 0.45 s, against 2.1 s for the same figure from the positions' weights in SQL.
  */
-function lexemeStatistics(column: KeywordColumn, where: string, distributed: boolean): string {
+function largestRanksSql(column: KeywordColumn, distributed: boolean): string {
   const rank = `max(ts_rank('{${TS_RANK_WEIGHTS.join(',')}}'::float4[], p.v, ${LEXEME_QUERY_SQL}, 0))`;
-  const rows = distributed ? `(SELECT p.${column} AS v FROM products p ${where}) p` : `(SELECT p.${column} || ''::tsvector AS v FROM products p ${where} OFFSET 0) p`;
-  return `SELECT u.lexeme, count(*) AS n, ${rank} AS max_rank FROM ${rows} CROSS JOIN LATERAL unnest(p.v) u GROUP BY u.lexeme ORDER BY u.lexeme`;
+  const rows = distributed ? `(SELECT p.${column} AS v FROM products p) p` : `(SELECT p.${column} || ''::tsvector AS v FROM products p OFFSET 0) p`;
+  return `SELECT u.lexeme, ${rank} AS max_rank FROM ${rows} CROSS JOIN LATERAL unnest(p.v) u GROUP BY u.lexeme`;
 }
 
 /**
- * Adds `sign` × the lexeme counts of the products `where` selects ($1 its parameter, if any); rows
- * added (`sign` 1) also raise each lexeme's rank bound, or set it afresh where no row held the lexeme.
+ * Adds `sign` × the lexeme counts of the products `where` selects ($1 its parameter, if any); with
+ * `ranks` (each column's lexemes' largest rank among rows just written), raises each lexeme's bound,
+ * or sets it afresh where no row held the lexeme.
  */
-async function addLexemeCounts(s: PgStoreState, sign: 1 | -1, where: string, params: unknown[]): Promise<void> {
+async function addLexemeCounts(s: PgStoreState, sign: 1 | -1, where: string, params: unknown[], ranks?: Record<KeywordColumn, ReadonlyMap<string, number>>): Promise<void> {
   for (const column of KEYWORD_COLUMNS) {
-    const counts =
-      sign === 1
-        ? await query<{ lexeme: string; n: string; max_rank: number }>(s, lexemeStatistics(column, where, await isDistributed(s)), params)
-        : await query<{ lexeme: string; n: string }>(
-            s,
-            `SELECT lexeme, count(*) AS n FROM (SELECT unnest(tsvector_to_array(${column})) AS lexeme FROM products p ${where}) t GROUP BY lexeme ORDER BY lexeme`,
-            params,
-          );
+    const counts = await query<{ lexeme: string; n: string }>(
+      s,
+      `SELECT lexeme, count(*) AS n FROM (SELECT unnest(tsvector_to_array(${column})) AS lexeme FROM products ${where}) t GROUP BY lexeme ORDER BY lexeme`,
+      params,
+    );
     if (counts.length === 0) continue;
-    // The bound: kept on a subtraction, or where rows hold the lexeme and it is not known (NULL);
-    // set afresh where no row held the lexeme; else raised to the written rows' largest rank.
+    // The bound: kept on a subtraction; unknown (NULL) where the rows written have no rank for the
+    // lexeme or rows held it with an unknown bound; set afresh where no row held the lexeme; else
+    // raised to the written rows' largest rank.
     await query(
       s,
       `INSERT INTO keyword_frequencies (col, lexeme, n, max_rank) SELECT $1, lexeme, n, max_rank FROM unnest($2::text[], $3::bigint[], $4::float8[]) AS t(lexeme, n, max_rank)
        ON CONFLICT (col, lexeme) DO UPDATE SET n = keyword_frequencies.n + excluded.n,
-         max_rank = CASE WHEN excluded.max_rank IS NULL OR keyword_frequencies.n > 0 AND keyword_frequencies.max_rank IS NULL THEN keyword_frequencies.max_rank
+         max_rank = CASE WHEN excluded.n < 0 THEN keyword_frequencies.max_rank
+                         WHEN excluded.max_rank IS NULL OR keyword_frequencies.n > 0 AND keyword_frequencies.max_rank IS NULL THEN NULL
                          WHEN keyword_frequencies.n <= 0 THEN excluded.max_rank
                          ELSE greatest(keyword_frequencies.max_rank, excluded.max_rank) END`,
-      [column, counts.map((c) => c.lexeme), counts.map((c) => sign * Number(c.n)), counts.map((c) => ('max_rank' in c ? c.max_rank : null))],
+      [column, counts.map((c) => c.lexeme), counts.map((c) => sign * Number(c.n)), counts.map((c) => ranks?.[column].get(c.lexeme) ?? null)],
     );
   }
 }
 
-/** In the writing transaction: +1 (rows just written) or −1 (rows about to be replaced or deleted) for each lexeme of these products. */
-export function countKeywordsOf(s: PgStoreState, ids: readonly string[], sign: 1 | -1): Promise<void> {
-  return ids.length === 0 ? Promise.resolve() : addLexemeCounts(s, sign, `WHERE id = ANY($1::text[])`, [ids]);
+/** In the writing transaction: −1 for each lexeme of these products (rows about to be replaced or deleted). */
+export function uncountKeywordsOf(s: PgStoreState, ids: readonly string[]): Promise<void> {
+  return ids.length === 0 ? Promise.resolve() : addLexemeCounts(s, -1, `WHERE id = ANY($1::text[])`, [ids]);
 }
 
-/** Every product's lexemes counted (a database migrated to version 6). */
+/**
+ * In the writing transaction: +1 for each lexeme of these products just written, and each column's
+ * largest rank of a lexeme among them (`productTsvector`) into its bound.
+ */
+export function countKeywordsOf(s: PgStoreState, ids: readonly string[], ranks: Record<KeywordColumn, ReadonlyMap<string, number>>): Promise<void> {
+  return ids.length === 0 ? Promise.resolve() : addLexemeCounts(s, 1, `WHERE id = ANY($1::text[])`, [ids], ranks);
+}
+
+/** Every product's lexemes counted (a database migrated to version 6; the bounds come with version 8's fill). */
 export function fillKeywordFrequencies(s: PgStoreState): Promise<void> {
   return addLexemeCounts(s, 1, '', []);
 }
@@ -91,7 +99,7 @@ export function fillKeywordFrequencies(s: PgStoreState): Promise<void> {
 /** Every lexeme's rank bound, from every product's tsvectors (a database migrated to version 8; one statement per column, growing with the catalog). */
 export async function fillKeywordMaxRanks(s: PgStoreState): Promise<void> {
   for (const column of KEYWORD_COLUMNS) {
-    const rows = await unlimitedQuery<{ lexeme: string; max_rank: number }>(s, lexemeStatistics(column, '', await isDistributed(s)));
+    const rows = await unlimitedQuery<{ lexeme: string; max_rank: number }>(s, largestRanksSql(column, await isDistributed(s)));
     if (rows.length === 0) continue;
     await unlimitedQuery(
       s,

@@ -8,12 +8,22 @@ import { rejectUnknownKeys } from '../../errors.ts';
 import { canonicalProductJson, contentHashOfJson } from '../product-record.ts';
 import { brandColumnValue, type AnalyzedProduct, type ProductChange, type ProductStore, type UpsertItem, type UpsertResult } from '../store.ts';
 import { query, transaction, wrote } from './connection.ts';
-import { countKeywordsOf } from './keyword-frequencies.ts';
+import { countKeywordsOf, uncountKeywordsOf } from './keyword-frequencies.ts';
 import { ADD_DISTINCT_FROM_WRITTEN, shareDistinctVectors } from './distinct-vectors.ts';
 import { annLayout, bumpRevision, getMeta, setMetaRaw } from './meta.ts';
 import { PG_META } from './schema.ts';
-import type { PgStoreState } from './state.ts';
-import { hanKeywordsLiteral, keywordsLiteral } from './tsvector.ts';
+import type { KeywordColumn, PgStoreState } from './state.ts';
+import { hanProductTsvector, productTsvector, type ProductTsvector } from './tsvector.ts';
+
+/** A written row's two tsvectors (`products.keywords`, `products.han_keywords`). */
+type RowTsvectors = Record<KeywordColumn, ProductTsvector>;
+
+/** Each lexeme's largest rank among the rows'. */
+function largestRanks(rows: readonly ReadonlyMap<string, number>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const ranks of rows) for (const [lexeme, rank] of ranks) if (!(rank <= (out.get(lexeme) ?? -1))) out.set(lexeme, rank);
+  return out;
+}
 
 /** Serialises product writers, so change-log sequence numbers commit in order (a follower never skips one). */
 const lockProductWrites = (s: PgStoreState) => query(s, `SELECT pg_advisory_xact_lock(hashtext('prodsim.products'))`);
@@ -97,8 +107,8 @@ async function assignKeys(s: PgStoreState, rows: ReadonlyMap<string, PendingRow>
   for (const r of results) if (r.key === -1) r.key = rows.get(r.id)!.key!;
 }
 
-async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[], now: number): Promise<void> {
-  const col = <T>(f: (r: PendingRow) => T) => written.map(f);
+async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[], vectors: readonly RowTsvectors[], now: number): Promise<void> {
+  const col = <T>(f: (r: PendingRow, i: number) => T) => written.map(f);
   await query(
     s,
     `INSERT INTO products (id, key, content_hash, updated_at, category, price, in_stock, brand, json, analyzed, keywords, han_keywords)
@@ -123,8 +133,8 @@ async function insertOrUpdateRows(s: PgStoreState, written: readonly PendingRow[
       col((r) => brandColumnValue(r.product.brand)),
       col((r) => r.json),
       col((r) => JSON.stringify(r.analyzed)),
-      col((r) => keywordsLiteral(r.analyzed)),
-      col((r) => hanKeywordsLiteral(r.analyzed)),
+      col((_, i) => vectors[i]!.keywords.literal),
+      col((_, i) => vectors[i]!.han_keywords.literal),
     ],
   );
 }
@@ -146,12 +156,13 @@ async function markCurrentVectors(s: PgStoreState, ids: readonly string[]): Prom
 
 /** Writes the rows, marks the vectors of changed products stale, logs the changes and bumps the revision. */
 async function writeRows(s: PgStoreState, written: readonly PendingRow[], replaced: readonly string[], now: number): Promise<void> {
-  await countKeywordsOf(s, replaced, -1);
-  await insertOrUpdateRows(s, written, now);
+  await uncountKeywordsOf(s, replaced);
+  const vectors = written.map((r): RowTsvectors => ({ keywords: productTsvector(r.analyzed), han_keywords: hanProductTsvector(r.analyzed) }));
+  await insertOrUpdateRows(s, written, vectors, now);
   await countKeywordsOf(
     s,
     written.map((r) => r.product.id),
-    1,
+    { keywords: largestRanks(vectors.map((v) => v.keywords.ranks)), han_keywords: largestRanks(vectors.map((v) => v.han_keywords.ranks)) },
   );
   // A product whose content changed leaves its vectors stale (and out of the HNSW index's rows). Only
   // products stored before can have vectors: a new one (every row of a first load) has none to mark.
@@ -189,7 +200,7 @@ export function productWrites(s: PgStoreState): Pick<ProductStore, 'upsertProduc
       if (ids.length === 0) return 0;
       return transaction(s, async () => {
         await lockProductWrites(s);
-        await countKeywordsOf(s, [...new Set(ids)], -1);
+        await uncountKeywordsOf(s, [...new Set(ids)]);
         const gone = await query<{ key: string }>(s, `DELETE FROM products WHERE id = ANY($1::text[]) RETURNING key`, [[...new Set(ids)]]);
         if (gone.length === 0) return 0;
         await query(s, `DELETE FROM vectors WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
