@@ -35,8 +35,9 @@ export async function documentFrequencies(s: PgStoreState, tokens: readonly stri
 
 /**
  * The most one token's ts_rank can be in a row, from its stored bound: float4 rounding (ts_rank
- * computes in float4, the bound in float8; they differ by at most 2e-7 on the synthetic catalog)
- * is covered by the margin. Without a stored bound, the one any tsvector allows.
+ * computes in float4, `productTsvector` and the migration's fill in float8; within 1e-6 in
+ * test/store-postgres-keyword-bounds.test.ts) is covered by the margin. Without a stored bound,
+ * the one any tsvector allows.
  */
 export function termRankBound(maxRank: number | undefined): number {
   return maxRank === undefined ? TS_RANK_TERM_BOUND : Math.min(TS_RANK_TERM_BOUND, maxRank * (1 + 1e-4) + 1e-6);
