@@ -82,29 +82,44 @@ export function tokensToMatch(tokens: readonly string[], bound: readonly number[
 }
 
 /**
- * What every row that can reach `floor` holds: a row lacking some tokens scores at most the other
- * tokens' bounds summed, so where that is below `floor` it cannot enter the top k. `all`: the tokens
- * no such row lacks; `eitherOf`: the pairs of other tokens no such row lacks both of. With the stored
- * rank bounds the sum is close to the best score, so a query's top rows must hold most of its
- * tokens: the statement matches that conjunction.
+ * What every row that can reach `floor` holds: a row lacking a set of tokens scores at most the
+ * other tokens' bounds summed, so where that is below `floor` it cannot enter the top k, and every
+ * such row holds one token of the set. `all`: the tokens no such row lacks; `oneOf`: sets of other
+ * tokens no such row lacks all of. The sets: each pair, and each of `groups` (the n-grams of one
+ * query word, which rows mostly hold or lack together) cut to its largest bounds that suffice. With the
+ * stored rank bounds the sum is close to the best score, so a query's top rows must hold most of
+ * its tokens: the statement matches that conjunction.
  */
-export function requiredTokens(tokens: readonly string[], bound: readonly number[], floor: number): { all: string[]; eitherOf: [string, string][] } {
+export function requiredTokens(tokens: readonly string[], bound: readonly number[], floor: number, groups: readonly (readonly string[])[] = []): { all: string[]; oneOf: string[][] } {
   const ceiling = bound.reduce((a, b) => a + b, 0);
   const all = tokens.filter((_, i) => bound[i]! > 0 && ceiling - bound[i]! < floor);
-  const eitherOf: [string, string][] = [];
+  const oneOf: string[][] = [];
   for (let i = 0; i < tokens.length; i++) {
     for (let j = i + 1; j < tokens.length; j++) {
       if (all.includes(tokens[i]!) || all.includes(tokens[j]!) || bound[i] === 0 || bound[j] === 0) continue;
-      if (ceiling - bound[i]! - bound[j]! < floor) eitherOf.push([tokens[i]!, tokens[j]!]);
+      if (ceiling - bound[i]! - bound[j]! < floor) oneOf.push([tokens[i]!, tokens[j]!]);
     }
   }
-  return { all, eitherOf };
+  const boundOf = new Map(tokens.map((t, i) => [t, bound[i]!]));
+  for (const group of groups) {
+    const members = group.filter((t) => (boundOf.get(t) ?? 0) > 0).sort((a, b) => boundOf.get(b)! - boundOf.get(a)!);
+    if (members.length < 3 || members.some((t) => all.includes(t))) continue;
+    let lacking = 0;
+    for (let n = 0; n < members.length; n++) {
+      lacking += boundOf.get(members[n]!)!;
+      if (ceiling - lacking < floor) {
+        oneOf.push(members.slice(0, n + 1));
+        break;
+      }
+    }
+  }
+  return { all, oneOf };
 }
 
-/** A tsquery: every `all` token, one of each `eitherOf` pair and, when `any` is given, one of the `any` tokens. */
-function tsquery(all: readonly string[], any: readonly string[], eitherOf: readonly (readonly [string, string])[] = []): string {
+/** A tsquery: every `all` token, one of each `oneOf` set and, when `any` is given, one of the `any` tokens. */
+function tsquery(all: readonly string[], any: readonly string[], oneOf: readonly (readonly string[])[] = []): string {
   const parts = all.map(lexeme);
-  for (const [a, b] of eitherOf) parts.push(`(${lexeme(a)} | ${lexeme(b)})`);
+  for (const set of oneOf) parts.push(`(${set.map(lexeme).join(' | ')})`);
   if (any.length > 0) parts.push(`(${any.map(lexeme).join(' | ')})`);
   return parts.join(' & ');
 }
@@ -159,11 +174,13 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
   const best = firstK([...conjunction, ...probed], k);
   const floor = best.length === k ? Number(best[k - 1]!.score) : 0;
   const needed = tokensToMatch(tokens, bound, floor);
-  const required = requiredTokens(tokens, bound, floor);
+  // The n-grams of one query word: rows mostly hold or lack them together, so one of them is a selective test (any set is exact).
+  const groups = column === 'han_keywords' ? queryTokens.map((t) => phraseTokens(hanNgramTokens([t]))) : [];
+  const required = requiredTokens(tokens, bound, floor, groups);
   // Every row that can reach the floor holds a probe token (the probe ranked them all), or holds every token (the conjunction did).
   if (probed.length > 0 && needed.every((t) => probe.includes(t))) return hits(best);
   if (held.length > 1 && held.every((t) => required.all.includes(t))) return hits(conjunction);
-  return hits(await ranked(tsquery(required.all, needed, required.eitherOf)));
+  return hits(await ranked(tsquery(required.all, needed, required.oneOf)));
 }
 
 /** The first k of rows ranked by two statements, each row once, ordered as the statements order them (score, then key). */
