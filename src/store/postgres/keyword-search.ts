@@ -156,8 +156,9 @@ export async function keywordSearch(s: PgStoreState, queryTokens: readonly strin
   const ranked = (match: string) => query<Hit>(s, statement(params.length + 1), [...params, match]);
   if (searchOptions.match === 'all') return hits(await ranked(tsquery(tokens, [])));
   // First a floor the top k reaches: the k-th score of the rows holding every query token some
-  // product holds (with the stored bounds, often the final k-th: then the top rows must hold most
-  // tokens), and when fewer than k rows hold them all, of those and the rows of the rarest tokens.
+  // product holds, n-grams across two query words aside (with the stored bounds, often the final
+  // k-th: then the top rows must hold most tokens), and when fewer than k rows hold them all, of
+  // those and the rows of the rarest tokens.
   // Then only rows that can reach the floor are ranked: rows holding every required token and one
   // of the tokens that can lift a row to it (the same rows' scores, so the same top k as ranking
   // every matching row), or nothing more when the statements before covered them.
